@@ -1,0 +1,509 @@
+/**
+ * The flow table: bidirectional flows keyed by VLAN + 5-tuple, built one packet at a time with
+ * columnar typed arrays and an open-addressing hash (no per-packet objects). It also records, per
+ * flow, the file offset of every packet (in an OffsetArena) so a slice is a seek-and-copy.
+ *
+ * Orientation: the client is the sender of a pure SYN (or the receiver of a SYN+ACK); without a
+ * handshake, the side on an ephemeral port talking to a port < 1024 or to a well-known service
+ * port; otherwise the sender of the first packet. ICMP echo/other requests orient by type.
+ */
+import type { PacketRecordView } from '../capture/capture-types.js';
+import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decoded-packet.js';
+import { OffsetArena, appendOffset, readOffsets, type OffsetListState } from './offset-arena.js';
+import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
+import { isWellKnownServicePort } from './service-ports.js';
+
+/** What kind of traffic a flow aggregates. */
+export const FlowKind = {
+  /** An IP flow (5-tuple or address pair). */
+  Ip: 0,
+  /** Link-layer traffic that is not IP (ARP, LLDP…), one flow per EtherType and VLAN. */
+  NonIp: 1,
+  /** Frames of a link type Tapline does not decode, one flow per link type. */
+  Undecoded: 2,
+  /** Frames whose IP header could not be read, one flow per link type. */
+  Malformed: 3,
+} as const;
+export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind];
+
+export const TcpState = { SynSeen: 1, FinFromA: 2, FinFromB: 4, Rst: 8 } as const;
+
+export interface FlowTableOptions {
+  /** Idle gap after which the same 5-tuple starts a new flow, per protocol family (seconds). */
+  tcpIdleSec?: number;
+  udpIdleSec?: number;
+  otherIdleSec?: number;
+  /** How long fragments wait for their first fragment before they form an address-pair flow. */
+  fragmentTimeoutSec?: number;
+}
+
+const KW = 12; // key words per flow
+const EMPTY = 0;
+
+export class FlowTable {
+  count = 0;
+  private capacity = 0;
+  // key and identity
+  keys = new Uint32Array(0);
+  kind = new Uint8Array(0);
+  ipVersion = new Uint8Array(0);
+  proto = new Uint8Array(0);
+  hasPorts = new Uint8Array(0);
+  clientIsA = new Uint8Array(0);
+  vlan = new Int32Array(0);
+  vlanInner = new Int32Array(0);
+  /** EtherType (NonIp) or link type (Undecoded/Malformed). */
+  l2Type = new Uint32Array(0);
+  icmpType = new Int16Array(0);
+  icmpCode = new Int16Array(0);
+  // statistics
+  firstSec = new Float64Array(0);
+  firstNsec = new Uint32Array(0);
+  lastSec = new Float64Array(0);
+  lastNsec = new Uint32Array(0);
+  pktsA = new Float64Array(0);
+  pktsB = new Float64Array(0);
+  bytesA = new Float64Array(0);
+  bytesB = new Float64Array(0);
+  tcpFlags = new Uint16Array(0);
+  tcpState = new Uint8Array(0);
+  /** Set when a fragment had to be attributed by its fragment id rather than its own header. */
+  fragmented = new Uint8Array(0);
+  // packet offsets
+  readonly arena = new OffsetArena();
+  private off: OffsetListState = {
+    head: new Int32Array(0),
+    tail: new Int32Array(0),
+    tailPos: new Uint8Array(0),
+    last: new Float64Array(0),
+    unsorted: new Uint8Array(0),
+  };
+  // hash: slot -> flow index + 1
+  private slots = new Int32Array(1024);
+  private slotMask = 1023;
+  private slotsUsed = 0;
+
+  private readonly scratch = new Uint32Array(KW);
+  private readonly tcpIdle: number;
+  private readonly udpIdle: number;
+  private readonly otherIdle: number;
+  private readonly fragments: FragmentTracker;
+  packets = 0;
+
+  constructor(opts: FlowTableOptions = {}) {
+    this.tcpIdle = opts.tcpIdleSec ?? 900;
+    this.udpIdle = opts.udpIdleSec ?? 120;
+    this.otherIdle = opts.otherIdleSec ?? 120;
+    this.fragments = new FragmentTracker(opts.fragmentTimeoutSec ?? 60);
+    this.grow(1024);
+  }
+
+  /** Adds one packet. `rec` and `d` are the reused parser/decoder objects. */
+  add(rec: PacketRecordView, d: DecodedPacket): void {
+    this.packets++;
+    if (d.status === DecodeStatus.Ip) {
+      if (d.fragment !== FragmentKind.None) {
+        this.addFragment(rec, d);
+        return;
+      }
+      this.addIp(rec, d, d.hasPorts);
+      return;
+    }
+    const kind =
+      d.status === DecodeStatus.NonIp ? FlowKind.NonIp : d.status === DecodeStatus.UnsupportedLink ? FlowKind.Undecoded : FlowKind.Malformed;
+    const k = this.scratch;
+    k.fill(0);
+    k[0] = kind;
+    k[1] = ((d.vlan + 1) & 0xffff) | (((d.vlanInner + 1) & 0xffff) << 16);
+    k[11] = kind === FlowKind.NonIp ? d.etherType : rec.linkType;
+    let f = this.lookup(k);
+    if (f < 0) {
+      f = this.create(k, rec, kind);
+      this.vlan[f] = d.vlan;
+      this.vlanInner[f] = d.vlanInner;
+      this.l2Type[f] = k[11];
+      this.clientIsA[f] = 1;
+    }
+    this.account(f, rec, true);
+  }
+
+  private addIp(rec: PacketRecordView, d: DecodedPacket, withPorts: boolean): number {
+    const k = this.scratch;
+    const srcIsA = this.buildIpKey(d, withPorts);
+    let f = this.lookup(k);
+    if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
+    if (f < 0) {
+      f = this.create(k, rec, FlowKind.Ip);
+      this.ipVersion[f] = d.ipVersion;
+      this.proto[f] = d.proto;
+      this.hasPorts[f] = withPorts ? 1 : 0;
+      this.vlan[f] = d.vlan;
+      this.vlanInner[f] = d.vlanInner;
+      this.icmpType[f] = d.icmpType;
+      this.icmpCode[f] = d.icmpCode;
+      const clientIsSrc = this.clientIsSource(d, withPorts);
+      this.clientIsA[f] = clientIsSrc === srcIsA ? 1 : 0;
+    }
+    this.account(f, rec, srcIsA);
+    if (d.proto === 6 && withPorts) this.trackTcp(f, d, srcIsA);
+    return f;
+  }
+
+  private addFragment(rec: PacketRecordView, d: DecodedPacket): void {
+    const fr = this.fragments;
+    fr.expire(rec.tsSec, (p) => this.settleOrphan(p));
+    const key = fr.keyOf(d);
+    if (d.fragment === FragmentKind.First && d.hasPorts) {
+      const f = this.addIp(rec, d, true);
+      this.fragmented[f] = 1;
+      fr.bind(key, f, rec.tsSec);
+      const waiting = fr.takePending(key);
+      if (waiting) for (const p of waiting) this.accountPending(f, p);
+      return;
+    }
+    const bound = fr.flowOf(key);
+    if (bound >= 0) {
+      // later fragment of a datagram whose first fragment we saw: same flow, direction by address
+      const srcIsA = this.srcIsEndpointA(bound, d);
+      this.account(bound, rec, srcIsA);
+      return;
+    }
+    fr.addPending(key, rec, d, (p) => this.settleOrphan(p));
+  }
+
+  /** A fragment whose first fragment never came: it joins the address-pair flow. */
+  private settleOrphan(p: PendingFragment): void {
+    const d = p.decoded;
+    const f = this.addIpFromPending(p, d);
+    this.fragmented[f] = 1;
+  }
+
+  private addIpFromPending(p: PendingFragment, d: DecodedPacket): number {
+    const k = this.scratch;
+    const srcIsA = this.buildIpKey(d, false);
+    let f = this.lookup(k);
+    if (f >= 0 && this.idleExpired(f, p.tsSec, p.tsNsec, d.proto)) f = -1;
+    if (f < 0) {
+      f = this.createAt(k, p.tsSec, p.tsNsec, FlowKind.Ip);
+      this.ipVersion[f] = d.ipVersion;
+      this.proto[f] = d.proto;
+      this.hasPorts[f] = 0;
+      this.vlan[f] = d.vlan;
+      this.vlanInner[f] = d.vlanInner;
+      this.clientIsA[f] = srcIsA ? 1 : 0;
+    }
+    this.accountRaw(f, p.recordOffset, p.tsSec, p.tsNsec, p.origLen, srcIsA);
+    return f;
+  }
+
+  private accountPending(f: number, p: PendingFragment): void {
+    this.accountRaw(f, p.recordOffset, p.tsSec, p.tsNsec, p.origLen, this.srcIsEndpointA(f, p.decoded));
+  }
+
+  /** Settles fragments still waiting at the end of the input. Call once before reading flows. */
+  finish(): void {
+    this.fragments.drain((p) => this.settleOrphan(p));
+  }
+
+  // ---- key handling ----
+
+  /** Fills scratch with the canonical key of d; returns true when d's source is endpoint A. */
+  private buildIpKey(d: DecodedPacket, withPorts: boolean): boolean {
+    const k = this.scratch;
+    const s = d.src;
+    const t = d.dst;
+    const sp = withPorts ? d.srcPort : 0;
+    const dp = withPorts ? d.dstPort : 0;
+    let cmp = 0;
+    const n = d.ipVersion === 4 ? 4 : 16;
+    for (let i = 0; i < n; i++) {
+      if (s[i] !== t[i]) {
+        cmp = s[i] < t[i] ? -1 : 1;
+        break;
+      }
+    }
+    if (cmp === 0) cmp = sp <= dp ? -1 : 1;
+    const srcIsA = cmp < 0;
+    const a = srcIsA ? s : t;
+    const b = srcIsA ? t : s;
+    k[0] = FlowKind.Ip | (d.ipVersion << 8) | (d.proto << 16) | ((withPorts ? 1 : 0) << 24);
+    k[1] = ((d.vlan + 1) & 0xffff) | (((d.vlanInner + 1) & 0xffff) << 16);
+    if (n === 4) {
+      k[2] = ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+      k[3] = k[4] = k[5] = 0;
+      k[6] = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+      k[7] = k[8] = k[9] = 0;
+    } else {
+      for (let w = 0; w < 4; w++) {
+        const o = w * 4;
+        k[2 + w] = ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) >>> 0;
+        k[6 + w] = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+      }
+    }
+    k[10] = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
+    k[11] = 0;
+    return srcIsA;
+  }
+
+  /** Whether d's source address is endpoint A of flow f (ports ignored: used for fragments). */
+  private srcIsEndpointA(f: number, d: DecodedPacket): boolean {
+    const base = f * KW + 2;
+    const s = d.src;
+    const n = d.ipVersion === 4 ? 1 : 4;
+    for (let w = 0; w < n; w++) {
+      const o = w * 4;
+      const v = ((s[o] << 24) | (s[o + 1] << 16) | (s[o + 2] << 8) | s[o + 3]) >>> 0;
+      if (v !== this.keys[base + w]) return false;
+    }
+    return true;
+  }
+
+  private hashKey(k: Uint32Array): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < KW; i++) {
+      h = Math.imul(h ^ k[i], 0x01000193);
+      h ^= h >>> 15;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return (h ^ (h >>> 13)) >>> 0;
+  }
+
+  /** Returns the current flow for key k, or -1. */
+  private lookup(k: Uint32Array): number {
+    let slot = this.hashKey(k) & this.slotMask;
+    const keys = this.keys;
+    for (;;) {
+      const v = this.slots[slot];
+      if (v === EMPTY) return -1;
+      const f = v - 1;
+      const base = f * KW;
+      let eq = true;
+      for (let i = 0; i < KW; i++) {
+        if (keys[base + i] !== k[i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) return f;
+      slot = (slot + 1) & this.slotMask;
+    }
+  }
+
+  /** Points key k's slot at flow f (replacing an older flow of the same key). */
+  private bindSlot(k: Uint32Array, f: number): void {
+    let slot = this.hashKey(k) & this.slotMask;
+    const keys = this.keys;
+    for (;;) {
+      const v = this.slots[slot];
+      if (v === EMPTY) {
+        this.slots[slot] = f + 1;
+        this.slotsUsed++;
+        if (this.slotsUsed * 2 > this.slotMask) this.rehash();
+        return;
+      }
+      const base = (v - 1) * KW;
+      let eq = true;
+      for (let i = 0; i < KW; i++) {
+        if (keys[base + i] !== k[i]) {
+          eq = false;
+          break;
+        }
+      }
+      if (eq) {
+        this.slots[slot] = f + 1;
+        return;
+      }
+      slot = (slot + 1) & this.slotMask;
+    }
+  }
+
+  private rehash(): void {
+    const old = this.slots;
+    const size = old.length * 2;
+    this.slots = new Int32Array(size);
+    this.slotMask = size - 1;
+    const k = new Uint32Array(KW);
+    for (let i = 0; i < old.length; i++) {
+      const v = old[i];
+      if (v === EMPTY) continue;
+      const base = (v - 1) * KW;
+      for (let j = 0; j < KW; j++) k[j] = this.keys[base + j];
+      let slot = this.hashKey(k) & this.slotMask;
+      while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.slotMask;
+      this.slots[slot] = v;
+    }
+  }
+
+  // ---- flow lifecycle ----
+
+  private create(k: Uint32Array, rec: PacketRecordView, kind: FlowKind): number {
+    return this.createAt(k, rec.tsSec, rec.tsNsec, kind);
+  }
+
+  private createAt(k: Uint32Array, tsSec: number, tsNsec: number, kind: FlowKind): number {
+    if (this.count === this.capacity) this.grow(this.capacity * 2);
+    const f = this.count++;
+    this.keys.set(k, f * KW);
+    this.kind[f] = kind;
+    this.firstSec[f] = tsSec;
+    this.firstNsec[f] = tsNsec;
+    this.lastSec[f] = tsSec;
+    this.lastNsec[f] = tsNsec;
+    this.vlan[f] = -1;
+    this.vlanInner[f] = -1;
+    this.icmpType[f] = -1;
+    this.icmpCode[f] = -1;
+    this.off.head[f] = -1;
+    this.bindSlot(k, f);
+    return f;
+  }
+
+  private startsNewFlow(f: number, rec: PacketRecordView, d: DecodedPacket): boolean {
+    if (this.idleExpired(f, rec.tsSec, rec.tsNsec, d.proto)) return true;
+    if (d.proto === 6 && d.hasPorts) {
+      const st = this.tcpState[f];
+      const pureSyn = (d.tcpFlags & 0x12) === 0x02;
+      if (pureSyn && (st & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0) return true;
+    }
+    return false;
+  }
+
+  private idleExpired(f: number, tsSec: number, tsNsec: number, proto: number): boolean {
+    const gap = tsSec - this.lastSec[f] + (tsNsec - this.lastNsec[f]) / 1e9;
+    const limit = proto === 6 ? this.tcpIdle : proto === 17 ? this.udpIdle : this.otherIdle;
+    return gap > limit;
+  }
+
+  private clientIsSource(d: DecodedPacket, withPorts: boolean): boolean {
+    if (d.proto === 6 && withPorts) {
+      const syn = (d.tcpFlags & 0x02) !== 0;
+      const ack = (d.tcpFlags & 0x10) !== 0;
+      if (syn && !ack) return true;
+      if (syn && ack) return false;
+    }
+    if (withPorts) return portSaysClientIsSource(d.srcPort, d.dstPort);
+    if (d.proto === 1 || d.proto === 58) return !isIcmpResponse(d.proto, d.icmpType);
+    return true;
+  }
+
+  private trackTcp(f: number, d: DecodedPacket, srcIsA: boolean): void {
+    const fl = d.tcpFlags;
+    let st = this.tcpState[f];
+    if (fl & 0x02) st |= TcpState.SynSeen;
+    if (fl & 0x01) st |= srcIsA ? TcpState.FinFromA : TcpState.FinFromB;
+    if (fl & 0x04) st |= TcpState.Rst;
+    this.tcpState[f] = st;
+    this.tcpFlags[f] |= fl;
+  }
+
+  private account(f: number, rec: PacketRecordView, fromA: boolean): void {
+    this.accountRaw(f, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen, fromA);
+  }
+
+  private accountRaw(f: number, recordOffset: number, tsSec: number, tsNsec: number, origLen: number, fromA: boolean): void {
+    if (fromA) {
+      this.pktsA[f]++;
+      this.bytesA[f] += origLen;
+    } else {
+      this.pktsB[f]++;
+      this.bytesB[f] += origLen;
+    }
+    if (tsSec < this.firstSec[f] || (tsSec === this.firstSec[f] && tsNsec < this.firstNsec[f])) {
+      this.firstSec[f] = tsSec;
+      this.firstNsec[f] = tsNsec;
+    }
+    if (tsSec > this.lastSec[f] || (tsSec === this.lastSec[f] && tsNsec > this.lastNsec[f])) {
+      this.lastSec[f] = tsSec;
+      this.lastNsec[f] = tsNsec;
+    }
+    appendOffset(this.arena, this.off, f, recordOffset);
+  }
+
+  // ---- reading back ----
+
+  packetCount(f: number): number {
+    return this.pktsA[f] + this.pktsB[f];
+  }
+
+  /** The record offsets of flow f in capture order. */
+  offsetsOf(f: number): Float64Array {
+    const n = this.packetCount(f);
+    const out = new Float64Array(n);
+    readOffsets(this.arena, this.off, f, n, out);
+    if (this.off.unsorted[f]) out.sort();
+    return out;
+  }
+
+  /** Endpoint A (x = 0) or B (x = 1) address of flow f as 16 bytes (IPv4 in the first 4). */
+  addressOf(f: number, x: 0 | 1, out: Uint8Array): void {
+    const base = f * KW + 2 + x * 4;
+    for (let w = 0; w < 4; w++) {
+      const v = this.keys[base + w];
+      out[w * 4] = v >>> 24;
+      out[w * 4 + 1] = (v >>> 16) & 0xff;
+      out[w * 4 + 2] = (v >>> 8) & 0xff;
+      out[w * 4 + 3] = v & 0xff;
+    }
+  }
+
+  portOf(f: number, x: 0 | 1): number {
+    const w = this.keys[f * KW + 10];
+    return x === 0 ? w >>> 16 : w & 0xffff;
+  }
+
+  private grow(cap: number): void {
+    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Int16Array | Int32Array | Float64Array>(a: T, n: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.keys = g(this.keys, cap * KW);
+    this.kind = g(this.kind, cap);
+    this.ipVersion = g(this.ipVersion, cap);
+    this.proto = g(this.proto, cap);
+    this.hasPorts = g(this.hasPorts, cap);
+    this.clientIsA = g(this.clientIsA, cap);
+    this.vlan = g(this.vlan, cap);
+    this.vlanInner = g(this.vlanInner, cap);
+    this.l2Type = g(this.l2Type, cap);
+    this.icmpType = g(this.icmpType, cap);
+    this.icmpCode = g(this.icmpCode, cap);
+    this.firstSec = g(this.firstSec, cap);
+    this.firstNsec = g(this.firstNsec, cap);
+    this.lastSec = g(this.lastSec, cap);
+    this.lastNsec = g(this.lastNsec, cap);
+    this.pktsA = g(this.pktsA, cap);
+    this.pktsB = g(this.pktsB, cap);
+    this.bytesA = g(this.bytesA, cap);
+    this.bytesB = g(this.bytesB, cap);
+    this.tcpFlags = g(this.tcpFlags, cap);
+    this.tcpState = g(this.tcpState, cap);
+    this.fragmented = g(this.fragmented, cap);
+    this.off = {
+      head: g(this.off.head, cap),
+      tail: g(this.off.tail, cap),
+      tailPos: g(this.off.tailPos, cap),
+      last: g(this.off.last, cap),
+      unsorted: g(this.off.unsorted, cap),
+    };
+    this.capacity = cap;
+  }
+}
+
+/** Port heuristic when no handshake was seen; exported for the documentation's tests. */
+export function portSaysClientIsSource(srcPort: number, dstPort: number): boolean {
+  const sLow = srcPort < 1024;
+  const dLow = dstPort < 1024;
+  if (dLow && !sLow) return true;
+  if (sLow && !dLow) return false;
+  const sSvc = isWellKnownServicePort(srcPort);
+  const dSvc = isWellKnownServicePort(dstPort);
+  if (dSvc && !sSvc) return true;
+  if (sSvc && !dSvc) return false;
+  return true;
+}
+
+function isIcmpResponse(proto: number, type: number): boolean {
+  if (proto === 1) return type === 0 || type === 14 || type === 16 || type === 18;
+  return type === 129 || type === 131 || type === 136;
+}

@@ -1,0 +1,206 @@
+/**
+ * Serializes a finished FlowTable into the version-1 index format (see index-format.ts).
+ * Flow ids are the table's flow numbers: the order in which flows' first packets were read.
+ */
+import { ByteWriter } from '../encoding/byte-writer.js';
+import { crc32 as defaultCrc32, type Crc32 } from '../encoding/crc32.js';
+import { FlowKind, type FlowTable } from '../flow/flow-table.js';
+import { flowCommunityId } from '../flow/flow-identity.js';
+import {
+  FLOW_RECORD_SIZE,
+  FOOTER_MAGIC,
+  FlowFlag,
+  HEADER_MAGIC,
+  INDEX_VERSION,
+  SectionType,
+  asciiBytes,
+  fnv1a,
+  type IndexMeta,
+} from './index-format.js';
+import { PostingsBuilder } from './postings.js';
+
+export interface EncodedIndex {
+  /** The file's bytes in order; write them one after another. */
+  chunks: Uint8Array[];
+  size: number;
+  meta: IndexMeta;
+}
+
+/** Fields of IndexMeta that the writer computes from the table. */
+export type IndexMetaInput = Omit<IndexMeta, 'flowCount' | 'maxDurationSec' | 'indexVersion' | 'counts'> & {
+  counts: Omit<IndexMeta['counts'], 'fragmentedFlows'>;
+};
+
+export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32 = defaultCrc32): EncodedIndex {
+  const n = table.count;
+  const flows = new ByteWriter(Math.max(1024, n * FLOW_RECORD_SIZE));
+  const offsets = new ByteWriter(Math.max(1024, table.packets * 3));
+  const ipPost = new PostingsBuilder(16);
+  const portPost = new PostingsBuilder(2);
+  const protoPost = new PostingsBuilder(2);
+  const addrA = new Uint8Array(16);
+  const addrB = new Uint8Array(16);
+  const key16 = new Uint8Array(16);
+  const key2 = new Uint8Array(2);
+  let maxDuration = 0;
+  let fragmentedFlows = 0;
+
+  for (let f = 0; f < n; f++) {
+    const at = flows.reserve(FLOW_RECORD_SIZE);
+    const v = flows.dataView;
+    const kind = table.kind[f];
+    const clientIsA = table.clientIsA[f] === 1;
+    table.addressOf(f, 0, addrA);
+    table.addressOf(f, 1, addrB);
+    const client = clientIsA ? addrA : addrB;
+    const server = clientIsA ? addrB : addrA;
+    const pa = table.portOf(f, 0);
+    const pb = table.portOf(f, 1);
+    const hasPorts = table.hasPorts[f] === 1;
+    const hasIcmp = table.icmpType[f] >= 0;
+    const raw = flows.raw;
+    raw[at] = kind;
+    raw[at + 1] = table.ipVersion[f];
+    raw[at + 2] = table.proto[f];
+    raw[at + 3] = (hasPorts ? FlowFlag.HasPorts : 0) | (hasIcmp ? FlowFlag.HasIcmp : 0) | (table.fragmented[f] ? FlowFlag.Fragmented : 0);
+    v.setUint16(at + 4, table.tcpFlags[f], true);
+    raw[at + 6] = hasIcmp ? table.icmpType[f] : 0;
+    raw[at + 7] = hasIcmp ? table.icmpCode[f] : 0;
+    v.setUint16(at + 8, table.vlan[f] + 1, true);
+    v.setUint16(at + 10, table.vlanInner[f] + 1, true);
+    v.setUint32(at + 12, table.l2Type[f], true);
+    // the table stores IPv4 in the first 4 bytes of its big-endian words: copy as is
+    raw.set(client, at + 16);
+    raw.set(server, at + 32);
+    v.setUint16(at + 48, clientIsA ? pa : pb, true);
+    v.setUint16(at + 50, clientIsA ? pb : pa, true);
+    v.setUint32(at + 52, table.firstNsec[f], true);
+    v.setFloat64(at + 56, table.firstSec[f], true);
+    const dur = table.lastSec[f] - table.firstSec[f];
+    v.setUint32(at + 64, dur, true);
+    v.setUint32(at + 68, table.lastNsec[f], true);
+    const durExact = dur + (table.lastNsec[f] - table.firstNsec[f]) / 1e9;
+    if (durExact > maxDuration) maxDuration = durExact;
+    v.setUint32(at + 72, clientIsA ? table.pktsA[f] : table.pktsB[f], true);
+    v.setUint32(at + 76, clientIsA ? table.pktsB[f] : table.pktsA[f], true);
+    v.setFloat64(at + 80, clientIsA ? table.bytesA[f] : table.bytesB[f], true);
+    v.setFloat64(at + 88, clientIsA ? table.bytesB[f] : table.bytesA[f], true);
+    // packet offsets, delta coded
+    const offs = table.offsetsOf(f);
+    const start = offsets.length;
+    let prev = 0;
+    for (let i = 0; i < offs.length; i++) {
+      offsets.varint(offs[i] - prev);
+      prev = offs[i];
+    }
+    flows.dataView.setFloat64(at + 96, start, true);
+    flows.dataView.setUint32(at + 104, offsets.length - start, true);
+    let cidHash = 0;
+    if (kind === FlowKind.Ip) {
+      const cid = flowCommunityId(table.ipVersion[f], table.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? table.icmpType[f] : -1, hasIcmp ? table.icmpCode[f] : -1);
+      cidHash = cid === null ? 0 : fnv1a(cid);
+      toPostingKey(table.ipVersion[f], addrA, key16);
+      ipPost.add(key16, f);
+      toPostingKey(table.ipVersion[f], addrB, key16);
+      ipPost.add(key16, f);
+      if (hasPorts) {
+        const lo = Math.min(pa, pb);
+        const hi = Math.max(pa, pb);
+        key2[0] = lo >>> 8;
+        key2[1] = lo & 0xff;
+        portPost.add(key2, f);
+        key2[0] = hi >>> 8;
+        key2[1] = hi & 0xff;
+        portPost.add(key2, f);
+      }
+      key2[0] = 0;
+      key2[1] = table.proto[f];
+    } else {
+      key2[0] = 1;
+      key2[1] = kind;
+    }
+    flows.dataView.setUint32(at + 108, cidHash, true);
+    protoPost.add(key2, f);
+    if (table.fragmented[f]) fragmentedFlows++;
+  }
+
+  // flow ids by first packet time (stable: ties keep flow id order)
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const fs = table.firstSec;
+  const fn = table.firstNsec;
+  const sorted = Array.from(order).sort((a, b) => fs[a] - fs[b] || fn[a] - fn[b] || a - b);
+  const timeOrder = new Uint8Array(Uint32Array.from(sorted).buffer);
+
+  const meta: IndexMeta = {
+    ...metaIn,
+    indexVersion: INDEX_VERSION,
+    flowCount: n,
+    maxDurationSec: maxDuration,
+    counts: { ...metaIn.counts, fragmentedFlows },
+  };
+  const sections: [number, Uint8Array][] = [
+    [SectionType.Meta, new TextEncoder().encode(JSON.stringify(meta))],
+    [SectionType.Flows, flows.finish()],
+    [SectionType.Offsets, offsets.finish()],
+    [SectionType.IpPostings, ipPost.encode()],
+    [SectionType.PortPostings, portPost.encode()],
+    [SectionType.ProtoPostings, protoPost.encode()],
+    [SectionType.TimeOrder, timeOrder],
+  ];
+  return { ...assemble(sections, crc), meta };
+}
+
+/** IPv4 addresses become ::ffff:a.b.c.d so one 16-byte key space sorts both families. */
+export function toPostingKey(ipVersion: number, addr: Uint8Array, out: Uint8Array): void {
+  if (ipVersion === 4) {
+    out.fill(0, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    out[12] = addr[0];
+    out[13] = addr[1];
+    out[14] = addr[2];
+    out[15] = addr[3];
+  } else out.set(addr.subarray(0, 16));
+}
+
+function assemble(sections: [number, Uint8Array][], crc: Crc32): Omit<EncodedIndex, 'meta'> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let c = 0;
+  const push = (b: Uint8Array): void => {
+    chunks.push(b);
+    size += b.length;
+    c = crc(b, c);
+  };
+  const header = new ByteWriter(16);
+  header.bytes(asciiBytes(HEADER_MAGIC));
+  header.u32(INDEX_VERSION);
+  header.u32(0);
+  push(header.finish());
+  const table = new ByteWriter(sections.length * 24);
+  for (const [type, body] of sections) {
+    const pad = (8 - (size % 8)) % 8;
+    if (pad) push(new Uint8Array(pad));
+    table.u32(type);
+    table.u32(0);
+    table.f64(size);
+    table.f64(body.length);
+    push(body);
+  }
+  const pad = (8 - (size % 8)) % 8;
+  if (pad) push(new Uint8Array(pad));
+  const tableOffset = size;
+  push(table.finish());
+  const footer = new ByteWriter(32);
+  footer.f64(tableOffset);
+  footer.u32(sections.length);
+  footer.u32(c);
+  footer.bytes(asciiBytes(FOOTER_MAGIC));
+  footer.u32(INDEX_VERSION);
+  footer.u32(0);
+  const fb = footer.finish();
+  chunks.push(fb);
+  size += fb.length;
+  return { chunks, size };
+}

@@ -1,0 +1,225 @@
+/**
+ * Link-layer decoding: finds where the IP header starts for each supported link type.
+ *
+ * Each function returns the offset of the IP header, having set `out.ipVersion` to the IP
+ * version the link layer announces (the IP decoder verifies it) and `out.etherType`/VLAN ids;
+ * or returns -1 after recording NonIp / Malformed / UnsupportedLink in `out`.
+ */
+import type { DecodedPacket } from './decoded-packet.js';
+import { u16be, u16le, u32be } from './bytes.js';
+import { EtherType, nonIpEtherTypeReason } from './ether-types.js';
+import { LinkType, unsupportedLinkReason } from './link-types.js';
+import { markMalformed, markNonIp, markUnsupportedLink } from './decode-result.js';
+
+export function decodeLinkLayer(linkType: number, d: Uint8Array, out: DecodedPacket): number {
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      if (d.length < 14) return markMalformed(out, 'Ethernet header truncated');
+      return decodeEtherType(d, u16be(d, 12), 14, out);
+    case LinkType.LINUX_SLL:
+      return decodeSll(d, out);
+    case LinkType.LINUX_SLL2:
+      return decodeSll2(d, out);
+    case LinkType.RAW:
+    case LinkType.DLT_RAW_12:
+    case LinkType.DLT_RAW_14:
+      return decodeRawIp(d, 0, out);
+    case LinkType.IPV4:
+      out.ipVersion = 4;
+      return 0;
+    case LinkType.IPV6:
+      out.ipVersion = 6;
+      return 0;
+    case LinkType.NULL:
+      return decodeBsdLoopback(d, out, true);
+    case LinkType.LOOP:
+      return decodeBsdLoopback(d, out, false);
+    case LinkType.NFLOG:
+      return decodeNflog(d, out);
+    default:
+      return markUnsupportedLink(out, unsupportedLinkReason(linkType));
+  }
+}
+
+/**
+ * Follows an EtherType through VLAN tags, LLC/SNAP, MPLS and PPPoE to IP. `off` is the offset of
+ * the bytes the EtherType `type` describes. Every step consumes bytes, so the loop terminates.
+ */
+function decodeEtherType(d: Uint8Array, type: number, off: number, out: DecodedPacket): number {
+  const len = d.length;
+  for (;;) {
+    switch (type) {
+      case EtherType.IPV4:
+        out.etherType = type;
+        out.ipVersion = 4;
+        return off;
+      case EtherType.IPV6:
+        out.etherType = type;
+        out.ipVersion = 6;
+        return off;
+      case EtherType.VLAN:
+      case EtherType.QINQ:
+      case EtherType.QINQ_OLD: {
+        if (off + 4 > len) return markMalformed(out, 'VLAN tag truncated');
+        const vid = u16be(d, off) & 0x0fff;
+        // Record the outer two tags; deeper tags (rare) are skipped without being recorded.
+        if (out.vlan < 0) out.vlan = vid;
+        else if (out.vlanInner < 0) out.vlanInner = vid;
+        type = u16be(d, off + 2);
+        off += 4;
+        continue;
+      }
+      case EtherType.MPLS_UNICAST:
+      case EtherType.MPLS_MULTICAST:
+        return decodeMpls(d, type, off, out);
+      case EtherType.PPPOE_SESSION:
+        return decodePppoeSession(d, off, out);
+      default:
+        if (type <= 1500) {
+          // 802.3 length field: an LLC header follows. SNAP with OUI 00-00-00 (RFC 1042) or
+          // 00-00-f8 (Cisco) carries an EtherType; anything else (STP, NetBIOS…) is not IP.
+          if (
+            off + 8 <= len && d[off] === 0xaa && d[off + 1] === 0xaa && d[off + 2] === 0x03 &&
+            d[off + 3] === 0 && d[off + 4] === 0 && (d[off + 5] === 0 || d[off + 5] === 0xf8)
+          ) {
+            type = u16be(d, off + 6);
+            off += 8;
+            continue;
+          }
+          return markNonIp(out, 0, 'IEEE 802.3 frame with an LLC header (no EtherType)');
+        }
+        return markNonIp(out, type, nonIpEtherTypeReason(type));
+    }
+  }
+}
+
+/** Skips the label stack to the bottom-of-stack label; MPLS has no payload type, so IP is guessed from the first nibble (as tshark and Zeek do). */
+function decodeMpls(d: Uint8Array, type: number, off: number, out: DecodedPacket): number {
+  const len = d.length;
+  for (;;) {
+    if (off + 4 > len) return markMalformed(out, 'MPLS label stack truncated');
+    const bottom = d[off + 2] & 1;
+    off += 4;
+    if (bottom) break;
+  }
+  if (off >= len) return markMalformed(out, 'MPLS payload missing');
+  const version = d[off] >> 4;
+  if (version === 4) {
+    out.etherType = EtherType.IPV4;
+    out.ipVersion = 4;
+    return off;
+  }
+  if (version === 6) {
+    out.etherType = EtherType.IPV6;
+    out.ipVersion = 6;
+    return off;
+  }
+  return markNonIp(out, type, 'MPLS payload is not IP (pseudowire control word or Ethernet)');
+}
+
+/** PPPoE session header (6 bytes) + PPP protocol (2 bytes). */
+function decodePppoeSession(d: Uint8Array, off: number, out: DecodedPacket): number {
+  if (off + 8 > d.length) return markMalformed(out, 'PPPoE header truncated');
+  const ppp = u16be(d, off + 6);
+  if (ppp === 0x0021) {
+    out.etherType = EtherType.IPV4;
+    out.ipVersion = 4;
+    return off + 8;
+  }
+  if (ppp === 0x0057) {
+    out.etherType = EtherType.IPV6;
+    out.ipVersion = 6;
+    return off + 8;
+  }
+  return markNonIp(out, EtherType.PPPOE_SESSION, 'PPPoE session frame carries a non-IP PPP protocol');
+}
+
+const ARPHRD_NETLINK = 824;
+const SLL_PROTO_LLC = 0x0004;
+
+/** Linux cooked v1: 16 bytes, ARPHRD type at 2, protocol (an EtherType for most devices) at 14. */
+function decodeSll(d: Uint8Array, out: DecodedPacket): number {
+  if (d.length < 16) return markMalformed(out, 'Linux cooked (SLL) header truncated');
+  return decodeSllProtocol(d, u16be(d, 2), u16be(d, 14), 16, out);
+}
+
+/** Linux cooked v2: 20 bytes, protocol at 0, ARPHRD type at 8. */
+function decodeSll2(d: Uint8Array, out: DecodedPacket): number {
+  if (d.length < 20) return markMalformed(out, 'Linux cooked (SLL2) header truncated');
+  return decodeSllProtocol(d, u16be(d, 8), u16be(d, 0), 20, out);
+}
+
+function decodeSllProtocol(d: Uint8Array, hatype: number, proto: number, off: number, out: DecodedPacket): number {
+  // On netlink captures the protocol field is the netlink family, not an EtherType.
+  if (hatype === ARPHRD_NETLINK) return markNonIp(out, 0, 'Linux cooked capture of netlink messages');
+  if (proto < 0x0600) {
+    // Small values are Linux ETH_P_* pseudo-protocols; only 802.2 LLC can lead to IP (via SNAP).
+    if (proto === SLL_PROTO_LLC) return decodeEtherType(d, 0, off, out);
+    return markNonIp(out, 0, 'Linux cooked capture of a non-EtherType protocol');
+  }
+  return decodeEtherType(d, proto, off, out);
+}
+
+/** Raw IP: the version nibble decides between IPv4 and IPv6. */
+function decodeRawIp(d: Uint8Array, off: number, out: DecodedPacket): number {
+  if (off >= d.length) return markMalformed(out, 'raw IP packet is empty');
+  const version = d[off] >> 4;
+  if (version === 4 || version === 6) {
+    out.ipVersion = version;
+    return off;
+  }
+  return markMalformed(out, 'raw IP packet has an IP version other than 4 or 6');
+}
+
+/**
+ * NULL (4-byte address family in the capturing host's byte order) and LOOP (network order).
+ * For NULL the order is detected: address families are small, so a value with bits in the upper
+ * half is byte-swapped. AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD)
+ * or 30 (macOS).
+ */
+function decodeBsdLoopback(d: Uint8Array, out: DecodedPacket, hostOrder: boolean): number {
+  if (d.length < 4) return markMalformed(out, 'BSD loopback header truncated');
+  let af = u32be(d, 0);
+  if (hostOrder && af > 0xffff) af = d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24);
+  if (af === 2) {
+    out.ipVersion = 4;
+    return 4;
+  }
+  if (af === 24 || af === 28 || af === 30) {
+    out.ipVersion = 6;
+    return 4;
+  }
+  return markNonIp(out, 0, 'BSD loopback address family is not IPv4 or IPv6');
+}
+
+const NFULA_PAYLOAD = 9;
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/**
+ * NFLOG (tcpdump.org LINKTYPE_NFLOG): 4-byte header (family, version, resource id in network
+ * order), then TLVs whose 16-bit length and type are in the capturing host's byte order; the
+ * length includes the 4-byte TLV header and TLVs are padded to 4 bytes. The byte order is
+ * detected from the first TLV's type: real types are below 256, byte-swapped ones are not.
+ */
+function decodeNflog(d: Uint8Array, out: DecodedPacket): number {
+  const len = d.length;
+  if (len < 4) return markMalformed(out, 'NFLOG header truncated');
+  const family = d[0];
+  const littleEndian = len < 8 || (u16le(d, 6) & 0x7fff) < 0x100;
+  let p = 4;
+  while (p + 4 <= len) {
+    const tlvLen = littleEndian ? u16le(d, p) : u16be(d, p);
+    const tlvType = (littleEndian ? u16le(d, p + 2) : u16be(d, p + 2)) & 0x7fff;
+    if (tlvLen < 4) return markMalformed(out, 'NFLOG TLV length below 4');
+    if (tlvType === NFULA_PAYLOAD) {
+      if (family === AF_INET) out.ipVersion = 4;
+      else if (family === AF_INET6) out.ipVersion = 6;
+      else return markNonIp(out, 0, 'NFLOG address family is not IPv4 or IPv6');
+      return p + 4;
+    }
+    p += (tlvLen + 3) & ~3;
+  }
+  if (p < len) return markMalformed(out, 'NFLOG TLV truncated');
+  return markNonIp(out, 0, 'NFLOG record without a packet payload');
+}

@@ -1,0 +1,71 @@
+/**
+ * Resetting a reused DecodedPacket and recording the non-IP outcomes. Shared by the link, IP
+ * and transport decoders so each of them stays a straight-line parser.
+ */
+import { DecodeStatus, FragmentKind } from './decoded-packet.js';
+import type { DecodedPacket } from './decoded-packet.js';
+
+/** Puts every field back to its "nothing decoded" value (addresses are zeroed on non-IP exits). */
+export function resetDecodedPacket(out: DecodedPacket): void {
+  out.status = DecodeStatus.Malformed;
+  out.reason = '';
+  out.etherType = 0;
+  out.vlan = -1;
+  out.vlanInner = -1;
+  out.ipVersion = 0;
+  out.proto = 0;
+  out.hasPorts = false;
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.icmpType = -1;
+  out.icmpCode = -1;
+  out.tcpFlags = 0;
+  out.tcpSeq = 0;
+  out.tcpAck = 0;
+  out.fragment = FragmentKind.None;
+  out.fragId = 0;
+  out.fragOffset = 0;
+  out.moreFragments = false;
+  out.l3Offset = -1;
+  out.l4Offset = -1;
+  out.payloadOffset = -1;
+  out.payloadLength = 0;
+  out.truncated = false;
+}
+
+function zeroAddresses(out: DecodedPacket): void {
+  const s = out.src;
+  const d = out.dst;
+  for (let i = 0; i < 16; i++) {
+    s[i] = 0;
+    d[i] = 0;
+  }
+}
+
+/** Malformed: `reason` must be a constant string (no per-packet allocation). Returns -1. */
+export function markMalformed(out: DecodedPacket, reason: string): -1 {
+  out.status = DecodeStatus.Malformed;
+  out.reason = reason;
+  out.ipVersion = 0;
+  zeroAddresses(out);
+  return -1;
+}
+
+/** A decoded link layer that carries something other than IP. Returns -1. */
+export function markNonIp(out: DecodedPacket, etherType: number, reason: string): -1 {
+  out.status = DecodeStatus.NonIp;
+  out.reason = reason;
+  out.etherType = etherType;
+  out.ipVersion = 0;
+  zeroAddresses(out);
+  return -1;
+}
+
+/** A link type the decoder does not handle. Returns -1. */
+export function markUnsupportedLink(out: DecodedPacket, reason: string): -1 {
+  out.status = DecodeStatus.UnsupportedLink;
+  out.reason = reason;
+  out.ipVersion = 0;
+  zeroAddresses(out);
+  return -1;
+}

@@ -1,0 +1,89 @@
+/**
+ * SHA-1 (FIPS 180-4) over a Uint8Array, in plain TypeScript because common/ has no access to
+ * node:crypto or WebCrypto. Used once per flow for the Community ID, not per packet.
+ */
+
+const W = new Int32Array(80);
+
+/** Returns the 20-byte digest of `data`. */
+export function sha1(data: Uint8Array): Uint8Array {
+  const len = data.length;
+  // Message + 0x80 + zero padding + 64-bit bit length, rounded up to 64-byte blocks.
+  const blocks = ((len + 8) >>> 6) + 1;
+  const msg = new Uint8Array(blocks * 64);
+  msg.set(data);
+  msg[len] = 0x80;
+  const bitsHigh = Math.floor(len / 0x20000000); // len * 8 / 2^32, exact for any array length
+  const bitsLow = (len << 3) >>> 0;
+  const tail = msg.length - 8;
+  msg[tail] = bitsHigh >>> 24;
+  msg[tail + 1] = bitsHigh >>> 16;
+  msg[tail + 2] = bitsHigh >>> 8;
+  msg[tail + 3] = bitsHigh;
+  msg[tail + 4] = bitsLow >>> 24;
+  msg[tail + 5] = bitsLow >>> 16;
+  msg[tail + 6] = bitsLow >>> 8;
+  msg[tail + 7] = bitsLow;
+
+  let h0 = 0x67452301;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
+  let h3 = 0x10325476;
+  let h4 = 0xc3d2e1f0 | 0;
+  const w = W;
+
+  for (let block = 0; block < msg.length; block += 64) {
+    for (let i = 0; i < 16; i++) {
+      const j = block + i * 4;
+      w[i] = (msg[j] << 24) | (msg[j + 1] << 16) | (msg[j + 2] << 8) | msg[j + 3];
+    }
+    for (let i = 16; i < 80; i++) {
+      const x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
+      w[i] = (x << 1) | (x >>> 31);
+    }
+    let a = h0;
+    let b = h1;
+    let c = h2;
+    let d = h3;
+    let e = h4;
+    for (let i = 0; i < 80; i++) {
+      let f: number;
+      let k: number;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc | 0;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6 | 0;
+      }
+      const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+  }
+
+  const out = new Uint8Array(20);
+  const hs = [h0, h1, h2, h3, h4];
+  for (let i = 0; i < 5; i++) {
+    const h = hs[i];
+    out[i * 4] = h >>> 24;
+    out[i * 4 + 1] = h >>> 16;
+    out[i * 4 + 2] = h >>> 8;
+    out[i * 4 + 3] = h;
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/** `tapline import --store DIR FILE|DIR...` */
+import { basename } from 'node:path';
+import { Store } from '../../node/store/store.js';
+import { UsageError } from './cli-args.js';
+import { Progress, humanBytes } from './progress.js';
+
+export async function importCommand(store: string, paths: string[], out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+  if (paths.length === 0) throw new UsageError('import needs at least one FILE or DIR');
+  const s = await Store.open(store, { create: true, log: err });
+  const progress = new Progress();
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let failures = 0;
+  try {
+    await s.import(paths, {
+      signal: abort.signal,
+      onFileStart: (p, i, n) => progress.start(`[${i + 1}/${n}] ${basename(p)}`),
+      onProgress: (done, total) => progress.update(done, total),
+      onResult: (r) => {
+        progress.clear();
+        if (r.status === 'failed') {
+          failures++;
+          err(`error: ${r.path}: ${r.message}`);
+          return;
+        }
+        const pct = r.bytes > 0 ? ((r.indexBytes / r.bytes) * 100).toFixed(2) : '0';
+        const detail = r.status === 'indexed' || r.status === 'reindexed' ? `: ${r.packets} packets, ${r.flows} flows, index ${humanBytes(r.indexBytes)} (${pct}%)` : r.message ? `: ${r.message}` : '';
+        out.write(`${r.status} ${r.path}${detail}\n`);
+        if (r.message && (r.status === 'indexed' || r.status === 'reindexed')) {
+          failures++;
+          err(`error: ${r.path}: ${r.message}`);
+        }
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await s.close();
+  }
+  if (abort.signal.aborted) {
+    err('interrupted: captures indexed before the interruption are kept; nothing half-written was left');
+    return 130;
+  }
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/** The `tapline` command line. Plain Node: nothing here imports electron. */
+import { parseArgs } from 'node:util';
+import type { FlowQuery } from '../../common/index/index-reader.js';
+import { parseAddressRange } from '../../common/net/address-range.js';
+import type { SliceFormat } from '../../node/store/slice-writer.js';
+import { UsageError, needString, parseHostArg, parseLimitArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
+import { flowsCommand } from './flows-command.js';
+import { importCommand } from './import-command.js';
+import { sliceCommand, type SliceTarget } from './slice-command.js';
+import { statsCommand } from './stats-command.js';
+
+const USAGE = `usage:
+  tapline import --store DIR FILE|DIR...
+  tapline flows  --store DIR [--host IP|CIDR]... [--port N] [--proto tcp|udp|icmp|N] [--since T] [--until T]
+                 [--community-id ID] [--limit N] [--json]
+  tapline slice  --store DIR --sip IP [--spt N] --dip IP [--dpt N] [--proto P] [--stime T] [--etime T] -o OUT.pcap
+  tapline slice  --store DIR --flow ID -o OUT.pcap
+  tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
+  tapline stats  --store DIR [--json]
+
+  T is decimal epoch seconds (up to 9 fractional digits) or ISO 8601 (UTC unless a zone is given).
+  slice also takes --format pcap|pcapng (default: pcap when the packets share one link type).`;
+
+function err(line: string): void {
+  process.stderr.write(`tapline: ${line}\n`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'import': {
+      const { values, positionals } = parseArgs({ args: rest, options: { store: { type: 'string' } }, allowPositionals: true, strict: true });
+      return importCommand(needString(values.store, 'store'), positionals, process.stdout, err);
+    }
+    case 'flows': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          store: { type: 'string' },
+          host: { type: 'string', multiple: true },
+          port: { type: 'string' },
+          proto: { type: 'string' },
+          since: { type: 'string' },
+          until: { type: 'string' },
+          'community-id': { type: 'string' },
+          limit: { type: 'string' },
+          json: { type: 'boolean' },
+        },
+        strict: true,
+      });
+      const q: FlowQuery = {
+        hosts: (values.host ?? []).map((h) => parseHostArg(h)),
+        port: values.port !== undefined ? parsePortArg(values.port) : undefined,
+        proto: values.proto !== undefined ? parseProtoArg(values.proto) : undefined,
+        since: values.since !== undefined ? parseTimeArg(values.since, 'since') : undefined,
+        until: values.until !== undefined ? parseTimeArg(values.until, 'until') : undefined,
+        communityId: values['community-id'],
+      };
+      const limit = values.limit !== undefined ? parseLimitArg(values.limit) : Infinity;
+      return flowsCommand(needString(values.store, 'store'), q, limit, values.json ?? false, process.stdout, err);
+    }
+    case 'slice': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          store: { type: 'string' },
+          sip: { type: 'string' },
+          spt: { type: 'string' },
+          dip: { type: 'string' },
+          dpt: { type: 'string' },
+          proto: { type: 'string' },
+          stime: { type: 'string' },
+          etime: { type: 'string' },
+          flow: { type: 'string' },
+          queries: { type: 'string' },
+          format: { type: 'string' },
+          out: { type: 'string', short: 'o' },
+        },
+        strict: true,
+      });
+      const outPath = needString(values.out, 'out (-o)');
+      let format: SliceFormat | undefined;
+      if (values.format !== undefined) {
+        if (values.format !== 'pcap' && values.format !== 'pcapng') throw new UsageError(`--format "${values.format}" must be pcap or pcapng`);
+        format = values.format;
+      }
+      let target: SliceTarget;
+      const modes = [values.flow !== undefined, values.queries !== undefined, values.sip !== undefined || values.dip !== undefined].filter(Boolean).length;
+      if (modes !== 1) throw new UsageError('slice needs exactly one of: --sip/--dip (a 5-tuple), --flow ID, --queries FILE');
+      if (values.flow !== undefined) target = { kind: 'flow', id: values.flow };
+      else if (values.queries !== undefined) target = { kind: 'bulk', file: values.queries };
+      else {
+        const sip = needString(values.sip, 'sip');
+        const dip = needString(values.dip, 'dip');
+        if (sip.includes('/') || dip.includes('/') || !parseAddressRange(sip) || !parseAddressRange(dip)) {
+          throw new UsageError('--sip and --dip take single IP addresses');
+        }
+        const stime = values.stime !== undefined ? parseTimeArg(values.stime, 'stime') : undefined;
+        const etime = values.etime !== undefined ? parseTimeArg(values.etime, 'etime') : undefined;
+        if (stime && etime && (stime.sec > etime.sec || (stime.sec === etime.sec && stime.nsec > etime.nsec))) throw new UsageError('--stime is after --etime');
+        target = {
+          kind: 'tuple',
+          query: {
+            sip: parseHostArg(sip, 'sip'),
+            dip: parseHostArg(dip, 'dip'),
+            spt: values.spt !== undefined ? parsePortArg(values.spt, 'spt') : undefined,
+            dpt: values.dpt !== undefined ? parsePortArg(values.dpt, 'dpt') : undefined,
+            proto: values.proto !== undefined ? parseProtoArg(values.proto) : undefined,
+            stime,
+            etime,
+          },
+        };
+      }
+      return sliceCommand(needString(values.store, 'store'), target, outPath, format, process.stdout, err);
+    }
+    case 'stats': {
+      const { values } = parseArgs({ args: rest, options: { store: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+      return statsCommand(needString(values.store, 'store'), values.json ?? false, process.stdout, err);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`${(e as Error).message}\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      err(`error: ${(e as Error).message}`);
+      if (process.env.TAPLINE_DEBUG) console.error(e);
+      process.exitCode = 1;
+    }
+  },
+);

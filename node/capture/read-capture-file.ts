@@ -1,0 +1,222 @@
+/**
+ * Node edge of the capture parsers: streams a file from disk into createCaptureParser with one
+ * reused read buffer, transparently gunzipping `.pcap.gz`-style input.
+ */
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
+import { createCaptureParser, detectCaptureFormat } from '../../common/capture/capture-parser.js';
+import { CaptureFormatError } from '../../common/capture/capture-types.js';
+import type {
+  CaptureFileInfo,
+  CaptureFormat,
+  CaptureInterface,
+  CaptureParser,
+  CaptureSink,
+  PacketRecordView,
+} from '../../common/capture/capture-types.js';
+
+export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+
+export interface ReadCaptureOptions {
+  /** Read size in bytes (default 4 MiB). */
+  chunkSize?: number;
+  /**
+   * Resume point: a file offset that is a record boundary, normally the `consumed` of an earlier
+   * read. Headers and interfaces are still parsed (and reported) from the start of the file and
+   * packet indices stay file-absolute, but packets whose record starts before `start` are not
+   * delivered or counted.
+   */
+  start?: number;
+  /** Called after every read with bytes read from disk so far and the file size (both on-disk). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Aborting rejects the promise with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface ReadCaptureResult {
+  /** Bytes read from disk (compressed bytes for gzip input). */
+  bytesRead: number;
+  /** Offset after the last complete record (in the decompressed stream for gzip input). */
+  consumed: number;
+  /** Packets delivered to the sink. */
+  packets: number;
+  /** Why reading stopped early; everything before error.offset was delivered. */
+  error: CaptureFormatError | null;
+  compressed: 'gzip' | null;
+}
+
+function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** Wraps the sink to count delivered packets and hide those before `start`. */
+function countingSink(sink: CaptureSink, start: number): CaptureSink & { packets: number } {
+  const wrapper = {
+    packets: 0,
+    onFileInfo: (info: CaptureFileInfo): void => sink.onFileInfo(info),
+    onInterface: (iface: CaptureInterface): void => sink.onInterface(iface),
+    onPacket: (rec: PacketRecordView): void => {
+      if (rec.recordOffset < start) return;
+      wrapper.packets++;
+      sink.onPacket(rec);
+    },
+  };
+  return wrapper;
+}
+
+/** Runs `step` and turns a CaptureFormatError into a returned value; other errors propagate. */
+function tryParse(step: () => void): CaptureFormatError | null {
+  try {
+    step();
+    return null;
+  } catch (e) {
+    if (e instanceof CaptureFormatError) return e;
+    throw e;
+  }
+}
+
+/**
+ * Reads a pcap or pcapng file (optionally gzip-compressed) and feeds every record to `sink`.
+ * Format errors do not reject: they are returned in `error` after all earlier records were
+ * delivered. I/O errors, sink exceptions and aborts reject.
+ */
+export async function readCaptureFile(
+  path: string,
+  sink: CaptureSink,
+  opts: ReadCaptureOptions = {},
+): Promise<ReadCaptureResult> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`bad chunkSize ${chunkSize}`);
+  opts.signal?.throwIfAborted();
+  const counter = countingSink(sink, opts.start ?? 0);
+  const parser = createCaptureParser(counter);
+  const fh = await open(path, 'r');
+  try {
+    const totalBytes = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(totalBytes, 1)));
+    const first = await fh.read(buf, 0, buf.length, 0);
+    if (isGzip(buf.subarray(0, first.bytesRead))) {
+      return await readGzip(fh, parser, counter, totalBytes, chunkSize, opts);
+    }
+    let bytesRead = 0;
+    let n = first.bytesRead;
+    let error: CaptureFormatError | null = null;
+    while (n > 0) {
+      bytesRead += n;
+      const chunk = buf.subarray(0, n);
+      error = tryParse(() => parser.push(chunk));
+      opts.onProgress?.(bytesRead, totalBytes);
+      if (error !== null) break;
+      opts.signal?.throwIfAborted();
+      n = (await fh.read(buf, 0, buf.length, bytesRead)).bytesRead;
+    }
+    if (error === null) error = tryParse(() => parser.end());
+    return { bytesRead, consumed: parser.consumed, packets: counter.packets, error, compressed: null };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readGzip(
+  fh: FileHandle,
+  parser: CaptureParser,
+  counter: { packets: number },
+  totalBytes: number,
+  chunkSize: number,
+  opts: ReadCaptureOptions,
+): Promise<ReadCaptureResult> {
+  const input = fh.createReadStream({ start: 0, highWaterMark: chunkSize, autoClose: false });
+  const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1024 * 1024) });
+  let bytesRead = 0;
+  input.on('data', (d: Buffer | string) => {
+    bytesRead += d.length;
+    opts.onProgress?.(bytesRead, totalBytes);
+  });
+  input.on('error', (e) => gunzip.destroy(e));
+  input.pipe(gunzip);
+  let error: CaptureFormatError | null = null;
+  let decompressed = 0;
+  try {
+    for await (const out of gunzip as AsyncIterable<Buffer>) {
+      opts.signal?.throwIfAborted();
+      decompressed += out.length;
+      error = tryParse(() => parser.push(out));
+      if (error !== null) break;
+    }
+    if (error === null) error = tryParse(() => parser.end());
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('Z_')) {
+      // Corrupt or cut-short gzip: report it like a format error at the decompressed offset.
+      error = new CaptureFormatError(`gzip stream unreadable (${e.message})`, decompressed);
+    } else {
+      throw e;
+    }
+  } finally {
+    input.unpipe(gunzip);
+    input.destroy();
+    gunzip.destroy();
+  }
+  return { bytesRead, consumed: parser.consumed, packets: counter.packets, error, compressed: 'gzip' };
+}
+
+export interface CaptureFileSniff {
+  /** null when the (decompressed) start of the file is not a pcap or pcapng header. */
+  format: CaptureFormat | null;
+  compressed: 'gzip' | null;
+  /** On-disk size in bytes. */
+  fileSize: number;
+  /** File-level header fields, when the header was complete in the sniffed bytes. */
+  info: CaptureFileInfo | null;
+  /** Link type of the first interface (pcap: the file's), or null when not seen. */
+  linkType: number | null;
+  /** Interfaces described within the sniffed bytes (pcapng may declare more later). */
+  interfaces: CaptureInterface[];
+}
+
+const SNIFF_BYTES = 64 * 1024;
+
+/** Identifies a capture file from its first bytes (gunzipping them if needed); never reads it all. */
+export async function sniffCaptureFile(path: string): Promise<CaptureFileSniff> {
+  const fh = await open(path, 'r');
+  let head: Uint8Array;
+  let fileSize: number;
+  try {
+    fileSize = (await fh.stat()).size;
+    const buf = Buffer.alloc(Math.min(SNIFF_BYTES, fileSize));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  let compressed: 'gzip' | null = null;
+  if (isGzip(head)) {
+    compressed = 'gzip';
+    try {
+      // Z_SYNC_FLUSH lets zlib return what it could inflate from a prefix of the stream.
+      head = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch {
+      head = new Uint8Array(0);
+    }
+  }
+  const interfaces: CaptureInterface[] = [];
+  let info: CaptureFileInfo | null = null;
+  const format = head.length >= 4 ? detectCaptureFormat(head[0], head[1], head[2], head[3]) : null;
+  if (format !== null) {
+    const parser = createCaptureParser({
+      onFileInfo: (i) => (info = i),
+      onInterface: (i) => interfaces.push(i),
+      onPacket: () => undefined,
+    });
+    // Only the header matters; a damaged or cut-off tail of the sniffed prefix is irrelevant here.
+    tryParse(() => parser.push(head));
+  }
+  return {
+    format,
+    compressed,
+    fileSize,
+    info,
+    linkType: interfaces.length > 0 ? interfaces[0].linkType : null,
+    interfaces,
+  };
+}

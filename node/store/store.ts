@@ -1,0 +1,301 @@
+/**
+ * A store is a directory: store.json (the captures it holds, by path and content fingerprint) and
+ * indexes/<capture id>.tpi (derived, rebuilt whenever missing, torn or stale). Captures are indexed
+ * in place and never modified.
+ */
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FlowQuery, FlowRecord, TupleQuery } from '../../common/index/index-reader.js';
+import { compareTs } from '../../common/time/timestamp.js';
+import { sniffCaptureFile } from '../capture/read-capture-file.js';
+import { buildIndex } from './build-index.js';
+import { captureFingerprint } from './capture-fingerprint.js';
+import { IndexFile, IndexUnusableError } from './index-file.js';
+import { StoreLock } from './store-lock.js';
+import { readManifest, writeManifest, type CaptureEntry, type Manifest } from './store-manifest.js';
+
+export interface StoreOpenOptions {
+  /** Create the directory and an empty manifest when absent. */
+  create?: boolean;
+  /** Warnings (rebuilt indexes, missing captures), one line each. */
+  log?: (line: string) => void;
+}
+
+export type ImportStatus = 'indexed' | 'reindexed' | 'unchanged' | 'relinked' | 'duplicate' | 'failed';
+
+export interface ImportResult {
+  path: string;
+  status: ImportStatus;
+  captureId: string | null;
+  packets: number;
+  flows: number;
+  bytes: number;
+  indexBytes: number;
+  /** Damage found while reading (the readable part was indexed), or why the import failed. */
+  message: string | null;
+}
+
+export interface ImportOptions {
+  onFileStart?: (path: string, index: number, total: number) => void;
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  onResult?: (r: ImportResult) => void;
+  signal?: AbortSignal;
+}
+
+/** A flow found by a query, with where it lives. */
+export interface FoundFlow {
+  id: string;
+  capture: CaptureEntry;
+  record: FlowRecord;
+}
+
+export class Store {
+  private manifest: Manifest;
+  private readonly open = new Map<string, IndexFile>();
+  private readonly log: (line: string) => void;
+
+  private constructor(
+    readonly dir: string,
+    manifest: Manifest,
+    opts: StoreOpenOptions,
+  ) {
+    this.manifest = manifest;
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  static async open(dir: string, opts: StoreOpenOptions = {}): Promise<Store> {
+    const abs = resolve(dir);
+    let m = await readManifest(abs);
+    if (!m) {
+      if (!opts.create) {
+        const exists = await stat(abs).then(
+          () => true,
+          () => false,
+        );
+        throw new Error(exists ? `${abs} is not a Tapline store (no store.json); create one with \`tapline import --store ${dir} FILE\`` : `store ${abs} does not exist`);
+      }
+      await mkdir(join(abs, 'indexes'), { recursive: true });
+      m = { tapline: 'store', version: 1, captures: [] };
+      await writeManifest(abs, m);
+    }
+    return new Store(abs, m, opts);
+  }
+
+  get captures(): readonly CaptureEntry[] {
+    return this.manifest.captures;
+  }
+
+  indexPath(id: string): string {
+    return join(this.dir, 'indexes', `${id}.tpi`);
+  }
+
+  // ---- import ----
+
+  async import(paths: string[], opts: ImportOptions = {}): Promise<ImportResult[]> {
+    const files: string[] = [];
+    const results: ImportResult[] = [];
+    const fail = (path: string, message: string): void => {
+      const r: ImportResult = { path, status: 'failed', captureId: null, packets: 0, flows: 0, bytes: 0, indexBytes: 0, message };
+      results.push(r);
+      opts.onResult?.(r);
+    };
+    for (const p of paths) {
+      const abs = resolve(p);
+      const st = await stat(abs).catch(() => null);
+      if (!st) fail(abs, 'no such file or directory');
+      else if (st.isDirectory()) files.push(...(await findCaptures(abs)));
+      else files.push(abs);
+    }
+    const lock = await StoreLock.acquire(this.dir);
+    try {
+      for (let i = 0; i < files.length; i++) {
+        if (opts.signal?.aborted) break;
+        opts.onFileStart?.(files[i], i, files.length);
+        let r: ImportResult;
+        try {
+          r = await this.importOne(files[i], opts);
+        } catch (e) {
+          if (opts.signal?.aborted) break;
+          r = { path: files[i], status: 'failed', captureId: null, packets: 0, flows: 0, bytes: 0, indexBytes: 0, message: (e as Error).message };
+        }
+        results.push(r);
+        opts.onResult?.(r);
+      }
+    } finally {
+      await lock.release();
+    }
+    return results;
+  }
+
+  private async importOne(file: string, opts: ImportOptions): Promise<ImportResult> {
+    const path = await realpath(file);
+    const sniff = await sniffCaptureFile(path);
+    if (!sniff.format) throw new Error(sniff.fileSize === 0 ? 'empty file (0 bytes): not a capture' : 'not a pcap or pcapng file (unknown magic at byte offset 0)');
+    const fp = await captureFingerprint(path);
+    const id = fp.fingerprint.slice(0, 12);
+    const caps = this.manifest.captures;
+    const samePath = caps.find((c) => c.path === path);
+    const sameContent = caps.find((c) => c.fingerprint === fp.fingerprint);
+    const base = { path, captureId: id, packets: 0, flows: 0, bytes: fp.size, indexBytes: 0, message: null };
+    if (sameContent && sameContent.path !== path) {
+      const otherExists = await stat(sameContent.path).then(
+        () => true,
+        () => false,
+      );
+      if (otherExists) return { ...base, status: 'duplicate', message: `same content as ${sameContent.path}, already indexed` };
+      sameContent.path = path;
+      sameContent.mtimeMs = fp.mtimeMs;
+      await writeManifest(this.dir, this.manifest);
+      this.closeIndex(sameContent.id);
+      return { ...base, status: 'relinked', message: 'capture moved: index re-linked to the new path' };
+    }
+    if (samePath && samePath.fingerprint === fp.fingerprint) {
+      const ok = await IndexFile.open(this.indexPath(samePath.id)).then(
+        async (f) => {
+          const pk = f.meta.packets;
+          const fl = f.meta.flowCount;
+          await f.close();
+          return { pk, fl };
+        },
+        () => null,
+      );
+      if (ok) return { ...base, status: 'unchanged', packets: ok.pk, flows: ok.fl };
+    }
+    const built = await buildIndex(path, this.indexPath(id), fp, { onProgress: opts.onProgress, signal: opts.signal });
+    const entry: CaptureEntry = { id, path, fingerprint: fp.fingerprint, size: fp.size, mtimeMs: fp.mtimeMs, importedAt: new Date().toISOString() };
+    const status: ImportStatus = samePath ? 'reindexed' : 'indexed';
+    this.manifest.captures = caps.filter((c) => c.path !== path && c.id !== id);
+    this.manifest.captures.push(entry);
+    await writeManifest(this.dir, this.manifest);
+    this.closeIndex(id);
+    const damage = built.meta.damage;
+    return {
+      ...base,
+      status,
+      packets: built.meta.packets,
+      flows: built.meta.flowCount,
+      indexBytes: built.indexBytes,
+      message: damage ? `${damage.message}; indexed the ${built.meta.packets} packets before it` : null,
+    };
+  }
+
+  private closeIndex(id: string): void {
+    const f = this.open.get(id);
+    if (f) {
+      this.open.delete(id);
+      void f.close();
+    }
+  }
+
+  // ---- reading ----
+
+  /**
+   * The usable index of a capture: verified, and rebuilt from the capture when missing, torn or
+   * stale. Returns null (after logging why) when neither the index nor the capture is usable.
+   */
+  async index(entry: CaptureEntry): Promise<IndexFile | null> {
+    const cached = this.open.get(entry.id);
+    if (cached) return cached;
+    const st = await stat(entry.path).catch(() => null);
+    let reason: string | null = null;
+    let file: IndexFile | null = null;
+    try {
+      file = await IndexFile.open(this.indexPath(entry.id));
+      if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
+    } catch (e) {
+      if (!(e instanceof IndexUnusableError)) throw e;
+      reason = e.message;
+    }
+    if (st && (st.size !== entry.size || st.mtimeMs !== entry.mtimeMs)) {
+      const fp = await captureFingerprint(entry.path);
+      if (fp.fingerprint !== entry.fingerprint) {
+        this.log(`${entry.path}: the capture changed since it was indexed; its old index no longer applies`);
+        await file?.close();
+        return null;
+      }
+    }
+    if (reason === null && file) {
+      this.open.set(entry.id, file);
+      return file;
+    }
+    await file?.close();
+    if (!st) {
+      this.log(`${entry.path}: capture is missing and its index is unusable (${reason}); import the capture again to restore it`);
+      return null;
+    }
+    this.log(`${this.indexPath(entry.id)}: ${reason}; rebuilding from ${entry.path}`);
+    const lock = await StoreLock.acquire(this.dir);
+    try {
+      await buildIndex(entry.path, this.indexPath(entry.id), { fingerprint: entry.fingerprint, size: entry.size, mtimeMs: entry.mtimeMs });
+    } finally {
+      await lock.release();
+    }
+    const rebuilt = await IndexFile.open(this.indexPath(entry.id));
+    this.open.set(entry.id, rebuilt);
+    return rebuilt;
+  }
+
+  /** Opens every capture's index (rebuilding where needed); returns the usable ones. */
+  async indexes(): Promise<{ entry: CaptureEntry; file: IndexFile }[]> {
+    const out: { entry: CaptureEntry; file: IndexFile }[] = [];
+    for (const entry of this.manifest.captures) {
+      const file = await this.index(entry);
+      if (file) out.push({ entry, file });
+    }
+    return out;
+  }
+
+  /** Flows matching q across all captures, newest first (by first packet time), at most limit. */
+  async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
+    const all: FoundFlow[] = [];
+    for (const { entry, file } of await this.indexes()) {
+      for (const i of file.view.match(q)) all.push({ id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) });
+    }
+    all.sort((a, b) => compareTs(b.record.firstSec, b.record.firstNsec, a.record.firstSec, a.record.firstNsec) || (a.id < b.id ? -1 : 1));
+    return all.slice(0, limit);
+  }
+
+  /** Flows carrying a 5-tuple (either direction) overlapping the time window, in capture order. */
+  async findTuple(q: TupleQuery): Promise<FoundFlow[]> {
+    const all: FoundFlow[] = [];
+    for (const { entry, file } of await this.indexes()) {
+      for (const i of file.view.matchTuple(q)) all.push({ id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) });
+    }
+    return all;
+  }
+
+  async flowById(id: string): Promise<FoundFlow | null> {
+    const m = /^([0-9a-f]{12})-(\d{1,10})$/.exec(id);
+    if (!m) throw new Error(`"${id}" is not a flow id (expected <12 hex digits>-<number>, as printed by \`tapline flows\`)`);
+    const entry = this.manifest.captures.find((c) => c.id === m[1]);
+    if (!entry) return null;
+    const file = await this.index(entry);
+    const n = Number(m[2]);
+    if (!file || n >= file.view.flowCount) return null;
+    return { id, capture: entry, record: file.view.record(n) };
+  }
+
+  async close(): Promise<void> {
+    for (const f of this.open.values()) await f.close();
+    this.open.clear();
+  }
+}
+
+/** Capture files below dir (pcap, pcapng, gzip of either), found by their magic bytes. */
+async function findCaptures(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        const s = await sniffCaptureFile(p).catch(() => null);
+        if (s?.format) out.push(p);
+      }
+    }
+  };
+  await walk(dir);
+  return out;
+}
