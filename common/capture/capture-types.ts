@@ -71,6 +71,13 @@ export interface PacketRecordView {
   dataOffset: number;
   /** The captured bytes (a view valid only during the onPacket call). */
   data: Uint8Array;
+  /**
+   * Optional allocation-free access to the same bytes: data equals
+   * buffer.subarray(bufferOffset, bufferOffset + capLen). Same lifetime as `data`. Set by the
+   * parsers (whose `data` is created lazily, on first access); hand-built records may omit it.
+   */
+  buffer?: Uint8Array;
+  bufferOffset?: number;
   /** pcapng block type: 6 EPB, 3 SPB, 2 obsolete PB; 0 for pcap records. */
   blockType: number;
 }

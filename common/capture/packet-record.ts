@@ -1,7 +1,7 @@
 /**
  * The single reusable PacketRecordView the parsers fill in for every record. `data` is created
- * lazily: a consumer that only needs the header fields (counting, indexing by offset) never pays
- * for a per-packet Uint8Array view.
+ * lazily: a consumer that only needs the header fields (counting, indexing by offset) or reads
+ * through buffer/bufferOffset never pays for a per-packet Uint8Array view.
  */
 import type { PacketRecordView } from './capture-types.js';
 
@@ -21,32 +21,34 @@ export class PacketRecord implements PacketRecordView {
   blockType = 0;
 
   /** Buffer holding the current record (the pushed chunk or the parser's scratch buffer). */
-  private src: Uint8Array = EMPTY;
-  /** Index in `src` of the first captured byte. */
-  private srcStart = 0;
+  buffer: Uint8Array = EMPTY;
+  /** Index in `buffer` of the first captured byte. */
+  bufferOffset = 0;
   private view: Uint8Array | null = null;
 
-  /** Points `data` at src[start, start + capLen) (capLen must be set first). */
-  setSource(src: Uint8Array, start: number): void {
-    this.src = src;
-    this.srcStart = start;
+  /** Points `data` at buffer[start, start + capLen) (capLen must be set first). */
+  setSource(buffer: Uint8Array, start: number): void {
+    this.buffer = buffer;
+    this.bufferOffset = start;
     this.view = null;
   }
 
   /** Drops the reference to the caller's chunk once the record has been delivered. */
   release(): void {
-    this.src = EMPTY;
-    this.srcStart = 0;
+    this.buffer = EMPTY;
+    this.bufferOffset = 0;
     this.view = null;
   }
 
   get data(): Uint8Array {
-    if (this.view === null) this.view = this.src.subarray(this.srcStart, this.srcStart + this.capLen);
+    if (this.view === null) this.view = this.buffer.subarray(this.bufferOffset, this.bufferOffset + this.capLen);
     return this.view;
   }
 
   set data(v: Uint8Array) {
-    // Consumers may substitute a view (e.g. in tests); keep the interface's mutable shape.
+    // The interface declares `data` mutable; keep buffer/bufferOffset consistent if a consumer sets it.
     this.view = v;
+    this.buffer = v;
+    this.bufferOffset = 0;
   }
 }

@@ -187,7 +187,7 @@ class PcapngHandler implements RecordHandler {
       blockOffset: off,
       blockLength: len,
     };
-    this.sectionIfaces.push({ info, ticks: new TickConverter(tsresol) });
+    this.sectionIfaces.push({ info, ticks: new TickConverter(tsresol, tsOffsetSec) });
     this.sink.onInterface(info);
   }
 
@@ -243,7 +243,6 @@ class PcapngHandler implements RecordHandler {
     if (tsAt >= 0) {
       const le = this.littleEndian;
       iface.ticks.convert(view.getUint32(tsAt, le), view.getUint32(tsAt + 4, le), rec);
-      rec.tsSec += info.tsOffsetSec;
     } else {
       rec.tsSec = 0;
       rec.tsNsec = 0;

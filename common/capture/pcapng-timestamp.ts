@@ -14,6 +14,8 @@
  * count) cannot be represented exactly in a double and are rounded.
  */
 
+import type { CaptureInterface } from './capture-types.js';
+
 /** Where conversions are written (the parser's reusable PacketRecord satisfies this). */
 export interface TimeTarget {
   tsSec: number;
@@ -101,8 +103,11 @@ export class TickConverter {
   private readonly preDivisors: readonly number[];
   private readonly pow2: number;
 
-  /** `tsresol` is the raw if_tsresol byte (6 = µs, the pcapng default; 9 = ns; 0x80|p = 2^-p). */
-  constructor(tsresol: number) {
+  /**
+   * `tsresol` is the raw if_tsresol byte (6 = µs, the pcapng default; 9 = ns; 0x80|p = 2^-p);
+   * `offsetSec` (if_tsoffset) is added to every converted seconds value.
+   */
+  constructor(tsresol: number, private readonly offsetSec = 0) {
     if (tsresol & 0x80) {
       this.kind = Kind.Binary;
       this.pow2 = tsresol & 0x7f;
@@ -127,8 +132,13 @@ export class TickConverter {
     }
   }
 
-  /** Writes the converted (hi, lo) tick count into out.tsSec / out.tsNsec. */
+  /** Writes the converted (hi, lo) tick count, plus the interface offset, into out.tsSec / out.tsNsec. */
   convert(hi: number, lo: number, out: TimeTarget): void {
+    this.convertTicks(hi, lo, out);
+    out.tsSec += this.offsetSec;
+  }
+
+  private convertTicks(hi: number, lo: number, out: TimeTarget): void {
     if (this.kind === Kind.Decimal) {
       const d = this.divisor;
       if (hi < 0x100000) {
@@ -190,4 +200,15 @@ export class TickConverter {
     }
     out.tsNsec = binaryFractionToNs(fHi, fLo, p);
   }
+}
+
+/** The raw if_tsresol byte an interface was described with. */
+export function tsresolOf(iface: Pick<CaptureInterface, 'tsUnitsPerSecond' | 'tsResolutionPow2'>): number {
+  if (iface.tsUnitsPerSecond === 0) return 0x80 | iface.tsResolutionPow2;
+  return Math.round(Math.log10(iface.tsUnitsPerSecond));
+}
+
+/** A converter for an interface's resolution and if_tsoffset (what the parser uses per packet). */
+export function tickConverterFor(iface: CaptureInterface): TickConverter {
+  return new TickConverter(tsresolOf(iface), iface.tsOffsetSec);
 }

@@ -66,7 +66,9 @@ export function flowToJson(id: string, r: FlowRecord): FlowJson {
 function noteFor(r: FlowRecord): string | null {
   switch (r.kind) {
     case FlowKind.NonIp:
-      return `non-IP traffic, EtherType 0x${r.l2Type.toString(16).padStart(4, '0')}`;
+      return r.l2Type === 0
+        ? 'frames too short for their link-layer header'
+        : `non-IP traffic, EtherType 0x${r.l2Type.toString(16).padStart(4, '0')}`;
     case FlowKind.Undecoded:
       return `link type ${r.l2Type} is not decoded; packets are stored and sliceable by flow id`;
     case FlowKind.Malformed:

@@ -109,13 +109,19 @@ export class FlowTable {
       this.addIp(rec, d, d.hasPorts);
       return;
     }
+    // A frame cut off inside its link-layer header never reached IP: it is filed with non-IP
+    // traffic (EtherType 0), as tshark does; only an unreadable IP header makes a Malformed flow.
     const kind =
-      d.status === DecodeStatus.NonIp ? FlowKind.NonIp : d.status === DecodeStatus.UnsupportedLink ? FlowKind.Undecoded : FlowKind.Malformed;
+      d.status === DecodeStatus.NonIp || (d.status === DecodeStatus.Malformed && d.l3Offset < 0)
+        ? FlowKind.NonIp
+        : d.status === DecodeStatus.UnsupportedLink
+          ? FlowKind.Undecoded
+          : FlowKind.Malformed;
     const k = this.scratch;
     k.fill(0);
     k[0] = kind;
     k[1] = ((d.vlan + 1) & 0xffff) | (((d.vlanInner + 1) & 0xffff) << 16);
-    k[11] = kind === FlowKind.NonIp ? d.etherType : rec.linkType;
+    k[11] = kind === FlowKind.NonIp ? (d.status === DecodeStatus.NonIp ? d.etherType : 0) : rec.linkType;
     let f = this.lookup(k);
     if (f < 0) {
       f = this.create(k, rec, kind);

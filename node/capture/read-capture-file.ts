@@ -104,7 +104,8 @@ export async function readCaptureFile(
     let error: CaptureFormatError | null = null;
     while (n > 0) {
       bytesRead += n;
-      const chunk = buf.subarray(0, n);
+      // A plain Uint8Array view: record `data` views then behave like Uint8Array (Buffer#slice does not copy).
+      const chunk = new Uint8Array(buf.buffer, buf.byteOffset, n);
       error = tryParse(() => parser.push(chunk));
       opts.onProgress?.(bytesRead, totalBytes);
       if (error !== null) break;
@@ -141,7 +142,7 @@ async function readGzip(
     for await (const out of gunzip as AsyncIterable<Buffer>) {
       opts.signal?.throwIfAborted();
       decompressed += out.length;
-      error = tryParse(() => parser.push(out));
+      error = tryParse(() => parser.push(new Uint8Array(out.buffer, out.byteOffset, out.length)));
       if (error !== null) break;
     }
     if (error === null) error = tryParse(() => parser.end());

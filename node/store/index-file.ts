@@ -7,8 +7,11 @@ import { IndexView, checkIndexHeader, decodeOffsets, parseIndexFooter, parseSect
 import type { EncodedIndex } from '../../common/index/index-writer.js';
 import { AtomicFile } from '../fs/atomic-file.js';
 
-/** zlib's native CRC-32, in the signature common/ expects. */
-export const nativeCrc32 = (data: Uint8Array, previous = 0): number => crc32(data, previous);
+/**
+ * zlib's native CRC-32, in the signature common/ expects. Node 20's zlib.crc32 returns 0 for an
+ * empty view of a detached-size (0-byte) ArrayBuffer instead of the running value, so skip empties.
+ */
+export const nativeCrc32 = (data: Uint8Array, previous = 0): number => (data.length === 0 ? previous : crc32(data, previous));
 
 export async function writeIndexFile(path: string, index: EncodedIndex): Promise<void> {
   const f = await AtomicFile.create(path);
@@ -23,7 +26,10 @@ export async function writeIndexFile(path: string, index: EncodedIndex): Promise
 
 /** An index that cannot be used as it is: the store rebuilds it. */
 export class IndexUnusableError extends Error {
-  constructor(path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'IndexUnusableError';
   }

@@ -124,7 +124,7 @@ export class SliceWriter {
   async add(r: RecordView, source: number): Promise<void> {
     const p = this.plan;
     if (p.format === 'pcap') {
-      if (p.verbatim) this.push(r.raw.slice());
+      if (p.verbatim) this.push(new Uint8Array(r.raw)); // a copy: r.raw is a view into the reader's window
       else {
         const out = new Uint8Array(16 + r.capLen);
         writePcapRecordHeader(out, 0, r.tsSec, p.nanosecond ? r.tsNsec : Math.floor(r.tsNsec / 1000), r.capLen, r.origLen);
@@ -132,7 +132,7 @@ export class SliceWriter {
         this.push(out);
       }
     } else if (p.verbatimSources.has(source) && r.raw[0] === 6) {
-      this.push(r.raw.slice());
+      this.push(new Uint8Array(r.raw));
     } else {
       const m = this.sources[source];
       const iface = m.interfaces[r.interfaceId];

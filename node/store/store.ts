@@ -204,7 +204,7 @@ export class Store {
       if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
     } catch (e) {
       if (!(e instanceof IndexUnusableError)) throw e;
-      reason = e.message;
+      reason = e.reason;
     }
     if (st && (st.size !== entry.size || st.mtimeMs !== entry.mtimeMs)) {
       const fp = await captureFingerprint(entry.path);

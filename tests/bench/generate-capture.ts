@@ -122,7 +122,7 @@ const KIND_UDP_BULK = 5;
 const KIND_RTP = 6;
 const KIND_NAMES = ['tcp', 'tcp-interactive', 'dns', 'ntp', 'icmp-echo', 'udp-bulk', 'rtp'];
 /** Share of flows per kind (by count). */
-const KIND_WEIGHTS = [0.598, 0.015, 0.3, 0.02, 0.02, 0.045, 0.002];
+const KIND_WEIGHTS = [0.5985, 0.015, 0.3, 0.02, 0.02, 0.045, 0.0015];
 /** Share of file bytes given to bulk UDP; TCP gets what the small kinds leave. */
 const UDP_BULK_BYTE_SHARE = 0.1;
 
@@ -478,16 +478,25 @@ function segGap(bytes: number, mbps: number): number {
  * `bytes` of data from `dir` in MSS-sized segments (occasionally a shorter one, as application
  * writes produce), paced `gapUs` apart; the other side ACKs every second segment and the last.
  */
-function* tcpBurst(f: Flow, r: Rng, t0: number, dir: number, bytes: number, gapUs: number): Generator<undefined, number, unknown> {
+function* tcpBurst(
+  f: Flow,
+  r: Rng,
+  t0: number,
+  dir: number,
+  bytes: number,
+  gapUs: number,
+  headLen = 0,
+): Generator<undefined, number, unknown> {
   let t = t0;
   let left = bytes;
   let n = 0;
   while (left > 0) {
     let seg = Math.min(left, f.mss);
-    if (seg === f.mss && left > f.mss && r.chance(0.04)) seg = r.range(200, f.mss - 1);
+    if (seg === f.mss && left > f.mss && r.chance(0.04)) seg = r.range(Math.max(200, headLen), f.mss - 1);
     left -= seg;
     if (n > 0) t += Math.max(1, Math.round(gapUs * (0.7 + 0.6 * r.float())));
-    f.plan(t, dir, left === 0 ? PSH | ACK : ACK, seg, 0, OPT_TS);
+    // The first segment starts with the f.msg head (HTTP headers), if any.
+    f.plan(t, dir, left === 0 ? PSH | ACK : ACK, seg, n === 0 ? Math.min(headLen, seg) : 0, OPT_TS);
     yield;
     n++;
     if ((n & 1) === 0 || left === 0) {
@@ -534,6 +543,37 @@ function* tcpTeardown(f: Flow, r: Rng, t0: number, rttUs: number, rstProb: numbe
   f.end = 'fin';
 }
 
+const HTTP_PATHS = ['/', '/index.html', '/api/v1/items', '/static/app.js', '/img/logo.png', '/download/data.bin', '/update/manifest.json'];
+const HTTP_AGENTS = ['curl/8.5.0', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'Wget/1.21.4', 'python-requests/2.31.0'];
+
+/** Writes an ASCII header block into f.msg, padded to an even length with a header when a body follows. */
+function writeHead(f: Flow, text: string, bodyFollows: boolean): number {
+  let head = text;
+  // Pool bytes must start word-aligned for the prefix-sum checksum: add a 7-byte header line.
+  if (bodyFollows && (head.length & 1) === 1) head = `${head.slice(0, -2)}X: 12\r\n\r\n`;
+  if (f.msg.length < head.length) f.msg = Buffer.alloc(1024);
+  f.msg.write(head, 0, 'latin1');
+  return head.length;
+}
+
+/** [total request bytes, header bytes] of a GET (body 0) or POST. */
+function httpRequest(f: Flow, r: Rng, body: number): [number, number] {
+  const host = `${formatIp(f.sIp).includes(':') ? `[${formatIp(f.sIp)}]` : formatIp(f.sIp)}`;
+  const line = body > 0 ? `POST /upload/${r.int(100000)} HTTP/1.1` : `GET ${r.pick(HTTP_PATHS)} HTTP/1.1`;
+  const extra = body > 0 ? `Content-Type: application/octet-stream\r\nContent-Length: ${body}\r\n` : '';
+  const head = writeHead(f, `${line}\r\nHost: ${host}\r\nUser-Agent: ${r.pick(HTTP_AGENTS)}\r\nAccept: */*\r\n${extra}\r\n`, body > 0);
+  return [head + body, head];
+}
+
+/** [total response bytes, header bytes]; the body is what is left of `bytes` after the headers. */
+function httpResponse(f: Flow, bytes: number): [number, number] {
+  const guess = 90; // header length without the digits of Content-Length
+  const body = Math.max(0, bytes - guess);
+  const status = body > 0 ? '200 OK' : '204 No Content';
+  const head = writeHead(f, `HTTP/1.1 ${status}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body}\r\n\r\n`, body > 0);
+  return [head + body, head];
+}
+
 function* tcpAppScript(f: Flow, r: Rng, cal: Calibration): Script {
   const rtt = Math.round(clamp(r.lognormal(30_000, 0.9), 500, 400_000));
   if (r.chance(0.01)) {
@@ -545,23 +585,30 @@ function* tcpAppScript(f: Flow, r: Rng, cal: Calibration): Script {
     f.end = 'rst';
     return;
   }
-  const durationUs = clamp(r.lognormal(150, 1.5), 0.05, 3600) * 1e6;
+  const durationUs = clamp(r.lognormal(200, 1.5), 0.05, 3600) * 1e6;
   const budget = Math.round(clamp(lognormalMean(r, cal.tcpBudgetMean, 2.0), 100, cal.budgetCap));
   // A few request/response exchanges (keep-alive) separated by idle time filling the duration.
   const exchanges = Math.round(clamp(r.lognormal(2.5, 1.0), 1, 100));
   const gapMean = durationUs / exchanges;
   const upload = r.chance(0.08);
+  const http = f.sPort === 80 || f.sPort === 8080;
   const mbps = clamp(r.lognormal(25, 1.0), 2, 900);
   const gap = segGap(f.mss + 66, mbps);
   let t = yield* tcpHandshake(f, r, rtt);
   for (let i = 0; i < exchanges; i++) {
     t += i === 0 ? r.range(30, 3000) : Math.max(50_000, Math.round(r.exp(gapMean)));
     const share = Math.max(1, Math.round((budget / exchanges) * (0.25 + 1.5 * r.float())));
-    const req = upload ? share : r.range(120, 900);
-    const resp = upload ? r.range(60, 400) : share;
-    t = yield* tcpBurst(f, r, t, C2S, req, gap);
+    let req = upload ? share : r.range(120, 900);
+    let resp = upload ? r.range(60, 400) : share;
+    let head = 0;
+    if (http) {
+      // Plain HTTP gets real headers so dissectors see HTTP, not garbage; bodies stay random.
+      [req, head] = httpRequest(f, r, upload ? req : 0);
+    }
+    t = yield* tcpBurst(f, r, t, C2S, req, gap, head);
     t += rtt + Math.round(r.exp(upload ? 2000 : 8000));
-    t = yield* tcpBurst(f, r, t, S2C, resp, gap);
+    if (http) [resp, head] = httpResponse(f, upload ? 0 : resp);
+    t = yield* tcpBurst(f, r, t, S2C, resp, gap, head);
   }
   t += 1000 + Math.round(r.exp(Math.min(gapMean, 30e6)));
   yield* tcpTeardown(f, r, t, rtt, 0.12);

@@ -86,7 +86,7 @@ export function copyRecord(r: PacketRecordView): RecordCopy {
     origLen: r.origLen,
     dataOffset: r.dataOffset,
     blockType: r.blockType,
-    data: r.data.slice(),
+    data: new Uint8Array(r.data), // a copy (Buffer#slice would be a view)
   };
 }
 

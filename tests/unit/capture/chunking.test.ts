@@ -71,13 +71,15 @@ test('pcap record bytes [recordOffset, recordOffset+recordLength) are the origin
   }
 });
 
-test('records wholly inside a pushed chunk are delivered as views of that chunk, not copies', () => {
+test('records wholly inside a pushed chunk are delivered as views of that chunk (data and buffer/bufferOffset), not copies', () => {
   const bytes = buildPcap({ packets: 10, seed: 4 });
   let views = 0;
   const parser = createCaptureParser({
     onFileInfo: () => undefined,
     onInterface: () => undefined,
     onPacket: (r) => {
+      assert.equal(r.buffer?.buffer, bytes.buffer);
+      assert.equal((r.buffer?.byteOffset ?? 0) + (r.bufferOffset ?? 0), r.dataOffset);
       if (r.data.buffer === bytes.buffer && r.data.byteOffset === r.dataOffset) views++;
     },
   });

@@ -22,6 +22,7 @@ function parseHostile(bytes: Uint8Array, chunk: number, label: string): CaptureF
       assert.ok(r.recordOffset >= 0 && r.recordOffset + r.recordLength <= bytes.length, `${label}: record inside file`);
       assert.ok(r.dataOffset >= r.recordOffset && r.dataOffset + r.capLen <= r.recordOffset + r.recordLength, `${label}: data inside record`);
       assert.equal(r.data.length, r.capLen, `${label}: data length`);
+      assert.deepEqual(r.buffer?.subarray(r.bufferOffset, (r.bufferOffset ?? 0) + r.capLen), r.data, `${label}: buffer view`);
       assert.ok(r.tsNsec >= 0 && r.tsNsec < 1e9 && Number.isInteger(r.tsNsec), `${label}: tsNsec range`);
     },
   });

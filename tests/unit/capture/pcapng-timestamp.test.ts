@@ -1,7 +1,8 @@
 /** The double-only 64-bit tick conversion agrees with a BigInt reference for every resolution. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TickConverter } from '../../../common/capture/pcapng-timestamp.js';
+import { TickConverter, tickConverterFor, tsresolOf } from '../../../common/capture/pcapng-timestamp.js';
+import type { CaptureInterface } from '../../../common/capture/capture-types.js';
 import { timestampToTicks } from '../../../common/capture/pcap-writer.js';
 import { prng } from './capture-test-helpers.js';
 
@@ -62,4 +63,14 @@ test('timestampToTicks rejects values that do not fit 64 bits or non-integer uni
   assert.throws(() => timestampToTicks(2 ** 40, 0, 1e9), RangeError);
   assert.throws(() => timestampToTicks(1, 0, 1.5), RangeError);
   assert.throws(() => timestampToTicks(1, 1e9, 1e6), RangeError);
+});
+
+test('tickConverterFor applies the interface resolution (decimal or binary) and its if_tsoffset', () => {
+  const out = { tsSec: 0, tsNsec: 0 };
+  tickConverterFor({ tsUnitsPerSecond: 1e9, tsResolutionPow2: 0, tsOffsetSec: -10 } as CaptureInterface).convert(0, 1_500_000_000, out);
+  assert.deepEqual(out, { tsSec: -9, tsNsec: 500_000_000 });
+  tickConverterFor({ tsUnitsPerSecond: 0, tsResolutionPow2: 10, tsOffsetSec: 100 } as CaptureInterface).convert(0, 1536, out);
+  assert.deepEqual(out, { tsSec: 101, tsNsec: 500_000_000 });
+  assert.equal(tsresolOf({ tsUnitsPerSecond: 1e6, tsResolutionPow2: 0 }), 6);
+  assert.equal(tsresolOf({ tsUnitsPerSecond: 0, tsResolutionPow2: 20 }), 0x94);
 });

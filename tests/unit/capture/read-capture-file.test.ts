@@ -45,7 +45,7 @@ test('reading a file in small reused chunks delivers the same records as parsing
   for (const [name, bytes] of [['a.pcap', pcap], ['a.pcapng', pcapng]] as const) {
     const path = file(name, bytes);
     const expected = parseInChunks(bytes, bytes.length).records;
-    for (const chunkSize of [1, 333, 1 << 22]) {
+    for (const chunkSize of [7, 333, 1 << 22]) {
       const c = collector();
       const res = await readCaptureFile(path, c.sink, { chunkSize });
       assert.deepEqual(res, { bytesRead: bytes.length, consumed: bytes.length, packets: expected.length, error: null, compressed: null });
