@@ -41,6 +41,7 @@ const LINKTYPE_MASK = 0x03ffffff;
 
 class PcapHandler implements RecordHandler {
   prefixBytes = PCAP_GLOBAL_HEADER_LENGTH;
+  failedAt = 0;
   private headerDone = false;
   private littleEndian = true;
   private recordHeaderLength = 16;
@@ -61,45 +62,50 @@ class PcapHandler implements RecordHandler {
   }
 
   parse(buf: Uint8Array, view: DataView, pos: number, end: number, base: number): number {
-    if (!this.headerDone) {
-      if (end - pos < PCAP_GLOBAL_HEADER_LENGTH) return pos;
-      this.readGlobalHeader(buf, view, pos, base);
-      pos += PCAP_GLOBAL_HEADER_LENGTH;
-    }
-    // Hot loop: locals instead of property reads, no allocation per record.
-    const le = this.littleEndian;
-    const hl = this.recordHeaderLength;
-    const fracPerSecond = this.fracPerSecond;
-    const nsPerFrac = this.nsPerFrac;
-    const rec = this.rec;
-    const sink = this.sink;
-    while (end - pos >= hl) {
-      const capLen = view.getUint32(pos + 8, le);
-      if (capLen > PCAP_MAX_CAPLEN) throw tooLong(capLen, base + pos);
-      const total = hl + capLen;
-      if (end - pos < total) break;
-      let sec = view.getUint32(pos, le);
-      let frac = view.getUint32(pos + 4, le);
-      if (frac >= fracPerSecond) {
-        // Out-of-range fraction (seen in broken writers): carry it into the seconds so tsNsec
-        // stays within a second. tshark prints such values un-normalized.
-        const carry = Math.floor(frac / fracPerSecond);
-        sec += carry;
-        frac -= carry * fracPerSecond;
+    try {
+      if (!this.headerDone) {
+        if (end - pos < PCAP_GLOBAL_HEADER_LENGTH) return pos;
+        this.readGlobalHeader(buf, view, pos, base);
+        pos += PCAP_GLOBAL_HEADER_LENGTH;
       }
-      rec.index = this.nextIndex++;
-      rec.recordOffset = base + pos;
-      rec.recordLength = total;
-      rec.tsSec = sec;
-      rec.tsNsec = frac * nsPerFrac;
-      rec.capLen = capLen;
-      rec.origLen = view.getUint32(pos + 12, le);
-      rec.dataOffset = base + pos + hl;
-      rec.setSource(buf, pos + hl);
-      sink.onPacket(rec);
-      pos += total;
+      // Hot loop: locals instead of property reads, no allocation per record.
+      const le = this.littleEndian;
+      const hl = this.recordHeaderLength;
+      const fracPerSecond = this.fracPerSecond;
+      const nsPerFrac = this.nsPerFrac;
+      const rec = this.rec;
+      const sink = this.sink;
+      while (end - pos >= hl) {
+        const capLen = view.getUint32(pos + 8, le);
+        if (capLen > PCAP_MAX_CAPLEN) throw tooLong(capLen, base + pos);
+        const total = hl + capLen;
+        if (end - pos < total) break;
+        let sec = view.getUint32(pos, le);
+        let frac = view.getUint32(pos + 4, le);
+        if (frac >= fracPerSecond) {
+          // Out-of-range fraction (seen in broken writers): carry it into the seconds so tsNsec
+          // stays within a second. tshark prints such values un-normalized.
+          const carry = Math.floor(frac / fracPerSecond);
+          sec += carry;
+          frac -= carry * fracPerSecond;
+        }
+        rec.index = this.nextIndex++;
+        rec.recordOffset = base + pos;
+        rec.recordLength = total;
+        rec.tsSec = sec;
+        rec.tsNsec = frac * nsPerFrac;
+        rec.capLen = capLen;
+        rec.origLen = view.getUint32(pos + 12, le);
+        rec.dataOffset = base + pos + hl;
+        rec.setSource(buf, pos + hl);
+        sink.onPacket(rec);
+        pos += total;
+      }
+      return pos;
+    } catch (e) {
+      this.failedAt = base + pos;
+      throw e;
     }
-    return pos;
   }
 
   release(): void {

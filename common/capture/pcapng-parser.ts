@@ -38,6 +38,7 @@ interface InterfaceState {
 
 class PcapngHandler implements RecordHandler {
   readonly prefixBytes = MIN_BLOCK;
+  failedAt = 0;
   private littleEndian = true;
   private section = -1;
   /** Interfaces of the current section, indexed by local id. */
@@ -48,9 +49,9 @@ class PcapngHandler implements RecordHandler {
 
   constructor(private readonly sink: CaptureSink) {}
 
-  recordLength(buf: Uint8Array, view: DataView, pos: number, base: number): number {
+  recordLength(_buf: Uint8Array, view: DataView, pos: number, base: number): number {
     let le = this.littleEndian;
-    if (isShb(buf, pos)) {
+    if (view.getUint32(pos, true) === PCAPNG_SHB_TYPE) {
       // An SHB states its own byte order; its length field is in that order.
       const bom = view.getUint32(pos + 8, true);
       if (bom === BYTE_ORDER_MAGIC) le = true;
@@ -69,13 +70,28 @@ class PcapngHandler implements RecordHandler {
   }
 
   parse(buf: Uint8Array, view: DataView, pos: number, end: number, base: number): number {
-    while (end - pos >= MIN_BLOCK) {
-      const len = this.recordLength(buf, view, pos, base);
-      if (end - pos < len) break;
-      this.block(buf, view, pos, len, base + pos);
-      pos += len;
+    try {
+      while (end - pos >= MIN_BLOCK) {
+        // Common case inline: a block in the current byte order with a sane length.
+        let len = view.getUint32(pos + 4, this.littleEndian);
+        if (
+          view.getUint32(pos, true) === PCAPNG_SHB_TYPE ||
+          len < MIN_BLOCK ||
+          (len & 3) !== 0 ||
+          len > PCAPNG_MAX_BLOCK ||
+          this.section < 0
+        ) {
+          len = this.recordLength(buf, view, pos, base);
+        }
+        if (end - pos < len) break;
+        this.block(buf, view, pos, len, base + pos);
+        pos += len;
+      }
+      return pos;
+    } catch (e) {
+      this.failedAt = base + pos;
+      throw e;
     }
-    return pos;
   }
 
   release(): void {
@@ -98,7 +114,9 @@ class PcapngHandler implements RecordHandler {
 
   /** One complete block of `len` bytes at buf[pos] (file offset `off`). */
   private block(buf: Uint8Array, view: DataView, pos: number, len: number, off: number): void {
-    if (isShb(buf, pos)) {
+    // The SHB type reads the same in both byte orders.
+    const type = view.getUint32(pos, this.littleEndian);
+    if (type === PCAPNG_SHB_TYPE) {
       // Byte order first: the trailing length is in the new section's order.
       this.littleEndian = view.getUint32(pos + 8, true) === BYTE_ORDER_MAGIC;
     }
@@ -107,7 +125,6 @@ class PcapngHandler implements RecordHandler {
     if (trailer !== len) {
       throw new CaptureFormatError(`block trailing length ${trailer} differs from block total length ${len}`, off);
     }
-    const type = view.getUint32(pos, le);
     switch (type) {
       case BT_EPB:
         this.enhancedPacket(buf, view, pos, len, off);
@@ -270,10 +287,6 @@ class PcapngHandler implements RecordHandler {
     }
     return iface;
   }
-}
-
-function isShb(buf: Uint8Array, pos: number): boolean {
-  return buf[pos] === 0x0a && buf[pos + 1] === 0x0d && buf[pos + 2] === 0x0d && buf[pos + 3] === 0x0a;
 }
 
 /** A streaming parser for a pcapng file (the first pushed bytes must be its section header). */

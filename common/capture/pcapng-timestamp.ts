@@ -2,9 +2,11 @@
  * Exact conversion of pcapng 64-bit timestamps (two uint32 halves, in units of the interface's
  * if_tsresol) to (seconds, nanoseconds), with plain doubles and no BigInt.
  *
- * Nanosecond timestamps since the epoch exceed 2^53, so the slow path divides over 16-bit limbs:
- * the partial remainder times 65536 plus the next limb stays below 2^53 for divisors < 2^37, so
- * every step is exact. Rules:
+ * Nanosecond timestamps since the epoch exceed 2^53. For decimal units of at least 10^-3 s a
+ * double estimate of the quotient is corrected with the exact remainder taken modulo 2^32 (one
+ * division and an imul per packet). Elsewhere the ticks are divided over 16-bit limbs: the partial
+ * remainder times 65536 plus the next limb stays below 2^53 for divisors < 2^37, so every step is
+ * exact. Rules:
  * - decimal resolution 10^-n, n <= 9: exact; the remainder is scaled up to nanoseconds.
  * - decimal n > 9: the tick count is first divided (exactly, floor) down to nanoseconds, so finer
  *   digits are truncated — what Wireshark does.
@@ -141,16 +143,20 @@ export class TickConverter {
   private convertTicks(hi: number, lo: number, out: TimeTarget): void {
     if (this.kind === Kind.Decimal) {
       const d = this.divisor;
-      if (hi < 0x100000) {
-        // Below 2^52 the tick count is an exact double and q * d cannot overflow 2^53.
-        const t = hi * TWO32 + lo;
-        let q = Math.floor(t / d);
-        let r = t - q * d;
-        if (r < 0) { q--; r += d; } else if (r >= d) { q++; r -= d; }
+      if (d >= 1000 || hi < 0x100000) {
+        // Fast path. The double estimate of t / d is within 1 of the true quotient (2 for
+        // d < 2048): t is off by at most 2^10 after rounding to 53 bits, and exact below 2^52.
+        // The remainder is then recovered exactly modulo 2^32 (t mod 2^32 is lo); it lies in
+        // [-d, 2d) (tiny for small d) and 2 * 1e9 < 2^31, so the int32 value is the true one.
+        let q = Math.floor((hi * TWO32 + lo) / d);
+        let r = (lo - Math.imul(q | 0, d)) | 0;
+        while (r < 0) { q--; r += d; }
+        while (r >= d) { q++; r -= d; }
         out.tsSec = q;
         out.tsNsec = r * this.nsPerTick;
         return;
       }
+      // Coarse units (10^0..10^-2) with a huge tick count: the estimate could be far off.
       divmod64(hi, lo, d);
       out.tsSec = qHi * TWO32 + qLo;
       out.tsNsec = rem * this.nsPerTick;

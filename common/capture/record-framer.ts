@@ -17,9 +17,11 @@ export interface RecordHandler {
   recordLength(buf: Uint8Array, view: DataView, pos: number, base: number): number;
   /**
    * Handles every complete record in buf[pos, end) and returns the position after the last one
-   * handled. Must stop at the first incomplete record.
+   * handled. Must stop at the first incomplete record. If it throws, it first sets failedAt.
    */
   parse(buf: Uint8Array, view: DataView, pos: number, end: number, base: number): number;
+  /** File offset of the record parse() was handling when it threw (all earlier ones are done). */
+  readonly failedAt: number;
   /** Drops references to the buffer passed to parse() (called when push returns). */
   release(): void;
   /** Error for a file that ends with `available` bytes of an unfinished record (`needed` 0 = unknown). */
@@ -52,11 +54,16 @@ export class RecordFramer implements CaptureParser {
   push(chunk: Uint8Array): void {
     if (this.failure !== null) throw this.failure;
     if (this.ended) throw new Error('push() after end()');
+    // Records are views of the chunk. A Uint8Array subclass (Node's Buffer) would make them
+    // subclass views too, whose slice() does not copy: view the same bytes as a plain Uint8Array.
+    const bytes = chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     try {
-      this.pushChunk(chunk);
+      this.pushChunk(bytes);
     } catch (e) {
-      // A parser that threw (corrupt input or a sink error) stays failed: its position is unknown.
+      // A parser that threw (corrupt input or a sink error) stays failed; consumed still reports
+      // the end of the last record handled, whatever the chunking.
       this.failure = e;
+      if (this.handler.failedAt > this.consumedBytes) this.consumedBytes = this.handler.failedAt;
       throw e;
     } finally {
       this.handler.release();

@@ -55,10 +55,6 @@ export function decodeIpv4(d: Uint8Array, off: number, out: DecodedPacket): void
     src[i] = d[off + 12 + i];
     dst[i] = d[off + 16 + i];
   }
-  for (let i = 4; i < 16; i++) {
-    src[i] = 0; // keep the unused tail deterministic for consumers that hash all 16 bytes
-    dst[i] = 0;
-  }
 
   const flagsFrag = u16be(d, off + 6);
   const fragOffset = (flagsFrag & 0x1fff) << 3;

@@ -5,18 +5,31 @@
 import type { DecodedPacket } from './decoded-packet.js';
 import { decodeLinkLayer } from './decode-link.js';
 import { decodeIpv4, decodeIpv6 } from './decode-ip.js';
-import { resetDecodedPacket } from './decode-result.js';
+import { resetDecodedPacket, resetScalars, zeroAddressBytes } from './decode-result.js';
 
 export { resetDecodedPacket };
 
 /**
  * Decodes one captured packet of the given LINKTYPE_* into `out`. `data` is the captured bytes
  * only (its length is the capture length). Never throws on any input.
+ *
+ * Address buffers: bytes not holding the current address are always zero (IPv4 uses 0..3, non-IP
+ * results leave all 16 zero), so consumers may hash all 16 bytes. To keep that cheap only the
+ * bytes the previous decode into `out` wrote are cleared; that relies on `out` being written
+ * only by this function and resetDecodedPacket (or created by createDecodedPacket).
  */
 export function decodePacket(linkType: number, data: Uint8Array, out: DecodedPacket): void {
-  resetDecodedPacket(out);
+  const previousVersion = out.ipVersion;
+  resetScalars(out);
   const l3 = decodeLinkLayer(linkType, data, out);
-  if (l3 < 0) return;
-  if (out.ipVersion === 4) decodeIpv4(data, l3, out);
-  else decodeIpv6(data, l3, out);
+  if (l3 >= 0) {
+    if (out.ipVersion === 4) decodeIpv4(data, l3, out);
+    else decodeIpv6(data, l3, out);
+  }
+  const version = out.ipVersion;
+  if (version === 4) {
+    if (previousVersion === 6) zeroAddressBytes(out, 4, 16);
+  } else if (version === 0 && previousVersion !== 0) {
+    zeroAddressBytes(out, 0, previousVersion === 4 ? 4 : 16);
+  }
 }

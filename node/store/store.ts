@@ -209,10 +209,12 @@ export class Store {
     if (st && (st.size !== entry.size || st.mtimeMs !== entry.mtimeMs)) {
       const fp = await captureFingerprint(entry.path);
       if (fp.fingerprint !== entry.fingerprint) {
-        this.log(`${entry.path}: the capture changed since it was indexed; its old index no longer applies`);
-        await file?.close();
-        return null;
+        // the capture grew or was rewritten: the index is stale (flow ids keep the capture id)
+        reason = 'the capture changed since it was indexed';
+        entry.fingerprint = fp.fingerprint;
       }
+      entry.size = fp.size;
+      entry.mtimeMs = fp.mtimeMs;
     }
     if (reason === null && file) {
       this.open.set(entry.id, file);
@@ -227,6 +229,7 @@ export class Store {
     const lock = await StoreLock.acquire(this.dir);
     try {
       await buildIndex(entry.path, this.indexPath(entry.id), { fingerprint: entry.fingerprint, size: entry.size, mtimeMs: entry.mtimeMs });
+      await writeManifest(this.dir, this.manifest);
     } finally {
       await lock.release();
     }

@@ -256,12 +256,16 @@ class Topology {
 // ---------------------------------------------------------------------------------------------
 // Payload pool with prefix sums of big-endian 16-bit words, for O(1) payload checksums.
 
-const POOL = Buffer.alloc(POOL_SIZE);
-const POOL_PREFIX = new Float64Array(POOL_SIZE / 2 + 1);
+// Allocated on first use: other modules import this one for its types and constants.
+let POOL = new Uint8Array(0);
+let POOL_PREFIX = new Float64Array(0);
 
 function initPool(seed: number): void {
+  POOL = new Uint8Array(POOL_SIZE);
+  POOL_PREFIX = new Float64Array(POOL_SIZE / 2 + 1);
   const r = new Rng(seed, 0x5eed);
-  for (let i = 0; i < POOL_SIZE; i += 4) POOL.writeUInt32LE(r.u32(), i);
+  const words = new Uint32Array(POOL.buffer, POOL.byteOffset, POOL_SIZE / 4);
+  for (let i = 0; i < words.length; i++) words[i] = r.u32();
   let s = 0;
   for (let w = 0; w < POOL_SIZE / 2; w++) {
     POOL_PREFIX[w] = s;
@@ -364,10 +368,10 @@ class Flow {
     this.pOpt = opt;
   }
 
-  /** 14/18-byte Ethernet(+VLAN) + IP header length. */
-  get l23Len(): number {
-    return (this.vlan >= 0 ? 18 : 14) + (this.v6 ? 40 : 20);
-  }
+  /** 14/18-byte Ethernet(+VLAN) + IP header length; set once the flow is configured. */
+  l23Len = 34;
+  /** IPv4 header checksum sum of the fields that never change (all but length and id) per direction. */
+  ipSum = [0, 0];
 }
 
 // --- Binary min-heap of flows by planned timestamp (ties by id, for determinism) ---------------
@@ -824,7 +828,7 @@ function put32(b: Uint8Array, p: number, v: number): void {
 }
 
 /** Writes the frame of f's planned packet at b[p]; returns its length. Reads state, does not advance it. */
-function writeFrame(f: Flow, b: Buffer, p: number, ts: number): number {
+function writeFrame(f: Flow, b: Buffer, out8: Uint8Array, p: number, ts: number): number {
   const start = p;
   const dir = f.pDir;
   const srcMac = dir === C2S ? f.cMac : f.rMac;
@@ -862,7 +866,7 @@ function writeFrame(f: Flow, b: Buffer, p: number, ts: number): number {
       b[ip + 12 + i] = src[i];
       b[ip + 16 + i] = dst[i];
     }
-    put16(b, ip + 10, ~fold(bufSum(b, ip, 20)) & 0xffff);
+    put16(b, ip + 10, ~fold(f.ipSum[dir] + 20 + l4Len + f.ipId[dir]) & 0xffff);
     p += 20;
   } else {
     b[p] = 0x86;
@@ -942,7 +946,8 @@ function writeFrame(f: Flow, b: Buffer, p: number, ts: number): number {
   const poolLen = f.pLen - msgLen;
   if (poolLen > 0) {
     const off = (f.rng.u32() % ((POOL_SIZE - poolLen) >>> 1)) * 2;
-    POOL.copy(b, p, off, off + poolLen);
+    // Uint8Array.set is a plain memmove; Buffer.copy goes through more JS per call.
+    out8.set(POOL.subarray(off, off + poolLen), p);
     sum += poolSum(off, poolLen);
     p += poolLen;
   }
@@ -996,6 +1001,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateSt
 
   let buf = Buffer.alloc(BUF_SIZE);
   let spare = Buffer.alloc(BUF_SIZE);
+  let buf8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   let pos = 0;
   let written = 0;
   let pending: Promise<unknown> | null = null;
@@ -1007,6 +1013,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateSt
     const t = buf;
     buf = spare;
     spare = t;
+    buf8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     pos = 0;
   };
 
@@ -1141,6 +1148,11 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateSt
     }
     f.sIp = sIp;
     f.pseudoSum = sumAddressWords(f.cIp, f.sIp) + f.proto;
+    f.l23Len = (f.vlan >= 0 ? 18 : 14) + (f.v6 ? 40 : 20);
+    for (const d of [C2S, S2C]) {
+      // 0x4500 + flags/fragment + ttl/proto + addresses; length and id are added per packet.
+      f.ipSum[d] = 0x4500 + (f.proto === 6 ? 0x4000 : 0) + ((f.ttl[d] << 8) | f.proto) + f.pseudoSum - f.proto;
+    }
     switch (kind) {
       case KIND_TCP:
         f.script = tcpAppScript(f, r, cal);
@@ -1195,7 +1207,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateSt
       }
       const sec = Math.floor(ts / 1e6);
       writePcapRecordHeader(buf, pos, sec, ts - sec * 1e6, frameLen, frameLen);
-      const n = writeFrame(f, buf, pos + 16, ts);
+      const n = writeFrame(f, buf, buf8, pos + 16, ts);
       if (n !== frameLen) throw new Error(`internal: frame length ${n} != ${frameLen} (flow ${f.id})`);
       pos += recLen;
       lastTs = ts;

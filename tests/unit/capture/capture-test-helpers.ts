@@ -50,6 +50,19 @@ export function readOracle(name: string): OracleRow[] {
   });
 }
 
+/**
+ * tshark's frame.time_epoch with an out-of-range fraction carried into the seconds. tshark prints
+ * a pcap record whose µs/ns field is >= 1 s un-normalized ("1000.1500000000"); the parsers
+ * normalize (tsNsec < 1e9), so compare against the normalized value.
+ */
+export function normalizeTsharkEpoch(s: string): string {
+  const m = /^(\d+)\.(\d{10,})$/.exec(s);
+  if (m === null) return s;
+  const frac = BigInt(m[2]);
+  const sec = BigInt(m[1]) + frac / 1_000_000_000n;
+  return `${sec}.${String(frac % 1_000_000_000n).padStart(9, '0')}`;
+}
+
 /** sec.nsec with 9 fraction digits, the way tshark prints frame.time_epoch. */
 export function formatTimestamp(sec: number, nsec: number): string {
   return `${sec}.${String(nsec).padStart(9, '0')}`;

@@ -100,3 +100,21 @@ test('consumed is the offset after the last complete record while a record is st
   assert.equal(parser.consumed, bytes.length);
   parser.end();
 });
+
+test('records from a pushed Node Buffer are plain Uint8Array views, so data.slice() copies', () => {
+  const bytes = Buffer.from(buildPcap({ packets: 2, seed: 6 }));
+  const copies: Uint8Array[] = [];
+  const parser = createCaptureParser({
+    onFileInfo: () => undefined,
+    onInterface: () => undefined,
+    onPacket: (r) => {
+      assert.equal(Object.getPrototypeOf(r.data), Uint8Array.prototype);
+      copies.push(r.data.slice());
+    },
+  });
+  parser.push(bytes);
+  parser.end();
+  const before = copies.map((c) => [...c]);
+  bytes.fill(0);
+  assert.deepEqual(copies.map((c) => [...c]), before);
+});

@@ -13,6 +13,7 @@ import {
   capinfosAvailable,
   corpusAvailable,
   corpusCaptures,
+  normalizeTsharkEpoch,
   parseInChunks,
   prng,
   readCapture,
@@ -29,7 +30,7 @@ function assertMatchesOracle(name: string, got: ParseOutcome, rows: ReturnType<t
     const o = rows[i];
     const where = `${name} frame ${o.frameNumber}`;
     assert.equal(r.index + 1, o.frameNumber, `${where}: frame number`);
-    assert.equal(r.time, o.timeEpoch, `${where}: time_epoch`);
+    assert.equal(r.time, normalizeTsharkEpoch(o.timeEpoch), `${where}: time_epoch`);
     assert.equal(r.capLen, o.capLen, `${where}: cap_len`);
     assert.equal(r.origLen, o.len, `${where}: len`);
   }

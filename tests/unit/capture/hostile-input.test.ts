@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import { CaptureFormatError } from '../../../common/capture/capture-types.js';
-import { corpusAvailable, corpusCaptures, prng, readCapture } from './capture-test-helpers.js';
+import { corpusAvailable, corpusCaptures, parseInChunks, prng, readCapture } from './capture-test-helpers.js';
 import { buildMixedPcapng, buildPcap } from './capture-fixtures.js';
 
 /** Parses `bytes` in `chunk`-sized pieces; returns the error (CaptureFormatError) or null. */
@@ -101,4 +101,26 @@ test('a huge claimed record length at the end of a small file does not allocate 
   const e = parseHostile(bad, 1, 'huge caplen');
   assert.match(e?.message ?? '', /truncated record: needs 209715216 bytes, 16 available/);
   assert.ok(Date.now() - t0 < 2000);
+});
+
+test('on mutated captures, 3-byte chunks and whole-file pushes deliver the same records and the same error', { timeout: 120_000 }, () => {
+  const rand = prng(0xc0ffee);
+  const sources: Uint8Array[] = [buildPcap({ packets: 12, seed: 3 }), buildMixedPcapng()];
+  if (corpusAvailable()) {
+    for (const name of corpusCaptures()) {
+      const b = readCapture(name);
+      if (b.length > 0 && b.length < 8_000) sources.push(b);
+    }
+  }
+  for (const [k, original] of sources.entries()) {
+    for (let c = 0; c < 6; c++) {
+      const bytes = original.slice(0, Math.max(1, Math.floor(original.length * (0.5 + rand() / 2))));
+      for (let f = 0; f < 3; f++) bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
+      const small = parseInChunks(bytes, 3);
+      const whole = parseInChunks(bytes, bytes.length);
+      assert.deepEqual(small.records, whole.records, `source ${k} case ${c}: records`);
+      assert.equal(small.error?.message, whole.error?.message, `source ${k} case ${c}: error`);
+      assert.equal(small.consumed, whole.consumed, `source ${k} case ${c}: consumed`);
+    }
+  }
 });

@@ -15,6 +15,15 @@ function reference(ticks: bigint, tsresol: number): { sec: bigint; nsec: bigint 
 
 function sampleTicks(rand: () => number): bigint[] {
   const out: bigint[] = [0n, 1n, (1n << 52n) - 1n, 1n << 52n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, (1n << 64n) - 1n, 1_700_000_000_123_456_789n];
+  // Exact multiples of every decimal unit and their neighbours, at large magnitudes.
+  for (let i = 0; i < 200; i++) {
+    const unit = 10n ** BigInt(i % 10);
+    const k = ((1n << 64n) - 1n) / unit - BigInt(Math.floor(rand() * 2 ** 40)) * BigInt(1 + (i % 7) * 1000);
+    for (const delta of [-1n, 0n, 1n, unit - 1n]) {
+      const t = k * unit + delta;
+      if (t >= 0n && t < 1n << 64n) out.push(t);
+    }
+  }
   for (let i = 0; i < 300; i++) {
     const hi = BigInt(Math.floor(rand() * 2 ** 32) >>> (Math.floor(rand() * 33) % 32));
     const lo = BigInt(Math.floor(rand() * 2 ** 32));

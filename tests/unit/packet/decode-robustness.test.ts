@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePacket } from '../../../common/packet/decode-packet.js';
+import { decodePacket, resetDecodedPacket } from '../../../common/packet/decode-packet.js';
 import { createDecodedPacket, DecodeStatus, FragmentKind } from '../../../common/packet/decoded-packet.js';
 import type { DecodedPacket } from '../../../common/packet/decoded-packet.js';
 import {
@@ -141,6 +141,15 @@ test('a reused DecodedPacket is fully reset: decoding B after A equals decoding 
       decodePacket(b.linkType, b.data, reused);
       assert.deepEqual(reused, decodeFresh(b.linkType, b.data), `${b.name} after ${a.name}`);
     }
+  }
+});
+
+test('resetDecodedPacket returns a used object to the state of createDecodedPacket, addresses included', () => {
+  for (const s of samples) {
+    const out = createDecodedPacket();
+    decodePacket(s.linkType, s.data, out);
+    resetDecodedPacket(out);
+    assert.deepEqual(out, createDecodedPacket(), s.name);
   }
 });
 
