@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { communityId, parseIp } from '../../../common/packet/community-id.js';
 import type { CommunityIdOptions } from '../../../common/packet/community-id.js';
-import { corpusAvailable, corpusDir } from './corpus-path.js';
+import { corpusPresent as corpusAvailable, corpusDir } from '../../helpers/corpus.js';
 
 interface BaselineVector {
   proto: number;

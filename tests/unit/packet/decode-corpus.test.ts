@@ -12,7 +12,7 @@ import { decodePacket } from '../../../common/packet/decode-packet.js';
 import { createDecodedPacket, DecodeStatus, FragmentKind } from '../../../common/packet/decoded-packet.js';
 import type { DecodedPacket } from '../../../common/packet/decoded-packet.js';
 import { communityId, ipToString } from '../../../common/packet/community-id.js';
-import { corpusAvailable, corpusDir } from './corpus-path.js';
+import { corpusPresent as corpusAvailable, corpusDir } from '../../helpers/corpus.js';
 
 /** One row of oracles/<capture>/packets.tsv, keyed by column name. */
 type OracleRow = Record<string, string>;

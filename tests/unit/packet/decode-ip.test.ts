@@ -6,7 +6,7 @@ import type { DecodedPacket } from '../../../common/packet/decoded-packet.js';
 import { ipToString } from '../../../common/packet/community-id.js';
 import {
   ahHeader, bytes, ethernet, extHeader, fragmentHeader, icmp, ipv4, ipv6, sctp, tcp, udp,
-} from './packet-builders.js';
+} from '../../helpers/packet-builders.js';
 
 const RAW = 101;
 

@@ -6,7 +6,7 @@ import type { DecodedPacket } from '../../../common/packet/decoded-packet.js';
 import { ipToString } from '../../../common/packet/community-id.js';
 import {
   bsdLoopback, bytes, ethernet, ipv4, ipv6, mplsLabels, nflog, pppoeSession, sll, sll2, tcp, udp,
-} from './packet-builders.js';
+} from '../../helpers/packet-builders.js';
 
 function decode(linkType: number, data: Uint8Array): DecodedPacket {
   const out = createDecodedPacket();

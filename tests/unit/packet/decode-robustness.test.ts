@@ -6,7 +6,7 @@ import type { DecodedPacket } from '../../../common/packet/decoded-packet.js';
 import {
   bsdLoopback, bytes, ethernet, extHeader, fragmentHeader, icmp, ipv4, ipv6, mplsLabels, nflog, pppoeSession, sctp, sll,
   sll2, tcp, udp,
-} from './packet-builders.js';
+} from '../../helpers/packet-builders.js';
 
 interface Sample {
   name: string;

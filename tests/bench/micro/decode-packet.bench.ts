@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import { decodePacket } from '../../../common/packet/decode-packet.js';
 import { createDecodedPacket } from '../../../common/packet/decoded-packet.js';
-import { corpusAvailable, corpusDir } from './corpus-path.js';
+import { corpusPresent as corpusAvailable, corpusDir } from '../../helpers/corpus.js';
 
 if (!corpusAvailable) {
   console.error(`corpus not found at ${corpusDir}`);
