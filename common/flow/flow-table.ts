@@ -9,7 +9,7 @@
  */
 import type { PacketRecordView } from '../capture/capture-types.js';
 import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decoded-packet.js';
-import { OffsetArena, appendOffset, readOffsets, type OffsetListState } from './offset-arena.js';
+import { OffsetArena, appendOffset, copyList, decodeZigzagOffsets, encodeZigzagOffsets, type OffsetListState } from './offset-arena.js';
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
 
@@ -75,6 +75,7 @@ export class FlowTable {
     head: new Int32Array(0),
     tail: new Int32Array(0),
     tailPos: new Uint8Array(0),
+    bytes: new Uint32Array(0),
     last: new Float64Array(0),
     unsorted: new Uint8Array(0),
   };
@@ -220,34 +221,36 @@ export class FlowTable {
     const t = d.dst;
     const sp = withPorts ? d.srcPort : 0;
     const dp = withPorts ? d.dstPort : 0;
-    let cmp = 0;
-    const n = d.ipVersion === 4 ? 4 : 16;
-    for (let i = 0; i < n; i++) {
-      if (s[i] !== t[i]) {
-        cmp = s[i] < t[i] ? -1 : 1;
-        break;
-      }
-    }
-    if (cmp === 0) cmp = sp <= dp ? -1 : 1;
-    const srcIsA = cmp < 0;
-    const a = srcIsA ? s : t;
-    const b = srcIsA ? t : s;
     k[0] = FlowKind.Ip | (d.ipVersion << 8) | (d.proto << 16) | ((withPorts ? 1 : 0) << 24);
     k[1] = ((d.vlan + 1) & 0xffff) | (((d.vlanInner + 1) & 0xffff) << 16);
-    if (n === 4) {
-      k[2] = ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
-      k[3] = k[4] = k[5] = 0;
-      k[6] = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
-      k[7] = k[8] = k[9] = 0;
+    k[11] = 0;
+    // addresses as big-endian words: comparing words orders like comparing bytes
+    const s0 = ((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3]) >>> 0;
+    const t0 = ((t[0] << 24) | (t[1] << 16) | (t[2] << 8) | t[3]) >>> 0;
+    if (d.ipVersion === 4) {
+      const srcIsA = s0 < t0 || (s0 === t0 && sp <= dp);
+      k[2] = srcIsA ? s0 : t0;
+      k[6] = srcIsA ? t0 : s0;
+      k[3] = k[4] = k[5] = k[7] = k[8] = k[9] = 0;
+      k[10] = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
+      return srcIsA;
+    }
+    const s1 = ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0;
+    const s2 = ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0;
+    const s3 = ((s[12] << 24) | (s[13] << 16) | (s[14] << 8) | s[15]) >>> 0;
+    const t1 = ((t[4] << 24) | (t[5] << 16) | (t[6] << 8) | t[7]) >>> 0;
+    const t2 = ((t[8] << 24) | (t[9] << 16) | (t[10] << 8) | t[11]) >>> 0;
+    const t3 = ((t[12] << 24) | (t[13] << 16) | (t[14] << 8) | t[15]) >>> 0;
+    const cmp = s0 !== t0 ? s0 - t0 : s1 !== t1 ? s1 - t1 : s2 !== t2 ? s2 - t2 : s3 !== t3 ? s3 - t3 : sp <= dp ? -1 : 1;
+    const srcIsA = cmp < 0;
+    if (srcIsA) {
+      k[2] = s0; k[3] = s1; k[4] = s2; k[5] = s3;
+      k[6] = t0; k[7] = t1; k[8] = t2; k[9] = t3;
     } else {
-      for (let w = 0; w < 4; w++) {
-        const o = w * 4;
-        k[2 + w] = ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) >>> 0;
-        k[6 + w] = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-      }
+      k[2] = t0; k[3] = t1; k[4] = t2; k[5] = t3;
+      k[6] = s0; k[7] = s1; k[8] = s2; k[9] = s3;
     }
     k[10] = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-    k[11] = 0;
     return srcIsA;
   }
 
@@ -265,11 +268,19 @@ export class FlowTable {
   }
 
   private hashKey(k: Uint32Array): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < KW; i++) {
-      h = Math.imul(h ^ k[i], 0x01000193);
-      h ^= h >>> 15;
-    }
+    // multiply-xorshift over the 12 words, unrolled (the hot path of every packet)
+    let h = Math.imul(k[0] ^ 0x811c9dc5, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[1], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[2], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[3], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[4], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[5], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[6], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[7], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[8], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[9], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[10], 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ k[11], 0x01000193);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     return (h ^ (h >>> 13)) >>> 0;
   }
@@ -434,10 +445,23 @@ export class FlowTable {
   /** The record offsets of flow f in capture order. */
   offsetsOf(f: number): Float64Array {
     const n = this.packetCount(f);
+    const raw = new Uint8Array(this.off.bytes[f]);
+    copyList(this.arena, this.off, f, raw, 0);
     const out = new Float64Array(n);
-    readOffsets(this.arena, this.off, f, n, out);
+    decodeZigzagOffsets(raw, n, out);
     if (this.off.unsorted[f]) out.sort();
     return out;
+  }
+
+  /**
+   * Flow f's offsets in the index encoding (zigzag LEB128 deltas, capture order): a straight copy
+   * of its arena chain, unless late fragments put it out of order.
+   */
+  encodedOffsets(f: number): Uint8Array {
+    if (this.off.unsorted[f]) return encodeZigzagOffsets(this.offsetsOf(f));
+    const raw = new Uint8Array(this.off.bytes[f]);
+    copyList(this.arena, this.off, f, raw, 0);
+    return raw;
   }
 
   /** Endpoint A (x = 0) or B (x = 1) address of flow f as 16 bytes (IPv4 in the first 4). */
@@ -489,6 +513,7 @@ export class FlowTable {
       head: g(this.off.head, cap),
       tail: g(this.off.tail, cap),
       tailPos: g(this.off.tailPos, cap),
+      bytes: g(this.off.bytes, cap),
       last: g(this.off.last, cap),
       unsorted: g(this.off.unsorted, cap),
     };

@@ -1,29 +1,30 @@
 /**
  * Per-flow packet offset lists kept in one paged byte arena. Each flow owns a chain of small
- * blocks holding zigzag-varint deltas between consecutive offsets, so memory is about 2–3 bytes
- * per packet with no per-packet (or per-flow) JS objects.
+ * blocks holding zigzag LEB128 deltas between consecutive offsets (the index's own encoding, so
+ * writing the index is a copy of the chain), about 2–3 bytes per packet with no per-packet or
+ * per-flow JS objects.
  */
 
 const BLOCK_SIZE = 32; // 4 bytes link to the next block + 28 bytes payload
 const PAYLOAD = BLOCK_SIZE - 4;
-const PAGE_BLOCKS = 32768; // 1 MiB pages
+const PAGE_SHIFT = 15; // 32768 blocks = 1 MiB pages
+const PAGE_BLOCKS = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_BLOCKS - 1;
 const PAGE_BYTES = BLOCK_SIZE * PAGE_BLOCKS;
 
 export class OffsetArena {
-  private pages: Uint8Array[] = [];
-  private pageViews: DataView[] = [];
+  readonly pages: Uint8Array[] = [];
+  private readonly views: DataView[] = [];
   private nextBlock = 0;
 
   /** Allocates an empty block and returns its number. */
   allocBlock(): number {
     const b = this.nextBlock++;
-    const page = Math.floor(b / PAGE_BLOCKS);
-    if (page === this.pages.length) {
+    if (b >>> PAGE_SHIFT === this.pages.length) {
       const bytes = new Uint8Array(PAGE_BYTES);
       this.pages.push(bytes);
-      this.pageViews.push(new DataView(bytes.buffer));
+      this.views.push(new DataView(bytes.buffer));
     }
-    this.pageViews[page].setUint32((b % PAGE_BLOCKS) * BLOCK_SIZE, 0xffffffff, true);
     return b;
   }
 
@@ -32,91 +33,126 @@ export class OffsetArena {
   }
 
   setNext(block: number, next: number): void {
-    this.pageViews[Math.floor(block / PAGE_BLOCKS)].setUint32((block % PAGE_BLOCKS) * BLOCK_SIZE, next, true);
+    this.views[block >>> PAGE_SHIFT].setUint32((block & PAGE_MASK) * BLOCK_SIZE, next, true);
   }
 
   next(block: number): number {
-    return this.pageViews[Math.floor(block / PAGE_BLOCKS)].getUint32((block % PAGE_BLOCKS) * BLOCK_SIZE, true);
+    return this.views[block >>> PAGE_SHIFT].getUint32((block & PAGE_MASK) * BLOCK_SIZE, true);
   }
 
-  /** Writes byte v at payload position pos of block. */
-  put(block: number, pos: number, v: number): void {
-    this.pages[Math.floor(block / PAGE_BLOCKS)][(block % PAGE_BLOCKS) * BLOCK_SIZE + 4 + pos] = v;
+  /** The page holding block, and the byte index of the block's payload in it. */
+  page(block: number): Uint8Array {
+    return this.pages[block >>> PAGE_SHIFT];
   }
 
-  get(block: number, pos: number): number {
-    return this.pages[Math.floor(block / PAGE_BLOCKS)][(block % PAGE_BLOCKS) * BLOCK_SIZE + 4 + pos];
+  static payloadStart(block: number): number {
+    return (block & PAGE_MASK) * BLOCK_SIZE + 4;
   }
 
   static readonly payload = PAYLOAD;
 }
 
-/**
- * Cursor state for one list lives in the caller's typed arrays (head, tail, tailPos, count,
- * lastOffset); these helpers implement append and iteration over it.
- */
+/** Cursor state of every list, held in the caller's columns. */
 export interface OffsetListState {
   head: Int32Array;
   tail: Int32Array;
   tailPos: Uint8Array;
+  /** Encoded bytes per list. */
+  bytes: Uint32Array;
   last: Float64Array;
   unsorted: Uint8Array;
 }
 
 export function appendOffset(arena: OffsetArena, s: OffsetListState, i: number, offset: number): void {
-  let delta = offset - s.last[i];
+  let delta: number;
+  let block: number;
+  let pos: number;
   if (s.head[i] < 0) {
-    const b = arena.allocBlock();
-    s.head[i] = b;
-    s.tail[i] = b;
-    s.tailPos[i] = 0;
+    block = arena.allocBlock();
+    s.head[i] = block;
+    pos = 0;
     delta = offset;
-  } else if (delta < 0) {
-    s.unsorted[i] = 1;
+  } else {
+    block = s.tail[i];
+    pos = s.tailPos[i];
+    delta = offset - s.last[i];
+    if (delta < 0) s.unsorted[i] = 1;
   }
   s.last[i] = offset;
   // zigzag so out-of-order offsets (late IP fragments) still encode
   let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
-  let block = s.tail[i];
-  let pos = s.tailPos[i];
+  let page = arena.page(block);
+  let at = OffsetArena.payloadStart(block) + pos;
+  let n = 0;
   for (;;) {
     if (pos === PAYLOAD) {
       const nb = arena.allocBlock();
       arena.setNext(block, nb);
       block = nb;
       pos = 0;
+      page = arena.page(block);
+      at = OffsetArena.payloadStart(block);
     }
+    n++;
+    pos++;
     if (z < 0x80) {
-      arena.put(block, pos++, z);
+      page[at] = z;
       break;
     }
-    arena.put(block, pos++, (z % 0x80) | 0x80);
+    page[at++] = (z % 0x80) | 0x80;
     z = Math.floor(z / 0x80);
   }
   s.tail[i] = block;
   s.tailPos[i] = pos;
+  s.bytes[i] += n;
 }
 
-/** Decodes the whole list of flow i into absolute offsets (count known by the caller). */
-export function readOffsets(arena: OffsetArena, s: OffsetListState, i: number, count: number, out: Float64Array): void {
+/** Copies list i's encoded bytes, in order, to out at position at. */
+export function copyList(arena: OffsetArena, s: OffsetListState, i: number, out: Uint8Array, at: number): void {
+  let remaining = s.bytes[i];
   let block = s.head[i];
+  while (remaining > 0) {
+    const n = Math.min(PAYLOAD, remaining);
+    const start = OffsetArena.payloadStart(block);
+    out.set(arena.page(block).subarray(start, start + n), at);
+    at += n;
+    remaining -= n;
+    if (remaining > 0) block = arena.next(block);
+  }
+}
+
+/** Decodes zigzag LEB128 deltas (the arena's and the index's offset encoding). */
+export function decodeZigzagOffsets(bytes: Uint8Array, count: number, out: Float64Array): void {
   let pos = 0;
   let prev = 0;
   for (let n = 0; n < count; n++) {
     let z = 0;
     let mul = 1;
     for (;;) {
-      if (pos === PAYLOAD) {
-        block = arena.next(block);
-        pos = 0;
-      }
-      const byte = arena.get(block, pos++);
+      if (pos >= bytes.length) throw new RangeError('offset list runs past its end');
+      const byte = bytes[pos++];
       z += (byte & 0x7f) * mul;
       if (byte < 0x80) break;
       mul *= 0x80;
     }
-    const delta = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    prev = n === 0 ? delta : prev + delta;
+    prev += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     out[n] = prev;
   }
+}
+
+/** Encodes ascending offsets as zigzag LEB128 deltas. */
+export function encodeZigzagOffsets(offsets: Float64Array): Uint8Array {
+  const tmp: number[] = [];
+  let prev = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    const d = offsets[i] - prev;
+    prev = offsets[i];
+    let z = d >= 0 ? d * 2 : -d * 2 - 1;
+    while (z >= 0x80) {
+      tmp.push((z % 0x80) | 0x80);
+      z = Math.floor(z / 0x80);
+    }
+    tmp.push(z);
+  }
+  return Uint8Array.from(tmp);
 }

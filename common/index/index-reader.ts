@@ -2,7 +2,7 @@
  * Reads a version-1 index: the footer and section table (to locate sections in a file), and an
  * IndexView over the loaded sections that answers flow queries through the postings.
  */
-import { readVarint } from '../encoding/byte-writer.js';
+import { decodeZigzagOffsets } from '../flow/offset-arena.js';
 import { rangeContains, type AddressRange } from '../net/address-range.js';
 import { compareTs, type Timestamp } from '../time/timestamp.js';
 import {
@@ -333,11 +333,6 @@ export function communityIdOf(r: FlowRecord): string | null {
 /** Absolute record offsets from a flow's slice of the Offsets section. */
 export function decodeOffsets(bytes: Uint8Array, count: number): Float64Array {
   const out = new Float64Array(count);
-  const cur = [0];
-  let prev = 0;
-  for (let i = 0; i < count; i++) {
-    prev += readVarint(bytes, cur);
-    out[i] = prev;
-  }
+  decodeZigzagOffsets(bytes, count, out);
   return out;
 }

@@ -17,7 +17,7 @@ import {
   fnv1a,
   type IndexMeta,
 } from './index-format.js';
-import { PostingsBuilder } from './postings.js';
+import { IpPostingsBuilder, NumericPostingsBuilder } from './postings.js';
 
 export interface EncodedIndex {
   /** The file's bytes in order; write them one after another. */
@@ -35,13 +35,11 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
   const n = table.count;
   const flows = new ByteWriter(Math.max(1024, n * FLOW_RECORD_SIZE));
   const offsets = new ByteWriter(Math.max(1024, table.packets * 3));
-  const ipPost = new PostingsBuilder(16);
-  const portPost = new PostingsBuilder(2);
-  const protoPost = new PostingsBuilder(2);
+  const ipPost = new IpPostingsBuilder();
+  const portPost = new NumericPostingsBuilder(2);
+  const protoPost = new NumericPostingsBuilder(2);
   const addrA = new Uint8Array(16);
   const addrB = new Uint8Array(16);
-  const key16 = new Uint8Array(16);
-  const key2 = new Uint8Array(2);
   let maxDuration = 0;
   let fragmentedFlows = 0;
 
@@ -85,42 +83,26 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     v.setUint32(at + 76, clientIsA ? table.pktsB[f] : table.pktsA[f], true);
     v.setFloat64(at + 80, clientIsA ? table.bytesA[f] : table.bytesB[f], true);
     v.setFloat64(at + 88, clientIsA ? table.bytesB[f] : table.bytesA[f], true);
-    // packet offsets, delta coded
-    const offs = table.offsetsOf(f);
+    // packet offsets: zigzag LEB128 deltas, copied from the table's arena
     const start = offsets.length;
-    let prev = 0;
-    for (let i = 0; i < offs.length; i++) {
-      offsets.varint(offs[i] - prev);
-      prev = offs[i];
-    }
+    offsets.bytes(table.encodedOffsets(f));
     flows.dataView.setFloat64(at + 96, start, true);
     flows.dataView.setUint32(at + 104, offsets.length - start, true);
     let cidHash = 0;
     if (kind === FlowKind.Ip) {
       const cid = flowCommunityId(table.ipVersion[f], table.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? table.icmpType[f] : -1, hasIcmp ? table.icmpCode[f] : -1);
       cidHash = cid === null ? 0 : fnv1a(cid);
-      toPostingKey(table.ipVersion[f], addrA, key16);
-      ipPost.add(key16, f);
-      toPostingKey(table.ipVersion[f], addrB, key16);
-      ipPost.add(key16, f);
+      ipPost.add(table.ipVersion[f], addrA, f);
+      ipPost.add(table.ipVersion[f], addrB, f);
       if (hasPorts) {
-        const lo = Math.min(pa, pb);
-        const hi = Math.max(pa, pb);
-        key2[0] = lo >>> 8;
-        key2[1] = lo & 0xff;
-        portPost.add(key2, f);
-        key2[0] = hi >>> 8;
-        key2[1] = hi & 0xff;
-        portPost.add(key2, f);
+        portPost.add(Math.min(pa, pb), f);
+        portPost.add(Math.max(pa, pb), f);
       }
-      key2[0] = 0;
-      key2[1] = table.proto[f];
+      protoPost.add(table.proto[f], f);
     } else {
-      key2[0] = 1;
-      key2[1] = kind;
+      protoPost.add(0x100 | kind, f);
     }
     flows.dataView.setUint32(at + 108, cidHash, true);
-    protoPost.add(key2, f);
     if (table.fragmented[f]) fragmentedFlows++;
   }
 
@@ -149,19 +131,6 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     [SectionType.TimeOrder, timeOrder],
   ];
   return { ...assemble(sections, crc), meta };
-}
-
-/** IPv4 addresses become ::ffff:a.b.c.d so one 16-byte key space sorts both families. */
-export function toPostingKey(ipVersion: number, addr: Uint8Array, out: Uint8Array): void {
-  if (ipVersion === 4) {
-    out.fill(0, 0, 10);
-    out[10] = 0xff;
-    out[11] = 0xff;
-    out[12] = addr[0];
-    out[13] = addr[1];
-    out[14] = addr[2];
-    out[15] = addr[3];
-  } else out.set(addr.subarray(0, 16));
 }
 
 function assemble(sections: [number, Uint8Array][], crc: Crc32): Omit<EncodedIndex, 'meta'> {

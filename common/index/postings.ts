@@ -8,39 +8,94 @@
  */
 import { ByteWriter, readVarint } from '../encoding/byte-writer.js';
 
-export class PostingsBuilder {
-  private readonly lists = new Map<string, number[]>();
+/** Serializes sorted (key bytes, ascending ids) entries into the postings layout. */
+function encodePostings(keyWidth: number, entries: { key: Uint8Array; ids: number[] }[]): Uint8Array {
+  const w = new ByteWriter(16 + entries.length * (keyWidth + 8));
+  w.u32(entries.length);
+  w.u32(keyWidth);
+  const blob = new ByteWriter();
+  for (const e of entries) {
+    w.bytes(e.key);
+    w.u32(blob.length);
+    w.u32(e.ids.length);
+    let prev = 0;
+    for (let i = 0; i < e.ids.length; i++) {
+      blob.varint(i === 0 ? e.ids[i] : e.ids[i] - prev);
+      prev = e.ids[i];
+    }
+  }
+  w.bytes(blob.finish());
+  return w.finish();
+}
+
+function pushId(m: Map<number | string, number[]>, k: number | string, id: number): void {
+  const l = m.get(k);
+  if (!l) m.set(k, [id]);
+  else if (l[l.length - 1] !== id) l.push(id);
+}
+
+/** Postings keyed by a number of keyWidth bytes (≤ 4), stored big-endian. Ids ascending per key. */
+export class NumericPostingsBuilder {
+  private readonly lists = new Map<number, number[]>();
 
   constructor(readonly keyWidth: number) {}
 
-  /** Adds flow id to key. Ids must be added in ascending order per key (duplicates ignored). */
-  add(key: Uint8Array, id: number): void {
-    let k = '';
-    for (let i = 0; i < this.keyWidth; i++) k += String.fromCharCode(key[i]);
-    const l = this.lists.get(k);
-    if (!l) this.lists.set(k, [id]);
-    else if (l[l.length - 1] !== id) l.push(id);
+  add(key: number, id: number): void {
+    pushId(this.lists as Map<number | string, number[]>, key, id);
   }
 
   encode(): Uint8Array {
-    const keys = [...this.lists.keys()].sort();
-    const w = new ByteWriter(16 + keys.length * (this.keyWidth + 8));
-    w.u32(keys.length);
-    w.u32(this.keyWidth);
-    const blob = new ByteWriter();
-    for (const k of keys) {
-      for (let i = 0; i < this.keyWidth; i++) w.u8(k.charCodeAt(i));
-      const ids = this.lists.get(k) as number[];
-      w.u32(blob.length);
-      w.u32(ids.length);
-      let prev = 0;
-      for (let i = 0; i < ids.length; i++) {
-        blob.varint(i === 0 ? ids[i] : ids[i] - prev);
-        prev = ids[i];
-      }
+    const keys = [...this.lists.keys()].sort((a, b) => a - b);
+    return encodePostings(
+      this.keyWidth,
+      keys.map((k) => {
+        const key = new Uint8Array(this.keyWidth);
+        for (let i = this.keyWidth - 1, v = k; i >= 0; i--, v = Math.floor(v / 256)) key[i] = v & 0xff;
+        return { key, ids: this.lists.get(k) as number[] };
+      }),
+    );
+  }
+}
+
+/**
+ * Postings keyed by 16-byte address: IPv4 as ::ffff:a.b.c.d (kept as a number while building),
+ * IPv6 as itself (kept as a 16-character string while building).
+ */
+export class IpPostingsBuilder {
+  private readonly v4 = new Map<number, number[]>();
+  private readonly v6 = new Map<string, number[]>();
+
+  /** addr holds IPv4 in its first 4 bytes or IPv6 in 16. Ids ascending per address. */
+  add(ipVersion: number, addr: Uint8Array, id: number): void {
+    if (ipVersion === 4) pushId(this.v4 as Map<number | string, number[]>, ((addr[0] << 24) | (addr[1] << 16) | (addr[2] << 8) | addr[3]) >>> 0, id);
+    else pushId(this.v6 as Map<number | string, number[]>, String.fromCharCode(...addr.subarray(0, 16)), id);
+  }
+
+  encode(): Uint8Array {
+    const entries: { key: Uint8Array; ids: number[] }[] = [];
+    for (const [k, ids] of this.v4) {
+      const key = new Uint8Array(16);
+      key[10] = 0xff;
+      key[11] = 0xff;
+      key[12] = k >>> 24;
+      key[13] = (k >>> 16) & 0xff;
+      key[14] = (k >>> 8) & 0xff;
+      key[15] = k & 0xff;
+      entries.push({ key, ids });
     }
-    w.bytes(blob.finish());
-    return w.finish();
+    for (const [k, ids] of this.v6) entries.push({ key: Uint8Array.from(k, (c) => c.charCodeAt(0)), ids });
+    entries.sort((a, b) => {
+      for (let i = 0; i < 16; i++) if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
+      return 0;
+    });
+    // an IPv6 address equal to an IPv4-mapped one shares its key: merge the two id lists
+    const merged: { key: Uint8Array; ids: number[] }[] = [];
+    for (const e of entries) {
+      const last = merged[merged.length - 1];
+      if (last && last.key.every((b, i) => b === e.key[i])) last.ids = [...new Set([...last.ids, ...e.ids])].sort((a, b) => a - b);
+      else merged.push(e);
+    }
+    return encodePostings(16, merged);
   }
 }
 
