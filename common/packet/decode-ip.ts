@@ -1,6 +1,10 @@
 /**
  * IPv4 and IPv6 header decoding: addresses, protocol, fragmentation, IPv6 extension headers,
  * then the transport header. Only the first (outer) IP header is decoded.
+ *
+ * Indices into `d` are absolute (the packet is d[s, e), the header at `off`); offsets stored in
+ * `out` are relative to the packet start `s`, so callers see the same values whether the packet
+ * is its own array or a record inside a larger chunk.
  */
 import { DecodeStatus, FragmentKind } from './decoded-packet.js';
 import type { DecodedPacket } from './decoded-packet.js';
@@ -8,9 +12,8 @@ import { u16be, u32be } from './bytes.js';
 import { markMalformed } from './decode-result.js';
 import { decodeTransport } from './decode-transport.js';
 
-export function decodeIpv4(d: Uint8Array, off: number, out: DecodedPacket): void {
-  const len = d.length;
-  out.l3Offset = off;
+export function decodeIpv4(d: Uint8Array, s: number, off: number, len: number, out: DecodedPacket): void {
+  out.l3Offset = off - s;
   if (off + 20 > len) {
     markMalformed(out, 'IPv4 header truncated');
     return;
@@ -70,11 +73,11 @@ export function decodeIpv4(d: Uint8Array, off: number, out: DecodedPacket): void
   if (p > end) return; // options cut by the snaplen (truncated already set)
   if (fragOffset !== 0) {
     // No transport header here: the payload is this fragment's slice of the datagram.
-    out.payloadOffset = p;
+    out.payloadOffset = p - s;
     out.payloadLength = end - p;
     return;
   }
-  decodeTransport(d, p, end, capLimited, out);
+  decodeTransport(d, s, p, end, capLimited, out);
 }
 
 const EXT_HOP_BY_HOP = 0;
@@ -84,9 +87,8 @@ const EXT_AH = 51;
 const EXT_DEST_OPTS = 60;
 const EXT_MOBILITY = 135;
 
-export function decodeIpv6(d: Uint8Array, off: number, out: DecodedPacket): void {
-  const len = d.length;
-  out.l3Offset = off;
+export function decodeIpv6(d: Uint8Array, s: number, off: number, len: number, out: DecodedPacket): void {
+  out.l3Offset = off - s;
   if (off + 40 > len) {
     markMalformed(out, 'IPv6 header truncated');
     return;
@@ -154,7 +156,7 @@ export function decodeIpv6(d: Uint8Array, off: number, out: DecodedPacket): void
       p += 8;
       if (fragOffset !== 0) {
         out.proto = nh;
-        out.payloadOffset = p;
+        out.payloadOffset = p - s;
         out.payloadLength = end - p;
         return;
       }
@@ -165,5 +167,5 @@ export function decodeIpv6(d: Uint8Array, off: number, out: DecodedPacket): void
   }
   // ESP (50) and No Next Header (59) end the chain like any upper-layer protocol.
   out.proto = nh;
-  decodeTransport(d, p, end, capLimited, out);
+  decodeTransport(d, s, p, end, capLimited, out);
 }

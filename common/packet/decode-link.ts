@@ -1,9 +1,12 @@
 /**
  * Link-layer decoding: finds where the IP header starts for each supported link type.
  *
- * Each function returns the offset of the IP header, having set `out.ipVersion` to the IP
- * version the link layer announces (the IP decoder verifies it) and `out.etherType`/VLAN ids;
- * or returns -1 after recording NonIp / Malformed / UnsupportedLink in `out`.
+ * Each function decodes the packet held in d[s, e) (s: packet start, e: end of the captured
+ * bytes; nothing at or after e is read) and returns the ABSOLUTE index in `d` of the IP header,
+ * having set `out.ipVersion` to the IP version the link layer announces (the IP decoder verifies
+ * it) and `out.etherType`/VLAN ids; or returns -1 after recording NonIp / Malformed /
+ * UnsupportedLink in `out`. Working in absolute indices lets the decoder read a record in place
+ * inside the parser's chunk, without a per-packet subarray.
  */
 import type { DecodedPacket } from './decoded-packet.js';
 import { u16be, u16le, u32be } from './bytes.js';
@@ -11,31 +14,31 @@ import { EtherType, nonIpEtherTypeReason } from './ether-types.js';
 import { LinkType, unsupportedLinkReason } from './link-types.js';
 import { markMalformed, markNonIp, markUnsupportedLink } from './decode-result.js';
 
-export function decodeLinkLayer(linkType: number, d: Uint8Array, out: DecodedPacket): number {
+export function decodeLinkLayer(linkType: number, d: Uint8Array, s: number, e: number, out: DecodedPacket): number {
   switch (linkType) {
     case LinkType.ETHERNET:
-      if (d.length < 14) return markMalformed(out, 'Ethernet header truncated');
-      return decodeEtherType(d, u16be(d, 12), 14, out);
+      if (e - s < 14) return markMalformed(out, 'Ethernet header truncated');
+      return decodeEtherType(d, e, u16be(d, s + 12), s + 14, out);
     case LinkType.LINUX_SLL:
-      return decodeSll(d, out);
+      return decodeSll(d, s, e, out);
     case LinkType.LINUX_SLL2:
-      return decodeSll2(d, out);
+      return decodeSll2(d, s, e, out);
     case LinkType.RAW:
     case LinkType.DLT_RAW_12:
     case LinkType.DLT_RAW_14:
-      return decodeRawIp(d, 0, out);
+      return decodeRawIp(d, s, e, out);
     case LinkType.IPV4:
       out.ipVersion = 4;
-      return 0;
+      return s;
     case LinkType.IPV6:
       out.ipVersion = 6;
-      return 0;
+      return s;
     case LinkType.NULL:
-      return decodeBsdLoopback(d, out, true);
+      return decodeBsdLoopback(d, s, e, out, true);
     case LinkType.LOOP:
-      return decodeBsdLoopback(d, out, false);
+      return decodeBsdLoopback(d, s, e, out, false);
     case LinkType.NFLOG:
-      return decodeNflog(d, out);
+      return decodeNflog(d, s, e, out);
     default:
       return markUnsupportedLink(out, unsupportedLinkReason(linkType));
   }
@@ -43,10 +46,9 @@ export function decodeLinkLayer(linkType: number, d: Uint8Array, out: DecodedPac
 
 /**
  * Follows an EtherType through VLAN tags, LLC/SNAP, MPLS and PPPoE to IP. `off` is the offset of
- * the bytes the EtherType `type` describes. Every step consumes bytes, so the loop terminates.
+ * the bytes the EtherType `type` describes; `len` is the end of the captured bytes. Every step consumes bytes, so the loop terminates.
  */
-function decodeEtherType(d: Uint8Array, type: number, off: number, out: DecodedPacket): number {
-  const len = d.length;
+function decodeEtherType(d: Uint8Array, len: number, type: number, off: number, out: DecodedPacket): number {
   for (;;) {
     switch (type) {
       case EtherType.IPV4:
@@ -71,9 +73,9 @@ function decodeEtherType(d: Uint8Array, type: number, off: number, out: DecodedP
       }
       case EtherType.MPLS_UNICAST:
       case EtherType.MPLS_MULTICAST:
-        return decodeMpls(d, type, off, out);
+        return decodeMpls(d, len, type, off, out);
       case EtherType.PPPOE_SESSION:
-        return decodePppoeSession(d, off, out);
+        return decodePppoeSession(d, len, off, out);
       default:
         if (type <= 1500) {
           // 802.3 length field: an LLC header follows. SNAP with OUI 00-00-00 (RFC 1042) or
@@ -94,8 +96,7 @@ function decodeEtherType(d: Uint8Array, type: number, off: number, out: DecodedP
 }
 
 /** Skips the label stack to the bottom-of-stack label; MPLS has no payload type, so IP is guessed from the first nibble (as tshark and Zeek do). */
-function decodeMpls(d: Uint8Array, type: number, off: number, out: DecodedPacket): number {
-  const len = d.length;
+function decodeMpls(d: Uint8Array, len: number, type: number, off: number, out: DecodedPacket): number {
   for (;;) {
     if (off + 4 > len) return markMalformed(out, 'MPLS label stack truncated');
     const bottom = d[off + 2] & 1;
@@ -118,8 +119,8 @@ function decodeMpls(d: Uint8Array, type: number, off: number, out: DecodedPacket
 }
 
 /** PPPoE session header (6 bytes) + PPP protocol (2 bytes). */
-function decodePppoeSession(d: Uint8Array, off: number, out: DecodedPacket): number {
-  if (off + 8 > d.length) return markMalformed(out, 'PPPoE header truncated');
+function decodePppoeSession(d: Uint8Array, len: number, off: number, out: DecodedPacket): number {
+  if (off + 8 > len) return markMalformed(out, 'PPPoE header truncated');
   const ppp = u16be(d, off + 6);
   if (ppp === 0x0021) {
     out.etherType = EtherType.IPV4;
@@ -138,31 +139,31 @@ const ARPHRD_NETLINK = 824;
 const SLL_PROTO_LLC = 0x0004;
 
 /** Linux cooked v1: 16 bytes, ARPHRD type at 2, protocol (an EtherType for most devices) at 14. */
-function decodeSll(d: Uint8Array, out: DecodedPacket): number {
-  if (d.length < 16) return markMalformed(out, 'Linux cooked (SLL) header truncated');
-  return decodeSllProtocol(d, u16be(d, 2), u16be(d, 14), 16, out);
+function decodeSll(d: Uint8Array, s: number, e: number, out: DecodedPacket): number {
+  if (e - s < 16) return markMalformed(out, 'Linux cooked (SLL) header truncated');
+  return decodeSllProtocol(d, e, u16be(d, s + 2), u16be(d, s + 14), s + 16, out);
 }
 
 /** Linux cooked v2: 20 bytes, protocol at 0, ARPHRD type at 8. */
-function decodeSll2(d: Uint8Array, out: DecodedPacket): number {
-  if (d.length < 20) return markMalformed(out, 'Linux cooked (SLL2) header truncated');
-  return decodeSllProtocol(d, u16be(d, 8), u16be(d, 0), 20, out);
+function decodeSll2(d: Uint8Array, s: number, e: number, out: DecodedPacket): number {
+  if (e - s < 20) return markMalformed(out, 'Linux cooked (SLL2) header truncated');
+  return decodeSllProtocol(d, e, u16be(d, s + 8), u16be(d, s), s + 20, out);
 }
 
-function decodeSllProtocol(d: Uint8Array, hatype: number, proto: number, off: number, out: DecodedPacket): number {
+function decodeSllProtocol(d: Uint8Array, e: number, hatype: number, proto: number, off: number, out: DecodedPacket): number {
   // On netlink captures the protocol field is the netlink family, not an EtherType.
   if (hatype === ARPHRD_NETLINK) return markNonIp(out, 0, 'Linux cooked capture of netlink messages');
   if (proto < 0x0600) {
     // Small values are Linux ETH_P_* pseudo-protocols; only 802.2 LLC can lead to IP (via SNAP).
-    if (proto === SLL_PROTO_LLC) return decodeEtherType(d, 0, off, out);
+    if (proto === SLL_PROTO_LLC) return decodeEtherType(d, e, 0, off, out);
     return markNonIp(out, 0, 'Linux cooked capture of a non-EtherType protocol');
   }
-  return decodeEtherType(d, proto, off, out);
+  return decodeEtherType(d, e, proto, off, out);
 }
 
 /** Raw IP: the version nibble decides between IPv4 and IPv6. */
-function decodeRawIp(d: Uint8Array, off: number, out: DecodedPacket): number {
-  if (off >= d.length) return markMalformed(out, 'raw IP packet is empty');
+function decodeRawIp(d: Uint8Array, off: number, e: number, out: DecodedPacket): number {
+  if (off >= e) return markMalformed(out, 'raw IP packet is empty');
   const version = d[off] >> 4;
   if (version === 4 || version === 6) {
     out.ipVersion = version;
@@ -177,17 +178,17 @@ function decodeRawIp(d: Uint8Array, off: number, out: DecodedPacket): number {
  * half is byte-swapped. AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD)
  * or 30 (macOS).
  */
-function decodeBsdLoopback(d: Uint8Array, out: DecodedPacket, hostOrder: boolean): number {
-  if (d.length < 4) return markMalformed(out, 'BSD loopback header truncated');
-  let af = u32be(d, 0);
-  if (hostOrder && af > 0xffff) af = d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24);
+function decodeBsdLoopback(d: Uint8Array, s: number, e: number, out: DecodedPacket, hostOrder: boolean): number {
+  if (e - s < 4) return markMalformed(out, 'BSD loopback header truncated');
+  let af = u32be(d, s);
+  if (hostOrder && af > 0xffff) af = d[s] | (d[s + 1] << 8) | (d[s + 2] << 16) | (d[s + 3] << 24);
   if (af === 2) {
     out.ipVersion = 4;
-    return 4;
+    return s + 4;
   }
   if (af === 24 || af === 28 || af === 30) {
     out.ipVersion = 6;
-    return 4;
+    return s + 4;
   }
   return markNonIp(out, 0, 'BSD loopback address family is not IPv4 or IPv6');
 }
@@ -202,12 +203,11 @@ const AF_INET6 = 10;
  * length includes the 4-byte TLV header and TLVs are padded to 4 bytes. The byte order is
  * detected from the first TLV's type: real types are below 256, byte-swapped ones are not.
  */
-function decodeNflog(d: Uint8Array, out: DecodedPacket): number {
-  const len = d.length;
-  if (len < 4) return markMalformed(out, 'NFLOG header truncated');
-  const family = d[0];
-  const littleEndian = len < 8 || (u16le(d, 6) & 0x7fff) < 0x100;
-  let p = 4;
+function decodeNflog(d: Uint8Array, s: number, len: number, out: DecodedPacket): number {
+  if (len - s < 4) return markMalformed(out, 'NFLOG header truncated');
+  const family = d[s];
+  const littleEndian = len - s < 8 || (u16le(d, s + 6) & 0x7fff) < 0x100;
+  let p = s + 4;
   while (p + 4 <= len) {
     const tlvLen = littleEndian ? u16le(d, p) : u16be(d, p);
     const tlvType = (littleEndian ? u16le(d, p + 2) : u16be(d, p + 2)) & 0x7fff;

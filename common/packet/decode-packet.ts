@@ -19,12 +19,26 @@ export { resetDecodedPacket };
  * only by this function and resetDecodedPacket (or created by createDecodedPacket).
  */
 export function decodePacket(linkType: number, data: Uint8Array, out: DecodedPacket): void {
+  decodePacketAt(linkType, data, 0, data.length, out);
+}
+
+/**
+ * decodePacket for the captured bytes buf[start, end), read in place: the import path hands in
+ * the parser's chunk and the record's offset, so no per-packet Uint8Array view is created.
+ * Offsets written to `out` (l3Offset, l4Offset, payloadOffset) are relative to `start`, exactly
+ * as decodePacket(linkType, buf.subarray(start, end), out) reports them. Bytes outside
+ * [start, end) are never read; a range reaching outside `buf` is clamped to it.
+ */
+export function decodePacketAt(linkType: number, buf: Uint8Array, start: number, end: number, out: DecodedPacket): void {
+  if (end > buf.length) end = buf.length;
+  if (start < 0) start = 0;
+  if (start > end) start = end;
   const previousVersion = out.ipVersion;
   resetScalars(out);
-  const l3 = decodeLinkLayer(linkType, data, out);
+  const l3 = decodeLinkLayer(linkType, buf, start, end, out);
   if (l3 >= 0) {
-    if (out.ipVersion === 4) decodeIpv4(data, l3, out);
-    else decodeIpv6(data, l3, out);
+    if (out.ipVersion === 4) decodeIpv4(buf, start, l3, end, out);
+    else decodeIpv6(buf, start, l3, end, out);
   }
   const version = out.ipVersion;
   if (version === 4) {

@@ -16,12 +16,13 @@ export const IpProto = {
 
 /**
  * Reads the transport header of protocol `out.proto` at `p`; `end` is where the IP datagram's
- * captured bytes end. `capLimited` says `end` is the end of the captured data rather than the
+ * captured bytes end. Both are absolute indices into `d`; `s` is the packet start, which offsets
+ * stored in `out` are relative to. `capLimited` says `end` is the end of the captured data rather than the
  * IP-declared end, so a header running past it was cut by the snaplen (→ `truncated`), not by a
  * short datagram.
  */
-export function decodeTransport(d: Uint8Array, p: number, end: number, capLimited: boolean, out: DecodedPacket): void {
-  if (p < end) out.l4Offset = p;
+export function decodeTransport(d: Uint8Array, s: number, p: number, end: number, capLimited: boolean, out: DecodedPacket): void {
+  if (p < end) out.l4Offset = p - s;
   const avail = end - p;
   switch (out.proto) {
     case IpProto.TCP: {
@@ -40,7 +41,7 @@ export function decodeTransport(d: Uint8Array, p: number, end: number, capLimite
         if (capLimited) out.truncated = true;
         return;
       }
-      setPayload(out, p + headerLen, end);
+      setPayload(out, s, p + headerLen, end);
       return;
     }
     case IpProto.UDP: {
@@ -50,7 +51,7 @@ export function decodeTransport(d: Uint8Array, p: number, end: number, capLimite
       out.dstPort = u16be(d, p + 2);
       // The UDP length can only shorten the payload (e.g. trailing garbage inside the datagram).
       const udpLen = u16be(d, p + 4);
-      setPayload(out, p + 8, udpLen >= 8 && p + udpLen < end ? p + udpLen : end);
+      setPayload(out, s, p + 8, udpLen >= 8 && p + udpLen < end ? p + udpLen : end);
       return;
     }
     case IpProto.SCTP: {
@@ -58,7 +59,7 @@ export function decodeTransport(d: Uint8Array, p: number, end: number, capLimite
       out.hasPorts = true;
       out.srcPort = u16be(d, p);
       out.dstPort = u16be(d, p + 2);
-      setPayload(out, p + 12, end);
+      setPayload(out, s, p + 12, end);
       return;
     }
     case IpProto.ICMP:
@@ -67,19 +68,20 @@ export function decodeTransport(d: Uint8Array, p: number, end: number, capLimite
       if (avail < 4) break;
       out.icmpType = d[p];
       out.icmpCode = d[p + 1];
-      if (avail >= 8) setPayload(out, p + 8, end);
+      if (avail >= 8) setPayload(out, s, p + 8, end);
       return;
     }
     default:
       // Unparsed protocols (GRE, ESP, OSPF…): everything after the IP headers counts as payload.
-      if (avail >= 0) setPayload(out, p, end);
+      if (avail >= 0) setPayload(out, s, p, end);
       return;
   }
   // Header of a known transport cut off: addresses stay valid, ports do not.
   if (capLimited) out.truncated = true;
 }
 
-function setPayload(out: DecodedPacket, start: number, end: number): void {
-  out.payloadOffset = start;
+/** Payload at d[start, end); its offset is stored relative to the packet start `s`. */
+function setPayload(out: DecodedPacket, s: number, start: number, end: number): void {
+  out.payloadOffset = start - s;
   out.payloadLength = end - start;
 }

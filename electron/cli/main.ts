@@ -18,6 +18,8 @@ const USAGE = `usage:
   tapline slice  --store DIR --flow ID -o OUT.pcap
   tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
   tapline stats  --store DIR [--json]
+  tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
+  tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 
   T is decimal epoch seconds (up to 9 fractional digits) or ISO 8601 (UTC unless a zone is given).
   slice also takes --format pcap|pcapng (default: pcap when the packets share one link type).`;
@@ -122,6 +124,11 @@ async function run(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { store: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
       return statsCommand(needString(values.store, 'store'), values.json ?? false, process.stdout, err);
     }
+    case 'serve':
+      // loaded on demand: the store commands stay fast to start
+      return (await import('./serve-command.js')).serveCommand(rest, err);
+    case 'app':
+      return (await import('./app-command.js')).appCommand(rest, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -1,0 +1,61 @@
+/**
+ * The one contract between the renderer and the back end. Two implementations: Electron IPC
+ * through the preload's contextBridge, and HTTP + WebSocket for `serve` mode. The renderer only
+ * ever sees this interface. Every value crossing it is checked against common/bridge/messages.ts
+ * on the receiving side.
+ */
+import type {
+  BackendInfo,
+  EventBatch,
+  EventSearch,
+  FlowRow,
+  FlowSearch,
+  ImportResult,
+  SliceTarget,
+  StoreStats,
+  TaplineEvent,
+} from './messages.js';
+
+/**
+ * A capture the analyst dropped or picked. A DOM File satisfies it; the Electron bridge reads
+ * the file's path, the HTTP bridge uploads it in chunks (bounded memory).
+ */
+export interface ImportFile {
+  readonly name: string;
+  readonly size: number;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+export interface DownloadResult {
+  /** Where the slice went (a path on the desktop, the file name in the browser), or null if cancelled. */
+  saved: string | null;
+}
+
+export type Unsubscribe = () => void;
+
+export interface Bridge {
+  info(): Promise<BackendInfo>;
+  searchFlows(q: FlowSearch): Promise<FlowRow[]>;
+  searchEvents(q: EventSearch): Promise<TaplineEvent[]>;
+  stats(): Promise<StoreStats[]>;
+  /** Imports captures; progress and results also arrive as events. */
+  importCaptures(files: ImportFile[]): Promise<ImportResult[]>;
+  /** Saves the slice of a flow or tuple as a capture file. */
+  downloadPcap(target: SliceTarget): Promise<DownloadResult>;
+  /** A CapMe-style URL for the slice (for "Copy as CapMe URL"). */
+  pcapUrl(target: SliceTarget): string;
+  /** Live events in batches; `since` resumes after a sequence number (replay buffer). */
+  subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe;
+}
+
+/** Thrown by bridge calls: the message says what went wrong, the hint what to do next. */
+export class BridgeCallError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string | null = null,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+    this.name = 'BridgeCallError';
+  }
+}

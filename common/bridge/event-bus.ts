@@ -1,0 +1,124 @@
+/**
+ * The event bus between the back end and its clients (renderer windows, WebSocket sessions):
+ * events get a sequence number, go into a bounded replay buffer, and reach each subscriber in
+ * batches at most every `intervalMs`. A slow subscriber never holds the others back: its queue
+ * is bounded, and what it could not take is counted as missed (it can refetch history).
+ * Environment-free: timers come from the host.
+ */
+import type { EventBatch, TaplineEvent } from './messages.js';
+
+export interface EventBusOptions {
+  /** Batching interval (the UI gets at most one batch per interval). */
+  intervalMs?: number;
+  /** Events kept for reconnecting clients. */
+  replay?: number;
+  /** Events queued per subscriber before the oldest are dropped (counted as missed). */
+  maxQueue?: number;
+  /** Largest batch delivered at once (a burst is spread over several ticks). */
+  maxBatch?: number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (t: unknown) => void;
+}
+
+interface Subscriber {
+  deliver: (b: EventBatch) => void;
+  queue: { seq: number; e: TaplineEvent }[];
+  missed: number;
+}
+
+export class EventBus {
+  private seq = 0;
+  private readonly ring: { seq: number; e: TaplineEvent }[] = [];
+  private readonly subs = new Set<Subscriber>();
+  private timer: unknown = null;
+  private readonly interval: number;
+  private readonly replay: number;
+  private readonly maxQueue: number;
+  private readonly maxBatch: number;
+  private readonly setTimer: (fn: () => void, ms: number) => unknown;
+  private readonly clearTimer: (t: unknown) => void;
+
+  constructor(opts: EventBusOptions = {}) {
+    this.interval = opts.intervalMs ?? 100;
+    this.replay = opts.replay ?? 20_000;
+    this.maxQueue = opts.maxQueue ?? 50_000;
+    this.maxBatch = opts.maxBatch ?? 5_000;
+    this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = opts.clearTimer ?? ((t) => clearTimeout(t));
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  publish(e: TaplineEvent): number {
+    const item = { seq: ++this.seq, e };
+    this.ring.push(item);
+    if (this.ring.length > this.replay) this.ring.splice(0, this.ring.length - this.replay);
+    for (const s of this.subs) this.enqueue(s, item);
+    this.schedule();
+    return item.seq;
+  }
+
+  /** Recent events (newest last), for history requests. */
+  recent(): TaplineEvent[] {
+    return this.ring.map((r) => r.e);
+  }
+
+  /**
+   * Subscribes; with `since`, first replays what came after that sequence number (and counts
+   * what fell out of the replay buffer as missed).
+   */
+  subscribe(deliver: (b: EventBatch) => void, since?: number): () => void {
+    const s: Subscriber = { deliver, queue: [], missed: 0 };
+    if (since !== undefined && since < this.seq) {
+      const oldest = this.ring.length ? this.ring[0].seq : this.seq + 1;
+      if (since + 1 < oldest) s.missed += oldest - since - 1;
+      for (const r of this.ring) if (r.seq > since) this.enqueue(s, r);
+    }
+    this.subs.add(s);
+    this.schedule();
+    return () => this.subs.delete(s);
+  }
+
+  private enqueue(s: Subscriber, item: { seq: number; e: TaplineEvent }): void {
+    s.queue.push(item);
+    if (s.queue.length > this.maxQueue) {
+      const drop = s.queue.length - this.maxQueue;
+      s.queue.splice(0, drop);
+      s.missed += drop;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) return;
+    let pending = false;
+    for (const s of this.subs) if (s.queue.length || s.missed) pending = true;
+    if (!pending) return;
+    this.timer = this.setTimer(() => this.flush(), this.interval);
+  }
+
+  /** Delivers one batch to every subscriber with something queued. */
+  flush(): void {
+    if (this.timer !== null) this.clearTimer(this.timer);
+    this.timer = null;
+    for (const s of this.subs) {
+      if (!s.queue.length && !s.missed) continue;
+      const take = s.queue.splice(0, this.maxBatch);
+      const batch: EventBatch = { seq: take.length ? take[take.length - 1].seq : this.seq, events: take.map((t) => t.e), missed: s.missed };
+      s.missed = 0;
+      try {
+        s.deliver(batch);
+      } catch {
+        // a failing subscriber (closed socket) is removed by its owner; others go on
+      }
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    if (this.timer !== null) this.clearTimer(this.timer);
+    this.timer = null;
+    this.subs.clear();
+  }
+}

@@ -1,0 +1,157 @@
+/** The local store as a sensor: queries, imports and slices, publishing events on the bus. */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { EventBus } from '../../common/bridge/event-bus.js';
+import type { EventSearch, FlowRow, FlowSearch, ImportResult, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
+import { QueryError, parseFlowSearch, parseTime, parseTupleTarget } from '../../common/bridge/query-parse.js';
+import { flowToJson } from '../../common/flow/flow-json.js';
+import { parseIp } from '../../common/packet/community-id.js';
+import { formatTs } from '../../common/time/timestamp.js';
+import type { EventJournal } from '../../node/store/event-journal.js';
+import { storeStats } from '../../node/store/store-stats.js';
+import { writeSlice } from '../../node/store/slicer.js';
+import type { ImportResult as StoreImportResult, Store } from '../../node/store/store.js';
+import { ServiceError, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { flowSliceName, tupleSliceName } from './slice-names.js';
+
+function nowTs(): string {
+  const ms = Date.now();
+  return formatTs(Math.floor(ms / 1000), (ms % 1000) * 1e6);
+}
+
+export function toImportResult(r: StoreImportResult): ImportResult {
+  return {
+    path: r.path,
+    status: r.status,
+    capture_id: r.captureId,
+    packets: r.packets,
+    flows: r.flows,
+    bytes: r.bytes,
+    index_bytes: r.indexBytes,
+    message: r.message,
+  };
+}
+
+export class LocalSensor implements SensorBackend {
+  private eventNo = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly name: string,
+    readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly journal: EventJournal,
+  ) {}
+
+  describe(): Sensor {
+    return { id: this.id, name: this.name, url: null, status: 'connected', message: null };
+  }
+
+  private nextId(): string {
+    return `${this.id}:${Date.now().toString(36)}:${++this.eventNo}`;
+  }
+
+  /** Publishes to live clients and, unless transient, records in the journal. */
+  publish(e: TaplineEvent, persist = true): void {
+    this.bus.publish(e);
+    if (persist) void this.journal.append([e]);
+  }
+
+  notice(level: 'info' | 'warning' | 'error', message: string): void {
+    this.publish({ kind: 'notice', id: this.nextId(), sensor: this.id, ts: nowTs(), rank: 0, level, message });
+  }
+
+  async searchFlows(q: FlowSearch): Promise<FlowRow[]> {
+    let parsed;
+    try {
+      parsed = parseFlowSearch(q);
+    } catch (e) {
+      if (e instanceof QueryError) throw new ServiceError(e.message, 400);
+      throw e;
+    }
+    const found = await this.store.findFlows(parsed.query, parsed.limit);
+    return found.map((f) => ({ ...flowToJson(f.id, f.record), sensor: this.id }));
+  }
+
+  async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {
+    try {
+      if (q.host && !parseIp(q.host)) throw new QueryError(`host "${q.host}" is not an IP address`);
+      return await this.journal.search({
+        kind: q.kind,
+        since: q.since ? parseTime(q.since, 'since') : undefined,
+        until: q.until ? parseTime(q.until, 'until') : undefined,
+        host: q.host,
+        limit: q.limit ?? 1000,
+      });
+    } catch (e) {
+      if (e instanceof QueryError) throw new ServiceError(e.message, 400);
+      throw e;
+    }
+  }
+
+  stats(): Promise<StoreStats> {
+    return storeStats(this.store, this.id);
+  }
+
+  /** Imports capture files already on this machine (paths, or uploads placed in the store). */
+  async importPaths(paths: string[]): Promise<ImportResult[]> {
+    let current = '';
+    let lastProgress = 0;
+    const results = await this.store.import(paths, {
+      onFileStart: (p) => {
+        current = p;
+      },
+      onProgress: (done, total) => {
+        const now = Date.now();
+        if (now - lastProgress < 200 && done < total) return;
+        lastProgress = now;
+        this.publish({ kind: 'import-progress', id: this.nextId(), sensor: this.id, ts: nowTs(), rank: 0, path: current, bytes_read: done, total_bytes: total }, false);
+      },
+      onResult: (r) => {
+        this.publish({ kind: 'import', id: this.nextId(), sensor: this.id, ts: nowTs(), rank: 0, result: toImportResult(r) });
+      },
+    });
+    return results.map(toImportResult);
+  }
+
+  async slice(target: SliceTarget, tmpDir: string): Promise<SliceFile> {
+    const tmp = join(tmpDir, `slice-${randomBytes(8).toString('hex')}.pcap`);
+    if ('flow' in target) {
+      let f;
+      try {
+        f = await this.store.flowById(target.flow);
+      } catch (e) {
+        throw new ServiceError((e as Error).message, 400);
+      }
+      if (!f) throw new ServiceError(`no flow ${target.flow} on sensor ${this.id}`, 404, 'search flows again: the capture may have been removed');
+      const r = await writeSlice(this.store, { flows: [f] }, tmp);
+      const j = flowToJson(f.id, f.record);
+      return {
+        path: tmp,
+        filename: flowSliceName(f.id, j.client_ip, j.server_ip, { sec: f.record.firstSec, nsec: f.record.firstNsec }, r.format),
+        packets: r.packets,
+        contentType: r.format === 'pcap' ? 'application/vnd.tcpdump.pcap' : 'application/x-pcapng',
+      };
+    }
+    let q;
+    try {
+      q = parseTupleTarget(target);
+    } catch (e) {
+      if (e instanceof QueryError) throw new ServiceError(e.message, 400);
+      throw e;
+    }
+    const flows = await this.store.findTuple(q);
+    if (!flows.length) throw new ServiceError(`no flow matches ${target.sip}${target.spt !== undefined ? `:${target.spt}` : ''} <-> ${target.dip}${target.dpt !== undefined ? `:${target.dpt}` : ''} on sensor ${this.id}`, 404, 'widen the time window or check the addresses and ports');
+    const r = await writeSlice(this.store, { flows, stime: q.stime, etime: q.etime }, tmp);
+    return {
+      path: tmp,
+      filename: tupleSliceName(target.sip, target.spt, target.dip, target.dpt, q.stime ?? { sec: flows[0].record.firstSec, nsec: 0 }, r.format),
+      packets: r.packets,
+      contentType: r.format === 'pcap' ? 'application/vnd.tcpdump.pcap' : 'application/x-pcapng',
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The store's event journal: events appended as NDJSON to STORE/events/journal-<n>.ndjson,
+ * rotated at a size and bounded in total (oldest files deleted), searched newest first.
+ * Every line is validated when read back; a torn last line (crash mid-write) is skipped.
+ */
+import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EventSchema, type TaplineEvent } from '../../common/bridge/messages.js';
+import { compareTs, parseTimestamp, type Timestamp } from '../../common/time/timestamp.js';
+
+export interface JournalOptions {
+  fileBytes?: number;
+  totalBytes?: number;
+}
+
+export interface JournalQuery {
+  kind?: string;
+  since?: Timestamp;
+  until?: Timestamp;
+  /** Matches any IP address the event names. */
+  host?: string;
+  limit: number;
+}
+
+const FILE_RE = /^journal-(\d{8})\.ndjson$/;
+
+export class EventJournal {
+  private current = -1;
+  private currentBytes = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly fileBytes: number;
+  private readonly totalBytes: number;
+
+  private constructor(
+    readonly dir: string,
+    opts: JournalOptions,
+  ) {
+    this.fileBytes = opts.fileBytes ?? 16 * 1024 * 1024;
+    this.totalBytes = opts.totalBytes ?? 512 * 1024 * 1024;
+  }
+
+  static async open(storeDir: string, opts: JournalOptions = {}): Promise<EventJournal> {
+    const j = new EventJournal(join(storeDir, 'events'), opts);
+    await mkdir(j.dir, { recursive: true });
+    const files = await j.files();
+    if (files.length) {
+      j.current = files[files.length - 1].n;
+      j.currentBytes = files[files.length - 1].size;
+    } else j.current = 0;
+    return j;
+  }
+
+  private async files(): Promise<{ n: number; path: string; size: number }[]> {
+    const out: { n: number; path: string; size: number }[] = [];
+    for (const name of await readdir(this.dir)) {
+      const m = FILE_RE.exec(name);
+      if (!m) continue;
+      const path = join(this.dir, name);
+      out.push({ n: Number(m[1]), path, size: (await stat(path)).size });
+    }
+    return out.sort((a, b) => a.n - b.n);
+  }
+
+  private fileName(n: number): string {
+    return join(this.dir, `journal-${String(n).padStart(8, '0')}.ndjson`);
+  }
+
+  /** Appends events (in order); resolves once they are written. */
+  append(events: TaplineEvent[]): Promise<void> {
+    if (!events.length) return this.chain;
+    const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    this.chain = this.chain.then(async () => {
+      if (this.currentBytes > 0 && this.currentBytes + text.length > this.fileBytes) {
+        this.current++;
+        this.currentBytes = 0;
+        await this.enforceRetention();
+      }
+      await appendFile(this.fileName(this.current), text);
+      this.currentBytes += Buffer.byteLength(text);
+    });
+    return this.chain;
+  }
+
+  private async enforceRetention(): Promise<void> {
+    const files = await this.files();
+    let total = files.reduce((n, f) => n + f.size, 0);
+    for (const f of files) {
+      if (total <= this.totalBytes || f.n === this.current) break;
+      await rm(f.path, { force: true });
+      total -= f.size;
+    }
+  }
+
+  /** Events matching q, newest first. */
+  async search(q: JournalQuery): Promise<TaplineEvent[]> {
+    await this.chain;
+    const out: TaplineEvent[] = [];
+    const files = (await this.files()).reverse();
+    for (const f of files) {
+      const lines = (await readFile(f.path, 'utf8')).split('\n');
+      for (let i = lines.length - 1; i >= 0 && out.length < q.limit; i--) {
+        const line = lines[i];
+        if (!line) continue;
+        let e: TaplineEvent;
+        try {
+          const parsed = EventSchema.safeParse(JSON.parse(line));
+          if (!parsed.success) continue;
+          e = parsed.data;
+        } catch {
+          continue; // a torn last line
+        }
+        if (matches(e, q)) out.push(e);
+      }
+      if (out.length >= q.limit) break;
+    }
+    return out;
+  }
+}
+
+function matches(e: TaplineEvent, q: JournalQuery): boolean {
+  if (q.kind && e.kind !== q.kind) return false;
+  const t = parseTimestamp(e.ts);
+  if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
+  if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
+  if (q.host) {
+    if (e.kind !== 'flow') return false;
+    if (e.flow.client_ip !== q.host && e.flow.server_ip !== q.host) return false;
+  }
+  return true;
+}
