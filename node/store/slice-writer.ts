@@ -68,7 +68,7 @@ export function planSlice(sources: IndexMeta[], requested?: SliceFormat): SliceP
     ifaceBase.push(next);
     // blocks can be copied as they are when interface numbering, byte order and timestamp base agree
     const copyable = m.interfaces.every((i) => i.section === 0 && i.tsOffsetSec === 0);
-    const verbatim = m.format === 'pcapng' && m.littleEndian && copyable && next === 0;
+    const verbatim = m.format === 'pcapng' && m.compressed === null && m.littleEndian && copyable && next === 0;
     if (verbatim) verbatimSources.add(s);
     for (const i of m.interfaces) {
       const tsresol = m.format === 'pcap' ? (m.nanosecond ? 9 : 6) : verbatim || !i.tsResolutionPow2 ? tsresolByte(i) : 9;

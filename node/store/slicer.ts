@@ -5,7 +5,9 @@
  */
 import type { IndexMeta } from '../../common/index/index-format.js';
 import { compareTs, type Timestamp } from '../../common/time/timestamp.js';
-import { CaptureReader } from './capture-reader.js';
+import { writePcapRecordHeader } from '../../common/capture/pcap-writer.js';
+import { readCaptureFile } from '../capture/read-capture-file.js';
+import { CaptureReader, type RecordView } from './capture-reader.js';
 import { SliceWriter, planSlice, type SliceFormat } from './slice-writer.js';
 import type { FoundFlow, Store } from './store.js';
 
@@ -62,6 +64,56 @@ async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
   return parts;
 }
 
+/**
+ * Records of a gzip-compressed capture at the indexed offsets (offsets in the decompressed
+ * stream): gzip cannot seek, so this is one streaming pass, stopping after the last one wanted.
+ * pcap record headers are re-encoded from the parsed fields, which gives the original bytes for
+ * the file's own byte order and precision.
+ */
+async function readCompressed(part: Part): Promise<RecordView[]> {
+  const out: RecordView[] = [];
+  const wanted = part.offsets;
+  let next = 0;
+  const le = part.meta.littleEndian;
+  const stop = new AbortController();
+  await readCaptureFile(
+    part.path,
+    {
+      onFileInfo: () => undefined,
+      onInterface: () => undefined,
+      onPacket: (rec) => {
+        while (next < wanted.length && wanted[next] < rec.recordOffset) next++;
+        if (next >= wanted.length || wanted[next] !== rec.recordOffset) return;
+        next++;
+        const data = rec.data.slice();
+        let raw = data;
+        if (part.meta.format === 'pcap') {
+          raw = new Uint8Array(16 + data.length);
+          writePcapRecordHeader(raw, 0, rec.tsSec, part.meta.nanosecond ? rec.tsNsec : Math.floor(rec.tsNsec / 1000), rec.capLen, rec.origLen, le);
+          raw.set(data, 16);
+        }
+        out.push({ raw, data: part.meta.format === 'pcap' ? raw.subarray(16) : data, tsSec: rec.tsSec, tsNsec: rec.tsNsec, capLen: rec.capLen, origLen: rec.origLen, interfaceId: rec.interfaceId, linkType: rec.linkType });
+        if (next >= wanted.length) stop.abort();
+      },
+    },
+    { signal: stop.signal },
+  ).catch((e: unknown) => {
+    if (!stop.signal.aborted) throw e;
+  });
+  if (out.length !== wanted.length) throw new Error(`${part.path}: found ${out.length} of ${wanted.length} indexed packets (the capture changed after it was indexed?)`);
+  return out;
+}
+
+/** Reads records in offset order, from a seekable file or a compressed stream. */
+async function openPart(part: Part): Promise<{ read: (i: number) => Promise<RecordView>; close: () => Promise<void> }> {
+  if (part.meta.compressed) {
+    const recs = await readCompressed(part);
+    return { read: async (i) => recs[i], close: async () => undefined };
+  }
+  const r = await CaptureReader.open(part.path, part.meta);
+  return { read: (i) => r.read(part.offsets[i]), close: () => r.close() };
+}
+
 export async function writeSlice(store: Store, req: SliceRequest, outPath: string): Promise<SliceResult> {
   const parts = await gatherParts(store, req.flows);
   const plan = planSlice(
@@ -69,28 +121,28 @@ export async function writeSlice(store: Store, req: SliceRequest, outPath: strin
     req.format,
   );
   const writer = await SliceWriter.create(outPath, plan, parts.map((p) => p.meta));
-  const readers: CaptureReader[] = [];
+  const readers: { read: (i: number) => Promise<RecordView>; close: () => Promise<void> }[] = [];
   try {
-    for (const p of parts) readers.push(await CaptureReader.open(p.path, p.meta));
+    for (const p of parts) readers.push(await openPart(p));
     if (parts.length <= 1) {
       const p = parts[0];
       if (p) {
-        for (const off of p.offsets) {
-          const r = await readers[0].read(off);
+        for (let i = 0; i < p.offsets.length; i++) {
+          const r = await readers[0].read(i);
           if (inWindow(r.tsSec, r.tsNsec, req)) await writer.add(r, 0);
         }
       }
     } else {
       // first pass: timestamps only, to merge captures in time order
-      const order: { sec: number; nsec: number; part: number; off: number }[] = [];
-      for (let i = 0; i < parts.length; i++) {
-        for (const off of parts[i].offsets) {
-          const r = await readers[i].read(off);
-          if (inWindow(r.tsSec, r.tsNsec, req)) order.push({ sec: r.tsSec, nsec: r.tsNsec, part: i, off });
+      const order: { sec: number; nsec: number; part: number; i: number }[] = [];
+      for (let pi = 0; pi < parts.length; pi++) {
+        for (let i = 0; i < parts[pi].offsets.length; i++) {
+          const r = await readers[pi].read(i);
+          if (inWindow(r.tsSec, r.tsNsec, req)) order.push({ sec: r.tsSec, nsec: r.tsNsec, part: pi, i });
         }
       }
-      order.sort((a, b) => compareTs(a.sec, a.nsec, b.sec, b.nsec) || a.part - b.part || a.off - b.off);
-      for (const o of order) await writer.add(await readers[o.part].read(o.off), o.part);
+      order.sort((a, b) => compareTs(a.sec, a.nsec, b.sec, b.nsec) || a.part - b.part || a.i - b.i);
+      for (const o of order) await writer.add(await readers[o.part].read(o.i), o.part);
     }
     await writer.commit();
   } catch (e) {

@@ -31,7 +31,7 @@ import { formatIp, usToDecimal } from './lib/net.js';
 import { formatBytes, parseSize } from './lib/size.js';
 
 /** Bump when the output for a given seed/size/flows changes, so cached captures get rebuilt. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 3;
 
 export interface GenerateOptions {
   out: string;
@@ -86,6 +86,11 @@ export interface FlowRecord {
   bytes: number;
   packetsC2S: number;
   packetsS2C: number;
+  /**
+   * Longest gap between two consecutive packets of the flow, in seconds (ms precision). Long
+   * idle keep-alive connections are common here; a flow table with an idle timeout splits them.
+   */
+  maxIdleSec: number;
   /** True when the flow started before the capture window (no handshake in the file). */
   midstream: boolean;
   /** How the flow ended: fin/rst (TCP), done (UDP/ICMP), cut (still active at end of file). */
@@ -122,7 +127,7 @@ const KIND_UDP_BULK = 5;
 const KIND_RTP = 6;
 const KIND_NAMES = ['tcp', 'tcp-interactive', 'dns', 'ntp', 'icmp-echo', 'udp-bulk', 'rtp'];
 /** Share of flows per kind (by count). */
-const KIND_WEIGHTS = [0.5985, 0.015, 0.3, 0.02, 0.02, 0.045, 0.0015];
+const KIND_WEIGHTS = [0.5994, 0.015, 0.3, 0.02, 0.02, 0.045, 0.0006];
 /** Share of file bytes given to bulk UDP; TCP gets what the small kinds leave. */
 const UDP_BULK_BYTE_SHARE = 0.1;
 
@@ -346,6 +351,7 @@ class Flow {
   packets = 0;
   bytes = 0;
   packetsDir = [0, 0];
+  maxIdle = 0;
   midstream = false;
   end: FlowRecord['end'] = 'cut';
   heapIdx = -1;
@@ -1063,6 +1069,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateSt
       bytes: f.bytes,
       packetsC2S: f.packetsDir[C2S],
       packetsS2C: f.packetsDir[S2C],
+      maxIdleSec: Math.round(f.maxIdle / 1000) / 1000,
       midstream: f.midstream,
       end: f.end,
     };
@@ -1218,6 +1225,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateSt
         f.midstream = f.start < captureStart;
         if (++active > stats.maxActiveFlows) stats.maxActiveFlows = active;
       }
+      if (f.packets > 0 && ts - f.last > f.maxIdle) f.maxIdle = ts - f.last;
       f.last = ts;
       f.packets++;
       f.packetsDir[f.pDir]++;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createCaptureParser } from '../../common/capture/capture-parser.js';
 import { communityId } from '../../common/packet/community-id.js';
@@ -274,6 +275,19 @@ describe('tapline CLI on a generated capture', () => {
     const out = join(dir, 'moved.pcap');
     assert.equal(tapline('slice', '--store', s4, '--flow', ids[0], '-o', out).code, 0);
     assert.equal(tapline('import', '--store', s4, b).stdout.split(' ')[0], 'unchanged');
+  });
+
+  test('a gzip-compressed capture is indexed and sliced (one streaming pass) to the original records', () => {
+    const gz = join(dir, 'fixture.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(capture)));
+    const s5 = join(dir, 'store-gz');
+    assert.equal(tapline('import', '--store', s5, gz).code, 0);
+    const web1 = flows(s5).find((f) => f.packets === 8);
+    assert.ok(web1);
+    const out = join(dir, 'gz-slice.pcap');
+    const r = tapline('slice', '--store', s5, '--flow', web1.id, '-o', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(records(out), of('web1'));
   });
 
   test('stats reports captures, packets, flows and index size', () => {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Generated captures, stores, logs and results (git-ignored). */
 export const BENCH_DATA = join(REPO_ROOT, 'bench-data');
-export const TAPLINE_CLI = join(REPO_ROOT, 'dist/electron/cli/main.js');
+/** The built CLI; BENCH_TAPLINE_CLI points elsewhere (e.g. another build to compare). */
+export const TAPLINE_CLI = resolve(REPO_ROOT, process.env.BENCH_TAPLINE_CLI || 'dist/electron/cli/main.js');
 export const GENERATOR = join(REPO_ROOT, 'tests/bench/generate-capture.ts');
 
 export function envString(name: string, dflt: string): string {

@@ -18,8 +18,9 @@ export interface RunOptions {
   args: readonly string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** 'ignore', 'capture' (kept in memory, tail-capped), or a file path to write to. */
+  /** 'ignore', 'capture' (kept in memory, tail-capped), or a file to write to. */
   stdout?: 'ignore' | 'capture' | { file: string };
+  /** As stdout; with a file, RunResult.stderr still gets the file's tail. */
   stderr?: 'ignore' | 'capture' | { file: string };
   /** /proc polling interval for the process-tree RSS (default 50 ms). */
   pollMs?: number;
@@ -208,8 +209,18 @@ export async function runMeasured(opts: RunOptions): Promise<RunResult> {
     treePeakRssKb: Math.round(treePeak),
     peakRssKb: Math.round(Math.max(treePeak, gnuRss ?? 0)),
     stdout: Buffer.concat(chunks.stdout).toString('utf8'),
-    stderr: Buffer.concat(chunks.stderr).toString('utf8'),
+    // stderr sent to a file: keep its tail too, so failures can be explained.
+    stderr: typeof opts.stderr === 'object' ? fileTail(opts.stderr.file, 16 * 1024) : Buffer.concat(chunks.stderr).toString('utf8'),
   };
+}
+
+function fileTail(path: string, bytes: number): string {
+  try {
+    const all = readFileSync(path);
+    return all.subarray(Math.max(0, all.length - bytes)).toString('utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** True when the command ran to completion with exit status 0. */
