@@ -70,8 +70,12 @@ export function fixturePackets(): Omit<FixturePacket, 'offset' | 'record'>[] {
 }
 
 /** Writes the fixture as a µs pcap; returns its packets with offsets and record bytes. */
-export function writeFixturePcap(path: string, opts: { truncateAt?: number } = {}): FixturePacket[] {
-  const pkts = fixturePackets();
+export function writeFixturePcap(path: string, opts: { truncateAt?: number; shiftUs?: number } = {}): FixturePacket[] {
+  const pkts = fixturePackets().map((p) => {
+    if (!opts.shiftUs) return p;
+    const us = p.tsUsec + opts.shiftUs;
+    return { ...p, tsSec: p.tsSec + Math.floor(us / 1e6), tsUsec: us % 1e6 };
+  });
   const header = encodePcapGlobalHeader({ linkType: 1, snapLen: 65535, nanosecond: false });
   const parts: Uint8Array[] = [header];
   let offset = header.length;

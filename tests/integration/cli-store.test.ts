@@ -277,6 +277,22 @@ describe('tapline CLI on a generated capture', () => {
     assert.equal(tapline('import', '--store', s4, b).stdout.split(' ')[0], 'unchanged');
   });
 
+  test('a slice spanning two captures merges their packets in time order', () => {
+    const s6 = join(dir, 'store-two');
+    const a = join(dir, 'two-a.pcap');
+    const b = join(dir, 'two-b.pcap');
+    const pa = writeFixturePcap(a);
+    const pb = writeFixturePcap(b, { shiftUs: 500 }); // same conversations, half a millisecond later
+    assert.equal(tapline('import', '--store', s6, a, b).code, 0);
+    const out = join(dir, 'two.pcap');
+    const r = tapline('slice', '--store', s6, '--sip', '10.1.0.5', '--dip', '8.8.8.8', '-o', out);
+    assert.equal(r.code, 0, r.stderr);
+    const icmpA = pa.filter((p) => p.flow === 'icmp').map((p) => p.record);
+    const icmpB = pb.filter((p) => p.flow === 'icmp').map((p) => p.record);
+    // A's request (t), B's request (t+0.5 ms), A's reply (t+1 ms), B's reply (t+1.5 ms)
+    assert.deepEqual(records(out), [icmpA[0], icmpB[0], icmpA[1], icmpB[1]]);
+  });
+
   test('a gzip-compressed capture is indexed and sliced (one streaming pass) to the original records', () => {
     const gz = join(dir, 'fixture.pcap.gz');
     writeFileSync(gz, gzipSync(readFileSync(capture)));
