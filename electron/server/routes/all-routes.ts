@@ -1,0 +1,32 @@
+/** The route table: the server dispatches from it and the OpenAPI document is generated from it. */
+import type { Route } from '../router.js';
+import { fileRoute, flowFilesRoute } from './file-routes.js';
+import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
+import { liveRoute, openApiRoute } from './meta-routes.js';
+import { alertPcapRoute, capmeRoute, flowPcapRoute } from './pcap-routes.js';
+import { eventsRoute, flowsRoute, infoRoute, statsRoute } from './query-routes.js';
+import { addSensorRoute, listSensorsRoute, removeSensorRoute } from './sensor-routes.js';
+import { createUploadRoute, importUploadRoute, putChunkRoute } from './upload-routes.js';
+
+export const ROUTES: readonly Route[] = [
+  loginGetRoute,
+  loginPostRoute,
+  logoutRoute,
+  infoRoute,
+  flowsRoute,
+  eventsRoute,
+  statsRoute,
+  capmeRoute,
+  flowPcapRoute,
+  alertPcapRoute,
+  flowFilesRoute,
+  fileRoute,
+  createUploadRoute,
+  putChunkRoute,
+  importUploadRoute,
+  liveRoute,
+  listSensorsRoute,
+  addSensorRoute,
+  removeSensorRoute,
+  openApiRoute,
+];

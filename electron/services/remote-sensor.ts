@@ -1,0 +1,289 @@
+/**
+ * A remote `tapline serve` as a sensor: searches and stats over its API, slices downloaded into a
+ * temporary file, and its live events republished on the local bus. Rows and events carry this
+ * sensor's registered id, so a slice request for them comes back here. The remote is asked only
+ * about its own store (sensor=<its local id>), never about sensors it federates itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type WebSocket from 'ws';
+import { z } from 'zod';
+import type { EventBus } from '../../common/bridge/event-bus.js';
+import {
+  BackendInfoSchema,
+  EventBatchSchema,
+  EventSchema,
+  FlowRowSchema,
+  StoreStatsSchema,
+  type BackendInfo,
+  type EventSearch,
+  type FlowRow,
+  type FlowSearch,
+  type Sensor,
+  type SliceTarget,
+  type StoreStats,
+  type TaplineEvent,
+} from '../../common/bridge/messages.js';
+import { PinMismatchError, RemoteAuthError, RemoteClient } from './remote-client.js';
+import { ServiceError, type SensorBackend, type SliceFile } from './sensor-backend.js';
+
+export interface RemoteSensorOptions {
+  id: string;
+  name?: string;
+  url: string;
+  token: string;
+  fingerprint: string | null;
+  bus: EventBus;
+  log?: (line: string) => void;
+  /** Reconnect backoff: first delay and ceiling (default 1 s and 60 s). */
+  backoffMs?: { initial: number; max: number };
+  /** The server pings every 30 s; no ping for this long means the link is dead (default 75 s). */
+  silenceMs?: number;
+}
+
+type Status = Sensor['status'];
+
+export class RemoteSensor implements SensorBackend {
+  readonly id: string;
+  private readonly name: string;
+  private readonly client: RemoteClient;
+  private readonly bus: EventBus;
+  private readonly log: (line: string) => void;
+  private readonly backoff: { initial: number; max: number };
+  private readonly silenceMs: number;
+  private status: Status = 'connecting';
+  private message: string | null = null;
+  /** The remote's own sensor id (learned from its /api/info). */
+  private remoteId: string | null = null;
+  private lastSeq: number | undefined;
+  private socket: WebSocket | null = null;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(opts: RemoteSensorOptions) {
+    this.id = opts.id;
+    this.name = opts.name ?? opts.id;
+    this.bus = opts.bus;
+    this.log = opts.log ?? (() => undefined);
+    this.backoff = opts.backoffMs ?? { initial: 1000, max: 60_000 };
+    this.silenceMs = opts.silenceMs ?? 75_000;
+    this.client = new RemoteClient({ url: opts.url, token: opts.token, fingerprint: opts.fingerprint }, opts.id);
+  }
+
+  get url(): string {
+    return this.client.endpoint.url;
+  }
+
+  describe(): Sensor {
+    return { id: this.id, name: this.name, url: this.client.endpoint.url, status: this.status, message: this.message };
+  }
+
+  /** Starts the live link (and keeps it up until close()). */
+  start(): void {
+    void this.connect();
+  }
+
+  /** Asks the sensor who it is; the first call also learns its local sensor id. */
+  async probe(): Promise<BackendInfo> {
+    const info = await this.call(() => this.client.getJson('/api/info', {}, BackendInfoSchema));
+    const local = info.sensors.find((s) => s.url === null);
+    if (!local) throw new ServiceError(`sensor ${this.id} did not name its local store in /api/info`, 502);
+    this.remoteId = local.id;
+    return info;
+  }
+
+  private async remote(): Promise<string> {
+    if (this.remoteId === null) await this.probe();
+    return this.remoteId as string;
+  }
+
+  /** Maps transport failures to ServiceErrors (502) that name the sensor and say what to do. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof ServiceError) throw e;
+      let err: ServiceError;
+      if (e instanceof PinMismatchError) err = new ServiceError(`sensor ${this.id}: ${e.message}`, 502, 'if the sensor really has a new certificate, remove the sensor and add it again with the fingerprint its tapline serve prints');
+      else if (e instanceof RemoteAuthError) err = new ServiceError(e.message, 502, 'the token may have changed: remove the sensor and add it again with its current token');
+      else err = new ServiceError(`sensor ${this.id} is not reachable: ${(e as Error).message}`, 502, 'check that its tapline serve is running and reachable from here');
+      err.cause = e;
+      throw err;
+    }
+  }
+
+  private own<T extends { sensor: string }>(x: T): T {
+    return { ...x, sensor: this.id };
+  }
+
+  private ownEvent(e: TaplineEvent): TaplineEvent {
+    return e.kind === 'flow' ? { ...e, sensor: this.id, flow: this.own(e.flow) } : this.own(e);
+  }
+
+  async searchFlows(q: FlowSearch): Promise<FlowRow[]> {
+    const sensor = await this.remote();
+    const rows = await this.call(() =>
+      this.client.getJson(
+        '/api/flows',
+        {
+          host: q.hosts,
+          port: q.port === undefined ? undefined : String(q.port),
+          proto: q.proto === undefined ? undefined : String(q.proto),
+          since: q.since,
+          until: q.until,
+          community_id: q.community_id,
+          limit: q.limit === undefined ? undefined : String(q.limit),
+          sensor,
+        },
+        z.array(FlowRowSchema),
+      ),
+    );
+    return rows.map((r) => this.own(r));
+  }
+
+  async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {
+    const sensor = await this.remote();
+    const events = await this.call(() =>
+      this.client.getJson(
+        '/api/events',
+        { kind: q.kind, since: q.since, until: q.until, host: q.host, limit: q.limit === undefined ? undefined : String(q.limit) },
+        z.array(EventSchema),
+      ),
+    );
+    // the remote answers for every sensor it federates; keep its own store's events
+    return events.filter((e) => e.sensor === sensor).map((e) => this.ownEvent(e));
+  }
+
+  async stats(): Promise<StoreStats> {
+    const sensor = await this.remote();
+    const all = await this.call(() => this.client.getJson('/api/stats', {}, z.array(StoreStatsSchema)));
+    const mine = all.find((s) => s.sensor === sensor);
+    if (!mine) throw new ServiceError(`sensor ${this.id} sent no statistics for its store`, 502);
+    return this.own(mine);
+  }
+
+  async slice(target: SliceTarget, tmpDir: string): Promise<SliceFile> {
+    const sensor = await this.remote();
+    const dest = join(tmpDir, `remote-${randomBytes(8).toString('hex')}.pcap`);
+    const req =
+      'flow' in target
+        ? { path: `/api/flows/${encodeURIComponent(target.flow)}/pcap`, query: { sensor } }
+        : {
+            path: '/pcap',
+            query: {
+              sip: target.sip,
+              spt: target.spt === undefined ? undefined : String(target.spt),
+              dip: target.dip,
+              dpt: target.dpt === undefined ? undefined : String(target.dpt),
+              proto: target.proto === undefined ? undefined : String(target.proto),
+              stime: target.stime,
+              etime: target.etime,
+              sensor,
+            },
+          };
+    const d = await this.call(() => this.client.download(req.path, req.query, dest));
+    const pcapng = d.contentType?.startsWith('application/x-pcapng') ?? false;
+    return {
+      path: dest,
+      filename: d.filename ?? `tapline_${this.id}_slice.${pcapng ? 'pcapng' : 'pcap'}`,
+      packets: d.packets ?? 0,
+      contentType: pcapng ? 'application/x-pcapng' : 'application/vnd.tcpdump.pcap',
+    };
+  }
+
+  // ---- the live link ----
+
+  private setStatus(status: Status, message: string | null): void {
+    if (status !== this.status || message !== this.message) this.log(`sensor ${this.id}: ${status}${message ? ` (${message})` : ''}`);
+    this.status = status;
+    this.message = message;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    this.setStatus(this.attempt === 0 ? 'connecting' : this.status, this.message);
+    try {
+      await this.probe();
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
+    if (this.closed) return;
+    const ws = this.client.openLive(this.lastSeq);
+    this.socket = ws;
+    let failure: unknown = null;
+    ws.on('open', () => {
+      this.attempt = 0;
+      this.setStatus('connected', null);
+      this.armSilence(ws);
+    });
+    ws.on('ping', () => this.armSilence(ws));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.armSilence(ws);
+      if (isBinary) return;
+      this.deliver(data.toString('utf8'));
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      failure = res.statusCode === 401 || res.statusCode === 403 ? new RemoteAuthError(`sensor ${this.id} refused the live stream (HTTP ${res.statusCode})`) : new Error(`the live stream was refused (HTTP ${res.statusCode})`);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (e) => {
+      failure ??= e;
+    });
+    ws.on('close', (code, reason) => {
+      if (this.silenceTimer) clearTimeout(this.silenceTimer);
+      if (this.socket === ws) this.socket = null;
+      if (this.closed) return;
+      this.failed(failure ?? new Error(`the live stream closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+    });
+  }
+
+  private deliver(text: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.log(`sensor ${this.id}: ignored a live message that is not JSON`);
+      return;
+    }
+    const r = EventBatchSchema.safeParse(json);
+    if (!r.success) {
+      this.log(`sensor ${this.id}: ignored a live message that does not match the API`);
+      return;
+    }
+    this.lastSeq = r.data.seq;
+    for (const e of r.data.events) if (e.sensor === this.remoteId) this.bus.publish(this.ownEvent(e));
+  }
+
+  private armSilence(ws: WebSocket): void {
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => ws.terminate(), this.silenceMs);
+    this.silenceTimer.unref();
+  }
+
+  /** Records why the link is down and schedules the next try with exponential backoff and jitter. */
+  private failed(e: unknown): void {
+    if (this.closed) return;
+    const err = e instanceof Error ? e : new Error(String(e));
+    // a wrong certificate or token will not fix itself: 'error'; anything else is 'offline'
+    const cause = err instanceof ServiceError && err.cause !== undefined ? err.cause : err;
+    const fatalish = cause instanceof PinMismatchError || cause instanceof RemoteAuthError;
+    this.setStatus(fatalish ? 'error' : 'offline', err.message);
+    const delay = Math.min(this.backoff.max, this.backoff.initial * 2 ** Math.min(this.attempt, 20));
+    this.attempt++;
+    this.retryTimer = setTimeout(() => void this.connect(), delay * (0.5 + Math.random() * 0.5));
+    this.retryTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    this.socket?.terminate();
+    this.socket = null;
+    this.client.close();
+  }
+}
