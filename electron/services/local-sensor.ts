@@ -152,6 +152,7 @@ export class LocalSensor implements SensorBackend {
   }
 
   async close(): Promise<void> {
+    await this.journal.flush();
     await this.store.close();
   }
 }

@@ -81,6 +81,11 @@ export class EventJournal {
     return this.chain;
   }
 
+  /** Resolves when everything appended so far is written. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
   private async enforceRetention(): Promise<void> {
     const files = await this.files();
     let total = files.reduce((n, f) => n + f.size, 0);
