@@ -1,0 +1,39 @@
+/** The window: top bar, the current view, the import tray, drop target and notices. */
+import { FlowsView } from '../flows/FlowsView.js';
+import { DropOverlay } from '../import/DropOverlay.js';
+import { ImportTray } from '../import/ImportTray.js';
+import { SettingsView } from '../settings/SettingsView.js';
+import { StoreView } from '../store-panel/StoreView.js';
+import { AuthBanner } from './AuthBanner.js';
+import { Header } from './Header.js';
+import { useApp } from './services-context.js';
+import { Toasts } from './Toasts.js';
+
+export function App() {
+  const view = useApp((s) => s.view);
+  return (
+    <div className="app">
+      <Header />
+      <AuthBanner />
+      <main className="app-main">
+        {/* The flows view stays mounted so its scroll position and selection survive a visit elsewhere. */}
+        <section id="panel-flows" role="tabpanel" aria-labelledby="tab-flows" className="view" hidden={view !== 'flows'}>
+          <FlowsView active={view === 'flows'} />
+        </section>
+        {view === 'store' ? (
+          <section id="panel-store" role="tabpanel" aria-labelledby="tab-store" className="view view-scroll">
+            <StoreView />
+          </section>
+        ) : null}
+        {view === 'settings' ? (
+          <section id="panel-settings" role="tabpanel" aria-labelledby="tab-settings" className="view view-scroll">
+            <SettingsView />
+          </section>
+        ) : null}
+      </main>
+      <ImportTray />
+      <DropOverlay />
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+/**
+ * Creates the window's stores around one bridge and connects them: live events go to the flows
+ * grid and the import tray, notices become toasts, a lost session (401) shows the log-in message.
+ */
+import { BridgeCallError, type Bridge } from '../../../common/bridge/bridge.js';
+import type { EventBatch, FlowRow, ImportResult } from '../../../common/bridge/messages.js';
+import { hasConnectionSource, hasRejectionSource } from '../bridge/capabilities.js';
+import { plural } from '../format/numbers.js';
+import { createFlowsStore, type FlowsStore } from '../flows/flows-store.js';
+import { createImportStore, type ImportStore } from '../import/import-store.js';
+import type { SettingsStore } from '../settings/settings-store.js';
+import { createStatsStore, type StatsStore } from '../store-panel/stats-store.js';
+import { createAppStore, type AppStore } from './app-store.js';
+
+export interface Services {
+  bridge: Bridge;
+  app: AppStore;
+  settings: SettingsStore;
+  flows: FlowsStore;
+  imports: ImportStore;
+  stats: StatsStore;
+}
+
+export interface ServicesEnv {
+  now(): number;
+  frame(fn: () => void): void;
+}
+
+function describeImports(results: ImportResult[]): string {
+  const ok = results.filter((r) => r.status !== 'failed');
+  const flows = ok.reduce((n, r) => n + r.flows, 0);
+  const failed = results.length - ok.length;
+  const parts = [`Imported ${ok.length} of ${plural(results.length, 'file')}: ${plural(flows, 'flow')}`];
+  if (failed) parts.push(`${failed} failed (see the import tray)`);
+  return parts.join('; ');
+}
+
+export function createServices(bridge: Bridge, settings: SettingsStore, env: ServicesEnv): Services {
+  const app = createAppStore();
+  const stats = createStatsStore(bridge, env.now);
+  const flows = createFlowsStore({ bridge, zone: () => settings.getState().timeZone, now: env.now, frame: env.frame });
+  const imports = createImportStore({
+    bridge,
+    onImported: (results) => {
+      flows.getState().importFinished();
+      void stats.getState().refresh();
+      const failed = results.some((r) => r.status === 'failed');
+      app.getState().notify({ level: failed ? 'warning' : 'success', text: describeImports(results) });
+    },
+    onError: (e) => {
+      if (e.status === 401) app.getState().setLoggedOut(true);
+      app.getState().notify({ level: 'error', text: `Import failed: ${e.message}`, hint: e.hint });
+    },
+  });
+  return { bridge, app, settings, flows, imports, stats };
+}
+
+/** Starts the live stream, loads info, stats and the first search. Returns a stop function. */
+export function startServices(s: Services): () => void {
+  const stops: (() => void)[] = [];
+  const app = s.app.getState();
+
+  if (hasConnectionSource(s.bridge)) {
+    app.setConnection(s.bridge.connectionState());
+    stops.push(s.bridge.onConnectionChange((c) => s.app.getState().setConnection(c)));
+  } else app.setConnection({ kind: 'local' });
+
+  if (hasRejectionSource(s.bridge)) {
+    let lastMs = 0;
+    stops.push(
+      s.bridge.onRejected((detail) => {
+        const now = Date.now();
+        if (now - lastMs < 10_000) return; // one toast per burst
+        lastMs = now;
+        s.app.getState().notify({
+          level: 'warning',
+          text: `Dropped live data that failed validation: ${detail}.`,
+          hint: 'The server and this page may be different versions; reload the page.',
+        });
+      }),
+    );
+  }
+
+  // A 401 from any call means the session is gone.
+  const watch401 = (status: number | null | undefined): void => {
+    if (status === 401) s.app.getState().setLoggedOut(true);
+  };
+  stops.push(s.flows.subscribe((st) => st.status.kind === 'error' && watch401(st.status.status)));
+  stops.push(s.stats.subscribe((st) => watch401(st.error?.status)));
+
+  s.bridge.info().then(
+    (info) => {
+      s.app.getState().setInfo(info);
+      s.app.getState().setLoggedOut(false);
+    },
+    (e: unknown) => {
+      const err = e instanceof BridgeCallError ? e : new BridgeCallError(String(e));
+      watch401(err.status);
+      s.app.getState().setInfo(null, { message: err.message, hint: err.hint });
+    },
+  );
+
+  stops.push(s.bridge.subscribe((batch) => dispatch(s, batch)));
+  void s.flows.getState().submit();
+  void s.stats.getState().refresh();
+  return () => {
+    for (const stop of stops.reverse()) stop();
+  };
+}
+
+/** Routes one live batch: flows to the grid (in one go), imports to the tray, notices to toasts. */
+export function dispatch(s: Services, batch: EventBatch): void {
+  const flows: { flow: FlowRow; rank: number }[] = [];
+  let remoteImport = false;
+  for (const e of batch.events) {
+    switch (e.kind) {
+      case 'flow':
+        flows.push({ flow: e.flow, rank: e.rank });
+        break;
+      case 'import-progress':
+        s.imports.getState().onEvent(e);
+        break;
+      case 'import': {
+        const before = s.imports.getState().entries.some((x) => x.local && x.serverPath === e.result.path);
+        s.imports.getState().onEvent(e);
+        if (!before) remoteImport = true;
+        break;
+      }
+      case 'notice':
+        s.app.getState().notify({ level: e.level, text: e.message });
+        break;
+    }
+  }
+  if (flows.length) s.flows.getState().ingest(flows);
+  if (remoteImport) void s.stats.getState().refresh();
+  if (batch.missed > 0) {
+    s.app.getState().notify({
+      level: 'warning',
+      text: `${batch.missed.toLocaleString('en-US')} live event${batch.missed === 1 ? ' was' : 's were'} missed (the stream fell behind or the connection was down too long).`,
+      hint: 'Run the search again to see every stored flow.',
+    });
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The Bridge over HTTP + WebSocket, for `tapline serve` (the same UI as the desktop app, in a
+ * browser). Everything it receives is checked against common/bridge/messages.ts.
+ * Its environment (fetch, WebSocket, timers, how to start a download) is injected: the browser
+ * wiring is in select-bridge.ts, and tests run it in Node.
+ */
+import { z } from 'zod';
+import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import {
+  BackendInfoSchema,
+  EventSchema,
+  EventSearchSchema,
+  FlowRowSchema,
+  FlowSearchSchema,
+  SliceTargetSchema,
+  StoreStatsSchema,
+  type BackendInfo,
+  type EventBatch,
+  type EventSearch,
+  type FlowRow,
+  type FlowSearch,
+  type ImportResult,
+  type SliceTarget,
+  type StoreStats,
+  type TaplineEvent,
+} from '../../../common/bridge/messages.js';
+import { ApiClient, type FetchLike, type QueryValue } from './api-client.js';
+import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource, type TransferProgress, type TransferSource } from './capabilities.js';
+import { LiveSocket, type SocketFactory } from './live-socket.js';
+import { uploadAndImport } from './upload.js';
+
+export interface HttpBridgeEnv {
+  /** The server's origin, e.g. location.origin. */
+  origin: string;
+  fetch: FetchLike;
+  openSocket: SocketFactory;
+  /** Starts a browser download of url (an <a download> navigation). */
+  startDownload(url: string, filename: string): void;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  now(): number;
+  random(): number;
+  /** Bytes per upload chunk (8 MiB; smaller in tests). */
+  chunkBytes?: number;
+}
+
+/** Checks what the UI is about to send, so a mistake is reported here in words, not as a 400. */
+function checkRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new BridgeCallError(
+    `The ${what} is not valid: ${issue ? `${issue.path.join('.') || 'value'} ${issue.message}` : 'invalid'}.`,
+    'Correct the highlighted field and try again.',
+    null,
+  );
+}
+
+export function flowSearchQuery(q: FlowSearch): Record<string, QueryValue> {
+  return {
+    host: q.hosts ?? [],
+    port: q.port,
+    proto: q.proto,
+    since: q.since,
+    until: q.until,
+    community_id: q.community_id,
+    limit: q.limit,
+    sensor: q.sensor,
+  };
+}
+
+export function sliceQuery(t: SliceTarget): { path: string; query: Record<string, QueryValue> } {
+  if ('flow' in t) return { path: `/api/flows/${encodeURIComponent(t.flow)}/pcap`, query: { sensor: t.sensor } };
+  return {
+    path: '/pcap',
+    query: { sip: t.sip, spt: t.spt, dip: t.dip, dpt: t.dpt, proto: t.proto, stime: t.stime, etime: t.etime, sensor: t.sensor },
+  };
+}
+
+/** A file name for the browser to suggest; the server's Content-Disposition name wins when it sends one. */
+export function suggestedPcapName(t: SliceTarget): string {
+  const safe = (s: string): string => s.replace(/[^0-9A-Za-z.-]+/g, '-');
+  if ('flow' in t) return `tapline_flow-${safe(t.flow)}.pcap`;
+  const ep = (ip: string, p?: number): string => (p === undefined ? safe(ip) : `${safe(ip)}_${p}`);
+  return `tapline_${ep(t.sip, t.spt)}-${ep(t.dip, t.dpt)}.pcap`;
+}
+
+export class HttpBridge implements Bridge, ConnectionSource, TransferSource, RejectionSource {
+  private readonly api: ApiClient;
+  private state: ConnectionState = { kind: 'connecting' };
+  private readonly stateListeners = new Listeners<ConnectionState>();
+  private readonly transferListeners = new Listeners<TransferProgress>();
+  private readonly rejectionListeners = new Listeners<string>();
+
+  constructor(private readonly env: HttpBridgeEnv) {
+    this.api = new ApiClient(env.fetch, env.origin);
+  }
+
+  info(): Promise<BackendInfo> {
+    return this.api.getJson('/api/info', BackendInfoSchema);
+  }
+
+  /** async: an invalid search rejects like any other failure instead of throwing. */
+  async searchFlows(q: FlowSearch): Promise<FlowRow[]> {
+    const checked = checkRequest(FlowSearchSchema, q, 'flow search');
+    return this.api.getJson('/api/flows', z.array(FlowRowSchema), flowSearchQuery(checked));
+  }
+
+  async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {
+    const c = checkRequest(EventSearchSchema, q, 'event search');
+    return this.api.getJson('/api/events', z.array(EventSchema), { kind: c.kind, since: c.since, until: c.until, host: c.host, limit: c.limit });
+  }
+
+  stats(): Promise<StoreStats[]> {
+    return this.api.getJson('/api/stats', z.array(StoreStatsSchema));
+  }
+
+  /**
+   * Uploads and imports the files one after another (one file's memory at a time). A file that
+   * fails becomes a 'failed' result with the reason, and the others go on; a lost session stops
+   * the whole batch (every later file would fail the same way).
+   */
+  async importCaptures(files: ImportFile[]): Promise<ImportResult[]> {
+    const results: ImportResult[] = [];
+    for (const file of files) {
+      try {
+        const r = await uploadAndImport(
+          this.api,
+          file,
+          {
+            onUploaded: (sent, total) => this.transferListeners.emit({ file, phase: 'uploading', sent, total }),
+            onIndexing: () => this.transferListeners.emit({ file, phase: 'indexing', sent: file.size, total: file.size }),
+          },
+          this.env.chunkBytes,
+        );
+        results.push(r);
+      } catch (e) {
+        if (e instanceof BridgeCallError && e.status === 401) throw e;
+        const err = e instanceof BridgeCallError ? e : new BridgeCallError((e as Error).message);
+        results.push({
+          path: file.name,
+          status: 'failed',
+          capture_id: null,
+          packets: 0,
+          flows: 0,
+          bytes: 0,
+          index_bytes: 0,
+          message: err.hint ? `${err.message} ${err.hint}` : err.message,
+        });
+      }
+    }
+    return results;
+  }
+
+  async downloadPcap(target: SliceTarget): Promise<DownloadResult> {
+    const t = checkRequest(SliceTargetSchema, target, 'slice request');
+    const name = suggestedPcapName(t);
+    this.env.startDownload(this.pcapUrl(t), name);
+    return { saved: name };
+  }
+
+  pcapUrl(target: SliceTarget): string {
+    const { path, query } = sliceQuery(target);
+    return this.api.url(path, query);
+  }
+
+  subscribe(onBatch: (batch: EventBatch) => void, opts: { since?: number } = {}): Unsubscribe {
+    const wsOrigin = this.env.origin.replace(/^http/, 'ws');
+    const socket = new LiveSocket(
+      {
+        openSocket: this.env.openSocket,
+        setTimer: this.env.setTimer,
+        clearTimer: this.env.clearTimer,
+        now: this.env.now,
+        random: this.env.random,
+        probeLoggedOut: () => this.probeLoggedOut(),
+      },
+      {
+        url: (since) => `${wsOrigin}/api/live${since === undefined ? '' : `?since=${since}`}`,
+        onBatch,
+        onState: (s) => this.setState(s),
+        onRejected: (detail) => this.rejectionListeners.emit(detail),
+        since: opts.since,
+      },
+    );
+    socket.start();
+    return () => socket.stop();
+  }
+
+  connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  onConnectionChange(cb: (s: ConnectionState) => void): Unsubscribe {
+    return this.stateListeners.add(cb);
+  }
+
+  onTransferProgress(cb: (p: TransferProgress) => void): Unsubscribe {
+    return this.transferListeners.add(cb);
+  }
+
+  onRejected(cb: (detail: string) => void): Unsubscribe {
+    return this.rejectionListeners.add(cb);
+  }
+
+  private setState(s: ConnectionState): void {
+    this.state = s;
+    this.stateListeners.emit(s);
+  }
+
+  private async probeLoggedOut(): Promise<boolean> {
+    try {
+      await this.info();
+      return false;
+    } catch (e) {
+      return e instanceof BridgeCallError && e.status === 401;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Wraps a bridge the renderer did not write (the Electron preload's `window.taplineBridge`) so
+ * that everything it returns or delivers is checked against the message schemas, like the HTTP
+ * bridge checks what the server sends. A value that fails becomes a BridgeCallError in words.
+ */
+import { z } from 'zod';
+import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import {
+  BackendInfoSchema,
+  EventSchema,
+  FlowRowSchema,
+  ImportResultSchema,
+  StoreStatsSchema,
+  type BackendInfo,
+  type EventBatch,
+  type EventSearch,
+  type FlowRow,
+  type FlowSearch,
+  type ImportResult,
+  type SliceTarget,
+  type StoreStats,
+  type TaplineEvent,
+} from '../../../common/bridge/messages.js';
+import { invalidResponse } from './api-client.js';
+import { checkBatch } from './batch-validation.js';
+import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource } from './capabilities.js';
+
+const DownloadResultSchema = z.object({ saved: z.string().nullable() });
+const BRIDGE_METHODS = ['info', 'searchFlows', 'searchEvents', 'stats', 'importCaptures', 'downloadPcap', 'pcapUrl', 'subscribe'] as const;
+
+/** Whether a value has every Bridge method (the preload's object, if there is one). */
+export function looksLikeBridge(v: unknown): v is Bridge {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return BRIDGE_METHODS.every((m) => typeof o[m] === 'function');
+}
+
+/**
+ * Errors thrown across Electron's contextBridge arrive as plain Errors: keep the message, and the
+ * hint and status when they survived as properties.
+ */
+export function toBridgeError(e: unknown): BridgeCallError {
+  if (e instanceof BridgeCallError) return e;
+  const o = typeof e === 'object' && e !== null ? (e as { message?: unknown; hint?: unknown; status?: unknown }) : {};
+  return new BridgeCallError(
+    typeof o.message === 'string' ? o.message : String(e),
+    typeof o.hint === 'string' ? o.hint : null,
+    typeof o.status === 'number' ? o.status : null,
+  );
+}
+
+async function checked<S extends z.ZodType>(call: () => Promise<unknown>, schema: S, what: string): Promise<z.infer<S>> {
+  let v: unknown;
+  try {
+    v = await call();
+  } catch (e) {
+    throw toBridgeError(e);
+  }
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw invalidResponse(what, issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'invalid');
+}
+
+export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSource {
+  private readonly rejections = new Listeners<string>();
+
+  constructor(private readonly inner: Bridge) {}
+
+  info(): Promise<BackendInfo> {
+    return checked(() => this.inner.info(), BackendInfoSchema, 'info');
+  }
+  searchFlows(q: FlowSearch): Promise<FlowRow[]> {
+    return checked(() => this.inner.searchFlows(q), z.array(FlowRowSchema), 'searchFlows');
+  }
+  searchEvents(q: EventSearch): Promise<TaplineEvent[]> {
+    return checked(() => this.inner.searchEvents(q), z.array(EventSchema), 'searchEvents');
+  }
+  stats(): Promise<StoreStats[]> {
+    return checked(() => this.inner.stats(), z.array(StoreStatsSchema), 'stats');
+  }
+  importCaptures(files: ImportFile[]): Promise<ImportResult[]> {
+    return checked(() => this.inner.importCaptures(files), z.array(ImportResultSchema), 'importCaptures');
+  }
+  downloadPcap(target: SliceTarget): Promise<DownloadResult> {
+    return checked(() => this.inner.downloadPcap(target), DownloadResultSchema, 'downloadPcap');
+  }
+  pcapUrl(target: SliceTarget): string {
+    let url: unknown;
+    try {
+      url = this.inner.pcapUrl(target);
+    } catch (e) {
+      throw toBridgeError(e);
+    }
+    if (typeof url !== 'string') throw invalidResponse('pcapUrl', 'not a string');
+    return url;
+  }
+  subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {
+    return this.inner.subscribe((raw: unknown) => {
+      const c = checkBatch(raw);
+      if (!c) {
+        this.rejections.emit('a batch without a valid seq/events/missed envelope');
+        return;
+      }
+      if (c.rejected) this.rejections.emit(`${c.rejected} event(s) failed validation (${c.firstProblem})`);
+      onBatch(c.batch);
+    }, opts);
+  }
+
+  /** IPC has no network link to lose. */
+  connectionState(): ConnectionState {
+    return { kind: 'local' };
+  }
+  onConnectionChange(): Unsubscribe {
+    return () => undefined;
+  }
+  onRejected(cb: (detail: string) => void): Unsubscribe {
+    return this.rejections.add(cb);
+  }
+}

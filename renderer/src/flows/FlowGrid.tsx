@@ -1,0 +1,258 @@
+/**
+ * The virtualized flows grid: only the rows in view exist in the DOM (@tanstack/react-virtual),
+ * their data read from the RowStore by view index; a million rows scroll like a hundred.
+ * Keyboard: arrows, PageUp/PageDown, Home/End move the selection, Left/Right the active cell,
+ * Enter opens the detail pane, the context-menu key or Shift+F10 opens the menu.
+ * Scrolling away from the top pauses live updates; coming back resumes them.
+ */
+import { elementScroll, observeElementOffset, observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
+import { COLUMNS, type ColumnId } from './columns.js';
+import { gridKeyAction } from './grid-keys.js';
+import { GridRowView, cellId } from './GridRowView.js';
+import { offsetToReveal, scrollScale } from './scroll-scale.js';
+
+export const ROW_HEIGHT = 24;
+
+const rowHeight = (): number => ROW_HEIGHT;
+
+export interface MenuRequest {
+  slot: number;
+  column: ColumnId | null;
+  x: number;
+  y: number;
+}
+
+function columnOf(target: EventTarget | null): { slot: number; column: ColumnId | null } | null {
+  if (!(target instanceof Element)) return null;
+  const rowEl = target.closest<HTMLElement>('[data-slot]');
+  if (!rowEl) return null;
+  const cellEl = target.closest<HTMLElement>('[data-col]');
+  return { slot: Number(rowEl.dataset.slot), column: (cellEl?.dataset.col as ColumnId | undefined) ?? null };
+}
+
+export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
+  const { flows } = useServices();
+  const rows = flows.getState().rows;
+  const version = useFlows((s) => s.version);
+  const count = useFlows((s) => s.visibleCount);
+  const selectedSlot = useFlows((s) => s.selectedSlot);
+  const activeColumn = useFlows((s) => s.activeColumn);
+  const loading = useFlows((s) => s.status.kind === 'loading');
+  const searchDone = useFlows((s) => s.status.kind === 'done' ? s.status.atMs : 0);
+  const zone = useSettings((s) => s.timeZone);
+  const sensorName = useApp((s) => s.sensorName);
+  useApp((s) => s.info); // sensor names come from info: re-render when it arrives
+
+  const focusRef = useRef<HTMLDivElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const headerRef = useRef<HTMLDivElement>(null);
+  const [viewportH, setViewportH] = useState(0);
+
+  const scale = useMemo(() => scrollScale(count * ROW_HEIGHT, viewportH), [count, viewportH]);
+  const scaleRef = useRef(scale);
+  scaleRef.current = scale;
+
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    // Stable function identities: the virtualizer recomputes its measurements when they change.
+    estimateSize: rowHeight,
+    overscan: 12,
+    // Offsets the virtualizer sees are virtual; the element's scrollTop is physical (see scroll-scale.ts).
+    observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
+    scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
+    observeElementRect,
+  });
+
+  // Viewport height for the scale and PageUp/PageDown.
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setViewportH(el.clientHeight));
+    ro.observe(el);
+    setViewportH(el.clientHeight);
+    return () => ro.disconnect();
+  }, []);
+
+  // A new search result starts at the top.
+  useEffect(() => {
+    if (searchDone && scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [searchDone]);
+
+  // When scaled, a wheel notch would move `factor` times too far: scroll 1:1 in virtual pixels.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    let carry = 0;
+    const onWheel = (e: WheelEvent) => {
+      const k = scaleRef.current.factor;
+      if (k <= 1.0001 || e.ctrlKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
+      e.preventDefault();
+      const unit = e.deltaMode === 1 ? ROW_HEIGHT : e.deltaMode === 2 ? el.clientHeight : 1;
+      carry += (e.deltaY * unit) / k;
+      const whole = Math.trunc(carry);
+      carry -= whole;
+      if (whole) el.scrollTop += whole;
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, []);
+
+  const onScroll = useCallback(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    if (headerRef.current) headerRef.current.style.transform = `translateX(${-el.scrollLeft}px)`;
+    flows.getState().setScrolledAway(el.scrollTop > ROW_HEIGHT / 2);
+  }, [flows]);
+
+  /** Scrolls so the row at a view index is fully visible (physical px rounded the safe way). */
+  const reveal = useCallback(
+    (index: number) => {
+      const el = scrollRef.current;
+      if (!el) return;
+      const s = scaleRef.current;
+      const offset = s.toVirtual(el.scrollTop);
+      const target = offsetToReveal(index, ROW_HEIGHT, offset, el.clientHeight);
+      if (target === null) return;
+      const p = s.toPhysical(target);
+      el.scrollTop = target <= offset ? Math.floor(p) : Math.ceil(p);
+    },
+    [],
+  );
+
+  const selectedIndex = rows.viewIndexOf(selectedSlot);
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const action = gridKeyAction(e.key, e.shiftKey, {
+      row: selectedIndex,
+      rowCount: count,
+      column: activeColumn,
+      columnCount: COLUMNS.length,
+      pageRows: Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT) / ROW_HEIGHT)),
+    });
+    if (!action) return;
+    e.preventDefault();
+    const st = flows.getState();
+    switch (action.kind) {
+      case 'row':
+        st.select(rows.slotAt(action.index));
+        reveal(action.index);
+        break;
+      case 'column':
+        st.setActiveColumn(action.index);
+        break;
+      case 'open':
+        st.setDetailOpen(true);
+        break;
+      case 'close':
+        st.setDetailOpen(false);
+        break;
+      case 'menu': {
+        reveal(selectedIndex);
+        const cell = document.getElementById(cellId(selectedSlot, activeColumn));
+        const r = cell?.getBoundingClientRect();
+        onMenu({ slot: selectedSlot, column: COLUMNS[activeColumn]?.id ?? null, x: r ? r.left + 8 : 100, y: r ? r.bottom : 100 });
+        break;
+      }
+    }
+  };
+
+  const onMouseDown = (e: MouseEvent<HTMLDivElement>) => {
+    const hit = columnOf(e.target);
+    if (!hit) return;
+    const st = flows.getState();
+    st.select(hit.slot);
+    const ci = COLUMNS.findIndex((c) => c.id === hit.column);
+    if (ci >= 0) st.setActiveColumn(ci);
+    focusRef.current?.focus({ preventScroll: true });
+  };
+
+  const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
+    const hit = columnOf(e.target);
+    if (!hit) return;
+    e.preventDefault();
+    flows.getState().select(hit.slot);
+    onMenu({ slot: hit.slot, column: hit.column, x: e.clientX, y: e.clientY });
+  };
+
+  const onDoubleClick = (e: MouseEvent<HTMLDivElement>) => {
+    if (columnOf(e.target)) flows.getState().setDetailOpen(true);
+  };
+
+  const items = virtualizer.getVirtualItems();
+  const vOffset = virtualizer.scrollOffset ?? 0;
+  const pOffset = scale.toPhysical(vOffset);
+  const activeId = selectedIndex >= 0 ? cellId(selectedSlot, activeColumn) : undefined;
+
+  return (
+    <div
+      ref={focusRef}
+      className="grid"
+      role="grid"
+      aria-label="Flows"
+      aria-rowcount={count + 1}
+      aria-colcount={COLUMNS.length}
+      aria-busy={loading}
+      aria-activedescendant={activeId}
+      tabIndex={0}
+      onKeyDown={onKeyDown}
+    >
+      <div className="grid-header-clip" role="rowgroup">
+        <div ref={headerRef} className="grid-header" role="row" aria-rowindex={1}>
+          {COLUMNS.map((c) => (
+            <div key={c.id} role="columnheader" className={`cell col-${c.id}${c.numeric ? ' num' : ''}`}>
+              {c.label}
+            </div>
+          ))}
+        </div>
+      </div>
+      <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onMouseDown={onMouseDown} onContextMenu={onContextMenu} onDoubleClick={onDoubleClick}>
+        <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
+          {items.map((it) => {
+            const row = rows.rowAt(it.index);
+            if (!row) return null;
+            const selected = row.slot === selectedSlot;
+            return (
+              <GridRowView
+                key={row.slot}
+                row={row}
+                index={it.index}
+                top={pOffset + (it.start - vOffset)}
+                selected={selected}
+                activeColumn={selected ? activeColumn : -1}
+                zone={zone}
+                sensorName={sensorName}
+                version={version}
+              />
+            );
+          })}
+        </div>
+        {count === 0 && !loading ? <EmptyGrid /> : null}
+      </div>
+    </div>
+  );
+}
+
+function EmptyGrid() {
+  const status = useFlows((s) => s.status);
+  const applied = useFlows((s) => s.applied);
+  const filtered = !!applied && Object.keys(applied).some((k) => k !== 'limit');
+  if (status.kind === 'error') return null;
+  return (
+    <div className="grid-empty">
+      {filtered ? (
+        <>
+          <div className="grid-empty-title">No flows match this search</div>
+          <div className="muted">Widen the time window, remove a host or port, or clear the search.</div>
+        </>
+      ) : (
+        <>
+          <div className="grid-empty-title">No flows yet</div>
+          <div className="muted">Import capture files with the Import button or drop them anywhere on this window. Live flows appear here as they arrive.</div>
+        </>
+      )}
+    </div>
+  );
+}

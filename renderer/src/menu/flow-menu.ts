@@ -1,0 +1,47 @@
+/**
+ * The right-click menu of a flow (row) and, when a cell was clicked, of its value. Only actions
+ * that work today are listed: no "Follow stream" or "Show files" until those exist.
+ */
+import type { SliceTarget } from '../../../common/bridge/messages.js';
+import { protoName } from '../format/protocols.js';
+import { cellValue, type ColumnId } from '../flows/columns.js';
+import type { GridRow } from '../flows/row-store.js';
+import { bpfFilter, capmeTarget, wiresharkFilter } from './forensic-filters.js';
+
+export type MenuAction =
+  | { kind: 'download'; target: SliceTarget }
+  | { kind: 'copy'; text: string; what: string }
+  | { kind: 'filter'; field: 'ip' | 'port' | 'proto'; value: string | number; exclude: boolean }
+  | { kind: 'search-ip'; ip: string };
+
+export interface MenuItem {
+  id: string;
+  label: string;
+  action: MenuAction;
+  /** Starts a new group (drawn with a separator above). */
+  group: number;
+}
+
+export function buildFlowMenu(row: GridRow, column: ColumnId | null, pcapUrl: (t: SliceTarget) => string): MenuItem[] {
+  const items: MenuItem[] = [{ id: 'download', label: 'Download pcap', group: 0, action: { kind: 'download', target: { flow: row.id, sensor: row.sensor } } }];
+
+  const bpf = bpfFilter(row);
+  if (bpf) items.push({ id: 'copy-bpf', label: 'Copy as BPF filter', group: 1, action: { kind: 'copy', text: bpf, what: 'BPF filter' } });
+  const ws = wiresharkFilter(row);
+  if (ws) items.push({ id: 'copy-wireshark', label: 'Copy as Wireshark display filter', group: 1, action: { kind: 'copy', text: ws, what: 'Wireshark display filter' } });
+  const capme = capmeTarget(row);
+  if (capme) items.push({ id: 'copy-capme', label: 'Copy as CapMe URL', group: 1, action: { kind: 'copy', text: pcapUrl(capme), what: 'CapMe URL' } });
+  if (row.community_id)
+    items.push({ id: 'copy-cid', label: 'Copy Community ID', group: 1, action: { kind: 'copy', text: row.community_id, what: 'Community ID' } });
+
+  const cell = column ? cellValue(row, column) : null;
+  if (cell) {
+    const shown = cell.field === 'ip' ? cell.value : cell.field === 'port' ? `port ${cell.value}` : protoName(cell.value);
+    items.push(
+      { id: 'filter-in', label: `Filter by ${shown}`, group: 2, action: { kind: 'filter', field: cell.field, value: cell.value, exclude: false } },
+      { id: 'filter-out', label: `Exclude ${shown}`, group: 2, action: { kind: 'filter', field: cell.field, value: cell.value, exclude: true } },
+    );
+    if (cell.field === 'ip') items.push({ id: 'search-ip', label: 'Search records by this IP', group: 3, action: { kind: 'search-ip', ip: cell.value } });
+  }
+  return items;
+}

@@ -1,0 +1,43 @@
+/** Carries out a context-menu action and tells the analyst how it went. */
+import { BridgeCallError } from '../../../common/bridge/bridge.js';
+import type { Services } from '../app/services.js';
+import { copyText } from './clipboard.js';
+import type { MenuAction } from './flow-menu.js';
+
+export async function runMenuAction(s: Services, action: MenuAction): Promise<void> {
+  const notify = s.app.getState().notify;
+  switch (action.kind) {
+    case 'download':
+      try {
+        const r = await s.bridge.downloadPcap(action.target);
+        if (r.saved) notify({ level: 'success', text: `Downloading ${r.saved}` });
+        else notify({ level: 'info', text: 'Download cancelled' });
+      } catch (e) {
+        const err = e instanceof BridgeCallError ? e : new BridgeCallError(String((e as Error).message ?? e));
+        if (err.status === 401) s.app.getState().setLoggedOut(true);
+        notify({ level: 'error', text: `Could not download the pcap: ${err.message}`, hint: err.hint });
+      }
+      return;
+    case 'copy':
+      try {
+        await copyText(action.text);
+        notify({ level: 'success', text: `Copied ${action.what}: ${action.text.length > 90 ? `${action.text.slice(0, 90)}…` : action.text}` });
+      } catch (e) {
+        notify({ level: 'error', text: `Could not copy the ${action.what}: ${(e as Error).message}`, hint: 'Select the text in the detail pane and copy it by hand.' });
+      }
+      return;
+    case 'filter': {
+      const flows = s.flows.getState();
+      if (action.exclude) {
+        flows.exclude({ field: action.field, value: action.value });
+        return;
+      }
+      const problem = await flows.filterBy(action.field, action.value);
+      if (problem) notify({ level: 'warning', text: problem });
+      return;
+    }
+    case 'search-ip':
+      await s.flows.getState().searchIp(action.ip);
+      return;
+  }
+}

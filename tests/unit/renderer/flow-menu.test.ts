@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { SliceTarget } from '../../../common/bridge/messages.js';
+import type { GridRow } from '../../../renderer/src/flows/row-store.js';
+import { buildFlowMenu } from '../../../renderer/src/menu/flow-menu.js';
+import { HTTP_V4, NON_IP } from './fixtures.js';
+
+const row = (r: typeof HTTP_V4, rank: number | null = null): GridRow => ({ ...r, rank, slot: 0 });
+const url = (t: SliceTarget) => `URL(${JSON.stringify(t)})`;
+
+test('row menu: download, copy filters, CapMe URL, Community ID; nothing unbuilt', () => {
+  const items = buildFlowMenu(row(HTTP_V4), 'time', url);
+  assert.deepEqual(
+    items.map((i) => i.label),
+    ['Download pcap', 'Copy as BPF filter', 'Copy as Wireshark display filter', 'Copy as CapMe URL', 'Copy Community ID'],
+  );
+  assert.deepEqual(items[0].action, { kind: 'download', target: { flow: HTTP_V4.id, sensor: 'lab' } });
+  const capme = items.find((i) => i.id === 'copy-capme');
+  assert.ok(capme && capme.action.kind === 'copy');
+  assert.match(capme.action.text, /"sip":"141.142.228.5"/);
+  for (const i of items) assert.doesNotMatch(i.label, /follow|files/i);
+});
+
+test('address, port and protocol cells add filter, exclude and (for addresses) search', () => {
+  const server = buildFlowMenu(row(HTTP_V4), 'server', url).slice(5);
+  assert.deepEqual(
+    server.map((i) => [i.label, i.action]),
+    [
+      ['Filter by 192.150.187.43', { kind: 'filter', field: 'ip', value: '192.150.187.43', exclude: false }],
+      ['Exclude 192.150.187.43', { kind: 'filter', field: 'ip', value: '192.150.187.43', exclude: true }],
+      ['Search records by this IP', { kind: 'search-ip', ip: '192.150.187.43' }],
+    ],
+  );
+  const port = buildFlowMenu(row(HTTP_V4), 'clientPort', url).slice(5);
+  assert.deepEqual(
+    port.map((i) => i.label),
+    ['Filter by port 59856', 'Exclude port 59856'],
+  );
+  const proto = buildFlowMenu(row(HTTP_V4), 'proto', url).slice(5);
+  assert.deepEqual(
+    proto.map((i) => [i.label, i.action]),
+    [
+      ['Filter by tcp', { kind: 'filter', field: 'proto', value: 6, exclude: false }],
+      ['Exclude tcp', { kind: 'filter', field: 'proto', value: 6, exclude: true }],
+    ],
+  );
+  assert.equal(buildFlowMenu(row(HTTP_V4), 'bytes', url).length, 5);
+});
+
+test('a non-IP flow offers only what works without a tuple', () => {
+  const items = buildFlowMenu(row(NON_IP), 'server', url);
+  assert.deepEqual(
+    items.map((i) => i.id),
+    ['download'],
+  );
+});
