@@ -114,25 +114,35 @@ async function openPart(part: Part): Promise<{ read: (i: number) => Promise<Reco
   return { read: (i) => r.read(part.offsets[i]), close: () => r.close() };
 }
 
-export async function writeSlice(store: Store, req: SliceRequest, outPath: string): Promise<SliceResult> {
+/** One packet of a flow read back from its capture, with the capture it came from. */
+export interface FlowPacket {
+  /** Reused by the next iteration: copy what you keep. */
+  record: RecordView;
+  /** Index into the captures of this read (0-based, store order). */
+  part: number;
+  meta: IndexMeta;
+}
+
+/**
+ * The packets of the given flows, read by offset from their captures: capture order within a
+ * capture, several captures merged by time (ties keep store order), filtered to the inclusive
+ * window. The one reader behind slices, follow-stream and carving.
+ */
+export async function* flowPackets(store: Store, req: Omit<SliceRequest, 'format'>): AsyncGenerator<FlowPacket> {
   const parts = await gatherParts(store, req.flows);
-  const plan = planSlice(
-    parts.map((p) => p.meta),
-    req.format,
-  );
-  const writer = await SliceWriter.create(outPath, plan, parts.map((p) => p.meta));
+  yield* packetsOfParts(parts, req);
+}
+
+async function* packetsOfParts(parts: Part[], req: Omit<SliceRequest, 'format'>): AsyncGenerator<FlowPacket> {
   const readers: { read: (i: number) => Promise<RecordView>; close: () => Promise<void> }[] = [];
   try {
     for (const p of parts) readers.push(await openPart(p));
-    if (parts.length <= 1) {
-      const p = parts[0];
-      if (p) {
-        for (let i = 0; i < p.offsets.length; i++) {
-          const r = await readers[0].read(i);
-          if (inWindow(r.tsSec, r.tsNsec, req)) await writer.add(r, 0);
-        }
+    if (parts.length === 1) {
+      for (let i = 0; i < parts[0].offsets.length; i++) {
+        const r = await readers[0].read(i);
+        if (inWindow(r.tsSec, r.tsNsec, req)) yield { record: r, part: 0, meta: parts[0].meta };
       }
-    } else {
+    } else if (parts.length > 1) {
       // first pass: timestamps only, to merge captures in time order
       const order: { sec: number; nsec: number; part: number; i: number }[] = [];
       for (let pi = 0; pi < parts.length; pi++) {
@@ -142,14 +152,26 @@ export async function writeSlice(store: Store, req: SliceRequest, outPath: strin
         }
       }
       order.sort((a, b) => compareTs(a.sec, a.nsec, b.sec, b.nsec) || a.part - b.part || a.i - b.i);
-      for (const o of order) await writer.add(await readers[o.part].read(o.i), o.part);
+      for (const o of order) yield { record: await readers[o.part].read(o.i), part: o.part, meta: parts[o.part].meta };
     }
+  } finally {
+    for (const r of readers) await r.close();
+  }
+}
+
+export async function writeSlice(store: Store, req: SliceRequest, outPath: string): Promise<SliceResult> {
+  const parts = await gatherParts(store, req.flows);
+  const plan = planSlice(
+    parts.map((p) => p.meta),
+    req.format,
+  );
+  const writer = await SliceWriter.create(outPath, plan, parts.map((p) => p.meta));
+  try {
+    for await (const p of packetsOfParts(parts, req)) await writer.add(p.record, p.part);
     await writer.commit();
   } catch (e) {
     await writer.abort();
     throw e;
-  } finally {
-    for (const r of readers) await r.close();
   }
   return { packets: writer.packets, flows: req.flows.length, format: plan.format };
 }
