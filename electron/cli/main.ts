@@ -18,6 +18,7 @@ const USAGE = `usage:
   tapline slice  --store DIR --flow ID -o OUT.pcap
   tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
   tapline stats  --store DIR [--json]
+  tapline follow --store DIR --flow ID [--format ascii|hex|raw]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 
@@ -129,6 +130,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./serve-command.js')).serveCommand(rest, err);
     case 'app':
       return (await import('./app-command.js')).appCommand(rest, err);
+    case 'follow':
+      return (await import('./follow-command.js')).followCommand(rest, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
