@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createCaptureParser } from '../../common/capture/capture-parser.js';
 import { communityId } from '../../common/packet/community-id.js';
+import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../common/capture/pcap-writer.js';
 import { FIXTURE_T0, writeFixturePcap, type FixturePacket } from '../helpers/fixture-capture.js';
 import { repoRoot } from '../helpers/corpus.js';
 
@@ -275,6 +276,28 @@ describe('tapline CLI on a generated capture', () => {
     const out = join(dir, 'moved.pcap');
     assert.equal(tapline('slice', '--store', s4, '--flow', ids[0], '-o', out).code, 0);
     assert.equal(tapline('import', '--store', s4, b).stdout.split(' ')[0], 'unchanged');
+  });
+
+  test('frames of a link type Tapline does not decode are stored, listed as undecoded with a note, and sliceable', () => {
+    const user0 = join(dir, 'user0.pcap');
+    const frames = [new Uint8Array([1, 2, 3, 4, 5]), new Uint8Array([6, 7, 8])];
+    const header = encodePcapGlobalHeader({ linkType: 147, snapLen: 65535, nanosecond: false });
+    const recs = frames.map((f, i) => {
+      const r = new Uint8Array(16 + f.length);
+      writePcapRecordHeader(r, 0, FIXTURE_T0 + i, 0, f.length, f.length);
+      r.set(f, 16);
+      return r;
+    });
+    writeFileSync(user0, Buffer.concat([header, ...recs]));
+    const s7 = join(dir, 'store-user0');
+    assert.equal(tapline('import', '--store', s7, user0).code, 0);
+    const [f] = flows(s7);
+    assert.equal(f.kind, 'undecoded');
+    assert.equal(f.packets, 2);
+    assert.match((f as FlowLine & { note: string }).note, /link type 147 is not decoded/);
+    const out = join(dir, 'user0-slice.pcap');
+    assert.equal(tapline('slice', '--store', s7, '--flow', f.id, '-o', out).code, 0);
+    assert.deepEqual(records(out), recs);
   });
 
   test('a slice spanning two captures merges their packets in time order', () => {
