@@ -5,15 +5,21 @@
  * on the receiving side.
  */
 import type {
+  AddSensor,
   BackendInfo,
   EventBatch,
+  EventClass,
   EventSearch,
   FlowRow,
   FlowSearch,
   ImportResult,
+  NewEventClass,
+  NewThreatList,
+  Sensor,
   SliceTarget,
   StoreStats,
   TaplineEvent,
+  ThreatList,
 } from './messages.js';
 
 /**
@@ -46,7 +52,46 @@ export interface Bridge {
   pcapUrl(target: SliceTarget): string;
   /** Live events in batches; `since` resumes after a sequence number (replay buffer). */
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe;
+
+  // ---- sensors: this store first, then remote `tapline serve` sensors ----
+  listSensors(): Promise<Sensor[]>;
+  /** Probes the sensor (pinned certificate, token), persists it, and starts its live link. */
+  addSensor(s: AddSensor): Promise<Sensor>;
+  removeSensor(id: string): Promise<void>;
+
+  // ---- ranking and classification (applies to live events and to every later search) ----
+  listClasses(): Promise<EventClass[]>;
+  createClass(c: NewEventClass): Promise<EventClass>;
+  updateClass(id: string, c: NewEventClass): Promise<EventClass>;
+  deleteClass(id: string): Promise<void>;
+  listThreatLists(): Promise<ThreatList[]>;
+  createThreatList(l: NewThreatList): Promise<ThreatList>;
+  updateThreatList(id: string, l: NewThreatList): Promise<ThreatList>;
+  deleteThreatList(id: string): Promise<void>;
 }
+
+/** The Bridge's methods by name (bridges the renderer did not build are checked against it). */
+export const BRIDGE_METHODS = [
+  'info',
+  'searchFlows',
+  'searchEvents',
+  'stats',
+  'importCaptures',
+  'downloadPcap',
+  'pcapUrl',
+  'subscribe',
+  'listSensors',
+  'addSensor',
+  'removeSensor',
+  'listClasses',
+  'createClass',
+  'updateClass',
+  'deleteClass',
+  'listThreatLists',
+  'createThreatList',
+  'updateThreatList',
+  'deleteThreatList',
+] as const satisfies readonly (keyof Bridge)[];
 
 /** Thrown by bridge calls: the message says what went wrong, the hint what to do next. */
 export class BridgeCallError extends Error {

@@ -4,9 +4,19 @@
  * handlers, HTTP handlers, the WebSocket client, the renderer).
  */
 import { z } from 'zod';
+import { parseAddressRange } from '../net/address-range.js';
 
 const ts = z.string().regex(/^\d{1,15}(\.\d{1,9})?$/, 'decimal epoch seconds');
 const port = z.number().int().min(0).max(65535);
+
+/** Ids of sensors, event classes and threat lists (they appear in URLs and file names). */
+export const ID_PATTERN = /^[0-9A-Za-z._-]{1,64}$/;
+const ID_MESSAGE = 'letters, digits, . _ - (at most 64)';
+
+/** Negative = likely false positive, 0 = normal, positive = high threat (see common/ranking/). */
+export const RankSchema = z.number().int().min(-100).max(100);
+/** Labels an event or flow gained from the event classes that matched it (class names, sorted). */
+export const ClassLabelsSchema = z.array(z.string().max(100)).max(64);
 
 /** A sensor: the local store or a remote `serve` instance. */
 export const SensorSchema = z.object({
@@ -45,6 +55,13 @@ export const FlowRowSchema = z.object({
   l2_type: z.number().int().nullable(),
   fragmented: z.boolean(),
   note: z.string().nullable(),
+  /**
+   * Rank and class labels under the current threat lists and event classes, computed by the
+   * services of the instance answering (a remote sensor's rows are re-ranked locally). Not part
+   * of `tapline flows --json`; defaults keep rows of older sensors valid.
+   */
+  rank: RankSchema.default(0),
+  classes: ClassLabelsSchema.default([]),
 });
 export type FlowRow = z.infer<typeof FlowRowSchema>;
 
@@ -124,7 +141,9 @@ const eventBase = {
   /** When it happened (decimal epoch seconds). */
   ts,
   /** Negative = likely false positive, 0 = normal, positive = high threat. */
-  rank: z.number().int().min(-100).max(100),
+  rank: RankSchema,
+  /** Names of the event classes that matched (absent when none did). */
+  classes: ClassLabelsSchema.optional(),
 };
 
 export const FlowEventSchema = z.object({ ...eventBase, kind: z.literal('flow'), flow: FlowRowSchema });
@@ -143,7 +162,37 @@ export const NoticeEventSchema = z.object({
   message: z.string(),
 });
 
-export const EventSchema = z.discriminatedUnion('kind', [FlowEventSchema, ImportProgressEventSchema, ImportEventSchema, NoticeEventSchema]);
+/**
+ * An event class matched an event (CEF event type 11 of the seed's list). Emitted by the services
+ * next to the event it classified; `rank` is the event's rank after all classes.
+ */
+export const ClassMatchEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('class-match'),
+  /** The classified event. */
+  event_id: z.string(),
+  event_kind: z.string().max(32),
+  class_id: z.string().max(64),
+  class_name: z.string().max(100),
+});
+/** Classes changed an event's rank (CEF event type 10); `rank` equals new_rank. */
+export const RankingEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('ranking'),
+  event_id: z.string(),
+  event_kind: z.string().max(32),
+  old_rank: RankSchema,
+  new_rank: RankSchema,
+});
+
+export const EventSchema = z.discriminatedUnion('kind', [
+  FlowEventSchema,
+  ImportProgressEventSchema,
+  ImportEventSchema,
+  NoticeEventSchema,
+  ClassMatchEventSchema,
+  RankingEventSchema,
+]);
 export type TaplineEvent = z.infer<typeof EventSchema>;
 
 /** What the live stream delivers, at most every 100 ms. */
@@ -174,6 +223,99 @@ export const BackendInfoSchema = z.object({
   api_base: z.string().nullable(),
 });
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
+
+// ---- sensors ----
+
+/** A remote `tapline serve` to add (Bridge.addSensor, POST /api/sensors). */
+export const AddSensorSchema = z
+  .object({
+    id: z.string().regex(ID_PATTERN, ID_MESSAGE),
+    url: z.string().url().max(2048),
+    token: z.string().min(16).max(1024).regex(/^[\x21-\x7e]+$/, 'printable characters without spaces'),
+    /** SHA-256 certificate fingerprint the sensor printed; required for https, absent for loopback http. */
+    fingerprint: z.string().max(200).nullable().optional(),
+  })
+  .strict();
+export type AddSensor = z.input<typeof AddSensorSchema>;
+
+export const SensorIdSchema = z.string().regex(ID_PATTERN, ID_MESSAGE);
+
+// ---- ranking and classification (docs/ARCHITECTURE.md, "Ranking and classification") ----
+
+/** Event kinds a class may name: the kinds the services classify (derived and progress events are not). */
+export const CLASSIFIABLE_KINDS = ['flow', 'notice', 'import'] as const;
+
+export function isAddressOrCidr(text: string): boolean {
+  return text.length <= 64 && parseAddressRange(text) !== null;
+}
+
+const addressOrCidr = z.string().max(64).refine(isAddressOrCidr, 'is not an IP address or CIDR block');
+
+/** What a class matches: every criterion given must hold (an empty match is refused). */
+export const ClassMatchSchema = z
+  .object({
+    /** Rule signature id (IDS events). */
+    sid: z.number().int().min(1).max(4_294_967_295).optional(),
+    /** Case-insensitive text in the event's message. */
+    message_contains: z.string().min(1).max(200).optional(),
+    /** An IP address or CIDR block on either side. */
+    address: addressOrCidr.optional(),
+    /** A port on either side. */
+    port: port.optional(),
+    sensor: z.string().regex(ID_PATTERN, ID_MESSAGE).optional(),
+    kind: z.enum(CLASSIFIABLE_KINDS).optional(),
+  })
+  .strict()
+  .refine((m) => Object.values(m).some((v) => v !== undefined), 'give at least one thing to match');
+export type ClassMatch = z.infer<typeof ClassMatchSchema>;
+
+/** Rank changes a user may type: small steps on the priority scale (priority 1 is +3). */
+export const RankStepSchema = z.number().int().min(-10).max(10);
+
+/** Names show as labels in one line (the grid joins them): no control characters. */
+const labelName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+const classFields = {
+  name: labelName,
+  match: ClassMatchSchema,
+  /** Raises (positive) or lowers (negative) the rank of what matches... */
+  rank_delta: RankStepSchema.optional(),
+  /** ...or sets it; exactly one of the two. */
+  set_rank: RankStepSchema.optional(),
+  enabled: z.boolean().default(true),
+};
+const oneEffect = (c: { rank_delta?: number; set_rank?: number }): boolean => (c.rank_delta === undefined) !== (c.set_rank === undefined);
+const ONE_EFFECT = { message: 'give either rank_delta or set_rank', path: ['rank_delta'] };
+
+/** A class as the UI creates or replaces it (the id is the back end's). */
+export const NewEventClassSchema = z.object(classFields).strict().refine(oneEffect, ONE_EFFECT);
+export type NewEventClass = z.input<typeof NewEventClassSchema>;
+export const EventClassSchema = z
+  .object({ id: z.string().regex(ID_PATTERN, ID_MESSAGE), ...classFields })
+  .strict()
+  .refine(oneEffect, ONE_EFFECT);
+export type EventClass = z.infer<typeof EventClassSchema>;
+
+/** Entries a threat list may hold (a JSON body is at most 1 MiB). */
+export const MAX_THREAT_ENTRIES = 20_000;
+
+const threatListFields = {
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  /** The rank a flow or event touching a listed address gets (added to the rule priority's). */
+  rank: RankStepSchema,
+  /** IP addresses and CIDR blocks. */
+  entries: z.array(addressOrCidr).max(MAX_THREAT_ENTRIES),
+  enabled: z.boolean().default(true),
+};
+export const NewThreatListSchema = z.object(threatListFields).strict();
+export type NewThreatList = z.input<typeof NewThreatListSchema>;
+export const ThreatListSchema = z.object({ id: z.string().regex(ID_PATTERN, ID_MESSAGE), ...threatListFields }).strict();
+export type ThreatList = z.infer<typeof ThreatListSchema>;
 
 /** An error the back end reports to the UI: what went wrong and what to do next. */
 export const BridgeErrorSchema = z.object({ error: z.string(), hint: z.string().nullable().optional() });

@@ -1,7 +1,8 @@
 /**
  * The Electron main process: a thin shell around the plain-Node back end. It owns the window,
  * the app:// scheme, the menu, settings, deep links and the IPC bridge; everything about packets
- * runs in TaplineServices (electron/services/), in this process, exactly as in `tapline serve`.
+ * runs in TaplineServices (electron/services/), in this process, exactly as in `tapline serve`,
+ * and the same HTTP API listens on 127.0.0.1 (lib/desktop-backend.ts) for CapMe URLs and scripts.
  * Started by `tapline app` (electron <repo root>, package.json "main") or by the packaged app.
  */
 import { readFileSync } from 'node:fs';
@@ -9,17 +10,17 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, nativeTheme, session, shell } from 'electron';
 import type { SliceTarget } from '../../common/bridge/messages.js';
-import { TaplineServices } from '../services/tapline-services.js';
 import { registerAppScheme, serveRenderer } from './app-protocol.js';
 import { registerIpc, trackSubscriptions } from './ipc.js';
 import { APP_ID, DEEP_LINK_SCHEME, PRODUCT_NAME } from './lib/app-identity.js';
 import { defaultStoreDir, settingsFile, userDataDir } from './lib/app-paths.js';
-import { storeDirFromArgv } from './lib/argv.js';
+import { API_BASE_SWITCH, storeDirFromArgv } from './lib/argv.js';
+import { DesktopBackend } from './lib/desktop-backend.js';
 import { findDeepLink, parseDeepLink } from './lib/deep-link.js';
 import type { IpcDispatcher } from './lib/ipc-dispatch.js';
 import { PUSH_CHANNELS } from './lib/ipc-contract.js';
 import { externalUrlAllowed } from './lib/navigation-policy.js';
-import { SettingsStore } from './lib/settings.js';
+import { DEFAULT_API_PORT, SettingsStore } from './lib/settings.js';
 import { buildAppMenu } from './menu.js';
 import { hardenSession, hardenWebContents } from './security.js';
 import { createMainWindow } from './window.js';
@@ -44,8 +45,7 @@ if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
 registerAppScheme();
 app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, log));
 
-let services: TaplineServices | null = null;
-let storeDir = '';
+let backend: DesktopBackend | null = null;
 let settings: SettingsStore | null = null;
 let win: BrowserWindow | null = null;
 let dispatcher: IpcDispatcher | null = null;
@@ -57,7 +57,7 @@ function handleDeepLink(link: string): void {
   const r = parseDeepLink(link);
   if (!r.ok) {
     log(r.error);
-    services?.local.notice('warning', r.error);
+    backend?.services.local.notice('warning', r.error);
     return;
   }
   pendingTarget = r.target;
@@ -85,13 +85,11 @@ function registerProtocolClient(): void {
     app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, process.execPath, [resolve(process.argv[1])]);
 }
 
-/** Opens the services on a store; on failure offers another store or quitting. */
-async function openServices(dir: string): Promise<TaplineServices | null> {
+/** Opens the services (and the loopback API) on a store; on failure offers another store or quitting. */
+async function openBackend(dir: string): Promise<DesktopBackend | null> {
   for (;;) {
     try {
-      const s = await TaplineServices.open({ storeDir: dir, log });
-      storeDir = dir;
-      return s;
+      return await DesktopBackend.open({ storeDir: dir, apiPort: settings?.get().apiPort ?? DEFAULT_API_PORT, log });
     } catch (e) {
       const choice = await dialog.showMessageBox({
         type: 'error',
@@ -111,24 +109,22 @@ async function openServices(dir: string): Promise<TaplineServices | null> {
 }
 
 async function switchStore(dir: string): Promise<void> {
-  if (!services || resolve(dir) === resolve(storeDir)) return;
-  let next: TaplineServices;
+  if (!backend || resolve(dir) === resolve(backend.storeDir)) return;
+  // every subscription belongs to the old event bus
+  dispatcher?.dropAll();
   try {
-    next = await TaplineServices.open({ storeDir: dir, log });
+    await backend.switchStore(dir);
   } catch (e) {
     dialog.showErrorBox(`${PRODUCT_NAME}: cannot open the store`, `${dir}\n\n${(e as Error).message}`);
     return;
   }
-  const old = services;
-  dispatcher?.dropAll();
-  services = next;
-  storeDir = dir;
-  await old.close().catch((e: unknown) => log(`closing the previous store: ${(e as Error).message}`));
   await settings?.update({ storeDir: dir }).catch((e: unknown) => log(`saving settings: ${(e as Error).message}`));
+  // the page asks info() again on load, which tells the preload where the API is now
   win?.webContents.reload();
 }
 
 async function importFromMenu(): Promise<void> {
+  const services = backend?.services;
   if (!services) return;
   const options: Electron.OpenDialogOptions = {
     title: 'Import captures',
@@ -149,7 +145,7 @@ async function importFromMenu(): Promise<void> {
 }
 
 async function openStoreFromMenu(): Promise<void> {
-  const options: Electron.OpenDialogOptions = { title: 'Open store', defaultPath: storeDir, properties: ['openDirectory', 'createDirectory'] };
+  const options: Electron.OpenDialogOptions = { title: 'Open store', defaultPath: backend?.storeDir, properties: ['openDirectory', 'createDirectory'] };
   const pick = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
   if (!pick.canceled && pick.filePaths[0]) await switchStore(pick.filePaths[0]);
 }
@@ -165,7 +161,7 @@ function about(): void {
     type: 'info',
     title: `About ${PRODUCT_NAME}`,
     message: `${PRODUCT_NAME} ${app.getVersion()}`,
-    detail: `Network-forensics workstation.\n\nStore: ${storeDir}\nElectron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`,
+    detail: `Network-forensics workstation.\n\nStore: ${backend?.storeDir ?? '(none)'}\nLocal API: ${backend?.apiBase ?? 'not running'}\nElectron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`,
     buttons: ['OK'],
   };
   void (win ? dialog.showMessageBox(win, options) : dialog.showMessageBox(options));
@@ -192,7 +188,8 @@ function documentation(): void {
 function createWindow(): void {
   if (!settings) return;
   rendererReady = false;
-  win = createMainWindow({ preload: preloadPath, devTools, settings, additionalArguments: [], log });
+  const apiBase = backend?.apiBase ?? null;
+  win = createMainWindow({ preload: preloadPath, devTools, settings, additionalArguments: apiBase ? [`${API_BASE_SWITCH}=${apiBase}`] : [], log });
   const w = win;
   w.webContents.on('did-start-loading', () => {
     rendererReady = false;
@@ -214,20 +211,20 @@ async function start(): Promise<void> {
   serveRenderer(rendererDir);
 
   const dir = storeDirFromArgv(process.argv) ?? settings.get().storeDir ?? defaultStoreDir();
-  services = await openServices(resolve(dir));
-  if (!services) {
+  backend = await openBackend(resolve(dir));
+  if (!backend) {
     app.quit();
     return;
   }
-  log(`store ${storeDir}`);
+  log(`store ${backend.storeDir}`);
 
   dispatcher = registerIpc({
     services: () => {
-      if (!services) throw new Error('the back end is closing');
-      return services;
+      if (!backend) throw new Error('the back end is closing');
+      return backend.services;
     },
-    // The desktop runs no loopback HTTP API yet: Bridge.pcapUrl gives tapline:// links.
-    apiBase: () => null,
+    // the loopback API's URL (null when it did not start: Bridge.pcapUrl then gives tapline:// links)
+    apiBase: () => backend?.apiBase ?? null,
     appWindow: () => win,
     log,
   });
@@ -279,11 +276,11 @@ if (!app.requestSingleInstanceLock()) {
     void (async () => {
       try {
         await settings?.flush();
-        await services?.close();
+        await backend?.close();
       } catch (e) {
         log(`while quitting: ${(e as Error).message}`);
       } finally {
-        services = null;
+        backend = null;
         shutdown = 'closed';
         app.quit();
       }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../common/bridge/bridge.js';
 import { SliceTargetSchema, type EventBatch, type SliceTarget } from '../../common/bridge/messages.js';
 import { BRIDGE_GLOBAL } from '../main/lib/app-identity.js';
-import { apiBaseFromArgv } from '../main/lib/argv.js';
+import { apiBaseFromArgv, loopbackApiBase } from '../main/lib/argv.js';
 import { pcapUrlFor } from '../main/lib/deep-link.js';
 import {
   bridgeErrorMessage,
@@ -89,10 +89,18 @@ ipcRenderer.on(PUSH_CHANNELS.openFlow, (_event, ...args: unknown[]) => {
   for (const h of openFlowHandlers) h(r.data[0]);
 });
 
-const apiBase = apiBaseFromArgv(process.argv);
+/**
+ * The loopback API's base URL: from the command line the window was created with, then from every
+ * info() reply (the API moves to another port when the store is switched and its port is taken).
+ */
+let apiBase = apiBaseFromArgv(process.argv);
 
 const bridge: DesktopBridge = {
-  info: () => call('info'),
+  info: async () => {
+    const info = await call('info');
+    apiBase = loopbackApiBase(info.api_base);
+    return info;
+  },
   searchFlows: (q) => call('searchFlows', q),
   searchEvents: (q) => call('searchEvents', q),
   stats: () => call('stats'),
@@ -130,6 +138,23 @@ const bridge: DesktopBridge = {
       void call('unsubscribe', id).catch(() => undefined);
       id = null;
     };
+  },
+  listSensors: () => call('listSensors'),
+  addSensor: (input) => call('addSensor', input),
+  removeSensor: async (id) => {
+    await call('removeSensor', id);
+  },
+  listClasses: () => call('listClasses'),
+  createClass: (c) => call('createClass', c),
+  updateClass: (id, c) => call('updateClass', id, c),
+  deleteClass: async (id) => {
+    await call('deleteClass', id);
+  },
+  listThreatLists: () => call('listThreatLists'),
+  createThreatList: (l) => call('createThreatList', l),
+  updateThreatList: (id, l) => call('updateThreatList', id, l),
+  deleteThreatList: async (id) => {
+    await call('deleteThreatList', id);
   },
   onOpenFlow: (handler) => {
     if (typeof handler !== 'function') throw new BridgeCallError('onOpenFlow takes a callback');

@@ -4,21 +4,25 @@
  */
 import { z } from 'zod';
 import {
+  AddSensorSchema,
   BackendInfoSchema,
   BridgeErrorSchema,
   EventBatchSchema,
+  EventClassSchema,
   EventSchema,
   FlowRowSchema,
   ImportResultSchema,
+  NewEventClassSchema,
+  NewThreatListSchema,
   SensorSchema,
   StoreStatsSchema,
+  ThreatListSchema,
 } from '../../common/bridge/messages.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
 import { SESSION_COOKIE } from './auth.js';
 import { AlertBodySchema } from './eve-alert.js';
 import type { JsonSchema } from './params.js';
 import type { Route } from './router.js';
-import { AddSensorSchema } from './routes/sensor-routes.js';
 import { CreateUploadSchema, UploadCreatedSchema, UploadProgressSchema } from './routes/upload-routes.js';
 
 const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
@@ -32,12 +36,16 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   ImportResult: ImportResultSchema,
   UploadCreated: UploadCreatedSchema,
   UploadProgress: UploadProgressSchema,
+  EventClass: EventClassSchema,
+  ThreatList: ThreatListSchema,
 };
 
 const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
   CreateUpload: CreateUploadSchema,
   AddSensor: AddSensorSchema,
   AlertBody: AlertBodySchema,
+  NewEventClass: NewEventClassSchema,
+  NewThreatList: NewThreatListSchema,
 };
 
 function jsonSchema(s: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -112,7 +120,7 @@ export function openApiDocument(routes: readonly Route[], serverUrl: string): Js
       title: 'Tapline API',
       version: TAPLINE_VERSION.replace(/^tapline /, ''),
       description:
-        'The API of `tapline serve`: flow and event search, exact pcap slices (CapMe URLs, flow ids, SIEM alerts), uploads, live events and sensors. Authenticate with `Authorization: Bearer <token>` (the token file printed by serve) or the session cookie set by /login. State-changing requests must carry no Origin header or this server\'s own, and cookie-authenticated ones also `X-Tapline-Request: 1`. Unknown query parameters are refused (400). Errors are JSON {error, hint}.',
+        'The API of `tapline serve`: flow and event search, exact pcap slices (CapMe URLs, flow ids, SIEM alerts), uploads, live events, sensors, event classes and threat lists. Authenticate with `Authorization: Bearer <token>` (the token file printed by serve) or the session cookie set by /login. State-changing requests must carry no Origin header or this server\'s own, and cookie-authenticated ones also `X-Tapline-Request: 1`. Unknown query parameters are refused (400). Errors are JSON {error, hint}.',
     },
     servers: [{ url: serverUrl }],
     paths,

@@ -8,7 +8,6 @@ import type { z } from 'zod';
 import type { TaplineServices } from '../services/tapline-services.js';
 import type { AuthResult, Authenticator } from './auth.js';
 import type { ParamDefs, ParamValues } from './params.js';
-import type { SensorRegistry } from './sensor-registry.js';
 import type { UploadManager } from './uploads.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -18,7 +17,6 @@ export interface ServerContext {
   services: TaplineServices;
   auth: Authenticator;
   uploads: UploadManager;
-  sensors: SensorRegistry;
   tls: boolean;
   /** SHA-256 fingerprint of the serve certificate (null without TLS). */
   fingerprint: string | null;

@@ -15,7 +15,6 @@ import { check, readParams } from './params.js';
 import { checkHost, checkOrigin, ownOrigin, parseTarget, type OriginPolicy } from './request-guard.js';
 import { matchRoute, type Route, type ServerContext } from './router.js';
 import { ROUTES } from './routes/all-routes.js';
-import { SensorRegistry } from './sensor-registry.js';
 import { defaultStaticDir, serveStatic } from './static-files.js';
 import { DEFAULT_UPLOAD_LIMIT, UploadManager } from './uploads.js';
 
@@ -78,8 +77,7 @@ export class TaplineServer {
       const [r] = await opts.services.importPaths([path]);
       return r;
     });
-    const sensors = new SensorRegistry(opts.services, opts.storeDir, log);
-    const ctx: ServerContext = { services: opts.services, auth, uploads, sensors, tls, fingerprint: opts.tls?.fingerprint ?? null, log, routes: () => ROUTES };
+    const ctx: ServerContext = { services: opts.services, auth, uploads, tls, fingerprint: opts.tls?.fingerprint ?? null, log, routes: () => ROUTES };
     const policy: OriginPolicy = { tls, listenHost: opts.host };
     const staticDir = opts.staticDir ?? defaultStaticDir();
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -102,7 +100,8 @@ export class TaplineServer {
     const port = (server.address() as AddressInfo).port;
     if (opts.restoreSensors ?? true) {
       try {
-        await sensors.restore();
+        // once per services: the desktop's IPC and loopback API share one registry
+        await opts.services.restoreSensors();
       } catch (e) {
         log(`remote sensors not restored: ${(e as Error).message}`);
       }

@@ -62,9 +62,5 @@ export async function ensureCertificate(storeDir: string, listenHost: string, ex
   return { cert, key, fingerprint: x.fingerprint256, altNames: x.subjectAltName ?? '', created: true };
 }
 
-/** Normalizes a user-given fingerprint (any case, with or without colons) to openssl's form. */
-export function normalizeFingerprint(text: string): string | null {
-  const hex = text.trim().replace(/^sha256[:=]\s*/i, '').replace(/:/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) return null;
-  return hex.match(/../g)!.join(':');
-}
+// the sensor registry (services) normalizes the fingerprints users type; serve prints the same form
+export { normalizeFingerprint } from '../services/remote-client.js';

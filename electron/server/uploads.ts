@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { ImportResult } from '../../common/bridge/messages.js';
 import { HttpError } from './http-util.js';
-import { Mutex } from './mutex.js';
+import { Mutex } from '../services/mutex.js';
 
 export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_UPLOAD_LIMIT = 64 * 1024 ** 3;

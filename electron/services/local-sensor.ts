@@ -1,7 +1,6 @@
 /** The local store as a sensor: queries, imports and slices, publishing events on the bus. */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { EventBus } from '../../common/bridge/event-bus.js';
 import type { EventSearch, FlowRow, FlowSearch, ImportResult, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
 import { QueryError, parseFlowSearch, parseTime, parseTupleTarget } from '../../common/bridge/query-parse.js';
 import { flowToJson } from '../../common/flow/flow-json.js';
@@ -32,6 +31,14 @@ export function toImportResult(r: StoreImportResult): ImportResult {
   };
 }
 
+/**
+ * Where the local sensor's events go: the services rank them (common/ranking/), then hand them
+ * to the event bus and, when durable, the journal.
+ */
+export interface EventSink {
+  publish(e: TaplineEvent, persist: boolean): void;
+}
+
 export class LocalSensor implements SensorBackend {
   private eventNo = 0;
 
@@ -39,7 +46,7 @@ export class LocalSensor implements SensorBackend {
     readonly id: string,
     private readonly name: string,
     readonly store: Store,
-    private readonly bus: EventBus,
+    private readonly sink: EventSink,
     private readonly journal: EventJournal,
   ) {}
 
@@ -51,10 +58,9 @@ export class LocalSensor implements SensorBackend {
     return `${this.id}:${Date.now().toString(36)}:${++this.eventNo}`;
   }
 
-  /** Publishes to live clients and, unless transient, records in the journal. */
+  /** Publishes to live clients and, unless transient, records in the journal (ranked on the way). */
   publish(e: TaplineEvent, persist = true): void {
-    this.bus.publish(e);
-    if (persist) void this.journal.append([e]);
+    this.sink.publish(e, persist);
   }
 
   notice(level: 'info' | 'warning' | 'error', message: string): void {
@@ -70,7 +76,8 @@ export class LocalSensor implements SensorBackend {
       throw e;
     }
     const found = await this.store.findFlows(parsed.query, parsed.limit);
-    return found.map((f) => ({ ...flowToJson(f.id, f.record), sensor: this.id }));
+    // rank 0 and no labels here: the services rank every row they return
+    return found.map((f) => ({ ...flowToJson(f.id, f.record), sensor: this.id, rank: 0, classes: [] }));
   }
 
   async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {

@@ -88,6 +88,13 @@ export interface RemoteEndpoint {
   fingerprint: string | null;
 }
 
+/** Normalizes a user-given fingerprint (any case, with or without colons) to openssl's form. */
+export function normalizeFingerprint(text: string): string | null {
+  const hex = text.trim().replace(/^sha256[:=]\s*/i, '').replace(/:/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) return null;
+  return hex.match(/../g)!.join(':');
+}
+
 /** What a URL/fingerprint pair may be, or a message saying why not. */
 export function checkEndpoint(url: string, fingerprint: string | null): string | null {
   let u: URL;

@@ -61,6 +61,8 @@ export class RemoteSensor implements SensorBackend {
   private retryTimer: NodeJS.Timeout | null = null;
   private silenceTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Set by the services on registration: ranks and publishes (see SensorBackend.setPublisher). */
+  private publisher: ((e: TaplineEvent) => void) | null = null;
 
   constructor(opts: RemoteSensorOptions) {
     this.id = opts.id;
@@ -74,6 +76,10 @@ export class RemoteSensor implements SensorBackend {
 
   get url(): string {
     return this.client.endpoint.url;
+  }
+
+  setPublisher(publish: (e: TaplineEvent) => void): void {
+    this.publisher = publish;
   }
 
   describe(): Sensor {
@@ -152,8 +158,9 @@ export class RemoteSensor implements SensorBackend {
         z.array(EventSchema),
       ),
     );
-    // the remote answers for every sensor it federates; keep its own store's events
-    return events.filter((e) => e.sensor === sensor).map((e) => this.ownEvent(e));
+    // the remote answers for every sensor it federates; keep its own store's events, and not the
+    // class-match/ranking events of its classes (this instance ranks with its own)
+    return events.filter((e) => e.sensor === sensor && e.kind !== 'class-match' && e.kind !== 'ranking').map((e) => this.ownEvent(e));
   }
 
   async stats(): Promise<StoreStats> {
@@ -255,7 +262,14 @@ export class RemoteSensor implements SensorBackend {
       return;
     }
     this.lastSeq = r.data.seq;
-    for (const e of r.data.events) if (e.sensor === this.remoteId) this.bus.publish(this.ownEvent(e));
+    for (const e of r.data.events) {
+      if (e.sensor !== this.remoteId) continue;
+      // the remote's class-match and ranking events follow ITS classes; this instance derives its own
+      if (e.kind === 'class-match' || e.kind === 'ranking') continue;
+      const own = this.ownEvent(e);
+      if (this.publisher) this.publisher(own);
+      else this.bus.publish(own);
+    }
   }
 
   private armSilence(ws: WebSocket): void {

@@ -21,6 +21,11 @@ export interface SensorBackend {
   stats(): Promise<StoreStats>;
   /** Writes the slice to a temporary file in tmpDir. */
   slice(target: SliceTarget, tmpDir: string): Promise<SliceFile>;
+  /**
+   * Sensors with a live stream of their own (remote sensors) deliver it here once registered,
+   * so the services rank it like local events; until then they publish on the bus directly.
+   */
+  setPublisher?(publish: (e: TaplineEvent) => void): void;
   close(): Promise<void>;
 }
 

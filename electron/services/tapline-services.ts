@@ -1,19 +1,38 @@
 /**
  * The unprivileged back end as plain Node (no `electron` import): the local store as a sensor,
- * remote `serve` sensors, the event bus, federated queries. Used by `serve` mode's HTTP API, the
- * Electron main process's IPC handlers, and tests.
+ * remote `serve` sensors, the event bus, federated queries, ranking and classification. Used by
+ * `serve` mode's HTTP API, the Electron main process's IPC handlers and loopback API, and tests.
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../../common/bridge/event-bus.js';
-import type { BackendInfo, EventSearch, FlowRow, FlowSearch, ImportResult, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
+import type {
+  AddSensor,
+  BackendInfo,
+  EventClass,
+  EventSearch,
+  FlowRow,
+  FlowSearch,
+  ImportResult,
+  NewEventClass,
+  NewThreatList,
+  Sensor,
+  SliceTarget,
+  StoreStats,
+  TaplineEvent,
+  ThreatList,
+} from '../../common/bridge/messages.js';
+import { rankEvent, rankFlowRow } from '../../common/ranking/event-ranking.js';
 import { compareTs, parseTimestamp } from '../../common/time/timestamp.js';
 import { EventJournal } from '../../node/store/event-journal.js';
 import { Store } from '../../node/store/store.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
-import { LocalSensor } from './local-sensor.js';
+import { LocalSensor, type EventSink } from './local-sensor.js';
+import { RankingConfig } from './ranking-config.js';
+import { RemoteSensor } from './remote-sensor.js';
 import { ServiceError, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { SensorRegistry } from './sensor-registry.js';
 
 export interface ServicesOptions {
   storeDir: string;
@@ -27,15 +46,53 @@ function tsKey(t: string): { sec: number; nsec: number } {
   return parseTimestamp(t) ?? { sec: 0, nsec: 0 };
 }
 
+/** Ranks what is published (common/ranking/) before it reaches the bus and the journal. */
+class RankingSink implements EventSink {
+  constructor(
+    private readonly bus: EventBus,
+    private readonly journal: EventJournal,
+    private readonly ranking: RankingConfig,
+  ) {}
+
+  /**
+   * persist: whether the event itself goes to this store's journal (a remote's events live in
+   * the remote's journal). The class-match and ranking events it causes are this instance's
+   * own conclusions and are always kept.
+   */
+  publish(e: TaplineEvent, persist: boolean): void {
+    const { event, derived } = rankEvent(this.ranking.ranker, e, true);
+    this.bus.publish(event);
+    for (const d of derived) this.bus.publish(d);
+    const durable = persist ? [event, ...derived] : derived;
+    if (durable.length) void this.journal.append(durable);
+  }
+}
+
 export class TaplineServices {
   private readonly remotes = new Map<string, SensorBackend>();
+  /** Remote sensors added by the user, persisted in STORE/sensors.json. */
+  readonly sensorRegistry: SensorRegistry;
 
   private constructor(
     readonly bus: EventBus,
     readonly local: LocalSensor,
     readonly tmpDir: string,
     private readonly log: (line: string) => void,
-  ) {}
+    private readonly sink: RankingSink,
+    readonly ranking: RankingConfig,
+  ) {
+    this.sensorRegistry = new SensorRegistry(
+      {
+        localId: local.id,
+        sensorIds: () => this.sensorIds,
+        attach: (s) => this.addSensor(s),
+        detach: (id) => this.removeSensor(id),
+        log,
+      },
+      local.store.dir,
+      (c) => new RemoteSensor({ id: c.id, url: c.url, token: c.token, fingerprint: c.fingerprint, bus, log }),
+    );
+  }
 
   static async open(opts: ServicesOptions): Promise<TaplineServices> {
     const log = opts.log ?? (() => undefined);
@@ -43,19 +100,29 @@ export class TaplineServices {
     const journal = await EventJournal.open(store.dir);
     const tmpDir = join(store.dir, 'tmp');
     await mkdir(tmpDir, { recursive: true });
+    const ranking = await RankingConfig.open(store.dir);
     const id = (opts.sensorId ?? hostname()).replace(/[^0-9A-Za-z._-]/g, '-').slice(0, 64) || 'local';
     const bus = new EventBus();
-    const local = new LocalSensor(id, opts.sensorName ?? id, store, bus, journal);
-    return new TaplineServices(bus, local, tmpDir, log);
+    const sink = new RankingSink(bus, journal, ranking);
+    const local = new LocalSensor(id, opts.sensorName ?? id, store, sink, journal);
+    const services = new TaplineServices(bus, local, tmpDir, log, sink, ranking);
+    // a damaged classes.json or threat-lists.json does not stop the store: say so, loudly
+    for (const p of ranking.problems()) {
+      log(p);
+      local.notice('error', p);
+    }
+    return services;
   }
 
   get sensorIds(): string[] {
     return [this.local.id, ...this.remotes.keys()];
   }
 
+  /** Registers a sensor (not persisted: see addRemoteSensor); its live events are ranked here. */
   addSensor(s: SensorBackend): void {
     if (s.id === this.local.id || this.remotes.has(s.id)) throw new ServiceError(`a sensor named ${s.id} is already registered`, 409);
     this.remotes.set(s.id, s);
+    s.setPublisher?.((e) => this.sink.publish(e, false));
   }
 
   async removeSensor(id: string): Promise<void> {
@@ -67,6 +134,21 @@ export class TaplineServices {
 
   sensors(): Sensor[] {
     return [this.local.describe(), ...[...this.remotes.values()].map((s) => s.describe())];
+  }
+
+  /** Restores the remote sensors saved in STORE/sensors.json (once; later calls wait for it). */
+  restoreSensors(): Promise<void> {
+    return this.sensorRegistry.restore();
+  }
+
+  /** Adds a remote `tapline serve` (probed, pinned, persisted): Bridge.addSensor. */
+  addRemoteSensor(input: AddSensor): Promise<Sensor> {
+    return this.sensorRegistry.add(input);
+  }
+
+  /** Removes a remote sensor and forgets it: Bridge.removeSensor. */
+  removeRemoteSensor(id: string): Promise<void> {
+    return this.sensorRegistry.remove(id);
   }
 
   info(apiBase: string | null): BackendInfo {
@@ -103,7 +185,9 @@ export class TaplineServices {
       const y = tsKey(b.first_ts);
       return compareTs(y.sec, y.nsec, x.sec, x.nsec) || (a.id < b.id ? -1 : 1);
     });
-    return rows.slice(0, q.limit ?? 1000);
+    // ranked after the limit (only rows returned cost anything); remote rows are re-ranked here
+    const ranker = this.ranking.ranker;
+    return rows.slice(0, q.limit ?? 1000).map((r) => rankFlowRow(ranker, r));
   }
 
   async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {
@@ -113,7 +197,37 @@ export class TaplineServices {
       const y = tsKey(b.ts);
       return compareTs(y.sec, y.nsec, x.sec, x.nsec);
     });
-    return events.slice(0, q.limit ?? 1000);
+    // searches show ranks under the current classes and lists, as flow searches do (the journal
+    // keeps each event's rank at the time, with its class-match and ranking events)
+    const ranker = this.ranking.ranker;
+    return events.slice(0, q.limit ?? 1000).map((e) => rankEvent(ranker, e, false).event);
+  }
+
+  // ---- ranking and classification (common/ranking/, persisted by RankingConfig) ----
+
+  listClasses(): Promise<EventClass[]> {
+    return Promise.resolve().then(() => this.ranking.listClasses());
+  }
+  createClass(c: NewEventClass): Promise<EventClass> {
+    return this.ranking.createClass(c);
+  }
+  updateClass(id: string, c: NewEventClass): Promise<EventClass> {
+    return this.ranking.updateClass(id, c);
+  }
+  deleteClass(id: string): Promise<void> {
+    return this.ranking.deleteClass(id);
+  }
+  listThreatLists(): Promise<ThreatList[]> {
+    return Promise.resolve().then(() => this.ranking.listThreatLists());
+  }
+  createThreatList(l: NewThreatList): Promise<ThreatList> {
+    return this.ranking.createThreatList(l);
+  }
+  updateThreatList(id: string, l: NewThreatList): Promise<ThreatList> {
+    return this.ranking.updateThreatList(id, l);
+  }
+  deleteThreatList(id: string): Promise<void> {
+    return this.ranking.deleteThreatList(id);
   }
 
   async stats(): Promise<StoreStats[]> {
@@ -133,6 +247,7 @@ export class TaplineServices {
   async close(): Promise<void> {
     this.bus.close();
     for (const r of this.remotes.values()) await r.close().catch(() => undefined);
+    await this.ranking.flush();
     await this.local.close();
     this.log('services closed');
   }

@@ -65,6 +65,28 @@ function installFakeBridge(total: number): void {
     importCaptures: async () => [],
     downloadPcap: async () => ({ saved: null }),
     pcapUrl: () => 'about:blank',
+    // the rest of the Bridge (the renderer checks a preload bridge has every method)
+    listSensors: async () => [],
+    addSensor: async () => {
+      throw new Error('not in this test');
+    },
+    removeSensor: async () => undefined,
+    listClasses: async () => [],
+    createClass: async () => {
+      throw new Error('not in this test');
+    },
+    updateClass: async () => {
+      throw new Error('not in this test');
+    },
+    deleteClass: async () => undefined,
+    listThreatLists: async () => [],
+    createThreatList: async () => {
+      throw new Error('not in this test');
+    },
+    updateThreatList: async () => {
+      throw new Error('not in this test');
+    },
+    deleteThreatList: async () => undefined,
     subscribe: (cb: Listener) => {
       let i = 0;
       let seq = 0;

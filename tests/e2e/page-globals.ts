@@ -6,6 +6,7 @@
 export interface PageElement {
   getAttribute(name: string): string | null;
   scrollTop: number;
+  textContent: string | null;
 }
 
 export interface PageGlobals {

@@ -129,6 +129,7 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
       `Filter by ${HTTP_GET_SERVER}`,
       `Exclude ${HTTP_GET_SERVER}`,
       'Search records by this IP',
+      `Classify ${HTTP_GET_SERVER}…`,
     ]);
     await shot(page, '03-context-menu');
     const [download] = await Promise.all([page.waitForEvent('download'), menu.getByRole('menuitem', { name: 'Download pcap' }).click()]);
@@ -140,6 +141,29 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
     const [a, b] = await Promise.all([readFile(downloaded), readFile(reference)]);
     assert.ok(a.length > 24, 'a pcap with packets');
     assert.ok(a.equals(b), `downloaded ${a.length} bytes differ from the CLI slice (${b.length} bytes)`);
+
+    // ---- right-click → Classify: a class from the server address; the rank cell changes value and colour ----
+    const rankCell = page.locator(`.grid-row[data-flow-id="${flowId}"] [data-col=rank] .rank`);
+    assert.equal(await rankCell.textContent(), '0');
+    assert.match((await rankCell.getAttribute('class')) ?? '', /\brank-zero\b/);
+    await serverCell.click({ button: 'right' });
+    await page.getByRole('menu').getByRole('menuitem', { name: `Classify ${HTTP_GET_SERVER}…` }).click();
+    const dialog = page.getByRole('dialog', { name: `Classify ${HTTP_GET_SERVER}` });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Classify' }).click();
+    await dialog.locator('#classify-name-error').waitFor(); // a class needs a name
+    await dialog.getByLabel('Class name').fill('Known web server');
+    await dialog.getByLabel('Rank change').fill('3');
+    await shot(page, '03b-classify-dialog');
+    await dialog.getByRole('button', { name: 'Classify' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as PageGlobals).document.querySelector(`.grid-row[data-flow-id="${id}"] [data-col=rank] .rank`)?.textContent === '+3',
+      flowId,
+      { timeout: 15_000 },
+    );
+    assert.match((await rankCell.getAttribute('class')) ?? '', /\brank-pos\b/);
+    await shot(page, '03c-classified');
 
     // ---- keyboard: select, open the detail pane, open the menu with Shift+F10, close it ----
     await page.locator('[role=grid]').focus();
@@ -192,6 +216,21 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByLabel('Show and read times in').selectOption('America/New_York');
     await page.getByRole('radio', { name: 'Light' }).check();
+    // the class made from the grid is listed; a threat list with a wrong line names the line
+    const classesTable = page.getByRole('table', { name: 'Event classes' });
+    await classesTable.waitFor();
+    assert.match((await classesTable.textContent()) ?? '', new RegExp(`Known web server.*address ${HTTP_GET_SERVER.replace(/\./g, '\\.')}.*\\+3`));
+    await page.getByRole('button', { name: 'New threat list' }).click();
+    const listForm = page.getByRole('form', { name: 'New threat list' });
+    await listForm.getByLabel('Name').fill('Lab resolvers');
+    await listForm.getByLabel(/Addresses and CIDR blocks/).fill('# lab\n10.0.0.53\n10.0.0.300\n');
+    await listForm.getByRole('button', { name: 'Create list' }).click();
+    assert.equal(await listForm.locator('#list-entries-error').textContent(), 'line 3: "10.0.0.300" is not an IP address or CIDR block');
+    await listForm.getByLabel(/Addresses and CIDR blocks/).fill('# lab\n10.0.0.53\n10.0.0.0/24\n');
+    await listForm.getByRole('button', { name: 'Create list' }).click();
+    await page.getByRole('table', { name: 'Threat lists' }).getByText('Lab resolvers').waitFor();
+    // the Sensors section lists this store
+    assert.match((await page.getByRole('table', { name: 'Sensors' }).textContent()) ?? '', /this store/);
     await shot(page, '08-settings-light');
     await page.getByRole('tab', { name: 'Flows' }).click();
     assert.equal(await page.locator(`.grid-row[data-flow-id="${flowId}"] [data-col=time]`).textContent(), '03/07 16:42:06');

@@ -38,10 +38,13 @@ async function getBytes(path: string, init: RequestInit = auth): Promise<{ res: 
   return { res, bytes };
 }
 
+/** A row without what the API adds to the CLI's fields: the sensor, its rank and class labels. */
 const strip = (rows: FlowRow[]): Record<string, unknown>[] =>
   rows.map((r) => {
-    const { sensor, ...rest } = r;
+    const { sensor, rank, classes, ...rest } = r;
     assert.equal(sensor, SENSOR);
+    assert.equal(rank, 0, 'no classes or threat lists in this store');
+    assert.deepEqual(classes, []);
     return rest;
   });
 
@@ -340,6 +343,8 @@ describe('openapi.json', () => {
       'GET /login', 'POST /login', 'POST /logout', 'GET /api/info', 'GET /api/flows', 'GET /api/events', 'GET /api/stats', 'GET /pcap', 'GET /api/flows/{id}/pcap',
       'POST /api/alerts/pcap', 'GET /api/flows/{id}/files', 'GET /api/files/{sha256}', 'POST /api/uploads', 'PUT /api/uploads/{id}', 'POST /api/uploads/{id}/import',
       'GET /api/live', 'GET /api/sensors', 'POST /api/sensors', 'DELETE /api/sensors/{id}', 'GET /api/openapi.json',
+      'GET /api/classes', 'POST /api/classes', 'PUT /api/classes/{id}', 'DELETE /api/classes/{id}',
+      'GET /api/threat-lists', 'POST /api/threat-lists', 'PUT /api/threat-lists/{id}', 'DELETE /api/threat-lists/{id}',
     ];
     assert.deepEqual([...listed].sort(), [...expected].sort());
     assert.deepEqual([...listed].sort(), ROUTES.map((r) => `${r.method} ${r.path}`).sort());
@@ -348,7 +353,8 @@ describe('openapi.json', () => {
     assert.deepEqual(flows.security, [{ bearerAuth: [] }, { sessionCookie: [] }]);
     assert.deepEqual(doc.paths['/login'].get.security, []);
     assert.ok(doc.paths['/api/flows/{id}/pcap'].get.parameters.some((p) => p.name === 'id' && p.in === 'path'));
-    for (const name of ['FlowRow', 'TaplineEvent', 'EventBatch', 'BackendInfo', 'StoreStats', 'Sensor', 'ImportResult', 'Error', 'AlertBody']) assert.ok(doc.components.schemas[name], name);
+    for (const name of ['FlowRow', 'TaplineEvent', 'EventBatch', 'BackendInfo', 'StoreStats', 'Sensor', 'ImportResult', 'Error', 'AlertBody', 'EventClass', 'NewEventClass', 'ThreatList', 'NewThreatList', 'AddSensor'])
+      assert.ok(doc.components.schemas[name], name);
     assert.ok(doc.components.securitySchemes.bearerAuth && doc.components.securitySchemes.sessionCookie);
     // every $ref resolves
     const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[A-Za-z]+"/g) ?? [];

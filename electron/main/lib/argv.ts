@@ -20,8 +20,15 @@ export function storeDirFromArgv(argv: readonly string[]): string | null {
 
 /** The local API's base URL (loopback http(s) only), or null when the desktop runs none. */
 export function apiBaseFromArgv(argv: readonly string[]): string | null {
-  const v = value(argv, API_BASE_SWITCH);
-  if (!v || v.length > 200) return null;
+  return loopbackApiBase(value(argv, API_BASE_SWITCH));
+}
+
+/**
+ * A loopback http(s) origin, or null for anything else: the preload builds CapMe URLs on it, and
+ * a page must not be able to point them elsewhere.
+ */
+export function loopbackApiBase(v: string | null | undefined): string | null {
+  if (typeof v !== 'string' || !v || v.length > 200) return null;
   try {
     const u = new URL(v);
     const loopback = u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';

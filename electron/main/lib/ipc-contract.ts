@@ -6,15 +6,22 @@
  */
 import { z } from 'zod';
 import {
+  AddSensorSchema,
   BackendInfoSchema,
   EventBatchSchema,
+  EventClassSchema,
   EventSchema,
   EventSearchSchema,
   FlowRowSchema,
   FlowSearchSchema,
   ImportResultSchema,
+  NewEventClassSchema,
+  NewThreatListSchema,
+  SensorIdSchema,
+  SensorSchema,
   SliceTargetSchema,
   StoreStatsSchema,
+  ThreatListSchema,
 } from '../../../common/bridge/messages.js';
 
 /** invoke/handle channels, one per Bridge call (pcapUrl is computed in the preload, see preload.ts). */
@@ -27,6 +34,17 @@ export const IPC_CHANNELS = {
   downloadPcap: 'tapline:download-pcap',
   subscribe: 'tapline:subscribe',
   unsubscribe: 'tapline:unsubscribe',
+  listSensors: 'tapline:list-sensors',
+  addSensor: 'tapline:add-sensor',
+  removeSensor: 'tapline:remove-sensor',
+  listClasses: 'tapline:list-classes',
+  createClass: 'tapline:create-class',
+  updateClass: 'tapline:update-class',
+  deleteClass: 'tapline:delete-class',
+  listThreatLists: 'tapline:list-threat-lists',
+  createThreatList: 'tapline:create-threat-list',
+  updateThreatList: 'tapline:update-threat-list',
+  deleteThreatList: 'tapline:delete-threat-list',
 } as const;
 export type IpcCall = keyof typeof IPC_CHANNELS;
 
@@ -53,6 +71,9 @@ export const CapturePathSchema = z
 
 export const SubscriptionIdSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
+/** Ids of event classes and threat lists (same form as sensor ids). */
+export const RecordIdSchema = SensorIdSchema;
+
 /** Each call's argument list, as a tuple: extra or missing arguments are refused. */
 export const IPC_ARGS = {
   info: z.tuple([]),
@@ -63,6 +84,17 @@ export const IPC_ARGS = {
   downloadPcap: z.tuple([SliceTargetSchema]),
   subscribe: z.tuple([z.object({ since: z.number().int().nonnegative().optional() }).strict()]),
   unsubscribe: z.tuple([SubscriptionIdSchema]),
+  listSensors: z.tuple([]),
+  addSensor: z.tuple([AddSensorSchema]),
+  removeSensor: z.tuple([SensorIdSchema]),
+  listClasses: z.tuple([]),
+  createClass: z.tuple([NewEventClassSchema]),
+  updateClass: z.tuple([RecordIdSchema, NewEventClassSchema]),
+  deleteClass: z.tuple([RecordIdSchema]),
+  listThreatLists: z.tuple([]),
+  createThreatList: z.tuple([NewThreatListSchema]),
+  updateThreatList: z.tuple([RecordIdSchema, NewThreatListSchema]),
+  deleteThreatList: z.tuple([RecordIdSchema]),
 } as const satisfies Record<IpcCall, z.ZodType<unknown[]>>;
 
 export const DownloadResultSchema = z.object({ saved: z.string().nullable() }).strict();
@@ -77,6 +109,17 @@ export const IPC_RESULTS = {
   downloadPcap: DownloadResultSchema,
   subscribe: SubscriptionIdSchema,
   unsubscribe: z.boolean(),
+  listSensors: z.array(SensorSchema),
+  addSensor: SensorSchema,
+  removeSensor: z.null(),
+  listClasses: z.array(EventClassSchema),
+  createClass: EventClassSchema,
+  updateClass: EventClassSchema,
+  deleteClass: z.null(),
+  listThreatLists: z.array(ThreatListSchema),
+  createThreatList: ThreatListSchema,
+  updateThreatList: ThreatListSchema,
+  deleteThreatList: z.null(),
 } as const satisfies Record<IpcCall, z.ZodType>;
 
 export type IpcArgs<C extends IpcCall> = z.infer<(typeof IPC_ARGS)[C]>;

@@ -24,7 +24,27 @@ export interface SenderInfo {
   isAppWindow: boolean;
 }
 
-export type ServicesFacade = Pick<TaplineServices, 'info' | 'searchFlows' | 'searchEvents' | 'stats' | 'importPaths' | 'slice' | 'bus'>;
+export type ServicesFacade = Pick<
+  TaplineServices,
+  | 'info'
+  | 'searchFlows'
+  | 'searchEvents'
+  | 'stats'
+  | 'importPaths'
+  | 'slice'
+  | 'bus'
+  | 'sensors'
+  | 'addRemoteSensor'
+  | 'removeRemoteSensor'
+  | 'listClasses'
+  | 'createClass'
+  | 'updateClass'
+  | 'deleteClass'
+  | 'listThreatLists'
+  | 'createThreatList'
+  | 'updateThreatList'
+  | 'deleteThreatList'
+>;
 
 export interface DispatchBackend {
   /** The current services (the store can be switched from the menu). */
@@ -104,6 +124,38 @@ export class IpcDispatcher {
         const [id] = parseIpcArgs('unsubscribe', rawArgs);
         return this.unsubscribe(sender.contentsId, id);
       }
+      case 'listSensors':
+        parseIpcArgs('listSensors', rawArgs);
+        return services.sensors();
+      case 'addSensor':
+        return services.addRemoteSensor(parseIpcArgs('addSensor', rawArgs)[0]);
+      case 'removeSensor':
+        await services.removeRemoteSensor(parseIpcArgs('removeSensor', rawArgs)[0]);
+        return null;
+      case 'listClasses':
+        parseIpcArgs('listClasses', rawArgs);
+        return services.listClasses();
+      case 'createClass':
+        return services.createClass(parseIpcArgs('createClass', rawArgs)[0]);
+      case 'updateClass': {
+        const [id, c] = parseIpcArgs('updateClass', rawArgs);
+        return services.updateClass(id, c);
+      }
+      case 'deleteClass':
+        await services.deleteClass(parseIpcArgs('deleteClass', rawArgs)[0]);
+        return null;
+      case 'listThreatLists':
+        parseIpcArgs('listThreatLists', rawArgs);
+        return services.listThreatLists();
+      case 'createThreatList':
+        return services.createThreatList(parseIpcArgs('createThreatList', rawArgs)[0]);
+      case 'updateThreatList': {
+        const [id, l] = parseIpcArgs('updateThreatList', rawArgs);
+        return services.updateThreatList(id, l);
+      }
+      case 'deleteThreatList':
+        await services.deleteThreatList(parseIpcArgs('deleteThreatList', rawArgs)[0]);
+        return null;
     }
   }
 

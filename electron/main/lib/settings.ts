@@ -23,6 +23,9 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+/** The local HTTP API's preferred loopback port (desktop-backend.ts). */
+export const DEFAULT_API_PORT = 7880;
+
 const coord = z.number().int().min(-100_000).max(100_000);
 export const WindowBoundsSchema = z
   .object({
@@ -48,11 +51,16 @@ const FIELDS = {
   /** How times are shown: "UTC" (default), "local", or an IANA zone such as "Europe/Berlin". */
   timeZone: z.string().max(64).refine(isValidTimeZone, 'is not a known time zone'),
   theme: z.enum(THEMES),
+  /**
+   * The loopback API's preferred port (127.0.0.1 only; a taken port falls back to an ephemeral
+   * one); 0: always an ephemeral port. A default, so files of older versions stay valid.
+   */
+  apiPort: z.number().int().min(0).max(65535).default(DEFAULT_API_PORT),
 };
 export const SettingsSchema = z.object(FIELDS).strict();
 export type Settings = z.infer<typeof SettingsSchema>;
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ version: 1, storeDir: null, windowBounds: null, timeZone: 'UTC', theme: 'system' });
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ version: 1, storeDir: null, windowBounds: null, timeZone: 'UTC', theme: 'system', apiPort: DEFAULT_API_PORT });
 
 /** A settings file larger than this is not ours. */
 export const MAX_SETTINGS_BYTES = 64 * 1024;

@@ -5,6 +5,16 @@ import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
 import { liveRoute, openApiRoute } from './meta-routes.js';
 import { alertPcapRoute, capmeRoute, flowPcapRoute } from './pcap-routes.js';
 import { eventsRoute, flowsRoute, infoRoute, statsRoute } from './query-routes.js';
+import {
+  createClassRoute,
+  createThreatListRoute,
+  deleteClassRoute,
+  deleteThreatListRoute,
+  listClassesRoute,
+  listThreatListsRoute,
+  updateClassRoute,
+  updateThreatListRoute,
+} from './ranking-routes.js';
 import { addSensorRoute, listSensorsRoute, removeSensorRoute } from './sensor-routes.js';
 import { createUploadRoute, importUploadRoute, putChunkRoute } from './upload-routes.js';
 
@@ -28,5 +38,13 @@ export const ROUTES: readonly Route[] = [
   listSensorsRoute,
   addSensorRoute,
   removeSensorRoute,
+  listClassesRoute,
+  createClassRoute,
+  updateClassRoute,
+  deleteClassRoute,
+  listThreatListsRoute,
+  createThreatListRoute,
+  updateThreatListRoute,
+  deleteThreatListRoute,
   openApiRoute,
 ];

@@ -25,7 +25,7 @@ export const flowsRoute = defineRoute({
   path: '/api/flows',
   operationId: 'searchFlows',
   summary: 'Search flows on every sensor (or one)',
-  description: 'Rows use the field names of `tapline flows --json`, plus the sensor that holds the flow. Newest first.',
+  description: 'Rows use the field names of `tapline flows --json`, plus the sensor that holds the flow and its rank and class labels under this instance\'s threat lists and event classes. Newest first.',
   tag: 'queries',
   query: {
     host: many(str({ max: 64, pattern: IP_TEXT, what: 'an IP address or CIDR block' }), 'IP address or CIDR block that must be an endpoint; with two, one on each side', 8),
@@ -65,7 +65,7 @@ export const eventsRoute = defineRoute({
   summary: 'Search recorded events on every sensor',
   tag: 'queries',
   query: {
-    kind: opt(str({ max: 32, pattern: /^[a-z-]{1,32}$/, what: 'an event kind (flow, import, import-progress, notice)' }), 'Event kind'),
+    kind: opt(str({ max: 32, pattern: /^[a-z-]{1,32}$/, what: 'an event kind (flow, import, import-progress, notice, class-match, ranking)' }), 'Event kind'),
     since: opt(timeParam, 'Events at or after this time'),
     until: opt(timeParam, 'Events at or before this time'),
     host: opt(str({ max: 64, pattern: /^[0-9A-Fa-f:.]{2,45}$/, what: 'an IP address' }), 'An IP address the event names'),

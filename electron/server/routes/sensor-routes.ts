@@ -1,17 +1,8 @@
 /** The sensor list: this store plus remote `tapline serve` sensors (persisted with their tokens). */
-import { z } from 'zod';
+import { AddSensorSchema } from '../../../common/bridge/messages.js';
 import { sendJson } from '../http-util.js';
 import { req, SENSOR_ID, str } from '../params.js';
 import { defineRoute } from '../router.js';
-
-export const AddSensorSchema = z
-  .object({
-    id: z.string().regex(SENSOR_ID, 'letters, digits, . _ - (at most 64)'),
-    url: z.string().url().max(2048),
-    token: z.string().min(16).max(1024).regex(/^[\x21-\x7e]+$/, 'printable characters without spaces'),
-    fingerprint: z.string().max(200).nullable().optional(),
-  })
-  .strict();
 
 export const listSensorsRoute = defineRoute({
   method: 'GET',
@@ -43,7 +34,7 @@ export const addSensorRoute = defineRoute({
     { status: 409, description: 'The id is taken', schema: 'Error' },
   ],
   async handle({ res, server, body }) {
-    sendJson(res, 201, await server.sensors.add(body));
+    sendJson(res, 201, await server.services.addRemoteSensor(body));
   },
 });
 
@@ -60,7 +51,7 @@ export const removeSensorRoute = defineRoute({
     { status: 404, description: 'No such sensor', schema: 'Error' },
   ],
   async handle({ res, server, path }) {
-    await server.sensors.remove(path.id);
+    await server.services.removeRemoteSensor(path.id);
     res.writeHead(204, { 'Cache-Control': 'no-store' });
     res.end();
   },

@@ -3,6 +3,8 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { FlowsActions, FlowsState } from '../flows/flows-store.js';
 import type { ImportActions, ImportState } from '../import/import-store.js';
+import type { RankingState } from '../ranking/ranking-store.js';
+import type { SensorsState } from '../settings/sensors-store.js';
 import type { SettingsState } from '../settings/settings-store.js';
 import type { StatsState } from '../store-panel/stats-store.js';
 import type { AppState } from './app-store.js';
@@ -34,4 +36,10 @@ export function useSettings<T>(select: (s: SettingsState) => T): T {
 }
 export function useStats<T>(select: (s: StatsState) => T): T {
   return useStore(useServices().stats, select);
+}
+export function useRanking<T>(select: (s: RankingState) => T): T {
+  return useStore(useServices().ranking, select);
+}
+export function useSensors<T>(select: (s: SensorsState) => T): T {
+  return useStore(useServices().sensors, select);
 }

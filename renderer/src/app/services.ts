@@ -8,6 +8,8 @@ import { hasConnectionSource, hasRejectionSource } from '../bridge/capabilities.
 import { plural } from '../format/numbers.js';
 import { createFlowsStore, type FlowsStore } from '../flows/flows-store.js';
 import { createImportStore, type ImportStore } from '../import/import-store.js';
+import { createRankingStore, type RankingStore } from '../ranking/ranking-store.js';
+import { createSensorsStore, type SensorsStore } from '../settings/sensors-store.js';
 import type { SettingsStore } from '../settings/settings-store.js';
 import { createStatsStore, type StatsStore } from '../store-panel/stats-store.js';
 import { createAppStore, type AppStore } from './app-store.js';
@@ -19,6 +21,10 @@ export interface Services {
   flows: FlowsStore;
   imports: ImportStore;
   stats: StatsStore;
+  /** Event classes and threat lists (Settings, Classify). */
+  ranking: RankingStore;
+  /** Remote sensors (Settings → Sensors). */
+  sensors: SensorsStore;
 }
 
 export interface ServicesEnv {
@@ -52,7 +58,20 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
       app.getState().notify({ level: 'error', text: `Import failed: ${e.message}`, hint: e.hint });
     },
   });
-  return { bridge, app, settings, flows, imports, stats };
+  // new classes or lists change ranks: search again so the grid shows them
+  const ranking = createRankingStore({ bridge, onChanged: () => void flows.getState().rerun() });
+  const sensors = createSensorsStore({
+    bridge,
+    onChanged: () => {
+      // sensor names and statuses live in BackendInfo (header, Sensor column, search bar)
+      bridge.info().then(
+        (info) => app.getState().setInfo(info),
+        () => undefined,
+      );
+      void stats.getState().refresh();
+    },
+  });
+  return { bridge, app, settings, flows, imports, stats, ranking, sensors };
 }
 
 /** Starts the live stream, loads info, stats and the first search. Returns a stop function. */

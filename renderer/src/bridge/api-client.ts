@@ -53,7 +53,22 @@ export class ApiClient {
   }
 
   async postJson<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
-    const init: RequestInitLike = { method: 'POST', credentials: 'same-origin', headers: { 'X-Tapline-Request': '1' } };
+    return this.sendJson('POST', path, body, schema);
+  }
+
+  async putJson<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    return this.sendJson('PUT', path, body, schema);
+  }
+
+  /** DELETE; the answer (204) has no body. */
+  async delete(path: string): Promise<void> {
+    const res = await this.send(this.url(path), { method: 'DELETE', credentials: 'same-origin', headers: { 'X-Tapline-Request': '1' } }, path);
+    await res.text(); // drain so the connection can be reused
+  }
+
+  /** A state-changing JSON request: the CSRF header the server asks of cookie sessions. */
+  private async sendJson<S extends z.ZodType>(method: 'POST' | 'PUT', path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    const init: RequestInitLike = { method, credentials: 'same-origin', headers: { 'X-Tapline-Request': '1' } };
     if (body !== undefined) {
       init.headers = { ...init.headers, 'Content-Type': 'application/json' };
       init.body = JSON.stringify(body);

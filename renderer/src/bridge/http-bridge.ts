@@ -7,22 +7,35 @@
 import { z } from 'zod';
 import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
+  AddSensorSchema,
   BackendInfoSchema,
+  EventClassSchema,
   EventSchema,
   EventSearchSchema,
   FlowRowSchema,
   FlowSearchSchema,
+  NewEventClassSchema,
+  NewThreatListSchema,
+  SensorIdSchema,
+  SensorSchema,
   SliceTargetSchema,
   StoreStatsSchema,
+  ThreatListSchema,
+  type AddSensor,
   type BackendInfo,
   type EventBatch,
+  type EventClass,
   type EventSearch,
   type FlowRow,
   type FlowSearch,
   type ImportResult,
+  type NewEventClass,
+  type NewThreatList,
+  type Sensor,
   type SliceTarget,
   type StoreStats,
   type TaplineEvent,
+  type ThreatList,
 } from '../../../common/bridge/messages.js';
 import { ApiClient, type FetchLike, type QueryValue } from './api-client.js';
 import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource, type TransferProgress, type TransferSource } from './capabilities.js';
@@ -185,6 +198,54 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
     );
     socket.start();
     return () => socket.stop();
+  }
+
+  // ---- sensors ----
+
+  listSensors(): Promise<Sensor[]> {
+    return this.api.getJson('/api/sensors', z.array(SensorSchema));
+  }
+
+  async addSensor(input: AddSensor): Promise<Sensor> {
+    return this.api.postJson('/api/sensors', checkRequest(AddSensorSchema, input, 'sensor'), SensorSchema);
+  }
+
+  async removeSensor(id: string): Promise<void> {
+    await this.api.delete(`/api/sensors/${encodeURIComponent(checkRequest(SensorIdSchema, id, 'sensor id'))}`);
+  }
+
+  // ---- ranking and classification ----
+
+  listClasses(): Promise<EventClass[]> {
+    return this.api.getJson('/api/classes', z.array(EventClassSchema));
+  }
+
+  async createClass(c: NewEventClass): Promise<EventClass> {
+    return this.api.postJson('/api/classes', checkRequest(NewEventClassSchema, c, 'event class'), EventClassSchema);
+  }
+
+  async updateClass(id: string, c: NewEventClass): Promise<EventClass> {
+    return this.api.putJson(`/api/classes/${encodeURIComponent(checkRequest(SensorIdSchema, id, 'class id'))}`, checkRequest(NewEventClassSchema, c, 'event class'), EventClassSchema);
+  }
+
+  async deleteClass(id: string): Promise<void> {
+    await this.api.delete(`/api/classes/${encodeURIComponent(checkRequest(SensorIdSchema, id, 'class id'))}`);
+  }
+
+  listThreatLists(): Promise<ThreatList[]> {
+    return this.api.getJson('/api/threat-lists', z.array(ThreatListSchema));
+  }
+
+  async createThreatList(l: NewThreatList): Promise<ThreatList> {
+    return this.api.postJson('/api/threat-lists', checkRequest(NewThreatListSchema, l, 'threat list'), ThreatListSchema);
+  }
+
+  async updateThreatList(id: string, l: NewThreatList): Promise<ThreatList> {
+    return this.api.putJson(`/api/threat-lists/${encodeURIComponent(checkRequest(SensorIdSchema, id, 'threat list id'))}`, checkRequest(NewThreatListSchema, l, 'threat list'), ThreatListSchema);
+  }
+
+  async deleteThreatList(id: string): Promise<void> {
+    await this.api.delete(`/api/threat-lists/${encodeURIComponent(checkRequest(SensorIdSchema, id, 'threat list id'))}`);
   }
 
   connectionState(): ConnectionState {

@@ -4,29 +4,39 @@
  * bridge checks what the server sends. A value that fails becomes a BridgeCallError in words.
  */
 import { z } from 'zod';
-import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import { BRIDGE_METHODS, BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   BackendInfoSchema,
+  EventClassSchema,
   EventSchema,
   FlowRowSchema,
   ImportResultSchema,
+  SensorSchema,
   StoreStatsSchema,
+  ThreatListSchema,
+  type AddSensor,
   type BackendInfo,
   type EventBatch,
+  type EventClass,
   type EventSearch,
   type FlowRow,
   type FlowSearch,
   type ImportResult,
+  type NewEventClass,
+  type NewThreatList,
+  type Sensor,
   type SliceTarget,
   type StoreStats,
   type TaplineEvent,
+  type ThreatList,
 } from '../../../common/bridge/messages.js';
 import { invalidResponse } from './api-client.js';
 import { checkBatch } from './batch-validation.js';
 import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource } from './capabilities.js';
 
 const DownloadResultSchema = z.object({ saved: z.string().nullable() });
-const BRIDGE_METHODS = ['info', 'searchFlows', 'searchEvents', 'stats', 'importCaptures', 'downloadPcap', 'pcapUrl', 'subscribe'] as const;
+/** What a delete returns across contextBridge: nothing. */
+const NothingSchema = z.union([z.undefined(), z.null()]);
 
 /** Whether a value has every Bridge method (the preload's object, if there is one). */
 export function looksLikeBridge(v: unknown): v is Bridge {
@@ -95,6 +105,40 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
     if (typeof url !== 'string') throw invalidResponse('pcapUrl', 'not a string');
     return url;
   }
+  listSensors(): Promise<Sensor[]> {
+    return checked(() => this.inner.listSensors(), z.array(SensorSchema), 'listSensors');
+  }
+  addSensor(s: AddSensor): Promise<Sensor> {
+    return checked(() => this.inner.addSensor(s), SensorSchema, 'addSensor');
+  }
+  async removeSensor(id: string): Promise<void> {
+    await checked(() => this.inner.removeSensor(id), NothingSchema, 'removeSensor');
+  }
+  listClasses(): Promise<EventClass[]> {
+    return checked(() => this.inner.listClasses(), z.array(EventClassSchema), 'listClasses');
+  }
+  createClass(c: NewEventClass): Promise<EventClass> {
+    return checked(() => this.inner.createClass(c), EventClassSchema, 'createClass');
+  }
+  updateClass(id: string, c: NewEventClass): Promise<EventClass> {
+    return checked(() => this.inner.updateClass(id, c), EventClassSchema, 'updateClass');
+  }
+  async deleteClass(id: string): Promise<void> {
+    await checked(() => this.inner.deleteClass(id), NothingSchema, 'deleteClass');
+  }
+  listThreatLists(): Promise<ThreatList[]> {
+    return checked(() => this.inner.listThreatLists(), z.array(ThreatListSchema), 'listThreatLists');
+  }
+  createThreatList(l: NewThreatList): Promise<ThreatList> {
+    return checked(() => this.inner.createThreatList(l), ThreatListSchema, 'createThreatList');
+  }
+  updateThreatList(id: string, l: NewThreatList): Promise<ThreatList> {
+    return checked(() => this.inner.updateThreatList(id, l), ThreatListSchema, 'updateThreatList');
+  }
+  async deleteThreatList(id: string): Promise<void> {
+    await checked(() => this.inner.deleteThreatList(id), NothingSchema, 'deleteThreatList');
+  }
+
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {
     return this.inner.subscribe((raw: unknown) => {
       const c = checkBatch(raw);

@@ -90,7 +90,10 @@ export function DetailPane() {
               {sensorName(row.sensor)} {sensorName(row.sensor) !== row.sensor ? <span className="muted">({row.sensor})</span> : null}
             </Item>
             <Item label="Rank">
-              <span className={`rank rank-${rankClass(row.rank)}`}>{row.rank === null ? 'not ranked' : rankText(row.rank)}</span>
+              <span className={`rank rank-${rankClass(row.rank)}`}>{rankText(row.rank)}</span>
+            </Item>
+            <Item label="Classes" mono={false}>
+              {row.classes.length ? row.classes.join(', ') : '—'}
             </Item>
             <Item label="Kind" mono={false}>{row.kind}</Item>
             <Item label="Protocol">{row.proto === null ? '—' : `${protoName(row.proto)} (${row.proto})`}</Item>

@@ -1,9 +1,10 @@
 /** The main view: search, live status, the grid, the detail pane, and the row/cell menu. */
 import { useCallback, useState } from 'react';
-import { useFlows, useServices } from '../app/services-context.js';
+import { useFlows, useRanking, useServices } from '../app/services-context.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import { buildFlowMenu, type MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
+import { ClassifyDialog } from '../ranking/ClassifyDialog.js';
 import { DetailPane } from './DetailPane.js';
 import { FlowGrid, type MenuRequest } from './FlowGrid.js';
 import { LiveBar } from './LiveBar.js';
@@ -19,6 +20,7 @@ interface OpenMenu {
 export function FlowsView({ active }: { active: boolean }) {
   const services = useServices();
   const detailOpen = useFlows((s) => s.detailOpen);
+  const classify = useRanking((s) => s.classify);
   const [menu, setMenu] = useState<OpenMenu | null>(null);
 
   const openMenu = useCallback(
@@ -53,6 +55,7 @@ export function FlowsView({ active }: { active: boolean }) {
         {detailOpen ? <DetailPane /> : null}
       </div>
       {menu && active ? <ContextMenu x={menu.x} y={menu.y} items={menu.items} label={menu.label} onPick={pick} onClose={closeMenu} /> : null}
+      {classify && active ? <ClassifyDialog key={`${classify.field}:${classify.value}`} target={classify} /> : null}
     </div>
   );
 }

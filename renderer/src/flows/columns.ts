@@ -30,11 +30,14 @@ export function rankText(rank: number | null): string {
   return rank > 0 ? `+${rank}` : String(rank);
 }
 
+/** Rank colours: priority 1 alone is +3, so +5 and above means more than one source agreed (or set it). */
+export const HIGH_RANK = 5;
+
 export function rankClass(rank: number | null): 'none' | 'neg' | 'zero' | 'pos' | 'high' {
   if (rank === null) return 'none';
   if (rank < 0) return 'neg';
   if (rank === 0) return 'zero';
-  return rank >= 50 ? 'high' : 'pos';
+  return rank >= HIGH_RANK ? 'high' : 'pos';
 }
 
 export const COLUMNS: readonly Column[] = [

@@ -13,10 +13,8 @@ import type { FlowRow } from '../../../common/bridge/messages.js';
 import { PACKED_CID_BYTES, packCommunityId, unpackCommunityId } from './community-id-pack.js';
 import { Interner } from './interner.js';
 
-/** A row as the grid, the menus and the detail pane see it. */
+/** A row as the grid, the menus and the detail pane see it (rank and classes from the back end's ranking). */
 export interface GridRow extends FlowRow {
-  /** Threat rank from a live flow event (negative = likely benign); null when not ranked. */
-  rank: number | null;
   slot: number;
 }
 
@@ -27,7 +25,8 @@ export interface Exclusion {
 }
 
 const KINDS = ['ip', 'non-ip', 'undecoded', 'malformed'] as const;
-const RANK_NONE = -128;
+/** Joins a row's class labels into one interned string (class names cannot hold control characters). */
+const LABEL_SEP = '\n';
 const FLOW_ID_PREFIX = /^[0-9A-Za-z]{1,40}$/;
 const INITIAL_CAPACITY = 1024;
 
@@ -96,8 +95,10 @@ interface Columns {
   serverPort: Int32Array;
   proto: Int16Array;
   kind: Uint8Array;
-  /** RANK_NONE when not ranked. */
+  /** −100…100 (common/ranking/). */
   rank: Int8Array;
+  /** Interned class labels (LABEL_SEP-joined), 0 for none. */
+  classes: Uint32Array;
   /** Interned "sensor\0id-prefix" of the flow id. */
   idPair: Uint32Array;
   /** Numeric suffix of the flow id, or -1 when the id is kept whole in idFallback. */
@@ -135,6 +136,7 @@ function allocColumns(n: number): Columns {
     proto: new Int16Array(n),
     kind: new Uint8Array(n),
     rank: new Int8Array(n),
+    classes: new Uint32Array(n),
     idPair: new Uint32Array(n),
     idNum: new Float64Array(n),
     vlan: new Int32Array(n),
@@ -169,6 +171,7 @@ export class RowStore {
   private readonly ips = new Interner();
   private readonly sensors = new Interner();
   private readonly notes = new Interner();
+  private readonly labels = new Interner();
   private readonly pairs = new Interner();
   private pairSensor: number[] = [0];
   private pairPrefix: string[] = [''];
@@ -222,7 +225,7 @@ export class RowStore {
 
   /** Memory the columns use per row (for tests and the status line). */
   static bytesPerRow(): number {
-    return 8 * 8 + 4 * 2 + 4 * 5 + 2 * 4 + 1 * 4 + 4 * 2 + PACKED_CID_BYTES + 1 + 4;
+    return 8 * 8 + 4 * 2 + 4 * 6 + 2 * 4 + 1 * 4 + 4 * 2 + PACKED_CID_BYTES + 1 + 4;
   }
 
   // ---------------------------------------------------------------- writing
@@ -261,11 +264,13 @@ export class RowStore {
     this.visible = this.countVisible();
   }
 
-  /** Adds or updates one flow (a live event). Returns the slot. */
-  upsert(flow: FlowRow, rank: number | null): number {
+  /**
+   * Adds or updates one flow (a live event). Returns the slot. rank, when given, is the event's
+   * rank (it wins over the row's own); otherwise the row's rank counts.
+   */
+  upsert(flow: FlowRow, rank: number | null = null): number {
     const slot = this.find(flow.sensor, flow.id);
     if (slot >= 0) {
-      if (rank === null && this.c.rank[slot] !== RANK_NONE) rank = this.c.rank[slot];
       if (slot < this.heldFrom && this.c.posOf[slot] >= 0) {
         this.queuedUpdates.set(slot, { flow, rank });
         if (!this.paused) this.applyQueued();
@@ -338,10 +343,11 @@ export class RowStore {
     const cs = this.c.cidState[slot];
     const bytes = this.c.bytes[slot];
     const packets = this.c.packets[slot];
-    const r = this.c.rank[slot];
+    const labels = this.labels.value(this.c.classes[slot]);
     return {
       slot,
-      rank: r === RANK_NONE ? null : r,
+      rank: this.c.rank[slot],
+      classes: labels === null ? [] : labels.split(LABEL_SEP),
       id: num < 0 ? (this.idFallback.get(slot) ?? '') : `${this.pairPrefix[pair]}-${num}`,
       sensor: this.sensors.value(this.pairSensor[pair]) ?? '',
       kind: KINDS[this.c.kind[slot]] ?? 'malformed',
@@ -402,7 +408,8 @@ export class RowStore {
     this.c.serverPort[s] = f.server_port ?? -1;
     this.c.proto[s] = f.proto ?? -1;
     this.c.kind[s] = Math.max(0, KINDS.indexOf(f.kind));
-    this.c.rank[s] = rank === null ? RANK_NONE : Math.max(-100, Math.min(100, rank));
+    this.c.rank[s] = Math.max(-100, Math.min(100, rank ?? f.rank));
+    this.c.classes[s] = f.classes.length ? this.labels.id(f.classes.join(LABEL_SEP)) : 0;
     this.c.vlan[s] = f.vlan ?? -1;
     this.c.tcpFlags[s] = f.tcp_flags ?? -1;
     this.c.icmpType[s] = f.icmp_type ?? -1;

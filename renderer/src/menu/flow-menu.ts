@@ -1,6 +1,7 @@
 /**
  * The right-click menu of a flow (row) and, when a cell was clicked, of its value. Only actions
  * that work today are listed: no "Follow stream" or "Show files" until those exist.
+ * Address and port cells can be classified (an event class from the value: new or existing).
  */
 import type { SliceTarget } from '../../../common/bridge/messages.js';
 import { protoName } from '../format/protocols.js';
@@ -12,7 +13,8 @@ export type MenuAction =
   | { kind: 'download'; target: SliceTarget }
   | { kind: 'copy'; text: string; what: string }
   | { kind: 'filter'; field: 'ip' | 'port' | 'proto'; value: string | number; exclude: boolean }
-  | { kind: 'search-ip'; ip: string };
+  | { kind: 'search-ip'; ip: string }
+  | { kind: 'classify'; field: 'address' | 'port'; value: string | number };
 
 export interface MenuItem {
   id: string;
@@ -42,6 +44,8 @@ export function buildFlowMenu(row: GridRow, column: ColumnId | null, pcapUrl: (t
       { id: 'filter-out', label: `Exclude ${shown}`, group: 2, action: { kind: 'filter', field: cell.field, value: cell.value, exclude: true } },
     );
     if (cell.field === 'ip') items.push({ id: 'search-ip', label: 'Search records by this IP', group: 3, action: { kind: 'search-ip', ip: cell.value } });
+    if (cell.field === 'ip' || cell.field === 'port')
+      items.push({ id: 'classify', label: `Classify ${shown}…`, group: 4, action: { kind: 'classify', field: cell.field === 'ip' ? 'address' : 'port', value: cell.value } });
   }
   return items;
 }

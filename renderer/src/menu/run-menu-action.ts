@@ -2,6 +2,7 @@
 import { BridgeCallError } from '../../../common/bridge/bridge.js';
 import type { Services } from '../app/services.js';
 import { copyText } from './clipboard.js';
+import { startClassify } from '../ranking/ranking-store.js';
 import type { MenuAction } from './flow-menu.js';
 
 export async function runMenuAction(s: Services, action: MenuAction): Promise<void> {
@@ -38,6 +39,10 @@ export async function runMenuAction(s: Services, action: MenuAction): Promise<vo
     }
     case 'search-ip':
       await s.flows.getState().searchIp(action.ip);
+      return;
+    case 'classify':
+      // the dialog (ranking/ClassifyDialog.tsx) does the rest
+      await startClassify(s.ranking, { field: action.field, value: action.value });
       return;
   }
 }

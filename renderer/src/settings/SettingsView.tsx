@@ -1,8 +1,14 @@
-/** Preferences: the time zone times are shown (and typed) in, and the colour theme. */
+/**
+ * Preferences (time zone, theme: kept in this browser) and the back end's settings (sensors,
+ * event classes, threat lists: kept in the store).
+ */
 import { useMemo } from 'react';
 import { useSettings } from '../app/services-context.js';
 import { LOCAL_ZONE, formatFullTime, listTimeZones, localZoneName } from '../format/time.js';
+import { ClassesSection } from './ClassesSection.js';
+import { SensorsSection } from './SensorsSection.js';
 import type { Theme } from './settings-store.js';
+import { ThreatListsSection } from './ThreatListsSection.js';
 
 const THEMES: readonly { id: Theme; label: string }[] = [
   { id: 'dark', label: 'Dark' },
@@ -21,7 +27,7 @@ export function SettingsView() {
     <div className="page">
       <div className="page-head">
         <h1>Settings</h1>
-        <p className="muted">Kept in this browser.</p>
+        <p className="muted">Time zone and theme are kept in this browser; sensors, classes and threat lists in the store.</p>
       </div>
       <section className="card settings-card" aria-labelledby="settings-time">
         <h2 id="settings-time">Time zone</h2>
@@ -51,6 +57,9 @@ export function SettingsView() {
           ))}
         </div>
       </section>
+      <SensorsSection />
+      <ClassesSection />
+      <ThreatListsSection />
     </div>
   );
 }

@@ -57,6 +57,20 @@ describe('argument validation', () => {
     ['subscribe', [{ since: 1, x: 2 }], /invalid arguments/],
     ['unsubscribe', [0], /invalid arguments/],
     ['unsubscribe', ['1'], /invalid arguments/],
+    ['listSensors', [1], /invalid arguments for listSensors/],
+    ['addSensor', [{ id: 'dmz', url: 'https://10.0.0.7:7880' }], /0\.token/],
+    ['addSensor', [{ id: 'a b', url: 'https://10.0.0.7:7880', token: 't'.repeat(20) }], /0\.id/],
+    ['addSensor', [{ id: 'dmz', url: 'https://10.0.0.7:7880', token: 't'.repeat(20), extra: 1 }], /invalid arguments/],
+    ['removeSensor', ['../x'], /invalid arguments for removeSensor/],
+    ['createClass', [{ name: 'x', match: {}, rank_delta: 1 }], /0\.match: give at least one thing/],
+    ['createClass', [{ name: 'x', match: { address: '999.0.0.1' }, rank_delta: 1 }], /0\.match\.address/],
+    ['createClass', [{ name: 'x', match: { port: 80 }, rank_delta: 1, set_rank: 2 }], /give either rank_delta or set_rank/],
+    ['updateClass', [{ name: 'x', match: { port: 80 }, rank_delta: 1 }], /invalid arguments for updateClass/],
+    ['updateClass', ['a/b', { name: 'x', match: { port: 80 }, rank_delta: 1 }], /invalid arguments for updateClass: 0/],
+    ['deleteClass', [], /invalid arguments for deleteClass/],
+    ['createThreatList', [{ name: 'x', rank: 1, entries: ['10.0.0.1', 'nope'] }], /0\.entries\.1/],
+    ['createThreatList', [{ name: 'x', rank: 99, entries: [] }], /0\.rank/],
+    ['deleteThreatList', [{ id: 'x' }], /invalid arguments for deleteThreatList/],
   ];
   for (const [call, args, why] of BAD) {
     test(`${call}(${JSON.stringify(args).slice(0, 50)}) is refused`, () => {
@@ -224,6 +238,42 @@ describe('the dispatcher on a real store', () => {
     services.bus.flush();
     assert.equal(dispatcher.subscriptionCount(), 0);
     alive = true;
+  });
+
+  test('classes and threat lists through IPC: created, ranked into searches, replaced, deleted', async () => {
+    const created = value<{ id: string; enabled: boolean }>(await call(IPC_CHANNELS.createClass, { name: 'Lab web', match: { address: '10.2.0.9' }, rank_delta: 2 }));
+    assert.equal(created.enabled, true);
+    const list = value<{ id: string }>(await call(IPC_CHANNELS.createThreatList, { name: 'Resolvers', rank: -1, entries: ['8.8.8.8'] }));
+    const web = value<FlowRow[]>(await call(IPC_CHANNELS.searchFlows, { hosts: ['10.2.0.9'] }));
+    assert.ok(web.length > 0 && web.every((f) => f.rank === 2 && f.classes[0] === 'Lab web'));
+    const dns = value<FlowRow[]>(await call(IPC_CHANNELS.searchFlows, { hosts: ['8.8.8.8'] }));
+    assert.ok(dns.length > 0 && dns.every((f) => f.rank === -1));
+    assert.equal(value<unknown[]>(await call(IPC_CHANNELS.listClasses)).length, 1);
+    value(await call(IPC_CHANNELS.updateClass, created.id, { name: 'Lab web', match: { address: '10.2.0.9' }, set_rank: 5, enabled: false }));
+    assert.ok(value<FlowRow[]>(await call(IPC_CHANNELS.searchFlows, { hosts: ['10.2.0.9'] })).every((f) => f.classes.length === 0));
+    assert.equal(value(await call(IPC_CHANNELS.deleteClass, created.id)), null);
+    assert.equal(value(await call(IPC_CHANNELS.deleteThreatList, list.id)), null);
+    const gone = await call(IPC_CHANNELS.deleteClass, created.id);
+    assert.equal(gone.ok ? null : gone.status, 404);
+    // an untrusted sender changes nothing
+    const refused = await dispatcher.handle(IPC_CHANNELS.createClass, { ...app, frameUrl: 'https://evil.example/' }, [{ name: 'x', match: { port: 1 }, rank_delta: 1 }]);
+    assert.equal(refused.ok ? null : refused.status, 403);
+    assert.deepEqual(value(await call(IPC_CHANNELS.listClasses)), []);
+  });
+
+  test('sensors through IPC: listed, a bad endpoint refused with its reason, the local store not removable', async () => {
+    const sensors = value<{ id: string; url: string | null }[]>(await call(IPC_CHANNELS.listSensors));
+    assert.deepEqual(sensors.map((x) => [x.id, x.url]), [['desk', null]]);
+    const plainRemote = await call(IPC_CHANNELS.addSensor, { id: 'far', url: 'http://192.0.2.7:7880', token: 't'.repeat(32) });
+    assert.equal(plainRemote.ok ? null : plainRemote.status, 400);
+    assert.match(plainRemote.ok ? '' : plainRemote.error, /plain http is only allowed to a loopback address/);
+    const noPin = await call(IPC_CHANNELS.addSensor, { id: 'far', url: 'https://192.0.2.7:7880', token: 't'.repeat(32) });
+    assert.match(noPin.ok ? '' : noPin.error, /needs the SHA-256 fingerprint/);
+    const local = await call(IPC_CHANNELS.removeSensor, 'desk');
+    assert.equal(local.ok ? null : local.status, 400);
+    const unknown = await call(IPC_CHANNELS.removeSensor, 'nobody');
+    assert.equal(unknown.ok ? null : unknown.status, 404);
+    assert.equal(existsSync(join(dir, 'store', 'sensors.json')), false, 'nothing was saved');
   });
 
   test('a failing back end is reported, not thrown', async () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { bundlePreload } from '../../../build/scripts/bundle-preload.mjs';
+import { BRIDGE_METHODS } from '../../../common/bridge/bridge.js';
 import type { EventBatch, SliceTarget } from '../../../common/bridge/messages.js';
 import { BRIDGE_GLOBAL } from '../../../electron/main/lib/app-identity.js';
 import { IPC_CHANNELS, PUSH_CHANNELS } from '../../../electron/main/lib/ipc-contract.js';
@@ -105,7 +106,7 @@ describe('what the page gets', () => {
   test('exactly one global, with exactly the Bridge methods plus onOpenFlow', () => {
     const p = load();
     assert.deepEqual(p.exposedKeys, [BRIDGE_GLOBAL]);
-    assert.deepEqual(Object.keys(p.bridge).sort(), ['downloadPcap', 'importCaptures', 'info', 'onOpenFlow', 'pcapUrl', 'searchEvents', 'searchFlows', 'stats', 'subscribe']);
+    assert.deepEqual(Object.keys(p.bridge).sort(), [...BRIDGE_METHODS, 'onOpenFlow'].sort());
     for (const v of Object.values(p.bridge)) assert.equal(typeof v, 'function', 'no objects (no ipcRenderer) are exposed');
     assert.deepEqual(p.required, ['electron'], 'the bundle requires nothing but electron');
   });
@@ -169,6 +170,74 @@ describe('calls', () => {
     assert.equal(load().bridge.pcapUrl({ sip: '10.1.0.5', dip: '10.2.0.9', dpt: 80 }), 'tapline://flow?sip=10.1.0.5&dip=10.2.0.9&dpt=80');
     assert.equal(load(['--tapline-api-base=http://127.0.0.1:7880']).bridge.pcapUrl({ sip: '10.1.0.5', dip: '10.2.0.9' }), 'http://127.0.0.1:7880/pcap?sip=10.1.0.5&dip=10.2.0.9');
     assert.throws(() => load().bridge.pcapUrl({ sip: 'x' } as unknown as SliceTarget), /not a slice target/);
+  });
+
+  test('the loopback API named by info() is where pcapUrl points next (a switched store may move it); never off loopback', async () => {
+    const p = load(['--tapline-api-base=http://127.0.0.1:7880']);
+    const info = (api_base: string | null) => ({ version: 'tapline 0.1.0', sensors: [], api_base });
+    p.reply = () => ({ ok: true, value: info('http://127.0.0.1:41234') });
+    await p.bridge.info();
+    assert.equal(p.bridge.pcapUrl({ flow: 'abc-1' }), 'http://127.0.0.1:41234/api/flows/abc-1/pcap');
+    p.reply = () => ({ ok: true, value: info('http://evil.example:80') });
+    await p.bridge.info();
+    assert.equal(p.bridge.pcapUrl({ flow: 'abc-1' }), 'tapline://flow?id=abc-1', 'a non-loopback base is not used');
+    p.reply = () => ({ ok: true, value: info(null) });
+    await p.bridge.info();
+    assert.match(p.bridge.pcapUrl({ sip: '10.1.0.5', dip: '10.2.0.9' }), /^tapline:\/\/flow\?/);
+  });
+
+  test('sensors, classes and threat lists: the right channels and arguments; deletes resolve to nothing', async () => {
+    const p = load();
+    const sensor = { id: 'dmz', name: 'dmz', url: 'https://10.0.0.7:7880', status: 'connecting', message: null };
+    const cls = { id: 'class-1', name: 'Web', match: { port: 80 }, rank_delta: 1, enabled: true };
+    const list = { id: 'list-1', name: 'C2', rank: 5, entries: ['192.0.2.0/24'], enabled: true };
+    const answers: Record<string, unknown> = {
+      [IPC_CHANNELS.listSensors]: [sensor],
+      [IPC_CHANNELS.addSensor]: sensor,
+      [IPC_CHANNELS.removeSensor]: null,
+      [IPC_CHANNELS.listClasses]: [cls],
+      [IPC_CHANNELS.createClass]: cls,
+      [IPC_CHANNELS.updateClass]: cls,
+      [IPC_CHANNELS.deleteClass]: null,
+      [IPC_CHANNELS.listThreatLists]: [list],
+      [IPC_CHANNELS.createThreatList]: list,
+      [IPC_CHANNELS.updateThreatList]: list,
+      [IPC_CHANNELS.deleteThreatList]: null,
+    };
+    p.reply = (channel) => ({ ok: true, value: answers[channel] });
+    const add = { id: 'dmz', url: 'https://10.0.0.7:7880', token: 't'.repeat(32), fingerprint: 'AB'.repeat(32) };
+    const newCls = { name: 'Web', match: { port: 80 }, rank_delta: 1 };
+    const newList = { name: 'C2', rank: 5, entries: ['192.0.2.0/24'] };
+    assert.deepEqual(plain(await p.bridge.listSensors()), [sensor]);
+    assert.deepEqual(plain(await p.bridge.addSensor(add)), sensor);
+    assert.equal(await p.bridge.removeSensor('dmz'), undefined);
+    assert.deepEqual(plain(await p.bridge.listClasses()), [cls]);
+    assert.deepEqual(plain(await p.bridge.createClass(newCls)), cls);
+    assert.deepEqual(plain(await p.bridge.updateClass('class-1', newCls)), cls);
+    assert.equal(await p.bridge.deleteClass('class-1'), undefined);
+    assert.deepEqual(plain(await p.bridge.listThreatLists()), [list]);
+    assert.deepEqual(plain(await p.bridge.createThreatList(newList)), list);
+    assert.deepEqual(plain(await p.bridge.updateThreatList('list-1', newList)), list);
+    assert.equal(await p.bridge.deleteThreatList('list-1'), undefined);
+    assert.deepEqual(
+      p.invokes.map((i) => [i.channel, i.args]),
+      [
+        [IPC_CHANNELS.listSensors, []],
+        [IPC_CHANNELS.addSensor, [add]],
+        [IPC_CHANNELS.removeSensor, ['dmz']],
+        [IPC_CHANNELS.listClasses, []],
+        [IPC_CHANNELS.createClass, [newCls]],
+        [IPC_CHANNELS.updateClass, ['class-1', newCls]],
+        [IPC_CHANNELS.deleteClass, ['class-1']],
+        [IPC_CHANNELS.listThreatLists, []],
+        [IPC_CHANNELS.createThreatList, [newList]],
+        [IPC_CHANNELS.updateThreatList, ['list-1', newList]],
+        [IPC_CHANNELS.deleteThreatList, ['list-1']],
+      ],
+    );
+    // a reply of the wrong shape is refused here too
+    p.reply = () => ({ ok: true, value: { ...cls, rank_delta: 99 } });
+    await assert.rejects(p.bridge.createClass(newCls), /invalid reply to createClass/);
   });
 });
 

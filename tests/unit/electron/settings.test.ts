@@ -13,7 +13,7 @@ function tmp(): { dir: string; file: string; done: () => void } {
   return { dir, file: join(dir, 'settings.json'), done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const GOOD: Settings = { version: 1, storeDir: '/data/store', windowBounds: { x: 10, y: 20, width: 1200, height: 800, maximized: false }, timeZone: 'Europe/Berlin', theme: 'dark' };
+const GOOD: Settings = { version: 1, storeDir: '/data/store', windowBounds: { x: 10, y: 20, width: 1200, height: 800, maximized: false }, timeZone: 'Europe/Berlin', theme: 'dark', apiPort: 7881 };
 
 describe('loading', () => {
   test('absent file: defaults, to be written', async () => {
@@ -21,6 +21,21 @@ describe('loading', () => {
     try {
       const r = await loadSettings(t.file);
       assert.deepEqual(r, { settings: { ...DEFAULT_SETTINGS }, problems: [], needsSave: true });
+    } finally {
+      t.done();
+    }
+  });
+
+  test('a file of an earlier version (no apiPort) is valid: the loopback API port defaults to 7880; a bad port is reset', async () => {
+    const t = tmp();
+    try {
+      const { apiPort: _drop, ...older } = GOOD;
+      writeFileSync(t.file, JSON.stringify(older));
+      assert.deepEqual(await loadSettings(t.file), { settings: { ...GOOD, apiPort: 7880 }, problems: [], needsSave: false });
+      writeFileSync(t.file, JSON.stringify({ ...GOOD, apiPort: 70000 }));
+      const r = await loadSettings(t.file);
+      assert.equal(r.settings.apiPort, 7880);
+      assert.ok(r.problems.some((p) => /settings\.apiPort/.test(p)));
     } finally {
       t.done();
     }
@@ -81,7 +96,7 @@ describe('loading', () => {
         }).replace(/^\{/, '{"__proto__":{"polluted":true},'),
       );
       const r = await loadSettings(t.file);
-      assert.deepEqual(r.settings, { version: 1, storeDir: null, windowBounds: null, timeZone: 'UTC', theme: 'dark' });
+      assert.deepEqual(r.settings, { version: 1, storeDir: null, windowBounds: null, timeZone: 'UTC', theme: 'dark', apiPort: 7880 });
       assert.equal(r.needsSave, true);
       assert.ok(r.problems.some((p) => /settings\.storeDir must be an absolute path/.test(p)));
       assert.ok(r.problems.some((p) => /settings\.windowBounds/.test(p)));

@@ -1,6 +1,24 @@
 /** A Bridge for store tests: records calls, answers from queues the test fills. */
-import type { Bridge, DownloadResult, ImportFile, Unsubscribe } from '../../../common/bridge/bridge.js';
-import type { BackendInfo, EventBatch, EventSearch, FlowRow, FlowSearch, ImportResult, SliceTarget, StoreStats, TaplineEvent } from '../../../common/bridge/messages.js';
+import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import {
+  NewEventClassSchema,
+  NewThreatListSchema,
+  type AddSensor,
+  type BackendInfo,
+  type EventBatch,
+  type EventClass,
+  type EventSearch,
+  type FlowRow,
+  type FlowSearch,
+  type ImportResult,
+  type NewEventClass,
+  type NewThreatList,
+  type Sensor,
+  type SliceTarget,
+  type StoreStats,
+  type TaplineEvent,
+  type ThreatList,
+} from '../../../common/bridge/messages.js';
 
 export class FakeBridge implements Bridge {
   searches: FlowSearch[] = [];
@@ -9,6 +27,22 @@ export class FakeBridge implements Bridge {
   imports: ImportFile[][] = [];
   importAnswer: ((files: ImportFile[]) => Promise<ImportResult[]>) | null = null;
   listener: ((b: EventBatch) => void) | null = null;
+  /** In-memory sensors, classes and threat lists (validated like the back end does). */
+  sensorList: Sensor[] = [{ id: 'lab', name: 'Lab sensor', url: null, status: 'connected', message: null }];
+  classList: EventClass[] = [];
+  threatLists: ThreatList[] = [];
+  /** Every state-changing call, in order: [method, ...args]. */
+  changes: unknown[][] = [];
+  /** When set, the next state-changing call fails with it. */
+  failNext: BridgeCallError | null = null;
+  private nextId = 1;
+
+  private change(call: string, ...args: unknown[]): void {
+    this.changes.push([call, ...args]);
+    const f = this.failNext;
+    this.failNext = null;
+    if (f) throw f;
+  }
 
   info(): Promise<BackendInfo> {
     return Promise.resolve({ version: 'test', sensors: [{ id: 'lab', name: 'Lab sensor', url: null, status: 'connected', message: null }], api_base: null });
@@ -38,6 +72,57 @@ export class FakeBridge implements Bridge {
     return () => {
       this.listener = null;
     };
+  }
+  async listSensors(): Promise<Sensor[]> {
+    return this.sensorList.map((x) => ({ ...x }));
+  }
+  async addSensor(input: AddSensor): Promise<Sensor> {
+    this.change('addSensor', input);
+    const s: Sensor = { id: input.id, name: input.id, url: input.url, status: 'connecting', message: null };
+    this.sensorList.push(s);
+    return { ...s };
+  }
+  async removeSensor(id: string): Promise<void> {
+    this.change('removeSensor', id);
+    this.sensorList = this.sensorList.filter((s) => s.id !== id);
+  }
+  async listClasses(): Promise<EventClass[]> {
+    return structuredClone(this.classList);
+  }
+  async createClass(c: NewEventClass): Promise<EventClass> {
+    this.change('createClass', c);
+    const made: EventClass = { id: `class-${this.nextId++}`, ...NewEventClassSchema.parse(c) };
+    this.classList.push(made);
+    return structuredClone(made);
+  }
+  async updateClass(id: string, c: NewEventClass): Promise<EventClass> {
+    this.change('updateClass', id, c);
+    const made: EventClass = { id, ...NewEventClassSchema.parse(c) };
+    this.classList = this.classList.map((x) => (x.id === id ? made : x));
+    return structuredClone(made);
+  }
+  async deleteClass(id: string): Promise<void> {
+    this.change('deleteClass', id);
+    this.classList = this.classList.filter((x) => x.id !== id);
+  }
+  async listThreatLists(): Promise<ThreatList[]> {
+    return structuredClone(this.threatLists);
+  }
+  async createThreatList(l: NewThreatList): Promise<ThreatList> {
+    this.change('createThreatList', l);
+    const made: ThreatList = { id: `list-${this.nextId++}`, ...NewThreatListSchema.parse(l) };
+    this.threatLists.push(made);
+    return structuredClone(made);
+  }
+  async updateThreatList(id: string, l: NewThreatList): Promise<ThreatList> {
+    this.change('updateThreatList', id, l);
+    const made: ThreatList = { id, ...NewThreatListSchema.parse(l) };
+    this.threatLists = this.threatLists.map((x) => (x.id === id ? made : x));
+    return structuredClone(made);
+  }
+  async deleteThreatList(id: string): Promise<void> {
+    this.change('deleteThreatList', id);
+    this.threatLists = this.threatLists.filter((x) => x.id !== id);
   }
   /** Answers the oldest unanswered search. */
   answer(rows: FlowRow[]): void {

@@ -26,6 +26,8 @@ export const HTTP_V4: FlowRow = {
   l2_type: null,
   fragmented: false,
   note: null,
+  rank: 0,
+  classes: [],
 };
 
 export const HTTP_V6: FlowRow = {

@@ -5,7 +5,7 @@ import type { GridRow } from '../../../renderer/src/flows/row-store.js';
 import { buildFlowMenu } from '../../../renderer/src/menu/flow-menu.js';
 import { HTTP_V4, NON_IP } from './fixtures.js';
 
-const row = (r: typeof HTTP_V4, rank: number | null = null): GridRow => ({ ...r, rank, slot: 0 });
+const row = (r: typeof HTTP_V4, rank = 0): GridRow => ({ ...r, rank, slot: 0 });
 const url = (t: SliceTarget) => `URL(${JSON.stringify(t)})`;
 
 test('row menu: download, copy filters, CapMe URL, Community ID; nothing unbuilt', () => {
@@ -21,7 +21,7 @@ test('row menu: download, copy filters, CapMe URL, Community ID; nothing unbuilt
   for (const i of items) assert.doesNotMatch(i.label, /follow|files/i);
 });
 
-test('address, port and protocol cells add filter, exclude and (for addresses) search', () => {
+test('address, port and protocol cells add filter, exclude, (addresses) search and (addresses, ports) classify', () => {
   const server = buildFlowMenu(row(HTTP_V4), 'server', url).slice(5);
   assert.deepEqual(
     server.map((i) => [i.label, i.action]),
@@ -29,12 +29,17 @@ test('address, port and protocol cells add filter, exclude and (for addresses) s
       ['Filter by 192.150.187.43', { kind: 'filter', field: 'ip', value: '192.150.187.43', exclude: false }],
       ['Exclude 192.150.187.43', { kind: 'filter', field: 'ip', value: '192.150.187.43', exclude: true }],
       ['Search records by this IP', { kind: 'search-ip', ip: '192.150.187.43' }],
+      ['Classify 192.150.187.43…', { kind: 'classify', field: 'address', value: '192.150.187.43' }],
     ],
   );
   const port = buildFlowMenu(row(HTTP_V4), 'clientPort', url).slice(5);
   assert.deepEqual(
-    port.map((i) => i.label),
-    ['Filter by port 59856', 'Exclude port 59856'],
+    port.map((i) => [i.label, i.action]),
+    [
+      ['Filter by port 59856', { kind: 'filter', field: 'port', value: 59856, exclude: false }],
+      ['Exclude port 59856', { kind: 'filter', field: 'port', value: 59856, exclude: true }],
+      ['Classify port 59856…', { kind: 'classify', field: 'port', value: 59856 }],
+    ],
   );
   const proto = buildFlowMenu(row(HTTP_V4), 'proto', url).slice(5);
   assert.deepEqual(

@@ -4,7 +4,7 @@ import type { FlowRow } from '../../../common/bridge/messages.js';
 import { RowStore, type GridRow } from '../../../renderer/src/flows/row-store.js';
 import { HTTP_V4, HTTP_V6, ICMP_V4, NON_IP, flowN } from './fixtures.js';
 
-function strip(r: GridRow | null): FlowRow & { rank: number | null } {
+function strip(r: GridRow | null): FlowRow {
   assert.ok(r);
   const { slot: _slot, ...rest } = r;
   return rest;
@@ -20,9 +20,11 @@ test('rows come back field for field (IPv4, IPv6, port-less, non-IP, odd ids and
   const s = new RowStore();
   const odd: FlowRow = { ...HTTP_V4, id: 'not the usual form', sensor: 'other', community_id: '1:not-base64!', vlan: 42, fragmented: true, note: 'a note' };
   const rows = [HTTP_V4, HTTP_V6, ICMP_V4, NON_IP, odd];
-  for (const r of rows) s.upsert(r, null);
+  const ranked: FlowRow = { ...HTTP_V6, id: 'cf0de69c9718-8', rank: 7, classes: ['Known server', 'Lab'] };
+  for (const r of [...rows, ranked]) s.upsert(r, null);
   s.upsert({ ...HTTP_V4, id: 'ddc7da321d65-5' }, -20);
-  for (const r of rows) assert.deepEqual(strip(s.row(s.find(r.sensor, r.id))), { ...r, rank: null });
+  for (const r of [...rows, ranked]) assert.deepEqual(strip(s.row(s.find(r.sensor, r.id))), r);
+  // a live event's rank wins over the row's own
   assert.equal(s.row(s.find('lab', 'ddc7da321d65-5'))?.rank, -20);
   assert.equal(s.find('lab', 'ddc7da321d65-99'), -1);
   assert.equal(s.find('nosuch', HTTP_V4.id), -1);
@@ -39,9 +41,10 @@ test('search results show newest first; live flows go on top; a known flow is up
   assert.equal(s.visibleCount, 4);
   assert.equal(s.rowAt(2)?.packets, 99);
   assert.equal(s.rowAt(2)?.rank, 30);
-  // an update without a rank keeps the rank already known
-  s.upsert({ ...flowN(2), packets: 100 }, null);
-  assert.equal(s.rowAt(2)?.rank, 30);
+  // an update without an event rank carries the row's own rank and labels (the back end ranks rows)
+  s.upsert({ ...flowN(2), packets: 100, rank: -3, classes: ['Backup'] }, null);
+  assert.equal(s.rowAt(2)?.rank, -3);
+  assert.deepEqual(s.rowAt(2)?.classes, ['Backup']);
   // the same id on another sensor is another flow
   s.upsert(flowN(2, 'remote'), null);
   assert.equal(s.visibleCount, 5);

@@ -48,15 +48,16 @@ test('scroll scaling maps a million rows end to end inside the browser height li
 });
 
 test('columns: cell values for filters, rank classes', () => {
-  const row = { ...HTTP_V4, rank: 60, slot: 0 };
+  const row = { ...HTTP_V4, rank: 6, slot: 0 };
   assert.deepEqual(COLUMNS.map((c) => c.label), ['Time', 'Sensor', 'Rank', 'Bytes', 'Packets', 'Server', 'Client', 'Server Port', 'Client Port', 'Proto', 'Community ID']);
   assert.equal(COLUMNS.find((c) => c.id === 'time')?.text(row, 'UTC', (s) => s), '03/07 21:42:06');
   assert.equal(COLUMNS.find((c) => c.id === 'bytes')?.text(row, 'UTC', (s) => s), '5.94 KiB');
   assert.equal(COLUMNS.find((c) => c.id === 'sensor')?.text(row, 'UTC', () => 'Lab sensor'), 'Lab sensor');
   assert.deepEqual(cellValue(row, 'server'), { field: 'ip', value: '192.150.187.43', side: 'server' });
   assert.deepEqual(cellValue(row, 'proto'), { field: 'proto', value: 6 });
-  assert.equal(cellValue({ ...NON_IP, rank: null, slot: 1 }, 'clientPort'), null);
-  assert.deepEqual([-5, 0, 10, 50, null].map(rankClass), ['neg', 'zero', 'pos', 'high', 'none']);
+  assert.equal(cellValue({ ...NON_IP, slot: 1 }, 'clientPort'), null);
+  // priority 1 alone (+3) is "pos"; from +5 (several sources, or set) "high"
+  assert.deepEqual([-5, 0, 3, 4, 5, 10, null].map(rankClass), ['neg', 'zero', 'pos', 'pos', 'high', 'high', 'none']);
 });
 
 test('import progress finds its entry by server path, file name, or as the one being indexed', () => {
