@@ -18,7 +18,7 @@ const USAGE = `usage:
   tapline slice  --store DIR --flow ID -o OUT.pcap
   tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
   tapline stats  --store DIR [--json]
-  tapline follow --store DIR --flow ID [--format ascii|hex|raw]
+  tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 

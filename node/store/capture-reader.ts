@@ -24,7 +24,8 @@ export interface RecordView {
 const WINDOW = 256 * 1024;
 
 export class CaptureReader {
-  private buf = Buffer.alloc(WINDOW);
+  // a plain Uint8Array, not a Buffer: Buffer#slice does not copy, a trap for consumers of views
+  private buf = new Uint8Array(WINDOW);
   private bufStart = -1;
   private bufLen = 0;
   private readonly rec: RecordView = { raw: new Uint8Array(0), data: new Uint8Array(0), tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0, linkType: 0 };
@@ -50,7 +51,7 @@ export class CaptureReader {
     if (offset >= this.bufStart && offset + need <= this.bufStart + this.bufLen) {
       return this.buf.subarray(offset - this.bufStart, offset - this.bufStart + need);
     }
-    if (need > this.buf.length) this.buf = Buffer.alloc(need);
+    if (need > this.buf.length) this.buf = new Uint8Array(need);
     const { bytesRead } = await this.fh.read(this.buf, 0, Math.max(need, Math.min(WINDOW, this.buf.length)), offset);
     this.bufStart = offset;
     this.bufLen = bytesRead;
