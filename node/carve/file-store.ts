@@ -1,0 +1,139 @@
+/**
+ * Carved files inside a store, content-addressed and deduplicated:
+ *
+ *   STORE/files/<sha256[0:2]>/<sha256>   the bytes (read-only once placed)
+ *   STORE/files/flows/<flow id>.ndjson   one record per carved file of that flow (replaced whole
+ *                                        when the flow is carved again, via AtomicFile)
+ *   STORE/files/.spool/                  files being received; leftovers of dead processes are
+ *                                        removed on open
+ *
+ * Content placement is fsync + rename within one filesystem: the same guarantee AtomicFile gives,
+ * done by hand because a content address is known only after the last byte (AtomicFile fixes its
+ * target when it starts, which would force a second copy of every file).
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { carvedFileRecordSchema, type CarvedFileRecord } from '../../common/carve/carved-record.js';
+import { AtomicFile } from '../fs/atomic-file.js';
+import { SpoolFile, type SpooledFile } from './spool-file.js';
+
+const FLOW_FILE = /^([0-9a-f]{12}-\d{1,10})\.ndjson$/;
+
+export interface PlacedFile extends SpooledFile {
+  /** Path of the content in the store. */
+  path: string;
+  /** Identical content was already stored. */
+  existed: boolean;
+}
+
+export class FileStore {
+  private spoolSeq = 0;
+
+  private constructor(readonly dir: string) {}
+
+  /** Opens (creating) STORE/files and clears spool files of processes that are gone. */
+  static open(storeDir: string): FileStore {
+    const dir = join(storeDir, 'files');
+    mkdirSync(join(dir, '.spool'), { recursive: true });
+    mkdirSync(join(dir, 'flows'), { recursive: true });
+    for (const name of readdirSync(join(dir, '.spool'))) {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (!Number.isInteger(pid) || !processAlive(pid)) rmSync(join(dir, '.spool', name), { force: true });
+    }
+    return new FileStore(dir);
+  }
+
+  newSpool(): SpoolFile {
+    return new SpoolFile(join(this.dir, '.spool', `${process.pid}-${Date.now().toString(36)}-${this.spoolSeq++}`));
+  }
+
+  contentPath(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  has(sha256: string): boolean {
+    return existsSync(this.contentPath(sha256));
+  }
+
+  /** Moves a finished spool file to its content address, or drops it when that content is stored already. */
+  async place(f: SpooledFile): Promise<PlacedFile> {
+    const target = this.contentPath(f.sha256);
+    const existing = await stat(target).catch(() => null);
+    if (existing && existing.size === f.size) {
+      await rm(f.path, { force: true });
+      return { ...f, path: target, existed: true };
+    }
+    await mkdir(join(this.dir, f.sha256.slice(0, 2)), { recursive: true });
+    await rename(f.path, target);
+    return { ...f, path: target, existed: false };
+  }
+
+  flowRecordsPath(flowId: string): string {
+    if (!FLOW_FILE.test(`${flowId}.ndjson`)) throw new Error(`not a flow id: ${flowId}`);
+    return join(this.dir, 'flows', `${flowId}.ndjson`);
+  }
+
+  /** Replaces the records of a flow (an empty list marks the flow as carved with nothing found). */
+  async writeFlowRecords(flowId: string, records: readonly CarvedFileRecord[]): Promise<void> {
+    const f = await AtomicFile.create(this.flowRecordsPath(flowId));
+    try {
+      await f.write(new TextEncoder().encode(records.map((r) => `${JSON.stringify(r)}\n`).join('')));
+      await f.commit();
+    } catch (e) {
+      await f.abort();
+      throw e;
+    }
+  }
+
+  /** The records of a flow, or null when it was never carved. Invalid lines are skipped and reported. */
+  async readFlowRecords(flowId: string, log?: (line: string) => void): Promise<CarvedFileRecord[] | null> {
+    const p = this.flowRecordsPath(flowId);
+    const text = await readFile(p, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    });
+    if (text === null) return null;
+    const out: CarvedFileRecord[] = [];
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        log?.(`${p}:${i + 1}: not JSON; skipped`);
+        return;
+      }
+      const r = carvedFileRecordSchema.safeParse(json);
+      if (r.success) out.push(r.data);
+      else log?.(`${p}:${i + 1}: not a carved-file record (${r.error.issues[0]?.message ?? 'invalid'}); skipped`);
+    });
+    return out;
+  }
+
+  /** Ids of the flows carved so far. */
+  async carvedFlows(): Promise<string[]> {
+    const names = await readdir(join(this.dir, 'flows'));
+    return names.flatMap((n) => FLOW_FILE.exec(n)?.[1] ?? []).sort();
+  }
+
+  /** Size of stored content, or null when absent. */
+  contentSize(sha256: string): number | null {
+    try {
+      return statSync(this.contentPath(sha256)).size;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

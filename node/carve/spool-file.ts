@@ -1,0 +1,48 @@
+/**
+ * A carved file while it is being received: written synchronously (the carver's sink is
+ * synchronous, so memory stays bounded without backpressure) to STORE/files/.spool/, hashed as it
+ * goes (sha256, md5, sha1), and fsynced when finished so it can be renamed into place atomically.
+ */
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+
+export interface SpooledFile {
+  path: string;
+  size: number;
+  sha256: string;
+  md5: string;
+  sha1: string;
+}
+
+export class SpoolFile {
+  private fd: number | null;
+  private readonly hashes: [Hash, Hash, Hash] = [createHash('sha256'), createHash('md5'), createHash('sha1')];
+  size = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'wx', 0o600);
+  }
+
+  write(data: Uint8Array): void {
+    if (this.fd === null) throw new Error(`${this.path}: write after finish`);
+    for (const h of this.hashes) h.update(data);
+    let off = 0;
+    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+    this.size += data.length;
+  }
+
+  finish(): SpooledFile {
+    if (this.fd === null) throw new Error(`${this.path}: finished twice`);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = null;
+    const [sha256, md5, sha1] = this.hashes.map((h) => h.digest('hex'));
+    return { path: this.path, size: this.size, sha256, md5, sha1 };
+  }
+
+  discard(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    rmSync(this.path, { force: true });
+  }
+}
