@@ -33,6 +33,10 @@ class SniffingParser implements CaptureParser {
     return this.inner === null ? 0 : this.inner.consumed;
   }
 
+  get packets(): number {
+    return this.inner === null ? 0 : this.inner.packets;
+  }
+
   push(chunk: Uint8Array): void {
     if (this.inner !== null) {
       this.inner.push(chunk);

@@ -49,7 +49,10 @@ export interface CaptureFileInfo {
 
 /**
  * A packet as the parser hands it over. The object and its `data` view are reused for the
- * next record: consumers copy what they keep.
+ * next record: consumers copy what they keep. Per-packet consumers should read the bytes through
+ * buffer/bufferOffset (e.g. decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset,
+ * rec.bufferOffset + rec.capLen, out)): that costs no allocation, while `data` is a view the
+ * parsers create on first access.
  */
 export interface PacketRecordView {
   /** 0-based packet number in the file (what tshark calls frame.number - 1). */
@@ -72,12 +75,13 @@ export interface PacketRecordView {
   /** The captured bytes (a view valid only during the onPacket call). */
   data: Uint8Array;
   /**
-   * Optional allocation-free access to the same bytes: data equals
-   * buffer.subarray(bufferOffset, bufferOffset + capLen). Same lifetime as `data`. Set by the
-   * parsers (whose `data` is created lazily, on first access); hand-built records may omit it.
+   * Allocation-free access to the same bytes: data equals
+   * buffer.subarray(bufferOffset, bufferOffset + capLen). Same lifetime as `data`; `buffer` is
+   * typically the whole chunk being parsed, so never read outside that range. Always set by the
+   * parsers; a hand-built record whose bytes are `data` itself uses buffer = data, bufferOffset 0.
    */
-  buffer?: Uint8Array;
-  bufferOffset?: number;
+  buffer: Uint8Array;
+  bufferOffset: number;
   /** pcapng block type: 6 EPB, 3 SPB, 2 obsolete PB; 0 for pcap records. */
   blockType: number;
 }
@@ -105,4 +109,9 @@ export interface CaptureParser {
   end(): void;
   /** Bytes of the file consumed so far (offset just after the last complete record). */
   readonly consumed: number;
+  /**
+   * Packet records handed to the sink's onPacket so far (equals the next record's index). Lets
+   * a caller count packets without wrapping the sink, which would cost a call per packet.
+   */
+  readonly packets: number;
 }

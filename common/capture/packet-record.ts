@@ -28,9 +28,10 @@ export class PacketRecord implements PacketRecordView {
 
   /** Points `data` at buffer[start, start + capLen) (capLen must be set first). */
   setSource(buffer: Uint8Array, start: number): void {
-    this.buffer = buffer;
+    // Usually the same chunk as the previous record: skipping the store skips its write barrier.
+    if (this.buffer !== buffer) this.buffer = buffer;
     this.bufferOffset = start;
-    this.view = null;
+    if (this.view !== null) this.view = null;
   }
 
   /** Drops the reference to the caller's chunk once the record has been delivered. */

@@ -49,7 +49,8 @@ class PcapHandler implements RecordHandler {
   private fracPerSecond = 1e6;
   private nsPerFrac = 1000;
   private linkType = 0;
-  private nextIndex = 0;
+  /** Records delivered so far, which is also the index of the next one. */
+  packets = 0;
   private readonly rec = new PacketRecord();
 
   constructor(private readonly sink: CaptureSink) {}
@@ -89,7 +90,7 @@ class PcapHandler implements RecordHandler {
           sec += carry;
           frac -= carry * fracPerSecond;
         }
-        rec.index = this.nextIndex++;
+        rec.index = this.packets++;
         rec.recordOffset = base + pos;
         rec.recordLength = total;
         rec.tsSec = sec;

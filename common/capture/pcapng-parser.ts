@@ -44,7 +44,8 @@ class PcapngHandler implements RecordHandler {
   /** Interfaces of the current section, indexed by local id. */
   private sectionIfaces: InterfaceState[] = [];
   private interfaceCount = 0;
-  private nextIndex = 0;
+  /** Records delivered so far, which is also the index of the next one. */
+  packets = 0;
   private readonly rec = new PacketRecord();
 
   constructor(private readonly sink: CaptureSink) {}
@@ -264,7 +265,7 @@ class PcapngHandler implements RecordHandler {
       rec.tsSec = 0;
       rec.tsNsec = 0;
     }
-    rec.index = this.nextIndex++;
+    rec.index = this.packets++;
     rec.recordOffset = off;
     rec.recordLength = len;
     rec.interfaceId = info.id;

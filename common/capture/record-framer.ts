@@ -22,6 +22,8 @@ export interface RecordHandler {
   parse(buf: Uint8Array, view: DataView, pos: number, end: number, base: number): number;
   /** File offset of the record parse() was handling when it threw (all earlier ones are done). */
   readonly failedAt: number;
+  /** Packet records handed to the sink so far. */
+  readonly packets: number;
   /** Drops references to the buffer passed to parse() (called when push returns). */
   release(): void;
   /** Error for a file that ends with `available` bytes of an unfinished record (`needed` 0 = unknown). */
@@ -49,6 +51,10 @@ export class RecordFramer implements CaptureParser {
 
   get consumed(): number {
     return this.consumedBytes;
+  }
+
+  get packets(): number {
+    return this.handler.packets;
   }
 
   push(chunk: Uint8Array): void {

@@ -4,7 +4,7 @@
  * facts the index needs.
  */
 import type { CaptureFileInfo, CaptureInterface, CaptureSink, PacketRecordView } from '../capture/capture-types.js';
-import { decodePacket } from '../packet/decode-packet.js';
+import { decodePacketAt } from '../packet/decode-packet.js';
 import { DecodeStatus, createDecodedPacket } from '../packet/decoded-packet.js';
 import type { IndexInterface } from '../index/index-format.js';
 import { formatTs } from '../time/timestamp.js';
@@ -50,7 +50,7 @@ export class CaptureIndexer implements CaptureSink {
 
   onPacket(rec: PacketRecordView): void {
     const d = this.decoded;
-    decodePacket(rec.linkType, rec.data, d);
+    decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
     if (d.status === DecodeStatus.NonIp) this.nonIpPackets++;
     else if (d.status === DecodeStatus.UnsupportedLink) this.undecodedPackets++;
     else if (d.status === DecodeStatus.Malformed) this.malformedPackets++;

@@ -1,11 +1,12 @@
 /**
  * Per-packet decoder: link layer → first IP header → transport header, written into a reused
- * DecodedPacket. Hot path: no allocation, no exceptions, every field reset on each call.
+ * DecodedPacket. Hot path: no allocation, no exceptions, no per-packet view of the bytes; every
+ * field describes the current packet after each call (see resetForDecode for what is reset).
  */
 import type { DecodedPacket } from './decoded-packet.js';
 import { decodeLinkLayer } from './decode-link.js';
 import { decodeIpv4, decodeIpv6 } from './decode-ip.js';
-import { resetDecodedPacket, resetScalars, zeroAddressBytes } from './decode-result.js';
+import { clearStaleAddressBytes, resetDecodedPacket, resetForDecode } from './decode-result.js';
 
 export { resetDecodedPacket };
 
@@ -27,23 +28,20 @@ export function decodePacket(linkType: number, data: Uint8Array, out: DecodedPac
  * the parser's chunk and the record's offset, so no per-packet Uint8Array view is created.
  * Offsets written to `out` (l3Offset, l4Offset, payloadOffset) are relative to `start`, exactly
  * as decodePacket(linkType, buf.subarray(start, end), out) reports them. Bytes outside
- * [start, end) are never read; a range reaching outside `buf` is clamped to it.
+ * [start, end) are never read (bytes after `end` may be the next record of the chunk); a range
+ * reaching outside `buf` is clamped to it. Never throws on any input.
  */
 export function decodePacketAt(linkType: number, buf: Uint8Array, start: number, end: number, out: DecodedPacket): void {
+  // Clamp: an out-of-range index would read undefined (and deoptimize), never a wrong byte.
   if (end > buf.length) end = buf.length;
   if (start < 0) start = 0;
   if (start > end) start = end;
   const previousVersion = out.ipVersion;
-  resetScalars(out);
+  resetForDecode(out);
   const l3 = decodeLinkLayer(linkType, buf, start, end, out);
   if (l3 >= 0) {
     if (out.ipVersion === 4) decodeIpv4(buf, start, l3, end, out);
     else decodeIpv6(buf, start, l3, end, out);
   }
-  const version = out.ipVersion;
-  if (version === 4) {
-    if (previousVersion === 6) zeroAddressBytes(out, 4, 16);
-  } else if (version === 0 && previousVersion !== 0) {
-    zeroAddressBytes(out, 0, previousVersion === 4 ? 4 : 16);
-  }
+  clearStaleAddressBytes(out, previousVersion);
 }

@@ -14,18 +14,26 @@ export const IpProto = {
   SCTP: 132,
 } as const;
 
+// Module-level aliases: V8 folds these into immediates, whereas each IpProto.X in the hot switch
+// is a load of the imported object plus a map check.
+const TCP = IpProto.TCP;
+const UDP = IpProto.UDP;
+const SCTP = IpProto.SCTP;
+const ICMP = IpProto.ICMP;
+const ICMPV6 = IpProto.ICMPV6;
+
 /**
  * Reads the transport header of protocol `out.proto` at `p`; `end` is where the IP datagram's
  * captured bytes end. Both are absolute indices into `d`; `s` is the packet start, which offsets
- * stored in `out` are relative to. `capLimited` says `end` is the end of the captured data rather than the
- * IP-declared end, so a header running past it was cut by the snaplen (→ `truncated`), not by a
- * short datagram.
+ * stored in `out` are relative to. `capLimited` says `end` is the end of the captured data
+ * rather than the IP-declared end, so a header running past it was cut by the snaplen
+ * (→ `truncated`), not by a short datagram.
  */
 export function decodeTransport(d: Uint8Array, s: number, p: number, end: number, capLimited: boolean, out: DecodedPacket): void {
   if (p < end) out.l4Offset = p - s;
   const avail = end - p;
   switch (out.proto) {
-    case IpProto.TCP: {
+    case TCP: {
       if (avail < 20) break;
       out.hasPorts = true;
       out.srcPort = u16be(d, p);
@@ -44,7 +52,7 @@ export function decodeTransport(d: Uint8Array, s: number, p: number, end: number
       setPayload(out, s, p + headerLen, end);
       return;
     }
-    case IpProto.UDP: {
+    case UDP: {
       if (avail < 8) break;
       out.hasPorts = true;
       out.srcPort = u16be(d, p);
@@ -54,7 +62,7 @@ export function decodeTransport(d: Uint8Array, s: number, p: number, end: number
       setPayload(out, s, p + 8, udpLen >= 8 && p + udpLen < end ? p + udpLen : end);
       return;
     }
-    case IpProto.SCTP: {
+    case SCTP: {
       if (avail < 12) break;
       out.hasPorts = true;
       out.srcPort = u16be(d, p);
@@ -62,8 +70,8 @@ export function decodeTransport(d: Uint8Array, s: number, p: number, end: number
       setPayload(out, s, p + 12, end);
       return;
     }
-    case IpProto.ICMP:
-    case IpProto.ICMPV6: {
+    case ICMP:
+    case ICMPV6: {
       // Type, code and checksum; the payload starts after the 4-byte rest-of-header when present.
       if (avail < 4) break;
       out.icmpType = d[p];

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
+import { CaptureFormatError } from '../../../common/capture/capture-types.js';
 import {
   CORPUS_SKIP_REASON,
   corpusAvailable,
@@ -117,4 +118,51 @@ test('records from a pushed Node Buffer are plain Uint8Array views, so data.slic
   const before = copies.map((c) => [...c]);
   bytes.fill(0);
   assert.deepEqual(copies.map((c) => [...c]), before);
+});
+
+test('parser.packets counts the records handed to onPacket, whatever the chunking and also after a format error', () => {
+  const pcapBytes = buildPcap({ packets: 40, seed: 8 });
+  const cases: [string, Uint8Array][] = [
+    ['pcap', pcapBytes],
+    ['pcapng', buildMixedPcapng()],
+    ['cut pcap', pcapBytes.subarray(0, pcapBytes.length - 5)],
+  ];
+  for (const [label, bytes] of cases) {
+    for (const chunk of [1, 13, bytes.length]) {
+      let seen = 0;
+      const parser = createCaptureParser({ onFileInfo: () => undefined, onInterface: () => undefined, onPacket: () => void seen++ });
+      assert.equal(parser.packets, 0);
+      try {
+        for (let at = 0; at < bytes.length; at += chunk) {
+          parser.push(bytes.subarray(at, at + chunk));
+          assert.equal(parser.packets, seen, `${label} chunk ${chunk} at ${at}`);
+        }
+        parser.end();
+      } catch (e) {
+        assert.ok(e instanceof CaptureFormatError, String(e));
+      }
+      assert.ok(seen > 0, label);
+      assert.equal(parser.packets, seen, `${label} chunk ${chunk}`);
+    }
+  }
+});
+
+test('buffer/bufferOffset always address the record bytes, also for records assembled across chunks', () => {
+  for (const bytes of [buildPcap({ packets: 30, seed: 9 }), buildMixedPcapng()]) {
+    for (const chunk of [5, 100, bytes.length]) {
+      let n = 0;
+      const parser = createCaptureParser({
+        onFileInfo: () => undefined,
+        onInterface: () => undefined,
+        onPacket: (r) => {
+          n++;
+          assert.ok(r.bufferOffset >= 0 && r.bufferOffset + r.capLen <= r.buffer.length);
+          assert.deepEqual(r.buffer.subarray(r.bufferOffset, r.bufferOffset + r.capLen), bytes.subarray(r.dataOffset, r.dataOffset + r.capLen));
+        },
+      });
+      for (let at = 0; at < bytes.length; at += chunk) parser.push(bytes.slice(at, at + chunk));
+      parser.end();
+      assert.ok(n > 0);
+    }
+  }
 });

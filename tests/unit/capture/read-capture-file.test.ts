@@ -54,6 +54,28 @@ test('reading a file in small reused chunks delivers the same records as parsing
   }
 });
 
+test('reading ahead into the second buffer never changes the bytes of a record being delivered', async () => {
+  // Many chunk sizes around the record size: records in place, straddling, and whole chunks.
+  const bytes = buildPcap({ packets: 300, seed: 33 });
+  const path = file('ahead.pcap', bytes);
+  for (const chunkSize of [61, 512, 1500, 4096, 65536]) {
+    let n = 0;
+    const res = await readCaptureFile(path, {
+      onFileInfo: () => undefined,
+      onInterface: () => undefined,
+      onPacket: (r) => {
+        n++;
+        const expected = bytes.subarray(r.dataOffset, r.dataOffset + r.capLen);
+        assert.deepEqual(r.buffer.subarray(r.bufferOffset, r.bufferOffset + r.capLen), expected, `chunk ${chunkSize} #${r.index}`);
+        assert.deepEqual(r.data, expected);
+      },
+    }, { chunkSize });
+    assert.equal(res.packets, 300);
+    assert.equal(n, 300);
+    assert.equal(res.error, null);
+  }
+});
+
 test('a format error is returned, not thrown, after every earlier record was delivered', async () => {
   const cut = pcap.subarray(0, pcap.length - 7);
   const c = collector();

@@ -64,7 +64,7 @@ function addrBytes(v6: boolean, i: number): Uint8Array {
 function build(pkts: Pkt[]): { view: IndexView; offsetsOf: (r: FlowRecord) => Float64Array; fed: { offset: number; key: string }[] } {
   const table = new FlowTable();
   const d = createDecodedPacket();
-  const rec: PacketRecordView = { index: 0, recordOffset: 24, recordLength: 0, interfaceId: 0, linkType: 1, tsSec: 1_600_000_000, tsNsec: 0, capLen: 0, origLen: 0, dataOffset: 0, data: new Uint8Array(0), blockType: 0 };
+  const rec: PacketRecordView = { index: 0, recordOffset: 24, recordLength: 0, interfaceId: 0, linkType: 1, tsSec: 1_600_000_000, tsNsec: 0, capLen: 0, origLen: 0, dataOffset: 0, data: new Uint8Array(0), buffer: new Uint8Array(0), bufferOffset: 0, blockType: 0 };
   let offset = 24;
   let ns = 0;
   const fed: { offset: number; key: string }[] = [];
