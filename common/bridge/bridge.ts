@@ -7,11 +7,13 @@
 import type {
   AddSensor,
   BackendInfo,
+  CarvedFile,
   EventBatch,
   EventClass,
   EventSearch,
   FlowRow,
   FlowSearch,
+  FollowResult,
   ImportResult,
   NewEventClass,
   NewThreatList,
@@ -39,6 +41,33 @@ export interface DownloadResult {
 
 export type Unsubscribe = () => void;
 
+export interface FollowOptions {
+  sensor?: string;
+  /** Payload cap, both directions together (default 1 MiB). */
+  maxBytes?: number;
+}
+
+export interface FileUrlOptions {
+  sensor?: string;
+  /** As an attachment (a download) rather than an inline preview. */
+  download?: boolean;
+  /** Suggested file name for the download (the server sanitizes it). */
+  name?: string;
+}
+
+/**
+ * Path and query of a carved file on the API (GET /api/files/{sha256}). The server never serves
+ * it as a type a browser renders (HTML, SVG, scripts become text/plain or attachments).
+ */
+export function filePath(sha256: string, opts: FileUrlOptions = {}): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new BridgeCallError(`fileUrl: "${String(sha256).slice(0, 80)}" is not a SHA-256`);
+  const q: string[] = [];
+  if (opts.sensor !== undefined) q.push(`sensor=${encodeURIComponent(opts.sensor)}`);
+  if (opts.download) q.push('download=1');
+  if (opts.name) q.push(`name=${encodeURIComponent(opts.name.slice(0, 200))}`);
+  return `/api/files/${sha256}${q.length ? `?${q.join('&')}` : ''}`;
+}
+
 export interface Bridge {
   info(): Promise<BackendInfo>;
   searchFlows(q: FlowSearch): Promise<FlowRow[]>;
@@ -52,6 +81,14 @@ export interface Bridge {
   pcapUrl(target: SliceTarget): string;
   /** Live events in batches; `since` resumes after a sequence number (replay buffer). */
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe;
+
+  // ---- payload: follow stream and carved files ----
+  /** A TCP/UDP flow's reassembled payload in order (both directions, gaps marked). */
+  followStream(flowId: string, opts?: FollowOptions): Promise<FollowResult>;
+  /** The files carved from a flow (carved on first request). */
+  flowFiles(flowId: string, opts?: { sensor?: string }): Promise<CarvedFile[]>;
+  /** URL of a carved file's bytes (preview or download); throws when the back end serves no URLs. */
+  fileUrl(sha256: string, opts?: FileUrlOptions): string;
 
   // ---- sensors: this store first, then remote `tapline serve` sensors ----
   listSensors(): Promise<Sensor[]>;
@@ -80,6 +117,9 @@ export const BRIDGE_METHODS = [
   'downloadPcap',
   'pcapUrl',
   'subscribe',
+  'followStream',
+  'flowFiles',
+  'fileUrl',
   'listSensors',
   'addSensor',
   'removeSensor',

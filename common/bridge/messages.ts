@@ -4,6 +4,7 @@
  * handlers, HTTP handlers, the WebSocket client, the renderer).
  */
 import { z } from 'zod';
+import { carvedFileRecordSchema } from '../carve/carved-record.js';
 import { parseAddressRange } from '../net/address-range.js';
 
 const ts = z.string().regex(/^\d{1,15}(\.\d{1,9})?$/, 'decimal epoch seconds');
@@ -132,6 +133,54 @@ export const ImportResultSchema = z.object({
 });
 export type ImportResult = z.infer<typeof ImportResultSchema>;
 
+// ---- follow stream and carved files ----
+
+/** Flow ids as the store names them: <capture id (12 hex)>-<n>. */
+export const FLOW_ID_PATTERN = /^[0-9a-f]{12}-\d{1,10}$/;
+export const FlowIdSchema = z.string().regex(FLOW_ID_PATTERN, 'a flow id (<12 hex digits>-<number>)');
+export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 (64 lowercase hex digits)');
+
+/** Default and largest payload a follow request returns (both directions together). */
+export const FOLLOW_DEFAULT_MAX_BYTES = 1024 * 1024;
+export const FOLLOW_MAX_BYTES = 16 * 1024 * 1024;
+
+const endpoint = z.object({ ip: z.string().max(64), port });
+
+/** One reassembled piece of a stream: dir 0 = client → server, 1 = server → client. */
+export const FollowSegmentSchema = z.object({
+  dir: z.union([z.literal(0), z.literal(1)]),
+  /** Offset of the first byte within its direction's stream. */
+  offset: z.number().int().nonnegative(),
+  /** The bytes, base64. */
+  data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  /** Bytes missing from the capture immediately before this segment (never invented). */
+  gap_before: z.number().int().nonnegative(),
+  ts,
+});
+export type FollowSegment = z.infer<typeof FollowSegmentSchema>;
+
+/** A flow's payload in delivery order (Bridge.followStream, GET /api/flows/{id}/follow). */
+export const FollowResultSchema = z.object({
+  flow: z.string().max(64),
+  sensor: z.string().max(64),
+  protocol: z.enum(['tcp', 'udp']),
+  client: endpoint,
+  server: endpoint,
+  segments: z.array(FollowSegmentSchema),
+  /** Payload bytes returned per direction [client → server, server → client]. */
+  bytes: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  /** Bytes known missing per direction (gaps inside and at the end). */
+  gap_bytes: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  /** max_bytes cut the stream short. */
+  truncated: z.boolean(),
+  max_bytes: z.number().int().positive(),
+});
+export type FollowResult = z.infer<typeof FollowResultSchema>;
+
+/** A carved file (common/carve/carved-record.ts) and the sensor that holds its bytes. */
+export const CarvedFileSchema = carvedFileRecordSchema.extend({ sensor: z.string().max(64) });
+export type CarvedFile = z.infer<typeof CarvedFileSchema>;
+
 // ---- events ----
 
 const eventBase = {
@@ -185,8 +234,12 @@ export const RankingEventSchema = z.object({
   new_rank: RankSchema,
 });
 
+/** A file crossed the wire (the seed's CEF event type 6), published when its flow is carved. */
+export const FileEventSchema = z.object({ ...eventBase, kind: z.literal('file'), file: CarvedFileSchema });
+
 export const EventSchema = z.discriminatedUnion('kind', [
   FlowEventSchema,
+  FileEventSchema,
   ImportProgressEventSchema,
   ImportEventSchema,
   NoticeEventSchema,

@@ -19,6 +19,7 @@ const USAGE = `usage:
   tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
   tapline stats  --store DIR [--json]
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
+  tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 
@@ -132,6 +133,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./app-command.js')).appCommand(rest, err);
     case 'follow':
       return (await import('./follow-command.js')).followCommand(rest, err);
+    case 'carve':
+      return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -9,7 +9,7 @@
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { z } from 'zod';
-import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../common/bridge/bridge.js';
+import { BridgeCallError, filePath, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../common/bridge/bridge.js';
 import { SliceTargetSchema, type EventBatch, type SliceTarget } from '../../common/bridge/messages.js';
 import { BRIDGE_GLOBAL } from '../main/lib/app-identity.js';
 import { apiBaseFromArgv, loopbackApiBase } from '../main/lib/argv.js';
@@ -113,6 +113,13 @@ const bridge: DesktopBridge = {
     const t = SliceTargetSchema.safeParse(target);
     if (!t.success) throw new BridgeCallError('pcapUrl: not a slice target (a flow id, or sip and dip)');
     return pcapUrlFor(t.data, apiBase);
+  },
+  followStream: (flowId, opts) => call('followStream', flowId, { sensor: opts?.sensor, maxBytes: opts?.maxBytes }),
+  flowFiles: (flowId, opts) => call('flowFiles', flowId, { sensor: opts?.sensor }),
+  fileUrl: (sha256, opts) => {
+    // carved files are served by the loopback API only (never through the app:// scheme)
+    if (apiBase === null) throw new BridgeCallError('carved files cannot be opened: the local API did not start', 'restart Tapline; the files are also in the store under files/');
+    return `${apiBase.replace(/\/+$/, '')}${filePath(sha256, opts)}`;
   },
   subscribe: (onBatch, opts) => {
     if (typeof onBatch !== 'function') throw new BridgeCallError('subscribe takes a callback');

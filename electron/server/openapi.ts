@@ -7,10 +7,12 @@ import {
   AddSensorSchema,
   BackendInfoSchema,
   BridgeErrorSchema,
+  CarvedFileSchema,
   EventBatchSchema,
   EventClassSchema,
   EventSchema,
   FlowRowSchema,
+  FollowResultSchema,
   ImportResultSchema,
   NewEventClassSchema,
   NewThreatListSchema,
@@ -38,6 +40,8 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   UploadProgress: UploadProgressSchema,
   EventClass: EventClassSchema,
   ThreatList: ThreatListSchema,
+  FollowResult: FollowResultSchema,
+  CarvedFile: CarvedFileSchema,
 };
 
 const REQUEST_SCHEMAS: Record<string, z.ZodType> = {

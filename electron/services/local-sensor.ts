@@ -1,16 +1,20 @@
 /** The local store as a sensor: queries, imports and slices, publishing events on the bus. */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { EventSearch, FlowRow, FlowSearch, ImportResult, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
+import { FLOW_ID_PATTERN, type CarvedFile, type EventSearch, type FlowRow, type FlowSearch, type FollowResult, type ImportResult, type Sensor, type SliceTarget, type StoreStats, type TaplineEvent } from '../../common/bridge/messages.js';
 import { QueryError, parseFlowSearch, parseTime, parseTupleTarget } from '../../common/bridge/query-parse.js';
 import { flowToJson } from '../../common/flow/flow-json.js';
 import { parseIp } from '../../common/packet/community-id.js';
 import { formatTs } from '../../common/time/timestamp.js';
+import { carveFlow } from '../../node/carve/carve-flow.js';
+import { detectType } from '../../node/carve/detect-type.js';
+import { FileStore } from '../../node/carve/file-store.js';
 import type { EventJournal } from '../../node/store/event-journal.js';
+import { readFlowStream } from '../../node/store/flow-stream.js';
 import { storeStats } from '../../node/store/store-stats.js';
 import { writeSlice } from '../../node/store/slicer.js';
 import type { ImportResult as StoreImportResult, Store } from '../../node/store/store.js';
-import { ServiceError, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
 import { flowSliceName, tupleSliceName } from './slice-names.js';
 
 function nowTs(): string {
@@ -41,6 +45,11 @@ export interface EventSink {
 
 export class LocalSensor implements SensorBackend {
   private eventNo = 0;
+  private files: FileStore | null = null;
+  /** Carvings in progress by flow id: concurrent requests share one. */
+  private readonly carving = new Map<string, Promise<CarvedFile[]>>();
+  /** Content types of carved files seen so far (sha256 → mime), to serve them without sniffing again. */
+  private readonly mimes = new Map<string, string | null>();
 
   constructor(
     readonly id: string,
@@ -156,6 +165,94 @@ export class LocalSensor implements SensorBackend {
       packets: r.packets,
       contentType: r.format === 'pcap' ? 'application/vnd.tcpdump.pcap' : 'application/x-pcapng',
     };
+  }
+
+  private fileStore(): FileStore {
+    this.files ??= FileStore.open(this.store.dir);
+    return this.files;
+  }
+
+  private async flow(flowId: string) {
+    if (!FLOW_ID_PATTERN.test(flowId)) throw new ServiceError(`"${flowId}" is not a flow id (<12 hex digits>-<number>)`, 400);
+    let f;
+    try {
+      f = await this.store.flowById(flowId);
+    } catch (e) {
+      throw new ServiceError((e as Error).message, 400);
+    }
+    if (!f) throw new ServiceError(`no flow ${flowId} on sensor ${this.id}`, 404, 'search flows again: the capture may have been removed');
+    return f;
+  }
+
+  async followFlow(flowId: string, maxBytes: number): Promise<FollowResult> {
+    const f = await this.flow(flowId);
+    let s;
+    try {
+      s = await readFlowStream(this.store, f, { maxBytes });
+    } catch (e) {
+      // flowStreamInfo refuses flows without ports (ICMP, non-IP, …)
+      if (/not a TCP or UDP flow/.test((e as Error).message)) throw new ServiceError((e as Error).message, 400, 'follow stream works on TCP and UDP flows');
+      throw e;
+    }
+    const gaps: [number, number] = [s.ends[0]?.gapAtEnd ?? 0, s.ends[1]?.gapAtEnd ?? 0];
+    for (const seg of s.segments) gaps[seg.dir] += seg.gapBefore;
+    return {
+      flow: flowId,
+      sensor: this.id,
+      protocol: s.protocol,
+      client: s.client,
+      server: s.server,
+      segments: s.segments.map((seg) => ({
+        dir: seg.dir,
+        offset: seg.offset,
+        data: Buffer.from(seg.data.buffer, seg.data.byteOffset, seg.data.byteLength).toString('base64'),
+        gap_before: seg.gapBefore,
+        ts: formatTs(seg.tsSec, seg.tsNsec),
+      })),
+      bytes: s.bytes,
+      gap_bytes: gaps,
+      truncated: s.capped,
+      max_bytes: maxBytes,
+    };
+  }
+
+  async flowFiles(flowId: string): Promise<CarvedFile[]> {
+    await this.flow(flowId);
+    const stored = await this.fileStore().readFlowRecords(flowId);
+    if (stored) return this.remember(stored.map((r) => ({ ...r, sensor: this.id })));
+    let running = this.carving.get(flowId);
+    if (!running) {
+      running = this.carveNow(flowId).finally(() => this.carving.delete(flowId));
+      this.carving.set(flowId, running);
+    }
+    return running;
+  }
+
+  /** Carves a flow for the first time and publishes a file event per carved file. */
+  private async carveNow(flowId: string): Promise<CarvedFile[]> {
+    const r = await carveFlow(this.store, flowId);
+    const files = this.remember(r.files.map((rec) => ({ ...rec, sensor: this.id })));
+    for (const file of files) this.publish({ kind: 'file', id: `${this.id}:file:${file.id}`, sensor: this.id, ts: file.lastTs, rank: 0, file });
+    return files;
+  }
+
+  private remember(files: CarvedFile[]): CarvedFile[] {
+    for (const f of files) this.mimes.set(f.sha256, f.mime);
+    return files;
+  }
+
+  async fileContent(sha256: string): Promise<FileContent> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ServiceError(`"${sha256}" is not a SHA-256 (64 lowercase hex digits)`, 400);
+    const store = this.fileStore();
+    const size = store.contentSize(sha256);
+    if (size === null) throw new ServiceError(`no carved file ${sha256} on sensor ${this.id}`, 404, 'list the files of its flow first (they are carved on request)');
+    const path = store.contentPath(sha256);
+    let mime = this.mimes.get(sha256);
+    if (mime === undefined) {
+      mime = (await detectType(path, size)).mime;
+      this.mimes.set(sha256, mime);
+    }
+    return { path, size, mime, temporary: false };
   }
 
   async close(): Promise<void> {

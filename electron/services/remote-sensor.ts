@@ -11,11 +11,15 @@ import { z } from 'zod';
 import type { EventBus } from '../../common/bridge/event-bus.js';
 import {
   BackendInfoSchema,
+  CarvedFileSchema,
   EventBatchSchema,
+  FollowResultSchema,
   EventSchema,
   FlowRowSchema,
   StoreStatsSchema,
   type BackendInfo,
+  type CarvedFile,
+  type FollowResult,
   type EventSearch,
   type FlowRow,
   type FlowSearch,
@@ -25,7 +29,9 @@ import {
   type TaplineEvent,
 } from '../../common/bridge/messages.js';
 import { PinMismatchError, RemoteAuthError, RemoteClient } from './remote-client.js';
-import { ServiceError, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { rm, stat } from 'node:fs/promises';
+import { detectType } from '../../node/carve/detect-type.js';
+import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
 
 export interface RemoteSensorOptions {
   id: string;
@@ -125,7 +131,9 @@ export class RemoteSensor implements SensorBackend {
   }
 
   private ownEvent(e: TaplineEvent): TaplineEvent {
-    return e.kind === 'flow' ? { ...e, sensor: this.id, flow: this.own(e.flow) } : this.own(e);
+    if (e.kind === 'flow') return { ...e, sensor: this.id, flow: this.own(e.flow) };
+    if (e.kind === 'file') return { ...e, sensor: this.id, file: this.own(e.file) };
+    return this.own(e);
   }
 
   async searchFlows(q: FlowSearch): Promise<FlowRow[]> {
@@ -169,6 +177,32 @@ export class RemoteSensor implements SensorBackend {
     const mine = all.find((s) => s.sensor === sensor);
     if (!mine) throw new ServiceError(`sensor ${this.id} sent no statistics for its store`, 502);
     return this.own(mine);
+  }
+
+  async followFlow(flowId: string, maxBytes: number): Promise<FollowResult> {
+    const sensor = await this.remote();
+    const r = await this.call(() => this.client.getJson(`/api/flows/${encodeURIComponent(flowId)}/follow`, { sensor, max_bytes: String(maxBytes) }, FollowResultSchema));
+    return this.own(r);
+  }
+
+  async flowFiles(flowId: string): Promise<CarvedFile[]> {
+    const sensor = await this.remote();
+    const files = await this.call(() => this.client.getJson(`/api/flows/${encodeURIComponent(flowId)}/files`, { sensor }, z.array(CarvedFileSchema)));
+    return files.map((f) => this.own(f));
+  }
+
+  /** Downloads the file (the remote serves risky types as octet-stream), then types it from its bytes. */
+  async fileContent(sha256: string, tmpDir: string): Promise<FileContent> {
+    const sensor = await this.remote();
+    const dest = join(tmpDir, `remote-file-${randomBytes(8).toString('hex')}`);
+    await this.call(() => this.client.download(`/api/files/${encodeURIComponent(sha256)}`, { sensor, download: '1' }, dest));
+    try {
+      const { size } = await stat(dest);
+      return { path: dest, size, mime: (await detectType(dest, size)).mime, temporary: true };
+    } catch (e) {
+      await rm(dest, { force: true });
+      throw e;
+    }
   }
 
   async slice(target: SliceTarget, tmpDir: string): Promise<SliceFile> {

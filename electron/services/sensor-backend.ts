@@ -2,7 +2,7 @@
  * What the services need from a sensor, local (this process's store) or remote (another
  * `tapline serve` reached over HTTPS): the same calls, so federation is a loop over sensors.
  */
-import type { EventSearch, FlowRow, FlowSearch, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
+import type { CarvedFile, EventSearch, FlowRow, FlowSearch, FollowResult, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
 
 /** A finished slice on local disk, ready to stream; the caller deletes it when done. */
 export interface SliceFile {
@@ -13,6 +13,16 @@ export interface SliceFile {
   contentType: 'application/vnd.tcpdump.pcap' | 'application/x-pcapng';
 }
 
+/** The bytes of a carved file on local disk. */
+export interface FileContent {
+  path: string;
+  size: number;
+  /** Type from the content (magic bytes or text heuristic); null when unknown. */
+  mime: string | null;
+  /** A downloaded copy the caller deletes when done (remote sensors), or the store's own file. */
+  temporary: boolean;
+}
+
 export interface SensorBackend {
   readonly id: string;
   describe(): Sensor;
@@ -21,6 +31,12 @@ export interface SensorBackend {
   stats(): Promise<StoreStats>;
   /** Writes the slice to a temporary file in tmpDir. */
   slice(target: SliceTarget, tmpDir: string): Promise<SliceFile>;
+  /** A TCP/UDP flow's reassembled payload, at most maxBytes (both directions together). */
+  followFlow(flowId: string, maxBytes: number): Promise<FollowResult>;
+  /** The files carved from a flow (carved on first request, then the stored records). */
+  flowFiles(flowId: string): Promise<CarvedFile[]>;
+  /** A carved file's bytes by sha256 (404 when this sensor holds none). */
+  fileContent(sha256: string, tmpDir: string): Promise<FileContent>;
   /**
    * Sensors with a live stream of their own (remote sensors) deliver it here once registered,
    * so the services rank it like local events; until then they publish on the bus directly.

@@ -7,13 +7,16 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../../common/bridge/event-bus.js';
+import { FOLLOW_DEFAULT_MAX_BYTES, FOLLOW_MAX_BYTES } from '../../common/bridge/messages.js';
 import type {
   AddSensor,
   BackendInfo,
+  CarvedFile,
   EventClass,
   EventSearch,
   FlowRow,
   FlowSearch,
+  FollowResult,
   ImportResult,
   NewEventClass,
   NewThreatList,
@@ -31,7 +34,7 @@ import { TAPLINE_VERSION } from '../../node/version.js';
 import { LocalSensor, type EventSink } from './local-sensor.js';
 import { RankingConfig } from './ranking-config.js';
 import { RemoteSensor } from './remote-sensor.js';
-import { ServiceError, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
 import { SensorRegistry } from './sensor-registry.js';
 
 export interface ServicesOptions {
@@ -242,6 +245,25 @@ export class TaplineServices {
   async slice(target: SliceTarget): Promise<SliceFile> {
     const [s] = this.pick(target.sensor);
     return s.slice(target, this.tmpDir);
+  }
+
+  /** A flow's reassembled payload from the sensor that holds it (default cap 1 MiB). */
+  async followFlow(flowId: string, maxBytes: number = FOLLOW_DEFAULT_MAX_BYTES, sensor?: string): Promise<FollowResult> {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > FOLLOW_MAX_BYTES) throw new ServiceError(`max_bytes must be 1..${FOLLOW_MAX_BYTES}`, 400);
+    const [s] = this.pick(sensor);
+    return s.followFlow(flowId, maxBytes);
+  }
+
+  /** The files carved from a flow (carved on first request; file events are published then). */
+  async flowFiles(flowId: string, sensor?: string): Promise<CarvedFile[]> {
+    const [s] = this.pick(sensor);
+    return s.flowFiles(flowId);
+  }
+
+  /** A carved file's bytes; delete `path` afterwards when `temporary`. */
+  async fileContent(sha256: string, sensor?: string): Promise<FileContent> {
+    const [s] = this.pick(sensor);
+    return s.fileContent(sha256, this.tmpDir);
   }
 
   async close(): Promise<void> {

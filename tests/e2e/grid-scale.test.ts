@@ -65,6 +65,11 @@ function installFakeBridge(total: number): void {
     importCaptures: async () => [],
     downloadPcap: async () => ({ saved: null }),
     pcapUrl: () => 'about:blank',
+    followStream: async () => {
+      throw new Error('not in this test');
+    },
+    flowFiles: async () => [],
+    fileUrl: () => 'about:blank',
     // the rest of the Bridge (the renderer checks a preload bridge has every method)
     listSensors: async () => [],
     addSensor: async () => {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
+import { capturePath, corpusDir, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
 import type { PageGlobals } from './page-globals.js';
 import { runCli, startServe, type ServeProcess } from './serve-process.js';
 
@@ -122,6 +122,8 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
     const labels = await menu.getByRole('menuitem').allTextContents();
     assert.deepEqual(labels, [
       'Download pcap',
+      'Follow stream',
+      'Show files in flow',
       'Copy as BPF filter',
       'Copy as Wireshark display filter',
       'Copy as CapMe URL',
@@ -141,6 +143,35 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
     const [a, b] = await Promise.all([readFile(downloaded), readFile(reference)]);
     assert.ok(a.length > 24, 'a pcap with packets');
     assert.ok(a.equals(b), `downloaded ${a.length} bytes differ from the CLI slice (${b.length} bytes)`);
+
+    // ---- right-click → Follow stream: the HTTP request line, client and server coloured apart ----
+    await serverCell.click({ button: 'right' });
+    await page.getByRole('menu').getByRole('menuitem', { name: 'Follow stream' }).click();
+    const follow = page.getByRole('dialog', { name: /Follow stream/ });
+    await follow.locator('.follow-block.dir-0').first().waitFor();
+    assert.match((await follow.locator('.follow-block.dir-0').first().textContent()) ?? '', /^GET \/\S* HTTP\/1\.1/);
+    assert.ok((await follow.locator('.follow-block.dir-1').count()) > 0, 'the server direction is shown');
+    await shot(page, '03c-follow-stream');
+    await follow.getByRole('radio', { name: 'Hex' }).check();
+    assert.match((await follow.locator('.follow-block.dir-0').first().textContent()) ?? '', /^00000000  47 45 54 20/);
+    await shot(page, '03d-follow-stream-hex');
+    await follow.getByRole('button', { name: 'Close' }).click();
+    await follow.waitFor({ state: 'detached' });
+
+    // ---- right-click → Show files in flow: the carved file equals tshark's export (objects.json) ----
+    const objects = JSON.parse(await readFile(join(corpusDir, 'oracles', HTTP_GET, 'objects.json'), 'utf8')) as { objects: { http: { name: string; sha256: string }[] } };
+    await serverCell.click({ button: 'right' });
+    await page.getByRole('menu').getByRole('menuitem', { name: 'Show files in flow' }).click();
+    const filesPanel = page.getByRole('dialog', { name: /Files in flow/ });
+    await filesPanel.locator('.file-row').first().waitFor();
+    const shas = await filesPanel.locator('.file-sha256').allTextContents();
+    for (const o of objects.objects.http) assert.ok(shas.includes(o.sha256), `${o.name} listed with tshark's sha256`);
+    await filesPanel.locator('.file-row').first().hover();
+    await filesPanel.locator('.file-preview .file-text').waitFor();
+    assert.match((await filesPanel.locator('.file-preview .file-text').textContent()) ?? '', /\S/);
+    await shot(page, '03e-files-in-flow');
+    await filesPanel.getByRole('button', { name: 'Close' }).click();
+    await filesPanel.waitFor({ state: 'detached' });
 
     // ---- right-click → Classify: a class from the server address; the rank cell changes value and colour ----
     const rankCell = page.locator(`.grid-row[data-flow-id="${flowId}"] [data-col=rank] .rank`);

@@ -131,14 +131,14 @@ describe('queries', () => {
     assert.equal((await raw(run.base, 'GET', '/api/live', { headers: bearer() })).status, 426);
   });
 
-  test('file carving answers 501 after validating the id', async () => {
+  test('file carving: unknown files 404, a flow without HTTP has no files', async () => {
     const flows = await getJson<FlowRow[]>('/api/flows?limit=1');
-    for (const path of [`/api/flows/${flows[0].id}/files`, `/api/files/${'ab'.repeat(32)}`]) {
-      const r = await raw(run.base, 'GET', path, { headers: bearer() });
-      assert.equal(r.status, 501);
-      assert.deepEqual(Object.keys(r.json<object>()), ['error', 'hint']);
-      assert.equal(r.json<{ error: string }>().error, 'file carving is not available yet');
-    }
+    const r = await raw(run.base, 'GET', `/api/files/${'ab'.repeat(32)}`, { headers: bearer() });
+    assert.equal(r.status, 404);
+    assert.deepEqual(Object.keys(r.json<object>()), ['error', 'hint']);
+    const files = await raw(run.base, 'GET', `/api/flows/${flows[0].id}/files`, { headers: bearer() });
+    assert.equal(files.status, 200);
+    assert.ok(Array.isArray(files.json<unknown[]>()));
   });
 });
 
@@ -341,7 +341,7 @@ describe('openapi.json', () => {
     const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     const expected = [
       'GET /login', 'POST /login', 'POST /logout', 'GET /api/info', 'GET /api/flows', 'GET /api/events', 'GET /api/stats', 'GET /pcap', 'GET /api/flows/{id}/pcap',
-      'POST /api/alerts/pcap', 'GET /api/flows/{id}/files', 'GET /api/files/{sha256}', 'POST /api/uploads', 'PUT /api/uploads/{id}', 'POST /api/uploads/{id}/import',
+      'POST /api/alerts/pcap', 'GET /api/flows/{id}/follow', 'GET /api/flows/{id}/files', 'GET /api/files/{sha256}', 'POST /api/uploads', 'PUT /api/uploads/{id}', 'POST /api/uploads/{id}/import',
       'GET /api/live', 'GET /api/sensors', 'POST /api/sensors', 'DELETE /api/sensors/{id}', 'GET /api/openapi.json',
       'GET /api/classes', 'POST /api/classes', 'PUT /api/classes/{id}', 'DELETE /api/classes/{id}',
       'GET /api/threat-lists', 'POST /api/threat-lists', 'PUT /api/threat-lists/{id}', 'DELETE /api/threat-lists/{id}',
@@ -353,7 +353,7 @@ describe('openapi.json', () => {
     assert.deepEqual(flows.security, [{ bearerAuth: [] }, { sessionCookie: [] }]);
     assert.deepEqual(doc.paths['/login'].get.security, []);
     assert.ok(doc.paths['/api/flows/{id}/pcap'].get.parameters.some((p) => p.name === 'id' && p.in === 'path'));
-    for (const name of ['FlowRow', 'TaplineEvent', 'EventBatch', 'BackendInfo', 'StoreStats', 'Sensor', 'ImportResult', 'Error', 'AlertBody', 'EventClass', 'NewEventClass', 'ThreatList', 'NewThreatList', 'AddSensor'])
+    for (const name of ['FlowRow', 'TaplineEvent', 'EventBatch', 'BackendInfo', 'StoreStats', 'Sensor', 'ImportResult', 'Error', 'AlertBody', 'EventClass', 'NewEventClass', 'ThreatList', 'NewThreatList', 'AddSensor', 'FollowResult', 'CarvedFile'])
       assert.ok(doc.components.schemas[name], name);
     assert.ok(doc.components.securitySchemes.bearerAuth && doc.components.securitySchemes.sessionCookie);
     // every $ref resolves

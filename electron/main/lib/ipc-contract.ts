@@ -8,12 +8,16 @@ import { z } from 'zod';
 import {
   AddSensorSchema,
   BackendInfoSchema,
+  CarvedFileSchema,
   EventBatchSchema,
   EventClassSchema,
   EventSchema,
   EventSearchSchema,
+  FlowIdSchema,
   FlowRowSchema,
   FlowSearchSchema,
+  FOLLOW_MAX_BYTES,
+  FollowResultSchema,
   ImportResultSchema,
   NewEventClassSchema,
   NewThreatListSchema,
@@ -24,7 +28,7 @@ import {
   ThreatListSchema,
 } from '../../../common/bridge/messages.js';
 
-/** invoke/handle channels, one per Bridge call (pcapUrl is computed in the preload, see preload.ts). */
+/** invoke/handle channels, one per Bridge call (pcapUrl and fileUrl are computed in the preload, see preload.ts). */
 export const IPC_CHANNELS = {
   info: 'tapline:info',
   searchFlows: 'tapline:search-flows',
@@ -32,6 +36,8 @@ export const IPC_CHANNELS = {
   stats: 'tapline:stats',
   importCaptures: 'tapline:import-captures',
   downloadPcap: 'tapline:download-pcap',
+  followStream: 'tapline:follow-stream',
+  flowFiles: 'tapline:flow-files',
   subscribe: 'tapline:subscribe',
   unsubscribe: 'tapline:unsubscribe',
   listSensors: 'tapline:list-sensors',
@@ -82,6 +88,8 @@ export const IPC_ARGS = {
   stats: z.tuple([]),
   importCaptures: z.tuple([z.array(CapturePathSchema).min(1).max(MAX_IMPORT_PATHS)]),
   downloadPcap: z.tuple([SliceTargetSchema]),
+  followStream: z.tuple([FlowIdSchema, z.object({ sensor: SensorIdSchema.optional(), maxBytes: z.number().int().min(1).max(FOLLOW_MAX_BYTES).optional() }).strict()]),
+  flowFiles: z.tuple([FlowIdSchema, z.object({ sensor: SensorIdSchema.optional() }).strict()]),
   subscribe: z.tuple([z.object({ since: z.number().int().nonnegative().optional() }).strict()]),
   unsubscribe: z.tuple([SubscriptionIdSchema]),
   listSensors: z.tuple([]),
@@ -107,6 +115,8 @@ export const IPC_RESULTS = {
   stats: z.array(StoreStatsSchema),
   importCaptures: z.array(ImportResultSchema),
   downloadPcap: DownloadResultSchema,
+  followStream: FollowResultSchema,
+  flowFiles: z.array(CarvedFileSchema),
   subscribe: SubscriptionIdSchema,
   unsubscribe: z.boolean(),
   listSensors: z.array(SensorSchema),

@@ -32,6 +32,8 @@ export type ServicesFacade = Pick<
   | 'stats'
   | 'importPaths'
   | 'slice'
+  | 'followFlow'
+  | 'flowFiles'
   | 'bus'
   | 'sensors'
   | 'addRemoteSensor'
@@ -116,6 +118,14 @@ export class IpcDispatcher {
       }
       case 'downloadPcap':
         return this.download(services, parseIpcArgs('downloadPcap', rawArgs)[0]);
+      case 'followStream': {
+        const [id, o] = parseIpcArgs('followStream', rawArgs);
+        return services.followFlow(id, o.maxBytes, o.sensor);
+      }
+      case 'flowFiles': {
+        const [id, o] = parseIpcArgs('flowFiles', rawArgs);
+        return services.flowFiles(id, o.sensor);
+      }
       case 'subscribe': {
         const [opts] = parseIpcArgs('subscribe', rawArgs);
         return this.subscribe(services, sender.contentsId, opts.since);

@@ -1,6 +1,6 @@
 /** The route table: the server dispatches from it and the OpenAPI document is generated from it. */
 import type { Route } from '../router.js';
-import { fileRoute, flowFilesRoute } from './file-routes.js';
+import { fileRoute, flowFilesRoute, followRoute } from './file-routes.js';
 import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
 import { liveRoute, openApiRoute } from './meta-routes.js';
 import { alertPcapRoute, capmeRoute, flowPcapRoute } from './pcap-routes.js';
@@ -29,6 +29,7 @@ export const ROUTES: readonly Route[] = [
   capmeRoute,
   flowPcapRoute,
   alertPcapRoute,
+  followRoute,
   flowFilesRoute,
   fileRoute,
   createUploadRoute,

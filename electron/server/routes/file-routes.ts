@@ -1,23 +1,68 @@
-/** Carved files: the routes exist (the UI and SIEM links can be written against them) but carving is not built yet. */
-import { HttpError } from '../http-util.js';
-import { FLOW_ID, req, sensorParam, str } from '../params.js';
+/**
+ * Follow-stream and carved files. Carved bytes come from the wire (attacker-controlled), so the
+ * file route never lets a browser render them: only raster images keep their type; text is
+ * text/plain; everything else (HTML, SVG, scripts, XML, binaries) is text/plain for an inline
+ * preview or application/octet-stream as an attachment — always with a sandbox CSP and nosniff.
+ */
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { FOLLOW_DEFAULT_MAX_BYTES, FOLLOW_MAX_BYTES } from '../../../common/bridge/messages.js';
+import { sendJson } from '../http-util.js';
+import { FLOW_ID, int, opt, req, sensorParam, str } from '../params.js';
 import { defineRoute } from '../router.js';
 
-function notYet(): never {
-  throw new HttpError(501, 'file carving is not available yet', 'slice the flow as a pcap (GET /api/flows/{id}/pcap) and extract files with a tool such as Wireshark or tshark --export-objects');
+const flowIdParam = req(str({ max: 64, pattern: FLOW_ID, what: 'a flow id (<12 hex digits>-<number>)' }), 'Flow id from GET /api/flows');
+
+/** Raster image types a browser may show as they are (SVG is not one: it can carry script). */
+const SAFE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp', 'image/x-icon', 'image/vnd.microsoft.icon', 'image/avif', 'image/tiff']);
+
+/** The Content-Type a carved file is served with; never one a browser executes or renders as a document. */
+export function servedType(mime: string | null, download: boolean): string {
+  if (mime !== null && SAFE_IMAGES.has(mime)) return mime;
+  if (download) return 'application/octet-stream';
+  // inline previews of text (plain or risky: HTML, SVG, scripts, XML, JSON) are plain text
+  if (mime !== null && (mime.startsWith('text/') || /(xml|json|javascript|ecmascript|svg)/.test(mime))) return 'text/plain; charset=utf-8';
+  return 'application/octet-stream';
 }
+
+export const followRoute = defineRoute({
+  method: 'GET',
+  path: '/api/flows/{id}/follow',
+  operationId: 'followFlow',
+  summary: 'A TCP or UDP flow\'s reassembled payload in order (as `tapline follow`)',
+  description: `Segments in delivery order with direction (0 = client → server), stream offset, base64 data, bytes missing before each (gaps are never filled) and time. At most max_bytes of payload (default ${FOLLOW_DEFAULT_MAX_BYTES}); truncated says when the cap cut the stream.`,
+  tag: 'files',
+  query: {
+    sensor: sensorParam,
+    max_bytes: opt(int({ min: 1, max: FOLLOW_MAX_BYTES, what: `a byte count (1-${FOLLOW_MAX_BYTES})` }), `Payload cap, both directions together (default ${FOLLOW_DEFAULT_MAX_BYTES})`),
+  },
+  pathParams: { id: flowIdParam },
+  responses: [
+    { status: 200, description: 'The stream', schema: 'FollowResult' },
+    { status: 400, description: 'Not a TCP or UDP flow, or a bad parameter', schema: 'Error' },
+    { status: 404, description: 'No such flow', schema: 'Error' },
+  ],
+  async handle({ res, server, query, path }) {
+    const r = await server.services.followFlow(path.id, query.max_bytes ?? FOLLOW_DEFAULT_MAX_BYTES, query.sensor);
+    sendJson(res, 200, r);
+  },
+});
 
 export const flowFilesRoute = defineRoute({
   method: 'GET',
   path: '/api/flows/{id}/files',
   operationId: 'flowFiles',
-  summary: 'Files carved from a flow (not available yet: 501)',
+  summary: 'Files carved from a flow (carved on the first request, then the stored records)',
   tag: 'files',
   query: { sensor: sensorParam },
-  pathParams: { id: req(str({ max: 64, pattern: FLOW_ID, what: 'a flow id (<12 hex digits>-<number>)' }), 'Flow id') },
-  responses: [{ status: 501, description: 'File carving is not built yet', schema: 'Error' }],
-  async handle() {
-    notYet();
+  pathParams: { id: flowIdParam },
+  responses: [
+    { status: 200, description: 'The carved files (empty when none)', schema: 'CarvedFile', array: true },
+    { status: 404, description: 'No such flow', schema: 'Error' },
+  ],
+  async handle({ res, server, query, path }) {
+    sendJson(res, 200, await server.services.flowFiles(path.id, query.sensor));
   },
 });
 
@@ -25,12 +70,44 @@ export const fileRoute = defineRoute({
   method: 'GET',
   path: '/api/files/{sha256}',
   operationId: 'getFile',
-  summary: 'A carved file by SHA-256 (not available yet: 501)',
+  summary: 'A carved file by SHA-256',
+  description:
+    'Raster images are served with their type, text as text/plain; everything else (HTML, SVG, scripts, binaries) as text/plain inline or application/octet-stream — never as a type a browser renders or runs. Always with Content-Security-Policy: sandbox and X-Content-Type-Options: nosniff. download=1 makes it an attachment.',
   tag: 'files',
-  query: { sensor: sensorParam },
-  pathParams: { sha256: req(str({ max: 64, pattern: /^[0-9A-Fa-f]{64}$/, what: 'a SHA-256 (64 hex digits)' }), 'SHA-256 of the file') },
-  responses: [{ status: 501, description: 'File carving is not built yet', schema: 'Error' }],
-  async handle() {
-    notYet();
+  query: {
+    sensor: sensorParam,
+    download: opt(str({ max: 1, pattern: /^[01]$/, what: '1 or 0' }), '1: as an attachment'),
+    name: opt(str({ max: 200, what: 'a file name' }), 'File name for the attachment (sanitized)'),
+  },
+  pathParams: { sha256: req(str({ max: 64, pattern: /^[0-9a-f]{64}$/, what: 'a SHA-256 (64 lowercase hex digits)' }), 'SHA-256 of the file') },
+  responses: [
+    { status: 200, description: 'The bytes', contentTypes: ['image/png', 'image/jpeg', 'image/gif', 'text/plain', 'application/octet-stream'] },
+    { status: 404, description: 'No carved file with that SHA-256', schema: 'Error' },
+  ],
+  async handle({ res, server, query, path }) {
+    const download = query.download === '1';
+    const f = await server.services.fileContent(path.sha256, query.sensor);
+    try {
+      const type = servedType(f.mime, download);
+      // ASCII-only name (header injection, odd encodings); the hash when none is usable
+      const name = (query.name ?? '').replace(/[^0-9A-Za-z._-]+/g, '_').replace(/^[._]+/, '').slice(0, 200) || path.sha256;
+      const attach = download || type === 'application/octet-stream';
+      res.writeHead(200, {
+        'Content-Type': type,
+        'Content-Length': f.size,
+        'Content-Disposition': `${attach ? 'attachment' : 'inline'}; filename="${name}"`,
+        'Content-Security-Policy': "sandbox; default-src 'none'; img-src 'self'; style-src 'none'; script-src 'none'",
+        'X-Content-Type-Options': 'nosniff',
+        'Cross-Origin-Resource-Policy': 'same-origin',
+        'Cache-Control': 'private, max-age=3600, immutable',
+      });
+      try {
+        await pipeline(createReadStream(f.path), res);
+      } catch (e) {
+        server.log(`file download ended early: ${(e as Error).message}`);
+      }
+    } finally {
+      if (f.temporary) await rm(f.path, { force: true });
+    }
   },
 });

@@ -3,6 +3,7 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { FlowsActions, FlowsState } from '../flows/flows-store.js';
 import type { ImportActions, ImportState } from '../import/import-store.js';
+import type { PayloadState } from '../payload/payload-store.js';
 import type { RankingState } from '../ranking/ranking-store.js';
 import type { SensorsState } from '../settings/sensors-store.js';
 import type { SettingsState } from '../settings/settings-store.js';
@@ -39,6 +40,9 @@ export function useStats<T>(select: (s: StatsState) => T): T {
 }
 export function useRanking<T>(select: (s: RankingState) => T): T {
   return useStore(useServices().ranking, select);
+}
+export function usePayload<T>(select: (s: PayloadState) => T): T {
+  return useStore(useServices().payload, select);
 }
 export function useSensors<T>(select: (s: SensorsState) => T): T {
   return useStore(useServices().sensors, select);

@@ -8,6 +8,7 @@ import { hasConnectionSource, hasRejectionSource } from '../bridge/capabilities.
 import { plural } from '../format/numbers.js';
 import { createFlowsStore, type FlowsStore } from '../flows/flows-store.js';
 import { createImportStore, type ImportStore } from '../import/import-store.js';
+import { createPayloadStore, type PayloadStore } from '../payload/payload-store.js';
 import { createRankingStore, type RankingStore } from '../ranking/ranking-store.js';
 import { createSensorsStore, type SensorsStore } from '../settings/sensors-store.js';
 import type { SettingsStore } from '../settings/settings-store.js';
@@ -25,6 +26,8 @@ export interface Services {
   ranking: RankingStore;
   /** Remote sensors (Settings → Sensors). */
   sensors: SensorsStore;
+  /** The Follow stream and Show files panels. */
+  payload: PayloadStore;
 }
 
 export interface ServicesEnv {
@@ -71,7 +74,7 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
       void stats.getState().refresh();
     },
   });
-  return { bridge, app, settings, flows, imports, stats, ranking, sensors };
+  return { bridge, app, settings, flows, imports, stats, ranking, sensors, payload: createPayloadStore(bridge) };
 }
 
 /** Starts the live stream, loads info, stats and the first search. Returns a stop function. */

@@ -5,10 +5,13 @@
  * wiring is in select-bridge.ts, and tests run it in Node.
  */
 import { z } from 'zod';
-import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import { BridgeCallError, filePath, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   AddSensorSchema,
   BackendInfoSchema,
+  CarvedFileSchema,
+  FlowIdSchema,
+  FollowResultSchema,
   EventClassSchema,
   EventSchema,
   EventSearchSchema,
@@ -23,6 +26,8 @@ import {
   ThreatListSchema,
   type AddSensor,
   type BackendInfo,
+  type CarvedFile,
+  type FollowResult,
   type EventBatch,
   type EventClass,
   type EventSearch,
@@ -175,6 +180,20 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
   pcapUrl(target: SliceTarget): string {
     const { path, query } = sliceQuery(target);
     return this.api.url(path, query);
+  }
+
+  async followStream(flowId: string, opts: FollowOptions = {}): Promise<FollowResult> {
+    const id = checkRequest(FlowIdSchema, flowId, 'flow id');
+    return this.api.getJson(`/api/flows/${id}/follow`, FollowResultSchema, { sensor: opts.sensor, max_bytes: opts.maxBytes });
+  }
+
+  async flowFiles(flowId: string, opts: { sensor?: string } = {}): Promise<CarvedFile[]> {
+    const id = checkRequest(FlowIdSchema, flowId, 'flow id');
+    return this.api.getJson(`/api/flows/${id}/files`, z.array(CarvedFileSchema), { sensor: opts.sensor });
+  }
+
+  fileUrl(sha256: string, opts: FileUrlOptions = {}): string {
+    return `${this.env.origin.replace(/\/+$/, '')}${filePath(sha256, opts)}`;
   }
 
   subscribe(onBatch: (batch: EventBatch) => void, opts: { since?: number } = {}): Unsubscribe {

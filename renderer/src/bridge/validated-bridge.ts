@@ -4,18 +4,22 @@
  * bridge checks what the server sends. A value that fails becomes a BridgeCallError in words.
  */
 import { z } from 'zod';
-import { BRIDGE_METHODS, BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import { BRIDGE_METHODS, BridgeCallError, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   BackendInfoSchema,
+  CarvedFileSchema,
   EventClassSchema,
   EventSchema,
   FlowRowSchema,
+  FollowResultSchema,
   ImportResultSchema,
   SensorSchema,
   StoreStatsSchema,
   ThreatListSchema,
   type AddSensor,
   type BackendInfo,
+  type CarvedFile,
+  type FollowResult,
   type EventBatch,
   type EventClass,
   type EventSearch,
@@ -103,6 +107,23 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
       throw toBridgeError(e);
     }
     if (typeof url !== 'string') throw invalidResponse('pcapUrl', 'not a string');
+    return url;
+  }
+  followStream(flowId: string, opts?: FollowOptions): Promise<FollowResult> {
+    return checked(() => this.inner.followStream(flowId, opts), FollowResultSchema, 'followStream');
+  }
+  flowFiles(flowId: string, opts?: { sensor?: string }): Promise<CarvedFile[]> {
+    return checked(() => this.inner.flowFiles(flowId, opts), z.array(CarvedFileSchema), 'flowFiles');
+  }
+  fileUrl(sha256: string, opts?: FileUrlOptions): string {
+    let url: unknown;
+    try {
+      url = this.inner.fileUrl(sha256, opts);
+    } catch (e) {
+      throw toBridgeError(e);
+    }
+    // only http(s) URLs may become <img src> or download links
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw invalidResponse('fileUrl', 'not an http(s) URL');
     return url;
   }
   listSensors(): Promise<Sensor[]> {

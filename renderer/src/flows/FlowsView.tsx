@@ -4,6 +4,7 @@ import { useFlows, useRanking, useServices } from '../app/services-context.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import { buildFlowMenu, type MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
+import { PayloadPanel } from '../payload/PayloadPanel.js';
 import { ClassifyDialog } from '../ranking/ClassifyDialog.js';
 import { DetailPane } from './DetailPane.js';
 import { FlowGrid, type MenuRequest } from './FlowGrid.js';
@@ -56,6 +57,7 @@ export function FlowsView({ active }: { active: boolean }) {
       </div>
       {menu && active ? <ContextMenu x={menu.x} y={menu.y} items={menu.items} label={menu.label} onPick={pick} onClose={closeMenu} /> : null}
       {classify && active ? <ClassifyDialog key={`${classify.field}:${classify.value}`} target={classify} /> : null}
+      {active ? <PayloadPanel /> : null}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 /**
  * The right-click menu of a flow (row) and, when a cell was clicked, of its value. Only actions
- * that work today are listed: no "Follow stream" or "Show files" until those exist.
+ * that work for the flow are listed: Follow stream for TCP and UDP flows, Show files for TCP.
  * Address and port cells can be classified (an event class from the value: new or existing).
  */
 import type { SliceTarget } from '../../../common/bridge/messages.js';
@@ -11,6 +11,7 @@ import { bpfFilter, capmeTarget, wiresharkFilter } from './forensic-filters.js';
 
 export type MenuAction =
   | { kind: 'download'; target: SliceTarget }
+  | { kind: 'follow' | 'files'; flow: string; sensor: string; label: string }
   | { kind: 'copy'; text: string; what: string }
   | { kind: 'filter'; field: 'ip' | 'port' | 'proto'; value: string | number; exclude: boolean }
   | { kind: 'search-ip'; ip: string }
@@ -26,6 +27,14 @@ export interface MenuItem {
 
 export function buildFlowMenu(row: GridRow, column: ColumnId | null, pcapUrl: (t: SliceTarget) => string): MenuItem[] {
   const items: MenuItem[] = [{ id: 'download', label: 'Download pcap', group: 0, action: { kind: 'download', target: { flow: row.id, sensor: row.sensor } } }];
+
+  // payload: reassembled stream (TCP, UDP) and carved files (HTTP over TCP)
+  if (row.kind === 'ip' && (row.proto === 6 || row.proto === 17) && row.client_port !== null && row.server_port !== null) {
+    const ep = (ip: string | null, port: number | null): string => (ip !== null && ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+    const label = `${ep(row.client_ip, row.client_port)} → ${ep(row.server_ip, row.server_port)}`;
+    items.push({ id: 'follow', label: 'Follow stream', group: 0, action: { kind: 'follow', flow: row.id, sensor: row.sensor, label } });
+    if (row.proto === 6) items.push({ id: 'files', label: 'Show files in flow', group: 0, action: { kind: 'files', flow: row.id, sensor: row.sensor, label } });
+  }
 
   const bpf = bpfFilter(row);
   if (bpf) items.push({ id: 'copy-bpf', label: 'Copy as BPF filter', group: 1, action: { kind: 'copy', text: bpf, what: 'BPF filter' } });

@@ -19,6 +19,16 @@ export async function runMenuAction(s: Services, action: MenuAction): Promise<vo
         notify({ level: 'error', text: `Could not download the pcap: ${err.message}`, hint: err.hint });
       }
       return;
+    case 'follow':
+    case 'files': {
+      // the panel (payload/PayloadPanel.tsx) shows loading, the result or the error
+      const p = s.payload.getState();
+      const target = { flow: action.flow, sensor: action.sensor, label: action.label };
+      await (action.kind === 'follow' ? p.openFollow(target) : p.openFiles(target));
+      const panel = s.payload.getState().panel;
+      if (panel?.error?.status === 401) s.app.getState().setLoggedOut(true);
+      return;
+    }
     case 'copy':
       try {
         await copyText(action.text);

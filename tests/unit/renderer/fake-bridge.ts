@@ -1,10 +1,12 @@
 /** A Bridge for store tests: records calls, answers from queues the test fills. */
-import { BridgeCallError, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
+import { BridgeCallError, filePath, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   NewEventClassSchema,
   NewThreatListSchema,
   type AddSensor,
   type BackendInfo,
+  type CarvedFile,
+  type FollowResult,
   type EventBatch,
   type EventClass,
   type EventSearch,
@@ -66,6 +68,20 @@ export class FakeBridge implements Bridge {
   }
   pcapUrl(_t: SliceTarget): string {
     return 'http://x/pcap';
+  }
+  /** Answers of followStream and flowFiles by flow id (tests fill them); missing ones reject with 404. */
+  follows = new Map<string, FollowResult>();
+  files = new Map<string, CarvedFile[]>();
+  followStream(flowId: string, _opts?: FollowOptions): Promise<FollowResult> {
+    const r = this.follows.get(flowId);
+    return r ? Promise.resolve(structuredClone(r)) : Promise.reject(new BridgeCallError(`no flow ${flowId}`, null, 404));
+  }
+  flowFiles(flowId: string): Promise<CarvedFile[]> {
+    const r = this.files.get(flowId);
+    return r ? Promise.resolve(structuredClone(r)) : Promise.reject(new BridgeCallError(`no flow ${flowId}`, null, 404));
+  }
+  fileUrl(sha256: string, opts?: FileUrlOptions): string {
+    return `http://x${filePath(sha256, opts)}`;
   }
   subscribe(onBatch: (b: EventBatch) => void): Unsubscribe {
     this.listener = onBatch;

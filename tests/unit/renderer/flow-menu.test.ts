@@ -8,21 +8,26 @@ import { HTTP_V4, NON_IP } from './fixtures.js';
 const row = (r: typeof HTTP_V4, rank = 0): GridRow => ({ ...r, rank, slot: 0 });
 const url = (t: SliceTarget) => `URL(${JSON.stringify(t)})`;
 
-test('row menu: download, copy filters, CapMe URL, Community ID; nothing unbuilt', () => {
+test('row menu: download, follow, files, copy filters, CapMe URL, Community ID', () => {
   const items = buildFlowMenu(row(HTTP_V4), 'time', url);
   assert.deepEqual(
     items.map((i) => i.label),
-    ['Download pcap', 'Copy as BPF filter', 'Copy as Wireshark display filter', 'Copy as CapMe URL', 'Copy Community ID'],
+    ['Download pcap', 'Follow stream', 'Show files in flow', 'Copy as BPF filter', 'Copy as Wireshark display filter', 'Copy as CapMe URL', 'Copy Community ID'],
   );
   assert.deepEqual(items[0].action, { kind: 'download', target: { flow: HTTP_V4.id, sensor: 'lab' } });
   const capme = items.find((i) => i.id === 'copy-capme');
   assert.ok(capme && capme.action.kind === 'copy');
   assert.match(capme.action.text, /"sip":"141.142.228.5"/);
-  for (const i of items) assert.doesNotMatch(i.label, /follow|files/i);
+  const label = '141.142.228.5:59856 → 192.150.187.43:80';
+  assert.deepEqual(items[1].action, { kind: 'follow', flow: HTTP_V4.id, sensor: 'lab', label });
+  assert.deepEqual(items[2].action, { kind: 'files', flow: HTTP_V4.id, sensor: 'lab', label });
+  // UDP flows can be followed; only TCP flows carry carved files
+  const udp = buildFlowMenu(row({ ...HTTP_V4, proto: 17 }), 'time', url).map((i) => i.id);
+  assert.ok(udp.includes('follow') && !udp.includes('files'));
 });
 
 test('address, port and protocol cells add filter, exclude, (addresses) search and (addresses, ports) classify', () => {
-  const server = buildFlowMenu(row(HTTP_V4), 'server', url).slice(5);
+  const server = buildFlowMenu(row(HTTP_V4), 'server', url).slice(7);
   assert.deepEqual(
     server.map((i) => [i.label, i.action]),
     [
@@ -32,7 +37,7 @@ test('address, port and protocol cells add filter, exclude, (addresses) search a
       ['Classify 192.150.187.43…', { kind: 'classify', field: 'address', value: '192.150.187.43' }],
     ],
   );
-  const port = buildFlowMenu(row(HTTP_V4), 'clientPort', url).slice(5);
+  const port = buildFlowMenu(row(HTTP_V4), 'clientPort', url).slice(7);
   assert.deepEqual(
     port.map((i) => [i.label, i.action]),
     [
@@ -41,7 +46,7 @@ test('address, port and protocol cells add filter, exclude, (addresses) search a
       ['Classify port 59856…', { kind: 'classify', field: 'port', value: 59856 }],
     ],
   );
-  const proto = buildFlowMenu(row(HTTP_V4), 'proto', url).slice(5);
+  const proto = buildFlowMenu(row(HTTP_V4), 'proto', url).slice(7);
   assert.deepEqual(
     proto.map((i) => [i.label, i.action]),
     [
@@ -49,7 +54,7 @@ test('address, port and protocol cells add filter, exclude, (addresses) search a
       ['Exclude tcp', { kind: 'filter', field: 'proto', value: 6, exclude: true }],
     ],
   );
-  assert.equal(buildFlowMenu(row(HTTP_V4), 'bytes', url).length, 5);
+  assert.equal(buildFlowMenu(row(HTTP_V4), 'bytes', url).length, 7);
 });
 
 test('a non-IP flow offers only what works without a tuple', () => {

@@ -1,0 +1,109 @@
+/**
+ * `tapline carve --store DIR [flow filters as in flows] -o OUTDIR [--json]`: carves every matching
+ * TCP flow (node/carve/carve-flow.ts) and copies each carved file to OUTDIR under its sanitized
+ * name (deduplicated with a numeric suffix; never outside OUTDIR). --json prints one object per
+ * carved file.
+ */
+import { parseArgs } from 'node:util';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
+import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
+import type { FlowQuery } from '../../common/index/index-reader.js';
+import { carveFlow } from '../../node/carve/carve-flow.js';
+import { FileStore } from '../../node/carve/file-store.js';
+import { Store } from '../../node/store/store.js';
+import { needString, parseHostArg, parseLimitArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
+
+/** One carved file as `--json` prints it: the record plus snake_case fields the issue names. */
+export interface CarveJson extends CarvedFileRecord {
+  flow_id: string;
+  user_agent: string | null;
+  /** Path written under OUTDIR. */
+  path: string;
+}
+
+export async function carveCommand(args: string[], out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      store: { type: 'string' },
+      host: { type: 'string', multiple: true },
+      port: { type: 'string' },
+      proto: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'community-id': { type: 'string' },
+      limit: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const q: FlowQuery = {
+    hosts: (values.host ?? []).map((h) => parseHostArg(h)),
+    port: values.port !== undefined ? parsePortArg(values.port) : undefined,
+    proto: values.proto !== undefined ? parseProtoArg(values.proto) : undefined,
+    since: values.since !== undefined ? parseTimeArg(values.since, 'since') : undefined,
+    until: values.until !== undefined ? parseTimeArg(values.until, 'until') : undefined,
+    communityId: values['community-id'],
+  };
+  const limit = values.limit !== undefined ? parseLimitArg(values.limit) : Infinity;
+  return carve(needString(values.store, 'store'), q, limit, needString(values.out, 'out (-o)'), values.json ?? false, out, err);
+}
+
+/** A name to write under OUTDIR: the sanitized original, else one from the hash and type. */
+export function outputName(r: CarvedFileRecord): string {
+  const safe = sanitizeFileName(r.name);
+  // sanitizeFileName keeps the last path component only; basename is a second guard
+  if (safe && safe !== '.' && safe !== '..') return basename(safe);
+  return `${r.sha256.slice(0, 16)}${r.ext ? `.${r.ext}` : ''}`;
+}
+
+/** name, name-1.ext, name-2.ext, … : the first not taken. */
+function dedupe(name: string, taken: Set<string>): string {
+  if (!taken.has(name.toLowerCase())) return name;
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  for (let i = 1; ; i++) {
+    const n = `${stem}-${i}${ext}`;
+    if (!taken.has(n.toLowerCase())) return n;
+  }
+}
+
+export async function carve(storeDir: string, q: FlowQuery, limit: number, outDir: string, json: boolean, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+  const s = await Store.open(storeDir, { log: err });
+  try {
+    const root = resolve(outDir);
+    await mkdir(root, { recursive: true });
+    const files = FileStore.open(s.dir);
+    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6);
+    // names already in OUTDIR count as taken (case-insensitively: case-folding file systems)
+    const taken = new Set((await readdir(root)).map((n) => n.toLowerCase()));
+    let count = 0;
+    for (const f of flows) {
+      const r = await carveFlow(s, f.id);
+      for (const rec of r.files) {
+        const name = dedupe(outputName(rec), taken);
+        taken.add(name.toLowerCase());
+        const target = join(root, name);
+        if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
+        // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten
+        await copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL);
+        const written = target;
+        count++;
+        if (json) {
+          const j: CarveJson = { ...rec, flow_id: rec.flowId, user_agent: rec.userAgent, path: written };
+          out.write(`${JSON.stringify(j)}\n`);
+        } else {
+          out.write(`${rec.sha256}  ${String(rec.size).padStart(10)}  ${rec.mime ?? '-'}  ${written}\n`);
+        }
+      }
+    }
+    err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP flow${flows.length === 1 ? '' : 's'} into ${root}`);
+    return 0;
+  } finally {
+    await s.close();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `tapline carve` end to end (the built dist/ entry in a child process): a generated HTTP capture
+ * (no corpus needed) with a traversal name and a repeated name, and corpus captures whose carved
+ * sha256s must equal tshark's export-objects (objects.json).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { capturePath, corpusSkipReason, readOracle, repoRoot } from '../helpers/corpus.js';
+import { writeHttpCapture } from '../helpers/http-capture.js';
+
+const CLI = join(repoRoot, 'dist/electron/cli/main.js');
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function tapline(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface CarveLine {
+  sha256: string;
+  md5: string;
+  sha1: string;
+  size: number;
+  mime: string | null;
+  name: string | null;
+  protocol: string;
+  flow_id: string;
+  url: string | null;
+  host: string | null;
+  user_agent: string | null;
+  path: string;
+}
+
+const parseLines = (s: string): CarveLine[] => s.split('\n').filter(Boolean).map((l) => JSON.parse(l) as CarveLine);
+
+test('tapline carve on a generated capture: names sanitized and deduplicated, never outside OUTDIR', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bodies = [
+    { name: 'report.txt', body: Buffer.from('first report\n'.repeat(50)) },
+    { name: 'report.txt', body: Buffer.from('second report\n'.repeat(40)) },
+    { name: '../../escape.txt', body: Buffer.from('must stay inside\n') },
+  ];
+  const pcap = join(dir, 'http.pcap');
+  writeHttpCapture(pcap, bodies);
+  const store = join(dir, 'store');
+  assert.equal(tapline('import', '--store', store, pcap).code, 0);
+  const out = join(dir, 'out');
+  const r = tapline('carve', '--store', store, '-o', out, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = parseLines(r.stdout);
+  assert.deepEqual(lines.map((l) => l.sha256).sort(), bodies.map((b) => sha(b.body)).sort());
+  assert.deepEqual(readdirSync(out).sort(), ['escape.txt', 'report-1.txt', 'report.txt']);
+  assert.ok(!existsSync(join(dir, 'escape.txt')) && !existsSync(join(store, 'escape.txt')));
+  for (const l of lines) {
+    assert.equal(sha(readFileSync(l.path)), l.sha256);
+    assert.ok(l.path.startsWith(out));
+    assert.equal(l.protocol, 'http');
+    assert.equal(l.host, 'files.example');
+    assert.equal(l.user_agent, 'carve-test');
+    assert.match(l.url ?? '', /^http:\/\/files\.example\/dl\/4000\d$/);
+    assert.match(l.flow_id, /^[0-9a-f]{12}-\d+$/);
+    assert.equal(createHash('md5').update(readFileSync(l.path)).digest('hex'), l.md5);
+  }
+  // a second run into the same OUTDIR overwrites nothing
+  const again = tapline('carve', '--store', store, '-o', out, '--json', '--port', '80', '--host', '192.0.2.1');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readdirSync(out).length, 6);
+  // filters: a port no flow uses carves nothing
+  const none = tapline('carve', '--store', store, '-o', join(dir, 'none'), '--json', '--port', '8443');
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, '');
+  // usage errors
+  assert.equal(tapline('carve', '--store', store).code, 2);
+});
+
+interface Objects {
+  objects: { http: { name: string; sha256: string }[] };
+}
+
+for (const capture of ['zeek__http_get.pcap', 'suricata-verify__pdf-dl.pcap']) {
+  test(`tapline carve on ${capture}: sha256s equal tshark's export-objects`, { skip: corpusSkipReason }, async (t) => {
+    const oracle = readOracle<Objects>(capture, 'objects.json');
+    if (!oracle) return t.skip(`no objects.json for ${capture}`);
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-corpus-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const store = join(dir, 'store');
+    assert.equal(tapline('import', '--store', store, capturePath(capture)).code, 0);
+    const r = tapline('carve', '--store', store, '--proto', 'tcp', '-o', join(dir, 'out'), '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const carved = new Set(parseLines(r.stdout).map((l) => l.sha256));
+    assert.ok(oracle.objects.http.length > 0);
+    for (const o of oracle.objects.http) assert.ok(carved.has(o.sha256), `${o.name} (${o.sha256}) carved`);
+    for (const l of parseLines(r.stdout)) assert.equal(sha(readFileSync(l.path)), l.sha256);
+  });
+}
