@@ -14,7 +14,7 @@ import type { FlowQuery } from '../../common/index/index-reader.js';
 import { carveFlow } from '../../node/carve/carve-flow.js';
 import { FileStore } from '../../node/carve/file-store.js';
 import { Store } from '../../node/store/store.js';
-import { needString, parseHostArg, parseLimitArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
+import { FLOW_FILTER_OPTIONS, flowFilterFrom, needString } from './cli-args.js';
 
 /** One carved file as `--json` prints it: the record plus snake_case fields the issue names. */
 export interface CarveJson extends CarvedFileRecord {
@@ -27,29 +27,10 @@ export interface CarveJson extends CarvedFileRecord {
 export async function carveCommand(args: string[], out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      store: { type: 'string' },
-      host: { type: 'string', multiple: true },
-      port: { type: 'string' },
-      proto: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      'community-id': { type: 'string' },
-      limit: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      json: { type: 'boolean' },
-    },
+    options: { ...FLOW_FILTER_OPTIONS, out: { type: 'string', short: 'o' } },
     strict: true,
   });
-  const q: FlowQuery = {
-    hosts: (values.host ?? []).map((h) => parseHostArg(h)),
-    port: values.port !== undefined ? parsePortArg(values.port) : undefined,
-    proto: values.proto !== undefined ? parseProtoArg(values.proto) : undefined,
-    since: values.since !== undefined ? parseTimeArg(values.since, 'since') : undefined,
-    until: values.until !== undefined ? parseTimeArg(values.until, 'until') : undefined,
-    communityId: values['community-id'],
-  };
-  const limit = values.limit !== undefined ? parseLimitArg(values.limit) : Infinity;
+  const { query: q, limit } = flowFilterFrom(values);
   return carve(needString(values.store, 'store'), q, limit, needString(values.out, 'out (-o)'), values.json ?? false, out, err);
 }
 

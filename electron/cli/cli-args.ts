@@ -1,4 +1,5 @@
 /** Parsing and validating command-line values, with messages that say what was expected. */
+import type { FlowQuery } from '../../common/index/index-reader.js';
 import { parseAddressRange, type AddressRange } from '../../common/net/address-range.js';
 import { parseTimestamp, type Timestamp } from '../../common/time/timestamp.js';
 
@@ -44,4 +45,42 @@ export function parseProtoArg(v: string, name = 'proto'): number {
 export function parseLimitArg(v: string): number {
   if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw new UsageError(`--limit "${v}" is not a positive whole number`);
   return Number(v);
+}
+
+/** parseArgs options for the flow filters shared by `flows` and `carve`. */
+export const FLOW_FILTER_OPTIONS = {
+  store: { type: 'string' },
+  host: { type: 'string', multiple: true },
+  port: { type: 'string' },
+  proto: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'community-id': { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export interface FlowFilterValues {
+  host?: string[];
+  port?: string;
+  proto?: string;
+  since?: string;
+  until?: string;
+  'community-id'?: string;
+  limit?: string;
+}
+
+/** The flow query and limit from the shared filter options. */
+export function flowFilterFrom(values: FlowFilterValues): { query: FlowQuery; limit: number } {
+  return {
+    query: {
+      hosts: (values.host ?? []).map((h) => parseHostArg(h)),
+      port: values.port !== undefined ? parsePortArg(values.port) : undefined,
+      proto: values.proto !== undefined ? parseProtoArg(values.proto) : undefined,
+      since: values.since !== undefined ? parseTimeArg(values.since, 'since') : undefined,
+      until: values.until !== undefined ? parseTimeArg(values.until, 'until') : undefined,
+      communityId: values['community-id'],
+    },
+    limit: values.limit !== undefined ? parseLimitArg(values.limit) : Infinity,
+  };
 }

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 /** The `tapline` command line. Plain Node: nothing here imports electron. */
 import { parseArgs } from 'node:util';
-import type { FlowQuery } from '../../common/index/index-reader.js';
 import { parseAddressRange } from '../../common/net/address-range.js';
 import type { SliceFormat } from '../../node/store/slice-writer.js';
-import { UsageError, needString, parseHostArg, parseLimitArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
+import { FLOW_FILTER_OPTIONS, UsageError, flowFilterFrom, needString, parseHostArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
 import { flowsCommand } from './flows-command.js';
 import { importCommand } from './import-command.js';
 import { sliceCommand, type SliceTarget } from './slice-command.js';
@@ -42,31 +41,9 @@ async function run(argv: string[]): Promise<number> {
       return importCommand(needString(values.store, 'store'), positionals, process.stdout, err);
     }
     case 'flows': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          store: { type: 'string' },
-          host: { type: 'string', multiple: true },
-          port: { type: 'string' },
-          proto: { type: 'string' },
-          since: { type: 'string' },
-          until: { type: 'string' },
-          'community-id': { type: 'string' },
-          limit: { type: 'string' },
-          json: { type: 'boolean' },
-        },
-        strict: true,
-      });
-      const q: FlowQuery = {
-        hosts: (values.host ?? []).map((h) => parseHostArg(h)),
-        port: values.port !== undefined ? parsePortArg(values.port) : undefined,
-        proto: values.proto !== undefined ? parseProtoArg(values.proto) : undefined,
-        since: values.since !== undefined ? parseTimeArg(values.since, 'since') : undefined,
-        until: values.until !== undefined ? parseTimeArg(values.until, 'until') : undefined,
-        communityId: values['community-id'],
-      };
-      const limit = values.limit !== undefined ? parseLimitArg(values.limit) : Infinity;
-      return flowsCommand(needString(values.store, 'store'), q, limit, values.json ?? false, process.stdout, err);
+      const { values } = parseArgs({ args: rest, options: FLOW_FILTER_OPTIONS, strict: true });
+      const { query, limit } = flowFilterFrom(values);
+      return flowsCommand(needString(values.store, 'store'), query, limit, values.json ?? false, process.stdout, err);
     }
     case 'slice': {
       const { values } = parseArgs({
