@@ -9,7 +9,7 @@
  */
 import type { PacketRecordView } from '../capture/capture-types.js';
 import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decoded-packet.js';
-import { OffsetArena, appendOffset, copyList, decodeZigzagOffsets, encodeZigzagOffsets, type OffsetListState } from './offset-arena.js';
+import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, decodeZigzagOffsets, encodeZigzagOffsets, type OffsetListState } from './offset-arena.js';
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
 
@@ -71,13 +71,20 @@ export class FlowTable {
   fragmented = new Uint8Array(0);
   // packet offsets
   readonly arena = new OffsetArena();
+  // offset list cursors, held as fields so the per-packet append loads them directly
+  private offHead = new Int32Array(0);
+  private offTail = new Int32Array(0);
+  private offTailPos = new Uint8Array(0);
+  private offBytes = new Uint32Array(0);
+  private offLast = new Float64Array(0);
+  private offUnsorted = new Uint8Array(0);
   private off: OffsetListState = {
-    head: new Int32Array(0),
-    tail: new Int32Array(0),
-    tailPos: new Uint8Array(0),
-    bytes: new Uint32Array(0),
-    last: new Float64Array(0),
-    unsorted: new Uint8Array(0),
+    head: this.offHead,
+    tail: this.offTail,
+    tailPos: this.offTailPos,
+    bytes: this.offBytes,
+    last: this.offLast,
+    unsorted: this.offUnsorted,
   };
   // hash: slot -> flow index + 1
   private slots = new Int32Array(1024);
@@ -90,6 +97,13 @@ export class FlowTable {
   private readonly otherIdle: number;
   private readonly fragments: FragmentTracker;
   packets = 0;
+  // last IPv4 key looked up and its flow (-1: none); any new flow invalidates it
+  private cacheF = -1;
+  private cacheW0 = 0;
+  private cacheW1 = 0;
+  private cacheA = 0;
+  private cacheB = 0;
+  private cachePorts = 0;
 
   constructor(opts: FlowTableOptions = {}) {
     this.tcpIdle = opts.tcpIdleSec ?? 900;
@@ -135,12 +149,53 @@ export class FlowTable {
   }
 
   private addIp(rec: PacketRecordView, d: DecodedPacket, withPorts: boolean): number {
-    const k = this.scratch;
-    const srcIsA = this.buildIpKey(d, withPorts);
-    let f = this.lookup(k);
-    if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
+    let f: number;
+    let srcIsA: boolean;
+    if (d.ipVersion === 4) {
+      // IPv4: the key's five meaningful words in locals; scratch is filled only for a new flow
+      const s = d.src;
+      const t = d.dst;
+      const sp = withPorts ? d.srcPort : 0;
+      const dp = withPorts ? d.dstPort : 0;
+      const w0 = FlowKind.Ip | (4 << 8) | (d.proto << 16) | ((withPorts ? 1 : 0) << 24);
+      const w1 = ((d.vlan + 1) & 0xffff) | (((d.vlanInner + 1) & 0xffff) << 16);
+      const s0 = ((s[0] << 24) | (s[1] << 16) | (s[2] << 8) | s[3]) >>> 0;
+      const t0 = ((t[0] << 24) | (t[1] << 16) | (t[2] << 8) | t[3]) >>> 0;
+      srcIsA = s0 < t0 || (s0 === t0 && sp <= dp);
+      const a = srcIsA ? s0 : t0;
+      const b = srcIsA ? t0 : s0;
+      const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
+      // 1-entry cache: consecutive packets of one flow skip the hash probe
+      if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) {
+        f = this.cacheF;
+      } else {
+        f = this.lookup4(w0, w1, a, b, ports);
+        if (f >= 0) {
+          this.cacheF = f;
+          this.cacheW0 = w0;
+          this.cacheW1 = w1;
+          this.cacheA = a;
+          this.cacheB = b;
+          this.cachePorts = ports;
+        }
+      }
+      if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
+      if (f < 0) {
+        const k = this.scratch;
+        k.fill(0);
+        k[0] = w0;
+        k[1] = w1;
+        k[2] = a;
+        k[6] = b;
+        k[10] = ports;
+      }
+    } else {
+      srcIsA = this.buildIpKey(d, withPorts);
+      f = this.lookup(this.scratch);
+      if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
+    }
     if (f < 0) {
-      f = this.create(k, rec, FlowKind.Ip);
+      f = this.create(this.scratch, rec, FlowKind.Ip);
       this.ipVersion[f] = d.ipVersion;
       this.proto[f] = d.proto;
       this.hasPorts[f] = withPorts ? 1 : 0;
@@ -151,7 +206,7 @@ export class FlowTable {
       const clientIsSrc = this.clientIsSource(d, withPorts);
       this.clientIsA[f] = clientIsSrc === srcIsA ? 1 : 0;
     }
-    this.account(f, rec, srcIsA);
+    this.accountRaw(f, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen, srcIsA);
     if (d.proto === 6 && withPorts) this.trackTcp(f, d, srcIsA);
     return f;
   }
@@ -268,21 +323,53 @@ export class FlowTable {
   }
 
   private hashKey(k: Uint32Array): number {
-    // multiply-xorshift over the 12 words, unrolled (the hot path of every packet)
+    // multiply-xorshift: the words an IPv4 key uses first (so hash4 gives the same value), then
+    // the IPv6/link words only when any is set
     let h = Math.imul(k[0] ^ 0x811c9dc5, 0x01000193);
     h = Math.imul(h ^ (h >>> 15) ^ k[1], 0x01000193);
     h = Math.imul(h ^ (h >>> 15) ^ k[2], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[3], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[4], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[5], 0x01000193);
     h = Math.imul(h ^ (h >>> 15) ^ k[6], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[7], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[8], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[9], 0x01000193);
     h = Math.imul(h ^ (h >>> 15) ^ k[10], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[11], 0x01000193);
+    if ((k[3] | k[4] | k[5] | k[7] | k[8] | k[9] | k[11]) !== 0) {
+      h = Math.imul(h ^ (h >>> 15) ^ k[3], 0x01000193);
+      h = Math.imul(h ^ (h >>> 15) ^ k[4], 0x01000193);
+      h = Math.imul(h ^ (h >>> 15) ^ k[5], 0x01000193);
+      h = Math.imul(h ^ (h >>> 15) ^ k[7], 0x01000193);
+      h = Math.imul(h ^ (h >>> 15) ^ k[8], 0x01000193);
+      h = Math.imul(h ^ (h >>> 15) ^ k[9], 0x01000193);
+      h = Math.imul(h ^ (h >>> 15) ^ k[11], 0x01000193);
+    }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     return (h ^ (h >>> 13)) >>> 0;
+  }
+
+  /** hashKey of an IPv4 key (words 3–5, 7–9 and 11 zero). */
+  private static hash4(w0: number, w1: number, a: number, b: number, ports: number): number {
+    let h = Math.imul(w0 ^ 0x811c9dc5, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ w1, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ a, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ b, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ ports, 0x01000193);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return (h ^ (h >>> 13)) >>> 0;
+  }
+
+  /**
+   * lookup() for an IPv4 key. Word 0 holds the kind and IP version, so any stored key equal in
+   * word 0 is an IPv4 key too, with zeros in the words not compared.
+   */
+  private lookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
+    const slots = this.slots;
+    const mask = this.slotMask;
+    const keys = this.keys;
+    let slot = FlowTable.hash4(w0, w1, a, b, ports) & mask;
+    for (;;) {
+      const v = slots[slot];
+      if (v === EMPTY) return -1;
+      const base = (v - 1) * KW;
+      if (keys[base + 2] === a && keys[base + 6] === b && keys[base + 10] === ports && keys[base] === w0 && keys[base + 1] === w1) return v - 1;
+      slot = (slot + 1) & mask;
+    }
   }
 
   /** Returns the current flow for key k, or -1. */
@@ -360,6 +447,7 @@ export class FlowTable {
   private createAt(k: Uint32Array, tsSec: number, tsNsec: number, kind: FlowKind): number {
     if (this.count === this.capacity) this.grow(this.capacity * 2);
     const f = this.count++;
+    this.cacheF = -1;
     this.keys.set(k, f * KW);
     this.kind[f] = kind;
     this.firstSec[f] = tsSec;
@@ -370,7 +458,7 @@ export class FlowTable {
     this.vlanInner[f] = -1;
     this.icmpType[f] = -1;
     this.icmpCode[f] = -1;
-    this.off.head[f] = -1;
+    this.offHead[f] = -1;
     this.bindSlot(k, f);
     return f;
   }
@@ -386,8 +474,11 @@ export class FlowTable {
   }
 
   private idleExpired(f: number, tsSec: number, tsNsec: number, proto: number): boolean {
-    const gap = tsSec - this.lastSec[f] + (tsNsec - this.lastNsec[f]) / 1e9;
     const limit = proto === 6 ? this.tcpIdle : proto === 17 ? this.udpIdle : this.otherIdle;
+    const secGap = tsSec - this.lastSec[f];
+    // the nanosecond part adds less than one second either way
+    if (secGap < limit - 1) return false;
+    const gap = secGap + (tsNsec - this.lastNsec[f]) / 1e9;
     return gap > limit;
   }
 
@@ -425,15 +516,103 @@ export class FlowTable {
       this.pktsB[f]++;
       this.bytesB[f] += origLen;
     }
-    if (tsSec < this.firstSec[f] || (tsSec === this.firstSec[f] && tsNsec < this.firstNsec[f])) {
+    // first <= last always holds, so a packet after last (the usual case) cannot be before first
+    const lastSec = this.lastSec[f];
+    if (tsSec > lastSec || (tsSec === lastSec && tsNsec > this.lastNsec[f])) {
+      this.lastSec[f] = tsSec;
+      this.lastNsec[f] = tsNsec;
+    } else if (tsSec < this.firstSec[f] || (tsSec === this.firstSec[f] && tsNsec < this.firstNsec[f])) {
       this.firstSec[f] = tsSec;
       this.firstNsec[f] = tsNsec;
     }
-    if (tsSec > this.lastSec[f] || (tsSec === this.lastSec[f] && tsNsec > this.lastNsec[f])) {
-      this.lastSec[f] = tsSec;
-      this.lastNsec[f] = tsNsec;
+    this.appendOffset(f, recordOffset);
+  }
+
+  /** Appends recordOffset to flow f's list (see offset-arena.ts: zigzag LEB128 deltas). */
+  private appendOffset(f: number, offset: number): void {
+    const arena = this.arena;
+    let delta: number;
+    let block: number;
+    let pos: number;
+    if (this.offHead[f] < 0) {
+      block = arena.allocBlock();
+      this.offHead[f] = block;
+      pos = 0;
+      delta = offset;
+    } else {
+      block = this.offTail[f];
+      pos = this.offTailPos[f];
+      delta = offset - this.offLast[f];
+      if (delta < 0) this.offUnsorted[f] = 1;
     }
-    appendOffset(this.arena, this.off, f, recordOffset);
+    this.offLast[f] = offset;
+    let page = arena.pages[block >>> PAGE_SHIFT];
+    let at = (block & PAGE_MASK) * BLOCK_SIZE + 4 + pos;
+    if (delta >= 0 && delta < 0x80000000) {
+      // integer fast path: z = 2 * delta < 2^32 (record offsets are integers)
+      let z = (delta * 2) >>> 0;
+      if (pos <= PAYLOAD - 5) {
+        // a uint32 needs at most 5 bytes: no block boundary check per byte
+        const at0 = at;
+        while (z >= 0x80) {
+          page[at++] = (z & 0x7f) | 0x80;
+          z >>>= 7;
+        }
+        page[at] = z;
+        const n = at - at0 + 1;
+        this.offTail[f] = block;
+        this.offTailPos[f] = pos + n;
+        this.offBytes[f] += n;
+        return;
+      }
+      let n = 0;
+      for (;;) {
+        if (pos === PAYLOAD) {
+          const nb = arena.allocBlock();
+          arena.setNext(block, nb);
+          block = nb;
+          pos = 0;
+          page = arena.pages[block >>> PAGE_SHIFT];
+          at = (block & PAGE_MASK) * BLOCK_SIZE + 4;
+        }
+        n++;
+        pos++;
+        if (z < 0x80) {
+          page[at] = z;
+          break;
+        }
+        page[at++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      this.offTail[f] = block;
+      this.offTailPos[f] = pos;
+      this.offBytes[f] += n;
+      return;
+    }
+    // zigzag so out-of-order offsets (late IP fragments) still encode
+    let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+    let n = 0;
+    for (;;) {
+      if (pos === PAYLOAD) {
+        const nb = arena.allocBlock();
+        arena.setNext(block, nb);
+        block = nb;
+        pos = 0;
+        page = arena.pages[block >>> PAGE_SHIFT];
+        at = (block & PAGE_MASK) * BLOCK_SIZE + 4;
+      }
+      n++;
+      pos++;
+      if (z < 0x80) {
+        page[at] = z;
+        break;
+      }
+      page[at++] = (z % 0x80) | 0x80;
+      z = Math.floor(z / 0x80);
+    }
+    this.offTail[f] = block;
+    this.offTailPos[f] = pos;
+    this.offBytes[f] += n;
   }
 
   // ---- reading back ----
@@ -458,10 +637,25 @@ export class FlowTable {
    * of its arena chain, unless late fragments put it out of order.
    */
   encodedOffsets(f: number): Uint8Array {
-    if (this.off.unsorted[f]) return encodeZigzagOffsets(this.offsetsOf(f));
-    const raw = new Uint8Array(this.off.bytes[f]);
+    if (this.offUnsorted[f]) return encodeZigzagOffsets(this.offsetsOf(f));
+    const raw = new Uint8Array(this.offBytes[f]);
     copyList(this.arena, this.off, f, raw, 0);
     return raw;
+  }
+
+  /** Whether flow f's offsets are out of capture order (then only encodedOffsets gives them). */
+  offsetsUnsorted(f: number): boolean {
+    return this.offUnsorted[f] === 1;
+  }
+
+  /** Byte length of an in-order flow's encoded offsets. */
+  encodedOffsetsLength(f: number): number {
+    return this.offBytes[f];
+  }
+
+  /** Copies an in-order flow's encoded offsets (encodedOffsets without the copy) to out at at. */
+  copyEncodedOffsets(f: number, out: Uint8Array, at: number): void {
+    copyList(this.arena, this.off, f, out, at);
   }
 
   /** Endpoint A (x = 0) or B (x = 1) address of flow f as 16 bytes (IPv4 in the first 4). */
@@ -509,13 +703,19 @@ export class FlowTable {
     this.tcpFlags = g(this.tcpFlags, cap);
     this.tcpState = g(this.tcpState, cap);
     this.fragmented = g(this.fragmented, cap);
+    this.offHead = g(this.offHead, cap);
+    this.offTail = g(this.offTail, cap);
+    this.offTailPos = g(this.offTailPos, cap);
+    this.offBytes = g(this.offBytes, cap);
+    this.offLast = g(this.offLast, cap);
+    this.offUnsorted = g(this.offUnsorted, cap);
     this.off = {
-      head: g(this.off.head, cap),
-      tail: g(this.off.tail, cap),
-      tailPos: g(this.off.tailPos, cap),
-      bytes: g(this.off.bytes, cap),
-      last: g(this.off.last, cap),
-      unsorted: g(this.off.unsorted, cap),
+      head: this.offHead,
+      tail: this.offTail,
+      tailPos: this.offTailPos,
+      bytes: this.offBytes,
+      last: this.offLast,
+      unsorted: this.offUnsorted,
     };
     this.capacity = cap;
   }

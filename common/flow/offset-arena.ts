@@ -5,11 +5,11 @@
  * per-flow JS objects.
  */
 
-const BLOCK_SIZE = 32; // 4 bytes link to the next block + 28 bytes payload
-const PAYLOAD = BLOCK_SIZE - 4;
-const PAGE_SHIFT = 15; // 32768 blocks = 1 MiB pages
+export const BLOCK_SIZE = 32; // 4 bytes link to the next block + 28 bytes payload
+export const PAYLOAD = BLOCK_SIZE - 4;
+export const PAGE_SHIFT = 15; // 32768 blocks = 1 MiB pages
 const PAGE_BLOCKS = 1 << PAGE_SHIFT;
-const PAGE_MASK = PAGE_BLOCKS - 1;
+export const PAGE_MASK = PAGE_BLOCKS - 1;
 const PAGE_BYTES = BLOCK_SIZE * PAGE_BLOCKS;
 
 export class OffsetArena {
@@ -63,61 +63,23 @@ export interface OffsetListState {
   unsorted: Uint8Array;
 }
 
-export function appendOffset(arena: OffsetArena, s: OffsetListState, i: number, offset: number): void {
-  let delta: number;
-  let block: number;
-  let pos: number;
-  if (s.head[i] < 0) {
-    block = arena.allocBlock();
-    s.head[i] = block;
-    pos = 0;
-    delta = offset;
-  } else {
-    block = s.tail[i];
-    pos = s.tailPos[i];
-    delta = offset - s.last[i];
-    if (delta < 0) s.unsorted[i] = 1;
-  }
-  s.last[i] = offset;
-  // zigzag so out-of-order offsets (late IP fragments) still encode
-  let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
-  let page = arena.page(block);
-  let at = OffsetArena.payloadStart(block) + pos;
-  let n = 0;
-  for (;;) {
-    if (pos === PAYLOAD) {
-      const nb = arena.allocBlock();
-      arena.setNext(block, nb);
-      block = nb;
-      pos = 0;
-      page = arena.page(block);
-      at = OffsetArena.payloadStart(block);
-    }
-    n++;
-    pos++;
-    if (z < 0x80) {
-      page[at] = z;
-      break;
-    }
-    page[at++] = (z % 0x80) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  s.tail[i] = block;
-  s.tailPos[i] = pos;
-  s.bytes[i] += n;
-}
 
 /** Copies list i's encoded bytes, in order, to out at position at. */
 export function copyList(arena: OffsetArena, s: OffsetListState, i: number, out: Uint8Array, at: number): void {
   let remaining = s.bytes[i];
   let block = s.head[i];
+  const pages = arena.pages;
+  // a block's payload is small: a byte loop beats a subarray + set per block
   while (remaining > 0) {
-    const n = Math.min(PAYLOAD, remaining);
-    const start = OffsetArena.payloadStart(block);
-    out.set(arena.page(block).subarray(start, start + n), at);
+    const n = remaining < PAYLOAD ? remaining : PAYLOAD;
+    const page = pages[block >>> PAGE_SHIFT];
+    const link = (block & PAGE_MASK) * BLOCK_SIZE;
+    const start = link + 4;
+    for (let j = 0; j < n; j++) out[at + j] = page[start + j];
     at += n;
     remaining -= n;
-    if (remaining > 0) block = arena.next(block);
+    // the link to the next block, little-endian (see setNext)
+    if (remaining > 0) block = (page[link] | (page[link + 1] << 8) | (page[link + 2] << 16) | (page[link + 3] << 24)) >>> 0;
   }
 }
 

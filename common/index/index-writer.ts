@@ -85,7 +85,12 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     v.setFloat64(at + 88, clientIsA ? table.bytesB[f] : table.bytesA[f], true);
     // packet offsets: zigzag LEB128 deltas, copied from the table's arena
     const start = offsets.length;
-    offsets.bytes(table.encodedOffsets(f));
+    if (table.offsetsUnsorted(f)) offsets.bytes(table.encodedOffsets(f));
+    else {
+      const len = table.encodedOffsetsLength(f);
+      const to = offsets.reserve(len);
+      table.copyEncodedOffsets(f, offsets.raw, to);
+    }
     flows.dataView.setFloat64(at + 96, start, true);
     flows.dataView.setUint32(at + 104, offsets.length - start, true);
     let cidHash = 0;
