@@ -17,8 +17,8 @@
  * `tshark -T fields -e tcp.stream -e udp.stream -e ip.src …` (several streams on one 5-tuple are
  * paired with our flows in time order).
  *
- * TAPLINE_FOLLOW_ALL=1 compares every TCP and UDP flow of every corpus capture and prints the
- * differences instead of failing on them (a survey; the default run asserts on the named list).
+ * The last test compares every TCP and UDP flow of every corpus capture: the only differences
+ * allowed are the deliberate ones listed in DELIBERATE.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +37,13 @@ import { capturePath, corpusCaptures, corpusSkipReason } from '../helpers/corpus
 const tsharkVersion = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
 const tsharkSkip = tsharkVersion.status === 0 ? undefined : 'tshark is not installed (needed as the follow-stream oracle)';
 const skip = corpusSkipReason ?? tsharkSkip;
-const surveyAll = process.env.TAPLINE_FOLLOW_ALL === '1';
+
+/** Flows where we differ from tshark on purpose (common/reassembly/README.md), by capture. */
+const DELIBERATE: { capture: string; difference: RegExp; why: string }[] = [
+  { capture: 'community-id-spec__combined.pcap', difference: /direction 1: \d+ vs \d+ bytes/, why: 'snaplen-cut segments: we print a gap marker for the cut bytes' },
+  { capture: 'community-id-spec__tcp.pcap', difference: /direction 1: \d+ vs \d+ bytes/, why: 'snaplen-cut segments: we print a gap marker for the cut bytes' },
+  { capture: 'zeek__tunnels_vxlan-encapsulated-http.pcap', difference: /nodes differ/, why: 'tshark names the VXLAN flow by its inner addresses; we keep the outer flow' },
+];
 
 /** Captures and protocols checked by default (flows of other protocols in them are ignored). */
 const NAMED: { capture: string; proto: 'tcp' | 'udp'; why: string }[] = [
@@ -328,15 +334,21 @@ describe('follow raw output equals tshark follow on corpus flows', { skip }, () 
     assert.equal(compare(withoutMarkers(a), b), null);
   });
 
-  test('survey of every corpus capture', { skip: surveyAll ? undefined : 'set TAPLINE_FOLLOW_ALL=1 to survey every capture' }, async () => {
+  test('every TCP and UDP flow of every corpus capture equals tshark, but for the deliberate differences', async () => {
     let equal = 0;
-    const diffs: string[] = [];
+    const unexpected: string[] = [];
+    const seen = new Set<string>();
     for (const c of corpusCaptures()) {
       const r = await check(c, undefined, false);
       equal += r.equal;
-      diffs.push(...r.diffs);
+      for (const d of r.diffs) {
+        const known = DELIBERATE.find((k) => k.capture === c && k.difference.test(d));
+        if (known) seen.add(known.capture);
+        else unexpected.push(d);
+      }
     }
-    console.log(`follow survey: ${equal} flows equal to tshark; ${diffs.length} differences`);
-    for (const d of diffs) console.log(`  ${d}`);
+    assert.deepEqual(unexpected, [], 'differences from tshark that are not deliberate');
+    assert.deepEqual([...seen].sort(), DELIBERATE.map((k) => k.capture).sort(), 'each deliberate difference still occurs (else drop it from the list)');
+    assert.ok(equal >= 140, `${equal} flows equal to tshark`);
   });
 });
