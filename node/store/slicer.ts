@@ -137,22 +137,31 @@ async function* packetsOfParts(parts: Part[], req: Omit<SliceRequest, 'format'>)
   const readers: { read: (i: number) => Promise<RecordView>; close: () => Promise<void> }[] = [];
   try {
     for (const p of parts) readers.push(await openPart(p));
-    if (parts.length === 1) {
-      for (let i = 0; i < parts[0].offsets.length; i++) {
-        const r = await readers[0].read(i);
-        if (inWindow(r.tsSec, r.tsNsec, req)) yield { record: r, part: 0, meta: parts[0].meta };
-      }
-    } else if (parts.length > 1) {
-      // first pass: timestamps only, to merge captures in time order
-      const order: { sec: number; nsec: number; part: number; i: number }[] = [];
-      for (let pi = 0; pi < parts.length; pi++) {
-        for (let i = 0; i < parts[pi].offsets.length; i++) {
-          const r = await readers[pi].read(i);
-          if (inWindow(r.tsSec, r.tsNsec, req)) order.push({ sec: r.tsSec, nsec: r.tsNsec, part: pi, i });
+    // One pass, merging the captures' packet sequences by time: each capture keeps its own order
+    // (a capture whose clock steps back is not reordered), ties go to the earlier capture. Each
+    // reader reuses its record view, so a head stays valid until its own reader advances.
+    const next = new Array<number>(parts.length).fill(0);
+    const heads = new Array<RecordView | null>(parts.length).fill(null);
+    const advance = async (pi: number): Promise<void> => {
+      heads[pi] = null;
+      while (next[pi] < parts[pi].offsets.length) {
+        const r = await readers[pi].read(next[pi]++);
+        if (inWindow(r.tsSec, r.tsNsec, req)) {
+          heads[pi] = r;
+          return;
         }
       }
-      order.sort((a, b) => compareTs(a.sec, a.nsec, b.sec, b.nsec) || a.part - b.part || a.i - b.i);
-      for (const o of order) yield { record: await readers[o.part].read(o.i), part: o.part, meta: parts[o.part].meta };
+    };
+    for (let pi = 0; pi < parts.length; pi++) await advance(pi);
+    for (;;) {
+      let best = -1;
+      for (let pi = 0; pi < parts.length; pi++) {
+        const h = heads[pi];
+        if (h && (best < 0 || compareTs(h.tsSec, h.tsNsec, (heads[best] as RecordView).tsSec, (heads[best] as RecordView).tsNsec) < 0)) best = pi;
+      }
+      if (best < 0) return;
+      yield { record: heads[best] as RecordView, part: best, meta: parts[best].meta };
+      await advance(best);
     }
   } finally {
     for (const r of readers) await r.close();
