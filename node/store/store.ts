@@ -250,12 +250,18 @@ export class Store {
 
   /** Flows matching q across all captures, newest first (by first packet time), at most limit. */
   async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
-    const all: FoundFlow[] = [];
-    for (const { entry, file } of await this.indexes()) {
-      for (const i of file.view.match(q)) all.push({ id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) });
-    }
-    all.sort((a, b) => compareTs(b.record.firstSec, b.record.firstNsec, a.record.firstSec, a.record.firstNsec) || (a.id < b.id ? -1 : 1));
-    return all.slice(0, limit);
+    // rank by first time on the index columns; only the flows returned become records
+    const files = await this.indexes();
+    const hits: { f: number; i: number; sec: number; nsec: number }[] = [];
+    files.forEach(({ file }, f) => {
+      const v = file.view;
+      for (const i of v.match(q)) hits.push({ f, i, sec: v.firstSec(i), nsec: v.firstNsec(i) });
+    });
+    hits.sort((a, b) => compareTs(b.sec, b.nsec, a.sec, a.nsec) || (files[a.f].entry.id < files[b.f].entry.id ? -1 : files[a.f].entry.id > files[b.f].entry.id ? 1 : a.i - b.i));
+    return hits.slice(0, limit).map(({ f, i }) => {
+      const { entry, file } = files[f];
+      return { id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) };
+    });
   }
 
   /** Flows carrying a 5-tuple (either direction) overlapping the time window, in capture order. */
