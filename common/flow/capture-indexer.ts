@@ -8,7 +8,7 @@ import { decodePacketAt } from '../packet/decode-packet.js';
 import { DecodeStatus, createDecodedPacket } from '../packet/decoded-packet.js';
 import type { IndexInterface } from '../index/index-format.js';
 import { formatTs } from '../time/timestamp.js';
-import { FlowTable, type FlowTableOptions } from './flow-table.js';
+import { FlowKind, FlowTable, flowKindOf, type FlowTableOptions } from './flow-table.js';
 
 export class CaptureIndexer implements CaptureSink {
   readonly table: FlowTable;
@@ -51,9 +51,12 @@ export class CaptureIndexer implements CaptureSink {
   onPacket(rec: PacketRecordView): void {
     const d = this.decoded;
     decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
-    if (d.status === DecodeStatus.NonIp) this.nonIpPackets++;
-    else if (d.status === DecodeStatus.UnsupportedLink) this.undecodedPackets++;
-    else if (d.status === DecodeStatus.Malformed) this.malformedPackets++;
+    if (d.status !== DecodeStatus.Ip) {
+      const kind = flowKindOf(d);
+      if (kind === FlowKind.NonIp) this.nonIpPackets++;
+      else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
+      else this.malformedPackets++;
+    }
     this.table.add(rec, d);
     this.packets++;
     this.bytes += rec.origLen;

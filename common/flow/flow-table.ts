@@ -124,14 +124,7 @@ export class FlowTable {
       this.addIp(rec, d, d.hasPorts);
       return;
     }
-    // A frame cut off inside its link-layer header never reached IP: it is filed with non-IP
-    // traffic (EtherType 0), as tshark does; only an unreadable IP header makes a Malformed flow.
-    const kind =
-      d.status === DecodeStatus.NonIp || (d.status === DecodeStatus.Malformed && d.l3Offset < 0)
-        ? FlowKind.NonIp
-        : d.status === DecodeStatus.UnsupportedLink
-          ? FlowKind.Undecoded
-          : FlowKind.Malformed;
+    const kind = flowKindOf(d);
     const k = this.scratch;
     k.fill(0);
     k[0] = kind;
@@ -718,6 +711,25 @@ export class FlowTable {
       unsorted: this.offUnsorted,
     };
     this.capacity = cap;
+  }
+}
+
+/**
+ * The kind of flow a decoded packet belongs to: the one classification used for flows and for
+ * the index's packet counts. A frame cut off inside its link-layer header never reached IP: it is
+ * filed with non-IP traffic (EtherType 0), as tshark does; only an unreadable IP header makes a
+ * Malformed flow.
+ */
+export function flowKindOf(d: DecodedPacket): FlowKind {
+  switch (d.status) {
+    case DecodeStatus.Ip:
+      return FlowKind.Ip;
+    case DecodeStatus.NonIp:
+      return FlowKind.NonIp;
+    case DecodeStatus.UnsupportedLink:
+      return FlowKind.Undecoded;
+    default:
+      return d.l3Offset < 0 ? FlowKind.NonIp : FlowKind.Malformed;
   }
 }
 
