@@ -541,49 +541,23 @@ export class FlowTable {
     this.offLast[f] = offset;
     let page = arena.pages[block >>> PAGE_SHIFT];
     let at = (block & PAGE_MASK) * BLOCK_SIZE + 4 + pos;
-    if (delta >= 0 && delta < 0x80000000) {
-      // integer fast path: z = 2 * delta < 2^32 (record offsets are integers)
-      let z = (delta * 2) >>> 0;
-      if (pos <= PAYLOAD - 5) {
-        // a uint32 needs at most 5 bytes: no block boundary check per byte
-        const at0 = at;
-        while (z >= 0x80) {
-          page[at++] = (z & 0x7f) | 0x80;
-          z >>>= 7;
-        }
-        page[at] = z;
-        const n = at - at0 + 1;
-        this.offTail[f] = block;
-        this.offTailPos[f] = pos + n;
-        this.offBytes[f] += n;
-        return;
-      }
-      let n = 0;
-      for (;;) {
-        if (pos === PAYLOAD) {
-          const nb = arena.allocBlock();
-          arena.setNext(block, nb);
-          block = nb;
-          pos = 0;
-          page = arena.pages[block >>> PAGE_SHIFT];
-          at = (block & PAGE_MASK) * BLOCK_SIZE + 4;
-        }
-        n++;
-        pos++;
-        if (z < 0x80) {
-          page[at] = z;
-          break;
-        }
+    // zigzag so out-of-order offsets (late IP fragments) still encode
+    let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+    if (z < 0x100000000 && pos <= PAYLOAD - 5) {
+      // the usual case: a uint32 needs at most 5 bytes, so no block boundary check per byte
+      const at0 = at;
+      while (z >= 0x80) {
         page[at++] = (z & 0x7f) | 0x80;
         z >>>= 7;
       }
+      page[at] = z;
+      const n = at - at0 + 1;
       this.offTail[f] = block;
-      this.offTailPos[f] = pos;
+      this.offTailPos[f] = pos + n;
       this.offBytes[f] += n;
       return;
     }
-    // zigzag so out-of-order offsets (late IP fragments) still encode
-    let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+    // general case: any size, crossing into a new block where needed (float arithmetic: z may exceed 2^32)
     let n = 0;
     for (;;) {
       if (pos === PAYLOAD) {
