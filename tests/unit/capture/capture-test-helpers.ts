@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import { CaptureFormatError } from '../../../common/capture/capture-types.js';
 import type { CaptureFileInfo, CaptureInterface, PacketRecordView } from '../../../common/capture/capture-types.js';
+export { prng } from '../../helpers/prng.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CORPUS_DIR = process.env.TAPLINE_CORPUS ?? resolve(REPO_ROOT, '../shared/corpus');
@@ -169,17 +170,6 @@ export function runCapinfos(path: string): CapinfosResult {
   };
 }
 
-/** Deterministic PRNG (mulberry32) so fuzz cases are reproducible from their seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -2,6 +2,7 @@
 import type { CarveFileSink, FileEnd, FileStart } from '../../../common/carve/carve-sink.js';
 import { HttpCarver, type HttpCarverOptions } from '../../../common/carve/http/http-carver.js';
 import type { Direction, StreamEndReason } from '../../../common/reassembly/stream-types.js';
+export { prng as rng } from '../../helpers/prng.js';
 
 export interface Carved {
   start: FileStart;
@@ -118,14 +119,3 @@ export function request(line: string, headers: Record<string, string>, body = ''
     .join('')}\r\n${body}`;
 }
 
-/** A deterministic PRNG (mulberry32) for seeded fuzzing. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -15,6 +15,7 @@ import {
   ahHeader, bsdLoopback, bytes, ethernet, extHeader, fragmentHeader, icmp, ipv4, ipv6, mplsLabels, nflog, pppoeSession, sctp,
   sll, sll2, tcp, udp,
 } from '../../helpers/packet-builders.js';
+import { prng } from '../../helpers/prng.js';
 
 interface Sample {
   name: string;
@@ -59,17 +60,6 @@ const samples: Sample[] = [
   { name: 'unsupported link type', linkType: 147, data: new Uint8Array(10) },
 ];
 
-/** mulberry32: tiny seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fresh(linkType: number, data: Uint8Array): DecodedPacket {
   const out = createDecodedPacket();

@@ -7,6 +7,7 @@ import {
   bsdLoopback, bytes, ethernet, extHeader, fragmentHeader, icmp, ipv4, ipv6, mplsLabels, nflog, pppoeSession, sctp, sll,
   sll2, tcp, udp,
 } from '../../helpers/packet-builders.js';
+import { prng } from '../../helpers/prng.js';
 
 interface Sample {
   name: string;
@@ -153,17 +154,6 @@ test('resetDecodedPacket returns a used object to the state of createDecodedPack
   }
 });
 
-/** mulberry32: tiny seeded PRNG so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FUZZ_LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 239, 276, 147];
 

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { TcpReassembler } from '../../../common/reassembly/tcp-reassembler.js';
 import type { Direction } from '../../../common/reassembly/stream-types.js';
 import { ACK, FIN, SYN, recorder, stream } from './reassembly-helpers.js';
+import { prng } from '../../helpers/prng.js';
 
 interface Seg {
   off: number;
@@ -20,17 +21,6 @@ interface Seg {
   fin: boolean;
 }
 
-/** mulberry32: a small seeded PRNG for permutations and positions derived from one seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(n: number, rnd: () => number): Uint8Array {
   const b = new Uint8Array(n);
