@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createCaptureParser } from '../../common/capture/capture-parser.js';
+import type { FlowJson } from '../../common/flow/flow-json.js';
 import { communityId } from '../../common/packet/community-id.js';
 import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../common/capture/pcap-writer.js';
 import { FIXTURE_T0, writeFixturePcap, type FixturePacket } from '../helpers/fixture-capture.js';
@@ -22,26 +23,7 @@ function tapline(...args: string[]): { code: number; stdout: string; stderr: str
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface FlowLine {
-  id: string;
-  proto: number | null;
-  client_ip: string | null;
-  client_port: number | null;
-  server_ip: string | null;
-  server_port: number | null;
-  first_ts: string;
-  last_ts: string;
-  packets: number;
-  bytes: number;
-  client_packets: number;
-  client_bytes: number;
-  server_packets: number;
-  server_bytes: number;
-  community_id: string | null;
-  vlan: number | null;
-  tcp_flags: number | null;
-  kind: string;
-}
+type FlowLine = FlowJson;
 
 function flows(store: string, ...args: string[]): FlowLine[] {
   const r = tapline('flows', '--store', store, '--json', ...args);
@@ -294,7 +276,7 @@ describe('tapline CLI on a generated capture', () => {
     const [f] = flows(s7);
     assert.equal(f.kind, 'undecoded');
     assert.equal(f.packets, 2);
-    assert.match((f as FlowLine & { note: string }).note, /link type 147 is not decoded/);
+    assert.match(f.note ?? '', /link type 147 is not decoded/);
     const out = join(dir, 'user0-slice.pcap');
     assert.equal(tapline('slice', '--store', s7, '--flow', f.id, '-o', out).code, 0);
     assert.deepEqual(records(out), recs);
