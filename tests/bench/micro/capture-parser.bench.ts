@@ -2,7 +2,7 @@
  * Parser throughput on ~300 MB of synthetic capture fed in 4 MiB chunks (just counting packets;
  * the time includes copying each chunk into the reused buffer, as the file reader does),
  * plus readCaptureFile end to end on a temp file (page cache; touches every packet's first byte).
- * Run: node --import tsx tests/unit/capture/capture-parser.bench.ts   (not part of the test run)
+ * Run: node --import tsx tests/bench/micro/capture-parser.bench.ts   (not part of the test run)
  */
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import {
   writePcapRecordHeader,
 } from '../../../common/capture/pcap-writer.js';
 import { readCaptureFile } from '../../../node/capture/read-capture-file.js';
-import { concatBytes, prng } from './capture-test-helpers.js';
+import { concatBytes, prng } from '../../unit/capture/capture-test-helpers.js';
 
 const CHUNK = 4 * 1024 * 1024;
 const REPEAT = 72; // 72 x ~4 MiB ≈ 300 MB
