@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { TickConverter } from '../../common/capture/pcapng-timestamp.js';
+import { TickConverter, tsresolOf } from '../../common/capture/pcapng-timestamp.js';
 import type { IndexInterface, IndexMeta } from '../../common/index/index-format.js';
 
 export interface RecordView {
@@ -38,7 +38,7 @@ export class CaptureReader {
     private readonly fh: FileHandle,
     private readonly meta: IndexMeta,
   ) {
-    this.converters = meta.interfaces.map((i) => new TickConverter(i.tsResolutionPow2 ? 0x80 | i.tsResolutionPow2 : Math.round(Math.log10(i.tsUnitsPerSecond || 1e6))));
+    this.converters = meta.interfaces.map((i) => new TickConverter(tsresolOf(i), i.tsOffsetSec));
     this.byOffset = [...meta.interfaces].sort((a, b) => a.blockOffset - b.blockOffset);
   }
 
@@ -127,10 +127,7 @@ export class CaptureReader {
       r.origLen = v.getUint32(24, le);
       if (28 + r.capLen > total) throw new Error(`${this.path}: packet block at byte ${offset} is inconsistent`);
       r.data = raw.subarray(28, 28 + r.capLen);
-      if (iface) {
-        this.converters[iface.id].convert(v.getUint32(12, le), v.getUint32(16, le), r);
-        r.tsSec += iface.tsOffsetSec;
-      }
+      if (iface) this.converters[iface.id].convert(v.getUint32(12, le), v.getUint32(16, le), r);
     }
     if (!iface) throw new Error(`${this.path}: packet block at byte ${offset} names an unknown interface`);
     r.interfaceId = iface.id;

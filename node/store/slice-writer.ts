@@ -19,6 +19,7 @@ import {
 import type { IndexInterface, IndexMeta } from '../../common/index/index-format.js';
 import { AtomicFile } from '../fs/atomic-file.js';
 import type { RecordView } from './capture-reader.js';
+import { tsresolOf } from '../../common/capture/pcapng-timestamp.js';
 
 export type SliceFormat = 'pcap' | 'pcapng';
 
@@ -32,11 +33,6 @@ export interface SlicePlan {
   ifaceBase: number[];
   /** pcapng: source indexes whose blocks can be copied unchanged. */
   verbatimSources: Set<number>;
-}
-
-function tsresolByte(i: IndexInterface): number {
-  if (i.tsResolutionPow2) return 0x80 | i.tsResolutionPow2;
-  return Math.round(Math.log10(i.tsUnitsPerSecond || 1e6));
 }
 
 function finerThanMicro(i: IndexInterface): boolean {
@@ -71,7 +67,7 @@ export function planSlice(sources: IndexMeta[], requested?: SliceFormat): SliceP
     const verbatim = m.format === 'pcapng' && m.compressed === null && m.littleEndian && copyable && next === 0;
     if (verbatim) verbatimSources.add(s);
     for (const i of m.interfaces) {
-      const tsresol = m.format === 'pcap' ? (m.nanosecond ? 9 : 6) : verbatim || !i.tsResolutionPow2 ? tsresolByte(i) : 9;
+      const tsresol = m.format === 'pcap' ? (m.nanosecond ? 9 : 6) : verbatim || !i.tsResolutionPow2 ? tsresolOf(i) : 9;
       parts.push(encodePcapngInterfaceBlock({ linkType: i.linkType, snapLen: i.snapLen, tsresol, name: i.name ?? undefined }));
       next++;
     }
