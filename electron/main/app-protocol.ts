@@ -9,6 +9,7 @@ import { resolve, sep } from 'node:path';
 import { protocol } from 'electron';
 import { APP_SCHEME } from './lib/app-identity.js';
 import { SECURITY_HEADERS } from './lib/csp.js';
+import { APP_FILES_PREFIX, appFileResponse, type FileSource } from './lib/app-file-route.js';
 import { appAssetPath, contentTypeFor } from './lib/navigation-policy.js';
 
 /**
@@ -26,13 +27,22 @@ function respond(status: number, body: Uint8Array | string | null, contentType =
   return new Response(data === null ? null : new Uint8Array(data), { status, headers: { ...SECURITY_HEADERS, 'Content-Type': contentType, 'Cache-Control': 'no-cache' } });
 }
 
-/** Serves the built renderer (dist/renderer) from app://tapline/, read-only, GET/HEAD only. */
-export function serveRenderer(rendererDir: string): void {
+/**
+ * Serves the built renderer (dist/renderer) from app://tapline/, read-only, GET/HEAD only, and
+ * carved files under app://tapline/api/files/ from the current back end (null while none is open).
+ */
+export function serveRenderer(rendererDir: string, files: () => FileSource | null): void {
   const root = resolve(rendererDir);
   protocol.handle(APP_SCHEME, async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return respond(405, 'method not allowed');
     let rel = appAssetPath(request.url);
     if (rel === null) return respond(404, 'not found');
+    if (rel.startsWith(APP_FILES_PREFIX)) {
+      const source = files();
+      if (source === null) return respond(503, 'no store is open');
+      const r = await appFileResponse(source, request.url, request.method);
+      return r.body === null && r.error !== undefined ? respond(r.status, r.error) : new Response(r.body, { status: r.status, headers: r.headers });
+    }
     // a client-side route (no file extension) gets the page itself
     if (!/\.[A-Za-z0-9]+$/.test(rel)) rel = 'index.html';
     const file = resolve(root, rel);

@@ -208,7 +208,7 @@ async function start(): Promise<void> {
   settings = await SettingsStore.open(settingsFile(), log);
   nativeTheme.themeSource = settings.get().theme;
   hardenSession(session.defaultSession, log);
-  serveRenderer(rendererDir);
+  serveRenderer(rendererDir, () => backend?.services ?? null);
 
   const dir = storeDirFromArgv(process.argv) ?? settings.get().storeDir ?? defaultStoreDir();
   backend = await openBackend(resolve(dir));

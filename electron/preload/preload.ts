@@ -11,7 +11,7 @@ import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { z } from 'zod';
 import { BridgeCallError, filePath, type Bridge, type DownloadResult, type ImportFile, type Unsubscribe } from '../../common/bridge/bridge.js';
 import { SliceTargetSchema, type EventBatch, type SliceTarget } from '../../common/bridge/messages.js';
-import { BRIDGE_GLOBAL } from '../main/lib/app-identity.js';
+import { APP_ORIGIN, BRIDGE_GLOBAL } from '../main/lib/app-identity.js';
 import { apiBaseFromArgv, loopbackApiBase } from '../main/lib/argv.js';
 import { pcapUrlFor } from '../main/lib/deep-link.js';
 import {
@@ -116,11 +116,8 @@ const bridge: DesktopBridge = {
   },
   followStream: (flowId, opts) => call('followStream', flowId, { sensor: opts?.sensor, maxBytes: opts?.maxBytes }),
   flowFiles: (flowId, opts) => call('flowFiles', flowId, { sensor: opts?.sensor }),
-  fileUrl: (sha256, opts) => {
-    // carved files are served by the loopback API only (never through the app:// scheme)
-    if (apiBase === null) throw new BridgeCallError('carved files cannot be opened: the local API did not start', 'restart Tapline; the files are also in the store under files/');
-    return `${apiBase.replace(/\/+$/, '')}${filePath(sha256, opts)}`;
-  },
+  // carved files come from the app's own scheme (app-file-route.ts): same origin as the page, no token
+  fileUrl: (sha256, opts) => `${APP_ORIGIN}${filePath(sha256, opts)}`,
   subscribe: (onBatch, opts) => {
     if (typeof onBatch !== 'function') throw new BridgeCallError('subscribe takes a callback');
     let id: number | null = null;

@@ -11,20 +11,9 @@ import { FOLLOW_DEFAULT_MAX_BYTES, FOLLOW_MAX_BYTES } from '../../../common/brid
 import { sendJson } from '../http-util.js';
 import { FLOW_ID, int, opt, req, sensorParam, str } from '../params.js';
 import { defineRoute } from '../router.js';
+import { carvedFileHeaders } from '../../services/carved-file-headers.js';
 
 const flowIdParam = req(str({ max: 64, pattern: FLOW_ID, what: 'a flow id (<12 hex digits>-<number>)' }), 'Flow id from GET /api/flows');
-
-/** Raster image types a browser may show as they are (SVG is not one: it can carry script). */
-const SAFE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp', 'image/x-icon', 'image/vnd.microsoft.icon', 'image/avif', 'image/tiff']);
-
-/** The Content-Type a carved file is served with; never one a browser executes or renders as a document. */
-export function servedType(mime: string | null, download: boolean): string {
-  if (mime !== null && SAFE_IMAGES.has(mime)) return mime;
-  if (download) return 'application/octet-stream';
-  // inline previews of text (plain or risky: HTML, SVG, scripts, XML, JSON) are plain text
-  if (mime !== null && (mime.startsWith('text/') || /(xml|json|javascript|ecmascript|svg)/.test(mime))) return 'text/plain; charset=utf-8';
-  return 'application/octet-stream';
-}
 
 export const followRoute = defineRoute({
   method: 'GET',
@@ -88,19 +77,7 @@ export const fileRoute = defineRoute({
     const download = query.download === '1';
     const f = await server.services.fileContent(path.sha256, query.sensor);
     try {
-      const type = servedType(f.mime, download);
-      // ASCII-only name (header injection, odd encodings); the hash when none is usable
-      const name = (query.name ?? '').replace(/[^0-9A-Za-z._-]+/g, '_').replace(/^[._]+/, '').slice(0, 200) || path.sha256;
-      const attach = download || type === 'application/octet-stream';
-      res.writeHead(200, {
-        'Content-Type': type,
-        'Content-Length': f.size,
-        'Content-Disposition': `${attach ? 'attachment' : 'inline'}; filename="${name}"`,
-        'Content-Security-Policy': "sandbox; default-src 'none'; img-src 'self'; style-src 'none'; script-src 'none'",
-        'X-Content-Type-Options': 'nosniff',
-        'Cross-Origin-Resource-Policy': 'same-origin',
-        'Cache-Control': 'private, max-age=3600, immutable',
-      });
+      res.writeHead(200, carvedFileHeaders(path.sha256, f.mime, f.size, { download, name: query.name }));
       try {
         await pipeline(createReadStream(f.path), res);
       } catch (e) {

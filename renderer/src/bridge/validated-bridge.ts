@@ -122,8 +122,8 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
     } catch (e) {
       throw toBridgeError(e);
     }
-    // only http(s) URLs may become <img src> or download links
-    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw invalidResponse('fileUrl', 'not an http(s) URL');
+    // only http(s) URLs, or the desktop app's own origin, may become <img src> or download links
+    if (typeof url !== 'string' || !/^(https?:\/\/|app:\/\/tapline\/)/.test(url)) throw invalidResponse('fileUrl', 'not an http(s) or app://tapline/ URL');
     return url;
   }
   listSensors(): Promise<Sensor[]> {
