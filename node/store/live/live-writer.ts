@@ -22,6 +22,7 @@ import { TAPLINE_VERSION } from '../../version.js';
 import { captureFingerprint } from '../capture-fingerprint.js';
 import { nativeCrc32, writeIndexFile } from '../index-file.js';
 import { StoreLock } from '../store-lock.js';
+import { Store } from '../store.js';
 import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
@@ -138,6 +139,8 @@ export class LiveWriter implements LiveStoreWriter {
    * flush timer.
    */
   static async open(storeDir: string, opts: LiveWriterOptions = {}): Promise<LiveWriter> {
+    // a store a live capture creates is a normal store (store.json) that queries can open
+    await (await Store.open(storeDir, { create: true, log: opts.log })).close();
     await mkdir(segmentsDir(storeDir), { recursive: true });
     const lock = await StoreLock.acquire(segmentsDir(storeDir)).catch((e: Error) => {
       throw new Error(`${storeDir}: another live writer is running (${e.message})`);
