@@ -12,6 +12,7 @@
  */
 import { appendFile, mkdir, open, rm, stat, statfs } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import type { CaptureParser } from '../../../common/capture/capture-types.js';
@@ -73,6 +74,8 @@ interface Segment {
 }
 
 export class LiveWriter implements LiveStoreWriter {
+  /** Stores this process writes: the lock file alone cannot refuse a second writer of the same pid. */
+  private static readonly openStores = new Set<string>();
   private readonly links = new Map<number, LiveLink>();
   private seg: Segment | null = null;
   private buf = new Uint8Array(BUFFER_BYTES);
@@ -140,6 +143,8 @@ export class LiveWriter implements LiveStoreWriter {
    */
   static async open(storeDir: string, opts: LiveWriterOptions = {}): Promise<LiveWriter> {
     // a store a live capture creates is a normal store (store.json) that queries can open
+    const key = resolve(storeDir);
+    if (LiveWriter.openStores.has(key)) throw new Error(`${storeDir}: another live writer is running (in this process)`);
     await (await Store.open(storeDir, { create: true, log: opts.log })).close();
     await mkdir(segmentsDir(storeDir), { recursive: true });
     const lock = await StoreLock.acquire(segmentsDir(storeDir)).catch((e: Error) => {
@@ -149,6 +154,7 @@ export class LiveWriter implements LiveStoreWriter {
       const log = opts.log ?? (() => undefined);
       await repairTornSegments(storeDir, log);
       const w = new LiveWriter(storeDir, lock, opts);
+      LiveWriter.openStores.add(key);
       for (const s of await listSegments(storeDir, true)) w.usedIds.add(s.id);
       await w.retention();
       w.timer = setInterval(() => w.tick(), w.flushMs);
@@ -216,6 +222,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.enqueue(() => this.retention());
     await this.chain;
     await this.lock.release();
+    LiveWriter.openStores.delete(resolve(this.storeDir));
   }
 
   stats(): LiveWriterStats {
@@ -382,7 +389,7 @@ export class LiveWriter implements LiveStoreWriter {
         const summaries = s.summaries.collect(s.newestSec, false);
         this.enqueue(async () => {
           try {
-            if (s.failed || !s.fh || this.seg !== s) return;
+            if (s.failed || !s.fh) return;
             await s.fh.datasync();
             await writeIndexFile(segmentLiveIndexPath(this.storeDir, s.id), snap);
             this.st.durablePackets += packets - s.durablePackets;
