@@ -108,6 +108,12 @@ export class ConditionalFilter {
     }
   }
 
+  /** The capture ended: packets still held for flows that never alerted are not stored. */
+  finish(): void {
+    for (const f of this.flows.values()) this.drop(f);
+    this.flows.clear();
+  }
+
   get trackedFlows(): number {
     return this.flows.size;
   }

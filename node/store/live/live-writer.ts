@@ -216,6 +216,7 @@ export class LiveWriter implements LiveStoreWriter {
   async close(): Promise<void> {
     if (this.closed) return this.chain;
     this.tick();
+    this.cond?.finish();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.seg) this.closeSegment();
