@@ -44,7 +44,8 @@ export async function enforceRetention(storeDir: string, o: RetentionOptions): P
     const s = segs[i];
     if (s.id === o.openSegment) continue;
     const tooBig = o.maxStoreBytes > 0 && total > o.maxStoreBytes;
-    const tooOld = o.maxAgeSeconds > 0 && now - segmentStartMs(s.id) > o.maxAgeSeconds * 1000;
+    // the id holds the start in whole seconds: round up, so a segment never goes early
+    const tooOld = o.maxAgeSeconds > 0 && now - (segmentStartMs(s.id) + 1000) > o.maxAgeSeconds * 1000;
     if (!tooBig && !tooOld) break; // ids sort by start time: later segments are younger
     await rm(segmentIndexPath(storeDir, s.id), { force: true });
     await rm(segmentLiveIndexPath(storeDir, s.id), { force: true });

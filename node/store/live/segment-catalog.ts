@@ -18,6 +18,14 @@ interface Cached {
   mtimeMs: number;
 }
 
+/**
+ * A replaced snapshot may still serve a slice in flight (serve, the desktop app): closed a while
+ * later rather than at once.
+ */
+function retire(file: IndexFile): void {
+  setTimeout(() => void file.close(), 60_000).unref();
+}
+
 export class SegmentCatalog {
   private listing = new Map<string, SegmentListing>();
   private entries: CaptureEntry[] = [];
@@ -48,11 +56,14 @@ export class SegmentCatalog {
       segs = await listSegments(this.storeDir, writer);
     }
     this.listing = new Map(segs.filter((s) => s.indexPath !== null).map((s) => [s.id, s]));
+    // An index is swapped only here, never between a query and the slice that follows it: a
+    // found flow's record points into the offsets of the snapshot it was read from.
     for (const [id, c] of this.cache) {
       const s = this.listing.get(id);
-      if (!s || s.indexPath !== c.path) {
+      const st = s && s.indexPath === c.path ? await stat(c.path).catch(() => null) : null;
+      if (!st || st.ino !== c.ino || st.mtimeMs !== c.mtimeMs) {
         this.cache.delete(id);
-        void c.file.close();
+        retire(c.file);
       }
     }
     this.entries = [...this.listing.values()].map((s) => ({
@@ -74,17 +85,13 @@ export class SegmentCatalog {
     return this.listing.has(id);
   }
 
-  /** The current index of a segment (the final one, or the open segment's latest snapshot). */
+  /** The index of a segment as of the last refresh (the final one, or the open segment's snapshot). */
   async index(id: string): Promise<IndexFile | null> {
     const s = this.listing.get(id);
     if (!s || !s.indexPath) return null;
-    const st = await stat(s.indexPath).catch(() => null);
     const c = this.cache.get(id);
-    if (c && st && c.path === s.indexPath && c.ino === st.ino && c.mtimeMs === st.mtimeMs) return c.file;
-    if (c) {
-      this.cache.delete(id);
-      void c.file.close();
-    }
+    if (c && c.path === s.indexPath) return c.file;
+    const st = await stat(s.indexPath).catch(() => null);
     if (!st) return null; // deleted by retention or closed since the listing: the next refresh knows
     try {
       const file = await IndexFile.open(s.indexPath);
