@@ -51,6 +51,8 @@ export interface LiveWriterStats {
   storedBytes: number;
   /** Packets whose bytes are on disk and covered by a durable index (sliceable). */
   durablePackets: number;
+  /** Bytes received but not yet written (a source may slow down when this grows). */
+  queuedBytes: number;
   /** Packets dropped because the disk could not keep up (the write queue was full). */
   droppedBacklog: number;
   /** Packets dropped while the disk was full or writing failed. */

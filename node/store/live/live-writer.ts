@@ -10,9 +10,9 @@
  * handed to the write chain, and a snapshot taken then covers only bytes whose write is queued
  * before the snapshot's own write, so an index on disk never points past data on disk.
  */
-import { appendFile, mkdir, open, rm, stat, statfs } from 'node:fs/promises';
+import { appendFile, mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import type { CaptureParser } from '../../../common/capture/capture-types.js';
@@ -71,6 +71,8 @@ interface Segment {
   newestSec: number;
   failed: boolean;
   header: Uint8Array;
+  /** A datasync in flight (one at a time, off the write chain). */
+  syncing: Promise<void> | null;
 }
 
 export class LiveWriter implements LiveStoreWriter {
@@ -81,6 +83,7 @@ export class LiveWriter implements LiveStoreWriter {
   private buf = new Uint8Array(BUFFER_BYTES);
   private view = new DataView(this.buf.buffer);
   private bufLen = 0;
+  private readonly pool: Uint8Array<ArrayBuffer>[] = [];
   private chain: Promise<void> = Promise.resolve();
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -97,6 +100,7 @@ export class LiveWriter implements LiveStoreWriter {
     storedPackets: 0,
     storedBytes: 0,
     durablePackets: 0,
+    queuedBytes: 0,
     droppedBacklog: 0,
     droppedDiskFull: 0,
     notAlerted: 0,
@@ -229,6 +233,7 @@ export class LiveWriter implements LiveStoreWriter {
   stats(): LiveWriterStats {
     this.st.openSegment = this.seg?.id ?? null;
     this.st.activeFlows = this.seg?.indexer.table.count ?? 0;
+    this.st.queuedBytes = this.queuedBytes + this.bufLen;
     if (this.cond) {
       this.st.notAlerted = this.cond.notAlerted;
       this.st.alertedFlows = this.cond.alertedFlows;
@@ -272,7 +277,8 @@ export class LiveWriter implements LiveStoreWriter {
   }
 
   private newBuffer(min = BUFFER_BYTES): void {
-    this.buf = new Uint8Array(Math.max(min, BUFFER_BYTES));
+    // written buffers come back to a small pool: a fresh 1 MiB per buffer costs GC time at line rate
+    this.buf = min <= BUFFER_BYTES && this.pool.length ? (this.pool.pop() as Uint8Array<ArrayBuffer>) : new Uint8Array(Math.max(min, BUFFER_BYTES));
     this.view = new DataView(this.buf.buffer);
     this.bufLen = 0;
   }
@@ -303,6 +309,7 @@ export class LiveWriter implements LiveStoreWriter {
       newestSec: 0,
       failed: false,
       header,
+      syncing: null,
     };
     this.seg = s;
     this.buf.set(header, 0);
@@ -334,6 +341,7 @@ export class LiveWriter implements LiveStoreWriter {
         await this.fail(s, e as Error);
       } finally {
         this.queuedBytes -= chunk.length;
+        if (chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < 8) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
       }
     });
   }
@@ -347,11 +355,12 @@ export class LiveWriter implements LiveStoreWriter {
     const s = this.seg as Segment;
     this.submit();
     this.seg = null;
-    const summaries = s.summaries.collect(s.newestSec, true);
+    const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, true) : [];
     this.enqueue(async () => {
       try {
         if (s.failed) return;
         if (!s.fh) return; // never written: nothing on disk
+        await s.syncing;
         await s.fh.datasync();
         await s.fh.close();
         s.fh = null;
@@ -387,12 +396,12 @@ export class LiveWriter implements LiveStoreWriter {
         // taken now: covers exactly the bytes queued above
         const snap = this.encode(s, null);
         const packets = s.packets;
-        const summaries = s.summaries.collect(s.newestSec, false);
+        const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, false) : [];
         this.enqueue(async () => {
           try {
             if (s.failed || !s.fh) return;
-            await s.fh.datasync();
-            await writeIndexFile(segmentLiveIndexPath(this.storeDir, s.id), snap);
+            await writeSnapshot(segmentLiveIndexPath(this.storeDir, s.id), snap);
+            this.syncInBackground(s);
             this.st.durablePackets += packets - s.durablePackets;
             s.durablePackets = packets;
             this.emit(summaries);
@@ -462,6 +471,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.st.droppedDiskFull += lost;
     try {
       if (s.fh) {
+        await s.syncing;
         await s.fh.truncate(s.written).catch(() => undefined);
         await s.fh.close().catch(() => undefined);
         s.fh = null;
@@ -494,6 +504,23 @@ export class LiveWriter implements LiveStoreWriter {
     this.log(`live store ${this.storeDir}: writing resumed`);
   }
 
+  /**
+   * Pushes the open segment's data to stable storage once per flush, without holding up the
+   * index: a kill -9 loses nothing written (the page cache survives the process), and after a
+   * power loss the segment is repaired from what actually reached the disk, never read through
+   * its snapshot (snapshots are used only while their writer runs).
+   */
+  private syncInBackground(s: Segment): void {
+    if (s.syncing || !s.fh) return;
+    const fh = s.fh;
+    s.syncing = fh
+      .datasync()
+      .catch((e: Error) => this.log(`live store: datasync of ${s.path} failed: ${e.message}`))
+      .finally(() => {
+        s.syncing = null;
+      });
+  }
+
   private async retention(): Promise<void> {
     const r = await enforceRetention(this.storeDir, {
       maxStoreBytes: this.opts.maxStoreBytes ?? 0,
@@ -516,6 +543,28 @@ export class LiveWriter implements LiveStoreWriter {
         this.log(`live store: ${(e as Error).message}`);
       },
     );
+  }
+}
+
+/**
+ * Replaces an open segment's snapshot index: temp file + rename, so a reader sees the old one or
+ * the new one, never a mix. Not fsynced: a snapshot is only read while its writer runs (after a
+ * crash the segment is re-indexed from its packets), so syncing it would only add lag.
+ */
+async function writeSnapshot(path: string, index: EncodedIndex): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const fh = await open(temp, 'w', 0o644);
+  try {
+    for (const c of index.chunks) {
+      let done = 0;
+      while (done < c.length) done += (await fh.write(c, done, c.length - done)).bytesWritten;
+    }
+    await fh.close();
+    await rename(temp, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw e;
   }
 }
 
