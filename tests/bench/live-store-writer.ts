@@ -1,10 +1,10 @@
 /**
  * Benchmark driver for the live store writer (run by suites/live-store.ts as a child process so
  * its CPU time and peak RSS are measured alone):
- *   node --import tsx tests/bench/live-store-writer.ts CAPTURE STORE [SEGMENT_BYTES]
+ *   node --import tsx tests/bench/live-store-writer.ts CAPTURE STORE [SEGMENT_BYTES] [RATE_MBPS]
  * Replays a pcap file's records as LivePackets into a LiveWriter as fast as the writer takes
  * them (reading pauses while more than 64 MiB wait for the disk, as a source with a ring buffer
- * would), then closes it. Samples the live-index lag: every 100 ms the packets received so far
+ * would), or at RATE_MBPS (MB/s, 4 MiB steps), then closes it. Samples the live-index lag: every 100 ms the packets received so far
  * are noted; the lag is how long until stats().durablePackets covers them. Prints one JSON line.
  */
 import { open } from 'node:fs/promises';
@@ -13,8 +13,9 @@ import { createCaptureParser } from '../../common/capture/capture-parser.js';
 import type { LivePacket } from '../../common/capture/live-packet-sink.js';
 import { openLiveWriter } from '../../node/store/live/index.js';
 
-const [capture, store, segArg] = process.argv.slice(2);
-const w = await openLiveWriter(store, { segmentBytes: segArg ? Number(segArg) : undefined });
+const [capture, store, segArg, rateArg] = process.argv.slice(2);
+const w = await openLiveWriter(store, { segmentBytes: segArg && segArg !== '0' ? Number(segArg) : undefined });
+const rate = rateArg ? Number(rateArg) * 1e6 : 0;
 const pkt: LivePacket = { linkId: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, data: new Uint8Array(0) };
 let linked = false;
 const parser = createCaptureParser({
@@ -55,6 +56,10 @@ for (;;) {
   while (w.stats().queuedBytes > 64 * 1024 * 1024) {
     stalls++;
     await sleep(2);
+  }
+  if (rate > 0) {
+    const due = (pos / rate) * 1000 - (performance.now() - t0);
+    if (due > 0) await sleep(due);
   }
 }
 parser.end();

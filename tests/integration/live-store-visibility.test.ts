@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCaptureParser } from '../../common/capture/capture-parser.js';
 import type { FlowJson } from '../../common/flow/flow-json.js';
+import { openLiveWriter } from '../../node/store/live/index.js';
 import { repoRoot } from '../helpers/corpus.js';
 import { asStored, liveTraffic, type StoredPacket } from '../helpers/live-traffic.js';
 
@@ -83,5 +84,8 @@ describe('live store seen from another process', () => {
     const all = [...liveTraffic({ seed, count: sent + 1000, flows: 25, portBase: 50000, t0, maxPayload: 900 })];
     const ofFlow = all.filter((p) => 50000 + p.flow === port).slice(0, got.length).map(asStored);
     assert.deepEqual(got, ofFlow);
+
+    // and a second live writer on the store is refused while this one runs
+    await assert.rejects(openLiveWriter(store), /another live writer is running/);
   });
 });

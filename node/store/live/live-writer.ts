@@ -13,6 +13,7 @@
 import { appendFile, mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import type { CaptureParser } from '../../../common/capture/capture-types.js';
@@ -71,6 +72,8 @@ interface Segment {
   newestSec: number;
   failed: boolean;
   header: Uint8Array;
+  /** A snapshot is encoded and waits in the write chain. */
+  snapshotQueued: boolean;
   /** A datasync in flight (one at a time, off the write chain). */
   syncing: Promise<void> | null;
 }
@@ -151,9 +154,7 @@ export class LiveWriter implements LiveStoreWriter {
     if (LiveWriter.openStores.has(key)) throw new Error(`${storeDir}: another live writer is running (in this process)`);
     await (await Store.open(storeDir, { create: true, log: opts.log })).close();
     await mkdir(segmentsDir(storeDir), { recursive: true });
-    const lock = await StoreLock.acquire(segmentsDir(storeDir)).catch((e: Error) => {
-      throw new Error(`${storeDir}: another live writer is running (${e.message})`);
-    });
+    const lock = await acquireWriterLock(storeDir);
     try {
       const log = opts.log ?? (() => undefined);
       await repairTornSegments(storeDir, log);
@@ -310,6 +311,7 @@ export class LiveWriter implements LiveStoreWriter {
       failed: false,
       header,
       syncing: null,
+      snapshotQueued: false,
     };
     this.seg = s;
     this.buf.set(header, 0);
@@ -391,13 +393,16 @@ export class LiveWriter implements LiveStoreWriter {
       this.rotate();
     } else if (s) {
       this.submit();
-      if (s.submitted !== s.snapshotAt) {
+      // one snapshot waiting at a time: when the disk lags, the next one covers more instead
+      if (s.submitted !== s.snapshotAt && !s.snapshotQueued) {
         s.snapshotAt = s.submitted;
+        s.snapshotQueued = true;
         // taken now: covers exactly the bytes queued above
         const snap = this.encode(s, null);
         const packets = s.packets;
         const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, false) : [];
         this.enqueue(async () => {
+          s.snapshotQueued = false;
           try {
             if (s.failed || !s.fh) return;
             await writeSnapshot(segmentLiveIndexPath(this.storeDir, s.id), snap);
@@ -544,6 +549,24 @@ export class LiveWriter implements LiveStoreWriter {
       },
     );
   }
+}
+
+/**
+ * The segments lock. A reader repairing torn segments holds it for a moment too, so a busy lock
+ * is retried for a few seconds before it is taken to mean another live writer.
+ */
+async function acquireWriterLock(storeDir: string): Promise<StoreLock> {
+  let last: Error | null = null;
+  for (let i = 0; i < 20; i++) {
+    try {
+      return await StoreLock.acquire(segmentsDir(storeDir));
+    } catch (e) {
+      last = e as Error;
+      if (!/is being written by process/.test(last.message)) throw last;
+      await sleep(250);
+    }
+  }
+  throw new Error(`${storeDir}: another live writer is running (${last?.message ?? 'lock busy'})`);
 }
 
 /**
