@@ -57,6 +57,8 @@ export interface LiveWriterStats {
   droppedBacklog: number;
   /** Packets dropped while the disk was full or writing failed. */
   droppedDiskFull: number;
+  /** Packets on a link the source never announced with link(). */
+  droppedUnknownLink: number;
   /** Conditional mode: packets not stored because their flow had not alerted (yet). */
   notAlerted: number;
   /** Conditional mode: flows that alerted. */

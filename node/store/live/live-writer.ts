@@ -106,6 +106,7 @@ export class LiveWriter implements LiveStoreWriter {
     queuedBytes: 0,
     droppedBacklog: 0,
     droppedDiskFull: 0,
+    droppedUnknownLink: 0,
     notAlerted: 0,
     alertedFlows: 0,
     segments: 0,
@@ -178,8 +179,9 @@ export class LiveWriter implements LiveStoreWriter {
     this.links.set(l.id, { ...l });
     const s = this.seg;
     if (!s || (prev && prev.linkType === l.linkType)) return;
-    // a link the open segment cannot hold (another link type, or a new pcapng interface): rotate
-    if (s.format === 'pcap' ? l.linkType !== s.linkType : !s.ifaceOf.has(l.id)) this.rotate();
+    // a link the open segment cannot describe (a link that changed type, another link type in a
+    // pcap segment, a new interface of a pcapng segment): the next packet starts a new segment
+    if (prev || s.format === 'pcapng' || l.linkType !== s.linkType) this.rotate();
   }
 
   packet(p: LivePacket): void {
@@ -194,7 +196,7 @@ export class LiveWriter implements LiveStoreWriter {
     if (!link) {
       if (!this.unknownLinkLogged) this.log(`packet on link ${p.linkId}, which the source never announced: dropped`);
       this.unknownLinkLogged = true;
-      this.st.droppedBacklog++;
+      this.st.droppedUnknownLink++;
       return;
     }
     if (this.cond) this.cond.packet(p, link.linkType);

@@ -19,7 +19,8 @@ export function pcapngRecordLength(capLen: number): number {
 /** The file header of a new segment for these links (pcap: the first link's type, the largest snaplen). */
 export function segmentHeader(format: SegmentFormat, links: readonly LiveLink[]): Uint8Array {
   if (format === 'pcap') {
-    const snapLen = links.reduce((m, l) => Math.max(m, l.snapLen), 0) || 262144;
+    // at least libpcap's usual maximum, so a link announced later with a larger snaplen still fits
+    const snapLen = links.reduce((m, l) => Math.max(m, l.snapLen), 262144);
     return encodePcapGlobalHeader({ linkType: links[0].linkType, snapLen, nanosecond: true });
   }
   const parts = [encodePcapngSectionHeader({ userAppl: 'Tapline live store' })];

@@ -6,7 +6,7 @@
  *
  * Env: BENCH_SIZE (2G; the brief asks for a 1-2 GB stream), BENCH_SEED (1),
  * BENCH_TCPDUMP_RUNS (3), BENCH_LIVE_SEGMENT_BYTES (writer default, 256 MiB),
- * BENCH_LIVE_RATE_MBPS (100: the paced run that measures the index lag at a steady rate, 0 skips it),
+ * BENCH_LIVE_RATE_MBPS (50: the paced run that measures the index lag at a steady rate, 0 skips it),
  * BENCH_KEEP_STORE (0: the live store is deleted afterwards).
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -45,7 +45,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   const tcpdumpRuns = Math.max(1, envInt('BENCH_TCPDUMP_RUNS', 3));
   const segmentBytes = envInt('BENCH_LIVE_SEGMENT_BYTES', 0);
   const keep = envBool('BENCH_KEEP_STORE', false);
-  const paceMBps = envInt('BENCH_LIVE_RATE_MBPS', 100);
+  const paceMBps = envInt('BENCH_LIVE_RATE_MBPS', 50);
   const machine = machineInfo();
   const tcpdump = which('tcpdump');
 
