@@ -11,6 +11,7 @@ import { openLiveWriter, type LiveFlowSummary } from '../../../node/store/live/i
 import { Store } from '../../../node/store/store.js';
 import { writeSlice } from '../../../node/store/slicer.js';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
+import { LiveFlowSummaryBatchSchema } from '../../../common/capture/live-flow-summary.js';
 import { asStored, liveTraffic, storedPackets, type StoredPacket } from '../../helpers/live-traffic.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tl-livestore-unit-'));
@@ -138,6 +139,8 @@ describe('live writer', () => {
     assert.equal(ends.length, 5, 'every flow ends when its segment closes');
     assert.ok(all.some((s) => s.event === 'update'), 'flows active in both intervals are updated');
     for (const e of ends) assert.equal(e.reason, 'segment-closed');
+    // the schema the receiving process checks them with accepts every batch
+    for (const b of batches) assert.equal(LiveFlowSummaryBatchSchema.safeParse(b).success, true);
     const total = ends.reduce((s, e) => s + e.flow.packets, 0);
     assert.equal(total, 100);
   });
