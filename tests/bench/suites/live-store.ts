@@ -5,7 +5,7 @@
  * peak RSS and the live index lag (packet handed over → covered by a durable index).
  *
  * Env: BENCH_SIZE (2G; the brief asks for a 1-2 GB stream), BENCH_SEED (1),
- * BENCH_TCPDUMP_RUNS (3), BENCH_LIVE_SEGMENT_BYTES (writer default, 256 MiB),
+ * BENCH_TCPDUMP_RUNS (3), BENCH_LIVE_SEGMENT_BYTES (writer default, 128 MiB),
  * BENCH_LIVE_RATE_MBPS (50: the paced run that measures the index lag at a steady rate, 0 skips it),
  * BENCH_KEEP_STORE (0: the live store is deleted afterwards).
  */
