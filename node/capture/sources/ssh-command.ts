@@ -103,3 +103,19 @@ export function isPermanentSshFailure(stderr: string): boolean {
     stderr,
   );
 }
+
+/** "user@host", "user@host:2222", "user@[v6]:2222" → ssh destination and port. */
+export function parseSshDestination(text: string): { destination: string; port?: number } {
+  const m = /^(.*?)(?::(\d{1,5}))?$/.exec(text);
+  let dest = text;
+  let port: number | undefined;
+  // A port suffix only when what precedes it is not a bare IPv6 address.
+  if (m && m[2] !== undefined && (m[1].includes(']') || !m[1].includes(':'))) {
+    dest = m[1];
+    port = Number(m[2]);
+  }
+  dest = dest.replace(/@\[([^\]]+)\]$/, '@$1').replace(/^\[([^\]]+)\]$/, '$1');
+  const o = { destination: dest, port, remoteIface: 'x' };
+  validateSshOptions(o);
+  return port === undefined ? { destination: dest } : { destination: dest, port };
+}
