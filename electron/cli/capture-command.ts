@@ -159,9 +159,25 @@ function waitForEnd(durationSec: number | null, ended: Promise<unknown>): { done
   return { done, dispose };
 }
 
-/** How to run the capture worker: TAPLINE_CAPTURE_WORKER, else this build's capture-worker/main under the same node (and loader). */
-export function captureWorkerLaunch(): { command: string; args: string[] } {
-  const override = process.env.TAPLINE_CAPTURE_WORKER;
+/**
+ * How to run the capture worker: TAPLINE_CAPTURE_WORKER (a program path, or a JSON argv such as
+ * ["pkexec", "/opt/tapline/capture-worker"]), else this build's capture-worker/main under the
+ * same node and loader.
+ */
+export function captureWorkerLaunch(env: NodeJS.ProcessEnv = process.env): { command: string; args: string[] } {
+  const override = env.TAPLINE_CAPTURE_WORKER;
+  if (override && override.trimStart().startsWith('[')) {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(override);
+    } catch {
+      argv = null;
+    }
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string' && a !== '')) {
+      throw new UsageError('TAPLINE_CAPTURE_WORKER must be a program path or a JSON array of strings');
+    }
+    return { command: argv[0], args: argv.slice(1) };
+  }
   if (override) return { command: override, args: [] };
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const worker = fileURLToPath(new URL(`../../capture-worker/main.${ext}`, import.meta.url));
