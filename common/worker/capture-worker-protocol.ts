@@ -79,7 +79,7 @@ export const CaptureStatsSchema = z.strictObject({
   ifDrops: nullableCount,
   /** Bytes of capture data the store holds for this capture. */
   storeBytes: count,
-  /** Flows seen in the last minute; null when the writer does not track flows. */
+  /** Flows with a packet in the last minute and not ended; null when not tracked. */
   activeFlows: nullableCount,
   reconnects: count,
 });
@@ -90,12 +90,29 @@ export const StopResultSchema = z.strictObject({ stats: CaptureStatsSchema, segm
 
 const ts = z.strictObject({ sec: int, nsec: int.min(0).max(999_999_999) });
 
+export const LiveFlowSummarySchema = z.strictObject({
+  state: z.enum(['start', 'update', 'end']),
+  proto: int.min(0).max(255),
+  vlan: int.nullable(),
+  clientIp: z.string(),
+  clientPort: int.nullable(),
+  serverIp: z.string(),
+  serverPort: int.nullable(),
+  firstTs: ts,
+  lastTs: ts,
+  packets: count,
+  bytes: count,
+  tcpFlags: count,
+});
+
 export const CaptureEventSchema = z.discriminatedUnion('kind', [
   /** The capture ended without a stop request (input ended, source failed). */
   z.strictObject({ kind: z.literal('capture-ended'), reason: z.enum(['eof', 'error']), message: z.string().max(4096) }),
   z.strictObject({ kind: z.literal('gap'), from: ts, to: ts, reason: z.string().max(4096) }),
   /** A closed segment was indexed into the store (status as `tapline import` prints it). */
   z.strictObject({ kind: z.literal('segment'), path: z.string(), packets: count, status: z.string(), message: z.string().nullable() }),
+  /** Flow summaries of the last second (start, update, end); `pending` more wait for the next batch. */
+  z.strictObject({ kind: z.literal('flows'), flows: z.array(LiveFlowSummarySchema).max(1000), pending: count }),
 ]);
 export type CaptureEvent = z.infer<typeof CaptureEventSchema>;
 

@@ -126,7 +126,8 @@ export function parseCaptureArgs(args: string[]): Parsed {
 function statsLine(s: CaptureStats): string {
   const drops = s.kernelDrops === null ? '' : `, ${s.kernelDrops} kernel drops, ${s.ifDrops ?? 0} interface drops`;
   const rec = s.reconnects ? `, ${s.reconnects} reconnects` : '';
-  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}, store ${s.storeBytes} bytes${rec}`;
+  const flows = s.activeFlows === null ? '' : `, ${s.activeFlows} active flows`;
+  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${flows}, store ${s.storeBytes} bytes${rec}`;
 }
 
 function describeEvent(e: CaptureEvent): string {
@@ -137,6 +138,8 @@ function describeEvent(e: CaptureEvent): string {
       return `gap ${e.from.sec}.${String(e.from.nsec).padStart(9, '0')} - ${e.to.sec}.${String(e.to.nsec).padStart(9, '0')}: ${e.reason}`;
     case 'segment':
       return `${e.status} ${e.path}: ${e.packets} packets${e.message ? ` (${e.message})` : ''}`;
+    case 'flows':
+      return `${e.flows.filter((f) => f.state === 'start').length} new, ${e.flows.filter((f) => f.state === 'end').length} ended flows`;
   }
 }
 
@@ -191,7 +194,7 @@ export async function captureCommand(args: string[], out: NodeJS.WritableStream,
   };
   const onEvent = (e: CaptureEvent): void => {
     if (e.kind === 'segment') out.write(`${describeEvent(e)}\n`);
-    else err(describeEvent(e));
+    else if (e.kind !== 'flows') err(describeEvent(e)); // flow batches are for the UI; stats show the count
   };
   if (p.source === 'stdin') return captureInProcess(p, progress, onEvent, out, err);
   return captureInWorker(p, p.source, progress, onEvent, out, err);

@@ -9,9 +9,10 @@
  * with a clear error instead of being silently ignored.
  */
 import { join } from 'node:path';
-import type { LivePacketSink } from '../../common/capture/live-packet-sink.js';
+import type { LiveGap, LiveLink, LivePacket, LivePacketSink } from '../../common/capture/live-packet-sink.js';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
 import { Store } from '../store/store.js';
+import { LiveFlowTracker } from './live-flow-tracker.js';
 import { PcapngSegmentSink } from './pcapng-segment-sink.js';
 import { LibpcapSource } from './sources/libpcap-source.js';
 import { SourceConfigError, type LiveSource, type SourceEnd } from './sources/source-types.js';
@@ -46,7 +47,33 @@ export function checkStoreOptions(o: CaptureStoreOptions): void {
   }
 }
 
+/** Hands every packet to the flow tracker and then to the store writer. */
+class TrackingSink implements LivePacketSink {
+  private readonly linkTypes: number[] = [];
+  private now = Math.floor(Date.now() / 1000);
+  constructor(
+    private readonly inner: LivePacketSink,
+    readonly tracker: LiveFlowTracker,
+  ) {}
+  /** The wall-clock second, refreshed by the stats timer (no clock read per packet). */
+  setNow(sec: number): void {
+    this.now = sec;
+  }
+  link(l: LiveLink): void {
+    this.linkTypes[l.id] = l.linkType;
+    this.inner.link(l);
+  }
+  packet(p: LivePacket): void {
+    this.tracker.observe(this.linkTypes[p.linkId] ?? 1, p.data, p.capLen, p.origLen, p.tsSec, p.tsNsec, this.now);
+    this.inner.packet(p);
+  }
+  gap(g: LiveGap): void {
+    this.inner.gap(g);
+  }
+}
+
 export class LiveCapture {
+  private tracking: TrackingSink | null = null;
   private source: LiveSource | null = null;
   private sink: PcapngSegmentSink | null = null;
   private store: Store | null = null;
@@ -78,9 +105,10 @@ export class LiveCapture {
         this.indexing = this.indexing.then(() => this.indexSegment(path, packets));
       },
     });
+    const tracking = new TrackingSink(sink, new LiveFlowTracker());
     let source: LiveSource;
     try {
-      source = typeof config === 'function' ? config(sink) : createSource(config, sink);
+      source = typeof config === 'function' ? config(tracking) : createSource(config, tracking);
       await source.start();
     } catch (e) {
       sink.close();
@@ -89,14 +117,32 @@ export class LiveCapture {
     }
     this.store = store;
     this.sink = sink;
+    this.tracking = tracking;
     this.source = source;
     this.startedAt = performance.now();
-    this.statsTimer = setInterval(() => this.hooks.onStats?.(this.stats()), 1000);
+    this.statsTimer = setInterval(() => this.tick(), 1000);
     this.ended = source.ended.then((end) => {
       if (end.kind !== 'stopped') this.hooks.onEvent?.({ kind: 'capture-ended', reason: end.kind, message: end.kind === 'error' ? end.message : `${source.description}: input ended` });
       return end;
     });
     return source.description;
+  }
+
+  /** Once a second: stats, then the flow summaries of that second. */
+  private tick(): void {
+    const now = Math.floor(Date.now() / 1000);
+    this.hooks.onStats?.(this.stats());
+    const t = this.tracking;
+    if (t === null) return;
+    t.setNow(now);
+    this.emitFlows(now);
+  }
+
+  private emitFlows(now: number): void {
+    const t = this.tracking;
+    if (t === null) return;
+    const { flows, pending } = t.tracker.drain(now, 1000);
+    if (flows.length) this.hooks.onEvent?.({ kind: 'flows', flows, pending });
   }
 
   stats(): CaptureStats {
@@ -110,7 +156,7 @@ export class LiveCapture {
       kernelDrops: s?.kernelDrops ?? null,
       ifDrops: s?.ifDrops ?? null,
       storeBytes: this.sink?.totalBytes ?? 0,
-      activeFlows: null,
+      activeFlows: this.tracking?.tracker.activeFlows ?? null,
       reconnects: s?.reconnects ?? 0,
     };
   }
@@ -127,6 +173,8 @@ export class LiveCapture {
     if (source === null || sink === null) return { stats: this.stats(), segments: [] };
     await source.stop();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    // The last second's summaries (flows still open stay 'update'; the index has the rest).
+    this.emitFlows(Math.floor(Date.now() / 1000));
     if (!index) {
       // Parent gone: make the data durable, leave indexing to the next import.
       sink.close();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { flowToJson } from '../../common/flow/flow-json.js';
-import { captureWorkerProtocol, type CaptureStats } from '../../common/worker/capture-worker-protocol.js';
+import { captureWorkerProtocol, type CaptureEvent, type CaptureStats } from '../../common/worker/capture-worker-protocol.js';
 import { WorkerRequestError, WorkerSupervisor } from '../../electron/services/worker-supervisor.js';
 import { Store } from '../../node/store/store.js';
 import { repoRoot } from '../helpers/corpus.js';
@@ -76,12 +76,19 @@ describe('capture worker', { skip, timeout: 120_000 }, () => {
 
       const store = join(dir, 'store');
       const stats: CaptureStats[] = [];
+      const events: CaptureEvent[] = [];
       sup.on('stats', (s) => stats.push(s));
+      sup.on('event', (e) => events.push(e));
       await sup.request('start', { source: { kind: 'libpcap', iface: 'lo', filter: FILTER }, store: { dir: store } });
       await sendDatagrams(20);
       // Stats arrive once a second; wait (bounded) until they count our datagrams.
       for (let i = 0; i < 100 && !stats.some((s) => s.packets >= 20); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(stats.some((s) => s.running && s.packets === 20 && s.kernelDrops === 0), JSON.stringify(stats.at(-1)));
+      assert.ok(stats.some((s) => s.running && s.packets === 20 && s.kernelDrops === 0 && s.activeFlows === 1), JSON.stringify(stats.at(-1)));
+      const summaries = events.flatMap((e) => (e.kind === 'flows' ? e.flows : []));
+      assert.ok(
+        summaries.some((f) => f.state === 'start' && f.proto === 17 && f.serverPort === PORT && f.clientIp === '127.0.0.1'),
+        `a flow summary announces the UDP flow: ${JSON.stringify(summaries)}`,
+      );
       const r = await sup.request('stop', {});
       assert.equal(r.stats.packets, 20);
       assert.equal(r.segments.length, 1);
