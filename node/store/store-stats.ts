@@ -7,7 +7,8 @@ export async function storeStats(store: Store, sensor: string): Promise<StoreSta
   const captures: StoreStats['captures'] = [];
   for (const entry of store.captures) {
     const file = await store.index(entry);
-    const indexBytes = file ? (await stat(store.indexPath(entry.id)).catch(() => null))?.size ?? 0 : 0;
+    // file.path: an imported capture's indexes/<id>.tpi, or a live segment's own index
+    const indexBytes = file ? (await stat(file.path).catch(() => null))?.size ?? 0 : 0;
     captures.push({
       id: entry.id,
       path: entry.path,

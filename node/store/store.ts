@@ -12,6 +12,7 @@ import { buildIndex } from './build-index.js';
 import { captureFingerprint } from './capture-fingerprint.js';
 import { IndexFile, IndexUnusableError } from './index-file.js';
 import { StoreLock } from './store-lock.js';
+import { SegmentCatalog } from './live/segment-catalog.js';
 import { readManifest, writeManifest, type CaptureEntry, type Manifest } from './store-manifest.js';
 
 export interface StoreOpenOptions {
@@ -53,6 +54,8 @@ export class Store {
   private manifest: Manifest;
   private readonly open = new Map<string, IndexFile>();
   private readonly log: (line: string) => void;
+  /** Live capture segments (STORE/segments/), listed beside the imported captures. */
+  private readonly segments: SegmentCatalog;
 
   private constructor(
     readonly dir: string,
@@ -61,6 +64,7 @@ export class Store {
   ) {
     this.manifest = manifest;
     this.log = opts.log ?? (() => undefined);
+    this.segments = new SegmentCatalog(dir, this.log);
   }
 
   static async open(dir: string, opts: StoreOpenOptions = {}): Promise<Store> {
@@ -78,11 +82,15 @@ export class Store {
       m = { tapline: 'store', version: 1, captures: [] };
       await writeManifest(abs, m);
     }
-    return new Store(abs, m, opts);
+    const store = new Store(abs, m, opts);
+    await store.segments.refresh();
+    return store;
   }
 
+  /** Imported captures, then live segments (as of the last query). */
   get captures(): readonly CaptureEntry[] {
-    return this.manifest.captures;
+    const segs = this.segments.captures;
+    return segs.length ? [...this.manifest.captures, ...segs] : this.manifest.captures;
   }
 
   indexPath(id: string): string {
@@ -194,6 +202,7 @@ export class Store {
    * stale. Returns null (after logging why) when neither the index nor the capture is usable.
    */
   async index(entry: CaptureEntry): Promise<IndexFile | null> {
+    if (this.segments.has(entry.id)) return this.segments.index(entry.id);
     const cached = this.open.get(entry.id);
     if (cached) return cached;
     const st = await stat(entry.path).catch(() => null);
@@ -241,7 +250,8 @@ export class Store {
   /** Opens every capture's index (rebuilding where needed); returns the usable ones. */
   async indexes(): Promise<{ entry: CaptureEntry; file: IndexFile }[]> {
     const out: { entry: CaptureEntry; file: IndexFile }[] = [];
-    for (const entry of this.manifest.captures) {
+    await this.segments.refresh();
+    for (const entry of this.captures) {
       const file = await this.index(entry);
       if (file) out.push({ entry, file });
     }
@@ -276,7 +286,8 @@ export class Store {
   async flowById(id: string): Promise<FoundFlow | null> {
     const m = /^([0-9a-f]{12})-(\d{1,10})$/.exec(id);
     if (!m) throw new Error(`"${id}" is not a flow id (expected <12 hex digits>-<number>, as printed by \`tapline flows\`)`);
-    const entry = this.manifest.captures.find((c) => c.id === m[1]);
+    await this.segments.refresh();
+    const entry = this.captures.find((c) => c.id === m[1]);
     if (!entry) return null;
     const file = await this.index(entry);
     const n = Number(m[2]);
@@ -287,6 +298,7 @@ export class Store {
   async close(): Promise<void> {
     for (const f of this.open.values()) await f.close();
     this.open.clear();
+    await this.segments.close();
   }
 }
 

@@ -11,9 +11,10 @@ import { parseSize } from './lib/size.js';
 import type { Suite, SuiteContext } from './lib/suite.js';
 import { captureSuite } from './suites/capture.js';
 import { storeSuite } from './suites/store.js';
+import { liveStoreSuite } from './suites/live-store.js';
 
 /** Registered suites, in the order a full run executes them. */
-const SUITES: readonly Suite[] = [storeSuite, captureSuite];
+const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

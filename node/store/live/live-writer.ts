@@ -1,0 +1,604 @@
+/**
+ * The live store writer: packets from a capture source are appended to pcap/pcapng segments
+ * under STORE/segments/, indexed as they arrive by the import pipeline's own parser → decoder →
+ * flow table, and made durable (segment data fdatasync'ed, then the open segment's index
+ * replaced atomically) every flush interval. Segments rotate by size and time; a ring bounded by
+ * bytes and age deletes the oldest ones, index first.
+ *
+ * packet() never blocks: records are copied into a memory buffer and written by one serialized
+ * chain of asynchronous file operations. The index sees a buffer's records when the buffer is
+ * handed to the write chain, and a snapshot taken then covers only bytes whose write is queued
+ * before the snapshot's own write, so an index on disk never points past data on disk.
+ */
+import { appendFile, mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
+import { createCaptureParser } from '../../../common/capture/capture-parser.js';
+import type { CaptureParser } from '../../../common/capture/capture-types.js';
+import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
+import { encodeIndex, type EncodedIndex } from '../../../common/index/index-writer.js';
+import { formatTs } from '../../../common/time/timestamp.js';
+import { TAPLINE_VERSION } from '../../version.js';
+import { captureFingerprint } from '../capture-fingerprint.js';
+import { nativeCrc32, writeIndexFile } from '../index-file.js';
+import { StoreLock } from '../store-lock.js';
+import { Store } from '../store.js';
+import { ConditionalFilter } from './conditional-filter.js';
+import { FlowSummaryTracker } from './flow-summaries.js';
+import type { LiveStoreWriter } from './live-writer-api.js';
+import type { LiveFlowSummary, LiveWriterOptions, LiveWriterStats } from './live-writer-options.js';
+import { enforceRetention } from './retention.js';
+import { pcapRecordLength, pcapngRecordLength, segmentHeader, writePcapRecord, writePcapngRecord } from './segment-encoder.js';
+import {
+  listSegments,
+  newSegmentId,
+  segmentCapturePath,
+  segmentIndexPath,
+  segmentLiveIndexPath,
+  segmentsDir,
+  type SegmentFormat,
+} from './segment-files.js';
+import { repairSegment, repairTornSegments } from './segment-repair.js';
+
+const BUFFER_BYTES = 1 << 20;
+/** Bytes handed to the write chain but not yet written; beyond it packets are dropped (counted). */
+const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
+/** Free space needed before writing resumes after a disk-full stop. */
+const RESUME_FREE_BYTES = 4 * 1024 * 1024;
+
+interface Segment {
+  id: string;
+  format: SegmentFormat;
+  path: string;
+  /** pcap: the one link type; pcapng: link id → interface index. */
+  linkType: number;
+  ifaceOf: Map<number, number>;
+  indexer: CaptureIndexer;
+  parser: CaptureParser;
+  summaries: FlowSummaryTracker;
+  fh: FileHandle | null;
+  /** Bytes handed to the parser and the write chain (the next record's file offset). */
+  submitted: number;
+  /** Bytes confirmed written. */
+  written: number;
+  /** Packets handed over; packets covered by the last durable index. */
+  packets: number;
+  durablePackets: number;
+  /** `submitted` when the last snapshot was taken. */
+  snapshotAt: number;
+  startedMs: number;
+  newestSec: number;
+  failed: boolean;
+  header: Uint8Array;
+  /** A snapshot is encoded and waits in the write chain. */
+  snapshotQueued: boolean;
+  /** A datasync in flight (one at a time, off the write chain). */
+  syncing: Promise<void> | null;
+}
+
+export class LiveWriter implements LiveStoreWriter {
+  /** Stores this process writes: the lock file alone cannot refuse a second writer of the same pid. */
+  private static readonly openStores = new Set<string>();
+  private readonly links = new Map<number, LiveLink>();
+  private seg: Segment | null = null;
+  private buf = new Uint8Array(BUFFER_BYTES);
+  private view = new DataView(this.buf.buffer);
+  private bufLen = 0;
+  private readonly pool: Uint8Array<ArrayBuffer>[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private stoppedError: Error | null = null;
+  /** Segments whose writing failed and that still need a final index. */
+  private readonly needRepair = new Map<string, string>();
+  private readonly cond: ConditionalFilter | null;
+  private readonly usedIds = new Set<string>();
+  private unknownLinkLogged = false;
+  private readonly st: LiveWriterStats = {
+    receivedPackets: 0,
+    receivedBytes: 0,
+    storedPackets: 0,
+    storedBytes: 0,
+    durablePackets: 0,
+    queuedBytes: 0,
+    droppedBacklog: 0,
+    droppedDiskFull: 0,
+    droppedUnknownLink: 0,
+    notAlerted: 0,
+    alertedFlows: 0,
+    segments: 0,
+    storeBytes: 0,
+    activeFlows: 0,
+    openSegment: null,
+    gaps: 0,
+    error: null,
+    lastFlushAt: 0,
+  };
+  private readonly segmentBytes: number;
+  private readonly segmentMs: number;
+  private readonly flushMs: number;
+  private readonly log: (line: string) => void;
+
+  private constructor(
+    readonly storeDir: string,
+    private readonly lock: StoreLock,
+    private readonly opts: LiveWriterOptions,
+  ) {
+    this.log = opts.log ?? (() => undefined);
+    const maxBytes = opts.maxStoreBytes ?? 0;
+    const maxAge = opts.maxAgeSeconds ?? 0;
+    // A ring deletes whole segments: keep them at most a quarter of each bound, so the store
+    // holds at least three quarters of what it may and never exceeds a bound by more than one.
+    let segBytes = opts.segmentBytes ?? 256 * 1024 * 1024;
+    if (maxBytes > 0) segBytes = Math.min(segBytes, Math.max(64 * 1024, Math.floor(maxBytes / 4)));
+    let segSec = opts.segmentSeconds ?? 300;
+    if (maxAge > 0) segSec = Math.min(segSec, Math.max(1, maxAge / 4));
+    this.segmentBytes = segBytes;
+    this.segmentMs = segSec * 1000;
+    this.flushMs = Math.min(1000, Math.max(10, opts.flushIntervalMs ?? 1000));
+    const mode = opts.mode ?? 'full';
+    if (mode === 'conditional' && !opts.trigger) this.log('conditional mode without a trigger: only flows alerted through alert(flowKey) are stored');
+    this.cond = mode === 'conditional' ? new ConditionalFilter(opts.trigger ?? null, opts.preAlertPackets ?? 10, (p) => this.store(p)) : null;
+  }
+
+  /**
+   * Opens the live store of storeDir (created when absent): takes the segments lock (one live
+   * writer per store), repairs segments a crashed writer left, applies retention, starts the
+   * flush timer.
+   */
+  static async open(storeDir: string, opts: LiveWriterOptions = {}): Promise<LiveWriter> {
+    // a store a live capture creates is a normal store (store.json) that queries can open
+    const key = resolve(storeDir);
+    if (LiveWriter.openStores.has(key)) throw new Error(`${storeDir}: another live writer is running (in this process)`);
+    await (await Store.open(storeDir, { create: true, log: opts.log })).close();
+    await mkdir(segmentsDir(storeDir), { recursive: true });
+    const lock = await acquireWriterLock(storeDir);
+    try {
+      const log = opts.log ?? (() => undefined);
+      await repairTornSegments(storeDir, log);
+      const w = new LiveWriter(storeDir, lock, opts);
+      LiveWriter.openStores.add(key);
+      for (const s of await listSegments(storeDir, true)) w.usedIds.add(s.id);
+      await w.retention();
+      w.timer = setInterval(() => w.tick(), w.flushMs);
+      w.timer.unref();
+      return w;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  // ---- LivePacketSink ----
+
+  link(l: LiveLink): void {
+    const prev = this.links.get(l.id);
+    this.links.set(l.id, { ...l });
+    const s = this.seg;
+    if (!s || (prev && prev.linkType === l.linkType)) return;
+    // a link the open segment cannot describe (a link that changed type, another link type in a
+    // pcap segment, a new interface of a pcapng segment): the next packet starts a new segment
+    if (prev || s.format === 'pcapng' || l.linkType !== s.linkType) this.rotate();
+  }
+
+  packet(p: LivePacket): void {
+    this.st.receivedPackets++;
+    this.st.receivedBytes += p.origLen;
+    if (this.closed) return;
+    if (this.stoppedError) {
+      this.st.droppedDiskFull++;
+      return;
+    }
+    const link = this.links.get(p.linkId);
+    if (!link) {
+      if (!this.unknownLinkLogged) this.log(`packet on link ${p.linkId}, which the source never announced: dropped`);
+      this.unknownLinkLogged = true;
+      this.st.droppedUnknownLink++;
+      return;
+    }
+    if (this.cond) this.cond.packet(p, link.linkType);
+    else this.store(p);
+  }
+
+  gap(g: LiveGap): void {
+    this.st.gaps++;
+    const line = `${JSON.stringify({ from: formatTs(g.from.sec, g.from.nsec), to: formatTs(g.to.sec, g.to.nsec), reason: g.reason, segment: this.seg?.id ?? null })}\n`;
+    this.enqueue(() => appendFile(`${segmentsDir(this.storeDir)}/gaps.ndjson`, line));
+  }
+
+  alert(flowKey: string): void {
+    this.cond?.alert(flowKey);
+  }
+
+  // ---- control ----
+
+  flush(): Promise<void> {
+    this.tick();
+    return this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.chain;
+    this.tick();
+    this.cond?.finish();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.seg) this.closeSegment();
+    this.enqueue(() => this.retention());
+    await this.chain;
+    await this.lock.release();
+    LiveWriter.openStores.delete(resolve(this.storeDir));
+  }
+
+  stats(): LiveWriterStats {
+    this.st.openSegment = this.seg?.id ?? null;
+    this.st.activeFlows = this.seg?.indexer.table.count ?? 0;
+    this.st.queuedBytes = this.queuedBytes + this.bufLen;
+    if (this.cond) {
+      this.st.notAlerted = this.cond.notAlerted;
+      this.st.alertedFlows = this.cond.alertedFlows;
+    }
+    return { ...this.st };
+  }
+
+  // ---- the append path (synchronous) ----
+
+  private store(p: LivePacket): void {
+    const link = this.links.get(p.linkId) as LiveLink;
+    let s = this.seg;
+    if (s && (s.format === 'pcap' ? link.linkType !== s.linkType : !s.ifaceOf.has(p.linkId))) {
+      this.rotate();
+      s = null;
+    }
+    const len = s?.format === 'pcapng' ? pcapngRecordLength(p.capLen) : pcapRecordLength(p.capLen);
+    if (s && s.packets > 0 && s.submitted + this.bufLen + len > this.segmentBytes) {
+      this.rotate();
+      s = null;
+    }
+    if (this.queuedBytes > MAX_QUEUED_BYTES) {
+      this.st.droppedBacklog++;
+      return;
+    }
+    if (!s) s = this.startSegment();
+    const need = s.format === 'pcapng' ? pcapngRecordLength(p.capLen) : pcapRecordLength(p.capLen);
+    if (this.bufLen + need > this.buf.length) {
+      this.submit();
+      if (need > this.buf.length) this.newBuffer(need);
+    }
+    const data = p.data.length === p.capLen ? p.data : p.data.subarray(0, p.capLen);
+    this.bufLen +=
+      s.format === 'pcap'
+        ? writePcapRecord(this.buf, this.view, this.bufLen, p.tsSec, p.tsNsec, data, p.origLen)
+        : writePcapngRecord(this.buf, this.view, this.bufLen, s.ifaceOf.get(p.linkId) as number, p.tsSec, p.tsNsec, data, p.origLen);
+    s.packets++;
+    if (p.tsSec > s.newestSec) s.newestSec = p.tsSec;
+    this.st.storedPackets++;
+    this.st.storedBytes += need;
+  }
+
+  private newBuffer(min = BUFFER_BYTES): void {
+    // written buffers come back to a small pool: a fresh 1 MiB per buffer costs GC time at line rate
+    this.buf = min <= BUFFER_BYTES && this.pool.length ? (this.pool.pop() as Uint8Array<ArrayBuffer>) : new Uint8Array(Math.max(min, BUFFER_BYTES));
+    this.view = new DataView(this.buf.buffer);
+    this.bufLen = 0;
+  }
+
+  private startSegment(): Segment {
+    const links = [...this.links.values()].sort((a, b) => a.id - b.id);
+    const format: SegmentFormat = links.every((l) => l.linkType === links[0].linkType) ? 'pcap' : 'pcapng';
+    const id = newSegmentId(Date.now(), (x) => this.usedIds.has(x));
+    this.usedIds.add(id);
+    const indexer = new CaptureIndexer();
+    const header = segmentHeader(format, links);
+    const s: Segment = {
+      id,
+      format,
+      path: segmentCapturePath(this.storeDir, id, format),
+      linkType: links[0].linkType,
+      ifaceOf: new Map(links.map((l, i) => [l.id, i])),
+      indexer,
+      parser: createCaptureParser(indexer),
+      summaries: new FlowSummaryTracker(id, indexer.table),
+      fh: null,
+      submitted: 0,
+      written: 0,
+      packets: 0,
+      durablePackets: 0,
+      snapshotAt: 0,
+      startedMs: Date.now(),
+      newestSec: 0,
+      failed: false,
+      header,
+      syncing: null,
+      snapshotQueued: false,
+    };
+    this.seg = s;
+    this.buf.set(header, 0);
+    this.bufLen = header.length;
+    return s;
+  }
+
+  /** Hands the buffered records of the open segment to the index and the write chain. */
+  private submit(): void {
+    const s = this.seg;
+    if (!s || this.bufLen === 0) return;
+    const chunk = this.buf.subarray(0, this.bufLen);
+    s.parser.push(chunk);
+    const at = s.submitted;
+    s.submitted += chunk.length;
+    this.queuedBytes += chunk.length;
+    this.newBuffer();
+    this.enqueue(async () => {
+      try {
+        if (s.failed) return;
+        if (!s.fh) s.fh = await open(s.path, 'w', 0o644);
+        let done = 0;
+        while (done < chunk.length) {
+          const { bytesWritten } = await s.fh.write(chunk, done, chunk.length - done, at + done);
+          done += bytesWritten;
+        }
+        s.written = at + chunk.length;
+      } catch (e) {
+        await this.fail(s, e as Error);
+      } finally {
+        this.queuedBytes -= chunk.length;
+        if (chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < 8) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
+      }
+    });
+  }
+
+  private rotate(): void {
+    if (this.seg) this.closeSegment();
+  }
+
+  /** Ends the open segment: its remaining records are written, then its final index. */
+  private closeSegment(): void {
+    const s = this.seg as Segment;
+    this.submit();
+    this.seg = null;
+    const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, true) : [];
+    this.enqueue(async () => {
+      try {
+        if (s.failed) return;
+        if (!s.fh) return; // never written: nothing on disk
+        await s.syncing;
+        await s.fh.datasync();
+        await s.fh.close();
+        s.fh = null;
+        s.parser.end();
+        s.indexer.finish();
+        const fp = await captureFingerprint(s.path);
+        await writeIndexFile(segmentIndexPath(this.storeDir, s.id), this.encode(s, fp));
+        await rm(segmentLiveIndexPath(this.storeDir, s.id), { force: true });
+        this.st.durablePackets += s.packets - s.durablePackets;
+        s.durablePackets = s.packets;
+        this.emit(summaries);
+      } catch (e) {
+        await this.fail(s, e as Error);
+      }
+    });
+  }
+
+  // ---- the flush tick ----
+
+  private tick(): void {
+    if (this.closed) return;
+    if (this.stoppedError) {
+      this.enqueue(() => this.tryResume());
+      return;
+    }
+    const s = this.seg;
+    if (s && Date.now() - s.startedMs >= this.segmentMs) {
+      this.rotate();
+    } else if (s) {
+      this.submit();
+      // one snapshot waiting at a time: when the disk lags, the next one covers more instead
+      if (s.submitted !== s.snapshotAt && !s.snapshotQueued) {
+        s.snapshotAt = s.submitted;
+        s.snapshotQueued = true;
+        // taken now: covers exactly the bytes queued above
+        const snap = this.encode(s, null);
+        const packets = s.packets;
+        const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, false) : [];
+        this.enqueue(async () => {
+          s.snapshotQueued = false;
+          try {
+            if (s.failed || !s.fh) return;
+            await writeSnapshot(segmentLiveIndexPath(this.storeDir, s.id), snap);
+            this.syncInBackground(s);
+            this.st.durablePackets += packets - s.durablePackets;
+            s.durablePackets = packets;
+            this.emit(summaries);
+          } catch (e) {
+            await this.fail(s, e as Error);
+          }
+        });
+      }
+    }
+    this.cond?.sweep();
+    this.enqueue(async () => {
+      await this.retention();
+      this.st.lastFlushAt = Date.now();
+    });
+  }
+
+  private encode(s: Segment, fp: { fingerprint: string; size: number; mtimeMs: number } | null): EncodedIndex {
+    const ix = s.indexer;
+    const info = ix.fileInfo;
+    const header = s.format === 'pcap' ? segmentHeaderHex(s) : null;
+    return encodeIndex(
+      ix.table,
+      {
+        writer: TAPLINE_VERSION,
+        createdAt: new Date().toISOString(),
+        // an open segment has no stable content yet: its identity is the segment id and the
+        // bytes this snapshot covers (documented in docs/INDEX-FORMAT.md)
+        source: fp ? { path: s.path, ...fp } : { path: s.path, fingerprint: liveFingerprint(s.id), size: s.parser.consumed, mtimeMs: 0 },
+        format: info?.format ?? s.format,
+        compressed: null,
+        pcapHeaderHex: header,
+        nanosecond: info?.nanosecond ?? true,
+        littleEndian: info?.littleEndian ?? true,
+        interfaces: ix.interfaces,
+        packets: ix.packets,
+        bytes: ix.bytes,
+        indexedBytes: s.parser.consumed,
+        firstTs: ix.firstTs,
+        lastTs: ix.lastTs,
+        damage: null,
+        counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
+      },
+      nativeCrc32,
+    );
+  }
+
+  // ---- failures (disk full, I/O errors) ----
+
+  /**
+   * Writing a segment failed: cut it back to what was written whole, stop writing (packets are
+   * counted as dropped), and resume once the disk has room. The segment's packets on disk stay
+   * indexed: its last snapshot is valid, and its final index is built when space returns.
+   */
+  private async fail(s: Segment, e: Error): Promise<void> {
+    if (s.failed) return;
+    s.failed = true;
+    const code = (e as NodeJS.ErrnoException).code;
+    const msg = code === 'ENOSPC' ? `disk full: live capture stopped writing to ${this.storeDir} (${e.message}); it resumes when space is freed` : `live store write failed: ${e.message}; writing stopped, retrying every second`;
+    this.stoppedError = new Error(msg);
+    this.st.error = msg;
+    const lost = s.packets - s.durablePackets;
+    if (this.seg === s) {
+      this.seg = null;
+      this.bufLen = 0;
+    }
+    this.st.storedPackets -= lost;
+    this.st.droppedDiskFull += lost;
+    try {
+      if (s.fh) {
+        await s.syncing;
+        await s.fh.truncate(s.written).catch(() => undefined);
+        await s.fh.close().catch(() => undefined);
+        s.fh = null;
+      }
+    } finally {
+      this.needRepair.set(s.id, s.path);
+    }
+    this.log(msg);
+    this.opts.onError?.(this.stoppedError);
+  }
+
+  private async tryResume(): Promise<void> {
+    await this.retention();
+    const fs = await statfs(segmentsDir(this.storeDir)).catch(() => null);
+    if (!fs || fs.bavail * fs.bsize < RESUME_FREE_BYTES) return;
+    for (const [id, path] of this.needRepair) {
+      try {
+        const exists = await stat(path).then(
+          () => true,
+          () => false,
+        );
+        if (exists) await repairSegment(this.storeDir, id, path);
+        this.needRepair.delete(id);
+      } catch {
+        return; // still no room for its index: try again next tick
+      }
+    }
+    this.stoppedError = null;
+    this.st.error = null;
+    this.log(`live store ${this.storeDir}: writing resumed`);
+  }
+
+  /**
+   * Pushes the open segment's data to stable storage once per flush, without holding up the
+   * index: a kill -9 loses nothing written (the page cache survives the process), and after a
+   * power loss the segment is repaired from what actually reached the disk, never read through
+   * its snapshot (snapshots are used only while their writer runs).
+   */
+  private syncInBackground(s: Segment): void {
+    if (s.syncing || !s.fh) return;
+    const fh = s.fh;
+    s.syncing = fh
+      .datasync()
+      .catch((e: Error) => this.log(`live store: datasync of ${s.path} failed: ${e.message}`))
+      .finally(() => {
+        s.syncing = null;
+      });
+  }
+
+  private async retention(): Promise<void> {
+    const r = await enforceRetention(this.storeDir, {
+      maxStoreBytes: this.opts.maxStoreBytes ?? 0,
+      maxAgeSeconds: this.opts.maxAgeSeconds ?? 0,
+      openSegment: this.seg?.id ?? null,
+      log: this.log,
+    });
+    this.st.segments = r.segments;
+    this.st.storeBytes = r.bytes;
+  }
+
+  private emit(batch: LiveFlowSummary[]): void {
+    if (batch.length && this.opts.onFlows) this.opts.onFlows(batch);
+  }
+
+  private enqueue(op: () => Promise<unknown>): void {
+    this.chain = this.chain.then(op).then(
+      () => undefined,
+      (e: unknown) => {
+        this.log(`live store: ${(e as Error).message}`);
+      },
+    );
+  }
+}
+
+/**
+ * The segments lock. A reader repairing torn segments holds it for a moment too, so a busy lock
+ * is retried for a few seconds before it is taken to mean another live writer.
+ */
+async function acquireWriterLock(storeDir: string): Promise<StoreLock> {
+  let last: Error | null = null;
+  for (let i = 0; i < 20; i++) {
+    try {
+      return await StoreLock.acquire(segmentsDir(storeDir));
+    } catch (e) {
+      last = e as Error;
+      if (!/is being written by process/.test(last.message)) throw last;
+      await sleep(250);
+    }
+  }
+  throw new Error(`${storeDir}: another live writer is running (${last?.message ?? 'lock busy'})`);
+}
+
+/**
+ * Replaces an open segment's snapshot index: temp file + rename, so a reader sees the old one or
+ * the new one, never a mix. Not fsynced: a snapshot is only read while its writer runs (after a
+ * crash the segment is re-indexed from its packets), so syncing it would only add lag.
+ */
+async function writeSnapshot(path: string, index: EncodedIndex): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const fh = await open(temp, 'w', 0o644);
+  try {
+    for (const c of index.chunks) {
+      let done = 0;
+      while (done < c.length) done += (await fh.write(c, done, c.length - done)).bytesWritten;
+    }
+    await fh.close();
+    await rename(temp, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw e;
+  }
+}
+
+/** The pcap global header the segment was started with (what slices of it copy). */
+function segmentHeaderHex(s: Segment): string {
+  return Buffer.from(s.header).toString('hex');
+}
+
+/** The fingerprint field of an open segment's snapshot index: a stable identity, not a content hash. */
+function liveFingerprint(id: string): string {
+  return id.padStart(64, '0');
+}
