@@ -5,9 +5,9 @@
  * common/worker/capture-worker-protocol.ts, runs at most one capture, and sends stats every
  * second.
  *
- * Lifetime (protocol rules): stdin EOF (the parent died or is stopping us) → make what was
- * captured durable and exit; SIGTERM → stop the capture, index what was written, exit; a failed
- * write to stdout (EPIPE) → as stdin EOF. SIGINT is ignored: a terminal Ctrl-C is the parent's.
+ * Lifetime (protocol rules): stdin EOF (the parent died or is stopping us), SIGTERM, or a failed
+ * write to stdout (EPIPE) → stop the source, close the store writer (buffered packets written,
+ * final index durable) within a bounded time, and exit. SIGINT is ignored: a terminal Ctrl-C is the parent's.
  */
 import { captureWorkerProtocol, type CaptureEvent, type CaptureStats } from '../common/worker/capture-worker-protocol.js';
 import { LineSplitter } from '../common/worker/line-splitter.js';
@@ -36,10 +36,10 @@ function send(m: WorkerMessage): void {
   try {
     process.stdout.write(encodeMessage(m));
   } catch {
-    void shutdown('stdout closed', false);
+    void shutdown('stdout closed', true);
   }
 }
-process.stdout.on('error', () => void shutdown('stdout closed (EPIPE)', false));
+process.stdout.on('error', () => void shutdown('stdout closed (EPIPE)', true));
 
 function onStats(s: CaptureStats): void {
   send({ type: 'stats', stats: s });
@@ -109,16 +109,17 @@ function onLine(line: string): void {
   );
 }
 
-async function shutdown(why: string, index: boolean): Promise<void> {
+async function shutdown(why: string, parentGone: boolean): Promise<void> {
   if (exiting) return;
   exiting = true;
   const c = capture;
-  // Bounded: a wedged source must not keep a privileged process alive.
-  const hardExit = setTimeout(() => process.exit(1), index ? 20_000 : 5_000);
+  // Bounded: a wedged source or disk must not keep a privileged process alive.
+  const hardExit = setTimeout(() => process.exit(1), parentGone ? 5_000 : 20_000);
   hardExit.unref();
   if (c !== null) {
     try {
-      await c.stop({ index });
+      // Closing the writer writes what is buffered and makes the final index durable.
+      await c.stop();
     } catch (e) {
       log(`stopping on ${why}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -129,15 +130,15 @@ async function shutdown(why: string, index: boolean): Promise<void> {
 
 function main(): void {
   process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => void shutdown('SIGTERM', true));
-  process.on('SIGHUP', () => void shutdown('SIGHUP', false));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', false));
+  process.on('SIGHUP', () => void shutdown('SIGHUP', true));
   const splitter = new LineSplitter((e) => {
     if (e.kind === 'line') onLine(e.text);
     else log(`ignoring ${e.kind === 'overlong' ? 'an overlong' : 'a non-UTF-8'} line`);
   });
   process.stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
-  process.stdin.on('end', () => void shutdown('stdin EOF', false));
-  process.stdin.on('error', () => void shutdown('stdin error', false));
+  process.stdin.on('end', () => void shutdown('stdin EOF', true));
+  process.stdin.on('error', () => void shutdown('stdin error', true));
   let libpcap: string | null = null;
   try {
     libpcap = loadPcapBinding().lib_version();

@@ -4,6 +4,7 @@
  * schema per message: the worker checks params, the supervisor checks results, stats and events.
  */
 import { z } from 'zod';
+import { FlowRowSchema } from '../bridge/messages.js';
 import { defineWorkerProtocol } from './worker-protocol.js';
 
 const int = z.number().int();
@@ -56,11 +57,15 @@ export type CaptureSourceConfig = z.infer<typeof CaptureSourceSchema>;
 
 export const CaptureStoreOptionsSchema = z.strictObject({
   dir: z.string().min(1).max(4096),
-  /** Ring bound on total bytes (livestore writer). */
+  /** Ring bound on the live segments' total bytes. */
   maxStoreBytes: int.positive().optional(),
-  /** Ring bound on age, seconds (livestore writer). */
+  /** Ring bound on age, seconds. */
   maxAgeSec: int.positive().optional(),
   mode: z.enum(['full', 'conditional']).optional(),
+  /** Conditional mode: a flow alerts on a packet whose payload contains this text. */
+  triggerPayload: z.string().min(1).max(1024).optional(),
+  /** Conditional mode: packets kept from before each flow's alert (default 10). */
+  preAlertPackets: int.min(0).max(100_000).optional(),
   /** Rotate the current segment at this size. */
   segmentBytes: int.min(1024 * 1024).optional(),
 });
@@ -77,42 +82,45 @@ export const CaptureStatsSchema = z.strictObject({
   bytes: count,
   kernelDrops: nullableCount,
   ifDrops: nullableCount,
-  /** Bytes of capture data the store holds for this capture. */
+  /** Packets written to the store (conditional mode stores fewer than received). */
+  storedPackets: count,
+  /** Packets whose bytes are on disk under a durable index (sliceable). */
+  durablePackets: count,
+  /** Packets the store writer dropped (disk full, write queue full). */
+  storeDrops: count,
+  /** Bytes of live segments and their indexes in the store. */
   storeBytes: count,
-  /** Flows with a packet in the last minute and not ended; null when not tracked. */
+  /** Flows in the open segment; null before the store writer runs. */
   activeFlows: nullableCount,
   reconnects: count,
+  /** Set while the store writer cannot write (disk full...); it resumes by itself. */
+  storeError: z.string().nullable(),
 });
 export type CaptureStats = z.infer<typeof CaptureStatsSchema>;
 
 export const StartResultSchema = z.strictObject({ source: z.string(), storeDir: z.string() });
-export const StopResultSchema = z.strictObject({ stats: CaptureStatsSchema, segments: z.array(z.string()) });
+export const StopResultSchema = z.strictObject({ stats: CaptureStatsSchema });
 
 const ts = z.strictObject({ sec: int, nsec: int.min(0).max(999_999_999) });
 
+/** A flow as `tapline flows --json` prints it (FlowJson): the bridge's FlowRow without sensor and ranking. */
+export const FlowJsonSchema = FlowRowSchema.omit({ sensor: true, rank: true, classes: true });
+
+/** The live store writer's flow summary (node/store/live LiveFlowSummary). */
 export const LiveFlowSummarySchema = z.strictObject({
-  state: z.enum(['start', 'update', 'end']),
-  proto: int.min(0).max(255),
-  vlan: int.nullable(),
-  clientIp: z.string(),
-  clientPort: int.nullable(),
-  serverIp: z.string(),
-  serverPort: int.nullable(),
-  firstTs: ts,
-  lastTs: ts,
-  packets: count,
-  bytes: count,
-  tcpFlags: count,
+  event: z.enum(['start', 'update', 'end']),
+  reason: z.enum(['fin', 'rst', 'idle', 'segment-closed']).nullable(),
+  flow: FlowJsonSchema,
 });
 
 export const CaptureEventSchema = z.discriminatedUnion('kind', [
   /** The capture ended without a stop request (input ended, source failed). */
   z.strictObject({ kind: z.literal('capture-ended'), reason: z.enum(['eof', 'error']), message: z.string().max(4096) }),
   z.strictObject({ kind: z.literal('gap'), from: ts, to: ts, reason: z.string().max(4096) }),
-  /** A closed segment was indexed into the store (status as `tapline import` prints it). */
-  z.strictObject({ kind: z.literal('segment'), path: z.string(), packets: count, status: z.string(), message: z.string().nullable() }),
-  /** Flow summaries of the last second (start, update, end); `pending` more wait for the next batch. */
-  z.strictObject({ kind: z.literal('flows'), flows: z.array(LiveFlowSummarySchema).max(1000), pending: count }),
+  /** The store writer stopped writing (disk full, I/O error); it resumes by itself. */
+  z.strictObject({ kind: z.literal('store-error'), message: z.string().max(4096) }),
+  /** Flow summaries from the store writer (start, update, end), at most 1000 a message. */
+  z.strictObject({ kind: z.literal('flows'), flows: z.array(LiveFlowSummarySchema).max(1000) }),
 ]);
 export type CaptureEvent = z.infer<typeof CaptureEventSchema>;
 

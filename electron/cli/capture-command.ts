@@ -43,6 +43,8 @@ const OPTIONS = {
   'max-store': { type: 'string' },
   'max-age': { type: 'string' },
   mode: { type: 'string' },
+  'trigger-payload': { type: 'string' },
+  'pre-alert-packets': { type: 'string' },
   'segment-size': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
@@ -88,6 +90,8 @@ export function parseCaptureArgs(args: string[]): Parsed {
     if (v.mode !== 'full' && v.mode !== 'conditional') throw new UsageError(`--mode "${v.mode}" must be full or conditional`);
     store.mode = v.mode;
   }
+  if (v['trigger-payload'] !== undefined) store.triggerPayload = v['trigger-payload'];
+  if (v['pre-alert-packets'] !== undefined) store.preAlertPackets = intArg(v['pre-alert-packets'], 'pre-alert-packets');
   const durationSec = v.duration !== undefined ? parseDurationArg(v.duration, 'duration') : null;
   const snapLen = intArg(v.snaplen, 'snaplen');
   const promiscuous = v['no-promisc'] ? false : undefined;
@@ -127,7 +131,15 @@ function statsLine(s: CaptureStats): string {
   const drops = s.kernelDrops === null ? '' : `, ${s.kernelDrops} kernel drops, ${s.ifDrops ?? 0} interface drops`;
   const rec = s.reconnects ? `, ${s.reconnects} reconnects` : '';
   const flows = s.activeFlows === null ? '' : `, ${s.activeFlows} active flows`;
-  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${flows}, store ${s.storeBytes} bytes${rec}`;
+  const stored = s.storedPackets !== s.packets ? `, ${s.storedPackets} stored` : '';
+  const storeDrops = s.storeDrops ? `, ${s.storeDrops} dropped by the store` : '';
+  const storeErr = s.storeError ? ` (store: ${s.storeError})` : '';
+  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${stored}${storeDrops}${flows}, store ${s.storeBytes} bytes${rec}${storeErr}`;
+}
+
+/** The final line: what was received, stored and dropped. */
+function summaryLine(s: CaptureStats): string {
+  return `captured ${s.packets} packets (${s.bytes} bytes), stored ${s.storedPackets}; ${s.kernelDrops ?? 0} kernel drops, ${s.storeDrops} store drops`;
 }
 
 function describeEvent(e: CaptureEvent): string {
@@ -136,10 +148,10 @@ function describeEvent(e: CaptureEvent): string {
       return `capture ended (${e.reason}): ${e.message}`;
     case 'gap':
       return `gap ${e.from.sec}.${String(e.from.nsec).padStart(9, '0')} - ${e.to.sec}.${String(e.to.nsec).padStart(9, '0')}: ${e.reason}`;
-    case 'segment':
-      return `${e.status} ${e.path}: ${e.packets} packets${e.message ? ` (${e.message})` : ''}`;
+    case 'store-error':
+      return `store: ${e.message}`;
     case 'flows':
-      return `${e.flows.filter((f) => f.state === 'start').length} new, ${e.flows.filter((f) => f.state === 'end').length} ended flows`;
+      return `${e.flows.filter((f) => f.event === 'start').length} new, ${e.flows.filter((f) => f.event === 'end').length} ended flows`;
   }
 }
 
@@ -193,8 +205,7 @@ export async function captureCommand(args: string[], out: NodeJS.WritableStream,
     if (!p.quiet) err(statsLine(s));
   };
   const onEvent = (e: CaptureEvent): void => {
-    if (e.kind === 'segment') out.write(`${describeEvent(e)}\n`);
-    else if (e.kind !== 'flows') err(describeEvent(e)); // flow batches are for the UI; stats show the count
+    if (e.kind !== 'flows') err(describeEvent(e)); // flow batches are for the UI; stats show the count
   };
   if (p.source === 'stdin') return captureInProcess(p, progress, onEvent, out, err);
   return captureInWorker(p, p.source, progress, onEvent, out, err);
@@ -208,7 +219,7 @@ async function captureInProcess(p: Parsed, progress: (s: CaptureStats) => void, 
   w.dispose();
   const end = why === 'ended' ? await capture.ended : null;
   const r = await capture.stop();
-  out.write(`captured ${r.stats.packets} packets (${r.stats.bytes} bytes) from stdin into ${r.segments.length} segment(s)\n`);
+  out.write(`${summaryLine(r.stats)}\n`);
   if (end?.kind === 'error') {
     err(`error: ${end.message}`);
     return 1;
@@ -260,7 +271,7 @@ async function captureInWorker(
   let code = 0;
   try {
     const r = await sup.request('stop', {}, { timeoutMs: 10 * 60_000 });
-    out.write(`captured ${r.stats.packets} packets (${r.stats.bytes} bytes) into ${r.segments.length} segment(s); ${r.stats.kernelDrops ?? 0} kernel drops\n`);
+    out.write(`${summaryLine(r.stats)}\n`);
   } catch (e) {
     // 'not-running' after the source ended by itself and the worker already stopped it.
     if (!(e instanceof WorkerRequestError && e.workerCode === 'not-running')) {

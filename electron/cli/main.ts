@@ -23,12 +23,12 @@ const USAGE = `usage:
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
   tapline interfaces [--json]
   tapline capture --iface NAME [--filter BPF] [--snaplen N] [--no-promisc] [--buffer-size SIZE] --store DIR [--duration S]
+                  [--max-store SIZE] [--max-age DUR] [--mode full|conditional --trigger-payload TEXT [--pre-alert-packets N]]
   tapline capture --ssh user@host[:port] --remote-iface NAME [--sudo] [--known-hosts FILE | --host-key-fingerprint SHA256:...]
                   [--identity FILE] [--filter BPF] --store DIR [--duration S]
   tapline capture --pcap-over-ip HOST:PORT --store DIR [--duration S]
   tapline capture --read - --store DIR          (a pcap/pcapng stream on stdin)
-                  capture also takes [--segment-size SIZE] [--quiet]; --max-store, --max-age, --mode conditional
-                  need the live store writer
+                  every capture also takes the store options above, [--segment-size SIZE] and [--quiet]
 
   T is decimal epoch seconds (up to 9 fractional digits) or ISO 8601 (UTC unless a zone is given).
   slice also takes --format pcap|pcapng (default: pcap when the packets share one link type).`;

@@ -48,12 +48,21 @@ export async function readPackets(path: string): Promise<PacketLine[]> {
   return out;
 }
 
-/** Every packet of a store's live segments, in capture order. */
+/** Every packet of a store's live segments (STORE/segments/<id>.pcap|.pcapng, ids sort in creation order), in capture order. */
 export async function readStoreSegments(storeDir: string): Promise<PacketLine[]> {
-  const dir = join(storeDir, 'captures');
+  const dir = join(storeDir, 'segments');
   const out: PacketLine[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.pcapng')).sort()) out.push(...(await readPackets(join(dir, f))));
+  for (const f of readdirSync(dir).filter((n) => /\.pcap(ng)?$/.test(n)).sort()) out.push(...(await readPackets(join(dir, f))));
   return out;
+}
+
+/** Segment files in a store (none when the directory is absent). */
+export function segmentFiles(storeDir: string): string[] {
+  try {
+    return readdirSync(join(storeDir, 'segments')).filter((n) => /\.pcap(ng)?$/.test(n));
+  } catch {
+    return [];
+  }
 }
 
 /** Resolves with the accumulated text once `pattern` appears on the stream; rejects on exit or timeout. */

@@ -58,10 +58,14 @@ describe('tapline capture arguments', () => {
     assert.throws(() => parseSizeArg('lots', 'x'), UsageError);
     assert.throws(() => parseDurationArg('0', 'x'), UsageError);
   });
-  it('refuses retention and conditional mode clearly until the live store writer is in', () => {
-    const p = parseCaptureArgs(['--iface', 'eth0', '--store', '/s', '--max-store', '10G', '--max-age', '2d', '--mode', 'conditional']);
-    assert.deepEqual([p.store.maxStoreBytes, p.store.maxAgeSec, p.store.mode], [10 * 2 ** 30, 172800, 'conditional']);
-    assert.throws(() => checkStoreOptions(p.store), (e: unknown) => e instanceof SourceConfigError && e.code === 'unsupported' && /--max-store, --max-age, --mode conditional need the live store writer/.test(e.message));
+  it('maps the store options to the live writer, and conditional mode needs a trigger', () => {
+    const p = parseCaptureArgs(['--iface', 'eth0', '--store', '/s', '--max-store', '10G', '--max-age', '2d', '--mode', 'conditional', '--trigger-payload', 'EVIL', '--pre-alert-packets', '5']);
+    assert.deepEqual([p.store.maxStoreBytes, p.store.maxAgeSec, p.store.mode, p.store.triggerPayload, p.store.preAlertPackets], [10 * 2 ** 30, 172800, 'conditional', 'EVIL', 5]);
+    checkStoreOptions(p.store);
+    const noTrigger = parseCaptureArgs(['--iface', 'eth0', '--store', '/s', '--mode', 'conditional']);
+    assert.throws(() => checkStoreOptions(noTrigger.store), (e: unknown) => e instanceof SourceConfigError && /conditional mode needs an alert trigger/.test(e.message));
+    const triggerInFull = parseCaptureArgs(['--iface', 'eth0', '--store', '/s', '--trigger-payload', 'x']);
+    assert.throws(() => checkStoreOptions(triggerInFull.store), /apply to --mode conditional only/);
   });
 });
 
