@@ -7,12 +7,12 @@
  * per-socket stamping (see comparePacketLists). The flows must be indexed in the store.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { flowToJson } from '../../common/flow/flow-json.js';
+import { flowToJson, type FlowJson } from '../../common/flow/flow-json.js';
 import { Store } from '../../node/store/store.js';
 import { createNetnsPair, netnsSkipReason, type NetnsPair } from '../helpers/netns.js';
 import { betweenMarkers, cliMain, collect, comparePacketLists, driveTraffic, readPackets, readStoreSegments, sendMarker, tcpdumpAvailable, waitForExit, waitForOutput, writeTrafficScripts } from './capture-harness.js';
@@ -20,6 +20,14 @@ import { betweenMarkers, cliMain, collect, comparePacketLists, driveTraffic, rea
 const skip = netnsSkipReason() ?? (tcpdumpAvailable() ? undefined : 'tcpdump is not installed');
 const HTTP_PORT = 8080;
 const DNS_PORT = 5353;
+
+function flowsJson(store: string, filters: string[]): FlowJson[] {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', cliMain, 'flows', '--store', store, ...filters, '--json'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as FlowJson);
+}
 
 describe('capture --iface on a veth pair, compared with tcpdump', { skip, timeout: 120_000 }, () => {
   let pair: NetnsPair;
@@ -61,7 +69,14 @@ describe('capture --iface on a veth pair, compared with tcpdump', { skip, timeou
     driveTraffic(pair, (pair as NetnsPair & { scripts: { icmp: string } }).scripts, HTTP_PORT, DNS_PORT);
     // Let the last packets reach both capture buffers (bounded; not a timing assertion).
     const end = sendMarker(pair, 'end');
-    await new Promise((r) => setTimeout(r, 1500));
+    // While the capture runs, the live index answers queries from another process (bounded wait).
+    let live: FlowJson[] = [];
+    for (let i = 0; i < 40 && live.length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      live = flowsJson(store, ['--port', String(HTTP_PORT)]);
+    }
+    assert.equal(live.length, 4, 'the four HTTP connections are queryable during the capture');
+    await new Promise((r) => setTimeout(r, 500));
     cap.kill('SIGINT');
     tcpdump.kill('SIGINT');
     assert.equal(await waitForExit(cap), 0, capOut.text());
@@ -85,5 +100,22 @@ describe('capture --iface on a veth pair, compared with tcpdump', { skip, timeou
     } finally {
       await s.close();
     }
+  });
+
+  it('conditional mode keeps only the flow that carried the trigger', async () => {
+    const store = join(dir, 'store-conditional');
+    const cap = pair.spawnIn(pair.nsA, process.execPath, ['--import', 'tsx', cliMain, 'capture', '--iface', pair.ifA, '--store', store, '--quiet', '--mode', 'conditional', '--trigger-payload', 'tapline-alert-me'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(cap);
+    const out = collect(cap);
+    await waitForOutput(cap, 'stderr', /capturing from libpcap/);
+    pair.exec(pair.nsA, 'curl', ['-sS', '-o', '/dev/null', '--max-time', '5', `http://${pair.ipB}:${HTTP_PORT}/payload.bin`]);
+    pair.exec(pair.nsA, 'curl', ['-sS', '-o', '/dev/null', '--max-time', '5', `http://${pair.ipB}:${HTTP_PORT}/payload.bin?tapline-alert-me`]);
+    await new Promise((r) => setTimeout(r, 1000));
+    cap.kill('SIGINT');
+    assert.equal(await waitForExit(cap), 0, out.text());
+    const flows = flowsJson(store, ['--port', String(HTTP_PORT)]);
+    assert.equal(flows.length, 1, JSON.stringify(flows));
+    assert.ok(flows[0].packets > 10, 'the alerting flow is kept with its pre-alert packets (handshake) and the response');
+    assert.match(out.text(), /stored \d+/);
   });
 });
