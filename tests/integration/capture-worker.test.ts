@@ -158,4 +158,27 @@ describe('capture worker', { skip, timeout: 120_000 }, () => {
       await s.close();
     }
   });
+
+  it('after kill -9 mid-capture, the store opens with every packet the worker had reported durable', async () => {
+    const store = join(dir, 'kill9');
+    const w = spawn(process.execPath, ['--import', 'tsx', workerMain], { stdio: ['pipe', 'pipe', 'pipe'] });
+    await waitForOutput(w, 'stdout', /"type":"ready"/);
+    w.stdin.write(JSON.stringify({ type: 'request', id: 1, method: 'start', params: { source: { kind: 'libpcap', iface: 'lo', filter: FILTER }, store: { dir: store } } }) + '\n');
+    await waitForOutput(w, 'stdout', /"id":1,"ok":true/);
+    await sendDatagrams(12);
+    // The writer makes data and live index durable at least once a second; wait for two stats
+    // messages after the datagrams (each follows a second of capture), then kill without warning.
+    await waitForOutput(w, 'stdout', /"durablePackets":12/, 10_000);
+    w.kill('SIGKILL');
+    await waitForExit(w);
+    const s = await Store.open(store, { create: false });
+    try {
+      const flows = await s.findFlows({}, 10);
+      assert.equal(flows.length, 1);
+      assert.equal(flowToJson(flows[0].id, flows[0].record).packets, 12);
+    } finally {
+      await s.close();
+    }
+    assert.equal((await readStoreSegments(store)).length, 12, 'the segment is readable to its last packet');
+  });
 });
