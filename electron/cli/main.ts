@@ -21,6 +21,14 @@ const USAGE = `usage:
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
+  tapline interfaces [--json]
+  tapline capture --iface NAME [--filter BPF] [--snaplen N] [--no-promisc] [--buffer-size SIZE] --store DIR [--duration S]
+                  [--max-store SIZE] [--max-age DUR] [--mode full|conditional --trigger-payload TEXT [--pre-alert-packets N]]
+  tapline capture --ssh user@host[:port] --remote-iface NAME [--sudo] [--known-hosts FILE | --host-key-fingerprint SHA256:...]
+                  [--identity FILE] [--filter BPF] --store DIR [--duration S]
+  tapline capture --pcap-over-ip HOST:PORT --store DIR [--duration S]
+  tapline capture --read - --store DIR          (a pcap/pcapng stream on stdin)
+                  every capture also takes the store options above, [--segment-size SIZE] and [--quiet]
 
   T is decimal epoch seconds (up to 9 fractional digits) or ISO 8601 (UTC unless a zone is given).
   slice also takes --format pcap|pcapng (default: pcap when the packets share one link type).`;
@@ -112,6 +120,10 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./follow-command.js')).followCommand(rest, err);
     case 'carve':
       return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
+    case 'interfaces':
+      return (await import('./interfaces-command.js')).interfacesCommand(rest, process.stdout);
+    case 'capture':
+      return (await import('./capture-command.js')).captureCommand(rest, process.stdout, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -1,0 +1,289 @@
+/**
+ * `tapline capture`: live capture into a store.
+ *
+ *   --iface NAME                   local interface through the capture worker (libpcap)
+ *   --ssh user@host --remote-iface NAME   remote tcpdump over ssh, through the capture worker
+ *   --pcap-over-ip HOST:PORT       a TCP stream of pcap, through the capture worker
+ *   --read -                       a pcap/pcapng stream on stdin, in this process (no privilege needed)
+ *
+ * Local and remote sources run in the capture worker (capture-worker/main.ts), the only process
+ * that may hold capture privileges; this command supervises it, prints its stats once a second
+ * on stderr, and on SIGINT/SIGTERM or after --duration asks it to stop, which writes and indexes
+ * everything received. TAPLINE_CAPTURE_WORKER names another worker program (a copy with file
+ * capabilities, or a pkexec wrapper): see docs/CAPTURE.md.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
+import { captureWorkerProtocol } from '../../common/worker/capture-worker-protocol.js';
+import { LiveCapture } from '../../node/capture/live-capture.js';
+import { parseSshDestination } from '../../node/capture/sources/ssh-command.js';
+import { createStdinSource, parseHostPort } from '../../node/capture/sources/stream-source.js';
+import { SourceConfigError } from '../../node/capture/sources/source-types.js';
+import { WorkerRequestError, WorkerSupervisor } from '../services/worker-supervisor.js';
+import { UsageError, needString } from './cli-args.js';
+
+const OPTIONS = {
+  iface: { type: 'string' },
+  ssh: { type: 'string' },
+  'remote-iface': { type: 'string' },
+  sudo: { type: 'boolean' },
+  'known-hosts': { type: 'string' },
+  'host-key-fingerprint': { type: 'string' },
+  identity: { type: 'string' },
+  'pcap-over-ip': { type: 'string' },
+  read: { type: 'string' },
+  filter: { type: 'string' },
+  snaplen: { type: 'string' },
+  'no-promisc': { type: 'boolean' },
+  'buffer-size': { type: 'string' },
+  store: { type: 'string' },
+  duration: { type: 'string' },
+  'max-store': { type: 'string' },
+  'max-age': { type: 'string' },
+  mode: { type: 'string' },
+  'trigger-payload': { type: 'string' },
+  'pre-alert-packets': { type: 'string' },
+  'segment-size': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+/** "500M", "2G", "1048576", "64KiB" → bytes (binary units). */
+export function parseSizeArg(v: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} "${v}" is not a size (e.g. 500M, 2G)`);
+  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const n = Math.floor(Number(m[1]) * mult);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} "${v}" is out of range`);
+  return n;
+}
+
+/** "90", "90s", "15m", "2h", "7d" → seconds. */
+export function parseDurationArg(v: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} "${v}" is not a duration (e.g. 30s, 15m, 2h, 7d)`);
+  const mult = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's').toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  const n = Number(m[1]) * mult;
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} "${v}" must be positive`);
+  return n;
+}
+
+function intArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} "${v}" is not a whole number`);
+  return Number(v);
+}
+
+type Parsed = { source: CaptureSourceConfig | 'stdin'; store: CaptureStoreOptions; durationSec: number | null; quiet: boolean };
+
+export function parseCaptureArgs(args: string[]): Parsed {
+  const { values: v } = parseArgs({ args, options: OPTIONS, strict: true });
+  const chosen = [v.iface, v.ssh, v['pcap-over-ip'], v.read].filter((x) => x !== undefined).length;
+  if (chosen !== 1) throw new UsageError('capture needs exactly one of --iface, --ssh, --pcap-over-ip, --read -');
+  // Absolute: the worker may run with another working directory (pkexec starts in /).
+  const store: CaptureStoreOptions = { dir: resolve(needString(v.store, 'store')) };
+  if (v['max-store'] !== undefined) store.maxStoreBytes = parseSizeArg(v['max-store'], 'max-store');
+  if (v['max-age'] !== undefined) store.maxAgeSec = Math.ceil(parseDurationArg(v['max-age'], 'max-age'));
+  if (v['segment-size'] !== undefined) store.segmentBytes = parseSizeArg(v['segment-size'], 'segment-size');
+  if (v.mode !== undefined) {
+    if (v.mode !== 'full' && v.mode !== 'conditional') throw new UsageError(`--mode "${v.mode}" must be full or conditional`);
+    store.mode = v.mode;
+  }
+  if (v['trigger-payload'] !== undefined) store.triggerPayload = v['trigger-payload'];
+  if (v['pre-alert-packets'] !== undefined) store.preAlertPackets = intArg(v['pre-alert-packets'], 'pre-alert-packets');
+  const durationSec = v.duration !== undefined ? parseDurationArg(v.duration, 'duration') : null;
+  const snapLen = intArg(v.snaplen, 'snaplen');
+  const promiscuous = v['no-promisc'] ? false : undefined;
+  let source: Parsed['source'];
+  if (v.iface !== undefined) {
+    source = { kind: 'libpcap', iface: v.iface, filter: v.filter, snapLen, promiscuous, bufferSize: v['buffer-size'] !== undefined ? parseSizeArg(v['buffer-size'], 'buffer-size') : undefined };
+  } else if (v.ssh !== undefined) {
+    const { destination, port } = parseSshDestination(v.ssh);
+    source = {
+      kind: 'ssh',
+      destination,
+      port,
+      remoteIface: needString(v['remote-iface'], 'remote-iface'),
+      filter: v.filter,
+      sudo: v.sudo ?? false,
+      snapLen,
+      promiscuous,
+      knownHostsFile: v['known-hosts'],
+      hostKeyFingerprint: v['host-key-fingerprint'],
+      identityFile: v.identity,
+    };
+  } else if (v['pcap-over-ip'] !== undefined) {
+    const { host, port } = parseHostPort(v['pcap-over-ip']);
+    source = { kind: 'pcap-over-ip', host, port };
+  } else {
+    if (v.read !== '-') throw new UsageError('--read takes "-" (stdin); import files with `tapline import`');
+    source = 'stdin';
+  }
+  if (source === 'stdin' || source.kind === 'pcap-over-ip') {
+    const extra = (['filter', 'snaplen', 'no-promisc', 'buffer-size'] as const).filter((k) => v[k] !== undefined);
+    if (extra.length) throw new UsageError(`${extra.map((k) => `--${k}`).join(', ')} apply to --iface and --ssh captures only`);
+  }
+  return { source, store, durationSec, quiet: v.quiet ?? false };
+}
+
+function statsLine(s: CaptureStats): string {
+  const drops = s.kernelDrops === null ? '' : `, ${s.kernelDrops} kernel drops, ${s.ifDrops ?? 0} interface drops`;
+  const rec = s.reconnects ? `, ${s.reconnects} reconnects` : '';
+  const flows = s.activeFlows === null ? '' : `, ${s.activeFlows} active flows`;
+  const stored = s.storedPackets !== s.packets ? `, ${s.storedPackets} stored` : '';
+  const storeDrops = s.storeDrops ? `, ${s.storeDrops} dropped by the store` : '';
+  const storeErr = s.storeError ? ` (store: ${s.storeError})` : '';
+  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${stored}${storeDrops}${flows}, store ${s.storeBytes} bytes${rec}${storeErr}`;
+}
+
+/** The final line: what was received, stored and dropped. */
+function summaryLine(s: CaptureStats): string {
+  return `captured ${s.packets} packets (${s.bytes} bytes), stored ${s.storedPackets}; ${s.kernelDrops ?? 0} kernel drops, ${s.storeDrops} store drops`;
+}
+
+function describeEvent(e: CaptureEvent): string {
+  switch (e.kind) {
+    case 'capture-ended':
+      return `capture ended (${e.reason}): ${e.message}`;
+    case 'gap':
+      return `gap ${e.from.sec}.${String(e.from.nsec).padStart(9, '0')} - ${e.to.sec}.${String(e.to.nsec).padStart(9, '0')}: ${e.reason}`;
+    case 'store-error':
+      return `store: ${e.message}`;
+    case 'flows':
+      return `${e.flows.filter((f) => f.event === 'start').length} new, ${e.flows.filter((f) => f.event === 'end').length} ended flows`;
+  }
+}
+
+/** Resolves on SIGINT, SIGTERM, the duration, or `ended`; returns what happened. */
+function waitForEnd(durationSec: number | null, ended: Promise<unknown>): { done: Promise<string>; dispose: () => void } {
+  let dispose = (): void => {};
+  const done = new Promise<string>((resolve) => {
+    const onInt = (): void => resolve('SIGINT');
+    const onTerm = (): void => resolve('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    const timer = durationSec !== null ? setTimeout(() => resolve('duration'), durationSec * 1000) : null;
+    void ended.then(() => resolve('ended'));
+    dispose = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      if (timer) clearTimeout(timer);
+    };
+  });
+  return { done, dispose };
+}
+
+/**
+ * How to run the capture worker: TAPLINE_CAPTURE_WORKER (a program path, or a JSON argv such as
+ * ["pkexec", "/opt/tapline/capture-worker"]), else this build's capture-worker/main under the
+ * same node and loader.
+ */
+export function captureWorkerLaunch(env: NodeJS.ProcessEnv = process.env): { command: string; args: string[] } {
+  const override = env.TAPLINE_CAPTURE_WORKER;
+  if (override && override.trimStart().startsWith('[')) {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(override);
+    } catch {
+      argv = null;
+    }
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string' && a !== '')) {
+      throw new UsageError('TAPLINE_CAPTURE_WORKER must be a program path or a JSON array of strings');
+    }
+    return { command: argv[0], args: argv.slice(1) };
+  }
+  if (override) return { command: override, args: [] };
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const worker = fileURLToPath(new URL(`../../capture-worker/main.${ext}`, import.meta.url));
+  return { command: process.execPath, args: [...process.execArgv, worker] };
+}
+
+export async function captureCommand(args: string[], out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+  const p = parseCaptureArgs(args);
+  const progress = (s: CaptureStats): void => {
+    if (!p.quiet) err(statsLine(s));
+  };
+  const onEvent = (e: CaptureEvent): void => {
+    if (e.kind !== 'flows') err(describeEvent(e)); // flow batches are for the UI; stats show the count
+  };
+  if (p.source === 'stdin') return captureInProcess(p, progress, onEvent, out, err);
+  return captureInWorker(p, p.source, progress, onEvent, out, err);
+}
+
+async function captureInProcess(p: Parsed, progress: (s: CaptureStats) => void, onEvent: (e: CaptureEvent) => void, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+  const capture = new LiveCapture({ onStats: progress, onEvent, log: err });
+  await capture.start((sink) => createStdinSource(sink), p.store);
+  const w = waitForEnd(p.durationSec, capture.ended);
+  const why = await w.done;
+  w.dispose();
+  const end = why === 'ended' ? await capture.ended : null;
+  const r = await capture.stop();
+  out.write(`${summaryLine(r.stats)}\n`);
+  if (end?.kind === 'error') {
+    err(`error: ${end.message}`);
+    return 1;
+  }
+  return 0;
+}
+
+async function captureInWorker(
+  p: Parsed,
+  source: CaptureSourceConfig,
+  progress: (s: CaptureStats) => void,
+  onEvent: (e: CaptureEvent) => void,
+  out: NodeJS.WritableStream,
+  err: (line: string) => void,
+): Promise<number> {
+  const launch = captureWorkerLaunch();
+  const sup = new WorkerSupervisor({
+    name: 'capture worker',
+    command: launch.command,
+    args: launch.args,
+    protocol: captureWorkerProtocol,
+    // A restarted worker would not resume the capture: one run, and its failure is the answer.
+    restart: { maxRapidFailures: 1 },
+    requestTimeoutMs: 60_000,
+  });
+  let endedResolve!: (why: string) => void;
+  const ended = new Promise<string>((r) => (endedResolve = r));
+  sup.on('stats', progress);
+  sup.on('stderr', (line) => err(line));
+  sup.on('event', (e) => {
+    onEvent(e);
+    if (e.kind === 'capture-ended') endedResolve(e.reason === 'error' ? e.message : '');
+  });
+  sup.on('status', (s) => {
+    if (s.state === 'failed' || (s.state === 'backing-off' && s.lastExit)) endedResolve(`capture worker exited: ${s.lastError ?? JSON.stringify(s.lastExit)}`);
+  });
+  sup.start();
+  try {
+    const started = await sup.request('start', { source, store: p.store }, { timeoutMs: 30_000 });
+    err(`capturing from ${started.source} into ${started.storeDir}${p.durationSec !== null ? ` for ${p.durationSec} s` : ''}; Ctrl-C stops`);
+  } catch (e) {
+    await sup.stop();
+    if (e instanceof WorkerRequestError) throw new SourceConfigError(e.message, e.workerCode ?? e.reason);
+    throw e;
+  }
+  const w = waitForEnd(p.durationSec, ended);
+  const why = await w.done;
+  w.dispose();
+  let code = 0;
+  try {
+    const r = await sup.request('stop', {}, { timeoutMs: 10 * 60_000 });
+    out.write(`${summaryLine(r.stats)}\n`);
+  } catch (e) {
+    // 'not-running' after the source ended by itself and the worker already stopped it.
+    if (!(e instanceof WorkerRequestError && e.workerCode === 'not-running')) {
+      err(`error: stopping the capture: ${e instanceof Error ? e.message : String(e)}`);
+      code = 1;
+    }
+  }
+  const endedWhy = why === 'ended' ? await ended : '';
+  if (endedWhy) {
+    err(`error: ${endedWhy}`);
+    code = 1;
+  }
+  await sup.stop();
+  return code;
+}

@@ -1,0 +1,49 @@
+/**
+ * What every live capture source (libpcap, ssh + remote tcpdump, PCAP-over-IP, a pipe) offers
+ * the capture session around it. A source pushes into a LivePacketSink
+ * (common/capture/live-packet-sink.ts) and reports counters; it never writes the store itself.
+ */
+
+export interface SourceStats {
+  /** Packets handed to the sink. */
+  packets: number;
+  /** Original (on-the-wire) bytes of those packets. */
+  bytes: number;
+  /** Packets the kernel dropped (libpcap ps_drop), or null when the source cannot know. */
+  kernelDrops: number | null;
+  /** Packets the interface/driver dropped (libpcap ps_ifdrop), or null. */
+  ifDrops: number | null;
+  /** Times the source lost and regained its feed (ssh reconnects). */
+  reconnects: number;
+}
+
+/** How a source ended without being asked to stop. */
+export type SourceEnd = { kind: 'stopped' } | { kind: 'eof' } | { kind: 'error'; message: string };
+
+export interface LiveSource {
+  /** Human-readable name for messages ("libpcap eth0", "ssh://user@host/eth1"). */
+  readonly description: string;
+  /** Opens the feed. Rejects (with a clear message) when the capture cannot start. */
+  start(): Promise<void>;
+  /** Stops capturing; everything received before the call has been handed to the sink. */
+  stop(): Promise<void>;
+  stats(): SourceStats;
+  /** Settles when the source ends: stop() was called, its input ended, or it failed. */
+  readonly ended: Promise<SourceEnd>;
+}
+
+/** A configuration error found before any packet is captured (bad filter, unknown interface). */
+export class SourceConfigError extends Error {
+  override readonly name = 'SourceConfigError';
+  constructor(
+    message: string,
+    /** Stable code for the worker protocol's error responses. */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export function emptySourceStats(): SourceStats {
+  return { packets: 0, bytes: 0, kernelDrops: null, ifDrops: null, reconnects: 0 };
+}

@@ -1,0 +1,214 @@
+/**
+ * Live-capture benchmark: the highest replay rate each capture keeps without a single drop, for
+ * `tapline capture --iface` (worker + store writer, rotating and indexing segments while it
+ * captures) and for `tcpdump -w` on the same link in the same run, plus CPU per Gbit/s.
+ *
+ * Two namespaces joined by a veth pair (tests/helpers/netns.ts, removed at the end); tcpreplay
+ * in one sends a bounded number of packets of a generated capture at a fixed packet rate, the
+ * capture runs in the other. Rates climb a ladder; a tool's result is the highest rate at which it
+ * received every packet sent with zero kernel drops. Trials alternate tools at each rate so load
+ * from other processes on this shared machine hits both alike.
+ *
+ * Env: BENCH_CAPTURE_SIZE (replay source, default 200M), BENCH_CAPTURE_RATES (pps ladder,
+ * default 20000,50000,100000,200000,400000,0 where 0 = --topspeed), BENCH_CAPTURE_SECONDS
+ * (trial length at each rate, default 3; at most 1,000,000 packets a trial),
+ * BENCH_CAPTURE_SEGMENT (tapline segment size, default 32M: small enough that segments are
+ * closed and indexed during the trial).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNetnsPair, netnsSkipReason, type NetnsPair } from '../../helpers/netns.js';
+import { ensureCapture } from '../lib/capture.js';
+import { BENCH_DATA, TAPLINE_CLI, ensureDir, envInt, envString, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
+import { fmt, fmtRatio, renderTable, say, section } from '../lib/report.js';
+import { formatBytes } from '../lib/size.js';
+import type { Suite, SuiteContext } from '../lib/suite.js';
+
+interface Trial {
+  tool: 'tapline' | 'tcpdump';
+  ratePps: number | 'topspeed';
+  sent: number;
+  sentBytes: number;
+  replaySeconds: number;
+  captured: number | null;
+  kernelDrops: number | null;
+  cpuSeconds: number | null;
+  zeroDrop: boolean;
+  error: string | null;
+}
+
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) used so far by a process and its descendants. */
+function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  const walk = (p: number): void => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  };
+  walk(pid);
+  return ticks / CLK_TCK;
+}
+
+function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}: ${text.slice(-500)}`)), timeoutMs);
+    child[stream]!.on('data', (b: Buffer) => {
+      text += b.toString();
+      if (re.test(text)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.once('exit', (c) => {
+      clearTimeout(t);
+      reject(new Error(`exited ${c}: ${text.slice(-500)}`));
+    });
+  });
+}
+
+function collectOutput(child: ChildProcess): () => string {
+  let text = '';
+  child.stdout?.on('data', (b: Buffer) => (text += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (text += b.toString()));
+  return () => text;
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, timeoutMs);
+    child.once('exit', (c) => {
+      clearTimeout(t);
+      resolve(c);
+    });
+  });
+}
+
+async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
+  const ratePps: Trial['ratePps'] = rate === 0 ? 'topspeed' : rate;
+  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
+  const dir = join(workDir, `${tool}-${ratePps}`);
+  rmSync(dir, { recursive: true, force: true });
+  ensureDir(dir);
+  const cap =
+    tool === 'tapline'
+      ? pair.spawnIn(pair.nsB, process.execPath, [TAPLINE_CLI, 'capture', '--iface', pair.ifB, '--store', join(dir, 'store'), '--segment-size', segment, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : pair.spawnIn(pair.nsB, 'tcpdump', ['-i', pair.ifB, '-n', '-s', '262144', '-B', String(32 * 1024), '-Z', 'root', '-w', join(dir, 'tcpdump.pcap')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = collectOutput(cap);
+  try {
+    await waitFor(cap, 'stderr', tool === 'tapline' ? /capturing from/ : /listening on/, 30_000);
+    const cpu0 = treeCpuSeconds(cap.pid!);
+    const speed = rate === 0 ? ['--topspeed'] : ['--pps', String(rate)];
+    const replay = pair.exec(pair.nsA, 'tcpreplay', ['-i', pair.ifA, ...speed, '--limit', String(count), replayFile], 300_000);
+    const m = /Actual: (\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/.exec(replay);
+    if (!m) throw new Error(`tcpreplay output not understood: ${replay.slice(-300)}`);
+    base.sent = Number(m[1]);
+    base.sentBytes = Number(m[2]);
+    base.replaySeconds = Number(m[3]);
+    // Let the capture drain its ring (bounded), then take its CPU and stop it.
+    await new Promise((r) => setTimeout(r, 1500));
+    base.cpuSeconds = Math.round((treeCpuSeconds(cap.pid!) - cpu0) * 100) / 100;
+    cap.kill('SIGINT');
+    const code = await exited(cap, 300_000);
+    const text = output();
+    if (code !== 0) throw new Error(`${tool} exited ${code}: ${text.slice(-300)}`);
+    if (tool === 'tapline') {
+      const c = /captured (\d+) packets .*; (\d+) kernel drops/.exec(text);
+      if (!c) throw new Error(`no summary: ${text.slice(-300)}`);
+      base.captured = Number(c[1]);
+      base.kernelDrops = Number(c[2]);
+    } else {
+      base.captured = Number(/(\d+) packets captured/.exec(text)?.[1] ?? NaN);
+      base.kernelDrops = Number(/(\d+) packets dropped by kernel/.exec(text)?.[1] ?? NaN);
+    }
+    // The link carries nothing else but the occasional IPv6 housekeeping packet, so >= sent.
+    base.zeroDrop = base.kernelDrops === 0 && base.captured !== null && base.captured >= base.sent;
+  } catch (e) {
+    base.error = e instanceof Error ? e.message : String(e);
+    cap.kill('SIGKILL');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return base;
+}
+
+export const captureSuite: Suite = {
+  name: 'capture',
+  description: 'live capture on a veth pair: highest zero-drop rate vs tcpdump -w, CPU per Gbit/s',
+  async run(_ctx: SuiteContext): Promise<void> {
+    section('Live capture (tcpreplay over a veth pair)');
+    const skip = netnsSkipReason() ?? (which('tcpreplay') ? null : 'tcpreplay is not installed') ?? (which('tcpdump') ? null : 'tcpdump is not installed');
+    if (skip) {
+      say(`skipped: ${skip}`);
+      writeResults('capture', { skipped: skip });
+      return;
+    }
+    const source = await ensureCapture({ sizeText: envString('BENCH_CAPTURE_SIZE', '200M'), seed: 1 });
+    const rates = envString('BENCH_CAPTURE_RATES', '20000,50000,100000,200000,400000,0')
+      .split(',')
+      .map((s) => Number(s.trim()));
+    const seconds = envInt('BENCH_CAPTURE_SECONDS', 3);
+    const segment = envString('BENCH_CAPTURE_SEGMENT', '32M');
+    const workDir = ensureDir(join(BENCH_DATA, 'capture'));
+    const pair = createNetnsPair('b', 79);
+    const trials: Trial[] = [];
+    const best: Record<Trial['tool'], Trial | null> = { tapline: null, tcpdump: null };
+    const failed: Record<Trial['tool'], boolean> = { tapline: false, tcpdump: false };
+    try {
+      for (const dev of [[pair.nsA, pair.ifA], [pair.nsB, pair.ifB]] as const) pair.exec(dev[0], 'ip', ['link', 'set', dev[1], 'mtu', '9000']);
+      say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial`);
+      for (const rate of rates) {
+        const count = Math.min(1_000_000, rate === 0 ? 1_000_000 : rate * seconds, source.meta.stats.packets);
+        const order: Trial['tool'][] = trials.length % 4 === 0 ? ['tapline', 'tcpdump'] : ['tcpdump', 'tapline'];
+        for (const tool of order) {
+          if (failed[tool]) continue;
+          const t = await trial(pair, tool, rate, count, source.path, workDir, segment);
+          trials.push(t);
+          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
+          if (t.zeroDrop) best[tool] = t;
+          else failed[tool] = true;
+        }
+        if (failed.tapline && failed.tcpdump) break;
+      }
+    } finally {
+      pair.remove();
+    }
+    const achieved = (t: Trial | null): number | null => (t ? t.sent / Math.max(t.replaySeconds, 1e-9) : null);
+    const gbps = (t: Trial | null): number | null => (t ? (t.sentBytes * 8) / Math.max(t.replaySeconds, 1e-9) / 1e9 : null);
+    const cpuPerGbit = (t: Trial | null): number | null => (t && t.cpuSeconds !== null && t.sentBytes > 0 ? t.cpuSeconds / ((t.sentBytes * 8) / 1e9) : null);
+    const rows = (['tapline', 'tcpdump'] as const).map((tool) => {
+      const b = best[tool];
+      return [tool, b ? String(b.ratePps) : 'none', fmt(achieved(b), 0), fmt(gbps(b), 3), fmt(cpuPerGbit(b), 2)];
+    });
+    say(
+      renderTable(
+        [
+          { header: 'capture', align: 'left' },
+          { header: 'highest zero-drop rate (pps asked)', align: 'right' },
+          { header: 'pps achieved', align: 'right' },
+          { header: 'Gbit/s', align: 'right' },
+          { header: 'CPU s per Gbit', align: 'right' },
+        ],
+        rows,
+      ),
+    );
+    const ratio = achieved(best.tapline) !== null && achieved(best.tcpdump) ? achieved(best.tapline)! / achieved(best.tcpdump)! : null;
+    say(`tapline / tcpdump zero-drop rate: ${fmtRatio(ratio)} (target >= 1.0 while also indexing)`);
+    const path = writeResults('capture', { machine: machineInfo(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, segment, trials, best, ratio, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), tcpdump: cpuPerGbit(best.tcpdump) } });
+    say(`results: ${path}`);
+  },
+};
