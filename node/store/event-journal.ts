@@ -19,6 +19,8 @@ export interface JournalQuery {
   until?: Timestamp;
   /** Matches any IP address the event names. */
   host?: string;
+  /** Case-insensitive text in a log event's message or raw line (other kinds: their message). */
+  text?: string;
   limit: number;
 }
 
@@ -128,8 +130,15 @@ function matches(e: TaplineEvent, q: JournalQuery): boolean {
   if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
   if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
   if (q.host) {
-    if (e.kind !== 'flow') return false;
-    if (e.flow.client_ip !== q.host && e.flow.server_ip !== q.host) return false;
+    if (e.kind === 'log') {
+      if (e.src_ip !== q.host && e.dst_ip !== q.host && e.sender_ip !== q.host) return false;
+    } else if (e.kind !== 'flow') return false;
+    else if (e.flow.client_ip !== q.host && e.flow.server_ip !== q.host) return false;
+  }
+  if (q.text) {
+    const needle = q.text.toLowerCase();
+    const hay = e.kind === 'log' ? `${e.message}\n${e.raw}` : e.kind === 'notice' ? e.message : '';
+    if (!hay.toLowerCase().includes(needle)) return false;
   }
   return true;
 }
