@@ -71,7 +71,8 @@ export class EventJournal {
   append(events: TaplineEvent[]): Promise<void> {
     if (!events.length) return this.chain;
     const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
-    this.chain = this.chain.then(async () => {
+    // a failed write fails its own caller only; later appends still run
+    this.chain = this.chain.catch(() => undefined).then(async () => {
       if (this.currentBytes > 0 && this.currentBytes + text.length > this.fileBytes) {
         this.current++;
         this.currentBytes = 0;
@@ -85,7 +86,7 @@ export class EventJournal {
 
   /** Resolves when everything appended so far is written. */
   flush(): Promise<void> {
-    return this.chain;
+    return this.chain.catch(() => undefined);
   }
 
   private async enforceRetention(): Promise<void> {
@@ -100,7 +101,7 @@ export class EventJournal {
 
   /** Events matching q, newest first. */
   async search(q: JournalQuery): Promise<TaplineEvent[]> {
-    await this.chain;
+    await this.chain.catch(() => undefined);
     const out: TaplineEvent[] = [];
     const files = (await this.files()).reverse();
     for (const f of files) {
