@@ -112,6 +112,11 @@ export class Correlator {
       .slice(0, MAX_LINKED_FLOWS);
   }
 
+  /** Whether any capture is indexed (no store, nothing to link: intake skips the lookups). */
+  async hasCaptures(): Promise<boolean> {
+    return (await this.store.indexes()).length > 0;
+  }
+
   /** The log event's flow ids (best first). */
   async flowIdsFor(e: LogEvent): Promise<string[]> {
     const time = parseTimestamp(e.ts);

@@ -20,7 +20,7 @@ export interface LogIntakeOptions {
   correlator?: Correlator | null;
   /** Messages waiting to be parsed and written, at most (default 100,000). */
   queueLimit?: number;
-  /** Messages per journal write, at most (default 2,000). */
+  /** Messages per journal write, at most (default 500: short pauses for the receivers' sockets). */
   batchSize?: number;
   log?: (line: string) => void;
 }
@@ -77,7 +77,7 @@ export class LogIntake {
 
   constructor(private readonly opts: LogIntakeOptions) {
     this.queueLimit = opts.queueLimit ?? 100_000;
-    this.batchSize = opts.batchSize ?? 2_000;
+    this.batchSize = opts.batchSize ?? 500;
     this.stats = {
       received: 0,
       stored: 0,
@@ -174,7 +174,7 @@ export class LogIntake {
       events.push(e);
     }
     const c = this.opts.correlator;
-    if (c) {
+    if (c && (await c.hasCaptures())) {
       for (const e of events) {
         if (e.src_ip === null && e.dst_ip === null) continue;
         try {
