@@ -335,7 +335,7 @@ export const SensorIdSchema = z.string().regex(ID_PATTERN, ID_MESSAGE);
 // ---- ranking and classification (docs/ARCHITECTURE.md, "Ranking and classification") ----
 
 /** Event kinds a class may name: the kinds the services classify (derived and progress events are not). */
-export const CLASSIFIABLE_KINDS = ['flow', 'notice', 'import'] as const;
+export const CLASSIFIABLE_KINDS = ['flow', 'notice', 'import', 'log'] as const;
 
 export function isAddressOrCidr(text: string): boolean {
   return text.length <= 64 && parseAddressRange(text) !== null;
