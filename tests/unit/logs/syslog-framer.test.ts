@@ -55,6 +55,18 @@ describe('RFC 6587 framing', () => {
       ['<13>ok', false],
     ]);
   });
+  it('keeps memory bounded on an endless line or an enormous count (100 MB pushed)', () => {
+    const out: Frame[] = [];
+    const f = new SyslogFramer((x) => out.push(x), 4096);
+    const chunk = new Uint8Array(1 << 20).fill(0x41);
+    for (let i = 0; i < 50; i++) f.push(chunk);
+    f.push(enc.encode('\n999999999 '));
+    for (let i = 0; i < 50; i++) f.push(chunk);
+    const internal = f as unknown as { buf: Uint8Array };
+    assert.ok(internal.buf.length <= 4096);
+    assert.equal(out.length, 2);
+    assert.ok(out.every((x) => x.truncated && x.bytes.length === 4096));
+  });
   it('delivers a last line without LF at the end of the connection', () => {
     assert.deepEqual(frames([enc.encode('<13>a\n<13>b')]).map((f) => dec.decode(f.bytes)), ['<13>a', '<13>b']);
   });
