@@ -248,6 +248,11 @@ export const LogEventSchema = z.object({
   received_ts: ts,
   /** The time stated in the message, null when it states none or it did not parse. */
   event_ts: ts.nullable(),
+  /**
+   * The message stated its time zone (RFC 3339, epoch ms). When it did not (BSD timestamps),
+   * UTC was assumed and correlation uses received_ts instead, which is reliable.
+   */
+  event_ts_zoned: z.boolean(),
   transport: z.enum(['udp', 'tcp', 'tls', 'capture']),
   /** Who sent it: the peer address and port (for a capture, the packet's source). */
   sender_ip: z.string().max(64).nullable(),

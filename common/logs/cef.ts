@@ -162,7 +162,7 @@ export function cefTime(ext: Record<string, string>, refSec: number): LogTime | 
   if (!v) return null;
   if (/^\d{10,15}$/.test(v)) {
     const ms = Number(v);
-    return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+    return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6, zoned: true };
   }
   return matchBsdTime(v, refSec)?.time ?? null;
 }

@@ -42,6 +42,7 @@ export function toLogEvent(raw: string, p: ParsedLog, o: LogOrigin): LogEvent {
     rank: 0,
     received_ts: received,
     event_ts: eventTs,
+    event_ts_zoned: eventTs !== null && p.time?.zoned === true,
     transport: o.transport,
     sender_ip: o.senderIp,
     sender_port: o.senderPort,

@@ -11,6 +11,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export interface LogTime {
   sec: number;
   nsec: number;
+  /** Set when the text stated its zone (RFC 3339 offset, "Z", epoch ms); absent when UTC was assumed. */
+  zoned?: true;
 }
 
 /** Addresses and ports a message names (source/destination as the message states them). */

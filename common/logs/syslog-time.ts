@@ -83,7 +83,7 @@ export function matchIsoTime(text: string): TimeMatch | null {
     if (zh > 23 || zm > 59) return { time: null, length: m[0].length };
     sec -= sign * (zh * 3600 + zm * 60);
   }
-  return { time: { sec, nsec: fracToNsec(m[7]) }, length: m[0].length };
+  return { time: zone ? { sec, nsec: fracToNsec(m[7]), zoned: true } : { sec, nsec: fracToNsec(m[7]) }, length: m[0].length };
 }
 
 /** "Feb 29 17:12:09": the BSD form of a time in UTC (the day space-padded, as RFC 3164 writes it). */

@@ -117,9 +117,13 @@ export class Correlator {
     return (await this.store.indexes()).length > 0;
   }
 
-  /** The log event's flow ids (best first). */
+  /**
+   * The log event's flow ids (best first). The time is the one the message states when it
+   * stated its zone, else the time it was received or captured (a BSD timestamp from a device
+   * outside UTC would be hours off).
+   */
   async flowIdsFor(e: LogEvent): Promise<string[]> {
-    const time = parseTimestamp(e.ts);
+    const time = parseTimestamp(e.event_ts !== null && e.event_ts_zoned ? e.event_ts : e.received_ts);
     if (!time) return [];
     const r = await this.correlate({ srcIp: e.src_ip, srcPort: e.src_port, dstIp: e.dst_ip, dstPort: e.dst_port, proto: e.proto, time });
     return r.map((c) => c.id);

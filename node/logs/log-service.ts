@@ -136,8 +136,11 @@ export class LogService {
     const n = r.ipVersion === 6 ? 16 : 4;
     const v = r.ipVersion === 6 ? 6 : 4;
     const hosts = r.kind === FlowKind.Ip ? [ipToString(v, r.client.subarray(0, n)), ipToString(v, r.server.subarray(0, n))] : [];
-    const since = { sec: r.firstSec - w, nsec: r.firstNsec };
-    const until = { sec: r.lastSec + w, nsec: r.lastNsec };
+    // the journal files logs by the time they state; one read as UTC may be up to 14 h off the
+    // time correlation uses (received_ts), so the candidates are taken that much wider
+    const slack = w + 14 * 3600;
+    const since = { sec: r.firstSec - slack, nsec: r.firstNsec };
+    const until = { sec: r.lastSec + slack, nsec: r.lastNsec };
     const out = new Map<string, LogEvent>();
     const own = await this.opts.journal.search({ kind: 'log', limit: 100_000 });
     for (const e of own) if (e.kind === 'log' && e.capture_flow === flowId) out.set(e.id, e);

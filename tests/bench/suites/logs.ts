@@ -113,12 +113,27 @@ function countLines(path: string): number {
   return n;
 }
 
+/** The kernel's count of UDP datagrams dropped for a full receive buffer (all sockets). */
+function udpRcvbufErrors(): number | null {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/);
+    const i = names.indexOf('RcvbufErrors');
+    return i > 0 ? Number(values[i]) : null;
+  } catch {
+    return null;
+  }
+}
+
 interface StepResult {
   rate: number;
   sent: number;
   achievedRate: number;
   tapline: number;
   taplineQueueDrops: number;
+  /** Kernel receive-buffer drops during Tapline's part of the step (any socket on the machine). */
+  kernelDrops: number | null;
   rsyslog: number | null;
 }
 
@@ -194,20 +209,22 @@ async function run(): Promise<void> {
       process.stdout.write(`\n-- ${fmt(rate, 0)} msg/s for ${seconds} s (${fmt(count, 0)} messages)\n`);
       const before = services.logs.intake.stats.stored;
       const dropsBefore = services.logs.intake.stats.dropped_queue_full;
+      const kBefore = udpRcvbufErrors();
       const s1 = await send(recv.port, rate, count);
       const stored = (await settle(() => services.logs.intake.stats.stored - before, s1.sent)) as number;
       await services.logs.intake.flush();
       const tapline = services.logs.intake.stats.stored - before;
+      const kAfter = udpRcvbufErrors();
       let rs: number | null = null;
       if (rsyslog) {
         const rsBefore = countLines(rsOut);
         const s2 = await send(rsPort, rate, count);
         rs = (await settle(() => countLines(rsOut) - rsBefore, s2.sent)) as number;
       }
-      const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops: services.logs.intake.stats.dropped_queue_full - dropsBefore, rsyslog: rs };
+      const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops: services.logs.intake.stats.dropped_queue_full - dropsBefore, kernelDrops: kBefore !== null && kAfter !== null ? kAfter - kBefore : null, rsyslog: rs };
       steps.push(step);
       void stored;
-      process.stdout.write(`   sender achieved ${fmt(step.achievedRate, 0)} msg/s; tapline stored ${fmt(tapline, 0)}/${fmt(s1.sent, 0)} (queue drops ${step.taplineQueueDrops})${rs !== null ? `; rsyslogd wrote ${fmt(rs, 0)}/${fmt(count, 0)}` : ''}\n`);
+      process.stdout.write(`   sender achieved ${fmt(step.achievedRate, 0)} msg/s; tapline stored ${fmt(tapline, 0)}/${fmt(s1.sent, 0)} (queue drops ${step.taplineQueueDrops}, kernel receive-buffer drops ${step.kernelDrops ?? 'n/a'})${rs !== null ? `; rsyslogd wrote ${fmt(rs, 0)}/${fmt(count, 0)}` : ''}\n`);
     }
   } finally {
     await services.close();

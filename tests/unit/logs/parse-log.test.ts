@@ -49,7 +49,7 @@ describe('RFC 3164 and its real-world variants', () => {
   });
   it('reads ISO timestamps with a zone (rsyslog RFC3339 template)', () => {
     const p = parseLog('<9>2013-09-12T19:16:43.513746+04:00 localhost through rsyslog: test message 24', REF);
-    assert.deepEqual(p.time, { sec: utc(2013, 9, 12, 15, 16, 43), nsec: 513746000 });
+    assert.deepEqual(p.time, { sec: utc(2013, 9, 12, 15, 16, 43), nsec: 513746000, zoned: true });
     assert.equal(p.host, 'localhost');
   });
   it('reads Cisco ASA: year in the time, colon after it, %ASA-sev-id and the connection endpoints', () => {
@@ -85,7 +85,7 @@ describe('RFC 5424', () => {
     assert.equal(p.format, 'rfc5424');
     assert.equal(p.facility, 20);
     assert.equal(p.severity, 5);
-    assert.deepEqual(p.time, { sec: utc(2003, 10, 11, 22, 14, 15), nsec: 3_000_000 });
+    assert.deepEqual(p.time, { sec: utc(2003, 10, 11, 22, 14, 15), nsec: 3_000_000, zoned: true });
     assert.equal(p.host, 'mymachine.example.com');
     assert.equal(p.app, 'evntslog');
     assert.equal(p.fields.msgid, 'ID47');
