@@ -89,8 +89,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Waits until count() stops growing for 1 s (or reaches target), at most 60 s. */
-async function settle(count: () => number, target: number): Promise<number> {
+/** Waits until count() stops growing for quietMs (or reaches target), at most 60 s. */
+async function settle(count: () => number, target: number, quietMs = 1000): Promise<number> {
   let last = -1;
   let stableSince = Date.now();
   const end = Date.now() + 60_000;
@@ -100,7 +100,7 @@ async function settle(count: () => number, target: number): Promise<number> {
     if (n !== last) {
       last = n;
       stableSince = Date.now();
-    } else if (Date.now() - stableSince > 1000 || Date.now() > end) return n;
+    } else if (Date.now() - stableSince > quietMs || Date.now() > end) return n;
     await sleep(100);
   }
 }
@@ -196,7 +196,7 @@ async function run(): Promise<void> {
         'module(load="imudp")',
         `input(type="imudp" address="127.0.0.1" port="${rsPort}" rcvbufSize="8m")`,
         'template(name="raw" type="string" string="%rawmsg%\\n")',
-        `*.* action(type="omfile" file="${rsOut}" template="raw" asyncWriting="on" ioBufferSize="256k" flushOnTXEnd="off")`,
+        `*.* action(type="omfile" file="${rsOut}" template="raw" asyncWriting="on" ioBufferSize="256k" flushOnTXEnd="off" flushInterval="1")`,
       ].join('\n'),
     );
     rsyslog = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(rsDir, 'pid')], { stdio: 'ignore' });
@@ -219,7 +219,8 @@ async function run(): Promise<void> {
       if (rsyslog) {
         const rsBefore = countLines(rsOut);
         const s2 = await send(rsPort, rate, count);
-        rs = (await settle(() => countLines(rsOut) - rsBefore, s2.sent)) as number;
+        // rsyslogd's asynchronous file writer flushes its buffer every second: wait past that
+        rs = (await settle(() => countLines(rsOut) - rsBefore, s2.sent, 3000)) as number;
       }
       const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops: services.logs.intake.stats.dropped_queue_full - dropsBefore, kernelDrops: kBefore !== null && kAfter !== null ? kAfter - kBefore : null, rsyslog: rs };
       steps.push(step);
