@@ -54,15 +54,22 @@ export class EventBus {
   publish(e: TaplineEvent): number {
     const item = { seq: ++this.seq, e };
     this.ring.push(item);
-    if (this.ring.length > this.replay) this.ring.splice(0, this.ring.length - this.replay);
+    // trimmed in steps, not per event: splicing one item off a full ring moves the whole ring,
+    // which at tens of thousands of events a second (log intake) costs more than the events
+    if (this.ring.length > this.replay + Math.max(1024, this.replay >> 3)) this.ring.splice(0, this.ring.length - this.replay);
     for (const s of this.subs) this.enqueue(s, item);
     this.schedule();
     return item.seq;
   }
 
+  /** Index of the oldest event still in the replay window (the ring may hold a few older ones). */
+  private ringStart(): number {
+    return Math.max(0, this.ring.length - this.replay);
+  }
+
   /** Recent events (newest last), for history requests. */
   recent(): TaplineEvent[] {
-    return this.ring.map((r) => r.e);
+    return this.ring.slice(this.ringStart()).map((r) => r.e);
   }
 
   /**
@@ -72,9 +79,10 @@ export class EventBus {
   subscribe(deliver: (b: EventBatch) => void, since?: number): () => void {
     const s: Subscriber = { deliver, queue: [], missed: 0 };
     if (since !== undefined && since < this.seq) {
-      const oldest = this.ring.length ? this.ring[0].seq : this.seq + 1;
+      const start = this.ringStart();
+      const oldest = this.ring.length > start ? this.ring[start].seq : this.seq + 1;
       if (since + 1 < oldest) s.missed += oldest - since - 1;
-      for (const r of this.ring) if (r.seq > since) this.enqueue(s, r);
+      for (let i = start; i < this.ring.length; i++) if (this.ring[i].seq > since) this.enqueue(s, this.ring[i]);
     }
     this.subs.add(s);
     this.schedule();

@@ -237,7 +237,51 @@ export const RankingEventSchema = z.object({
 /** A file crossed the wire (the seed's CEF event type 6), published when its flow is carved. */
 export const FileEventSchema = z.object({ ...eventBase, kind: z.literal('file'), file: CarvedFileSchema });
 
+/**
+ * A log message a device sent us (syslog over UDP/TCP/TLS) or that a capture overheard, parsed
+ * (common/logs/). `ts` is the time the message states when it parsed, else received_ts. Linked to
+ * the flows it names (flow_ids, closest first; docs/LOGS.md).
+ */
+export const LogEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('log'),
+  received_ts: ts,
+  /** The time stated in the message, null when it states none or it did not parse. */
+  event_ts: ts.nullable(),
+  /**
+   * The message stated its time zone (RFC 3339, epoch ms). When it did not (BSD timestamps),
+   * UTC was assumed and correlation uses received_ts instead, which is reliable.
+   */
+  event_ts_zoned: z.boolean(),
+  transport: z.enum(['udp', 'tcp', 'tls', 'capture']),
+  /** Who sent it: the peer address and port (for a capture, the packet's source). */
+  sender_ip: z.string().max(64).nullable(),
+  sender_port: port.nullable(),
+  /** The capture flow a sniffed message was read from. */
+  capture_flow: z.string().max(64).nullable(),
+  format: z.enum(['rfc3164', 'rfc5424', 'cef', 'ossec', 'seed', 'raw']),
+  facility: z.number().int().min(0).max(23).nullable(),
+  severity: z.number().int().min(0).max(7).nullable(),
+  host: z.string().max(255).nullable(),
+  app: z.string().max(255).nullable(),
+  message: z.string(),
+  /** The line as received (invalid UTF-8 shown as U+FFFD). */
+  raw: z.string(),
+  fields: z.record(z.string().max(128), z.string()),
+  src_ip: z.string().max(64).nullable(),
+  src_port: port.nullable(),
+  dst_ip: z.string().max(64).nullable(),
+  dst_port: port.nullable(),
+  proto: z.number().int().min(0).max(255).nullable(),
+  /** Why the line is raw, or what part of it was not understood. */
+  problem: z.string().nullable(),
+  /** Correlated flows of the store, best match first. */
+  flow_ids: z.array(z.string().max(64)).max(16),
+});
+export type LogEvent = z.infer<typeof LogEventSchema>;
+
 export const EventSchema = z.discriminatedUnion('kind', [
+  LogEventSchema,
   FlowEventSchema,
   FileEventSchema,
   ImportProgressEventSchema,
@@ -296,7 +340,7 @@ export const SensorIdSchema = z.string().regex(ID_PATTERN, ID_MESSAGE);
 // ---- ranking and classification (docs/ARCHITECTURE.md, "Ranking and classification") ----
 
 /** Event kinds a class may name: the kinds the services classify (derived and progress events are not). */
-export const CLASSIFIABLE_KINDS = ['flow', 'notice', 'import'] as const;
+export const CLASSIFIABLE_KINDS = ['flow', 'notice', 'import', 'log'] as const;
 
 export function isAddressOrCidr(text: string): boolean {
   return text.length <= 64 && parseAddressRange(text) !== null;

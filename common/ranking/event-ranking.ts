@@ -43,6 +43,16 @@ export function eventFacts(e: TaplineEvent): RankFacts | null {
       return { kind: 'notice', sensor: e.sensor, sid: null, priority: null, message: e.message, addresses: [], ports: [] };
     case 'import':
       return { kind: 'import', sensor: e.sensor, sid: null, priority: null, message: e.result.message ?? e.result.path, addresses: [], ports: [] };
+    case 'log': {
+      // a received log is ranked by the addresses and ports it names (threat lists, classes)
+      const addresses: string[] = [];
+      const ports: number[] = [];
+      if (e.src_ip !== null) addresses.push(e.src_ip);
+      if (e.dst_ip !== null) addresses.push(e.dst_ip);
+      if (e.src_port !== null) ports.push(e.src_port);
+      if (e.dst_port !== null) ports.push(e.dst_port);
+      return { kind: 'log', sensor: e.sensor, sid: null, priority: null, message: e.message, addresses, ports };
+    }
     default:
       return null;
   }

@@ -1,5 +1,6 @@
 /** `tapline import --store DIR FILE|DIR...` */
 import { basename } from 'node:path';
+import { sniffStoreSyslog } from '../../node/logs/log-journal-sink.js';
 import { Store } from '../../node/store/store.js';
 import { UsageError } from './cli-args.js';
 import { Progress, humanBytes } from './progress.js';
@@ -34,6 +35,12 @@ export async function importCommand(store: string, paths: string[], out: NodeJS.
         }
       },
     });
+    if (!abort.signal.aborted) {
+      // syslog the captures overheard (UDP/TCP 514) becomes log events in the journal, once
+      const sniffed = await sniffStoreSyslog(s, { log: err });
+      if (sniffed.messages) out.write(`syslog: ${sniffed.messages} messages from ${sniffed.flows} flows added to the event journal (tapline events --kind log)\n`);
+      for (const e of sniffed.errors) err(`warning: syslog in captures: ${e}`);
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -20,6 +20,9 @@ const USAGE = `usage:
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
+                 [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
+                 [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE]
+  tapline events --store DIR [--kind K] [--since T] [--until T] [--host IP] [--text S] [--limit N] [--json]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
   tapline interfaces [--json]
   tapline capture --iface NAME [--filter BPF] [--snaplen N] [--no-promisc] [--buffer-size SIZE] --store DIR [--duration S]
@@ -118,6 +121,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./app-command.js')).appCommand(rest, err);
     case 'follow':
       return (await import('./follow-command.js')).followCommand(rest, err);
+    case 'events':
+      return (await import('./events-command.js')).eventsCommand(rest, process.stdout, err);
     case 'carve':
       return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
     case 'interfaces':

@@ -1,6 +1,7 @@
 /**
  * `tapline serve --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
- *  [--sensor-id ID] [--upload-limit SIZE]`: the API and the web UI over HTTP(S) until SIGINT/SIGTERM.
+ *  [--sensor-id ID] [--upload-limit SIZE] [--syslog udp|tcp|tls://H:P]... [--export-syslog udp|tcp://H:P]...
+ *  [--export-cef udp|tcp://H:P]... [--export-debug FILE]` (log options: log-serve-options.ts): the API and the web UI over HTTP(S) until SIGINT/SIGTERM.
  * Plain HTTP only on loopback (the default there); any other address needs TLS.
  */
 import { hostname } from 'node:os';
@@ -13,6 +14,7 @@ import { ensureCertificate } from '../server/tls.js';
 import { DEFAULT_UPLOAD_LIMIT } from '../server/uploads.js';
 import { TaplineServices } from '../services/tapline-services.js';
 import { UsageError, needString } from './cli-args.js';
+import { LOG_SERVE_OPTIONS, applyLogServe, logServeConfig } from './log-serve-options.js';
 
 function parseSize(text: string): number {
   const m = /^(\d{1,15})([KMGT]?)(i?B)?$/i.exec(text);
@@ -32,6 +34,7 @@ export async function serveCommand(args: string[], err: (line: string) => void):
       'no-tls': { type: 'boolean' },
       'sensor-id': { type: 'string' },
       'upload-limit': { type: 'string' },
+      ...LOG_SERVE_OPTIONS,
     },
     strict: true,
   });
@@ -47,6 +50,7 @@ export async function serveCommand(args: string[], err: (line: string) => void):
   const useTls = values.tls ?? !loopback;
   if (values['sensor-id'] !== undefined && !/^[0-9A-Za-z._-]{1,64}$/.test(values['sensor-id'])) throw new UsageError('--sensor-id takes letters, digits, . _ - (at most 64)');
   const uploadLimit = values['upload-limit'] === undefined ? DEFAULT_UPLOAD_LIMIT : parseSize(values['upload-limit']);
+  const logConfig = logServeConfig(values);
 
   const services = await TaplineServices.open({ storeDir, sensorId: values['sensor-id'], log: err });
   let server: TaplineServer | null = null;
@@ -87,6 +91,12 @@ export async function serveCommand(args: string[], err: (line: string) => void):
     const base = `${useTls ? 'https' : 'http'}://${hostPort(shownHost, server.port)}`;
     process.stdout.write(`tapline serve: open ${base}/login?token=${encodeURIComponent(token)}\n`);
     if (cert) process.stdout.write(`tapline serve: TLS certificate SHA-256 fingerprint ${cert.fingerprint}\n`);
+    try {
+      await applyLogServe(services, storeDir, logConfig, (line) => process.stdout.write(`${line}\n`));
+    } catch (e) {
+      err(`error: ${(e as Error).message}`);
+      return 1;
+    }
     await waitForSignal();
     err('stopping');
     return 0;

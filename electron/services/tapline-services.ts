@@ -18,6 +18,7 @@ import type {
   FlowSearch,
   FollowResult,
   ImportResult,
+  LogEvent,
   NewEventClass,
   NewThreatList,
   Sensor,
@@ -28,6 +29,7 @@ import type {
 } from '../../common/bridge/messages.js';
 import { rankEvent, rankFlowRow } from '../../common/ranking/event-ranking.js';
 import { compareTs, parseTimestamp } from '../../common/time/timestamp.js';
+import { LogService } from '../../node/logs/log-service.js';
 import { EventJournal } from '../../node/store/event-journal.js';
 import { Store } from '../../node/store/store.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
@@ -51,6 +53,9 @@ function tsKey(t: string): { sec: number; nsec: number } {
 
 /** Ranks what is published (common/ranking/) before it reaches the bus and the journal. */
 class RankingSink implements EventSink {
+  /** Sees every event this instance publishes for itself (the SIEM exporter). */
+  onLocal: ((e: TaplineEvent) => void) | null = null;
+
   constructor(
     private readonly bus: EventBus,
     private readonly journal: EventJournal,
@@ -68,6 +73,22 @@ class RankingSink implements EventSink {
     for (const d of derived) this.bus.publish(d);
     const durable = persist ? [event, ...derived] : derived;
     if (durable.length) void this.journal.append(durable);
+    if (this.onLocal) for (const d of durable) this.onLocal(d);
+  }
+
+  /**
+   * Ranks events and resolves once they are in the journal; only then do they reach the bus
+   * (log intake: a message counts as accepted when it is stored).
+   */
+  async publishDurable(events: TaplineEvent[]): Promise<void> {
+    const all: TaplineEvent[] = [];
+    for (const e of events) {
+      const { event, derived } = rankEvent(this.ranking.ranker, e, true);
+      all.push(event, ...derived);
+    }
+    await this.journal.append(all);
+    for (const e of all) this.bus.publish(e);
+    if (this.onLocal) for (const e of all) this.onLocal(e);
   }
 }
 
@@ -75,6 +96,8 @@ export class TaplineServices {
   private readonly remotes = new Map<string, SensorBackend>();
   /** Remote sensors added by the user, persisted in STORE/sensors.json. */
   readonly sensorRegistry: SensorRegistry;
+  /** Log receivers, intake, correlation and SIEM export (node/logs/, docs/LOGS.md). */
+  readonly logs: LogService;
 
   private constructor(
     readonly bus: EventBus,
@@ -83,7 +106,10 @@ export class TaplineServices {
     private readonly log: (line: string) => void,
     private readonly sink: RankingSink,
     readonly ranking: RankingConfig,
+    journal: EventJournal,
   ) {
+    this.logs = new LogService({ store: local.store, journal, sensor: local.id, persist: (events) => sink.publishDurable(events), log });
+    sink.onLocal = (e) => this.logs.onEvent(e);
     this.sensorRegistry = new SensorRegistry(
       {
         localId: local.id,
@@ -108,7 +134,7 @@ export class TaplineServices {
     const bus = new EventBus();
     const sink = new RankingSink(bus, journal, ranking);
     const local = new LocalSensor(id, opts.sensorName ?? id, store, sink, journal);
-    const services = new TaplineServices(bus, local, tmpDir, log, sink, ranking);
+    const services = new TaplineServices(bus, local, tmpDir, log, sink, ranking, journal);
     // a damaged classes.json or threat-lists.json does not stop the store: say so, loudly
     for (const p of ranking.problems()) {
       log(p);
@@ -237,8 +263,22 @@ export class TaplineServices {
     return this.federate(this.pick(undefined), async (s) => [await s.stats()]);
   }
 
-  importPaths(paths: string[]): Promise<ImportResult[]> {
-    return this.local.importPaths(paths);
+  async importPaths(paths: string[]): Promise<ImportResult[]> {
+    const results = await this.local.importPaths(paths);
+    // syslog the new captures overheard becomes log events (idempotent: flows read once)
+    try {
+      const r = await this.logs.sniff();
+      if (r.messages) this.log(`read ${r.messages} syslog messages from ${r.flows} captured flows`);
+      for (const e of r.errors) this.local.notice('warning', `syslog in captures: ${e}`);
+    } catch (e) {
+      this.local.notice('error', `reading syslog from captures failed: ${(e as Error).message}`);
+    }
+    return results;
+  }
+
+  /** The log events correlated with a flow of the local store (GET /api/flows/{id}/logs). */
+  flowLogs(flowId: string, limit?: number): Promise<LogEvent[]> {
+    return this.logs.flowLogs(flowId, limit);
   }
 
   /** The slice from the sensor that holds it (the local store unless target.sensor names another). */
@@ -267,6 +307,8 @@ export class TaplineServices {
   }
 
   async close(): Promise<void> {
+    // receivers stop and queued log messages are written before the bus closes
+    await this.logs.close();
     this.bus.close();
     for (const r of this.remotes.values()) await r.close().catch(() => undefined);
     await this.ranking.flush();

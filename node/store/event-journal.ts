@@ -19,6 +19,8 @@ export interface JournalQuery {
   until?: Timestamp;
   /** Matches any IP address the event names. */
   host?: string;
+  /** Case-insensitive text in a log event's message or raw line (other kinds: their message). */
+  text?: string;
   limit: number;
 }
 
@@ -69,7 +71,8 @@ export class EventJournal {
   append(events: TaplineEvent[]): Promise<void> {
     if (!events.length) return this.chain;
     const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
-    this.chain = this.chain.then(async () => {
+    // a failed write fails its own caller only; later appends still run
+    this.chain = this.chain.catch(() => undefined).then(async () => {
       if (this.currentBytes > 0 && this.currentBytes + text.length > this.fileBytes) {
         this.current++;
         this.currentBytes = 0;
@@ -83,7 +86,7 @@ export class EventJournal {
 
   /** Resolves when everything appended so far is written. */
   flush(): Promise<void> {
-    return this.chain;
+    return this.chain.catch(() => undefined);
   }
 
   private async enforceRetention(): Promise<void> {
@@ -98,7 +101,7 @@ export class EventJournal {
 
   /** Events matching q, newest first. */
   async search(q: JournalQuery): Promise<TaplineEvent[]> {
-    await this.chain;
+    await this.chain.catch(() => undefined);
     const out: TaplineEvent[] = [];
     const files = (await this.files()).reverse();
     for (const f of files) {
@@ -128,8 +131,15 @@ function matches(e: TaplineEvent, q: JournalQuery): boolean {
   if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
   if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
   if (q.host) {
-    if (e.kind !== 'flow') return false;
-    if (e.flow.client_ip !== q.host && e.flow.server_ip !== q.host) return false;
+    if (e.kind === 'log') {
+      if (e.src_ip !== q.host && e.dst_ip !== q.host && e.sender_ip !== q.host) return false;
+    } else if (e.kind !== 'flow') return false;
+    else if (e.flow.client_ip !== q.host && e.flow.server_ip !== q.host) return false;
+  }
+  if (q.text) {
+    const needle = q.text.toLowerCase();
+    const hay = e.kind === 'log' ? `${e.message}\n${e.raw}` : e.kind === 'notice' ? e.message : '';
+    if (!hay.toLowerCase().includes(needle)) return false;
   }
   return true;
 }

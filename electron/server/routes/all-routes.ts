@@ -1,6 +1,7 @@
 /** The route table: the server dispatches from it and the OpenAPI document is generated from it. */
 import type { Route } from '../router.js';
 import { fileRoute, flowFilesRoute, followRoute } from './file-routes.js';
+import { flowLogsRoute, logStatsRoute } from './log-routes.js';
 import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
 import { liveRoute, openApiRoute } from './meta-routes.js';
 import { alertPcapRoute, capmeRoute, flowPcapRoute } from './pcap-routes.js';
@@ -31,6 +32,8 @@ export const ROUTES: readonly Route[] = [
   alertPcapRoute,
   followRoute,
   flowFilesRoute,
+  flowLogsRoute,
+  logStatsRoute,
   fileRoute,
   createUploadRoute,
   putChunkRoute,

@@ -1,0 +1,97 @@
+/**
+ * Addresses and ports named inside free-text messages: key=value pairs (iptables, Fortinet,
+ * many firewalls), Cisco ASA "iface:ip/port" and IOS "ip(port) -> ip(port)" forms, and sshd's
+ * "from IP port N". Conservative: only strict IP address text counts, nothing is resolved.
+ */
+import { isIp, isIpv4 } from './ip-text.js';
+import { emptyEndpoints, portNumber, protoNumber, setField, type NamedEndpoints } from './parsed-log.js';
+
+const KV = /(?:^|[\s,;])([A-Za-z_][\w.-]{0,63})=("(?:[^"\\]|\\.){0,4096}"|[^\s,;]*)/g;
+
+/** key=value pairs of a message ("" for empty values; quotes removed). At most 256 pairs. */
+export function keyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  KV.lastIndex = 0;
+  let n = 0;
+  for (let m = KV.exec(text); m !== null && n < 256; m = KV.exec(text), n++) {
+    let v = m[2];
+    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+    setField(out, m[1], v);
+  }
+  return out;
+}
+
+const SRC = ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'];
+const DST = ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'daddr', 'ip.dst'];
+const SPT = ['spt', 'srcport', 'src_port', 'sport', 'sourceport', 'source_port'];
+const DPT = ['dpt', 'dstport', 'dst_port', 'dport', 'destport', 'dest_port', 'destination_port'];
+const PROTO = ['proto', 'protocol', 'ip.proto'];
+
+function pick(kv: Record<string, string>, names: string[]): string | undefined {
+  for (const k of Object.keys(kv)) if (names.includes(k.toLowerCase())) return kv[k];
+  return undefined;
+}
+
+/** Endpoints from key=value pairs (keys matched case-insensitively). */
+export function endpointsFromKeyValues(kv: Record<string, string>): NamedEndpoints {
+  const e = emptyEndpoints();
+  const s = pick(kv, SRC);
+  const d = pick(kv, DST);
+  if (s && isIp(s)) e.srcIp = s;
+  if (d && isIp(d)) e.dstIp = d;
+  e.srcPort = portNumber(pick(kv, SPT));
+  e.dstPort = portNumber(pick(kv, DPT));
+  const p = pick(kv, PROTO);
+  e.proto = p !== undefined ? protoNumber(p) : null;
+  return e;
+}
+
+const ASA_PAIR = /(?:^|[\s(])(?:[\w.-]{1,64}:)?(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,5})\b/g;
+const IOS_PAIR = /(\d{1,3}(?:\.\d{1,3}){3})\((\d{1,5})\)\s*->\s*(\d{1,3}(?:\.\d{1,3}){3})\((\d{1,5})\)/;
+const SSHD_FROM = /\bfrom (\S{2,45}) port (\d{1,5})\b/;
+const PROTO_WORD = /\b(TCP|UDP|ICMP|tcp|udp|icmp|SCTP|sctp|GRE|gre)\b/;
+
+/** Endpoints from Cisco-style and sshd-style prose; empty when the message names none. */
+export function endpointsFromProse(msg: string): NamedEndpoints {
+  const e = emptyEndpoints();
+  const ios = IOS_PAIR.exec(msg);
+  if (ios && isIpv4(ios[1]) && isIpv4(ios[3])) {
+    e.srcIp = ios[1];
+    e.srcPort = portNumber(ios[2]);
+    e.dstIp = ios[3];
+    e.dstPort = portNumber(ios[4]);
+  } else {
+    ASA_PAIR.lastIndex = 0;
+    const pairs: { ip: string; port: number | null }[] = [];
+    for (let m = ASA_PAIR.exec(msg); m !== null && pairs.length < 2; m = ASA_PAIR.exec(msg)) {
+      if (!isIpv4(m[1])) continue;
+      // "(10.0.0.1/80)" repeats the mapped address of the pair before it: not a new endpoint
+      if (m[0].startsWith('(')) continue;
+      pairs.push({ ip: m[1], port: portNumber(m[2]) });
+    }
+    if (pairs.length > 0) {
+      e.srcIp = pairs[0].ip;
+      e.srcPort = pairs[0].port;
+    }
+    if (pairs.length > 1) {
+      e.dstIp = pairs[1].ip;
+      e.dstPort = pairs[1].port;
+    }
+    if (pairs.length === 0) {
+      const s = SSHD_FROM.exec(msg);
+      if (s && isIp(s[1])) {
+        e.srcIp = s[1];
+        e.srcPort = portNumber(s[2]);
+      }
+    }
+  }
+  if (e.srcIp || e.dstIp) {
+    const p = PROTO_WORD.exec(msg);
+    if (p) e.proto = protoNumber(p[1]);
+  }
+  return e;
+}
+
+export function hasEndpoints(e: NamedEndpoints): boolean {
+  return e.srcIp !== null || e.dstIp !== null;
+}

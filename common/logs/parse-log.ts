@@ -1,0 +1,210 @@
+/**
+ * One entry point for every log line: the syslog envelope (PRI, then RFC 5424 or RFC 3164 with
+ * its variants), then the payload formats inside it (CEF, OSSEC/Wazuh, the seed's format), then
+ * addresses named in the text. Never throws: a line nothing understands becomes a "raw" result
+ * carrying the whole text and the reason.
+ */
+import { cefEndpoints, cefTime, parseCef } from './cef.js';
+import { endpointsFromKeyValues, endpointsFromProse, hasEndpoints, keyValues } from './message-endpoints.js';
+import { parseOssec, type OssecAlert } from './ossec.js';
+import { emptyEndpoints, setField, type LogTime, type ParsedLog } from './parsed-log.js';
+import { parseRfc3164 } from './rfc3164.js';
+import { parseRfc5424 } from './rfc5424.js';
+import { parseSeedBody, parseSeedLine } from './seed-format.js';
+
+/** Longest text parsed; the rest of a longer line is kept in the message but not examined. */
+export const MAX_PARSE_CHARS = 64 * 1024;
+
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/** Bytes as received → text: invalid UTF-8 becomes U+FFFD, so nothing is refused for its encoding. */
+export function decodeLogBytes(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+export interface Pri {
+  facility: number;
+  severity: number;
+  length: number;
+}
+
+export function parsePri(text: string): Pri | null {
+  const m = /^<(\d{1,3})>/.exec(text);
+  if (!m) return null;
+  const v = Number(m[1]);
+  if (v > 191 || (m[1].length > 1 && m[1][0] === '0')) return null;
+  return { facility: v >> 3, severity: v & 7, length: m[0].length };
+}
+
+function trimEnd(s: string): string {
+  let e = s.length;
+  while (e > 0) {
+    const c = s.charCodeAt(e - 1);
+    if (c === 0x0a || c === 0x0d || c === 0x00) e--;
+    else break;
+  }
+  return e === s.length ? s : s.slice(0, e);
+}
+
+function result(partial: Partial<ParsedLog> & Pick<ParsedLog, 'format' | 'message'>): ParsedLog {
+  return {
+    envelope: null,
+    facility: null,
+    severity: null,
+    time: null,
+    host: null,
+    app: null,
+    fields: {},
+    endpoints: emptyEndpoints(),
+    problem: null,
+    ...partial,
+  };
+}
+
+const OSSEC_APPS = new Set(['ossec', 'wazuh', 'ossec-alert', 'ossec-csyslogd']);
+
+/**
+ * Parses one log line (a syslog datagram, a TCP frame, a line of a file). refSec is when it was
+ * received or captured: the year of a BSD timestamp is inferred from it.
+ */
+export function parseLog(line: string, refSec: number): ParsedLog {
+  try {
+    return parseUnchecked(line, refSec);
+  } catch (e) {
+    // a parser bug must not lose the line
+    return result({ format: 'raw', message: trimEnd(line), problem: `parser error: ${(e as Error).message}` });
+  }
+}
+
+function parseUnchecked(full: string, refSec: number): ParsedLog {
+  const text = trimEnd(full.length > MAX_PARSE_CHARS ? full.slice(0, MAX_PARSE_CHARS) : full);
+  const tooLong = full.length > MAX_PARSE_CHARS ? `only the first ${MAX_PARSE_CHARS} characters were parsed` : null;
+  const pri = parsePri(text);
+  const afterPri = pri ? text.slice(pri.length) : text;
+  let envelope: ParsedLog['envelope'] = null;
+  let time: LogTime | null = null;
+  let host: string | null = null;
+  let app: string | null = null;
+  let message = afterPri;
+  let body = afterPri;
+  let fields: Record<string, string> = {};
+  let problem: string | null = tooLong;
+
+  if (pri && /^\d{1,2} /.test(afterPri)) {
+    const r = parseRfc5424(afterPri);
+    if (typeof r === 'string') problem = r;
+    else {
+      envelope = 'rfc5424';
+      ({ time, host, app, message } = r);
+      body = message;
+      fields = r.fields;
+    }
+  }
+  if (envelope === null) {
+    // no PRI: a bare seed-format, CEF or OSSEC line, else a BSD-looking line from a file or relay
+    const seed = pri ? null : parseSeedLine(afterPri, refSec);
+    if (seed) return seedResult(seed, null, null, null, tooLong);
+    const h = parseRfc3164(afterPri, refSec);
+    if (pri || h.time !== null) {
+      envelope = 'rfc3164';
+      ({ time, host, app, message } = h);
+      body = h.afterHost;
+      fields = h.fields;
+    }
+  }
+  const facility = pri ? pri.facility : null;
+  const severity = pri ? pri.severity : null;
+
+  // payload formats
+  const cefAt = body.startsWith('CEF:') ? 0 : message.startsWith('CEF:') ? -1 : afterPri.startsWith('CEF:') ? -2 : -3;
+  if (cefAt > -3) {
+    const cefText = cefAt === 0 ? body : cefAt === -1 ? message : afterPri;
+    const c = parseCef(cefText);
+    if (typeof c !== 'string') {
+      const f: Record<string, string> = { ...fields };
+      setField(f, 'cef.version', c.header.version);
+      setField(f, 'cef.vendor', c.header.vendor);
+      setField(f, 'cef.product', c.header.product);
+      setField(f, 'cef.device_version', c.header.deviceVersion);
+      setField(f, 'cef.signature', c.header.signatureId);
+      setField(f, 'cef.severity', c.header.severity);
+      for (const [k, v] of Object.entries(c.extension)) setField(f, k, v);
+      return result({
+        format: 'cef',
+        envelope,
+        facility,
+        severity,
+        time: cefTime(c.extension, refSec) ?? time,
+        host: c.extension.dvchost ?? host ?? c.extension.dvc ?? null,
+        app: app ?? c.header.product,
+        message: c.header.name,
+        fields: f,
+        endpoints: cefEndpoints(c.extension),
+        problem,
+      });
+    }
+    problem = c;
+  }
+  if (envelope !== null) {
+    const seed = envelope !== 'rfc3164' ? null : (host === null ? parseSeedBody(body, time) : parseSeedBody(`${host} ${body}`, time));
+    if (seed) return seedResult(seed, facility, severity, envelope, problem);
+    if ((app !== null && OSSEC_APPS.has(app.toLowerCase())) || message.startsWith('Alert Level: ') || message.startsWith('** Alert ')) {
+      const o = parseOssec(message);
+      if (o) {
+        const f: Record<string, string> = { ...fields, ...ossecFields(o) };
+        return result({
+          format: 'ossec',
+          envelope,
+          facility,
+          severity,
+          time,
+          host,
+          app,
+          message: o.log !== null ? `${o.description}: ${o.log}` : o.description,
+          fields: f,
+          endpoints: o.endpoints,
+          problem,
+        });
+      }
+    }
+  } else {
+    const o = afterPri.startsWith('** Alert ') || afterPri.startsWith('{') ? parseOssec(afterPri) : null;
+    if (o) return result({ format: 'ossec', message: o.log !== null ? `${o.description}: ${o.log}` : o.description, fields: ossecFields(o), endpoints: o.endpoints, problem });
+    return result({ format: 'raw', message: afterPri, problem: problem ?? 'no syslog header, CEF, OSSEC or seed format found' });
+  }
+
+  // plain syslog: firewall key=value pairs and Cisco/sshd prose may still name endpoints
+  const kv = keyValues(message);
+  let endpoints = endpointsFromKeyValues(kv);
+  if (hasEndpoints(endpoints)) for (const [k, v] of Object.entries(kv)) setField(fields, k, v);
+  else endpoints = endpointsFromProse(message);
+  return result({ format: envelope, envelope, facility, severity, time, host, app, message, fields, endpoints, problem });
+}
+
+function seedResult(
+  s: NonNullable<ReturnType<typeof parseSeedBody>>,
+  facility: number | null,
+  severity: number | null,
+  envelope: ParsedLog['envelope'],
+  problem: string | null,
+): ParsedLog {
+  const fields: Record<string, string> = { 'seed.evtype': String(s.evtype), 'seed.rank': String(s.rank) };
+  if (s.proto !== null) fields['seed.proto'] = s.proto;
+  if (s.dir !== null) fields['seed.dir'] = s.dir;
+  if (s.signature) {
+    fields['seed.gid'] = String(s.signature.gid);
+    fields['seed.sid'] = String(s.signature.sid);
+    fields['seed.rev'] = String(s.signature.rev);
+  }
+  return result({ format: 'seed', envelope, facility, severity, time: s.time, host: s.sensor, app: null, message: s.message, fields, endpoints: s.endpoints, problem });
+}
+
+/** The alert's fields plus the four every form has, under one set of names. */
+function ossecFields(o: OssecAlert): Record<string, string> {
+  const f: Record<string, string> = { ...o.fields };
+  if (o.level !== null) setField(f, 'ossec.level', String(o.level));
+  if (o.rule !== null) setField(f, 'ossec.rule', o.rule);
+  setField(f, 'ossec.description', o.description);
+  if (o.location !== null) setField(f, 'ossec.location', o.location);
+  return f;
+}

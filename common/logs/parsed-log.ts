@@ -1,0 +1,74 @@
+/**
+ * What every log parser produces: one shape for RFC 3164, RFC 5424, CEF, OSSEC/Wazuh, the seed's
+ * export format and raw lines. Environment-free (common/): used by the receivers, the capture
+ * sniffer, the exporters' round-trip tests and, later, the renderer.
+ */
+
+export const LOG_FORMATS = ['rfc3164', 'rfc5424', 'cef', 'ossec', 'seed', 'raw'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Seconds since the epoch plus nanoseconds (common/time/timestamp.ts's Timestamp). */
+export interface LogTime {
+  sec: number;
+  nsec: number;
+  /** Set when the text stated its zone (RFC 3339 offset, "Z", epoch ms); absent when UTC was assumed. */
+  zoned?: true;
+}
+
+/** Addresses and ports a message names (source/destination as the message states them). */
+export interface NamedEndpoints {
+  srcIp: string | null;
+  srcPort: number | null;
+  dstIp: string | null;
+  dstPort: number | null;
+  /** IP protocol number when the message names it (tcp 6, udp 17, icmp 1, ...). */
+  proto: number | null;
+}
+
+export interface ParsedLog {
+  /** The innermost format understood: a CEF payload inside an RFC 3164 envelope is "cef". */
+  format: LogFormat;
+  /** The syslog envelope the payload came in, when there was one. */
+  envelope: 'rfc3164' | 'rfc5424' | null;
+  facility: number | null;
+  severity: number | null;
+  /** Time the message states (null when it states none or it does not parse). */
+  time: LogTime | null;
+  host: string | null;
+  app: string | null;
+  /** The human-readable message (CEF: the Name; OSSEC: the rule description and log). */
+  message: string;
+  /** Parsed fields by name: structured data, CEF extensions, OSSEC fields, firewall keys. */
+  fields: Record<string, string>;
+  endpoints: NamedEndpoints;
+  /** Why a line fell back to raw, or what part of it was not understood. */
+  problem: string | null;
+}
+
+/** At most this many fields are kept per message (a hostile line cannot grow an event without bound). */
+export const MAX_FIELDS = 256;
+
+export function emptyEndpoints(): NamedEndpoints {
+  return { srcIp: null, srcPort: null, dstIp: null, dstPort: null, proto: null };
+}
+
+export function setField(fields: Record<string, string>, name: string, value: string): void {
+  if (Object.prototype.hasOwnProperty.call(fields, name) || Object.keys(fields).length < MAX_FIELDS) fields[name] = value;
+}
+
+export const PROTO_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132 };
+
+export function protoNumber(text: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (/^\d{1,3}$/.test(t)) {
+    const n = Number(t);
+    return n <= 255 ? n : null;
+  }
+  return PROTO_NUMBERS[t] ?? null;
+}
+
+export function portNumber(text: string | undefined): number | null {
+  if (text === undefined || !/^\d{1,5}$/.test(text)) return null;
+  const n = Number(text);
+  return n <= 65535 ? n : null;
+}

@@ -1,0 +1,95 @@
+/**
+ * Timestamps as syslog senders write them: the BSD form "Mmm dd hh:mm:ss" (no year, no zone),
+ * Cisco's "Mmm dd yyyy hh:mm:ss(.mmm)", and RFC 3339 / ISO 8601 with a zone. A BSD time without a
+ * year takes the year that puts it closest before the reference time (the time it was received
+ * or captured), so "Dec 31" received on Jan 1 is last year's; Feb 29 takes the nearest leap year.
+ * A time without a zone is read as UTC (the sender's zone is unknowable; docs/LOGS.md).
+ */
+import type { LogTime } from './parsed-log.js';
+
+const MONTHS: Readonly<Record<string, number>> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 };
+
+export const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/** A time this far after the reference is still read as this year's (clock skew between hosts). */
+const FUTURE_SLACK_SEC = 2 * 86400;
+
+export interface TimeMatch {
+  time: LogTime | null;
+  /** Characters of the input the timestamp took (including nothing after it). */
+  length: number;
+}
+
+function fracToNsec(frac: string | undefined): number {
+  return frac ? Number(frac.slice(0, 9).padEnd(9, '0')) : 0;
+}
+
+function validDate(y: number, mo: number, d: number): boolean {
+  const dt = new Date(Date.UTC(y, mo, d));
+  return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo && dt.getUTCDate() === d;
+}
+
+function epoch(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+  return Date.UTC(y, mo, d, h, mi, s) / 1000;
+}
+
+/** The year that puts month/day closest before refSec (within FUTURE_SLACK_SEC after it). */
+export function inferYear(mo: number, d: number, h: number, mi: number, s: number, refSec: number): number | null {
+  const refYear = new Date(refSec * 1000).getUTCFullYear();
+  for (let y = refYear + 1; y >= refYear - 8; y--) {
+    if (!validDate(y, mo, d)) continue;
+    if (epoch(y, mo, d, h, mi, s) <= refSec + FUTURE_SLACK_SEC) return y;
+  }
+  return null;
+}
+
+const BSD = /^([A-Za-z]{3}) {1,2}(\d{1,2})(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?(Z|z|[+-]\d{2}:?\d{2})?/;
+
+/** A BSD (or Cisco, with year) timestamp at the start of text. */
+export function matchBsdTime(text: string, refSec: number): TimeMatch | null {
+  const m = BSD.exec(text);
+  if (!m) return null;
+  const mo = MONTHS[m[1].toLowerCase()];
+  if (mo === undefined) return null;
+  const d = Number(m[2]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  if (d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  const y = m[3] !== undefined ? Number(m[3]) : inferYear(mo, d, h, mi, Math.min(s, 59), refSec);
+  if (y === null || !validDate(y, mo, d)) return { time: null, length: m[0].length };
+  return { time: { sec: epoch(y, mo, d, h, mi, Math.min(s, 59)), nsec: fracToNsec(m[7]) }, length: m[0].length };
+}
+
+/** An RFC 3339 / ISO 8601 timestamp at the start of text (zone optional: UTC when absent). */
+export function matchIsoTime(text: string): TimeMatch | null {
+  const m = ISO.exec(text);
+  if (!m) return null;
+  const y = Number(m[1]);
+  const mo = Number(m[2]) - 1;
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  if (mo < 0 || mo > 11 || !validDate(y, mo, d) || h > 23 || mi > 59 || s > 60) return { time: null, length: m[0].length };
+  let sec = epoch(y, mo, d, h, mi, Math.min(s, 59));
+  const zone = m[8];
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const zh = Number(digits.slice(0, 2));
+    const zm = Number(digits.slice(2, 4));
+    if (zh > 23 || zm > 59) return { time: null, length: m[0].length };
+    sec -= sign * (zh * 3600 + zm * 60);
+  }
+  return { time: zone ? { sec, nsec: fracToNsec(m[7]), zoned: true } : { sec, nsec: fracToNsec(m[7]) }, length: m[0].length };
+}
+
+/** "Feb 29 17:12:09": the BSD form of a time in UTC (the day space-padded, as RFC 3164 writes it). */
+export function formatBsdTime(sec: number): string {
+  const d = new Date(sec * 1000);
+  const day = String(d.getUTCDate()).padStart(2, ' ');
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${MONTH_NAMES[d.getUTCMonth()]} ${day} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+}

@@ -1,0 +1,83 @@
+/**
+ * `tapline serve` log options: --syslog udp|tcp|tls://HOST:PORT (repeatable), --export-syslog and
+ * --export-cef udp|tcp://HOST:PORT (repeatable), --export-debug FILE, --log-window SEC,
+ * --cef-vendor/--cef-product/--cef-version, --export-domain. Applied to the services once the
+ * store is open; a receiver that cannot bind stops serve with the reason.
+ */
+import { hostname } from 'node:os';
+import { DEFAULT_SYSLOG_PORT, parseLogEndpoint, type LogEndpoint } from '../../node/logs/log-endpoint.js';
+import type { TaplineServices } from '../services/tapline-services.js';
+import { ensureCertificate } from '../server/tls.js';
+import { UsageError } from './cli-args.js';
+
+export const LOG_SERVE_OPTIONS = {
+  syslog: { type: 'string', multiple: true },
+  'export-syslog': { type: 'string', multiple: true },
+  'export-cef': { type: 'string', multiple: true },
+  'export-debug': { type: 'string' },
+  'export-domain': { type: 'string' },
+  'cef-vendor': { type: 'string' },
+  'cef-product': { type: 'string' },
+  'cef-version': { type: 'string' },
+} as const;
+
+export interface LogServeConfig {
+  receivers: LogEndpoint[];
+  exportSyslog: LogEndpoint[];
+  exportCef: LogEndpoint[];
+  debugFile: string | null;
+  domain?: string;
+  vendor?: string;
+  product?: string;
+  version?: string;
+}
+
+type Values = { [K in keyof typeof LOG_SERVE_OPTIONS]?: (typeof LOG_SERVE_OPTIONS)[K] extends { multiple: true } ? string[] : string };
+
+function endpoints(list: string[] | undefined, allowed: readonly ('udp' | 'tcp' | 'tls')[], defaultPort: number, flag: string): LogEndpoint[] {
+  return (list ?? []).map((t) => {
+    const e = parseLogEndpoint(t, allowed, defaultPort);
+    if (typeof e === 'string') throw new UsageError(`--${flag} ${e}`);
+    return e;
+  });
+}
+
+export function logServeConfig(v: Values): LogServeConfig {
+  const text = (s: string | undefined, flag: string): string | undefined => {
+    if (s !== undefined && (s.length > 63 || /[|\r\n\\]/.test(s))) throw new UsageError(`--${flag} takes up to 63 characters without | \\ or line breaks`);
+    return s;
+  };
+  const domain = v['export-domain'];
+  if (domain !== undefined && !/^[0-9A-Za-z._-]{1,63}$/.test(domain)) throw new UsageError('--export-domain takes letters, digits, . _ - (at most 63)');
+  return {
+    receivers: endpoints(v.syslog, ['udp', 'tcp', 'tls'], DEFAULT_SYSLOG_PORT, 'syslog'),
+    exportSyslog: endpoints(v['export-syslog'], ['udp', 'tcp'], 514, 'export-syslog'),
+    exportCef: endpoints(v['export-cef'], ['udp', 'tcp'], 514, 'export-cef'),
+    debugFile: v['export-debug'] ?? null,
+    domain,
+    vendor: text(v['cef-vendor'], 'cef-vendor'),
+    product: text(v['cef-product'], 'cef-product'),
+    version: text(v['cef-version'], 'cef-version'),
+  };
+}
+
+/** Starts receivers and exporters; prints where each receiver listens. */
+export async function applyLogServe(services: TaplineServices, storeDir: string, c: LogServeConfig, out: (line: string) => void): Promise<void> {
+  if (c.exportSyslog.length || c.exportCef.length || c.debugFile) {
+    await services.logs.startExport({ syslog: c.exportSyslog, cef: c.exportCef, debugFile: c.debugFile, domain: c.domain, vendor: c.vendor, product: c.product, version: c.version });
+  }
+  for (const e of c.receivers) {
+    const tls = e.transport === 'tls' ? await ensureCertificate(storeDir, e.host, [hostname()]) : null;
+    try {
+      const r = await services.logs.listen(e, tls);
+      out(`tapline serve: receiving syslog on ${r.url}${r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes)` : ''}`);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const where = `${e.transport}://${e.host}:${e.port}`;
+      if (code === 'EADDRINUSE') throw new Error(`${where} is already in use; pick another port with --syslog`);
+      if (code === 'EACCES') throw new Error(`not allowed to listen on ${where} (ports below 1024 need privileges; the default is ${DEFAULT_SYSLOG_PORT})`);
+      if (code === 'EADDRNOTAVAIL') throw new Error(`${e.host} is not an address of this machine`);
+      throw err;
+    }
+  }
+}
