@@ -237,6 +237,57 @@ export const RankingEventSchema = z.object({
 /** A file crossed the wire (the seed's CEF event type 6), published when its flow is carved. */
 export const FileEventSchema = z.object({ ...eventBase, kind: z.literal('file'), file: CarvedFileSchema });
 
+/**
+ * An IDS alert (the seed's CEF IDS event): a rule matched, from Tapline's rule engine
+ * (`tapline detect`) or ingested from Suricata's eve.json (`tapline ingest`). Addresses and ports
+ * are the triggering data's source and destination; `packet` points at the packet that completed
+ * the match (its flow and 0-based index within the flow); `ts` is that packet's time.
+ */
+export const IdsAlertSchema = z.object({
+  source: z.enum(['tapline', 'suricata']),
+  gid: z.number().int().nonnegative(),
+  sid: z.number().int().nonnegative(),
+  rev: z.number().int().nonnegative(),
+  msg: z.string().max(1024),
+  classtype: z.string().max(100).nullable(),
+  priority: z.number().int().min(1).max(255),
+  action: z.string().max(16),
+  /** The rule's protocol (tcp, udp, http, dns, tls, …). */
+  app_proto: z.string().max(16),
+  ip_proto: z.number().int().min(0).max(255),
+  src_ip: z.string().max(64),
+  src_port: port.nullable(),
+  dst_ip: z.string().max(64),
+  dst_port: port.nullable(),
+  flow_id: FlowIdSchema.nullable(),
+  community_id: z.string().max(64).nullable(),
+  packet: z.object({ capture_id: z.string().max(64), flow_index: z.number().int().nonnegative() }).nullable(),
+});
+export type IdsAlert = z.infer<typeof IdsAlertSchema>;
+export const IdsEventSchema = z.object({ ...eventBase, kind: z.literal('ids'), alert: IdsAlertSchema });
+
+/**
+ * Discovery (common/discovery): what a flow reveals about a service (`service`: HTTP server or
+ * user agent, TLS SNI/certificate/JA3, SSH/SMTP/FTP banners, DNS question and answers) or about a
+ * host (`host`: per address its DNS names, user agents, OS guesses, user names, emails;
+ * credentials masked unless asked for). `fields` holds the facts by name.
+ */
+export const DiscoveryEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('discovery'),
+  discovery: z.object({
+    type: z.enum(['service', 'host']),
+    /** http-server, http-user-agent, tls, ssh, smtp, ftp, pop3, imap, dns, or host. */
+    what: z.string().max(32),
+    host: z.string().max(64),
+    port: port.nullable(),
+    peer: z.string().max(64).nullable(),
+    flow_id: FlowIdSchema.nullable(),
+    fields: z.record(z.string().max(64), z.union([z.string().max(4096), z.array(z.string().max(1024)).max(256)])),
+  }),
+});
+export type DiscoveryEvent = z.infer<typeof DiscoveryEventSchema>;
+
 export const EventSchema = z.discriminatedUnion('kind', [
   FlowEventSchema,
   FileEventSchema,
@@ -245,6 +296,8 @@ export const EventSchema = z.discriminatedUnion('kind', [
   NoticeEventSchema,
   ClassMatchEventSchema,
   RankingEventSchema,
+  IdsEventSchema,
+  DiscoveryEventSchema,
 ]);
 export type TaplineEvent = z.infer<typeof EventSchema>;
 

@@ -43,6 +43,16 @@ export function eventFacts(e: TaplineEvent): RankFacts | null {
       return { kind: 'notice', sensor: e.sensor, sid: null, priority: null, message: e.message, addresses: [], ports: [] };
     case 'import':
       return { kind: 'import', sensor: e.sensor, sid: null, priority: null, message: e.result.message ?? e.result.path, addresses: [], ports: [] };
+    case 'ids':
+      return {
+        kind: 'ids',
+        sensor: e.sensor,
+        sid: e.alert.sid,
+        priority: e.alert.priority,
+        message: e.alert.msg,
+        addresses: [e.alert.src_ip, e.alert.dst_ip],
+        ports: [e.alert.src_port, e.alert.dst_port].filter((p): p is number => p !== null),
+      };
     default:
       return null;
   }

@@ -19,6 +19,7 @@ const USAGE = `usage:
   tapline stats  --store DIR [--json]
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
+  tapline detect --store DIR [--rules FILE]... [--var NAME=VALUE]... [--json] [--write-events] [--no-discovery] [--show-credentials]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 
@@ -112,6 +113,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./follow-command.js')).followCommand(rest, err);
     case 'carve':
       return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
+    case 'detect':
+      return (await import('./detect-command.js')).detectCommand(rest, process.stdout, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
