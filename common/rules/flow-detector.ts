@@ -93,7 +93,8 @@ export class FlowDetector implements AppLayerHandlers {
     this.requestBuffers(r);
     this.buffers.set('payload', r.rawHead);
     this.buffers.set('file.data', r.body);
-    this.buffers.set('http.header', normalizedHeaders(r.head.headers));
+    this.buffers.set('http.header', normalizedHeaders(r.head.headers, false));
+    this.buffers.set('http.request_header', normalizedHeaders(r.head.headers, true));
     this.buffers.set('http.header.raw', rawHeaderLines(r.rawHead));
     this.inspect('http-request', 0, r.ref, -1);
   }
@@ -105,7 +106,7 @@ export class FlowDetector implements AppLayerHandlers {
     this.buffers.set('payload', r.rawHead);
     this.buffers.set('file.data', r.body);
     this.buffers.set('http.stat_code', enc.encode(String(r.head.status)));
-    this.buffers.set('http.header', normalizedHeaders(r.head.headers));
+    this.buffers.set('http.header', normalizedHeaders(r.head.headers, false));
     this.buffers.set('http.header.raw', rawHeaderLines(r.rawHead));
     this.inspect('http-response', 1, r.ref, -1);
   }
@@ -256,10 +257,10 @@ export function normalizeUri(target: string): string {
 }
 
 /** http.header: "Name: value\r\n" per field (Suricata's normalised form), Cookie excluded as
- * Suricata does (it has its own buffer). */
-function normalizedHeaders(h: readonly { name: string; value: string }[]): Uint8Array {
+ * Suricata does (it has its own buffer); http.request_header keeps every field. */
+function normalizedHeaders(h: readonly { name: string; value: string }[], withCookie: boolean): Uint8Array {
   let s = '';
-  for (const f of h) if (f.name !== 'cookie') s += `${canonicalName(f.name)}: ${f.value}\r\n`;
+  for (const f of h) if (withCookie || f.name !== 'cookie') s += `${canonicalName(f.name)}: ${f.value}\r\n`;
   return latin1Bytes(s);
 }
 

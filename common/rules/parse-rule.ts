@@ -28,7 +28,7 @@ const STICKY: Record<string, BufferName> = {
   'http.host.raw': 'http.host',
   'http.user_agent': 'http.user_agent',
   'http.header': 'http.header',
-  'http.request_header': 'http.header',
+  'http.request_header': 'http.request_header',
   'http.header.raw': 'http.header.raw',
   'http.cookie': 'http.cookie',
   'http.request_body': 'http.client_body',

@@ -15,6 +15,7 @@ export const BUFFERS = [
   'http.user_agent',
   'http.header',
   'http.header.raw',
+  'http.request_header',
   'http.cookie',
   'http.client_body',
   'http.stat_code',
