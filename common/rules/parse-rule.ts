@@ -40,6 +40,7 @@ const STICKY: Record<string, BufferName> = {
   'dns.query': 'dns.query',
   dns_query: 'dns.query',
   'tls.sni': 'tls.sni',
+  tls_sni: 'tls.sni',
   pkt_data: 'payload',
 };
 
@@ -56,7 +57,6 @@ const MODIFIER_BUFFERS: Record<string, BufferName> = {
   http_cookie: 'http.cookie',
   http_client_body: 'http.client_body',
   http_stat_code: 'http.stat_code',
-  tls_sni: 'tls.sni',
 };
 
 /** Accepted and ignored: they do not change what matches. */

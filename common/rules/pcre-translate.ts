@@ -114,9 +114,11 @@ function stripExtended(p: string): string {
  */
 function checkSyntax(p: string): { pattern: string; error?: string } {
   let out = '';
-  // per open group: does it contain an unbounded quantifier?
+  // per open group: does it contain an unbounded quantifier? and where its body starts in `out`
   const stack: boolean[] = [];
+  const starts: number[] = [];
   let lastAtomUnbounded = false; // the atom just closed was a group containing an unbounded quantifier
+  let lastGroupBody: string | null = null; // body of the group just closed (null: last atom not a group)
   let cls = false;
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
@@ -129,6 +131,7 @@ function checkSyntax(p: string): { pattern: string; error?: string } {
         continue;
       }
       lastAtomUnbounded = false;
+      lastGroupBody = null;
       if (n === 'A') out += '^';
       else if (n === 'z') out += '$(?![\\s\\S])';
       else if (n === 'Z') out += '(?=\\n?$(?![\\s\\S]))';
@@ -151,6 +154,7 @@ function checkSyntax(p: string): { pattern: string; error?: string } {
       if (p[i + 1] === ']') out += p[++i];
       if (p.startsWith('[:', i + 1)) return { pattern: '', error: 'POSIX classes ([:alpha:]) are not supported in JavaScript' };
       lastAtomUnbounded = false;
+      lastGroupBody = null;
       continue;
     }
     if (c === '(') {
@@ -161,12 +165,22 @@ function checkSyntax(p: string): { pattern: string; error?: string } {
       }
       stack.push(false);
       out += c;
+      if (p[i + 1] === '?') {
+        out += p.slice(i + 1, i + 3);
+        i += 2;
+        if (out.endsWith('<')) {
+          out += p[++i];
+        }
+      }
+      starts.push(out.length);
       lastAtomUnbounded = false;
+      lastGroupBody = null;
       continue;
     }
     if (c === ')') {
       if (!stack.length) return { pattern: '', error: 'unbalanced ")" in pcre' };
       const inner = stack.pop() as boolean;
+      lastGroupBody = out.slice(starts.pop() as number);
       lastAtomUnbounded = inner;
       if (inner && stack.length) stack[stack.length - 1] = true;
       out += c;
@@ -188,6 +202,8 @@ function checkSyntax(p: string): { pattern: string; error?: string } {
       }
       if (p[i + 1] === '+') return { pattern: '', error: 'possessive quantifiers are not supported in JavaScript' };
       if (lastAtomUnbounded && (unbounded || c === '{')) return { pattern: '', error: 'nested quantifier (e.g. (a+)+) refused: backtracking could not be bounded' };
+      if (unbounded && lastGroupBody !== null && !disjointBranches(lastGroupBody))
+        return { pattern: '', error: 'repeated alternation whose branches may overlap (e.g. (a|ab)+) refused: backtracking could not be bounded' };
       if (unbounded && stack.length) stack[stack.length - 1] = true;
       out += q;
       if (p[i + 1] === '?') out += p[++i];
@@ -195,8 +211,85 @@ function checkSyntax(p: string): { pattern: string; error?: string } {
       continue;
     }
     lastAtomUnbounded = false;
+    lastGroupBody = null;
     out += c;
   }
   if (stack.length) return { pattern: '', error: 'unbalanced "(" in pcre' };
   return { pattern: out };
+}
+
+/**
+ * A repeated group with alternatives is safe from exponential backtracking when each input
+ * byte can start at most one alternative: here, when every top-level branch begins with a
+ * literal byte and those bytes differ (compared case-insensitively, the safe side for `i`).
+ */
+function disjointBranches(body: string): boolean {
+  const branches: string[] = [];
+  let depth = 0;
+  let cls = false;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\') i++;
+    else if (cls) cls = c !== ']';
+    else if (c === '[') cls = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      branches.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  branches.push(body.slice(start));
+  if (branches.length === 1) return true;
+  const seen = new Uint8Array(256);
+  for (const b of branches) {
+    const f = firstBytes(b);
+    if (f === null) return false;
+    for (const x of f) {
+      if (seen[x]) return false;
+      seen[x] = 1;
+    }
+  }
+  return true;
+}
+
+const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
+const DIGIT = range(0x30, 0x39);
+const SPACE = [9, 10, 11, 12, 13, 32];
+const WORD = [...DIGIT, ...range(0x41, 0x5a), ...range(0x61, 0x7a), 0x5f];
+const complement = (l: number[]): number[] => range(0, 255).filter((x) => !l.includes(x));
+const CLASSES: Record<string, number[]> = { d: DIGIT, s: SPACE, w: WORD, D: complement(DIGIT), S: complement(SPACE), W: complement(WORD) };
+
+/** The bytes a branch can start with (both cases of letters), or null when unknown. */
+function firstBytes(b: string): number[] | null {
+  if (!b) return null;
+  const c = b[0];
+  let set: number[] | null = null;
+  let len = 1;
+  if (c === '\\') {
+    const n = b[1] ?? '';
+    const hex = /^x([0-9a-fA-F]{2})/.exec(b.slice(1));
+    if (hex) {
+      set = [parseInt(hex[1], 16)];
+      len = 4;
+    } else if (CLASSES[n]) {
+      set = CLASSES[n];
+      len = 2;
+    } else if (n && !/[A-Za-z0-9]/.test(n)) {
+      set = [n.charCodeAt(0)];
+      len = 2;
+    }
+  } else if (!'.[()^$|*+?{'.includes(c) && c.charCodeAt(0) < 256) set = [c.charCodeAt(0)];
+  if (set === null) return null;
+  // an atom that may repeat zero times does not fix the branch's first byte
+  const next = b[len];
+  if (next !== undefined && '*?{'.includes(next)) return null;
+  const out = new Set<number>();
+  for (const x of set) {
+    out.add(x);
+    if (x >= 0x41 && x <= 0x5a) out.add(x | 0x20);
+    if (x >= 0x61 && x <= 0x7a) out.add(x & ~0x20);
+  }
+  return [...out];
 }
