@@ -106,8 +106,9 @@ export class DiscoveryCollector {
       },
       dns(m: DnsMessage, _raw: Uint8Array, dir: Direction, ref: PacketRef): void {
         void _raw;
-        if (!m.response || !m.questions.length) return;
-        const q = m.questions[0];
+        // mDNS responses may carry no question: the first answer's name stands for it (as in Zeek)
+        if (!m.response || (!m.questions.length && !m.answers.length)) return;
+        const q = m.questions[0] ?? { name: m.answers[0].name, type: m.answers[0].type };
         const resolver = dir === 1 ? f.serverIp : f.clientIp;
         const asker = dir === 1 ? f.clientIp : f.serverIp;
         const answers = m.answers.map((a) => a.data ?? `${DNS_TYPES[a.type] ?? a.type}`);

@@ -91,6 +91,7 @@ export function parseDnsMessage(b: Uint8Array): DnsMessage | null {
     else if (type === 28 && rdlen === 16) data = ipToString(6, b.subarray(rd, rd + 16));
     else if (type === 5 || type === 12 || type === 2) data = readName(b, rd)?.name ?? null;
     else if (type === 15 && rdlen > 2) data = readName(b, rd + 2)?.name ?? null;
+    else if (type === 33 && rdlen > 6) data = readName(b, rd + 6)?.name ?? null;
     else if (type === 16) {
       const parts: string[] = [];
       for (let q = rd; q < rd + rdlen; ) {
@@ -98,7 +99,8 @@ export function parseDnsMessage(b: Uint8Array): DnsMessage | null {
         parts.push(String.fromCharCode(...b.subarray(q + 1, Math.min(q + 1 + l, rd + rdlen))));
         q += 1 + l;
       }
-      data = parts.join('');
+      // Zeek's rendering: each character-string as "TXT <length> <text>"
+      data = parts.map((t) => `TXT ${t.length} ${t}`).join(' ');
     }
     msg.answers.push({ name: n.name, type, ttl, data });
     p = rd + rdlen;
