@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FlowKind } from '../../common/flow/flow-table.js';
-import type { DiscoveryEvent, TaplineEvent } from '../../common/bridge/messages.js';
+import { EventSchema, type DiscoveryEvent, type TaplineEvent } from '../../common/bridge/messages.js';
 import { FlowAppLayer, type AppLayerHandlers } from '../../common/discovery/app-layer.js';
 import { DiscoveryCollector, type Digests } from '../../common/discovery/discovery-collector.js';
 import type { PacketRef } from '../../common/discovery/http-transactions.js';
@@ -40,6 +40,8 @@ export interface DetectSummary {
   alerts: number;
   services: number;
   hosts: number;
+  /** Events dropped because they failed their schema (a bug if ever non-zero). */
+  invalid: number;
 }
 
 export const nodeDigests: Digests = {
@@ -52,7 +54,13 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
   const sensor = opts.sensor ?? 'local';
   const thresholds = new ThresholdState();
   const collector = opts.discovery ? new DiscoveryCollector({ showCredentials: opts.showCredentials ?? false, digests: nodeDigests }) : null;
-  const summary: DetectSummary = { flows: 0, packets: 0, alerts: 0, services: 0, hosts: 0 };
+  const summary: DetectSummary = { flows: 0, packets: 0, alerts: 0, services: 0, hosts: 0, invalid: 0 };
+  // every event is checked against its schema before it leaves (the journal re-checks on read)
+  const emit = (e: TaplineEvent): void => {
+    const r = EventSchema.safeParse(e);
+    if (r.success) opts.onEvent(r.data);
+    else summary.invalid++;
+  };
   for (const flow of flows) {
     opts.signal?.throwIfAborted();
     const r = flow.record;
@@ -60,13 +68,13 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
     summary.flows++;
     summary.packets += await detectFlow(store, flow, opts.rules, collector, thresholds, (hit, df) => {
       summary.alerts++;
-      opts.onEvent(alertEvent(hit, df, flow, sensor));
+      emit(alertEvent(hit, df, flow, sensor));
     });
   }
   if (collector) {
     for (const s of collector.services) {
       summary.services++;
-      opts.onEvent(discoveryEvent(sensor, 'service', s.what, s.host, s.port, s.peer, s.flowId, s.ref, s.fields));
+      emit(discoveryEvent(sensor, 'service', s.what, s.host, s.port, s.peer, s.flowId, s.ref, s.fields));
     }
     for (const h of collector.hosts.values()) {
       const fields: Record<string, string[]> = {};
@@ -77,7 +85,7 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
       if (h.emails.size) fields.emails = [...h.emails];
       if (h.software.size) fields.software = [...h.software];
       summary.hosts++;
-      opts.onEvent(discoveryEvent(sensor, 'host', 'host', h.host, null, null, null, h.firstRef, fields));
+      emit(discoveryEvent(sensor, 'host', 'host', h.host, null, null, null, h.firstRef, fields));
     }
   }
   return summary;
@@ -192,7 +200,16 @@ function alertEvent(hit: RuleHit, df: DetectFlow, flow: FoundFlow, sensor: strin
   };
 }
 
-function discoveryEvent(sensor: string, type: 'service' | 'host', what: string, host: string, port: number | null, peer: string | null, flowId: string | null, ref: PacketRef, fields: Record<string, string | string[]>): DiscoveryEvent {
+/** Field values cut to the schema's bounds (a long TXT answer, a huge header), marked with "…". */
+function clampFields(fields: Record<string, string | string[]>): Record<string, string | string[]> {
+  const cut = (v: string, n: number): string => (v.length > n ? `${v.slice(0, n - 1)}…` : v);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(fields)) out[k.slice(0, 64)] = Array.isArray(v) ? v.slice(0, 256).map((x) => cut(x, 1024)) : cut(v, 4096);
+  return out;
+}
+
+function discoveryEvent(sensor: string, type: 'service' | 'host', what: string, host: string, port: number | null, peer: string | null, flowId: string | null, ref: PacketRef, rawFields: Record<string, string | string[]>): DiscoveryEvent {
+  const fields = clampFields(rawFields);
   const key = createHash('sha256').update(JSON.stringify([type, what, host, port, fields])).digest('hex').slice(0, 24);
   return {
     id: `disc-${key}`,

@@ -2,7 +2,9 @@
  * Reads rule files and the classification config from disk into a RuleSet and its load report.
  * The shipped defaults live in assets/rules/.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseClassification } from '../../common/rules/classification.js';
 import { RuleLoader, type LoadReport } from '../../common/rules/load-rules.js';
@@ -12,11 +14,15 @@ import { RuleSet } from '../../common/rules/rule-set.js';
 /** Rule files above this size are refused (ET Open's full set is ~40 MB). */
 export const MAX_RULE_FILE_BYTES = 256 * 1024 * 1024;
 
+/** assets/rules/<name>, found by walking up from this module (sources via tsx, or dist/). */
 function assetPath(name: string): string {
-  // works from the sources (tsx) and from dist/<layer>/node/rules alike: walk up to assets/
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const root = here.replace(/[\\/](dist[\\/][^\\/]+[\\/])?node[\\/]rules[\\/]?$/, '');
-  return `${root}/assets/rules/${name}`;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'assets', 'rules', name);
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'rules', name);
 }
 
 export const DEFAULT_RULES_PATH = assetPath('tapline-default.rules');
