@@ -288,6 +288,32 @@ export const DiscoveryEventSchema = z.object({
 });
 export type DiscoveryEvent = z.infer<typeof DiscoveryEventSchema>;
 
+/**
+ * A record of an external sensor's log (`tapline ingest`): Suricata eve.json http/dns/tls/
+ * fileinfo/flow records, Zeek conn/http/files/dns/ssl logs. Alerts become `ids` events instead.
+ * `flow_id` is the stored flow it was linked to (by Community ID, else by 5-tuple and time), or
+ * null when none matched; `link` says how.
+ */
+export const ExternalEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('external'),
+  external: z.object({
+    source: z.enum(['suricata', 'zeek']),
+    /** eve event_type, or the Zeek log's path (conn, http, files, …). */
+    log: z.string().max(32),
+    src_ip: z.string().max(64).nullable(),
+    src_port: port.nullable(),
+    dst_ip: z.string().max(64).nullable(),
+    dst_port: port.nullable(),
+    proto: z.string().max(16).nullable(),
+    community_id: z.string().max(64).nullable(),
+    flow_id: FlowIdSchema.nullable(),
+    link: z.enum(['community-id', 'tuple-time', 'tuple']).nullable(),
+    fields: z.record(z.string().max(64), z.union([z.string().max(4096), z.array(z.string().max(1024)).max(256)])),
+  }),
+});
+export type ExternalEvent = z.infer<typeof ExternalEventSchema>;
+
 export const EventSchema = z.discriminatedUnion('kind', [
   FlowEventSchema,
   FileEventSchema,
@@ -298,6 +324,7 @@ export const EventSchema = z.discriminatedUnion('kind', [
   RankingEventSchema,
   IdsEventSchema,
   DiscoveryEventSchema,
+  ExternalEventSchema,
 ]);
 export type TaplineEvent = z.infer<typeof EventSchema>;
 

@@ -20,6 +20,7 @@ const USAGE = `usage:
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline detect --store DIR [--rules FILE]... [--var NAME=VALUE]... [--json] [--write-events] [--no-discovery] [--show-credentials]
+  tapline ingest --store DIR [--json] [--write-events] FILE...   Suricata eve.json, Zeek logs (JSON or TSV)
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 
@@ -115,6 +116,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
     case 'detect':
       return (await import('./detect-command.js')).detectCommand(rest, process.stdout, err);
+    case 'ingest':
+      return (await import('./ingest-command.js')).ingestCommand(rest, process.stdout, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
