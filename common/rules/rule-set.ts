@@ -25,7 +25,7 @@ export interface RuleGroup {
   /** Rules without a fast pattern: always verified. */
   always: CompiledRule[];
   /** Per buffer: the automaton and, per pattern id, the rule. */
-  prefilters: Map<BufferName, { ac: AhoCorasick; owners: CompiledRule[] }>;
+  prefilters: Map<BufferName, { ac: AhoCorasick; owners: CompiledRule[]; target: Int32Array }>;
 }
 
 export class RuleSet {
@@ -34,6 +34,7 @@ export class RuleSet {
   /** Candidate marks: marks[i] === stamp means rule i is a candidate of the current call. */
   private readonly marks: Uint32Array;
   private stamp = 0;
+  private readonly hits: number[] = [];
 
   constructor(rules: readonly Rule[]) {
     const sorted = [...rules].sort((a, b) => setsBits(b) - setsBits(a));
@@ -58,15 +59,20 @@ export class RuleSet {
     const mark = this.marks;
     const st = (this.stamp = (this.stamp + 1) >>> 0 || 1);
     if (st === 1) mark.fill(0);
-    for (const c of g.always) mark[c.index] = st;
+    const hits = this.hits;
+    hits.length = 0;
+    for (const c of g.always) {
+      mark[c.index] = st;
+      hits.push(c.index);
+    }
     for (const [b, pf] of g.prefilters) {
       const buf = buffers.get(b);
       if (!buf || !buf.length) continue;
-      pf.ac.scan(buf, (id) => {
-        mark[pf.owners[id].index] = st;
-      });
+      pf.ac.mark(buf, pf.target, mark, st, hits);
     }
-    for (const c of g.rules) if (mark[c.index] === st) out.push(c);
+    // evaluation order is rule order (flowbit setters first)
+    if (hits.length > 1) hits.sort((x, y) => x - y);
+    for (const i of hits) out.push(this.rules[i]);
     return out;
   }
 }
@@ -117,7 +123,7 @@ function group(rules: CompiledRule[]): RuleGroup {
     p.pats.push(c.fast.bytes);
     p.owners.push(c);
   }
-  const prefilters = new Map<BufferName, { ac: AhoCorasick; owners: CompiledRule[] }>();
-  for (const [b, p] of pats) prefilters.set(b, { ac: new AhoCorasick(p.pats), owners: p.owners });
+  const prefilters = new Map<BufferName, { ac: AhoCorasick; owners: CompiledRule[]; target: Int32Array }>();
+  for (const [b, p] of pats) prefilters.set(b, { ac: new AhoCorasick(p.pats), owners: p.owners, target: Int32Array.from(p.owners.map((o) => o.index)) });
   return { rules, always, prefilters };
 }
