@@ -67,7 +67,8 @@ for (const capture of ['zeek__dns53.pcap', 'zeek__ipv6-fragmented-dns.pcap', 'ze
     assert.ok(zeek.length > 0);
     const dns = (await discover(capture)).filter((e) => e.discovery.what === 'dns');
     for (const z of zeek) {
-      const answers = list(z.answers);
+      // events bound each list item to 1,024 characters (cut with "…"): Zeek's long TXT answers too
+      const answers = list(z.answers).map((a) => (a.length > 1024 ? `${a.slice(0, 1023)}…` : a));
       const ttls = list(z.TTLs).map(Number);
       const m = dns.find((e) => e.discovery.fields.query === z.query && JSON.stringify(e.discovery.fields.answers) === JSON.stringify(answers));
       assert.ok(m, `answers ${z.answers.slice(0, 80)} for ${z.query} (have ${JSON.stringify(dns.map((d) => [d.discovery.fields.query, d.discovery.fields.answers])).slice(0, 400)})`);
