@@ -21,6 +21,8 @@ export interface AppLayerHandlers {
   dns?(m: DnsMessage, raw: Uint8Array, dir: Direction, ref: PacketRef): void;
   /** The first line (up to 512 bytes, printable) a direction sent. */
   firstLine?(dir: Direction, line: string, ref: PacketRef): void;
+  /** Every reassembled TCP chunk (raw stream inspection). */
+  streamData?(c: StreamChunk): void;
 }
 
 const DNS_PORTS = new Set([53, 5353, 5355]);
@@ -69,6 +71,7 @@ export class FlowAppLayer implements StreamSink {
   onData(c: StreamChunk): void {
     this.ref = { tsSec: c.tsSec, tsNsec: c.tsNsec, packet: c.packet };
     if (this.proto === 'udp') return this.datagram(c.dir, c.data, this.ref);
+    this.h.streamData?.(c);
     this.firstLineOf(c);
     this.http?.onData(c);
     const t = this.tls?.[c.dir];

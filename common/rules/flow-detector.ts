@@ -10,9 +10,9 @@ import type { DnsMessage } from '../discovery/dns-message.js';
 import type { HttpRequest, HttpResponse, PacketRef } from '../discovery/http-transactions.js';
 import type { ClientHello } from '../discovery/tls-handshake.js';
 import { ipToString } from '../packet/ip-address.js';
-import type { Direction } from '../reassembly/stream-types.js';
+import type { Direction, StreamChunk } from '../reassembly/stream-types.js';
 import { BufferText, matchBuffer } from './pattern-match.js';
-import type { CompiledRule, InspectionKind, RuleSet } from './rule-set.js';
+import { SEAM_BYTES, type CompiledRule, type InspectionKind, type RuleSet } from './rule-set.js';
 import type { BufferName, Rule } from './rule-types.js';
 import type { ThresholdState } from './threshold-state.js';
 import { addressKey } from './net-list.js';
@@ -55,6 +55,12 @@ export class FlowDetector implements AppLayerHandlers {
   private readonly cands: CompiledRule[] = [];
   private readonly buffers = new Map<BufferName, Uint8Array>();
   alerts = 0;
+  /** Stream inspection: chunks seen per direction, the last bytes of each, and per rule the
+   * chunk number it last fired on (to keep seam matches from repeating a chunk's alert). */
+  private readonly chunkNo: [number, number] = [0, 0];
+  private readonly tail: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+  private readonly firedAt: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
+  private readonly hasStreamRules: boolean;
 
   /** False when no packet rule exists: the caller may skip decoding packets for us. */
   get wantsPackets(): boolean {
@@ -68,6 +74,7 @@ export class FlowDetector implements AppLayerHandlers {
     private readonly onAlert: (hit: RuleHit) => void,
   ) {
     this.keys = [addressKey(flow.ipVersion, flow.client), addressKey(flow.ipVersion, flow.server)];
+    this.hasStreamRules = flow.proto === TCP && set.groups.packet.rules.some((c) => c.stream);
     const n = flow.ipVersion === 6 ? 16 : 4;
     this.text = [ipToString(flow.ipVersion, flow.client.subarray(0, n)), ipToString(flow.ipVersion, flow.server.subarray(0, n))];
   }
@@ -84,7 +91,38 @@ export class FlowDetector implements AppLayerHandlers {
     if (!this.set.groups.packet.rules.length) return;
     this.buffers.clear();
     this.buffers.set('payload', payload);
-    this.inspect('packet', dir, ref, payload.length);
+    this.inspect('packet', dir, ref, payload.length, 'packet');
+  }
+
+  /**
+   * Reassembled TCP data (each byte once, in order): stream rules run on the chunk, then on the
+   * seam (the last SEAM_BYTES of the previous chunk + the first of this one) for matches split
+   * across segments. A rule that fired on either chunk does not fire again on their seam.
+   */
+  streamData(c: StreamChunk): void {
+    if (!this.hasStreamRules || !c.data.length) return;
+    const dir = c.dir;
+    const n = ++this.chunkNo[dir];
+    const ref: PacketRef = { tsSec: c.tsSec, tsNsec: c.tsNsec, packet: c.packet };
+    this.buffers.clear();
+    this.buffers.set('payload', c.data);
+    this.inspect('packet', dir, ref, -1, 'stream');
+    const tail = c.gapBefore > 0 ? new Uint8Array(0) : this.tail[dir];
+    if (tail.length) {
+      const head = c.data.subarray(0, SEAM_BYTES);
+      const seam = new Uint8Array(tail.length + head.length);
+      seam.set(tail);
+      seam.set(head, tail.length);
+      this.buffers.clear();
+      this.buffers.set('payload', seam);
+      this.inspect('packet', dir, ref, -1, 'seam');
+    }
+    const keep = Math.min(SEAM_BYTES, c.data.length + tail.length);
+    const next = new Uint8Array(keep);
+    const fromChunk = Math.min(keep, c.data.length);
+    next.set(tail.subarray(tail.length - (keep - fromChunk)), 0);
+    next.set(c.data.subarray(c.data.length - fromChunk), keep - fromChunk);
+    this.tail[dir] = next;
   }
 
   httpRequest(r: HttpRequest): void {
@@ -144,11 +182,15 @@ export class FlowDetector implements AppLayerHandlers {
     b.set('http.client_body', r.body);
   }
 
-  private inspect(kind: InspectionKind, dir: Direction, ref: PacketRef, dsize: number): void {
+  private inspect(kind: InspectionKind, dir: Direction, ref: PacketRef, dsize: number, mode: 'packet' | 'stream' | 'seam' = 'packet'): void {
     const cands = this.set.candidates(kind, this.buffers, this.cands);
     if (!cands.length) return;
     const texts = new Map<BufferName, BufferText>();
+    const stream = this.hasStreamRules;
+    const fired = this.firedAt[dir];
+    const chunk = this.chunkNo[dir];
     for (const c of cands) {
+      if (mode === 'packet' ? stream && c.stream : mode === 'stream' ? !c.stream : !c.seam || (fired.get(c.index) ?? -9) >= chunk - 1) continue;
       const r = c.rule;
       if (!this.headerMatches(r, dir)) continue;
       if (r.flow && !r.flow.stateless) {
@@ -175,6 +217,7 @@ export class FlowDetector implements AppLayerHandlers {
       }
       if (!ok) continue;
       this.applyBits(r);
+      if (mode !== 'packet') fired.set(c.index, chunk);
       if (r.noalert) continue;
       const src = this.text[dir];
       const dst = this.text[dir === 0 ? 1 : 0];

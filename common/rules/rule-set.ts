@@ -18,7 +18,17 @@ export interface CompiledRule {
   /** The rule's patterns grouped by buffer, each list in rule order. */
   byBuffer: [BufferName, PatternMatch[]][];
   fast: ContentMatch | null;
+  /**
+   * A packet-group rule with a positive pattern and no dsize: on TCP flows it inspects the
+   * reassembled stream (each chunk, once, retransmissions excluded) instead of packets.
+   */
+  stream: boolean;
+  /** Stream rule that may also inspect the seam between two chunks: no absolute positions. */
+  seam: boolean;
 }
+
+/** Bytes on each side of a chunk boundary inspected for matches that straddle it. */
+export const SEAM_BYTES = 256;
 
 export interface RuleGroup {
   rules: CompiledRule[];
@@ -106,7 +116,10 @@ function compile(rule: Rule, index: number): CompiledRule {
   }
   const positives = rule.matches.filter((m): m is ContentMatch => m.kind === 'content' && !m.negated);
   const fast = positives.find((m) => m.fastPattern) ?? positives.reduce<ContentMatch | null>((best, m) => (!best || m.bytes.length > best.bytes.length ? m : best), null);
-  return { index, rule, byBuffer: [...map], fast };
+  const tcpCapable = rule.proto === 'tcp' || rule.proto === 'ip';
+  const stream = tcpCapable && inspectionOf(rule) === 'packet' && rule.dsize === null && rule.matches.some((m) => !m.negated);
+  const absolute = rule.matches.some((m) => (m.kind === 'content' ? m.offset !== null || m.depth !== null || m.startswith || m.endswith : /[\^$]/.test(m.re.source.replace(/\\./g, '')) || m.relative));
+  return { index, rule, byBuffer: [...map], fast, stream, seam: stream && !absolute };
 }
 
 function group(rules: CompiledRule[]): RuleGroup {

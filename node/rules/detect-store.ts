@@ -155,6 +155,7 @@ function fanOut(hs: AppLayerHandlers[]): AppLayerHandlers {
     certificates: call('certificates'),
     dns: call('dns'),
     firstLine: call('firstLine'),
+    streamData: call('streamData'),
   };
 }
 

@@ -94,11 +94,13 @@ function detector(rulesText: string, f = flow): { d: FlowDetector; hits: RuleHit
   return { d, hits, app };
 }
 const ref = (packet: number) => ({ tsSec: 1000 + packet, tsNsec: 0, packet });
+const chunk = (dir: 0 | 1, offset: number, s: string, packet: number, gapBefore = 0) => ({ dir, offset, data: enc(s), gapBefore, tsSec: 1000 + packet, tsNsec: 0, packet });
+const udpFlow: DetectFlow = { ...flow, proto: 17, serverPort: 9999 };
 const SYN = 0x02;
 const ACK = 0x10;
 
 test('header direction, flow:to_server/established and dsize per packet', () => {
-  const { d, hits } = detector(
+  const { d, hits, app } = detector(
     [
       'alert tcp $HOME_NET any -> any 80 (msg:"to server"; flow:to_server,established; content:"GET"; sid:1;)',
       'alert tcp any 80 -> any any (msg:"from server"; flow:to_client; content:"200"; sid:2;)',
@@ -109,8 +111,11 @@ test('header direction, flow:to_server/established and dsize per packet', () => 
   );
   d.packet(0, new Uint8Array(0), SYN, ref(0));
   d.packet(1, new Uint8Array(0), SYN | ACK, ref(1));
+  // content rules on TCP see the reassembled stream: each packet's data also goes to the stream
   d.packet(0, enc('GET / HTTP/1.1\r\n\r\n'), ACK, ref(2));
+  app.onData(chunk(0, 0, 'GET / HTTP/1.1\r\n\r\n', 2));
   d.packet(1, enc('HTTP/1.1 200 OK\r\n\r\n'), ACK, ref(3));
+  app.onData(chunk(1, 0, 'HTTP/1.1 200 OK\r\n\r\n', 3));
   const got = hits.map((h) => `${h.rule.sid}@${h.ref.packet}`).sort();
   assert.deepEqual(got, ['1@2', '2@3', '3@0', '3@1', '4@2', '4@3'].sort());
 });
@@ -121,7 +126,8 @@ test('flowbits set by one rule are seen by another later in the flow; noalert su
       'alert tcp any any -> any any (msg:"check"; flowbits:isset,login; content:"secret"; sid:2;)',
       'alert tcp any any -> any any (msg:"set"; content:"USER"; flowbits:set,login; flowbits:noalert; sid:1;)',
       'alert tcp any any -> any any (msg:"not set yet"; flowbits:isnotset,login; content:"secret"; sid:3;)',
-    ].join('\n'),
+    ].join('\n').replace(/alert tcp/g, 'alert udp'),
+    udpFlow,
   );
   d.packet(0, enc('secret'), ACK, ref(0));
   d.packet(0, enc('USER bob secret'), ACK, ref(1));
@@ -135,7 +141,8 @@ test('threshold limit and detection_filter', () => {
       'alert tcp any any -> any any (msg:"limit"; content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)',
       'alert tcp any any -> any any (msg:"df"; content:"x"; detection_filter:track by_src, count 3, seconds 60; sid:2;)',
       'alert tcp any any -> any any (msg:"every 2nd"; content:"x"; threshold:type threshold, track by_dst, count 2, seconds 60; sid:3;)',
-    ].join('\n'),
+    ].join('\n').replace(/alert tcp/g, 'alert udp'),
+    udpFlow,
   );
   for (let i = 0; i < 6; i++) d.packet(0, enc('x'), ACK, ref(i));
   const by = (sid: number): number[] => hits.filter((h) => h.rule.sid === sid).map((h) => h.ref.packet);
@@ -143,8 +150,6 @@ test('threshold limit and detection_filter', () => {
   assert.deepEqual(by(2), [3, 4, 5]);
   assert.deepEqual(by(3), [1, 3, 5]);
 });
-
-const chunk = (dir: 0 | 1, offset: number, s: string, packet: number) => ({ dir, offset, data: enc(s), gapBefore: 0, tsSec: 1000 + packet, tsNsec: 0, packet });
 
 test('HTTP buffers: uri (normalised), method, host, user agent, header, cookie, body, stat_code, file.data', () => {
   const { hits, app } = detector(
@@ -186,4 +191,29 @@ test('DNS query and TLS SNI buffers', () => {
   t.app.onData({ dir: 0, offset: 0, data: rec.subarray(0, 10), gapBefore: 0, tsSec: 1, tsNsec: 0, packet: 3 });
   t.app.onData({ dir: 0, offset: 10, data: rec.subarray(10), gapBefore: 0, tsSec: 1, tsNsec: 0, packet: 4 });
   assert.deepEqual(t.hits.map((h) => `${h.rule.sid}@${h.ref.packet}`), ['2@4']);
+});
+
+test('TCP content rules inspect the stream: a pattern split across segments alerts once, a retransmission adds nothing', () => {
+  const { d, hits, app } = detector(
+    [
+      'alert tcp any any -> any any (msg:"split"; flow:established,to_server; content:"PASSWORD=hunter2"; sid:1;)',
+      'alert tcp any any -> any any (msg:"anchored"; content:"USER"; depth:4; sid:2;)',
+      'alert tcp any any -> any any (msg:"packet only"; dsize:>0; flow:to_server; sid:3;)',
+    ].join('\n'),
+  );
+  d.packet(0, enc('xxPASSW'), ACK, ref(0));
+  app.onData(chunk(0, 0, 'xxPASSW', 0));
+  d.packet(0, enc('ORD=hunter2 USER'), ACK, ref(1));
+  app.onData(chunk(0, 7, 'ORD=hunter2 USER', 1));
+  // retransmission of packet 1: the reassembler delivers nothing new
+  d.packet(0, enc('ORD=hunter2 USER'), ACK, ref(2));
+  d.packet(0, enc('USER x'), ACK, ref(3));
+  app.onData(chunk(0, 23, 'USER x', 3));
+  assert.deepEqual(hits.map((h) => `${h.rule.sid}@${h.ref.packet}`), ['3@0', '3@1', '1@1', '3@2', '3@3', '2@3']);
+  // a gap breaks the seam: no match is invented across missing bytes
+  const g = detector('alert tcp any any -> any any (msg:"ab"; content:"abcd"; sid:9;)');
+  g.d.packet(0, enc('ab'), ACK, ref(0));
+  g.app.onData(chunk(0, 0, 'xxab', 0));
+  g.app.onData(chunk(0, 10, 'cdxx', 1, 6));
+  assert.deepEqual(g.hits, []);
 });
