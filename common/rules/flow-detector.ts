@@ -70,7 +70,8 @@ export class FlowDetector implements AppLayerHandlers {
   constructor(
     private readonly set: RuleSet,
     private readonly flow: DetectFlow,
-    private readonly thresholds: ThresholdState,
+    /** null: every match alerts (the caller applies thresholds itself, e.g. in flow order). */
+    private readonly thresholds: ThresholdState | null,
     private readonly onAlert: (hit: RuleHit) => void,
   ) {
     this.keys = [addressKey(flow.ipVersion, flow.client), addressKey(flow.ipVersion, flow.server)];
@@ -221,7 +222,7 @@ export class FlowDetector implements AppLayerHandlers {
       if (r.noalert) continue;
       const src = this.text[dir];
       const dst = this.text[dir === 0 ? 1 : 0];
-      if (!this.thresholds.allow(r, ref.tsSec, src, dst)) continue;
+      if (this.thresholds && !this.thresholds.allow(r, ref.tsSec, src, dst)) continue;
       this.alerts++;
       this.onAlert({ rule: r, dir, ref, inspection: kind });
     }

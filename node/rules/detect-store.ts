@@ -61,14 +61,25 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
     if (r.success) opts.onEvent(r.data);
     else summary.invalid++;
   };
-  for (const flow of flows) {
+  // Flows run CONCURRENCY at a time (their packet reads overlap), and their results are applied
+  // in flow order: thresholds and discovery see exactly the sequence a one-by-one walk would.
+  const ipFlows = flows.filter((f) => f.record.kind === FlowKind.Ip);
+  for (let i = 0; i < ipFlows.length; i += CONCURRENCY) {
     opts.signal?.throwIfAborted();
-    const r = flow.record;
-    if (r.kind !== FlowKind.Ip) continue;
-    summary.flows++;
-    summary.packets += await detectFlow(store, flow, opts.rules, collector, thresholds, (hit, df) => {
-      summary.alerts++;
-      emit(alertEvent(hit, df, flow, sensor));
+    const batch = ipFlows.slice(i, i + CONCURRENCY);
+    const results = await Promise.all(batch.map((flow) => detectFlow(store, flow, opts.rules, collector)));
+    results.forEach((res, k) => {
+      const flow = batch[k];
+      summary.flows++;
+      summary.packets += res.packets;
+      for (const { hit, df } of res.hits) {
+        const src = hit.dir === 0 ? res.clientIp : res.serverIp;
+        const dst = hit.dir === 0 ? res.serverIp : res.clientIp;
+        if (!thresholds.allow(hit.rule, hit.ref.tsSec, src, dst)) continue;
+        summary.alerts++;
+        emit(alertEvent(hit, df, flow, sensor));
+      }
+      res.commitDiscovery();
     });
   }
   if (collector) {
@@ -91,16 +102,31 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
   return summary;
 }
 
-/** Runs one flow; returns the number of packets read. */
-async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, collector: DiscoveryCollector | null, thresholds: ThresholdState, onHit: (h: RuleHit, df: DetectFlow) => void): Promise<number> {
+/** Flows in flight at once. */
+const CONCURRENCY = 8;
+
+interface FlowResult {
+  packets: number;
+  /** Matches before thresholds (applied in flow order by the caller). */
+  hits: { hit: RuleHit; df: DetectFlow }[];
+  clientIp: string;
+  serverIp: string;
+  /** Applies the flow's discovery observations to the collector (in flow order). */
+  commitDiscovery: () => void;
+}
+
+/** Runs one flow: its rule matches and its (deferred) discovery observations. */
+async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, collector: DiscoveryCollector | null): Promise<FlowResult> {
   const r = flow.record;
   const v = r.ipVersion === 6 ? 6 : 4;
   const n = v === 6 ? 16 : 4;
   const df: DetectFlow = { id: flow.id, ipVersion: v, proto: r.proto, client: r.client, server: r.server, clientPort: r.clientPort, serverPort: r.serverPort };
-  const detector = rules ? new FlowDetector(rules, df, thresholds, (h) => onHit(h, df)) : null;
+  const hits: { hit: RuleHit; df: DetectFlow }[] = [];
+  const detector = rules ? new FlowDetector(rules, df, null, (h) => hits.push({ hit: h, df })) : null;
   const clientIp = ipToString(v, r.client.subarray(0, n));
   const serverIp = ipToString(v, r.server.subarray(0, n));
-  const disc = collector?.flow({ id: flow.id, clientIp, serverIp, clientPort: r.hasPorts ? r.clientPort : null, serverPort: r.hasPorts ? r.serverPort : null }) ?? null;
+  const deferred = collector ? deferHandlers() : null;
+  const disc = deferred?.handlers ?? null;
   const followable = r.hasPorts && isFollowable(r.proto);
   const handlers: AppLayerHandlers[] = [];
   if (detector) handlers.push(detector);
@@ -127,8 +153,40 @@ async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, 
   void ref;
   follower?.finish();
   app?.finish();
-  disc?.finish();
-  return index;
+  const commitDiscovery = (): void => {
+    if (!collector || !deferred) return;
+    const real = collector.flow({ id: flow.id, clientIp, serverIp, clientPort: r.hasPorts ? r.clientPort : null, serverPort: r.hasPorts ? r.serverPort : null });
+    deferred.replay(real);
+    real.finish();
+  };
+  return { packets: index, hits, clientIp, serverIp, commitDiscovery };
+}
+
+type Call = { [K in keyof AppLayerHandlers]-?: { k: K; args: Parameters<NonNullable<AppLayerHandlers[K]>> } }[keyof AppLayerHandlers];
+
+/** Handlers that record their calls (the arguments are fresh objects or copies) to replay later. */
+function deferHandlers(): { handlers: AppLayerHandlers; replay: (to: AppLayerHandlers) => void } {
+  const calls: Call[] = [];
+  const rec =
+    <K extends keyof AppLayerHandlers>(k: K) =>
+    (...args: Parameters<NonNullable<AppLayerHandlers[K]>>): void => {
+      calls.push({ k, args } as Call);
+    };
+  return {
+    handlers: {
+      httpRequest: rec('httpRequest'),
+      httpResponse: rec('httpResponse'),
+      clientHello: rec('clientHello'),
+      serverHello: rec('serverHello'),
+      curve: rec('curve'),
+      certificates: rec('certificates'),
+      dns: (m, raw, dir, ref) => calls.push({ k: 'dns', args: [m, raw.slice(), dir, ref] }),
+      firstLine: rec('firstLine'),
+    },
+    replay(to) {
+      for (const c of calls) (to[c.k] as ((...a: unknown[]) => void) | undefined)?.apply(to, c.args as unknown[]);
+    },
+  };
 }
 
 const EMPTY = new Uint8Array(0);
