@@ -280,6 +280,83 @@ export const LogEventSchema = z.object({
 });
 export type LogEvent = z.infer<typeof LogEventSchema>;
 
+/**
+ * An IDS alert (the seed's CEF IDS event): a rule matched, from Tapline's rule engine
+ * (`tapline detect`) or ingested from Suricata's eve.json (`tapline ingest`). Addresses and ports
+ * are the triggering data's source and destination; `packet` points at the packet that completed
+ * the match (its flow and 0-based index within the flow); `ts` is that packet's time.
+ */
+export const IdsAlertSchema = z.object({
+  source: z.enum(['tapline', 'suricata']),
+  gid: z.number().int().nonnegative(),
+  sid: z.number().int().nonnegative(),
+  rev: z.number().int().nonnegative(),
+  msg: z.string().max(1024),
+  classtype: z.string().max(100).nullable(),
+  priority: z.number().int().min(1).max(255),
+  action: z.string().max(16),
+  /** The rule's protocol (tcp, udp, http, dns, tls, …). */
+  app_proto: z.string().max(16),
+  ip_proto: z.number().int().min(0).max(255),
+  src_ip: z.string().max(64),
+  src_port: port.nullable(),
+  dst_ip: z.string().max(64),
+  dst_port: port.nullable(),
+  flow_id: FlowIdSchema.nullable(),
+  community_id: z.string().max(64).nullable(),
+  packet: z.object({ capture_id: z.string().max(64), flow_index: z.number().int().nonnegative() }).nullable(),
+});
+export type IdsAlert = z.infer<typeof IdsAlertSchema>;
+export const IdsEventSchema = z.object({ ...eventBase, kind: z.literal('ids'), alert: IdsAlertSchema });
+
+/**
+ * Discovery (common/discovery): what a flow reveals about a service (`service`: HTTP server or
+ * user agent, TLS SNI/certificate/JA3, SSH/SMTP/FTP banners, DNS question and answers) or about a
+ * host (`host`: per address its DNS names, user agents, OS guesses, user names, emails;
+ * credentials masked unless asked for). `fields` holds the facts by name.
+ */
+export const DiscoveryEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('discovery'),
+  discovery: z.object({
+    type: z.enum(['service', 'host']),
+    /** http-server, http-user-agent, tls, ssh, smtp, ftp, pop3, imap, dns, or host. */
+    what: z.string().max(32),
+    host: z.string().max(64),
+    port: port.nullable(),
+    peer: z.string().max(64).nullable(),
+    flow_id: FlowIdSchema.nullable(),
+    fields: z.record(z.string().max(64), z.union([z.string().max(4096), z.array(z.string().max(1024)).max(256)])),
+  }),
+});
+export type DiscoveryEvent = z.infer<typeof DiscoveryEventSchema>;
+
+/**
+ * A record of an external sensor's log (`tapline ingest`): Suricata eve.json http/dns/tls/
+ * fileinfo/flow records, Zeek conn/http/files/dns/ssl logs. Alerts become `ids` events instead.
+ * `flow_id` is the stored flow it was linked to (by Community ID, else by 5-tuple and time), or
+ * null when none matched; `link` says how.
+ */
+export const ExternalEventSchema = z.object({
+  ...eventBase,
+  kind: z.literal('external'),
+  external: z.object({
+    source: z.enum(['suricata', 'zeek']),
+    /** eve event_type, or the Zeek log's path (conn, http, files, …). */
+    log: z.string().max(32),
+    src_ip: z.string().max(64).nullable(),
+    src_port: port.nullable(),
+    dst_ip: z.string().max(64).nullable(),
+    dst_port: port.nullable(),
+    proto: z.string().max(16).nullable(),
+    community_id: z.string().max(64).nullable(),
+    flow_id: FlowIdSchema.nullable(),
+    link: z.enum(['community-id', 'tuple-time', 'tuple']).nullable(),
+    fields: z.record(z.string().max(64), z.union([z.string().max(4096), z.array(z.string().max(1024)).max(256)])),
+  }),
+});
+export type ExternalEvent = z.infer<typeof ExternalEventSchema>;
+
 export const EventSchema = z.discriminatedUnion('kind', [
   LogEventSchema,
   FlowEventSchema,
@@ -289,6 +366,9 @@ export const EventSchema = z.discriminatedUnion('kind', [
   NoticeEventSchema,
   ClassMatchEventSchema,
   RankingEventSchema,
+  IdsEventSchema,
+  DiscoveryEventSchema,
+  ExternalEventSchema,
 ]);
 export type TaplineEvent = z.infer<typeof EventSchema>;
 

@@ -53,6 +53,16 @@ export function eventFacts(e: TaplineEvent): RankFacts | null {
       if (e.dst_port !== null) ports.push(e.dst_port);
       return { kind: 'log', sensor: e.sensor, sid: null, priority: null, message: e.message, addresses, ports };
     }
+    case 'ids':
+      return {
+        kind: 'ids',
+        sensor: e.sensor,
+        sid: e.alert.sid,
+        priority: e.alert.priority,
+        message: e.alert.msg,
+        addresses: [e.alert.src_ip, e.alert.dst_ip],
+        ports: [e.alert.src_port, e.alert.dst_port].filter((p): p is number => p !== null),
+      };
     default:
       return null;
   }

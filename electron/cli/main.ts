@@ -19,6 +19,8 @@ const USAGE = `usage:
   tapline stats  --store DIR [--json]
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
+  tapline detect --store DIR [--rules FILE]... [--var NAME=VALUE]... [--json] [--write-events] [--no-discovery] [--show-credentials]
+  tapline ingest --store DIR [--json] [--write-events] FILE...   Suricata eve.json, Zeek logs (JSON or TSV)
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
                  [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
                  [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE]
@@ -129,6 +131,10 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./interfaces-command.js')).interfacesCommand(rest, process.stdout);
     case 'capture':
       return (await import('./capture-command.js')).captureCommand(rest, process.stdout, err);
+    case 'detect':
+      return (await import('./detect-command.js')).detectCommand(rest, process.stdout, err);
+    case 'ingest':
+      return (await import('./ingest-command.js')).ingestCommand(rest, process.stdout, err);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

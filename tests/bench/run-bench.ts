@@ -11,11 +11,12 @@ import { parseSize } from './lib/size.js';
 import type { Suite, SuiteContext } from './lib/suite.js';
 import { captureSuite } from './suites/capture.js';
 import { logsSuite } from './suites/logs.js';
+import { rulesSuite } from './suites/rules.js';
 import { storeSuite } from './suites/store.js';
 import { liveStoreSuite } from './suites/live-store.js';
 
 /** Registered suites, in the order a full run executes them. */
-const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite, logsSuite];
+const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite, logsSuite, rulesSuite];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
