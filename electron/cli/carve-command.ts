@@ -1,6 +1,6 @@
 /**
  * `tapline carve --store DIR [flow filters as in flows] -o OUTDIR [--json]`: carves every matching
- * TCP flow (node/carve/carve-flow.ts) and copies each carved file to OUTDIR under its sanitized
+ * TCP and UDP flow (HTTP, SMTP, FTP data, TFTP) (node/carve/carve-flow.ts) and copies each carved file to OUTDIR under its sanitized
  * name (deduplicated with a numeric suffix; never outside OUTDIR). --json prints one object per
  * carved file.
  */
@@ -59,7 +59,8 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     const root = resolve(outDir);
     await mkdir(root, { recursive: true });
     const files = FileStore.open(s.dir);
-    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6);
+    // TCP (HTTP, mail, FTP data) and UDP (TFTP transfers)
+    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6 || f.record.proto === 17);
     // names already in OUTDIR count as taken (case-insensitively: case-folding file systems)
     const taken = new Set((await readdir(root)).map((n) => n.toLowerCase()));
     let count = 0;
@@ -82,7 +83,7 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
         }
       }
     }
-    err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP flow${flows.length === 1 ? '' : 's'} into ${root}`);
+    err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP/UDP flow${flows.length === 1 ? '' : 's'} into ${root}`);
     return 0;
   } finally {
     await s.close();

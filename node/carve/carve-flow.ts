@@ -8,6 +8,12 @@ import type { StreamSink } from '../../common/reassembly/stream-types.js';
 import type { CarvedFileRecord, CarveProtocol } from '../../common/carve/carved-record.js';
 import type { StreamCarver } from '../../common/carve/line-buffer.js';
 import { SmtpCarver } from '../../common/carve/smtp/smtp-carver.js';
+import { FtpDataCarver, type FtpDataContext } from '../../common/carve/ftp/ftp-data-carver.js';
+import { TftpCarver } from '../../common/carve/tftp/tftp-carver.js';
+import { findFtpTransfer } from './ftp-lookup.js';
+import { findTftpTransfer } from './tftp-lookup.js';
+
+const FILE_COMMANDS = new Set(['RETR', 'STOR', 'STOU', 'APPE']);
 import { HttpCarver, type CarveIssue, type HttpCarverOptions } from '../../common/carve/http/http-carver.js';
 import { flowToJson } from '../../common/flow/flow-json.js';
 import { FlowKind } from '../../common/flow/flow-table.js';
@@ -33,6 +39,8 @@ export interface CarveOptions {
   save?: boolean;
   /** Run the mail carvers (SMTP, POP3, IMAP) next to HTTP (default true). */
   mail?: boolean;
+  /** Run only these carvers (a flow whose protocol is known from elsewhere: FTP data, TFTP). */
+  carvers?: CarverSpec[];
 }
 
 export interface CarveFlowOptions extends CarveOptions {
@@ -63,12 +71,29 @@ export async function carveFlow(store: Store, flowId: string, opts: CarveFlowOpt
   const found = await store.flowById(flowId);
   if (!found) throw new Error(`no flow ${flowId} in the store`);
   const r = found.record;
-  if (r.kind !== FlowKind.Ip || r.proto !== 6 || !r.hasPorts) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
+  if (r.kind !== FlowKind.Ip || !r.hasPorts || (r.proto !== 6 && r.proto !== 17)) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
+  const source = opts.source ?? reassembledPayload;
+  const feed: PayloadFeed = (sink, signal) => source(store, flowId, sink, signal);
+  if (r.proto === 17) {
+    const tftp = await findTftpTransfer(store, found);
+    if (!tftp) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
+    return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpCarver(sink, tftp)]] });
+  }
+  if (!opts.source) {
+    // a data connection of an FTP control connection in the store is carved as that transfer
+    const ftp = await findFtpTransfer(store, found);
+    if (ftp) {
+      if (!FILE_COMMANDS.has(ftp.transfer.command)) {
+        return { flowId, http: false, protocols: ['ftp-data'], files: [], issues: [{ dir: ftp.senderDir, offset: 0, message: `FTP ${ftp.transfer.command}: a directory listing, not a file` }], issueCount: 1 };
+      }
+      const ctx: FtpDataContext = { transfer: ftp.transfer, senderDir: ftp.senderDir, url: ftp.url, host: ftp.serverIp };
+      return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['ftp-data', (sink) => new FtpDataCarver(sink, ctx)]] });
+    }
+  }
   const j = flowToJson(flowId, r);
   const server = j.server_ip === null ? null : j.server_ip.includes(':') ? `[${j.server_ip}]` : j.server_ip;
   const fallbackHost = server === null ? null : j.server_port === 80 || j.server_port === null ? server : `${server}:${j.server_port}`;
-  const source = opts.source ?? reassembledPayload;
-  return carvePayload(FileStore.open(store.dir), flowId, (sink, signal) => source(store, flowId, sink, signal), {
+  return carvePayload(FileStore.open(store.dir), flowId, feed, {
     ...opts,
     carver: { fallbackHost, ...opts.carver },
   });
@@ -80,12 +105,10 @@ export async function carvePayload(files: FileStore, flowId: string, feed: Paylo
   // every carver reads the flow until it sees the flow is not its protocol; each has its own sink (file ids are per carver)
   const httpSink = new StoreCarveSink(ctx);
   const http = new HttpCarver(httpSink, opts.carver);
-  const lanes: Lane[] = [{ name: 'http', carver: http, sink: httpSink, gaveUp: false }];
-  if (opts.mail !== false) {
-    for (const [name, make] of MAIL_CARVERS) {
-      const sink = new StoreCarveSink(ctx);
-      lanes.push({ name, carver: make(sink), sink, gaveUp: false });
-    }
+  const lanes: Lane[] = opts.carvers ? [] : [{ name: 'http', carver: http, sink: httpSink, gaveUp: false }];
+  for (const [name, make] of opts.carvers ?? (opts.mail === false ? [] : MAIL_CARVERS)) {
+    const sink = new StoreCarveSink(ctx);
+    lanes.push({ name, carver: make(sink), sink, gaveUp: false });
   }
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(opts.signal?.reason);
@@ -122,11 +145,11 @@ export async function carvePayload(files: FileStore, flowId: string, feed: Paylo
     for (const dir of [0, 1] as const) if (!ended[dir] && !allGaveUp) for (const l of lanes) if (!l.gaveUp) l.carver.onEnd(dir, 'end-of-capture', 0);
     for (const l of lanes) await l.sink.settle();
     const assembled = await assembleRanges(ctx, httpSink.pending);
-    const records = lanes.flatMap((l) => l.sink.resolve(l === lanes[0] ? assembled : [])).sort((a, b) => idNumber(a.id) - idNumber(b.id));
+    const records = lanes.flatMap((l) => l.sink.resolve(l.carver === http ? assembled : [])).sort((a, b) => idNumber(a.id) - idNumber(b.id));
     if (opts.save !== false) await files.writeFlowRecords(flowId, records);
     const issues = lanes.flatMap((l) => l.carver.issues).slice(0, 64);
     const issueCount = lanes.reduce((k, l) => k + l.carver.issueCount, 0);
-    const protocols = lanes.filter((l) => (l === lanes[0] ? http.sawHttp : (l.carver as StreamCarver).recognized)).map((l) => l.name);
+    const protocols = lanes.filter((l) => (l.carver === http ? http.sawHttp : (l.carver as StreamCarver).recognized)).map((l) => l.name);
     return { flowId, http: http.sawHttp, protocols, files: records, issues, issueCount };
   } finally {
     for (const l of lanes) l.sink.discardOpen();
@@ -143,8 +166,11 @@ interface Lane {
   gaveUp: boolean;
 }
 
+/** A carver for one flow and the protocol it carves. */
+export type CarverSpec = [CarveProtocol, (sink: StoreCarveSink) => StreamCarver];
+
 /** Mail protocols are recognized by their first lines (any port). */
-const MAIL_CARVERS: [CarveProtocol, (sink: StoreCarveSink) => StreamCarver][] = [['smtp', (sink) => new SmtpCarver(sink)]];
+const MAIL_CARVERS: CarverSpec[] = [['smtp', (sink) => new SmtpCarver(sink)]];
 
 function idNumber(id: string): number {
   return Number(id.slice(id.lastIndexOf('/') + 1));
