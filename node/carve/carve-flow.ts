@@ -8,6 +8,8 @@ import type { StreamSink } from '../../common/reassembly/stream-types.js';
 import type { CarvedFileRecord, CarveProtocol } from '../../common/carve/carved-record.js';
 import type { StreamCarver } from '../../common/carve/line-buffer.js';
 import { SmtpCarver } from '../../common/carve/smtp/smtp-carver.js';
+import { Pop3Carver } from '../../common/carve/pop3/pop3-carver.js';
+import { ImapCarver } from '../../common/carve/imap/imap-carver.js';
 import { FtpDataCarver, type FtpDataContext } from '../../common/carve/ftp/ftp-data-carver.js';
 import { TftpCarver } from '../../common/carve/tftp/tftp-carver.js';
 import { findFtpTransfer } from './ftp-lookup.js';
@@ -170,7 +172,11 @@ interface Lane {
 export type CarverSpec = [CarveProtocol, (sink: StoreCarveSink) => StreamCarver];
 
 /** Mail protocols are recognized by their first lines (any port). */
-const MAIL_CARVERS: CarverSpec[] = [['smtp', (sink) => new SmtpCarver(sink)]];
+const MAIL_CARVERS: CarverSpec[] = [
+  ['smtp', (sink) => new SmtpCarver(sink)],
+  ['pop3', (sink) => new Pop3Carver(sink)],
+  ['imap', (sink) => new ImapCarver(sink)],
+];
 
 function idNumber(id: string): number {
   return Number(id.slice(id.lastIndexOf('/') + 1));
