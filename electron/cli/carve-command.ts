@@ -53,6 +53,28 @@ function dedupe(name: string, taken: Set<string>): string {
   }
 }
 
+const CARVE_CONCURRENCY = 4;
+
+/** Runs fn over items with at most `width` in flight, yielding results in item order. */
+async function* inOrder<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const running: Promise<R>[] = [];
+  let next = 0;
+  const fill = (): void => {
+    while (next < items.length && running.length < width) {
+      const p = fn(items[next++]);
+      // a rejection is observed when its turn comes; until then it must not count as unhandled
+      p.catch(() => undefined);
+      running.push(p);
+    }
+  };
+  fill();
+  while (running.length > 0) {
+    const r = await (running.shift() as Promise<R>);
+    fill();
+    yield r;
+  }
+}
+
 export async function carve(storeDir: string, q: FlowQuery, limit: number, outDir: string, json: boolean, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
   const s = await Store.open(storeDir, { log: err });
   try {
@@ -64,8 +86,10 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     // names already in OUTDIR count as taken (case-insensitively: case-folding file systems)
     const taken = new Set((await readdir(root)).map((n) => n.toLowerCase()));
     let count = 0;
-    for (const f of flows) {
-      const r = await carveFlow(s, f.id);
+    // carving waits mostly on file I/O (spool fsyncs, type detection reads): a few flows at a time
+    // overlap those waits; output stays in flow order
+    const results = inOrder(flows, CARVE_CONCURRENCY, (f) => carveFlow(s, f.id));
+    for await (const r of results) {
       for (const rec of r.files) {
         const name = dedupe(outputName(rec), taken);
         taken.add(name.toLowerCase());
