@@ -174,6 +174,25 @@ test('SMTP/IMF carving matches tshark export-objects imf on the corpus', { skip:
     assert.equal(att.kind, 'mime-part');
   });
 
+  await t.test('BDAT (RFC 3030): tshark exports nothing; our message has the BDAT byte count and the fields of Zeek\'s smtp.log', async () => {
+    const capture = 'zeek__smtp_rfc3030-bdat-multipart.pcap';
+    assert.equal((readOracle<Objects>(capture, 'objects.json') as Objects).objects.imf.length, 0);
+    const log = readFileSync(join(corpusDir, 'oracles', capture, 'zeek-baseline__scripts.base.protocols.smtp.bdat-multipart__smtp.log'), 'utf8');
+    const names = (log.split('\n').find((l) => l.startsWith('#fields')) ?? '').split('\t').slice(1);
+    const row = log.split('\n').find((l) => !l.startsWith('#') && l.trim() !== '')?.split('\t') ?? [];
+    const z = (n: string): string => row[names.indexOf(n)];
+    const files = await carved(capture);
+    const msg = files.find((f) => f.kind === 'message');
+    assert.ok(msg?.email);
+    assert.equal(msg.size, 3460, 'the client sent "BDAT 3460 LAST"');
+    assert.deepEqual(
+      [msg.email.envelopeFrom, msg.email.envelopeTo, msg.email.date, msg.email.from, msg.email.to, msg.email.messageId, msg.email.subject],
+      [z('mailfrom'), [z('rcptto')], z('date'), z('from'), [z('to')], z('msg_id'), z('subject')],
+    );
+    const png = files.find((f) => f.name === 'zeek-logo.png');
+    assert.deepEqual([png?.mime, png?.kind, png?.parentId], ['image/png', 'mime-part', msg.id]);
+  });
+
   await t.test('email fields: from, to, subject and the envelope', async () => {
     const files = await carved('chrissanders__mail_sender_attachment.pcapng');
     const msg = files.find((f) => f.kind === 'message');
