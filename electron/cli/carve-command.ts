@@ -95,8 +95,9 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
         taken.add(name.toLowerCase());
         const target = join(root, name);
         if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
-        // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten
-        await copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL);
+        // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
+        // where the file system can (an independent copy either way, never a shared inode)
+        await copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         const written = target;
         count++;
         if (json) {

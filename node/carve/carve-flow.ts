@@ -11,7 +11,7 @@ import { SmtpCarver } from '../../common/carve/smtp/smtp-carver.js';
 import { Pop3Carver } from '../../common/carve/pop3/pop3-carver.js';
 import { ImapCarver } from '../../common/carve/imap/imap-carver.js';
 import { FtpDataCarver, type FtpDataContext } from '../../common/carve/ftp/ftp-data-carver.js';
-import { TftpCarver } from '../../common/carve/tftp/tftp-carver.js';
+import { TFTP_PORT, TftpCarver, TftpRequestFlowCarver } from '../../common/carve/tftp/tftp-carver.js';
 import { findFtpTransfer } from './ftp-lookup.js';
 import { findTftpTransfer } from './tftp-lookup.js';
 
@@ -19,7 +19,7 @@ const FILE_COMMANDS = new Set(['RETR', 'STOR', 'STOU', 'APPE']);
 import { HttpCarver, type CarveIssue, type HttpCarverOptions } from '../../common/carve/http/http-carver.js';
 import { flowToJson } from '../../common/flow/flow-json.js';
 import { FlowKind } from '../../common/flow/flow-table.js';
-import { followFlow } from '../store/flow-stream.js';
+import { flowStreamInfo, followFlow } from '../store/flow-stream.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './content-decoder.js';
 import { FileStore } from './file-store.js';
@@ -77,6 +77,12 @@ export async function carveFlow(store: Store, flowId: string, opts: CarveFlowOpt
   const source = opts.source ?? reassembledPayload;
   const feed: PayloadFeed = (sink, signal) => source(store, flowId, sink, signal);
   if (r.proto === 17) {
+    if (r.serverPort === TFTP_PORT || r.clientPort === TFTP_PORT) {
+      // a request flow: normally no data (the transfer is its own flow), unless the server answered from port 69
+      const info = flowStreamInfo(found);
+      const [requesterDir, server] = info.server.port === TFTP_PORT ? ([0, info.server.ip] as const) : ([1, info.client.ip] as const);
+      return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpRequestFlowCarver(sink, requesterDir, server)]] });
+    }
     const tftp = await findTftpTransfer(store, found);
     if (!tftp) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
     return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpCarver(sink, tftp)]] });

@@ -162,3 +162,45 @@ export class TftpCarver implements StreamCarver {
     });
   }
 }
+
+/**
+ * A request flow (port 69) read whole: its first requester datagram is the RRQ/WRQ; servers that
+ * answer from port 69 itself (not RFC 1350's new transfer ID, but some embedded ones do) put the
+ * transfer in this same flow, and it is carved from here.
+ */
+export class TftpRequestFlowCarver implements StreamCarver {
+  recognized = false;
+  gaveUp = false;
+  readonly issues: CarveIssue[] = [];
+  private inner: TftpCarver | null = null;
+
+  constructor(
+    private readonly sink: CarveFileSink,
+    private readonly requesterDir: Direction,
+    private readonly server: string,
+  ) {}
+
+  get issueCount(): number {
+    return this.inner?.issueCount ?? 0;
+  }
+
+  onData(c: StreamChunk): void {
+    if (this.gaveUp) return;
+    if (!this.inner) {
+      const req = c.dir === this.requesterDir ? parseTftpRequest(c.data) : null;
+      if (!req) {
+        this.gaveUp = true;
+        return;
+      }
+      this.recognized = true;
+      const host = this.server.includes(':') ? `[${this.server}]` : this.server;
+      this.inner = new TftpCarver(this.sink, { request: req, url: `tftp://${host}/${req.filename.replace(/^\/+/, '')}`, host: this.server });
+      return;
+    }
+    this.inner.onData(c);
+  }
+
+  onEnd(dir: Direction): void {
+    this.inner?.onEnd(dir);
+  }
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FtpControlParser } from '../../../common/carve/ftp/ftp-control.js';
 import { FtpDataCarver } from '../../../common/carve/ftp/ftp-data-carver.js';
-import { parseTftpRequest, TftpCarver, type TftpRequest } from '../../../common/carve/tftp/tftp-carver.js';
+import { parseTftpRequest, TftpCarver, TftpRequestFlowCarver, type TftpRequest } from '../../../common/carve/tftp/tftp-carver.js';
 import { c, runSteps, s } from './stream-steps.js';
 
 const control = (lines: [0 | 1, string][], piece = Infinity): FtpControlParser => runSteps(() => new FtpControlParser(), lines.map(([d, t]) => (d === 0 ? c(t) : s(t))), piece).carver;
@@ -109,4 +109,15 @@ test('TFTP: block numbers roll over after 65535; an ERROR ends the file incomple
   const [g] = r.sink.list();
   assert.deepEqual([g.bytes.length, g.end?.incomplete, g.gaps], [65537 * 8, true, []]);
   assert.ok(g.end?.notes.some((n) => /disk full/.test(n)));
+});
+
+test('TFTP: a server answering from port 69 itself: the request flow carries the transfer and is carved', () => {
+  const req = Uint8Array.from([0, 1, ...Buffer.from('cfg.txt\0octet\0')]);
+  const { sink, carver } = runSteps((k) => new TftpRequestFlowCarver(k, 0, '192.0.2.9'), [c(req), s(dataPkt(1, Buffer.from('hello'))), c(ack(1))]);
+  assert.ok(carver.recognized);
+  const [f] = sink.list();
+  assert.deepEqual([f.bytes.toString(), f.start.name, f.start.http.url, f.end?.incomplete], ['hello', 'cfg.txt', 'tftp://192.0.2.9/cfg.txt', false]);
+  // only a request (the usual case): no file; not TFTP at all: given up
+  assert.equal(runSteps((k) => new TftpRequestFlowCarver(k, 0, 'h'), [c(req)]).sink.list().length, 0);
+  assert.equal(runSteps((k) => new TftpRequestFlowCarver(k, 0, 'h'), [c('GET /')]).carver.gaveUp, true);
 });
