@@ -161,11 +161,8 @@ export class FtpControlParser implements StreamCarver {
 
   private reply(line: string, mark: PacketMark): void {
     const m = /^(\d{3})([ -]?)(.*)$/.exec(line);
-    if (!m) {
-      // continuation lines of a multi-line reply carry no code
-      if (!this.recognized && this.transfers.length === 0 && this.lastCommand === '') return;
-      return;
-    }
+    // continuation lines of a multi-line reply carry no code
+    if (!m) return;
     if (m[2] === '-') return;
     const code = Number(m[1]);
     const text = m[3];

@@ -148,17 +148,15 @@ export function emailFields(head: Uint8Array, envelope: Envelope | null): EmailF
   };
   const list = (n: string): string[] => fieldsNamed(h.fields, n).flatMap((v) => splitAddresses(decodeEncodedWords(v))).slice(0, 1000).map((a) => cut(a, 2048));
   const subject = field(h.fields, 'subject');
+  const date = one('date');
   return {
     from: one('from'),
     to: list('to'),
     cc: list('cc'),
     subject: subject === null ? null : cut(decodeEncodedWords(subject), 4096),
     messageId: one('message-id'),
-    date: (() => {
-      const d = one('date');
-      return d === null ? null : cut(d, 256);
-    })(),
-    envelopeFrom: envelope?.from === undefined || envelope.from === null ? null : cut(envelope.from, 2048),
+    date: date === null ? null : cut(date, 256),
+    envelopeFrom: envelope?.from == null ? null : cut(envelope.from, 2048),
     envelopeTo: (envelope?.to ?? []).slice(0, 1000).map((a) => cut(a, 2048)),
   };
 }
