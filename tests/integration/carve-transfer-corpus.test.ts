@@ -92,6 +92,14 @@ test('FTP-DATA and TFTP carving matches tshark export-objects on the corpus', { 
     assert.ok(pe.every((f) => f.method === 'RETR'));
   });
 
+  await t.test('suricata-verify filestore checks: exactly one file stored for the active and the passive FTP capture', async () => {
+    for (const capture of ['suricata-verify__ftp-active-mode.pcap', 'suricata-verify__ftp-passive-mode.pcap']) {
+      const yaml = readFileSync(join(corpusDir, 'oracles', capture, 'suricata-verify__test.yaml'), 'utf8');
+      const expect = Number(/find filestore -type f[^\n]*\n\s*expect:\s*(\d+)/.exec(yaml)?.[1]);
+      assert.equal((await carved(capture)).length, expect, capture);
+    }
+  });
+
   await t.test('zeek ftp_retr: tshark exports nothing (it files the data under the SIZE command); Zeek saw the same 16557 bytes', async () => {
     // tshark 4.0 labels these FTP-DATA packets "(EPASV) (SIZE /README)": the last command before the
     // data connection opened, not the RETR, so its exporter (RETR/STOR only) skips them
