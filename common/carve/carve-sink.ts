@@ -4,6 +4,7 @@
  * so no carver ever holds a whole file. Environment-free.
  */
 import type { Direction } from '../reassembly/stream-types.js';
+import type { CarveProtocol, EmailFields } from './carved-record.js';
 
 /** The packet a byte arrived in: its time and 0-based index within the flow. */
 export interface PacketMark {
@@ -37,7 +38,10 @@ export interface HttpContext {
   lastModified: string | null;
 }
 
-export type CarvedKind = 'body' | 'form-part' | 'range-part';
+export type CarvedKind = 'body' | 'form-part' | 'range-part' | 'message' | 'mime-part' | 'transfer';
+
+/** The HTTP context of a file that did not come from HTTP. */
+export const NO_HTTP: HttpContext = { method: null, target: null, url: null, host: null, userAgent: null, status: null, transaction: null, etag: null, lastModified: null };
 
 export interface FileStart {
   /** Unique within one carver, increasing. */
@@ -57,6 +61,10 @@ export interface FileStart {
   declaredLength: number | null;
   range: ByteRange | null;
   http: HttpContext;
+  /** Carved from (default http). */
+  protocol?: CarveProtocol;
+  /** Mail fields of a message. */
+  email?: EmailFields | null;
   first: PacketMark;
 }
 

@@ -7,15 +7,37 @@ import { z } from 'zod';
 
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
-export const CARVED_KINDS = ['body', 'form-part', 'range-part', 'range-assembled'] as const;
+export const CARVED_KINDS = ['body', 'form-part', 'range-part', 'range-assembled', 'message', 'mime-part', 'transfer'] as const;
+
+/** The protocol a file was carved from (ftp-data: the data connection, named by its control channel). */
+export const CARVE_PROTOCOLS = ['http', 'smtp', 'pop3', 'imap', 'ftp-data', 'tftp'] as const;
+export type CarveProtocol = (typeof CARVE_PROTOCOLS)[number];
+
+/** Who sent a mail to whom: the message headers (decoded) and, for SMTP, the envelope. */
+export const emailFieldsSchema = z.object({
+  from: z.string().max(2048).nullable(),
+  to: z.array(z.string().max(2048)).max(1000),
+  cc: z.array(z.string().max(2048)).max(1000),
+  subject: z.string().max(4096).nullable(),
+  messageId: z.string().max(1024).nullable(),
+  date: z.string().max(256).nullable(),
+  /** SMTP MAIL FROM and RCPT TO (null/empty for POP3, IMAP and nested messages). */
+  envelopeFrom: z.string().max(2048).nullable(),
+  envelopeTo: z.array(z.string().max(2048)).max(1000),
+});
+export type EmailFields = z.infer<typeof emailFieldsSchema>;
 
 export const carvedFileRecordSchema = z.object({
   v: z.literal(1),
   /** `<flow id>/<n>`: unique within the store; n counts this flow's records in carving order. */
   id: z.string().max(80),
   flowId: z.string().max(64),
-  protocol: z.literal('http'),
-  /** body: a whole message body; form-part: a multipart/form-data file; range-part: one 206 range; range-assembled: rebuilt from ranges. */
+  protocol: z.enum(CARVE_PROTOCOLS),
+  /**
+   * body: a whole message body; form-part: a multipart/form-data file; range-part: one 206 range;
+   * range-assembled: rebuilt from ranges; message: a whole mail (.eml, or an attached
+   * message/rfc822); mime-part: a decoded MIME leaf of a message; transfer: an FTP or TFTP file.
+   */
   kind: z.enum(CARVED_KINDS),
   /**
    * identity: sent without a content coding; decoded: the body after undoing its codings;
@@ -41,6 +63,8 @@ export const carvedFileRecordSchema = z.object({
   method: z.string().max(32).nullable(),
   status: z.number().int().nullable(),
   transaction: z.number().int().nullable(),
+  /** Mail headers of the message a message or mime-part file belongs to (absent in records written before mail carving: null). */
+  email: emailFieldsSchema.nullable().default(null),
   range: z.object({ start: z.number().int(), end: z.number().int(), total: z.number().int().nullable() }).nullable(),
   encoding: z.object({
     codings: z.array(z.string().max(64)).max(16),

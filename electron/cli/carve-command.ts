@@ -1,6 +1,6 @@
 /**
  * `tapline carve --store DIR [flow filters as in flows] -o OUTDIR [--json]`: carves every matching
- * TCP flow (node/carve/carve-flow.ts) and copies each carved file to OUTDIR under its sanitized
+ * TCP and UDP flow (HTTP, SMTP, FTP data, TFTP) (node/carve/carve-flow.ts) and copies each carved file to OUTDIR under its sanitized
  * name (deduplicated with a numeric suffix; never outside OUTDIR). --json prints one object per
  * carved file.
  */
@@ -53,25 +53,51 @@ function dedupe(name: string, taken: Set<string>): string {
   }
 }
 
+const CARVE_CONCURRENCY = 4;
+
+/** Runs fn over items with at most `width` in flight, yielding results in item order. */
+async function* inOrder<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const running: Promise<R>[] = [];
+  let next = 0;
+  const fill = (): void => {
+    while (next < items.length && running.length < width) {
+      const p = fn(items[next++]);
+      // a rejection is observed when its turn comes; until then it must not count as unhandled
+      p.catch(() => undefined);
+      running.push(p);
+    }
+  };
+  fill();
+  while (running.length > 0) {
+    const r = await (running.shift() as Promise<R>);
+    fill();
+    yield r;
+  }
+}
+
 export async function carve(storeDir: string, q: FlowQuery, limit: number, outDir: string, json: boolean, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
   const s = await Store.open(storeDir, { log: err });
   try {
     const root = resolve(outDir);
     await mkdir(root, { recursive: true });
     const files = FileStore.open(s.dir);
-    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6);
+    // TCP (HTTP, mail, FTP data) and UDP (TFTP transfers)
+    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6 || f.record.proto === 17);
     // names already in OUTDIR count as taken (case-insensitively: case-folding file systems)
     const taken = new Set((await readdir(root)).map((n) => n.toLowerCase()));
     let count = 0;
-    for (const f of flows) {
-      const r = await carveFlow(s, f.id);
+    // carving waits mostly on file I/O (spool fsyncs, type detection reads): a few flows at a time
+    // overlap those waits; output stays in flow order
+    const results = inOrder(flows, CARVE_CONCURRENCY, (f) => carveFlow(s, f.id));
+    for await (const r of results) {
       for (const rec of r.files) {
         const name = dedupe(outputName(rec), taken);
         taken.add(name.toLowerCase());
         const target = join(root, name);
         if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
-        // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten
-        await copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL);
+        // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
+        // where the file system can (an independent copy either way, never a shared inode)
+        await copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         const written = target;
         count++;
         if (json) {
@@ -82,7 +108,7 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
         }
       }
     }
-    err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP flow${flows.length === 1 ? '' : 's'} into ${root}`);
+    err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP/UDP flow${flows.length === 1 ? '' : 's'} into ${root}`);
     return 0;
   } finally {
     await s.close();

@@ -5,11 +5,21 @@
  * earlier carving of the flow.
  */
 import type { StreamSink } from '../../common/reassembly/stream-types.js';
-import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
+import type { CarvedFileRecord, CarveProtocol } from '../../common/carve/carved-record.js';
+import type { StreamCarver } from '../../common/carve/line-buffer.js';
+import { SmtpCarver } from '../../common/carve/smtp/smtp-carver.js';
+import { Pop3Carver } from '../../common/carve/pop3/pop3-carver.js';
+import { ImapCarver } from '../../common/carve/imap/imap-carver.js';
+import { FtpDataCarver, type FtpDataContext } from '../../common/carve/ftp/ftp-data-carver.js';
+import { TFTP_PORT, TftpCarver, TftpRequestFlowCarver } from '../../common/carve/tftp/tftp-carver.js';
+import { findFtpTransfer } from './ftp-lookup.js';
+import { findTftpTransfer } from './tftp-lookup.js';
+
+const FILE_COMMANDS = new Set(['RETR', 'STOR', 'STOU', 'APPE']);
 import { HttpCarver, type CarveIssue, type HttpCarverOptions } from '../../common/carve/http/http-carver.js';
 import { flowToJson } from '../../common/flow/flow-json.js';
 import { FlowKind } from '../../common/flow/flow-table.js';
-import { followFlow } from '../store/flow-stream.js';
+import { flowStreamInfo, followFlow } from '../store/flow-stream.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './content-decoder.js';
 import { FileStore } from './file-store.js';
@@ -29,6 +39,10 @@ export interface CarveOptions {
   signal?: AbortSignal;
   /** Replace STORE/files/flows/<flow id>.ndjson with the records (default true). */
   save?: boolean;
+  /** Run the mail carvers (SMTP, POP3, IMAP) next to HTTP (default true). */
+  mail?: boolean;
+  /** Run only these carvers (a flow whose protocol is known from elsewhere: FTP data, TFTP). */
+  carvers?: CarverSpec[];
 }
 
 export interface CarveFlowOptions extends CarveOptions {
@@ -40,6 +54,8 @@ export interface CarveFlowResult {
   flowId: string;
   /** The payload looked like HTTP/1.x. */
   http: boolean;
+  /** Protocols recognized in the flow. */
+  protocols: CarveProtocol[];
   files: CarvedFileRecord[];
   /** Parse errors and notable events (bounded; issueCount counts all). */
   issues: CarveIssue[];
@@ -57,12 +73,35 @@ export async function carveFlow(store: Store, flowId: string, opts: CarveFlowOpt
   const found = await store.flowById(flowId);
   if (!found) throw new Error(`no flow ${flowId} in the store`);
   const r = found.record;
-  if (r.kind !== FlowKind.Ip || r.proto !== 6 || !r.hasPorts) return { flowId, http: false, files: [], issues: [], issueCount: 0 };
+  if (r.kind !== FlowKind.Ip || !r.hasPorts || (r.proto !== 6 && r.proto !== 17)) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
+  const source = opts.source ?? reassembledPayload;
+  const feed: PayloadFeed = (sink, signal) => source(store, flowId, sink, signal);
+  if (r.proto === 17) {
+    if (r.serverPort === TFTP_PORT || r.clientPort === TFTP_PORT) {
+      // a request flow: normally no data (the transfer is its own flow), unless the server answered from port 69
+      const info = flowStreamInfo(found);
+      const [requesterDir, server] = info.server.port === TFTP_PORT ? ([0, info.server.ip] as const) : ([1, info.client.ip] as const);
+      return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpRequestFlowCarver(sink, requesterDir, server)]] });
+    }
+    const tftp = await findTftpTransfer(store, found);
+    if (!tftp) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
+    return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpCarver(sink, tftp)]] });
+  }
+  if (!opts.source) {
+    // a data connection of an FTP control connection in the store is carved as that transfer
+    const ftp = await findFtpTransfer(store, found);
+    if (ftp) {
+      if (!FILE_COMMANDS.has(ftp.transfer.command)) {
+        return { flowId, http: false, protocols: ['ftp-data'], files: [], issues: [{ dir: ftp.senderDir, offset: 0, message: `FTP ${ftp.transfer.command}: a directory listing, not a file` }], issueCount: 1 };
+      }
+      const ctx: FtpDataContext = { transfer: ftp.transfer, senderDir: ftp.senderDir, url: ftp.url, host: ftp.serverIp };
+      return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['ftp-data', (sink) => new FtpDataCarver(sink, ctx)]] });
+    }
+  }
   const j = flowToJson(flowId, r);
   const server = j.server_ip === null ? null : j.server_ip.includes(':') ? `[${j.server_ip}]` : j.server_ip;
   const fallbackHost = server === null ? null : j.server_port === 80 || j.server_port === null ? server : `${server}:${j.server_port}`;
-  const source = opts.source ?? reassembledPayload;
-  return carvePayload(FileStore.open(store.dir), flowId, (sink, signal) => source(store, flowId, sink, signal), {
+  return carvePayload(FileStore.open(store.dir), flowId, feed, {
     ...opts,
     carver: { fallbackHost, ...opts.carver },
   });
@@ -71,45 +110,80 @@ export async function carveFlow(store: Store, flowId: string, opts: CarveFlowOpt
 export async function carvePayload(files: FileStore, flowId: string, feed: PayloadFeed, opts: CarveOptions = {}): Promise<CarveFlowResult> {
   let n = 0;
   const ctx: FinalizeContext = { store: files, flowId, limits: { ...DEFAULT_DECODE_LIMITS, ...opts.decodeLimits }, nextId: () => `${flowId}/${n++}` };
-  const sink = new StoreCarveSink(ctx);
-  const carver = new HttpCarver(sink, opts.carver);
+  // every carver reads the flow until it sees the flow is not its protocol; each has its own sink (file ids are per carver)
+  const httpSink = new StoreCarveSink(ctx);
+  const http = new HttpCarver(httpSink, opts.carver);
+  const lanes: Lane[] = opts.carvers ? [] : [{ name: 'http', carver: http, sink: httpSink, gaveUp: false }];
+  for (const [name, make] of opts.carvers ?? (opts.mail === false ? [] : MAIL_CARVERS)) {
+    const sink = new StoreCarveSink(ctx);
+    lanes.push({ name, carver: make(sink), sink, gaveUp: false });
+  }
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let gaveUp = false;
-  // stop reading a flow that is clearly not HTTP
+  let allGaveUp = false;
+  const ended = [false, false];
   const gate: StreamSink = {
     onData(c) {
-      if (gaveUp) return;
-      carver.onData(c);
-      if (carver.gaveUp) {
-        gaveUp = true;
-        stop.abort(new Error('not HTTP'));
+      if (allGaveUp) return;
+      let live = 0;
+      for (const l of lanes) {
+        if (l.gaveUp) continue;
+        l.carver.onData(c);
+        if (l.carver.gaveUp) l.gaveUp = true;
+        else live++;
+      }
+      if (live === 0) {
+        allGaveUp = true;
+        stop.abort(new Error('no carver recognizes this flow'));
       }
     },
     onEnd(dir, reason, gapAtEnd) {
       ended[dir] = true;
-      if (!gaveUp) carver.onEnd(dir, reason, gapAtEnd);
+      for (const l of lanes) if (!l.gaveUp) l.carver.onEnd(dir, reason, gapAtEnd);
     },
   };
-  const ended = [false, false];
   try {
     await feed(gate, stop.signal).catch((e: unknown) => {
       // our own early stop is not a failure
-      if (!(gaveUp && stop.signal.aborted)) throw e;
+      if (!(allGaveUp && stop.signal.aborted)) throw e;
     });
     opts.signal?.throwIfAborted();
     // a source that stops without ending a direction: what was received is all there is
-    for (const dir of [0, 1] as const) if (!ended[dir] && !gaveUp) carver.onEnd(dir, 'end-of-capture', 0);
-    await sink.settle();
-    const assembled = await assembleRanges(ctx, sink.pending);
-    const records = sink.resolve(assembled);
+    for (const dir of [0, 1] as const) if (!ended[dir] && !allGaveUp) for (const l of lanes) if (!l.gaveUp) l.carver.onEnd(dir, 'end-of-capture', 0);
+    for (const l of lanes) await l.sink.settle();
+    const assembled = await assembleRanges(ctx, httpSink.pending);
+    const records = lanes.flatMap((l) => l.sink.resolve(l.carver === http ? assembled : [])).sort((a, b) => idNumber(a.id) - idNumber(b.id));
     if (opts.save !== false) await files.writeFlowRecords(flowId, records);
-    return { flowId, http: carver.sawHttp, files: records, issues: carver.issues, issueCount: carver.issueCount };
+    const issues = lanes.flatMap((l) => l.carver.issues).slice(0, 64);
+    const issueCount = lanes.reduce((k, l) => k + l.carver.issueCount, 0);
+    const protocols = lanes.filter((l) => (l.carver === http ? http.sawHttp : (l.carver as StreamCarver).recognized)).map((l) => l.name);
+    return { flowId, http: http.sawHttp, protocols, files: records, issues, issueCount };
   } finally {
-    sink.discardOpen();
+    for (const l of lanes) l.sink.discardOpen();
     // finalizations still queued after a failure must not outlive the call
-    await sink.settle().catch(() => undefined);
+    for (const l of lanes) await l.sink.settle().catch(() => undefined);
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+interface Lane {
+  name: CarveProtocol;
+  carver: Pick<StreamCarver, 'onData' | 'onEnd' | 'gaveUp' | 'issues' | 'issueCount'>;
+  sink: StoreCarveSink;
+  gaveUp: boolean;
+}
+
+/** A carver for one flow and the protocol it carves. */
+export type CarverSpec = [CarveProtocol, (sink: StoreCarveSink) => StreamCarver];
+
+/** Mail protocols are recognized by their first lines (any port). */
+const MAIL_CARVERS: CarverSpec[] = [
+  ['smtp', (sink) => new SmtpCarver(sink)],
+  ['pop3', (sink) => new Pop3Carver(sink)],
+  ['imap', (sink) => new ImapCarver(sink)],
+];
+
+function idNumber(id: string): number {
+  return Number(id.slice(id.lastIndexOf('/') + 1));
 }

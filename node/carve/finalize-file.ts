@@ -12,6 +12,7 @@ import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
 import { decodeFile, type DecodeLimits } from './content-decoder.js';
 import { detectType } from './detect-type.js';
+import { mimePartRecords } from './mail-parts.js';
 import type { FileStore, PlacedFile } from './file-store.js';
 import type { SpooledFile } from './spool-file.js';
 
@@ -52,7 +53,9 @@ export async function finalizeReceived(ctx: FinalizeContext, f: ReceivedFile): P
   const base = baseRecord(ctx, start, coverage, end.notes);
   const pending = (r: CarvedFileRecord): PendingRecord => ({ record: r, fileId: start.id, parentFileId: start.parentId });
   if (codings.length === 0) {
-    return [pending(await contentRecord(ctx, base, raw, 'identity', { codings, status: 'identity', note: null }))];
+    const rec = await contentRecord(ctx, base, raw, 'identity', { codings, status: 'identity', note: null });
+    if (start.kind !== 'message') return [pending(rec)];
+    return [pending(rec), ...(await mimePartRecords(ctx, rec, raw))];
   }
   // a byte range of an encoded representation cannot be decoded alone; the assembled file can
   if (start.range && !(start.range.start === 0 && start.range.total !== null && start.range.end === start.range.total - 1)) {
@@ -111,7 +114,7 @@ export function baseRecord(ctx: FinalizeContext, start: FileStart, coverage: Cov
   return {
     v: 1,
     flowId: ctx.flowId,
-    protocol: 'http',
+    protocol: start.protocol ?? 'http',
     kind: start.kind,
     declaredType: start.declaredType,
     name: sanitizeFileName(start.name),
@@ -123,6 +126,7 @@ export function baseRecord(ctx: FinalizeContext, start: FileStart, coverage: Cov
     status: h.status,
     transaction: h.transaction,
     range: start.range,
+    email: start.email ?? null,
     parentId: null,
     originalId: null,
     decodedId: null,

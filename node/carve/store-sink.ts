@@ -34,9 +34,12 @@ export class StoreCarveSink implements CarveFileSink {
     const o = this.open.get(id);
     if (!o) return;
     this.open.delete(id);
-    const raw = o.spool.finish();
+    const synced = o.spool.finishAsync();
+    // observed in the chain below; until then a failure must not count as unhandled
+    synced.catch(() => undefined);
     this.chain = this.chain
       .then(async () => {
+        const raw = await synced;
         if (this.failure) return;
         this.pending.push(...(await finalizeReceived(this.ctx, { start: o.start, end, raw })));
       })

@@ -14,9 +14,10 @@ import { logsSuite } from './suites/logs.js';
 import { rulesSuite } from './suites/rules.js';
 import { storeSuite } from './suites/store.js';
 import { liveStoreSuite } from './suites/live-store.js';
+import { carveSuite } from './suites/carve.js';
 
 /** Registered suites, in the order a full run executes them. */
-const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite, logsSuite, rulesSuite];
+const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite, carveSuite, rulesSuite, logsSuite];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
