@@ -1,7 +1,10 @@
 /** The window: top bar, the current view, the import tray, drop target and notices. */
+import { FilesPageView } from '../files-page/FilesPageView.js';
 import { FlowsView } from '../flows/FlowsView.js';
+import { HistoricalView } from '../historical/HistoricalView.js';
 import { DropOverlay } from '../import/DropOverlay.js';
 import { ImportTray } from '../import/ImportTray.js';
+import { RealtimeView } from '../realtime/RealtimeView.js';
 import { SettingsView } from '../settings/SettingsView.js';
 import { StoreView } from '../store-panel/StoreView.js';
 import { AuthBanner } from './AuthBanner.js';
@@ -16,10 +19,21 @@ export function App() {
       <Header />
       <AuthBanner />
       <main className="app-main">
-        {/* The flows view stays mounted so its scroll position and selection survive a visit elsewhere. */}
+        {/* The grids stay mounted so their scroll position and selection survive a visit elsewhere. */}
+        <section id="panel-realtime" role="tabpanel" aria-labelledby="tab-realtime" className="view" hidden={view !== 'realtime'}>
+          <RealtimeView active={view === 'realtime'} />
+        </section>
         <section id="panel-flows" role="tabpanel" aria-labelledby="tab-flows" className="view" hidden={view !== 'flows'}>
           <FlowsView active={view === 'flows'} />
         </section>
+        <section id="panel-historical" role="tabpanel" aria-labelledby="tab-historical" className="view view-scroll" hidden={view !== 'historical'}>
+          <HistoricalView active={view === 'historical'} />
+        </section>
+        {view === 'files' ? (
+          <section id="panel-files" role="tabpanel" aria-labelledby="tab-files" className="view view-scroll">
+            <FilesPageView />
+          </section>
+        ) : null}
         {view === 'store' ? (
           <section id="panel-store" role="tabpanel" aria-labelledby="tab-store" className="view view-scroll">
             <StoreView />

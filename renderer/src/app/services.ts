@@ -13,6 +13,11 @@ import { createRankingStore, type RankingStore } from '../ranking/ranking-store.
 import { createSensorsStore, type SensorsStore } from '../settings/sensors-store.js';
 import type { SettingsStore } from '../settings/settings-store.js';
 import { createStatsStore, type StatsStore } from '../store-panel/stats-store.js';
+import type { EventArchive } from '../archive/archive-types.js';
+import { MemoryEventArchive } from '../archive/memory-archive.js';
+import { createFilesPageStore, type FilesPageStore } from '../files-page/files-page-store.js';
+import { createHistoricalStore, type HistoricalStore } from '../historical/historical-store.js';
+import { createRealtimeStore, type RealtimeStore } from '../realtime/realtime-store.js';
 import { createAppStore, type AppStore } from './app-store.js';
 
 export interface Services {
@@ -28,11 +33,20 @@ export interface Services {
   sensors: SensorsStore;
   /** The Follow stream and Show files panels. */
   payload: PayloadStore;
+  /** The Real-Time view's aggregated rows. */
+  realtime: RealtimeStore;
+  /** Every live event, kept for the Historical view. */
+  archive: EventArchive;
+  historical: HistoricalStore;
+  /** The Historical Flow and Payload Data page. */
+  files: FilesPageStore;
 }
 
 export interface ServicesEnv {
   now(): number;
   frame(fn: () => void): void;
+  /** The event archive (Dexie in the browser); in memory when absent. */
+  archive?: { archive: EventArchive; volatile: boolean };
 }
 
 function describeImports(results: ImportResult[]): string {
@@ -74,7 +88,29 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
       void stats.getState().refresh();
     },
   });
-  return { bridge, app, settings, flows, imports, stats, ranking, sensors, payload: createPayloadStore(bridge) };
+  const archive = env.archive ?? { archive: new MemoryEventArchive(), volatile: true };
+  const historical = createHistoricalStore({
+    bridge,
+    archive: archive.archive,
+    archiveVolatile: archive.volatile,
+    zone: () => settings.getState().timeZone,
+    now: env.now,
+  });
+  return {
+    bridge,
+    app,
+    settings,
+    flows,
+    imports,
+    stats,
+    ranking,
+    sensors,
+    payload: createPayloadStore(bridge),
+    realtime: createRealtimeStore({ frame: env.frame }),
+    archive: archive.archive,
+    historical,
+    files: createFilesPageStore(bridge),
+  };
 }
 
 /** Starts the live stream, loads info, stats and the first search. Returns a stop function. */
@@ -130,8 +166,13 @@ export function startServices(s: Services): () => void {
   };
 }
 
-/** Routes one live batch: flows to the grid (in one go), imports to the tray, notices to toasts. */
+/** Routes one live batch: all events to the Real-Time view and the archive, flows to the grid (in one go), imports to the tray, notices to toasts. */
 export function dispatch(s: Services, batch: EventBatch): void {
+  // every event goes to the Real-Time view and the archive (both skip bookkeeping kinds)
+  if (batch.events.length) {
+    s.realtime.getState().ingest(batch.events);
+    void s.archive.add(batch.events);
+  }
   const flows: { flow: FlowRow; rank: number }[] = [];
   let remoteImport = false;
   for (const e of batch.events) {

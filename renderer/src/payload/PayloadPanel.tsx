@@ -118,7 +118,7 @@ function FilesView({ files }: { files: CarvedFile[] }) {
   );
 }
 
-function FileRow({ file, selected, onSelect }: { file: CarvedFile; selected: boolean; onSelect: () => void }) {
+export function FileRow({ file, selected, onSelect }: { file: CarvedFile; selected: boolean; onSelect: () => void }) {
   const services = useServices();
   let href: string | null = null;
   try {
@@ -178,7 +178,7 @@ async function fetchHead(url: string, signal: AbortSignal): Promise<Uint8Array> 
   return out;
 }
 
-function FilePreview({ file }: { file: CarvedFile }) {
+export function FilePreview({ file }: { file: CarvedFile }) {
   const services = useServices();
   const kind = previewKind(file);
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });

@@ -1,0 +1,121 @@
+/**
+ * The local event archive (Dexie over IndexedDB): every event the live stream delivers is kept,
+ * indexed by time, addresses, ports, sid, sensor, kind and rank, so the Historical view can
+ * search what arrived while this window was open even when the back end no longer replays it.
+ *
+ * Results are paged by key: the time index orders by (ts, pk), a page ends at a cursor (ts, pk)
+ * and the next starts strictly after it, so paging never skips or repeats an event however many
+ * arrive meanwhile. An exact address uses the address index instead of a time scan.
+ */
+import Dexie, { type Table } from 'dexie';
+import type { TaplineEvent } from '../../../common/bridge/messages.js';
+import { BOOKKEEPING_KINDS } from '../events/event-facts.js';
+import type { ArchiveStats, Cursor, EventArchive, Page } from './archive-types.js';
+import { compileEventQuery, exactIp, toArchived, type ArchivedEvent, type EventQuery } from './event-query.js';
+
+export type { ArchiveStats, Cursor, EventArchive, Page } from './archive-types.js';
+
+/** Events kept at most; the oldest are deleted past it (checked every PRUNE_EVERY additions). */
+export const MAX_ARCHIVED = 2_000_000;
+const PRUNE_EVERY = 20_000;
+/** An exact-address query reads at most this many matches before sorting them. */
+const MAX_ADDRESS_MATCHES = 200_000;
+
+class ArchiveDb extends Dexie {
+  events!: Table<ArchivedEvent, number>;
+  constructor(name: string) {
+    super(name);
+    this.version(1).stores({ events: '++pk, ts, sensor, kind, rank, sid, *ips, *ports, flowId' });
+  }
+}
+
+const after = (c: Cursor | null, dir: 'asc' | 'desc') => (e: ArchivedEvent): boolean => {
+  if (!c) return true;
+  const pk = e.pk ?? 0;
+  return dir === 'asc' ? e.ts > c.ts || (e.ts === c.ts && pk > c.pk) : e.ts < c.ts || (e.ts === c.ts && pk < c.pk);
+};
+
+function pageOf(rows: ArchivedEvent[], limit: number): Page {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { rows: kept, next: more && last ? { ts: last.ts, pk: last.pk ?? 0 } : null };
+}
+
+export class DexieEventArchive implements EventArchive {
+  private readonly db: ArchiveDb;
+  private sinceprune = 0;
+  /** Writes in order, one at a time (a batch every 100 ms at most). */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(name = 'tapline-archive', private readonly maxEvents = MAX_ARCHIVED) {
+    this.db = new ArchiveDb(name);
+  }
+
+  add(events: readonly TaplineEvent[]): Promise<void> {
+    const recs = events.filter((e) => !BOOKKEEPING_KINDS.has(e.kind)).map((e) => toArchived(e));
+    if (!recs.length) return this.chain;
+    this.chain = this.chain
+      .then(async () => {
+        await this.db.events.bulkAdd(recs);
+        this.sinceprune += recs.length;
+        if (this.sinceprune >= PRUNE_EVERY) {
+          this.sinceprune = 0;
+          await this.prune();
+        }
+      })
+      .catch(() => undefined); // a failed write (quota, private mode) must not stop the next ones
+    return this.chain;
+  }
+
+  private async prune(): Promise<void> {
+    const n = await this.db.events.count();
+    if (n <= this.maxEvents) return;
+    const keys = await this.db.events.orderBy('ts').limit(n - this.maxEvents).primaryKeys();
+    await this.db.events.bulkDelete(keys);
+  }
+
+  async page(q: EventQuery, dir: 'asc' | 'desc', cursor: Cursor | null, limit: number): Promise<Page> {
+    await this.chain;
+    const match = compileEventQuery(q);
+    const ip = exactIp(q);
+    if (ip) {
+      const all = await this.db.events.where('ips').equals(ip).limit(MAX_ADDRESS_MATCHES).toArray();
+      const sign = dir === 'asc' ? 1 : -1;
+      const rows = all.filter((e) => match(e) && after(cursor, dir)(e)).sort((a, b) => sign * (a.ts - b.ts || (a.pk ?? 0) - (b.pk ?? 0)));
+      return pageOf(rows.slice(0, limit + 1), limit);
+    }
+    const lo = dir === 'asc' && cursor ? Math.max(cursor.ts, q.since ?? -Infinity) : (q.since ?? -Infinity);
+    const hi = dir === 'desc' && cursor ? Math.min(cursor.ts, q.until ?? Infinity) : (q.until ?? Infinity);
+    if (lo > hi) return { rows: [], next: null };
+    let coll = this.db.events.where('ts').between(lo, hi, true, true);
+    if (dir === 'desc') coll = coll.reverse();
+    const isAfter = after(cursor, dir);
+    const rows = await coll.filter((e) => isAfter(e) && match(e)).limit(limit + 1).toArray();
+    return pageOf(rows, limit);
+  }
+
+  async scan(q: EventQuery, max: number): Promise<ArchivedEvent[]> {
+    await this.chain;
+    const match = compileEventQuery(q);
+    const ip = exactIp(q);
+    const coll = ip
+      ? this.db.events.where('ips').equals(ip)
+      : this.db.events.where('ts').between(q.since ?? -Infinity, q.until ?? Infinity, true, true);
+    const rows = await coll.filter(match).limit(max).toArray();
+    return ip ? rows.sort((a, b) => a.ts - b.ts || (a.pk ?? 0) - (b.pk ?? 0)) : rows;
+  }
+
+  async stats(): Promise<ArchiveStats> {
+    await this.chain;
+    const count = await this.db.events.count();
+    const oldest = await this.db.events.orderBy('ts').first();
+    const newest = await this.db.events.orderBy('ts').last();
+    return { count, oldest: oldest?.ts ?? null, newest: newest?.ts ?? null };
+  }
+
+  async clear(): Promise<void> {
+    await this.chain;
+    await this.db.events.clear();
+  }
+}
