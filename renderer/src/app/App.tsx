@@ -19,16 +19,21 @@ export function App() {
       <Header />
       <AuthBanner />
       <main className="app-main">
-        {/* The grids stay mounted so their scroll position and selection survive a visit elsewhere. */}
-        <section id="panel-realtime" role="tabpanel" aria-labelledby="tab-realtime" className="view" hidden={view !== 'realtime'}>
-          <RealtimeView active={view === 'realtime'} />
-        </section>
+        {/* The flows grid stays mounted so its scroll position survives a visit elsewhere; the other
+            views keep their state in their stores (one grid in the DOM at a time keeps focus simple). */}
+        {view === 'realtime' ? (
+          <section id="panel-realtime" role="tabpanel" aria-labelledby="tab-realtime" className="view">
+            <RealtimeView active />
+          </section>
+        ) : null}
         <section id="panel-flows" role="tabpanel" aria-labelledby="tab-flows" className="view" hidden={view !== 'flows'}>
           <FlowsView active={view === 'flows'} />
         </section>
-        <section id="panel-historical" role="tabpanel" aria-labelledby="tab-historical" className="view view-scroll" hidden={view !== 'historical'}>
-          <HistoricalView active={view === 'historical'} />
-        </section>
+        {view === 'historical' ? (
+          <section id="panel-historical" role="tabpanel" aria-labelledby="tab-historical" className="view view-scroll">
+            <HistoricalView active />
+          </section>
+        ) : null}
         {view === 'files' ? (
           <section id="panel-files" role="tabpanel" aria-labelledby="tab-files" className="view view-scroll">
             <FilesPageView />
