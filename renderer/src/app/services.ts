@@ -17,6 +17,7 @@ import type { EventArchive } from '../archive/archive-types.js';
 import { MemoryEventArchive } from '../archive/memory-archive.js';
 import { createFilesPageStore, type FilesPageStore } from '../files-page/files-page-store.js';
 import { createHistoricalStore, type HistoricalStore } from '../historical/historical-store.js';
+import { importedFlowEvents } from '../realtime/import-feed.js';
 import { createRealtimeStore, type RealtimeStore } from '../realtime/realtime-store.js';
 import { createAppStore, type AppStore } from './app-store.js';
 
@@ -166,6 +167,21 @@ export function startServices(s: Services): () => void {
   };
 }
 
+/** An imported capture's flows, to the Real-Time view and the archive (imports publish no flow events). */
+function feedImported(s: Services, sensor: string, result: ImportResult): void {
+  importedFlowEvents(s.bridge, sensor, result).then(
+    (events) => {
+      if (!events.length) return;
+      s.realtime.getState().ingest(events);
+      void s.archive.add(events);
+    },
+    (e: unknown) => {
+      const err = e instanceof BridgeCallError ? e : new BridgeCallError(String((e as Error)?.message ?? e));
+      s.app.getState().notify({ level: 'warning', text: `The imported flows could not be added to the Real-Time view: ${err.message}`, hint: err.hint ?? 'They are in the Flows view; search there.' });
+    },
+  );
+}
+
 /** Routes one live batch: all events to the Real-Time view and the archive, flows to the grid (in one go), imports to the tray, notices to toasts. */
 export function dispatch(s: Services, batch: EventBatch): void {
   // every event goes to the Real-Time view and the archive (both skip bookkeeping kinds)
@@ -187,6 +203,7 @@ export function dispatch(s: Services, batch: EventBatch): void {
         const before = s.imports.getState().entries.some((x) => x.local && x.serverPath === e.result.path);
         s.imports.getState().onEvent(e);
         if (!before) remoteImport = true;
+        feedImported(s, e.sensor, e.result);
         break;
       }
       case 'notice':

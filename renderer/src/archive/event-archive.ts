@@ -1,19 +1,18 @@
 /**
- * The local event archive (Dexie over IndexedDB): every event the live stream delivers is kept,
- * indexed by time, addresses, ports, sid, sensor, kind and rank, so the Historical view can
- * search what arrived while this window was open even when the back end no longer replays it.
+ * The local event archive (Dexie over IndexedDB): every event the live stream delivers (and the
+ * back end's journal answers) is kept, indexed by time, addresses, ports, sid, sensor, kind and
+ * rank, so the Historical view can search it without the back end replaying anything.
  *
- * Results are paged by key: the time index orders by (ts, pk), a page ends at a cursor (ts, pk)
- * and the next starts strictly after it, so paging never skips or repeats an event however many
- * arrive meanwhile. An exact address uses the address index instead of a time scan.
+ * The primary key is sensor + event id, so a replayed event is stored once. Results are paged by
+ * key: the time index orders by (ts, key), a page ends at a cursor (ts, key) and the next starts
+ * strictly after it, so paging never skips or repeats an event however many arrive meanwhile.
+ * An exact address uses the address index instead of a time scan.
  */
 import Dexie, { type Table } from 'dexie';
 import type { TaplineEvent } from '../../../common/bridge/messages.js';
 import { BOOKKEEPING_KINDS } from '../events/event-facts.js';
-import type { ArchiveStats, Cursor, EventArchive, Page } from './archive-types.js';
-import { compileEventQuery, exactIp, toArchived, type ArchivedEvent, type EventQuery } from './event-query.js';
-
-export type { ArchiveStats, Cursor, EventArchive, Page } from './archive-types.js';
+import { isAfter, pageOf, type ArchiveStats, type Cursor, type EventArchive, type Page } from './archive-types.js';
+import { compareKey, compileEventQuery, exactIp, toArchived, type ArchivedEvent, type EventQuery } from './event-query.js';
 
 /** Events kept at most; the oldest are deleted past it (checked every PRUNE_EVERY additions). */
 export const MAX_ARCHIVED = 2_000_000;
@@ -22,33 +21,25 @@ const PRUNE_EVERY = 20_000;
 const MAX_ADDRESS_MATCHES = 200_000;
 
 class ArchiveDb extends Dexie {
-  events!: Table<ArchivedEvent, number>;
+  events!: Table<ArchivedEvent, string>;
   constructor(name: string) {
     super(name);
-    this.version(1).stores({ events: '++pk, ts, sensor, kind, rank, sid, *ips, *ports, flowId' });
+    this.version(1).stores({ events: 'uid, ts, sensor, kind, rank, sid, *ips, *ports, flowId' });
   }
-}
-
-const after = (c: Cursor | null, dir: 'asc' | 'desc') => (e: ArchivedEvent): boolean => {
-  if (!c) return true;
-  const pk = e.pk ?? 0;
-  return dir === 'asc' ? e.ts > c.ts || (e.ts === c.ts && pk > c.pk) : e.ts < c.ts || (e.ts === c.ts && pk < c.pk);
-};
-
-function pageOf(rows: ArchivedEvent[], limit: number): Page {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  const last = kept[kept.length - 1];
-  return { rows: kept, next: more && last ? { ts: last.ts, pk: last.pk ?? 0 } : null };
 }
 
 export class DexieEventArchive implements EventArchive {
   private readonly db: ArchiveDb;
-  private sinceprune = 0;
+  private sincePrune = 0;
   /** Writes in order, one at a time (a batch every 100 ms at most). */
   private chain: Promise<void> = Promise.resolve();
+  /** The last write failure (quota, a browser refusing storage), for the Historical view to show. */
+  lastError: string | null = null;
 
-  constructor(name = 'tapline-archive', private readonly maxEvents = MAX_ARCHIVED) {
+  constructor(
+    name = 'tapline-archive',
+    private readonly maxEvents = MAX_ARCHIVED,
+  ) {
     this.db = new ArchiveDb(name);
   }
 
@@ -57,14 +48,17 @@ export class DexieEventArchive implements EventArchive {
     if (!recs.length) return this.chain;
     this.chain = this.chain
       .then(async () => {
-        await this.db.events.bulkAdd(recs);
-        this.sinceprune += recs.length;
-        if (this.sinceprune >= PRUNE_EVERY) {
-          this.sinceprune = 0;
+        await this.db.events.bulkPut(recs);
+        this.sincePrune += recs.length;
+        if (this.sincePrune >= PRUNE_EVERY) {
+          this.sincePrune = 0;
           await this.prune();
         }
       })
-      .catch(() => undefined); // a failed write (quota, private mode) must not stop the next ones
+      .catch((e: unknown) => {
+        // a failed write must not stop the next ones
+        this.lastError = String((e as Error)?.message ?? e);
+      });
     return this.chain;
   }
 
@@ -82,7 +76,7 @@ export class DexieEventArchive implements EventArchive {
     if (ip) {
       const all = await this.db.events.where('ips').equals(ip).limit(MAX_ADDRESS_MATCHES).toArray();
       const sign = dir === 'asc' ? 1 : -1;
-      const rows = all.filter((e) => match(e) && after(cursor, dir)(e)).sort((a, b) => sign * (a.ts - b.ts || (a.pk ?? 0) - (b.pk ?? 0)));
+      const rows = all.filter((e) => match(e) && isAfter(cursor, dir, e)).sort((a, b) => sign * compareKey(a, b));
       return pageOf(rows.slice(0, limit + 1), limit);
     }
     const lo = dir === 'asc' && cursor ? Math.max(cursor.ts, q.since ?? -Infinity) : (q.since ?? -Infinity);
@@ -90,8 +84,7 @@ export class DexieEventArchive implements EventArchive {
     if (lo > hi) return { rows: [], next: null };
     let coll = this.db.events.where('ts').between(lo, hi, true, true);
     if (dir === 'desc') coll = coll.reverse();
-    const isAfter = after(cursor, dir);
-    const rows = await coll.filter((e) => isAfter(e) && match(e)).limit(limit + 1).toArray();
+    const rows = await coll.filter((e) => isAfter(cursor, dir, e) && match(e)).limit(limit + 1).toArray();
     return pageOf(rows, limit);
   }
 
@@ -99,11 +92,9 @@ export class DexieEventArchive implements EventArchive {
     await this.chain;
     const match = compileEventQuery(q);
     const ip = exactIp(q);
-    const coll = ip
-      ? this.db.events.where('ips').equals(ip)
-      : this.db.events.where('ts').between(q.since ?? -Infinity, q.until ?? Infinity, true, true);
+    const coll = ip ? this.db.events.where('ips').equals(ip) : this.db.events.where('ts').between(q.since ?? -Infinity, q.until ?? Infinity, true, true);
     const rows = await coll.filter(match).limit(max).toArray();
-    return ip ? rows.sort((a, b) => a.ts - b.ts || (a.pk ?? 0) - (b.pk ?? 0)) : rows;
+    return ip ? rows.sort(compareKey) : rows;
   }
 
   async stats(): Promise<ArchiveStats> {

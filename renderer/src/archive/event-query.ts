@@ -11,8 +11,8 @@ import { parseTimeInput } from '../flows/search-form.js';
 
 /** One archived event: the facts as indexed fields, and the event as received. */
 export interface ArchivedEvent {
-  /** Auto-increment key: arrival order; with ts the paging key. */
-  pk?: number;
+  /** The primary key: sensor and event id (unique per sensor), so a replayed event is stored once. */
+  uid: string;
   id: string;
   sensor: string;
   kind: string;
@@ -36,6 +36,7 @@ export function toArchived(e: TaplineEvent, facts: EventFacts = eventFacts(e)): 
   if (facts.srcPort !== null) ports.push(facts.srcPort);
   if (facts.dstPort !== null && facts.dstPort !== facts.srcPort) ports.push(facts.dstPort);
   return {
+    uid: `${facts.sensor}\u0000${facts.id}`,
     id: facts.id,
     sensor: facts.sensor,
     kind: facts.kind,
@@ -207,13 +208,22 @@ const sortValue = (e: ArchivedEvent, k: SortKey): string | number => {
   }
 };
 
+/** The archive's paging order: time, then the primary key. */
+export function compareUid(a: ArchivedEvent, b: ArchivedEvent): number {
+  return a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
+}
+
+export function compareKey(a: ArchivedEvent, b: ArchivedEvent): number {
+  return a.ts - b.ts || compareUid(a, b);
+}
+
 export function sortEvents(rows: readonly ArchivedEvent[], s: Sort): ArchivedEvent[] {
   const sign = s.dir === 'asc' ? 1 : -1;
   return [...rows].sort((a, b) => {
     const x = sortValue(a, s.key);
     const y = sortValue(b, s.key);
     const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'en', { numeric: true });
-    return sign * (c || a.ts - b.ts || (a.pk ?? 0) - (b.pk ?? 0));
+    return sign * (c || a.ts - b.ts || compareUid(a, b));
   });
 }
 

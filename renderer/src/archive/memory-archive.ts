@@ -1,17 +1,17 @@
 /**
- * The event archive in memory, with the Dexie archive's semantics (keyset pages by (ts, pk)).
- * Used when IndexedDB is unavailable (a browser's private mode refuses it) — the Historical
- * view then says the archive lasts only as long as the window — and by the unit tests.
+ * The event archive in memory, with the Dexie archive's semantics (one record per sensor + id,
+ * keyset pages by (ts, key)). Used when IndexedDB is unavailable (a browser's private mode
+ * refuses it) — the Historical view then says the archive lasts only as long as the window —
+ * and by the unit tests.
  */
 import type { TaplineEvent } from '../../../common/bridge/messages.js';
 import { BOOKKEEPING_KINDS } from '../events/event-facts.js';
-import type { ArchiveStats, Cursor, EventArchive, Page } from './archive-types.js';
-import { compileEventQuery, toArchived, type ArchivedEvent, type EventQuery } from './event-query.js';
+import { isAfter, pageOf, type ArchiveStats, type Cursor, type EventArchive, type Page } from './archive-types.js';
+import { compareKey, compileEventQuery, toArchived, type ArchivedEvent, type EventQuery } from './event-query.js';
 
 export class MemoryEventArchive implements EventArchive {
-  private rows: ArchivedEvent[] = [];
-  private pk = 0;
-  private sorted = true;
+  private readonly byUid = new Map<string, ArchivedEvent>();
+  private sorted: ArchivedEvent[] | null = [];
 
   constructor(private readonly maxEvents = 200_000) {}
 
@@ -19,45 +19,36 @@ export class MemoryEventArchive implements EventArchive {
     for (const e of events) {
       if (BOOKKEEPING_KINDS.has(e.kind)) continue;
       const r = toArchived(e);
-      r.pk = ++this.pk;
-      const last = this.rows[this.rows.length - 1];
-      if (last && r.ts < last.ts) this.sorted = false;
-      this.rows.push(r);
+      this.byUid.set(r.uid, r);
     }
-    if (this.rows.length > this.maxEvents) {
-      this.order();
-      this.rows.splice(0, this.rows.length - this.maxEvents);
+    this.sorted = null;
+    if (this.byUid.size > this.maxEvents) {
+      for (const r of this.rows().slice(0, this.byUid.size - this.maxEvents)) this.byUid.delete(r.uid);
+      this.sorted = null;
     }
   }
 
-  private order(): void {
-    if (this.sorted) return;
-    this.rows.sort((a, b) => a.ts - b.ts || (a.pk ?? 0) - (b.pk ?? 0));
-    this.sorted = true;
+  private rows(): ArchivedEvent[] {
+    this.sorted ??= [...this.byUid.values()].sort(compareKey);
+    return this.sorted;
   }
 
   async page(q: EventQuery, dir: 'asc' | 'desc', cursor: Cursor | null, limit: number): Promise<Page> {
-    this.order();
+    const rows = this.rows();
     const match = compileEventQuery(q);
     const out: ArchivedEvent[] = [];
-    const n = this.rows.length;
+    const n = rows.length;
     for (let i = 0; i < n && out.length <= limit; i++) {
-      const e = this.rows[dir === 'asc' ? i : n - 1 - i];
-      const pk = e.pk ?? 0;
-      if (cursor && (dir === 'asc' ? e.ts < cursor.ts || (e.ts === cursor.ts && pk <= cursor.pk) : e.ts > cursor.ts || (e.ts === cursor.ts && pk >= cursor.pk))) continue;
-      if (match(e)) out.push(e);
+      const e = rows[dir === 'asc' ? i : n - 1 - i];
+      if (isAfter(cursor, dir, e) && match(e)) out.push(e);
     }
-    const more = out.length > limit;
-    const rows = more ? out.slice(0, limit) : out;
-    const last = rows[rows.length - 1];
-    return { rows, next: more && last ? { ts: last.ts, pk: last.pk ?? 0 } : null };
+    return pageOf(out, limit);
   }
 
   async scan(q: EventQuery, max: number): Promise<ArchivedEvent[]> {
-    this.order();
     const match = compileEventQuery(q);
     const out: ArchivedEvent[] = [];
-    for (const e of this.rows) {
+    for (const e of this.rows()) {
       if (out.length >= max) break;
       if (match(e)) out.push(e);
     }
@@ -65,11 +56,12 @@ export class MemoryEventArchive implements EventArchive {
   }
 
   async stats(): Promise<ArchiveStats> {
-    this.order();
-    return { count: this.rows.length, oldest: this.rows[0]?.ts ?? null, newest: this.rows[this.rows.length - 1]?.ts ?? null };
+    const rows = this.rows();
+    return { count: rows.length, oldest: rows[0]?.ts ?? null, newest: rows[rows.length - 1]?.ts ?? null };
   }
 
   async clear(): Promise<void> {
-    this.rows = [];
+    this.byUid.clear();
+    this.sorted = [];
   }
 }

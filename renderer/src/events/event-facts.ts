@@ -36,8 +36,8 @@ export interface EventFacts {
   classes: readonly string[];
 }
 
-/** Kinds that are bookkeeping of the UI's own actions, not network events (not archived or shown as rows). */
-export const BOOKKEEPING_KINDS: ReadonlySet<string> = new Set(['import-progress', 'class-match', 'ranking']);
+/** Kinds about the workstation itself (imports, notices shown as toasts, ranking bookkeeping), not network events: not archived, not rows. */
+export const BOOKKEEPING_KINDS: ReadonlySet<string> = new Set(['import-progress', 'import', 'notice', 'class-match', 'ranking']);
 
 type Rec = Readonly<Record<string, unknown>>;
 

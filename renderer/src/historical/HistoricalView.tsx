@@ -159,7 +159,7 @@ function EventsTable({ onIpMenu }: { onIpMenu(ip: string, x: number, y: number):
       </thead>
       <tbody>
         {events.map((e) => (
-          <tr key={e.pk ?? `${e.sensor}:${e.id}`} data-event-id={e.id}>
+          <tr key={e.uid} data-event-id={e.id}>
             <td className="mono">{formatGridTime(e.ts, zone)}</td>
             <td>{sensorName(e.sensor)}</td>
             <td>{e.kind}</td>
@@ -280,6 +280,7 @@ export function HistoricalView({ active }: { active: boolean }) {
   const archive = useHistorical((s) => s.archive);
   const volatile = useHistorical((s) => s.archiveVolatile);
   const query = useHistorical((s) => s.query);
+  const journalError = useHistorical((s) => s.journalError);
   const [menu, setMenu] = useState<{ x: number; y: number; items: MenuItem[] } | null>(null);
 
   const onPivot = (p: Pivot, x: number, y: number) => {
@@ -339,6 +340,11 @@ export function HistoricalView({ active }: { active: boolean }) {
         <div className="banner banner-error" role="alert">
           <strong>{status.message}</strong>
           {status.hint ? <div>{status.hint}</div> : null}
+        </div>
+      ) : null}
+      {journalError && status.kind === 'done' && target === 'events' ? (
+        <div className="banner" role="status">
+          Only this window's archive answered: the back end's event journal could not be read ({journalError}). Check the connection, then search again.
         </div>
       ) : null}
       <div className="hist-body">

@@ -9,6 +9,7 @@ import { chartData, type ChartData } from '../archive/chart-data.js';
 import type { ArchiveStats, Cursor, EventArchive } from '../archive/archive-types.js';
 import {
   EMPTY_HISTORY_FORM,
+  exactIp,
   formToQuery,
   queryToFlowSearch,
   sortEvents,
@@ -26,6 +27,8 @@ import {
 export const PAGE_SIZE = 200;
 /** Events read at most for the charts and for an export. */
 export const MAX_SCAN = 100_000;
+/** Events asked of the back end's journal per search at most. */
+export const MAX_JOURNAL = 10_000;
 /** Flows asked of the back end at most. */
 export const MAX_FLOWS = 10_000;
 
@@ -53,6 +56,8 @@ export interface HistoricalState {
   /** The chart covers only the first MAX_SCAN matches. */
   chartCapped: boolean;
   archive: ArchiveStats | null;
+  /** The back end's event journal could not be read for the last search (only the archive answered). */
+  journalError: string | null;
   /** The archive lives only in memory (IndexedDB refused). */
   archiveVolatile: boolean;
   setField(f: HistoryField, v: string): void;
@@ -100,6 +105,23 @@ export function createHistoricalStore(deps: HistoricalDeps): HistoricalStore {
       set({ events: rows, pageIndex: index, hasNext: page.next !== null });
     };
 
+    const syncJournal = async (q: EventQuery): Promise<string | null> => {
+      try {
+        const ip = exactIp(q);
+        const events = await deps.bridge.searchEvents({
+          ...(q.kind ? { kind: q.kind } : {}),
+          ...(q.since !== undefined ? { since: String(q.since) } : {}),
+          ...(q.until !== undefined ? { until: String(q.until) } : {}),
+          ...(ip ? { host: ip } : {}),
+          limit: MAX_JOURNAL,
+        });
+        await deps.archive.add(events);
+        return null;
+      } catch (e) {
+        return asError(e).message;
+      }
+    };
+
     const run = async (query: EventQuery, target: 'events' | 'flows'): Promise<void> => {
       const my = ++seq;
       const started = deps.now();
@@ -113,6 +135,9 @@ export function createHistoricalStore(deps: HistoricalDeps): HistoricalStore {
           const rows = flows.map((f) => toArchived({ id: f.id, sensor: f.sensor, ts: f.first_ts, rank: f.rank, kind: 'flow', flow: f }));
           set({ flows, chart: chartData(rows), hasNext: false });
         } else {
+          // the back end's journal holds events from before this window opened: merge them in first
+          set({ journalError: await syncJournal(query) });
+          if (my !== seq) return;
           await loadPage(my, 0);
           const scanned = await deps.archive.scan(query, MAX_SCAN);
           if (my !== seq) return;
@@ -152,6 +177,7 @@ export function createHistoricalStore(deps: HistoricalDeps): HistoricalStore {
       chart: null,
       chartCapped: false,
       archive: null,
+      journalError: null,
       archiveVolatile: deps.archiveVolatile,
       setField: (f, v) =>
         set((s) => {

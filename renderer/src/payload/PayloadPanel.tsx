@@ -142,6 +142,9 @@ export function FileRow({ file, selected, onSelect }: { file: CarvedFile; select
           md5 <code>{file.md5}</code>
         </div>
         <div>
+          sha1 <code>{file.sha1}</code>
+        </div>
+        <div>
           sha256 <code className="file-sha256">{file.sha256}</code>
         </div>
       </td>

@@ -81,3 +81,23 @@ test('previews: raster images as images, HTML / SVG / scripts only as inert text
   assert.equal(previewKind({ mime: 'text/plain', declaredType: null, name: 'a.txt' }), 'text');
   assert.equal(previewKind({ mime: 'application/zip', declaredType: null, name: 'a.zip' }), 'hex');
 });
+
+test('an import that finished hands on the flows of that capture as flow events', async () => {
+  const { importedFlowEvents } = await import('../../../renderer/src/realtime/import-feed.js');
+  class StatsBridge extends FakeBridge {
+    override stats() {
+      return Promise.resolve([
+        { sensor: 'lab', total: { size: 1, packets: 14, flows: 1, index_bytes: 1 }, captures: [{ id: 'ddc7da321d65', path: '/x.pcap', size: 1, packets: 14, flows: 1, index_bytes: 1, first_ts: '1362692526.869344000', last_ts: '1362692527.080972000', damage: null, available: true }] },
+      ]);
+    }
+  }
+  const bridge = new StatsBridge();
+  const result = { path: '/x.pcap', status: 'indexed' as const, capture_id: 'ddc7da321d65', packets: 14, flows: 1, bytes: 1, index_bytes: 1, message: null };
+  const pending = importedFlowEvents(bridge, 'lab', result);
+  await tick();
+  assert.deepEqual(bridge.searches.at(-1), { since: '1362692526.869344000', until: '1362692527.080972000', sensor: 'lab', limit: 100_000 });
+  bridge.pending.shift()?.resolve([HTTP_V4, { ...HTTP_V4, id: 'aaaaaaaaaaaa-3' }]);
+  const events = await pending;
+  assert.deepEqual(events.map((e) => [e.kind, e.id, e.ts]), [['flow', `flow:${HTTP_V4.id}`, HTTP_V4.first_ts]], 'only that capture\'s flows');
+  assert.deepEqual(await importedFlowEvents(bridge, 'lab', { ...result, status: 'unchanged' }), []);
+});

@@ -129,3 +129,28 @@ test('the store searches the archive for events and the back end for flows', asy
   const exp = await s.getState().exportData('csv');
   assert.match(exp.text, /ddc7da321d65-0,lab,/);
 });
+
+test('a replayed event is archived once', async () => {
+  const a = new MemoryEventArchive();
+  await a.add([alert(1, '10.0.0.1'), alert(2, '10.0.0.1')]);
+  await a.add([alert(2, '10.0.0.1')]);
+  assert.equal((await a.stats()).count, 2);
+});
+
+test('an events search first merges the back end journal (events from before this window opened)', async () => {
+  class JournalBridge extends FakeBridge {
+    asked: unknown[] = [];
+    override searchEvents(q: Parameters<FakeBridge['searchEvents']>[0]) {
+      this.asked.push(q);
+      return Promise.resolve([alert(50, '10.9.9.9')]);
+    }
+  }
+  const bridge = new JournalBridge();
+  const archive = new MemoryEventArchive();
+  const s = createHistoricalStore({ bridge, archive, archiveVolatile: false, zone: () => 'UTC', now: () => NOW });
+  s.getState().setField('since', '');
+  await s.getState().pivot({ ip: '10.9.9.9' });
+  assert.deepEqual(bridge.asked, [{ host: '10.9.9.9', limit: 10_000 }]);
+  assert.deepEqual(s.getState().events.map((e) => e.id), ['a50']);
+  assert.equal(s.getState().journalError, null);
+});
