@@ -10,9 +10,10 @@ import { envInt, envString } from './lib/env.js';
 import { parseSize } from './lib/size.js';
 import type { Suite, SuiteContext } from './lib/suite.js';
 import { storeSuite } from './suites/store.js';
+import { uiSuite } from './suites/ui.js';
 
 /** Registered suites, in the order a full run executes them. */
-const SUITES: readonly Suite[] = [storeSuite];
+const SUITES: readonly Suite[] = [storeSuite, uiSuite];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

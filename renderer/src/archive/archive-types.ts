@@ -18,6 +18,10 @@ export interface ArchiveStats {
   count: number;
   oldest: number | null;
   newest: number | null;
+  /** Events not archived because writing fell too far behind. */
+  notArchived: number;
+  /** The last write failure, if any. */
+  writeError: string | null;
 }
 
 /** What the Historical view needs of an archive (the Dexie one, or a stand-in in tests). */

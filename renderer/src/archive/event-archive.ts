@@ -17,6 +17,10 @@ import { compareKey, compileEventQuery, exactIp, toArchived, type ArchivedEvent,
 /** Events kept at most; the oldest are deleted past it (checked every PRUNE_EVERY additions). */
 export const MAX_ARCHIVED = 2_000_000;
 const PRUNE_EVERY = 20_000;
+/** Unwritten events held at most while IndexedDB catches up. */
+const MAX_QUEUED = 100_000;
+/** Events per IndexedDB transaction. */
+const WRITE_BATCH = 5000;
 /** An exact-address query reads at most this many matches before sorting them. */
 const MAX_ADDRESS_MATCHES = 200_000;
 
@@ -31,10 +35,13 @@ class ArchiveDb extends Dexie {
 export class DexieEventArchive implements EventArchive {
   private readonly db: ArchiveDb;
   private sincePrune = 0;
-  /** Writes in order, one at a time (a batch every 100 ms at most). */
-  private chain: Promise<void> = Promise.resolve();
+  /** Records waiting to be written, oldest first; one writer drains them in batches. */
+  private queue: ArchivedEvent[] = [];
+  private writing: Promise<void> | null = null;
   /** The last write failure (quota, a browser refusing storage), for the Historical view to show. */
   lastError: string | null = null;
+  /** Events not archived because writing fell MAX_QUEUED behind (reported, never silent). */
+  droppedBehind = 0;
 
   constructor(
     name = 'tapline-archive',
@@ -44,22 +51,39 @@ export class DexieEventArchive implements EventArchive {
   }
 
   add(events: readonly TaplineEvent[]): Promise<void> {
-    const recs = events.filter((e) => !BOOKKEEPING_KINDS.has(e.kind)).map((e) => toArchived(e));
-    if (!recs.length) return this.chain;
-    this.chain = this.chain
-      .then(async () => {
-        await this.db.events.bulkPut(recs);
-        this.sincePrune += recs.length;
+    for (const e of events) if (!BOOKKEEPING_KINDS.has(e.kind)) this.queue.push(toArchived(e));
+    if (this.queue.length > MAX_QUEUED) {
+      // bounded memory: when IndexedDB cannot keep up, the oldest unwritten events give way
+      const extra = this.queue.length - MAX_QUEUED;
+      this.queue.splice(0, extra);
+      this.droppedBehind += extra;
+    }
+    this.writing ??= this.drain().finally(() => {
+      this.writing = null;
+    });
+    return this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, WRITE_BATCH);
+      try {
+        await this.db.events.bulkPut(batch);
+        this.sincePrune += batch.length;
         if (this.sincePrune >= PRUNE_EVERY) {
           this.sincePrune = 0;
           await this.prune();
         }
-      })
-      .catch((e: unknown) => {
+      } catch (e) {
         // a failed write must not stop the next ones
         this.lastError = String((e as Error)?.message ?? e);
-      });
-    return this.chain;
+      }
+    }
+  }
+
+  /** Waits for the events added so far to be written (searches see everything that arrived). */
+  private get chain(): Promise<void> {
+    return this.writing ?? Promise.resolve();
   }
 
   private async prune(): Promise<void> {
@@ -102,7 +126,7 @@ export class DexieEventArchive implements EventArchive {
     const count = await this.db.events.count();
     const oldest = await this.db.events.orderBy('ts').first();
     const newest = await this.db.events.orderBy('ts').last();
-    return { count, oldest: oldest?.ts ?? null, newest: newest?.ts ?? null };
+    return { count, oldest: oldest?.ts ?? null, newest: newest?.ts ?? null, notArchived: this.droppedBehind, writeError: this.lastError };
   }
 
   async clear(): Promise<void> {

@@ -57,7 +57,7 @@ export class MemoryEventArchive implements EventArchive {
 
   async stats(): Promise<ArchiveStats> {
     const rows = this.rows();
-    return { count: rows.length, oldest: rows[0]?.ts ?? null, newest: rows[rows.length - 1]?.ts ?? null };
+    return { count: rows.length, oldest: rows[0]?.ts ?? null, newest: rows[rows.length - 1]?.ts ?? null, notArchived: 0, writeError: null };
   }
 
   async clear(): Promise<void> {

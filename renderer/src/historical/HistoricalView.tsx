@@ -328,6 +328,8 @@ export function HistoricalView({ active }: { active: boolean }) {
         <span className="muted">
           Archive: {archive ? `${archive.count.toLocaleString('en-US')} events` : '…'}
           {volatile ? ' (in memory only: this browser refused IndexedDB)' : ''}
+          {archive?.notArchived ? ` · ${archive.notArchived.toLocaleString('en-US')} not archived (writing fell behind)` : ''}
+          {archive?.writeError ? ` · last write failed: ${archive.writeError}` : ''}
         </span>
         <button type="button" className="btn btn-small" disabled={status.kind !== 'done' || shown === 0} onClick={() => void doExport('csv')}>
           Export CSV

@@ -235,7 +235,7 @@ export function RealtimeView({ active }: { active: boolean }) {
           {pendingNew > 0 ? ` · ${pendingNew.toLocaleString('en-US')} new while paused` : ''}
         </span>
         <span className="muted">
-          {count.toLocaleString('en-US')} rows shown of {total.toLocaleString('en-US')}
+          {count.toLocaleString("en-US")} of {total.toLocaleString("en-US")} rows shown
         </span>
         <span className="topbar-spacer" />
         <button type="button" className="btn btn-small" aria-pressed={showFlows} onClick={() => rt.getState().setShowFlowRows(!showFlows)}>

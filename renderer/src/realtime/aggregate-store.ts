@@ -62,6 +62,12 @@ export interface AggregateRow {
 export type ListField = 'servers' | 'clients' | 'serverPorts' | 'clientPorts';
 
 export const MAX_FLOW_REFS = 200;
+/**
+ * Flows remembered individually (to count a re-sent, grown flow once and to tie a file event to
+ * its flow's row), most recent first: live flows are re-sent while they last, files follow their
+ * flow closely, so a bounded memory suffices.
+ */
+export const RECENT_FLOWS = 200_000;
 const MAX_TIED_PER_ADDRESS = 8;
 const INITIAL = 1024;
 
@@ -193,13 +199,25 @@ export class AggregateStore {
       if (refs.length > MAX_FLOW_REFS) refs.shift();
       this.flowRefs.set(r, refs);
     }
+    this.flowTotals.delete(flowKey); // re-inserted: the most recently seen flows are kept longest
     this.flowTotals.set(flowKey, [flow.bytes, flow.packets]);
+    if (this.flowTotals.size > RECENT_FLOWS) this.forgetOldestFlows();
     this.touch(r, f);
     if (isNew && this.isShown(r)) this.show(r);
   }
 
   /** Per flow: its last counted bytes and packets (flows are re-sent as they grow). */
   private readonly flowTotals = new Map<string, [number, number]>();
+
+  /** Forgets the oldest tenth of the remembered flows (Maps iterate in insertion order). */
+  private forgetOldestFlows(): void {
+    let k = Math.floor(RECENT_FLOWS / 10);
+    for (const key of this.flowTotals.keys()) {
+      if (k-- <= 0) break;
+      this.flowTotals.delete(key);
+      this.flowRow.delete(key);
+    }
+  }
 
   private addEvent(f: EventFacts): void {
     const sig = f.sid !== null ? `sid:${f.sid}` : f.message.slice(0, 200);
