@@ -249,11 +249,14 @@ export class AggregateStore {
     for (const a of factAddresses(f)) {
       const id = this.strings.id(a);
       const entry = this.addrEvents.get(id) ?? { count: 0, recent: [] };
+      const first = entry.count === 0;
       entry.count++;
       entry.recent.push(line(a));
       if (entry.recent.length > MAX_TIED_PER_ADDRESS) entry.recent.shift();
       this.addrEvents.set(id, entry);
-      for (const row of this.addrRows.get(id) ?? []) if (row !== r) this.tiedChanged(row);
+      // the first event of an address shows every row covering it; later ones find them shown
+      // (rows created afterwards are checked in index()), so a busy address costs O(1) per event
+      if (first) for (const row of this.addrRows.get(id) ?? []) if (row !== r) this.tiedChanged(row);
     }
     if (f.flowId !== null) {
       const row = this.flowRow.get(`${f.sensor}\u0000${f.flowId}`);

@@ -153,3 +153,14 @@ test('event facts of unknown kinds are read by conventional field names; hostnam
   assert.equal(f.rank, -2);
   assert.equal(f.ts, 5.5);
 });
+
+test('a row created after its address had events is shown with them, and later events keep counting', () => {
+  const s = new AggregateStore();
+  s.add([otherEvent('syslog', { src_ip: '192.0.2.50', message: 'sshd: Accepted publickey' })]);
+  s.add([flowEvent(flowN(1, '192.0.2.50'))]);
+  const flowRow = () => [0, 1].map((i) => s.rowAt(i)).find((r) => r?.rowKind === 'flow');
+  assert.equal(flowRow()?.events, 1);
+  s.add([otherEvent('syslog', { src_ip: '192.0.2.50', message: 'sshd: session closed' }, '1362692700.0')]);
+  assert.equal(flowRow()?.events, 2);
+  assert.equal(flowRow()?.tied[0]?.message, 'sshd: session closed', 'newest first');
+});
