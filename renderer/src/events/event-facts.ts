@@ -8,7 +8,7 @@
  * the field names those records conventionally use, and always keep their common fields (id,
  * sensor, ts, rank, kind), so a new kind shows up before the UI learns its details.
  */
-import type { TaplineEvent } from '../../../common/bridge/messages.js';
+import type { FlowRow, TaplineEvent } from '../../../common/bridge/messages.js';
 import { parseIp } from '../../../common/packet/community-id.js';
 
 export interface EventFacts {
@@ -112,7 +112,34 @@ export function tsSeconds(ts: string): number {
   return Number.isFinite(n) ? n : 0;
 }
 
+const NO_CLASSES: readonly string[] = Object.freeze([]);
+
+/** A flow event's facts, built directly: this runs for every live flow (thousands a second). */
+function flowFacts(e: { id: string; sensor: string; ts: string; rank: number; classes?: readonly string[] }, f: FlowRow): EventFacts {
+  return {
+    id: e.id,
+    sensor: e.sensor,
+    kind: 'flow',
+    ts: tsSeconds(e.ts),
+    tsText: e.ts,
+    rank: e.rank,
+    classes: e.classes ?? NO_CLASSES,
+    srcIp: f.client_ip,
+    srcPort: f.client_port,
+    dstIp: f.server_ip,
+    dstPort: f.server_port,
+    proto: f.proto,
+    sid: null,
+    message: f.note ?? '',
+    bytes: f.bytes,
+    packets: f.packets,
+    flowId: f.id,
+  };
+}
+
 export function eventFacts(event: TaplineEvent | Rec): EventFacts {
+  const known = event as TaplineEvent;
+  if (known.kind === 'flow' && typeof known.flow === 'object' && known.flow !== null) return flowFacts(known, known.flow);
   const e = event as Rec;
   const tsText = typeof e.ts === 'string' ? e.ts : '0';
   const base = {
@@ -124,25 +151,7 @@ export function eventFacts(event: TaplineEvent | Rec): EventFacts {
     rank: typeof e.rank === 'number' ? e.rank : 0,
     classes: Array.isArray(e.classes) ? e.classes.filter((c): c is string => typeof c === 'string') : [],
   };
-  const known = event as TaplineEvent;
   switch (base.kind) {
-    case 'flow': {
-      if (known.kind !== 'flow') break;
-      const f = known.flow;
-      return {
-        ...base,
-        srcIp: f.client_ip,
-        srcPort: f.client_port,
-        dstIp: f.server_ip,
-        dstPort: f.server_port,
-        proto: f.proto,
-        sid: null,
-        message: f.note ?? '',
-        bytes: f.bytes,
-        packets: f.packets,
-        flowId: f.id,
-      };
-    }
     case 'file': {
       if (known.kind !== 'file') break;
       const f = known.file;
