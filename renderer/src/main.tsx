@@ -5,12 +5,16 @@ import { z } from 'zod';
 import { App } from './app/App.js';
 import { ServicesProvider } from './app/services-context.js';
 import { createServices, startServices } from './app/services.js';
+import { DexieEventArchive } from './archive/event-archive.js';
+import { MemoryEventArchive } from './archive/memory-archive.js';
 import { selectBridge } from './bridge/select-bridge.js';
 import { applyTheme, createSettingsStore } from './settings/settings-store.js';
 import './styles/base.css';
 import './styles/app.css';
 import './styles/grid.css';
 import './styles/panels.css';
+import './styles/realtime.css';
+import './styles/historical.css';
 
 // The page's CSP has no 'unsafe-eval': tell zod not to try compiling validators with new Function().
 z.config({ jitless: true });
@@ -21,9 +25,13 @@ settings.subscribe((s, prev) => {
   if (s.theme !== prev.theme) applyTheme(s.theme);
 });
 
+// IndexedDB may be refused (private windows): the archive then lives in memory, and says so.
+const archive = typeof indexedDB === 'undefined' ? { archive: new MemoryEventArchive(), volatile: true } : { archive: new DexieEventArchive(), volatile: false };
+
 const services = createServices(selectBridge(), settings, {
   now: () => Date.now(),
   frame: (fn) => requestAnimationFrame(fn),
+  archive,
 });
 startServices(services);
 

@@ -15,9 +15,10 @@ import { rulesSuite } from './suites/rules.js';
 import { storeSuite } from './suites/store.js';
 import { liveStoreSuite } from './suites/live-store.js';
 import { carveSuite } from './suites/carve.js';
+import { uiSuite } from './suites/ui.js';
 
 /** Registered suites, in the order a full run executes them. */
-const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite, carveSuite, rulesSuite, logsSuite];
+const SUITES: readonly Suite[] = [storeSuite, liveStoreSuite, captureSuite, carveSuite, rulesSuite, logsSuite, uiSuite];
 
 async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -124,6 +124,7 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
       'Download pcap',
       'Follow stream',
       'Show files in flow',
+      'Show files in flow(s) page (±1 h)',
       'Copy as BPF filter',
       'Copy as Wireshark display filter',
       'Copy as CapMe URL',
@@ -131,6 +132,7 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
       `Filter by ${HTTP_GET_SERVER}`,
       `Exclude ${HTTP_GET_SERVER}`,
       'Search records by this IP',
+      'Search archived events by this IP',
       `Classify ${HTTP_GET_SERVER}…`,
     ]);
     await shot(page, '03-context-menu');
@@ -161,7 +163,7 @@ test('web UI in serve mode: import, grid, context menu download, pause, store, s
     // ---- right-click → Show files in flow: the carved file equals tshark's export (objects.json) ----
     const objects = JSON.parse(await readFile(join(corpusDir, 'oracles', HTTP_GET, 'objects.json'), 'utf8')) as { objects: { http: { name: string; sha256: string }[] } };
     await serverCell.click({ button: 'right' });
-    await page.getByRole('menu').getByRole('menuitem', { name: 'Show files in flow' }).click();
+    await page.getByRole('menu').getByRole('menuitem', { name: 'Show files in flow', exact: true }).click();
     const filesPanel = page.getByRole('dialog', { name: /Files in flow/ });
     await filesPanel.locator('.file-row').first().waitFor();
     const shas = await filesPanel.locator('.file-sha256').allTextContents();

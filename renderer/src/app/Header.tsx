@@ -7,7 +7,10 @@ import { ConnectionIndicator } from './ConnectionIndicator.js';
 import { useApp } from './services-context.js';
 
 export const VIEWS: readonly { id: ViewId; label: string }[] = [
+  { id: 'realtime', label: 'Real-Time' },
   { id: 'flows', label: 'Flows' },
+  { id: 'historical', label: 'Historical' },
+  { id: 'files', label: 'Files' },
   { id: 'store', label: 'Store' },
   { id: 'settings', label: 'Settings' },
 ];

@@ -6,7 +6,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { BackendInfo } from '../../../common/bridge/messages.js';
 import type { ConnectionState } from '../bridge/capabilities.js';
 
-export type ViewId = 'flows' | 'store' | 'settings';
+export type ViewId = 'realtime' | 'flows' | 'historical' | 'files' | 'store' | 'settings';
 
 export interface Notice {
   id: number;

@@ -8,6 +8,9 @@ import type { RankingState } from '../ranking/ranking-store.js';
 import type { SensorsState } from '../settings/sensors-store.js';
 import type { SettingsState } from '../settings/settings-store.js';
 import type { StatsState } from '../store-panel/stats-store.js';
+import type { FilesPageState } from '../files-page/files-page-store.js';
+import type { HistoricalState } from '../historical/historical-store.js';
+import type { RealtimeState } from '../realtime/realtime-store.js';
 import type { AppState } from './app-store.js';
 import type { Services } from './services.js';
 
@@ -46,4 +49,13 @@ export function usePayload<T>(select: (s: PayloadState) => T): T {
 }
 export function useSensors<T>(select: (s: SensorsState) => T): T {
   return useStore(useServices().sensors, select);
+}
+export function useRealtime<T>(select: (s: RealtimeState) => T): T {
+  return useStore(useServices().realtime, select);
+}
+export function useHistorical<T>(select: (s: HistoricalState) => T): T {
+  return useStore(useServices().historical, select);
+}
+export function useFilesPage<T>(select: (s: FilesPageState) => T): T {
+  return useStore(useServices().files, select);
 }

@@ -13,6 +13,12 @@ import { createRankingStore, type RankingStore } from '../ranking/ranking-store.
 import { createSensorsStore, type SensorsStore } from '../settings/sensors-store.js';
 import type { SettingsStore } from '../settings/settings-store.js';
 import { createStatsStore, type StatsStore } from '../store-panel/stats-store.js';
+import type { EventArchive } from '../archive/archive-types.js';
+import { MemoryEventArchive } from '../archive/memory-archive.js';
+import { createFilesPageStore, type FilesPageStore } from '../files-page/files-page-store.js';
+import { createHistoricalStore, type HistoricalStore } from '../historical/historical-store.js';
+import { importedFlowEvents } from '../realtime/import-feed.js';
+import { createRealtimeStore, type RealtimeStore } from '../realtime/realtime-store.js';
 import { createAppStore, type AppStore } from './app-store.js';
 
 export interface Services {
@@ -28,11 +34,20 @@ export interface Services {
   sensors: SensorsStore;
   /** The Follow stream and Show files panels. */
   payload: PayloadStore;
+  /** The Real-Time view's aggregated rows. */
+  realtime: RealtimeStore;
+  /** Every live event, kept for the Historical view. */
+  archive: EventArchive;
+  historical: HistoricalStore;
+  /** The Historical Flow and Payload Data page. */
+  files: FilesPageStore;
 }
 
 export interface ServicesEnv {
   now(): number;
   frame(fn: () => void): void;
+  /** The event archive (Dexie in the browser); in memory when absent. */
+  archive?: { archive: EventArchive; volatile: boolean };
 }
 
 function describeImports(results: ImportResult[]): string {
@@ -74,7 +89,29 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
       void stats.getState().refresh();
     },
   });
-  return { bridge, app, settings, flows, imports, stats, ranking, sensors, payload: createPayloadStore(bridge) };
+  const archive = env.archive ?? { archive: new MemoryEventArchive(), volatile: true };
+  const historical = createHistoricalStore({
+    bridge,
+    archive: archive.archive,
+    archiveVolatile: archive.volatile,
+    zone: () => settings.getState().timeZone,
+    now: env.now,
+  });
+  return {
+    bridge,
+    app,
+    settings,
+    flows,
+    imports,
+    stats,
+    ranking,
+    sensors,
+    payload: createPayloadStore(bridge),
+    realtime: createRealtimeStore({ frame: env.frame }),
+    archive: archive.archive,
+    historical,
+    files: createFilesPageStore(bridge),
+  };
 }
 
 /** Starts the live stream, loads info, stats and the first search. Returns a stop function. */
@@ -130,8 +167,28 @@ export function startServices(s: Services): () => void {
   };
 }
 
-/** Routes one live batch: flows to the grid (in one go), imports to the tray, notices to toasts. */
+/** An imported capture's flows, to the Real-Time view and the archive (imports publish no flow events). */
+function feedImported(s: Services, sensor: string, result: ImportResult): void {
+  importedFlowEvents(s.bridge, sensor, result).then(
+    (events) => {
+      if (!events.length) return;
+      s.realtime.getState().ingest(events);
+      void s.archive.add(events);
+    },
+    (e: unknown) => {
+      const err = e instanceof BridgeCallError ? e : new BridgeCallError(String((e as Error)?.message ?? e));
+      s.app.getState().notify({ level: 'warning', text: `The imported flows could not be added to the Real-Time view: ${err.message}`, hint: err.hint ?? 'They are in the Flows view; search there.' });
+    },
+  );
+}
+
+/** Routes one live batch: all events to the Real-Time view and the archive, flows to the grid (in one go), imports to the tray, notices to toasts. */
 export function dispatch(s: Services, batch: EventBatch): void {
+  // every event goes to the Real-Time view and the archive (both skip bookkeeping kinds)
+  if (batch.events.length) {
+    s.realtime.getState().ingest(batch.events);
+    void s.archive.add(batch.events);
+  }
   const flows: { flow: FlowRow; rank: number }[] = [];
   let remoteImport = false;
   for (const e of batch.events) {
@@ -146,6 +203,7 @@ export function dispatch(s: Services, batch: EventBatch): void {
         const before = s.imports.getState().entries.some((x) => x.local && x.serverPath === e.result.path);
         s.imports.getState().onEvent(e);
         if (!before) remoteImport = true;
+        feedImported(s, e.sensor, e.result);
         break;
       }
       case 'notice':

@@ -7,6 +7,8 @@ import type { SliceTarget } from '../../../common/bridge/messages.js';
 import { protoName } from '../format/protocols.js';
 import { cellValue, type ColumnId } from '../flows/columns.js';
 import type { GridRow } from '../flows/row-store.js';
+import type { HistoryForm } from '../archive/event-query.js';
+import { queryAround, type FilesQuery } from '../files-page/files-page-store.js';
 import { bpfFilter, capmeTarget, wiresharkFilter } from './forensic-filters.js';
 
 export type MenuAction =
@@ -15,7 +17,11 @@ export type MenuAction =
   | { kind: 'copy'; text: string; what: string }
   | { kind: 'filter'; field: 'ip' | 'port' | 'proto'; value: string | number; exclude: boolean }
   | { kind: 'search-ip'; ip: string }
-  | { kind: 'classify'; field: 'address' | 'port'; value: string | number };
+  | { kind: 'classify'; field: 'address' | 'port'; value: string | number }
+  /** The Historical Flow and Payload Data page for a query. */
+  | { kind: 'files-page'; query: FilesQuery }
+  /** The Historical view, searching by these fields. */
+  | { kind: 'history'; fields: Partial<HistoryForm> };
 
 export interface MenuItem {
   id: string;
@@ -33,7 +39,12 @@ export function buildFlowMenu(row: GridRow, column: ColumnId | null, pcapUrl: (t
     const ep = (ip: string | null, port: number | null): string => (ip !== null && ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
     const label = `${ep(row.client_ip, row.client_port)} → ${ep(row.server_ip, row.server_port)}`;
     items.push({ id: 'follow', label: 'Follow stream', group: 0, action: { kind: 'follow', flow: row.id, sensor: row.sensor, label } });
-    if (row.proto === 6) items.push({ id: 'files', label: 'Show files in flow', group: 0, action: { kind: 'files', flow: row.id, sensor: row.sensor, label } });
+    if (row.proto === 6) {
+      items.push({ id: 'files', label: 'Show files in flow', group: 0, action: { kind: 'files', flow: row.id, sensor: row.sensor, label } });
+      const hosts = [row.client_ip, row.server_ip].filter((h): h is string => h !== null);
+      const query = queryAround({ hosts, port: row.server_port, proto: row.proto, firstTs: Number(row.first_ts), lastTs: Number(row.last_ts), sensor: row.sensor, flowIds: [row.id] });
+      items.push({ id: 'files-page', label: 'Show files in flow(s) page (±1 h)', group: 0, action: { kind: 'files-page', query } });
+    }
   }
 
   const bpf = bpfFilter(row);
@@ -52,7 +63,10 @@ export function buildFlowMenu(row: GridRow, column: ColumnId | null, pcapUrl: (t
       { id: 'filter-in', label: `Filter by ${shown}`, group: 2, action: { kind: 'filter', field: cell.field, value: cell.value, exclude: false } },
       { id: 'filter-out', label: `Exclude ${shown}`, group: 2, action: { kind: 'filter', field: cell.field, value: cell.value, exclude: true } },
     );
-    if (cell.field === 'ip') items.push({ id: 'search-ip', label: 'Search records by this IP', group: 3, action: { kind: 'search-ip', ip: cell.value } });
+    if (cell.field === 'ip') {
+      items.push({ id: 'search-ip', label: 'Search records by this IP', group: 3, action: { kind: 'search-ip', ip: cell.value } });
+      items.push({ id: 'history-ip', label: 'Search archived events by this IP', group: 3, action: { kind: 'history', fields: { ip: cell.value, target: 'events' } } });
+    }
     if (cell.field === 'ip' || cell.field === 'port')
       items.push({ id: 'classify', label: `Classify ${shown}…`, group: 4, action: { kind: 'classify', field: cell.field === 'ip' ? 'address' : 'port', value: cell.value } });
   }

@@ -48,7 +48,16 @@ export async function runMenuAction(s: Services, action: MenuAction): Promise<vo
       return;
     }
     case 'search-ip':
+      s.app.getState().setView('flows');
       await s.flows.getState().searchIp(action.ip);
+      return;
+    case 'files-page':
+      s.app.getState().setView('files');
+      await s.files.getState().open(action.query);
+      return;
+    case 'history':
+      s.app.getState().setView('historical');
+      await s.historical.getState().pivot(action.fields);
       return;
     case 'classify':
       // the dialog (ranking/ClassifyDialog.tsx) does the rest

@@ -118,7 +118,7 @@ function FilesView({ files }: { files: CarvedFile[] }) {
   );
 }
 
-function FileRow({ file, selected, onSelect }: { file: CarvedFile; selected: boolean; onSelect: () => void }) {
+export function FileRow({ file, selected, onSelect }: { file: CarvedFile; selected: boolean; onSelect: () => void }) {
   const services = useServices();
   let href: string | null = null;
   try {
@@ -140,6 +140,9 @@ function FileRow({ file, selected, onSelect }: { file: CarvedFile; selected: boo
       <td className="file-hashes">
         <div>
           md5 <code>{file.md5}</code>
+        </div>
+        <div>
+          sha1 <code>{file.sha1}</code>
         </div>
         <div>
           sha256 <code className="file-sha256">{file.sha256}</code>
@@ -178,7 +181,7 @@ async function fetchHead(url: string, signal: AbortSignal): Promise<Uint8Array> 
   return out;
 }
 
-function FilePreview({ file }: { file: CarvedFile }) {
+export function FilePreview({ file }: { file: CarvedFile }) {
   const services = useServices();
   const kind = previewKind(file);
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });

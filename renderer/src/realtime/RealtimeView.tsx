@@ -1,0 +1,342 @@
+/**
+ * The Real-Time view: aggregated rows (flows and events), newest on top, virtualized like the
+ * flows grid (a million rows, scaled scrolling), with the events tied to a row's addresses on a
+ * second line, "N servers" cells that open the full list, pause (manual, or automatic when
+ * scrolled away from the top) and the "Enable / Disable Flow Events" toggle.
+ */
+import { elementScroll, observeElementOffset, observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
+import { rankClass } from '../flows/columns.js';
+import { scrollScale } from '../flows/scroll-scale.js';
+import { ContextMenu } from '../menu/ContextMenu.js';
+import type { MenuItem } from '../menu/flow-menu.js';
+import { runMenuAction } from '../menu/run-menu-action.js';
+import { PayloadPanel } from '../payload/PayloadPanel.js';
+import { ClassifyDialog } from '../ranking/ClassifyDialog.js';
+import { useRanking } from '../app/services-context.js';
+import type { AggregateRow } from './aggregate-store.js';
+import { buildAggregateMenu } from './realtime-menu.js';
+import { RT_COLUMNS, subline, type RtColumnId } from './realtime-columns.js';
+
+export const RT_ROW_HEIGHT = 40;
+const rowHeight = (): number => RT_ROW_HEIGHT;
+
+interface OpenMenu {
+  x: number;
+  y: number;
+  items: MenuItem[];
+  label: string;
+}
+
+function hitOf(target: EventTarget | null): { row: number; column: RtColumnId | null; list: boolean } | null {
+  if (!(target instanceof Element)) return null;
+  const rowEl = target.closest<HTMLElement>('[data-agg]');
+  if (!rowEl) return null;
+  const cell = target.closest<HTMLElement>('[data-col]');
+  return { row: Number(rowEl.dataset.agg), column: (cell?.dataset.col as RtColumnId | undefined) ?? null, list: !!target.closest('.rt-multi') };
+}
+
+interface RowProps {
+  row: AggregateRow;
+  index: number;
+  top: number;
+  selected: boolean;
+  zone: string;
+  sensorName: (id: string) => string;
+  version: number;
+}
+
+function RtRowImpl({ row, index, top, selected, zone, sensorName }: RowProps) {
+  const sub = subline(row, zone);
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      data-agg={row.index}
+      className={`grid-row rt-row rt-${row.rowKind}${selected ? ' is-selected' : ''}${index % 2 ? ' is-odd' : ''}`}
+      style={{ transform: `translateY(${top}px)` }}
+    >
+      <div className="rt-cells">
+        {RT_COLUMNS.map((c) => {
+          const text = c.text(row, zone, sensorName);
+          const many = c.list ? row[c.list].length > 1 : false;
+          return (
+            <div key={c.id} role="gridcell" data-col={c.id} className={`cell mono col-${c.id}${c.numeric ? ' num' : ''}`} title={many ? 'Click for the full list' : text}>
+              {c.id === 'rank' ? (
+                <span className={`rank rank-${rankClass(row.rank)}`}>{text}</span>
+              ) : many ? (
+                <button type="button" className="rt-multi link-button" tabIndex={-1}>
+                  {text}
+                </button>
+              ) : (
+                text
+              )}
+            </div>
+          );
+        })}
+      </div>
+      <div className="rt-sub" title={sub}>
+        {row.rowKind === 'event' ? <span className={`rt-kind rt-kind-${row.kind.replace(/[^a-z0-9-]/gi, '')}`}>{row.kind}</span> : null}
+        {sub}
+      </div>
+    </div>
+  );
+}
+const RtRow = memo(RtRowImpl);
+
+export function RealtimeView({ active }: { active: boolean }) {
+  const services = useServices();
+  const rt = services.realtime;
+  const agg = rt.getState().agg;
+  const version = useRealtime((s) => s.version);
+  const count = useRealtime((s) => s.visibleCount);
+  const pendingNew = useRealtime((s) => s.pendingNew);
+  const total = useRealtime((s) => s.total);
+  const pause = useRealtime((s) => s.pause);
+  const showFlows = useRealtime((s) => s.showFlowRows);
+  const selected = useRealtime((s) => s.selected);
+  const popup = useRealtime((s) => s.popup);
+  const zone = useSettings((s) => s.timeZone);
+  const sensorName = useApp((s) => s.sensorName);
+  const classify = useRanking((s) => s.classify);
+  useApp((s) => s.info);
+  const [menu, setMenu] = useState<OpenMenu | null>(null);
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const [viewportH, setViewportH] = useState(0);
+  const scale = useMemo(() => scrollScale(count * RT_ROW_HEIGHT, viewportH), [count, viewportH]);
+  const scaleRef = useRef(scale);
+  scaleRef.current = scale;
+
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: rowHeight,
+    overscan: 8,
+    observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
+    scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
+    observeElementRect,
+  });
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setViewportH(el.clientHeight));
+    ro.observe(el);
+    setViewportH(el.clientHeight);
+    return () => ro.disconnect();
+  }, []);
+
+  // scaled: one wheel notch moves a few rows, not `factor` times as many
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    let carry = 0;
+    const onWheel = (e: WheelEvent) => {
+      const k = scaleRef.current.factor;
+      if (k <= 1.0001 || e.ctrlKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
+      e.preventDefault();
+      const unit = e.deltaMode === 1 ? RT_ROW_HEIGHT : e.deltaMode === 2 ? el.clientHeight : 1;
+      carry += (e.deltaY * unit) / k;
+      const whole = Math.trunc(carry);
+      carry -= whole;
+      if (whole) el.scrollTop += whole;
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, []);
+
+  const onScroll = useCallback(() => {
+    const el = scrollRef.current;
+    if (el) rt.getState().setScrolledAway(el.scrollTop > RT_ROW_HEIGHT / 2);
+  }, [rt]);
+
+  const openMenuAt = useCallback(
+    (r: number, column: RtColumnId | null, x: number, y: number) => {
+      const row = agg.row(r);
+      if (!row) return;
+      const lastId = row.flowIds[row.flowIds.length - 1];
+      const flows = services.flows.getState().rows;
+      const latest = lastId ? flows.row(flows.find(row.sensor, lastId)) : null;
+      const items = buildAggregateMenu(row, column, latest, (t) => services.bridge.pcapUrl(t));
+      if (items.length) setMenu({ x, y, items, label: 'Actions for this row' });
+    },
+    [agg, services],
+  );
+
+  const onClick = (e: MouseEvent<HTMLDivElement>) => {
+    const hit = hitOf(e.target);
+    if (!hit) return;
+    rt.getState().select(hit.row);
+    gridRef.current?.focus({ preventScroll: true });
+    const col = RT_COLUMNS.find((c) => c.id === hit.column);
+    if (hit.list && col?.list) rt.getState().openList({ row: hit.row, field: col.list, x: e.clientX, y: e.clientY });
+  };
+
+  const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
+    const hit = hitOf(e.target);
+    if (!hit) return;
+    e.preventDefault();
+    rt.getState().select(hit.row);
+    openMenuAt(hit.row, hit.column, e.clientX, e.clientY);
+  };
+
+  const selectedIndex = useMemo(() => {
+    if (selected < 0) return -1;
+    // the selection is at most a screen away in practice: search the rendered range first
+    for (const it of virtualizer.getVirtualItems()) if (agg.rowIndexAt(it.index) === selected) return it.index;
+    return -1;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [selected, version, count]);
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const st = rt.getState();
+    let next = -1;
+    if (e.key === 'ArrowDown') next = Math.min(count - 1, selectedIndex + 1);
+    else if (e.key === 'ArrowUp') next = Math.max(0, selectedIndex - 1);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = count - 1;
+    else if (e.key === 'PageDown') next = Math.min(count - 1, Math.max(0, selectedIndex) + Math.max(1, Math.floor(viewportH / RT_ROW_HEIGHT) - 1));
+    else if (e.key === 'PageUp') next = Math.max(0, selectedIndex - Math.max(1, Math.floor(viewportH / RT_ROW_HEIGHT) - 1));
+    else if ((e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && selected >= 0) {
+      e.preventDefault();
+      openMenuAt(selected, null, 120, 160);
+      return;
+    } else if (e.key === 'Escape') {
+      st.openList(null);
+      return;
+    }
+    if (next < 0 || count === 0) return;
+    e.preventDefault();
+    st.select(agg.rowIndexAt(next));
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+  };
+
+  const items = virtualizer.getVirtualItems();
+  const vOffset = virtualizer.scrollOffset ?? 0;
+  const pOffset = scale.toPhysical(vOffset);
+
+  return (
+    <div className="rt-view">
+      <div className="livebar rt-bar" role="toolbar" aria-label="Real-time controls">
+        <button
+          type="button"
+          className={`btn btn-small${pause !== 'live' ? ' is-on' : ''}`}
+          aria-pressed={pause !== 'live'}
+          onClick={() => rt.getState().setPaused(pause === 'live' ? 'manual' : 'live')}
+        >
+          {pause === 'live' ? 'Pause' : 'Resume'}
+        </button>
+        <span className="rt-status" aria-live="polite">
+          {pause === 'live' ? 'Live' : pause === 'auto' ? 'Paused (scrolled away from the top)' : 'Paused'}
+          {pendingNew > 0 ? ` · ${pendingNew.toLocaleString('en-US')} new while paused` : ''}
+        </span>
+        <span className="muted">
+          {count.toLocaleString("en-US")} of {total.toLocaleString("en-US")} rows shown
+        </span>
+        <span className="topbar-spacer" />
+        <button type="button" className="btn btn-small" aria-pressed={showFlows} onClick={() => rt.getState().setShowFlowRows(!showFlows)}>
+          {showFlows ? 'Disable Flow Events' : 'Enable Flow Events'}
+        </button>
+      </div>
+      <div ref={gridRef} className="grid rt-grid" role="grid" aria-label="Real-time events" aria-rowcount={count + 1} aria-colcount={RT_COLUMNS.length} tabIndex={0} onKeyDown={onKeyDown}>
+        <div className="grid-header-clip" role="rowgroup">
+          <div className="grid-header" role="row" aria-rowindex={1}>
+            {RT_COLUMNS.map((c) => (
+              <div key={c.id} role="columnheader" className={`cell col-${c.id}${c.numeric ? ' num' : ''}`}>
+                {c.label}
+              </div>
+            ))}
+          </div>
+        </div>
+        <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
+          <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
+            {items.map((it) => {
+              const row = agg.rowAt(it.index);
+              if (!row) return null;
+              return <RtRow key={row.index} row={row} index={it.index} top={pOffset + (it.start - vOffset)} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
+            })}
+          </div>
+          {count === 0 ? (
+            <div className="grid-empty">
+              <div className="grid-empty-title">{total ? 'Only flow rows without events so far' : 'Waiting for live events'}</div>
+              <div className="muted">
+                {total
+                  ? 'Flow rows without related events are hidden: use "Enable Flow Events" to show them.'
+                  : 'Events and flows appear here as sensors report them and captures are imported.'}
+              </div>
+            </div>
+          ) : null}
+        </div>
+      </div>
+      {popup && active ? <ListPopupView /> : null}
+      {menu && active ? (
+        <ContextMenu
+          x={menu.x}
+          y={menu.y}
+          items={menu.items}
+          label={menu.label}
+          onPick={(item) => {
+            setMenu(null);
+            void runMenuAction(services, item.action);
+          }}
+          onClose={() => {
+            setMenu(null);
+            gridRef.current?.focus({ preventScroll: true });
+          }}
+        />
+      ) : null}
+      {classify && active ? <ClassifyDialog key={`${classify.field}:${classify.value}`} target={classify} /> : null}
+      {active ? <PayloadPanel /> : null}
+    </div>
+  );
+}
+
+const LIST_LABELS = { servers: 'Servers', clients: 'Clients', serverPorts: 'Server ports', clientPorts: 'Client ports' } as const;
+
+/** The full list behind an "N servers" cell. */
+function ListPopupView() {
+  const services = useServices();
+  const popup = useRealtime((s) => s.popup);
+  useRealtime((s) => s.version);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    const onDown = (e: globalThis.MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) services.realtime.getState().openList(null);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [services]);
+  if (!popup) return null;
+  const values = services.realtime.getState().agg.list(popup.row, popup.field);
+  const close = () => services.realtime.getState().openList(null);
+  return (
+    <div
+      ref={ref}
+      className="rt-popup"
+      role="dialog"
+      aria-label={`${LIST_LABELS[popup.field]} (${values.length})`}
+      tabIndex={-1}
+      style={{ left: `${Math.min(popup.x, window.innerWidth - 280)}px`, top: `${Math.min(popup.y, window.innerHeight - 320)}px` }}
+      onKeyDown={(e) => e.key === 'Escape' && close()}
+    >
+      <div className="rt-popup-head">
+        <strong>
+          {LIST_LABELS[popup.field]} ({values.length.toLocaleString('en-US')})
+        </strong>
+        <button type="button" className="link-button" onClick={close} aria-label="Close">
+          ✕
+        </button>
+      </div>
+      <ul className="rt-popup-list mono">
+        {values.map((v) => (
+          <li key={v}>{v}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
