@@ -6,7 +6,8 @@
  * connections are not mistaken for files. Environment-free; bounded (MAX_TRANSFERS).
  */
 import type { PacketMark } from '../carve-sink.js';
-import { LineBuffer, type CarveIssue, type StreamCarver } from '../line-buffer.js';
+import { LineBuffer } from '../line-buffer.js';
+import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import { ipToString } from '../../packet/ip-address.js';
 import { parseIp } from '../../packet/community-id.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';

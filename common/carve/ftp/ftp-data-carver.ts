@@ -5,7 +5,7 @@
  * (ftp-control.ts); this only streams. Environment-free.
  */
 import { NO_HTTP, type CarveFileSink, type PacketMark } from '../carve-sink.js';
-import type { CarveIssue, StreamCarver } from '../line-buffer.js';
+import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';
 import type { FtpTransfer } from './ftp-control.js';
 
