@@ -3,29 +3,9 @@
  * arrives in arbitrary pieces. A line longer than the cap is cut and flagged (hostile peers cannot
  * make it grow). Environment-free.
  */
-import type { Direction, StreamChunk } from '../reassembly/stream-types.js';
 import { latin1 } from './text.js';
 
 export const MAX_LINE = 8192;
-
-/** Errors and notable events of a carver, for the carve result (bounded). */
-export interface CarveIssue {
-  dir: Direction;
-  offset: number;
-  message: string;
-}
-
-/** What every carver driven by a flow's reassembled streams offers its driver. */
-export interface StreamCarver {
-  onData(c: StreamChunk): void;
-  onEnd(dir: Direction, reason: string, gapAtEnd: number): void;
-  /** The flow is not this carver's protocol: stop feeding it. */
-  readonly gaveUp: boolean;
-  /** The flow was recognized as this carver's protocol. */
-  readonly recognized: boolean;
-  readonly issues: CarveIssue[];
-  readonly issueCount: number;
-}
 
 export class LineBuffer {
   private buf = new Uint8Array(256);

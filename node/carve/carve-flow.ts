@@ -6,7 +6,7 @@
  */
 import type { StreamSink } from '../../common/reassembly/stream-types.js';
 import type { CarvedFileRecord, CarveProtocol } from '../../common/carve/carved-record.js';
-import type { StreamCarver } from '../../common/carve/line-buffer.js';
+import type { StreamCarver } from '../../common/carve/stream-carver.js';
 import { SmtpCarver } from '../../common/carve/smtp/smtp-carver.js';
 import { Pop3Carver } from '../../common/carve/pop3/pop3-carver.js';
 import { ImapCarver } from '../../common/carve/imap/imap-carver.js';

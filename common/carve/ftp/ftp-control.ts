@@ -6,7 +6,8 @@
  * connections are not mistaken for files. Environment-free; bounded (MAX_TRANSFERS).
  */
 import type { PacketMark } from '../carve-sink.js';
-import { LineBuffer, type CarveIssue, type StreamCarver } from '../line-buffer.js';
+import { LineBuffer } from '../line-buffer.js';
+import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import { ipToString } from '../../packet/ip-address.js';
 import { parseIp } from '../../packet/community-id.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';
@@ -40,6 +41,8 @@ export interface FtpTransfer {
   reply: number | null;
   /** A 150/125 reply said the data connection opened. */
   opened: boolean;
+  /** REST offset accepted (350) before the command: the data starts there, not at byte 0. */
+  restart: number | null;
 }
 
 const TRANSFER: Record<string, 'download' | 'upload'> = {
@@ -70,6 +73,8 @@ export class FtpControlParser implements StreamCarver {
   private user: string | null = null;
   private type: string | null = null;
   private lastCommand = '';
+  private pendingRest: number | null = null;
+  private rest: number | null = null;
   private encrypted = false;
 
   onData(c: StreamChunk): void {
@@ -132,6 +137,11 @@ export class FtpControlParser implements StreamCarver {
         else this.issue(0, `malformed EPRT: ${line.slice(0, 80)}`);
         break;
       }
+      case 'REST': {
+        const n = Number(arg.trim());
+        this.pendingRest = Number.isSafeInteger(n) && n >= 0 ? n : null;
+        break;
+      }
       case 'PASV':
       case 'EPSV':
         this.pendingPassive = verb;
@@ -153,8 +163,11 @@ export class FtpControlParser implements StreamCarver {
             at: mark,
             reply: null,
             opened: false,
+            restart: this.rest,
           });
         }
+        // a restart marker applies to the next transfer only
+        this.rest = null;
       }
     }
   }
@@ -182,6 +195,9 @@ export class FtpControlParser implements StreamCarver {
     } else if (code === 200 && this.pendingPort) {
       this.endpoint = { ...this.pendingPort, listener: 'client', at: mark };
       this.pendingPort = null;
+    } else if (code === 350 && this.pendingRest !== null) {
+      this.rest = this.pendingRest > 0 ? this.pendingRest : null;
+      this.pendingRest = null;
     } else if (code === 250 && this.pendingCwd !== null) {
       this.cwd = this.pendingCwd;
       this.pendingCwd = null;

@@ -5,7 +5,7 @@
  * (ftp-control.ts); this only streams. Environment-free.
  */
 import { NO_HTTP, type CarveFileSink, type PacketMark } from '../carve-sink.js';
-import type { CarveIssue, StreamCarver } from '../line-buffer.js';
+import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';
 import type { FtpTransfer } from './ftp-control.js';
 
@@ -68,7 +68,8 @@ export class FtpDataCarver implements StreamCarver {
     if (t.reply !== null && t.reply >= 400) notes.push(`the server answered ${t.command} with ${t.reply}`);
     if (reason === 'end-of-capture' || reason === 'memory-limit') notes.push(`data connection ${reason}`);
     if (this.otherBytes > 0) notes.push(`${this.otherBytes} bytes in the other direction ignored`);
-    const incomplete = this.missing > 0 || reason === 'memory-limit' || (t.reply !== null && t.reply >= 400) || (reason === 'end-of-capture' && !(t.reply !== null && t.reply < 300));
+    if (t.restart !== null) notes.push(`restarted transfer (REST ${t.restart}): these bytes start at offset ${t.restart} of the file`);
+    const incomplete = this.missing > 0 || t.restart !== null || reason === 'memory-limit' || (t.reply !== null && t.reply >= 400) || (reason === 'end-of-capture' && !(t.reply !== null && t.reply < 300));
     this.sink.onFileEnd(0, { size: this.size, missingBytes: this.missing, incomplete, notes, last: this.last });
   }
 

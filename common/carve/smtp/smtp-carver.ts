@@ -8,7 +8,8 @@
  * with 220 ends carving: the rest is encrypted. Environment-free.
  */
 import type { CarveFileSink, PacketMark } from '../carve-sink.js';
-import { LineBuffer, textLike, type CarveIssue, type StreamCarver } from '../line-buffer.js';
+import { LineBuffer, textLike } from '../line-buffer.js';
+import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import { DotStuffedReader } from '../mime/dot-stuffed-reader.js';
 import { MessageEmitter } from '../mime/message-emitter.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';

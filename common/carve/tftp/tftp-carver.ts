@@ -7,7 +7,7 @@
  * Environment-free.
  */
 import { NO_HTTP, type CarveFileSink, type PacketMark } from '../carve-sink.js';
-import type { CarveIssue, StreamCarver } from '../line-buffer.js';
+import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import { latin1 } from '../text.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';
 

@@ -62,7 +62,7 @@ test('FTP control: AUTH TLS accepted stops parsing; a non-FTP flow is given up',
 });
 
 test('FTP data: the sending direction is the file; gaps are reported; a failed transfer is incomplete', () => {
-  const transfer = { command: 'RETR' as const, path: 'dir/f.bin', cwd: null, direction: 'download' as const, endpoint: null, user: null, type: 'I', at: { sec: 1, nsec: 0, packet: 0 }, reply: 226, opened: true };
+  const transfer = { command: 'RETR' as const, path: 'dir/f.bin', cwd: null, direction: 'download' as const, endpoint: null, user: null, type: 'I', at: { sec: 1, nsec: 0, packet: 0 }, reply: 226, opened: true, restart: null };
   const { sink } = runSteps((k) => new FtpDataCarver(k, { transfer, senderDir: 1, url: 'ftp://h/dir/f.bin', host: 'h' }), [s('abc'), c('ignored'), s('def', 10), s('g')], 2);
   const [f] = sink.list();
   assert.deepEqual([f.bytes.toString(), f.gaps, f.end?.missingBytes, f.end?.incomplete, f.start.name, f.start.http.url, f.start.protocol], ['abcdefg', [10], 10, true, 'dir/f.bin', 'ftp://h/dir/f.bin', 'ftp-data']);
@@ -120,4 +120,13 @@ test('TFTP: a server answering from port 69 itself: the request flow carries the
   // only a request (the usual case): no file; not TFTP at all: given up
   assert.equal(runSteps((k) => new TftpRequestFlowCarver(k, 0, 'h'), [c(req)]).sink.list().length, 0);
   assert.equal(runSteps((k) => new TftpRequestFlowCarver(k, 0, 'h'), [c('GET /')]).carver.gaveUp, true);
+});
+
+test('FTP: a transfer resumed with REST is marked as starting at that offset (incomplete as a file)', () => {
+  const p = control([[1, '220 x\r\n'], [0, 'USER a\r\nPASV\r\n'], [1, '331 p\r\n227 (1,2,3,4,0,99)\r\n'], [0, 'REST 1000\r\n'], [1, '350 ok\r\n'], [0, 'RETR big.iso\r\n'], [1, '150 go\r\n226 ok\r\n'], [0, 'RETR next\r\n']]);
+  assert.deepEqual(p.transfers.map((t) => t.restart), [1000, null]);
+  const { sink } = runSteps((k) => new FtpDataCarver(k, { transfer: p.transfers[0], senderDir: 1, url: null, host: 'h' }), [s('tail')]);
+  const [f] = sink.list();
+  assert.equal(f.end?.incomplete, true);
+  assert.ok(f.end?.notes.some((n) => /REST 1000/.test(n)));
 });

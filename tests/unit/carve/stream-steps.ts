@@ -1,5 +1,5 @@
 /** Feeding synthetic flow payload (steps, cut into pieces) to any stream carver (SMTP, POP3, IMAP, FTP, TFTP). */
-import type { StreamCarver } from '../../../common/carve/line-buffer.js';
+import type { StreamCarver } from '../../../common/carve/stream-carver.js';
 import { bytes, CollectingSink, type Step } from './carve-test-helpers.js';
 
 /** Runs the steps through a fresh carver; each data step is cut into `piece`-byte chunks (Infinity: whole, as one datagram). */
