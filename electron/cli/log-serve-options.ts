@@ -70,7 +70,8 @@ export async function applyLogServe(services: TaplineServices, storeDir: string,
     const tls = e.transport === 'tls' ? await ensureCertificate(storeDir, e.host, [hostname()]) : null;
     try {
       const r = await services.logs.listen(e, tls);
-      out(`tapline serve: receiving syslog on ${r.url}${r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes)` : ''}`);
+      const detail = r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes)` : tls ? ` (certificate SHA-256 ${tls.fingerprint})` : '';
+      out(`tapline serve: receiving syslog on ${r.url}${detail}`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const where = `${e.transport}://${e.host}:${e.port}`;
