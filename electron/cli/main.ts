@@ -21,7 +21,7 @@ const USAGE = `usage:
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
                  [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
-                 [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE]
+                 [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE] [--export-kinds K,K]
   tapline events --store DIR [--kind K] [--since T] [--until T] [--host IP] [--text S] [--limit N] [--json]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
 
