@@ -11,6 +11,7 @@ const KV = /(?:^|[\s,;])([A-Za-z_][\w.-]{0,63})=("(?:[^"\\]|\\.){0,4096}"|[^\s,;
 /** key=value pairs of a message ("" for empty values; quotes removed). At most 256 pairs. */
 export function keyValues(text: string): Record<string, string> {
   const out: Record<string, string> = {};
+  if (!text.includes('=')) return out; // the common case, without running the pattern
   KV.lastIndex = 0;
   let n = 0;
   for (let m = KV.exec(text); m !== null && n < 256; m = KV.exec(text), n++) {
@@ -54,7 +55,8 @@ const PROTO_WORD = /\b(TCP|UDP|ICMP|tcp|udp|icmp|SCTP|sctp|GRE|gre)\b/;
 /** Endpoints from Cisco-style and sshd-style prose; empty when the message names none. */
 export function endpointsFromProse(msg: string): NamedEndpoints {
   const e = emptyEndpoints();
-  const ios = IOS_PAIR.exec(msg);
+  // cheap substring checks first: each pattern costs a scan of the whole message
+  const ios = msg.includes('->') ? IOS_PAIR.exec(msg) : null;
   if (ios && isIpv4(ios[1]) && isIpv4(ios[3])) {
     e.srcIp = ios[1];
     e.srcPort = portNumber(ios[2]);
@@ -63,7 +65,7 @@ export function endpointsFromProse(msg: string): NamedEndpoints {
   } else {
     ASA_PAIR.lastIndex = 0;
     const pairs: { ip: string; port: number | null }[] = [];
-    for (let m = ASA_PAIR.exec(msg); m !== null && pairs.length < 2; m = ASA_PAIR.exec(msg)) {
+    for (let m = msg.includes('/') ? ASA_PAIR.exec(msg) : null; m !== null && pairs.length < 2; m = ASA_PAIR.exec(msg)) {
       if (!isIpv4(m[1])) continue;
       // "(10.0.0.1/80)" repeats the mapped address of the pair before it: not a new endpoint
       if (m[0].startsWith('(')) continue;
@@ -78,7 +80,7 @@ export function endpointsFromProse(msg: string): NamedEndpoints {
       e.dstPort = pairs[1].port;
     }
     if (pairs.length === 0) {
-      const s = SSHD_FROM.exec(msg);
+      const s = msg.includes(' port ') ? SSHD_FROM.exec(msg) : null;
       if (s && isIp(s[1])) {
         e.srcIp = s[1];
         e.srcPort = portNumber(s[2]);

@@ -1,7 +1,7 @@
 /**
  * `tapline serve` log options: --syslog udp|tcp|tls://HOST:PORT (repeatable), --export-syslog and
- * --export-cef udp|tcp://HOST:PORT (repeatable), --export-debug FILE, --log-window SEC,
- * --cef-vendor/--cef-product/--cef-version, --export-domain. Applied to the services once the
+ * --export-cef udp|tcp://HOST:PORT (repeatable), --export-debug FILE, --export-kinds K,K,
+ * --export-domain D, --cef-vendor/--cef-product/--cef-version. Applied to the services once the
  * store is open; a receiver that cannot bind stops serve with the reason.
  */
 import { hostname } from 'node:os';
@@ -15,6 +15,7 @@ export const LOG_SERVE_OPTIONS = {
   'export-syslog': { type: 'string', multiple: true },
   'export-cef': { type: 'string', multiple: true },
   'export-debug': { type: 'string' },
+  'export-kinds': { type: 'string' },
   'export-domain': { type: 'string' },
   'cef-vendor': { type: 'string' },
   'cef-product': { type: 'string' },
@@ -26,6 +27,7 @@ export interface LogServeConfig {
   exportSyslog: LogEndpoint[];
   exportCef: LogEndpoint[];
   debugFile: string | null;
+  kinds?: string[];
   domain?: string;
   vendor?: string;
   product?: string;
@@ -49,7 +51,10 @@ export function logServeConfig(v: Values): LogServeConfig {
   };
   const domain = v['export-domain'];
   if (domain !== undefined && !/^[0-9A-Za-z._-]{1,63}$/.test(domain)) throw new UsageError('--export-domain takes letters, digits, . _ - (at most 63)');
+  const kinds = v['export-kinds']?.split(',').map((k) => k.trim());
+  if (kinds && (kinds.length === 0 || kinds.some((k) => !/^[a-z][a-z0-9-]{0,31}$/.test(k)))) throw new UsageError('--export-kinds takes event kinds separated by commas (e.g. flow,file,notice,log)');
   return {
+    kinds,
     receivers: endpoints(v.syslog, ['udp', 'tcp', 'tls'], DEFAULT_SYSLOG_PORT, 'syslog'),
     exportSyslog: endpoints(v['export-syslog'], ['udp', 'tcp'], 514, 'export-syslog'),
     exportCef: endpoints(v['export-cef'], ['udp', 'tcp'], 514, 'export-cef'),
@@ -64,13 +69,14 @@ export function logServeConfig(v: Values): LogServeConfig {
 /** Starts receivers and exporters; prints where each receiver listens. */
 export async function applyLogServe(services: TaplineServices, storeDir: string, c: LogServeConfig, out: (line: string) => void): Promise<void> {
   if (c.exportSyslog.length || c.exportCef.length || c.debugFile) {
-    await services.logs.startExport({ syslog: c.exportSyslog, cef: c.exportCef, debugFile: c.debugFile, domain: c.domain, vendor: c.vendor, product: c.product, version: c.version });
+    await services.logs.startExport({ syslog: c.exportSyslog, cef: c.exportCef, debugFile: c.debugFile, kinds: c.kinds, domain: c.domain, vendor: c.vendor, product: c.product, version: c.version });
   }
   for (const e of c.receivers) {
     const tls = e.transport === 'tls' ? await ensureCertificate(storeDir, e.host, [hostname()]) : null;
     try {
       const r = await services.logs.listen(e, tls);
-      out(`tapline serve: receiving syslog on ${r.url}${r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes)` : ''}`);
+      const detail = r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes)` : tls ? ` (certificate SHA-256 ${tls.fingerprint})` : '';
+      out(`tapline serve: receiving syslog on ${r.url}${detail}`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const where = `${e.transport}://${e.host}:${e.port}`;

@@ -23,7 +23,7 @@ const USAGE = `usage:
   tapline ingest --store DIR [--json] [--write-events] FILE...   Suricata eve.json, Zeek logs (JSON or TSV)
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
                  [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
-                 [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE]
+                 [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE] [--export-kinds K,K]
   tapline events --store DIR [--kind K] [--since T] [--until T] [--host IP] [--text S] [--limit N] [--json]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
   tapline interfaces [--json]

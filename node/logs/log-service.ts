@@ -25,6 +25,8 @@ export interface LogExportConfig {
   cef: LogEndpoint[];
   debugFile?: string | null;
   debugMaxBytes?: number;
+  /** Event kinds to export (default: event-exporter.ts DEFAULT_EXPORT_KINDS). */
+  kinds?: readonly string[];
   /** Seed line "<sensor>.<domain>"; CEF Device Vendor/Product/Version. */
   domain?: string;
   vendor?: string;
@@ -109,6 +111,7 @@ export class LogService {
       seedOutputs,
       cefOutputs,
       debug,
+      kinds: cfg.kinds,
       seed: { sensor: this.opts.sensor, domain: cfg.domain ?? 'tapline' },
       cef: { vendor: cfg.vendor ?? 'Tapline', product: cfg.product ?? 'Tapline', version: cfg.version ?? '0.1', host: this.opts.sensor },
     });

@@ -135,6 +135,7 @@ interface StepResult {
   /** Kernel receive-buffer drops during Tapline's part of the step (any socket on the machine). */
   kernelDrops: number | null;
   rsyslog: number | null;
+  rsyslogAchievedRate: number | null;
 }
 
 function parseRates(): { format: LogFormat; linesPerSec: number }[] {
@@ -216,16 +217,18 @@ async function run(): Promise<void> {
       const tapline = services.logs.intake.stats.stored - before;
       const kAfter = udpRcvbufErrors();
       let rs: number | null = null;
+      let rsRate: number | null = null;
       if (rsyslog) {
         const rsBefore = countLines(rsOut);
         const s2 = await send(rsPort, rate, count);
+        rsRate = s2.sent / s2.seconds;
         // rsyslogd's asynchronous file writer flushes its buffer every second: wait past that
         rs = (await settle(() => countLines(rsOut) - rsBefore, s2.sent, 3000)) as number;
       }
-      const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops: services.logs.intake.stats.dropped_queue_full - dropsBefore, kernelDrops: kBefore !== null && kAfter !== null ? kAfter - kBefore : null, rsyslog: rs };
+      const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops: services.logs.intake.stats.dropped_queue_full - dropsBefore, kernelDrops: kBefore !== null && kAfter !== null ? kAfter - kBefore : null, rsyslog: rs, rsyslogAchievedRate: rsRate };
       steps.push(step);
       void stored;
-      process.stdout.write(`   sender achieved ${fmt(step.achievedRate, 0)} msg/s; tapline stored ${fmt(tapline, 0)}/${fmt(s1.sent, 0)} (queue drops ${step.taplineQueueDrops}, kernel receive-buffer drops ${step.kernelDrops ?? 'n/a'})${rs !== null ? `; rsyslogd wrote ${fmt(rs, 0)}/${fmt(count, 0)}` : ''}\n`);
+      process.stdout.write(`   sender achieved ${fmt(step.achievedRate, 0)} msg/s; tapline stored ${fmt(tapline, 0)}/${fmt(s1.sent, 0)} (queue drops ${step.taplineQueueDrops}, kernel receive-buffer drops ${step.kernelDrops ?? 'n/a'})${rs !== null ? `; rsyslogd (sender achieved ${fmt(rsRate, 0)} msg/s) wrote ${fmt(rs, 0)}/${fmt(count, 0)}` : ''}\n`);
     }
   } finally {
     await services.close();
