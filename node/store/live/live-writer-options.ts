@@ -9,7 +9,7 @@ import type { FlowJson } from '../../../common/flow/flow-json.js';
 export type LiveStoreMode = 'full' | 'conditional';
 
 export interface LiveWriterOptions {
-  /** Rotate the open segment when it reaches this many bytes (default 256 MiB). */
+  /** Rotate the open segment when it reaches this many bytes (default 128 MiB). */
   segmentBytes?: number;
   /** Rotate the open segment after this many seconds of wall-clock time (default 300). */
   segmentSeconds?: number;

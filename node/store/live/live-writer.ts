@@ -132,7 +132,9 @@ export class LiveWriter implements LiveStoreWriter {
     const maxAge = opts.maxAgeSeconds ?? 0;
     // A ring deletes whole segments: keep them at most a quarter of each bound, so the store
     // holds at least three quarters of what it may and never exceeds a bound by more than one.
-    let segBytes = opts.segmentBytes ?? 256 * 1024 * 1024;
+    // each flush re-encodes the open segment's whole index (≈ 0.1 s per 128 MiB of packets on a
+    // loaded core): the default keeps that cost and the index lag small
+    let segBytes = opts.segmentBytes ?? 128 * 1024 * 1024;
     if (maxBytes > 0) segBytes = Math.min(segBytes, Math.max(64 * 1024, Math.floor(maxBytes / 4)));
     let segSec = opts.segmentSeconds ?? 300;
     if (maxAge > 0) segSec = Math.min(segSec, Math.max(1, maxAge / 4));

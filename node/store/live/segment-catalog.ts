@@ -30,6 +30,7 @@ export class SegmentCatalog {
   private listing = new Map<string, SegmentListing>();
   private entries: CaptureEntry[] = [];
   private readonly cache = new Map<string, Cached>();
+  private tornLogged = false;
 
   constructor(
     private readonly storeDir: string,
@@ -55,7 +56,14 @@ export class SegmentCatalog {
       writer = (await liveWriterPid(this.storeDir)) !== null;
       segs = await listSegments(this.storeDir, writer);
     }
-    this.listing = new Map(segs.filter((s) => s.indexPath !== null).map((s) => [s.id, s]));
+    // a torn segment's snapshot may point past what reached the disk (power loss): it is read
+    // only once repaired (by a reader that may lock the store, or the next live writer)
+    const torn = segs.filter((s) => s.state === 'torn');
+    if (torn.length && !this.tornLogged) {
+      this.tornLogged = true;
+      this.log(`${torn.length} live segment(s) need repair (the writer stopped abruptly) and could not be repaired now; they are skipped until the store is opened with write access`);
+    }
+    this.listing = new Map(segs.filter((s) => s.indexPath !== null && s.state !== 'torn').map((s) => [s.id, s]));
     // An index is swapped only here, never between a query and the slice that follows it: a
     // found flow's record points into the offsets of the snapshot it was read from.
     for (const [id, c] of this.cache) {

@@ -41,6 +41,8 @@ export async function repairTornSegments(storeDir: string, log: (line: string) =
   const out: RepairResult[] = [];
   await removeStaleTemps(storeDir);
   for (const s of await listSegments(storeDir, false)) {
+    // a writer killed between writing a final index and removing the snapshot leaves both
+    if (s.state === 'closed') await rm(segmentLiveIndexPath(storeDir, s.id), { force: true });
     if (s.state !== 'torn') continue;
     const r = await repairSegment(storeDir, s.id, s.capturePath);
     out.push(r);

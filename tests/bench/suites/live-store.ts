@@ -5,7 +5,7 @@
  * peak RSS and the live index lag (packet handed over → covered by a durable index).
  *
  * Env: BENCH_SIZE (2G; the brief asks for a 1-2 GB stream), BENCH_SEED (1),
- * BENCH_TCPDUMP_RUNS (3), BENCH_LIVE_SEGMENT_BYTES (writer default, 256 MiB),
+ * BENCH_TCPDUMP_RUNS (3), BENCH_LIVE_SEGMENT_BYTES (writer default, 128 MiB),
  * BENCH_LIVE_RATE_MBPS (50: the paced run that measures the index lag at a steady rate, 0 skips it),
  * BENCH_KEEP_STORE (0: the live store is deleted afterwards).
  */
@@ -58,6 +58,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   say(`page cache warmed (${fmtMs(warm.wallMs)}): both tools read the capture from memory and write to ${BENCH_DATA}'s disk or /dev/null`);
 
   section('live-store: tcpdump -r F -w /dev/null');
+  let tcpdumpToDisk: { ms: number; mbps: number } | null = null;
   let tcpdumpRes: { runsMs: number[]; medianMs: number; mbps: number; pps: number; error: string | null } | null = null;
   if (tcpdump) {
     const runs: RunResult[] = [];
@@ -66,6 +67,12 @@ async function run(ctx: SuiteContext): Promise<void> {
     const ms = median(runs.map((r) => r.wallMs));
     tcpdumpRes = { runsMs: runs.map((r) => Math.round(r.wallMs)), medianMs: Math.round(ms), mbps: mbPerSec(cap.bytes, ms), pps: st.packets / (ms / 1000), error: bad ? failureText(bad) : null };
     say(`median of ${tcpdumpRuns}: ${fmtMs(ms)} -> ${fmt(tcpdumpRes.mbps, 0)} MB/s, ${fmt(tcpdumpRes.pps / 1e6, 2)} Mpkt/s`);
+    // the same work minus indexing: tcpdump copying the capture to a file on the store's disk
+    const out = join(BENCH_DATA, `live-store-tcpdump-${label}.pcap`);
+    const wr = await runMeasured({ cmd: 'sh', args: ['-c', 'tcpdump -r "$1" -w "$2" && sync -f "$2"', 'sh', cap.path, out], stdout: 'ignore', stderr: 'capture' });
+    rmSync(out, { force: true });
+    tcpdumpToDisk = succeeded(wr) ? { ms: Math.round(wr.wallMs), mbps: mbPerSec(cap.bytes, wr.wallMs) } : null;
+    say(`tcpdump -r F -w FILE (same disk, then sync): ${fmtMs(wr.wallMs)} -> ${tcpdumpToDisk ? fmt(tcpdumpToDisk.mbps, 0) : 'n/a'} MB/s${succeeded(wr) ? '' : `  (FAILED: ${failureText(wr)})`}`);
   } else say('tcpdump not found: no reference');
 
   section('live-store: LiveWriter');
@@ -96,6 +103,7 @@ async function run(ctx: SuiteContext): Promise<void> {
       [{ header: 'metric' }, { header: 'Tapline', align: 'right' }, { header: 'tcpdump -w /dev/null', align: 'right' }, { header: 'ratio', align: 'right' }, { header: 'target' }],
       [
         ['write MB/s (capture bytes / wall)', fmt(mbps, 0), tcpdumpRes ? fmt(tcpdumpRes.mbps, 0) : 'n/a', fmtRatio(ratio), '(information)'],
+        ['write MB/s vs tcpdump -w FILE + sync', fmt(mbps, 0), tcpdumpToDisk ? fmt(tcpdumpToDisk.mbps, 0) : 'n/a', fmtRatio(tcpdumpToDisk ? mbps / tcpdumpToDisk.mbps : null), '(information)'],
         ['packets/s (M)', fmt(pps / 1e6, 2), tcpdumpRes ? fmt(tcpdumpRes.pps / 1e6, 2) : 'n/a', fmtRatio(tcpdumpRes ? pps / tcpdumpRes.pps : null), '(information)'],
         ['live index lag p99, full speed', fmtMs(d.lagP99Ms), '', '', '(information: the source outruns the disk)'],
         [`live index lag p99 at ${paceMBps} MB/s`, fmtMs(paced?.lagP99Ms), '', '', `<= ${LAG_TARGET_MS} ms: ${paced?.lagP99Ms == null ? 'n/a' : paced.lagP99Ms <= LAG_TARGET_MS ? 'yes' : 'NO'}`],
@@ -111,6 +119,7 @@ async function run(ctx: SuiteContext): Promise<void> {
     tools: { tcpdump: tcpdump ? toolVersion(tcpdump) : null },
     capture: { path: relative(REPO_ROOT, cap.path), bytes: cap.bytes, packets: st.packets, flows: st.flows },
     tcpdump: tcpdumpRes,
+    tcpdumpToDisk,
     tapline: { ...d, mbps, pps, processWallMs: Math.round(r.wallMs), cpuS, peakRssKb: r.peakRssKb },
     paced: paced ? { rateMBps: paceMBps, ...paced } : null,
     ratioVsTcpdump: ratio,

@@ -11,6 +11,7 @@ import { openLiveWriter, type LiveFlowSummary } from '../../../node/store/live/i
 import { Store } from '../../../node/store/store.js';
 import { writeSlice } from '../../../node/store/slicer.js';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
+import { LiveFlowSummaryBatchSchema } from '../../../common/capture/live-flow-summary.js';
 import { asStored, liveTraffic, storedPackets, type StoredPacket } from '../../helpers/live-traffic.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tl-livestore-unit-'));
@@ -138,6 +139,8 @@ describe('live writer', () => {
     assert.equal(ends.length, 5, 'every flow ends when its segment closes');
     assert.ok(all.some((s) => s.event === 'update'), 'flows active in both intervals are updated');
     for (const e of ends) assert.equal(e.reason, 'segment-closed');
+    // the schema the receiving process checks them with accepts every batch
+    for (const b of batches) assert.equal(LiveFlowSummaryBatchSchema.safeParse(b).success, true);
     const total = ends.reduce((s, e) => s + e.flow.packets, 0);
     assert.equal(total, 100);
   });
@@ -164,6 +167,42 @@ describe('live writer', () => {
       await store.close();
     }
     // the (abandoned) writer object is not closed: its lock was taken over
+  });
+
+  test('segments rotate by wall-clock time (segmentSeconds) while packets keep coming', async () => {
+    const dir = freshDir();
+    const w = await openLiveWriter(dir, { segmentSeconds: 1, flushIntervalMs: 100 });
+    w.link(ETH);
+    const sent: StoredPacket[] = [];
+    const gen = liveTraffic({ seed: 9, count: 1000, flows: 3 });
+    // a packet every 50 ms until a second segment exists (bounded: at most 1000 packets)
+    for (let i = 0; i < 1000; i++) {
+      const p = gen.next();
+      if (p.done) break;
+      w.packet(p.value);
+      sent.push(asStored(p.value));
+      await new Promise((r) => setTimeout(r, 50));
+      if (segmentFiles(dir).filter((f) => f.endsWith('.pcap')).length >= 2) break;
+    }
+    await w.close();
+    assert.ok(segmentFiles(dir).filter((f) => f.endsWith('.pcap')).length >= 2, 'rotated by time');
+    const store = await Store.open(dir);
+    try {
+      assert.deepEqual(await storedPackets(store), sent);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('capture gaps reported by the source are recorded', async () => {
+    const dir = freshDir();
+    const w = await openLiveWriter(dir);
+    w.link(ETH);
+    w.gap({ from: { sec: 1_700_000_000, nsec: 5 }, to: { sec: 1_700_000_030, nsec: 0 }, reason: 'ssh reconnect' });
+    await w.close();
+    const lines = readFileSync(join(dir, 'segments', 'gaps.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { from: string; to: string; reason: string });
+    assert.deepEqual(lines.map((l) => [l.from, l.to, l.reason]), [['1700000000.000000005', '1700000030.000000000', 'ssh reconnect']]);
+    assert.equal(w.stats().gaps, 1);
   });
 
   test('a second live writer on the same store is refused while the first runs', async () => {
