@@ -4,7 +4,7 @@
  * schema per message: the worker checks params, the supervisor checks results, stats and events.
  */
 import { z } from 'zod';
-import { FlowRowSchema } from '../bridge/messages.js';
+import { LiveFlowSummarySchema } from '../capture/live-flow-summary.js';
 import { defineWorkerProtocol } from './worker-protocol.js';
 
 const int = z.number().int();
@@ -103,23 +103,13 @@ export const StopResultSchema = z.strictObject({ stats: CaptureStatsSchema });
 
 const ts = z.strictObject({ sec: int, nsec: int.min(0).max(999_999_999) });
 
-/** A flow as `tapline flows --json` prints it (FlowJson): the bridge's FlowRow without sensor and ranking. */
-export const FlowJsonSchema = FlowRowSchema.omit({ sensor: true, rank: true, classes: true });
-
-/** The live store writer's flow summary (node/store/live LiveFlowSummary). */
-export const LiveFlowSummarySchema = z.strictObject({
-  event: z.enum(['start', 'update', 'end']),
-  reason: z.enum(['fin', 'rst', 'idle', 'segment-closed']).nullable(),
-  flow: FlowJsonSchema,
-});
-
 export const CaptureEventSchema = z.discriminatedUnion('kind', [
   /** The capture ended without a stop request (input ended, source failed). */
   z.strictObject({ kind: z.literal('capture-ended'), reason: z.enum(['eof', 'error']), message: z.string().max(4096) }),
   z.strictObject({ kind: z.literal('gap'), from: ts, to: ts, reason: z.string().max(4096) }),
   /** The store writer stopped writing (disk full, I/O error); it resumes by itself. */
   z.strictObject({ kind: z.literal('store-error'), message: z.string().max(4096) }),
-  /** Flow summaries from the store writer (start, update, end), at most 1000 a message. */
+  /** Flow summaries from the store writer (start, update, end; common/capture/live-flow-summary.ts), at most 1000 a message. */
   z.strictObject({ kind: z.literal('flows'), flows: z.array(LiveFlowSummarySchema).max(1000) }),
 ]);
 export type CaptureEvent = z.infer<typeof CaptureEventSchema>;

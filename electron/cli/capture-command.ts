@@ -13,15 +13,13 @@
  * capabilities, or a pkexec wrapper): see docs/CAPTURE.md.
  */
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
-import { captureWorkerProtocol } from '../../common/worker/capture-worker-protocol.js';
 import { LiveCapture } from '../../node/capture/live-capture.js';
 import { parseSshDestination } from '../../node/capture/sources/ssh-command.js';
 import { createStdinSource, parseHostPort } from '../../node/capture/sources/stream-source.js';
 import { SourceConfigError } from '../../node/capture/sources/source-types.js';
-import { WorkerRequestError, WorkerSupervisor } from '../services/worker-supervisor.js';
+import { CaptureController, CaptureRequestError, captureWorkerLaunch } from '../services/capture-controller.js';
 import { UsageError, needString } from './cli-args.js';
 
 const OPTIONS = {
@@ -174,31 +172,6 @@ function waitForEnd(durationSec: number | null, ended: Promise<unknown>): { done
   return { done, dispose };
 }
 
-/**
- * How to run the capture worker: TAPLINE_CAPTURE_WORKER (a program path, or a JSON argv such as
- * ["pkexec", "/opt/tapline/capture-worker"]), else this build's capture-worker/main under the
- * same node and loader.
- */
-export function captureWorkerLaunch(env: NodeJS.ProcessEnv = process.env): { command: string; args: string[] } {
-  const override = env.TAPLINE_CAPTURE_WORKER;
-  if (override && override.trimStart().startsWith('[')) {
-    let argv: unknown;
-    try {
-      argv = JSON.parse(override);
-    } catch {
-      argv = null;
-    }
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string' && a !== '')) {
-      throw new UsageError('TAPLINE_CAPTURE_WORKER must be a program path or a JSON array of strings');
-    }
-    return { command: argv[0], args: argv.slice(1) };
-  }
-  if (override) return { command: override, args: [] };
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  const worker = fileURLToPath(new URL(`../../capture-worker/main.${ext}`, import.meta.url));
-  return { command: process.execPath, args: [...process.execArgv, worker] };
-}
-
 export async function captureCommand(args: string[], out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
   const p = parseCaptureArgs(args);
   const progress = (s: CaptureStats): void => {
@@ -235,34 +208,28 @@ async function captureInWorker(
   out: NodeJS.WritableStream,
   err: (line: string) => void,
 ): Promise<number> {
-  const launch = captureWorkerLaunch();
-  const sup = new WorkerSupervisor({
-    name: 'capture worker',
-    command: launch.command,
-    args: launch.args,
-    protocol: captureWorkerProtocol,
-    // A restarted worker would not resume the capture: one run, and its failure is the answer.
-    restart: { maxRapidFailures: 1 },
-    requestTimeoutMs: 60_000,
-  });
+  let launch;
+  try {
+    launch = captureWorkerLaunch();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const ctl = new CaptureController({ launch });
   let endedResolve!: (why: string) => void;
   const ended = new Promise<string>((r) => (endedResolve = r));
-  sup.on('stats', progress);
-  sup.on('stderr', (line) => err(line));
-  sup.on('event', (e) => {
+  ctl.on('stats', progress);
+  ctl.on('stderr', (line) => err(line));
+  ctl.on('event', (e) => {
     onEvent(e);
     if (e.kind === 'capture-ended') endedResolve(e.reason === 'error' ? e.message : '');
   });
-  sup.on('status', (s) => {
-    if (s.state === 'failed' || (s.state === 'backing-off' && s.lastExit)) endedResolve(`capture worker exited: ${s.lastError ?? JSON.stringify(s.lastExit)}`);
-  });
-  sup.start();
+  ctl.on('worker-exit', (why) => endedResolve(why));
   try {
-    const started = await sup.request('start', { source, store: p.store }, { timeoutMs: 30_000 });
+    const started = await ctl.start({ source, store: p.store });
     err(`capturing from ${started.source} into ${started.storeDir}${p.durationSec !== null ? ` for ${p.durationSec} s` : ''}; Ctrl-C stops`);
   } catch (e) {
-    await sup.stop();
-    if (e instanceof WorkerRequestError) throw new SourceConfigError(e.message, e.workerCode ?? e.reason);
+    await ctl.close();
+    if (e instanceof CaptureRequestError) throw new SourceConfigError(e.message, e.code);
     throw e;
   }
   const w = waitForEnd(p.durationSec, ended);
@@ -270,20 +237,17 @@ async function captureInWorker(
   w.dispose();
   let code = 0;
   try {
-    const r = await sup.request('stop', {}, { timeoutMs: 10 * 60_000 });
+    const r = await ctl.stop();
     out.write(`${summaryLine(r.stats)}\n`);
   } catch (e) {
-    // 'not-running' after the source ended by itself and the worker already stopped it.
-    if (!(e instanceof WorkerRequestError && e.workerCode === 'not-running')) {
-      err(`error: stopping the capture: ${e instanceof Error ? e.message : String(e)}`);
-      code = 1;
-    }
+    err(`error: stopping the capture: ${e instanceof Error ? e.message : String(e)}`);
+    code = 1;
   }
   const endedWhy = why === 'ended' ? await ended : '';
   if (endedWhy) {
     err(`error: ${endedWhy}`);
     code = 1;
   }
-  await sup.stop();
+  await ctl.close();
   return code;
 }

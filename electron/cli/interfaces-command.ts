@@ -4,6 +4,11 @@ import { listInterfaces } from '../../node/capture/interfaces.js';
 
 export function interfacesCommand(args: string[], out: NodeJS.WritableStream): number {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
+  // `tapline interfaces | head` closes the pipe early: stop quietly instead of an EPIPE trace.
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const list = listInterfaces();
   if (values.json) {
     out.write(`${JSON.stringify(list)}\n`);

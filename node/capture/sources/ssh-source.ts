@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LivePacketSink } from '../../../common/capture/live-packet-sink.js';
 import type { Timestamp } from '../../../common/time/timestamp.js';
+import { checkBpfFilter } from './bpf-filter.js';
 import { LinkRegistry, PcapStreamFeeder } from './pcap-stream-feeder.js';
 import { isPermanentSshFailure, pinScriptText, sshArgs, validateSshOptions, type SshCaptureOptions } from './ssh-command.js';
 import { SourceConfigError, emptySourceStats, type LiveSource, type SourceEnd, type SourceStats } from './source-types.js';
@@ -67,6 +68,16 @@ export class SshSource implements LiveSource {
   }
 
   async start(): Promise<void> {
+    // Catch filter syntax errors here, before connecting (compiled as Ethernet: the remote link
+    // type is unknown until its stream arrives; the remote tcpdump rejects link-specific misfits).
+    if (this.opts.filter !== undefined) {
+      try {
+        checkBpfFilter(this.opts.filter, 1, this.opts.snapLen ?? 262144);
+      } catch (e) {
+        if (e instanceof SourceConfigError) throw e;
+        // no local libpcap binding: the remote tcpdump will judge the filter
+      }
+    }
     if (this.opts.hostKeyFingerprint !== undefined) {
       this.pinDir = mkdtempSync(join(tmpdir(), 'tapline-ssh-pin-'));
       this.pinScript = join(this.pinDir, 'known-host.sh');

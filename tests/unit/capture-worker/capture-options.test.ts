@@ -81,12 +81,12 @@ describe('capture worker protocol', () => {
 
 describe('capture worker launch', () => {
   it('runs this build by default, or the program or JSON argv in TAPLINE_CAPTURE_WORKER', async () => {
-    const { captureWorkerLaunch } = await import('../../../electron/cli/capture-command.js');
+    const { captureWorkerLaunch, CaptureWorkerLaunchError } = await import('../../../electron/services/capture-controller.js');
     const dflt = captureWorkerLaunch({});
     assert.equal(dflt.command, process.execPath);
     assert.match(dflt.args.at(-1) ?? '', /capture-worker\/main\.(ts|js)$/);
     assert.deepEqual(captureWorkerLaunch({ TAPLINE_CAPTURE_WORKER: '/opt/tl/worker' }), { command: '/opt/tl/worker', args: [] });
     assert.deepEqual(captureWorkerLaunch({ TAPLINE_CAPTURE_WORKER: '["pkexec", "/opt/tl/worker"]' }), { command: 'pkexec', args: ['/opt/tl/worker'] });
-    assert.throws(() => captureWorkerLaunch({ TAPLINE_CAPTURE_WORKER: '["pkexec", 3]' }), UsageError);
+    assert.throws(() => captureWorkerLaunch({ TAPLINE_CAPTURE_WORKER: '["pkexec", 3]' }), CaptureWorkerLaunchError);
   });
 });

@@ -50,6 +50,16 @@ describe('remote capture command', () => {
   });
 });
 
+describe('ssh source', () => {
+  it('refuses a filter with a syntax error before connecting', async () => {
+    const { SshSource } = await import('../../../node/capture/sources/ssh-source.js');
+    const { CollectSink } = await import('./collect-sink.js');
+    // sshPath would fail if it were ever run: the filter must be refused first.
+    const src = new SshSource({ destination: 'cap@192.0.2.1', remoteIface: 'eth0', filter: 'tcp prt 22', sshPath: '/nonexistent/ssh' }, new CollectSink());
+    await assert.rejects(src.start(), (e: unknown) => e instanceof SourceConfigError && e.code === 'bad-filter');
+  });
+});
+
 describe('ssh arguments', () => {
   it('always verifies host keys strictly and never prompts', () => {
     const a = sshArgs({ destination: 'cap@sensor', remoteIface: 'eth0' }, null);
