@@ -81,14 +81,13 @@ describe('capture worker', { skip, timeout: 120_000 }, () => {
       sup.on('event', (e) => events.push(e));
       await sup.request('start', { source: { kind: 'libpcap', iface: 'lo', filter: FILTER }, store: { dir: store } });
       await sendDatagrams(20);
-      // Stats arrive once a second; wait (bounded) until they count our datagrams.
-      for (let i = 0; i < 100 && !stats.some((s) => s.packets >= 20); i++) await new Promise((r) => setTimeout(r, 100));
+      // Stats and flow summaries arrive once a second, independently (a summary batch may come a
+      // flush after the stats that counted its packets); wait (bounded) until both are in.
+      const summaries = () => events.flatMap((e) => (e.kind === 'flows' ? e.flows : []));
+      const announced = () => summaries().some((f) => f.event === 'start' && f.flow.proto === 17 && f.flow.server_port === PORT && f.flow.client_ip === '127.0.0.1');
+      for (let i = 0; i < 100 && !(stats.some((s) => s.packets >= 20) && announced()); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(stats.some((s) => s.running && s.packets === 20 && s.kernelDrops === 0 && s.activeFlows === 1), JSON.stringify(stats.at(-1)));
-      const summaries = events.flatMap((e) => (e.kind === 'flows' ? e.flows : []));
-      assert.ok(
-        summaries.some((f) => f.event === 'start' && f.flow.proto === 17 && f.flow.server_port === PORT && f.flow.client_ip === '127.0.0.1'),
-        `a flow summary announces the UDP flow: ${JSON.stringify(summaries)}`,
-      );
+      assert.ok(announced(), `a flow summary announces the UDP flow: ${JSON.stringify(summaries())}`);
       const r = await sup.request('stop', {});
       assert.equal(r.stats.packets, 20);
       assert.equal(r.stats.storedPackets, 20);
