@@ -7,7 +7,7 @@
  */
 import type { Direction, StreamChunk, StreamEndReason, StreamSink } from '../reassembly/stream-types.js';
 import { parseDnsMessage, type DnsMessage } from './dns-message.js';
-import { HttpTransactions, type HttpRequest, type HttpResponse, type PacketRef } from './http-transactions.js';
+import { HttpTransactions, type BodyDecoder, type HttpRequest, type HttpResponse, type PacketRef } from './http-transactions.js';
 import { TlsStreamParser, type ClientHello, type ServerHello } from './tls-handshake.js';
 
 export interface AppLayerHandlers {
@@ -41,10 +41,11 @@ export class FlowAppLayer implements StreamSink {
     serverPort: number,
     clientPort: number,
     private readonly h: AppLayerHandlers,
+    decodeBody: BodyDecoder | null = null,
   ) {
     this.dnsPort = DNS_PORTS.has(serverPort) || DNS_PORTS.has(clientPort);
     if (proto === 'tcp') {
-      this.http = new HttpTransactions({ request: (r) => h.httpRequest?.(r), response: (r) => h.httpResponse?.(r) });
+      this.http = new HttpTransactions({ request: (r) => h.httpRequest?.(r), response: (r) => h.httpResponse?.(r) }, decodeBody);
       const mk = (): TlsStreamParser =>
         new TlsStreamParser({
           clientHello: (c) => h.clientHello?.(c, this.ref),
