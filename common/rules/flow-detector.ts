@@ -13,7 +13,7 @@ import { ipToString } from '../packet/ip-address.js';
 import type { Direction, StreamChunk } from '../reassembly/stream-types.js';
 import { BufferText, matchBuffer } from './pattern-match.js';
 import { SEAM_BYTES, type CompiledRule, type GroupKind, type InspectionKind, type RuleSet } from './rule-set.js';
-import type { BufferName, Rule } from './rule-types.js';
+import { BANNER_PROTOS, type BufferName, type Rule } from './rule-types.js';
 import type { ThresholdState } from './threshold-state.js';
 import { addressKey } from './net-list.js';
 
@@ -55,6 +55,7 @@ export class FlowDetector implements AppLayerHandlers {
   private readonly cands: CompiledRule[] = [];
   private readonly buffers = new Map<BufferName, Uint8Array>();
   alerts = 0;
+  private recognised: string | null = null;
   /** Stream inspection: chunks seen per direction, the last bytes of each, and per rule the
    * chunk number it last fired on (to keep seam matches from repeating a chunk's alert). */
   private readonly chunkNo: [number, number] = [0, 0];
@@ -232,8 +233,14 @@ export class FlowDetector implements AppLayerHandlers {
     }
   }
 
+  /** The flow's protocol as recognised from its first lines (FlowAppLayer), for ssh/ftp/smtp/… rules. */
+  appProto(name: string): void {
+    this.recognised = name;
+  }
+
   private headerMatches(r: Rule, dir: Direction): boolean {
     const p = this.flow.proto;
+    if (BANNER_PROTOS.has(r.proto) && (p !== TCP || this.recognised !== r.proto)) return false;
     if (r.proto === 'tcp' && p !== TCP) return false;
     if (r.proto === 'udp' && p !== UDP) return false;
     if (r.proto === 'icmp' && p !== ICMP && p !== ICMP6) return false;

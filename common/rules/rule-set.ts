@@ -7,7 +7,7 @@
  * rule is seen by another on the same packet. Environment-free.
  */
 import { AhoCorasick } from './aho-corasick.js';
-import { RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
+import { BANNER_PROTOS, RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
 
 export type InspectionKind = 'packet' | 'http-request' | 'http-response' | 'dns' | 'tls';
 /** Prefilter groups: the inspection kinds, plus the packet rules split for TCP flows into those
@@ -121,7 +121,7 @@ function compile(rule: Rule, index: number): CompiledRule {
   }
   const positives = rule.matches.filter((m): m is ContentMatch => m.kind === 'content' && !m.negated);
   const fast = positives.find((m) => m.fastPattern) ?? positives.reduce<ContentMatch | null>((best, m) => (!best || m.bytes.length > best.bytes.length ? m : best), null);
-  const tcpCapable = rule.proto === 'tcp' || rule.proto === 'ip';
+  const tcpCapable = rule.proto === 'tcp' || rule.proto === 'ip' || BANNER_PROTOS.has(rule.proto);
   const stream = tcpCapable && inspectionOf(rule) === 'packet' && rule.dsize === null && rule.matches.some((m) => !m.negated);
   const absolute = rule.matches.some((m) => (m.kind === 'content' ? m.offset !== null || m.depth !== null || m.startswith || m.endswith : /[\^$]/.test(m.re.source.replace(/\\./g, '')) || m.relative));
   return { index, rule, byBuffer: [...map], fast, stream, seam: stream && !absolute };

@@ -243,6 +243,7 @@ function fanOut(hs: AppLayerHandlers[]): AppLayerHandlers {
     dns: call('dns'),
     firstLine: call('firstLine'),
     streamData: call('streamData'),
+    appProto: call('appProto'),
   };
 }
 
