@@ -7,7 +7,7 @@
  */
 import type { Direction, StreamChunk, StreamEndReason, StreamSink } from '../reassembly/stream-types.js';
 import { parseDnsMessage, type DnsMessage } from './dns-message.js';
-import { HttpTransactions, type HttpRequest, type HttpResponse, type PacketRef } from './http-transactions.js';
+import { HttpTransactions, type BodyDecoder, type HttpRequest, type HttpResponse, type PacketRef } from './http-transactions.js';
 import { TlsStreamParser, type ClientHello, type ServerHello } from './tls-handshake.js';
 
 export interface AppLayerHandlers {
@@ -23,6 +23,8 @@ export interface AppLayerHandlers {
   firstLine?(dir: Direction, line: string, ref: PacketRef): void;
   /** Every reassembled TCP chunk (raw stream inspection). */
   streamData?(c: StreamChunk): void;
+  /** The flow was recognised as ssh, ftp, smtp, pop3 or imap from its first lines. */
+  appProto?(name: string): void;
 }
 
 const DNS_PORTS = new Set([53, 5353, 5355]);
@@ -35,16 +37,19 @@ export class FlowAppLayer implements StreamSink {
   private readonly line: [string | null, string | null] = ['', ''];
   private ref: PacketRef = { tsSec: 0, tsNsec: 0, packet: 0 };
   private readonly dnsPort: boolean;
+  private recognised: string | null = null;
+  private greeting220 = false;
 
   constructor(
     readonly proto: 'tcp' | 'udp',
-    serverPort: number,
+    private readonly serverPort: number,
     clientPort: number,
     private readonly h: AppLayerHandlers,
+    decodeBody: BodyDecoder | null = null,
   ) {
     this.dnsPort = DNS_PORTS.has(serverPort) || DNS_PORTS.has(clientPort);
     if (proto === 'tcp') {
-      this.http = new HttpTransactions({ request: (r) => h.httpRequest?.(r), response: (r) => h.httpResponse?.(r) });
+      this.http = new HttpTransactions({ request: (r) => h.httpRequest?.(r), response: (r) => h.httpResponse?.(r) }, decodeBody);
       const mk = (): TlsStreamParser =>
         new TlsStreamParser({
           clientHello: (c) => h.clientHello?.(c, this.ref),
@@ -71,8 +76,9 @@ export class FlowAppLayer implements StreamSink {
   onData(c: StreamChunk): void {
     this.ref = { tsSec: c.tsSec, tsNsec: c.tsNsec, packet: c.packet };
     if (this.proto === 'udp') return this.datagram(c.dir, c.data, this.ref);
-    this.h.streamData?.(c);
+    // first lines first: a banner in this chunk recognises the protocol before rules see it
     this.firstLineOf(c);
+    this.h.streamData?.(c);
     this.http?.onData(c);
     const t = this.tls?.[c.dir];
     if (t && !t.finished) {
@@ -101,13 +107,43 @@ export class FlowAppLayer implements StreamSink {
       if (b === 0x0a) {
         this.line[c.dir] = null;
         if (s.endsWith('\r')) s = s.slice(0, -1);
-        if (s) this.h.firstLine?.(c.dir, s, this.ref);
+        if (s) {
+          this.h.firstLine?.(c.dir, s, this.ref);
+          this.recognise(c.dir, s);
+        }
         return;
       }
       if ((b < 0x20 && b !== 0x0d && b !== 0x09) || b > 0x7e || s.length >= LINE_CAP) return void (this.line[c.dir] = null);
       s += String.fromCharCode(b);
     }
     this.line[c.dir] = s;
+  }
+
+  /**
+   * ssh: either side's first line is an SSH banner. Otherwise by the server's greeting: `+OK`
+   * pop3, `* OK` imap, `220` ftp or smtp by port or wording, else by the client's first command
+   * (EHLO/HELO smtp; USER/AUTH/FEAT/SYST ftp).
+   */
+  private recognise(dir: Direction, line: string): void {
+    if (this.recognised) return;
+    let p: string | null = null;
+    if (line.startsWith('SSH-')) p = 'ssh';
+    else if (dir === 1) {
+      if (line.startsWith('+OK')) p = 'pop3';
+      else if (line.startsWith('* OK')) p = 'imap';
+      else if (/^220[ -]/.test(line)) {
+        if (this.serverPort === 21 || /\bftp/i.test(line)) p = 'ftp';
+        else if (this.serverPort === 25 || this.serverPort === 587 || this.serverPort === 465 || /smtp/i.test(line)) p = 'smtp';
+        else this.greeting220 = true;
+      }
+    } else if (this.greeting220) {
+      if (/^(?:EHLO|HELO) /i.test(line)) p = 'smtp';
+      else if (/^(?:USER|AUTH|FEAT|SYST|OPTS) /i.test(line)) p = 'ftp';
+    }
+    if (p) {
+      this.recognised = p;
+      this.h.appProto?.(p);
+    }
   }
 
   private tcpDns(c: StreamChunk): void {

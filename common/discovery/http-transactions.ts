@@ -2,12 +2,12 @@
  * HTTP/1.x request/response pairs from a reassembled TCP flow, for rules (http.* buffers) and
  * discovery (User-Agent, Server, Authorization). Heads are parsed with the carver's parser
  * (common/carve/http); bodies are de-chunked and kept up to a cap (the first BODY_CAP bytes are
- * what rules inspect, like Suricata's request/response-body-limit). Content codings are not
- * decoded here (file.data sees the coded body). A gap or unparseable head stops that direction:
+ * what rules inspect, like Suricata's request/response-body-limit). Content codings (gzip,
+ * deflate, br) are undone by an injected BodyDecoder when there is one. A gap or unparseable head stops that direction:
  * nothing after it is guessed. Environment-free.
  */
 import { ChunkedDecoder } from '../carve/http/chunked-decoder.js';
-import { requestFraming, responseFraming, type Framing } from '../carve/http/body-framing.js';
+import { contentCodings, requestFraming, responseFraming, type Framing } from '../carve/http/body-framing.js';
 import { parseHead, type RequestHead, type ResponseHead } from '../carve/http/http-head.js';
 import { startsMessage } from '../carve/http/message-start.js';
 import type { Direction, StreamChunk } from '../reassembly/stream-types.js';
@@ -40,6 +40,13 @@ export interface HttpHandlers {
   response?(r: HttpResponse): void;
 }
 
+/**
+ * Undoes content codings (gzip, deflate, br, in order of application) of a body's first bytes,
+ * returning at most `maxBytes`, or null when it cannot (unknown coding, corrupt data). Injected
+ * by the environment (node:zlib at the edge); without one, bodies stay coded.
+ */
+export type BodyDecoder = (codings: readonly string[], coded: Uint8Array, maxBytes: number) => Uint8Array | null;
+
 export const HTTP_BODY_CAP = 64 * 1024;
 const HEAD_CAP = 64 * 1024;
 const MAX_PENDING = 64;
@@ -62,7 +69,10 @@ export class HttpTransactions {
   private lastRef: PacketRef = { tsSec: 0, tsNsec: 0, packet: 0 };
   sawHttp = false;
 
-  constructor(private readonly h: HttpHandlers) {}
+  constructor(
+    private readonly h: HttpHandlers,
+    private readonly decodeBody: BodyDecoder | null = null,
+  ) {}
 
   /** Nothing in either direction is (or can become) HTTP. */
   get dead(): boolean {
@@ -180,7 +190,9 @@ export class HttpTransactions {
     s.state = 'start';
     s.buf = new Uint8Array(0);
     if (!head) return;
-    const body = joinAll(s.body, s.bodyLen);
+    let body = joinAll(s.body, s.bodyLen);
+    const codings = contentCodings(head);
+    if (codings.length && this.decodeBody && body.length) body = this.decodeBody(codings, body, HTTP_BODY_CAP) ?? body;
     s.body = [];
     s.bodyLen = 0;
     s.head = null;

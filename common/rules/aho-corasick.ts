@@ -73,6 +73,12 @@ export class AhoCorasick {
         } else delta[s * C + c] = delta[fail[s] * C + c];
       }
     }
+    // Entries hold the next state's row offset (state × C) so the scan needs no multiply; a
+    // state with outputs is stored as −(offset + 1) so the common case tests one sign bit.
+    for (let i = 0; i < delta.length; i++) {
+      const nx = delta[i];
+      delta[i] = outs[nx].length ? -(nx * C) - 1 : nx * C;
+    }
     this.delta = delta;
     this.outStart = new Int32Array(count + 1);
     let total = 0;
@@ -92,26 +98,34 @@ export class AhoCorasick {
     const C = this.classes;
     let s = 0;
     for (let i = 0; i < buf.length; i++) {
-      s = d[s * C + cls[buf[i]]];
-      const a = outStart[s];
-      const b = outStart[s + 1];
-      for (let k = a; k < b; k++) hit(outList[k]);
+      const v = d[s + cls[buf[i]]];
+      if (v >= 0) {
+        s = v;
+        continue;
+      }
+      s = -v - 1;
+      const st = s / C;
+      for (let k = outStart[st]; k < outStart[st + 1]; k++) hit(outList[k]);
     }
   }
 
   /**
    * The prefilter's inner loop (no callback): for each pattern found, t = target[id]; the first
-   * time marks[t] is not yet `stamp` it is set and t appended to hits. Returns the hit count.
+   * time marks[t] is not yet `stamp` it is set and t appended to hits.
    */
   mark(buf: Uint8Array, target: Int32Array, marks: Uint32Array, stamp: number, hits: number[]): void {
     const { delta: d, cls, outStart, outList } = this;
     const C = this.classes;
     let s = 0;
     for (let i = 0; i < buf.length; i++) {
-      s = d[s * C + cls[buf[i]]];
-      const a = outStart[s];
-      const b = outStart[s + 1];
-      for (let k = a; k < b; k++) {
+      const v = d[s + cls[buf[i]]];
+      if (v >= 0) {
+        s = v;
+        continue;
+      }
+      s = -v - 1;
+      const st = s / C;
+      for (let k = outStart[st]; k < outStart[st + 1]; k++) {
         const t = target[outList[k]];
         if (marks[t] !== stamp) {
           marks[t] = stamp;

@@ -12,8 +12,8 @@ import type { ClientHello } from '../discovery/tls-handshake.js';
 import { ipToString } from '../packet/ip-address.js';
 import type { Direction, StreamChunk } from '../reassembly/stream-types.js';
 import { BufferText, matchBuffer } from './pattern-match.js';
-import { SEAM_BYTES, type CompiledRule, type InspectionKind, type RuleSet } from './rule-set.js';
-import type { BufferName, Rule } from './rule-types.js';
+import { SEAM_BYTES, type CompiledRule, type GroupKind, type InspectionKind, type RuleSet } from './rule-set.js';
+import { BANNER_PROTOS, type BufferName, type Rule } from './rule-types.js';
 import type { ThresholdState } from './threshold-state.js';
 import { addressKey } from './net-list.js';
 
@@ -55,12 +55,14 @@ export class FlowDetector implements AppLayerHandlers {
   private readonly cands: CompiledRule[] = [];
   private readonly buffers = new Map<BufferName, Uint8Array>();
   alerts = 0;
+  private recognised: string | null = null;
   /** Stream inspection: chunks seen per direction, the last bytes of each, and per rule the
    * chunk number it last fired on (to keep seam matches from repeating a chunk's alert). */
   private readonly chunkNo: [number, number] = [0, 0];
   private readonly tail: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
   private readonly firedAt: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
   private readonly hasStreamRules: boolean;
+  private readonly hasSeamRules: boolean;
 
   /** False when no packet rule exists: the caller may skip decoding packets for us. */
   get wantsPackets(): boolean {
@@ -75,7 +77,8 @@ export class FlowDetector implements AppLayerHandlers {
     private readonly onAlert: (hit: RuleHit) => void,
   ) {
     this.keys = [addressKey(flow.ipVersion, flow.client), addressKey(flow.ipVersion, flow.server)];
-    this.hasStreamRules = flow.proto === TCP && set.groups.packet.rules.some((c) => c.stream);
+    this.hasStreamRules = flow.proto === TCP && set.groups.stream.rules.length > 0;
+    this.hasSeamRules = this.hasStreamRules && set.groups.stream.rules.some((x) => x.seam);
     const n = flow.ipVersion === 6 ? 16 : 4;
     this.text = [ipToString(flow.ipVersion, flow.client.subarray(0, n)), ipToString(flow.ipVersion, flow.server.subarray(0, n))];
   }
@@ -89,7 +92,7 @@ export class FlowDetector implements AppLayerHandlers {
       this.seenDir[dir] = true;
       if (this.seenDir[0] && this.seenDir[1]) this.established = true;
     }
-    if (!this.set.groups.packet.rules.length) return;
+    if (!this.set.groups[this.hasStreamRules ? 'packet-nonstream' : 'packet'].rules.length) return;
     this.buffers.clear();
     this.buffers.set('payload', payload);
     this.inspect('packet', dir, ref, payload.length, 'packet');
@@ -109,7 +112,7 @@ export class FlowDetector implements AppLayerHandlers {
     this.buffers.set('payload', c.data);
     this.inspect('packet', dir, ref, -1, 'stream');
     const tail = c.gapBefore > 0 ? new Uint8Array(0) : this.tail[dir];
-    if (tail.length) {
+    if (tail.length && this.hasSeamRules) {
       const head = c.data.subarray(0, SEAM_BYTES);
       const seam = new Uint8Array(tail.length + head.length);
       seam.set(tail);
@@ -184,14 +187,16 @@ export class FlowDetector implements AppLayerHandlers {
   }
 
   private inspect(kind: InspectionKind, dir: Direction, ref: PacketRef, dsize: number, mode: 'packet' | 'stream' | 'seam' = 'packet'): void {
-    const cands = this.set.candidates(kind, this.buffers, this.cands);
+    // TCP flows with stream rules: packets see only the per-packet rules, chunks and seams only
+    // the stream rules (each prefiltered by its own automaton)
+    const group: GroupKind = mode !== 'packet' ? 'stream' : kind === 'packet' && this.hasStreamRules ? 'packet-nonstream' : kind;
+    const cands = this.set.candidates(group, this.buffers, this.cands);
     if (!cands.length) return;
     const texts = new Map<BufferName, BufferText>();
-    const stream = this.hasStreamRules;
     const fired = this.firedAt[dir];
     const chunk = this.chunkNo[dir];
     for (const c of cands) {
-      if (mode === 'packet' ? stream && c.stream : mode === 'stream' ? !c.stream : !c.seam || (fired.get(c.index) ?? -9) >= chunk - 1) continue;
+      if (mode === 'seam' && (!c.seam || (fired.get(c.index) ?? -9) >= chunk - 1)) continue;
       const r = c.rule;
       if (!this.headerMatches(r, dir)) continue;
       if (r.flow && !r.flow.stateless) {
@@ -228,8 +233,14 @@ export class FlowDetector implements AppLayerHandlers {
     }
   }
 
+  /** The flow's protocol as recognised from its first lines (FlowAppLayer), for ssh/ftp/smtp/… rules. */
+  appProto(name: string): void {
+    this.recognised = name;
+  }
+
   private headerMatches(r: Rule, dir: Direction): boolean {
     const p = this.flow.proto;
+    if (BANNER_PROTOS.has(r.proto) && (p !== TCP || this.recognised !== r.proto)) return false;
     if (r.proto === 'tcp' && p !== TCP) return false;
     if (r.proto === 'udp' && p !== UDP) return false;
     if (r.proto === 'icmp' && p !== ICMP && p !== ICMP6) return false;

@@ -7,7 +7,7 @@ import type { ClassType } from './classification.js';
 import { lowerAscii, parseContentArg } from './content-pattern.js';
 import { parseNetList, parsePortList, type RuleVars } from './net-list.js';
 import { translatePcre } from './pcre-translate.js';
-import type { BufferName, ContentMatch, DsizeOption, FlowbitsOp, FlowOption, PatternMatch, Rule, RuleProto, ThresholdOption } from './rule-types.js';
+import { BANNER_PROTOS, type BufferName, type ContentMatch, type DsizeOption, type FlowbitsOp, type FlowOption, type PatternMatch, type Rule, type RuleProto, type ThresholdOption } from './rule-types.js';
 
 export type ParseOutcome = { rule: Rule } | { skipped: string; sid: number | null };
 
@@ -17,7 +17,7 @@ export interface ParseContext {
 }
 
 const ACTIONS = new Set(['alert', 'log', 'drop', 'reject', 'sdrop']);
-const PROTOS: Record<string, RuleProto> = { ip: 'ip', tcp: 'tcp', udp: 'udp', icmp: 'icmp', http: 'http', http1: 'http', dns: 'dns', tls: 'tls', 'tcp-pkt': 'tcp', 'tcp-stream': 'tcp' };
+const PROTOS: Record<string, RuleProto> = { ip: 'ip', tcp: 'tcp', udp: 'udp', icmp: 'icmp', http: 'http', http1: 'http', dns: 'dns', tls: 'tls', 'tcp-pkt': 'tcp', 'tcp-stream': 'tcp', ssh: 'ssh', ftp: 'ftp', smtp: 'smtp', pop3: 'pop3', imap: 'imap' };
 
 /** Sticky buffers (Suricata 5+ form): subsequent content/pcre look here. */
 const STICKY: Record<string, BufferName> = {
@@ -309,6 +309,10 @@ function checkBuffers(r: Rule): void {
     r.proto = app.buffer === 'dns.query' ? 'dns' : app.buffer === 'tls.sni' ? 'tls' : 'http';
   }
   if (r.dsize && (r.proto === 'http' || r.proto === 'dns' || r.proto === 'tls')) throw new SkipRule('dsize in an application-layer rule is not supported');
+  if (BANNER_PROTOS.has(r.proto)) {
+    if (r.dsize) throw new SkipRule(`dsize in a ${r.proto} rule is not supported`);
+    if (!r.matches.some((m) => !m.negated)) throw new SkipRule(`a ${r.proto} rule needs a content or pcre (protocol-only rules are not supported)`);
+  }
 }
 
 function parseFlow(v: string | null): FlowOption {

@@ -7,9 +7,12 @@
  * rule is seen by another on the same packet. Environment-free.
  */
 import { AhoCorasick } from './aho-corasick.js';
-import { RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
+import { BANNER_PROTOS, RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
 
 export type InspectionKind = 'packet' | 'http-request' | 'http-response' | 'dns' | 'tls';
+/** Prefilter groups: the inspection kinds, plus the packet rules split for TCP flows into those
+ * that inspect the reassembled stream and those that stay per packet. */
+export type GroupKind = InspectionKind | 'stream' | 'packet-nonstream';
 
 export interface CompiledRule {
   /** Index in RuleSet.rules (evaluation order). */
@@ -40,7 +43,7 @@ export interface RuleGroup {
 
 export class RuleSet {
   readonly rules: CompiledRule[];
-  readonly groups: Record<InspectionKind, RuleGroup>;
+  readonly groups: Record<GroupKind, RuleGroup>;
   /** Candidate marks: marks[i] === stamp means rule i is a candidate of the current call. */
   private readonly marks: Uint32Array;
   private stamp = 0;
@@ -58,11 +61,13 @@ export class RuleSet {
       'http-response': group(by['http-response']),
       dns: group(by.dns),
       tls: group(by.tls),
+      stream: group(by.packet.filter((c) => c.stream)),
+      'packet-nonstream': group(by.packet.filter((c) => !c.stream)),
     };
   }
 
   /** Candidate rules for one inspection, in evaluation order. `buffers` are the ones present. */
-  candidates(kind: InspectionKind, buffers: ReadonlyMap<BufferName, Uint8Array>, out: CompiledRule[]): CompiledRule[] {
+  candidates(kind: GroupKind, buffers: ReadonlyMap<BufferName, Uint8Array>, out: CompiledRule[]): CompiledRule[] {
     const g = this.groups[kind];
     out.length = 0;
     if (!g.rules.length) return out;
@@ -116,7 +121,7 @@ function compile(rule: Rule, index: number): CompiledRule {
   }
   const positives = rule.matches.filter((m): m is ContentMatch => m.kind === 'content' && !m.negated);
   const fast = positives.find((m) => m.fastPattern) ?? positives.reduce<ContentMatch | null>((best, m) => (!best || m.bytes.length > best.bytes.length ? m : best), null);
-  const tcpCapable = rule.proto === 'tcp' || rule.proto === 'ip';
+  const tcpCapable = rule.proto === 'tcp' || rule.proto === 'ip' || BANNER_PROTOS.has(rule.proto);
   const stream = tcpCapable && inspectionOf(rule) === 'packet' && rule.dsize === null && rule.matches.some((m) => !m.negated);
   const absolute = rule.matches.some((m) => (m.kind === 'content' ? m.offset !== null || m.depth !== null || m.startswith || m.endswith : /[\^$]/.test(m.re.source.replace(/\\./g, '')) || m.relative));
   return { index, rule, byBuffer: [...map], fast, stream, seam: stream && !absolute };

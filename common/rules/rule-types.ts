@@ -56,7 +56,11 @@ export interface PcreMatch {
 
 export type PatternMatch = ContentMatch | PcreMatch;
 
-export type RuleProto = 'ip' | 'tcp' | 'udp' | 'icmp' | 'http' | 'dns' | 'tls';
+export type RuleProto = 'ip' | 'tcp' | 'udp' | 'icmp' | 'http' | 'dns' | 'tls' | BannerProto;
+/** TCP protocols recognised from their first lines (FlowAppLayer.appProto); their rules inspect
+ * the reassembled stream of flows recognised as that protocol. */
+export type BannerProto = 'ssh' | 'ftp' | 'smtp' | 'pop3' | 'imap';
+export const BANNER_PROTOS: ReadonlySet<string> = new Set(['ssh', 'ftp', 'smtp', 'pop3', 'imap']);
 export const APP_PROTOS: ReadonlySet<RuleProto> = new Set(['http', 'dns', 'tls']);
 
 export interface FlowOption {

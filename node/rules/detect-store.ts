@@ -5,6 +5,7 @@
  * Tapline events with ids derived from what they describe, so a re-run produces the same ids.
  */
 import { createHash } from 'node:crypto';
+import { brotliDecompressSync, constants as zc, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { FlowKind } from '../../common/flow/flow-table.js';
 import { EventSchema, type DiscoveryEvent, type TaplineEvent } from '../../common/bridge/messages.js';
 import { FlowAppLayer, type AppLayerHandlers } from '../../common/discovery/app-layer.js';
@@ -42,6 +43,34 @@ export interface DetectSummary {
   hosts: number;
   /** Events dropped because they failed their schema (a bug if ever non-zero). */
   invalid: number;
+}
+
+/** Most bytes one coded body may decode to (the first maxBytes of it are kept). */
+const DECODE_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Content codings undone with node:zlib, last applied first; a body cut by the inspection cap
+ * decodes as far as it goes (sync flush); output beyond DECODE_LIMIT is refused (a bomb), and
+ * only the first maxBytes are kept. Unknown codings or corrupt data: null (rules then see the coded body).
+ */
+export function nodeBodyDecoder(codings: readonly string[], coded: Uint8Array, maxBytes: number): Uint8Array | null {
+  let b: Buffer = Buffer.from(coded.buffer, coded.byteOffset, coded.byteLength);
+  try {
+    for (let i = codings.length - 1; i >= 0; i--) {
+      const c = codings[i];
+      const o = { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: DECODE_LIMIT };
+      if (c === 'gzip' || c === 'x-gzip') b = gunzipSync(b, o);
+      else if (c === 'deflate') {
+        // "deflate" is zlib-wrapped by the RFC, raw deflate by some servers
+        b = b.length >= 2 && (b[0] & 0x0f) === 8 && ((b[0] << 8) | b[1]) % 31 === 0 ? inflateSync(b, o) : inflateRawSync(b, o);
+      } else if (c === 'br') b = brotliDecompressSync(b, { finishFlush: zc.BROTLI_OPERATION_FLUSH, maxOutputLength: DECODE_LIMIT });
+      else return null;
+    }
+  } catch {
+    // corrupt data, or more than DECODE_LIMIT (a decompression bomb): rules see the coded body
+    return null;
+  }
+  return new Uint8Array(b.buffer, b.byteOffset, Math.min(b.byteLength, maxBytes));
 }
 
 export const nodeDigests: Digests = {
@@ -131,7 +160,7 @@ async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, 
   const handlers: AppLayerHandlers[] = [];
   if (detector) handlers.push(detector);
   if (disc) handlers.push(disc);
-  const app = followable && handlers.length ? new FlowAppLayer(r.proto === 6 ? 'tcp' : 'udp', r.serverPort, r.clientPort, fanOut(handlers)) : null;
+  const app = followable && handlers.length ? new FlowAppLayer(r.proto === 6 ? 'tcp' : 'udp', r.serverPort, r.clientPort, fanOut(handlers), nodeBodyDecoder) : null;
   const sink: StreamSink | null = app ? { onData: (c: StreamChunk) => app.onData(c), onEnd: () => undefined } : null;
   const follower = sink ? new FlowFollower({ ipVersion: r.ipVersion, proto: r.proto, client: r.client, server: r.server, clientPort: r.clientPort, serverPort: r.serverPort }, sink) : null;
   const d = createDecodedPacket();
@@ -214,6 +243,7 @@ function fanOut(hs: AppLayerHandlers[]): AppLayerHandlers {
     dns: call('dns'),
     firstLine: call('firstLine'),
     streamData: call('streamData'),
+    appProto: call('appProto'),
   };
 }
 

@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../common/capture/pcap-writer.js';
+import { gzipSync } from 'node:zlib';
 import { ethernet, ipv4, tcp, udp } from '../helpers/packet-builders.js';
 import { repoRoot } from '../helpers/corpus.js';
 
@@ -42,6 +43,20 @@ function frames(): { ts: number; frame: Uint8Array }[] {
   add('c', 0x18, 1001, 5001, req.slice(0, 20));
   add('c', 0x18, 1021, 5001, req.slice(20));
   add('s', 0x18, 5001, 1001 + req.length, resp);
+  // a second connection: the same file gzip-coded (file.data sees the decoded body)
+  const gz = [...gzipSync(Buffer.from(body, 'latin1'))];
+  const req2 = enc('GET /eicar.gz HTTP/1.1\r\nHost: files.example\r\nUser-Agent: Mozilla/5.0\r\n\r\n');
+  const resp2 = [...enc(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${gz.length}\r\n\r\n`), ...gz];
+  const add2 = (from: 'c' | 's', flags: number, seq: number, ack: number, payload: number[] = []): void => {
+    const c2s = from === 'c';
+    const seg = tcp({ sport: c2s ? 41001 : 80, dport: c2s ? 80 : 41001, seq, ack, flags, payload });
+    out.push({ ts: (t += 1000), frame: ethernet(0x0800, ipv4({ src: c2s ? C : S, dst: c2s ? S : C, proto: 6, payload: seg })) });
+  };
+  add2('c', 0x02, 100, 0);
+  add2('s', 0x12, 900, 101);
+  add2('c', 0x10, 101, 901);
+  add2('c', 0x18, 101, 901, req2);
+  add2('s', 0x18, 901, 101 + req2.length, resp2);
   // DNS query and answer for evil.duckdns.org
   const qname = [4, ...enc('evil'), 7, ...enc('duckdns'), 3, ...enc('org'), 0];
   const q = [0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...qname, 0, 1, 0, 1];
@@ -84,8 +99,9 @@ test('tapline detect: default rules and discovery on a generated capture; --writ
   const evs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev);
   const alerts = evs.filter((e) => e.kind === 'ids');
   const sids = alerts.map((e) => e.alert?.sid).sort();
-  // curl UA (HTTP request), EICAR in the TCP payload and in the HTTP body, dyn-DNS query
-  assert.deepEqual(sids, [9000010, 9000011, 9000020, 9000030]);
+  // curl UA (HTTP request), EICAR in the TCP payload and in the HTTP body (plain and gzip-coded:
+  // only file.data sees through the coding), dyn-DNS query
+  assert.deepEqual(sids, [9000010, 9000011, 9000011, 9000020, 9000030]);
   const ua = alerts.find((e) => e.alert?.sid === 9000020);
   assert.equal(ua?.alert?.packet?.flow_index, 4, 'the packet completing the request');
   assert.equal(ua?.ts, '1700000000.005123000', 'its time, full precision');
@@ -115,5 +131,5 @@ test('tapline detect: default rules and discovery on a generated capture; --writ
   assert.match(custom.stderr, /rules: 1 loaded, 1 skipped/);
   assert.match(custom.stderr, /skipped 1: unsupported keyword "byte_jump"/);
   assert.match(custom.stderr, /x\.rules:2 sid 2/);
-  assert.equal(custom.stdout.split('\n').filter(Boolean).length, 1);
+  assert.equal(custom.stdout.split('\n').filter(Boolean).length, 2, 'one GET per connection');
 });

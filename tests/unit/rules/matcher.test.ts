@@ -217,3 +217,28 @@ test('TCP content rules inspect the stream: a pattern split across segments aler
   g.app.onData(chunk(0, 10, 'cdxx', 1, 6));
   assert.deepEqual(g.hits, []);
 });
+
+test('ssh/ftp/smtp/pop3/imap rules run on flows recognised from their first lines, on any port', () => {
+  const rules = [
+    'alert smtp any any -> any any (msg:"smtp auth"; flow:to_server; content:"AUTH LOGIN"; sid:1;)',
+    'alert ssh any any -> any any (msg:"old openssh"; content:"OpenSSH_5."; sid:2;)',
+    'alert ftp any any -> any any (msg:"ftp site exec"; content:"SITE EXEC"; nocase; sid:3;)',
+  ].join('\n');
+  // SMTP on port 2525: a 220 greeting alone is ambiguous, the client's EHLO decides
+  const smtp = detector(rules, { ...flow, serverPort: 2525 });
+  smtp.d.packet(1, enc('220 mail ready\r\n'), ACK, ref(0));
+  smtp.app.onData(chunk(1, 0, '220 mail ready\r\n', 0));
+  smtp.app.onData(chunk(0, 0, 'EHLO me\r\n', 1));
+  smtp.app.onData(chunk(0, 9, 'AUTH LOGIN\r\nSITE EXEC x\r\n', 2));
+  assert.deepEqual(smtp.hits.map((h) => `${h.rule.sid}@${h.ref.packet}`), ['1@2']);
+  // SSH: the banner itself is inspected once the flow is recognised by it
+  const ssh = detector(rules, { ...flow, serverPort: 2222 });
+  ssh.d.packet(1, enc('x'), ACK, ref(0));
+  ssh.app.onData(chunk(1, 0, 'SSH-2.0-OpenSSH_5.3\r\n', 0));
+  assert.deepEqual(ssh.hits.map((h) => h.rule.sid), [2]);
+  // an HTTP flow carrying the same bytes is none of these
+  const http = detector(rules);
+  http.d.packet(0, enc('x'), ACK, ref(0));
+  http.app.onData(chunk(0, 0, 'GET /?q=SITE%20EXEC HTTP/1.1\r\nX: AUTH LOGIN SITE EXEC OpenSSH_5.\r\n\r\n', 0));
+  assert.deepEqual(http.hits, []);
+});
