@@ -50,8 +50,10 @@ export interface ReceiverInfo {
   url: string;
   transport: 'udp' | 'tcp' | 'tls';
   port: number;
-  /** UDP: the kernel receive buffer granted. */
+  /** UDP: the kernel receive buffer granted (getsockopt SO_RCVBUF: Linux reports twice the usable size). */
   recv_buffer_bytes?: number;
+  /** UDP: datagrams the kernel dropped for this socket (receive buffer full), polled every second; null when unknown. */
+  kernel_drops?: number | null;
   connections?: number;
 }
 
@@ -167,12 +169,17 @@ export class LogService {
     return {
       intake: { ...this.intake.stats, queued: this.intake.queued },
       receivers: [
-        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes })),
+        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes, kernel_drops: r.kernelDropsSeen })),
         ...this.streams.map(({ r, e }) => ({ url: endpointText(e), transport: e.transport, port: r.port, connections: r.connections })),
       ],
       exports: this.outputs.map(({ o, format }) => ({ ...o.stats, url: endpointText(o.endpoint), format })),
       exported_events: this.exporter?.exported ?? 0,
     };
+  }
+
+  /** The UDP receivers, for their kernel drop counts (UdpLogReceiver.kernelDrops). */
+  get udpReceivers(): readonly UdpLogReceiver[] {
+    return this.udp.map(({ r }) => r);
   }
 
   async close(): Promise<void> {
