@@ -54,6 +54,8 @@ export interface ReceiverInfo {
   recv_buffer_bytes?: number;
   /** UDP: datagrams the kernel dropped for this socket (receive buffer full), polled every second; null when unknown. */
   kernel_drops?: number | null;
+  /** UDP: the socket thread's nice value (-10 asked; stays 0 without CAP_SYS_NICE). */
+  socket_thread_nice?: number | null;
   connections?: number;
 }
 
@@ -83,7 +85,7 @@ export class LogService {
       const r = await UdpLogReceiver.start(this.intake, { host: e.host, port: e.port });
       const at = { ...e, port: r.port };
       this.udp.push({ r, e: at });
-      return { url: endpointText(at), transport: 'udp', port: r.port, recv_buffer_bytes: r.recvBufferBytes };
+      return { url: endpointText(at), transport: 'udp', port: r.port, recv_buffer_bytes: r.recvBufferBytes, socket_thread_nice: r.socketThreadNice };
     }
     if (e.transport === 'tls' && !tls) throw new Error(`${endpointText(e)} needs a TLS certificate`);
     const r = await StreamLogReceiver.start(this.intake, { host: e.host, port: e.port, tls: e.transport === 'tls' ? tls : null });
@@ -169,7 +171,7 @@ export class LogService {
     return {
       intake: { ...this.intake.stats, queued: this.intake.queued },
       receivers: [
-        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes, kernel_drops: r.kernelDropsSeen })),
+        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes, kernel_drops: r.kernelDropsSeen, socket_thread_nice: r.socketThreadNice })),
         ...this.streams.map(({ r, e }) => ({ url: endpointText(e), transport: e.transport, port: r.port, connections: r.connections })),
       ],
       exports: this.outputs.map(({ o, format }) => ({ ...o.stats, url: endpointText(o.endpoint), format })),

@@ -17,10 +17,11 @@ interface UdpWorkerData {
   host: string;
   port: number;
   recvBufferBytes: number;
+  nice: number | null;
 }
 
 type UdpWorkerMessage =
-  | { kind: 'ready'; port: number; recvBufferBytes: number }
+  | { kind: 'ready'; port: number; recvBufferBytes: number; nice: number | null }
   | { kind: 'error'; code: string | null; message: string }
   | ({ kind: 'batch' } & UdpBatch);
 
@@ -35,7 +36,7 @@ const { createSocket } = require('node:dgram');
 const { isIPv6 } = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
 ${UDP_BATCH_WRITER_SOURCE}
-const { host, port, recvBufferBytes } = workerData;
+const { host, port, recvBufferBytes, nice } = workerData;
 const CAPACITY = 1 << 20;
 const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
 const w = new UdpBatchWriter(CAPACITY);
@@ -53,11 +54,20 @@ sock.bind(port, host, () => {
   let granted = 0;
   try { sock.setRecvBufferSize(recvBufferBytes); } catch { /* capped or refused: report what we have */ }
   try { granted = sock.getRecvBufferSize(); } catch { granted = 0; }
+  // this thread's own scheduling priority (Linux: a thread id is a PRIO_PROCESS target): a
+  // thread that only drains is woken ahead of busier ones, so the kernel buffer does not fill
+  // while the main thread or other processes hold the CPU. Needs CAP_SYS_NICE to go below 0.
+  let niceGot = null;
+  try {
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    if (nice !== null) { try { require('node:os').setPriority(tid, nice); } catch { /* not permitted: keep the default */ } }
+    niceGot = require('node:os').getPriority(tid);
+  } catch { niceGot = null; }
   const timer = setInterval(flush, 2);
   parentPort.on('message', (m) => {
     if (m === 'close') { clearInterval(timer); flush(); sock.close(() => parentPort.close()); }
   });
-  parentPort.postMessage({ kind: 'ready', port: sock.address().port, recvBufferBytes: granted });
+  parentPort.postMessage({ kind: 'ready', port: sock.address().port, recvBufferBytes: granted, nice: niceGot });
 });
 `;
 
@@ -66,7 +76,11 @@ export interface UdpReceiverOptions {
   port: number;
   /** Receive buffer to ask for (bytes; the kernel caps it at net.core.rmem_max). */
   recvBufferBytes?: number;
+  /** Nice value for the socket thread (default -10; null leaves it; below 0 needs CAP_SYS_NICE). */
+  socketThreadNice?: number | null;
 }
+
+export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
 export const DEFAULT_UDP_RECV_BUFFER = 16 * 1024 * 1024;
 
@@ -81,13 +95,15 @@ export class UdpLogReceiver {
     readonly port: number,
     /** What the kernel granted, as getsockopt(SO_RCVBUF) reports it (Linux: twice the usable size). */
     readonly recvBufferBytes: number,
+    /** The socket thread's nice value as set (null when unknown). */
+    readonly socketThreadNice: number | null,
   ) {
     this.poll = setInterval(() => void this.kernelDrops(), 1000);
     this.poll.unref();
   }
 
   static start(intake: LogIntake, opts: UdpReceiverOptions): Promise<UdpLogReceiver> {
-    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER };
+    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice };
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -95,7 +111,7 @@ export class UdpLogReceiver {
         if (m.kind === 'batch') intake.offerUdpBatch(m);
         else if (m.kind === 'ready') {
           ready = true;
-          resolve(new UdpLogReceiver(worker, opts.host, m.port, m.recvBufferBytes));
+          resolve(new UdpLogReceiver(worker, opts.host, m.port, m.recvBufferBytes, m.nice));
         } else if (!ready) {
           void worker.terminate();
           reject(Object.assign(new Error(m.message), { code: m.code ?? undefined }));
