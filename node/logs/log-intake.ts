@@ -256,14 +256,16 @@ export class LogIntake {
   private async correlate(events: LogEvent[]): Promise<void> {
     const c = this.opts.correlator;
     if (!c || !(await c.hasCaptures())) return;
-    for (const e of events) {
-      if (e.src_ip === null && e.dst_ip === null) continue;
-      try {
-        e.flow_ids = await c.flowIdsFor(e);
-        if (e.flow_ids.length) this.stats.correlated++;
-      } catch (err) {
-        this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
+    const named = events.filter((e) => e.src_ip !== null || e.dst_ip !== null);
+    if (named.length === 0) return;
+    try {
+      const ids = await c.flowIdsForBatch(named);
+      for (let i = 0; i < named.length; i++) {
+        named[i].flow_ids = ids[i];
+        if (ids[i].length) this.stats.correlated++;
       }
+    } catch (err) {
+      this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
     }
   }
 
