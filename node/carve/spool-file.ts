@@ -5,7 +5,7 @@
  */
 import { closeSync, fsync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { OffThreadDigests } from './hash-worker.js';
+import { OffThreadDigests, batchBuffer } from './hash-worker.js';
 
 export interface SpooledFile {
   path: string;
@@ -62,7 +62,7 @@ export class SpoolFile {
       return;
     }
     if (this.buffered + data.length > this.bufSize) this.flush();
-    this.buf ??= new Uint8Array(this.bufSize);
+    this.buf ??= this.offThread ? batchBuffer(this.bufSize) : new Uint8Array(this.bufSize);
     this.buf.set(data, this.buffered);
     this.buffered += data.length;
   }
