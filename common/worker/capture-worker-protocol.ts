@@ -88,6 +88,11 @@ export const CaptureStatsSchema = z.strictObject({
   durablePackets: count,
   /** Packets the store writer dropped (disk full, write queue full). */
   storeDrops: count,
+  /**
+   * Packets dropped between the capture thread and the store writer's thread because the
+   * hand-off ring was full (the writer fell behind): counted apart from kernel and store drops.
+   */
+  handoffDrops: count.optional(),
   /** Bytes of live segments and their indexes in the store. */
   storeBytes: count,
   /** Flows in the open segment; null before the store writer runs. */

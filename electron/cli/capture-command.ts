@@ -131,13 +131,14 @@ function statsLine(s: CaptureStats): string {
   const flows = s.activeFlows === null ? '' : `, ${s.activeFlows} active flows`;
   const stored = s.storedPackets !== s.packets ? `, ${s.storedPackets} stored` : '';
   const storeDrops = s.storeDrops ? `, ${s.storeDrops} dropped by the store` : '';
+  const handoff = s.handoffDrops ? `, ${s.handoffDrops} dropped at the store hand-off` : '';
   const storeErr = s.storeError ? ` (store: ${s.storeError})` : '';
-  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${stored}${storeDrops}${flows}, store ${s.storeBytes} bytes${rec}${storeErr}`;
+  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${stored}${storeDrops}${handoff}${flows}, store ${s.storeBytes} bytes${rec}${storeErr}`;
 }
 
 /** The final line: what was received, stored and dropped. */
 function summaryLine(s: CaptureStats): string {
-  return `captured ${s.packets} packets (${s.bytes} bytes), stored ${s.storedPackets}; ${s.kernelDrops ?? 0} kernel drops, ${s.storeDrops} store drops`;
+  return `captured ${s.packets} packets (${s.bytes} bytes), stored ${s.storedPackets}; ${s.kernelDrops ?? 0} kernel drops, ${s.storeDrops} store drops, ${s.handoffDrops ?? 0} hand-off drops`;
 }
 
 function describeEvent(e: CaptureEvent): string {
