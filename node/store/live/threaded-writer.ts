@@ -184,7 +184,12 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   packet(p: LivePacket): void {
     this.received++;
     this.receivedBytes += p.origLen;
-    if (this.closing !== null || this.threadGone) return;
+    if (this.closing !== null) return;
+    if (this.threadGone) {
+      // the writer thread died (a bug, reported through onError): what arrives now is lost, counted
+      this.droppedHandoff++;
+      return;
+    }
     if (this.ringFull) {
       // drops stay contiguous: nothing is added to a batch that waits for ring room
       this.postBatch();
