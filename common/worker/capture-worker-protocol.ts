@@ -68,6 +68,12 @@ export const CaptureStoreOptionsSchema = z.strictObject({
   preAlertPackets: int.min(0).max(100_000).optional(),
   /** Rotate the current segment at this size. */
   segmentBytes: int.min(1024 * 1024).optional(),
+  /**
+   * false: send no `flows` events (the CLI, which shows only counts): building, cloning and
+   * checking a summary per changed flow every second is a large share of the worker's CPU.
+   * Default true.
+   */
+  flowSummaries: z.boolean().optional(),
 });
 export type CaptureStoreOptions = z.infer<typeof CaptureStoreOptionsSchema>;
 

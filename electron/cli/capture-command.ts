@@ -187,7 +187,7 @@ export async function captureCommand(args: string[], out: NodeJS.WritableStream,
 
 async function captureInProcess(p: Parsed, progress: (s: CaptureStats) => void, onEvent: (e: CaptureEvent) => void, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
   const capture = new LiveCapture({ onStats: progress, onEvent, log: err });
-  await capture.start((sink) => createStdinSource(sink), p.store);
+  await capture.start((sink) => createStdinSource(sink), { ...p.store, flowSummaries: false });
   const w = waitForEnd(p.durationSec, capture.ended);
   const why = await w.done;
   w.dispose();
@@ -226,7 +226,8 @@ async function captureInWorker(
   });
   ctl.on('worker-exit', (why) => endedResolve(why));
   try {
-    const started = await ctl.start({ source, store: p.store });
+    // flow batches are for the UI; the CLI prints counts only, so the worker need not build them
+    const started = await ctl.start({ source, store: { ...p.store, flowSummaries: false } });
     err(`capturing from ${started.source} into ${started.storeDir}${p.durationSec !== null ? ` for ${p.durationSec} s` : ''}; Ctrl-C stops`);
   } catch (e) {
     await ctl.close();

@@ -90,7 +90,7 @@ export class LiveCapture {
       mode: storeOptions.mode,
       triggerPayload: storeOptions.triggerPayload,
       preAlertPackets: storeOptions.preAlertPackets,
-      onFlows: (batch) => this.emitFlows(batch),
+      onFlows: storeOptions.flowSummaries === false ? undefined : (batch) => this.emitFlows(batch),
       onError: (e) => this.hooks.onEvent?.({ kind: 'store-error', message: e.message.slice(0, 4000) }),
       log: (l) => this.hooks.log?.(l),
     });
