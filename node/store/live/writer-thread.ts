@@ -41,7 +41,13 @@ async function main(): Promise<void> {
       preAlertPackets: init.preAlertPackets,
       trigger: init.triggerPayload !== undefined ? payloadContainsTrigger(init.triggerPayload) : undefined,
       flushIntervalMs: init.flushIntervalMs,
-      onFlows: init.wantFlows ? (batch) => send({ kind: 'flows', batch }) : undefined,
+      // counters first: whoever sees a flow summary has stats at least as new as it
+      onFlows: init.wantFlows
+        ? (batch) => {
+            sendStats(writer);
+            send({ kind: 'flows', batch });
+          }
+        : undefined,
       onError: (e) => send({ kind: 'error', message: e.message }),
       log: (line) => send({ kind: 'log', line }),
     });
