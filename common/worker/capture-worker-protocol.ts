@@ -68,6 +68,12 @@ export const CaptureStoreOptionsSchema = z.strictObject({
   preAlertPackets: int.min(0).max(100_000).optional(),
   /** Rotate the current segment at this size. */
   segmentBytes: int.min(1024 * 1024).optional(),
+  /**
+   * false: send no `flows` events (the CLI, which shows only counts): building, cloning and
+   * checking a summary per changed flow every second is a large share of the worker's CPU.
+   * Default true.
+   */
+  flowSummaries: z.boolean().optional(),
 });
 export type CaptureStoreOptions = z.infer<typeof CaptureStoreOptionsSchema>;
 
@@ -88,6 +94,11 @@ export const CaptureStatsSchema = z.strictObject({
   durablePackets: count,
   /** Packets the store writer dropped (disk full, write queue full). */
   storeDrops: count,
+  /**
+   * Packets dropped between the capture thread and the store writer's thread because the
+   * hand-off ring was full (the writer fell behind): counted apart from kernel and store drops.
+   */
+  handoffDrops: count.optional(),
   /** Bytes of live segments and their indexes in the store. */
   storeBytes: count,
   /** Flows in the open segment; null before the store writer runs. */

@@ -131,13 +131,14 @@ function statsLine(s: CaptureStats): string {
   const flows = s.activeFlows === null ? '' : `, ${s.activeFlows} active flows`;
   const stored = s.storedPackets !== s.packets ? `, ${s.storedPackets} stored` : '';
   const storeDrops = s.storeDrops ? `, ${s.storeDrops} dropped by the store` : '';
+  const handoff = s.handoffDrops ? `, ${s.handoffDrops} dropped at the store hand-off` : '';
   const storeErr = s.storeError ? ` (store: ${s.storeError})` : '';
-  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${stored}${storeDrops}${flows}, store ${s.storeBytes} bytes${rec}${storeErr}`;
+  return `${(s.elapsedMs / 1000).toFixed(0)} s: ${s.packets} packets, ${s.bytes} bytes${drops}${stored}${storeDrops}${handoff}${flows}, store ${s.storeBytes} bytes${rec}${storeErr}`;
 }
 
 /** The final line: what was received, stored and dropped. */
 function summaryLine(s: CaptureStats): string {
-  return `captured ${s.packets} packets (${s.bytes} bytes), stored ${s.storedPackets}; ${s.kernelDrops ?? 0} kernel drops, ${s.storeDrops} store drops`;
+  return `captured ${s.packets} packets (${s.bytes} bytes), stored ${s.storedPackets}; ${s.kernelDrops ?? 0} kernel drops, ${s.storeDrops} store drops, ${s.handoffDrops ?? 0} hand-off drops`;
 }
 
 function describeEvent(e: CaptureEvent): string {
@@ -186,7 +187,7 @@ export async function captureCommand(args: string[], out: NodeJS.WritableStream,
 
 async function captureInProcess(p: Parsed, progress: (s: CaptureStats) => void, onEvent: (e: CaptureEvent) => void, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
   const capture = new LiveCapture({ onStats: progress, onEvent, log: err });
-  await capture.start((sink) => createStdinSource(sink), p.store);
+  await capture.start((sink) => createStdinSource(sink), { ...p.store, flowSummaries: false });
   const w = waitForEnd(p.durationSec, capture.ended);
   const why = await w.done;
   w.dispose();
@@ -225,7 +226,8 @@ async function captureInWorker(
   });
   ctl.on('worker-exit', (why) => endedResolve(why));
   try {
-    const started = await ctl.start({ source, store: p.store });
+    // flow batches are for the UI; the CLI prints counts only, so the worker need not build them
+    const started = await ctl.start({ source, store: { ...p.store, flowSummaries: false } });
     err(`capturing from ${started.source} into ${started.storeDir}${p.durationSec !== null ? ` for ${p.durationSec} s` : ''}; Ctrl-C stops`);
   } catch (e) {
     await ctl.close();

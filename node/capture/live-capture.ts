@@ -6,7 +6,7 @@
  */
 import type { LiveGap, LiveLink, LivePacket, LivePacketSink } from '../../common/capture/live-packet-sink.js';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
-import { openLiveWriter, payloadContainsTrigger, type LiveFlowSummary, type LiveStoreWriter } from '../store/live/index.js';
+import { openThreadedLiveWriter, type LiveFlowSummary, type LiveStoreWriter } from '../store/live/index.js';
 import { LibpcapSource } from './sources/libpcap-source.js';
 import { SourceConfigError, type LiveSource, type SourceEnd } from './sources/source-types.js';
 import { SshSource } from './sources/ssh-source.js';
@@ -81,14 +81,16 @@ export class LiveCapture {
   async start(config: CaptureSourceConfig | ((sink: LivePacketSink) => LiveSource), storeOptions: CaptureStoreOptions): Promise<string> {
     if (this.source !== null) throw new SourceConfigError('a capture is already running', 'busy');
     checkStoreOptions(storeOptions);
-    const writer = await openLiveWriter(storeOptions.dir, {
+    // the writer (decode, index, flushes, rotation) runs in its own thread: however long a flush
+    // takes, this thread keeps draining the source (libpcap's kernel ring, a socket)
+    const writer = await openThreadedLiveWriter(storeOptions.dir, {
       segmentBytes: storeOptions.segmentBytes,
       maxStoreBytes: storeOptions.maxStoreBytes,
       maxAgeSeconds: storeOptions.maxAgeSec,
       mode: storeOptions.mode,
-      trigger: storeOptions.triggerPayload !== undefined ? payloadContainsTrigger(storeOptions.triggerPayload) : undefined,
+      triggerPayload: storeOptions.triggerPayload,
       preAlertPackets: storeOptions.preAlertPackets,
-      onFlows: (batch) => this.emitFlows(batch),
+      onFlows: storeOptions.flowSummaries === false ? undefined : (batch) => this.emitFlows(batch),
       onError: (e) => this.hooks.onEvent?.({ kind: 'store-error', message: e.message.slice(0, 4000) }),
       log: (l) => this.hooks.log?.(l),
     });
@@ -130,6 +132,7 @@ export class LiveCapture {
       storedPackets: w?.storedPackets ?? 0,
       durablePackets: w?.durablePackets ?? 0,
       storeDrops: w ? w.droppedBacklog + w.droppedDiskFull + w.droppedUnknownLink : 0,
+      handoffDrops: w?.droppedHandoff ?? 0,
       storeBytes: w?.storeBytes ?? 0,
       activeFlows: w?.activeFlows ?? null,
       reconnects: s?.reconnects ?? 0,

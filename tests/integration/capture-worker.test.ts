@@ -85,7 +85,10 @@ describe('capture worker', { skip, timeout: 120_000 }, () => {
       // flush after the stats that counted its packets); wait (bounded) until both are in.
       const summaries = () => events.flatMap((e) => (e.kind === 'flows' ? e.flows : []));
       const announced = () => summaries().some((f) => f.event === 'start' && f.flow.proto === 17 && f.flow.server_port === PORT && f.flow.client_ip === '127.0.0.1');
-      for (let i = 0; i < 100 && !(stats.some((s) => s.packets >= 20) && announced()); i++) await new Promise((r) => setTimeout(r, 100));
+      // the store writer runs in its own thread: its counters (activeFlows) reach the stats up to a
+      // flush later than the source's packet count
+      const counted = () => stats.some((s) => s.packets >= 20 && s.activeFlows === 1);
+      for (let i = 0; i < 100 && !(counted() && announced()); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(stats.some((s) => s.running && s.packets === 20 && s.kernelDrops === 0 && s.activeFlows === 1), JSON.stringify(stats.at(-1)));
       assert.ok(announced(), `a flow summary announces the UDP flow: ${JSON.stringify(summaries())}`);
       const r = await sup.request('stop', {});

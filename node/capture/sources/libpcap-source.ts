@@ -43,6 +43,8 @@ export class LibpcapSource implements LiveSource {
   private closed = false;
   private readonly snapLen: number;
   private readonly buf: Buffer;
+  /** The same memory as a plain Uint8Array: its subarray is a V8 builtin, Buffer's a JS wrapper (per packet). */
+  private readonly bytes: Uint8Array;
   private readonly hdr = Buffer.alloc(16);
   private readonly hdrView: DataView;
   private readonly le = endianness() === 'LE';
@@ -61,6 +63,7 @@ export class LibpcapSource implements LiveSource {
       throw new SourceConfigError(`buffer size ${bufferSize} must be an integer from 65536 to 2147483647 bytes`, 'bad-option');
     }
     this.buf = Buffer.alloc(this.snapLen);
+    this.bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.hdrView = new DataView(this.hdr.buffer, this.hdr.byteOffset, 16);
     this.ended = new Promise((resolve) => (this.settle = resolve));
   }
@@ -119,7 +122,7 @@ export class LibpcapSource implements LiveSource {
     const origLen = v.getUint32(12, le);
     this.counters.packets++;
     this.counters.bytes += origLen;
-    this.sink.packet({ linkId: 0, tsSec, tsNsec: tsUsec * 1000, capLen, origLen, data: this.buf.subarray(0, capLen) });
+    this.sink.packet({ linkId: 0, tsSec, tsNsec: tsUsec * 1000, capLen, origLen, data: this.bytes.subarray(0, capLen) });
   }
 
   stats(): SourceStats {

@@ -16,6 +16,7 @@ export type { LiveFlowSummary, LiveStoreMode, LiveWriterOptions, LiveWriterStats
 export type { AlertTrigger, AlertPacket } from '../../../common/capture/alert-trigger.js';
 export { alertFlowKey, payloadContainsTrigger, predicateTrigger } from '../../../common/capture/alert-trigger.js';
 export { LiveWriter } from './live-writer.js';
+export { ThreadedLiveWriter, openThreadedLiveWriter, type ThreadedWriterOptions } from './threaded-writer.js';
 export { LiveFlowSummaryBatchSchema, LiveFlowSummarySchema } from '../../../common/capture/live-flow-summary.js';
 
 export function openLiveWriter(storeDir: string, options: LiveWriterOptions = {}): Promise<LiveStoreWriter> {

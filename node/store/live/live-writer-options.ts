@@ -59,6 +59,11 @@ export interface LiveWriterStats {
   droppedDiskFull: number;
   /** Packets on a link the source never announced with link(). */
   droppedUnknownLink: number;
+  /**
+   * Packets the capture thread could not hand to the writer's thread because the hand-off
+   * ring was full (the writer fell that far behind); always 0 for an in-thread LiveWriter.
+   */
+  droppedHandoff: number;
   /** Conditional mode: packets not stored because their flow had not alerted (yet). */
   notAlerted: number;
   /** Conditional mode: flows that alerted. */

@@ -107,6 +107,7 @@ export class LiveWriter implements LiveStoreWriter {
     droppedBacklog: 0,
     droppedDiskFull: 0,
     droppedUnknownLink: 0,
+    droppedHandoff: 0,
     notAlerted: 0,
     alertedFlows: 0,
     segments: 0,

@@ -33,6 +33,8 @@ interface Trial {
   replaySeconds: number;
   captured: number | null;
   kernelDrops: number | null;
+  /** tapline: packets received but not stored (store writer and hand-off drops). */
+  storeDrops: number | null;
   cpuSeconds: number | null;
   zeroDrop: boolean;
   error: string | null;
@@ -100,7 +102,7 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
   const ratePps: Trial['ratePps'] = rate === 0 ? 'topspeed' : rate;
-  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
+  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
   const dir = join(workDir, `${tool}-${ratePps}`);
   rmSync(dir, { recursive: true, force: true });
   ensureDir(dir);
@@ -127,16 +129,18 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
     const text = output();
     if (code !== 0) throw new Error(`${tool} exited ${code}: ${text.slice(-300)}`);
     if (tool === 'tapline') {
-      const c = /captured (\d+) packets .*; (\d+) kernel drops/.exec(text);
+      // older builds print no hand-off drops (their writer ran on the capture's thread)
+      const c = /captured (\d+) packets .*; (\d+) kernel drops, (\d+) store drops(?:, (\d+) hand-off drops)?/.exec(text);
       if (!c) throw new Error(`no summary: ${text.slice(-300)}`);
       base.captured = Number(c[1]);
       base.kernelDrops = Number(c[2]);
+      base.storeDrops = Number(c[3]) + Number(c[4] ?? 0);
     } else {
       base.captured = Number(/(\d+) packets captured/.exec(text)?.[1] ?? NaN);
       base.kernelDrops = Number(/(\d+) packets dropped by kernel/.exec(text)?.[1] ?? NaN);
     }
     // The link carries nothing else but the occasional IPv6 housekeeping packet, so >= sent.
-    base.zeroDrop = base.kernelDrops === 0 && base.captured !== null && base.captured >= base.sent;
+    base.zeroDrop = base.kernelDrops === 0 && (base.storeDrops ?? 0) === 0 && base.captured !== null && base.captured >= base.sent;
   } catch (e) {
     base.error = e instanceof Error ? e.message : String(e);
     cap.kill('SIGKILL');
@@ -178,7 +182,7 @@ export const captureSuite: Suite = {
           if (failed[tool]) continue;
           const t = await trial(pair, tool, rate, count, source.path, workDir, segment);
           trials.push(t);
-          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
+          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
           if (t.zeroDrop) best[tool] = t;
           else failed[tool] = true;
         }

@@ -1,0 +1,297 @@
+/**
+ * A LiveStoreWriter whose work (decode, index, segment writes, index flushes, rotation,
+ * retention) runs in a worker thread (writer-thread.ts), so the thread that drains the capture
+ * source (libpcap's kernel ring, an ssh or PCAP-over-IP socket) is never held up by an index
+ * flush: it only copies each packet into a batch buffer.
+ *
+ * The hand-off is bounded: batches of BATCH_BYTES, at most MAX_IN_FLIGHT_BYTES of them handed
+ * over and not yet given back. When the writer falls that far behind, packets are dropped here
+ * and counted in stats().droppedHandoff, separately from the kernel's and the writer's own drops.
+ *
+ * stats() is synchronous: it combines this side's counters with the writer thread's latest
+ * (sent every 200 ms, and after every flush and at close, where they are exact).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
+import type { LiveStoreWriter } from './live-writer-api.js';
+import type { LiveFlowSummary, LiveWriterStats } from './live-writer-options.js';
+import { appendBatchRecord, batchRecordLength } from './packet-batch.js';
+import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
+
+const BATCH_BYTES = 1 << 20;
+/** The default hand-off ring: batches with the writer thread, queued or being replayed. */
+const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
+
+export interface ThreadedWriterOptions extends Omit<WriterThreadInit, 'storeDir' | 'wantFlows'> {
+  /** Size of the hand-off ring, bytes (default 128 MiB; at least two batches of 1 MiB). */
+  handoffBytes?: number;
+  onFlows?: (batch: LiveFlowSummary[]) => void;
+  onError?: (error: Error) => void;
+  log?: (line: string) => void;
+}
+
+/** The thread's entry: the built .js next to this module, or the .ts source under tsx. */
+function threadEntry(): { entry: string | URL; eval: boolean } {
+  const js = new URL('./writer-thread.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { entry: js, eval: false };
+  const ts = new URL('./writer-thread.ts', import.meta.url);
+  // Running from source (tests, tsx): a worker thread does not inherit tsx's loader, so the
+  // thread registers it before importing its entry.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => m.register()).then(() => import(${JSON.stringify(ts.href)}));`;
+  return { entry: code, eval: true };
+}
+
+function emptyStats(): LiveWriterStats {
+  return {
+    receivedPackets: 0,
+    receivedBytes: 0,
+    storedPackets: 0,
+    storedBytes: 0,
+    durablePackets: 0,
+    queuedBytes: 0,
+    droppedBacklog: 0,
+    droppedDiskFull: 0,
+    droppedUnknownLink: 0,
+    droppedHandoff: 0,
+    notAlerted: 0,
+    alertedFlows: 0,
+    segments: 0,
+    storeBytes: 0,
+    activeFlows: 0,
+    openSegment: null,
+    gaps: 0,
+    error: null,
+    lastFlushAt: 0,
+  };
+}
+
+export class ThreadedLiveWriter implements LiveStoreWriter {
+  /** Stores written from this process: the writer thread's own check sees only its thread. */
+  private static readonly openStores = new Set<string>();
+  private buf = new Uint8Array(BATCH_BYTES);
+  private view = new DataView(this.buf.buffer);
+  private len = 0;
+  private readonly pool: ArrayBuffer[] = [];
+  private inFlight = 0;
+  private postScheduled = false;
+  private received = 0;
+  private receivedBytes = 0;
+  private droppedHandoff = 0;
+  /** A packet was dropped for want of ring room; the current batch waits to be handed over. */
+  private ringFull = false;
+  private threadStats = emptyStats();
+  private flushId = 0;
+  private readonly flushWaiters = new Map<number, () => void>();
+  private closing: Promise<void> | null = null;
+  private resolveClosed!: () => void;
+  private readonly closed = new Promise<void>((r) => (this.resolveClosed = r));
+  private threadGone = false;
+
+  private constructor(
+    private readonly key: string,
+    private readonly worker: Worker,
+    private readonly opts: Pick<ThreadedWriterOptions, 'onFlows' | 'onError' | 'log'>,
+    private readonly maxInFlight: number,
+  ) {}
+
+  /** Starts the writer thread and opens the store there; rejects with the thread's error. */
+  static async open(storeDir: string, opts: ThreadedWriterOptions = {}): Promise<ThreadedLiveWriter> {
+    const key = resolve(storeDir);
+    if (ThreadedLiveWriter.openStores.has(key)) throw new Error(`${storeDir}: another live writer is running (in this process)`);
+    const { onFlows, onError, log, handoffBytes, ...rest } = opts;
+    const init: WriterThreadInit = { ...rest, storeDir, wantFlows: onFlows !== undefined };
+    const { entry, eval: isEval } = threadEntry();
+    ThreadedLiveWriter.openStores.add(key);
+    const worker = new Worker(entry, { eval: isEval, workerData: init, name: 'tapline-live-writer' });
+    const w = new ThreadedLiveWriter(key, worker, { onFlows, onError, log }, Math.max(2 * BATCH_BYTES, handoffBytes ?? MAX_IN_FLIGHT_BYTES));
+    try {
+      await w.started();
+    } catch (e) {
+      ThreadedLiveWriter.openStores.delete(key);
+      await worker.terminate();
+      throw e;
+    }
+    return w;
+  }
+
+  private started(): Promise<void> {
+    return new Promise((resolveOpen, rejectOpen) => {
+      let opened = false;
+      this.worker.on('message', (raw: unknown) => {
+        const m = FromWriterThreadSchema.parse(raw);
+        switch (m.kind) {
+          case 'opened':
+            opened = true;
+            resolveOpen();
+            return;
+          case 'open-failed':
+            rejectOpen(new Error(m.message));
+            return;
+          case 'returned':
+            this.inFlight -= m.buf.byteLength;
+            if (m.buf.byteLength === BATCH_BYTES && this.pool.length < 16) this.pool.push(m.buf);
+            return;
+          case 'stats':
+            this.threadStats = m.stats;
+            return;
+          case 'flows':
+            this.opts.onFlows?.(m.batch as LiveFlowSummary[]);
+            return;
+          case 'error':
+            this.opts.onError?.(new Error(m.message));
+            return;
+          case 'log':
+            this.opts.log?.(m.line);
+            return;
+          case 'flushed':
+            this.flushWaiters.get(m.id)?.();
+            this.flushWaiters.delete(m.id);
+            return;
+          case 'closed':
+            this.resolveClosed();
+            return;
+        }
+      });
+      this.worker.on('error', (e) => {
+        // an uncaught error in the thread (a bug): nothing more gets written; say so once
+        const msg = `live store writer thread failed: ${e.message}`;
+        if (!opened) rejectOpen(new Error(msg));
+        else this.opts.onError?.(new Error(msg));
+        this.threadStats = { ...this.threadStats, error: msg };
+      });
+      this.worker.on('exit', () => {
+        this.threadGone = true;
+        if (!opened) rejectOpen(new Error('live store writer thread exited before opening the store'));
+        for (const done of this.flushWaiters.values()) done();
+        this.flushWaiters.clear();
+        this.resolveClosed();
+      });
+    });
+  }
+
+  // ---- LivePacketSink (the capture thread's hot path) ----
+
+  link(l: LiveLink): void {
+    // packets before the link go first: the writer sees everything in the source's order
+    this.postBatch();
+    this.send({ kind: 'link', link: { ...l } });
+  }
+
+  packet(p: LivePacket): void {
+    this.received++;
+    this.receivedBytes += p.origLen;
+    if (this.closing !== null) return;
+    if (this.threadGone) {
+      // the writer thread died (a bug, reported through onError): what arrives now is lost, counted
+      this.droppedHandoff++;
+      return;
+    }
+    if (this.ringFull) {
+      // drops stay contiguous: nothing is added to a batch that waits for ring room
+      this.postBatch();
+      if (this.len > 0) {
+        this.droppedHandoff++;
+        return;
+      }
+      this.ringFull = false;
+    }
+    const need = batchRecordLength(Math.min(p.capLen, p.data.length));
+    if (this.len + need > this.buf.length) {
+      this.postBatch();
+      if (this.len + need > this.buf.length) {
+        // the ring is full (or the packet is larger than a batch, which snap lengths rule out)
+        this.ringFull = this.len > 0;
+        this.droppedHandoff++;
+        return;
+      }
+    }
+    this.len = appendBatchRecord(this.buf, this.view, this.len, p);
+    if (!this.postScheduled) {
+      // one hand-off per turn of the event loop: a libpcap dispatch delivers its whole burst first
+      this.postScheduled = true;
+      setImmediate(() => {
+        this.postScheduled = false;
+        this.postBatch();
+      });
+    }
+  }
+
+  gap(g: LiveGap): void {
+    this.postBatch();
+    this.send({ kind: 'gap', gap: { from: { ...g.from }, to: { ...g.to }, reason: g.reason } });
+  }
+
+  alert(flowKey: string): void {
+    this.postBatch();
+    this.send({ kind: 'alert', flowKey });
+  }
+
+  /**
+   * Hands the current batch over and takes a fresh buffer. When the ring is full the current
+   * batch stays (len unchanged) and the caller drops the packet that does not fit.
+   */
+  private postBatch(): void {
+    if (this.len === 0 || this.threadGone) return;
+    if (this.inFlight + this.buf.byteLength > this.maxInFlight) return;
+    const buf = this.buf.buffer as ArrayBuffer;
+    this.inFlight += buf.byteLength;
+    this.send({ kind: 'packets', buf, len: this.len }, [buf]);
+    const next = this.pool.pop() ?? new ArrayBuffer(BATCH_BYTES);
+    this.buf = new Uint8Array(next);
+    this.view = new DataView(next);
+    this.len = 0;
+  }
+
+  private send(m: ToWriterThread, transfer?: ArrayBuffer[]): void {
+    if (this.threadGone) return;
+    this.worker.postMessage(m, transfer);
+  }
+
+  // ---- control ----
+
+  flush(): Promise<void> {
+    this.postBatch();
+    if (this.threadGone) return Promise.resolve();
+    const id = ++this.flushId;
+    return new Promise((done) => {
+      this.flushWaiters.set(id, done);
+      this.send({ kind: 'flush', id });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closing === null) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    // the last batch may wait for ring room: it is handed over as the writer gives batches back
+    while (this.len > 0 && !this.threadGone) {
+      this.postBatch();
+      if (this.len > 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    this.send({ kind: 'close' });
+    await this.closed;
+    await this.worker.terminate();
+    ThreadedLiveWriter.openStores.delete(this.key);
+  }
+
+  stats(): LiveWriterStats {
+    const t = this.threadStats;
+    return {
+      ...t,
+      receivedPackets: this.received,
+      receivedBytes: this.receivedBytes,
+      queuedBytes: t.queuedBytes + this.inFlight + this.len,
+      droppedHandoff: this.droppedHandoff,
+    };
+  }
+}
+
+export function openThreadedLiveWriter(storeDir: string, opts: ThreadedWriterOptions = {}): Promise<ThreadedLiveWriter> {
+  return ThreadedLiveWriter.open(storeDir, opts);
+}

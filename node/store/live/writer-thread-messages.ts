@@ -1,0 +1,73 @@
+/**
+ * Messages between ThreadedLiveWriter (the capture's thread) and the store writer's thread
+ * (writer-thread.ts). One zod schema per message, checked on the receiving side; packet batches
+ * are checked per batch (their records by forEachBatchRecord), never per packet.
+ */
+import { z } from 'zod';
+import { LiveFlowSummaryBatchSchema } from '../../../common/capture/live-flow-summary.js';
+
+const count = z.number().int().nonnegative();
+const tsSchema = z.object({ sec: z.number().int(), nsec: z.number().int().min(0).max(999_999_999) });
+
+/** What the thread is started with (workerData): LiveWriterOptions minus the callbacks. */
+export const WriterThreadInitSchema = z.object({
+  storeDir: z.string().min(1),
+  segmentBytes: count.optional(),
+  segmentSeconds: z.number().positive().optional(),
+  maxStoreBytes: count.optional(),
+  maxAgeSeconds: z.number().nonnegative().optional(),
+  mode: z.enum(['full', 'conditional']).optional(),
+  preAlertPackets: count.optional(),
+  /** Conditional mode: alert a flow whose payload contains this text (payloadContainsTrigger). */
+  triggerPayload: z.string().optional(),
+  flushIntervalMs: z.number().positive().optional(),
+  /** Whether flow summaries are wanted (collecting them costs time). */
+  wantFlows: z.boolean(),
+});
+export type WriterThreadInit = z.infer<typeof WriterThreadInitSchema>;
+
+export const ToWriterThreadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('link'), link: z.object({ id: count, linkType: count, snapLen: count, name: z.string() }) }),
+  z.object({ kind: z.literal('packets'), buf: z.instanceof(ArrayBuffer), len: count }),
+  z.object({ kind: z.literal('gap'), gap: z.object({ from: tsSchema, to: tsSchema, reason: z.string() }) }),
+  z.object({ kind: z.literal('alert'), flowKey: z.string() }),
+  z.object({ kind: z.literal('flush'), id: count }),
+  z.object({ kind: z.literal('close') }),
+]);
+export type ToWriterThread = z.infer<typeof ToWriterThreadSchema>;
+
+export const WriterThreadStatsSchema = z.object({
+  receivedPackets: count,
+  receivedBytes: count,
+  storedPackets: count,
+  storedBytes: count,
+  durablePackets: count,
+  queuedBytes: count,
+  droppedBacklog: count,
+  droppedDiskFull: count,
+  droppedUnknownLink: count,
+  droppedHandoff: count,
+  notAlerted: count,
+  alertedFlows: count,
+  segments: count,
+  storeBytes: count,
+  activeFlows: count,
+  openSegment: z.string().nullable(),
+  gaps: count,
+  error: z.string().nullable(),
+  lastFlushAt: count,
+});
+
+export const FromWriterThreadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('opened') }),
+  z.object({ kind: z.literal('open-failed'), message: z.string() }),
+  /** A batch the thread is done with, handed back for reuse. */
+  z.object({ kind: z.literal('returned'), buf: z.instanceof(ArrayBuffer), packets: count, bytes: count }),
+  z.object({ kind: z.literal('stats'), stats: WriterThreadStatsSchema }),
+  z.object({ kind: z.literal('flows'), batch: LiveFlowSummaryBatchSchema }),
+  z.object({ kind: z.literal('error'), message: z.string() }),
+  z.object({ kind: z.literal('log'), line: z.string() }),
+  z.object({ kind: z.literal('flushed'), id: count }),
+  z.object({ kind: z.literal('closed') }),
+]);
+export type FromWriterThread = z.infer<typeof FromWriterThreadSchema>;

@@ -1,0 +1,110 @@
+/**
+ * The store writer's thread: runs a LiveWriter (decode, index, segment writes, index flushes,
+ * retention) off the capture's thread, so that however long a flush or a rotation takes, the
+ * capture thread keeps draining the kernel's buffer. Packets arrive in transferred batches
+ * (packet-batch.ts) that go back to the capture thread once replayed into the writer.
+ *
+ * Started by ThreadedLiveWriter (threaded-writer.ts); talks only through writer-thread-messages.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { payloadContainsTrigger } from '../../../common/capture/alert-trigger.js';
+import type { LiveWriterStats } from './live-writer-options.js';
+import { LiveWriter } from './live-writer.js';
+import { forEachBatchRecord } from './packet-batch.js';
+import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread } from './writer-thread-messages.js';
+
+/** How often the capture thread gets fresh counters (its stats() is synchronous). */
+const STATS_MS = 200;
+
+const port = parentPort;
+if (port === null) throw new Error('writer-thread.ts runs only as a worker thread');
+
+function send(m: FromWriterThread, transfer?: ArrayBuffer[]): void {
+  port!.postMessage(m, transfer);
+}
+
+function sendStats(w: LiveWriter): void {
+  const st: LiveWriterStats = w.stats();
+  send({ kind: 'stats', stats: st });
+}
+
+async function main(): Promise<void> {
+  const init = WriterThreadInitSchema.parse(workerData);
+  let writer: LiveWriter;
+  try {
+    writer = await LiveWriter.open(init.storeDir, {
+      segmentBytes: init.segmentBytes,
+      segmentSeconds: init.segmentSeconds,
+      maxStoreBytes: init.maxStoreBytes,
+      maxAgeSeconds: init.maxAgeSeconds,
+      mode: init.mode,
+      preAlertPackets: init.preAlertPackets,
+      trigger: init.triggerPayload !== undefined ? payloadContainsTrigger(init.triggerPayload) : undefined,
+      flushIntervalMs: init.flushIntervalMs,
+      // counters first: whoever sees a flow summary has stats at least as new as it
+      onFlows: init.wantFlows
+        ? (batch) => {
+            sendStats(writer);
+            send({ kind: 'flows', batch });
+          }
+        : undefined,
+      onError: (e) => send({ kind: 'error', message: e.message }),
+      log: (line) => send({ kind: 'log', line }),
+    });
+  } catch (e) {
+    send({ kind: 'open-failed', message: e instanceof Error ? e.message : String(e) });
+    port!.close();
+    return;
+  }
+  const statsTimer = setInterval(() => sendStats(writer), STATS_MS);
+  const sink = (p: Parameters<LiveWriter['packet']>[0]): void => writer.packet(p);
+  let closing = false;
+  port!.on('message', (raw: unknown) => {
+    const m = ToWriterThreadSchema.parse(raw);
+    switch (m.kind) {
+      case 'link':
+        writer.link(m.link);
+        return;
+      case 'packets': {
+        let bytes = 0;
+        const packets = forEachBatchRecord(new Uint8Array(m.buf), m.len, (p) => {
+          bytes += p.origLen;
+          sink(p);
+        });
+        send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
+        return;
+      }
+      case 'gap':
+        writer.gap(m.gap);
+        return;
+      case 'alert':
+        writer.alert(m.flowKey);
+        return;
+      case 'flush':
+        void writer
+          .flush()
+          .catch((e: unknown) => send({ kind: 'error', message: `flush failed: ${e instanceof Error ? e.message : String(e)}` }))
+          .then(() => {
+            sendStats(writer);
+            send({ kind: 'flushed', id: m.id });
+          });
+        return;
+      case 'close':
+        if (closing) return;
+        closing = true;
+        void writer
+          .close()
+          .catch((e: unknown) => send({ kind: 'error', message: `closing the live store failed: ${e instanceof Error ? e.message : String(e)}` }))
+          .then(() => {
+            clearInterval(statsTimer);
+            sendStats(writer);
+            send({ kind: 'closed' });
+            port!.close();
+          });
+        return;
+    }
+  });
+  send({ kind: 'opened' });
+}
+
+void main();
