@@ -81,3 +81,28 @@ export interface LiveWriterStats {
   /** Wall-clock ms of the last completed flush (0 before the first). */
   lastFlushAt: number;
 }
+
+/** Stats of a writer that has not seen a packet yet. */
+export function emptyLiveWriterStats(): LiveWriterStats {
+  return {
+    receivedPackets: 0,
+    receivedBytes: 0,
+    storedPackets: 0,
+    storedBytes: 0,
+    durablePackets: 0,
+    queuedBytes: 0,
+    droppedBacklog: 0,
+    droppedDiskFull: 0,
+    droppedUnknownLink: 0,
+    droppedHandoff: 0,
+    notAlerted: 0,
+    alertedFlows: 0,
+    segments: 0,
+    storeBytes: 0,
+    activeFlows: 0,
+    openSegment: null,
+    gaps: 0,
+    error: null,
+    lastFlushAt: 0,
+  };
+}

@@ -28,7 +28,7 @@ import { Store } from '../store.js';
 import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
-import type { LiveFlowSummary, LiveWriterOptions, LiveWriterStats } from './live-writer-options.js';
+import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterOptions, type LiveWriterStats } from './live-writer-options.js';
 import { enforceRetention } from './retention.js';
 import { pcapRecordLength, pcapngRecordLength, segmentHeader, writePcapRecord, writePcapngRecord } from './segment-encoder.js';
 import {
@@ -97,27 +97,7 @@ export class LiveWriter implements LiveStoreWriter {
   private readonly cond: ConditionalFilter | null;
   private readonly usedIds = new Set<string>();
   private unknownLinkLogged = false;
-  private readonly st: LiveWriterStats = {
-    receivedPackets: 0,
-    receivedBytes: 0,
-    storedPackets: 0,
-    storedBytes: 0,
-    durablePackets: 0,
-    queuedBytes: 0,
-    droppedBacklog: 0,
-    droppedDiskFull: 0,
-    droppedUnknownLink: 0,
-    droppedHandoff: 0,
-    notAlerted: 0,
-    alertedFlows: 0,
-    segments: 0,
-    storeBytes: 0,
-    activeFlows: 0,
-    openSegment: null,
-    gaps: 0,
-    error: null,
-    lastFlushAt: 0,
-  };
+  private readonly st: LiveWriterStats = emptyLiveWriterStats();
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly flushMs: number;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
-import type { LiveFlowSummary, LiveWriterStats } from './live-writer-options.js';
+import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterStats } from './live-writer-options.js';
 import { appendBatchRecord, batchRecordLength } from './packet-batch.js';
 import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
@@ -45,29 +45,6 @@ function threadEntry(): { entry: string | URL; eval: boolean } {
   return { entry: code, eval: true };
 }
 
-function emptyStats(): LiveWriterStats {
-  return {
-    receivedPackets: 0,
-    receivedBytes: 0,
-    storedPackets: 0,
-    storedBytes: 0,
-    durablePackets: 0,
-    queuedBytes: 0,
-    droppedBacklog: 0,
-    droppedDiskFull: 0,
-    droppedUnknownLink: 0,
-    droppedHandoff: 0,
-    notAlerted: 0,
-    alertedFlows: 0,
-    segments: 0,
-    storeBytes: 0,
-    activeFlows: 0,
-    openSegment: null,
-    gaps: 0,
-    error: null,
-    lastFlushAt: 0,
-  };
-}
 
 export class ThreadedLiveWriter implements LiveStoreWriter {
   /** Stores written from this process: the writer thread's own check sees only its thread. */
@@ -83,7 +60,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   private droppedHandoff = 0;
   /** A packet was dropped for want of ring room; the current batch waits to be handed over. */
   private ringFull = false;
-  private threadStats = emptyStats();
+  private threadStats = emptyLiveWriterStats();
   private flushId = 0;
   private readonly flushWaiters = new Map<number, () => void>();
   private closing: Promise<void> | null = null;
