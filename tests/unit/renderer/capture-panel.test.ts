@@ -33,6 +33,7 @@ const status = (over: Partial<CaptureStatus>): CaptureStatus => ({
 describe('capture form', () => {
   test('an interface and a filter become an iface request; an empty filter is no filter', () => {
     assert.deepEqual(formRequest({ ...EMPTY_FORM, iface: 'eth1', filter: '  udp port 53 ' }), { ok: true, value: { source: { kind: 'iface', iface: 'eth1', filter: 'udp port 53' } } });
+    // what crosses the wire is JSON: an undefined filter is no filter
     assert.deepEqual(JSON.parse(JSON.stringify(formRequest({ ...EMPTY_FORM, iface: 'eth1', filter: ' ' }))), { ok: true, value: { source: { kind: 'iface', iface: 'eth1' } } });
   });
   test('an ssh source names key files by path; pasted key material is refused in words', () => {
@@ -52,7 +53,6 @@ describe('capture form', () => {
 describe('capture store', () => {
   test('status events replace the same capture and keep others in order', () => {
     const store = createCaptureStore(new FakeBridge());
-    // (what crosses the wire is JSON: an absent filter is no filter)
     const ev = (c: CaptureStatus) => ({ kind: 'capture' as const, id: 'e', sensor: 's', ts: '1.0', rank: 0, capture: c });
     store.getState().onEvent(ev(status({ id: 'cap-1', packets: 1 })));
     store.getState().onEvent(ev(status({ id: 'cap-2', state: 'failed' })));
