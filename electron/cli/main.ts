@@ -141,6 +141,12 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+// `tapline flows ... | head`: the reader went away; stop quietly, as other Unix tools do
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -19,8 +19,8 @@ export const MAX_ARCHIVED = 2_000_000;
 const PRUNE_EVERY = 20_000;
 /** Unwritten events held at most while IndexedDB catches up. */
 const MAX_QUEUED = 100_000;
-/** Events per IndexedDB transaction. */
-const WRITE_BATCH = 5000;
+/** Events per IndexedDB transaction: small enough that cloning them never blocks the page for long. */
+const WRITE_BATCH = 1000;
 /** An exact-address query reads at most this many matches before sorting them. */
 const MAX_ADDRESS_MATCHES = 200_000;
 

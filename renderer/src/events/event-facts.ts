@@ -55,9 +55,21 @@ function str(r: Rec, ...keys: string[]): string | null {
 function ip(r: Rec, ...keys: string[]): string | null {
   for (const k of keys) {
     const v = r[k];
-    if (typeof v === 'string' && v.length <= 64 && parseIp(v)) return v;
+    if (typeof v === 'string' && v.length <= 64 && isIp(v)) return v;
   }
   return null;
+}
+
+/** Addresses repeat from event to event: remember the verdicts (bounded). */
+const ipVerdicts = new Map<string, boolean>();
+function isIp(v: string): boolean {
+  let ok = ipVerdicts.get(v);
+  if (ok === undefined) {
+    ok = parseIp(v) !== null;
+    if (ipVerdicts.size >= 20_000) ipVerdicts.clear();
+    ipVerdicts.set(v, ok);
+  }
+  return ok;
 }
 
 function num(r: Rec, ...keys: string[]): number | null {
@@ -81,10 +93,11 @@ function protoOf(r: Rec): number | null {
 /** Facts of a kind this build does not know, from the common fields and conventional names. */
 function genericFacts(e: Rec, base: Omit<EventFacts, 'srcIp' | 'srcPort' | 'dstIp' | 'dstPort' | 'proto' | 'sid' | 'message' | 'bytes' | 'packets' | 'flowId'>): EventFacts {
   // A nested record (e.g. { alert: {...} } or { log: {...} }) is searched after the top level.
-  const nested = Object.values(e).filter(isRec);
+  let nested: Rec[] | null = null;
   const pick = <T,>(f: (r: Rec) => T | null): T | null => {
     const top = f(e);
     if (top !== null) return top;
+    nested ??= Object.values(e).filter(isRec);
     for (const n of nested) {
       const v = f(n);
       if (v !== null) return v;

@@ -55,13 +55,14 @@ export function installBenchBridge(plan: BenchStreamPlan): void {
   const state: BenchPageState = { delivered: 0, done: false, startedAt: 0, finishedAt: 0, lateBatches: 0 };
   g.__bench = state;
   const flow = (i: number) => {
-    const c = i % 40_000;
+    // live load: 40,000 clients (rows aggregate); bulk: one client per flow (a row per flow)
+    const c = plan.mode === 'bulk' ? i : i % 40_000;
     return {
       id: `0123456789ab-${i}`,
       sensor: 'bench',
       kind: 'ip',
       proto: i % 4 === 0 ? 17 : 6,
-      client_ip: `10.${(c >> 8) & 255}.${c & 255}.${(i >> 16) & 255}`,
+      client_ip: plan.mode === 'bulk' ? `10.${(c >> 16) & 255}.${(c >> 8) & 255}.${c & 255}` : `10.${(c >> 8) & 255}.${c & 255}.${(i >> 16) & 255}`,
       client_port: 1024 + (i % 60_000),
       server_ip: `192.0.2.${i % 200}`,
       server_port: i % 4 === 0 ? 53 : [443, 80, 22, 25][i % 4],
