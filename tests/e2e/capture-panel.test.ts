@@ -78,11 +78,7 @@ test('Capture panel: start a capture on lo, the datagrams\' flow shows in the gr
 
     // the flow arrives in the grid as a live flow event
     await page.getByRole('tab', { name: 'Flows' }).click();
-    await page.waitForFunction(
-      (p) => [...(globalThis as unknown as PageGlobals).document.querySelectorAll('.grid-row')].some((r) => (r.textContent ?? '').includes(String(p))),
-      port,
-      { timeout: 15_000 },
-    );
+    await page.locator('.grid-row', { hasText: String(port) }).first().waitFor({ timeout: 15_000 });
     await shot(page, 'capture-02-flow-in-grid');
 
     await page.getByRole('tab', { name: 'Store' }).click();
