@@ -82,6 +82,7 @@ test('Capture panel: start a capture on lo, the datagrams\' flow shows in the gr
     await shot(page, 'capture-02-flow-in-grid');
 
     await page.getByRole('tab', { name: 'Store' }).click();
+    assert.equal(await page.inputValue('#capture-filter'), `udp port ${port}`, 'the form survives a visit to another view');
     await page.locator('.capture-status[data-state="running"]').getByRole('button', { name: 'Stop' }).click();
     await page.waitForSelector('.capture-status[data-state="stopped"]', { timeout: 30_000 });
     const packets = Number((await page.locator('.capture-status[data-state="stopped"] [data-stat="packets"]').textContent())?.replace(/\D/g, ''));

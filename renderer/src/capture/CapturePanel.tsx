@@ -9,7 +9,7 @@ import { useStore } from 'zustand';
 import type { CaptureStatus } from '../../../common/bridge/capture-messages.js';
 import { useServices } from '../app/services-context.js';
 import { formatBytes, formatCount } from '../format/numbers.js';
-import { EMPTY_FORM, formRequest, type CaptureForm, type SourceKind } from './capture-form.js';
+import { formRequest, type CaptureForm, type SourceKind } from './capture-form.js';
 import { captureStoreFor } from './capture-store.js';
 import './capture.css';
 
@@ -78,7 +78,7 @@ export function CapturePanel() {
   const captures = useStore(store, (s) => s.captures);
   const busy = useStore(store, (s) => s.busy);
   const failure = useStore(store, (s) => s.failure);
-  const [form, setForm] = useState<CaptureForm>(EMPTY_FORM);
+  const form = useStore(store, (s) => s.form);
   const [formError, setFormError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -87,8 +87,8 @@ export function CapturePanel() {
   }, [store]);
 
   useEffect(() => {
-    if (form.kind === 'iface' && !form.iface && interfaces?.length) setForm((f) => ({ ...f, iface: interfaces.find((i) => i.up !== false && !i.loopback)?.name ?? interfaces[0].name }));
-  }, [interfaces, form.kind, form.iface]);
+    if (form.kind === 'iface' && !form.iface && interfaces?.length) store.getState().setForm({ iface: interfaces.find((i) => i.up !== false && !i.loopback)?.name ?? interfaces[0].name });
+  }, [interfaces, form.kind, form.iface, store]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -102,7 +102,7 @@ export function CapturePanel() {
     if (s) services.app.getState().notify({ level: 'success', text: `Capturing on ${s.source}${s.filter ? ` (${s.filter})` : ''}` });
   };
   const set = (patch: Partial<CaptureForm>) => {
-    setForm((f) => ({ ...f, ...patch }));
+    store.getState().setForm(patch);
     setFormError(null);
     store.getState().clearFailure();
   };

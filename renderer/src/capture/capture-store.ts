@@ -7,6 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { BridgeCallError, type Bridge } from '../../../common/bridge/bridge.js';
 import type { CaptureInterface, CaptureStatus, StartCapture } from '../../../common/bridge/capture-messages.js';
 import type { CaptureStatusEvent } from '../../../common/bridge/messages.js';
+import { EMPTY_FORM, type CaptureForm } from './capture-form.js';
 
 export interface CaptureFailure {
   message: string;
@@ -22,6 +23,9 @@ export interface CaptureState {
   busy: boolean;
   /** The last start/stop failure, in words. */
   failure: CaptureFailure | null;
+  /** The form, kept here so it survives a visit to another view. */
+  form: CaptureForm;
+  setForm(patch: Partial<CaptureForm>): void;
   loadInterfaces(): Promise<void>;
   refresh(): Promise<void>;
   start(req: StartCapture): Promise<CaptureStatus | null>;
@@ -54,6 +58,8 @@ export function createCaptureStore(bridge: Bridge): CaptureStore {
     captures: [],
     busy: false,
     failure: null,
+    form: EMPTY_FORM,
+    setForm: (patch) => set({ form: { ...get().form, ...patch } }),
     loadInterfaces: async () => {
       try {
         set({ interfaces: await bridge.listInterfaces(), interfacesError: null });

@@ -59,6 +59,12 @@ describe('capture store', () => {
     store.getState().onEvent(ev(status({ id: 'cap-1', packets: 50, packets_per_sec: 10 })));
     assert.deepEqual(store.getState().captures.map((c) => [c.id, c.packets]), [['cap-1', 50], ['cap-2', 0]]);
   });
+  test('the form lives in the store (it survives the panel unmounting)', () => {
+    const store = createCaptureStore(new FakeBridge());
+    store.getState().setForm({ iface: 'eth1' });
+    store.getState().setForm({ filter: 'tcp port 80' });
+    assert.deepEqual(formRequest(store.getState().form), { ok: true, value: { source: { kind: 'iface', iface: 'eth1', filter: 'tcp port 80' } } });
+  });
   test('a refused start keeps the back end\'s message and hint', async () => {
     const bridge = new FakeBridge();
     bridge.startCapture = async () => {
