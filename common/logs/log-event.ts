@@ -20,6 +20,10 @@ function cap(s: string | null, n: number): string | null {
 }
 
 function fieldsOf(f: Record<string, string>): Record<string, string> {
+  let long = false;
+  for (const k in f) if (k.length > 128) long = true;
+  // the common case: every name fits, the parser's object is used as it is
+  if (!long) return f;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(f)) out[k.length <= 128 ? k : k.slice(0, 128)] = v;
   return out;

@@ -7,7 +7,7 @@
 import { cefEndpoints, cefTime, parseCef } from './cef.js';
 import { endpointsFromKeyValues, endpointsFromProse, hasEndpoints, keyValues } from './message-endpoints.js';
 import { parseOssec, type OssecAlert } from './ossec.js';
-import { emptyEndpoints, setField, type LogTime, type ParsedLog } from './parsed-log.js';
+import { capFields, emptyEndpoints, setField, type LogTime, type ParsedLog } from './parsed-log.js';
 import { parseRfc3164 } from './rfc3164.js';
 import { parseRfc5424 } from './rfc5424.js';
 import { parseSeedBody, parseSeedLine } from './seed-format.js';
@@ -47,6 +47,7 @@ function trimEnd(s: string): string {
 }
 
 function result(partial: Partial<ParsedLog> & Pick<ParsedLog, 'format' | 'message'>): ParsedLog {
+  if (partial.fields) partial.fields = capFields(partial.fields);
   return {
     envelope: null,
     facility: null,

@@ -52,8 +52,27 @@ export function emptyEndpoints(): NamedEndpoints {
   return { srcIp: null, srcPort: null, dstIp: null, dstPort: null, proto: null };
 }
 
+/**
+ * Sets a field. The MAX_FIELDS bound is applied once per message when the result is built
+ * (capFields): counting keys on every call made filling a message's fields quadratic. Memory
+ * stays bounded meanwhile: only the first MAX_PARSE_CHARS characters of a line are parsed.
+ */
 export function setField(fields: Record<string, string>, name: string, value: string): void {
-  if (Object.prototype.hasOwnProperty.call(fields, name) || Object.keys(fields).length < MAX_FIELDS) fields[name] = value;
+  fields[name] = value;
+}
+
+/** The first MAX_FIELDS fields (the object itself when it has no more). */
+export function capFields(fields: Record<string, string>): Record<string, string> {
+  let n = 0;
+  for (const k in fields) if (Object.prototype.hasOwnProperty.call(fields, k)) n++;
+  if (n <= MAX_FIELDS) return fields;
+  const out: Record<string, string> = {};
+  n = 0;
+  for (const k of Object.keys(fields)) {
+    if (n++ >= MAX_FIELDS) break;
+    out[k] = fields[k];
+  }
+  return out;
 }
 
 export const PROTO_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132 };

@@ -16,7 +16,7 @@ import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { carvedFileRecordSchema, type CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { AtomicFile } from '../fs/atomic-file.js';
-import { SpoolFile, type SpooledFile } from './spool-file.js';
+import { SpoolFile, type SpoolOptions, type SpooledFile } from './spool-file.js';
 
 const FLOW_FILE = /^([0-9a-f]{12}-\d{1,10})\.ndjson$/;
 
@@ -27,8 +27,13 @@ export interface PlacedFile extends SpooledFile {
   existed: boolean;
 }
 
+/**
+ * Spool names are unique per process, not per FileStore: carving opens one FileStore per flow and
+ * runs several flows at once, so per-instance counters collided within the same millisecond.
+ */
+let spoolSeq = 0;
+
 export class FileStore {
-  private spoolSeq = 0;
 
   private constructor(readonly dir: string) {}
 
@@ -44,8 +49,8 @@ export class FileStore {
     return new FileStore(dir);
   }
 
-  newSpool(): SpoolFile {
-    return new SpoolFile(join(this.dir, '.spool', `${process.pid}-${Date.now().toString(36)}-${this.spoolSeq++}`));
+  newSpool(opts: SpoolOptions = {}): SpoolFile {
+    return new SpoolFile(join(this.dir, '.spool', `${process.pid}-${Date.now().toString(36)}-${spoolSeq++}`), opts);
   }
 
   contentPath(sha256: string): string {

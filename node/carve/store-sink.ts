@@ -19,7 +19,8 @@ export class StoreCarveSink implements CarveFileSink {
 
   onFileStart(f: FileStart): void {
     if (this.failure) throw this.failure.error;
-    this.open.set(f.id, { start: f, spool: this.ctx.store.newSpool() });
+    // hashed on the worker thread while the carver goes on (finishAsync below collects the digests)
+    this.open.set(f.id, { start: f, spool: this.ctx.store.newSpool({ offThreadHash: true }) });
   }
 
   onFileData(id: number, data: Uint8Array): void {

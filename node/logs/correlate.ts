@@ -56,16 +56,7 @@ export class Correlator {
 
   /** The best-matching flows, best first (empty when the log names no address or nothing is near). */
   async correlate(q: CorrelationInput): Promise<CorrelatedFlow[]> {
-    const hosts: AddressRange[] = [];
-    const names: string[] = [];
-    for (const ip of [q.srcIp, q.dstIp]) {
-      if (ip === null) continue;
-      const r = parseAddressRange(ip);
-      if (r && !names.includes(canon(ip))) {
-        hosts.push(r);
-        names.push(canon(ip));
-      }
-    }
+    const hosts = namedHosts(q);
     if (hosts.length === 0) return [];
     const since = { sec: q.time.sec - this.windowSec, nsec: q.time.nsec };
     const until = { sec: q.time.sec + this.windowSec, nsec: q.time.nsec };
@@ -73,17 +64,27 @@ export class Correlator {
     const found: FoundFlow[] = [];
     const seen = new Set<string>();
     for (const h of hosts) {
-      for (const f of await this.store.findFlows({ hosts: [h], since, until }, 10_000)) {
+      for (const f of await this.store.findFlows({ hosts: [h.range], since, until }, 10_000)) {
         if (!seen.has(f.id)) {
           seen.add(f.id);
           found.push(f);
         }
       }
     }
+    return this.score(q, hosts, found);
+  }
+
+  /** Ranks candidate flows for one log (the tiers and order described at the top). */
+  private score(q: CorrelationInput, hosts: NamedHost[], found: readonly FoundFlow[]): CorrelatedFlow[] {
+    const names = hosts.map((h) => h.name);
     const t = secOf(q.time.sec, q.time.nsec);
     const scored: CorrelatedFlow[] = [];
     for (const f of found) {
       const r = f.record;
+      const first = secOf(r.firstSec, r.firstNsec);
+      const last = secOf(r.lastSec, r.lastNsec);
+      const distanceSec = t < first ? first - t : t > last ? t - last : 0;
+      if (distanceSec > this.windowSec) continue;
       const e = endpoints(r);
       const a = canon(e.a);
       const b = canon(e.b);
@@ -96,10 +97,6 @@ export class Correlator {
         const protoOk = q.proto === null || q.proto === r.proto;
         if (portsOk && protoOk) tier = 0;
       }
-      const first = secOf(r.firstSec, r.firstNsec);
-      const last = secOf(r.lastSec, r.lastNsec);
-      const distanceSec = t < first ? first - t : t > last ? t - last : 0;
-      if (distanceSec > this.windowSec) continue;
       scored.push({ id: f.id, tier, distanceSec });
     }
     if (scored.length === 0) return [];
@@ -123,9 +120,79 @@ export class Correlator {
    * outside UTC would be hours off).
    */
   async flowIdsFor(e: LogEvent): Promise<string[]> {
-    const time = parseTimestamp(e.event_ts !== null && e.event_ts_zoned ? e.event_ts : e.received_ts);
-    if (!time) return [];
-    const r = await this.correlate({ srcIp: e.src_ip, srcPort: e.src_port, dstIp: e.dst_ip, dstPort: e.dst_port, proto: e.proto, time });
-    return r.map((c) => c.id);
+    const q = correlationInput(e);
+    if (!q) return [];
+    return (await this.correlate(q)).map((c) => c.id);
   }
+
+  /**
+   * flowIdsFor for many events at once (intake batches): the store is asked once per host and
+   * time bucket (one window wide) instead of once per event and host, then each event is scored
+   * on those candidates. Each query covers its bucket plus a window on both sides, so it holds
+   * every flow the per-event query would find (each query is capped at 10,000 flows, as the
+   * per-event one is). Results are in the order of the events.
+   */
+  async flowIdsForBatch(events: readonly LogEvent[]): Promise<string[][]> {
+    const w = this.windowSec;
+    const inputs = events.map((e) => correlationInput(e));
+    const hostsOf = inputs.map((q) => (q ? namedHosts(q) : []));
+    const bucketOf = (q: CorrelationInput): number => (w > 0 ? Math.floor(q.time.sec / w) : q.time.sec);
+    const queries = new Map<string, { range: AddressRange; bucket: number; flows: FoundFlow[] }>();
+    for (let i = 0; i < events.length; i++) {
+      const q = inputs[i];
+      if (!q) continue;
+      for (const h of hostsOf[i]) {
+        const key = `${h.name}|${bucketOf(q)}`;
+        if (!queries.has(key)) queries.set(key, { range: h.range, bucket: bucketOf(q), flows: [] });
+      }
+    }
+    for (const q of queries.values()) {
+      const from = w > 0 ? q.bucket * w - w : q.bucket;
+      const to = w > 0 ? (q.bucket + 1) * w + w : q.bucket + 1;
+      q.flows = await this.store.findFlows({ hosts: [q.range], since: { sec: from, nsec: 0 }, until: { sec: to, nsec: 0 } }, 10_000);
+    }
+    const out: string[][] = [];
+    for (let i = 0; i < events.length; i++) {
+      const q = inputs[i];
+      if (!q || hostsOf[i].length === 0) {
+        out.push([]);
+        continue;
+      }
+      const found: FoundFlow[] = [];
+      const seen = new Set<string>();
+      for (const h of hostsOf[i]) {
+        for (const f of queries.get(`${h.name}|${bucketOf(q)}`)?.flows ?? []) {
+          if (!seen.has(f.id)) {
+            seen.add(f.id);
+            found.push(f);
+          }
+        }
+      }
+      out.push(this.score(q, hostsOf[i], found).map((c) => c.id));
+    }
+    return out;
+  }
+}
+
+interface NamedHost {
+  range: AddressRange;
+  /** Canonical text (canon()). */
+  name: string;
+}
+
+/** The distinct addresses a log names (source first). */
+function namedHosts(q: CorrelationInput): NamedHost[] {
+  const out: NamedHost[] = [];
+  for (const ip of [q.srcIp, q.dstIp]) {
+    if (ip === null) continue;
+    const r = parseAddressRange(ip);
+    if (r && !out.some((h) => h.name === canon(ip))) out.push({ range: r, name: canon(ip) });
+  }
+  return out;
+}
+
+function correlationInput(e: LogEvent): CorrelationInput | null {
+  const time = parseTimestamp(e.event_ts !== null && e.event_ts_zoned ? e.event_ts : e.received_ts);
+  if (!time) return null;
+  return { srcIp: e.src_ip, srcPort: e.src_port, dstIp: e.dst_ip, dstPort: e.dst_port, proto: e.proto, time };
 }

@@ -10,6 +10,7 @@ import { toLogEvent, type LogOrigin } from '../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import type { LogFormat } from '../../common/logs/parsed-log.js';
 import type { Correlator } from './correlate.js';
+import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
 
 export interface LogIntakeOptions {
   sensor: string;
@@ -20,7 +21,7 @@ export interface LogIntakeOptions {
   correlator?: Correlator | null;
   /** Messages waiting to be parsed and written, at most (default 200,000: about 4 s at 50,000/s). */
   queueLimit?: number;
-  /** Messages per journal write, at most (default 500: short pauses for the receivers' sockets). */
+  /** Messages per journal write, at most (default 2000; the receivers' sockets live in their own threads). */
   batchSize?: number;
   log?: (line: string) => void;
 }
@@ -56,6 +57,7 @@ export interface LogIntakeStats {
   correlated: number;
 }
 
+/** One message offered on its own (TCP/TLS frames, sniffed messages). */
 interface Pending {
   bytes: Uint8Array;
   src: LogSource;
@@ -63,13 +65,26 @@ interface Pending {
   nsec: number;
 }
 
+/** A UDP batch from the socket thread, consumed in place (no per-message objects queued). */
+interface QueuedBatch {
+  reader: UdpBatchReader;
+  /** Records not yet taken. */
+  left: number;
+}
+
+type QueueEntry = Pending | QueuedBatch;
+
+/** Messages handed to process(): single ones, or a run of records of a UDP batch. */
+type Slice = Pending | { reader: UdpBatchReader; n: number };
+
 export class LogIntake {
-  private readonly queue: Pending[] = [];
+  private readonly queue: QueueEntry[] = [];
   private head = 0;
+  private queuedCount = 0;
   private running = false;
   private idle: Promise<void> = Promise.resolve();
   private seq = 0;
-  private readonly start36 = Date.now().toString(36);
+  private readonly idPrefix: string;
   private readonly queueLimit: number;
   private readonly batchSize: number;
   private readonly waiters: (() => void)[] = [];
@@ -77,7 +92,8 @@ export class LogIntake {
 
   constructor(private readonly opts: LogIntakeOptions) {
     this.queueLimit = opts.queueLimit ?? 200_000;
-    this.batchSize = opts.batchSize ?? 500;
+    this.batchSize = opts.batchSize ?? 2000;
+    this.idPrefix = `${opts.sensor}:log:${Date.now().toString(36)}:`;
     this.stats = {
       received: 0,
       stored: 0,
@@ -92,7 +108,7 @@ export class LogIntake {
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queuedCount;
   }
 
   /** True when a stream receiver should pause reading (the queue is at least 3/4 full). */
@@ -122,9 +138,27 @@ export class LogIntake {
     }
     if (src.truncated) this.stats.truncated++;
     this.queue.push({ bytes, src, sec, nsec });
+    this.queuedCount++;
     this.stats.queued = this.queued;
     this.kick();
     return true;
+  }
+
+  /**
+   * Queues a UDP batch from the socket thread (udp-batch.ts) as it is; the records that do not
+   * fit in the queue are dropped and counted. Returns how many were queued.
+   */
+  offerUdpBatch(batch: UdpBatch): number {
+    this.stats.received += batch.count;
+    const room = Math.max(0, this.queueLimit - this.queued);
+    const take = Math.min(room, batch.count);
+    this.stats.dropped_queue_full += batch.count - take;
+    if (take === 0) return 0;
+    this.queue.push({ reader: new UdpBatchReader(batch), left: take });
+    this.queuedCount += take;
+    this.stats.queued = this.queued;
+    this.kick();
+    return take;
   }
 
   private kick(): void {
@@ -135,56 +169,108 @@ export class LogIntake {
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queued > 0) {
-      const n = Math.min(this.batchSize, this.queued);
-      const batch = this.queue.slice(this.head, this.head + n);
-      this.head += n;
-      if (this.head > 65_536 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
+  /** Takes up to n queued messages, oldest first. */
+  private take(n: number): Slice[] {
+    const out: Slice[] = [];
+    while (n > 0 && this.head < this.queue.length) {
+      const e = this.queue[this.head];
+      if ('bytes' in e) {
+        out.push(e);
+        this.head++;
+        n--;
+        this.queuedCount--;
+      } else {
+        const k = Math.min(n, e.left);
+        out.push({ reader: e.reader, n: k });
+        e.left -= k;
+        n -= k;
+        this.queuedCount -= k;
+        if (e.left === 0) this.head++;
       }
-      this.stats.queued = this.queued;
-      await this.process(batch);
+    }
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    this.stats.queued = this.queued;
+    return out;
+  }
+
+  /**
+   * Batches are parsed while the previous one is being written (the write runs on libuv's
+   * thread pool): at most two in flight, written in order by the journal, and each published
+   * only once its own write resolved.
+   */
+  private async drain(): Promise<void> {
+    let inFlight: Promise<void> | null = null;
+    while (this.queued > 0) {
+      const events = this.parse(this.take(this.batchSize));
+      await this.correlate(events);
+      if (inFlight) await inFlight;
+      inFlight = this.persistAndPublish(events);
       if (this.queued < this.queueLimit / 2) for (const w of this.waiters.splice(0)) w();
-      // let the receivers' I/O callbacks run between batches
+      // let I/O callbacks (new batches, stream receivers) run between batches
       await new Promise<void>((r) => setImmediate(r));
     }
+    if (inFlight) await inFlight;
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private async process(batch: Pending[]): Promise<void> {
+  private parse(slices: Slice[]): LogEvent[] {
     const events: LogEvent[] = [];
-    for (const p of batch) {
-      const text = decodeLogBytes(p.bytes);
-      const parsed = parseLog(text, p.sec);
-      if (p.src.truncated) parsed.problem = parsed.problem ?? `message cut at ${p.bytes.length} bytes`;
-      const origin: LogOrigin = {
-        id: p.src.id ?? `${this.opts.sensor}:log:${this.start36}:${++this.seq}`,
-        sensor: this.opts.sensor,
-        receivedSec: p.sec,
-        receivedNsec: p.nsec,
-        transport: p.src.transport,
-        senderIp: p.src.senderIp,
-        senderPort: p.src.senderPort,
-        captureFlow: p.src.captureFlow ?? null,
-      };
-      const e = toLogEvent(text, parsed, origin);
-      this.stats.by_format[e.format]++;
-      events.push(e);
-    }
-    const c = this.opts.correlator;
-    if (c && (await c.hasCaptures())) {
-      for (const e of events) {
-        if (e.src_ip === null && e.dst_ip === null) continue;
-        try {
-          e.flow_ids = await c.flowIdsFor(e);
-          if (e.flow_ids.length) this.stats.correlated++;
-        } catch (err) {
-          this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
-        }
+    for (const s of slices) {
+      if ('bytes' in s) {
+        events.push(this.toEvent(s.bytes, s.sec, s.nsec, s.src.transport, s.src.senderIp, s.src.senderPort, s.src.captureFlow ?? null, s.src.id, s.src.truncated === true));
+        continue;
+      }
+      const r = s.reader;
+      for (let i = 0; i < s.n && r.next(); i++) {
+        const ms = r.timeMs;
+        const sec = Math.floor(ms / 1000);
+        events.push(this.toEvent(r.payload(), sec, Math.round((ms - sec * 1000) * 1e6), 'udp', r.ip, r.port, null, undefined, false));
       }
     }
+    return events;
+  }
+
+  private toEvent(
+    bytes: Uint8Array,
+    sec: number,
+    nsec: number,
+    transport: LogEvent['transport'],
+    senderIp: string | null,
+    senderPort: number | null,
+    captureFlow: string | null,
+    id: string | undefined,
+    truncated: boolean,
+  ): LogEvent {
+    const text = decodeLogBytes(bytes);
+    const parsed = parseLog(text, sec);
+    if (truncated) parsed.problem = parsed.problem ?? `message cut at ${bytes.length} bytes`;
+    const origin: LogOrigin = { id: id ?? this.idPrefix + ++this.seq, sensor: this.opts.sensor, receivedSec: sec, receivedNsec: nsec, transport, senderIp, senderPort, captureFlow };
+    const e = toLogEvent(text, parsed, origin);
+    this.stats.by_format[e.format]++;
+    return e;
+  }
+
+  private async correlate(events: LogEvent[]): Promise<void> {
+    const c = this.opts.correlator;
+    if (!c || !(await c.hasCaptures())) return;
+    const named = events.filter((e) => e.src_ip !== null || e.dst_ip !== null);
+    if (named.length === 0) return;
+    try {
+      const ids = await c.flowIdsForBatch(named);
+      for (let i = 0; i < named.length; i++) {
+        named[i].flow_ids = ids[i];
+        if (ids[i].length) this.stats.correlated++;
+      }
+    } catch (err) {
+      this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async persistAndPublish(events: LogEvent[]): Promise<void> {
+    if (!events.length) return;
     try {
       await this.opts.persist(events);
       this.stats.stored += events.length;

@@ -50,8 +50,12 @@ export interface ReceiverInfo {
   url: string;
   transport: 'udp' | 'tcp' | 'tls';
   port: number;
-  /** UDP: the kernel receive buffer granted. */
+  /** UDP: the kernel receive buffer granted (getsockopt SO_RCVBUF: Linux reports twice the usable size). */
   recv_buffer_bytes?: number;
+  /** UDP: datagrams the kernel dropped for this socket (receive buffer full), polled every second; null when unknown. */
+  kernel_drops?: number | null;
+  /** UDP: the socket thread's nice value (-10 asked; stays 0 without CAP_SYS_NICE). */
+  socket_thread_nice?: number | null;
   connections?: number;
 }
 
@@ -81,7 +85,7 @@ export class LogService {
       const r = await UdpLogReceiver.start(this.intake, { host: e.host, port: e.port });
       const at = { ...e, port: r.port };
       this.udp.push({ r, e: at });
-      return { url: endpointText(at), transport: 'udp', port: r.port, recv_buffer_bytes: r.recvBufferBytes };
+      return { url: endpointText(at), transport: 'udp', port: r.port, recv_buffer_bytes: r.recvBufferBytes, socket_thread_nice: r.socketThreadNice };
     }
     if (e.transport === 'tls' && !tls) throw new Error(`${endpointText(e)} needs a TLS certificate`);
     const r = await StreamLogReceiver.start(this.intake, { host: e.host, port: e.port, tls: e.transport === 'tls' ? tls : null });
@@ -167,12 +171,17 @@ export class LogService {
     return {
       intake: { ...this.intake.stats, queued: this.intake.queued },
       receivers: [
-        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes })),
+        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes, kernel_drops: r.kernelDropsSeen, socket_thread_nice: r.socketThreadNice })),
         ...this.streams.map(({ r, e }) => ({ url: endpointText(e), transport: e.transport, port: r.port, connections: r.connections })),
       ],
       exports: this.outputs.map(({ o, format }) => ({ ...o.stats, url: endpointText(o.endpoint), format })),
       exported_events: this.exporter?.exported ?? 0,
     };
+  }
+
+  /** The UDP receivers, for their kernel drop counts (UdpLogReceiver.kernelDrops). */
+  get udpReceivers(): readonly UdpLogReceiver[] {
+    return this.udp.map(({ r }) => r);
   }
 
   async close(): Promise<void> {

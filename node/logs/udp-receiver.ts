@@ -1,101 +1,117 @@
 /**
  * Syslog over UDP (RFC 5426): one message per datagram. The socket lives in a worker thread
- * (WORKER_SOURCE below) that only drains the kernel buffer, so bursts and a busy main thread do
- * not turn into kernel drops; the receive buffer is raised (8 MiB asked; the kernel caps it at
- * net.core.rmem_max). Datagrams the intake queue cannot take are counted as drops.
+ * (WORKER_SOURCE below) that only drains the kernel buffer into large batch buffers
+ * (udp-batch.ts: length-prefixed records, one transferred ArrayBuffer per batch), so a busy
+ * main thread does not turn into kernel drops; the receive buffer is raised (16 MiB asked; the
+ * kernel caps it at net.core.rmem_max and reports twice what it grants). Datagrams the intake
+ * queue cannot take are counted as drops; the kernel's drops for this socket are read from
+ * /proc/net/udp (udp-socket-drops.ts).
  */
+import { isIPv6 } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { LogIntake } from './log-intake.js';
+import { UDP_BATCH_WRITER_SOURCE, type UdpBatch } from './udp-batch.js';
+import { udpSocketDrops } from './udp-socket-drops.js';
 
 interface UdpWorkerData {
   host: string;
   port: number;
   recvBufferBytes: number;
+  nice: number | null;
 }
 
 type UdpWorkerMessage =
-  | { kind: 'ready'; port: number; recvBufferBytes: number }
+  | { kind: 'ready'; port: number; recvBufferBytes: number; nice: number | null }
   | { kind: 'error'; code: string | null; message: string }
-  | { kind: 'batch'; data: ArrayBuffer; ends: Uint32Array; ips: string[]; ports: Uint16Array; sec: Float64Array; nsec: Uint32Array };
+  | ({ kind: 'batch' } & UdpBatch);
 
 /**
  * The socket thread, as plain JavaScript run with `eval` (no module file to locate, the same in
- * the build and under tsx). It only drains the kernel buffer and posts batches: one transferred
- * buffer per batch, at most every 5 ms or 512 datagrams. Messages: UdpWorkerMessage.
+ * the build and under tsx). It only copies each datagram into the current batch buffer and
+ * posts the buffer (transferred, not copied) when it is full, holds 2048 datagrams, or every
+ * 2 ms. Messages: UdpWorkerMessage.
  */
 const WORKER_SOURCE = `
 const { createSocket } = require('node:dgram');
 const { isIPv6 } = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
-const { host, port, recvBufferBytes } = workerData;
+${UDP_BATCH_WRITER_SOURCE}
+const { host, port, recvBufferBytes, nice } = workerData;
+const CAPACITY = 1 << 20;
 const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
-let parts = [], ips = [], ports = [], times = [], bytes = 0;
+const w = new UdpBatchWriter(CAPACITY);
 function flush() {
-  if (parts.length === 0) return;
-  const data = new ArrayBuffer(bytes);
-  const view = new Uint8Array(data);
-  const ends = new Uint32Array(parts.length);
-  const sec = new Float64Array(parts.length);
-  const nsec = new Uint32Array(parts.length);
-  let off = 0;
-  for (let i = 0; i < parts.length; i++) {
-    view.set(parts[i], off);
-    off += parts[i].length;
-    ends[i] = off;
-    sec[i] = Math.floor(times[i] / 1000);
-    nsec[i] = (times[i] % 1000) * 1e6;
-  }
-  parentPort.postMessage({ kind: 'batch', data, ends, ips, ports: Uint16Array.from(ports), sec, nsec }, [data]);
-  parts = []; ips = []; ports = []; times = []; bytes = 0;
+  const b = w.take(CAPACITY);
+  if (b) parentPort.postMessage({ kind: 'batch', data: b.data, used: b.used, count: b.count, ips: b.ips }, [b.data]);
 }
 sock.on('message', (msg, rinfo) => {
-  parts.push(msg); ips.push(rinfo.address); ports.push(rinfo.port); times.push(Date.now());
-  bytes += msg.length;
-  if (parts.length >= 512) flush();
+  const now = Date.now();
+  if (!w.add(msg, rinfo.address, rinfo.port, now)) { flush(); w.add(msg, rinfo.address, rinfo.port, now); }
+  if (w.count >= 2048) flush();
 });
 sock.once('error', (e) => parentPort.postMessage({ kind: 'error', code: e.code || null, message: e.message }));
 sock.bind(port, host, () => {
   let granted = 0;
-  try { sock.setRecvBufferSize(recvBufferBytes); granted = sock.getRecvBufferSize(); } catch { granted = 0; }
-  const timer = setInterval(flush, 5);
+  try { sock.setRecvBufferSize(recvBufferBytes); } catch { /* capped or refused: report what we have */ }
+  try { granted = sock.getRecvBufferSize(); } catch { granted = 0; }
+  // this thread's own scheduling priority (Linux: a thread id is a PRIO_PROCESS target): a
+  // thread that only drains is woken ahead of busier ones, so the kernel buffer does not fill
+  // while the main thread or other processes hold the CPU. Needs CAP_SYS_NICE to go below 0.
+  let niceGot = null;
+  try {
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    if (nice !== null) { try { require('node:os').setPriority(tid, nice); } catch { /* not permitted: keep the default */ } }
+    niceGot = require('node:os').getPriority(tid);
+  } catch { niceGot = null; }
+  const timer = setInterval(flush, 2);
   parentPort.on('message', (m) => {
     if (m === 'close') { clearInterval(timer); flush(); sock.close(() => parentPort.close()); }
   });
-  parentPort.postMessage({ kind: 'ready', port: sock.address().port, recvBufferBytes: granted });
+  parentPort.postMessage({ kind: 'ready', port: sock.address().port, recvBufferBytes: granted, nice: niceGot });
 });
 `;
 
 export interface UdpReceiverOptions {
   host: string;
   port: number;
-  /** Receive buffer to ask for (bytes). */
+  /** Receive buffer to ask for (bytes; the kernel caps it at net.core.rmem_max). */
   recvBufferBytes?: number;
+  /** Nice value for the socket thread (default -10; null leaves it; below 0 needs CAP_SYS_NICE). */
+  socketThreadNice?: number | null;
 }
 
+export const DEFAULT_SOCKET_THREAD_NICE = -10;
+
+export const DEFAULT_UDP_RECV_BUFFER = 16 * 1024 * 1024;
+
 export class UdpLogReceiver {
+  /** The kernel's drops for this socket at the last poll (every second); null when unknown. */
+  kernelDropsSeen: number | null = null;
+  private readonly poll: NodeJS.Timeout;
+
   private constructor(
     private readonly worker: Worker,
     readonly host: string,
     readonly port: number,
+    /** What the kernel granted, as getsockopt(SO_RCVBUF) reports it (Linux: twice the usable size). */
     readonly recvBufferBytes: number,
-  ) {}
+    /** The socket thread's nice value as set (null when unknown). */
+    readonly socketThreadNice: number | null,
+  ) {
+    this.poll = setInterval(() => void this.kernelDrops(), 1000);
+    this.poll.unref();
+  }
 
   static start(intake: LogIntake, opts: UdpReceiverOptions): Promise<UdpLogReceiver> {
-    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? 8 * 1024 * 1024 };
+    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice };
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: UdpWorkerMessage) => {
-        if (m.kind === 'batch') {
-          const all = new Uint8Array(m.data);
-          let start = 0;
-          for (let i = 0; i < m.ends.length; i++) {
-            intake.offer(all.subarray(start, m.ends[i]), { transport: 'udp', senderIp: m.ips[i], senderPort: m.ports[i], receivedSec: m.sec[i], receivedNsec: m.nsec[i] });
-            start = m.ends[i];
-          }
-        } else if (m.kind === 'ready') {
+        if (m.kind === 'batch') intake.offerUdpBatch(m);
+        else if (m.kind === 'ready') {
           ready = true;
-          resolve(new UdpLogReceiver(worker, opts.host, m.port, m.recvBufferBytes));
+          resolve(new UdpLogReceiver(worker, opts.host, m.port, m.recvBufferBytes, m.nice));
         } else if (!ready) {
           void worker.terminate();
           reject(Object.assign(new Error(m.message), { code: m.code ?? undefined }));
@@ -107,7 +123,15 @@ export class UdpLogReceiver {
     });
   }
 
+  /** Datagrams the kernel dropped for this port (receive buffer full), since the socket opened; null when unknown. */
+  async kernelDrops(): Promise<number | null> {
+    const n = await udpSocketDrops(this.port, isIPv6(this.host));
+    if (n !== null) this.kernelDropsSeen = n;
+    return n;
+  }
+
   close(): Promise<void> {
+    clearInterval(this.poll);
     return new Promise((resolve) => {
       this.worker.once('exit', () => resolve());
       this.worker.postMessage('close');

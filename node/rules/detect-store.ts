@@ -1,6 +1,6 @@
 /**
  * Runs rules and discovery over a store: every stored flow, oldest first, its packets read back
- * by offset (flowPackets), decoded for the packet rules and reassembled (FlowFollower) for the
+ * by offset (eachFlowPacket), decoded for the packet rules and reassembled (FlowFollower) for the
  * application layer (HTTP, TLS, DNS, banners). Alerts and discovery records come out as
  * Tapline events with ids derived from what they describe, so a re-run produces the same ids.
  */
@@ -22,7 +22,7 @@ import type { RuleSet } from '../../common/rules/rule-set.js';
 import { ThresholdState } from '../../common/rules/threshold-state.js';
 import { formatTs } from '../../common/time/timestamp.js';
 import { priorityRank } from '../../common/ranking/ranker.js';
-import { flowPackets } from '../store/slicer.js';
+import { eachFlowPacket } from '../store/slicer.js';
 import type { FoundFlow, Store } from '../store/store.js';
 
 export interface DetectOptions {
@@ -93,12 +93,24 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
   // Flows run CONCURRENCY at a time (their packet reads overlap), and their results are applied
   // in flow order: thresholds and discovery see exactly the sequence a one-by-one walk would.
   const ipFlows = flows.filter((f) => f.record.kind === FlowKind.Ip);
-  for (let i = 0; i < ipFlows.length; i += CONCURRENCY) {
+  // A sliding window, not batches: one long flow no longer holds seven finished slots idle.
+  const running: { flow: FoundFlow; result: Promise<FlowResult> }[] = [];
+  let next = 0;
+  const fill = (): void => {
+    while (next < ipFlows.length && running.length < CONCURRENCY) {
+      const flow = ipFlows[next++];
+      const result = detectFlow(store, flow, opts.rules, collector);
+      // a rejection is observed when its turn comes; until then it must not count as unhandled
+      result.catch(() => undefined);
+      running.push({ flow, result });
+    }
+  };
+  for (fill(); running.length > 0; fill()) {
     opts.signal?.throwIfAborted();
-    const batch = ipFlows.slice(i, i + CONCURRENCY);
-    const results = await Promise.all(batch.map((flow) => detectFlow(store, flow, opts.rules, collector)));
-    results.forEach((res, k) => {
-      const flow = batch[k];
+    const head = running.shift() as { flow: FoundFlow; result: Promise<FlowResult> };
+    const flow = head.flow;
+    const res = await head.result;
+    {
       summary.flows++;
       summary.packets += res.packets;
       for (const { hit, df } of res.hits) {
@@ -109,7 +121,7 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
         emit(alertEvent(hit, df, flow, sensor));
       }
       res.commitDiscovery();
-    });
+    }
   }
   if (collector) {
     for (const s of collector.services) {
@@ -166,7 +178,7 @@ async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, 
   const d = createDecodedPacket();
   let index = 0;
   const ref: PacketRef = { tsSec: 0, tsNsec: 0, packet: 0 };
-  for await (const p of flowPackets(store, { flows: [flow] })) {
+  await eachFlowPacket(store, { flows: [flow] }, (p) => {
     const rec = p.record;
     const i = index++;
     if (detector && detector.wantsPackets) {
@@ -178,7 +190,7 @@ async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, 
       }
     }
     follower?.push(rec.linkType, rec.data, rec.tsSec, rec.tsNsec);
-  }
+  });
   void ref;
   follower?.finish();
   app?.finish();

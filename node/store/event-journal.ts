@@ -70,16 +70,16 @@ export class EventJournal {
   /** Appends events (in order); resolves once they are written. */
   append(events: TaplineEvent[]): Promise<void> {
     if (!events.length) return this.chain;
-    const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    const bytes = encodeLines(events);
     // a failed write fails its own caller only; later appends still run
     this.chain = this.chain.catch(() => undefined).then(async () => {
-      if (this.currentBytes > 0 && this.currentBytes + text.length > this.fileBytes) {
+      if (this.currentBytes > 0 && this.currentBytes + bytes.length > this.fileBytes) {
         this.current++;
         this.currentBytes = 0;
         await this.enforceRetention();
       }
-      await appendFile(this.fileName(this.current), text);
-      this.currentBytes += Buffer.byteLength(text);
+      await appendFile(this.fileName(this.current), bytes);
+      this.currentBytes += bytes.length;
     });
     return this.chain;
   }
@@ -123,6 +123,28 @@ export class EventJournal {
     }
     return out;
   }
+}
+
+/**
+ * The events as NDJSON bytes, each line encoded straight into one buffer: joining a batch's
+ * lines into one string first made a multi-megabyte string per log batch (old-generation
+ * garbage for the collector) and then a second copy as UTF-8.
+ */
+export function encodeLines(events: readonly TaplineEvent[]): Buffer {
+  const lines: string[] = new Array<string>(events.length);
+  let chars = 0;
+  for (let i = 0; i < events.length; i++) {
+    lines[i] = JSON.stringify(events[i]);
+    chars += lines[i].length + 1;
+  }
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  const out = Buffer.allocUnsafe(chars * 3);
+  let at = 0;
+  for (const l of lines) {
+    at += out.write(l, at, 'utf8');
+    out[at++] = 0x0a;
+  }
+  return out.subarray(0, at);
 }
 
 function matches(e: TaplineEvent, q: JournalQuery): boolean {

@@ -1,5 +1,5 @@
 /**
- * Follow-stream over the store: a flow's packets read back by offset (flowPackets), decoded,
+ * Follow-stream over the store: a flow's packets read back by offset (eachFlowPacket), decoded,
  * oriented by the flow record's client and server, and reassembled into its TCP or UDP streams.
  * followFlow streams chunks to a sink (for output of any size); readFlowStream collects them.
  */
@@ -7,7 +7,7 @@ import { FlowKind } from '../../common/flow/flow-table.js';
 import { ipToString } from '../../common/packet/ip-address.js';
 import { FlowFollower, isFollowable, type FlowFollowerOptions, type FollowerStats } from '../../common/reassembly/flow-follower.js';
 import type { Direction, StreamChunk, StreamEndReason, StreamSink } from '../../common/reassembly/stream-types.js';
-import { flowPackets } from './slicer.js';
+import { eachFlowPacket } from './slicer.js';
 import type { FoundFlow, Store } from './store.js';
 import { copyBytes } from '../../common/reassembly/copy-bytes.js';
 
@@ -115,12 +115,20 @@ export async function followFlow(store: Store, flow: FoundFlow, sink: StreamSink
     capSink,
     opts,
   );
-  for await (const p of flowPackets(store, { flows: [flow] })) {
-    opts.signal?.throwIfAborted();
+  const signal = opts.signal;
+  const afterPacket = opts.afterPacket;
+  await eachFlowPacket(store, { flows: [flow] }, (p) => {
+    signal?.throwIfAborted();
     follower.push(p.record.linkType, p.record.data, p.record.tsSec, p.record.tsNsec);
-    if (opts.afterPacket) await opts.afterPacket();
-    if (capped) break;
-  }
+    // awaited only when there is something to wait for: buffered packets go through without a promise
+    if (afterPacket) {
+      return (async () => {
+        await afterPacket();
+        return capped ? 'stop' : undefined;
+      })();
+    }
+    return capped ? 'stop' : undefined;
+  });
   if (!capped) follower.finish();
   return { ...info, bytes, ends, capped, stats: follower.stats };
 }

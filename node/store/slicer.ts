@@ -104,14 +104,30 @@ async function readCompressed(part: Part): Promise<RecordView[]> {
   return out;
 }
 
+interface PartReader {
+  /** Record i when it is at hand without I/O (no promise), else null. */
+  tryRead: (i: number) => RecordView | null;
+  read: (i: number) => Promise<RecordView>;
+  close: () => Promise<void>;
+}
+
 /** Reads records in offset order, from a seekable file or a compressed stream. */
-async function openPart(part: Part): Promise<{ read: (i: number) => Promise<RecordView>; close: () => Promise<void> }> {
+async function openPart(part: Part): Promise<PartReader> {
   if (part.meta.compressed) {
     const recs = await readCompressed(part);
-    return { read: async (i) => recs[i], close: async () => undefined };
+    return { tryRead: (i) => recs[i], read: async (i) => recs[i], close: async () => undefined };
   }
   const r = await CaptureReader.open(part.path, part.meta);
-  return { read: (i) => r.read(part.offsets[i]), close: () => r.close() };
+  // the reader knows every offset it will be asked for: each disk read covers a run of them
+  r.setPlan(part.offsets);
+  return {
+    tryRead: (i) => {
+      const rec = r.tryRead(part.offsets[i]);
+      return typeof rec === 'number' ? null : rec;
+    },
+    read: (i) => r.read(part.offsets[i]),
+    close: () => r.close(),
+  };
 }
 
 /** One packet of a flow read back from its capture, with the capture it came from. */
@@ -133,8 +149,44 @@ export async function* flowPackets(store: Store, req: Omit<SliceRequest, 'format
   yield* packetsOfParts(parts, req);
 }
 
+/** What eachFlowPacket's callback returns: 'stop' ends the read early; a promise is awaited first. */
+export type PacketVisit = void | 'stop' | Promise<void | 'stop'>;
+
+/**
+ * flowPackets as a callback: same packets, same order, but the records of one capture that are
+ * already buffered are handed over in a plain loop (no promise per packet); the only awaits are
+ * disk reads (one per run of nearby records) and promises the callback returns.
+ */
+export async function eachFlowPacket(store: Store, req: Omit<SliceRequest, 'format'>, visit: (p: FlowPacket) => PacketVisit): Promise<void> {
+  const parts = await gatherParts(store, req.flows);
+  if (parts.length !== 1) {
+    for await (const p of packetsOfParts(parts, req)) {
+      let v = visit(p);
+      if (v instanceof Promise) v = await v;
+      if (v === 'stop') return;
+    }
+    return;
+  }
+  const part = parts[0];
+  const reader = await openPart(part);
+  const windowed = req.stime !== undefined || req.etime !== undefined;
+  const p: FlowPacket = { record: null as unknown as RecordView, part: 0, meta: part.meta };
+  try {
+    const n = part.offsets.length;
+    for (let i = 0; i < n; i++) {
+      p.record = reader.tryRead(i) ?? (await reader.read(i));
+      if (windowed && !inWindow(p.record.tsSec, p.record.tsNsec, req)) continue;
+      let v = visit(p);
+      if (v instanceof Promise) v = await v;
+      if (v === 'stop') return;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
 async function* packetsOfParts(parts: Part[], req: Omit<SliceRequest, 'format'>): AsyncGenerator<FlowPacket> {
-  const readers: { read: (i: number) => Promise<RecordView>; close: () => Promise<void> }[] = [];
+  const readers: PartReader[] = [];
   try {
     for (const p of parts) readers.push(await openPart(p));
     // One pass, merging the captures' packet sequences by time: each capture keeps its own order
@@ -145,7 +197,8 @@ async function* packetsOfParts(parts: Part[], req: Omit<SliceRequest, 'format'>)
     const advance = async (pi: number): Promise<void> => {
       heads[pi] = null;
       while (next[pi] < parts[pi].offsets.length) {
-        const r = await readers[pi].read(next[pi]++);
+        const i = next[pi]++;
+        const r = readers[pi].tryRead(i) ?? (await readers[pi].read(i));
         if (inWindow(r.tsSec, r.tsNsec, req)) {
           heads[pi] = r;
           return;

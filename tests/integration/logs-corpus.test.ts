@@ -185,4 +185,40 @@ describe('correlation with a corpus capture (zeek__ftp_ipv4.pcap: 5 FTP flows be
     assert.deepEqual(r.map((x) => x.id), [ids.get('50003-21')]);
     assert.ok(parseAddressRange(A));
   });
+
+  it('batched correlation (intake) links exactly what per-log correlation links, at every time and window edge', async () => {
+    for (const windowSec of [10, 300]) {
+      const c = new Correlator(services.local.store, windowSec);
+      const events: LogEvent[] = [];
+      // times across bucket edges and window edges around the capture (1329843161 .. 1329843200)
+      const times = [1329843150, 1329843161.5, 1329843175.8, 1329843194.2, 1329843199.99, 1329843200.1, 1329843209.9, 1329843210.2, 1329843200 + windowSec - 0.5, 1329843200 + windowSec + 0.5, 1329843161 - windowSec - 0.5];
+      const names: [string | null, number | null, string | null, number | null][] = [
+        [A, 37604, B, 56666],
+        [B, 56666, A, 37604],
+        [A, null, B, null],
+        [A, 1, B, 2],
+        [B, 22, null, null],
+        [null, null, A, null],
+        ['192.0.2.200', 22, null, null],
+      ];
+      let n = 0;
+      for (const t of times) {
+        for (const [srcIp, srcPort, dstIp, dstPort] of names) {
+          const sec = Math.floor(t);
+          const ts = `${sec}.${String(Math.round((t - sec) * 1e9)).padStart(9, '0')}`;
+          const zoned = n % 2 === 0;
+          events.push({ kind: 'log', id: `b${n++}`, sensor: 'corr', ts, rank: 0, received_ts: zoned ? '1329843000.000000000' : ts, event_ts: zoned ? ts : null, event_ts_zoned: zoned, transport: 'udp', sender_ip: null, sender_port: null, capture_flow: null, format: 'raw', facility: null, severity: null, host: null, app: null, message: '', raw: '', fields: {}, src_ip: srcIp, src_port: srcPort, dst_ip: dstIp, dst_port: dstPort, proto: null, problem: null, flow_ids: [] });
+        }
+      }
+      const batch = await c.flowIdsForBatch(events);
+      let linked = 0;
+      for (let i = 0; i < events.length; i++) {
+        const one = await c.flowIdsFor(events[i]);
+        assert.deepEqual(batch[i], one, `window ${windowSec}, event ${i}: ${events[i].ts} ${events[i].src_ip}:${events[i].src_port} -> ${events[i].dst_ip}:${events[i].dst_port}`);
+        if (one.length) linked++;
+      }
+      // the cases are not all empty: most events are near the capture
+      assert.ok(linked > events.length / 3, `${linked} of ${events.length} linked`);
+    }
+  });
 });

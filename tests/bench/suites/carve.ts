@@ -12,6 +12,7 @@
 import { closeSync, createReadStream, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../../common/capture/pcap-writer.js';
 import { ethernet, ipv4, tcp } from '../../helpers/packet-builders.js';
 import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envString, fileExists, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
@@ -20,6 +21,8 @@ import { Rng } from '../lib/prng.js';
 import { fmt, fmtMiB, fmtMs, fmtRatio, meets, renderTable, say, section } from '../lib/report.js';
 import { formatBytes, mbPerSec, parseSize } from '../lib/size.js';
 import type { Suite, SuiteContext, TargetRow } from '../lib/suite.js';
+import { Store } from '../../../node/store/store.js';
+import { followFlow } from '../../../node/store/flow-stream.js';
 
 const TARGET_RATIO = 5;
 const GENERATOR_VERSION = 1;
@@ -136,6 +139,23 @@ export const carveSuite: Suite = {
       say(`carve:  ${fmtMs(carve.wallMs)} (${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s), peak RSS ${fmtMiB(carve.peakRssKb)}${succeeded(carve) ? '' : ` FAILED: ${failureText(carve)}`}`);
     } else notMeasured.push(`tapline (CLI not built: ${TAPLINE_CLI})`);
 
+    // follow-from-store: every flow's packets read back by offset and reassembled (the path under
+    // carve, detect and the UI's follow view), in-process so the figure has no process start
+    let followMs: number | null = null;
+    if (imp && succeeded(imp)) {
+      const s = await Store.open(store, {});
+      try {
+        const flows = (await s.findFlows({})).reverse().filter((f) => f.record.hasPorts && f.record.proto === 6);
+        let payload = 0;
+        const t0 = performance.now();
+        for (const f of flows) await followFlow(s, f, { onData: (c) => void (payload += c.data.length), onEnd: () => undefined });
+        followMs = performance.now() - t0;
+        say(`follow: ${flows.length} flows, ${formatBytes(payload)} payload in ${fmtMs(followMs)} (${fmt(mbPerSec(bytes, followMs), 0)} MB/s of capture, one flow at a time)`);
+      } finally {
+        await s.close();
+      }
+    }
+
     section('carve: tshark');
     const tshark = which('tshark');
     let ts: RunResult | null = null;
@@ -180,6 +200,14 @@ export const carveSuite: Suite = {
         meets: null,
       },
       {
+        metric: 'follow (store → payload, in-process)',
+        value: followMs === null ? 'n/a' : `${fmt(mbPerSec(bytes, followMs), 0)} MB/s`,
+        reference: '',
+        ratio: '',
+        target: '(information)',
+        meets: null,
+      },
+      {
         metric: 'carve CPU time (user + sys)',
         value: cpu(carve) === null ? 'n/a' : `${fmt(cpu(carve), 2)} s`,
         reference: cpu(ts) === null ? 'n/a' : `tshark ${fmt(cpu(ts), 2)} s`,
@@ -195,6 +223,7 @@ export const carveSuite: Suite = {
       ),
     );
     say(`files: ${same}`);
+    say(`  load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores (figures on a busy machine are lower)`);
     say('  throughput = capture bytes / wall time of the whole command (process start included); page cache warm;');
     say('  the CPU row is less sensitive to a shared machine (wall time includes waiting for cores and disk)');
     if (notMeasured.length) say(`not measured: ${notMeasured.join('; ')}`);
@@ -203,7 +232,7 @@ export const carveSuite: Suite = {
       date: new Date().toISOString(),
       machine: machineInfo(),
       capture: { path: cap, bytes },
-      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, carvePeakRssKb: carve?.peakRssKb ?? null, files: ours.length },
+      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, files: ours.length },
       tshark: ts ? { ms: ts.wallMs, peakRssKb: ts.peakRssKb } : null,
       ratios: { carve: carveRatio, importAndCarve: bothRatio, cpu: cpuRatio },
       files: same,
