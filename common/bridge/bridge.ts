@@ -23,6 +23,7 @@ import type {
   TaplineEvent,
   ThreatList,
 } from './messages.js';
+import type { CaptureInterface, CaptureStatus, StartCapture } from './capture-messages.js';
 
 /**
  * A capture the analyst dropped or picked. A DOM File satisfies it; the Electron bridge reads
@@ -105,6 +106,15 @@ export interface Bridge {
   createThreatList(l: NewThreatList): Promise<ThreatList>;
   updateThreatList(id: string, l: NewThreatList): Promise<ThreatList>;
   deleteThreatList(id: string): Promise<void>;
+
+  // ---- live capture on the local sensor (capture workers; status also arrives as `capture` events) ----
+  listInterfaces(): Promise<CaptureInterface[]>;
+  /** Starts a capture; rejects in words (bad filter, no privilege: the hint says how to grant it). */
+  startCapture(req: StartCapture): Promise<CaptureStatus>;
+  /** Stops a capture after everything received is written and indexed; the final status. */
+  stopCapture(id: string): Promise<CaptureStatus>;
+  /** Running and recently finished captures. */
+  captureStatus(): Promise<CaptureStatus[]>;
 }
 
 /** The Bridge's methods by name (bridges the renderer did not build are checked against it). */
@@ -131,6 +141,10 @@ export const BRIDGE_METHODS = [
   'createThreatList',
   'updateThreatList',
   'deleteThreatList',
+  'listInterfaces',
+  'startCapture',
+  'stopCapture',
+  'captureStatus',
 ] as const satisfies readonly (keyof Bridge)[];
 
 /** Thrown by bridge calls: the message says what went wrong, the hint what to do next. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { carvedFileRecordSchema } from '../carve/carved-record.js';
 import { parseAddressRange } from '../net/address-range.js';
+import { CaptureStatusSchema } from './capture-messages.js';
 
 const ts = z.string().regex(/^\d{1,15}(\.\d{1,9})?$/, 'decimal epoch seconds');
 const port = z.number().int().min(0).max(65535);
@@ -357,6 +358,10 @@ export const ExternalEventSchema = z.object({
 });
 export type ExternalEvent = z.infer<typeof ExternalEventSchema>;
 
+/** A live capture's status and stats (about once a second while it runs; transient, never journaled). */
+export const CaptureEventSchema = z.object({ ...eventBase, kind: z.literal('capture'), capture: CaptureStatusSchema });
+export type CaptureStatusEvent = z.infer<typeof CaptureEventSchema>;
+
 export const EventSchema = z.discriminatedUnion('kind', [
   LogEventSchema,
   FlowEventSchema,
@@ -369,6 +374,7 @@ export const EventSchema = z.discriminatedUnion('kind', [
   IdsEventSchema,
   DiscoveryEventSchema,
   ExternalEventSchema,
+  CaptureEventSchema,
 ]);
 export type TaplineEvent = z.infer<typeof EventSchema>;
 

@@ -10,7 +10,7 @@ import type { RankFacts, RankOutcome, Ranker } from './ranker.js';
  * Kinds that are never classified: the events classification itself emits (a class matching
  * its own output would loop) and transient import progress (many per second, not kept).
  */
-export const UNRANKED_KINDS: ReadonlySet<string> = new Set(['class-match', 'ranking', 'import-progress']);
+export const UNRANKED_KINDS: ReadonlySet<string> = new Set(['class-match', 'ranking', 'import-progress', 'capture']);
 
 function flowAddresses(row: FlowRow): string[] {
   const out: string[] = [];

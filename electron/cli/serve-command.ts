@@ -1,7 +1,10 @@
 /**
  * `tapline serve --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
  *  [--sensor-id ID] [--upload-limit SIZE] [--syslog udp|tcp|tls://H:P]... [--export-syslog udp|tcp://H:P]...
- *  [--export-cef udp|tcp://H:P]... [--export-debug FILE]` (log options: log-serve-options.ts): the API and the web UI over HTTP(S) until SIGINT/SIGTERM.
+ *  [--export-cef udp|tcp://H:P]... [--export-debug FILE]` (log options: log-serve-options.ts)
+ *  [--iface NAME | --ssh user@host --remote-iface NAME] [--filter BPF] [--snaplen N] [--max-store SIZE] [--max-age DUR]
+ *  (capture options: serve-capture-options.ts): the API and the web UI over HTTP(S) until SIGINT/SIGTERM,
+ *  capturing into the store meanwhile when a source is given (a sensor on a tap port).
  * Plain HTTP only on loopback (the default there); any other address needs TLS.
  */
 import { hostname } from 'node:os';
@@ -15,6 +18,7 @@ import { DEFAULT_UPLOAD_LIMIT } from '../server/uploads.js';
 import { TaplineServices } from '../services/tapline-services.js';
 import { UsageError, needString } from './cli-args.js';
 import { LOG_SERVE_OPTIONS, applyLogServe, logServeConfig } from './log-serve-options.js';
+import { SERVE_CAPTURE_OPTIONS, serveCaptureRequest } from './serve-capture-options.js';
 
 function parseSize(text: string): number {
   const m = /^(\d{1,15})([KMGT]?)(i?B)?$/i.exec(text);
@@ -35,6 +39,7 @@ export async function serveCommand(args: string[], err: (line: string) => void):
       'sensor-id': { type: 'string' },
       'upload-limit': { type: 'string' },
       ...LOG_SERVE_OPTIONS,
+      ...SERVE_CAPTURE_OPTIONS,
     },
     strict: true,
   });
@@ -51,6 +56,7 @@ export async function serveCommand(args: string[], err: (line: string) => void):
   if (values['sensor-id'] !== undefined && !/^[0-9A-Za-z._-]{1,64}$/.test(values['sensor-id'])) throw new UsageError('--sensor-id takes letters, digits, . _ - (at most 64)');
   const uploadLimit = values['upload-limit'] === undefined ? DEFAULT_UPLOAD_LIMIT : parseSize(values['upload-limit']);
   const logConfig = logServeConfig(values);
+  const captureRequest = serveCaptureRequest(values);
 
   const services = await TaplineServices.open({ storeDir, sensorId: values['sensor-id'], log: err });
   let server: TaplineServer | null = null;
@@ -97,8 +103,20 @@ export async function serveCommand(args: string[], err: (line: string) => void):
       err(`error: ${(e as Error).message}`);
       return 1;
     }
+    if (captureRequest) {
+      try {
+        const c = await services.capture.start(captureRequest);
+        process.stdout.write(`tapline serve: capturing on ${c.source}${c.filter ? ` (filter "${c.filter}")` : ''} as ${c.id}\n`);
+      } catch (e) {
+        const hint = (e as { hint?: unknown }).hint;
+        err(`error: ${(e as Error).message}${typeof hint === 'string' ? `\nhint: ${hint}` : ''}`);
+        return 1;
+      }
+    }
     await waitForSignal();
     err('stopping');
+    // the capture writes and indexes what it received before the server goes
+    await services.capture.close();
     return 0;
   } finally {
     if (server) await server.close();

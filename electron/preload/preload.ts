@@ -160,6 +160,10 @@ const bridge: DesktopBridge = {
   deleteThreatList: async (id) => {
     await call('deleteThreatList', id);
   },
+  listInterfaces: () => call('listInterfaces'),
+  startCapture: (req) => call('startCapture', req),
+  stopCapture: (id) => call('stopCapture', id),
+  captureStatus: () => call('captureStatus'),
   onOpenFlow: (handler) => {
     if (typeof handler !== 'function') throw new BridgeCallError('onOpenFlow takes a callback');
     openFlowHandlers.add(handler);

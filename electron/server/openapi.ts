@@ -20,6 +20,7 @@ import {
   StoreStatsSchema,
   ThreatListSchema,
 } from '../../common/bridge/messages.js';
+import { CaptureInterfaceSchema, CaptureStatusSchema, StartCaptureSchema } from '../../common/bridge/capture-messages.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
 import { SESSION_COOKIE } from './auth.js';
 import { AlertBodySchema } from './eve-alert.js';
@@ -42,6 +43,8 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   ThreatList: ThreatListSchema,
   FollowResult: FollowResultSchema,
   CarvedFile: CarvedFileSchema,
+  CaptureInterface: CaptureInterfaceSchema,
+  CaptureStatus: CaptureStatusSchema,
 };
 
 const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
@@ -50,6 +53,7 @@ const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
   AlertBody: AlertBodySchema,
   NewEventClass: NewEventClassSchema,
   NewThreatList: NewThreatListSchema,
+  StartCapture: StartCaptureSchema,
 };
 
 function jsonSchema(s: z.ZodType, io: 'input' | 'output'): JsonSchema {

@@ -45,11 +45,14 @@ export interface SensorBackend {
   close(): Promise<void>;
 }
 
-/** A request the caller got wrong (400), or something that does not exist (404). */
+/**
+ * A request the caller got wrong (400), or something that does not exist (404); 403 when the
+ * back end lacks a privilege (capture), 500 for a failure reported with its hint.
+ */
 export class ServiceError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409 | 413 | 501 | 502 | 503,
+    readonly status: 400 | 403 | 404 | 409 | 413 | 500 | 501 | 502 | 503,
     readonly hint: string | null = null,
   ) {
     super(message);

@@ -33,6 +33,7 @@ import { LogService } from '../../node/logs/log-service.js';
 import { EventJournal } from '../../node/store/event-journal.js';
 import { Store } from '../../node/store/store.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
+import { CaptureService } from './capture-service.js';
 import { LocalSensor, type EventSink } from './local-sensor.js';
 import { RankingConfig } from './ranking-config.js';
 import { RemoteSensor } from './remote-sensor.js';
@@ -45,6 +46,8 @@ export interface ServicesOptions {
   sensorId?: string;
   sensorName?: string;
   log?: (line: string) => void;
+  /** How to run the capture worker (tests: a fixture worker); default captureWorkerLaunch(). */
+  captureLaunch?: { command: string; args: string[] };
 }
 
 function tsKey(t: string): { sec: number; nsec: number } {
@@ -98,6 +101,8 @@ export class TaplineServices {
   readonly sensorRegistry: SensorRegistry;
   /** Log receivers, intake, correlation and SIEM export (node/logs/, docs/LOGS.md). */
   readonly logs: LogService;
+  /** Live capture on this store (capture workers; electron/services/capture-service.ts). */
+  readonly capture: CaptureService;
 
   private constructor(
     readonly bus: EventBus,
@@ -107,7 +112,9 @@ export class TaplineServices {
     private readonly sink: RankingSink,
     readonly ranking: RankingConfig,
     journal: EventJournal,
+    captureLaunch: { command: string; args: string[] } | undefined,
   ) {
+    this.capture = new CaptureService({ storeDir: local.store.dir, sensorId: local.id, publish: (e, persist) => sink.publish(e, persist), launch: captureLaunch, log });
     this.logs = new LogService({ store: local.store, journal, sensor: local.id, persist: (events) => sink.publishDurable(events), log });
     sink.onLocal = (e) => this.logs.onEvent(e);
     this.sensorRegistry = new SensorRegistry(
@@ -134,7 +141,7 @@ export class TaplineServices {
     const bus = new EventBus();
     const sink = new RankingSink(bus, journal, ranking);
     const local = new LocalSensor(id, opts.sensorName ?? id, store, sink, journal);
-    const services = new TaplineServices(bus, local, tmpDir, log, sink, ranking, journal);
+    const services = new TaplineServices(bus, local, tmpDir, log, sink, ranking, journal, opts.captureLaunch);
     // a damaged classes.json or threat-lists.json does not stop the store: say so, loudly
     for (const p of ranking.problems()) {
       log(p);
@@ -307,6 +314,8 @@ export class TaplineServices {
   }
 
   async close(): Promise<void> {
+    // a running capture writes and indexes what it received before the store closes
+    await this.capture.close();
     // receivers stop and queued log messages are written before the bus closes
     await this.logs.close();
     this.bus.close();

@@ -27,6 +27,7 @@ import {
   StoreStatsSchema,
   ThreatListSchema,
 } from '../../../common/bridge/messages.js';
+import { CaptureIdSchema, CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
 
 /** invoke/handle channels, one per Bridge call (pcapUrl and fileUrl are computed in the preload, see preload.ts). */
 export const IPC_CHANNELS = {
@@ -51,6 +52,10 @@ export const IPC_CHANNELS = {
   createThreatList: 'tapline:create-threat-list',
   updateThreatList: 'tapline:update-threat-list',
   deleteThreatList: 'tapline:delete-threat-list',
+  listInterfaces: 'tapline:list-interfaces',
+  startCapture: 'tapline:start-capture',
+  stopCapture: 'tapline:stop-capture',
+  captureStatus: 'tapline:capture-status',
 } as const;
 export type IpcCall = keyof typeof IPC_CHANNELS;
 
@@ -103,6 +108,10 @@ export const IPC_ARGS = {
   createThreatList: z.tuple([NewThreatListSchema]),
   updateThreatList: z.tuple([RecordIdSchema, NewThreatListSchema]),
   deleteThreatList: z.tuple([RecordIdSchema]),
+  listInterfaces: z.tuple([]),
+  startCapture: z.tuple([StartCaptureSchema]),
+  stopCapture: z.tuple([CaptureIdSchema]),
+  captureStatus: z.tuple([]),
 } as const satisfies Record<IpcCall, z.ZodType<unknown[]>>;
 
 export const DownloadResultSchema = z.object({ saved: z.string().nullable() }).strict();
@@ -130,6 +139,10 @@ export const IPC_RESULTS = {
   createThreatList: ThreatListSchema,
   updateThreatList: ThreatListSchema,
   deleteThreatList: z.null(),
+  listInterfaces: CaptureInterfaceListSchema,
+  startCapture: CaptureStatusSchema,
+  stopCapture: CaptureStatusSchema,
+  captureStatus: CaptureStatusListSchema,
 } as const satisfies Record<IpcCall, z.ZodType>;
 
 export type IpcArgs<C extends IpcCall> = z.infer<(typeof IPC_ARGS)[C]>;

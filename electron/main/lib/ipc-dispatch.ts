@@ -46,6 +46,7 @@ export type ServicesFacade = Pick<
   | 'createThreatList'
   | 'updateThreatList'
   | 'deleteThreatList'
+  | 'capture'
 >;
 
 export interface DispatchBackend {
@@ -163,6 +164,16 @@ export class IpcDispatcher {
         const [id, l] = parseIpcArgs('updateThreatList', rawArgs);
         return services.updateThreatList(id, l);
       }
+      case 'listInterfaces':
+        parseIpcArgs('listInterfaces', rawArgs);
+        return services.capture.listInterfaces();
+      case 'startCapture':
+        return services.capture.start(parseIpcArgs('startCapture', rawArgs)[0]);
+      case 'stopCapture':
+        return services.capture.stop(parseIpcArgs('stopCapture', rawArgs)[0]);
+      case 'captureStatus':
+        parseIpcArgs('captureStatus', rawArgs);
+        return services.capture.status();
       case 'deleteThreatList':
         await services.deleteThreatList(parseIpcArgs('deleteThreatList', rawArgs)[0]);
         return null;

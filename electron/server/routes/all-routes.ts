@@ -1,5 +1,6 @@
 /** The route table: the server dispatches from it and the OpenAPI document is generated from it. */
 import type { Route } from '../router.js';
+import { captureStatusRoute, listInterfacesRoute, startCaptureRoute, stopCaptureRoute } from './capture-routes.js';
 import { fileRoute, flowFilesRoute, followRoute } from './file-routes.js';
 import { flowLogsRoute, logStatsRoute } from './log-routes.js';
 import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
@@ -50,5 +51,9 @@ export const ROUTES: readonly Route[] = [
   createThreatListRoute,
   updateThreatListRoute,
   deleteThreatListRoute,
+  listInterfacesRoute,
+  captureStatusRoute,
+  startCaptureRoute,
+  stopCaptureRoute,
   openApiRoute,
 ];

@@ -1,4 +1,5 @@
 /** The window: top bar, the current view, the import tray, drop target and notices. */
+import { CapturePanel } from '../capture/CapturePanel.js';
 import { FilesPageView } from '../files-page/FilesPageView.js';
 import { FlowsView } from '../flows/FlowsView.js';
 import { HistoricalView } from '../historical/HistoricalView.js';
@@ -41,6 +42,7 @@ export function App() {
         ) : null}
         {view === 'store' ? (
           <section id="panel-store" role="tabpanel" aria-labelledby="tab-store" className="view view-scroll">
+            <CapturePanel />
             <StoreView />
           </section>
         ) : null}

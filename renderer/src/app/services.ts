@@ -4,6 +4,7 @@
  */
 import { BridgeCallError, type Bridge } from '../../../common/bridge/bridge.js';
 import type { EventBatch, FlowRow, ImportResult } from '../../../common/bridge/messages.js';
+import { captureStoreFor } from '../capture/capture-store.js';
 import { hasConnectionSource, hasRejectionSource } from '../bridge/capabilities.js';
 import { plural } from '../format/numbers.js';
 import { createFlowsStore, type FlowsStore } from '../flows/flows-store.js';
@@ -208,6 +209,9 @@ export function dispatch(s: Services, batch: EventBatch): void {
       }
       case 'notice':
         s.app.getState().notify({ level: e.level, text: e.message });
+        break;
+      case 'capture':
+        captureStoreFor(s.bridge).getState().onEvent(e);
         break;
     }
   }

@@ -5,6 +5,7 @@
  * wiring is in select-bridge.ts, and tests run it in Node.
  */
 import { z } from 'zod';
+import { CaptureIdSchema, CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, StartCaptureSchema, type CaptureInterface, type CaptureStatus, type StartCapture } from '../../../common/bridge/capture-messages.js';
 import { BridgeCallError, filePath, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   AddSensorSchema,
@@ -265,6 +266,24 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
 
   async deleteThreatList(id: string): Promise<void> {
     await this.api.delete(`/api/threat-lists/${encodeURIComponent(checkRequest(SensorIdSchema, id, 'threat list id'))}`);
+  }
+
+  // ---- live capture ----
+
+  listInterfaces(): Promise<CaptureInterface[]> {
+    return this.api.getJson('/api/capture/interfaces', CaptureInterfaceListSchema);
+  }
+
+  async startCapture(req: StartCapture): Promise<CaptureStatus> {
+    return this.api.postJson('/api/captures', checkRequest(StartCaptureSchema, req, 'capture'), CaptureStatusSchema);
+  }
+
+  async stopCapture(id: string): Promise<CaptureStatus> {
+    return this.api.postJson(`/api/captures/${encodeURIComponent(checkRequest(CaptureIdSchema, id, 'capture id'))}/stop`, {}, CaptureStatusSchema);
+  }
+
+  captureStatus(): Promise<CaptureStatus[]> {
+    return this.api.getJson('/api/captures', CaptureStatusListSchema);
   }
 
   connectionState(): ConnectionState {

@@ -4,6 +4,7 @@
  * bridge checks what the server sends. A value that fails becomes a BridgeCallError in words.
  */
 import { z } from 'zod';
+import { CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, type CaptureInterface, type CaptureStatus, type StartCapture } from '../../../common/bridge/capture-messages.js';
 import { BRIDGE_METHODS, BridgeCallError, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   BackendInfoSchema,
@@ -158,6 +159,18 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
   }
   async deleteThreatList(id: string): Promise<void> {
     await checked(() => this.inner.deleteThreatList(id), NothingSchema, 'deleteThreatList');
+  }
+  listInterfaces(): Promise<CaptureInterface[]> {
+    return checked(() => this.inner.listInterfaces(), CaptureInterfaceListSchema, 'listInterfaces');
+  }
+  startCapture(req: StartCapture): Promise<CaptureStatus> {
+    return checked(() => this.inner.startCapture(req), CaptureStatusSchema, 'startCapture');
+  }
+  stopCapture(id: string): Promise<CaptureStatus> {
+    return checked(() => this.inner.stopCapture(id), CaptureStatusSchema, 'stopCapture');
+  }
+  captureStatus(): Promise<CaptureStatus[]> {
+    return checked(() => this.inner.captureStatus(), CaptureStatusListSchema, 'captureStatus');
   }
 
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {

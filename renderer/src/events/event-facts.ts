@@ -37,7 +37,7 @@ export interface EventFacts {
 }
 
 /** Kinds about the workstation itself (imports, notices shown as toasts, ranking bookkeeping), not network events: not archived, not rows. */
-export const BOOKKEEPING_KINDS: ReadonlySet<string> = new Set(['import-progress', 'import', 'notice', 'class-match', 'ranking']);
+export const BOOKKEEPING_KINDS: ReadonlySet<string> = new Set(['import-progress', 'import', 'notice', 'class-match', 'ranking', 'capture']);
 
 type Rec = Readonly<Record<string, unknown>>;
 

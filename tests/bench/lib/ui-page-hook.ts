@@ -112,6 +112,10 @@ export function installBenchBridge(plan: BenchStreamPlan): void {
     createThreatList: notHere,
     updateThreatList: notHere,
     deleteThreatList: async () => undefined,
+    listInterfaces: async () => [],
+    startCapture: notHere,
+    stopCapture: notHere,
+    captureStatus: async () => [],
     subscribe: (cb: (batch: unknown) => void) => {
       let i = 0;
       let seq = 0;

@@ -1,0 +1,77 @@
+/**
+ * Live capture on the sensor: its interfaces, the captures (status and stats), start and stop.
+ * A remote ssh source names key and known_hosts files on the sensor; key material never crosses
+ * the API (capture-messages.ts refuses a value that looks like a key).
+ */
+import { StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
+import { sendJson } from '../http-util.js';
+import { req, str } from '../params.js';
+import { defineRoute } from '../router.js';
+
+export const listInterfacesRoute = defineRoute({
+  method: 'GET',
+  path: '/api/capture/interfaces',
+  operationId: 'listInterfaces',
+  summary: 'Network interfaces the sensor can capture on',
+  tag: 'capture',
+  query: {},
+  pathParams: {},
+  responses: [{ status: 200, description: 'Interfaces as the capture worker sees them', schema: 'CaptureInterface', array: true }],
+  async handle({ res, server }) {
+    sendJson(res, 200, await server.services.capture.listInterfaces());
+  },
+});
+
+export const captureStatusRoute = defineRoute({
+  method: 'GET',
+  path: '/api/captures',
+  operationId: 'captureStatus',
+  summary: 'Live captures on this sensor (running and recently finished) with their stats',
+  description: 'The same status arrives about once a second on /api/live as `capture` events.',
+  tag: 'capture',
+  query: {},
+  pathParams: {},
+  responses: [{ status: 200, description: 'Captures, oldest first', schema: 'CaptureStatus', array: true }],
+  async handle({ res, server }) {
+    sendJson(res, 200, server.services.capture.status());
+  },
+});
+
+export const startCaptureRoute = defineRoute({
+  method: 'POST',
+  path: '/api/captures',
+  operationId: 'startCapture',
+  summary: 'Start a live capture into this store',
+  description:
+    'source.kind "iface": a local interface (BPF filter, snap length). source.kind "ssh": tcpdump on a remote host over ssh; identity_file and known_hosts_file are paths on the sensor. An invalid filter or interface is 400, missing capture privileges 403 (the hint says how to grant cap_net_raw,cap_net_admin), a capture already running 409.',
+  tag: 'capture',
+  query: {},
+  pathParams: {},
+  body: { kind: 'json', schema: StartCaptureSchema, description: 'What to capture', docSchema: 'StartCapture' },
+  responses: [
+    { status: 201, description: 'Capturing', schema: 'CaptureStatus' },
+    { status: 400, description: 'Bad source, filter or option', schema: 'Error' },
+    { status: 403, description: 'The capture worker lacks privileges', schema: 'Error' },
+    { status: 409, description: 'A capture is already running on this store', schema: 'Error' },
+  ],
+  async handle({ res, server, body }) {
+    sendJson(res, 201, await server.services.capture.start(body));
+  },
+});
+
+export const stopCaptureRoute = defineRoute({
+  method: 'POST',
+  path: '/api/captures/{id}/stop',
+  operationId: 'stopCapture',
+  summary: 'Stop a live capture (everything received is written and indexed first)',
+  tag: 'capture',
+  query: {},
+  pathParams: { id: req(str({ max: 20, pattern: /^cap-[0-9a-z]{1,16}$/, what: 'a capture id (cap-…)' }), 'Capture id') },
+  responses: [
+    { status: 200, description: 'Stopped: the final status', schema: 'CaptureStatus' },
+    { status: 404, description: 'No such capture', schema: 'Error' },
+  ],
+  async handle({ res, server, path }) {
+    sendJson(res, 200, await server.services.capture.stop(path.id));
+  },
+});

@@ -1,0 +1,40 @@
+/** The Capture panel's form and its translation to a Bridge StartCapture request. */
+import { StartCaptureSchema, type StartCapture } from '../../../common/bridge/capture-messages.js';
+
+export type SourceKind = 'iface' | 'ssh';
+
+export interface CaptureForm {
+  kind: SourceKind;
+  iface: string;
+  destination: string;
+  remoteIface: string;
+  identityFile: string;
+  knownHostsFile: string;
+  sudo: boolean;
+  filter: string;
+}
+
+export const EMPTY_FORM: CaptureForm = { kind: 'iface', iface: '', destination: '', remoteIface: '', identityFile: '', knownHostsFile: '', sudo: false, filter: '' };
+
+/** The form as a Bridge request, or the first problem in words (checked by the same schema as the server). */
+export function formRequest(f: CaptureForm): { ok: true; value: StartCapture } | { ok: false; error: string } {
+  const filter = f.filter.trim() || undefined;
+  const source =
+    f.kind === 'iface'
+      ? { kind: 'iface' as const, iface: f.iface, filter }
+      : {
+          kind: 'ssh' as const,
+          destination: f.destination.trim(),
+          remote_iface: f.remoteIface.trim(),
+          filter,
+          sudo: f.sudo || undefined,
+          identity_file: f.identityFile.trim() || undefined,
+          known_hosts_file: f.knownHostsFile.trim() || undefined,
+        };
+  const r = StartCaptureSchema.safeParse({ source });
+  if (r.success) return { ok: true, value: r.data };
+  const i = r.error.issues[0];
+  const field = String(i.path.at(-1) ?? 'source');
+  const names: Record<string, string> = { iface: 'Interface', destination: 'SSH host', remote_iface: 'Remote interface', filter: 'BPF filter', identity_file: 'Key file', known_hosts_file: 'known_hosts file' };
+  return { ok: false, error: `${names[field] ?? field}: ${i.message}` };
+}
