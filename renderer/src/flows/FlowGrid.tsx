@@ -12,6 +12,7 @@ import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
 import { GridRowView, cellId } from './GridRowView.js';
 import { offsetToReveal, scrollScale } from './scroll-scale.js';
+import { RowPool, blockBase } from '../ui/row-pool.js';
 
 export const ROW_HEIGHT = 24;
 
@@ -49,6 +50,8 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const headerRef = useRef<HTMLDivElement>(null);
   const [viewportH, setViewportH] = useState(0);
+  const poolRef = useRef<RowPool | null>(null);
+  poolRef.current ??= new RowPool();
 
   const scale = useMemo(() => scrollScale(count * ROW_HEIGHT, viewportH), [count, viewportH]);
   const scaleRef = useRef(scale);
@@ -59,7 +62,8 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
     getScrollElement: () => scrollRef.current,
     // Stable function identities: the virtualizer recomputes its measurements when they change.
     estimateSize: rowHeight,
-    overscan: 12,
+    // each overscanned row is ~12 more cells to render per frame while scrolling fast
+    overscan: 4,
     // Offsets the virtualizer sees are virtual; the element's scrollTop is physical (see scroll-scale.ts).
     observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
     scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
@@ -184,6 +188,8 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const items = virtualizer.getVirtualItems();
   const vOffset = virtualizer.scrollOffset ?? 0;
   const pOffset = scale.toPhysical(vOffset);
+  const base = blockBase(items[0]?.index ?? 0, ROW_HEIGHT);
+  const placed = poolRef.current.assign(items.map((it) => it.index));
   const activeId = selectedIndex >= 0 ? cellId(selectedSlot, activeColumn) : undefined;
 
   return (
@@ -210,24 +216,27 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       </div>
       <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onMouseDown={onMouseDown} onContextMenu={onContextMenu} onDoubleClick={onDoubleClick}>
         <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
-          {items.map((it) => {
-            const row = rows.rowAt(it.index);
-            if (!row) return null;
-            const selected = row.slot === selectedSlot;
-            return (
-              <GridRowView
-                key={row.slot}
-                row={row}
-                index={it.index}
-                top={pOffset + (it.start - vOffset)}
-                selected={selected}
-                activeColumn={selected ? activeColumn : -1}
-                zone={zone}
-                sensorName={sensorName}
-                version={version}
-              />
-            );
-          })}
+          {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see row-pool.ts) */}
+          <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+            {placed.map(([index, key]) => {
+              const row = rows.rowAt(index);
+              if (!row) return null;
+              const selected = row.slot === selectedSlot;
+              return (
+                <GridRowView
+                  key={key}
+                  row={row}
+                  index={index}
+                  top={index * ROW_HEIGHT - base}
+                  selected={selected}
+                  activeColumn={selected ? activeColumn : -1}
+                  zone={zone}
+                  sensorName={sensorName}
+                  version={version}
+                />
+              );
+            })}
+          </div>
         </div>
         {count === 0 && !loading ? <EmptyGrid /> : null}
       </div>

@@ -9,6 +9,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
 import { scrollScale } from '../flows/scroll-scale.js';
+import { RowPool, blockBase } from '../ui/row-pool.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -84,7 +85,11 @@ function RtRowImpl({ row, index, top, selected, zone, sensorName }: RowProps) {
     </div>
   );
 }
-const RtRow = memo(RtRowImpl);
+/** Same row (by aggregate index), place, selection, zone and data version: nothing to redraw. */
+export function sameRtRow(a: RowProps, b: RowProps): boolean {
+  return a.row.index === b.row.index && a.version === b.version && a.index === b.index && a.top === b.top && a.selected === b.selected && a.zone === b.zone && a.sensorName === b.sensorName;
+}
+const RtRow = memo(RtRowImpl, sameRtRow);
 
 export function RealtimeView({ active }: { active: boolean }) {
   const services = useServices();
@@ -107,6 +112,8 @@ export function RealtimeView({ active }: { active: boolean }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const [viewportH, setViewportH] = useState(0);
+  const poolRef = useRef<RowPool | null>(null);
+  poolRef.current ??= new RowPool();
   const scale = useMemo(() => scrollScale(count * RT_ROW_HEIGHT, viewportH), [count, viewportH]);
   const scaleRef = useRef(scale);
   scaleRef.current = scale;
@@ -115,7 +122,7 @@ export function RealtimeView({ active }: { active: boolean }) {
     count,
     getScrollElement: () => scrollRef.current,
     estimateSize: rowHeight,
-    overscan: 8,
+    overscan: 3,
     observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
     scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
     observeElementRect,
@@ -218,6 +225,8 @@ export function RealtimeView({ active }: { active: boolean }) {
   const items = virtualizer.getVirtualItems();
   const vOffset = virtualizer.scrollOffset ?? 0;
   const pOffset = scale.toPhysical(vOffset);
+  const base = blockBase(items[0]?.index ?? 0, RT_ROW_HEIGHT);
+  const placed = poolRef.current.assign(items.map((it) => it.index));
 
   return (
     <div className="rt-view">
@@ -254,11 +263,14 @@ export function RealtimeView({ active }: { active: boolean }) {
         </div>
         <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
           <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
-            {items.map((it) => {
-              const row = agg.rowAt(it.index);
-              if (!row) return null;
-              return <RtRow key={row.index} row={row} index={it.index} top={pOffset + (it.start - vOffset)} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
-            })}
+            {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see ui/row-pool.ts) */}
+            <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+              {placed.map(([index, key]) => {
+                const row = agg.rowAt(index);
+                if (!row) return null;
+                return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
+              })}
+            </div>
           </div>
           {count === 0 ? (
             <div className="grid-empty">
