@@ -1,22 +1,22 @@
 /**
- * The virtualized flows grid: only the rows in view exist in the DOM (@tanstack/react-virtual),
- * their data read from the RowStore by view index; a million rows scroll like a hundred.
+ * The virtualized flows grid: only the rows in view exist in the DOM (fixed row height, so the
+ * rows in view are computed in O(1), see ui/row-pool.ts), their data read from the RowStore by
+ * view index; a million rows scroll like a hundred.
  * Keyboard: arrows, PageUp/PageDown, Home/End move the selection, Left/Right the active cell,
  * Enter opens the detail pane, the context-menu key or Shift+F10 opens the menu.
  * Scrolling away from the top pauses live updates; coming back resumes them.
  */
-import { elementScroll, observeElementOffset, observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
 import { GridRowView, cellId } from './GridRowView.js';
 import { offsetToReveal, scrollScale } from './scroll-scale.js';
-import { RowPool, blockBase } from '../ui/row-pool.js';
+import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
+import { useScrollTop } from '../ui/use-scroll-top.js';
 
 export const ROW_HEIGHT = 24;
 
-const rowHeight = (): number => ROW_HEIGHT;
 
 export interface MenuRequest {
   slot: number;
@@ -57,18 +57,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const scaleRef = useRef(scale);
   scaleRef.current = scale;
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    // Stable function identities: the virtualizer recomputes its measurements when they change.
-    estimateSize: rowHeight,
-    // each overscanned row is ~12 more cells to render per frame while scrolling fast
-    overscan: 4,
-    // Offsets the virtualizer sees are virtual; the element's scrollTop is physical (see scroll-scale.ts).
-    observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
-    scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
-    observeElementRect,
-  });
+  const scrollTop = useScrollTop(scrollRef);
 
   // Viewport height for the scale and PageUp/PageDown.
   useLayoutEffect(() => {
@@ -185,11 +174,15 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
     if (columnOf(e.target)) flows.getState().setDetailOpen(true);
   };
 
-  const items = virtualizer.getVirtualItems();
-  const vOffset = virtualizer.scrollOffset ?? 0;
-  const pOffset = scale.toPhysical(vOffset);
-  const base = blockBase(items[0]?.index ?? 0, ROW_HEIGHT);
-  const placed = poolRef.current.assign(items.map((it) => it.index));
+  // Offsets are virtual (rows × ROW_HEIGHT); the element's scrollTop is physical (see scroll-scale.ts).
+  const vOffset = scale.toVirtual(scrollTop);
+  const pOffset = scrollTop;
+  // each overscanned row is ~12 more cells to render per frame while scrolling fast
+  const { start, end } = visibleRange(vOffset, viewportH, ROW_HEIGHT, count, 4);
+  const base = blockBase(start, ROW_HEIGHT);
+  const indices: number[] = [];
+  for (let i = start; i < end; i++) indices.push(i);
+  const placed = poolRef.current.assign(indices);
   const activeId = selectedIndex >= 0 ? cellId(selectedSlot, activeColumn) : undefined;
 
   return (

@@ -4,12 +4,12 @@
  * second line, "N servers" cells that open the full list, pause (manual, or automatic when
  * scrolled away from the top) and the "Enable / Disable Flow Events" toggle.
  */
-import { elementScroll, observeElementOffset, observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
-import { scrollScale } from '../flows/scroll-scale.js';
-import { RowPool, blockBase } from '../ui/row-pool.js';
+import { offsetToReveal, scrollScale } from '../flows/scroll-scale.js';
+import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
+import { useScrollTop } from '../ui/use-scroll-top.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -21,7 +21,6 @@ import { buildAggregateMenu } from './realtime-menu.js';
 import { RT_COLUMNS, subline, type RtColumnId } from './realtime-columns.js';
 
 export const RT_ROW_HEIGHT = 40;
-const rowHeight = (): number => RT_ROW_HEIGHT;
 
 interface OpenMenu {
   x: number;
@@ -118,15 +117,10 @@ export function RealtimeView({ active }: { active: boolean }) {
   const scaleRef = useRef(scale);
   scaleRef.current = scale;
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: rowHeight,
-    overscan: 3,
-    observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
-    scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
-    observeElementRect,
-  });
+  const scrollTop = useScrollTop(scrollRef);
+  // virtual offset (rows × RT_ROW_HEIGHT) of the physical scrollTop (see flows/scroll-scale.ts)
+  const vOffset = scale.toVirtual(scrollTop);
+  const { start, end } = visibleRange(vOffset, viewportH, RT_ROW_HEIGHT, count, 3);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -194,10 +188,10 @@ export function RealtimeView({ active }: { active: boolean }) {
   const selectedIndex = useMemo(() => {
     if (selected < 0) return -1;
     // the selection is at most a screen away in practice: search the rendered range first
-    for (const it of virtualizer.getVirtualItems()) if (agg.rowIndexAt(it.index) === selected) return it.index;
+    for (let i = start; i < end; i++) if (agg.rowIndexAt(i) === selected) return i;
     return -1;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [selected, version, count]);
+  }, [selected, version, count, start, end]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const st = rt.getState();
@@ -219,14 +213,19 @@ export function RealtimeView({ active }: { active: boolean }) {
     if (next < 0 || count === 0) return;
     e.preventDefault();
     st.select(agg.rowIndexAt(next));
-    virtualizer.scrollToIndex(next, { align: 'auto' });
+    const el = scrollRef.current;
+    const target = el ? offsetToReveal(next, RT_ROW_HEIGHT, scale.toVirtual(el.scrollTop), el.clientHeight) : null;
+    if (el && target !== null) {
+      const p = scale.toPhysical(target);
+      el.scrollTop = target <= scale.toVirtual(el.scrollTop) ? Math.floor(p) : Math.ceil(p);
+    }
   };
 
-  const items = virtualizer.getVirtualItems();
-  const vOffset = virtualizer.scrollOffset ?? 0;
-  const pOffset = scale.toPhysical(vOffset);
-  const base = blockBase(items[0]?.index ?? 0, RT_ROW_HEIGHT);
-  const placed = poolRef.current.assign(items.map((it) => it.index));
+  const pOffset = scrollTop;
+  const base = blockBase(start, RT_ROW_HEIGHT);
+  const indices: number[] = [];
+  for (let i = start; i < end; i++) indices.push(i);
+  const placed = poolRef.current.assign(indices);
 
   return (
     <div className="rt-view">

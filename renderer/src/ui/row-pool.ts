@@ -54,3 +54,18 @@ export const BLOCK_ROWS = 4096;
 export function blockBase(firstIndex: number, rowHeight: number): number {
   return Math.floor(Math.max(0, firstIndex) / BLOCK_ROWS) * BLOCK_ROWS * rowHeight;
 }
+
+/**
+ * The rows to render for a viewport over fixed-height rows: [start, end) in view indices, with
+ * `overscan` extra rows each side. O(1) whatever the row count; a general virtualizer that keeps
+ * one measurement per row rebuilt them all whenever the count changed (every frame under live
+ * load, a million of them in the big grids).
+ */
+export function visibleRange(offset: number, viewportH: number, rowHeight: number, count: number, overscan: number): { start: number; end: number } {
+  if (count <= 0 || rowHeight <= 0) return { start: 0, end: 0 };
+  const first = Math.floor(Math.max(0, offset) / rowHeight);
+  const last = Math.ceil((Math.max(0, offset) + Math.max(0, viewportH)) / rowHeight);
+  const start = Math.min(count, Math.max(0, first - overscan));
+  const end = Math.min(count, Math.max(start, last + overscan));
+  return { start, end };
+}

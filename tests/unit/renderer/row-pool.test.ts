@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BLOCK_ROWS, RowPool, blockBase } from '../../../renderer/src/ui/row-pool.js';
+import { BLOCK_ROWS, RowPool, blockBase, visibleRange } from '../../../renderer/src/ui/row-pool.js';
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 const slotsOf = (pairs: [number, number][]): Map<number, number> => new Map(pairs);
@@ -41,4 +41,16 @@ test('block base: rows inside one block share a base, so their offsets stay put 
   assert.equal(blockBase(BLOCK_ROWS, 24), BLOCK_ROWS * 24);
   assert.equal(blockBase(999_999, 40), Math.floor(999_999 / BLOCK_ROWS) * BLOCK_ROWS * 40);
   assert.equal(blockBase(-3, 24), 0);
+});
+
+test('visible range: the rows under the viewport plus overscan, clamped to the row count', () => {
+  assert.deepEqual(visibleRange(0, 240, 24, 1_000_000, 4), { start: 0, end: 14 });
+  // offset 2,412 px: row 100 is half hidden at the top, row 110 half shown at the bottom
+  assert.deepEqual(visibleRange(2412, 240, 24, 1_000_000, 4), { start: 96, end: 115 });
+  assert.deepEqual(visibleRange(999_990 * 24, 240, 24, 1_000_000, 4), { start: 999_986, end: 1_000_000 });
+  assert.deepEqual(visibleRange(0, 240, 24, 3, 4), { start: 0, end: 3 });
+  assert.deepEqual(visibleRange(5000, 240, 24, 0, 4), { start: 0, end: 0 });
+  // an offset past the end (the count just shrank) renders the last rows it can, never a negative range
+  const r = visibleRange(10_000, 240, 24, 50, 4);
+  assert.ok(r.start <= r.end && r.end === 50);
 });
