@@ -7,7 +7,6 @@ import { ServicesProvider } from './app/services-context.js';
 import { createServices, startServices } from './app/services.js';
 import { ArchiveDbWriter } from './archive/archive-db.js';
 import { WorkerArchiveWriter } from './archive/archive-writer.js';
-import { messageChannelYield } from './app/batch-slicer.js';
 import { DexieEventArchive, type ArchiveWriterFactory } from './archive/event-archive.js';
 import { MemoryEventArchive } from './archive/memory-archive.js';
 import { selectBridge } from './bridge/select-bridge.js';
@@ -55,8 +54,7 @@ const services = createServices(selectBridge(), settings, {
   frame: (fn) => requestAnimationFrame(fn),
   archive,
 });
-// live batches in time-bounded slices, so no batch makes a long task (app/batch-slicer.ts)
-startServices(services, { yieldTask: messageChannelYield() });
+startServices(services);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');

@@ -14,7 +14,6 @@ import { createSensorsStore, type SensorsStore } from '../settings/sensors-store
 import type { SettingsStore } from '../settings/settings-store.js';
 import { createStatsStore, type StatsStore } from '../store-panel/stats-store.js';
 import type { EventArchive } from '../archive/archive-types.js';
-import { createBatchSlicer } from './batch-slicer.js';
 import { MemoryEventArchive } from '../archive/memory-archive.js';
 import { createFilesPageStore, type FilesPageStore } from '../files-page/files-page-store.js';
 import { createHistoricalStore, type HistoricalStore } from '../historical/historical-store.js';
@@ -116,16 +115,7 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
 }
 
 /** Starts the live stream, loads info, stats and the first search. Returns a stop function. */
-/** Live batches: slices of this many events, applied back to back for at most this long per task. */
-const LIVE_SLICE_EVENTS = 100;
-const LIVE_SLICE_BUDGET_MS = 8;
-const LIVE_MAX_QUEUED = 200_000;
-
-/**
- * opts.yieldTask runs a function in a later task; given, live batches are applied in time-bounded
- * slices (batch-slicer.ts), else each batch at once (tests).
- */
-export function startServices(s: Services, opts: { yieldTask?(fn: () => void): void } = {}): () => void {
+export function startServices(s: Services): () => void {
   const stops: (() => void)[] = [];
   const app = s.app.getState();
 
@@ -169,11 +159,7 @@ export function startServices(s: Services, opts: { yieldTask?(fn: () => void): v
     },
   );
 
-  const yieldTask = opts.yieldTask;
-  if (yieldTask) {
-    const slicer = createBatchSlicer((b) => dispatch(s, b), { sliceEvents: LIVE_SLICE_EVENTS, budgetMs: LIVE_SLICE_BUDGET_MS, maxQueued: LIVE_MAX_QUEUED, now: () => performance.now(), yieldTask });
-    stops.push(s.bridge.subscribe((batch) => slicer.push(batch)));
-  } else stops.push(s.bridge.subscribe((batch) => dispatch(s, batch)));
+  stops.push(s.bridge.subscribe((batch) => dispatch(s, batch)));
   void s.flows.getState().submit();
   void s.stats.getState().refresh();
   return () => {
