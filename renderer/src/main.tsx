@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { App } from './app/App.js';
 import { ServicesProvider } from './app/services-context.js';
 import { createServices, startServices } from './app/services.js';
-import { DexieEventArchive } from './archive/event-archive.js';
+import { ArchiveDbWriter } from './archive/archive-db.js';
+import { WorkerArchiveWriter } from './archive/archive-writer.js';
+import { DexieEventArchive, type ArchiveWriterFactory } from './archive/event-archive.js';
 import { MemoryEventArchive } from './archive/memory-archive.js';
 import { selectBridge } from './bridge/select-bridge.js';
 import { applyTheme, createSettingsStore } from './settings/settings-store.js';
@@ -25,8 +27,27 @@ settings.subscribe((s, prev) => {
   if (s.theme !== prev.theme) applyTheme(s.theme);
 });
 
+// Archive writes run in a worker, off the main thread; in the page where no worker can start.
+const ARCHIVE_DB = 'tapline-archive';
+const archiveWriter: ArchiveWriterFactory = (db, maxEvents) => {
+  const inPage = new ArchiveDbWriter(db, maxEvents);
+  try {
+    const worker = new Worker(new URL('./archive/archive-writer.worker.ts', import.meta.url), { type: 'module', name: 'tapline-archive-writer' });
+    const writer = new WorkerArchiveWriter(worker, { dbName: ARCHIVE_DB, maxEvents }, inPage);
+    worker.onmessage = (ev: MessageEvent<unknown>) => writer.handleReply(ev.data);
+    worker.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      writer.handleFailure();
+    };
+    return writer;
+  } catch {
+    return inPage;
+  }
+};
+
 // IndexedDB may be refused (private windows): the archive then lives in memory, and says so.
-const archive = typeof indexedDB === 'undefined' ? { archive: new MemoryEventArchive(), volatile: true } : { archive: new DexieEventArchive(), volatile: false };
+const archive =
+  typeof indexedDB === 'undefined' ? { archive: new MemoryEventArchive(), volatile: true } : { archive: new DexieEventArchive(ARCHIVE_DB, undefined, archiveWriter), volatile: false };
 
 const services = createServices(selectBridge(), settings, {
   now: () => Date.now(),

@@ -8,33 +8,28 @@
  * strictly after it, so paging never skips or repeats an event however many arrive meanwhile.
  * An exact address uses the address index instead of a time scan.
  */
-import Dexie, { type Table } from 'dexie';
 import type { TaplineEvent } from '../../../common/bridge/messages.js';
 import { BOOKKEEPING_KINDS } from '../events/event-facts.js';
+import { ArchiveDb, ArchiveDbWriter } from './archive-db.js';
+import type { ArchiveWriter } from './archive-writer.js';
 import { isAfter, pageOf, type ArchiveStats, type Cursor, type EventArchive, type Page } from './archive-types.js';
 import { compareKey, compileEventQuery, exactIp, toArchived, type ArchivedEvent, type EventQuery } from './event-query.js';
 
 /** Events kept at most; the oldest are deleted past it (checked every PRUNE_EVERY additions). */
 export const MAX_ARCHIVED = 2_000_000;
-const PRUNE_EVERY = 20_000;
 /** Unwritten events held at most while IndexedDB catches up. */
 const MAX_QUEUED = 100_000;
-/** Events per IndexedDB transaction: small enough that cloning them never blocks the page for long. */
-const WRITE_BATCH = 1000;
+/** Events per write: small enough that handing them over (a structured clone) never blocks the page for long. */
+const WRITE_BATCH = 500;
 /** An exact-address query reads at most this many matches before sorting them. */
 const MAX_ADDRESS_MATCHES = 200_000;
 
-class ArchiveDb extends Dexie {
-  events!: Table<ArchivedEvent, string>;
-  constructor(name: string) {
-    super(name);
-    this.version(1).stores({ events: 'uid, ts, sensor, kind, rank, sid, *ips, *ports, flowId' });
-  }
-}
+/** Makes the writer for a database (the default writes in the page; main.tsx passes a worker's). */
+export type ArchiveWriterFactory = (db: ArchiveDb, maxEvents: number) => ArchiveWriter;
 
 export class DexieEventArchive implements EventArchive {
   private readonly db: ArchiveDb;
-  private sincePrune = 0;
+  private readonly writer: ArchiveWriter;
   /** Records waiting to be written, oldest first; one writer drains them in batches. */
   private queue: ArchivedEvent[] = [];
   private writing: Promise<void> | null = null;
@@ -45,9 +40,11 @@ export class DexieEventArchive implements EventArchive {
 
   constructor(
     name = 'tapline-archive',
-    private readonly maxEvents = MAX_ARCHIVED,
+    maxEvents = MAX_ARCHIVED,
+    writerFor: ArchiveWriterFactory = (db, max) => new ArchiveDbWriter(db, max),
   ) {
     this.db = new ArchiveDb(name);
+    this.writer = writerFor(this.db, maxEvents);
   }
 
   add(events: readonly TaplineEvent[]): Promise<void> {
@@ -68,12 +65,7 @@ export class DexieEventArchive implements EventArchive {
     while (this.queue.length) {
       const batch = this.queue.splice(0, WRITE_BATCH);
       try {
-        await this.db.events.bulkPut(batch);
-        this.sincePrune += batch.length;
-        if (this.sincePrune >= PRUNE_EVERY) {
-          this.sincePrune = 0;
-          await this.prune();
-        }
+        await this.writer.write(batch);
       } catch (e) {
         // a failed write must not stop the next ones
         this.lastError = String((e as Error)?.message ?? e);
@@ -84,13 +76,6 @@ export class DexieEventArchive implements EventArchive {
   /** Waits for the events added so far to be written (searches see everything that arrived). */
   private get chain(): Promise<void> {
     return this.writing ?? Promise.resolve();
-  }
-
-  private async prune(): Promise<void> {
-    const n = await this.db.events.count();
-    if (n <= this.maxEvents) return;
-    const keys = await this.db.events.orderBy('ts').limit(n - this.maxEvents).primaryKeys();
-    await this.db.events.bulkDelete(keys);
   }
 
   async page(q: EventQuery, dir: 'asc' | 'desc', cursor: Cursor | null, limit: number): Promise<Page> {

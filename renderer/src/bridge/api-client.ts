@@ -19,7 +19,7 @@ export interface ResponseLike {
 export interface RequestInitLike {
   method: string;
   headers?: Record<string, string>;
-  body?: string | ArrayBuffer;
+  body?: string | ArrayBuffer | Blob;
   credentials?: 'same-origin';
   cache?: 'no-store';
 }
@@ -77,7 +77,7 @@ export class ApiClient {
     return parseBody(res, schema, path);
   }
 
-  async putBytes(path: string, query: Record<string, QueryValue>, bytes: ArrayBuffer): Promise<void> {
+  async putBytes(path: string, query: Record<string, QueryValue>, bytes: ArrayBuffer | Blob): Promise<void> {
     const res = await this.send(
       this.url(path, query),
       {

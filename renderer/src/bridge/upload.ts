@@ -1,7 +1,12 @@
 /**
  * Uploads one capture to `tapline serve` and has it indexed: create an upload, PUT the bytes in
- * sequential chunks of at most 8 MiB (each read with file.slice().arrayBuffer(), so memory stays
- * bounded whatever the file size), then ask for the import.
+ * sequential chunks of at most 8 MiB, then ask for the import.
+ *
+ * A chunk of a real File goes out as the Blob slice itself: the browser streams it from disk in
+ * its network process. Reading it into an ArrayBuffer first copied every byte through the page
+ * and made Chromium's upload path about 15× slower (measured: 48 MiB in 12-14 s as ArrayBuffers,
+ * 0.7-0.8 s as Blob slices; a 1 GB upload took minutes). Other ImportFile implementations (tests,
+ * anything that is not a Blob) are read with arrayBuffer(), one chunk at a time, as before.
  */
 import { z } from 'zod';
 import type { ImportFile } from '../../../common/bridge/bridge.js';
@@ -23,8 +28,9 @@ export async function uploadAndImport(api: ApiClient, file: ImportFile, cb: Uplo
   cb.onUploaded(0, file.size);
   for (let start = 0; start < file.size; start += chunkBytes) {
     const end = Math.min(file.size, start + chunkBytes);
-    const bytes = await file.slice(start, end).arrayBuffer();
-    await api.putBytes(base, { offset: start }, bytes);
+    const part = file.slice(start, end);
+    const body = typeof Blob !== 'undefined' && part instanceof Blob ? part : await part.arrayBuffer();
+    await api.putBytes(base, { offset: start }, body);
     cb.onUploaded(end, file.size);
   }
   cb.onIndexing();

@@ -1,21 +1,22 @@
 /**
- * The virtualized flows grid: only the rows in view exist in the DOM (@tanstack/react-virtual),
- * their data read from the RowStore by view index; a million rows scroll like a hundred.
+ * The virtualized flows grid: only the rows in view exist in the DOM (fixed row height, so the
+ * rows in view are computed in O(1), see ui/row-pool.ts), their data read from the RowStore by
+ * view index; a million rows scroll like a hundred.
  * Keyboard: arrows, PageUp/PageDown, Home/End move the selection, Left/Right the active cell,
  * Enter opens the detail pane, the context-menu key or Shift+F10 opens the menu.
  * Scrolling away from the top pauses live updates; coming back resumes them.
  */
-import { elementScroll, observeElementOffset, observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
 import { GridRowView, cellId } from './GridRowView.js';
 import { offsetToReveal, scrollScale } from './scroll-scale.js';
+import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
+import { useScrollTop } from '../ui/use-scroll-top.js';
 
 export const ROW_HEIGHT = 24;
 
-const rowHeight = (): number => ROW_HEIGHT;
 
 export interface MenuRequest {
   slot: number;
@@ -49,22 +50,14 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const headerRef = useRef<HTMLDivElement>(null);
   const [viewportH, setViewportH] = useState(0);
+  const poolRef = useRef<RowPool | null>(null);
+  poolRef.current ??= new RowPool();
 
   const scale = useMemo(() => scrollScale(count * ROW_HEIGHT, viewportH), [count, viewportH]);
   const scaleRef = useRef(scale);
   scaleRef.current = scale;
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    // Stable function identities: the virtualizer recomputes its measurements when they change.
-    estimateSize: rowHeight,
-    overscan: 12,
-    // Offsets the virtualizer sees are virtual; the element's scrollTop is physical (see scroll-scale.ts).
-    observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
-    scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
-    observeElementRect,
-  });
+  const scrollTop = useScrollTop(scrollRef);
 
   // Viewport height for the scale and PageUp/PageDown.
   useLayoutEffect(() => {
@@ -181,9 +174,15 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
     if (columnOf(e.target)) flows.getState().setDetailOpen(true);
   };
 
-  const items = virtualizer.getVirtualItems();
-  const vOffset = virtualizer.scrollOffset ?? 0;
-  const pOffset = scale.toPhysical(vOffset);
+  // Offsets are virtual (rows × ROW_HEIGHT); the element's scrollTop is physical (see scroll-scale.ts).
+  const vOffset = scale.toVirtual(scrollTop);
+  const pOffset = scrollTop;
+  // each overscanned row is ~12 more cells to render per frame while scrolling fast
+  const { start, end } = visibleRange(vOffset, viewportH, ROW_HEIGHT, count, 4);
+  const base = blockBase(start, ROW_HEIGHT);
+  const indices: number[] = [];
+  for (let i = start; i < end; i++) indices.push(i);
+  const placed = poolRef.current.assign(indices);
   const activeId = selectedIndex >= 0 ? cellId(selectedSlot, activeColumn) : undefined;
 
   return (
@@ -210,24 +209,27 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       </div>
       <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onMouseDown={onMouseDown} onContextMenu={onContextMenu} onDoubleClick={onDoubleClick}>
         <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
-          {items.map((it) => {
-            const row = rows.rowAt(it.index);
-            if (!row) return null;
-            const selected = row.slot === selectedSlot;
-            return (
-              <GridRowView
-                key={row.slot}
-                row={row}
-                index={it.index}
-                top={pOffset + (it.start - vOffset)}
-                selected={selected}
-                activeColumn={selected ? activeColumn : -1}
-                zone={zone}
-                sensorName={sensorName}
-                version={version}
-              />
-            );
-          })}
+          {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see row-pool.ts) */}
+          <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+            {placed.map(([index, key]) => {
+              const row = rows.rowAt(index);
+              if (!row) return null;
+              const selected = row.slot === selectedSlot;
+              return (
+                <GridRowView
+                  key={key}
+                  row={row}
+                  index={index}
+                  top={index * ROW_HEIGHT - base}
+                  selected={selected}
+                  activeColumn={selected ? activeColumn : -1}
+                  zone={zone}
+                  sensorName={sensorName}
+                  version={version}
+                />
+              );
+            })}
+          </div>
         </div>
         {count === 0 && !loading ? <EmptyGrid /> : null}
       </div>

@@ -38,7 +38,8 @@ function GridRowViewImpl({ row, index, top, selected, activeColumn, zone, sensor
         return (
           <div
             key={c.id}
-            id={cellId(row.slot, ci)}
+            // only the selected row's cells can be the grid's aria-activedescendant
+            id={selected ? cellId(row.slot, ci) : undefined}
             role="gridcell"
             data-col={c.id}
             className={`cell col-${c.id}${c.numeric ? ' num' : ''}${c.mono ? ' mono' : ''}${active ? ' is-active' : ''}`}
@@ -52,5 +53,22 @@ function GridRowViewImpl({ row, index, top, selected, activeColumn, zone, sensor
   );
 }
 
-/** Re-renders only when its row, position, selection, zone or the data version changed. */
-export const GridRowView = memo(GridRowViewImpl);
+/**
+ * Re-renders only when its row (by slot), position, selection, zone or the data version changed.
+ * The row object itself is rebuilt from the row store on every grid render, so it is compared
+ * by slot, not by identity; the version says when the slot's data may have changed.
+ */
+export function sameGridRow(a: GridRowProps, b: GridRowProps): boolean {
+  return (
+    a.row.slot === b.row.slot &&
+    a.version === b.version &&
+    a.index === b.index &&
+    a.top === b.top &&
+    a.selected === b.selected &&
+    a.activeColumn === b.activeColumn &&
+    a.zone === b.zone &&
+    a.sensorName === b.sensorName
+  );
+}
+
+export const GridRowView = memo(GridRowViewImpl, sameGridRow);

@@ -58,11 +58,28 @@ function parts(f: Intl.DateTimeFormat, ms: number): PartMap {
   return out;
 }
 
+/** Grid times already formatted, per zone and second: formatToParts costs microseconds a call,
+ * and the grids ask for the same seconds again on every scroll step and live frame. */
+const gridTexts = new Map<string, Map<number, string>>();
+const GRID_TEXTS_MAX = 20_000;
+
 /** "MM/DD HH:MM:SS" of whole epoch seconds in the zone: the grid's Time column. */
 export function formatGridTime(epochSec: number, zone: string): string {
+  const sec = Math.floor(epochSec);
+  let texts = gridTexts.get(zone);
+  if (!texts) {
+    texts = new Map();
+    gridTexts.set(zone, texts);
+  }
+  const hit = texts.get(sec);
+  if (hit !== undefined) return hit;
   const f = formatter(gridFormats, zone, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const p = parts(f, Math.floor(epochSec) * 1000);
-  return `${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  const p = parts(f, sec * 1000);
+  const text = `${p.month}/${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  // bounded: a long scroll through years of rows must not grow this without end
+  if (texts.size >= GRID_TEXTS_MAX) texts.clear();
+  texts.set(sec, text);
+  return text;
 }
 
 /** The zone's UTC offset at that instant, as "+01:00" / "-05:30" / "+00:00". */

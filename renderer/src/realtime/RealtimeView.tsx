@@ -4,11 +4,12 @@
  * second line, "N servers" cells that open the full list, pause (manual, or automatic when
  * scrolled away from the top) and the "Enable / Disable Flow Events" toggle.
  */
-import { elementScroll, observeElementOffset, observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
-import { scrollScale } from '../flows/scroll-scale.js';
+import { offsetToReveal, scrollScale } from '../flows/scroll-scale.js';
+import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
+import { useScrollTop } from '../ui/use-scroll-top.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -20,7 +21,6 @@ import { buildAggregateMenu } from './realtime-menu.js';
 import { RT_COLUMNS, subline, type RtColumnId } from './realtime-columns.js';
 
 export const RT_ROW_HEIGHT = 40;
-const rowHeight = (): number => RT_ROW_HEIGHT;
 
 interface OpenMenu {
   x: number;
@@ -84,7 +84,11 @@ function RtRowImpl({ row, index, top, selected, zone, sensorName }: RowProps) {
     </div>
   );
 }
-const RtRow = memo(RtRowImpl);
+/** Same row (by aggregate index), place, selection, zone and data version: nothing to redraw. */
+export function sameRtRow(a: RowProps, b: RowProps): boolean {
+  return a.row.index === b.row.index && a.version === b.version && a.index === b.index && a.top === b.top && a.selected === b.selected && a.zone === b.zone && a.sensorName === b.sensorName;
+}
+const RtRow = memo(RtRowImpl, sameRtRow);
 
 export function RealtimeView({ active }: { active: boolean }) {
   const services = useServices();
@@ -107,19 +111,16 @@ export function RealtimeView({ active }: { active: boolean }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
   const [viewportH, setViewportH] = useState(0);
+  const poolRef = useRef<RowPool | null>(null);
+  poolRef.current ??= new RowPool();
   const scale = useMemo(() => scrollScale(count * RT_ROW_HEIGHT, viewportH), [count, viewportH]);
   const scaleRef = useRef(scale);
   scaleRef.current = scale;
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: rowHeight,
-    overscan: 8,
-    observeElementOffset: (inst, cb) => observeElementOffset(inst, (off, scrolling) => cb(scaleRef.current.toVirtual(off), scrolling)),
-    scrollToFn: (offset, opts, inst) => elementScroll(scaleRef.current.toPhysical(offset + (opts.adjustments ?? 0)), { behavior: opts.behavior }, inst),
-    observeElementRect,
-  });
+  const scrollTop = useScrollTop(scrollRef);
+  // virtual offset (rows × RT_ROW_HEIGHT) of the physical scrollTop (see flows/scroll-scale.ts)
+  const vOffset = scale.toVirtual(scrollTop);
+  const { start, end } = visibleRange(vOffset, viewportH, RT_ROW_HEIGHT, count, 3);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -187,10 +188,10 @@ export function RealtimeView({ active }: { active: boolean }) {
   const selectedIndex = useMemo(() => {
     if (selected < 0) return -1;
     // the selection is at most a screen away in practice: search the rendered range first
-    for (const it of virtualizer.getVirtualItems()) if (agg.rowIndexAt(it.index) === selected) return it.index;
+    for (let i = start; i < end; i++) if (agg.rowIndexAt(i) === selected) return i;
     return -1;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [selected, version, count]);
+  }, [selected, version, count, start, end]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const st = rt.getState();
@@ -212,12 +213,19 @@ export function RealtimeView({ active }: { active: boolean }) {
     if (next < 0 || count === 0) return;
     e.preventDefault();
     st.select(agg.rowIndexAt(next));
-    virtualizer.scrollToIndex(next, { align: 'auto' });
+    const el = scrollRef.current;
+    const target = el ? offsetToReveal(next, RT_ROW_HEIGHT, scale.toVirtual(el.scrollTop), el.clientHeight) : null;
+    if (el && target !== null) {
+      const p = scale.toPhysical(target);
+      el.scrollTop = target <= scale.toVirtual(el.scrollTop) ? Math.floor(p) : Math.ceil(p);
+    }
   };
 
-  const items = virtualizer.getVirtualItems();
-  const vOffset = virtualizer.scrollOffset ?? 0;
-  const pOffset = scale.toPhysical(vOffset);
+  const pOffset = scrollTop;
+  const base = blockBase(start, RT_ROW_HEIGHT);
+  const indices: number[] = [];
+  for (let i = start; i < end; i++) indices.push(i);
+  const placed = poolRef.current.assign(indices);
 
   return (
     <div className="rt-view">
@@ -254,11 +262,14 @@ export function RealtimeView({ active }: { active: boolean }) {
         </div>
         <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
           <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
-            {items.map((it) => {
-              const row = agg.rowAt(it.index);
-              if (!row) return null;
-              return <RtRow key={row.index} row={row} index={it.index} top={pOffset + (it.start - vOffset)} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
-            })}
+            {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see ui/row-pool.ts) */}
+            <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+              {placed.map(([index, key]) => {
+                const row = agg.rowAt(index);
+                if (!row) return null;
+                return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
+              })}
+            </div>
           </div>
           {count === 0 ? (
             <div className="grid-empty">

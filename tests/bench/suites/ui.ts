@@ -10,7 +10,9 @@
  * 2. Scrolling a 1,000,000-row grid: a million flow events delivered, then the Flows grid and the
  *    Real-Time grid (a million aggregated rows) scrolled one step per frame; frame times and fps.
  * 3. A generated ~1 GB capture imported through the UI (file picker → chunked upload → import):
- *    time to the first rows in the grid, and to the import's end.
+ *    time to the first rows in the grid, and to the import's end. This is the serve path: the
+ *    figure includes uploading the whole file (Blob-slice chunks) before the import starts; the
+ *    desktop app imports in place, without the upload.
  *
  * Env: BENCH_UI_RATE (5000), BENCH_UI_SECONDS (30), BENCH_UI_ROWS (1000000), BENCH_UI_PARTS
  * (live,scroll,import),

@@ -228,6 +228,41 @@ test('uploads go in sequential chunks, then import; progress is reported', async
   assert.deepEqual(forA, ['uploading:0', 'uploading:10', 'uploading:20', 'uploading:25', 'indexing:25']);
 });
 
+test('a real File is uploaded as Blob slices (never read into the page), in order, byte for byte', async () => {
+  const received = new Map<string, Buffer>();
+  handler = (r, res) => {
+    if (r.method === 'POST' && r.url === '/api/uploads') {
+      received.set('f.pcap', Buffer.alloc(0));
+      return json(res, 201, { id: 'id-f.pcap' });
+    }
+    if (r.method === 'PUT') {
+      received.set('f.pcap', Buffer.concat([received.get('f.pcap') ?? Buffer.alloc(0), r.body]));
+      return json(res, 200, { received: received.get('f.pcap')?.length ?? 0 });
+    }
+    if (r.method === 'POST') return json(res, 200, { ...RESULT, bytes: received.get('f.pcap')?.length ?? 0 });
+    res.writeHead(404).end();
+  };
+  const content = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
+  const file = new File([content], 'f.pcap');
+  // a File whose bytes cannot be read into the page: only the Blob path can upload it
+  Object.defineProperty(file, 'arrayBuffer', { value: () => Promise.reject(new Error('read into the page')) });
+  const slice = file.slice.bind(file);
+  Object.defineProperty(file, 'slice', {
+    value: (a?: number, b?: number) => {
+      const part = slice(a, b);
+      Object.defineProperty(part, 'arrayBuffer', { value: () => Promise.reject(new Error('read into the page')) });
+      return part;
+    },
+  });
+  const [r] = await bridge(16).importCaptures([file]);
+  assert.equal(r?.status, 'indexed');
+  assert.equal(received.get('f.pcap')?.toString(), content.toString());
+  assert.deepEqual(
+    seen.filter((s) => s.method === 'PUT').map((s) => s.body.length),
+    [16, 16, 4],
+  );
+});
+
 test('a lost session stops the whole import', async () => {
   handler = (_r, res) => json(res, 401, { error: 'session expired' });
   await rejects(bridge().importCaptures([fakeFile('a.pcap', Buffer.from('abc'))]), (e) => assert.equal(e.status, 401));
