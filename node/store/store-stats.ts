@@ -5,6 +5,8 @@ import type { Store } from './store.js';
 
 export async function storeStats(store: Store, sensor: string): Promise<StoreStats> {
   const captures: StoreStats['captures'] = [];
+  // a long-lived Store (serve, the desktop app) lists live segments as of its last query: look again
+  await store.indexes();
   for (const entry of store.captures) {
     const file = await store.index(entry);
     // file.path: an imported capture's indexes/<id>.tpi, or a live segment's own index
