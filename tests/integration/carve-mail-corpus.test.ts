@@ -8,14 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { decodeLeaf, walkMime } from '../../common/carve/mime/mime-walker.js';
-import { carveFlow } from '../../node/carve/carve-flow.js';
-import { Store } from '../../node/store/store.js';
-import { capturePath, corpusCaptures, corpusDir, corpusSkipReason, readOracle } from '../helpers/corpus.js';
+import { corpusCaptures, corpusDir, corpusSkipReason, readOracle } from '../helpers/corpus.js';
+import { corpusCarver } from '../helpers/corpus-carver.js';
 
 interface OracleObject {
   name: string;
@@ -69,36 +67,12 @@ const MISASSEMBLED: Record<string, string> = {
  */
 const LAST_EMPTY_LINE_DROPPED: Record<string, string> = { 'zeek__smtp.pcap': 'Re%3a Bro SMTP CC Header.eml' };
 
-let store: Store | null = null;
-let dir = '';
-const results = new Map<string, CarvedFileRecord[]>();
-
-async function carved(capture: string): Promise<CarvedFileRecord[]> {
-  const cached = results.get(capture);
-  if (cached) return cached;
-  if (!store) {
-    dir = mkdtempSync(join(tmpdir(), 'tapline-carve-mail-'));
-    store = await Store.open(dir, { create: true });
-    await store.import(captures.map(capturePath));
-  }
-  const out: CarvedFileRecord[] = [];
-  for (const f of await store.findFlows({})) {
-    if (!f.capture.path.endsWith(`/${capture}`) || f.record.proto !== 6) continue;
-    out.push(...(await carveFlow(store, f.id)).files);
-  }
-  results.set(capture, out);
-  return out;
-}
-
-function content(sha256: string): Buffer {
-  return readFileSync(join(dir, 'files', sha256.slice(0, 2), sha256));
-}
+const carver = corpusCarver(captures, 'tapline-carve-mail-', (r) => r.proto === 6);
+const carved = (capture: string): Promise<CarvedFileRecord[]> => carver.carved(capture);
+const content = (sha256: string): Buffer => carver.content(sha256);
 
 test('SMTP/IMF carving matches tshark export-objects imf on the corpus', { skip: corpusSkipReason }, async (t) => {
-  t.after(async () => {
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  t.after(() => carver.close());
   assert.ok(captures.length >= 5, `found ${captures.length} SMTP captures in ${corpusDir}`);
 
   for (const capture of captures) {

@@ -7,13 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
-import { carveFlow } from '../../node/carve/carve-flow.js';
-import { Store } from '../../node/store/store.js';
-import { capturePath, corpusCaptures, corpusDir, corpusSkipReason, readOracle } from '../helpers/corpus.js';
+import { corpusCaptures, corpusDir, corpusSkipReason, readOracle } from '../helpers/corpus.js';
+import { corpusCarver } from '../helpers/corpus-carver.js';
 
 interface OracleObject {
   name: string;
@@ -29,32 +27,11 @@ const captures = corpusCaptures().filter((c) => {
   return (!!o && (o.objects['ftp-data'].length > 0 || o.objects.tftp.length > 0)) || /ftp/i.test(c);
 });
 
-let store: Store | null = null;
-let dir = '';
-const results = new Map<string, CarvedFileRecord[]>();
-
-async function carved(capture: string): Promise<CarvedFileRecord[]> {
-  const cached = results.get(capture);
-  if (cached) return cached;
-  if (!store) {
-    dir = mkdtempSync(join(tmpdir(), 'tapline-carve-xfer-'));
-    store = await Store.open(dir, { create: true });
-    await store.import(captures.map(capturePath));
-  }
-  const out: CarvedFileRecord[] = [];
-  for (const f of await store.findFlows({})) {
-    if (!f.capture.path.endsWith(`/${capture}`)) continue;
-    out.push(...(await carveFlow(store, f.id)).files);
-  }
-  results.set(capture, out);
-  return out;
-}
+const carver = corpusCarver(captures, 'tapline-carve-xfer-');
+const carved = (capture: string): Promise<CarvedFileRecord[]> => carver.carved(capture);
 
 test('FTP-DATA and TFTP carving matches tshark export-objects on the corpus', { skip: corpusSkipReason }, async (t) => {
-  t.after(async () => {
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  t.after(() => carver.close());
   assert.ok(captures.length >= 8, `found ${captures.length} FTP/TFTP captures in ${corpusDir}`);
 
   for (const capture of captures) {
@@ -70,7 +47,7 @@ test('FTP-DATA and TFTP carving matches tshark export-objects on the corpus', { 
       }
       for (const f of files) {
         assert.ok(f.protocol === 'ftp-data' || f.protocol === 'tftp', `${f.id}: ${f.protocol}`);
-        assert.equal(readFileSync(join(dir, 'files', f.sha256.slice(0, 2), f.sha256)).length, f.size);
+        assert.equal(carver.content(f.sha256).length, f.size);
       }
     });
   }
