@@ -92,6 +92,14 @@ function installFakeBridge(total: number): void {
       throw new Error('not in this test');
     },
     deleteThreatList: async () => undefined,
+    listInterfaces: async () => [],
+    startCapture: async () => {
+      throw new Error('not in this test');
+    },
+    stopCapture: async () => {
+      throw new Error('not in this test');
+    },
+    captureStatus: async () => [],
     subscribe: (cb: Listener) => {
       let i = 0;
       let seq = 0;
