@@ -106,7 +106,7 @@ export function FilesPageView() {
                   <th>Type</th>
                   <th>Size</th>
                   <th>Hashes</th>
-                  <th>URL / host</th>
+                  <th>URL / host / mail</th>
                   <th />
                 </tr>
               </thead>
@@ -117,7 +117,7 @@ export function FilesPageView() {
               </tbody>
             </table>
           ) : status === 'ready' && !pending ? (
-            <p className="muted">No files were carved from these flows (HTTP/1.x bodies are carved; other protocols are not yet).</p>
+            <p className="muted">No files were carved from these TCP flows (HTTP, SMTP, POP3, IMAP and FTP data are carved; TFTP transfers, on UDP, with `tapline carve`).</p>
           ) : null}
           {flows.length ? (
             <table className="hist-table files-flows" aria-label="Flows of the query">

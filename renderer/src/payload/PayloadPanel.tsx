@@ -9,6 +9,7 @@ import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
 import type { CarvedFile, FollowResult } from '../../../common/bridge/messages.js';
 import { usePayload, useServices } from '../app/services-context.js';
 import { formatBytes } from '../format/numbers.js';
+import { fileOriginLines } from './file-origin.js';
 import { asciiText, displayName, followBlocks, hexDump, PREVIEW_BYTES, previewKind } from './payload-format.js';
 
 export function PayloadPanel() {
@@ -103,7 +104,7 @@ function FilesView({ files }: { files: CarvedFile[] }) {
             <th>Type</th>
             <th>Size</th>
             <th>Hashes</th>
-            <th>URL / host</th>
+            <th>URL / host / mail</th>
             <th />
           </tr>
         </thead>
@@ -148,7 +149,11 @@ export function FileRow({ file, selected, onSelect }: { file: CarvedFile; select
           sha256 <code className="file-sha256">{file.sha256}</code>
         </div>
       </td>
-      <td className="file-url">{file.url ?? file.host ?? ''}</td>
+      <td className="file-url">
+        {fileOriginLines(file).map((line, i) => (
+          <div key={i}>{line}</div>
+        ))}
+      </td>
       <td>{href ? <a href={href} download={file.name ?? file.sha256} rel="noopener noreferrer">Download</a> : null}</td>
     </tr>
   );
