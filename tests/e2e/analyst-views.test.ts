@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { capturePath, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
-import { startServe, type ServeProcess } from './serve-process.js';
+import { serveForTest } from './serve-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
@@ -34,17 +34,8 @@ function skipReason(): string | null {
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 test('Real-Time aggregation, historical search by IP with charts, and the files page', { timeout: 120_000 }, async (t) => {
-  const reason = skipReason();
-  if (reason) {
-    t.skip(reason);
-    return;
-  }
-  const started = await startServe();
-  if (!started.ok) {
-    t.skip(started.skip);
-    return;
-  }
-  const serve: ServeProcess = started.serve;
+  const serve = await serveForTest(t, skipReason());
+  if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   let browser: Browser | null = null;
   let page: Page | null = null;

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '../helpers/corpus.js';
 import type { PageGlobals } from './page-globals.js';
-import { startServe, type ServeProcess } from './serve-process.js';
+import { serveForTest } from './serve-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
@@ -33,17 +33,8 @@ function skipReason(): string | null {
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 test('Capture panel: start a capture on lo, the datagrams\' flow shows in the grid, stop', { timeout: 120_000 }, async (t) => {
-  const reason = skipReason();
-  if (reason) {
-    t.skip(reason);
-    return;
-  }
-  const started = await startServe();
-  if (!started.ok) {
-    t.skip(started.skip);
-    return;
-  }
-  const serve: ServeProcess = started.serve;
+  const serve = await serveForTest(t, skipReason());
+  if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   let browser: Browser | null = null;
   const listener: Socket = createSocket('udp4');

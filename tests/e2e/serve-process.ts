@@ -91,3 +91,20 @@ export function runCli(args: string[]): Promise<{ code: number | null; out: stri
     p.once('exit', (code) => resolve({ code, out }));
   });
 }
+
+/**
+ * A test's serve: skipped (with why) when the test cannot run here (`skipReason`) or serve cannot
+ * start; else the running process.
+ */
+export async function serveForTest(t: { skip(message?: string): void }, skipReason: string | null): Promise<ServeProcess | null> {
+  if (skipReason) {
+    t.skip(skipReason);
+    return null;
+  }
+  const started = await startServe();
+  if (!started.ok) {
+    t.skip(started.skip);
+    return null;
+  }
+  return started.serve;
+}

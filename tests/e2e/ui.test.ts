@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { capturePath, corpusDir, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
 import type { PageGlobals } from './page-globals.js';
-import { runCli, startServe, type ServeProcess } from './serve-process.js';
+import { runCli, serveForTest } from './serve-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
@@ -72,17 +72,8 @@ async function waitForRows(page: Page, n: number): Promise<void> {
 }
 
 test('web UI in serve mode: import, grid, context menu download, pause, store, settings', { timeout: 120_000 }, async (t) => {
-  const reason = skipReason();
-  if (reason) {
-    t.skip(reason);
-    return;
-  }
-  const started = await startServe();
-  if (!started.ok) {
-    t.skip(started.skip);
-    return;
-  }
-  const serve: ServeProcess = started.serve;
+  const serve = await serveForTest(t, skipReason());
+  if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'tapline-e2e-dl-'));
   let browser: Browser | null = null;
