@@ -155,6 +155,10 @@ export function CapturePanel() {
                 <input id="capture-known-hosts" placeholder="/home/tapline/.ssh/known_hosts" autoComplete="off" spellCheck={false} value={form.knownHostsFile} onChange={(e) => set({ knownHostsFile: e.currentTarget.value })} />
               </div>
               <div className="field">
+                <label htmlFor="capture-host-key">or pinned host key</label>
+                <input id="capture-host-key" placeholder="SHA256:… (ssh-keygen -lf the host key)" autoComplete="off" spellCheck={false} value={form.hostKeyFingerprint} onChange={(e) => set({ hostKeyFingerprint: e.currentTarget.value })} />
+              </div>
+              <div className="field">
                 <label>
                   <input type="checkbox" checked={form.sudo} onChange={(e) => set({ sudo: e.currentTarget.checked })} /> run tcpdump with sudo -n
                 </label>

@@ -10,11 +10,13 @@ export interface CaptureForm {
   remoteIface: string;
   identityFile: string;
   knownHostsFile: string;
+  /** A pinned host key (SHA256:… as ssh-keygen -l prints it), instead of or beside known_hosts. */
+  hostKeyFingerprint: string;
   sudo: boolean;
   filter: string;
 }
 
-export const EMPTY_FORM: CaptureForm = { kind: 'iface', iface: '', destination: '', remoteIface: '', identityFile: '', knownHostsFile: '', sudo: false, filter: '' };
+export const EMPTY_FORM: CaptureForm = { kind: 'iface', iface: '', destination: '', remoteIface: '', identityFile: '', knownHostsFile: '', hostKeyFingerprint: '', sudo: false, filter: '' };
 
 /** The form as a Bridge request, or the first problem in words (checked by the same schema as the server). */
 export function formRequest(f: CaptureForm): { ok: true; value: StartCapture } | { ok: false; error: string } {
@@ -30,11 +32,12 @@ export function formRequest(f: CaptureForm): { ok: true; value: StartCapture } |
           sudo: f.sudo || undefined,
           identity_file: f.identityFile.trim() || undefined,
           known_hosts_file: f.knownHostsFile.trim() || undefined,
+          host_key_fingerprint: f.hostKeyFingerprint.trim() || undefined,
         };
   const r = StartCaptureSchema.safeParse({ source });
   if (r.success) return { ok: true, value: r.data };
   const i = r.error.issues[0];
   const field = String(i.path.at(-1) ?? 'source');
-  const names: Record<string, string> = { iface: 'Interface', destination: 'SSH host', remote_iface: 'Remote interface', filter: 'BPF filter', identity_file: 'Key file', known_hosts_file: 'known_hosts file' };
+  const names: Record<string, string> = { iface: 'Interface', destination: 'SSH host', remote_iface: 'Remote interface', filter: 'BPF filter', identity_file: 'Key file', known_hosts_file: 'known_hosts file', host_key_fingerprint: 'Host key fingerprint' };
   return { ok: false, error: `${names[field] ?? field}: ${i.message}` };
 }

@@ -43,6 +43,14 @@ describe('capture form', () => {
     assert.equal(bad.ok, false);
     assert.match(bad.ok ? '' : bad.error, /^Key file: /);
   });
+  test('an ssh source may pin the host key by its SHA-256 fingerprint; anything else is refused in words', () => {
+    const fp = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
+    const ok = formRequest({ ...EMPTY_FORM, kind: 'ssh', destination: 'admin@tap1', remoteIface: 'eth1', hostKeyFingerprint: ` ${fp} ` });
+    assert.ok(ok.ok && ok.value.source.kind === 'ssh' && ok.value.source.host_key_fingerprint === fp);
+    const bad = formRequest({ ...EMPTY_FORM, kind: 'ssh', destination: 'admin@tap1', remoteIface: 'eth1', hostKeyFingerprint: 'MD5:aa:bb' });
+    assert.equal(bad.ok, false);
+    assert.match(bad.ok ? '' : bad.error, /^Host key fingerprint: SHA256:<base64>/);
+  });
   test('no interface chosen is a clear error', () => {
     const r = formRequest(EMPTY_FORM);
     assert.equal(r.ok, false);
