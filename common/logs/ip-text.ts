@@ -1,36 +1,15 @@
 /** Strict IP address text checks for addresses found in log messages (no DNS, no guessing). */
 
-const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+import { parseIp } from '../packet/ip-address.js';
 
+// The store's own strict parser (no leading-zero octets, zone ids or brackets); the length
+// bounds reject most words of a log line before it is tried.
 export function isIpv4(text: string): boolean {
-  return text.length <= 15 && V4.test(text);
+  return text.length >= 7 && text.length <= 15 && parseIp(text)?.version === 4;
 }
 
 export function isIpv6(text: string): boolean {
-  if (text.length < 2 || text.length > 45 || !text.includes(':')) return false;
-  let s = text;
-  // an embedded IPv4 tail counts as two groups
-  const lastColon = s.lastIndexOf(':');
-  let extra = 0;
-  if (s.indexOf('.', lastColon) > 0) {
-    if (!isIpv4(s.slice(lastColon + 1))) return false;
-    s = `${s.slice(0, lastColon + 1)}0:0`;
-    extra = 0;
-  }
-  const dbl = s.indexOf('::');
-  if (dbl !== s.lastIndexOf('::')) return false;
-  const groups = (part: string): string[] | null => {
-    if (part === '') return [];
-    const g = part.split(':');
-    return g.every((x) => /^[0-9a-fA-F]{1,4}$/.test(x)) ? g : null;
-  };
-  if (dbl >= 0) {
-    const a = groups(s.slice(0, dbl));
-    const b = groups(s.slice(dbl + 2));
-    return a !== null && b !== null && a.length + b.length + extra <= 7;
-  }
-  const g = groups(s);
-  return g !== null && g.length === 8;
+  return text.length >= 2 && text.length <= 45 && parseIp(text)?.version === 6;
 }
 
 export function isIp(text: string): boolean {
