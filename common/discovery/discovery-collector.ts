@@ -6,6 +6,8 @@
  * lines carry only names) are masked unless `showCredentials`. Hashes come from the caller
  * (node:crypto at the edge) so this stays environment-free.
  */
+import { latin1 } from '../carve/text.js';
+import { base64Decode } from '../packet/base64.js';
 import type { AppLayerHandlers } from './app-layer.js';
 import { DNS_TYPES, type DnsMessage } from './dns-message.js';
 import type { HttpRequest, HttpResponse, PacketRef } from './http-transactions.js';
@@ -176,8 +178,8 @@ export class DiscoveryCollector {
   private httpAuth(f: DiscoveryFlow, auth: string, ref: PacketRef): void {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
     if (!m) return;
-    const decoded = base64Latin1(m[1]);
-    if (decoded === null) return;
+    // the regex admits only base64 characters; padding inside the value ends the decoding
+    const decoded = latin1(base64Decode(new TextEncoder().encode(m[1])));
     const colon = decoded.indexOf(':');
     const user = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
@@ -231,25 +233,6 @@ function add(s: Set<string>, v: string): void {
 export function mask(secret: string): string {
   if (secret.length <= 2) return '*'.repeat(secret.length);
   return `${secret[0]}${'*'.repeat(Math.min(secret.length - 2, 16))}${secret[secret.length - 1]}`;
-}
-
-function base64Latin1(s: string): string | null {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const clean = s.replace(/=+$/, '');
-  let bits = 0;
-  let n = 0;
-  let out = '';
-  for (const ch of clean) {
-    const v = A.indexOf(ch);
-    if (v < 0) return null;
-    bits = (bits << 6) | v;
-    n += 6;
-    if (n >= 8) {
-      n -= 8;
-      out += String.fromCharCode((bits >> n) & 0xff);
-    }
-  }
-  return out;
 }
 
 export function osFromUserAgent(ua: string): string[] {

@@ -20,3 +20,33 @@ export function base64Encode(bytes: Uint8Array): string {
   }
   return s;
 }
+
+const B64 = new Int16Array(256).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i));
+
+/**
+ * Lenient base64 decoding (what mail readers and Python's email package do): characters outside the
+ * alphabet are skipped, decoding stops at padding, a dangling final sextet is dropped.
+ */
+export function base64Decode(data: Uint8Array, start = 0, end = data.length): Uint8Array {
+  const out = new Uint8Array(Math.floor(((end - start) * 3) / 4) + 3);
+  let n = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = start; i < end; i++) {
+    const c = data[i];
+    if (c === 0x3d) {
+      if (bits > 0 || n > 0) break;
+      continue;
+    }
+    const v = B64[c];
+    if (v < 0) continue;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out.subarray(0, n);
+}

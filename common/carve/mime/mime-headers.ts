@@ -4,6 +4,7 @@
  * charsets) and RFC 2047 encoded words. Lenient like mail readers are (a hostile message gets a
  * best-effort reading, never an exception). Environment-free.
  */
+import { base64Decode } from '../../packet/base64.js';
 import { latin1, reinterpretUtf8 } from '../text.js';
 
 export interface HeaderField {
@@ -187,35 +188,8 @@ function asciiOf(s: string): Uint8Array {
   return b;
 }
 
-const B64 = new Int16Array(256).fill(-1);
-'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i));
-
-/**
- * Lenient base64 (what mail readers and Python's email package do): characters outside the
- * alphabet are skipped, decoding stops at padding, a dangling final sextet is dropped.
- */
-export function decodeBase64(data: Uint8Array, start = 0, end = data.length): Uint8Array {
-  const out = new Uint8Array(Math.floor(((end - start) * 3) / 4) + 3);
-  let n = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = start; i < end; i++) {
-    const c = data[i];
-    if (c === 0x3d) {
-      if (bits > 0 || n > 0) break;
-      continue;
-    }
-    const v = B64[c];
-    if (v < 0) continue;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out.subarray(0, n);
-}
+/** Lenient base64 as mail readers decode it (common/packet/base64.ts). */
+export const decodeBase64 = base64Decode;
 
 function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
