@@ -60,6 +60,7 @@ describe('live store crash safety', () => {
     const store = join(root, 'store');
     const r = prng(20261122);
     const runs: Run[] = [];
+    let repaired = 0;
     for (let i = 0; i < RUNS; i++) {
       const run: Run = { seed: 100 + i, segmentBytes: i % 2 ? 128 * 1024 : 64 * 1024 * 1024, portBase: 10000 + i * 100, t0: 1_700_000_000 + i * 100_000, flushed: 0 };
       // kill after 1..4 reported flushes, plus 0..300 ms more: mid-batch, mid-flush, mid-rotation
@@ -82,10 +83,18 @@ describe('live store crash safety', () => {
           assert.deepEqual(mine, sent, `run ${j}: stored packets are the first ${mine.length} sent, byte-exact`);
         }
         assert.equal(at, got.length);
-        assert.ok(notices.some((l) => l.includes('segment was not closed') || l.includes('segment held no whole packet')), `the killed run's open segment was repaired: ${notices.join('; ')}`);
+        // a kill right after a rotation's final index and before the next segment's first write
+        // leaves nothing torn, so a repair is expected in most runs, not in every one
+        if (notices.some((l) => l.includes('segment was not closed') || l.includes('segment held no whole packet'))) repaired++;
       } finally {
         await s.close();
       }
+      // the repair is durable: a second open finds nothing left to repair
+      const again: string[] = [];
+      const s2 = await Store.open(store, { log: (l) => again.push(l) });
+      await s2.close();
+      assert.deepEqual(again.filter((l) => l.includes('segment')), [], 'nothing left to repair on the next open');
     }
+    assert.ok(repaired >= 1, `a killed run's torn segment was repaired on open in ${repaired} of ${RUNS} runs`);
   });
 });
