@@ -106,6 +106,8 @@ export const CaptureStatusSchema = z.object({
   kernel_drops: count.nullable(),
   if_drops: count.nullable(),
   store_drops: count,
+  /** Packets dropped between the capture thread and the store writer's thread (writer behind); absent from older sensors. */
+  handoff_drops: count.optional(),
   stored_packets: count,
   store_bytes: count,
   active_flows: count.nullable(),

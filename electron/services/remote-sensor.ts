@@ -49,6 +49,11 @@ export interface RemoteSensorOptions {
 
 type Status = Sensor['status'];
 
+function nowTs(): string {
+  const ms = Date.now();
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
 export class RemoteSensor implements SensorBackend {
   readonly id: string;
   private readonly name: string;
@@ -59,6 +64,8 @@ export class RemoteSensor implements SensorBackend {
   private readonly silenceMs: number;
   private status: Status = 'connecting';
   private message: string | null = null;
+  /** When the status last changed (epoch seconds text), for the sensor window's uptime. */
+  private statusSince = nowTs();
   /** The remote's own sensor id (learned from its /api/info). */
   private remoteId: string | null = null;
   private lastSeq: number | undefined;
@@ -89,7 +96,7 @@ export class RemoteSensor implements SensorBackend {
   }
 
   describe(): Sensor {
-    return { id: this.id, name: this.name, url: this.client.endpoint.url, status: this.status, message: this.message };
+    return { id: this.id, name: this.name, url: this.client.endpoint.url, status: this.status, message: this.message, status_since: this.statusSince };
   }
 
   /** Starts the live link (and keeps it up until close()). */
@@ -238,6 +245,7 @@ export class RemoteSensor implements SensorBackend {
 
   private setStatus(status: Status, message: string | null): void {
     if (status !== this.status || message !== this.message) this.log(`sensor ${this.id}: ${status}${message ? ` (${message})` : ''}`);
+    if (status !== this.status) this.statusSince = nowTs();
     this.status = status;
     this.message = message;
   }

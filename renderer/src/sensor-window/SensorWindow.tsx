@@ -1,0 +1,220 @@
+/**
+ * The sensor connection window (from the toolbar's Sensors button): per sensor, this store and
+ * every remote `serve` sensor, its connection status and uptime, what it captures, packets and
+ * bytes per second, drops by where they happened, store size, and the last error with what to do.
+ * Capture figures follow the live `capture` events; statuses and sizes refresh every few seconds
+ * while the window is open.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useStore } from 'zustand';
+import { useServices } from '../app/services-context.js';
+import { formatBytes, formatCount } from '../format/numbers.js';
+import { IconClose, IconRefresh } from '../ui/icons.js';
+import { REFRESH_MS, type SensorCapture } from './sensor-window-store.js';
+import { formatUptime, summarizeAll, type SensorSummary } from './sensor-summary.js';
+import './sensor-window.css';
+
+function rate(n: number, unit: string): string {
+  return `${n >= 100 ? formatCount(Math.round(n)) : n.toFixed(1)} ${unit}/s`;
+}
+
+const STATUS_TONE: Record<string, string> = { connected: 'ok', connecting: 'wait', offline: 'warn', error: 'bad' };
+
+function nullableCount(n: number | null): string {
+  return n === null ? '—' : formatCount(n);
+}
+
+function CaptureLine({ c, nowMs }: { c: SensorCapture; nowMs: number }) {
+  const drops = (c.kernel_drops ?? 0) + (c.if_drops ?? 0) + (c.handoff_drops ?? 0) + c.store_drops;
+  return (
+    <tr data-capture-id={c.id} data-state={c.state}>
+      <td className="mono">{c.id}</td>
+      <td>
+        {c.source}
+        {c.filter ? <div className="muted mono">{c.filter}</div> : null}
+      </td>
+      <td>
+        <span className={`capture-state capture-state-${c.state}`}>{c.state}</span>
+      </td>
+      <td className="num">{c.state === 'running' ? formatUptime(nowMs / 1000 - Number(c.started_at)) : c.stopped_at ? formatUptime(Number(c.stopped_at) - Number(c.started_at)) : '—'}</td>
+      <td className="num">{rate(c.packets_per_sec, 'pkt')}</td>
+      <td className="num" data-stat="packets">
+        {formatCount(c.packets)}
+      </td>
+      <td className="num">{formatBytes(c.bytes)}</td>
+      <td className={`num${drops ? ' warn-text' : ''}`} title={`kernel ${c.kernel_drops ?? '—'}, interface ${c.if_drops ?? '—'}, hand-off ${c.handoff_drops ?? '—'}, store ${c.store_drops}`}>
+        {formatCount(drops)}
+      </td>
+      <td className="num">{formatBytes(c.store_bytes)}</td>
+    </tr>
+  );
+}
+
+function SensorCard({ s, nowMs }: { s: SensorSummary; nowMs: number }) {
+  const tone = STATUS_TONE[s.sensor.status] ?? 'wait';
+  return (
+    <section className="card sensor-card" data-sensor={s.sensor.id} data-status={s.sensor.status} aria-label={`Sensor ${s.sensor.name || s.sensor.id}`}>
+      <div className="card-head">
+        <h3>
+          {s.sensor.name || s.sensor.id}
+          {s.sensor.name && s.sensor.name !== s.sensor.id ? <span className="muted"> ({s.sensor.id})</span> : null}
+        </h3>
+        <span className={`conn conn-${tone}`} role="status">
+          <span className="conn-dot" aria-hidden="true" />
+          <span data-field="status">{s.sensor.status}</span>
+        </span>
+        <span className="muted">{s.local ? 'this store' : (s.sensor.url ?? '')}</span>
+        <span className="muted">
+          {s.sensor.status === 'connected' ? 'up' : 'for'} <span data-field="uptime">{formatUptime(s.statusAgeSec)}</span>
+        </span>
+      </div>
+      <dl className="sensor-facts">
+        <div>
+          <dt>Capturing</dt>
+          <dd data-field="source">{s.source ?? 'no capture running'}</dd>
+        </div>
+        <div>
+          <dt>Packets/s</dt>
+          <dd data-field="pps">{rate(s.packetsPerSec, 'pkt')}</dd>
+        </div>
+        <div>
+          <dt>Bytes/s</dt>
+          <dd data-field="bps">{formatBytes(s.bytesPerSec)}/s</dd>
+        </div>
+        <div>
+          <dt>Captured</dt>
+          <dd data-field="captured">
+            {formatCount(s.packets)} packets · {formatBytes(s.bytes)}
+          </dd>
+        </div>
+        <div>
+          <dt>Drops</dt>
+          <dd data-field="drops" className={s.drops.total ? 'warn-text' : undefined}>
+            {formatCount(s.drops.total)}{' '}
+            <span className="muted">
+              (kernel {nullableCount(s.drops.kernel)} · interface {nullableCount(s.drops.iface)} · hand-off {nullableCount(s.drops.handoff)} · store {formatCount(s.drops.store)})
+            </span>
+          </dd>
+        </div>
+        <div>
+          <dt>Store size</dt>
+          <dd data-field="store">
+            {s.storeBytes === null ? '—' : formatBytes(s.storeBytes)}
+            {s.captureFiles !== null ? <span className="muted"> ({formatCount(s.captureFiles)} captures and indexes)</span> : null}
+            {s.running.length ? <span className="muted"> · live segments {formatBytes(s.liveStoreBytes)}</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Capture uptime</dt>
+          <dd data-field="capture-uptime">{formatUptime(s.captureUptimeSec)}</dd>
+        </div>
+      </dl>
+      {s.stale ? <p className="warn-text sensor-note">No capture update for more than 10 s: the sensor or the link may be stuck.</p> : null}
+      {s.lastError ? (
+        <div className="dialog-failure sensor-error" role="alert" data-field="last-error">
+          <div>{s.lastError.message}</div>
+          {s.lastError.hint ? <div className="muted">{s.lastError.hint}</div> : null}
+        </div>
+      ) : null}
+      {s.captures.length ? (
+        <div className="table-wrap">
+          <table className="sensor-captures" aria-label={`Captures on ${s.sensor.id}`}>
+            <thead>
+              <tr>
+                <th>Id</th>
+                <th>Source</th>
+                <th>State</th>
+                <th className="num">Uptime</th>
+                <th className="num">Rate</th>
+                <th className="num">Packets</th>
+                <th className="num">Bytes</th>
+                <th className="num">Drops</th>
+                <th className="num">Store</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.captures.map((c) => (
+                <CaptureLine key={c.id} c={c} nowMs={nowMs} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+export function SensorWindow() {
+  const services = useServices();
+  const store = services.sensorWindow;
+  const sensors = useStore(store, (s) => s.sensors);
+  const captures = useStore(store, (s) => s.captures);
+  const stats = useStore(store, (s) => s.stats);
+  const sensorsError = useStore(store, (s) => s.sensorsError);
+  const statsError = useStore(store, (s) => s.statsError);
+  const refreshedAt = useStore(store, (s) => s.refreshedAt);
+  const [nowMs, setNow] = useState(() => Date.now());
+  const ref = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    ref.current?.focus();
+    const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    const poll = window.setInterval(() => void store.getState().refresh(), REFRESH_MS);
+    return () => {
+      window.clearInterval(tick);
+      window.clearInterval(poll);
+    };
+  }, [store]);
+
+  const close = () => {
+    store.getState().setOpen(false);
+    document.getElementById('sensors-button')?.focus();
+  };
+  const list = summarizeAll(sensors, Object.values(captures), stats, nowMs);
+
+  return (
+    <div
+      ref={ref}
+      className="sensor-window"
+      role="dialog"
+      aria-label="Sensors"
+      tabIndex={-1}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          close();
+        }
+      }}
+    >
+      <div className="sensor-window-head">
+        <h2>Sensors</h2>
+        <span className="muted">{refreshedAt === null ? 'loading…' : `${list.length} sensor${list.length === 1 ? '' : 's'} · capture figures live`}</span>
+        <span className="topbar-spacer" />
+        <button type="button" className="icon-btn" aria-label="Refresh sensors" title="Refresh" onClick={() => void store.getState().refresh()}>
+          <IconRefresh />
+        </button>
+        <button type="button" className="icon-btn" aria-label="Close sensors (Esc)" title="Close (Esc)" onClick={close}>
+          <IconClose />
+        </button>
+      </div>
+      <div className="sensor-window-body">
+        {sensorsError ? (
+          <div className="dialog-failure" role="alert">
+            <div>The sensor list could not be loaded: {sensorsError.message}</div>
+            {sensorsError.hint ? <div className="muted">{sensorsError.hint}</div> : null}
+          </div>
+        ) : null}
+        {statsError ? (
+          <div className="dialog-failure" role="alert">
+            <div>Store sizes could not be loaded: {statsError.message}</div>
+            {statsError.hint ? <div className="muted">{statsError.hint}</div> : null}
+          </div>
+        ) : null}
+        {list.map((s) => (
+          <SensorCard key={s.sensor.id} s={s} nowMs={nowMs} />
+        ))}
+        <p className="muted sensor-note">Captures start on this store from Store → Live capture; remote sensors are added in Settings → Sensors. A capture running on a remote sensor (started on that sensor's own page) shows here with its figures.</p>
+      </div>
+    </div>
+  );
+}

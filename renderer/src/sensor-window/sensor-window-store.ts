@@ -1,0 +1,124 @@
+/**
+ * The sensor connection window's data (zustand): every sensor (this store and the remote `serve`
+ * sensors in the registry) with its connection status, its store statistics, and its captures
+ * as the live `capture` events report them, keyed by sensor AND capture id (each sensor numbers
+ * its captures itself: cap-1 on two sensors are two captures).
+ *
+ * Capture status arrives live (about once a second per running capture, relayed from remote
+ * sensors by the services); sensor statuses and store sizes are not events, so they are fetched
+ * when the window opens and every REFRESH_MS while it is open.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { BridgeCallError, type Bridge } from '../../../common/bridge/bridge.js';
+import type { CaptureStatus } from '../../../common/bridge/capture-messages.js';
+import type { CaptureStatusEvent, Sensor, StoreStats } from '../../../common/bridge/messages.js';
+
+export const REFRESH_MS = 5000;
+/** Finished captures kept per sensor (the newest). */
+const KEEP_FINISHED = 8;
+
+export interface SensorCapture extends CaptureStatus {
+  sensor: string;
+  /** When the last status arrived (ms, the window's clock). */
+  seenAt: number;
+}
+
+export interface LoadProblem {
+  message: string;
+  hint: string | null;
+}
+
+export interface SensorWindowState {
+  open: boolean;
+  sensors: Sensor[];
+  /** Store statistics by sensor id. */
+  stats: Record<string, StoreStats>;
+  /** Captures by `${sensor}\0${id}`, in the order first seen. */
+  captures: Record<string, SensorCapture>;
+  /** When sensors and stats were last fetched (ms), null before the first time. */
+  refreshedAt: number | null;
+  sensorsError: LoadProblem | null;
+  statsError: LoadProblem | null;
+  setOpen(open: boolean): void;
+  refresh(): Promise<void>;
+  /** A live `capture` event (from any sensor). */
+  onCapture(e: CaptureStatusEvent): void;
+}
+
+export type SensorWindowStore = StoreApi<SensorWindowState>;
+
+const captureKey = (sensor: string, id: string): string => `${sensor}\u0000${id}`;
+
+function problem(e: unknown): LoadProblem {
+  const err = e instanceof BridgeCallError ? e : new BridgeCallError(String((e as Error)?.message ?? e));
+  return { message: err.message, hint: err.hint };
+}
+
+const isLive = (c: CaptureStatus): boolean => c.state === 'starting' || c.state === 'running' || c.state === 'stopping';
+
+/** Keeps every live capture and the newest finished ones per sensor. */
+function prune(captures: Record<string, SensorCapture>): Record<string, SensorCapture> {
+  const finished = new Map<string, SensorCapture[]>();
+  for (const c of Object.values(captures)) if (!isLive(c)) finished.set(c.sensor, [...(finished.get(c.sensor) ?? []), c]);
+  let out = captures;
+  for (const list of finished.values()) {
+    if (list.length <= KEEP_FINISHED) continue;
+    list.sort((a, b) => Number(b.stopped_at ?? b.started_at) - Number(a.stopped_at ?? a.started_at));
+    if (out === captures) out = { ...captures };
+    for (const c of list.slice(KEEP_FINISHED)) delete out[captureKey(c.sensor, c.id)];
+  }
+  return out;
+}
+
+export function createSensorWindowStore(deps: { bridge: Bridge; now(): number }): SensorWindowStore {
+  let refreshing: Promise<void> | null = null;
+  return createStore<SensorWindowState>()((set, get) => ({
+    open: false,
+    sensors: [],
+    stats: {},
+    captures: {},
+    refreshedAt: null,
+    sensorsError: null,
+    statsError: null,
+    setOpen(open) {
+      set({ open });
+      if (open) void get().refresh();
+    },
+    refresh() {
+      // one at a time: a slow remote must not pile up requests every REFRESH_MS
+      refreshing ??= (async () => {
+        const [sensors, stats, local] = await Promise.allSettled([deps.bridge.listSensors(), deps.bridge.stats(), deps.bridge.captureStatus()]);
+        const patch: Partial<SensorWindowState> = { refreshedAt: deps.now() };
+        if (sensors.status === 'fulfilled') {
+          patch.sensors = sensors.value;
+          patch.sensorsError = null;
+        } else patch.sensorsError = problem(sensors.reason);
+        if (stats.status === 'fulfilled') {
+          patch.stats = Object.fromEntries(stats.value.map((s) => [s.sensor, s]));
+          patch.statsError = null;
+        } else patch.statsError = problem(stats.reason);
+        // captureStatus answers for this instance's own store: the sensor without a URL
+        const own = (patch.sensors ?? get().sensors).find((s) => s.url === null);
+        if (local.status === 'fulfilled' && own) {
+          let captures = get().captures;
+          for (const c of local.value) {
+            const key = captureKey(own.id, c.id);
+            const seen = captures[key];
+            // a capture that ended (as a live event said) does not come back to life from an answer sent before
+            if (seen && !isLive(seen) && isLive(c)) continue;
+            captures = { ...captures, [key]: { ...c, sensor: own.id, seenAt: deps.now() } };
+          }
+          patch.captures = prune(captures);
+        }
+        set(patch);
+      })().finally(() => {
+        refreshing = null;
+      });
+      return refreshing;
+    },
+    onCapture(e) {
+      const key = captureKey(e.sensor, e.capture.id);
+      set({ captures: prune({ ...get().captures, [key]: { ...e.capture, sensor: e.sensor, seenAt: deps.now() } }) });
+    },
+  }));
+}
