@@ -28,10 +28,11 @@ import {
   type StoreStats,
   type TaplineEvent,
 } from '../../common/bridge/messages.js';
+import { CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, type StartCapture } from '../../common/bridge/capture-messages.js';
 import { PinMismatchError, RemoteAuthError, RemoteClient } from './remote-client.js';
 import { rm, stat } from 'node:fs/promises';
 import { detectType } from '../../node/carve/detect-type.js';
-import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { ServiceError, type FileContent, type SensorBackend, type SensorCaptureApi, type SliceFile } from './sensor-backend.js';
 
 export interface RemoteSensorOptions {
   id: string;
@@ -90,6 +91,21 @@ export class RemoteSensor implements SensorBackend {
   get url(): string {
     return this.client.endpoint.url;
   }
+
+  /**
+   * Capture on the remote sensor through its own API (its capture worker, its store), with the
+   * token it was registered with. The request names no sensor: the remote captures into its own
+   * store. Its `capture` status events reach this instance over the live link like any other.
+   */
+  readonly capture: SensorCaptureApi = {
+    listInterfaces: () => this.call(() => this.client.getJson('/api/capture/interfaces', {}, CaptureInterfaceListSchema)),
+    start: (req: StartCapture) => {
+      const { sensor: _mine, ...forRemote } = req;
+      return this.call(() => this.client.json('POST', '/api/captures', {}, forRemote, CaptureStatusSchema));
+    },
+    stop: (id: string) => this.call(() => this.client.json('POST', `/api/captures/${encodeURIComponent(id)}/stop`, {}, {}, CaptureStatusSchema)),
+    status: () => this.call(() => this.client.getJson('/api/captures', {}, CaptureStatusListSchema)),
+  };
 
   setPublisher(publish: (e: TaplineEvent) => void): void {
     this.publisher = publish;

@@ -10,7 +10,7 @@ import { useStore } from 'zustand';
 import { useServices } from '../app/services-context.js';
 import { formatBytes, formatCount } from '../format/numbers.js';
 import { IconClose, IconRefresh } from '../ui/icons.js';
-import { REFRESH_MS, type SensorCapture } from './sensor-window-store.js';
+import { IDLE_CONTROL, REFRESH_MS, type SensorCapture } from './sensor-window-store.js';
 import { formatUptime, summarizeAll, type SensorSummary } from './sensor-summary.js';
 import './sensor-window.css';
 
@@ -24,7 +24,59 @@ function nullableCount(n: number | null): string {
   return n === null ? '—' : formatCount(n);
 }
 
+/** Start a capture on this sensor (an interface and a BPF filter); remote sensors through the services with their token. */
+function CaptureControls({ sensor }: { sensor: string }) {
+  const store = useServices().sensorWindow;
+  const control = useStore(store, (s) => s.control[sensor] ?? IDLE_CONTROL);
+  const [iface, setIface] = useState('');
+  const [filter, setFilter] = useState('');
+  const [shown, setShown] = useState(false);
+  useEffect(() => {
+    if (shown && control.interfaces === null) void store.getState().loadInterfaces(sensor);
+  }, [shown, control.interfaces, store, sensor]);
+  const chosen = iface || control.interfaces?.find((i) => i.up !== false && !i.loopback)?.name || control.interfaces?.[0]?.name || '';
+  if (!shown) {
+    return (
+      <div className="sensor-controls">
+        <button type="button" className="btn btn-small" onClick={() => setShown(true)}>
+          Capture on this sensor…
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form
+      className="sensor-controls"
+      aria-label={`Start a capture on ${sensor}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void store.getState().startCapture(sensor, chosen, filter);
+      }}
+    >
+      <label>
+        Interface{' '}
+        <select value={chosen} onChange={(e) => setIface(e.currentTarget.value)} data-field="iface">
+          {!control.interfaces?.length ? <option value="">{control.interfaces ? 'none' : 'loading…'}</option> : null}
+          {control.interfaces?.map((i) => (
+            <option key={i.name} value={i.name}>
+              {i.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        BPF filter <input className="mono" value={filter} placeholder="e.g. udp port 53" spellCheck={false} autoComplete="off" onChange={(e) => setFilter(e.currentTarget.value)} data-field="filter" />
+      </label>
+      <button type="submit" className="btn btn-small btn-primary" disabled={control.busy || !chosen}>
+        {control.busy ? 'Working…' : 'Start capture'}
+      </button>
+    </form>
+  );
+}
+
 function CaptureLine({ c, nowMs }: { c: SensorCapture; nowMs: number }) {
+  const store = useServices().sensorWindow;
+  const busy = useStore(store, (s) => s.control[c.sensor]?.busy ?? false);
   const drops = (c.kernel_drops ?? 0) + (c.if_drops ?? 0) + (c.handoff_drops ?? 0) + c.store_drops;
   return (
     <tr data-capture-id={c.id} data-state={c.state}>
@@ -46,12 +98,20 @@ function CaptureLine({ c, nowMs }: { c: SensorCapture; nowMs: number }) {
         {formatCount(drops)}
       </td>
       <td className="num">{formatBytes(c.store_bytes)}</td>
+      <td>
+        {c.state === 'running' || c.state === 'starting' ? (
+          <button type="button" className="btn btn-small" disabled={busy} onClick={() => void store.getState().stopCapture(c.sensor, c.id)}>
+            Stop
+          </button>
+        ) : null}
+      </td>
     </tr>
   );
 }
 
 function SensorCard({ s, nowMs }: { s: SensorSummary; nowMs: number }) {
   const tone = STATUS_TONE[s.sensor.status] ?? 'wait';
+  const failure = useStore(useServices().sensorWindow, (st) => st.control[s.sensor.id]?.failure ?? null);
   return (
     <section className="card sensor-card" data-sensor={s.sensor.id} data-status={s.sensor.status} aria-label={`Sensor ${s.sensor.name || s.sensor.id}`}>
       <div className="card-head">
@@ -116,6 +176,13 @@ function SensorCard({ s, nowMs }: { s: SensorSummary; nowMs: number }) {
           {s.lastError.hint ? <div className="muted">{s.lastError.hint}</div> : null}
         </div>
       ) : null}
+      {s.sensor.status === 'connected' ? <CaptureControls sensor={s.sensor.id} /> : null}
+      {failure ? (
+        <div className="dialog-failure sensor-error" role="alert" data-field="control-error">
+          <div>{failure.message}</div>
+          {failure.hint ? <div className="muted">{failure.hint}</div> : null}
+        </div>
+      ) : null}
       {s.captures.length ? (
         <div className="table-wrap">
           <table className="sensor-captures" aria-label={`Captures on ${s.sensor.id}`}>
@@ -130,6 +197,7 @@ function SensorCard({ s, nowMs }: { s: SensorSummary; nowMs: number }) {
                 <th className="num">Bytes</th>
                 <th className="num">Drops</th>
                 <th className="num">Store</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -213,7 +281,7 @@ export function SensorWindow() {
         {list.map((s) => (
           <SensorCard key={s.sensor.id} s={s} nowMs={nowMs} />
         ))}
-        <p className="muted sensor-note">Captures start on this store from Store → Live capture; remote sensors are added in Settings → Sensors. A capture running on a remote sensor (started on that sensor's own page) shows here with its figures.</p>
+        <p className="muted sensor-note">Remote sensors are added in Settings → Sensors; a capture started here on a remote sensor runs on that sensor (its capture worker, its store) and its figures arrive over its live link. SSH sources are started from Store → Live capture.</p>
       </div>
     </div>
   );

@@ -10,7 +10,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { BridgeCallError, type Bridge } from '../../../common/bridge/bridge.js';
-import type { CaptureStatus } from '../../../common/bridge/capture-messages.js';
+import { StartCaptureSchema, type CaptureInterface, type CaptureStatus } from '../../../common/bridge/capture-messages.js';
 import type { CaptureStatusEvent, Sensor, StoreStats } from '../../../common/bridge/messages.js';
 
 export const REFRESH_MS = 5000;
@@ -28,6 +28,15 @@ export interface LoadProblem {
   hint: string | null;
 }
 
+/** A sensor's capture controls in the window: its interfaces, a call in flight, the last failure. */
+export interface SensorControl {
+  interfaces: CaptureInterface[] | null;
+  busy: boolean;
+  failure: LoadProblem | null;
+}
+
+export const IDLE_CONTROL: SensorControl = { interfaces: null, busy: false, failure: null };
+
 export interface SensorWindowState {
   open: boolean;
   sensors: Sensor[];
@@ -43,6 +52,12 @@ export interface SensorWindowState {
   refresh(): Promise<void>;
   /** A live `capture` event (from any sensor). */
   onCapture(e: CaptureStatusEvent): void;
+  /** Capture controls by sensor id. */
+  control: Record<string, SensorControl>;
+  loadInterfaces(sensor: string): Promise<void>;
+  /** Starts a capture on the sensor (a remote one through the services, with its token); false when refused. */
+  startCapture(sensor: string, iface: string, filter: string): Promise<boolean>;
+  stopCapture(sensor: string, id: string): Promise<void>;
 }
 
 export type SensorWindowStore = StoreApi<SensorWindowState>;
@@ -72,53 +87,95 @@ function prune(captures: Record<string, SensorCapture>): Record<string, SensorCa
 
 export function createSensorWindowStore(deps: { bridge: Bridge; now(): number }): SensorWindowStore {
   let refreshing: Promise<void> | null = null;
-  return createStore<SensorWindowState>()((set, get) => ({
-    open: false,
-    sensors: [],
-    stats: {},
-    captures: {},
-    refreshedAt: null,
-    sensorsError: null,
-    statsError: null,
-    setOpen(open) {
-      set({ open });
-      if (open) void get().refresh();
-    },
-    refresh() {
-      // one at a time: a slow remote must not pile up requests every REFRESH_MS
-      refreshing ??= (async () => {
-        const [sensors, stats, local] = await Promise.allSettled([deps.bridge.listSensors(), deps.bridge.stats(), deps.bridge.captureStatus()]);
-        const patch: Partial<SensorWindowState> = { refreshedAt: deps.now() };
-        if (sensors.status === 'fulfilled') {
-          patch.sensors = sensors.value;
-          patch.sensorsError = null;
-        } else patch.sensorsError = problem(sensors.reason);
-        if (stats.status === 'fulfilled') {
-          patch.stats = Object.fromEntries(stats.value.map((s) => [s.sensor, s]));
-          patch.statsError = null;
-        } else patch.statsError = problem(stats.reason);
-        // captureStatus answers for this instance's own store: the sensor without a URL
-        const own = (patch.sensors ?? get().sensors).find((s) => s.url === null);
-        if (local.status === 'fulfilled' && own) {
-          let captures = get().captures;
-          for (const c of local.value) {
-            const key = captureKey(own.id, c.id);
-            const seen = captures[key];
-            // a capture that ended (as a live event said) does not come back to life from an answer sent before
-            if (seen && !isLive(seen) && isLive(c)) continue;
-            captures = { ...captures, [key]: { ...c, sensor: own.id, seenAt: deps.now() } };
+  return createStore<SensorWindowState>()((set, get) => {
+    const put = (sensor: string, c: CaptureStatus): void => {
+      set({ captures: prune({ ...get().captures, [captureKey(sensor, c.id)]: { ...c, sensor, seenAt: deps.now() } }) });
+    };
+    const patchControl = (sensor: string, patch: Partial<SensorControl>): void => {
+      set({ control: { ...get().control, [sensor]: { ...(get().control[sensor] ?? IDLE_CONTROL), ...patch } } });
+    };
+    return {
+      open: false,
+      sensors: [],
+      stats: {},
+      captures: {},
+      refreshedAt: null,
+      sensorsError: null,
+      statsError: null,
+      setOpen(open) {
+        set({ open });
+        if (open) void get().refresh();
+      },
+      refresh() {
+        // one at a time: a slow remote must not pile up requests every REFRESH_MS
+        refreshing ??= (async () => {
+          const [sensors, stats, local] = await Promise.allSettled([deps.bridge.listSensors(), deps.bridge.stats(), deps.bridge.captureStatus()]);
+          const patch: Partial<SensorWindowState> = { refreshedAt: deps.now() };
+          if (sensors.status === 'fulfilled') {
+            patch.sensors = sensors.value;
+            patch.sensorsError = null;
+          } else patch.sensorsError = problem(sensors.reason);
+          if (stats.status === 'fulfilled') {
+            patch.stats = Object.fromEntries(stats.value.map((s) => [s.sensor, s]));
+            patch.statsError = null;
+          } else patch.statsError = problem(stats.reason);
+          // captureStatus answers for this instance's own store: the sensor without a URL
+          const own = (patch.sensors ?? get().sensors).find((s) => s.url === null);
+          if (local.status === 'fulfilled' && own) {
+            let captures = get().captures;
+            for (const c of local.value) {
+              const key = captureKey(own.id, c.id);
+              const seen = captures[key];
+              // a capture that ended (as a live event said) does not come back to life from an answer sent before
+              if (seen && !isLive(seen) && isLive(c)) continue;
+              captures = { ...captures, [key]: { ...c, sensor: own.id, seenAt: deps.now() } };
+            }
+            patch.captures = prune(captures);
           }
-          patch.captures = prune(captures);
+          set(patch);
+        })().finally(() => {
+          refreshing = null;
+        });
+        return refreshing;
+      },
+      onCapture(e) {
+        put(e.sensor, e.capture);
+      },
+      control: {},
+      async loadInterfaces(sensor) {
+        try {
+          const interfaces = await deps.bridge.listInterfaces({ sensor });
+          patchControl(sensor, { interfaces, failure: null });
+        } catch (e) {
+          patchControl(sensor, { interfaces: [], failure: problem(e) });
         }
-        set(patch);
-      })().finally(() => {
-        refreshing = null;
-      });
-      return refreshing;
-    },
-    onCapture(e) {
-      const key = captureKey(e.sensor, e.capture.id);
-      set({ captures: prune({ ...get().captures, [key]: { ...e.capture, sensor: e.sensor, seenAt: deps.now() } }) });
-    },
-  }));
+      },
+      async startCapture(sensor, iface, filter) {
+        const req = StartCaptureSchema.safeParse({ sensor, source: { kind: 'iface', iface, filter: filter.trim() || undefined } });
+        if (!req.success) {
+          const i = req.error.issues[0];
+          patchControl(sensor, { failure: { message: `${String(i?.path.at(-1) ?? 'capture')}: ${i?.message ?? 'invalid'}`, hint: null } });
+          return false;
+        }
+        patchControl(sensor, { busy: true, failure: null });
+        try {
+          put(sensor, await deps.bridge.startCapture(req.data));
+          patchControl(sensor, { busy: false });
+          return true;
+        } catch (e) {
+          patchControl(sensor, { busy: false, failure: problem(e) });
+          return false;
+        }
+      },
+      async stopCapture(sensor, id) {
+        patchControl(sensor, { busy: true, failure: null });
+        try {
+          put(sensor, await deps.bridge.stopCapture(id, { sensor }));
+          patchControl(sensor, { busy: false });
+        } catch (e) {
+          patchControl(sensor, { busy: false, failure: problem(e) });
+        }
+      },
+    };
+  });
 }

@@ -14,6 +14,7 @@ import { forCapturePanel } from '../../../renderer/src/sensor-window/capture-rou
 import { createSensorWindowStore } from '../../../renderer/src/sensor-window/sensor-window-store.js';
 import { STALE_MS, formatUptime, summarizeAll } from '../../../renderer/src/sensor-window/sensor-summary.js';
 import { FakeBridge } from './fake-bridge.js';
+import { BridgeCallError } from '../../../common/bridge/bridge.js';
 
 const NOW_MS = 1_700_000_100_000;
 
@@ -137,4 +138,43 @@ test('a remote sensor\'s capture event is not for this store\'s Capture panel (e
   assert.equal(forCapturePanel(event('lab', status('cap-1')), info), true);
   // before info() answered nothing is known about sensors: the panel takes it (serve's own events)
   assert.equal(forCapturePanel(event('tap1', status('cap-1')), null), true);
+});
+
+test('the window\'s capture controls: interfaces, start and stop go to the named sensor; a refusal is kept in words with its hint', async () => {
+  const bridge = new FakeBridge();
+  const calls: unknown[][] = [];
+  bridge.listInterfaces = async (opts) => {
+    calls.push(['listInterfaces', opts]);
+    return [{ name: 'eth1', description: null, addresses: [], up: true, loopback: false }];
+  };
+  bridge.startCapture = async (req) => {
+    calls.push(['startCapture', req]);
+    if (req.source.kind === 'iface' && req.source.iface === 'eth9') throw new BridgeCallError('sensor tap1: no privilege', 'grant cap_net_raw,cap_net_admin', 403);
+    return status('cap-4', { source: 'eth1', filter: 'udp port 53' });
+  };
+  bridge.stopCapture = async (id, opts) => {
+    calls.push(['stopCapture', id, opts]);
+    return status(id, { state: 'stopped', stopped_at: '1700000101.000', source: 'eth1' });
+  };
+  const store = createSensorWindowStore({ bridge, now: () => NOW_MS });
+
+  await store.getState().loadInterfaces('tap1');
+  assert.deepEqual(store.getState().control.tap1.interfaces?.map((i) => i.name), ['eth1']);
+  assert.equal(await store.getState().startCapture('tap1', 'eth1', ' udp port 53 '), true);
+  assert.equal(store.getState().captures['tap1\u0000cap-4']?.state, 'running');
+  await store.getState().stopCapture('tap1', 'cap-4');
+  assert.equal(store.getState().captures['tap1\u0000cap-4']?.state, 'stopped');
+  assert.deepEqual(calls, [
+    ['listInterfaces', { sensor: 'tap1' }],
+    ['startCapture', { sensor: 'tap1', source: { kind: 'iface', iface: 'eth1', filter: 'udp port 53' } }],
+    ['stopCapture', 'cap-4', { sensor: 'tap1' }],
+  ]);
+
+  assert.equal(await store.getState().startCapture('tap1', 'eth9', ''), false);
+  assert.deepEqual(store.getState().control.tap1.failure, { message: 'sensor tap1: no privilege', hint: 'grant cap_net_raw,cap_net_admin' });
+  assert.equal(store.getState().control.tap1.busy, false);
+  // a form the schema refuses never reaches the bridge
+  assert.equal(await store.getState().startCapture('tap1', '-bad', ''), false);
+  assert.equal(calls.length, 4);
+  assert.match(store.getState().control.tap1.failure?.message ?? '', /^iface: /);
 });
