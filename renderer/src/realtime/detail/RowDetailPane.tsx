@@ -5,7 +5,7 @@
  * its own events and the events tied to it (every field: an alert's rule msg/sid/rev/classtype, a
  * log's message and parsed fields), and the file records with their hashes.
  */
-import { useEffect, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useEffect, type KeyboardEvent, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { CarvedFile, FlowRow, TaplineEvent } from '../../../../common/bridge/messages.js';
 import { useApp, useRealtime, useServices, useSettings } from '../../app/services-context.js';
@@ -212,23 +212,31 @@ function RowSummary({ row, detail, zone, sensorName }: { row: AggregateRow; deta
   );
 }
 
-export function RowDetailPane() {
+/**
+ * Loads the selected row and reloads it as it grows (the store throttles). Alone in subscribing
+ * to the per-frame version, so under live load the pane itself re-renders only when a load ends.
+ */
+function DetailLoader({ selected }: { selected: number }) {
+  const services = useServices();
+  const version = useRealtime((s) => s.version);
+  useEffect(() => {
+    void services.rowDetail.getState().show(services.realtime.getState().agg.row(selected));
+  }, [services, selected, version]);
+  return null;
+}
+
+function RowDetailPaneImpl() {
   const services = useServices();
   const store = services.rowDetail;
   const selected = useRealtime((s) => s.selected);
-  const version = useRealtime((s) => s.version);
   const zone = useSettings((s) => s.timeZone);
   const sensorName = useApp((s) => s.sensorName);
   const detail = useStore(store, (s) => s.detail);
   const loading = useStore(store, (s) => s.loading);
   const error = useStore(store, (s) => s.error);
   const agg = services.realtime.getState().agg;
-  const row = agg.row(selected);
-
-  // load on selection; reload (throttled by the store) as the row grows
-  useEffect(() => {
-    void store.getState().show(agg.row(selected));
-  }, [store, agg, selected, version]);
+  // the row as loaded (consistent with its records); the live row until its first load ends
+  const row = detail && detail.row.index === selected ? detail.row : agg.row(selected);
 
   const close = () => {
     store.getState().setOpen(false);
@@ -248,10 +256,11 @@ export function RowDetailPane() {
 
   return (
     <aside className="detail rt-detail" aria-label="Row details" onKeyDown={onKey}>
+      <DetailLoader selected={selected} />
       <div className="detail-head">
         <h2 className="detail-title">{row ? (row.rowKind === 'flow' ? 'Flow row' : `${row.kind} event row`) : 'Details'}</h2>
         {loading ? <span className="muted rt-detail-loading">Loading…</span> : null}
-        <button type="button" className="icon-btn" aria-label="Reload the details" title="Reload" disabled={!row} onClick={() => void store.getState().show(row, { force: true })}>
+        <button type="button" className="icon-btn" aria-label="Reload the details" title="Reload" disabled={!row} onClick={() => void store.getState().show(agg.row(selected), { force: true })}>
           <IconRefresh />
         </button>
         <button type="button" className="icon-btn" aria-label="Close the details (Esc)" title="Close (Esc)" onClick={close}>
@@ -321,3 +330,6 @@ export function RowDetailPane() {
     </aside>
   );
 }
+
+/** Memoized: the Real-Time view re-renders every frame under live load; the pane only when its own state changes. */
+export const RowDetailPane = memo(RowDetailPaneImpl);
