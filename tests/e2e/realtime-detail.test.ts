@@ -155,3 +155,73 @@ test('Real-Time detail pane (click, Enter, Esc; every field; follow) and the sen
     await serve.stop();
   }
 });
+
+/** A UDP port free right now on loopback (for serve's syslog receiver). */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const CEF_LINE = '<134>1 2026-11-22T04:30:00.123456Z fw1 firewall - - - CEF:0|Acme|FW|1.0|100|Blocked connection|5|src=10.1.2.3 spt=40000 dst=10.9.8.7 dpt=22 proto=TCP act=blocked';
+
+test('an event row (a syslog message received live): the pane lists its message and parsed fields; arrows move the selection and the pane follows', { timeout: 180_000 }, async (t) => {
+  const reason = existsSync(CHROMIUM) ? (existsSync(RENDERER) ? null : `the renderer is not built (${RENDERER}); run npm run build`) : `no Chromium at ${CHROMIUM}`;
+  const syslogPort = await freeUdpPort();
+  const serve = await serveForTest(t, reason ?? (corpusPresent ? null : (corpusSkipReason ?? 'corpus missing')), ['--syslog', `udp://127.0.0.1:${syslogPort}`]);
+  if (!serve) return;
+  await mkdir(ARTIFACTS, { recursive: true });
+  let browser: Browser | null = null;
+  let page: Page | null = null;
+  const pageErrors: string[] = [];
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    page = await (await browser.newContext({ viewport: { width: 1600, height: 900 }, timezoneId: 'UTC' })).newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(serve.loginUrl);
+    await page.waitForSelector('.conn-ok');
+    await page.setInputFiles('#import-input', capturePath(HTTP_GET));
+    await page.waitForSelector('.import-done');
+    await page.getByRole('tab', { name: 'Real-Time' }).click();
+    await page.getByRole('button', { name: 'Enable Flow Events' }).click();
+    await page.locator('.rt-flow').first().waitFor();
+
+    const sender = createSocket('udp4');
+    await new Promise<void>((r, j) => sender.send(Buffer.from(CEF_LINE), syslogPort, '127.0.0.1', (e) => (e ? j(e) : r())));
+    sender.close();
+    const logRow = page.locator('.rt-event').filter({ hasText: 'Blocked connection' }).first();
+    await logRow.waitFor({ timeout: 20_000 });
+    // newest on top: the log row, then the flow row
+    await logRow.locator('[data-col=client]').click();
+    const pane = page.getByRole('complementary', { name: 'Row details' });
+    const events = pane.getByRole('region', { name: 'Events of this row' });
+    const record = events.locator('.rt-detail-record[data-event-kind="log"]').first();
+    await record.waitFor({ timeout: 20_000 });
+    assert.match((await record.locator('summary').textContent()) ?? '', /info fw1 firewall: Blocked connection/);
+    const field = async (path: string) => (await record.locator(`[data-path="${path}"] dd`).textContent())?.trim();
+    assert.equal(await field('fields.act'), 'blocked');
+    assert.equal(await field('fields.cef.vendor'), 'Acme');
+    assert.equal(await field('format'), 'cef');
+    assert.equal(await field('src_ip'), '10.1.2.3');
+    assert.equal(await field('dst_port'), '22');
+    assert.equal(await field('raw'), CEF_LINE);
+    assert.match((await field('event_ts')) ?? '', /2026-11-22 04:30:00\.123456000/);
+    await shot(page, '34-realtime-detail-log');
+
+    // ArrowDown moves to the flow row below; the pane follows the selection
+    await page.keyboard.press('ArrowDown');
+    await pane.locator('.rt-detail-record[data-flow-id]').first().waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('.rt-flow').first().getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('ArrowUp');
+    await events.locator('.rt-detail-record[data-event-kind="log"]').first().waitFor({ timeout: 20_000 });
+    assert.deepEqual(pageErrors, []);
+  } catch (e) {
+    if (page) await shot(page, 'failure-realtime-detail-log').catch(() => undefined);
+    throw e;
+  } finally {
+    await browser?.close();
+    await serve.stop();
+  }
+});

@@ -34,14 +34,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startServe(timeoutMs = 20_000): Promise<ServeStart> {
+export async function startServe(timeoutMs = 20_000, extraArgs: readonly string[] = []): Promise<ServeStart> {
   if (!existsSync(CLI)) return { ok: false, skip: `the CLI is not built (${CLI}); run npm run build` };
   const dir = await mkdtemp(join(tmpdir(), 'tapline-e2e-'));
   const storeDir = join(dir, 'store');
   const tokenFile = join(dir, 'token');
   await writeFile(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--store', storeDir, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile], {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--store', storeDir, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -96,12 +96,12 @@ export function runCli(args: string[]): Promise<{ code: number | null; out: stri
  * A test's serve: skipped (with why) when the test cannot run here (`skipReason`) or serve cannot
  * start; else the running process.
  */
-export async function serveForTest(t: { skip(message?: string): void }, skipReason: string | null): Promise<ServeProcess | null> {
+export async function serveForTest(t: { skip(message?: string): void }, skipReason: string | null, extraArgs: readonly string[] = []): Promise<ServeProcess | null> {
   if (skipReason) {
     t.skip(skipReason);
     return null;
   }
-  const started = await startServe();
+  const started = await startServe(20_000, extraArgs);
   if (!started.ok) {
     t.skip(started.skip);
     return null;
