@@ -119,19 +119,28 @@ export function createSensorWindowStore(deps: { bridge: Bridge; now(): number })
             patch.stats = Object.fromEntries(stats.value.map((s) => [s.sensor, s]));
             patch.statsError = null;
           } else patch.statsError = problem(stats.reason);
-          // captureStatus answers for this instance's own store: the sensor without a URL
-          const own = (patch.sensors ?? get().sensors).find((s) => s.url === null);
-          if (local.status === 'fulfilled' && own) {
-            let captures = get().captures;
-            for (const c of local.value) {
-              const key = captureKey(own.id, c.id);
+          // captureStatus answers for one sensor: this store (the sensor without a URL), and each
+          // connected remote asked by id (captures that ended before the window opened show too)
+          const list = patch.sensors ?? get().sensors;
+          const own = list.find((s) => s.url === null);
+          const remotes = list.filter((s) => s.url !== null && s.status === 'connected');
+          const answers = await Promise.allSettled(remotes.map((s) => deps.bridge.captureStatus({ sensor: s.id })));
+          let captures = get().captures;
+          const merge = (sensor: string, statuses: readonly CaptureStatus[]): void => {
+            for (const c of statuses) {
+              const key = captureKey(sensor, c.id);
               const seen = captures[key];
               // a capture that ended (as a live event said) does not come back to life from an answer sent before
               if (seen && !isLive(seen) && isLive(c)) continue;
-              captures = { ...captures, [key]: { ...c, sensor: own.id, seenAt: deps.now() } };
+              captures = { ...captures, [key]: { ...c, sensor, seenAt: deps.now() } };
             }
-            patch.captures = prune(captures);
-          }
+          };
+          if (local.status === 'fulfilled' && own) merge(own.id, local.value);
+          answers.forEach((a, i) => {
+            // a remote that does not answer shows its own status and message; its captures keep their last figures
+            if (a.status === 'fulfilled') merge(remotes[i].id, a.value);
+          });
+          patch.captures = prune(captures);
           set(patch);
         })().finally(() => {
           refreshing = null;

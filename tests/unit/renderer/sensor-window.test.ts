@@ -100,13 +100,17 @@ test('the last error: an offline sensor\'s own message with what to do, else the
 test('refresh: sensors and store sizes from the bridge, captureStatus attributed to this store; a failure is kept in words', async () => {
   const bridge = new FakeBridge();
   bridge.sensorList = [LOCAL, TAP];
-  bridge.captureStatus = async () => [status('cap-1', { state: 'stopped', stopped_at: '1700000090.000' })];
+  const asked: (string | undefined)[] = [];
+  bridge.captureStatus = async (opts) => {
+    asked.push(opts?.sensor);
+    return opts?.sensor === 'tap1' ? [status('cap-7', { source: 'eth1' })] : [status('cap-1', { state: 'stopped', stopped_at: '1700000090.000' })];
+  };
   bridge.stats = async () => [{ sensor: 'lab', captures: [], total: { size: 5, packets: 0, flows: 0, index_bytes: 1 } }];
   const store = createSensorWindowStore({ bridge, now: () => NOW_MS });
   // a live event said cap-2 ended; an older answer listing it as running must not revive it
   store.getState().onCapture(event('lab', status('cap-2', { state: 'stopped', stopped_at: '1700000095.000' })));
   const answer = bridge.captureStatus;
-  bridge.captureStatus = async () => [...(await answer()), status('cap-2')];
+  bridge.captureStatus = async (opts) => (opts?.sensor ? answer(opts) : [...(await answer()), status('cap-2')]);
   store.getState().setOpen(true);
   await store.getState().refresh();
   const st = store.getState();
@@ -114,6 +118,9 @@ test('refresh: sensors and store sizes from the bridge, captureStatus attributed
   assert.equal(st.stats.lab.total.size, 5);
   assert.equal(st.captures['lab\u0000cap-1']?.state, 'stopped');
   assert.equal(st.captures['lab\u0000cap-2']?.state, 'stopped');
+  // the connected remote is asked for its own captures by id
+  assert.equal(st.captures['tap1\u0000cap-7']?.source, 'eth1');
+  assert.deepEqual(asked, [undefined, 'tap1']);
   assert.equal(st.sensorsError, null);
 
   bridge.listSensors = async () => Promise.reject(new Error('HTTP 502'));
