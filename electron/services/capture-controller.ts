@@ -117,9 +117,13 @@ export class CaptureController extends EventEmitter<CaptureControllerEvents> {
   private started = false;
   private closing = false;
 
-  constructor(opts: { launch?: { command: string; args: string[] }; env?: NodeJS.ProcessEnv } = {}) {
+  /** How long the worker may take to be ready, and a start to be answered (a pkexec password prompt counts). */
+  private readonly startTimeoutMs: number;
+
+  constructor(opts: { launch?: { command: string; args: string[] }; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {}) {
     super();
     const launch = opts.launch ?? captureWorkerLaunch();
+    this.startTimeoutMs = 60_000 + (opts.readyTimeoutMs ?? 0);
     this.sup = new WorkerSupervisor({
       name: 'capture worker',
       command: launch.command,
@@ -129,6 +133,7 @@ export class CaptureController extends EventEmitter<CaptureControllerEvents> {
       // A restarted worker would not resume its capture: one run; its failure is the answer.
       restart: { maxRapidFailures: 1 },
       requestTimeoutMs: 60_000,
+      readyTimeoutMs: opts.readyTimeoutMs,
     });
     this.sup.on('stats', (s) => this.emit('stats', s));
     this.sup.on('event', (e) => this.emit('event', e));
@@ -165,7 +170,7 @@ export class CaptureController extends EventEmitter<CaptureControllerEvents> {
 
   /** Starts a capture; rejects with the worker's error (bad-filter, permission-denied, host-key-refused...). */
   start(params: StartParams): Promise<ResultOf<P, 'start'>> {
-    return this.wrap(() => this.sup.request('start', params, { timeoutMs: 60_000 }));
+    return this.wrap(() => this.sup.request('start', params, { timeoutMs: this.startTimeoutMs }));
   }
 
   /** Stops the capture: the worker writes and indexes everything it received. */

@@ -42,6 +42,9 @@ export interface CaptureServiceOptions {
 const PERMISSION_HINT =
   'the capture worker needs cap_net_raw,cap_net_admin: install the package (it grants them to the worker executable) or run setcap cap_net_raw,cap_net_admin=eip on it, join the tapline group, or start the capture again allowing administrator rights (elevate: pkexec asks for a password); see docs/CAPTURE.md';
 
+/** A pkexec worker is ready only once the administrator password was typed: give the user time. */
+const PKEXEC_READY_MS = 5 * 60_000;
+
 /** Failures of the supervision (the worker never answered), as opposed to the worker's own error codes. */
 const SUPERVISION_FAILURES = new Set(['not-running', 'stopped', 'exited', 'timeout', 'busy', 'too-large', 'invalid-response']);
 
@@ -272,7 +275,7 @@ export class CaptureService {
         const worker = this.pkexecWorker();
         this.opts.log?.(`capture ${id}: the worker has no capture privilege; starting it again through pkexec ${worker}`);
         try {
-          await this.startWorker(cap, pkexecWorkerLaunch(worker), params);
+          await this.startWorker(cap, pkexecWorkerLaunch(worker), params, PKEXEC_READY_MS);
         } catch (e2) {
           throw describePkexecFailure(e2, worker);
         }
@@ -306,8 +309,8 @@ export class CaptureService {
    * Starts a worker for `cap` with `launch` and asks it to capture; on failure the worker is
    * closed and the error rethrown. Events of a replaced worker are ignored.
    */
-  private async startWorker(cap: RunningCapture, launch: { command: string; args: string[] }, params: StartParams): Promise<void> {
-    const ctl = new CaptureController({ launch });
+  private async startWorker(cap: RunningCapture, launch: { command: string; args: string[] }, params: StartParams, readyTimeoutMs?: number): Promise<void> {
+    const ctl = new CaptureController({ launch, readyTimeoutMs });
     cap.ctl = ctl;
     const id = cap.id;
     ctl.on('stats', (s) => {
