@@ -7,7 +7,8 @@
  *    by nobody (the worker never ran as root);
  *  - without the capabilities: the clear 403 "permission-denied" error, nothing stored; and with
  *    `elevate`, the pkexec fallback runs exactly `pkexec WORKER` (a stand-in pkexec first on
- *    PATH records its argv and runs the worker as root) and the capture works;
+ *    PATH records its argv and runs the worker as root with PKEXEC_UID) and the capture works,
+ *    as that user again (the root worker drops to it, keeping only the two capabilities);
  *  - a privileged copy whose writer-thread.js others could change refuses to run;
  *  - NODE_OPTIONS reaches an unprivileged copy but not one with capabilities (secure execution).
  * Skipped with the reason when not root (namespaces, setcap and setpriv need it).
@@ -159,12 +160,13 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
     });
   });
 
-  it('without the capabilities and with elevate: `pkexec WORKER` runs the real worker, which captures', async () => {
+  it('without the capabilities and with elevate: `pkexec WORKER` runs the real worker, which captures as the user who asked', async () => {
     const bin = join(dir, 'fake-pkexec');
     mkdirSync(bin);
     const argvLog = join(dir, 'pkexec-argv');
     // pkexec's job here: record its arguments, then run them as root (in the capture namespace)
-    writeFileSync(join(bin, 'pkexec'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> ${JSON.stringify(argvLog)}; done\nexec ip netns exec ${pair.nsB} "$@"\n`);
+    // with PKEXEC_UID naming the user who asked, as pkexec does
+    writeFileSync(join(bin, 'pkexec'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> ${JSON.stringify(argvLog)}; done\nPKEXEC_UID=${NOBODY} exec ip netns exec ${pair.nsB} "$@"\n`);
     chmodSync(join(bin, 'pkexec'), 0o755);
     const savedPath = process.env.PATH;
     process.env.PATH = `${bin}:${savedPath ?? '/usr/bin:/bin'}`;
@@ -188,6 +190,10 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
       const done = await svc.stop(st.id);
       assert.equal(done.state, 'stopped');
       assert.equal(done.packets, DATAGRAMS);
+      // started as root by pkexec, the worker ran itself again as PKEXEC_UID with the two capabilities only
+      const segments = segmentFiles(store);
+      assert.equal(segments.length, 1);
+      assert.equal(statSync(join(store, 'segments', segments[0])).uid, NOBODY, 'the store belongs to the user who asked, not to root');
     } finally {
       process.env.PATH = savedPath;
       await svc.close();
