@@ -17,7 +17,7 @@
 // (process.dlopen of ./pcap_binding.node). The folder is written beside the target and renamed
 // into place, so a failed build never leaves half a worker.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -63,6 +63,23 @@ async function bundle(entry, outfile, plugins) {
 }
 
 /**
+ * Runs the built worker once: its first line must be the protocol's `ready` with libpcap's
+ * version (the addon loaded: right ABI, libpcap present). stdin is empty, so it exits at once.
+ */
+function smokeTest(exe) {
+  const r = spawnSync(exe, [], { input: '', encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  let ready = null;
+  try {
+    ready = JSON.parse(r.stdout.split('\n')[0]);
+  } catch {
+    ready = null;
+  }
+  if (ready?.type !== 'ready' || typeof ready.info?.libpcap !== 'string') {
+    throw new Error(`the built worker did not start with libpcap loaded (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error)).trim().slice(0, 2000)}`);
+  }
+}
+
+/**
  * Builds the folder; returns its path. `node` is the Node binary embedded (default: the one
  * running this script, whose ABI the installed pcap addon was built for).
  */
@@ -94,6 +111,8 @@ export async function buildCaptureWorker({ outDir = join(root, 'dist/capture-wor
     for (const f of [mainJs, blob, config]) rmSync(f);
     for (const f of ['writer-thread.js', 'pcap_binding.node', 'package.json']) chmodSync(join(work, f), 0o644);
     chmodSync(work, 0o755);
+    log('checking that the executable starts and loads libpcap');
+    smokeTest(exe);
 
     rmSync(target, { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
