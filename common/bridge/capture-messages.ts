@@ -97,6 +97,12 @@ export const StartCaptureSchema = z
     max_store_bytes: z.number().int().min(1024 * 1024).max(2 ** 50).optional(),
     /** Ring bound on age, seconds. */
     max_age_sec: z.number().int().min(1).max(10 * 365 * 86400).optional(),
+    /**
+     * The user allows the pkexec fallback for this start: when the worker has no capture
+     * privilege, the sensor starts it again as `pkexec WORKER` (polkit asks for an administrator
+     * password on the sensor's own screen; docs/CAPTURE.md).
+     */
+    elevate: z.boolean().optional(),
   })
   .strict();
 export type StartCapture = z.infer<typeof StartCaptureSchema>;
