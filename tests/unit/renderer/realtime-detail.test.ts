@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BridgeCallError } from '../../../common/bridge/bridge.js';
-import { EventSchema, type FlowRow, type FlowSearch, type TaplineEvent } from '../../../common/bridge/messages.js';
+import { EventSchema, type EventSearch, type FlowRow, type FlowSearch, type TaplineEvent } from '../../../common/bridge/messages.js';
 import { MemoryEventArchive } from '../../../renderer/src/archive/memory-archive.js';
 import { AggregateStore, type AggregateRow } from '../../../renderer/src/realtime/aggregate-store.js';
 import { createRowDetailStore, RELOAD_MS } from '../../../renderer/src/realtime/detail/detail-store.js';
@@ -147,14 +147,20 @@ function rowWhere(agg: AggregateStore, pred: (r: AggregateRow) => boolean): Aggr
   throw new Error('no such row');
 }
 
-function deps(archive: MemoryEventArchive, search: (q: FlowSearch) => Promise<FlowRow[]>, grid: FlowRow[] = []): RowDetailDeps & { searches: FlowSearch[] } {
+function deps(archive: MemoryEventArchive, search: (q: FlowSearch) => Promise<FlowRow[]>, grid: FlowRow[] = [], journal: TaplineEvent[] = []): RowDetailDeps & { searches: FlowSearch[]; eventSearches: EventSearch[] } {
   const searches: FlowSearch[] = [];
+  const eventSearches: EventSearch[] = [];
   return {
     searches,
+    eventSearches,
     bridge: {
       searchFlows: (q) => {
         searches.push(q);
         return search(q);
+      },
+      searchEvents: async (q) => {
+        eventSearches.push(q);
+        return journal;
       },
     },
     archive,
@@ -241,6 +247,25 @@ test('an IDS event row: its own alerts (newest first, not another sid), the flow
   assert.equal(lines.get('ts')?.value, '1362692527.100000002', 'the time as sent, to the nanosecond');
 });
 
+test('an event row the archive does not hold (a reloaded page): its events come from the back end\'s journal, said so', async () => {
+  const f1 = flow(1);
+  const events = [alert(2000001, 1, f1.id), alert(2000001, 2, f1.id), alert(2000002, 3, null)];
+  const row = rowWhere(aggregate(events), (r) => r.rowKind === 'event' && r.sid === 2000001);
+  const d = deps(new MemoryEventArchive(), async () => [f1], [], events);
+  const detail = await loadRowDetail(row, d);
+  assert.equal(detail.eventsSource, 'journal');
+  assert.deepEqual(detail.events.map((e) => e.id), ['lab:ids:2000001:2', 'lab:ids:2000001:1'], 'only this row\'s signature, newest first');
+  assert.deepEqual(d.eventSearches, [{ kind: 'ids', since: '1362692527', until: '1362692528', host: CLIENT, limit: 2000 }]);
+  assert.deepEqual(detail.flows.map((f) => f.flow.id), [f1.id], 'the flow the journaled alerts name');
+
+  // with the events in the archive, the journal is not asked
+  const archive = new MemoryEventArchive();
+  await archive.add(events);
+  const d2 = deps(archive, async () => [f1]);
+  assert.equal((await loadRowDetail(row, d2)).eventsSource, 'archive');
+  assert.deepEqual(d2.eventSearches, []);
+});
+
 test('every field is listed, including ones this build does not name (rule references), and a log\'s parsed fields', () => {
   const withRefs = { ...alert(1, 1, null), alert: { ...(alert(1, 1, null) as { alert: object }).alert, references: ['url,example.com/a', 'cve,2024-0001'] } };
   const refs = flattenRecord(withRefs as unknown as Record<string, unknown>).find((l) => l.path === 'alert.references');
@@ -283,7 +308,7 @@ test('the pane store loads on selection, reloads a growing row at most every REL
   let now = 1_000_000;
   const answers: ((rows: FlowRow[]) => void)[] = [];
   const store = createRowDetailStore({
-    bridge: { searchFlows: () => new Promise((r) => answers.push(r)) },
+    bridge: { searchFlows: () => new Promise((r) => answers.push(r)), searchEvents: async () => [] },
     archive,
     gridFlow: () => null,
     rowNow: (i) => agg.row(i),

@@ -299,7 +299,8 @@ function RowDetailPaneImpl() {
                   <h3>
                     Events {detail.eventsFound > detail.events.length ? `(newest ${detail.events.length} of ${formatCount(detail.eventsFound)})` : `(${detail.events.length})`}
                   </h3>
-                  {detail.events.length ? detail.events.map((e, i) => <EventBlock key={`${e.sensor}:${e.id}`} event={e} zone={zone} first={i === 0} />) : <p className="muted">None in this window's event archive (it keeps what arrived since it opened, up to 2 million events).</p>}
+                  {detail.eventsSource === 'journal' ? <p className="muted rt-detail-note">From the back end's event journal (not in this window's archive).</p> : null}
+                  {detail.events.length ? detail.events.map((e, i) => <EventBlock key={`${e.sensor}:${e.id}`} event={e} zone={zone} first={i === 0} />) : <p className="muted">Found neither in this window's event archive nor in the back end's event journal (transient events are not journaled).</p>}
                 </section>
               ) : null}
               <section className="rt-detail-section" aria-label="Flows of this row">

@@ -12,8 +12,9 @@
 import type { Bridge } from '../../../../common/bridge/bridge.js';
 import type { CarvedFile, FlowRow, FlowSearch, TaplineEvent } from '../../../../common/bridge/messages.js';
 import type { EventArchive } from '../../archive/archive-types.js';
+import { compareTs, parseTimestamp } from '../../../../common/time/timestamp.js';
 import { eventFacts } from '../../events/event-facts.js';
-import type { ArchivedEvent, EventQuery } from '../../archive/event-query.js';
+import { toArchived, type ArchivedEvent, type EventQuery } from '../../archive/event-query.js';
 import type { AggregateRow } from '../aggregate-store.js';
 
 /** Flows shown in full at most (the newest); the rest are counted. */
@@ -44,8 +45,10 @@ export interface RowDetail {
   moreFlows: number;
   /** The row's own events, newest first (event rows; empty for flow rows). */
   events: TaplineEvent[];
-  /** How many of the row's own events the archive holds (events may show fewer). */
+  /** How many of the row's own events were found (events may show fewer). */
   eventsFound: number;
+  /** Where the own events came from: this window's archive, or the back end's event journal when the archive had none. */
+  eventsSource: 'archive' | 'journal';
   /** Events tied to the row: through its addresses, or files carved from its flows; newest first. */
   tied: TaplineEvent[];
   tiedFound: number;
@@ -56,7 +59,7 @@ export interface RowDetail {
 }
 
 export interface RowDetailDeps {
-  bridge: Pick<Bridge, 'searchFlows'>;
+  bridge: Pick<Bridge, 'searchFlows' | 'searchEvents'>;
   archive: Pick<EventArchive, 'page'>;
   /** The flow as the flows grid holds it (searched or live), or null. */
   gridFlow(sensor: string, id: string): FlowRow | null;
@@ -91,10 +94,26 @@ export function eventFlowIds(e: TaplineEvent): string[] {
   }
 }
 
-const newestFirst = (a: { ts: number }, b: { ts: number }): number => b.ts - a.ts;
+/**
+ * Newest first, exactly: epoch seconds as doubles cannot tell nanoseconds apart (two alerts
+ * 1 ns apart are equal numbers), so equal numbers are ordered by the timestamps as sent.
+ */
+function newestFirst(a: ArchivedEvent, b: ArchivedEvent): number {
+  if (a.ts !== b.ts) return b.ts - a.ts;
+  return compareTsText(b.event.ts, a.event.ts) || (a.uid < b.uid ? 1 : a.uid > b.uid ? -1 : 0);
+}
 
-function tsOfFlow(f: FlowRow): number {
-  return Number(f.last_ts);
+/** Compares two decimal epoch texts exactly (nanoseconds included). */
+function compareTsText(a: string, b: string): number {
+  const x = parseTimestamp(a);
+  const y = parseTimestamp(b);
+  return x && y ? compareTs(x.sec, x.nsec, y.sec, y.nsec) : Number(a) - Number(b);
+}
+
+/** Whether flow record a is a later state of the flow than b (later last packet, else more packets). */
+function laterFlow(a: FlowRow, b: FlowRow): boolean {
+  const c = compareTsText(a.last_ts, b.last_ts);
+  return c > 0 || (c === 0 && a.packets > b.packets);
 }
 
 /** The newest SCAN_MAX matches, newest first. */
@@ -129,12 +148,24 @@ export async function loadRowDetail(row: AggregateRow, deps: RowDetailDeps): Pro
 
   // ---- the row's own events (event rows) ----
   let own: ArchivedEvent[] = [];
+  let eventsSource: RowDetail['eventsSource'] = 'archive';
   if (row.rowKind === 'event') {
     const q: EventQuery = { sensor: row.sensor, kind: row.kind, since: row.firstTs, until: row.lastTs };
     if (row.sid !== null) q.sid = row.sid;
     const ip = row.clients[0] ?? row.servers[0];
     if (ip) q.ip = ip;
     own = (await scan(deps, q, problems)).filter((e) => belongsToEventRow(e, row)).sort(newestFirst);
+    if (!own.length) {
+      // not (or no longer) in this window's archive (a reloaded page, pruned, written behind):
+      // the back end's journal keeps durable events (alerts, logs, discovery, files)
+      try {
+        const found = await deps.bridge.searchEvents({ kind: row.kind, since: String(Math.floor(row.firstTs)), until: String(Math.ceil(row.lastTs)), ...(ip ? { host: ip } : {}), limit: SCAN_MAX });
+        own = found.map((e) => toArchived(e)).filter((e) => belongsToEventRow(e, row)).sort(newestFirst);
+        if (own.length) eventsSource = 'journal';
+      } catch (e) {
+        problems.push(`the back end's event search failed: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
   }
 
   // ---- the flows: the row's own (flow rows) or those its events name ----
@@ -166,13 +197,13 @@ export async function loadRowDetail(row: AggregateRow, deps: RowDetailDeps): Pro
       for (const e of await scan(deps, q, problems)) {
         if (e.event.kind !== 'flow' || !need.has(e.event.flow.id)) continue;
         const prev = latest.get(e.event.flow.id);
-        if (!prev || tsOfFlow(e.event.flow) >= tsOfFlow(prev)) latest.set(e.event.flow.id, e.event.flow);
+        if (!prev || laterFlow(e.event.flow, prev)) latest.set(e.event.flow.id, e.event.flow);
       }
       for (const [id, f] of latest) found.set(id, { flow: f, source: 'archive' });
     }
   }
   const flows = lookedUp.map((id) => found.get(id)).filter((f): f is DetailFlow => f !== undefined);
-  flows.sort((a, b) => tsOfFlow(b.flow) - tsOfFlow(a.flow));
+  flows.sort((a, b) => compareTsText(b.flow.last_ts, a.flow.last_ts));
 
   // ---- tied events: through the row's addresses, and files of its flows ----
   const ownUids = new Set(own.map((e) => e.uid));
@@ -206,6 +237,7 @@ export async function loadRowDetail(row: AggregateRow, deps: RowDetailDeps): Pro
     moreFlows: Math.max(0, wanted.length - lookedUp.length),
     events: own.slice(0, MAX_DETAIL_EVENTS).map((e) => e.event),
     eventsFound: own.length,
+    eventsSource,
     tied: tiedSorted.slice(0, MAX_DETAIL_EVENTS).map((e) => e.event),
     tiedFound: tiedSorted.length,
     files: [...files.values()],
