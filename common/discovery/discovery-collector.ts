@@ -13,6 +13,7 @@ import { DNS_TYPES, type DnsMessage } from './dns-message.js';
 import type { HttpRequest, HttpResponse, PacketRef } from './http-transactions.js';
 import { cipherName, ja3String, TLS_GROUPS, TLS_VERSIONS, type ClientHello, type ServerHello } from './tls-handshake.js';
 import { certificateNames } from './x509-names.js';
+import { ja3sString, ja4 } from './tls-fingerprints.js';
 import type { Direction } from '../reassembly/stream-types.js';
 
 export interface Digests {
@@ -138,8 +139,13 @@ export class DiscoveryCollector {
         if (h) {
           fields.ja3_string = ja3String(h);
           fields.ja3 = c.opts.digests.md5(new TextEncoder().encode(fields.ja3_string));
+          const j4 = ja4(h, (t) => c.opts.digests.sha256(new TextEncoder().encode(t)));
+          fields.ja4 = j4.ja4;
+          fields.ja4_r = j4.raw;
         }
         if (s) {
+          fields.ja3s_string = ja3sString(s);
+          fields.ja3s = c.opts.digests.md5(new TextEncoder().encode(fields.ja3s_string));
           fields.version = TLS_VERSIONS[s.version] ?? `0x${s.version.toString(16)}`;
           fields.cipher = cipherName(s.cipher);
           const g = s.group ?? tls.curve;
