@@ -140,6 +140,7 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
       if (h.users.size) fields.users = [...h.users];
       if (h.emails.size) fields.emails = [...h.emails];
       if (h.software.size) fields.software = [...h.software];
+      if (h.macs.size) fields.macs = [...h.macs];
       summary.hosts++;
       emit(discoveryEvent(sensor, 'host', 'host', h.host, null, null, null, h.firstRef, fields));
     }
@@ -234,6 +235,7 @@ function deferHandlers(): { handlers: AppLayerHandlers; replay: (to: AppLayerHan
       curve: rec('curve'),
       certificates: rec('certificates'),
       dns: (m, raw, dir, ref) => calls.push({ k: 'dns', args: [m, raw.slice(), dir, ref] }),
+      dhcp: rec('dhcp'),
       firstLine: rec('firstLine'),
     },
     replay(to) {
@@ -265,6 +267,7 @@ function fanOut(hs: AppLayerHandlers[]): AppLayerHandlers {
     curve: call('curve'),
     certificates: call('certificates'),
     dns: call('dns'),
+    dhcp: call('dhcp'),
     firstLine: call('firstLine'),
     streamData: call('streamData'),
     appProto: call('appProto'),
