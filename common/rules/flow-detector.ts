@@ -197,11 +197,8 @@ export class FlowDetector implements AppLayerHandlers {
     const ev = httpEvents(req, res);
     if (!ev.size) return;
     this.events = ev;
+    // the buffers of the side just inspected stay set (app-event rules may also match content)
     this.curTx = req ?? res;
-    if (res === null && req) {
-      this.buffers.clear();
-      this.requestBuffers(req);
-    }
     this.inspect('http-event', req ? 0 : 1, ref, -1);
     this.events = new Set();
     this.curTx = null;

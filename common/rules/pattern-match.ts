@@ -91,6 +91,9 @@ function step(list: readonly PatternMatch[], i: number, buf: BufferText, prevEnd
       return to >= 0 && step(list, i + 1, buf, to, budget);
     }
     case 'base64_decode': {
+      // decoding costs budget in proportion to its input, so retried contents cannot make it slow
+      budget.steps -= 1 + (Math.min(m.bytes, buf.bytes.length) >> 6);
+      if (budget.steps <= 0) return false;
       const decoded = evalBase64Decode(m, buf.bytes, prevEnd);
       if (!decoded) return false;
       if (m.then.length && !step(m.then, 0, new BufferText(decoded), 0, budget)) return false;
