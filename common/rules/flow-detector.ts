@@ -257,6 +257,10 @@ export class FlowDetector implements AppLayerHandlers {
   }
 
   private inspect(kind: InspectionKind, dir: Direction, ref: PacketRef, dsize: number, mode: 'packet' | 'stream' | 'seam' = 'packet'): void {
+    if (this.set.needsStripped && !this.buffers.has('file.data.stripped')) {
+      const fd = this.buffers.get('file.data');
+      if (fd) this.buffers.set('file.data.stripped', stripWhitespace(fd));
+    }
     // TCP flows with stream rules: packets see only the per-packet rules, chunks and seams only
     // the stream rules (each prefiltered by its own automaton)
     const group: GroupKind = mode !== 'packet' ? 'stream' : kind === 'packet' && this.hasStreamRules ? 'packet-nonstream' : kind;
@@ -381,6 +385,14 @@ function dsizeHolds(op: string, a: number, b: number, n: number): boolean {
     default:
       return n === a;
   }
+}
+
+/** strip_whitespace: every isspace() byte (space, \t \n \v \f \r) removed. */
+function stripWhitespace(b: Uint8Array): Uint8Array {
+  const o = new Uint8Array(b.length);
+  let n = 0;
+  for (const c of b) if (c !== 0x20 && (c < 0x09 || c > 0x0d)) o[n++] = c;
+  return o.subarray(0, n);
 }
 
 /** The path and query of a URL (carved records keep the absolute URL). */

@@ -9,7 +9,7 @@ import { parseNetList, parsePortList, type RuleVars } from './net-list.js';
 import { translatePcre } from './pcre-translate.js';
 import { parseBase64Decode, parseByteExtract, parseByteJump, parseByteTest, parseIsDataAt } from './byte-keywords.js';
 import { parseFileHashes, parseFilesize, parseFlowint } from './file-flow-keywords.js';
-import { APP_LAYER_EVENTS, BANNER_PROTOS, type Base64DecodeMatch, type BufferName, type ContentMatch, type CursorMatch, type DsizeOption, type FlowbitsOp, type FlowOption, type NumRef, type PatternMatch, type Rule, type RuleProto, type ThresholdOption } from './rule-types.js';
+import { APP_LAYER_EVENTS, BANNER_PROTOS, isFileRule, type Base64DecodeMatch, type BufferName, type ContentMatch, type CursorMatch, type DsizeOption, type FlowbitsOp, type FlowOption, type NumRef, type PatternMatch, type Rule, type RuleProto, type ThresholdOption } from './rule-types.js';
 
 export type ParseOutcome = { rule: Rule } | { skipped: string; sid: number | null };
 
@@ -362,6 +362,13 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
         lastContent = c;
         break;
       }
+      case 'strip_whitespace':
+        // a transform of the sticky buffer; only file.data's is provided
+        if (value !== null) throw new SkipRule('strip_whitespace takes no value');
+        if (buffer !== 'file.data' || list !== rule.matches) throw new SkipRule(`strip_whitespace on ${buffer} is not supported (only on file.data)`);
+        buffer = 'file.data.stripped';
+        lastContent = null;
+        break;
       case 'filestore':
         // storing is what `tapline carve` does; as a condition filestore matches every file
         break;
@@ -408,11 +415,11 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
 
 /** Buffers must fit the protocol: http.* only in http (or tcp) rules, dns.query in dns, … */
 function checkBuffers(r: Rule): void {
-  const fileRule = r.files.length > 0 || r.matches.some((m) => m.buffer === 'file.name' || m.buffer === 'file.magic');
+  const fileRule = isFileRule(r);
   if (fileRule) {
     if (r.proto === 'dns' || r.proto === 'tls' || r.proto === 'udp' || r.proto === 'icmp') throw new SkipRule(`file keywords in a ${r.proto} rule are not supported`);
     if (r.appEvents.length) throw new SkipRule('file keywords with app-layer-event are not supported');
-    const other = r.matches.find((m) => !['file.name', 'file.magic', 'file.data', 'http.uri', 'http.host', 'http.user_agent', 'http.method'].includes(m.buffer));
+    const other = r.matches.find((m) => !['file.name', 'file.magic', 'file.data', 'file.data.stripped', 'http.uri', 'http.host', 'http.user_agent', 'http.method'].includes(m.buffer));
     if (other) throw new SkipRule(`buffer ${other.buffer} in a rule with file keywords is not supported (file rules see file.name, file.magic, file.data, http.uri, http.host, http.user_agent, http.method)`);
     if (r.dsize) throw new SkipRule('dsize in a rule with file keywords is not supported');
     if (r.proto === 'tcp' || r.proto === 'ip') return;
@@ -420,8 +427,8 @@ function checkBuffers(r: Rule): void {
   if (r.appEvents.length && r.proto !== 'http') throw new SkipRule(`app-layer-event in a ${r.proto} rule: only http events are raised`);
   for (const m of r.matches) {
     const b = m.buffer;
-    if (b === 'payload' || b === 'file.name' || b === 'file.magic') continue;
-    const ok = b.startsWith('http.') || b === 'file.data' ? r.proto === 'http' || r.proto === 'tcp' : b === 'dns.query' ? r.proto === 'dns' || r.proto === 'udp' || r.proto === 'tcp' : b === 'tls.sni' ? r.proto === 'tls' || r.proto === 'tcp' : false;
+    if (b === 'payload' || b === 'file.name' || b === 'file.magic' || (fileRule && (b === 'file.data' || b === 'file.data.stripped'))) continue;
+    const ok = b.startsWith('http.') || b === 'file.data' || b === 'file.data.stripped' ? r.proto === 'http' || r.proto === 'tcp' : b === 'dns.query' ? r.proto === 'dns' || r.proto === 'udp' || r.proto === 'tcp' : b === 'tls.sni' ? r.proto === 'tls' || r.proto === 'tcp' : false;
     if (!ok) throw new SkipRule(`buffer ${b} cannot be used in a ${r.proto} rule`);
   }
   // a transport rule using an application buffer is promoted to that application protocol

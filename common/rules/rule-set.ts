@@ -7,7 +7,7 @@
  * rule is seen by another on the same packet. Environment-free.
  */
 import { AhoCorasick } from './aho-corasick.js';
-import { BANNER_PROTOS, isSearch, RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
+import { BANNER_PROTOS, isFileRule, isSearch, RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
 
 export type InspectionKind = 'packet' | 'http-request' | 'http-response' | 'dns' | 'tls' | 'file' | 'http-event';
 /** Prefilter groups: the inspection kinds, plus the packet rules split for TCP flows into those
@@ -55,6 +55,7 @@ export class RuleSet {
     const by: Record<InspectionKind, CompiledRule[]> = { packet: [], 'http-request': [], 'http-response': [], dns: [], tls: [], file: [], 'http-event': [] };
     for (const c of this.rules) by[inspectionOf(c.rule)].push(c);
     this.marks = new Uint32Array(this.rules.length);
+    this.needsStripped = this.rules.some((c) => c.rule.matches.some((m) => m.buffer === 'file.data.stripped'));
     this.groups = {
       packet: group(by.packet),
       'http-request': group(by['http-request']),
@@ -72,6 +73,9 @@ export class RuleSet {
   get hasFileRules(): boolean {
     return this.groups.file.rules.length > 0;
   }
+
+  /** Some rule inspects file.data with strip_whitespace. */
+  readonly needsStripped: boolean = false;
 
   /** A file rule looks at file.magic (the caller then runs libmagic on each file). */
   get needsFileMagic(): boolean {
@@ -111,11 +115,11 @@ function setsBits(r: Rule): number {
 /** Where a rule is evaluated. */
 export function inspectionOf(r: Rule): InspectionKind {
   // file rules run once per file of the flow; app-layer-event rules once per HTTP transaction
-  if (r.files.length || r.matches.some((m) => m.buffer === 'file.name' || m.buffer === 'file.magic')) return 'file';
+  if (isFileRule(r)) return 'file';
   if (r.appEvents.length) return 'http-event';
   switch (r.proto) {
     case 'http': {
-      const response = r.flow?.dir === 1 || r.matches.some((m) => RESPONSE_BUFFERS.has(m.buffer) || (m.buffer === 'file.data' && r.flow?.dir !== 0));
+      const response = r.flow?.dir === 1 || r.matches.some((m) => RESPONSE_BUFFERS.has(m.buffer) || ((m.buffer === 'file.data' || m.buffer === 'file.data.stripped') && r.flow?.dir !== 0));
       return response ? 'http-response' : 'http-request';
     }
     case 'dns':

@@ -25,6 +25,8 @@ export const BUFFERS = [
   /** A carved file's name and its libmagic description (file inspections only). */
   'file.name',
   'file.magic',
+  /** file.data with the strip_whitespace transform. */
+  'file.data.stripped',
 ] as const;
 export type BufferName = (typeof BUFFERS)[number];
 
@@ -210,6 +212,11 @@ export interface Rule {
   /** Line in the file where the rule starts (1-based). */
   line: number;
   source: string;
+}
+
+/** A rule that inspects files: file keywords, file.name/file.magic, or file.data in a mail/ftp rule. */
+export function isFileRule(r: Pick<Rule, 'files' | 'matches' | 'proto'>): boolean {
+  return r.files.length > 0 || r.matches.some((m) => m.buffer === 'file.name' || m.buffer === 'file.magic' || (BANNER_PROTOS.has(r.proto) && (m.buffer === 'file.data' || m.buffer === 'file.data.stripped')));
 }
 
 export function usesBuffer(r: Rule, pred: (b: BufferName) => boolean): boolean {

@@ -105,3 +105,21 @@ test('app-layer-event rules alert once per transaction, when the request or its 
   assert.deepEqual(hits.map((h) => h.rule.sid), [2, 1], 'the response adds its event; sid 2 does not repeat for the same transaction');
   assert.ok(hits.every((h) => h.dir === 0));
 });
+
+test('file.data in a mail rule inspects the mail files; strip_whitespace removes every isspace() byte (suricata-verify bug-3616)', () => {
+  const { d, hits } = setup(
+    [
+      'alert smtp any any -> any any (msg:"canary"; flow:established,to_server; file_data; content:"New code tooltip display"; sid:1;)',
+      'alert smtp any any -> any any (msg:"stripped"; flow:established,to_server; file_data; strip_whitespace; content:"Version4.9.9.0"; sid:2;)',
+      'alert http any any -> any any (msg:"http body stripped"; file.data; strip_whitespace; content:"a=b"; sid:3;)',
+    ].join('\n'),
+  );
+  d.file(file({ protocol: 'smtp', dir: 0, head: enc('New code tooltip display\r\n  Version 4.9.9.0\t\n'), magic: null }));
+  assert.deepEqual(hits.map((h) => h.rule.sid).sort(), [1, 2]);
+  hits.length = 0;
+  d.file(file({ protocol: 'smtp', dir: 0, head: enc('Version 4.9.9.1'), magic: null }));
+  assert.deepEqual(hits, [], 'no match after stripping either');
+  const loader = new RuleLoader({ classes });
+  loader.add('alert http any any -> any any (msg:"x"; http.uri; strip_whitespace; content:"a"; sid:9;)');
+  assert.match(loader.skipped[0]?.reason ?? '', /strip_whitespace on http.uri is not supported/);
+});
