@@ -60,6 +60,8 @@ export interface RuleHit {
   dir: Direction;
   ref: PacketRef;
   inspection: InspectionKind;
+  /** File inspections: the file's sha256 (two files may end in the same packet). */
+  file?: string;
 }
 
 const TCP = 6;
@@ -313,7 +315,7 @@ export class FlowDetector implements AppLayerHandlers {
       const dst = this.text[rdir === 0 ? 1 : 0];
       if (this.thresholds && !this.thresholds.allow(r, ref.tsSec, src, dst)) continue;
       this.alerts++;
-      this.onAlert({ rule: r, dir: rdir, ref, inspection: kind });
+      this.onAlert(kind === 'file' && this.curFile ? { rule: r, dir: rdir, ref, inspection: kind, file: this.curFile.sha256 } : { rule: r, dir: rdir, ref, inspection: kind });
     }
   }
 

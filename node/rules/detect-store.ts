@@ -289,7 +289,7 @@ function alertEvent(hit: RuleHit, df: DetectFlow, flow: FoundFlow, sensor: strin
     cid = null;
   }
   return {
-    id: `ids-${df.id}-${hit.ref.packet}-${hit.inspection}-${r.gid}-${r.sid}`,
+    id: `ids-${df.id}-${hit.ref.packet}-${hit.inspection}${hit.file ? `-${hit.file.slice(0, 8)}` : ''}-${r.gid}-${r.sid}`,
     sensor,
     ts: formatTs(hit.ref.tsSec, hit.ref.tsNsec),
     rank: priorityRank(r.priority),
