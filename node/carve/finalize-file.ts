@@ -54,7 +54,8 @@ export async function finalizeReceived(ctx: FinalizeContext, f: ReceivedFile): P
   const pending = (r: CarvedFileRecord): PendingRecord => ({ record: r, fileId: start.id, parentFileId: start.parentId });
   if (codings.length === 0) {
     const rec = await contentRecord(ctx, base, raw, 'identity', { codings, status: 'identity', note: null });
-    if (start.kind !== 'message') return [pending(rec)];
+    // a partial message (TOP, partial fetch) would give cut parts: only whole messages are split
+    if (start.kind !== 'message' || start.partial) return [pending(rec)];
     return [pending(rec), ...(await mimePartRecords(ctx, rec, raw))];
   }
   // a byte range of an encoded representation cannot be decoded alone; the assembled file can
@@ -133,5 +134,6 @@ export function baseRecord(ctx: FinalizeContext, start: FileStart, coverage: Cov
     sourceIds: [],
     ...coverage,
     notes: notes.slice(0, 32).map((n) => n.slice(0, 1000)),
+    partial: start.partial ?? null,
   };
 }
