@@ -15,7 +15,7 @@ import { DebugCopy } from './export/debug-copy.js';
 import { EventExporter } from './export/event-exporter.js';
 import { SyslogOutput, type SyslogOutputStats } from './export/syslog-output.js';
 import { endpointText, type LogEndpoint } from './log-endpoint.js';
-import { LogIntake, type LogIntakeStats } from './log-intake.js';
+import { LogIntake, type EncodedLines, type LogIntakeStats } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
 import { StreamLogReceiver } from './stream-receiver.js';
 import { UdpLogReceiver } from './udp-receiver.js';
@@ -40,6 +40,8 @@ export interface LogServiceOptions {
   sensor: string;
   /** Durable publishing: ranks, writes to the journal (awaited), then the bus. */
   persist: (events: LogEvent[]) => Promise<void>;
+  /** The same for events whose journal lines are already encoded (UDP batches). */
+  persistEncoded?: (events: LogEvent[], lines: EncodedLines) => Promise<void>;
   windowSec?: number;
   sniffPorts?: number[];
   queueLimit?: number;
@@ -76,7 +78,7 @@ export class LogService {
 
   constructor(private readonly opts: LogServiceOptions) {
     this.correlator = new Correlator(opts.store, opts.windowSec ?? DEFAULT_CORRELATION_WINDOW_SEC);
-    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, correlator: this.correlator, queueLimit: opts.queueLimit, log: opts.log });
+    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, correlator: this.correlator, queueLimit: opts.queueLimit, log: opts.log });
   }
 
   /** Starts a receiver; resolves with the port it listens on (0 in the endpoint picks one). */
