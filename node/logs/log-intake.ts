@@ -10,6 +10,7 @@ import { toLogEvent, type LogOrigin } from '../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import type { LogFormat } from '../../common/logs/parsed-log.js';
 import type { Correlator } from './correlate.js';
+import type { HostResolver } from './host-resolver.js';
 import { batchBytes, decodeLogBatch, lineRange, type ParsedLogBatch } from './parsed-batch.js';
 
 export interface LogIntakeOptions {
@@ -25,6 +26,8 @@ export interface LogIntakeOptions {
   /** Hands persisted events to live clients (the bus); optional. */
   publish?: (events: LogEvent[]) => void;
   correlator?: Correlator | null;
+  /** Host names → addresses before correlation (never waits). */
+  resolver?: HostResolver | null;
   /** Messages waiting to be parsed and written, at most (default 200,000: about 4 s at 50,000/s). */
   queueLimit?: number;
   /** Messages per journal write, at most (default 2000; the receivers' sockets live in their own threads). */
@@ -232,13 +235,17 @@ export class LogIntake {
       let write: () => Promise<void>;
       if (Array.isArray(taken)) {
         const events = this.parse(taken);
+        this.opts.resolver?.resolveBatch(events);
         await this.correlate(events);
         write = () => this.persistAndPublish(events, null);
       } else {
         const events = decodeLogBatch(taken);
         for (const e of events) this.stats.by_format[e.format]++;
-        const changed = await this.correlate(events);
-        const lines = changed === 0 || !this.opts.persistEncoded ? { bytes: batchBytes(taken), lineEnds: everyOther(taken.ends) } : reencode(taken, events);
+        // a line whose event gained an address or flows after parsing is encoded again
+        const changed = this.opts.resolver?.resolveBatch(events) ?? null;
+        const linked = await this.correlate(events);
+        const any = linked > 0 || (changed !== null && changed.includes(true));
+        const lines = !any || !this.opts.persistEncoded ? { bytes: batchBytes(taken), lineEnds: everyOther(taken.ends) } : reencode(taken, events, changed);
         write = () => this.persistAndPublish(events, lines);
       }
       if (inFlight) await inFlight;
@@ -327,15 +334,15 @@ function everyOther(ends: Uint32Array): Uint32Array {
   return out;
 }
 
-/** The batch's lines with those of events that gained flow ids encoded again. */
-function reencode(b: ParsedLogBatch, events: readonly LogEvent[]): EncodedLines {
+/** The batch's lines with those of events that gained flow ids or a resolved address encoded again. */
+function reencode(b: ParsedLogBatch, events: readonly LogEvent[], changed: readonly boolean[] | null): EncodedLines {
   const src = batchBytes(b);
   const parts: Uint8Array[] = [];
   const lineEnds = new Uint32Array(events.length);
   let total = 0;
   for (let i = 0; i < events.length; i++) {
     const [start, end] = lineRange(b, i);
-    const part = events[i].flow_ids.length ? Buffer.from(`${JSON.stringify(events[i])}\n`, 'utf8') : src.subarray(start, end);
+    const part = events[i].flow_ids.length || changed?.[i] ? Buffer.from(`${JSON.stringify(events[i])}\n`, 'utf8') : src.subarray(start, end);
     parts.push(part);
     total += part.length;
     lineEnds[i] = total;

@@ -15,6 +15,7 @@ import { DebugCopy } from './export/debug-copy.js';
 import { EventExporter } from './export/event-exporter.js';
 import { SyslogOutput, type SyslogOutputStats } from './export/syslog-output.js';
 import { endpointText, type LogEndpoint } from './log-endpoint.js';
+import { HostResolver, type HostResolverStats } from './host-resolver.js';
 import { LogIntake, type EncodedLines, type LogIntakeStats } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
 import { StreamLogReceiver } from './stream-receiver.js';
@@ -66,11 +67,13 @@ export interface LogServiceStats {
   receivers: ReceiverInfo[];
   exports: (SyslogOutputStats & { url: string; format: 'syslog' | 'cef' })[];
   exported_events: number;
+  host_names: HostResolverStats;
 }
 
 export class LogService {
   readonly intake: LogIntake;
   readonly correlator: Correlator;
+  readonly resolver: HostResolver;
   private readonly udp: { r: UdpLogReceiver; e: LogEndpoint }[] = [];
   private readonly streams: { r: StreamLogReceiver; e: LogEndpoint }[] = [];
   private exporter: EventExporter | null = null;
@@ -78,7 +81,9 @@ export class LogService {
 
   constructor(private readonly opts: LogServiceOptions) {
     this.correlator = new Correlator(opts.store, opts.windowSec ?? DEFAULT_CORRELATION_WINDOW_SEC);
-    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, correlator: this.correlator, queueLimit: opts.queueLimit, log: opts.log });
+    this.resolver = new HostResolver({ journal: opts.journal, log: opts.log });
+    void this.resolver.load();
+    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, correlator: this.correlator, resolver: this.resolver, queueLimit: opts.queueLimit, log: opts.log });
   }
 
   /** Starts a receiver; resolves with the port it listens on (0 in the endpoint picks one). */
@@ -125,6 +130,7 @@ export class LogService {
 
   /** Every event the sensor publishes passes here (for export). */
   onEvent(e: TaplineEvent): void {
+    this.resolver.learn(e);
     this.exporter?.export(e);
   }
 
@@ -178,6 +184,7 @@ export class LogService {
       ],
       exports: this.outputs.map(({ o, format }) => ({ ...o.stats, url: endpointText(o.endpoint), format })),
       exported_events: this.exporter?.exported ?? 0,
+      host_names: { ...this.resolver.stats },
     };
   }
 
@@ -191,5 +198,6 @@ export class LogService {
     for (const { r } of this.streams) await r.close();
     await this.intake.flush();
     await this.exporter?.close();
+    this.resolver.close();
   }
 }

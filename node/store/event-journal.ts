@@ -157,11 +157,15 @@ export class EventJournal {
     await this.chain.catch(() => undefined);
     const out: TaplineEvent[] = [];
     const files = (await this.files()).reverse();
+    // every line is JSON.stringify of an event (no spaces): a line of another kind never holds
+    // this text unescaped, so it is skipped before parsing (a search of one kind in a journal
+    // of log lines was a JSON.parse per line)
+    const kindText = q.kind ? `"kind":${JSON.stringify(q.kind)}` : null;
     for (const f of files) {
       const lines = (await readFile(f.path, 'utf8')).split('\n');
       for (let i = lines.length - 1; i >= 0 && out.length < q.limit; i--) {
         const line = lines[i];
-        if (!line) continue;
+        if (!line || (kindText !== null && !line.includes(kindText))) continue;
         let e: TaplineEvent;
         try {
           const parsed = EventSchema.safeParse(JSON.parse(line));
