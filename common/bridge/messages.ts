@@ -64,6 +64,11 @@ export const FlowRowSchema = z.object({
    */
   rank: RankSchema.default(0),
   classes: ClassLabelsSchema.default([]),
+  /**
+   * Log events linked to the flow (correlated at intake, or sniffed from it): node/logs/flow-log-index.ts.
+   * Absent from sensors that do not count them.
+   */
+  log_count: z.number().int().nonnegative().optional(),
 });
 export type FlowRow = z.infer<typeof FlowRowSchema>;
 

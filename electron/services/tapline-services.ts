@@ -228,7 +228,10 @@ export class TaplineServices {
     });
     // ranked after the limit (only rows returned cost anything); remote rows are re-ranked here
     const ranker = this.ranking.ranker;
-    return rows.slice(0, q.limit ?? 1000).map((r) => rankFlowRow(ranker, r));
+    const page = rows.slice(0, q.limit ?? 1000);
+    // the local store's rows get their log counts here (remote sensors count their own)
+    const counts = await this.logs.flowLogCounts(page.filter((r) => r.sensor === this.local.id).map((r) => r.id));
+    return page.map((r) => rankFlowRow(ranker, counts.has(r.id) && r.sensor === this.local.id ? { ...r, log_count: counts.get(r.id) } : r));
   }
 
   async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {

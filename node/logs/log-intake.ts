@@ -23,6 +23,8 @@ export interface LogIntakeOptions {
    * Without it, persist() is used and the lines are encoded again.
    */
   persistEncoded?: (events: LogEvent[], lines: EncodedLines) => Promise<void>;
+  /** Told of every event once it is written (the flow → log count index). */
+  onStored?: (events: LogEvent[]) => void;
   /** Hands persisted events to live clients (the bus); optional. */
   publish?: (events: LogEvent[]) => void;
   correlator?: Correlator | null;
@@ -310,6 +312,7 @@ export class LogIntake {
       if (lines && this.opts.persistEncoded) await this.opts.persistEncoded(events, lines);
       else await this.opts.persist(events);
       this.stats.stored += events.length;
+      this.opts.onStored?.(events);
     } catch (err) {
       this.stats.dropped_write_failed += events.length;
       this.opts.log?.(`error: ${events.length} log messages could not be written to the journal: ${(err as Error).message}`);

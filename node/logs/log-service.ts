@@ -15,6 +15,7 @@ import { DebugCopy } from './export/debug-copy.js';
 import { EventExporter } from './export/event-exporter.js';
 import { SyslogOutput, type SyslogOutputStats } from './export/syslog-output.js';
 import { endpointText, type LogEndpoint } from './log-endpoint.js';
+import { FlowLogIndex } from './flow-log-index.js';
 import { HostResolver, type HostResolverStats } from './host-resolver.js';
 import { LogIntake, type EncodedLines, type LogIntakeStats } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
@@ -74,6 +75,7 @@ export class LogService {
   readonly intake: LogIntake;
   readonly correlator: Correlator;
   readonly resolver: HostResolver;
+  private readonly flowLogIndex: Promise<FlowLogIndex>;
   private readonly udp: { r: UdpLogReceiver; e: LogEndpoint }[] = [];
   private readonly streams: { r: StreamLogReceiver; e: LogEndpoint }[] = [];
   private exporter: EventExporter | null = null;
@@ -83,7 +85,13 @@ export class LogService {
     this.correlator = new Correlator(opts.store, opts.windowSec ?? DEFAULT_CORRELATION_WINDOW_SEC);
     this.resolver = new HostResolver({ journal: opts.journal, log: opts.log });
     void this.resolver.load();
-    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, correlator: this.correlator, resolver: this.resolver, queueLimit: opts.queueLimit, log: opts.log });
+    this.flowLogIndex = FlowLogIndex.open(opts.store.dir);
+    // a failed open is reported once; the counts are then missing, intake goes on
+    this.flowLogIndex.catch((e: Error) => opts.log?.(`error: flow log counts not available: ${e.message}`));
+    const onStored = (events: LogEvent[]): void => {
+      this.flowLogIndex.then((i) => i.add(events)).catch((e: Error) => opts.log?.(`error: flow log counts not written: ${e.message}`));
+    };
+    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, onStored, correlator: this.correlator, resolver: this.resolver, queueLimit: opts.queueLimit, log: opts.log });
   }
 
   /** Starts a receiver; resolves with the port it listens on (0 in the endpoint picks one). */
@@ -175,6 +183,14 @@ export class LogService {
       .slice(0, limit);
   }
 
+  /** Log events linked to each flow id (flow rows' log_count); an empty map when unavailable. */
+  async flowLogCounts(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const idx = await this.flowLogIndex.catch(() => null);
+    if (idx) for (const id of ids) out.set(id, idx.count(id));
+    return out;
+  }
+
   stats(): LogServiceStats {
     return {
       intake: { ...this.intake.stats, queued: this.intake.queued },
@@ -199,5 +215,6 @@ export class LogService {
     await this.intake.flush();
     await this.exporter?.close();
     this.resolver.close();
+    await (await this.flowLogIndex.catch(() => null))?.flush();
   }
 }
