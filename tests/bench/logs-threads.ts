@@ -20,7 +20,7 @@ function threadTimes(): Map<string, { name: string; cpu: number }> {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // the main thread's id is the process id; the UDP socket thread is the one at nice -10
-      const name = Number(tid) === process.pid ? 'main' : Number(f[16]) < 0 ? `nice ${f[16]} (socket)` : `thread ${tid}`;
+      const name = Number(tid) === process.pid ? 'main' : Number(f[16]) < 0 ? `nice ${f[16]} (socket)` : `thread ${tid} (started ${f[19]})`;
       out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
     } catch {
       // a thread that ended
