@@ -5,6 +5,7 @@
  * cut the decoded text for JSON.parse). The intake appends the bytes as they are and only
  * re-encodes a line whose event changed after parsing (correlated flows, a rank).
  */
+import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
 
 export interface ParsedLogBatch {
@@ -18,6 +19,25 @@ export interface ParsedLogBatch {
   /** Datagrams the socket thread dropped since its previous batch (hand-off queue full). */
   dropped: number;
 }
+
+/**
+ * What the parse thread posts, checked per batch on the main thread (the batch's frame: sizes
+ * that agree; its lines are not re-validated one by one, see decodeLogBatch).
+ */
+export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('parsed'),
+      data: z.instanceof(ArrayBuffer),
+      used: z.number().int().nonnegative(),
+      ends: z.instanceof(Uint32Array),
+      count: z.number().int().nonnegative(),
+      dropped: z.number().int().nonnegative(),
+    })
+    .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree'),
+  z.object({ kind: z.literal('end') }),
+]);
+export type ParseThreadMessage = z.infer<typeof ParseThreadMessageSchema>;
 
 /**
  * Encodes events as NDJSON lines into one buffer that can be transferred. The line is exactly

@@ -15,7 +15,7 @@ import { isIPv6 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { LogIntake } from './log-intake.js';
-import type { ParsedLogBatch } from './parsed-batch.js';
+import { ParseThreadMessageSchema } from './parsed-batch.js';
 import { UDP_BATCH_WRITER_SOURCE } from './udp-batch.js';
 import type { ParseThreadInit } from './udp-parse-thread.js';
 import { udpSocketDrops } from './udp-socket-drops.js';
@@ -36,8 +36,6 @@ interface UdpWorkerData {
 }
 
 type SocketThreadMessage = { kind: 'ready'; port: number; recvBufferBytes: number; nice: number | null } | { kind: 'error'; code: string | null; message: string };
-
-type ParseThreadMessage = ({ kind: 'parsed' } & ParsedLogBatch) | { kind: 'end' };
 
 /** The parse thread's entry: the built .js, or from source (tests, tsx) the .ts through tsx's loader. */
 function parseThreadEntry(): { entry: string | URL; eval: boolean } {
@@ -154,7 +152,10 @@ export class UdpLogReceiver {
     const parseThread = new Worker(entry, { eval: isEval, workerData: init, transferList: [channel.port2], name: 'tapline-udp-parse' });
     let endParse!: () => void;
     const ended = new Promise<void>((r) => (endParse = r));
-    parseThread.on('message', (m: ParseThreadMessage) => {
+    parseThread.on('message', (raw: unknown) => {
+      const checked = ParseThreadMessageSchema.safeParse(raw);
+      if (!checked.success) return intake.reportError(`UDP parse thread sent a malformed batch: ${checked.error.message}`);
+      const m = checked.data;
       if (m.kind === 'end') return endParse();
       Atomics.sub(pending, 0, m.count);
       intake.offerParsedBatch(m);

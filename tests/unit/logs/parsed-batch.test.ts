@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { LogEventSchema, type LogEvent } from '../../../common/bridge/messages.js';
 import { toLogEvent } from '../../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../../common/logs/parse-log.js';
-import { batchBytes, decodeLogBatch, encodeLogBatch, lineRange } from '../../../node/logs/parsed-batch.js';
+import { batchBytes, decodeLogBatch, encodeLogBatch, lineRange, ParseThreadMessageSchema } from '../../../node/logs/parsed-batch.js';
 import { prng } from '../../helpers/prng.js';
 
 function randomEvents(seed: number, n: number): LogEvent[] {
@@ -36,6 +36,15 @@ describe('parsed UDP batches (parse thread → intake)', () => {
       assert.equal(line, `${JSON.stringify(events[i])}\n`);
       assert.deepEqual(LogEventSchema.parse(JSON.parse(line)), events[i]);
     }
+  });
+
+  it('the main thread accepts a batch frame whose sizes agree, and refuses one whose do not', () => {
+    const b = encodeLogBatch(randomEvents(3, 5), 0);
+    assert.ok(ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b }).success);
+    assert.ok(ParseThreadMessageSchema.safeParse({ kind: 'end' }).success);
+    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b, count: 6 }).success);
+    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b, used: b.used - 1 }).success);
+    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b, data: 'x' }).success);
   });
 
   it('a batch of nothing but drops carries the count and no lines', () => {
