@@ -24,6 +24,7 @@ const USAGE = `usage:
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
                  [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
                  [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE] [--export-kinds K,K]
+                 [--resolve-dns [--dns-server IP[:PORT]]...]   host names in logs: discovery data, then DNS
                  [--iface NAME | --ssh user@host --remote-iface NAME] [--filter BPF] [--snaplen N] [--max-store SIZE] [--max-age DUR]
   tapline events --store DIR [--kind K] [--since T] [--until T] [--host IP] [--text S] [--limit N] [--json]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
