@@ -18,7 +18,7 @@ import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import type { CaptureParser } from '../../../common/capture/capture-types.js';
 import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
-import { encodeIndex, type EncodedIndex } from '../../../common/index/index-writer.js';
+import { encodeIndex, type EncodedIndex, type IndexMetaInput } from '../../../common/index/index-writer.js';
 import { formatTs } from '../../../common/time/timestamp.js';
 import { TAPLINE_VERSION } from '../../version.js';
 import { captureFingerprint } from '../capture-fingerprint.js';
@@ -27,6 +27,7 @@ import { StoreLock } from '../store-lock.js';
 import { Store } from '../store.js';
 import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
+import { LiveIndexEncoder } from './live-index-encoder.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterOptions, type LiveWriterStats } from './live-writer-options.js';
 import { enforceRetention } from './retention.js';
@@ -57,6 +58,8 @@ interface Segment {
   ifaceOf: Map<number, number>;
   indexer: CaptureIndexer;
   parser: CaptureParser;
+  /** Encodes the segment's snapshots incrementally (the final index uses encodeIndex). */
+  snapshots: LiveIndexEncoder;
   summaries: FlowSummaryTracker;
   fh: FileHandle | null;
   /** Bytes handed to the parser and the write chain (the next record's file offset). */
@@ -88,6 +91,8 @@ export class LiveWriter implements LiveStoreWriter {
   private bufLen = 0;
   private readonly pool: Uint8Array<ArrayBuffer>[] = [];
   private chain: Promise<void> = Promise.resolve();
+  /** Closed segments whose final index is being built (off the write chain), by id. */
+  private readonly finalizing = new Map<string, Promise<void>>();
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -200,7 +205,13 @@ export class LiveWriter implements LiveStoreWriter {
 
   flush(): Promise<void> {
     this.tick();
-    return this.chain;
+    return this.settled();
+  }
+
+  /** The write chain as it is now, then every final index it started. */
+  private async settled(): Promise<void> {
+    await this.chain;
+    while (this.finalizing.size) await Promise.all(this.finalizing.values());
   }
 
   async close(): Promise<void> {
@@ -210,6 +221,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.seg) this.closeSegment();
+    await this.settled();
     this.enqueue(() => this.retention());
     await this.chain;
     await this.lock.release();
@@ -284,6 +296,7 @@ export class LiveWriter implements LiveStoreWriter {
       ifaceOf: new Map(links.map((l, i) => [l.id, i])),
       indexer,
       parser: createCaptureParser(indexer),
+      snapshots: new LiveIndexEncoder(indexer.table, nativeCrc32),
       summaries: new FlowSummaryTracker(id, indexer.table),
       fh: null,
       submitted: 0,
@@ -337,32 +350,43 @@ export class LiveWriter implements LiveStoreWriter {
     if (this.seg) this.closeSegment();
   }
 
-  /** Ends the open segment: its remaining records are written, then its final index. */
+  /**
+   * Ends the open segment: its remaining records are written and covered by a last snapshot, in
+   * the write chain's order; its final index (data datasync'ed, fingerprint, encodeIndex, index
+   * fsynced) is then built off the chain, so the next segment's writes and snapshots never wait
+   * for a whole segment's sync (that wait was the live index's worst lag).
+   */
   private closeSegment(): void {
     const s = this.seg as Segment;
     this.submit();
     this.seg = null;
     const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, true) : [];
+    this.snapshot(s, []);
     this.enqueue(async () => {
-      try {
-        if (s.failed) return;
-        if (!s.fh) return; // never written: nothing on disk
-        await s.syncing;
-        await s.fh.datasync();
-        await s.fh.close();
-        s.fh = null;
-        s.parser.end();
-        s.indexer.finish();
-        const fp = await captureFingerprint(s.path);
-        await writeIndexFile(segmentIndexPath(this.storeDir, s.id), this.encode(s, fp));
-        await rm(segmentLiveIndexPath(this.storeDir, s.id), { force: true });
-        this.st.durablePackets += s.packets - s.durablePackets;
-        s.durablePackets = s.packets;
-        this.emit(summaries);
-      } catch (e) {
-        await this.fail(s, e as Error);
-      }
+      if (s.failed || !s.fh) return; // never written: nothing on disk
+      const done = this.finalize(s, summaries).finally(() => this.finalizing.delete(s.id));
+      this.finalizing.set(s.id, done);
     });
+  }
+
+  private async finalize(s: Segment, summaries: LiveFlowSummary[]): Promise<void> {
+    try {
+      if (s.failed || !s.fh) return;
+      await s.syncing;
+      await s.fh.datasync();
+      await s.fh.close();
+      s.fh = null;
+      s.parser.end();
+      s.indexer.finish();
+      const fp = await captureFingerprint(s.path);
+      await writeIndexFile(segmentIndexPath(this.storeDir, s.id), encodeIndex(s.indexer.table, this.metaInput(s, fp), nativeCrc32));
+      await rm(segmentLiveIndexPath(this.storeDir, s.id), { force: true });
+      this.st.durablePackets += s.packets - s.durablePackets;
+      s.durablePackets = s.packets;
+      this.emit(summaries);
+    } catch (e) {
+      await this.fail(s, e as Error);
+    }
   }
 
   // ---- the flush tick ----
@@ -378,28 +402,7 @@ export class LiveWriter implements LiveStoreWriter {
       this.rotate();
     } else if (s) {
       this.submit();
-      // one snapshot waiting at a time: when the disk lags, the next one covers more instead
-      if (s.submitted !== s.snapshotAt && !s.snapshotQueued) {
-        s.snapshotAt = s.submitted;
-        s.snapshotQueued = true;
-        // taken now: covers exactly the bytes queued above
-        const snap = this.encode(s, null);
-        const packets = s.packets;
-        const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, false) : [];
-        this.enqueue(async () => {
-          s.snapshotQueued = false;
-          try {
-            if (s.failed || !s.fh) return;
-            await writeSnapshot(segmentLiveIndexPath(this.storeDir, s.id), snap);
-            this.syncInBackground(s);
-            this.st.durablePackets += packets - s.durablePackets;
-            s.durablePackets = packets;
-            this.emit(summaries);
-          } catch (e) {
-            await this.fail(s, e as Error);
-          }
-        });
-      }
+      this.snapshot(s, null);
     }
     this.cond?.sweep();
     this.enqueue(async () => {
@@ -408,34 +411,62 @@ export class LiveWriter implements LiveStoreWriter {
     });
   }
 
-  private encode(s: Segment, fp: { fingerprint: string; size: number; mtimeMs: number } | null): EncodedIndex {
+  /**
+   * Queues a snapshot index of s covering every byte submitted so far (when anything changed).
+   * One snapshot waits or is being written at a time: when the disk lags, the next one covers
+   * more instead. The encoder's buffers back the snapshot until it is written, which that rule
+   * also guarantees. `summaries`: the flow summaries to emit once it is durable (null: collect).
+   */
+  private snapshot(s: Segment, summaries: LiveFlowSummary[] | null): void {
+    if (s.submitted === s.snapshotAt || s.snapshotQueued || s.failed) return;
+    s.snapshotAt = s.submitted;
+    s.snapshotQueued = true;
+    // taken now: covers exactly the bytes queued before it
+    const snap = s.snapshots.encode(this.metaInput(s, null));
+    const packets = s.packets;
+    const batch = summaries ?? (this.opts.onFlows ? s.summaries.collect(s.newestSec, false) : []);
+    this.enqueue(async () => {
+      try {
+        if (s.failed || !s.fh) return;
+        await writeSnapshot(segmentLiveIndexPath(this.storeDir, s.id), snap);
+        this.syncInBackground(s);
+        if (packets > s.durablePackets) {
+          this.st.durablePackets += packets - s.durablePackets;
+          s.durablePackets = packets;
+        }
+        this.emit(batch);
+      } catch (e) {
+        await this.fail(s, e as Error);
+      } finally {
+        s.snapshotQueued = false;
+      }
+    });
+  }
+
+  private metaInput(s: Segment, fp: { fingerprint: string; size: number; mtimeMs: number } | null): IndexMetaInput {
     const ix = s.indexer;
     const info = ix.fileInfo;
     const header = s.format === 'pcap' ? segmentHeaderHex(s) : null;
-    return encodeIndex(
-      ix.table,
-      {
-        writer: TAPLINE_VERSION,
-        createdAt: new Date().toISOString(),
-        // an open segment has no stable content yet: its identity is the segment id and the
-        // bytes this snapshot covers (documented in docs/INDEX-FORMAT.md)
-        source: fp ? { path: s.path, ...fp } : { path: s.path, fingerprint: liveFingerprint(s.id), size: s.parser.consumed, mtimeMs: 0 },
-        format: info?.format ?? s.format,
-        compressed: null,
-        pcapHeaderHex: header,
-        nanosecond: info?.nanosecond ?? true,
-        littleEndian: info?.littleEndian ?? true,
-        interfaces: ix.interfaces,
-        packets: ix.packets,
-        bytes: ix.bytes,
-        indexedBytes: s.parser.consumed,
-        firstTs: ix.firstTs,
-        lastTs: ix.lastTs,
-        damage: null,
-        counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
-      },
-      nativeCrc32,
-    );
+    return {
+      writer: TAPLINE_VERSION,
+      createdAt: new Date().toISOString(),
+      // an open segment has no stable content yet: its identity is the segment id and the
+      // bytes this snapshot covers (documented in docs/INDEX-FORMAT.md)
+      source: fp ? { path: s.path, ...fp } : { path: s.path, fingerprint: liveFingerprint(s.id), size: s.parser.consumed, mtimeMs: 0 },
+      format: info?.format ?? s.format,
+      compressed: null,
+      pcapHeaderHex: header,
+      nanosecond: info?.nanosecond ?? true,
+      littleEndian: info?.littleEndian ?? true,
+      interfaces: ix.interfaces,
+      packets: ix.packets,
+      bytes: ix.bytes,
+      indexedBytes: s.parser.consumed,
+      firstTs: ix.firstTs,
+      lastTs: ix.lastTs,
+      damage: null,
+      counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
+    };
   }
 
   // ---- failures (disk full, I/O errors) ----
@@ -516,6 +547,7 @@ export class LiveWriter implements LiveStoreWriter {
       maxStoreBytes: this.opts.maxStoreBytes ?? 0,
       maxAgeSeconds: this.opts.maxAgeSeconds ?? 0,
       openSegment: this.seg?.id ?? null,
+      busy: this.finalizing,
       log: this.log,
     });
     this.st.segments = r.segments;
