@@ -6,14 +6,15 @@
  *
  * What is kept between snapshots (the FlowTable only appends flows and grows them):
  * - Flow records (112 bytes each) in one growing buffer; a flow is re-encoded only when its
- *   packet count moved (every change to a flow comes with a packet), and its Community ID hash
- *   (a SHA-1, the costliest part of a record) is computed once per flow.
+ *   packet count moved (every change to a flow comes with a packet), and its identity part
+ *   (addresses, ports, the Community ID hash: a SHA-1, the costliest part of a record) only when
+ *   the flow is new or its client and server swapped.
  * - Offsets: each flow's list lives in a slot with room to grow (1.5x), rewritten in place when a
  *   dirty flow still fits, moved to the end of the section when it outgrows its slot. A v1 reader
  *   reads each list at (offsetsStart, offsetsLength), so the unused room is never read. The final
  *   index at rotation (encodeIndex) is compact again.
- * - Postings: the builders keep every flow already added; new flows are added, and a section is
- *   re-serialized only when new flows arrived.
+ * - Postings (incremental-postings.ts): each key's id list is encoded as its flows arrive and the
+ *   key order is kept sorted; a section is re-serialized (memory copies) only when flows arrived.
  * - TimeOrder: new flows are sorted among themselves and merged into the previous order (a full
  *   re-sort only when an older flow's first packet time moved back, which out-of-order timestamps
  *   can do).
@@ -38,7 +39,7 @@ import {
   type IndexMeta,
 } from '../../../common/index/index-format.js';
 import type { EncodedIndex, IndexMetaInput } from '../../../common/index/index-writer.js';
-import { IpPostingsBuilder, NumericPostingsBuilder } from '../../../common/index/postings.js';
+import { IncrementalPostings } from './incremental-postings.js';
 
 export interface LiveIndexEncodeStats {
   /** Flows whose record was (re)encoded by the last encode(). */
@@ -60,19 +61,15 @@ export class LiveIndexEncoder {
   private seenPackets = new Float64Array(0);
   private seenFirstSec = new Float64Array(0);
   private seenFirstNsec = new Uint32Array(0);
-  private cidHash = new Uint32Array(0);
-  private cidClientIsA = new Uint8Array(0);
+  private seenClientIsA = new Uint8Array(0);
   private slotStart = new Float64Array(0);
   private slotCap = new Float64Array(0);
   private offsets = new Uint8Array(64 * 1024);
   private offLen = 0;
   private order = new Uint32Array(0);
-  private readonly ipPost = new IpPostingsBuilder();
-  private readonly portPost = new NumericPostingsBuilder(2);
-  private readonly protoPost = new NumericPostingsBuilder(2);
-  private ipBytes: Uint8Array = this.ipPost.encode();
-  private portBytes: Uint8Array = this.portPost.encode();
-  private protoBytes: Uint8Array = this.protoPost.encode();
+  private readonly ipPost = new IncrementalPostings(16);
+  private readonly portPost = new IncrementalPostings(2);
+  private readonly protoPost = new IncrementalPostings(2);
   private maxDuration = 0;
   private fragmentedFlows = 0;
   private readonly addrA = new Uint8Array(16);
@@ -102,11 +99,6 @@ export class LiveIndexEncoder {
       this.seenFirstNsec[f] = t.firstNsec[f];
       copied += this.writeRecord(f, f >= n0);
     }
-    if (n > n0) {
-      this.ipBytes = this.ipPost.encode();
-      this.portBytes = this.portPost.encode();
-      this.protoBytes = this.protoPost.encode();
-    }
     const timeOrder = this.timeOrder(n0, n, resort);
     this.n = n;
     Object.assign(this.last, { dirtyFlows: dirty, newFlows: n - n0, offsetBytesCopied: copied, fullResort: resort });
@@ -123,9 +115,9 @@ export class LiveIndexEncoder {
           [SectionType.Meta, new TextEncoder().encode(JSON.stringify(meta))],
           [SectionType.Flows, this.records.subarray(0, n * FLOW_RECORD_SIZE)],
           [SectionType.Offsets, this.offsets.subarray(0, this.offLen)],
-          [SectionType.IpPostings, this.ipBytes],
-          [SectionType.PortPostings, this.portBytes],
-          [SectionType.ProtoPostings, this.protoBytes],
+          [SectionType.IpPostings, this.ipPost.encode()],
+          [SectionType.PortPostings, this.portPost.encode()],
+          [SectionType.ProtoPostings, this.protoPost.encode()],
           [SectionType.TimeOrder, new Uint8Array(timeOrder.buffer, timeOrder.byteOffset, timeOrder.byteLength)],
         ],
         this.crc,
@@ -134,40 +126,24 @@ export class LiveIndexEncoder {
     };
   }
 
-  /** Encodes flow f's record (and, for a new flow, its postings); returns offset bytes copied. */
+  /**
+   * Encodes flow f's record; returns offset bytes copied. The identity part (addresses, ports,
+   * kind, VLANs, Community ID hash, postings) is written for a new flow, and again only when the
+   * table swapped which endpoint is the client; counters, times, flags and offsets every time.
+   */
   private writeRecord(f: number, isNew: boolean): number {
     const t = this.table;
     const at = f * FLOW_RECORD_SIZE;
     const raw = this.records;
     const v = this.rv;
-    const kind = t.kind[f];
     const clientIsA = t.clientIsA[f] === 1;
-    const addrA = this.addrA;
-    const addrB = this.addrB;
-    t.addressOf(f, 0, addrA);
-    t.addressOf(f, 1, addrB);
-    const client = clientIsA ? addrA : addrB;
-    const server = clientIsA ? addrB : addrA;
-    const pa = t.portOf(f, 0);
-    const pb = t.portOf(f, 1);
+    if (isNew || this.seenClientIsA[f] !== t.clientIsA[f]) this.writeIdentity(f, isNew);
     const hasPorts = t.hasPorts[f] === 1;
     const hasIcmp = t.icmpType[f] >= 0;
     const wasFragmented = !isNew && (raw[at + 3] & FlowFlag.Fragmented) !== 0;
-    raw[at] = kind;
-    raw[at + 1] = t.ipVersion[f];
-    raw[at + 2] = t.proto[f];
     raw[at + 3] = (hasPorts ? FlowFlag.HasPorts : 0) | (hasIcmp ? FlowFlag.HasIcmp : 0) | (t.fragmented[f] ? FlowFlag.Fragmented : 0);
     if (t.fragmented[f] && !wasFragmented) this.fragmentedFlows++;
     v.setUint16(at + 4, t.tcpFlags[f], true);
-    raw[at + 6] = hasIcmp ? t.icmpType[f] : 0;
-    raw[at + 7] = hasIcmp ? t.icmpCode[f] : 0;
-    v.setUint16(at + 8, t.vlan[f] + 1, true);
-    v.setUint16(at + 10, t.vlanInner[f] + 1, true);
-    v.setUint32(at + 12, t.l2Type[f], true);
-    raw.set(client, at + 16);
-    raw.set(server, at + 32);
-    v.setUint16(at + 48, clientIsA ? pa : pb, true);
-    v.setUint16(at + 50, clientIsA ? pb : pa, true);
     v.setUint32(at + 52, t.firstNsec[f], true);
     v.setFloat64(at + 56, t.firstSec[f], true);
     const dur = t.lastSec[f] - t.firstSec[f];
@@ -183,27 +159,54 @@ export class LiveIndexEncoder {
     const len = this.writeOffsets(f, isNew);
     v.setFloat64(at + 96, this.slotStart[f], true);
     v.setUint32(at + 104, len, true);
-    if (kind === FlowKind.Ip) {
-      if (isNew || this.cidClientIsA[f] !== t.clientIsA[f]) {
-        const cid = flowCommunityId(t.ipVersion[f], t.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? t.icmpType[f] : -1, hasIcmp ? t.icmpCode[f] : -1);
-        this.cidHash[f] = cid === null ? 0 : fnv1a(cid);
-        this.cidClientIsA[f] = t.clientIsA[f];
-      }
-      if (isNew) {
-        this.ipPost.add(t.ipVersion[f], addrA, f);
-        this.ipPost.add(t.ipVersion[f], addrB, f);
-        if (hasPorts) {
-          this.portPost.add(Math.min(pa, pb), f);
-          this.portPost.add(Math.max(pa, pb), f);
-        }
-        this.protoPost.add(t.proto[f], f);
-      }
-    } else {
-      this.cidHash[f] = 0;
-      if (isNew) this.protoPost.add(0x100 | kind, f);
-    }
-    v.setUint32(at + 108, this.cidHash[f], true);
     return len;
+  }
+
+  private writeIdentity(f: number, isNew: boolean): void {
+    const t = this.table;
+    const at = f * FLOW_RECORD_SIZE;
+    const raw = this.records;
+    const v = this.rv;
+    const kind = t.kind[f];
+    const clientIsA = t.clientIsA[f] === 1;
+    this.seenClientIsA[f] = t.clientIsA[f];
+    const addrA = this.addrA;
+    const addrB = this.addrB;
+    t.addressOf(f, 0, addrA);
+    t.addressOf(f, 1, addrB);
+    const client = clientIsA ? addrA : addrB;
+    const server = clientIsA ? addrB : addrA;
+    const pa = t.portOf(f, 0);
+    const pb = t.portOf(f, 1);
+    const hasPorts = t.hasPorts[f] === 1;
+    const hasIcmp = t.icmpType[f] >= 0;
+    raw[at] = kind;
+    raw[at + 1] = t.ipVersion[f];
+    raw[at + 2] = t.proto[f];
+    raw[at + 6] = hasIcmp ? t.icmpType[f] : 0;
+    raw[at + 7] = hasIcmp ? t.icmpCode[f] : 0;
+    v.setUint16(at + 8, t.vlan[f] + 1, true);
+    v.setUint16(at + 10, t.vlanInner[f] + 1, true);
+    v.setUint32(at + 12, t.l2Type[f], true);
+    raw.set(client, at + 16);
+    raw.set(server, at + 32);
+    v.setUint16(at + 48, clientIsA ? pa : pb, true);
+    v.setUint16(at + 50, clientIsA ? pb : pa, true);
+    let cidHash = 0;
+    if (kind === FlowKind.Ip) {
+      const cid = flowCommunityId(t.ipVersion[f], t.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? t.icmpType[f] : -1, hasIcmp ? t.icmpCode[f] : -1);
+      cidHash = cid === null ? 0 : fnv1a(cid);
+      if (isNew) {
+        this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrA), f);
+        this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrB), f);
+        if (hasPorts) {
+          this.portPost.add(IncrementalPostings.numberKey(Math.min(pa, pb), 2), f);
+          this.portPost.add(IncrementalPostings.numberKey(Math.max(pa, pb), 2), f);
+        }
+        this.protoPost.add(IncrementalPostings.numberKey(t.proto[f], 2), f);
+      }
+    } else if (isNew) this.protoPost.add(IncrementalPostings.numberKey(0x100 | kind, 2), f);
+    v.setUint32(at + 108, cidHash, true);
   }
 
   /** Copies flow f's whole encoded offset list into its slot (moving it when it outgrew it). */
@@ -268,8 +271,7 @@ export class LiveIndexEncoder {
     this.seenPackets = g(this.seenPackets, cap);
     this.seenFirstSec = g(this.seenFirstSec, cap);
     this.seenFirstNsec = g(this.seenFirstNsec, cap);
-    this.cidHash = g(this.cidHash, cap);
-    this.cidClientIsA = g(this.cidClientIsA, cap);
+    this.seenClientIsA = g(this.seenClientIsA, cap);
     this.slotStart = g(this.slotStart, cap);
     this.slotCap = g(this.slotCap, cap);
     this.cap = cap;
