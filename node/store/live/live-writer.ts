@@ -25,6 +25,7 @@ import { captureFingerprint } from '../capture-fingerprint.js';
 import { nativeCrc32, writeIndexFile } from '../index-file.js';
 import { StoreLock } from '../store-lock.js';
 import { Store } from '../store.js';
+import { gapsPath } from './capture-gaps.js';
 import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
 import { LiveIndexEncoder } from './live-index-encoder.js';
@@ -44,6 +45,7 @@ import {
 import { repairSegment, repairTornSegments } from './segment-repair.js';
 
 const BUFFER_BYTES = 1 << 20;
+const DEFAULT_FLUSH_MS = 500;
 /** Bytes handed to the write chain but not yet written; beyond it packets are dropped (counted). */
 const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
 /** Free space needed before writing resumes after a disk-full stop. */
@@ -126,7 +128,9 @@ export class LiveWriter implements LiveStoreWriter {
     if (maxAge > 0) segSec = Math.min(segSec, Math.max(1, maxAge / 4));
     this.segmentBytes = segBytes;
     this.segmentMs = segSec * 1000;
-    this.flushMs = Math.min(1000, Math.max(10, opts.flushIntervalMs ?? 1000));
+    // snapshots are incremental (live-index-encoder.ts), so flushing twice a second costs little
+    // and halves the time a packet waits for the index (the lag target is 2 s)
+    this.flushMs = Math.min(1000, Math.max(10, opts.flushIntervalMs ?? DEFAULT_FLUSH_MS));
     const mode = opts.mode ?? 'full';
     if (mode === 'conditional' && !opts.trigger) this.log('conditional mode without a trigger: only flows alerted through alert(flowKey) are stored');
     this.cond = mode === 'conditional' ? new ConditionalFilter(opts.trigger ?? null, opts.preAlertPackets ?? 10, (p) => this.store(p)) : null;
@@ -194,7 +198,7 @@ export class LiveWriter implements LiveStoreWriter {
   gap(g: LiveGap): void {
     this.st.gaps++;
     const line = `${JSON.stringify({ from: formatTs(g.from.sec, g.from.nsec), to: formatTs(g.to.sec, g.to.nsec), reason: g.reason, segment: this.seg?.id ?? null })}\n`;
-    this.enqueue(() => appendFile(`${segmentsDir(this.storeDir)}/gaps.ndjson`, line));
+    this.enqueue(() => appendFile(gapsPath(this.storeDir), line));
   }
 
   alert(flowKey: string): void {

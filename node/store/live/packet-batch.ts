@@ -16,13 +16,17 @@ export function batchRecordLength(capLen: number): number {
 
 /** Appends one packet at `at` (the caller checked it fits); returns the new end. */
 export function appendBatchRecord(buf: Uint8Array, view: DataView, at: number, p: LivePacket): number {
-  const capLen = Math.min(p.capLen, p.data.length);
-  view.setUint32(at, p.linkId >>> 0, true);
-  view.setUint32(at + 4, p.tsSec >>> 0, true);
-  view.setUint32(at + 8, p.tsNsec >>> 0, true);
+  return appendBatchRecordFrom(buf, view, at, p.linkId, p.tsSec, p.tsNsec, p.data, Math.min(p.capLen, p.data.length), p.origLen);
+}
+
+/** appendBatchRecord with the fields as arguments and the bytes src[0, capLen) (capLen <= src.length). */
+export function appendBatchRecordFrom(buf: Uint8Array, view: DataView, at: number, linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): number {
+  view.setUint32(at, linkId >>> 0, true);
+  view.setUint32(at + 4, tsSec >>> 0, true);
+  view.setUint32(at + 8, tsNsec >>> 0, true);
   view.setUint32(at + 12, capLen, true);
-  view.setUint32(at + 16, p.origLen >>> 0, true);
-  buf.set(capLen === p.data.length ? p.data : p.data.subarray(0, capLen), at + BATCH_RECORD_HEADER);
+  view.setUint32(at + 16, origLen >>> 0, true);
+  buf.set(capLen === src.length ? src : src.subarray(0, capLen), at + BATCH_RECORD_HEADER);
   return at + BATCH_RECORD_HEADER + capLen;
 }
 

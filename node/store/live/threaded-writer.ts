@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterStats } from './live-writer-options.js';
-import { appendBatchRecord, batchRecordLength } from './packet-batch.js';
+import { appendBatchRecordFrom, batchRecordLength } from './packet-batch.js';
 import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
 const BATCH_BYTES = 1 << 20;
@@ -159,8 +159,13 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   }
 
   packet(p: LivePacket): void {
+    this.packetFrom(p.linkId, p.tsSec, p.tsNsec, p.data, Math.min(p.capLen, p.data.length), p.origLen);
+  }
+
+  /** The capture loop's fast path (FastPacketSink): fields as arguments, bytes src[0, capLen). */
+  packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
     this.received++;
-    this.receivedBytes += p.origLen;
+    this.receivedBytes += origLen;
     if (this.closing !== null) return;
     if (this.threadGone) {
       // the writer thread died (a bug, reported through onError): what arrives now is lost, counted
@@ -176,7 +181,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
       }
       this.ringFull = false;
     }
-    const need = batchRecordLength(Math.min(p.capLen, p.data.length));
+    const need = batchRecordLength(capLen);
     if (this.len + need > this.buf.length) {
       this.postBatch();
       if (this.len + need > this.buf.length) {
@@ -186,7 +191,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
         return;
       }
     }
-    this.len = appendBatchRecord(this.buf, this.view, this.len, p);
+    this.len = appendBatchRecordFrom(this.buf, this.view, this.len, linkId, tsSec, tsNsec, src, capLen, origLen);
     if (!this.postScheduled) {
       // one hand-off per turn of the event loop: a libpcap dispatch delivers its whole burst first
       this.postScheduled = true;
