@@ -47,6 +47,12 @@ import { repairSegment, repairTornSegments } from './segment-repair.js';
 
 const BUFFER_BYTES = 1 << 20;
 const DEFAULT_FLUSH_MS = 500;
+/**
+ * Written buffers kept for reuse. A fresh 1 MiB ArrayBuffer per buffer is external memory V8
+ * answers with frequent full GCs at line rate (the writer thread's largest cost after decoding):
+ * up to 32 MiB is kept instead, enough for about half a second of writes at 50 MB/s in flight.
+ */
+const POOL_BUFFERS = 32;
 /** Bytes handed to the write chain but not yet written; beyond it packets are dropped (counted). */
 const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
 /** Free space needed before writing resumes after a disk-full stop. */
@@ -430,7 +436,7 @@ export class LiveWriter implements LiveStoreWriter {
         await this.fail(s, e as Error);
       } finally {
         this.queuedBytes -= chunk.length;
-        if (chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < 8) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
+        if (chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
       }
     });
   }
