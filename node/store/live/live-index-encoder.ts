@@ -11,8 +11,8 @@
  *   the flow is new or its client and server swapped.
  * - Offsets: each flow's list lives in a slot with room to grow (1.5x), rewritten in place when a
  *   dirty flow still fits, moved to the end of the section when it outgrows its slot. A v1 reader
- *   reads each list at (offsetsStart, offsetsLength), so the unused room is never read. The final
- *   index at rotation (encodeIndex) is compact again.
+ *   reads each list at (offsetsStart, offsetsLength), so the unused room is never read. The
+ *   segment's final index is encoded the same way (the slack is a fraction of a percent of it).
  * - Postings (incremental-postings.ts): each key's id list is encoded as its flows arrive and the
  *   key order is kept sorted; a section is re-serialized (memory copies) only when flows arrived.
  * - TimeOrder: new flows are sorted among themselves and merged into the previous order (a full
