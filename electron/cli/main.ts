@@ -17,6 +17,7 @@ const USAGE = `usage:
   tapline slice  --store DIR --flow ID -o OUT.pcap
   tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
   tapline stats  --store DIR [--json]
+  tapline gaps   --store DIR [--limit N] [--json]   spans a live capture could not record (ssh feed lost...)
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline detect --store DIR [--rules FILE]... [--var NAME=VALUE]... [--json] [--write-events] [--no-discovery] [--show-credentials]
@@ -118,6 +119,8 @@ async function run(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { store: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
       return statsCommand(needString(values.store, 'store'), values.json ?? false, process.stdout, err);
     }
+    case 'gaps':
+      return (await import('./gaps-command.js')).gapsCommand(rest, process.stdout, err);
     case 'serve':
       // loaded on demand: the store commands stay fast to start
       return (await import('./serve-command.js')).serveCommand(rest, err);
