@@ -27,7 +27,7 @@ import { AlertBodySchema } from './eve-alert.js';
 import type { JsonSchema } from './params.js';
 import type { Route } from './router.js';
 import { CreateUploadSchema, UploadCreatedSchema, UploadProgressSchema } from './routes/upload-routes.js';
-import { ImportServerFileSchema, ServerFileSchema } from './routes/server-file-routes.js';
+import { ImportServerFileSchema, ServerFileSchema } from '../../common/bridge/server-files.js';
 
 const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   Error: BridgeErrorSchema,

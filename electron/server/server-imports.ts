@@ -7,14 +7,8 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ImportResult } from '../../common/bridge/messages.js';
+import type { ServerFile } from '../../common/bridge/server-files.js';
 import { HttpError } from './http-util.js';
-
-export interface ServerFile {
-  /** Path relative to the import directory, '/'-separated. */
-  name: string;
-  size: number;
-  mtime_ms: number;
-}
 
 /** Files listed at most (a directory of millions of files is not a capture folder). */
 const MAX_LISTED = 2000;

@@ -1,10 +1,7 @@
 /** Captures already on the server (serve --import-dir): list them, import one in place (no upload). */
-import { z } from 'zod';
+import { ImportServerFileSchema } from '../../../common/bridge/server-files.js';
 import { sendJson } from '../http-util.js';
 import { defineRoute } from '../router.js';
-
-export const ServerFileSchema = z.object({ name: z.string(), size: z.number().int().nonnegative(), mtime_ms: z.number().int() });
-export const ImportServerFileSchema = z.object({ name: z.string().min(1).max(4096) }).strict();
 
 export const listServerFilesRoute = defineRoute({
   method: 'GET',
