@@ -112,7 +112,12 @@ export class SlicedBatchIntake {
 /** MessageChannel where there is one (each yield is a fresh task, not a clamped timer), else setTimeout. */
 export function defaultIntakeEnv(): IntakeEnv {
   const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
-  const g = globalThis as { MessageChannel?: typeof MessageChannel; document?: unknown };
+  // structural: the tests compile this module with Node's types, whose MessagePort differs
+  interface PortLike {
+    onmessage: ((ev: unknown) => void) | null;
+    postMessage(v: unknown): void;
+  }
+  const g = globalThis as unknown as { MessageChannel?: new () => { port1: PortLike; port2: PortLike }; document?: unknown };
   // only in a page: in Node an open MessagePort would keep the process alive
   if (typeof g.MessageChannel === 'function' && g.document !== undefined) {
     const ch = new g.MessageChannel();
