@@ -8,7 +8,9 @@
  *
  * A small batch (up to MIN_SLICE events) is still delivered synchronously inside push() when
  * nothing is queued, so a quiet stream behaves as before. Order is kept; a batch's `missed`
- * travels with its first sub-batch; rejections are reported once per batch.
+ * travels with its first sub-batch; rejections are reported once per batch. Memory is bounded:
+ * past maxBacklog queued events, push() works the queue down before it returns, so a producer
+ * faster than the page is held to the page's pace.
  */
 import { z } from 'zod';
 import { EventSchema, type EventBatch, type TaplineEvent } from '../../../common/bridge/messages.js';
@@ -40,22 +42,23 @@ interface Pending {
 export class SlicedBatchIntake {
   private readonly queue: Pending[] = [];
   private scheduled = false;
+  private queued = 0;
   private readonly budgetMs: number;
+  private readonly maxBacklog: number;
 
   constructor(
     private readonly deliver: (batch: EventBatch) => void,
     private readonly onRejected: (detail: string) => void,
     private readonly env: IntakeEnv = defaultIntakeEnv(),
-    opts: { budgetMs?: number } = {},
+    opts: { budgetMs?: number; maxBacklog?: number } = {},
   ) {
     this.budgetMs = opts.budgetMs ?? 8;
+    this.maxBacklog = opts.maxBacklog ?? 20_000;
   }
 
   /** Events queued, not yet delivered. */
   get backlog(): number {
-    let n = 0;
-    for (const p of this.queue) n += p.events.length - p.at;
-    return n;
+    return this.queued;
   }
 
   /** Takes one raw batch from the back end. Returns its seq, or null when its envelope is invalid. */
@@ -67,26 +70,32 @@ export class SlicedBatchIntake {
     }
     const { seq, missed, events } = env.data;
     this.queue.push({ seq, missed, events, at: 0, rejected: 0, firstProblem: null });
+    this.queued += events.length;
     if (this.queue.length === 1 && !this.scheduled) this.slice();
+    // backpressure: the queue never holds much more than maxBacklog events
+    while (this.queued > this.maxBacklog && this.queue.length) this.slice(true);
     return seq;
   }
 
   /** Drops what is queued (unsubscribe: nothing more is delivered). */
   clear(): void {
     this.queue.length = 0;
+    this.queued = 0;
   }
 
-  private slice(): void {
-    this.scheduled = false;
+  /** One slice; `urgent` (backpressure) ignores the budget until the backlog is back under its bound. */
+  private slice(urgent = false): void {
+    if (!urgent) this.scheduled = false;
     const start = this.env.now();
     let taken = 0;
     while (this.queue.length) {
       const p = this.queue[0];
       const out: TaplineEvent[] = [];
       const first = p.at === 0;
-      while (p.at < p.events.length && (taken < MIN_SLICE || this.env.now() - start < this.budgetMs)) {
+      while (p.at < p.events.length && (taken < MIN_SLICE || (urgent ? this.queued > this.maxBacklog : this.env.now() - start < this.budgetMs))) {
         const r = EventSchema.safeParse(p.events[p.at++]);
         taken++;
+        this.queued--;
         if (r.success) out.push(r.data);
         else {
           p.rejected++;
@@ -100,7 +109,7 @@ export class SlicedBatchIntake {
       if (done) this.queue.shift();
       if (out.length || (first && (p.missed > 0 || done))) this.deliver({ seq: p.seq, missed: first ? p.missed : 0, events: out });
       if (done && p.rejected) this.onRejected(`${p.rejected} event(s) failed validation (${p.firstProblem})`);
-      if (taken >= MIN_SLICE && this.env.now() - start >= this.budgetMs) break;
+      if (taken >= MIN_SLICE && (urgent ? this.queued <= this.maxBacklog : this.env.now() - start >= this.budgetMs)) break;
     }
     if (this.queue.length && !this.scheduled) {
       this.scheduled = true;

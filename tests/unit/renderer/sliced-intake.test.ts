@@ -94,3 +94,20 @@ test('clear drops what is queued: nothing more is delivered', () => {
   env.runAll();
   assert.equal(got.length, before);
 });
+
+test('a producer faster than the page is held back: past maxBacklog, push works the queue down before it returns', () => {
+  const env = manualEnv(100); // every slice is over budget at once
+  const got: EventBatch[] = [];
+  const intake = new SlicedBatchIntake((b) => got.push(b), () => undefined, env, { budgetMs: 8, maxBacklog: 100 });
+  let next = 0;
+  for (let b = 0; b < 10; b++) {
+    intake.push({ seq: b + 1, missed: 0, events: Array.from({ length: 200 }, () => flowEvent(next++)) });
+    assert.ok(intake.backlog <= 100, `backlog ${intake.backlog} after batch ${b + 1}`);
+  }
+  env.runAll();
+  assert.equal(intake.backlog, 0);
+  assert.deepEqual(
+    got.flatMap((x) => x.events.map((e) => e.id)),
+    Array.from({ length: 2000 }, (_, i) => `e${i}`),
+  );
+});
