@@ -22,7 +22,7 @@ const USAGE = `usage:
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline detect --store DIR [--rules FILE]... [--var NAME=VALUE]... [--json] [--write-events] [--no-discovery] [--show-credentials]
   tapline ingest --store DIR [--json] [--write-events] FILE...   Suricata eve.json, Zeek logs (JSON or TSV)
-  tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
+  tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls] [--import-dir DIR]
                  [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
                  [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE] [--export-kinds K,K]
                  [--resolve-dns [--dns-server IP[:PORT]]...]   host names in logs: discovery data, then DNS

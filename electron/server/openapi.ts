@@ -28,6 +28,7 @@ import { AlertBodySchema } from './eve-alert.js';
 import type { JsonSchema } from './params.js';
 import type { Route } from './router.js';
 import { CreateUploadSchema, UploadCreatedSchema, UploadProgressSchema } from './routes/upload-routes.js';
+import { ImportServerFileSchema, ServerFileSchema } from '../../common/bridge/server-files.js';
 
 const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   Error: BridgeErrorSchema,
@@ -40,6 +41,7 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   ImportResult: ImportResultSchema,
   UploadCreated: UploadCreatedSchema,
   UploadProgress: UploadProgressSchema,
+  ServerFile: ServerFileSchema,
   EventClass: EventClassSchema,
   ThreatList: ThreatListSchema,
   FollowResult: FollowResultSchema,
@@ -51,6 +53,7 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
 
 const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
   CreateUpload: CreateUploadSchema,
+  ImportServerFile: ImportServerFileSchema,
   AddSensor: AddSensorSchema,
   AlertBody: AlertBodySchema,
   NewEventClass: NewEventClassSchema,

@@ -34,14 +34,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startServe(timeoutMs = 20_000): Promise<ServeStart> {
+/** extraArgs: more serve options (the UI bench's --import-dir). */
+export async function startServe(timeoutMs = 20_000, extraArgs: readonly string[] = []): Promise<ServeStart> {
   if (!existsSync(CLI)) return { ok: false, skip: `the CLI is not built (${CLI}); run npm run build` };
   const dir = await mkdtemp(join(tmpdir(), 'tapline-e2e-'));
   const storeDir = join(dir, 'store');
   const tokenFile = join(dir, 'token');
   await writeFile(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--store', storeDir, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile], {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--store', storeDir, '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

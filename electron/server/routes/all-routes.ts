@@ -19,6 +19,7 @@ import {
 } from './ranking-routes.js';
 import { addSensorRoute, listSensorsRoute, removeSensorRoute } from './sensor-routes.js';
 import { createUploadRoute, importUploadRoute, putChunkRoute } from './upload-routes.js';
+import { importServerFileRoute, listServerFilesRoute } from './server-file-routes.js';
 
 export const ROUTES: readonly Route[] = [
   loginGetRoute,
@@ -39,6 +40,8 @@ export const ROUTES: readonly Route[] = [
   createUploadRoute,
   putChunkRoute,
   importUploadRoute,
+  listServerFilesRoute,
+  importServerFileRoute,
   liveRoute,
   listSensorsRoute,
   addSensorRoute,

@@ -47,6 +47,8 @@ export interface Services {
 export interface ServicesEnv {
   now(): number;
   frame(fn: () => void): void;
+  /** Least time between two re-renders of the live grids (ms; default 0: every frame). */
+  livePublishMs?: number;
   /** The event archive (Dexie in the browser); in memory when absent. */
   archive?: { archive: EventArchive; volatile: boolean };
 }
@@ -63,7 +65,7 @@ function describeImports(results: ImportResult[]): string {
 export function createServices(bridge: Bridge, settings: SettingsStore, env: ServicesEnv): Services {
   const app = createAppStore();
   const stats = createStatsStore(bridge, env.now);
-  const flows = createFlowsStore({ bridge, zone: () => settings.getState().timeZone, now: env.now, frame: env.frame });
+  const flows = createFlowsStore({ bridge, zone: () => settings.getState().timeZone, now: env.now, frame: env.frame, livePublishMs: env.livePublishMs });
   const imports = createImportStore({
     bridge,
     onImported: (results) => {
@@ -108,7 +110,7 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
     ranking,
     sensors,
     payload: createPayloadStore(bridge),
-    realtime: createRealtimeStore({ frame: env.frame }),
+    realtime: createRealtimeStore({ frame: env.frame, minMs: env.livePublishMs, now: env.now }),
     archive: archive.archive,
     historical,
     files: createFilesPageStore(bridge),
