@@ -28,6 +28,12 @@ export const SensorSchema = z.object({
   url: z.string().url().nullable(),
   status: z.enum(['connected', 'connecting', 'offline', 'error']),
   message: z.string().nullable(),
+  /**
+   * Since when the sensor has had this status (decimal epoch seconds): the local store since the
+   * services opened, a remote since its link came up or went down (the sensor window's uptime).
+   * Optional: sensors of older versions do not send it.
+   */
+  status_since: ts.nullable().optional(),
 });
 export type Sensor = z.infer<typeof SensorSchema>;
 

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../../common/bridge/event-bus.js';
+import type { CaptureInterface, CaptureStatus, CaptureTarget, StartCapture } from '../../common/bridge/capture-messages.js';
 import { FOLLOW_DEFAULT_MAX_BYTES, FOLLOW_MAX_BYTES } from '../../common/bridge/messages.js';
 import type {
   AddSensor,
@@ -38,7 +39,7 @@ import { CaptureService } from './capture-service.js';
 import { LocalSensor, type EventSink } from './local-sensor.js';
 import { RankingConfig } from './ranking-config.js';
 import { RemoteSensor } from './remote-sensor.js';
-import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { ServiceError, type FileContent, type SensorBackend, type SensorCaptureApi, type SliceFile } from './sensor-backend.js';
 import { SensorRegistry } from './sensor-registry.js';
 
 export interface ServicesOptions {
@@ -272,6 +273,37 @@ export class TaplineServices {
   }
   deleteThreatList(id: string): Promise<void> {
     return this.ranking.deleteThreatList(id);
+  }
+
+  // ---- live capture: this store's capture workers, or a remote sensor's through its API ----
+
+  /** The capture API of a sensor: this store's when sensor is absent or names it. */
+  private captureOn(sensor: string | undefined): SensorCaptureApi {
+    if (sensor === undefined || sensor === this.local.id) {
+      const c = this.capture;
+      return { listInterfaces: () => c.listInterfaces(), start: (r) => c.start(r), stop: (id) => c.stop(id), status: async () => c.status() };
+    }
+    const [s] = this.pick(sensor);
+    if (!s.capture) throw new ServiceError(`sensor ${sensor} offers no live capture`, 501);
+    return s.capture;
+  }
+
+  listInterfaces(t: CaptureTarget = {}): Promise<CaptureInterface[]> {
+    return Promise.resolve().then(() => this.captureOn(t.sensor).listInterfaces());
+  }
+
+  /** Starts a capture on this store, or on the remote sensor req.sensor names (Bridge.startCapture). */
+  startCapture(req: StartCapture): Promise<CaptureStatus> {
+    const { sensor, ...rest } = req;
+    return Promise.resolve().then(() => this.captureOn(sensor).start(rest));
+  }
+
+  stopCapture(id: string, t: CaptureTarget = {}): Promise<CaptureStatus> {
+    return Promise.resolve().then(() => this.captureOn(t.sensor).stop(id));
+  }
+
+  captureStatus(t: CaptureTarget = {}): Promise<CaptureStatus[]> {
+    return Promise.resolve().then(() => this.captureOn(t.sensor).status());
   }
 
   async stats(): Promise<StoreStats[]> {
