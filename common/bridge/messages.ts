@@ -70,7 +70,10 @@ export const FlowRowSchema = z.object({
    */
   rank: RankSchema.default(0),
   classes: ClassLabelsSchema.default([]),
-  /** Log messages correlated with this flow (docs/LOGS.md); absent when the answering sensor does not count them. */
+  /**
+   * Log events linked to the flow (correlated at intake, or sniffed from it): node/logs/flow-log-index.ts.
+   * Absent from sensors that do not count them.
+   */
   log_count: z.number().int().nonnegative().optional(),
 });
 export type FlowRow = z.infer<typeof FlowRowSchema>;
@@ -286,6 +289,15 @@ export const LogEventSchema = z.object({
   problem: z.string().nullable(),
   /** Correlated flows of the store, best match first. */
   flow_ids: z.array(z.string().max(64)).max(16),
+  /**
+   * Host names the log gave instead of an address, resolved at intake (node/logs/host-resolver.ts):
+   * the side whose address (src_ip/dst_ip) it filled, and how (host discovery data, or DNS when
+   * enabled). Absent when nothing was resolved (and in journals written before it existed).
+   */
+  resolved: z
+    .array(z.object({ side: z.enum(['src', 'dst']), name: z.string().max(255), address: z.string().max(64), via: z.enum(['discovery', 'dns']) }))
+    .max(2)
+    .optional(),
 });
 export type LogEvent = z.infer<typeof LogEventSchema>;
 

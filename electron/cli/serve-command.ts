@@ -1,6 +1,6 @@
 /**
  * `tapline serve --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls]
- *  [--sensor-id ID] [--upload-limit SIZE] [--syslog udp|tcp|tls://H:P]... [--export-syslog udp|tcp://H:P]...
+ *  [--sensor-id ID] [--upload-limit SIZE] [--import-dir DIR] [--syslog udp|tcp|tls://H:P]... [--export-syslog udp|tcp://H:P]...
  *  [--export-cef udp|tcp://H:P]... [--export-debug FILE]` (log options: log-serve-options.ts)
  *  [--iface NAME | --ssh user@host --remote-iface NAME] [--filter BPF] [--snaplen N] [--max-store SIZE] [--max-age DUR]
  *  (capture options: serve-capture-options.ts): the API and the web UI over HTTP(S) until SIGINT/SIGTERM,
@@ -38,6 +38,7 @@ export async function serveCommand(args: string[], err: (line: string) => void):
       'no-tls': { type: 'boolean' },
       'sensor-id': { type: 'string' },
       'upload-limit': { type: 'string' },
+      'import-dir': { type: 'string' },
       ...LOG_SERVE_OPTIONS,
       ...SERVE_CAPTURE_OPTIONS,
     },
@@ -82,6 +83,7 @@ export async function serveCommand(args: string[], err: (line: string) => void):
         token,
         tls: cert,
         uploadLimitBytes: uploadLimit,
+        importDir: values['import-dir'] === undefined ? undefined : resolve(values['import-dir']),
         log: (line) => err(line),
       });
     } catch (e) {

@@ -21,12 +21,14 @@ import {
   ThreatListSchema,
 } from '../../common/bridge/messages.js';
 import { CaptureInterfaceSchema, CaptureStatusSchema, StartCaptureSchema } from '../../common/bridge/capture-messages.js';
+import { CaptureGapsSchema } from '../../common/capture/capture-gap.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
 import { SESSION_COOKIE } from './auth.js';
 import { AlertBodySchema } from './eve-alert.js';
 import type { JsonSchema } from './params.js';
 import type { Route } from './router.js';
 import { CreateUploadSchema, UploadCreatedSchema, UploadProgressSchema } from './routes/upload-routes.js';
+import { ImportServerFileSchema, ServerFileSchema } from '../../common/bridge/server-files.js';
 
 const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   Error: BridgeErrorSchema,
@@ -39,16 +41,19 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   ImportResult: ImportResultSchema,
   UploadCreated: UploadCreatedSchema,
   UploadProgress: UploadProgressSchema,
+  ServerFile: ServerFileSchema,
   EventClass: EventClassSchema,
   ThreatList: ThreatListSchema,
   FollowResult: FollowResultSchema,
   CarvedFile: CarvedFileSchema,
   CaptureInterface: CaptureInterfaceSchema,
   CaptureStatus: CaptureStatusSchema,
+  CaptureGaps: CaptureGapsSchema,
 };
 
 const REQUEST_SCHEMAS: Record<string, z.ZodType> = {
   CreateUpload: CreateUploadSchema,
+  ImportServerFile: ImportServerFileSchema,
   AddSensor: AddSensorSchema,
   AlertBody: AlertBodySchema,
   NewEventClass: NewEventClassSchema,

@@ -9,6 +9,7 @@ import type { TaplineServices } from '../services/tapline-services.js';
 import type { AuthResult, Authenticator } from './auth.js';
 import type { ParamDefs, ParamValues } from './params.js';
 import type { UploadManager } from './uploads.js';
+import type { ServerImports } from './server-imports.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -17,6 +18,8 @@ export interface ServerContext {
   services: TaplineServices;
   auth: Authenticator;
   uploads: UploadManager;
+  /** Captures already on the server (serve --import-dir). */
+  serverImports: ServerImports;
   tls: boolean;
   /** SHA-256 fingerprint of the serve certificate (null without TLS). */
   fingerprint: string | null;

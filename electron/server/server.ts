@@ -17,6 +17,8 @@ import { matchRoute, type Route, type ServerContext } from './router.js';
 import { ROUTES } from './routes/all-routes.js';
 import { defaultStaticDir, serveStatic } from './static-files.js';
 import { DEFAULT_UPLOAD_LIMIT, UploadManager } from './uploads.js';
+import { ServerImports } from './server-imports.js';
+import { Mutex } from '../services/mutex.js';
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 const FORM_BODY_LIMIT = 16 * 1024;
@@ -33,6 +35,8 @@ export interface ServeOptions {
   staticDir?: string;
   /** Largest upload, and the most unfinished uploads may add up to (default 64 GiB). */
   uploadLimitBytes?: number;
+  /** Captures in this directory can be imported in place (no upload); none when absent. */
+  importDir?: string;
   /** WebSocket keepalive ping interval (default 30 s). */
   keepaliveMs?: number;
   /** Restore the remote sensors saved in STORE/sensors.json (default true). */
@@ -73,11 +77,16 @@ export class TaplineServer {
     const log = opts.log ?? (() => undefined);
     const tls = opts.tls !== null;
     const auth = new Authenticator({ token: opts.token });
-    const uploads = new UploadManager(join(opts.storeDir, 'uploads'), opts.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT, async (path) => {
-      const [r] = await opts.services.importPaths([path]);
-      return r;
-    });
-    const ctx: ServerContext = { services: opts.services, auth, uploads, tls, fingerprint: opts.tls?.fingerprint ?? null, log, routes: () => ROUTES };
+    // uploads and server files import one at a time, in arrival order
+    const importLock = new Mutex();
+    const importFile = (path: string) =>
+      importLock.run(async () => {
+        const [r] = await opts.services.importPaths([path]);
+        return r;
+      });
+    const uploads = new UploadManager(join(opts.storeDir, 'uploads'), opts.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT, importFile);
+    const serverImports = new ServerImports(opts.importDir ?? null, importFile);
+    const ctx: ServerContext = { services: opts.services, auth, uploads, serverImports, tls, fingerprint: opts.tls?.fingerprint ?? null, log, routes: () => ROUTES };
     const policy: OriginPolicy = { tls, listenHost: opts.host };
     const staticDir = opts.staticDir ?? defaultStaticDir();
     const handler = (req: IncomingMessage, res: ServerResponse): void => {

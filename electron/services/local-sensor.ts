@@ -14,6 +14,7 @@ import { readFlowStream } from '../../node/store/flow-stream.js';
 import { storeStats } from '../../node/store/store-stats.js';
 import { writeSlice } from '../../node/store/slicer.js';
 import type { ImportResult as StoreImportResult, Store } from '../../node/store/store.js';
+import { ImportFlowFeed } from './import-flow-feed.js';
 import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
 import { flowSliceName, tupleSliceName } from './slice-names.js';
 
@@ -116,10 +117,13 @@ export class LocalSensor implements SensorBackend {
   async importPaths(paths: string[]): Promise<ImportResult[]> {
     let current = '';
     let lastProgress = 0;
+    // flows reach the live stream while each file is indexed (transient: they are in the index)
+    const feed = new ImportFlowFeed({ sensor: this.id, publish: (e) => this.publish(e, false) });
     const results = await this.store.import(paths, {
       onFileStart: (p) => {
         current = p;
       },
+      onFlowTable: (captureId, table, done, total) => feed.onTable(captureId, table, done, total),
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastProgress < 200 && done < total) return;
@@ -127,6 +131,7 @@ export class LocalSensor implements SensorBackend {
         this.publish({ kind: 'import-progress', id: this.nextId(), sensor: this.id, ts: nowTs(), rank: 0, path: current, bytes_read: done, total_bytes: total }, false);
       },
       onResult: (r) => {
+        feed.end();
         this.publish({ kind: 'import', id: this.nextId(), sensor: this.id, ts: nowTs(), rank: 0, result: toImportResult(r) });
       },
     });

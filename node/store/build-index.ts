@@ -1,6 +1,7 @@
 /** Builds the index of one capture file: read → decode → flow table → index file. */
 import { open } from 'node:fs/promises';
 import { CaptureIndexer } from '../../common/flow/capture-indexer.js';
+import type { FlowTable } from '../../common/flow/flow-table.js';
 import { encodeIndex } from '../../common/index/index-writer.js';
 import type { IndexMeta } from '../../common/index/index-format.js';
 import { readCaptureFile } from '../capture/read-capture-file.js';
@@ -9,6 +10,11 @@ import { TAPLINE_VERSION } from '../version.js';
 
 export interface BuildIndexOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * After each read, the flow table as built so far (read it, never change it): lets the caller
+   * publish flows while the import runs. Flow f becomes flow `<capture id>-f` of the index.
+   */
+  onFlowTable?: (table: FlowTable, bytesRead: number, totalBytes: number) => void;
   signal?: AbortSignal;
 }
 
@@ -24,7 +30,14 @@ export async function buildIndex(
   opts: BuildIndexOptions = {},
 ): Promise<BuiltIndex> {
   const ix = new CaptureIndexer();
-  const res = await readCaptureFile(sourcePath, ix, { onProgress: opts.onProgress, signal: opts.signal });
+  const onFlowTable = opts.onFlowTable;
+  const onProgress = onFlowTable
+    ? (done: number, total: number) => {
+        opts.onProgress?.(done, total);
+        onFlowTable(ix.table, done, total);
+      }
+    : opts.onProgress;
+  const res = await readCaptureFile(sourcePath, ix, { onProgress, signal: opts.signal });
   if (opts.signal?.aborted) throw new Error('import interrupted');
   ix.finish();
   const info = ix.fileInfo;

@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { FlowTable } from '../../common/flow/flow-table.js';
 import type { FlowQuery, FlowRecord, TupleQuery } from '../../common/index/index-reader.js';
 import { compareTs } from '../../common/time/timestamp.js';
 import { sniffCaptureFile } from '../capture/read-capture-file.js';
@@ -39,6 +40,8 @@ export interface ImportResult {
 export interface ImportOptions {
   onFileStart?: (path: string, index: number, total: number) => void;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** The flow table of the capture being indexed, after each read (see BuildIndexOptions.onFlowTable). */
+  onFlowTable?: (captureId: string, table: FlowTable, bytesRead: number, totalBytes: number) => void;
   onResult?: (r: ImportResult) => void;
   signal?: AbortSignal;
 }
@@ -169,7 +172,12 @@ export class Store {
       );
       if (ok) return { ...base, status: 'unchanged', packets: ok.pk, flows: ok.fl };
     }
-    const built = await buildIndex(path, this.indexPath(id), fp, { onProgress: opts.onProgress, signal: opts.signal });
+    const onTable = opts.onFlowTable;
+    const built = await buildIndex(path, this.indexPath(id), fp, {
+      onProgress: opts.onProgress,
+      onFlowTable: onTable && ((table, done, total) => onTable(id, table, done, total)),
+      signal: opts.signal,
+    });
     const entry: CaptureEntry = { id, path, fingerprint: fp.fingerprint, size: fp.size, mtimeMs: fp.mtimeMs, importedAt: new Date().toISOString() };
     const status: ImportStatus = samePath ? 'reindexed' : 'indexed';
     this.manifest.captures = caps.filter((c) => c.path !== path && c.id !== id);

@@ -52,6 +52,8 @@ const archive =
 const services = createServices(selectBridge(), settings, {
   now: () => Date.now(),
   frame: (fn) => requestAnimationFrame(fn),
+  // live floods re-render the grids ~10 times a second, not 60 (ui/publish-pacer.ts)
+  livePublishMs: 100,
   archive,
 });
 startServices(services);

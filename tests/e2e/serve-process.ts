@@ -34,6 +34,7 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** extraArgs: more serve options (the UI bench's --import-dir). */
 export async function startServe(timeoutMs = 20_000, extraArgs: readonly string[] = []): Promise<ServeStart> {
   if (!existsSync(CLI)) return { ok: false, skip: `the CLI is not built (${CLI}); run npm run build` };
   const dir = await mkdtemp(join(tmpdir(), 'tapline-e2e-'));

@@ -1,6 +1,6 @@
 /** The route table: the server dispatches from it and the OpenAPI document is generated from it. */
 import type { Route } from '../router.js';
-import { captureStatusRoute, listInterfacesRoute, startCaptureRoute, stopCaptureRoute } from './capture-routes.js';
+import { captureGapsRoute, captureStatusRoute, listInterfacesRoute, startCaptureRoute, stopCaptureRoute } from './capture-routes.js';
 import { fileRoute, flowFilesRoute, followRoute } from './file-routes.js';
 import { flowLogsRoute, logStatsRoute } from './log-routes.js';
 import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
@@ -19,6 +19,7 @@ import {
 } from './ranking-routes.js';
 import { addSensorRoute, listSensorsRoute, removeSensorRoute } from './sensor-routes.js';
 import { createUploadRoute, importUploadRoute, putChunkRoute } from './upload-routes.js';
+import { importServerFileRoute, listServerFilesRoute } from './server-file-routes.js';
 
 export const ROUTES: readonly Route[] = [
   loginGetRoute,
@@ -39,6 +40,8 @@ export const ROUTES: readonly Route[] = [
   createUploadRoute,
   putChunkRoute,
   importUploadRoute,
+  listServerFilesRoute,
+  importServerFileRoute,
   liveRoute,
   listSensorsRoute,
   addSensorRoute,
@@ -53,6 +56,7 @@ export const ROUTES: readonly Route[] = [
   deleteThreatListRoute,
   listInterfacesRoute,
   captureStatusRoute,
+  captureGapsRoute,
   startCaptureRoute,
   stopCaptureRoute,
   openApiRoute,

@@ -4,8 +4,9 @@
  * the API (capture-messages.ts refuses a value that looks like a key).
  */
 import { StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
+import { readCaptureGaps } from '../../../node/store/live/capture-gaps.js';
 import { sendJson } from '../http-util.js';
-import { opt, req, str, SENSOR_ID } from '../params.js';
+import { int, opt, req, str, SENSOR_ID } from '../params.js';
 import { defineRoute } from '../router.js';
 
 /** Which sensor: a registered remote `serve` sensor (proxied with its token), this store when absent. */
@@ -76,5 +77,20 @@ export const stopCaptureRoute = defineRoute({
   ],
   async handle({ res, server, path, query }) {
     sendJson(res, 200, await server.services.stopCapture(path.id, { sensor: query.sensor }));
+  },
+});
+
+export const captureGapsRoute = defineRoute({
+  method: 'GET',
+  path: '/api/captures/gaps',
+  operationId: 'captureGaps',
+  summary: 'Spans live capture could not record (an ssh feed lost and reconnected, a restarted remote tcpdump)',
+  description: 'From the local store\'s segments/gaps.ndjson, oldest first; with more than `limit`, the newest `limit`. A torn line (a crash mid-write) is skipped and counted in unreadableLines.',
+  tag: 'capture',
+  query: { limit: opt(int({ min: 1, max: 100000 }), 'Most gaps returned (default 1000, the newest)') },
+  pathParams: {},
+  responses: [{ status: 200, description: 'Gaps, oldest first', schema: 'CaptureGaps' }],
+  async handle({ res, server, query }) {
+    sendJson(res, 200, await readCaptureGaps(server.services.local.store.dir, query.limit ?? undefined));
   },
 });

@@ -1,6 +1,7 @@
 /** The top bar: product, views, import, connection. */
 import type { KeyboardEvent } from 'react';
 import { ImportButton } from '../import/ImportButton.js';
+import { ServerFilesButton } from '../import/ServerFilesButton.js';
 import { Logo } from '../ui/icons.js';
 import type { ViewId } from './app-store.js';
 import { ConnectionIndicator } from './ConnectionIndicator.js';
@@ -83,6 +84,7 @@ export function Header() {
         <span>{sensors.length === 1 ? `Sensor ${sensors[0].name || sensors[0].id}` : sensors.length ? `${sensors.length} sensors` : 'Sensors'}</span>
       </button>
       <ImportButton />
+      <ServerFilesButton />
       <ConnectionIndicator />
       {info ? <span className="version">{/^\d/.test(info.version) ? `v${info.version}` : info.version}</span> : null}
     </header>

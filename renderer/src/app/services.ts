@@ -54,6 +54,8 @@ export interface Services {
 export interface ServicesEnv {
   now(): number;
   frame(fn: () => void): void;
+  /** Least time between two re-renders of the live grids (ms; default 0: every frame). */
+  livePublishMs?: number;
   /** The event archive (Dexie in the browser); in memory when absent. */
   archive?: { archive: EventArchive; volatile: boolean };
 }
@@ -70,7 +72,7 @@ function describeImports(results: ImportResult[]): string {
 export function createServices(bridge: Bridge, settings: SettingsStore, env: ServicesEnv): Services {
   const app = createAppStore();
   const stats = createStatsStore(bridge, env.now);
-  const flows = createFlowsStore({ bridge, zone: () => settings.getState().timeZone, now: env.now, frame: env.frame });
+  const flows = createFlowsStore({ bridge, zone: () => settings.getState().timeZone, now: env.now, frame: env.frame, livePublishMs: env.livePublishMs });
   const imports = createImportStore({
     bridge,
     onImported: (results) => {
@@ -105,7 +107,7 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
     zone: () => settings.getState().timeZone,
     now: env.now,
   });
-  const realtime = createRealtimeStore({ frame: env.frame });
+  const realtime = createRealtimeStore({ frame: env.frame, minMs: env.livePublishMs, now: env.now });
   const rowDetail = createRowDetailStore({
     bridge,
     archive: archive.archive,

@@ -4,6 +4,8 @@
  * and does without them otherwise (Electron's IPC bridge has no link to lose and no upload).
  */
 import type { Bridge, ImportFile, Unsubscribe } from '../../../common/bridge/bridge.js';
+import type { ImportResult } from '../../../common/bridge/messages.js';
+import type { ServerFile } from '../../../common/bridge/server-files.js';
 
 export type ConnectionState =
   /** No network between UI and back end (Electron IPC). */
@@ -35,6 +37,18 @@ export interface TransferSource {
 /** Live messages that failed validation and were dropped, so the UI can say so. */
 export interface RejectionSource {
   onRejected(cb: (detail: string) => void): Unsubscribe;
+}
+
+/** Captures already on the server (serve --import-dir), imported in place without an upload. */
+export interface ServerFileSource {
+  /** The files offered; rejects (404) when the server has no import directory. */
+  listServerFiles(): Promise<ServerFile[]>;
+  importServerFile(name: string): Promise<ImportResult>;
+}
+
+export function hasServerFileSource(b: Bridge): b is Bridge & ServerFileSource {
+  const s = b as Partial<ServerFileSource>;
+  return typeof s.listServerFiles === 'function' && typeof s.importServerFile === 'function';
 }
 
 export function hasRejectionSource(b: Bridge): b is Bridge & RejectionSource {

@@ -29,6 +29,7 @@ import {
   EventSearchSchema,
   FlowRowSchema,
   FlowSearchSchema,
+  ImportResultSchema,
   NewEventClassSchema,
   NewThreatListSchema,
   SensorIdSchema,
@@ -55,7 +56,8 @@ import {
   type ThreatList,
 } from '../../../common/bridge/messages.js';
 import { ApiClient, type FetchLike, type QueryValue } from './api-client.js';
-import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource, type TransferProgress, type TransferSource } from './capabilities.js';
+import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource, type ServerFileSource, type TransferProgress, type TransferSource } from './capabilities.js';
+import { ImportServerFileSchema, ServerFileSchema, type ServerFile } from '../../../common/bridge/server-files.js';
 import { LiveSocket, type SocketFactory } from './live-socket.js';
 import { uploadAndImport } from './upload.js';
 
@@ -121,7 +123,7 @@ export function suggestedPcapName(t: SliceTarget): string {
   return `tapline_${ep(t.sip, t.spt)}-${ep(t.dip, t.dpt)}.pcap`;
 }
 
-export class HttpBridge implements Bridge, ConnectionSource, TransferSource, RejectionSource {
+export class HttpBridge implements Bridge, ConnectionSource, TransferSource, RejectionSource, ServerFileSource {
   private readonly api: ApiClient;
   private state: ConnectionState = { kind: 'connecting' };
   private readonly stateListeners = new Listeners<ConnectionState>();
@@ -186,6 +188,16 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
       }
     }
     return results;
+  }
+
+  listServerFiles(): Promise<ServerFile[]> {
+    return this.api.getJson('/api/server-files', z.array(ServerFileSchema));
+  }
+
+  /** Imports a file of the server's import directory in place: no upload, flows arrive while it is indexed. */
+  async importServerFile(name: string): Promise<ImportResult> {
+    const body = checkRequest(ImportServerFileSchema, { name }, 'server file import');
+    return this.api.postJson('/api/server-files/import', body, ImportResultSchema);
   }
 
   async downloadPcap(target: SliceTarget): Promise<DownloadResult> {

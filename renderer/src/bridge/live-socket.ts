@@ -5,8 +5,8 @@
  * Depends on injected WebSocket and timer functions so tests can drive it without a network.
  */
 import type { EventBatch } from '../../../common/bridge/messages.js';
-import { checkBatch } from './batch-validation.js';
 import type { ConnectionState } from './capabilities.js';
+import { SlicedBatchIntake, type IntakeEnv } from './sliced-intake.js';
 
 /** The part of the DOM WebSocket this client uses. */
 export interface SocketLike {
@@ -27,6 +27,8 @@ export interface LiveSocketEnv {
   random(): number;
   /** Asks whether a failed connection was an expired session (true when the server says 401). */
   probeLoggedOut(): Promise<boolean>;
+  /** How batches are validated and delivered in slices (default: MessageChannel tasks in a page). */
+  intake?: IntakeEnv;
 }
 
 export interface LiveSocketOptions {
@@ -53,12 +55,14 @@ export class LiveSocket {
   private attempt = 0;
   private stopped = false;
   private lastSeq: number | undefined;
+  private readonly intake: SlicedBatchIntake;
 
   constructor(
     private readonly env: LiveSocketEnv,
     private readonly opts: LiveSocketOptions,
   ) {
     this.lastSeq = opts.since;
+    this.intake = new SlicedBatchIntake((b) => this.opts.onBatch(b), (d) => this.opts.onRejected(d), env.intake);
   }
 
   /** The sequence number a reconnect resumes after. */
@@ -73,6 +77,7 @@ export class LiveSocket {
 
   stop(): void {
     this.stopped = true;
+    this.intake.clear();
     if (this.timer !== null) this.env.clearTimer(this.timer);
     this.timer = null;
     const s = this.socket;
@@ -128,14 +133,9 @@ export class LiveSocket {
       this.opts.onRejected('a message that is not JSON');
       return;
     }
-    const checked = checkBatch(json);
-    if (!checked) {
-      this.opts.onRejected('a batch without a valid seq/events/missed envelope');
-      return;
-    }
-    if (checked.rejected) this.opts.onRejected(`${checked.rejected} event(s) failed validation (${checked.firstProblem})`);
-    this.lastSeq = checked.batch.seq;
-    this.opts.onBatch(checked.batch);
+    // validated and delivered in slices; a reconnect resumes after what arrived (queued or not)
+    const seq = this.intake.push(json);
+    if (seq !== null) this.lastSeq = seq;
   }
 
   private scheduleRetry(reason: string, neverOpened: boolean): void {

@@ -36,7 +36,7 @@ import {
   type ThreatList,
 } from '../../../common/bridge/messages.js';
 import { invalidResponse } from './api-client.js';
-import { checkBatch } from './batch-validation.js';
+import { SlicedBatchIntake, type IntakeEnv } from './sliced-intake.js';
 import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource } from './capabilities.js';
 
 const DownloadResultSchema = z.object({ saved: z.string().nullable() });
@@ -80,7 +80,11 @@ async function checked<S extends z.ZodType>(call: () => Promise<unknown>, schema
 export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSource {
   private readonly rejections = new Listeners<string>();
 
-  constructor(private readonly inner: Bridge) {}
+  constructor(
+    private readonly inner: Bridge,
+    /** Slicing of live batches (default: MessageChannel tasks in a page, timers elsewhere). */
+    private readonly intakeEnv?: IntakeEnv,
+  ) {}
 
   info(): Promise<BackendInfo> {
     return checked(() => this.inner.info(), BackendInfoSchema, 'info');
@@ -174,15 +178,13 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
   }
 
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {
-    return this.inner.subscribe((raw: unknown) => {
-      const c = checkBatch(raw);
-      if (!c) {
-        this.rejections.emit('a batch without a valid seq/events/missed envelope');
-        return;
-      }
-      if (c.rejected) this.rejections.emit(`${c.rejected} event(s) failed validation (${c.firstProblem})`);
-      onBatch(c.batch);
-    }, opts);
+    // validated and delivered in time slices, so a burst never blocks the page for long
+    const intake = new SlicedBatchIntake(onBatch, (d) => this.rejections.emit(d), this.intakeEnv);
+    const stop = this.inner.subscribe((raw: unknown) => void intake.push(raw), opts);
+    return () => {
+      intake.clear();
+      stop();
+    };
   }
 
   /** IPC has no network link to lose. */

@@ -177,8 +177,9 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   // Offsets are virtual (rows × ROW_HEIGHT); the element's scrollTop is physical (see scroll-scale.ts).
   const vOffset = scale.toVirtual(scrollTop);
   const pOffset = scrollTop;
-  // each overscanned row is ~12 more cells to render per frame while scrolling fast
-  const { start, end } = visibleRange(vOffset, viewportH, ROW_HEIGHT, count, 4);
+  // each overscanned row is ~12 more cells to lay out and paint per frame while scrolling fast;
+  // rows are drawn in the frame that scrolled (flushSync), so 2 suffice
+  const { start, end } = visibleRange(vOffset, viewportH, ROW_HEIGHT, count, 2);
   const base = blockBase(start, ROW_HEIGHT);
   const indices: number[] = [];
   for (let i = start; i < end; i++) indices.push(i);

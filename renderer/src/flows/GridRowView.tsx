@@ -30,7 +30,7 @@ function GridRowViewImpl({ row, index, top, selected, activeColumn, zone, sensor
       data-slot={row.slot}
       data-flow-id={row.id}
       className={`grid-row${selected ? ' is-selected' : ''}${index % 2 ? ' is-odd' : ''}`}
-      style={{ transform: `translateY(${top}px)` }}
+      style={{ top: `${top}px` }}
     >
       {COLUMNS.map((c, ci) => {
         const text = c.text(row, zone, sensorName);

@@ -12,6 +12,7 @@ import type { FlowRow, FlowSearch } from '../../../common/bridge/messages.js';
 import { protoName } from '../format/protocols.js';
 import { compileFlowSearch, type FlowPredicate } from './live-filter.js';
 import { RowStore, type Exclusion } from './row-store.js';
+import { pacedPublisher } from '../ui/publish-pacer.js';
 import { EMPTY_FORM, formToSearch, withHost, type FieldErrors, type SearchField, type SearchForm } from './search-form.js';
 
 export type PauseMode = 'live' | 'manual' | 'auto';
@@ -84,6 +85,8 @@ export interface FlowsDeps {
   maxQueued?: number;
   /** Rows kept in memory (the RowStore's cap). */
   maxRows?: number;
+  /** Least time between two publications of changed rows (ms; default 0: every frame). */
+  livePublishMs?: number;
 }
 
 export function createFlowsStore(deps: FlowsDeps): FlowsStore {
@@ -93,17 +96,13 @@ export function createFlowsStore(deps: FlowsDeps): FlowsStore {
   let loading = false;
   const queued: { flow: FlowRow; rank: number }[] = [];
   const maxQueued = deps.maxQueued ?? 100_000;
-  let framePending = false;
   /** rows.dropped when last published: the row cap renumbers slots, and the selection follows. */
   let lastDropped = 0;
 
   const store = createStore<FlowsState & FlowsActions>()((set, get) => {
-    /** Publishes the RowStore's counts, once per frame. */
-    const changed = (): void => {
-      if (framePending) return;
-      framePending = true;
-      deps.frame(() => {
-        framePending = false;
+    /** Publishes the RowStore's counts, once per frame at most (and per livePublishMs). */
+    const changed = pacedPublisher(
+      () => {
         const shift = rows.dropped - lastDropped;
         lastDropped = rows.dropped;
         set((s) => {
@@ -117,8 +116,9 @@ export function createFlowsStore(deps: FlowsDeps): FlowsStore {
             selectedSlot: s.selectedSlot >= 0 && moved >= 0 && moved < rows.size ? moved : -1,
           };
         });
-      });
-    };
+      },
+      { frame: deps.frame, minMs: deps.livePublishMs, now: deps.now },
+    );
 
     const apply = (items: readonly { flow: FlowRow; rank: number }[]): void => {
       let any = false;

@@ -6,7 +6,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { BridgeCallError, type Bridge, type ImportFile } from '../../../common/bridge/bridge.js';
 import type { ImportResult, TaplineEvent } from '../../../common/bridge/messages.js';
-import { hasTransferSource } from '../bridge/capabilities.js';
+import type { ServerFile } from '../../../common/bridge/server-files.js';
+import { hasServerFileSource, hasTransferSource } from '../bridge/capabilities.js';
 import { baseName, matchEntry } from './match-progress.js';
 
 export type ImportPhase = 'queued' | 'uploading' | 'indexing' | 'done' | 'failed';
@@ -37,6 +38,8 @@ export interface ImportState {
 
 export interface ImportActions {
   importFiles(files: ImportFile[]): Promise<ImportResult[] | null>;
+  /** Imports a capture of the server's import directory in place (serve --import-dir). */
+  importServerFile(file: ServerFile): Promise<ImportResult | null>;
   onEvent(e: TaplineEvent): void;
   clearFinished(): void;
   setOpen(open: boolean): void;
@@ -108,6 +111,28 @@ export function createImportStore(deps: ImportDeps): ImportStore {
           return null;
         } finally {
           for (const f of files) keyOfFile.delete(f);
+        }
+      },
+
+      importServerFile: async (file) => {
+        const bridge = deps.bridge;
+        if (!hasServerFileSource(bridge)) return null;
+        const key = `local-${++nextKey}`;
+        const name = file.name.slice(file.name.lastIndexOf('/') + 1);
+        set((s) => ({
+          entries: [...s.entries, { key, name, size: file.size, phase: 'indexing', sent: 0, indexed: 0, indexTotal: Math.max(1, file.size), result: null, message: null, local: true, serverPath: null }],
+          open: true,
+        }));
+        try {
+          const r = await bridge.importServerFile(file.name);
+          finish(key, r);
+          deps.onImported([r]);
+          return r;
+        } catch (e) {
+          const err = e instanceof BridgeCallError ? e : new BridgeCallError(String((e as Error).message ?? e));
+          update(key, { phase: 'failed', message: err.hint ? `${err.message} ${err.hint}` : err.message });
+          deps.onError(err);
+          return null;
         }
       },
 

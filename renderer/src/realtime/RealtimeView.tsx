@@ -58,7 +58,7 @@ function RtRowImpl({ row, index, top, selected, zone, sensorName }: RowProps) {
       aria-selected={selected}
       data-agg={row.index}
       className={`grid-row rt-row rt-${row.rowKind}${selected ? ' is-selected' : ''}${index % 2 ? ' is-odd' : ''}`}
-      style={{ transform: `translateY(${top}px)` }}
+      style={{ top: `${top}px` }}
     >
       <div className="rt-cells">
         {RT_COLUMNS.map((c) => {

@@ -1,12 +1,14 @@
 /**
  * The Real-Time view's state (zustand) around an AggregateStore mutated in place: live events go
- * straight into it and the store publishes one `version` bump per animation frame, so 5,000
- * events a second cost one render of the visible rows per frame.
+ * straight into it and the store publishes one `version` bump per animation frame (and, in the
+ * app, at most every 100 ms: ui/publish-pacer.ts), so 5,000 events a second cost a few renders of
+ * the visible rows a second.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FlowRow, TaplineEvent } from '../../../common/bridge/messages.js';
 import { eventFacts, type EventFacts } from '../events/event-facts.js';
 import { AggregateStore, type ListField } from './aggregate-store.js';
+import { pacedPublisher, type PacerDeps } from '../ui/publish-pacer.js';
 
 export type RealtimePause = 'live' | 'manual' | 'auto';
 
@@ -39,18 +41,10 @@ export interface RealtimeState {
 
 export type RealtimeStore = StoreApi<RealtimeState>;
 
-export function createRealtimeStore(deps: { frame(fn: () => void): void; maxRows?: number }): RealtimeStore {
+export function createRealtimeStore(deps: PacerDeps & { maxRows?: number }): RealtimeStore {
   const agg = new AggregateStore({ maxRows: deps.maxRows });
-  let pending = false;
   return createStore<RealtimeState>()((set, get) => {
-    const publish = (): void => {
-      if (pending) return;
-      pending = true;
-      deps.frame(() => {
-        pending = false;
-        set((s) => ({ version: s.version + 1, visibleCount: agg.visibleCount, pendingNew: agg.pendingNew, total: agg.size }));
-      });
-    };
+    const publish = pacedPublisher(() => set((s) => ({ version: s.version + 1, visibleCount: agg.visibleCount, pendingNew: agg.pendingNew, total: agg.size })), deps);
     return {
       version: 0,
       visibleCount: 0,
