@@ -314,6 +314,8 @@ export const IdsAlertSchema = z.object({
   rev: z.number().int().nonnegative(),
   msg: z.string().max(1024),
   classtype: z.string().max(100).nullable(),
+  /** The rule's `reference` options as written (e.g. "url,doc.emergingthreats.net/2009375"); absent for ingested alerts. */
+  references: z.array(z.string().max(512)).max(32).optional(),
   priority: z.number().int().min(1).max(255),
   action: z.string().max(16),
   /** The rule's protocol (tcp, udp, http, dns, tls, …). */

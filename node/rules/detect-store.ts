@@ -301,6 +301,7 @@ function alertEvent(hit: RuleHit, df: DetectFlow, flow: FoundFlow, sensor: strin
       rev: r.rev,
       msg: r.msg.slice(0, 1024),
       classtype: r.classtype,
+      ...(r.references.length ? { references: r.references.slice(0, 32).map((x) => x.slice(0, 512)) } : {}),
       priority: r.priority,
       action: r.action,
       app_proto: r.proto,
