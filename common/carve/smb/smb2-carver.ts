@@ -30,6 +30,8 @@ const FLAG_RELATED = 0x4;
 const MAX_MESSAGE = 16 * 1024 * 1024 + 4096;
 /** Out-of-order bytes held per file before the lowest hole is given up as a gap. */
 const MAX_HELD = 16 * 1024 * 1024;
+/** ...and pieces (each arrival scans them: a hostile stream of tiny out-of-order writes stays linear). */
+const MAX_HELD_PIECES = 1024;
 const MAX_PENDING = 4096;
 const MAX_FILES = 10_000;
 const RELATED_FILE_ID = 'ffffffffffffffffffffffffffffffff';
@@ -360,7 +362,7 @@ export class Smb2Carver implements StreamCarver {
       if (have && have.length >= d.length) return;
       f.held.set(at, d.slice());
       f.heldBytes += d.length - (have?.length ?? 0);
-      while (f.heldBytes > MAX_HELD) this.flushLowest(f);
+      while (f.heldBytes > MAX_HELD || f.held.size > MAX_HELD_PIECES) this.flushLowest(f);
       return;
     }
     this.write(f, d);
