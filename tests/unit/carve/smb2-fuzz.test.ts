@@ -72,8 +72,8 @@ test('fuzz: SMB2 carver on random and mutated sessions', () =>
             gap = 0;
           }
         });
-        carver.onEnd(0, 'fin', 0);
-        carver.onEnd(1, 'fin', 0);
+        carver.onEnd(0);
+        carver.onEnd(1);
         const files = sink.list();
         assert.ok(files.every((f) => f.end !== null), 'every started file ended');
         assert.ok(files.reduce((n, f) => n + f.bytes.length, 0) <= input);
@@ -91,8 +91,8 @@ test('the unmutated fuzz session carves its two files (the fuzz starts from a se
     carver.onData({ dir, offset: off[dir], data, gapBefore: 0, tsSec: i, tsNsec: 0, packet: i });
     off[dir] += data.length;
   });
-  carver.onEnd(0, 'fin', 0);
-  carver.onEnd(1, 'fin', 0);
+  carver.onEnd(0);
+  carver.onEnd(1);
   const [r, u] = sink.list();
   assert.ok(r.bytes.equals(body));
   assert.ok(u.bytes.equals(body.subarray(0, 700)));
