@@ -10,7 +10,7 @@ const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 export const CARVED_KINDS = ['body', 'form-part', 'range-part', 'range-assembled', 'message', 'mime-part', 'transfer'] as const;
 
 /** The protocol a file was carved from (ftp-data: the data connection, named by its control channel). */
-export const CARVE_PROTOCOLS = ['http', 'smtp', 'pop3', 'imap', 'ftp-data', 'tftp'] as const;
+export const CARVE_PROTOCOLS = ['http', 'smtp', 'pop3', 'imap', 'ftp-data', 'tftp', 'smb'] as const;
 export type CarveProtocol = (typeof CARVE_PROTOCOLS)[number];
 
 /** Who sent a mail to whom: the message headers (decoded) and, for SMTP, the envelope. */

@@ -10,6 +10,7 @@ import type { StreamCarver } from '../../common/carve/stream-carver.js';
 import { SmtpCarver } from '../../common/carve/smtp/smtp-carver.js';
 import { Pop3Carver } from '../../common/carve/pop3/pop3-carver.js';
 import { ImapCarver } from '../../common/carve/imap/imap-carver.js';
+import { Smb2Carver } from '../../common/carve/smb/smb2-carver.js';
 import { FtpDataCarver, type FtpDataContext } from '../../common/carve/ftp/ftp-data-carver.js';
 import { TFTP_PORT, TftpCarver, TftpRequestFlowCarver } from '../../common/carve/tftp/tftp-carver.js';
 import { findFtpTransfer } from './ftp-lookup.js';
@@ -122,7 +123,7 @@ export async function carvePayload(files: FileStore, flowId: string, feed: Paylo
   const httpSink = new StoreCarveSink(ctx);
   const http = new HttpCarver(httpSink, opts.carver);
   const lanes: Lane[] = opts.carvers ? [] : [{ name: 'http', carver: http, sink: httpSink, gaveUp: false }];
-  for (const [name, make] of opts.carvers ?? (opts.mail === false ? [] : MAIL_CARVERS)) {
+  for (const [name, make] of opts.carvers ?? [...(opts.mail === false ? [] : MAIL_CARVERS), ...FILE_SHARE_CARVERS]) {
     const sink = new StoreCarveSink(ctx);
     lanes.push({ name, carver: make(sink), sink, gaveUp: false });
   }
@@ -191,6 +192,9 @@ const MAIL_CARVERS: CarverSpec[] = [
   ['pop3', (sink) => new Pop3Carver(sink)],
   ['imap', (sink) => new ImapCarver(sink)],
 ];
+
+/** File-sharing protocols, recognized by their framing (any port). */
+const FILE_SHARE_CARVERS: CarverSpec[] = [['smb', (sink) => new Smb2Carver(sink)]];
 
 function idNumber(id: string): number {
   return Number(id.slice(id.lastIndexOf('/') + 1));
