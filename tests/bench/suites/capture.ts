@@ -35,6 +35,8 @@ interface Trial {
   kernelDrops: number | null;
   /** tapline: packets received but not stored (store writer and hand-off drops). */
   storeDrops: number | null;
+  /** tapline: the part of storeDrops dropped at the hand-off to the writer thread (its ring full). */
+  handoffDrops: number | null;
   cpuSeconds: number | null;
   zeroDrop: boolean;
   error: string | null;
@@ -102,7 +104,7 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
   const ratePps: Trial['ratePps'] = rate === 0 ? 'topspeed' : rate;
-  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
+  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
   const dir = join(workDir, `${tool}-${ratePps}`);
   rmSync(dir, { recursive: true, force: true });
   ensureDir(dir);
@@ -135,6 +137,7 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
       base.captured = Number(c[1]);
       base.kernelDrops = Number(c[2]);
       base.storeDrops = Number(c[3]) + Number(c[4] ?? 0);
+      base.handoffDrops = c[4] === undefined ? null : Number(c[4]);
     } else {
       base.captured = Number(/(\d+) packets captured/.exec(text)?.[1] ?? NaN);
       base.kernelDrops = Number(/(\d+) packets dropped by kernel/.exec(text)?.[1] ?? NaN);
@@ -182,7 +185,7 @@ export const captureSuite: Suite = {
           if (failed[tool]) continue;
           const t = await trial(pair, tool, rate, count, source.path, workDir, segment);
           trials.push(t);
-          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
+          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
           if (t.zeroDrop) best[tool] = t;
           else failed[tool] = true;
         }
