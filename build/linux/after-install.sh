@@ -50,10 +50,15 @@ fi
 # --- Tapline: capabilities for the capture worker ---
 # Only the capture worker (its own executable, never the Electron binary or a script
 # interpreter) gets cap_net_raw,cap_net_admin, and only members of the "tapline" group may run
-# it. A build without the worker (it comes in a later release) is fine: nothing to do.
+# it. A build without the worker (dist/capture-worker-bin/ not built) is fine: nothing to do.
 GRANT="$APP_DIR/resources/linux/grant-capture-capabilities.sh"
 WORKER="$APP_DIR/resources/capture-worker/tapline-capture-worker"
 if [ -f "$GRANT" ]; then
     /bin/sh "$GRANT" "$WORKER" || echo "Tapline: live capture will need root (capabilities not set)"
+fi
+# The pkexec fallback's polkit action, naming this worker (build/linux/install-polkit-policy.sh).
+POLKIT="$APP_DIR/resources/linux/install-polkit-policy.sh"
+if [ -f "$POLKIT" ] && [ -f "$WORKER" ]; then
+    /bin/sh "$POLKIT" install "$WORKER" || echo "Tapline: polkit action not installed; pkexec will show its generic prompt"
 fi
 exit 0

@@ -22,4 +22,13 @@ if [ -f "$APPARMOR_PROFILE_DEST" ]; then
     fi
     rm -f "$APPARMOR_PROFILE_DEST"
 fi
+# The pkexec fallback's polkit action: only when the package goes away (deb: remove/purge; rpm:
+# no version left), not on an upgrade, whose new after-install has written it already (rpm) or
+# writes it next (deb). This script runs after the package's files are gone, so it removes the
+# file itself.
+case "$1" in
+remove | purge | 0)
+    rm -f /usr/share/polkit-1/actions/org.tapline.capture-worker.policy
+    ;;
+esac
 exit 0

@@ -23,7 +23,7 @@ import type {
   TaplineEvent,
   ThreatList,
 } from './messages.js';
-import type { CaptureInterface, CaptureStatus, StartCapture } from './capture-messages.js';
+import type { CaptureInterface, CaptureStatus, CaptureTarget, StartCapture } from './capture-messages.js';
 
 /**
  * A capture the analyst dropped or picked. A DOM File satisfies it; the Electron bridge reads
@@ -107,14 +107,15 @@ export interface Bridge {
   updateThreatList(id: string, l: NewThreatList): Promise<ThreatList>;
   deleteThreatList(id: string): Promise<void>;
 
-  // ---- live capture on the local sensor (capture workers; status also arrives as `capture` events) ----
-  listInterfaces(): Promise<CaptureInterface[]>;
+  // ---- live capture (capture workers; status also arrives as `capture` events) ----
+  // On this store, or with `sensor` on a registered remote `serve` sensor (proxied with its token).
+  listInterfaces(opts?: CaptureTarget): Promise<CaptureInterface[]>;
   /** Starts a capture; rejects in words (bad filter, no privilege: the hint says how to grant it). */
   startCapture(req: StartCapture): Promise<CaptureStatus>;
   /** Stops a capture after everything received is written and indexed; the final status. */
-  stopCapture(id: string): Promise<CaptureStatus>;
-  /** Running and recently finished captures. */
-  captureStatus(): Promise<CaptureStatus[]>;
+  stopCapture(id: string, opts?: CaptureTarget): Promise<CaptureStatus>;
+  /** Running and recently finished captures of one sensor (this store by default). */
+  captureStatus(opts?: CaptureTarget): Promise<CaptureStatus[]>;
 }
 
 /** The Bridge's methods by name (bridges the renderer did not build are checked against it). */

@@ -76,14 +76,33 @@ export const SshSourceSchema = z
 export const CaptureSourceRequestSchema = z.discriminatedUnion('kind', [IfaceSourceSchema, SshSourceSchema]);
 export type CaptureSourceRequest = z.infer<typeof CaptureSourceRequestSchema>;
 
+/**
+ * Which sensor a capture call is for: a remote `serve` sensor registered here (its id), or this
+ * instance's own store when absent. Same pattern as messages.ts ID_PATTERN (not imported: that
+ * module imports this one).
+ */
+export const CaptureSensorSchema = z.string().regex(/^[0-9A-Za-z._-]{1,64}$/, 'a sensor id (letters, digits, . _ -)');
+
+/** The options of listInterfaces, stopCapture and captureStatus: which sensor. */
+export const CaptureTargetSchema = z.object({ sensor: CaptureSensorSchema.optional() }).strict();
+export type CaptureTarget = z.infer<typeof CaptureTargetSchema>;
+
 /** Bridge.startCapture / POST /api/captures. */
 export const StartCaptureSchema = z
   .object({
+    /** The sensor that captures (a registered remote's id); this store when absent. */
+    sensor: CaptureSensorSchema.optional(),
     source: CaptureSourceRequestSchema,
     /** Ring bound on the live segments' bytes. */
     max_store_bytes: z.number().int().min(1024 * 1024).max(2 ** 50).optional(),
     /** Ring bound on age, seconds. */
     max_age_sec: z.number().int().min(1).max(10 * 365 * 86400).optional(),
+    /**
+     * The user allows the pkexec fallback for this start: when the worker has no capture
+     * privilege, the sensor starts it again as `pkexec WORKER` (polkit asks for an administrator
+     * password on the sensor's own screen; docs/CAPTURE.md).
+     */
+    elevate: z.boolean().optional(),
   })
   .strict();
 export type StartCapture = z.infer<typeof StartCaptureSchema>;
@@ -106,6 +125,8 @@ export const CaptureStatusSchema = z.object({
   kernel_drops: count.nullable(),
   if_drops: count.nullable(),
   store_drops: count,
+  /** Packets dropped between the capture thread and the store writer's thread (writer behind); absent from older sensors. */
+  handoff_drops: count.optional(),
   stored_packets: count,
   store_bytes: count,
   active_flows: count.nullable(),

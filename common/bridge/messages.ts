@@ -28,6 +28,12 @@ export const SensorSchema = z.object({
   url: z.string().url().nullable(),
   status: z.enum(['connected', 'connecting', 'offline', 'error']),
   message: z.string().nullable(),
+  /**
+   * Since when the sensor has had this status (decimal epoch seconds): the local store since the
+   * services opened, a remote since its link came up or went down (the sensor window's uptime).
+   * Optional: sensors of older versions do not send it.
+   */
+  status_since: ts.nullable().optional(),
 });
 export type Sensor = z.infer<typeof SensorSchema>;
 
@@ -64,6 +70,11 @@ export const FlowRowSchema = z.object({
    */
   rank: RankSchema.default(0),
   classes: ClassLabelsSchema.default([]),
+  /**
+   * Log events linked to the flow (correlated at intake, or sniffed from it): node/logs/flow-log-index.ts.
+   * Absent from sensors that do not count them.
+   */
+  log_count: z.number().int().nonnegative().optional(),
 });
 export type FlowRow = z.infer<typeof FlowRowSchema>;
 
@@ -278,6 +289,15 @@ export const LogEventSchema = z.object({
   problem: z.string().nullable(),
   /** Correlated flows of the store, best match first. */
   flow_ids: z.array(z.string().max(64)).max(16),
+  /**
+   * Host names the log gave instead of an address, resolved at intake (node/logs/host-resolver.ts):
+   * the side whose address (src_ip/dst_ip) it filled, and how (host discovery data, or DNS when
+   * enabled). Absent when nothing was resolved (and in journals written before it existed).
+   */
+  resolved: z
+    .array(z.object({ side: z.enum(['src', 'dst']), name: z.string().max(255), address: z.string().max(64), via: z.enum(['discovery', 'dns']) }))
+    .max(2)
+    .optional(),
 });
 export type LogEvent = z.infer<typeof LogEventSchema>;
 

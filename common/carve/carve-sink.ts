@@ -4,7 +4,7 @@
  * so no carver ever holds a whole file. Environment-free.
  */
 import type { Direction } from '../reassembly/stream-types.js';
-import type { CarveProtocol, EmailFields } from './carved-record.js';
+import type { CarveProtocol, EmailFields, PartialInfo } from './carved-record.js';
 
 /** The packet a byte arrived in: its time and 0-based index within the flow. */
 export interface PacketMark {
@@ -65,6 +65,8 @@ export interface FileStart {
   protocol?: CarveProtocol;
   /** Mail fields of a message. */
   email?: EmailFields | null;
+  /** The file is knowingly a part of its object (POP3 TOP, IMAP partial fetch or section). */
+  partial?: PartialInfo | null;
   first: PacketMark;
 }
 
@@ -73,7 +75,7 @@ export interface FileEnd {
   size: number;
   /** Bytes known to be missing (gaps inside the file, or the unreceived rest of a declared length). */
   missingBytes: number;
-  /** True when bytes are missing or the end was not seen (missingBytes may then be a lower bound). */
+  /** True when bytes are missing, the end was not seen (missingBytes may then be a lower bound), or the file is partial by design (FileStart.partial). */
   incomplete: boolean;
   /** Parse errors and notes for this file, in words (bounded). */
   notes: string[];

@@ -85,6 +85,16 @@ export const carvedFileRecordSchema = z.object({
   /** Bytes known to be missing (a lower bound when the end was not seen). */
   missingBytes: z.number().int().nonnegative(),
   notes: z.array(z.string().max(1000)).max(64),
+  /**
+   * Set when the file is knowingly not the whole object, whatever the capture held: a POP3 TOP
+   * answer (headers and the first lines), an IMAP partial fetch (BODY[]<origin>), headers or
+   * text only, or one MIME section (BODY[1]). `command` is what was asked as the server echoed
+   * it; `what` says in words what the file is. Null for whole objects (records written before
+   * this field: null).
+   */
+  partial: z.object({ command: z.string().max(300), what: z.string().max(500) }).nullable().default(null),
 });
+
+export type PartialInfo = NonNullable<z.infer<typeof carvedFileRecordSchema>['partial']>;
 
 export type CarvedFileRecord = z.infer<typeof carvedFileRecordSchema>;

@@ -6,6 +6,7 @@
  * Each parser gives up on its own when the bytes are not its protocol. Environment-free.
  */
 import type { Direction, StreamChunk, StreamEndReason, StreamSink } from '../reassembly/stream-types.js';
+import { parseDhcpMessage, type DhcpMessage } from './dhcp-message.js';
 import { parseDnsMessage, type DnsMessage } from './dns-message.js';
 import { HttpTransactions, type BodyDecoder, type HttpRequest, type HttpResponse, type PacketRef } from './http-transactions.js';
 import { TlsStreamParser, type ClientHello, type ServerHello } from './tls-handshake.js';
@@ -19,6 +20,8 @@ export interface AppLayerHandlers {
   certificates?(der: Uint8Array[], ref: PacketRef): void;
   /** A DNS message; `raw` is the message bytes (without TCP's length prefix). */
   dns?(m: DnsMessage, raw: Uint8Array, dir: Direction, ref: PacketRef): void;
+  /** A DHCPv4 message (UDP, port 67 or 68 on either side). */
+  dhcp?(m: DhcpMessage, dir: Direction, ref: PacketRef): void;
   /** The first line (up to 512 bytes, printable) a direction sent. */
   firstLine?(dir: Direction, line: string, ref: PacketRef): void;
   /** Every reassembled TCP chunk (raw stream inspection). */
@@ -37,6 +40,7 @@ export class FlowAppLayer implements StreamSink {
   private readonly line: [string | null, string | null] = ['', ''];
   private ref: PacketRef = { tsSec: 0, tsNsec: 0, packet: 0 };
   private readonly dnsPort: boolean;
+  private readonly dhcpPort: boolean;
   private recognised: string | null = null;
   private greeting220 = false;
 
@@ -48,6 +52,7 @@ export class FlowAppLayer implements StreamSink {
     decodeBody: BodyDecoder | null = null,
   ) {
     this.dnsPort = DNS_PORTS.has(serverPort) || DNS_PORTS.has(clientPort);
+    this.dhcpPort = proto === 'udp' && (serverPort === 67 || serverPort === 68 || clientPort === 67 || clientPort === 68);
     if (proto === 'tcp') {
       this.http = new HttpTransactions({ request: (r) => h.httpRequest?.(r), response: (r) => h.httpResponse?.(r) }, decodeBody);
       const mk = (): TlsStreamParser =>
@@ -70,6 +75,10 @@ export class FlowAppLayer implements StreamSink {
     if (this.dnsPort) {
       const m = parseDnsMessage(payload);
       if (m) this.h.dns?.(m, payload, dir, ref);
+    }
+    if (this.dhcpPort) {
+      const m = parseDhcpMessage(payload);
+      if (m) this.h.dhcp?.(m, dir, ref);
     }
   }
 

@@ -13,6 +13,8 @@ import { DNS_TYPES, type DnsMessage } from './dns-message.js';
 import type { HttpRequest, HttpResponse, PacketRef } from './http-transactions.js';
 import { cipherName, ja3String, TLS_GROUPS, TLS_VERSIONS, type ClientHello, type ServerHello } from './tls-handshake.js';
 import { certificateNames } from './x509-names.js';
+import { DHCP_MESSAGE_TYPES, type DhcpMessage } from './dhcp-message.js';
+import { ja3sString, ja4 } from './tls-fingerprints.js';
 import type { Direction } from '../reassembly/stream-types.js';
 
 export interface Digests {
@@ -49,6 +51,8 @@ export interface HostRecord {
   users: Set<string>;
   emails: Set<string>;
   software: Set<string>;
+  /** MAC addresses seen for this address (DHCP). */
+  macs: Set<string>;
 }
 
 const MAX_SET = 256;
@@ -59,6 +63,8 @@ export class DiscoveryCollector {
   readonly services: ServiceRecord[] = [];
   private readonly serviceKeys = new Set<string>();
   readonly hosts = new Map<string, HostRecord>();
+  /** What DHCP clients said about themselves, by MAC, until a message ties the MAC to an address. */
+  private readonly dhcpClients = new Map<string, { names: Set<string>; vendor: Set<string> }>();
 
   constructor(private readonly opts: { showCredentials: boolean; digests: Digests }) {}
 
@@ -128,6 +134,9 @@ export class DiscoveryCollector {
       firstLine(dir: Direction, line: string, ref: PacketRef): void {
         c.banner(f, dir, line, ref);
       },
+      dhcp(m: DhcpMessage, dir: Direction, ref: PacketRef): void {
+        c.dhcp(f, m, dir, ref);
+      },
       finish(): void {
         if (!tls.hello && !tls.server) return;
         const fields: Fields = {};
@@ -138,8 +147,13 @@ export class DiscoveryCollector {
         if (h) {
           fields.ja3_string = ja3String(h);
           fields.ja3 = c.opts.digests.md5(new TextEncoder().encode(fields.ja3_string));
+          const j4 = ja4(h, (t) => c.opts.digests.sha256(new TextEncoder().encode(t)));
+          fields.ja4 = j4.ja4;
+          fields.ja4_r = j4.raw;
         }
         if (s) {
+          fields.ja3s_string = ja3sString(s);
+          fields.ja3s = c.opts.digests.md5(new TextEncoder().encode(fields.ja3s_string));
           fields.version = TLS_VERSIONS[s.version] ?? `0x${s.version.toString(16)}`;
           fields.cipher = cipherName(s.cipher);
           const g = s.group ?? tls.curve;
@@ -159,6 +173,56 @@ export class DiscoveryCollector {
     };
   }
 
+  /**
+   * DHCP: a `dhcp` service record per message (the server, its client's MAC and what either
+   * side said), and host facts for the client's address once a message ties the MAC to one
+   * (ACK/OFFER yiaddr, REQUEST option 50 or ciaddr): host name, FQDN, vendor class (and the OS
+   * it implies), MAC. Names a client gave before it had an address are kept by MAC until then.
+   */
+  private dhcp(f: DiscoveryFlow, m: DhcpMessage, dir: Direction, ref: PacketRef): void {
+    const fields: Fields = { message_type: m.type === null ? 'BOOTP' : (DHCP_MESSAGE_TYPES[m.type] ?? String(m.type)), client_mac: m.clientMac };
+    if (m.hostname !== null) fields.hostname = m.hostname;
+    if (m.fqdn) fields.fqdn = m.fqdn;
+    if (m.vendorClass !== null) fields.vendor_class = m.vendorClass;
+    if (m.requestedIp) fields.requested_ip = m.requestedIp;
+    if (m.ciaddr !== '0.0.0.0') fields.client_ip = m.ciaddr;
+    if (m.yiaddr !== '0.0.0.0') fields.assigned_ip = m.yiaddr;
+    if (m.serverId) fields.server_id = m.serverId;
+    if (m.leaseTime !== null) fields.lease_time = String(m.leaseTime);
+    if (m.subnetMask) fields.subnet_mask = m.subnetMask;
+    if (m.routers.length) fields.routers = m.routers;
+    if (m.dnsServers.length) fields.dns_servers = m.dnsServers;
+    if (m.domainName) fields.domain = m.domainName;
+    if (m.paramRequest.length) fields.param_request = m.paramRequest.map(String);
+    if (m.clientId) fields.client_id = m.clientId;
+    const fromServer = m.op === 2;
+    const flowServer = dir === 0 ? f.serverIp : f.clientIp;
+    const flowClient = dir === 0 ? f.clientIp : f.serverIp;
+    const server = m.serverId ?? (fromServer ? flowClient : flowServer);
+    const peer = fromServer ? (m.yiaddr !== '0.0.0.0' ? m.yiaddr : flowServer) : flowClient;
+    this.service({ what: 'dhcp', host: server, port: 67, peer, flowId: f.id, ref, fields });
+    let known = this.dhcpClients.get(m.clientMac);
+    if (!known) {
+      if (this.dhcpClients.size >= MAX_SERVICES) return;
+      this.dhcpClients.set(m.clientMac, (known = { names: new Set(), vendor: new Set() }));
+    }
+    if (!fromServer) {
+      if (m.hostname) add(known.names, m.hostname.toLowerCase());
+      if (m.fqdn) add(known.names, m.fqdn.toLowerCase());
+      if (m.vendorClass) add(known.vendor, m.vendorClass);
+    }
+    // an OFFER assigns nothing yet; ACK does (yiaddr); a REQUEST names the address it wants
+    const ip = m.type === 5 ? m.yiaddr : m.type === 3 ? (m.requestedIp ?? m.ciaddr) : m.type === 2 ? null : m.ciaddr;
+    if (!ip || ip === '0.0.0.0') return;
+    const h = this.host(ip, ref);
+    add(h.macs, m.clientMac);
+    for (const n of known.names) add(h.names, n);
+    for (const v of known.vendor) {
+      add(h.software, `DHCP ${v}`);
+      for (const os of osFromDhcpVendor(v)) add(h.os, os);
+    }
+  }
+
   private service(r: ServiceRecord): void {
     const key = `${r.what}|${r.host}|${r.port}|${JSON.stringify(r.fields)}`;
     if (this.serviceKeys.has(key) || this.services.length >= MAX_SERVICES) return;
@@ -169,7 +233,7 @@ export class DiscoveryCollector {
   private host(ip: string, ref: PacketRef): HostRecord {
     let h = this.hosts.get(ip);
     if (!h) {
-      h = { host: ip, firstRef: ref, names: new Set(), userAgents: new Set(), os: new Set(), users: new Set(), emails: new Set(), software: new Set() };
+      h = { host: ip, firstRef: ref, names: new Set(), userAgents: new Set(), os: new Set(), users: new Set(), emails: new Set(), software: new Set(), macs: new Set() };
       this.hosts.set(ip, h);
     }
     return h;
@@ -248,6 +312,17 @@ export function osFromUserAgent(ua: string): string[] {
   else if (/Linux/.test(ua) && !/Android/.test(ua)) out.push('Linux');
   if (/CrOS/.test(ua)) out.push('ChromeOS');
   return out;
+}
+
+/** OS guesses from a DHCP vendor class identifier (option 60). */
+export function osFromDhcpVendor(v: string): string[] {
+  if (/^MSFT 5\.0/.test(v)) return ['Windows'];
+  if (/^MSFT 98/.test(v)) return ['Windows 98'];
+  const android = /^android-dhcp-(\d+)/i.exec(v);
+  if (android) return [`Android ${android[1]}`];
+  if (/^dhcpcd-.*:Linux/i.test(v) || /^udhcp/i.test(v)) return ['Linux'];
+  if (/^dhcpcd-.*:(NetBSD|FreeBSD|OpenBSD)/i.test(v)) return [/NetBSD/i.test(v) ? 'NetBSD' : /FreeBSD/i.test(v) ? 'FreeBSD' : 'OpenBSD'];
+  return [];
 }
 
 export function osFromServerBanner(b: string): string[] {

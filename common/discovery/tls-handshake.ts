@@ -16,6 +16,8 @@ export interface ClientHello {
   groups: number[];
   pointFormats: number[];
   supportedVersions: number[];
+  /** signature_algorithms (extension 13), in the order sent (JA4). */
+  sigAlgs: number[];
   /** The whole handshake message (type + length + body): the `tls.sni`-less payload for rules. */
   raw: Uint8Array;
 }
@@ -23,7 +25,11 @@ export interface ClientHello {
 export interface ServerHello {
   /** The negotiated version (supported_versions extension, else legacy_version). */
   version: number;
+  /** legacy_version as sent (JA3S). */
+  legacyVersion: number;
   cipher: number;
+  /** Extension types in the order sent (JA3S). */
+  extensions: number[];
   /** key_share group (TLS 1.3) — the ServerKeyExchange curve of TLS 1.2 is filled in later. */
   group: number | null;
 }
@@ -122,7 +128,7 @@ function parseClientHello(m: Uint8Array, raw: Uint8Array): ClientHello | null {
   p += cl;
   if (p >= m.length) return null;
   p += 1 + m[p]; // compression methods
-  const h: ClientHello = { version, sni: null, alpn: [], ciphers, extensions: [], groups: [], pointFormats: [], supportedVersions: [], raw };
+  const h: ClientHello = { version, sni: null, alpn: [], ciphers, extensions: [], groups: [], pointFormats: [], supportedVersions: [], sigAlgs: [], raw };
   if (p + 2 > m.length) return h;
   const end = Math.min(m.length, p + 2 + u16(m, p));
   p += 2;
@@ -147,6 +153,8 @@ function parseClientHello(m: Uint8Array, raw: Uint8Array): ClientHello | null {
       }
     } else if (type === 43 && d.length >= 1) {
       for (let i = 1; i + 1 < Math.min(d.length, 1 + d[0]); i += 2) h.supportedVersions.push(u16(d, i));
+    } else if (type === 13 && d.length >= 2) {
+      for (let i = 2; i + 1 < Math.min(d.length, 2 + u16(d, 0)); i += 2) h.sigAlgs.push(u16(d, i));
     }
   }
   return h;
@@ -154,25 +162,28 @@ function parseClientHello(m: Uint8Array, raw: Uint8Array): ClientHello | null {
 
 function parseServerHello(m: Uint8Array): ServerHello | null {
   if (m.length < 38) return null;
-  let version = u16(m, 0);
+  const legacyVersion = u16(m, 0);
+  let version = legacyVersion;
   let p = 34;
   p += 1 + m[p];
   if (p + 3 > m.length) return null;
   const cipher = u16(m, p);
   p += 3;
   let group: number | null = null;
+  const extensions: number[] = [];
   if (p + 2 <= m.length) {
     const end = Math.min(m.length, p + 2 + u16(m, p));
     p += 2;
     while (p + 4 <= end) {
       const type = u16(m, p);
       const len = u16(m, p + 2);
+      extensions.push(type);
       if (type === 43 && len === 2) version = u16(m, p + 4);
       if (type === 51 && len >= 2) group = u16(m, p + 4);
       p += 4 + len;
     }
   }
-  return { version, cipher, group };
+  return { version, legacyVersion, cipher, extensions, group };
 }
 
 function parseCertificates(m: Uint8Array): Uint8Array[] | null {

@@ -82,6 +82,22 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
+
+  /**
+   * The bytes written, without the copy finish() makes (an index's offsets section is megabytes):
+   * a view of the writer's buffer, so write nothing more once it is taken.
+   */
+  take(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** reserve() without zeroing, for bytes the caller overwrites at once; returns their offset. */
+  reserveForCopy(n: number): number {
+    this.ensure(n);
+    const at = this.length;
+    this.length += n;
+    return at;
+  }
 }
 
 /** Reads an unsigned LEB128 varint at pos; returns the value and stores the next position in cursor[0]. */

@@ -88,7 +88,7 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     if (table.offsetsUnsorted(f)) offsets.bytes(table.encodedOffsets(f));
     else {
       const len = table.encodedOffsetsLength(f);
-      const to = offsets.reserve(len);
+      const to = offsets.reserveForCopy(len);
       table.copyEncodedOffsets(f, offsets.raw, to);
     }
     flows.dataView.setFloat64(at + 96, start, true);
@@ -128,8 +128,8 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
   };
   const sections: [number, Uint8Array][] = [
     [SectionType.Meta, new TextEncoder().encode(JSON.stringify(meta))],
-    [SectionType.Flows, flows.finish()],
-    [SectionType.Offsets, offsets.finish()],
+    [SectionType.Flows, flows.take()],
+    [SectionType.Offsets, offsets.take()],
     [SectionType.IpPostings, ipPost.encode()],
     [SectionType.PortPostings, portPost.encode()],
     [SectionType.ProtoPostings, protoPost.encode()],

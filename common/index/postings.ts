@@ -6,96 +6,262 @@
  * Keys compare as unsigned bytes, so big-endian numbers and IPv4-mapped addresses sort
  * numerically and a CIDR block is one contiguous run.
  */
-import { ByteWriter, readVarint } from '../encoding/byte-writer.js';
+import { readVarint } from '../encoding/byte-writer.js';
 
-/** Serializes sorted (key bytes, ascending ids) entries into the postings layout. */
-function encodePostings(keyWidth: number, entries: { key: Uint8Array; ids: number[] }[]): Uint8Array {
-  const w = new ByteWriter(16 + entries.length * (keyWidth + 8));
-  w.u32(entries.length);
-  w.u32(keyWidth);
-  const blob = new ByteWriter();
-  for (const e of entries) {
-    w.bytes(e.key);
-    w.u32(blob.length);
-    w.u32(e.ids.length);
-    let prev = 0;
-    for (let i = 0; i < e.ids.length; i++) {
-      blob.varint(i === 0 ? e.ids[i] : e.ids[i] - prev);
-      prev = e.ids[i];
-    }
+/**
+ * Writes the postings layout entry by entry, keys in ascending order, into arrays sized up front
+ * (at most `maxEntries` entries and `maxIds` ids): plain byte stores, no growth checks.
+ */
+class PostingsEncoder {
+  private readonly entries: Uint8Array;
+  private readonly blob: Uint8Array;
+  private at = 8;
+  private blobAt = 0;
+  private count = 0;
+  /** Where the current entry's id count goes. */
+  private countAt = -1;
+  private ids = 0;
+  private prev = 0;
+
+  constructor(
+    private readonly keyWidth: number,
+    maxEntries: number,
+    maxIds: number,
+  ) {
+    this.entries = new Uint8Array(8 + maxEntries * (keyWidth + 8));
+    putU32(this.entries, 4, keyWidth);
+    // an id is a LEB128 delta of at most 5 bytes (ids are below 2^32)
+    this.blob = new Uint8Array(maxIds * 5);
   }
-  w.bytes(blob.finish());
-  return w.finish();
+
+  /** Starts an entry: returns where its keyWidth key bytes go in keyBytes(); then add its ids. */
+  begin(): number {
+    this.closeEntry();
+    this.count++;
+    const keyAt = this.at;
+    this.at += this.keyWidth;
+    putU32(this.entries, this.at, this.blobAt);
+    this.countAt = this.at + 4;
+    this.at += 8;
+    this.ids = 0;
+    return keyAt;
+  }
+
+  get keyBytes(): Uint8Array {
+    return this.entries;
+  }
+
+  id(id: number): void {
+    let v = this.ids === 0 ? id : id - this.prev;
+    this.prev = id;
+    this.ids++;
+    const b = this.blob;
+    let at = this.blobAt;
+    while (v >= 0x80) {
+      b[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[at++] = v;
+    this.blobAt = at;
+  }
+
+  /** Ids [from, to) of a sorted run, skipping an id equal to its predecessor (see pushId). */
+  runIds(ids: Uint32Array, from: number, to: number): void {
+    for (let j = from; j < to; j++) if (j === from || ids[j] !== ids[j - 1]) this.id(ids[j]);
+  }
+
+  private closeEntry(): void {
+    if (this.countAt >= 0) putU32(this.entries, this.countAt, this.ids);
+  }
+
+  finish(): Uint8Array {
+    this.closeEntry();
+    putU32(this.entries, 0, this.count);
+    const out = new Uint8Array(this.at + this.blobAt);
+    out.set(this.entries.subarray(0, this.at), 0);
+    out.set(this.blob.subarray(0, this.blobAt), this.at);
+    return out;
+  }
 }
 
-function pushId(m: Map<number | string, number[]>, k: number | string, id: number): void {
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
+}
+
+/** Which 32-bit word of a 64-bit element is the high one on this machine. */
+const HIGH_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/**
+ * (key, id) pairs in insertion order, in growable typed arrays: no array or map entry per key
+ * (an index of 50,000 flows made ~100,000 small id arrays here, mostly garbage-collector work).
+ */
+class PairList {
+  keys = new Uint32Array(1024);
+  ids = new Uint32Array(1024);
+  n = 0;
+
+  push(key: number, id: number): void {
+    if (this.n === this.keys.length) {
+      const k = new Uint32Array(this.n * 2);
+      k.set(this.keys);
+      this.keys = k;
+      const i = new Uint32Array(this.n * 2);
+      i.set(this.ids);
+      this.ids = i;
+    }
+    this.keys[this.n] = key;
+    this.ids[this.n] = id;
+    this.n++;
+  }
+
+  /**
+   * The pairs ordered by key, pairs of one key kept in insertion order, as [keys, ids]. Sorted
+   * natively: each pair becomes one 64-bit element (key high, insertion number low) written
+   * through 32-bit words, so no BigInt is ever made.
+   */
+  sorted(): [Uint32Array, Uint32Array] {
+    const n = this.n;
+    const packed = new BigUint64Array(n);
+    const w = new Uint32Array(packed.buffer);
+    const hi = HIGH_WORD;
+    const lo = 1 - HIGH_WORD;
+    const k = this.keys;
+    for (let i = 0; i < n; i++) {
+      w[2 * i + hi] = k[i];
+      w[2 * i + lo] = i;
+    }
+    packed.sort();
+    const keys = new Uint32Array(n);
+    const ids = new Uint32Array(n);
+    const v = this.ids;
+    for (let i = 0; i < n; i++) {
+      keys[i] = w[2 * i + hi];
+      ids[i] = v[w[2 * i + lo]];
+    }
+    return [keys, ids];
+  }
+}
+
+/** Number of distinct values in a sorted array. */
+function distinct(sorted: Uint32Array): number {
+  let m = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) m++;
+  return m;
+}
+
+/** Postings keyed by a number of keyWidth bytes (≤ 4), stored big-endian. Ids ascending per key. */
+export class NumericPostingsBuilder {
+  private readonly pairs = new PairList();
+
+  constructor(readonly keyWidth: number) {}
+
+  add(key: number, id: number): void {
+    this.pairs.push(key, id);
+  }
+
+  encode(): Uint8Array {
+    const [keys, ids] = this.pairs.sorted();
+    const n = keys.length;
+    const kw = this.keyWidth;
+    const enc = new PostingsEncoder(kw, distinct(keys), n);
+    const kb = enc.keyBytes;
+    for (let i = 0; i < n; ) {
+      const key = keys[i];
+      let j = i + 1;
+      while (j < n && keys[j] === key) j++;
+      const at = enc.begin();
+      // big-endian in kw bytes (bytes above the fourth are zero)
+      for (let b = 0; b < kw; b++) {
+        const shift = 8 * (kw - 1 - b);
+        kb[at + b] = shift >= 32 ? 0 : (key >>> shift) & 0xff;
+      }
+      enc.runIds(ids, i, j);
+      i = j;
+    }
+    return enc.finish();
+  }
+}
+
+function pushId(m: Map<string, number[]>, k: string, id: number): void {
   const l = m.get(k);
   if (!l) m.set(k, [id]);
   else if (l[l.length - 1] !== id) l.push(id);
 }
 
-/** Postings keyed by a number of keyWidth bytes (≤ 4), stored big-endian. Ids ascending per key. */
-export class NumericPostingsBuilder {
-  private readonly lists = new Map<number, number[]>();
-
-  constructor(readonly keyWidth: number) {}
-
-  add(key: number, id: number): void {
-    pushId(this.lists as Map<number | string, number[]>, key, id);
-  }
-
-  encode(): Uint8Array {
-    const keys = [...this.lists.keys()].sort((a, b) => a - b);
-    return encodePostings(
-      this.keyWidth,
-      keys.map((k) => {
-        const key = new Uint8Array(this.keyWidth);
-        for (let i = this.keyWidth - 1, v = k; i >= 0; i--, v = Math.floor(v / 256)) key[i] = v & 0xff;
-        return { key, ids: this.lists.get(k) as number[] };
-      }),
-    );
-  }
-}
+/** The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:0:0/96) as a v6 key string. */
+const V4_MAPPED_PREFIX = '\0'.repeat(10) + '\xff\xff';
 
 /**
  * Postings keyed by 16-byte address: IPv4 as ::ffff:a.b.c.d (kept as a number while building),
- * IPv6 as itself (kept as a 16-character string while building).
+ * IPv6 as itself (kept as a 16-character string while building; character order is byte order).
  */
 export class IpPostingsBuilder {
-  private readonly v4 = new Map<number, number[]>();
+  private readonly v4 = new PairList();
   private readonly v6 = new Map<string, number[]>();
 
   /** addr holds IPv4 in its first 4 bytes or IPv6 in 16. Ids ascending per address. */
   add(ipVersion: number, addr: Uint8Array, id: number): void {
-    if (ipVersion === 4) pushId(this.v4 as Map<number | string, number[]>, ((addr[0] << 24) | (addr[1] << 16) | (addr[2] << 8) | addr[3]) >>> 0, id);
-    else pushId(this.v6 as Map<number | string, number[]>, String.fromCharCode(...addr.subarray(0, 16)), id);
+    if (ipVersion === 4) this.v4.push(((addr[0] << 24) | (addr[1] << 16) | (addr[2] << 8) | addr[3]) >>> 0, id);
+    else pushId(this.v6, String.fromCharCode(...addr.subarray(0, 16)), id);
   }
 
   encode(): Uint8Array {
-    const entries: { key: Uint8Array; ids: number[] }[] = [];
-    for (const [k, ids] of this.v4) {
-      const key = new Uint8Array(16);
-      key[10] = 0xff;
-      key[11] = 0xff;
-      key[12] = k >>> 24;
-      key[13] = (k >>> 16) & 0xff;
-      key[14] = (k >>> 8) & 0xff;
-      key[15] = k & 0xff;
-      entries.push({ key, ids });
+    const [keys, ids] = this.v4.sorted();
+    const v6 = [...this.v6.keys()].sort();
+    let v6Ids = 0;
+    for (const l of this.v6.values()) v6Ids += l.length;
+    const enc = new PostingsEncoder(16, distinct(keys) + v6.length, keys.length + v6Ids);
+    const kb = enc.keyBytes;
+    const writeV6 = (k: string, list: readonly number[]): void => {
+      const at = enc.begin();
+      for (let b = 0; b < 16; b++) kb[at + b] = k.charCodeAt(b);
+      for (const id of list) enc.id(id);
+    };
+    // IPv6 keys below the IPv4-mapped block, then the block (IPv4 keys and any IPv6 address
+    // spelled as an IPv4-mapped one, merged into one entry), then the IPv6 keys above it
+    let x = 0;
+    while (x < v6.length && v6[x] < V4_MAPPED_PREFIX) {
+      writeV6(v6[x], this.v6.get(v6[x]) as number[]);
+      x++;
     }
-    for (const [k, ids] of this.v6) entries.push({ key: Uint8Array.from(k, (c) => c.charCodeAt(0)), ids });
-    entries.sort((a, b) => {
-      for (let i = 0; i < 16; i++) if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
-      return 0;
-    });
-    // an IPv6 address equal to an IPv4-mapped one shares its key: merge the two id lists
-    const merged: { key: Uint8Array; ids: number[] }[] = [];
-    for (const e of entries) {
-      const last = merged[merged.length - 1];
-      if (last && last.key.every((b, i) => b === e.key[i])) last.ids = [...new Set([...last.ids, ...e.ids])].sort((a, b) => a - b);
-      else merged.push(e);
+    const mappedKey = (k: string): number => ((k.charCodeAt(12) << 24) | (k.charCodeAt(13) << 16) | (k.charCodeAt(14) << 8) | k.charCodeAt(15)) >>> 0;
+    const n = keys.length;
+    let i = 0;
+    for (;;) {
+      const mapped = x < v6.length && v6[x].startsWith(V4_MAPPED_PREFIX);
+      if (i >= n && !mapped) break;
+      const k4 = i < n ? keys[i] : -1;
+      const k6 = mapped ? mappedKey(v6[x]) : -1;
+      if (k6 >= 0 && (k4 < 0 || k6 < k4)) {
+        writeV6(v6[x], this.v6.get(v6[x]) as number[]);
+        x++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && keys[j] === k4) j++;
+      const at = enc.begin();
+      // ::ffff:a.b.c.d (the bytes before are zero in a new encoder)
+      kb[at + 10] = 0xff;
+      kb[at + 11] = 0xff;
+      kb[at + 12] = k4 >>> 24;
+      kb[at + 13] = (k4 >>> 16) & 0xff;
+      kb[at + 14] = (k4 >>> 8) & 0xff;
+      kb[at + 15] = k4 & 0xff;
+      if (k6 === k4) {
+        // the same address seen as IPv4 and as IPv4-mapped IPv6: one entry, ids merged
+        const merged = [...new Set([...ids.subarray(i, j), ...(this.v6.get(v6[x]) as number[])])].sort((a, b) => a - b);
+        for (const id of merged) enc.id(id);
+        x++;
+      } else {
+        enc.runIds(ids, i, j);
+      }
+      i = j;
     }
-    return encodePostings(16, merged);
+    for (; x < v6.length; x++) writeV6(v6[x], this.v6.get(v6[x]) as number[]);
+    return enc.finish();
   }
 }
 

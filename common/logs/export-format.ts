@@ -3,10 +3,10 @@
  * ("<date> <sensor>.<domain> {<evtype>,<rank>} <msg> {<proto>} <src>:<spt> <dir> <dst>:<dpt>") and
  * CEF (version 0, configurable Device Vendor/Product/Version, Signature ID = event type).
  *
- * Event types (the seed's numbering; docs/LOGS.md has the table): 2 flow, 6 file transmission,
- * 7 syslog/external log, 8 sensor notice, 9 capture import, 10 ranking change, 11 class match.
- * Not produced yet: 1 IDS alert, 3 service discovery, 5 host discovery, 12, 13 (no Tapline event
- * of those kinds exists on this branch; the mapping table names them for when they do).
+ * Event types (the seed's numbering; docs/LOGS.md has the table): 1 IDS alert, 2 flow, 3 service
+ * discovery, 5 host discovery, 6 file transmission, 7 syslog/external log, 8 sensor notice,
+ * 9 capture import, 10 ranking change, 11 class match. Not produced: 12 and 13 (the issue lists
+ * the numbers, but neither it nor the product brief says what the seed meant by them).
  */
 import type { TaplineEvent } from '../bridge/messages.js';
 import { formatCef } from './cef.js';
@@ -15,7 +15,7 @@ import { formatSeedLine } from './seed-format.js';
 import { formatBsdTime } from './syslog-time.js';
 
 export const EVENT_TYPES = {
-  alert: 1,
+  ids: 1,
   flow: 2,
   'service-discovery': 3,
   'host-discovery': 5,
@@ -48,6 +48,19 @@ const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17:
 
 function protoName(p: number | null): string {
   return p === null ? 'IP' : (PROTO_NAMES[p] ?? String(p));
+}
+
+/** Facts as "k=v; k=a,b" (lists joined), bounded for a CEF string field (1023 characters). */
+function factsText(fields: Record<string, string | string[]>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(fields)) parts.push(`${k}=${Array.isArray(v) ? v.join(',') : v}`);
+  const t = parts.join('; ').replace(/[\r\n]+/g, ' ');
+  return t.length > 1023 ? `${t.slice(0, 1020)}...` : t;
+}
+
+function firstOf(v: string | string[] | undefined): string | null {
+  if (v === undefined) return null;
+  return Array.isArray(v) ? (v[0] ?? null) : v;
 }
 
 function msOf(ts: string): number {
@@ -123,6 +136,74 @@ export function exportRecord(e: TaplineEvent): ExportRecord | null {
           ['cs2', e.flow_ids.join(',')],
         ],
       };
+    case 'ids': {
+      const a = e.alert;
+      return {
+        ...base,
+        evtype: EVENT_TYPES.ids,
+        // the seed's alert text: "[gid:sid:rev] msg"
+        name: `[${a.gid}:${a.sid}:${a.rev}] ${a.msg}`,
+        proto: protoName(a.ip_proto),
+        protoNumber: a.ip_proto,
+        src: a.src_ip,
+        spt: a.src_port,
+        dst: a.dst_ip,
+        dpt: a.dst_port,
+        dir: '->',
+        extra: [
+          ['cs5Label', 'signature'],
+          ['cs5', `${a.gid}:${a.sid}:${a.rev}`],
+          ['cat', a.classtype ?? ''],
+          ['act', a.action],
+          ['app', a.app_proto],
+          ['cn1Label', 'priority'],
+          ['cn1', a.priority],
+          ['cs6Label', 'engine'],
+          ['cs6', a.source],
+          ['cs2Label', 'flowId'],
+          ['cs2', a.flow_id ?? ''],
+        ],
+      };
+    }
+    case 'discovery': {
+      const d = e.discovery;
+      if (d.type === 'service') {
+        const port = d.port === null ? '' : `:${d.port}`;
+        return {
+          ...base,
+          evtype: EVENT_TYPES['service-discovery'],
+          name: `Service ${d.what} on ${d.host}${port}`,
+          // the service's host is the destination; the peer that revealed it, the source
+          proto: 'IP',
+          protoNumber: null,
+          src: d.peer,
+          spt: null,
+          dst: d.host,
+          dpt: d.port,
+          dir: d.peer !== null ? '->' : '--',
+          extra: [
+            ['app', d.what],
+            ['cs5Label', 'details'],
+            ['cs5', factsText(d.fields)],
+            ['cs2Label', 'flowId'],
+            ['cs2', d.flow_id ?? ''],
+          ],
+        };
+      }
+      const name = firstOf(d.fields.names);
+      return {
+        ...base,
+        ...none,
+        evtype: EVENT_TYPES['host-discovery'],
+        name: `Host ${d.host}${name ? ` (${name})` : ''}`,
+        src: d.host,
+        extra: [
+          ['shost', name ?? ''],
+          ['cs5Label', 'details'],
+          ['cs5', factsText(d.fields)],
+        ],
+      };
+    }
     case 'notice':
       return { ...base, ...none, evtype: EVENT_TYPES.notice, name: `${e.level}: ${e.message}`, extra: [] };
     case 'import':

@@ -11,6 +11,9 @@ import type { HttpRequest, HttpResponse, PacketRef } from '../discovery/http-tra
 import type { ClientHello } from '../discovery/tls-handshake.js';
 import { ipToString } from '../packet/ip-address.js';
 import type { Direction, StreamChunk } from '../reassembly/stream-types.js';
+import type { ByteVars } from './byte-keywords.js';
+import { applyFlowint, fileChecksHold } from './file-flow-keywords.js';
+import { httpEvents } from './http-events.js';
 import { BufferText, matchBuffer } from './pattern-match.js';
 import { SEAM_BYTES, type CompiledRule, type GroupKind, type InspectionKind, type RuleSet } from './rule-set.js';
 import { BANNER_PROTOS, type BufferName, type Rule } from './rule-types.js';
@@ -29,12 +32,36 @@ export interface DetectFlow {
   serverPort: number;
 }
 
+/** One file of the flow, as the carving module found it (file keywords inspect these). */
+export interface DetectFile {
+  /** Direction the file travelled (0 = client → server: an upload). */
+  dir: Direction;
+  /** The carver's protocol: http, smtp, pop3, imap, ftp-data, tftp. */
+  protocol: string;
+  name: string | null;
+  /** libmagic's description (`file -b`), null when not computed. */
+  magic: string | null;
+  /** The first bytes of the content (file.data). */
+  head: Uint8Array;
+  size: number;
+  md5: string;
+  sha1: string;
+  sha256: string;
+  url: string | null;
+  host: string | null;
+  userAgent: string | null;
+  method: string | null;
+  ref: PacketRef;
+}
+
 export interface RuleHit {
   rule: Rule;
   /** Direction of the data that matched (0 = client → server). */
   dir: Direction;
   ref: PacketRef;
   inspection: InspectionKind;
+  /** File inspections: the file's sha256 (two files may end in the same packet). */
+  file?: string;
 }
 
 const TCP = 6;
@@ -48,6 +75,13 @@ const enc = new TextEncoder();
 
 export class FlowDetector implements AppLayerHandlers {
   private readonly bits = new Set<string>();
+  private readonly ints = new Map<string, number>();
+  private readonly byteVars: ByteVars = new Map();
+  /** app-layer events of the transaction being inspected, and per transaction the rules that fired on them. */
+  private events: ReadonlySet<string> = new Set();
+  private readonly eventFired = new WeakMap<object, Set<number>>();
+  private curTx: object | null = null;
+  private curFile: DetectFile | null = null;
   private established = false;
   private readonly seenDir: [boolean, boolean] = [false, false];
   private readonly keys: [Uint8Array, Uint8Array];
@@ -130,7 +164,8 @@ export class FlowDetector implements AppLayerHandlers {
   }
 
   httpRequest(r: HttpRequest): void {
-    if (!this.set.groups['http-request'].rules.length && !this.set.groups['http-response'].rules.length) return;
+    const g = this.set.groups;
+    if (!g['http-request'].rules.length && !g['http-response'].rules.length && !g['http-event'].rules.length) return;
     this.buffers.clear();
     this.requestBuffers(r);
     this.buffers.set('payload', r.rawHead);
@@ -139,10 +174,11 @@ export class FlowDetector implements AppLayerHandlers {
     this.buffers.set('http.request_header', normalizedHeaders(r.head.headers, true));
     this.buffers.set('http.header.raw', rawHeaderLines(r.rawHead));
     this.inspect('http-request', 0, r.ref, -1);
+    this.inspectEvents(r, null, r.ref);
   }
 
   httpResponse(r: HttpResponse): void {
-    if (!this.set.groups['http-response'].rules.length) return;
+    if (!this.set.groups['http-response'].rules.length && !this.set.groups['http-event'].rules.length) return;
     this.buffers.clear();
     if (r.request) this.requestBuffers(r.request);
     this.buffers.set('payload', r.rawHead);
@@ -151,6 +187,42 @@ export class FlowDetector implements AppLayerHandlers {
     this.buffers.set('http.header', normalizedHeaders(r.head.headers, false));
     this.buffers.set('http.header.raw', rawHeaderLines(r.rawHead));
     this.inspect('http-response', 1, r.ref, -1);
+    this.inspectEvents(r.request, r, r.ref);
+  }
+
+  /**
+   * app-layer-event rules: once when the request is complete and again when its response is
+   * (Suricata re-inspects a transaction as it progresses), alerting at most once per transaction.
+   */
+  private inspectEvents(req: HttpRequest | null, res: HttpResponse | null, ref: PacketRef): void {
+    if (!this.set.groups['http-event'].rules.length) return;
+    const ev = httpEvents(req, res);
+    if (!ev.size) return;
+    this.events = ev;
+    // the buffers of the side just inspected stay set (app-event rules may also match content)
+    this.curTx = req ?? res;
+    this.inspect('http-event', req ? 0 : 1, ref, -1);
+    this.events = new Set();
+    this.curTx = null;
+  }
+
+  /** One file of the flow (after the flow's packets: flowbits set by its transactions hold). */
+  file(f: DetectFile): void {
+    if (!this.set.groups.file.rules.length) return;
+    const b = this.buffers;
+    b.clear();
+    if (f.name !== null) b.set('file.name', latin1Bytes(f.name));
+    if (f.magic !== null) b.set('file.magic', latin1Bytes(f.magic));
+    b.set('file.data', f.head);
+    if (f.protocol === 'http') {
+      if (f.url !== null) b.set('http.uri', latin1Bytes(normalizeUri(pathOf(f.url))));
+      if (f.host !== null) b.set('http.host', latin1Bytes(f.host.toLowerCase()));
+      if (f.userAgent !== null) b.set('http.user_agent', latin1Bytes(f.userAgent));
+      if (f.method !== null) b.set('http.method', latin1Bytes(f.method));
+    }
+    this.curFile = f;
+    this.inspect('file', f.dir, f.ref, -1);
+    this.curFile = null;
   }
 
   dns(m: DnsMessage, raw: Uint8Array, dir: Direction, ref: PacketRef): void {
@@ -187,6 +259,10 @@ export class FlowDetector implements AppLayerHandlers {
   }
 
   private inspect(kind: InspectionKind, dir: Direction, ref: PacketRef, dsize: number, mode: 'packet' | 'stream' | 'seam' = 'packet'): void {
+    if (this.set.needsStripped && !this.buffers.has('file.data.stripped')) {
+      const fd = this.buffers.get('file.data');
+      if (fd) this.buffers.set('file.data.stripped', stripWhitespace(fd));
+    }
     // TCP flows with stream rules: packets see only the per-packet rules, chunks and seams only
     // the stream rules (each prefiltered by its own automaton)
     const group: GroupKind = mode !== 'packet' ? 'stream' : kind === 'packet' && this.hasStreamRules ? 'packet-nonstream' : kind;
@@ -195,17 +271,25 @@ export class FlowDetector implements AppLayerHandlers {
     const texts = new Map<BufferName, BufferText>();
     const fired = this.firedAt[dir];
     const chunk = this.chunkNo[dir];
+    const txFired = kind === 'http-event' && this.curTx ? (this.eventFired.get(this.curTx) ?? new Set<number>()) : null;
+    if (txFired && this.curTx) this.eventFired.set(this.curTx, txFired);
     for (const c of cands) {
       if (mode === 'seam' && (!c.seam || (fired.get(c.index) ?? -9) >= chunk - 1)) continue;
       const r = c.rule;
-      if (!this.headerMatches(r, dir)) continue;
+      // a transaction's events are inspected in the direction the rule asks for
+      const rdir: Direction = kind === 'http-event' && r.flow?.dir != null ? r.flow.dir : dir;
+      if (txFired?.has(c.index)) continue;
+      if (kind === 'file' ? !this.fileHeaderMatches(r, rdir) : !this.headerMatches(r, rdir)) continue;
       if (r.flow && !r.flow.stateless) {
-        if (r.flow.dir !== null && r.flow.dir !== dir) continue;
+        if (r.flow.dir !== null && r.flow.dir !== rdir) continue;
         if (r.flow.established !== null && r.flow.established !== (kind === 'packet' ? this.established : true)) continue;
       }
       if (r.dsize && (dsize < 0 || !dsizeHolds(r.dsize.op, r.dsize.a, r.dsize.b, dsize))) continue;
       if (!this.bitsHold(r)) continue;
+      if (kind === 'http-event' && !r.appEvents.every((e) => this.events.has(e.name) !== e.negated)) continue;
+      if (kind === 'file' && (!this.curFile || !fileChecksHold(r.files, this.curFile))) continue;
       let ok = true;
+      this.byteVars.clear();
       for (const [b, list] of c.byBuffer) {
         const bytes = this.buffers.get(b);
         if (!bytes) {
@@ -216,20 +300,22 @@ export class FlowDetector implements AppLayerHandlers {
         }
         let t = texts.get(b);
         if (!t) texts.set(b, (t = new BufferText(bytes)));
-        if (!matchBuffer(list, t)) {
+        if (!matchBuffer(list, t, this.byteVars)) {
           ok = false;
           break;
         }
       }
       if (!ok) continue;
+      if (!applyFlowint(r.flowint, this.ints, true)) continue;
+      txFired?.add(c.index);
       this.applyBits(r);
       if (mode !== 'packet') fired.set(c.index, chunk);
       if (r.noalert) continue;
-      const src = this.text[dir];
-      const dst = this.text[dir === 0 ? 1 : 0];
+      const src = this.text[rdir];
+      const dst = this.text[rdir === 0 ? 1 : 0];
       if (this.thresholds && !this.thresholds.allow(r, ref.tsSec, src, dst)) continue;
       this.alerts++;
-      this.onAlert({ rule: r, dir, ref, inspection: kind });
+      this.onAlert(kind === 'file' && this.curFile ? { rule: r, dir: rdir, ref, inspection: kind, file: this.curFile.sha256 } : { rule: r, dir: rdir, ref, inspection: kind });
     }
   }
 
@@ -238,12 +324,25 @@ export class FlowDetector implements AppLayerHandlers {
     this.recognised = name;
   }
 
+  /** File rules: the rule's protocol names the carver (ftp = ftp-data), tcp/ip any file. */
+  private fileHeaderMatches(r: Rule, dir: Direction): boolean {
+    const f = this.curFile;
+    if (!f) return false;
+    if (r.proto !== 'tcp' && r.proto !== 'ip' && (r.proto === 'ftp' ? 'ftp-data' : r.proto) !== f.protocol) return false;
+    return this.addressesMatch(r, dir);
+  }
+
   private headerMatches(r: Rule, dir: Direction): boolean {
     const p = this.flow.proto;
     if (BANNER_PROTOS.has(r.proto) && (p !== TCP || this.recognised !== r.proto)) return false;
     if (r.proto === 'tcp' && p !== TCP) return false;
     if (r.proto === 'udp' && p !== UDP) return false;
     if (r.proto === 'icmp' && p !== ICMP && p !== ICMP6) return false;
+    return this.addressesMatch(r, dir);
+  }
+
+  private addressesMatch(r: Rule, dir: Direction): boolean {
+    const p = this.flow.proto;
     const sk = this.keys[dir];
     const dk = this.keys[dir === 0 ? 1 : 0];
     const sp = dir === 0 ? this.flow.clientPort : this.flow.serverPort;
@@ -288,6 +387,21 @@ function dsizeHolds(op: string, a: number, b: number, n: number): boolean {
     default:
       return n === a;
   }
+}
+
+/** strip_whitespace: every isspace() byte (space, \t \n \v \f \r) removed. */
+function stripWhitespace(b: Uint8Array): Uint8Array {
+  const o = new Uint8Array(b.length);
+  let n = 0;
+  for (const c of b) if (c !== 0x20 && (c < 0x09 || c > 0x0d)) o[n++] = c;
+  return o.subarray(0, n);
+}
+
+/** The path and query of a URL (carved records keep the absolute URL). */
+function pathOf(url: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  const rest = m ? url.slice(m[0].length) : url;
+  return rest || '/';
 }
 
 function latin1Bytes(s: string): Uint8Array {

@@ -40,8 +40,9 @@ export class RuleLoader {
     this.vars = opts.vars ?? DEFAULT_VARS;
   }
 
-  /** Adds the rules of one file's text. */
-  add(text: string, file = '<rules>'): void {
+  /** Adds the rules of one file's text. `readList` reads the list files its rules name
+   * (filemd5, …), relative to that rule file. */
+  add(text: string, file = '<rules>', readList?: (name: string) => string | null): void {
     const lines = text.split(/\r?\n/);
     let buf = '';
     let start = 0;
@@ -63,13 +64,13 @@ export class RuleLoader {
         continue;
       }
       if (cont && i + 1 < lines.length) continue;
-      this.one(buf, file, start);
+      this.one(buf, file, start, readList);
       buf = '';
     }
   }
 
-  private one(text: string, file: string, line: number): void {
-    const out = parseRule(text, line, { vars: this.vars, classes: this.opts.classes });
+  private one(text: string, file: string, line: number, readList?: (name: string) => string | null): void {
+    const out = parseRule(text, line, { vars: this.vars, classes: this.opts.classes, readList });
     if ('skipped' in out) {
       this.skipped.push({ file, line, sid: out.sid, reason: out.skipped });
       return;

@@ -7,13 +7,17 @@ import type { ClassType } from './classification.js';
 import { lowerAscii, parseContentArg } from './content-pattern.js';
 import { parseNetList, parsePortList, type RuleVars } from './net-list.js';
 import { translatePcre } from './pcre-translate.js';
-import { BANNER_PROTOS, type BufferName, type ContentMatch, type DsizeOption, type FlowbitsOp, type FlowOption, type PatternMatch, type Rule, type RuleProto, type ThresholdOption } from './rule-types.js';
+import { parseBase64Decode, parseByteExtract, parseByteJump, parseByteTest, parseIsDataAt } from './byte-keywords.js';
+import { parseFileHashes, parseFilesize, parseFlowint } from './file-flow-keywords.js';
+import { APP_LAYER_EVENTS, BANNER_PROTOS, isFileRule, type Base64DecodeMatch, type BufferName, type ContentMatch, type CursorMatch, type DsizeOption, type FlowbitsOp, type FlowOption, type NumRef, type PatternMatch, type Rule, type RuleProto, type ThresholdOption } from './rule-types.js';
 
 export type ParseOutcome = { rule: Rule } | { skipped: string; sid: number | null };
 
 export interface ParseContext {
   vars: RuleVars;
   classes: ReadonlyMap<string, ClassType>;
+  /** Text of a list file a rule names (filemd5/filesha1/filesha256), null when absent. */
+  readList?: (name: string) => string | null;
 }
 
 const ACTIONS = new Set(['alert', 'log', 'drop', 'reject', 'sdrop']);
@@ -42,6 +46,8 @@ const STICKY: Record<string, BufferName> = {
   'tls.sni': 'tls.sni',
   tls_sni: 'tls.sni',
   pkt_data: 'payload',
+  'file.name': 'file.name',
+  'file.magic': 'file.magic',
 };
 
 /** Older content modifiers (Snort 2 form): they move the content just before them. */
@@ -162,6 +168,9 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
     flow: null,
     dsize: null,
     flowbits: [],
+    flowint: [],
+    files: [],
+    appEvents: [],
     noalert: false,
     threshold: null,
     line,
@@ -171,6 +180,16 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
   let buffer: BufferName = 'payload';
   let lastContent: ContentMatch | null = null;
   let lastPattern: PatternMatch | null = null;
+  // where content/pcre/byte keywords go: the rule's list, or after base64_data the decoded bytes'
+  let list: PatternMatch[] = rule.matches;
+  let lastDecode: Base64DecodeMatch | null = null;
+  const extracted = new Set<string>();
+  const checkVar = (n: NumRef | bigint | { var: string }, kw: string): void => {
+    if (typeof n === 'object' && !extracted.has(n.var)) throw new SkipRule(`${kw} uses "${n.var}", which no earlier byte_extract sets`);
+  };
+  const pushCursor = (m: CursorMatch): void => {
+    list.push(m);
+  };
   const needContent = (name: string): ContentMatch => {
     if (!lastContent) throw new SkipRule(`${name} without a preceding content`);
     return lastContent;
@@ -182,6 +201,7 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
       if (value !== null) throw new SkipRule(`${name} takes no value`);
       buffer = STICKY[name];
       lastContent = null;
+      list = rule.matches;
       continue;
     }
     if (name in MODIFIER_BUFFERS) {
@@ -218,7 +238,7 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
         const arg = parseContentArg(value ?? '');
         if ('error' in arg) throw new SkipRule(arg.error);
         const c: ContentMatch = { kind: 'content', buffer, bytes: arg.bytes, nocase: false, negated: arg.negated, offset: null, depth: null, distance: null, within: null, startswith: false, endswith: false, fastPattern: false };
-        rule.matches.push(c);
+        list.push(c);
         lastContent = c;
         lastPattern = c;
         break;
@@ -235,6 +255,14 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
       case 'within': {
         const c = needContent(name);
         const min = name === 'distance' ? -65535 : name === 'depth' || name === 'within' ? 1 : 0;
+        const v = (value ?? '').trim();
+        if (/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v)) {
+          // a byte_extract variable: resolved when matching (a placeholder keeps the mode)
+          checkVar({ var: v }, name);
+          c.vars = { ...c.vars, [name]: v };
+          c[name] = name === 'depth' || name === 'within' ? 65535 : 0;
+          break;
+        }
         c[name] = intArg(value, name, min, 65535);
         if ((name === 'depth' || name === 'within') && c[name] < c.bytes.length) throw new SkipRule(`${name} ${c[name]} is shorter than its content (${c.bytes.length} bytes)`);
         break;
@@ -255,9 +283,101 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
         const t = translatePcre(value ?? '');
         if ('error' in t) throw new SkipRule(t.error);
         const p: PatternMatch = { kind: 'pcre', buffer: t.buffer ?? buffer, re: t.re, negated: t.negated, relative: t.relative, source: value ?? '' };
-        rule.matches.push(p);
+        list.push(p);
         lastPattern = p;
         lastContent = null;
+        break;
+      }
+      case 'byte_test': {
+        const r = parseByteTest(value);
+        if ('error' in r) throw new SkipRule(r.error);
+        checkVar(r.nbytes, name);
+        checkVar(r.offset, name);
+        checkVar(r.value, name);
+        pushCursor({ ...r, buffer });
+        lastContent = null;
+        break;
+      }
+      case 'byte_jump': {
+        const r = parseByteJump(value);
+        if ('error' in r) throw new SkipRule(r.error);
+        checkVar(r.nbytes, name);
+        checkVar(r.offset, name);
+        pushCursor({ ...r, buffer });
+        lastContent = null;
+        break;
+      }
+      case 'byte_extract': {
+        const r = parseByteExtract(value);
+        if ('error' in r) throw new SkipRule(r.error);
+        extracted.add(r.name);
+        pushCursor({ ...r, buffer });
+        lastContent = null;
+        break;
+      }
+      case 'isdataat': {
+        const r = parseIsDataAt(value);
+        if ('error' in r) throw new SkipRule(r.error);
+        checkVar(r.at, name);
+        pushCursor({ ...r, buffer });
+        lastContent = null;
+        break;
+      }
+      case 'base64_decode': {
+        const r = parseBase64Decode(value);
+        if ('error' in r) throw new SkipRule(r.error);
+        if (list !== rule.matches) throw new SkipRule('base64_decode inside base64_data is not supported');
+        lastDecode = { ...r, buffer, then: [] };
+        pushCursor(lastDecode);
+        lastContent = null;
+        break;
+      }
+      case 'base64_data':
+        if (value !== null) throw new SkipRule('base64_data takes no value');
+        if (!lastDecode) throw new SkipRule('base64_data without a preceding base64_decode');
+        list = lastDecode.then;
+        lastContent = null;
+        break;
+      case 'flowint':
+        rule.flowint.push(parseFlowint(value, (e) => new SkipRule(e)));
+        break;
+      case 'filemd5':
+      case 'filesha1':
+      case 'filesha256':
+        rule.files.push(parseFileHashes(name, value, ctx.readList, (e) => new SkipRule(e)));
+        break;
+      case 'filesize':
+        rule.files.push(parseFilesize(value, (e) => new SkipRule(e)));
+        break;
+      case 'filemagic':
+      case 'filename':
+      case 'fileext': {
+        // the legacy forms: a case-insensitive content on file.magic / file.name (fileext: the
+        // name ends with "." + ext), as Suricata 6+ rewrites them
+        const arg = parseContentArg(value ?? '');
+        if ('error' in arg) throw new SkipRule(`${name}: ${arg.error}`);
+        const bytes = name === 'fileext' ? Uint8Array.from([0x2e, ...arg.bytes]) : arg.bytes;
+        const c: ContentMatch = { kind: 'content', buffer: name === 'filemagic' ? 'file.magic' : 'file.name', bytes: lowerAscii(bytes), nocase: true, negated: arg.negated, offset: null, depth: null, distance: null, within: null, startswith: false, endswith: name === 'fileext', fastPattern: false };
+        rule.matches.push(c);
+        lastContent = c;
+        break;
+      }
+      case 'strip_whitespace':
+        // a transform of the sticky buffer; only file.data's is provided
+        if (value !== null) throw new SkipRule('strip_whitespace takes no value');
+        if (buffer !== 'file.data' || list !== rule.matches) throw new SkipRule(`strip_whitespace on ${buffer} is not supported (only on file.data)`);
+        buffer = 'file.data.stripped';
+        lastContent = null;
+        break;
+      case 'filestore':
+        // storing is what `tapline carve` does; as a condition filestore matches every file
+        break;
+      case 'app-layer-event': {
+        const v = (value ?? '').trim();
+        const negated = v.startsWith('!');
+        const ev = negated ? v.slice(1).trim() : v;
+        if (!APP_LAYER_EVENTS.has(ev)) throw new SkipRule(`app-layer-event "${ev}" is not raised by this engine`);
+        rule.appEvents.push({ name: ev, negated });
         break;
       }
       case 'flow':
@@ -295,10 +415,20 @@ function parseRuleOrThrow(text: string, line: number, ctx: ParseContext): Rule {
 
 /** Buffers must fit the protocol: http.* only in http (or tcp) rules, dns.query in dns, … */
 function checkBuffers(r: Rule): void {
+  const fileRule = isFileRule(r);
+  if (fileRule) {
+    if (r.proto === 'dns' || r.proto === 'tls' || r.proto === 'udp' || r.proto === 'icmp') throw new SkipRule(`file keywords in a ${r.proto} rule are not supported`);
+    if (r.appEvents.length) throw new SkipRule('file keywords with app-layer-event are not supported');
+    const other = r.matches.find((m) => !['file.name', 'file.magic', 'file.data', 'file.data.stripped', 'http.uri', 'http.host', 'http.user_agent', 'http.method'].includes(m.buffer));
+    if (other) throw new SkipRule(`buffer ${other.buffer} in a rule with file keywords is not supported (file rules see file.name, file.magic, file.data, http.uri, http.host, http.user_agent, http.method)`);
+    if (r.dsize) throw new SkipRule('dsize in a rule with file keywords is not supported');
+    if (r.proto === 'tcp' || r.proto === 'ip') return;
+  }
+  if (r.appEvents.length && r.proto !== 'http') throw new SkipRule(`app-layer-event in a ${r.proto} rule: only http events are raised`);
   for (const m of r.matches) {
     const b = m.buffer;
-    if (b === 'payload') continue;
-    const ok = b.startsWith('http.') || b === 'file.data' ? r.proto === 'http' || r.proto === 'tcp' : b === 'dns.query' ? r.proto === 'dns' || r.proto === 'udp' || r.proto === 'tcp' : b === 'tls.sni' ? r.proto === 'tls' || r.proto === 'tcp' : false;
+    if (b === 'payload' || b === 'file.name' || b === 'file.magic' || (fileRule && (b === 'file.data' || b === 'file.data.stripped'))) continue;
+    const ok = b.startsWith('http.') || b === 'file.data' || b === 'file.data.stripped' ? r.proto === 'http' || r.proto === 'tcp' : b === 'dns.query' ? r.proto === 'dns' || r.proto === 'udp' || r.proto === 'tcp' : b === 'tls.sni' ? r.proto === 'tls' || r.proto === 'tcp' : false;
     if (!ok) throw new SkipRule(`buffer ${b} cannot be used in a ${r.proto} rule`);
   }
   // a transport rule using an application buffer is promoted to that application protocol
@@ -309,9 +439,9 @@ function checkBuffers(r: Rule): void {
     r.proto = app.buffer === 'dns.query' ? 'dns' : app.buffer === 'tls.sni' ? 'tls' : 'http';
   }
   if (r.dsize && (r.proto === 'http' || r.proto === 'dns' || r.proto === 'tls')) throw new SkipRule('dsize in an application-layer rule is not supported');
-  if (BANNER_PROTOS.has(r.proto)) {
+  if (BANNER_PROTOS.has(r.proto) && !fileRule) {
     if (r.dsize) throw new SkipRule(`dsize in a ${r.proto} rule is not supported`);
-    if (!r.matches.some((m) => !m.negated)) throw new SkipRule(`a ${r.proto} rule needs a content or pcre (protocol-only rules are not supported)`);
+    if (!r.matches.some((m) => !m.negated && (m.kind === 'content' || m.kind === 'pcre'))) throw new SkipRule(`a ${r.proto} rule needs a content or pcre (protocol-only rules are not supported)`);
   }
 }
 

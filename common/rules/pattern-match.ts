@@ -4,6 +4,7 @@
  * later one fails the earlier one is retried at its next occurrence (as Snort and Suricata do),
  * within a fixed step budget so a hostile payload cannot make it slow. Environment-free.
  */
+import { evalBase64Decode, evalByteExtract, evalByteJump, evalByteTest, evalIsDataAt, type ByteVars } from './byte-keywords.js';
 import type { ContentMatch, PatternMatch, PcreMatch } from './rule-types.js';
 
 /** Search steps (candidate positions tried) allowed per rule and buffer. */
@@ -48,28 +49,60 @@ export function findBytes(buf: Uint8Array, pat: Uint8Array, nocase: boolean, fro
 
 interface Budget {
   steps: number;
+  /** byte_extract variables of the rule being evaluated. */
+  vars: ByteVars;
 }
 
-/** True when every pattern in `list` (all for one buffer, in rule order) holds on buf. */
-export function matchBuffer(list: readonly PatternMatch[], buf: BufferText): boolean {
-  return step(list, 0, buf, 0, { steps: STEP_BUDGET });
+/**
+ * True when every pattern in `list` (all for one buffer, in rule order) holds on buf. `vars`
+ * carries byte_extract values across the rule's buffers (one map per rule evaluation).
+ */
+export function matchBuffer(list: readonly PatternMatch[], buf: BufferText, vars: ByteVars = new Map()): boolean {
+  return step(list, 0, buf, 0, { steps: STEP_BUDGET, vars });
 }
 
 function step(list: readonly PatternMatch[], i: number, buf: BufferText, prevEnd: number, budget: Budget): boolean {
   if (i === list.length) return true;
   const m = list[i];
-  if (m.negated) {
+  if (m.negated && (m.kind === 'content' || m.kind === 'pcre')) {
     // a negated pattern holds when it has no match in its window; it moves nothing
     const hit = m.kind === 'content' ? firstContent(m, buf.bytes, prevEnd, budget) >= 0 : pcreAt(m, buf, prevEnd) !== null;
     return hit ? false : step(list, i + 1, buf, prevEnd, budget);
   }
-  if (m.kind === 'pcre') {
-    const end = pcreAt(m, buf, prevEnd);
-    if (end === null) return false;
-    // pcre positions are not retried (its own engine already searched)
-    return step(list, i + 1, buf, end, budget);
+  switch (m.kind) {
+    case 'pcre': {
+      const end = pcreAt(m, buf, prevEnd);
+      if (end === null) return false;
+      // pcre positions are not retried (its own engine already searched)
+      return step(list, i + 1, buf, end, budget);
+    }
+    // the cursor keywords hold or not at this cursor; a failure sends an earlier content to its
+    // next occurrence, as for contents
+    case 'byte_test':
+      return evalByteTest(m, buf.bytes, prevEnd, budget.vars) && step(list, i + 1, buf, prevEnd, budget);
+    case 'isdataat':
+      return evalIsDataAt(m, buf.bytes, prevEnd, budget.vars) && step(list, i + 1, buf, prevEnd, budget);
+    case 'byte_jump': {
+      const to = evalByteJump(m, buf.bytes, prevEnd, budget.vars);
+      return to >= 0 && step(list, i + 1, buf, to, budget);
+    }
+    case 'byte_extract': {
+      const to = evalByteExtract(m, buf.bytes, prevEnd, budget.vars);
+      return to >= 0 && step(list, i + 1, buf, to, budget);
+    }
+    case 'base64_decode': {
+      // decoding costs budget in proportion to its input, so retried contents cannot make it slow
+      budget.steps -= 1 + (Math.min(m.bytes, buf.bytes.length) >> 6);
+      if (budget.steps <= 0) return false;
+      const decoded = evalBase64Decode(m, buf.bytes, prevEnd);
+      if (!decoded) return false;
+      if (m.then.length && !step(m.then, 0, new BufferText(decoded), 0, budget)) return false;
+      return step(list, i + 1, buf, prevEnd, budget);
+    }
+    default:
+      break;
   }
-  const { lo, hi } = window(m, buf.bytes.length, prevEnd);
+  const { lo, hi } = window(m, buf.bytes.length, prevEnd, budget.vars);
   let from = lo;
   while (budget.steps-- > 0) {
     const at = findBytes(buf.bytes, m.bytes, m.nocase, from, hi);
@@ -83,24 +116,38 @@ function step(list: readonly PatternMatch[], i: number, buf: BufferText, prevEnd
 }
 
 /** The [lo, hi) range a content may occupy, from offset/depth or distance/within. */
-function window(m: ContentMatch, len: number, prevEnd: number): { lo: number; hi: number } {
+function window(m: ContentMatch, len: number, prevEnd: number, vars: ByteVars): { lo: number; hi: number } {
   let lo = 0;
   let hi = len;
+  let { offset, depth, distance, within } = m;
+  if (m.vars) {
+    // byte_extract values (a variable not set on this path leaves the window empty)
+    const get = (n: string | undefined, d: number | null): number | null => {
+      if (n === undefined) return d;
+      const v = vars.get(n);
+      return v === undefined ? NaN : v > 0xffffn ? 0xffff : Number(v);
+    };
+    offset = get(m.vars.offset, offset);
+    depth = get(m.vars.depth, depth);
+    distance = get(m.vars.distance, distance);
+    within = get(m.vars.within, within);
+    if ([offset, depth, distance, within].some((x) => Number.isNaN(x))) return { lo: 0, hi: -1 };
+  }
   if (m.startswith) hi = Math.min(hi, m.bytes.length);
-  if (m.distance !== null || m.within !== null) {
-    lo = prevEnd + (m.distance ?? 0);
-    if (m.within !== null) hi = Math.min(hi, lo + m.within);
+  if (distance !== null || within !== null) {
+    lo = prevEnd + (distance ?? 0);
+    if (within !== null) hi = Math.min(hi, lo + within);
     if (lo < 0) lo = 0;
   } else {
-    if (m.offset !== null) lo = m.offset;
-    if (m.depth !== null) hi = Math.min(hi, lo + m.depth);
+    if (offset !== null) lo = offset;
+    if (depth !== null) hi = Math.min(hi, lo + depth);
   }
   return { lo, hi };
 }
 
 function firstContent(m: ContentMatch, buf: Uint8Array, prevEnd: number, budget: Budget): number {
   budget.steps--;
-  const { lo, hi } = window(m, buf.length, prevEnd);
+  const { lo, hi } = window(m, buf.length, prevEnd, budget.vars);
   if (m.endswith) {
     const at = buf.length - m.bytes.length;
     return at >= lo && at + m.bytes.length <= hi && findBytes(buf, m.bytes, m.nocase, at, buf.length) === at ? at : -1;

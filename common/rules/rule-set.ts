@@ -7,9 +7,9 @@
  * rule is seen by another on the same packet. Environment-free.
  */
 import { AhoCorasick } from './aho-corasick.js';
-import { BANNER_PROTOS, RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
+import { BANNER_PROTOS, isFileRule, isSearch, RESPONSE_BUFFERS, type BufferName, type ContentMatch, type PatternMatch, type Rule } from './rule-types.js';
 
-export type InspectionKind = 'packet' | 'http-request' | 'http-response' | 'dns' | 'tls';
+export type InspectionKind = 'packet' | 'http-request' | 'http-response' | 'dns' | 'tls' | 'file' | 'http-event';
 /** Prefilter groups: the inspection kinds, plus the packet rules split for TCP flows into those
  * that inspect the reassembled stream and those that stay per packet. */
 export type GroupKind = InspectionKind | 'stream' | 'packet-nonstream';
@@ -52,18 +52,34 @@ export class RuleSet {
   constructor(rules: readonly Rule[]) {
     const sorted = [...rules].sort((a, b) => setsBits(b) - setsBits(a));
     this.rules = sorted.map((rule, index) => compile(rule, index));
-    const by: Record<InspectionKind, CompiledRule[]> = { packet: [], 'http-request': [], 'http-response': [], dns: [], tls: [] };
+    const by: Record<InspectionKind, CompiledRule[]> = { packet: [], 'http-request': [], 'http-response': [], dns: [], tls: [], file: [], 'http-event': [] };
     for (const c of this.rules) by[inspectionOf(c.rule)].push(c);
     this.marks = new Uint32Array(this.rules.length);
+    this.needsStripped = this.rules.some((c) => c.rule.matches.some((m) => m.buffer === 'file.data.stripped'));
     this.groups = {
       packet: group(by.packet),
       'http-request': group(by['http-request']),
       'http-response': group(by['http-response']),
       dns: group(by.dns),
       tls: group(by.tls),
+      file: group(by.file),
+      'http-event': group(by['http-event']),
       stream: group(by.packet.filter((c) => c.stream)),
       'packet-nonstream': group(by.packet.filter((c) => !c.stream)),
     };
+  }
+
+  /** Rules that inspect carved files (the caller then supplies the flow's files). */
+  get hasFileRules(): boolean {
+    return this.groups.file.rules.length > 0;
+  }
+
+  /** Some rule inspects file.data with strip_whitespace. */
+  readonly needsStripped: boolean = false;
+
+  /** A file rule looks at file.magic (the caller then runs libmagic on each file). */
+  get needsFileMagic(): boolean {
+    return this.groups.file.rules.some((c) => c.rule.matches.some((m) => m.buffer === 'file.magic'));
   }
 
   /** Candidate rules for one inspection, in evaluation order. `buffers` are the ones present. */
@@ -98,9 +114,12 @@ function setsBits(r: Rule): number {
 
 /** Where a rule is evaluated. */
 export function inspectionOf(r: Rule): InspectionKind {
+  // file rules run once per file of the flow; app-layer-event rules once per HTTP transaction
+  if (isFileRule(r)) return 'file';
+  if (r.appEvents.length) return 'http-event';
   switch (r.proto) {
     case 'http': {
-      const response = r.flow?.dir === 1 || r.matches.some((m) => RESPONSE_BUFFERS.has(m.buffer) || (m.buffer === 'file.data' && r.flow?.dir !== 0));
+      const response = r.flow?.dir === 1 || r.matches.some((m) => RESPONSE_BUFFERS.has(m.buffer) || ((m.buffer === 'file.data' || m.buffer === 'file.data.stripped') && r.flow?.dir !== 0));
       return response ? 'http-response' : 'http-request';
     }
     case 'dns':
@@ -122,8 +141,9 @@ function compile(rule: Rule, index: number): CompiledRule {
   const positives = rule.matches.filter((m): m is ContentMatch => m.kind === 'content' && !m.negated);
   const fast = positives.find((m) => m.fastPattern) ?? positives.reduce<ContentMatch | null>((best, m) => (!best || m.bytes.length > best.bytes.length ? m : best), null);
   const tcpCapable = rule.proto === 'tcp' || rule.proto === 'ip' || BANNER_PROTOS.has(rule.proto);
-  const stream = tcpCapable && inspectionOf(rule) === 'packet' && rule.dsize === null && rule.matches.some((m) => !m.negated);
-  const absolute = rule.matches.some((m) => (m.kind === 'content' ? m.offset !== null || m.depth !== null || m.startswith || m.endswith : /[\^$]/.test(m.re.source.replace(/\\./g, '')) || m.relative));
+  const stream = tcpCapable && inspectionOf(rule) === 'packet' && rule.dsize === null && rule.matches.some((m) => !m.negated && isSearch(m));
+  // cursor keywords (byte_test, isdataat, …) read positions: never on a seam
+  const absolute = rule.matches.some((m) => (m.kind === 'content' ? m.offset !== null || m.depth !== null || m.startswith || m.endswith : m.kind === 'pcre' ? /[\^$]/.test(m.re.source.replace(/\\./g, '')) || m.relative : true));
   return { index, rule, byBuffer: [...map], fast, stream, seam: stream && !absolute };
 }
 

@@ -7,6 +7,7 @@
  * (least recently used dropped). Environment-free.
  */
 import { FlowAppLayer } from '../discovery/app-layer.js';
+import type { BodyDecoder } from '../discovery/http-transactions.js';
 import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decoded-packet.js';
 import { FlowFollower } from '../reassembly/flow-follower.js';
 import type { Direction } from '../reassembly/stream-types.js';
@@ -35,6 +36,12 @@ interface LiveFlow {
 
 export interface RuleTriggerOptions {
   maxFlows?: number;
+  /**
+   * Undoes HTTP content codings (gzip, deflate, br) so file.data rules see a body as the user got
+   * it, as offline detect does (node: nodeBodyDecoder from node/rules/detect-store.ts). Without
+   * it, coded bodies are matched as sent; chunked framing is undone either way.
+   */
+  decodeBody?: BodyDecoder;
   /** Every alert, with the flow key (for IDS events next to the conditional capture). */
   onAlert?: (flowKey: string, hit: RuleHit) => void;
 }
@@ -105,7 +112,7 @@ export class RuleTrigger {
     let follower: FlowFollower | null = null;
     let app: FlowAppLayer | null = null;
     if (d.hasPorts && (d.proto === 6 || d.proto === 17)) {
-      app = new FlowAppLayer(d.proto === 6 ? 'tcp' : 'udp', serverPort, clientPort, detector);
+      app = new FlowAppLayer(d.proto === 6 ? 'tcp' : 'udp', serverPort, clientPort, detector, this.opts.decodeBody ?? null);
       const a = app;
       follower = new FlowFollower({ ipVersion: d.ipVersion, proto: d.proto, client, server, clientPort, serverPort }, { onData: (c) => a.onData(c), onEnd: () => undefined });
     }

@@ -13,6 +13,7 @@ import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
 import type { FlowQuery } from '../../common/index/index-reader.js';
 import { carveFlow } from '../../node/carve/carve-flow.js';
 import { FileStore } from '../../node/carve/file-store.js';
+import { ftpControlFlows } from '../../node/carve/ftp-lookup.js';
 import { Store } from '../../node/store/store.js';
 import { FLOW_FILTER_OPTIONS, flowFilterFrom, needString } from './cli-args.js';
 
@@ -88,7 +89,8 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     let count = 0;
     // carving waits mostly on file I/O (spool fsyncs, type detection reads): a few flows at a time
     // overlap those waits; output stays in flow order
-    const results = inOrder(flows, CARVE_CONCURRENCY, (f) => carveFlow(s, f.id));
+    const ftpControls = await ftpControlFlows(s);
+    const results = inOrder(flows, CARVE_CONCURRENCY, (f) => carveFlow(s, f, { ftpControls }));
     for await (const r of results) {
       for (const rec of r.files) {
         const name = dedupe(outputName(rec), taken);

@@ -60,6 +60,7 @@ export async function detectCommand(args: string[], out: NodeJS.WritableStream, 
         out.write(json ? `${JSON.stringify(e)}\n` : `${textLine(e)}\n`);
       },
     });
+    for (const p of summary.problems) err(`detect: ${p}`);
     err(`detect: ${summary.flows} flows, ${summary.packets} packets, ${summary.alerts} alerts, ${summary.services} services, ${summary.hosts} hosts${summary.invalid ? `, ${summary.invalid} invalid events dropped` : ''}`);
     if (values['write-events']) {
       const journal = await EventJournal.open(s.dir);

@@ -1,6 +1,7 @@
 /** `tapline flows --store DIR [filters] [--json]` */
 import { flowToJson, tcpFlagLetters } from '../../common/flow/flow-json.js';
 import type { FlowQuery } from '../../common/index/index-reader.js';
+import { readFlowLogCounts } from '../../node/logs/flow-log-index.js';
 import { Store } from '../../node/store/store.js';
 
 export async function flowsCommand(store: string, q: FlowQuery, limit: number, json: boolean, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
@@ -8,7 +9,9 @@ export async function flowsCommand(store: string, q: FlowQuery, limit: number, j
   try {
     const found = await s.findFlows(q, limit);
     if (json) {
-      for (const f of found) out.write(`${JSON.stringify(flowToJson(f.id, f.record))}\n`);
+      // log_count: log events linked to the flow (node/logs/flow-log-index.ts)
+      const logs = await readFlowLogCounts(s.dir);
+      for (const f of found) out.write(`${JSON.stringify({ ...flowToJson(f.id, f.record), log_count: logs.get(f.id) ?? 0 })}\n`);
       return 0;
     }
     const rows = found.map((f) => {

@@ -1,7 +1,8 @@
 /**
  * `tapline serve` log options: --syslog udp|tcp|tls://HOST:PORT (repeatable), --export-syslog and
  * --export-cef udp|tcp://HOST:PORT (repeatable), --export-debug FILE, --export-kinds K,K,
- * --export-domain D, --cef-vendor/--cef-product/--cef-version. Applied to the services once the
+ * --export-domain D, --cef-vendor/--cef-product/--cef-version, --resolve-dns [--dns-server IP[:PORT]]...
+ * (host names in logs resolved by DNS too; discovery data is always used). Applied to the services once the
  * store is open; a receiver that cannot bind stops serve with the reason.
  */
 import { hostname } from 'node:os';
@@ -20,6 +21,8 @@ export const LOG_SERVE_OPTIONS = {
   'cef-vendor': { type: 'string' },
   'cef-product': { type: 'string' },
   'cef-version': { type: 'string' },
+  'resolve-dns': { type: 'boolean' },
+  'dns-server': { type: 'string', multiple: true },
 } as const;
 
 export interface LogServeConfig {
@@ -32,9 +35,11 @@ export interface LogServeConfig {
   vendor?: string;
   product?: string;
   version?: string;
+  /** Host names in logs also resolved by DNS (servers: the system's unless given). */
+  resolveDns: { servers: string[] } | null;
 }
 
-type Values = { [K in keyof typeof LOG_SERVE_OPTIONS]?: (typeof LOG_SERVE_OPTIONS)[K] extends { multiple: true } ? string[] : string };
+type Values = { [K in keyof typeof LOG_SERVE_OPTIONS]?: (typeof LOG_SERVE_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof LOG_SERVE_OPTIONS)[K] extends { type: 'boolean' } ? boolean : string };
 
 function endpoints(list: string[] | undefined, allowed: readonly ('udp' | 'tcp' | 'tls')[], defaultPort: number, flag: string): LogEndpoint[] {
   return (list ?? []).map((t) => {
@@ -53,8 +58,12 @@ export function logServeConfig(v: Values): LogServeConfig {
   if (domain !== undefined && !/^[0-9A-Za-z._-]{1,63}$/.test(domain)) throw new UsageError('--export-domain takes letters, digits, . _ - (at most 63)');
   const kinds = v['export-kinds']?.split(',').map((k) => k.trim());
   if (kinds && (kinds.length === 0 || kinds.some((k) => !/^[a-z][a-z0-9-]{0,31}$/.test(k)))) throw new UsageError('--export-kinds takes event kinds separated by commas (e.g. flow,file,notice,log)');
+  const servers = v['dns-server'] ?? [];
+  for (const s of servers) if (!/^(?:[0-9.]{7,15}|\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Fa-f:.]{2,45})(?::\d{1,5})?$/.test(s)) throw new UsageError(`--dns-server ${s}: an IP address, optionally with :port (IPv6 in brackets with a port)`);
+  if (servers.length && !v['resolve-dns']) throw new UsageError('--dns-server needs --resolve-dns');
   return {
     kinds,
+    resolveDns: v['resolve-dns'] ? { servers } : null,
     receivers: endpoints(v.syslog, ['udp', 'tcp', 'tls'], DEFAULT_SYSLOG_PORT, 'syslog'),
     exportSyslog: endpoints(v['export-syslog'], ['udp', 'tcp'], 514, 'export-syslog'),
     exportCef: endpoints(v['export-cef'], ['udp', 'tcp'], 514, 'export-cef'),
@@ -68,6 +77,10 @@ export function logServeConfig(v: Values): LogServeConfig {
 
 /** Starts receivers and exporters; prints where each receiver listens. */
 export async function applyLogServe(services: TaplineServices, storeDir: string, c: LogServeConfig, out: (line: string) => void): Promise<void> {
+  if (c.resolveDns) {
+    services.logs.resolver.enableDns({ servers: c.resolveDns.servers });
+    out(`tapline serve: host names in logs resolved by DNS after discovery data${c.resolveDns.servers.length ? ` (servers ${c.resolveDns.servers.join(', ')})` : ''}`);
+  }
   if (c.exportSyslog.length || c.exportCef.length || c.debugFile) {
     await services.logs.startExport({ syslog: c.exportSyslog, cef: c.exportCef, debugFile: c.debugFile, kinds: c.kinds, domain: c.domain, vendor: c.vendor, product: c.product, version: c.version });
   }

@@ -17,6 +17,7 @@ const USAGE = `usage:
   tapline slice  --store DIR --flow ID -o OUT.pcap
   tapline slice  --store DIR --queries FILE.ndjson -o OUTDIR
   tapline stats  --store DIR [--json]
+  tapline gaps   --store DIR [--limit N] [--json]   spans a live capture could not record (ssh feed lost...)
   tapline follow --store DIR --flow ID [--format ascii|hex|raw] [--max-bytes N]
   tapline carve  --store DIR [flow filters as in flows] -o OUTDIR [--json]
   tapline detect --store DIR [--rules FILE]... [--var NAME=VALUE]... [--json] [--write-events] [--no-discovery] [--show-credentials]
@@ -24,6 +25,7 @@ const USAGE = `usage:
   tapline serve  --store DIR [--listen HOST:PORT] [--token-file FILE] [--tls|--no-tls] [--import-dir DIR]
                  [--syslog udp|tcp|tls://HOST:PORT]... [--export-syslog udp|tcp://HOST:PORT]...
                  [--export-cef udp|tcp://HOST:PORT]... [--export-debug FILE] [--export-kinds K,K]
+                 [--resolve-dns [--dns-server IP[:PORT]]...]   host names in logs: discovery data, then DNS
                  [--iface NAME | --ssh user@host --remote-iface NAME] [--filter BPF] [--snaplen N] [--max-store SIZE] [--max-age DUR]
   tapline events --store DIR [--kind K] [--since T] [--until T] [--host IP] [--text S] [--limit N] [--json]
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
@@ -117,6 +119,8 @@ async function run(argv: string[]): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { store: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
       return statsCommand(needString(values.store, 'store'), values.json ?? false, process.stdout, err);
     }
+    case 'gaps':
+      return (await import('./gaps-command.js')).gapsCommand(rest, process.stdout, err);
     case 'serve':
       // loaded on demand: the store commands stay fast to start
       return (await import('./serve-command.js')).serveCommand(rest, err);

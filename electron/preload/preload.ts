@@ -160,10 +160,10 @@ const bridge: DesktopBridge = {
   deleteThreatList: async (id) => {
     await call('deleteThreatList', id);
   },
-  listInterfaces: () => call('listInterfaces'),
+  listInterfaces: (opts) => (opts ? call('listInterfaces', opts) : call('listInterfaces')),
   startCapture: (req) => call('startCapture', req),
-  stopCapture: (id) => call('stopCapture', id),
-  captureStatus: () => call('captureStatus'),
+  stopCapture: (id, opts) => (opts ? call('stopCapture', id, opts) : call('stopCapture', id)),
+  captureStatus: (opts) => (opts ? call('captureStatus', opts) : call('captureStatus')),
   onOpenFlow: (handler) => {
     if (typeof handler !== 'function') throw new BridgeCallError('onOpenFlow takes a callback');
     openFlowHandlers.add(handler);

@@ -21,6 +21,7 @@ import {
   ThreatListSchema,
 } from '../../common/bridge/messages.js';
 import { CaptureInterfaceSchema, CaptureStatusSchema, StartCaptureSchema } from '../../common/bridge/capture-messages.js';
+import { CaptureGapsSchema } from '../../common/capture/capture-gap.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
 import { SESSION_COOKIE } from './auth.js';
 import { AlertBodySchema } from './eve-alert.js';
@@ -47,6 +48,7 @@ const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   CarvedFile: CarvedFileSchema,
   CaptureInterface: CaptureInterfaceSchema,
   CaptureStatus: CaptureStatusSchema,
+  CaptureGaps: CaptureGapsSchema,
 };
 
 const REQUEST_SCHEMAS: Record<string, z.ZodType> = {

@@ -7,13 +7,16 @@
  *
  * At most `maxCaptures` run at once. The store takes one live writer (STORE/segments/lock), so
  * the default and the only useful value today is 1; a second start is refused in words.
+ * When the worker has no capture privilege and the request allows it (`elevate`), the capture is
+ * started again through `pkexec WORKER` (the packaged worker executable; polkit asks for an
+ * administrator password). This process itself never runs as root.
  * Plain Node: no `electron` import.
  */
 import type { CaptureInterface, CaptureStatus, StartCapture } from '../../common/bridge/capture-messages.js';
 import type { FlowRow, TaplineEvent } from '../../common/bridge/messages.js';
 import type { LiveFlowSummaryMessage } from '../../common/capture/live-flow-summary.js';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, StartParams } from '../../common/worker/capture-worker-protocol.js';
-import { CaptureController, CaptureRequestError, captureWorkerLaunch } from './capture-controller.js';
+import { CaptureController, CaptureRequestError, captureWorkerLaunch, packagedWorkerExecutable, pkexecWorkerLaunch } from './capture-controller.js';
 import { ServiceError } from './sensor-backend.js';
 
 export interface CaptureServiceOptions {
@@ -24,6 +27,11 @@ export interface CaptureServiceOptions {
   /** How to run the worker (tests: a fixture worker); default captureWorkerLaunch(). */
   launch?: { command: string; args: string[] };
   maxCaptures?: number;
+  /**
+   * The executable the pkexec fallback runs (default packagedWorkerExecutable(): the installed
+   * app's or this tree's dist/capture-worker-bin/); null: no fallback on this installation.
+   */
+  pkexecWorker?: string | null;
   /** Live `flow` events per second across all captures (default 200). */
   maxFlowEventsPerSec?: number;
   /** Finished captures kept in the status list (default 8). */
@@ -32,7 +40,28 @@ export interface CaptureServiceOptions {
 }
 
 const PERMISSION_HINT =
-  'the capture worker needs cap_net_raw,cap_net_admin: run tapline as root, or grant them to the worker executable (setcap cap_net_raw,cap_net_admin=eip WORKER) or run it through pkexec with TAPLINE_CAPTURE_WORKER; see docs/CAPTURE.md';
+  'the capture worker needs cap_net_raw,cap_net_admin: install the package (it grants them to the worker executable) or run setcap cap_net_raw,cap_net_admin=eip on it, join the tapline group, or start the capture again allowing administrator rights (elevate: pkexec asks for a password); see docs/CAPTURE.md';
+
+/** A pkexec worker is ready only once the administrator password was typed: give the user time. */
+const PKEXEC_READY_MS = 5 * 60_000;
+
+/** Failures of the supervision (the worker never answered), as opposed to the worker's own error codes. */
+const SUPERVISION_FAILURES = new Set(['not-running', 'stopped', 'exited', 'timeout', 'busy', 'too-large', 'invalid-response']);
+
+/** A failed `pkexec WORKER` start: pkexec itself refused (authentication) or the worker refused. */
+function describePkexecFailure(e: unknown, worker: string): ServiceError {
+  if (e instanceof CaptureRequestError && SUPERVISION_FAILURES.has(e.code)) {
+    const noPkexec = /ENOENT/.test(e.message);
+    return new ServiceError(
+      `pkexec did not start the capture worker ${worker}: ${e.message}`,
+      403,
+      noPkexec
+        ? 'pkexec is not installed (package pkexec or polkit); or grant the worker its capabilities instead (docs/CAPTURE.md)'
+        : 'administrator authentication failed or was dismissed, or no polkit authentication agent runs in this session (pkexec needs one on the sensor\'s own screen); see docs/CAPTURE.md',
+    );
+  }
+  return describeFailure(e);
+}
 
 /** The worker's error codes → HTTP status and a hint in words. */
 function describeFailure(e: unknown): ServiceError {
@@ -98,11 +127,12 @@ function describeSource(req: StartCapture): string {
 /** One capture: its worker, its status, the last stats for rates. */
 class RunningCapture {
   status: CaptureStatus;
+  /** The worker running this capture (a second one replaces the first when the pkexec fallback starts). */
+  ctl: CaptureController | null = null;
   private last: { at: number; packets: number; bytes: number } | null = null;
 
   constructor(
     readonly id: string,
-    readonly ctl: CaptureController,
     req: StartCapture,
   ) {
     this.status = {
@@ -119,6 +149,7 @@ class RunningCapture {
       kernel_drops: null,
       if_drops: null,
       store_drops: 0,
+      handoff_drops: 0,
       stored_packets: 0,
       store_bytes: 0,
       active_flows: null,
@@ -141,6 +172,7 @@ class RunningCapture {
       kernel_drops: s.kernelDrops,
       if_drops: s.ifDrops,
       store_drops: s.storeDrops,
+      handoff_drops: s.handoffDrops ?? 0,
       stored_packets: s.storedPackets,
       store_bytes: s.storeBytes,
       active_flows: s.activeFlows,
@@ -232,32 +264,28 @@ export class CaptureService {
       );
     }
     const id = `cap-${(this.nextNo++).toString(36)}`;
-    const ctl = new CaptureController({ launch: this.launch() });
-    const cap = new RunningCapture(id, ctl, req);
+    const cap = new RunningCapture(id, req);
     this.captures.set(id, cap);
     this.prune();
-    ctl.on('stats', (s) => {
-      if (cap.status.state !== 'running') return;
-      cap.applyStats(s, Date.now());
-      this.publishStatus(cap);
-    });
-    ctl.on('event', (e) => this.onWorkerEvent(cap, e));
-    ctl.on('stderr', (line) => this.opts.log?.(`capture ${id}: ${line}`));
-    ctl.on('worker-exit', (why) => {
-      if (cap.status.state === 'running' || cap.status.state === 'starting') {
-        cap.finish('failed', why, 'the capture worker stopped unexpectedly; start the capture again');
-        this.publishStatus(cap);
-        void ctl.close();
-      }
-    });
     this.publishStatus(cap);
+    const params = toWorkerParams(req, this.opts.storeDir);
     try {
-      await ctl.start(toWorkerParams(req, this.opts.storeDir));
+      try {
+        await this.startWorker(cap, this.launch(), params);
+      } catch (e) {
+        if (!(req.elevate === true && e instanceof CaptureRequestError && e.code === 'permission-denied')) throw e;
+        const worker = this.pkexecWorker();
+        this.opts.log?.(`capture ${id}: the worker has no capture privilege; starting it again through pkexec ${worker}`);
+        try {
+          await this.startWorker(cap, pkexecWorkerLaunch(worker), params, PKEXEC_READY_MS);
+        } catch (e2) {
+          throw describePkexecFailure(e2, worker);
+        }
+      }
     } catch (e) {
       const f = describeFailure(e);
       cap.finish('failed', f.message, f.hint);
       this.publishStatus(cap);
-      await ctl.close();
       throw f;
     }
     if (cap.status.state === 'starting') cap.status.state = 'running';
@@ -266,16 +294,63 @@ export class CaptureService {
     return { ...cap.status };
   }
 
+  /** The pkexec fallback's worker executable, or a 403 saying why there is none. */
+  private pkexecWorker(): string {
+    const worker = this.opts.pkexecWorker === undefined ? packagedWorkerExecutable() : this.opts.pkexecWorker;
+    if (worker === null) {
+      throw new ServiceError(
+        'the capture worker has no capture privilege, and this installation has no packaged worker executable to run through pkexec',
+        403,
+        'build it (npm run build:worker) or install the package; or grant the capabilities (docs/CAPTURE.md)',
+      );
+    }
+    return worker;
+  }
+
+  /**
+   * Starts a worker for `cap` with `launch` and asks it to capture; on failure the worker is
+   * closed and the error rethrown. Events of a replaced worker are ignored.
+   */
+  private async startWorker(cap: RunningCapture, launch: { command: string; args: string[] }, params: StartParams, readyTimeoutMs?: number): Promise<void> {
+    const ctl = new CaptureController({ launch, readyTimeoutMs });
+    cap.ctl = ctl;
+    const id = cap.id;
+    ctl.on('stats', (s) => {
+      if (cap.ctl !== ctl || cap.status.state !== 'running') return;
+      cap.applyStats(s, Date.now());
+      this.publishStatus(cap);
+    });
+    ctl.on('event', (e) => {
+      if (cap.ctl === ctl) this.onWorkerEvent(cap, ctl, e);
+    });
+    ctl.on('stderr', (line) => this.opts.log?.(`capture ${id}: ${line}`));
+    ctl.on('worker-exit', (why) => {
+      if (cap.ctl === ctl && (cap.status.state === 'running' || cap.status.state === 'starting')) {
+        cap.finish('failed', why, 'the capture worker stopped unexpectedly; start the capture again');
+        this.publishStatus(cap);
+        void ctl.close();
+      }
+    });
+    try {
+      await ctl.start(params);
+    } catch (e) {
+      await ctl.close();
+      throw e;
+    }
+  }
+
   /** Stops a capture: the worker writes and indexes everything it received first. */
   async stop(id: string): Promise<CaptureStatus> {
     const cap = this.captures.get(id);
     if (!cap) throw new ServiceError(`no capture ${id}`, 404, 'list the captures with captureStatus');
     if (cap.status.state === 'stopped' || cap.status.state === 'failed') return { ...cap.status };
     if (cap.status.state === 'stopping') throw new ServiceError(`capture ${id} is already stopping`, 409);
+    const ctl = cap.ctl;
+    if (ctl === null) throw new ServiceError(`capture ${id} has no worker yet`, 409);
     cap.status.state = 'stopping';
     this.publishStatus(cap);
     try {
-      const r = await cap.ctl.stop();
+      const r = await ctl.stop();
       cap.applyStats(r.stats, Date.now());
       cap.finish('stopped');
     } catch (e) {
@@ -284,7 +359,7 @@ export class CaptureService {
       if (e instanceof CaptureRequestError && e.code === 'not-running') cap.finish('stopped');
       else cap.finish('failed', `stopping: ${f.message}`, f.hint);
     } finally {
-      await cap.ctl.close();
+      await ctl.close();
     }
     this.opts.log?.(`capture ${id} stopped: ${cap.status.packets} packets, ${cap.status.bytes} bytes`);
     this.publishStatus(cap);
@@ -306,7 +381,7 @@ export class CaptureService {
     this.opts.publish({ kind: 'capture', id: this.eventId(), sensor: this.opts.sensorId, ts: nowTs(), rank: 0, capture: { ...cap.status } }, false);
   }
 
-  private onWorkerEvent(cap: RunningCapture, e: CaptureEvent): void {
+  private onWorkerEvent(cap: RunningCapture, ctl: CaptureController, e: CaptureEvent): void {
     switch (e.kind) {
       case 'flows':
         this.publishFlows(cap, e.flows);
@@ -316,7 +391,7 @@ export class CaptureService {
           if (e.reason === 'error') cap.finish('failed', e.message, 'the source failed; check the interface or the ssh host and start again');
           else cap.finish('stopped');
           this.publishStatus(cap);
-          void cap.ctl.stop().catch(() => undefined).finally(() => cap.ctl.close());
+          void ctl.stop().catch(() => undefined).finally(() => ctl.close());
         }
         break;
       case 'store-error':

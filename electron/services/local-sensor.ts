@@ -60,8 +60,11 @@ export class LocalSensor implements SensorBackend {
     private readonly journal: EventJournal,
   ) {}
 
+  /** When this sensor's services opened (its uptime in the sensor window). */
+  private readonly openedAt = nowTs();
+
   describe(): Sensor {
-    return { id: this.id, name: this.name, url: null, status: 'connected', message: null };
+    return { id: this.id, name: this.name, url: null, status: 'connected', message: null, status_since: this.openedAt };
   }
 
   private nextId(): string {

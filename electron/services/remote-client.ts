@@ -167,18 +167,21 @@ export class RemoteClient {
     const text = await readText(res, 64 * 1024).catch(() => '');
     let detail = `HTTP ${res.statusCode}`;
     let hint: string | null = null;
+    let explained = false;
     try {
       const p = BridgeErrorSchema.safeParse(JSON.parse(text));
       if (p.success) {
         detail = p.data.error;
         hint = p.data.hint ?? null;
+        explained = p.data.hint !== undefined && p.data.hint !== null;
       }
     } catch {
       // not JSON: keep the status
     }
     const status = res.statusCode ?? 502;
-    if (status === 401 || status === 403) throw new RemoteAuthError(`sensor ${this.label} refused the request: ${detail}`);
-    const pass = status === 400 || status === 404 || status === 409 || status === 413 || status === 501 || status === 503;
+    // a 403 that says what to do is the sensor lacking a privilege (capture), not a refused token
+    if (status === 401 || (status === 403 && !explained)) throw new RemoteAuthError(`sensor ${this.label} refused the request: ${detail}`);
+    const pass = status === 400 || status === 403 || status === 404 || status === 409 || status === 413 || status === 501 || status === 503;
     throw new ServiceError(`sensor ${this.label}: ${detail}`, pass ? status : 502, hint);
   }
 

@@ -28,10 +28,11 @@ import {
   type StoreStats,
   type TaplineEvent,
 } from '../../common/bridge/messages.js';
+import { CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, type StartCapture } from '../../common/bridge/capture-messages.js';
 import { PinMismatchError, RemoteAuthError, RemoteClient } from './remote-client.js';
 import { rm, stat } from 'node:fs/promises';
 import { detectType } from '../../node/carve/detect-type.js';
-import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { ServiceError, type FileContent, type SensorBackend, type SensorCaptureApi, type SliceFile } from './sensor-backend.js';
 
 export interface RemoteSensorOptions {
   id: string;
@@ -49,6 +50,11 @@ export interface RemoteSensorOptions {
 
 type Status = Sensor['status'];
 
+function nowTs(): string {
+  const ms = Date.now();
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
 export class RemoteSensor implements SensorBackend {
   readonly id: string;
   private readonly name: string;
@@ -59,6 +65,8 @@ export class RemoteSensor implements SensorBackend {
   private readonly silenceMs: number;
   private status: Status = 'connecting';
   private message: string | null = null;
+  /** When the status last changed (epoch seconds text), for the sensor window's uptime. */
+  private statusSince = nowTs();
   /** The remote's own sensor id (learned from its /api/info). */
   private remoteId: string | null = null;
   private lastSeq: number | undefined;
@@ -84,12 +92,27 @@ export class RemoteSensor implements SensorBackend {
     return this.client.endpoint.url;
   }
 
+  /**
+   * Capture on the remote sensor through its own API (its capture worker, its store), with the
+   * token it was registered with. The request names no sensor: the remote captures into its own
+   * store. Its `capture` status events reach this instance over the live link like any other.
+   */
+  readonly capture: SensorCaptureApi = {
+    listInterfaces: () => this.call(() => this.client.getJson('/api/capture/interfaces', {}, CaptureInterfaceListSchema)),
+    start: (req: StartCapture) => {
+      const { sensor: _mine, ...forRemote } = req;
+      return this.call(() => this.client.json('POST', '/api/captures', {}, forRemote, CaptureStatusSchema));
+    },
+    stop: (id: string) => this.call(() => this.client.json('POST', `/api/captures/${encodeURIComponent(id)}/stop`, {}, {}, CaptureStatusSchema)),
+    status: () => this.call(() => this.client.getJson('/api/captures', {}, CaptureStatusListSchema)),
+  };
+
   setPublisher(publish: (e: TaplineEvent) => void): void {
     this.publisher = publish;
   }
 
   describe(): Sensor {
-    return { id: this.id, name: this.name, url: this.client.endpoint.url, status: this.status, message: this.message };
+    return { id: this.id, name: this.name, url: this.client.endpoint.url, status: this.status, message: this.message, status_since: this.statusSince };
   }
 
   /** Starts the live link (and keeps it up until close()). */
@@ -238,6 +261,7 @@ export class RemoteSensor implements SensorBackend {
 
   private setStatus(status: Status, message: string | null): void {
     if (status !== this.status || message !== this.message) this.log(`sensor ${this.id}: ${status}${message ? ` (${message})` : ''}`);
+    if (status !== this.status) this.statusSince = nowTs();
     this.status = status;
     this.message = message;
   }

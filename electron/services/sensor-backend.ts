@@ -2,6 +2,7 @@
  * What the services need from a sensor, local (this process's store) or remote (another
  * `tapline serve` reached over HTTPS): the same calls, so federation is a loop over sensors.
  */
+import type { CaptureInterface, CaptureStatus, StartCapture } from '../../common/bridge/capture-messages.js';
 import type { CarvedFile, EventSearch, FlowRow, FlowSearch, FollowResult, Sensor, SliceTarget, StoreStats, TaplineEvent } from '../../common/bridge/messages.js';
 
 /** A finished slice on local disk, ready to stream; the caller deletes it when done. */
@@ -23,8 +24,18 @@ export interface FileContent {
   temporary: boolean;
 }
 
+/** Live capture on a sensor: the local CaptureService, or a remote `serve` sensor's capture API. */
+export interface SensorCaptureApi {
+  listInterfaces(): Promise<CaptureInterface[]>;
+  start(req: StartCapture): Promise<CaptureStatus>;
+  stop(id: string): Promise<CaptureStatus>;
+  status(): Promise<CaptureStatus[]>;
+}
+
 export interface SensorBackend {
   readonly id: string;
+  /** Live capture on this sensor, when it offers it (remote sensors: over their API). */
+  readonly capture?: SensorCaptureApi;
   describe(): Sensor;
   searchFlows(q: FlowSearch): Promise<FlowRow[]>;
   searchEvents(q: EventSearch): Promise<TaplineEvent[]>;

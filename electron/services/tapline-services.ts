@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../../common/bridge/event-bus.js';
+import type { CaptureInterface, CaptureStatus, CaptureTarget, StartCapture } from '../../common/bridge/capture-messages.js';
 import { FOLLOW_DEFAULT_MAX_BYTES, FOLLOW_MAX_BYTES } from '../../common/bridge/messages.js';
 import type {
   AddSensor,
@@ -29,6 +30,7 @@ import type {
 } from '../../common/bridge/messages.js';
 import { rankEvent, rankFlowRow } from '../../common/ranking/event-ranking.js';
 import { compareTs, parseTimestamp } from '../../common/time/timestamp.js';
+import type { EncodedLines } from '../../node/logs/log-intake.js';
 import { LogService } from '../../node/logs/log-service.js';
 import { EventJournal } from '../../node/store/event-journal.js';
 import { Store } from '../../node/store/store.js';
@@ -37,7 +39,7 @@ import { CaptureService } from './capture-service.js';
 import { LocalSensor, type EventSink } from './local-sensor.js';
 import { RankingConfig } from './ranking-config.js';
 import { RemoteSensor } from './remote-sensor.js';
-import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
+import { ServiceError, type FileContent, type SensorBackend, type SensorCaptureApi, type SliceFile } from './sensor-backend.js';
 import { SensorRegistry } from './sensor-registry.js';
 
 export interface ServicesOptions {
@@ -83,13 +85,17 @@ class RankingSink implements EventSink {
    * Ranks events and resolves once they are in the journal; only then do they reach the bus
    * (log intake: a message counts as accepted when it is stored).
    */
-  async publishDurable(events: TaplineEvent[]): Promise<void> {
+  async publishDurable(events: TaplineEvent[], encoded?: EncodedLines): Promise<void> {
     const all: TaplineEvent[] = [];
+    // lines encoded by the log intake are written as they are unless ranking changed the event
+    let same = encoded !== undefined && encoded.lineEnds.length === events.length;
     for (const e of events) {
       const { event, derived } = rankEvent(this.ranking.ranker, e, true);
+      if (event !== e || derived.length) same = false;
       all.push(event, ...derived);
     }
-    await this.journal.append(all);
+    if (same && encoded) await this.journal.appendEncoded(encoded.bytes);
+    else await this.journal.append(all);
     for (const e of all) this.bus.publish(e);
     if (this.onLocal) for (const e of all) this.onLocal(e);
   }
@@ -115,7 +121,7 @@ export class TaplineServices {
     captureLaunch: { command: string; args: string[] } | undefined,
   ) {
     this.capture = new CaptureService({ storeDir: local.store.dir, sensorId: local.id, publish: (e, persist) => sink.publish(e, persist), launch: captureLaunch, log });
-    this.logs = new LogService({ store: local.store, journal, sensor: local.id, persist: (events) => sink.publishDurable(events), log });
+    this.logs = new LogService({ store: local.store, journal, sensor: local.id, persist: (events) => sink.publishDurable(events), persistEncoded: (events, lines) => sink.publishDurable(events, lines), log });
     sink.onLocal = (e) => this.logs.onEvent(e);
     this.sensorRegistry = new SensorRegistry(
       {
@@ -223,7 +229,10 @@ export class TaplineServices {
     });
     // ranked after the limit (only rows returned cost anything); remote rows are re-ranked here
     const ranker = this.ranking.ranker;
-    return rows.slice(0, q.limit ?? 1000).map((r) => rankFlowRow(ranker, r));
+    const page = rows.slice(0, q.limit ?? 1000);
+    // the local store's rows get their log counts here (remote sensors count their own)
+    const counts = await this.logs.flowLogCounts(page.filter((r) => r.sensor === this.local.id).map((r) => r.id));
+    return page.map((r) => rankFlowRow(ranker, counts.has(r.id) && r.sensor === this.local.id ? { ...r, log_count: counts.get(r.id) } : r));
   }
 
   async searchEvents(q: EventSearch): Promise<TaplineEvent[]> {
@@ -264,6 +273,37 @@ export class TaplineServices {
   }
   deleteThreatList(id: string): Promise<void> {
     return this.ranking.deleteThreatList(id);
+  }
+
+  // ---- live capture: this store's capture workers, or a remote sensor's through its API ----
+
+  /** The capture API of a sensor: this store's when sensor is absent or names it. */
+  private captureOn(sensor: string | undefined): SensorCaptureApi {
+    if (sensor === undefined || sensor === this.local.id) {
+      const c = this.capture;
+      return { listInterfaces: () => c.listInterfaces(), start: (r) => c.start(r), stop: (id) => c.stop(id), status: async () => c.status() };
+    }
+    const [s] = this.pick(sensor);
+    if (!s.capture) throw new ServiceError(`sensor ${sensor} offers no live capture`, 501);
+    return s.capture;
+  }
+
+  listInterfaces(t: CaptureTarget = {}): Promise<CaptureInterface[]> {
+    return Promise.resolve().then(() => this.captureOn(t.sensor).listInterfaces());
+  }
+
+  /** Starts a capture on this store, or on the remote sensor req.sensor names (Bridge.startCapture). */
+  startCapture(req: StartCapture): Promise<CaptureStatus> {
+    const { sensor, ...rest } = req;
+    return Promise.resolve().then(() => this.captureOn(sensor).start(rest));
+  }
+
+  stopCapture(id: string, t: CaptureTarget = {}): Promise<CaptureStatus> {
+    return Promise.resolve().then(() => this.captureOn(t.sensor).stop(id));
+  }
+
+  captureStatus(t: CaptureTarget = {}): Promise<CaptureStatus[]> {
+    return Promise.resolve().then(() => this.captureOn(t.sensor).status());
   }
 
   async stats(): Promise<StoreStats[]> {

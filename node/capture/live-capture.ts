@@ -8,7 +8,7 @@ import type { LiveGap, LiveLink, LivePacket, LivePacketSink } from '../../common
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
 import { openThreadedLiveWriter, type LiveFlowSummary, type LiveStoreWriter } from '../store/live/index.js';
 import { LibpcapSource } from './sources/libpcap-source.js';
-import { SourceConfigError, type LiveSource, type SourceEnd } from './sources/source-types.js';
+import { SourceConfigError, type FastPacketSink, type LiveSource, type SourceEnd } from './sources/source-types.js';
 import { SshSource } from './sources/ssh-source.js';
 import { createPcapOverIpSource } from './sources/stream-source.js';
 
@@ -40,9 +40,9 @@ export function checkStoreOptions(o: CaptureStoreOptions): void {
 }
 
 /** Passes everything to the writer and reports gaps to the parent as they happen. */
-class GapReportingSink implements LivePacketSink {
+class GapReportingSink implements FastPacketSink {
   constructor(
-    private readonly inner: LivePacketSink,
+    private readonly inner: FastPacketSink,
     private readonly onGap: (g: LiveGap) => void,
   ) {}
   link(l: LiveLink): void {
@@ -50,6 +50,9 @@ class GapReportingSink implements LivePacketSink {
   }
   packet(p: LivePacket): void {
     this.inner.packet(p);
+  }
+  packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
+    this.inner.packetFrom(linkId, tsSec, tsNsec, src, capLen, origLen);
   }
   gap(g: LiveGap): void {
     this.inner.gap(g);

@@ -20,7 +20,7 @@ import { HttpCarver, type CarveIssue, type HttpCarverOptions } from '../../commo
 import { flowToJson } from '../../common/flow/flow-json.js';
 import { FlowKind } from '../../common/flow/flow-table.js';
 import { flowStreamInfo, followFlow } from '../store/flow-stream.js';
-import type { Store } from '../store/store.js';
+import type { FoundFlow, Store } from '../store/store.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './content-decoder.js';
 import { FileStore } from './file-store.js';
 import type { FinalizeContext } from './finalize-file.js';
@@ -48,6 +48,8 @@ export interface CarveOptions {
 export interface CarveFlowOptions extends CarveOptions {
   /** Where the payload comes from (default: the store's TCP reassembly). */
   source?: FlowPayloadSource;
+  /** The store's FTP control connections (ftpControlFlows), when carving many flows: saves an index lookup per flow. */
+  ftpControls?: readonly FoundFlow[];
 }
 
 export interface CarveFlowResult {
@@ -69,13 +71,19 @@ export const reassembledPayload: FlowPayloadSource = async (store, flowId, sink,
   await followFlow(store, flow, sink, { signal });
 };
 
-export async function carveFlow(store: Store, flowId: string, opts: CarveFlowOptions = {}): Promise<CarveFlowResult> {
-  const found = await store.flowById(flowId);
+/** Carves a flow given by id, or as found (from findFlows: saves looking it up again). */
+export async function carveFlow(store: Store, flow: string | FoundFlow, opts: CarveFlowOptions = {}): Promise<CarveFlowResult> {
+  const flowId = typeof flow === 'string' ? flow : flow.id;
+  const found = typeof flow === 'string' ? await store.flowById(flow) : flow;
   if (!found) throw new Error(`no flow ${flowId} in the store`);
   const r = found.record;
   if (r.kind !== FlowKind.Ip || !r.hasPorts || (r.proto !== 6 && r.proto !== 17)) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
-  const source = opts.source ?? reassembledPayload;
-  const feed: PayloadFeed = (sink, signal) => source(store, flowId, sink, signal);
+  const source = opts.source;
+  const feed: PayloadFeed = source
+    ? (sink, signal) => source(store, flowId, sink, signal)
+    : async (sink, signal) => {
+        await followFlow(store, found, sink, { signal });
+      };
   if (r.proto === 17) {
     if (r.serverPort === TFTP_PORT || r.clientPort === TFTP_PORT) {
       // a request flow: normally no data (the transfer is its own flow), unless the server answered from port 69
@@ -89,7 +97,7 @@ export async function carveFlow(store: Store, flowId: string, opts: CarveFlowOpt
   }
   if (!opts.source) {
     // a data connection of an FTP control connection in the store is carved as that transfer
-    const ftp = await findFtpTransfer(store, found);
+    const ftp = await findFtpTransfer(store, found, opts.ftpControls);
     if (ftp) {
       if (!FILE_COMMANDS.has(ftp.transfer.command)) {
         return { flowId, http: false, protocols: ['ftp-data'], files: [], issues: [{ dir: ftp.senderDir, offset: 0, message: `FTP ${ftp.transfer.command}: a directory listing, not a file` }], issueCount: 1 };

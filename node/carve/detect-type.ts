@@ -1,9 +1,16 @@
 /**
  * The type of a carved file from its content: magic bytes via file-type, else a text heuristic
  * (valid UTF-8 without binary control bytes), recorded next to the type the sender declared.
+ *
+ * Decision: the type comes from the first HEAD_BYTES (64 KiB) of the file, which carving keeps in
+ * memory as the bytes arrive (file-type's own stream API samples 4100 bytes). Sniffing the file
+ * on disk instead cost one open and several reads per file (~0.7 ms of CPU each, a tenth of a
+ * carve). The rare type that needs bytes further in (an MP3 behind a >64 KiB ID3 tag, a ZIP
+ * container whose telling entry comes late) is reported as what the head shows, or not at all.
  */
 import { open } from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer } from 'file-type';
+import { HEAD_BYTES } from './spool-file.js';
 
 export interface DetectedType {
   mime: string | null;
@@ -14,12 +21,19 @@ export interface DetectedType {
 const SNIFF_BYTES = 8192;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The type of a stored file (reads its first HEAD_BYTES). */
 export async function detectType(path: string, size: number): Promise<DetectedType> {
   if (size === 0) return { mime: null, ext: null, source: 'none' };
-  const magic = await fileTypeFromFile(path).catch(() => undefined);
+  return detectTypeOf(await readHead(path, Math.min(size, HEAD_BYTES)), size);
+}
+
+/** The type of a file of `size` bytes from its first min(size, HEAD_BYTES) bytes. */
+export async function detectTypeOf(head: Uint8Array, size: number): Promise<DetectedType> {
+  if (size === 0 || head.length === 0) return { mime: null, ext: null, source: 'none' };
+  const magic = await fileTypeFromBuffer(head).catch(() => undefined);
   if (magic) return { mime: magic.mime, ext: magic.ext, source: 'magic' };
-  const head = await readHead(path, Math.min(size, SNIFF_BYTES));
-  const text = textType(head, size > head.length);
+  const sniff = head.length > SNIFF_BYTES ? head.subarray(0, SNIFF_BYTES) : head;
+  const text = textType(sniff, size > sniff.length);
   return text ? { mime: text.mime, ext: text.ext, source: 'text' } : { mime: null, ext: null, source: 'none' };
 }
 

@@ -33,6 +33,9 @@ export interface PlacedFile extends SpooledFile {
  */
 let spoolSeq = 0;
 
+/** Content directories this process created or found (one mkdir each, not one per file; bounded: 256 per store). */
+const madeDirs = new Set<string>();
+
 export class FileStore {
 
   private constructor(readonly dir: string) {}
@@ -70,8 +73,17 @@ export class FileStore {
       await rm(f.path, { force: true });
       return { ...f, path: target, existed: true };
     }
-    await mkdir(join(this.dir, f.sha256.slice(0, 2)), { recursive: true });
-    await rename(f.path, target);
+    const sub = join(this.dir, f.sha256.slice(0, 2));
+    if (!madeDirs.has(sub)) {
+      await mkdir(sub, { recursive: true });
+      madeDirs.add(sub);
+    }
+    await rename(f.path, target).catch(async (e: NodeJS.ErrnoException) => {
+      // the directory was removed since (a long-lived server): make it again
+      if (e.code !== 'ENOENT') throw e;
+      await mkdir(sub, { recursive: true });
+      await rename(f.path, target);
+    });
     return { ...f, path: target, existed: false };
   }
 

@@ -11,7 +11,7 @@ import type { FileEnd, FileStart } from '../../common/carve/carve-sink.js';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
 import { decodeFile, type DecodeLimits } from './content-decoder.js';
-import { detectType } from './detect-type.js';
+import { detectTypeOf } from './detect-type.js';
 import { mimePartRecords } from './mail-parts.js';
 import type { FileStore, PlacedFile } from './file-store.js';
 import type { SpooledFile } from './spool-file.js';
@@ -54,7 +54,8 @@ export async function finalizeReceived(ctx: FinalizeContext, f: ReceivedFile): P
   const pending = (r: CarvedFileRecord): PendingRecord => ({ record: r, fileId: start.id, parentFileId: start.parentId });
   if (codings.length === 0) {
     const rec = await contentRecord(ctx, base, raw, 'identity', { codings, status: 'identity', note: null });
-    if (start.kind !== 'message') return [pending(rec)];
+    // a partial message (TOP, partial fetch) would give cut parts: only whole messages are split
+    if (start.kind !== 'message' || start.partial) return [pending(rec)];
     return [pending(rec), ...(await mimePartRecords(ctx, rec, raw))];
   }
   // a byte range of an encoded representation cannot be decoded alone; the assembled file can
@@ -105,7 +106,7 @@ export async function decodeInto(ctx: FinalizeContext, base: Omit<CarvedFileReco
 type ContentFields = 'id' | 'content' | 'sha256' | 'md5' | 'sha1' | 'size' | 'mime' | 'ext' | 'mimeSource' | 'encoding';
 
 async function contentRecord(ctx: FinalizeContext, base: Omit<CarvedFileRecord, ContentFields>, file: PlacedFile, content: CarvedFileRecord['content'], encoding: CarvedFileRecord['encoding'], id = ctx.nextId()): Promise<CarvedFileRecord> {
-  const t = await detectType(file.path, file.size);
+  const t = await detectTypeOf(file.head, file.size);
   return { ...base, id, content, sha256: file.sha256, md5: file.md5, sha1: file.sha1, size: file.size, mime: t.mime, ext: t.ext, mimeSource: t.source, encoding };
 }
 
@@ -133,5 +134,6 @@ export function baseRecord(ctx: FinalizeContext, start: FileStart, coverage: Cov
     sourceIds: [],
     ...coverage,
     notes: notes.slice(0, 32).map((n) => n.slice(0, 1000)),
+    partial: start.partial ?? null,
   };
 }

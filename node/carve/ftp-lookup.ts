@@ -43,7 +43,17 @@ export function controlTransfers(store: Store, control: FoundFlow): Promise<FtpT
 
 const sec = (s: number, ns: number): number => s + ns / 1e9;
 
-export async function findFtpTransfer(store: Store, data: FoundFlow): Promise<FtpDataMatch | null> {
+/** The store's FTP control connections (TCP flows with port 21): looked up once for a batch of flows. */
+export function ftpControlFlows(store: Store): Promise<FoundFlow[]> {
+  return store.findFlows({ port: FTP_CONTROL_PORT, proto: 6 });
+}
+
+/**
+ * The FTP transfer `data` carries, if it is a data connection. `controls`: the store's control
+ * connections from ftpControlFlows, when the caller carves many flows (else the index is asked
+ * for the flows between the two hosts).
+ */
+export async function findFtpTransfer(store: Store, data: FoundFlow, controls?: readonly FoundFlow[]): Promise<FtpDataMatch | null> {
   const r = data.record;
   if (r.proto !== 6 || !r.hasPorts || r.serverPort === FTP_CONTROL_PORT || r.clientPort === FTP_CONTROL_PORT) return null;
   const d = flowStreamInfo(data);
@@ -51,7 +61,13 @@ export async function findFtpTransfer(store: Store, data: FoundFlow): Promise<Ft
   const b = parseAddressRange(d.server.ip);
   if (!a || !b) return null;
   const start = sec(r.firstSec, r.firstNsec);
-  const candidates = (await store.findTuple({ sip: a, dip: b, proto: 6 })).filter(
+  const between = controls
+    ? controls.filter((c) => {
+        const ci = flowStreamInfo(c);
+        return (ci.client.ip === d.client.ip && ci.server.ip === d.server.ip) || (ci.client.ip === d.server.ip && ci.server.ip === d.client.ip);
+      })
+    : await store.findTuple({ sip: a, dip: b, proto: 6 });
+  const candidates = between.filter(
     (f) => f.id !== data.id && (f.record.serverPort === FTP_CONTROL_PORT || f.record.clientPort === FTP_CONTROL_PORT) && sec(f.record.firstSec, f.record.firstNsec) <= start + 1,
   );
   let best: { m: FtpDataMatch; dt: number } | null = null;

@@ -10,7 +10,7 @@ import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { emailFields } from '../../common/carve/mime/message-emitter.js';
 import { decodeLeaf, walkMime, type MimeNode } from '../../common/carve/mime/mime-walker.js';
 import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
-import { detectType } from './detect-type.js';
+import { detectTypeOf } from './detect-type.js';
 import type { FinalizeContext, PendingRecord } from './finalize-file.js';
 import type { PlacedFile } from './file-store.js';
 
@@ -75,7 +75,7 @@ async function partRecord(
     spool.discard();
     throw e;
   }
-  const t = await detectType(placed.path, placed.size);
+  const t = await detectTypeOf(placed.head, placed.size);
   const codings = coding === null || content === 'identity' ? [] : [coding.slice(0, 64)];
   return {
     ...message,

@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { coverPlan, type RangePiece } from '../../common/carve/range-coverage.js';
-import { detectType } from './detect-type.js';
+import { detectTypeOf } from './detect-type.js';
 import { decodeInto, type FinalizeContext, type PendingRecord } from './finalize-file.js';
 import type { PlacedFile } from './file-store.js';
 
@@ -61,7 +61,7 @@ export async function assembleRanges(ctx: FinalizeContext, records: readonly Pen
     };
     const codings = first.encoding.codings;
     if (codings.length === 0) {
-      const t = await detectType(placed.path, placed.size);
+      const t = await detectTypeOf(placed.head, placed.size);
       const record: CarvedFileRecord = { ...base, id: ctx.nextId(), content: 'identity', sha256: placed.sha256, md5: placed.md5, sha1: placed.sha1, size: placed.size, mime: t.mime, ext: t.ext, mimeSource: t.source, encoding: { codings, status: 'identity', note: null } };
       out.push({ record, fileId: null, parentFileId: null });
     } else {

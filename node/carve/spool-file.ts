@@ -1,11 +1,16 @@
 /**
- * A carved file while it is being received: written synchronously (the carver's sink is
- * synchronous, so memory stays bounded without backpressure) to STORE/files/.spool/, hashed as it
- * goes (sha256, md5, sha1), and fsynced when finished so it can be renamed into place atomically.
+ * A carved file while it is being received: written to STORE/files/.spool/ (synchronously, or by
+ * the spool workers: the carver's sink is synchronous, so memory stays bounded without
+ * backpressure), hashed as it goes (sha256, md5, sha1), and fsynced when finished so it can be
+ * renamed into place atomically. Its first HEAD_BYTES are kept for type detection, so nothing
+ * re-opens the file to sniff it.
  */
-import { closeSync, fsync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { OffThreadDigests, batchBuffer } from './hash-worker.js';
+import { OffThreadSpool, batchBuffer } from './hash-worker.js';
+
+/** Leading bytes kept in memory for type detection (node/carve/detect-type.ts). */
+export const HEAD_BYTES = 64 * 1024;
 
 export interface SpooledFile {
   path: string;
@@ -13,6 +18,8 @@ export interface SpooledFile {
   sha256: string;
   md5: string;
   sha1: string;
+  /** The first min(size, HEAD_BYTES) bytes. */
+  head: Uint8Array;
 }
 
 /** Bytes gathered before hashing and writing (per open spool file). */
@@ -32,15 +39,18 @@ export interface SpoolOptions {
 export class SpoolFile {
   private fd: number | null;
   private readonly hashes: [Hash, Hash, Hash] | null;
-  private readonly offThread: OffThreadDigests | null;
+  /** Off-thread mode: the workers own the file. */
+  private readonly offThread: OffThreadSpool | null;
+  private head: Uint8Array | null = null;
   size = 0;
 
   constructor(
     readonly path: string,
     opts: SpoolOptions = {},
   ) {
-    this.fd = openSync(path, 'wx', 0o600);
-    this.offThread = opts.offThreadHash ? new OffThreadDigests() : null;
+    this.offThread = opts.offThreadHash ? new OffThreadSpool(path) : null;
+    // off-thread: the writer worker creates the file (this.fd only says the spool is open)
+    this.fd = this.offThread ? -1 : openSync(path, 'wx', 0o600);
     this.hashes = this.offThread ? null : [createHash('sha256'), createHash('md5'), createHash('sha1')];
     this.bufSize = this.offThread ? SPOOL_BUFFER_OFF_THREAD : SPOOL_BUFFER;
   }
@@ -55,6 +65,7 @@ export class SpoolFile {
 
   write(data: Uint8Array): void {
     if (this.fd === null) throw new Error(`${this.path}: write after finish`);
+    if (this.size < HEAD_BYTES && data.length > 0) this.keepHead(data);
     this.size += data.length;
     if (data.length >= this.bufSize / 2) {
       this.flush();
@@ -67,6 +78,18 @@ export class SpoolFile {
     this.buffered += data.length;
   }
 
+  private keepHead(data: Uint8Array): void {
+    this.head ??= new Uint8Array(HEAD_BYTES);
+    const n = Math.min(HEAD_BYTES - this.size, data.length);
+    this.head.set(n === data.length ? data : data.subarray(0, n), this.size);
+  }
+
+  private headBytes(): Uint8Array {
+    const n = Math.min(this.size, HEAD_BYTES);
+    // a small file's head is copied to its size: records in flight should not pin 64 KiB each
+    return this.head === null ? new Uint8Array(0) : n < HEAD_BYTES ? this.head.slice(0, n) : this.head;
+  }
+
   private flush(): void {
     if (this.buffered === 0 || this.buf === null) return;
     const n = this.buffered;
@@ -74,26 +97,20 @@ export class SpoolFile {
     this.writeOut(this.buf.subarray(0, n), true);
   }
 
-  /** `ours`: data is a view of this.buf, which may be handed to the hash worker. */
+  /** `ours`: data is a view of this.buf, which may be handed to the spool workers. */
   private writeOut(data: Uint8Array, ours: boolean): void {
-    let off = 0;
-    while (off < data.length) off += writeSync(this.fd as number, data, off, data.length - off);
-    if (this.hashes) {
-      for (const h of this.hashes) h.update(data);
-    } else if (this.offThread) {
-      // the worker takes a buffer whole: the spool buffer is given away (a fresh one is made on
+    if (this.offThread) {
+      // the workers take a buffer whole: the spool buffer is given away (a fresh one is made on
       // the next write), the caller's bytes are copied (they are only lent to us)
       if (ours) {
         this.buf = null;
         this.offThread.updateOwned(data);
       } else this.offThread.updateOwned(data.slice());
+      return;
     }
-  }
-
-  private async digests(): Promise<{ sha256: string; md5: string; sha1: string }> {
-    if (this.offThread) return this.offThread.digest();
-    const [sha256, md5, sha1] = (this.hashes as Hash[]).map((h) => h.digest('hex'));
-    return { sha256, md5, sha1 };
+    let off = 0;
+    while (off < data.length) off += writeSync(this.fd as number, data, off, data.length - off);
+    for (const h of this.hashes as Hash[]) h.update(data);
   }
 
   finish(): SpooledFile {
@@ -105,36 +122,42 @@ export class SpoolFile {
     closeSync(this.fd);
     this.fd = null;
     const [sha256, md5, sha1] = this.hashes.map((h) => h.digest('hex'));
-    return { path: this.path, size: this.size, sha256, md5, sha1 };
+    return { path: this.path, size: this.size, sha256, md5, sha1, head: this.headBytes() };
   }
 
   /**
-   * finish() with the fsync on libuv's thread pool: the carver keeps feeding the next files while
-   * this one reaches the disk (fsync dominated carving time when done inline).
+   * finish() for off-thread spools: the writer worker writes what is queued and fsyncs (on libuv's
+   * thread pool) while the carver keeps feeding the next files (fsync dominated carving time
+   * when done inline). An inline spool is finished synchronously.
    */
   async finishAsync(): Promise<SpooledFile> {
     if (this.fd === null) throw new Error(`${this.path}: finished twice`);
+    if (!this.offThread) return this.finish();
     this.flush();
     this.buf = null;
-    const fd = this.fd;
     this.fd = null;
-    const digests = this.digests();
-    // observed below; a failed fsync must not leave it unhandled
-    digests.catch(() => undefined);
-    try {
-      await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-    } finally {
-      closeSync(fd);
-    }
-    return { path: this.path, size: this.size, ...(await digests) };
+    const d = await this.offThread.finish(true);
+    return { path: this.path, size: this.size, ...d, head: this.headBytes() };
   }
 
+  /**
+   * Drops the file. An inline spool is gone on return; an off-thread one once the writer worker
+   * has processed what was queued before (`gone` resolves then).
+   */
   discard(): void {
-    this.offThread?.drop();
     this.buf = null;
     this.buffered = 0;
+    this.head = null;
+    if (this.offThread) {
+      if (this.fd !== null) this.gone = this.offThread.drop();
+      this.fd = null;
+      return;
+    }
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     rmSync(this.path, { force: true });
   }
+
+  /** Resolves when a discarded file is removed. */
+  gone: Promise<void> = Promise.resolve();
 }

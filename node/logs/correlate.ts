@@ -109,9 +109,22 @@ export class Correlator {
       .slice(0, MAX_LINKED_FLOWS);
   }
 
-  /** Whether any capture is indexed (no store, nothing to link: intake skips the lookups). */
+  private capturesSeen = false;
+  private noCapturesUntil = 0;
+
+  /**
+   * Whether any capture is indexed (no store, nothing to link: intake skips the lookups). Asking
+   * the store re-reads its segment catalog, so per intake batch it cost more than the batch's
+   * journal write: once a capture is there the answer is kept (a capture removed later only
+   * makes the lookups find nothing); "none" is asked again at most once a second.
+   */
   async hasCaptures(): Promise<boolean> {
-    return (await this.store.indexes()).length > 0;
+    if (this.capturesSeen) return true;
+    const now = Date.now();
+    if (now < this.noCapturesUntil) return false;
+    this.capturesSeen = (await this.store.indexes()).length > 0;
+    if (!this.capturesSeen) this.noCapturesUntil = now + 1000;
+    return this.capturesSeen;
   }
 
   /**

@@ -10,15 +10,26 @@ import { toLogEvent, type LogOrigin } from '../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import type { LogFormat } from '../../common/logs/parsed-log.js';
 import type { Correlator } from './correlate.js';
-import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
+import type { HostResolver } from './host-resolver.js';
+import { batchBytes, decodeLogBatch, lineRange, type ParsedLogBatch } from './parsed-batch.js';
 
 export interface LogIntakeOptions {
   sensor: string;
   /** Writes events durably (the journal); resolves once written. */
   persist: (events: LogEvent[]) => Promise<void>;
+  /**
+   * Writes events whose journal lines are already encoded (UDP batches from the parse thread:
+   * `lines` holds line i at byte range lineEnds[i-1]..lineEnds[i]); resolves once written.
+   * Without it, persist() is used and the lines are encoded again.
+   */
+  persistEncoded?: (events: LogEvent[], lines: EncodedLines) => Promise<void>;
+  /** Told of every event once it is written (the flow → log count index). */
+  onStored?: (events: LogEvent[]) => void;
   /** Hands persisted events to live clients (the bus); optional. */
   publish?: (events: LogEvent[]) => void;
   correlator?: Correlator | null;
+  /** Host names → addresses before correlation (never waits). */
+  resolver?: HostResolver | null;
   /** Messages waiting to be parsed and written, at most (default 200,000: about 4 s at 50,000/s). */
   queueLimit?: number;
   /** Messages per journal write, at most (default 2000; the receivers' sockets live in their own threads). */
@@ -57,6 +68,13 @@ export interface LogIntakeStats {
   correlated: number;
 }
 
+/** Journal lines of a batch of events, ready to append (NDJSON, one line per event, in order). */
+export interface EncodedLines {
+  bytes: Uint8Array;
+  /** Byte offset after each event's line (LF included). */
+  lineEnds: Uint32Array;
+}
+
 /** One message offered on its own (TCP/TLS frames, sniffed messages). */
 interface Pending {
   bytes: Uint8Array;
@@ -65,17 +83,12 @@ interface Pending {
   nsec: number;
 }
 
-/** A UDP batch from the socket thread, consumed in place (no per-message objects queued). */
+/** A UDP batch parsed and encoded by the receiver's parse thread, processed as a whole. */
 interface QueuedBatch {
-  reader: UdpBatchReader;
-  /** Records not yet taken. */
-  left: number;
+  parsed: ParsedLogBatch;
 }
 
 type QueueEntry = Pending | QueuedBatch;
-
-/** Messages handed to process(): single ones, or a run of records of a UDP batch. */
-type Slice = Pending | { reader: UdpBatchReader; n: number };
 
 export class LogIntake {
   private readonly queue: QueueEntry[] = [];
@@ -84,7 +97,8 @@ export class LogIntake {
   private running = false;
   private idle: Promise<void> = Promise.resolve();
   private seq = 0;
-  private readonly idPrefix: string;
+  /** Event ids are this prefix and a sequence number (UDP parse threads add their own part). */
+  readonly idPrefix: string;
   private readonly queueLimit: number;
   private readonly batchSize: number;
   private readonly waiters: (() => void)[] = [];
@@ -105,6 +119,15 @@ export class LogIntake {
       by_format: { rfc3164: 0, rfc5424: 0, cef: 0, ossec: 0, seed: 0, raw: 0 },
       correlated: 0,
     };
+  }
+
+  get sensor(): string {
+    return this.opts.sensor;
+  }
+
+  /** Reports a failure of a receiver thread in the service log. */
+  reportError(line: string): void {
+    this.opts.log?.(`error: ${line}`);
   }
 
   get queued(): number {
@@ -145,20 +168,23 @@ export class LogIntake {
   }
 
   /**
-   * Queues a UDP batch from the socket thread (udp-batch.ts) as it is; the records that do not
-   * fit in the queue are dropped and counted. Returns how many were queued.
+   * Queues a parsed UDP batch from a receiver's parse thread (parsed-batch.ts) as a whole, or
+   * drops and counts it when the queue has no room for it; its `dropped` (datagrams the socket
+   * thread could not hand over) are counted too. Returns how many were queued.
    */
-  offerUdpBatch(batch: UdpBatch): number {
-    this.stats.received += batch.count;
-    const room = Math.max(0, this.queueLimit - this.queued);
-    const take = Math.min(room, batch.count);
-    this.stats.dropped_queue_full += batch.count - take;
-    if (take === 0) return 0;
-    this.queue.push({ reader: new UdpBatchReader(batch), left: take });
-    this.queuedCount += take;
+  offerParsedBatch(batch: ParsedLogBatch): number {
+    this.stats.received += batch.count + batch.dropped;
+    this.stats.dropped_queue_full += batch.dropped;
+    if (batch.count === 0) return 0;
+    if (this.queued + batch.count > this.queueLimit) {
+      this.stats.dropped_queue_full += batch.count;
+      return 0;
+    }
+    this.queue.push({ parsed: batch });
+    this.queuedCount += batch.count;
     this.stats.queued = this.queued;
     this.kick();
-    return take;
+    return batch.count;
   }
 
   private kick(): void {
@@ -169,31 +195,34 @@ export class LogIntake {
     });
   }
 
-  /** Takes up to n queued messages, oldest first. */
-  private take(n: number): Slice[] {
-    const out: Slice[] = [];
+  /** Takes up to n queued single messages, oldest first, or one whole parsed batch. */
+  private take(n: number): Pending[] | ParsedLogBatch {
+    const first = this.queue[this.head];
+    if ('parsed' in first) {
+      this.head++;
+      this.queuedCount -= first.parsed.count;
+      this.compact();
+      return first.parsed;
+    }
+    const out: Pending[] = [];
     while (n > 0 && this.head < this.queue.length) {
       const e = this.queue[this.head];
-      if ('bytes' in e) {
-        out.push(e);
-        this.head++;
-        n--;
-        this.queuedCount--;
-      } else {
-        const k = Math.min(n, e.left);
-        out.push({ reader: e.reader, n: k });
-        e.left -= k;
-        n -= k;
-        this.queuedCount -= k;
-        if (e.left === 0) this.head++;
-      }
+      if ('parsed' in e) break;
+      out.push(e);
+      this.head++;
+      n--;
+      this.queuedCount--;
     }
+    this.compact();
+    return out;
+  }
+
+  private compact(): void {
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
     this.stats.queued = this.queued;
-    return out;
   }
 
   /**
@@ -204,10 +233,25 @@ export class LogIntake {
   private async drain(): Promise<void> {
     let inFlight: Promise<void> | null = null;
     while (this.queued > 0) {
-      const events = this.parse(this.take(this.batchSize));
-      await this.correlate(events);
+      const taken = this.take(this.batchSize);
+      let write: () => Promise<void>;
+      if (Array.isArray(taken)) {
+        const events = this.parse(taken);
+        this.opts.resolver?.resolveBatch(events);
+        await this.correlate(events);
+        write = () => this.persistAndPublish(events, null);
+      } else {
+        const events = decodeLogBatch(taken);
+        for (const e of events) this.stats.by_format[e.format]++;
+        // a line whose event gained an address or flows after parsing is encoded again
+        const changed = this.opts.resolver?.resolveBatch(events) ?? null;
+        const linked = await this.correlate(events);
+        const any = linked > 0 || (changed !== null && changed.includes(true));
+        const lines = !any || !this.opts.persistEncoded ? { bytes: batchBytes(taken), lineEnds: everyOther(taken.ends) } : reencode(taken, events, changed);
+        write = () => this.persistAndPublish(events, lines);
+      }
       if (inFlight) await inFlight;
-      inFlight = this.persistAndPublish(events);
+      inFlight = write();
       if (this.queued < this.queueLimit / 2) for (const w of this.waiters.splice(0)) w();
       // let I/O callbacks (new batches, stream receivers) run between batches
       await new Promise<void>((r) => setImmediate(r));
@@ -216,20 +260,9 @@ export class LogIntake {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private parse(slices: Slice[]): LogEvent[] {
+  private parse(slices: Pending[]): LogEvent[] {
     const events: LogEvent[] = [];
-    for (const s of slices) {
-      if ('bytes' in s) {
-        events.push(this.toEvent(s.bytes, s.sec, s.nsec, s.src.transport, s.src.senderIp, s.src.senderPort, s.src.captureFlow ?? null, s.src.id, s.src.truncated === true));
-        continue;
-      }
-      const r = s.reader;
-      for (let i = 0; i < s.n && r.next(); i++) {
-        const ms = r.timeMs;
-        const sec = Math.floor(ms / 1000);
-        events.push(this.toEvent(r.payload(), sec, Math.round((ms - sec * 1000) * 1e6), 'udp', r.ip, r.port, null, undefined, false));
-      }
-    }
+    for (const s of slices) events.push(this.toEvent(s.bytes, s.sec, s.nsec, s.src.transport, s.src.senderIp, s.src.senderPort, s.src.captureFlow ?? null, s.src.id, s.src.truncated === true));
     return events;
   }
 
@@ -253,27 +286,33 @@ export class LogIntake {
     return e;
   }
 
-  private async correlate(events: LogEvent[]): Promise<void> {
+  /** Sets each event's flow_ids; returns how many events got any. */
+  private async correlate(events: LogEvent[]): Promise<number> {
     const c = this.opts.correlator;
-    if (!c || !(await c.hasCaptures())) return;
+    if (!c || !(await c.hasCaptures())) return 0;
     const named = events.filter((e) => e.src_ip !== null || e.dst_ip !== null);
-    if (named.length === 0) return;
+    if (named.length === 0) return 0;
+    let linked = 0;
     try {
       const ids = await c.flowIdsForBatch(named);
       for (let i = 0; i < named.length; i++) {
         named[i].flow_ids = ids[i];
-        if (ids[i].length) this.stats.correlated++;
+        if (ids[i].length) linked++;
       }
     } catch (err) {
       this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
     }
+    this.stats.correlated += linked;
+    return linked;
   }
 
-  private async persistAndPublish(events: LogEvent[]): Promise<void> {
+  private async persistAndPublish(events: LogEvent[], lines: EncodedLines | null): Promise<void> {
     if (!events.length) return;
     try {
-      await this.opts.persist(events);
+      if (lines && this.opts.persistEncoded) await this.opts.persistEncoded(events, lines);
+      else await this.opts.persist(events);
       this.stats.stored += events.length;
+      this.opts.onStored?.(events);
     } catch (err) {
       this.stats.dropped_write_failed += events.length;
       this.opts.log?.(`error: ${events.length} log messages could not be written to the journal: ${(err as Error).message}`);
@@ -289,4 +328,27 @@ export class LogIntake {
       await this.idle;
     }
   }
+}
+
+/** The byte ends of a parsed batch's lines (its `ends` interleaves byte and character ends). */
+function everyOther(ends: Uint32Array): Uint32Array {
+  const out = new Uint32Array(ends.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = ends[2 * i];
+  return out;
+}
+
+/** The batch's lines with those of events that gained flow ids or a resolved address encoded again. */
+function reencode(b: ParsedLogBatch, events: readonly LogEvent[], changed: readonly boolean[] | null): EncodedLines {
+  const src = batchBytes(b);
+  const parts: Uint8Array[] = [];
+  const lineEnds = new Uint32Array(events.length);
+  let total = 0;
+  for (let i = 0; i < events.length; i++) {
+    const [start, end] = lineRange(b, i);
+    const part = events[i].flow_ids.length || changed?.[i] ? Buffer.from(`${JSON.stringify(events[i])}\n`, 'utf8') : src.subarray(start, end);
+    parts.push(part);
+    total += part.length;
+    lineEnds[i] = total;
+  }
+  return { bytes: Buffer.concat(parts, total), lineEnds };
 }

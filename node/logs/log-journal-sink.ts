@@ -7,6 +7,7 @@ import type { LogEvent } from '../../common/bridge/messages.js';
 import { EventJournal } from '../store/event-journal.js';
 import type { Store } from '../store/store.js';
 import { Correlator } from './correlate.js';
+import { FlowLogIndex } from './flow-log-index.js';
 import { LogIntake } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
 
@@ -19,13 +20,16 @@ export function defaultSensorId(): string {
 export async function sniffStoreSyslog(store: Store, opts: { ports?: readonly number[]; sensor?: string; log?: (line: string) => void } = {}): Promise<SniffResult> {
   const journal = await EventJournal.open(store.dir);
   const sensor = opts.sensor ?? defaultSensorId();
+  const counts = await FlowLogIndex.open(store.dir);
   const intake = new LogIntake({
     sensor,
     persist: (events: LogEvent[]) => journal.append(events),
+    onStored: (events) => void counts.add(events),
     correlator: new Correlator(store),
     log: opts.log,
   });
   const r = await sniffSyslog(store, intake, sensor, { ports: opts.ports });
   await journal.flush();
+  await counts.flush();
   return r;
 }

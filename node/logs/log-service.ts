@@ -15,7 +15,9 @@ import { DebugCopy } from './export/debug-copy.js';
 import { EventExporter } from './export/event-exporter.js';
 import { SyslogOutput, type SyslogOutputStats } from './export/syslog-output.js';
 import { endpointText, type LogEndpoint } from './log-endpoint.js';
-import { LogIntake, type LogIntakeStats } from './log-intake.js';
+import { FlowLogIndex } from './flow-log-index.js';
+import { HostResolver, type HostResolverStats } from './host-resolver.js';
+import { LogIntake, type EncodedLines, type LogIntakeStats } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
 import { StreamLogReceiver } from './stream-receiver.js';
 import { UdpLogReceiver } from './udp-receiver.js';
@@ -40,6 +42,8 @@ export interface LogServiceOptions {
   sensor: string;
   /** Durable publishing: ranks, writes to the journal (awaited), then the bus. */
   persist: (events: LogEvent[]) => Promise<void>;
+  /** The same for events whose journal lines are already encoded (UDP batches). */
+  persistEncoded?: (events: LogEvent[], lines: EncodedLines) => Promise<void>;
   windowSec?: number;
   sniffPorts?: number[];
   queueLimit?: number;
@@ -64,11 +68,14 @@ export interface LogServiceStats {
   receivers: ReceiverInfo[];
   exports: (SyslogOutputStats & { url: string; format: 'syslog' | 'cef' })[];
   exported_events: number;
+  host_names: HostResolverStats;
 }
 
 export class LogService {
   readonly intake: LogIntake;
   readonly correlator: Correlator;
+  readonly resolver: HostResolver;
+  private readonly flowLogIndex: Promise<FlowLogIndex>;
   private readonly udp: { r: UdpLogReceiver; e: LogEndpoint }[] = [];
   private readonly streams: { r: StreamLogReceiver; e: LogEndpoint }[] = [];
   private exporter: EventExporter | null = null;
@@ -76,7 +83,15 @@ export class LogService {
 
   constructor(private readonly opts: LogServiceOptions) {
     this.correlator = new Correlator(opts.store, opts.windowSec ?? DEFAULT_CORRELATION_WINDOW_SEC);
-    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, correlator: this.correlator, queueLimit: opts.queueLimit, log: opts.log });
+    this.resolver = new HostResolver({ journal: opts.journal, log: opts.log });
+    void this.resolver.load();
+    this.flowLogIndex = FlowLogIndex.open(opts.store.dir);
+    // a failed open is reported once; the counts are then missing, intake goes on
+    this.flowLogIndex.catch((e: Error) => opts.log?.(`error: flow log counts not available: ${e.message}`));
+    const onStored = (events: LogEvent[]): void => {
+      this.flowLogIndex.then((i) => i.add(events)).catch((e: Error) => opts.log?.(`error: flow log counts not written: ${e.message}`));
+    };
+    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, onStored, correlator: this.correlator, resolver: this.resolver, queueLimit: opts.queueLimit, log: opts.log });
   }
 
   /** Starts a receiver; resolves with the port it listens on (0 in the endpoint picks one). */
@@ -123,6 +138,7 @@ export class LogService {
 
   /** Every event the sensor publishes passes here (for export). */
   onEvent(e: TaplineEvent): void {
+    this.resolver.learn(e);
     this.exporter?.export(e);
   }
 
@@ -167,6 +183,14 @@ export class LogService {
       .slice(0, limit);
   }
 
+  /** Log events linked to each flow id (flow rows' log_count); an empty map when unavailable. */
+  async flowLogCounts(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const idx = await this.flowLogIndex.catch(() => null);
+    if (idx) for (const id of ids) out.set(id, idx.count(id));
+    return out;
+  }
+
   stats(): LogServiceStats {
     return {
       intake: { ...this.intake.stats, queued: this.intake.queued },
@@ -176,6 +200,7 @@ export class LogService {
       ],
       exports: this.outputs.map(({ o, format }) => ({ ...o.stats, url: endpointText(o.endpoint), format })),
       exported_events: this.exporter?.exported ?? 0,
+      host_names: { ...this.resolver.stats },
     };
   }
 
@@ -189,5 +214,7 @@ export class LogService {
     for (const { r } of this.streams) await r.close();
     await this.intake.flush();
     await this.exporter?.close();
+    this.resolver.close();
+    await (await this.flowLogIndex.catch(() => null))?.flush();
   }
 }

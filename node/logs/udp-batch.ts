@@ -67,11 +67,15 @@ export class UdpBatchReader {
  */
 export const UDP_BATCH_WRITER_SOURCE = `
 class UdpBatchWriter {
-  constructor(capacity) { this.capacity = capacity; this.reset(); }
+  constructor(capacity) { this.capacity = capacity; this.data = null; this.reset(); }
   reset() {
-    this.data = new ArrayBuffer(this.capacity);
-    this.u8 = new Uint8Array(this.data);
-    this.view = new DataView(this.data);
+    // the buffer is kept from batch to batch (a batch leaves as an exact-size copy): a fresh
+    // zero-filled megabyte per hand-off cost more than copying the bytes in use
+    if (this.data === null || this.data.byteLength !== this.capacity) {
+      this.data = new ArrayBuffer(this.capacity);
+      this.u8 = new Uint8Array(this.data);
+      this.view = new DataView(this.data);
+    }
     this.used = 0; this.count = 0; this.ips = []; this.ipIndex = new Map();
   }
   fits(len) { return this.used + ${UDP_RECORD_HEADER} + len <= this.capacity; }
@@ -101,7 +105,7 @@ class UdpBatchWriter {
   /** The batch to transfer (or null when empty); the writer starts a new buffer. */
   take(capacity) {
     if (this.count === 0) return null;
-    const b = { data: this.data, used: this.used, count: this.count, ips: this.ips };
+    const b = { data: this.data.slice(0, this.used), used: this.used, count: this.count, ips: this.ips };
     this.capacity = capacity;
     this.reset();
     return b;

@@ -1,50 +1,84 @@
 /**
- * Syslog over UDP (RFC 5426): one message per datagram. The socket lives in a worker thread
- * (WORKER_SOURCE below) that only drains the kernel buffer into large batch buffers
+ * Syslog over UDP (RFC 5426): one message per datagram, in two threads of their own. The socket
+ * thread (SOCKET_THREAD_SOURCE below) only drains the kernel buffer into large batch buffers
  * (udp-batch.ts: length-prefixed records, one transferred ArrayBuffer per batch), so a busy
- * main thread does not turn into kernel drops; the receive buffer is raised (16 MiB asked; the
- * kernel caps it at net.core.rmem_max and reports twice what it grants). Datagrams the intake
- * queue cannot take are counted as drops; the kernel's drops for this socket are read from
- * /proc/net/udp (udp-socket-drops.ts).
+ * thread elsewhere does not turn into kernel drops; the receive buffer is raised (16 MiB asked;
+ * the kernel caps it at net.core.rmem_max and reports twice what it grants). The parse thread
+ * (udp-parse-thread.ts) parses each batch, builds the events and encodes their journal lines;
+ * the main thread gets ready batches (parsed-batch.ts) and only correlates, writes and
+ * publishes. The hand-off between the threads is bounded (HANDOFF_LIMIT messages, counted in
+ * shared memory): beyond it the socket thread drops datagrams and counts them (queue full).
+ * The kernel's drops for this socket are read from /proc/net/udp (udp-socket-drops.ts).
  */
+import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { LogIntake } from './log-intake.js';
-import { UDP_BATCH_WRITER_SOURCE, type UdpBatch } from './udp-batch.js';
+import { ParseThreadMessageSchema } from './parsed-batch.js';
+import { UDP_BATCH_WRITER_SOURCE } from './udp-batch.js';
+import type { ParseThreadInit } from './udp-parse-thread.js';
 import { udpSocketDrops } from './udp-socket-drops.js';
+
+/** Messages handed from the socket thread and not yet taken by the intake, at most. */
+export const HANDOFF_LIMIT = 100_000;
 
 interface UdpWorkerData {
   host: string;
   port: number;
   recvBufferBytes: number;
   nice: number | null;
+  /** To the parse thread. */
+  out: MessagePort;
+  /** Int32 [0]: messages handed to the parse thread and not yet taken by the intake. */
+  pending: SharedArrayBuffer;
+  limit: number;
 }
 
-type UdpWorkerMessage =
-  | { kind: 'ready'; port: number; recvBufferBytes: number; nice: number | null }
-  | { kind: 'error'; code: string | null; message: string }
-  | ({ kind: 'batch' } & UdpBatch);
+type SocketThreadMessage = { kind: 'ready'; port: number; recvBufferBytes: number; nice: number | null } | { kind: 'error'; code: string | null; message: string };
+
+/** The parse thread's entry: the built .js, or from source (tests, tsx) the .ts through tsx's loader. */
+function parseThreadEntry(): { entry: string | URL; eval: boolean } {
+  const js = new URL('./udp-parse-thread.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { entry: js, eval: false };
+  const ts = new URL('./udp-parse-thread.ts', import.meta.url);
+  // a worker thread does not inherit tsx's loader: it registers it before importing its entry
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  return { entry: `import(${JSON.stringify(tsxApi)}).then((m) => m.register()).then(() => import(${JSON.stringify(ts.href)}));`, eval: true };
+}
 
 /**
  * The socket thread, as plain JavaScript run with `eval` (no module file to locate, the same in
  * the build and under tsx). It only copies each datagram into the current batch buffer and
- * posts the buffer (transferred, not copied) when it is full, holds 2048 datagrams, or every
- * 2 ms. Messages: UdpWorkerMessage.
+ * posts the buffer (transferred, not copied) to the parse thread when it is full, holds 2048
+ * datagrams, or every 10 ms (a slow trickle is not handed over one datagram at a time: each
+ * hand-off costs two thread messages and a journal write). When the hand-off holds its limit
+ * (HANDOFF_LIMIT) it drops datagrams and reports how many with its next batch. Messages to the main thread: SocketThreadMessage.
  */
-const WORKER_SOURCE = `
+const SOCKET_THREAD_SOURCE = `
 const { createSocket } = require('node:dgram');
 const { isIPv6 } = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
 ${UDP_BATCH_WRITER_SOURCE}
-const { host, port, recvBufferBytes, nice } = workerData;
+const { host, port, recvBufferBytes, nice, out, limit } = workerData;
+const pending = new Int32Array(workerData.pending);
 const CAPACITY = 1 << 20;
 const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
 const w = new UdpBatchWriter(CAPACITY);
+let dropped = 0;
 function flush() {
   const b = w.take(CAPACITY);
-  if (b) parentPort.postMessage({ kind: 'batch', data: b.data, used: b.used, count: b.count, ips: b.ips }, [b.data]);
+  if (b) {
+    Atomics.add(pending, 0, b.count);
+    out.postMessage({ kind: 'batch', data: b.data, used: b.used, count: b.count, ips: b.ips, dropped }, [b.data]);
+    dropped = 0;
+  } else if (dropped > 0) {
+    out.postMessage({ kind: 'batch', data: new ArrayBuffer(0), used: 0, count: 0, ips: [], dropped });
+    dropped = 0;
+  }
 }
 sock.on('message', (msg, rinfo) => {
+  if (Atomics.load(pending, 0) + w.count >= limit) { dropped++; return; }
   const now = Date.now();
   if (!w.add(msg, rinfo.address, rinfo.port, now)) { flush(); w.add(msg, rinfo.address, rinfo.port, now); }
   if (w.count >= 2048) flush();
@@ -63,9 +97,9 @@ sock.bind(port, host, () => {
     if (nice !== null) { try { require('node:os').setPriority(tid, nice); } catch { /* not permitted: keep the default */ } }
     niceGot = require('node:os').getPriority(tid);
   } catch { niceGot = null; }
-  const timer = setInterval(flush, 2);
+  const timer = setInterval(flush, 10);
   parentPort.on('message', (m) => {
-    if (m === 'close') { clearInterval(timer); flush(); sock.close(() => parentPort.close()); }
+    if (m === 'close') { clearInterval(timer); sock.close(() => { flush(); out.postMessage({ kind: 'end' }); out.close(); parentPort.close(); }); }
   });
   parentPort.postMessage({ kind: 'ready', port: sock.address().port, recvBufferBytes: granted, nice: niceGot });
 });
@@ -78,11 +112,15 @@ export interface UdpReceiverOptions {
   recvBufferBytes?: number;
   /** Nice value for the socket thread (default -10; null leaves it; below 0 needs CAP_SYS_NICE). */
   socketThreadNice?: number | null;
+  /** Messages between the socket thread and the intake, at most (default HANDOFF_LIMIT). */
+  handoffLimit?: number;
 }
 
 export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
 export const DEFAULT_UDP_RECV_BUFFER = 16 * 1024 * 1024;
+
+let receiverSeq = 0;
 
 export class UdpLogReceiver {
   /** The kernel's drops for this socket at the last poll (every second); null when unknown. */
@@ -90,7 +128,9 @@ export class UdpLogReceiver {
   private readonly poll: NodeJS.Timeout;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly socketThread: Worker,
+    private readonly parseThread: Worker,
+    private readonly ended: Promise<void>,
     readonly host: string,
     readonly port: number,
     /** What the kernel granted, as getsockopt(SO_RCVBUF) reports it (Linux: twice the usable size). */
@@ -103,22 +143,43 @@ export class UdpLogReceiver {
   }
 
   static start(intake: LogIntake, opts: UdpReceiverOptions): Promise<UdpLogReceiver> {
-    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice };
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
+    const channel = new MessageChannel();
+    const pendingBuf = new SharedArrayBuffer(4);
+    const pending = new Int32Array(pendingBuf);
+    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice, out: channel.port1, pending: pendingBuf, limit: opts.handoffLimit ?? HANDOFF_LIMIT };
+    const init: ParseThreadInit = { sensor: intake.sensor, idPrefix: `${intake.idPrefix}u${++receiverSeq}-`, input: channel.port2 };
+    const { entry, eval: isEval } = parseThreadEntry();
+    const parseThread = new Worker(entry, { eval: isEval, workerData: init, transferList: [channel.port2], name: 'tapline-udp-parse' });
+    let endParse!: () => void;
+    const ended = new Promise<void>((r) => (endParse = r));
+    parseThread.on('message', (raw: unknown) => {
+      const checked = ParseThreadMessageSchema.safeParse(raw);
+      if (!checked.success) return intake.reportError(`UDP parse thread sent a malformed batch: ${checked.error.message}`);
+      const m = checked.data;
+      if (m.kind === 'end') return endParse();
+      Atomics.sub(pending, 0, m.count);
+      intake.offerParsedBatch(m);
+    });
+    parseThread.once('exit', () => endParse());
+    parseThread.on('error', (e) => intake.reportError(`UDP parse thread failed: ${e.message}`));
+    const worker = new Worker(SOCKET_THREAD_SOURCE, { eval: true, workerData: data, transferList: [channel.port1], execArgv: [], name: 'tapline-udp-socket' });
     return new Promise((resolve, reject) => {
       let ready = false;
-      worker.on('message', (m: UdpWorkerMessage) => {
-        if (m.kind === 'batch') intake.offerUdpBatch(m);
-        else if (m.kind === 'ready') {
+      worker.on('message', (m: SocketThreadMessage) => {
+        if (m.kind === 'ready') {
           ready = true;
-          resolve(new UdpLogReceiver(worker, opts.host, m.port, m.recvBufferBytes, m.nice));
+          resolve(new UdpLogReceiver(worker, parseThread, ended, opts.host, m.port, m.recvBufferBytes, m.nice));
         } else if (!ready) {
           void worker.terminate();
+          void parseThread.terminate();
           reject(Object.assign(new Error(m.message), { code: m.code ?? undefined }));
         }
       });
       worker.once('error', (e) => {
-        if (!ready) reject(e);
+        if (!ready) {
+          void parseThread.terminate();
+          reject(e);
+        }
       });
     });
   }
@@ -130,13 +191,18 @@ export class UdpLogReceiver {
     return n;
   }
 
-  close(): Promise<void> {
+  /** Stops receiving; resolves once every datagram received so far was handed to the intake. */
+  async close(): Promise<void> {
     clearInterval(this.poll);
-    return new Promise((resolve) => {
-      this.worker.once('exit', () => resolve());
-      this.worker.postMessage('close');
-      // a worker that does not stop promptly is ended
-      setTimeout(() => void this.worker.terminate(), 2000).unref();
+    await new Promise<void>((resolve) => {
+      this.socketThread.once('exit', () => resolve());
+      this.socketThread.postMessage('close');
+      // a thread that does not stop promptly is ended
+      setTimeout(() => void this.socketThread.terminate(), 2000).unref();
     });
+    const stop = setTimeout(() => void this.parseThread.terminate(), 10_000);
+    await this.ended;
+    clearTimeout(stop);
+    await this.parseThread.terminate();
   }
 }

@@ -23,6 +23,7 @@ import { ThresholdState } from '../../common/rules/threshold-state.js';
 import { formatTs } from '../../common/time/timestamp.js';
 import { priorityRank } from '../../common/ranking/ranker.js';
 import { eachFlowPacket } from '../store/slicer.js';
+import { flowFiles } from './flow-files.js';
 import type { FoundFlow, Store } from '../store/store.js';
 
 export interface DetectOptions {
@@ -43,6 +44,8 @@ export interface DetectSummary {
   hosts: number;
   /** Events dropped because they failed their schema (a bug if ever non-zero). */
   invalid: number;
+  /** Problems that made some rules blind (e.g. libmagic missing for filemagic), each once. */
+  problems: string[];
 }
 
 /** Most bytes one coded body may decode to (the first maxBytes of it are kept). */
@@ -83,7 +86,7 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
   const sensor = opts.sensor ?? 'local';
   const thresholds = new ThresholdState();
   const collector = opts.discovery ? new DiscoveryCollector({ showCredentials: opts.showCredentials ?? false, digests: nodeDigests }) : null;
-  const summary: DetectSummary = { flows: 0, packets: 0, alerts: 0, services: 0, hosts: 0, invalid: 0 };
+  const summary: DetectSummary = { flows: 0, packets: 0, alerts: 0, services: 0, hosts: 0, invalid: 0, problems: [] };
   // every event is checked against its schema before it leaves (the journal re-checks on read)
   const emit = (e: TaplineEvent): void => {
     const r = EventSchema.safeParse(e);
@@ -113,6 +116,7 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
     {
       summary.flows++;
       summary.packets += res.packets;
+      for (const p of res.problems) if (!summary.problems.includes(p)) summary.problems.push(p);
       for (const { hit, df } of res.hits) {
         const src = hit.dir === 0 ? res.clientIp : res.serverIp;
         const dst = hit.dir === 0 ? res.serverIp : res.clientIp;
@@ -136,6 +140,7 @@ export async function detectStore(store: Store, opts: DetectOptions): Promise<De
       if (h.users.size) fields.users = [...h.users];
       if (h.emails.size) fields.emails = [...h.emails];
       if (h.software.size) fields.software = [...h.software];
+      if (h.macs.size) fields.macs = [...h.macs];
       summary.hosts++;
       emit(discoveryEvent(sensor, 'host', 'host', h.host, null, null, null, h.firstRef, fields));
     }
@@ -154,6 +159,7 @@ interface FlowResult {
   serverIp: string;
   /** Applies the flow's discovery observations to the collector (in flow order). */
   commitDiscovery: () => void;
+  problems: string[];
 }
 
 /** Runs one flow: its rule matches and its (deferred) discovery observations. */
@@ -194,13 +200,20 @@ async function detectFlow(store: Store, flow: FoundFlow, rules: RuleSet | null, 
   void ref;
   follower?.finish();
   app?.finish();
+  const problems: string[] = [];
+  if (detector && rules?.hasFileRules && r.hasPorts) {
+    // file keywords: the flow's carved files, after its packets (flowbits of its transactions hold)
+    const ff = await flowFiles(store, flow.id, rules.needsFileMagic);
+    if (ff.magicProblem) problems.push(ff.magicProblem);
+    for (const f of ff.files) detector.file(f);
+  }
   const commitDiscovery = (): void => {
     if (!collector || !deferred) return;
     const real = collector.flow({ id: flow.id, clientIp, serverIp, clientPort: r.hasPorts ? r.clientPort : null, serverPort: r.hasPorts ? r.serverPort : null });
     deferred.replay(real);
     real.finish();
   };
-  return { packets: index, hits, clientIp, serverIp, commitDiscovery };
+  return { packets: index, hits, clientIp, serverIp, commitDiscovery, problems };
 }
 
 type Call = { [K in keyof AppLayerHandlers]-?: { k: K; args: Parameters<NonNullable<AppLayerHandlers[K]>> } }[keyof AppLayerHandlers];
@@ -222,6 +235,7 @@ function deferHandlers(): { handlers: AppLayerHandlers; replay: (to: AppLayerHan
       curve: rec('curve'),
       certificates: rec('certificates'),
       dns: (m, raw, dir, ref) => calls.push({ k: 'dns', args: [m, raw.slice(), dir, ref] }),
+      dhcp: rec('dhcp'),
       firstLine: rec('firstLine'),
     },
     replay(to) {
@@ -253,6 +267,7 @@ function fanOut(hs: AppLayerHandlers[]): AppLayerHandlers {
     curve: call('curve'),
     certificates: call('certificates'),
     dns: call('dns'),
+    dhcp: call('dhcp'),
     firstLine: call('firstLine'),
     streamData: call('streamData'),
     appProto: call('appProto'),
@@ -274,7 +289,7 @@ function alertEvent(hit: RuleHit, df: DetectFlow, flow: FoundFlow, sensor: strin
     cid = null;
   }
   return {
-    id: `ids-${df.id}-${hit.ref.packet}-${hit.inspection}-${r.gid}-${r.sid}`,
+    id: `ids-${df.id}-${hit.ref.packet}-${hit.inspection}${hit.file ? `-${hit.file.slice(0, 8)}` : ''}-${r.gid}-${r.sid}`,
     sensor,
     ts: formatTs(hit.ref.tsSec, hit.ref.tsNsec),
     rank: priorityRank(r.priority),

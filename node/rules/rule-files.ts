@@ -2,9 +2,9 @@
  * Reads rule files and the classification config from disk into a RuleSet and its load report.
  * The shipped defaults live in assets/rules/.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseClassification } from '../../common/rules/classification.js';
 import { RuleLoader, type LoadReport } from '../../common/rules/load-rules.js';
@@ -47,7 +47,23 @@ export async function loadRuleFiles(paths: string[], opts: RuleFileOptions = {})
   for (const p of paths) {
     const buf = await readFile(p);
     if (buf.length > MAX_RULE_FILE_BYTES) throw new Error(`${p}: rule file larger than ${MAX_RULE_FILE_BYTES} bytes`);
-    loader.add(buf.toString('utf8'), p);
+    loader.add(buf.toString('utf8'), p, listReader(dirname(p)));
   }
   return { set: new RuleSet(loader.rules), report: loader.report() };
+}
+
+/** List files (filemd5 …) above this size are refused. */
+export const MAX_LIST_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Reads a list file a rule names, relative to its rule file's directory (as Suricata's default-rule-path); null when unreadable. */
+export function listReader(dir: string): (name: string) => string | null {
+  return (name) => {
+    const p = isAbsolute(name) ? name : join(dir, name);
+    try {
+      if (statSync(p).size > MAX_LIST_FILE_BYTES) return null;
+      return readFileSync(p, 'utf8');
+    } catch {
+      return null;
+    }
+  };
 }

@@ -3,7 +3,7 @@
  * rotated at a size and bounded in total (oldest files deleted), searched newest first.
  * Every line is validated when read back; a torn last line (crash mid-write) is skipped.
  */
-import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventSchema, type TaplineEvent } from '../../common/bridge/messages.js';
 import { compareTs, parseTimestamp, type Timestamp } from '../../common/time/timestamp.js';
@@ -30,6 +30,10 @@ export class EventJournal {
   private current = -1;
   private currentBytes = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** The current file, kept open while appends keep coming (opening it per append cost more than small writes). */
+  private handle: { fh: FileHandle; n: number } | null = null;
+  private writesQueued = 0;
+  private idleClose: NodeJS.Timeout | null = null;
   private readonly fileBytes: number;
   private readonly totalBytes: number;
 
@@ -70,18 +74,67 @@ export class EventJournal {
   /** Appends events (in order); resolves once they are written. */
   append(events: TaplineEvent[]): Promise<void> {
     if (!events.length) return this.chain;
-    const bytes = encodeLines(events);
+    return this.appendEncoded(encodeLines(events));
+  }
+
+  /**
+   * Appends lines already encoded as NDJSON (`encodeLines`, or the log intake's parse thread:
+   * each line is JSON.stringify of a valid event, then LF); resolves once they are written.
+   */
+  appendEncoded(bytes: Uint8Array): Promise<void> {
+    if (!bytes.length) return this.chain;
+    this.writesQueued++;
+    if (this.idleClose) {
+      clearTimeout(this.idleClose);
+      this.idleClose = null;
+    }
     // a failed write fails its own caller only; later appends still run
-    this.chain = this.chain.catch(() => undefined).then(async () => {
-      if (this.currentBytes > 0 && this.currentBytes + bytes.length > this.fileBytes) {
-        this.current++;
-        this.currentBytes = 0;
-        await this.enforceRetention();
-      }
-      await appendFile(this.fileName(this.current), bytes);
-      this.currentBytes += bytes.length;
-    });
+    this.chain = this.chain
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.currentBytes > 0 && this.currentBytes + bytes.length > this.fileBytes) {
+          this.current++;
+          this.currentBytes = 0;
+          await this.closeHandle();
+          await this.enforceRetention();
+        }
+        await this.write(bytes);
+        this.currentBytes += bytes.length;
+      })
+      .finally(() => {
+        // the file is closed once appends stop for a second (no descriptor held by an idle journal)
+        if (--this.writesQueued === 0 && this.handle) {
+          this.idleClose = setTimeout(() => {
+            this.idleClose = null;
+            if (this.writesQueued === 0) this.chain = this.chain.catch(() => undefined).then(() => this.closeHandle());
+          }, 1000);
+          this.idleClose.unref();
+        }
+      });
     return this.chain;
+  }
+
+  /** Appends bytes to the current file, whole (a short write is continued). */
+  private async write(bytes: Uint8Array): Promise<void> {
+    if (!this.handle || this.handle.n !== this.current) {
+      await this.closeHandle();
+      this.handle = { fh: await open(this.fileName(this.current), 'a'), n: this.current };
+    }
+    const fh = this.handle.fh;
+    let at = 0;
+    try {
+      while (at < bytes.length) at += (await fh.write(bytes, at, bytes.length - at)).bytesWritten;
+    } catch (e) {
+      // a descriptor that failed is not reused
+      await this.closeHandle();
+      throw e;
+    }
+  }
+
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    if (h) await h.fh.close().catch(() => undefined);
   }
 
   /** Resolves when everything appended so far is written. */
@@ -104,11 +157,15 @@ export class EventJournal {
     await this.chain.catch(() => undefined);
     const out: TaplineEvent[] = [];
     const files = (await this.files()).reverse();
+    // every line is JSON.stringify of an event (no spaces): a line of another kind never holds
+    // this text unescaped, so it is skipped before parsing (a search of one kind in a journal
+    // of log lines was a JSON.parse per line)
+    const kindText = q.kind ? `"kind":${JSON.stringify(q.kind)}` : null;
     for (const f of files) {
       const lines = (await readFile(f.path, 'utf8')).split('\n');
       for (let i = lines.length - 1; i >= 0 && out.length < q.limit; i--) {
         const line = lines[i];
-        if (!line) continue;
+        if (!line || (kindText !== null && !line.includes(kindText))) continue;
         let e: TaplineEvent;
         try {
           const parsed = EventSchema.safeParse(JSON.parse(line));

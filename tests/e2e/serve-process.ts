@@ -97,12 +97,12 @@ export function runCli(args: string[]): Promise<{ code: number | null; out: stri
  * A test's serve: skipped (with why) when the test cannot run here (`skipReason`) or serve cannot
  * start; else the running process.
  */
-export async function serveForTest(t: { skip(message?: string): void }, skipReason: string | null): Promise<ServeProcess | null> {
+export async function serveForTest(t: { skip(message?: string): void }, skipReason: string | null, extraArgs: readonly string[] = []): Promise<ServeProcess | null> {
   if (skipReason) {
     t.skip(skipReason);
     return null;
   }
-  const started = await startServe();
+  const started = await startServe(20_000, extraArgs);
   if (!started.ok) {
     t.skip(started.skip);
     return null;

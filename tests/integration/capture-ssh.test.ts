@@ -7,34 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createNetnsPair, netnsSkipReason, type NetnsPair } from '../helpers/netns.js';
 import { betweenMarkers, cliMain, collect, comparePacketLists, readPackets, readStoreSegments, segmentFiles, sendMarker, tcpdumpAvailable, waitForExit, waitForOutput } from './capture-harness.js';
-
-function sshdSkipReason(): string | undefined {
-  if (!existsSync('/usr/sbin/sshd')) return 'openssh-server (sshd) is not installed';
-  try {
-    execFileSync('ssh', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'ssh is not installed';
-  }
-  return undefined;
-}
+import { fingerprint, keygen, sshdSkipReason, startTestSshd } from './sshd-fixture.js';
 
 const skip = netnsSkipReason() ?? sshdSkipReason() ?? (tcpdumpAvailable() ? undefined : 'tcpdump is not installed');
 const SSH_PORT = 2222;
 const HTTP_PORT = 8080;
-
-function keygen(path: string): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tapline-test', '-f', path]);
-}
-
-function fingerprint(pubPath: string): string {
-  return execFileSync('ssh-keygen', ['-lf', pubPath], { encoding: 'utf8' }).split(' ')[1];
-}
 
 /** Processes whose parent chain reaches `root` (for ending only what our sshd started). */
 function descendants(root: number): { pid: number; comm: string }[] {
@@ -69,36 +52,13 @@ describe('capture --ssh against a real sshd in a namespace', { skip, timeout: 18
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tl-cap-ssh-'));
     pair = createNetnsPair('s', 78);
-    keygen(join(dir, 'host_key'));
-    keygen(join(dir, 'client_key'));
     keygen(join(dir, 'other_host_key'));
-    identity = join(dir, 'client_key');
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${identity}.pub`), { mode: 0o600 });
-    const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-    knownHosts = join(dir, 'known_hosts');
-    writeFileSync(knownHosts, `[${pair.ipB}]:${SSH_PORT} ${hostPub}\n`);
-    hostFingerprint = fingerprint(join(dir, 'host_key.pub'));
-    const config = join(dir, 'sshd_config');
-    writeFileSync(
-      config,
-      [
-        `Port ${SSH_PORT}`,
-        `ListenAddress ${pair.ipB}`,
-        `HostKey ${join(dir, 'host_key')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        '',
-      ].join('\n'),
-    );
-    mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege-separation directory
-    sshd = pair.spawnIn(pair.nsB, '/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = await startTestSshd(pair, dir, SSH_PORT);
+    sshd = server.process;
     children.push(sshd);
-    await waitForOutput(sshd, 'stderr', /Server listening on/);
+    identity = server.identity;
+    knownHosts = server.knownHosts;
+    hostFingerprint = server.hostFingerprint;
     const www = join(dir, 'www');
     mkdirSync(www);
     writeFileSync(join(www, 'index.html'), 'x'.repeat(50_000));

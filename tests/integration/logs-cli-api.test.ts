@@ -98,4 +98,19 @@ describe('log routes', { skip: corpusSkipReason }, () => {
     const doc = (await raw(srv.base, 'GET', '/api/openapi.json', { headers: bearer() })).json<{ paths: Record<string, unknown> }>();
     assert.ok(doc.paths['/api/flows/{id}/logs'] && doc.paths['/api/logs/stats']);
   });
+
+  it('flow rows carry log_count (GET /api/flows and tapline flows --json), from the counts correlation keeps', async () => {
+    const rows = (await raw(srv.base, 'GET', '/api/flows?limit=100', { headers: bearer() })).json<{ id: string; log_count?: number }[]>();
+    const linked = (await srv.services.searchFlows({ limit: 10 }))[0].id;
+    assert.ok(rows.some((r) => r.id === linked));
+    for (const r of rows) assert.equal(r.log_count, r.id === linked ? 1 : 0, r.id);
+    // the CLI reads the store's count file, written in the background after the journal
+    const cli = await waitFor(
+      () => tapline('flows', '--store', join(dir, 'store'), '--json', '--limit', '100').stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; log_count: number }),
+      (l) => l.some((r) => r.log_count === 1),
+      10_000,
+    );
+    assert.equal(cli.length, rows.length);
+    for (const r of cli) assert.equal(r.log_count, r.id === linked ? 1 : 0, r.id);
+  });
 });

@@ -150,6 +150,17 @@ describe('correlation with a corpus capture (zeek__ftp_ipv4.pcap: 5 FTP flows be
     assert.ok(!other.some((l) => l.id === e.id));
   });
 
+  it('host names resolved from discovery data link like addresses, and the flow row counts the log', async () => {
+    // what discovery learns from traffic (a DNS answer naming the FTP server), published live
+    services.local.publish({ kind: 'discovery', id: 'corr:dns:1', sensor: 'corr', ts: '1329843170.000000000', rank: 0, discovery: { type: 'service', what: 'dns', host: '192.0.2.53', port: 53, peer: A, flow_id: null, fields: { query: 'ftp.corp.test', qtype: 'A', rcode: '0', answers: [B], ttls: ['60'] } } });
+    const e = await ingest(`<14>1 ${iso(1329843175.8)} fw cef - - - CEF:0|Acme|FW|1|102|by name|3|src=${A} spt=37604 dhost=FTP.corp.test dpt=56666 proto=TCP`);
+    assert.equal(e.dst_ip, B);
+    assert.deepEqual(e.resolved, [{ side: 'dst', name: 'ftp.corp.test', address: B, via: 'discovery' }]);
+    assert.deepEqual(e.flow_ids, [ids.get('37604-56666')]);
+    const row = (await services.searchFlows({ limit: 100 })).find((f) => f.id === ids.get('37604-56666'));
+    assert.ok(row?.log_count !== undefined && row.log_count >= 1);
+  });
+
   it('a 5-tuple named in reverse (server as source) links the same flow', async () => {
     const e = await ingest(`<14>1 ${iso(1329843175.8)} fw cef - - - CEF:0|Acme|FW|1|101|reverse|3|src=${B} spt=56666 dst=${A} dpt=37604`);
     assert.deepEqual(e.flow_ids, [ids.get('37604-56666')]);

@@ -125,11 +125,11 @@ test('tapline detect: default rules and discovery on a generated capture; --writ
 
   // a rule file with a skip: the report says which and why
   const rules = join(dir, 'x.rules');
-  writeFileSync(rules, 'alert tcp any any -> any any (msg:"a"; content:"GET"; sid:1;)\nalert tcp any any -> any any (msg:"b"; byte_jump:4,0; sid:2;)\n');
+  writeFileSync(rules, 'alert tcp any any -> any any (msg:"a"; content:"GET"; sid:1;)\nalert tcp any any -> any any (msg:"b"; byte_math:bytes 4, offset 0, oper +, rvalue 1, result v; sid:2;)\n');
   const custom = tapline('detect', '--store', store, '--rules', rules, '--no-discovery', '--list-skipped');
   assert.equal(custom.code, 0, custom.stderr);
   assert.match(custom.stderr, /rules: 1 loaded, 1 skipped/);
-  assert.match(custom.stderr, /skipped 1: unsupported keyword "byte_jump"/);
+  assert.match(custom.stderr, /skipped 1: unsupported keyword "byte_math"/);
   assert.match(custom.stderr, /x\.rules:2 sid 2/);
   assert.equal(custom.stdout.split('\n').filter(Boolean).length, 2, 'one GET per connection');
 });

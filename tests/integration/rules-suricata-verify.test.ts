@@ -56,7 +56,12 @@ test('alert counts equal suricata-verify test.yaml checks on corpus captures', {
     if (!ruleFiles.length || !existsSync(yamlPath)) continue;
     const checks = parseChecks(readFileSync(yamlPath, 'utf8'));
     const loader = new RuleLoader({ classes });
-    for (const f of ruleFiles) loader.add(readFileSync(join(dir, f), 'utf8'), f);
+    // list files (filemd5's target.md5) sit next to the rules with the corpus's prefix
+    const readList = (name: string): string | null => {
+      const p = join(dir, `suricata-verify__${name}`);
+      return existsSync(p) ? readFileSync(p, 'utf8') : null;
+    };
+    for (const f of ruleFiles) loader.add(readFileSync(join(dir, f), 'utf8'), f, readList);
     const skippedSids = new Set(loader.skipped.map((s) => s.sid));
     const allLoaded = loader.skipped.length === 0;
     const store = mkdtempSync(join(tmpdir(), 'tl-rules-sv-'));

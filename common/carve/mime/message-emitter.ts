@@ -4,7 +4,7 @@
  * starts with its From/To/Subject; the rest streams through. Environment-free.
  */
 import { NO_HTTP, type CarveFileSink, type PacketMark } from '../carve-sink.js';
-import type { CarveProtocol, EmailFields } from '../carved-record.js';
+import type { CarveProtocol, EmailFields, PartialInfo } from '../carved-record.js';
 import { decodeEncodedWords, field, fieldsNamed, readHeaderBlock } from './mime-headers.js';
 
 export const HEADER_CAP = 64 * 1024;
@@ -12,6 +12,17 @@ export const HEADER_CAP = 64 * 1024;
 export interface Envelope {
   from: string | null;
   to: string[];
+}
+
+/** A file that is not a whole message (POP3 TOP, IMAP partial fetch or section). */
+export interface PartialMessage {
+  partial: PartialInfo;
+  /** 'message' when it is (the start of) a message, 'mime-part' for one MIME section. */
+  kind: 'message' | 'mime-part';
+  /** The bytes start with the message's header block (its email fields are read from it). */
+  headers: boolean;
+  /** File name when there is no subject to name it by. */
+  name: string;
 }
 
 export class MessageEmitter {
@@ -32,8 +43,10 @@ export class MessageEmitter {
     private readonly streamDir: 0 | 1,
     private readonly envelope: Envelope | null,
     private readonly first: PacketMark,
+    private readonly part: PartialMessage | null = null,
   ) {
     this.last = first;
+    if (part) this.note(`partial: ${part.partial.what}`);
   }
 
   note(n: string): void {
@@ -44,6 +57,8 @@ export class MessageEmitter {
     if (data.length === 0) return;
     this.last = mark;
     this.size += data.length;
+    // without a header block there is nothing to hold back
+    if (!this.started && this.part?.headers === false) this.start();
     if (this.started) {
       this.sink.onFileData(this.id, data);
       return;
@@ -66,7 +81,8 @@ export class MessageEmitter {
     if (mark) this.last = mark;
     if (why) this.note(why);
     this.start();
-    this.sink.onFileEnd(this.id, { size: this.size, missingBytes: this.missing, incomplete: incomplete || this.missing > 0, notes: this.notes, last: this.last });
+    // a partial file is never reported whole, even when every byte of the answer was captured
+    this.sink.onFileEnd(this.id, { size: this.size, missingBytes: this.missing, incomplete: incomplete || this.missing > 0 || this.part !== null, notes: this.notes, last: this.last });
   }
 
   /** True once an empty line has passed (state carried across writes: each byte is looked at once). */
@@ -86,21 +102,24 @@ export class MessageEmitter {
     this.started = true;
     const head = concat(this.head, this.headLen);
     this.head = [];
-    const email = emailFields(head, this.envelope);
+    const part = this.part;
+    const email = part && !part.headers ? null : emailFields(head, this.envelope);
+    const subject = email?.subject ? email.subject.slice(0, 150) : null;
     this.sink.onFileStart({
       id: this.id,
-      kind: 'message',
+      kind: part?.kind ?? 'message',
       parentId: null,
       direction: this.direction,
       streamDir: this.streamDir,
-      name: `${email.subject ? email.subject.slice(0, 150) : 'message'}.eml`,
-      declaredType: 'message/rfc822',
+      name: part ? (subject && part.kind === 'message' ? `${subject}.partial.eml` : part.name) : `${subject ?? 'message'}.eml`,
+      declaredType: part && part.kind !== 'message' ? null : 'message/rfc822',
       codings: [],
       declaredLength: null,
       range: null,
       http: NO_HTTP,
       protocol: this.protocol,
       email,
+      partial: part?.partial ?? null,
       first: this.first,
     });
     if (head.length > 0) this.sink.onFileData(this.id, head);

@@ -1,14 +1,16 @@
 /**
  * POP3 (RFC 1939, 2449) message carving: each RETR answered with +OK is followed by the message,
- * dot-stuffed and ended by a "." line, which becomes one message file (direction download).
- * Commands are matched to responses in order (CAPA PIPELINING); responses to the other multi-line
- * commands (TOP, LIST, UIDL, CAPA) are read past. STLS accepted ends carving. Environment-free.
+ * dot-stuffed and ended by a "." line, which becomes one message file (direction download). A
+ * TOP answer (the headers and the first n body lines) becomes a message file marked partial: it
+ * is never passed off as the whole message, nor split into (cut) MIME parts. Commands are matched
+ * to responses in order (CAPA PIPELINING); responses to the other multi-line commands (LIST,
+ * UIDL, CAPA) are read past. STLS accepted ends carving. Environment-free.
  */
 import type { CarveFileSink, PacketMark } from '../carve-sink.js';
 import { LineBuffer, textLike } from '../line-buffer.js';
 import type { CarveIssue, StreamCarver } from '../stream-carver.js';
 import { DotStuffedReader } from '../mime/dot-stuffed-reader.js';
-import { MessageEmitter } from '../mime/message-emitter.js';
+import { MessageEmitter, type PartialMessage } from '../mime/message-emitter.js';
 import type { Direction, StreamChunk } from '../../reassembly/stream-types.js';
 
 const OPENING = new Set(['USER', 'APOP', 'CAPA', 'AUTH', 'STLS', 'STAT', 'LIST', 'RETR', 'UIDL', 'TOP', 'QUIT', 'NOOP']);
@@ -22,8 +24,8 @@ export class Pop3Carver implements StreamCarver {
 
   private readonly clientLine = new LineBuffer();
   private readonly serverLine = new LineBuffer();
-  /** Commands sent and not answered yet: [verb, whether its +OK answer is multi-line]. */
-  private readonly pending: [string, boolean][] = [];
+  /** Commands sent and not answered yet: [verb, whether its +OK answer is multi-line, arguments]. */
+  private readonly pending: [string, boolean, string][] = [];
   private body: { reader: DotStuffedReader; message: MessageEmitter | null } | null = null;
   private stopped = false;
   private greeted = false;
@@ -85,7 +87,7 @@ export class Pop3Carver implements StreamCarver {
       if (this.greeted) this.recognized = true;
     }
     const multi = verb === 'RETR' || verb === 'TOP' || verb === 'CAPA' || ((verb === 'LIST' || verb === 'UIDL') && args === '');
-    if (this.pending.length < MAX_PENDING) this.pending.push([verb, multi]);
+    if (this.pending.length < MAX_PENDING) this.pending.push([verb, multi, args.slice(0, 100)]);
   }
 
   private server(data: Uint8Array, mark: PacketMark): void {
@@ -121,7 +123,7 @@ export class Pop3Carver implements StreamCarver {
     this.recognized = true;
     const cmd = this.pending.shift();
     // a server-only capture: a "+OK n octets" answer is taken as RETR's
-    const [verb, multi] = cmd ?? (ok && /octets/i.test(line) ? ['RETR', true] : ['?', false]);
+    const [verb, multi, args] = cmd ?? (ok && /octets/i.test(line) ? ['RETR', true, ''] : ['?', false, '']);
     if (verb === 'STLS' && ok) {
       this.issue(1, 0, 'STLS accepted: the rest of the session is encrypted');
       this.stopped = true;
@@ -129,6 +131,24 @@ export class Pop3Carver implements StreamCarver {
     }
     if (!ok || !multi) return;
     const reader = new DotStuffedReader();
-    this.body = { reader, message: verb === 'RETR' ? new MessageEmitter(this.sink, this.nextId++, 'pop3', 'download', 1, null, mark) : null };
+    let message: MessageEmitter | null = null;
+    if (verb === 'RETR') message = new MessageEmitter(this.sink, this.nextId++, 'pop3', 'download', 1, null, mark);
+    else if (verb === 'TOP') message = new MessageEmitter(this.sink, this.nextId++, 'pop3', 'download', 1, null, mark, topPart(args));
+    this.body = { reader, message };
   }
+}
+
+/** What a TOP answer is: `TOP msg n` asks for the headers and the first n lines of the body. */
+function topPart(args: string): PartialMessage {
+  const [msg, n] = args.split(/\s+/);
+  const lines = /^\d{1,9}$/.test(n ?? '') ? Number(n) : null;
+  return {
+    partial: {
+      command: `TOP ${args}`.trim(),
+      what: lines === null ? 'POP3 TOP: the headers and the first lines of the body only' : lines === 0 ? `POP3 TOP: the headers of message ${msg} only` : `POP3 TOP: the headers and at most the first ${lines} body line${lines === 1 ? '' : 's'} of message ${msg}`,
+    },
+    kind: 'message',
+    headers: true,
+    name: `message-${/^\d{1,9}$/.test(msg ?? '') ? msg : 'top'}.partial.eml`,
+  };
 }

@@ -27,7 +27,7 @@ import {
   StoreStatsSchema,
   ThreatListSchema,
 } from '../../../common/bridge/messages.js';
-import { CaptureIdSchema, CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
+import { CaptureIdSchema, CaptureTargetSchema, CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
 
 /** invoke/handle channels, one per Bridge call (pcapUrl and fileUrl are computed in the preload, see preload.ts). */
 export const IPC_CHANNELS = {
@@ -108,10 +108,10 @@ export const IPC_ARGS = {
   createThreatList: z.tuple([NewThreatListSchema]),
   updateThreatList: z.tuple([RecordIdSchema, NewThreatListSchema]),
   deleteThreatList: z.tuple([RecordIdSchema]),
-  listInterfaces: z.tuple([]),
+  listInterfaces: z.tuple([CaptureTargetSchema.optional()]),
   startCapture: z.tuple([StartCaptureSchema]),
-  stopCapture: z.tuple([CaptureIdSchema]),
-  captureStatus: z.tuple([]),
+  stopCapture: z.tuple([CaptureIdSchema, CaptureTargetSchema.optional()]),
+  captureStatus: z.tuple([CaptureTargetSchema.optional()]),
 } as const satisfies Record<IpcCall, z.ZodType<unknown[]>>;
 
 export const DownloadResultSchema = z.object({ saved: z.string().nullable() }).strict();

@@ -47,6 +47,10 @@ export type ServicesFacade = Pick<
   | 'updateThreatList'
   | 'deleteThreatList'
   | 'capture'
+  | 'listInterfaces'
+  | 'startCapture'
+  | 'stopCapture'
+  | 'captureStatus'
 >;
 
 export interface DispatchBackend {
@@ -165,15 +169,15 @@ export class IpcDispatcher {
         return services.updateThreatList(id, l);
       }
       case 'listInterfaces':
-        parseIpcArgs('listInterfaces', rawArgs);
-        return services.capture.listInterfaces();
+        return services.listInterfaces(parseIpcArgs('listInterfaces', rawArgs)[0]);
       case 'startCapture':
-        return services.capture.start(parseIpcArgs('startCapture', rawArgs)[0]);
-      case 'stopCapture':
-        return services.capture.stop(parseIpcArgs('stopCapture', rawArgs)[0]);
+        return services.startCapture(parseIpcArgs('startCapture', rawArgs)[0]);
+      case 'stopCapture': {
+        const [id, target] = parseIpcArgs('stopCapture', rawArgs);
+        return services.stopCapture(id, target);
+      }
       case 'captureStatus':
-        parseIpcArgs('captureStatus', rawArgs);
-        return services.capture.status();
+        return services.captureStatus(parseIpcArgs('captureStatus', rawArgs)[0]);
       case 'deleteThreatList':
         await services.deleteThreatList(parseIpcArgs('deleteThreatList', rawArgs)[0]);
         return null;

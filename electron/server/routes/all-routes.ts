@@ -1,6 +1,6 @@
 /** The route table: the server dispatches from it and the OpenAPI document is generated from it. */
 import type { Route } from '../router.js';
-import { captureStatusRoute, listInterfacesRoute, startCaptureRoute, stopCaptureRoute } from './capture-routes.js';
+import { captureGapsRoute, captureStatusRoute, listInterfacesRoute, startCaptureRoute, stopCaptureRoute } from './capture-routes.js';
 import { fileRoute, flowFilesRoute, followRoute } from './file-routes.js';
 import { flowLogsRoute, logStatsRoute } from './log-routes.js';
 import { loginGetRoute, loginPostRoute, logoutRoute } from './login-routes.js';
@@ -56,6 +56,7 @@ export const ROUTES: readonly Route[] = [
   deleteThreatListRoute,
   listInterfacesRoute,
   captureStatusRoute,
+  captureGapsRoute,
   startCaptureRoute,
   stopCaptureRoute,
   openApiRoute,

@@ -4,9 +4,13 @@
  * the API (capture-messages.ts refuses a value that looks like a key).
  */
 import { StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
+import { readCaptureGaps } from '../../../node/store/live/capture-gaps.js';
 import { sendJson } from '../http-util.js';
-import { req, str } from '../params.js';
+import { int, opt, req, str, SENSOR_ID } from '../params.js';
 import { defineRoute } from '../router.js';
+
+/** Which sensor: a registered remote `serve` sensor (proxied with its token), this store when absent. */
+const captureSensor = opt(str({ max: 64, pattern: SENSOR_ID, what: 'a sensor id' }), 'Sensor id (see GET /api/sensors): a registered remote sensor, whose own API is called; this store when absent');
 
 export const listInterfacesRoute = defineRoute({
   method: 'GET',
@@ -14,11 +18,11 @@ export const listInterfacesRoute = defineRoute({
   operationId: 'listInterfaces',
   summary: 'Network interfaces the sensor can capture on',
   tag: 'capture',
-  query: {},
+  query: { sensor: captureSensor },
   pathParams: {},
   responses: [{ status: 200, description: 'Interfaces as the capture worker sees them', schema: 'CaptureInterface', array: true }],
-  async handle({ res, server }) {
-    sendJson(res, 200, await server.services.capture.listInterfaces());
+  async handle({ res, server, query }) {
+    sendJson(res, 200, await server.services.listInterfaces({ sensor: query.sensor }));
   },
 });
 
@@ -29,11 +33,11 @@ export const captureStatusRoute = defineRoute({
   summary: 'Live captures on this sensor (running and recently finished) with their stats',
   description: 'The same status arrives about once a second on /api/live as `capture` events.',
   tag: 'capture',
-  query: {},
+  query: { sensor: captureSensor },
   pathParams: {},
   responses: [{ status: 200, description: 'Captures, oldest first', schema: 'CaptureStatus', array: true }],
-  async handle({ res, server }) {
-    sendJson(res, 200, server.services.capture.status());
+  async handle({ res, server, query }) {
+    sendJson(res, 200, await server.services.captureStatus({ sensor: query.sensor }));
   },
 });
 
@@ -43,7 +47,7 @@ export const startCaptureRoute = defineRoute({
   operationId: 'startCapture',
   summary: 'Start a live capture into this store',
   description:
-    'source.kind "iface": a local interface (BPF filter, snap length). source.kind "ssh": tcpdump on a remote host over ssh; identity_file and known_hosts_file are paths on the sensor. An invalid filter or interface is 400, missing capture privileges 403 (the hint says how to grant cap_net_raw,cap_net_admin), a capture already running 409.',
+    'sensor: a registered remote sensor\'s id to capture there (its own API is called with its token); this store when absent. source.kind "iface": a local interface (BPF filter, snap length). source.kind "ssh": tcpdump on a remote host over ssh; identity_file and known_hosts_file are paths on the sensor. An invalid filter or interface is 400, missing capture privileges 403 (the hint says how to grant cap_net_raw,cap_net_admin), a capture already running 409.',
   tag: 'capture',
   query: {},
   pathParams: {},
@@ -55,7 +59,7 @@ export const startCaptureRoute = defineRoute({
     { status: 409, description: 'A capture is already running on this store', schema: 'Error' },
   ],
   async handle({ res, server, body }) {
-    sendJson(res, 201, await server.services.capture.start(body));
+    sendJson(res, 201, await server.services.startCapture(body));
   },
 });
 
@@ -65,13 +69,28 @@ export const stopCaptureRoute = defineRoute({
   operationId: 'stopCapture',
   summary: 'Stop a live capture (everything received is written and indexed first)',
   tag: 'capture',
-  query: {},
+  query: { sensor: captureSensor },
   pathParams: { id: req(str({ max: 20, pattern: /^cap-[0-9a-z]{1,16}$/, what: 'a capture id (cap-…)' }), 'Capture id') },
   responses: [
     { status: 200, description: 'Stopped: the final status', schema: 'CaptureStatus' },
     { status: 404, description: 'No such capture', schema: 'Error' },
   ],
-  async handle({ res, server, path }) {
-    sendJson(res, 200, await server.services.capture.stop(path.id));
+  async handle({ res, server, path, query }) {
+    sendJson(res, 200, await server.services.stopCapture(path.id, { sensor: query.sensor }));
+  },
+});
+
+export const captureGapsRoute = defineRoute({
+  method: 'GET',
+  path: '/api/captures/gaps',
+  operationId: 'captureGaps',
+  summary: 'Spans live capture could not record (an ssh feed lost and reconnected, a restarted remote tcpdump)',
+  description: 'From the local store\'s segments/gaps.ndjson, oldest first; with more than `limit`, the newest `limit`. A torn line (a crash mid-write) is skipped and counted in unreadableLines.',
+  tag: 'capture',
+  query: { limit: opt(int({ min: 1, max: 100000 }), 'Most gaps returned (default 1000, the newest)') },
+  pathParams: {},
+  responses: [{ status: 200, description: 'Gaps, oldest first', schema: 'CaptureGaps' }],
+  async handle({ res, server, query }) {
+    sendJson(res, 200, await readCaptureGaps(server.services.local.store.dir, query.limit ?? undefined));
   },
 });

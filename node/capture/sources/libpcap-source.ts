@@ -6,12 +6,11 @@
  * bytes in our buffer and the pcap_pkthdr in our 16-byte header buffer. Timestamps are µs from
  * the kernel and are passed on as µs × 1000 ns, never through a float.
  */
-import { endianness } from 'node:os';
 import type { LiveLink, LivePacketSink } from '../../../common/capture/live-packet-sink.js';
 import { linuxLinkTypeOf } from '../interfaces.js';
 import { checkBpfFilter } from './bpf-filter.js';
 import { linkTypeFromBinding, loadPcapBinding, type NativePcapSession } from './libpcap-binding.js';
-import { SourceConfigError, emptySourceStats, type LiveSource, type SourceEnd, type SourceStats } from './source-types.js';
+import { SourceConfigError, emptySourceStats, isFastPacketSink, type FastPacketSink, type LiveSource, type SourceEnd, type SourceStats } from './source-types.js';
 
 export interface LibpcapSourceOptions {
   iface: string;
@@ -46,8 +45,10 @@ export class LibpcapSource implements LiveSource {
   /** The same memory as a plain Uint8Array: its subarray is a V8 builtin, Buffer's a JS wrapper (per packet). */
   private readonly bytes: Uint8Array;
   private readonly hdr = Buffer.alloc(16);
-  private readonly hdrView: DataView;
-  private readonly le = endianness() === 'LE';
+  /** The binding's pcap_pkthdr copy as native-order u32s: tv_sec, tv_usec, caplen, len. */
+  private readonly hdrWords: Uint32Array;
+  /** The sink's per-packet fast path, when it has one (the threaded store writer does). */
+  private readonly fast: FastPacketSink | null;
 
   constructor(
     private readonly opts: LibpcapSourceOptions,
@@ -64,7 +65,9 @@ export class LibpcapSource implements LiveSource {
     }
     this.buf = Buffer.alloc(this.snapLen);
     this.bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-    this.hdrView = new DataView(this.hdr.buffer, this.hdr.byteOffset, 16);
+    // Buffer.alloc (unlike allocUnsafe) has an ArrayBuffer of its own at offset 0: a u32 view fits
+    this.hdrWords = new Uint32Array(this.hdr.buffer, this.hdr.byteOffset, 4);
+    this.fast = isFastPacketSink(sink) ? sink : null;
     this.ended = new Promise((resolve) => (this.settle = resolve));
   }
 
@@ -112,17 +115,16 @@ export class LibpcapSource implements LiveSource {
     setImmediate(() => session.read_callback?.());
   }
 
+  /** Once per packet, called by the binding with the bytes in buf and the header in hdr. */
   private onPacket(): void {
     if (this.closed) return;
-    const v = this.hdrView;
-    const le = this.le;
-    const tsSec = v.getUint32(0, le);
-    const tsUsec = v.getUint32(4, le);
-    const capLen = Math.min(v.getUint32(8, le), this.buf.length);
-    const origLen = v.getUint32(12, le);
+    const h = this.hdrWords;
+    const capLen = Math.min(h[2], this.bytes.length);
+    const origLen = h[3];
     this.counters.packets++;
     this.counters.bytes += origLen;
-    this.sink.packet({ linkId: 0, tsSec, tsNsec: tsUsec * 1000, capLen, origLen, data: this.bytes.subarray(0, capLen) });
+    if (this.fast !== null) this.fast.packetFrom(0, h[0], h[1] * 1000, this.bytes, capLen, origLen);
+    else this.sink.packet({ linkId: 0, tsSec: h[0], tsNsec: h[1] * 1000, capLen, origLen, data: this.bytes.subarray(0, capLen) });
   }
 
   stats(): SourceStats {

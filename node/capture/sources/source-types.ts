@@ -3,6 +3,7 @@
  * the capture session around it. A source pushes into a LivePacketSink
  * (common/capture/live-packet-sink.ts) and reports counters; it never writes the store itself.
  */
+import type { LivePacketSink } from '../../../common/capture/live-packet-sink.js';
 
 export interface SourceStats {
   /** Packets handed to the sink. */
@@ -15,6 +16,19 @@ export interface SourceStats {
   ifDrops: number | null;
   /** Times the source lost and regained its feed (ssh reconnects). */
   reconnects: number;
+}
+
+/**
+ * A sink with a per-packet fast path for capture loops: the packet's fields as arguments and its
+ * bytes as src[0, capLen), copied during the call. No LivePacket object and no view of the bytes
+ * is created per packet (the libpcap loop runs once per packet on the capture thread).
+ */
+export interface FastPacketSink extends LivePacketSink {
+  packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void;
+}
+
+export function isFastPacketSink(s: LivePacketSink): s is FastPacketSink {
+  return typeof (s as Partial<FastPacketSink>).packetFrom === 'function';
 }
 
 /** How a source ended without being asked to stop. */

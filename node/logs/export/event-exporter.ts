@@ -9,7 +9,7 @@ import { cefSyslogMessage, exportRecord, seedSyslogMessage, type CefIdentity, ty
 import type { DebugCopy } from './debug-copy.js';
 import type { SyslogOutput } from './syslog-output.js';
 
-export const DEFAULT_EXPORT_KINDS: readonly string[] = ['flow', 'file', 'notice', 'import', 'ranking', 'class-match', 'alert', 'discovery'];
+export const DEFAULT_EXPORT_KINDS: readonly string[] = ['flow', 'file', 'notice', 'import', 'ranking', 'class-match', 'ids', 'discovery'];
 
 export interface EventExporterOptions {
   seedOutputs: SyslogOutput[];

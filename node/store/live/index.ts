@@ -18,6 +18,7 @@ export { alertFlowKey, payloadContainsTrigger, predicateTrigger } from '../../..
 export { LiveWriter } from './live-writer.js';
 export { ThreadedLiveWriter, openThreadedLiveWriter, type ThreadedWriterOptions } from './threaded-writer.js';
 export { LiveFlowSummaryBatchSchema, LiveFlowSummarySchema } from '../../../common/capture/live-flow-summary.js';
+export { readCaptureGaps, gapsPath, DEFAULT_GAPS_LIMIT } from './capture-gaps.js';
 
 export function openLiveWriter(storeDir: string, options: LiveWriterOptions = {}): Promise<LiveStoreWriter> {
   return LiveWriter.open(storeDir, options);

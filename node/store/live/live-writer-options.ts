@@ -23,7 +23,7 @@ export interface LiveWriterOptions {
   preAlertPackets?: number;
   /** Conditional mode: the alert source (also `LiveWriter.alert(flowKey)`). */
   trigger?: AlertTrigger;
-  /** How often received packets reach disk and the live index is made durable (default and max 1000 ms). */
+  /** How often received packets reach disk and the live index is made durable (default 500 ms, at most 1000). */
   flushIntervalMs?: number;
   /** Flow summaries, in batches, once per flush interval. */
   onFlows?: (batch: LiveFlowSummary[]) => void;

@@ -12,6 +12,8 @@ export interface RetentionOptions {
   maxAgeSeconds: number;
   /** The segment being written: never deleted. */
   openSegment: string | null;
+  /** Closed segments whose final index is still being written: kept until it is. */
+  busy?: { has(id: string): boolean };
   log: (line: string) => void;
   nowMs?: number;
 }
@@ -42,7 +44,7 @@ export async function enforceRetention(storeDir: string, o: RetentionOptions): P
   let kept = segs.length;
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i];
-    if (s.id === o.openSegment) continue;
+    if (s.id === o.openSegment || o.busy?.has(s.id)) continue;
     const tooBig = o.maxStoreBytes > 0 && total > o.maxStoreBytes;
     // the id holds the start in whole seconds: round up, so a segment never goes early
     const tooOld = o.maxAgeSeconds > 0 && now - (segmentStartMs(s.id) + 1000) > o.maxAgeSeconds * 1000;

@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterStats } from './live-writer-options.js';
-import { appendBatchRecord, batchRecordLength } from './packet-batch.js';
+import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, startBatchRun } from './packet-batch.js';
 import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
 const BATCH_BYTES = 1 << 20;
@@ -52,6 +52,9 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   private buf = new Uint8Array(BATCH_BYTES);
   private view = new DataView(this.buf.buffer);
   private len = 0;
+  /** The link of the current batch's last run, and where that run starts. */
+  private batchLink = 0;
+  private runAt = 0;
   private readonly pool: ArrayBuffer[] = [];
   private inFlight = 0;
   private postScheduled = false;
@@ -159,8 +162,13 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   }
 
   packet(p: LivePacket): void {
+    this.packetFrom(p.linkId, p.tsSec, p.tsNsec, p.data, Math.min(p.capLen, p.data.length), p.origLen);
+  }
+
+  /** The capture loop's fast path (FastPacketSink): fields as arguments, bytes src[0, capLen). */
+  packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
     this.received++;
-    this.receivedBytes += p.origLen;
+    this.receivedBytes += origLen;
     if (this.closing !== null) return;
     if (this.threadGone) {
       // the writer thread died (a bug, reported through onError): what arrives now is lost, counted
@@ -176,7 +184,9 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
       }
       this.ringFull = false;
     }
-    const need = batchRecordLength(Math.min(p.capLen, p.data.length));
+    // a new run (8-byte header) when the batch is empty or the link changes
+    const newRun = this.len === 0 || linkId !== this.batchLink;
+    const need = batchRecordLength(capLen) + (newRun ? BATCH_RUN_HEADER : 0);
     if (this.len + need > this.buf.length) {
       this.postBatch();
       if (this.len + need > this.buf.length) {
@@ -186,7 +196,13 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
         return;
       }
     }
-    this.len = appendBatchRecord(this.buf, this.view, this.len, p);
+    if (this.len === 0 || linkId !== this.batchLink) {
+      this.runAt = this.len;
+      this.batchLink = linkId;
+      this.len = startBatchRun(this.view, this.len, linkId);
+    }
+    this.len = appendBatchRecordFrom(this.buf, this.view, this.len, tsSec, tsNsec, src, capLen, origLen);
+    endBatchRun(this.view, this.runAt, this.len);
     if (!this.postScheduled) {
       // one hand-off per turn of the event loop: a libpcap dispatch delivers its whole burst first
       this.postScheduled = true;

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { payloadContainsTrigger } from '../../../common/capture/alert-trigger.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter } from './live-writer.js';
-import { forEachBatchRecord } from './packet-batch.js';
+import { forEachBatchRun } from './packet-batch.js';
 import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread } from './writer-thread-messages.js';
 
 /** How often the capture thread gets fresh counters (its stats() is synchronous). */
@@ -57,7 +57,6 @@ async function main(): Promise<void> {
     return;
   }
   const statsTimer = setInterval(() => sendStats(writer), STATS_MS);
-  const sink = (p: Parameters<LiveWriter['packet']>[0]): void => writer.packet(p);
   let closing = false;
   port!.on('message', (raw: unknown) => {
     const m = ToWriterThreadSchema.parse(raw);
@@ -66,10 +65,13 @@ async function main(): Promise<void> {
         writer.link(m.link);
         return;
       case 'packets': {
+        const batch = new Uint8Array(m.buf);
+        let packets = 0;
         let bytes = 0;
-        const packets = forEachBatchRecord(new Uint8Array(m.buf), m.len, (p) => {
-          bytes += p.origLen;
-          sink(p);
+        forEachBatchRun(batch, m.len, (linkId, from, to) => {
+          const r = writer.packetRun(linkId, batch.subarray(from, to), to - from);
+          packets += r.packets;
+          bytes += r.bytes;
         });
         send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
         return;

@@ -6,15 +6,18 @@ import { HistoricalView } from '../historical/HistoricalView.js';
 import { DropOverlay } from '../import/DropOverlay.js';
 import { ImportTray } from '../import/ImportTray.js';
 import { RealtimeView } from '../realtime/RealtimeView.js';
+import { SensorWindow } from '../sensor-window/SensorWindow.js';
 import { SettingsView } from '../settings/SettingsView.js';
 import { StoreView } from '../store-panel/StoreView.js';
 import { AuthBanner } from './AuthBanner.js';
 import { Header } from './Header.js';
-import { useApp } from './services-context.js';
+import { useStore } from 'zustand';
+import { useApp, useServices } from './services-context.js';
 import { Toasts } from './Toasts.js';
 
 export function App() {
   const view = useApp((s) => s.view);
+  const sensorsOpen = useStore(useServices().sensorWindow, (s) => s.open);
   return (
     <div className="app">
       <Header />
@@ -52,6 +55,7 @@ export function App() {
           </section>
         ) : null}
       </main>
+      {sensorsOpen ? <SensorWindow /> : null}
       <ImportTray />
       <DropOverlay />
       <Toasts />

@@ -5,7 +5,8 @@ import { ServerFilesButton } from '../import/ServerFilesButton.js';
 import { Logo } from '../ui/icons.js';
 import type { ViewId } from './app-store.js';
 import { ConnectionIndicator } from './ConnectionIndicator.js';
-import { useApp } from './services-context.js';
+import { useStore } from 'zustand';
+import { useApp, useServices } from './services-context.js';
 
 export const VIEWS: readonly { id: ViewId; label: string }[] = [
   { id: 'realtime', label: 'Real-Time' },
@@ -16,10 +17,19 @@ export const VIEWS: readonly { id: ViewId; label: string }[] = [
   { id: 'settings', label: 'Settings' },
 ];
 
+/** The worst status among the sensors: bad (error), warn (offline or connecting), else ok. */
+function sensorsTone(sensors: readonly { status: string }[]): 'ok' | 'warn' | 'bad' {
+  if (sensors.some((s) => s.status === 'error')) return 'bad';
+  if (sensors.some((s) => s.status !== 'connected')) return 'warn';
+  return 'ok';
+}
+
 export function Header() {
   const view = useApp((s) => s.view);
   const setView = useApp((s) => s.setView);
   const info = useApp((s) => s.info);
+  const sensorWindow = useServices().sensorWindow;
+  const sensorsOpen = useStore(sensorWindow, (s) => s.open);
 
   // Arrow keys move between tabs (WAI-ARIA tabs pattern).
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -60,11 +70,19 @@ export function Header() {
         ))}
       </div>
       <div className="topbar-spacer" />
-      {sensors.length ? (
-        <div className="sensors" title={sensors.map((s) => `${s.name || s.id}: ${s.status}${s.message ? ` (${s.message})` : ''}`).join('\n')}>
-          {sensors.length === 1 ? `Sensor ${sensors[0].name || sensors[0].id}` : `${sensors.length} sensors`}
-        </div>
-      ) : null}
+      {/* the sensor connection window: status, rates, drops and errors per sensor */}
+      <button
+        id="sensors-button"
+        type="button"
+        className={`btn btn-small btn-ghost sensors sensors-button tone-${sensorsTone(sensors)}`}
+        aria-haspopup="dialog"
+        aria-expanded={sensorsOpen}
+        title={sensors.length ? sensors.map((s) => `${s.name || s.id}: ${s.status}${s.message ? ` (${s.message})` : ''}`).join('\n') : 'Sensors'}
+        onClick={() => sensorWindow.getState().setOpen(!sensorsOpen)}
+      >
+        <span className="conn-dot" aria-hidden="true" />
+        <span>{sensors.length === 1 ? `Sensor ${sensors[0].name || sensors[0].id}` : sensors.length ? `${sensors.length} sensors` : 'Sensors'}</span>
+      </button>
       <ImportButton />
       <ServerFilesButton />
       <ConnectionIndicator />

@@ -20,6 +20,9 @@ import { createFilesPageStore, type FilesPageStore } from '../files-page/files-p
 import { createHistoricalStore, type HistoricalStore } from '../historical/historical-store.js';
 import { importedFlowEvents } from '../realtime/import-feed.js';
 import { createRealtimeStore, type RealtimeStore } from '../realtime/realtime-store.js';
+import { createRowDetailStore, type RowDetailStore } from '../realtime/detail/detail-store.js';
+import { createSensorWindowStore, type SensorWindowStore } from '../sensor-window/sensor-window-store.js';
+import { forCapturePanel } from '../sensor-window/capture-routing.js';
 import { createAppStore, type AppStore } from './app-store.js';
 
 export interface Services {
@@ -37,6 +40,10 @@ export interface Services {
   payload: PayloadStore;
   /** The Real-Time view's aggregated rows. */
   realtime: RealtimeStore;
+  /** The Real-Time detail pane (the selected row's full records). */
+  rowDetail: RowDetailStore;
+  /** The sensor connection window (status, rates, drops per sensor). */
+  sensorWindow: SensorWindowStore;
   /** Every live event, kept for the Historical view. */
   archive: EventArchive;
   historical: HistoricalStore;
@@ -100,6 +107,17 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
     zone: () => settings.getState().timeZone,
     now: env.now,
   });
+  const realtime = createRealtimeStore({ frame: env.frame, minMs: env.livePublishMs, now: env.now });
+  const rowDetail = createRowDetailStore({
+    bridge,
+    archive: archive.archive,
+    gridFlow: (sensor, id) => {
+      const rows = flows.getState().rows;
+      return rows.row(rows.find(sensor, id));
+    },
+    rowNow: (index) => realtime.getState().agg.row(index),
+    now: env.now,
+  });
   return {
     bridge,
     app,
@@ -110,7 +128,9 @@ export function createServices(bridge: Bridge, settings: SettingsStore, env: Ser
     ranking,
     sensors,
     payload: createPayloadStore(bridge),
-    realtime: createRealtimeStore({ frame: env.frame, minMs: env.livePublishMs, now: env.now }),
+    realtime,
+    rowDetail,
+    sensorWindow: createSensorWindowStore({ bridge, now: env.now }),
     archive: archive.archive,
     historical,
     files: createFilesPageStore(bridge),
@@ -212,9 +232,11 @@ export function dispatch(s: Services, batch: EventBatch): void {
       case 'notice':
         s.app.getState().notify({ level: e.level, text: e.message });
         break;
-      case 'capture':
-        captureStoreFor(s.bridge).getState().onEvent(e);
+      case 'capture': {
+        s.sensorWindow.getState().onCapture(e);
+        if (forCapturePanel(e, s.app.getState().info)) captureStoreFor(s.bridge).getState().onEvent(e);
         break;
+      }
     }
   }
   if (flows.length) s.flows.getState().ingest(flows);

@@ -89,6 +89,8 @@ export interface EventQuery {
   minRank?: number;
   sensor?: string;
   kind?: string;
+  /** Every kind but this one (the detail pane's related events leave out flows). */
+  notKind?: string;
 }
 
 /** Converts the form, or returns one message per wrong field. */
@@ -183,6 +185,7 @@ export function compileEventQuery(q: EventQuery): EventPredicate {
     (q.minRank === undefined || e.rank >= q.minRank) &&
     (q.sensor === undefined || e.sensor === q.sensor) &&
     (q.kind === undefined || e.kind === q.kind) &&
+    (q.notKind === undefined || e.kind !== q.notKind) &&
     (text === undefined || e.message.toLowerCase().includes(text)) &&
     ipMatch(e.ips);
 }

@@ -5,7 +5,18 @@
  * wiring is in select-bridge.ts, and tests run it in Node.
  */
 import { z } from 'zod';
-import { CaptureIdSchema, CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, StartCaptureSchema, type CaptureInterface, type CaptureStatus, type StartCapture } from '../../../common/bridge/capture-messages.js';
+import {
+  CaptureIdSchema,
+  CaptureInterfaceListSchema,
+  CaptureStatusListSchema,
+  CaptureStatusSchema,
+  CaptureTargetSchema,
+  StartCaptureSchema,
+  type CaptureInterface,
+  type CaptureStatus,
+  type CaptureTarget,
+  type StartCapture,
+} from '../../../common/bridge/capture-messages.js';
 import { BridgeCallError, filePath, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   AddSensorSchema,
@@ -75,6 +86,12 @@ function checkRequest<S extends z.ZodType>(schema: S, value: unknown, what: stri
     'Correct the highlighted field and try again.',
     null,
   );
+}
+
+/** "?sensor=<id>" for a capture call on a remote sensor, "" for this store (checked first). */
+function sensorQuery(opts: CaptureTarget): string {
+  const { sensor } = checkRequest(CaptureTargetSchema, opts, 'capture options');
+  return sensor === undefined ? '' : `?sensor=${encodeURIComponent(sensor)}`;
 }
 
 export function flowSearchQuery(q: FlowSearch): Record<string, QueryValue> {
@@ -282,20 +299,20 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
 
   // ---- live capture ----
 
-  listInterfaces(): Promise<CaptureInterface[]> {
-    return this.api.getJson('/api/capture/interfaces', CaptureInterfaceListSchema);
+  async listInterfaces(opts: CaptureTarget = {}): Promise<CaptureInterface[]> {
+    return this.api.getJson(`/api/capture/interfaces${sensorQuery(opts)}`, CaptureInterfaceListSchema);
   }
 
   async startCapture(req: StartCapture): Promise<CaptureStatus> {
     return this.api.postJson('/api/captures', checkRequest(StartCaptureSchema, req, 'capture'), CaptureStatusSchema);
   }
 
-  async stopCapture(id: string): Promise<CaptureStatus> {
-    return this.api.postJson(`/api/captures/${encodeURIComponent(checkRequest(CaptureIdSchema, id, 'capture id'))}/stop`, {}, CaptureStatusSchema);
+  async stopCapture(id: string, opts: CaptureTarget = {}): Promise<CaptureStatus> {
+    return this.api.postJson(`/api/captures/${encodeURIComponent(checkRequest(CaptureIdSchema, id, 'capture id'))}/stop${sensorQuery(opts)}`, {}, CaptureStatusSchema);
   }
 
-  captureStatus(): Promise<CaptureStatus[]> {
-    return this.api.getJson('/api/captures', CaptureStatusListSchema);
+  async captureStatus(opts: CaptureTarget = {}): Promise<CaptureStatus[]> {
+    return this.api.getJson(`/api/captures${sensorQuery(opts)}`, CaptureStatusListSchema);
   }
 
   connectionState(): ConnectionState {

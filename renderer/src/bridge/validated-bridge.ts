@@ -4,7 +4,7 @@
  * bridge checks what the server sends. A value that fails becomes a BridgeCallError in words.
  */
 import { z } from 'zod';
-import { CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, type CaptureInterface, type CaptureStatus, type StartCapture } from '../../../common/bridge/capture-messages.js';
+import { CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, type CaptureInterface, type CaptureStatus, type CaptureTarget, type StartCapture } from '../../../common/bridge/capture-messages.js';
 import { BRIDGE_METHODS, BridgeCallError, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
 import {
   BackendInfoSchema,
@@ -164,17 +164,17 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
   async deleteThreatList(id: string): Promise<void> {
     await checked(() => this.inner.deleteThreatList(id), NothingSchema, 'deleteThreatList');
   }
-  listInterfaces(): Promise<CaptureInterface[]> {
-    return checked(() => this.inner.listInterfaces(), CaptureInterfaceListSchema, 'listInterfaces');
+  listInterfaces(opts?: CaptureTarget): Promise<CaptureInterface[]> {
+    return checked(() => this.inner.listInterfaces(opts), CaptureInterfaceListSchema, 'listInterfaces');
   }
   startCapture(req: StartCapture): Promise<CaptureStatus> {
     return checked(() => this.inner.startCapture(req), CaptureStatusSchema, 'startCapture');
   }
-  stopCapture(id: string): Promise<CaptureStatus> {
-    return checked(() => this.inner.stopCapture(id), CaptureStatusSchema, 'stopCapture');
+  stopCapture(id: string, opts?: CaptureTarget): Promise<CaptureStatus> {
+    return checked(() => this.inner.stopCapture(id, opts), CaptureStatusSchema, 'stopCapture');
   }
-  captureStatus(): Promise<CaptureStatus[]> {
-    return checked(() => this.inner.captureStatus(), CaptureStatusListSchema, 'captureStatus');
+  captureStatus(opts?: CaptureTarget): Promise<CaptureStatus[]> {
+    return checked(() => this.inner.captureStatus(opts), CaptureStatusListSchema, 'captureStatus');
   }
 
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {

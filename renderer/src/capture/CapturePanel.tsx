@@ -9,7 +9,7 @@ import { useStore } from 'zustand';
 import type { CaptureStatus } from '../../../common/bridge/capture-messages.js';
 import { useServices } from '../app/services-context.js';
 import { formatBytes, formatCount } from '../format/numbers.js';
-import { formRequest, type CaptureForm, type SourceKind } from './capture-form.js';
+import { formRequest, mayRetryElevated, type CaptureForm, type SourceKind } from './capture-form.js';
 import { captureStoreFor } from './capture-store.js';
 import './capture.css';
 
@@ -90,9 +90,8 @@ export function CapturePanel() {
     if (form.kind === 'iface' && !form.iface && interfaces?.length) store.getState().setForm({ iface: interfaces.find((i) => i.up !== false && !i.loopback)?.name ?? interfaces[0].name });
   }, [interfaces, form.kind, form.iface, store]);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const r = formRequest(form);
+  const start = async (elevate: boolean) => {
+    const r = formRequest(form, { elevate });
     if (!r.ok) {
       setFormError(r.error);
       return;
@@ -100,6 +99,10 @@ export function CapturePanel() {
     setFormError(null);
     const s = await store.getState().start(r.value);
     if (s) services.app.getState().notify({ level: 'success', text: `Capturing on ${s.source}${s.filter ? ` (${s.filter})` : ''}` });
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    await start(false);
   };
   const set = (patch: Partial<CaptureForm>) => {
     store.getState().setForm(patch);
@@ -180,6 +183,11 @@ export function CapturePanel() {
           <div className="dialog-failure capture-failure" role="alert">
             <div>{formError ?? `Capture did not start: ${failure?.message}`}</div>
             {!formError && failure?.hint ? <div className="muted">{failure.hint}</div> : null}
+            {!formError && mayRetryElevated(form, failure) ? (
+              <button type="button" className="btn" disabled={busy} onClick={() => void start(true)} title="The sensor starts its capture worker through pkexec, which asks for an administrator password on the sensor's screen">
+                Retry with administrator rights
+              </button>
+            ) : null}
           </div>
         ) : null}
         <div className="dialog-actions">

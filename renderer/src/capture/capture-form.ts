@@ -18,8 +18,17 @@ export interface CaptureForm {
 
 export const EMPTY_FORM: CaptureForm = { kind: 'iface', iface: '', destination: '', remoteIface: '', identityFile: '', knownHostsFile: '', hostKeyFingerprint: '', sudo: false, filter: '' };
 
+/**
+ * Is this failure the worker lacking capture privilege (403), which a start allowing
+ * administrator rights may overcome? Only for a local interface: an ssh source's privilege is
+ * the remote host's.
+ */
+export function mayRetryElevated(f: CaptureForm, failure: { status: number | null } | null): boolean {
+  return f.kind === 'iface' && failure?.status === 403;
+}
+
 /** The form as a Bridge request, or the first problem in words (checked by the same schema as the server). */
-export function formRequest(f: CaptureForm): { ok: true; value: StartCapture } | { ok: false; error: string } {
+export function formRequest(f: CaptureForm, opts: { elevate?: boolean } = {}): { ok: true; value: StartCapture } | { ok: false; error: string } {
   const filter = f.filter.trim() || undefined;
   const source =
     f.kind === 'iface'
@@ -34,7 +43,8 @@ export function formRequest(f: CaptureForm): { ok: true; value: StartCapture } |
           known_hosts_file: f.knownHostsFile.trim() || undefined,
           host_key_fingerprint: f.hostKeyFingerprint.trim() || undefined,
         };
-  const r = StartCaptureSchema.safeParse({ source });
+  // elevate: the sensor may start its packaged worker through pkexec (an administrator password on its screen)
+  const r = StartCaptureSchema.safeParse(opts.elevate ? { source, elevate: true } : { source });
   if (r.success) return { ok: true, value: r.data };
   const i = r.error.issues[0];
   const field = String(i.path.at(-1) ?? 'source');

@@ -118,6 +118,7 @@ export function DetailPane() {
             <Item label="ICMP type / code">{row.icmp_type === null ? '—' : `${row.icmp_type} / ${row.icmp_code ?? '—'}`}</Item>
             <Item label="Link / EtherType">{row.l2_type === null ? '—' : `0x${row.l2_type.toString(16).padStart(4, '0')} (${row.l2_type})`}</Item>
             <Item label="Fragmented" mono={false}>{row.fragmented ? 'yes' : 'no'}</Item>
+            {row.log_count !== undefined ? <Item label="Log messages">{formatCount(row.log_count)}</Item> : null}
             {row.note ? (
               <Item label="Note" mono={false}>
                 {row.note}

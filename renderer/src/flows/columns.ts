@@ -7,7 +7,7 @@ import { protoName } from '../format/protocols.js';
 import { formatGridTime } from '../format/time.js';
 import type { GridRow } from './row-store.js';
 
-export type ColumnId = 'time' | 'sensor' | 'rank' | 'bytes' | 'packets' | 'server' | 'client' | 'serverPort' | 'clientPort' | 'proto' | 'communityId';
+export type ColumnId = 'time' | 'sensor' | 'rank' | 'bytes' | 'packets' | 'server' | 'client' | 'serverPort' | 'clientPort' | 'proto' | 'communityId' | 'logs';
 
 export interface Column {
   id: ColumnId;
@@ -52,6 +52,8 @@ export const COLUMNS: readonly Column[] = [
   { id: 'clientPort', label: 'Client Port', numeric: true, mono: true, text: (r) => (r.client_port === null ? '' : String(r.client_port)) },
   { id: 'proto', label: 'Proto', numeric: false, mono: true, text: (r) => (r.proto === null ? '' : protoName(r.proto)) },
   { id: 'communityId', label: 'Community ID', numeric: false, mono: true, text: (r) => r.community_id ?? '' },
+  // correlated log messages; empty when the sensor does not count them (or counted none)
+  { id: 'logs', label: 'Logs', numeric: true, mono: true, text: (r) => (r.log_count ? formatCount(r.log_count) : '') },
 ];
 
 export function cellValue(row: GridRow, column: ColumnId): CellValue | null {

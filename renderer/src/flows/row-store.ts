@@ -110,6 +110,8 @@ interface Columns {
   l2Type: Int32Array;
   fragmented: Uint8Array;
   note: Uint32Array;
+  /** Correlated log messages (FlowRow.log_count), -1 when the sensor did not count them. */
+  logCount: Int32Array;
   /** 0 no Community ID, 1 packed in cid, 2 kept whole in cidFallback. */
   cidState: Uint8Array;
   /** Position of each slot in `order`, or -1 when excluded. */
@@ -146,6 +148,7 @@ function allocColumns(n: number): Columns {
     l2Type: new Int32Array(n),
     fragmented: new Uint8Array(n),
     note: new Uint32Array(n),
+    logCount: new Int32Array(n),
     cidState: new Uint8Array(n),
     posOf: new Int32Array(n),
   };
@@ -372,6 +375,7 @@ export class RowStore {
       l2_type: nullable(this.c.l2Type[slot]),
       fragmented: this.c.fragmented[slot] === 1,
       note: this.notes.value(this.c.note[slot]),
+      ...(this.c.logCount[slot] >= 0 ? { log_count: this.c.logCount[slot] } : {}),
     };
   }
 
@@ -417,6 +421,7 @@ export class RowStore {
     this.c.l2Type[s] = f.l2_type ?? -1;
     this.c.fragmented[s] = f.fragmented ? 1 : 0;
     this.c.note[s] = this.notes.id(f.note);
+    this.c.logCount[s] = f.log_count ?? -1;
     this.cidFallback.delete(s);
     if (f.community_id === null) this.c.cidState[s] = 0;
     else if (packCommunityId(f.community_id, this.cid, s * PACKED_CID_BYTES)) this.c.cidState[s] = 1;

@@ -19,6 +19,8 @@ import { useRanking } from '../app/services-context.js';
 import type { AggregateRow } from './aggregate-store.js';
 import { buildAggregateMenu } from './realtime-menu.js';
 import { RT_COLUMNS, subline, type RtColumnId } from './realtime-columns.js';
+import { RowDetailPane } from './detail/RowDetailPane.js';
+import { useStore } from 'zustand';
 
 export const RT_ROW_HEIGHT = 40;
 
@@ -107,6 +109,7 @@ export function RealtimeView({ active }: { active: boolean }) {
   const classify = useRanking((s) => s.classify);
   useApp((s) => s.info);
   const [menu, setMenu] = useState<OpenMenu | null>(null);
+  const detailOpen = useStore(services.rowDetail, (s) => s.open);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
@@ -172,6 +175,7 @@ export function RealtimeView({ active }: { active: boolean }) {
     const hit = hitOf(e.target);
     if (!hit) return;
     rt.getState().select(hit.row);
+    services.rowDetail.getState().setOpen(true);
     gridRef.current?.focus({ preventScroll: true });
     const col = RT_COLUMNS.find((c) => c.id === hit.column);
     if (hit.list && col?.list) rt.getState().openList({ row: hit.row, field: col.list, x: e.clientX, y: e.clientY });
@@ -207,7 +211,13 @@ export function RealtimeView({ active }: { active: boolean }) {
       openMenuAt(selected, null, 120, 160);
       return;
     } else if (e.key === 'Escape') {
-      st.openList(null);
+      // the list popup first, then the detail pane
+      if (st.popup) st.openList(null);
+      else services.rowDetail.getState().setOpen(false);
+      return;
+    } else if (e.key === 'Enter' && selected >= 0) {
+      e.preventDefault();
+      services.rowDetail.getState().setOpen(true);
       return;
     }
     if (next < 0 || count === 0) return;
@@ -250,38 +260,41 @@ export function RealtimeView({ active }: { active: boolean }) {
           {showFlows ? 'Disable Flow Events' : 'Enable Flow Events'}
         </button>
       </div>
-      <div ref={gridRef} className="grid rt-grid" role="grid" aria-label="Real-time events" aria-rowcount={count + 1} aria-colcount={RT_COLUMNS.length} tabIndex={0} onKeyDown={onKeyDown}>
-        <div className="grid-header-clip" role="rowgroup">
-          <div className="grid-header" role="row" aria-rowindex={1}>
-            {RT_COLUMNS.map((c) => (
-              <div key={c.id} role="columnheader" className={`cell col-${c.id}${c.numeric ? ' num' : ''}`}>
-                {c.label}
-              </div>
-            ))}
-          </div>
-        </div>
-        <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
-          <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
-            {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see ui/row-pool.ts) */}
-            <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
-              {placed.map(([index, key]) => {
-                const row = agg.rowAt(index);
-                if (!row) return null;
-                return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
-              })}
+      <div className="rt-body">
+        <div ref={gridRef} className="grid rt-grid" role="grid" aria-label="Real-time events" aria-rowcount={count + 1} aria-colcount={RT_COLUMNS.length} tabIndex={0} onKeyDown={onKeyDown}>
+          <div className="grid-header-clip" role="rowgroup">
+            <div className="grid-header" role="row" aria-rowindex={1}>
+              {RT_COLUMNS.map((c) => (
+                <div key={c.id} role="columnheader" className={`cell col-${c.id}${c.numeric ? ' num' : ''}`}>
+                  {c.label}
+                </div>
+              ))}
             </div>
           </div>
-          {count === 0 ? (
-            <div className="grid-empty">
-              <div className="grid-empty-title">{total ? 'Only flow rows without events so far' : 'Waiting for live events'}</div>
-              <div className="muted">
-                {total
-                  ? 'Flow rows without related events are hidden: use "Enable Flow Events" to show them.'
-                  : 'Events and flows appear here as sensors report them and captures are imported.'}
+          <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
+            <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
+              {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see ui/row-pool.ts) */}
+              <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+                {placed.map(([index, key]) => {
+                  const row = agg.rowAt(index);
+                  if (!row) return null;
+                  return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
+                })}
               </div>
             </div>
-          ) : null}
+            {count === 0 ? (
+              <div className="grid-empty">
+                <div className="grid-empty-title">{total ? 'Only flow rows without events so far' : 'Waiting for live events'}</div>
+                <div className="muted">
+                  {total
+                    ? 'Flow rows without related events are hidden: use "Enable Flow Events" to show them.'
+                    : 'Events and flows appear here as sensors report them and captures are imported.'}
+                </div>
+              </div>
+            ) : null}
+          </div>
         </div>
+        {detailOpen ? <RowDetailPane /> : null}
       </div>
       {popup && active ? <ListPopupView /> : null}
       {menu && active ? (

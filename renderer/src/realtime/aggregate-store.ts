@@ -44,6 +44,8 @@ export interface AggregateRow {
   bytes: number;
   packets: number;
   flows: number;
+  /** Log messages correlated with the row's flows (their log_count, where the sensor counts them). */
+  logs: number;
   /** Events aggregated (event rows) or tied to the row's addresses and flows (flow rows). */
   events: number;
   servers: string[];
@@ -96,6 +98,7 @@ export class AggregateStore {
   private bytes = new Float64Array(0);
   private packets = new Float64Array(0);
   private flows = new Uint32Array(0);
+  private logs = new Float64Array(0);
   private events = new Uint32Array(0);
   private rank = new Int8Array(0);
   private client = new Uint32Array(0);
@@ -188,10 +191,12 @@ export class AggregateStore {
       if (prev) {
         this.bytes[r] += flow.bytes - prev[0];
         this.packets[r] += flow.packets - prev[1];
+        this.logs[r] += (flow.log_count ?? 0) - prev[2];
       }
     } else {
       this.bytes[r] += flow.bytes;
       this.packets[r] += flow.packets;
+      this.logs[r] += flow.log_count ?? 0;
       this.flows[r]++;
       this.flowRow.set(flowKey, r);
       const refs = this.flowRefs.get(r) ?? [];
@@ -200,14 +205,14 @@ export class AggregateStore {
       this.flowRefs.set(r, refs);
     }
     this.flowTotals.delete(flowKey); // re-inserted: the most recently seen flows are kept longest
-    this.flowTotals.set(flowKey, [flow.bytes, flow.packets]);
+    this.flowTotals.set(flowKey, [flow.bytes, flow.packets, flow.log_count ?? 0]);
     if (this.flowTotals.size > RECENT_FLOWS) this.forgetOldestFlows();
     this.touch(r, f);
     if (isNew && this.isShown(r)) this.show(r);
   }
 
-  /** Per flow: its last counted bytes and packets (flows are re-sent as they grow). */
-  private readonly flowTotals = new Map<string, [number, number]>();
+  /** Per flow: its last counted bytes, packets and log messages (flows are re-sent as they grow). */
+  private readonly flowTotals = new Map<string, [number, number, number]>();
 
   /** Forgets the oldest tenth of the remembered flows (Maps iterate in insertion order). */
   private forgetOldestFlows(): void {
@@ -285,6 +290,7 @@ export class AggregateStore {
     this.bytes[r] = 0;
     this.packets[r] = 0;
     this.flows[r] = 0;
+    this.logs[r] = 0;
     this.events[r] = 0;
     this.client[r] = 0;
     this.server[r] = 0;
@@ -407,6 +413,7 @@ export class AggregateStore {
       bytes: this.bytes[r],
       packets: this.packets[r],
       flows: this.flows[r],
+      logs: this.logs[r],
       events: isFlow ? this.tiedCount(r) : this.events[r],
       servers: addrs(this.serverSets.get(r), this.server[r]),
       clients: addrs(this.clientSets.get(r), this.client[r]),
@@ -440,6 +447,7 @@ export class AggregateStore {
     this.bytes = grow(this.bytes, cap);
     this.packets = grow(this.packets, cap);
     this.flows = grow(this.flows, cap);
+    this.logs = grow(this.logs, cap);
     this.events = grow(this.events, cap);
     this.rank = grow(this.rank, cap);
     this.client = grow(this.client, cap);
@@ -470,7 +478,7 @@ export class AggregateStore {
    */
   private dropOldest(k: number): void {
     if (k <= 0) return;
-    const cols: (keyof this)[] = ['rowKind', 'kind', 'sensor', 'proto', 'first', 'last', 'bytes', 'packets', 'flows', 'events', 'rank', 'client', 'server', 'sport', 'cport', 'sid', 'message', 'shownAt'] as (keyof this)[];
+    const cols: (keyof this)[] = ['rowKind', 'kind', 'sensor', 'proto', 'first', 'last', 'bytes', 'packets', 'flows', 'logs', 'events', 'rank', 'client', 'server', 'sport', 'cport', 'sid', 'message', 'shownAt'] as (keyof this)[];
     for (const c of cols) (this[c] as unknown as Arr).copyWithin(0, k, this.n);
     this.n -= k;
     this.keys = this.keys.slice(k);

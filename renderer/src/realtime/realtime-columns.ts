@@ -57,6 +57,7 @@ export function listSize(row: AggregateRow, field: ListField): number {
 export function subline(row: AggregateRow, zone: string): string {
   const parts: string[] = [];
   if (row.rowKind === 'event') parts.push(`${row.kind}${row.sid !== null ? ` [${row.sid}]` : ''}: ${row.message}`);
+  if (row.logs > 0) parts.push(`${formatCount(row.logs)} log message${row.logs === 1 ? '' : 's'}`);
   for (const t of row.tied.slice(0, 3)) parts.push(`${t.address} ${t.kind} ${formatGridTime(t.ts, zone).slice(6)}: ${t.message}`);
   if (row.tied.length > 3) parts.push(`+${row.tied.length - 3} more`);
   return parts.join('  ·  ');

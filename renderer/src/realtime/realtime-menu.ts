@@ -3,15 +3,14 @@
  * clicked: the payload page for the row's flows ±1 h, the latest flow's pcap and stream, and
  * pivots by the cell's value (archived events, flows, classify).
  */
-import type { SliceTarget } from '../../../common/bridge/messages.js';
+import type { FlowRow, SliceTarget } from '../../../common/bridge/messages.js';
 import { queryAround } from '../files-page/files-page-store.js';
-import type { GridRow } from '../flows/row-store.js';
 import { bpfFilter } from '../menu/forensic-filters.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import type { AggregateRow } from './aggregate-store.js';
 import type { RtColumnId } from './realtime-columns.js';
 
-export function buildAggregateMenu(row: AggregateRow, column: RtColumnId | null, latest: GridRow | null, pcapUrl: (t: SliceTarget) => string): MenuItem[] {
+export function buildAggregateMenu(row: AggregateRow, column: RtColumnId | null, latest: FlowRow | null, pcapUrl: (t: SliceTarget) => string): MenuItem[] {
   const items: MenuItem[] = [];
   const hosts = [...(row.clients.length === 1 ? row.clients : []), ...(row.servers.length === 1 ? row.servers : [])];
   if (hosts.length) {

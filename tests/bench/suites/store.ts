@@ -4,10 +4,12 @@
  * only ratios are comparable between runs).
  *
  * Env: BENCH_SIZE (2G), BENCH_SEED (1), BENCH_SLICE_FLOWS (200), BENCH_REF_FLOWS (5),
- * BENCH_TCPDUMP_RUNS (3), BENCH_TSHARK (1; 0 skips the slow tshark run),
+ * BENCH_TCPDUMP_RUNS (3), BENCH_IMPORT_RUNS (1; Tapline imports, alternating with the tcpdump
+ * runs, median reported), BENCH_TSHARK (1; 0 skips the slow tshark run),
  * BENCH_KEEP_STORE (1; 0 deletes the store afterwards).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import type { FlowRecord } from '../generate-capture.js';
 import { ensureCapture, readFlows, type BenchCapture } from '../lib/capture.js';
@@ -127,6 +129,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   const sliceFlows = envInt('BENCH_SLICE_FLOWS', 200);
   const refFlows = envInt('BENCH_REF_FLOWS', 5);
   const tcpdumpRuns = Math.max(1, envInt('BENCH_TCPDUMP_RUNS', 3));
+  const importRuns = Math.max(1, envInt('BENCH_IMPORT_RUNS', 1));
   const runTshark = envBool('BENCH_TSHARK', true);
   const keepStore = envBool('BENCH_KEEP_STORE', true);
   const machine = machineInfo();
@@ -149,20 +152,56 @@ async function run(ctx: SuiteContext): Promise<void> {
   const warm = await runMeasured({ cmd: 'sh', args: ['-c', 'cat "$1" > /dev/null', 'sh', cap.path], gnuTime: false });
   say(`page cache warmed first: \`cat FILE > /dev/null\` took ${fmtMs(warm.wallMs)} (${fmt(mbPerSec(cap.bytes, warm.wallMs), 0)} MB/s); every tool below reads the capture from memory`);
 
-  let tcpdumpImport: { runsMs: number[]; medianMs: number; mbps: number; error: string | null } | null = null;
-  if (tcpdump) {
-    const runs: RunResult[] = [];
-    for (let i = 0; i < tcpdumpRuns; i++) {
-      runs.push(await runMeasured({ cmd: tcpdump, args: ['-r', cap.path, '-w', '/dev/null'], stdout: 'ignore', stderr: 'capture' }));
-    }
-    const bad = runs.find((r) => !succeeded(r));
-    const ms = median(runs.map((r) => r.wallMs));
-    tcpdumpImport = { runsMs: runs.map((r) => Math.round(r.wallMs)), medianMs: Math.round(ms), mbps: mbPerSec(cap.bytes, ms), error: bad ? failureText(bad) : null };
-    say(`tcpdump -r F -w /dev/null: median of ${tcpdumpRuns} ${fmtMs(ms)} -> ${fmt(tcpdumpImport.mbps, 0)} MB/s${bad ? `  (FAILED: ${failureText(bad)})` : ''}`);
-  } else {
+  // tcpdump and Tapline runs alternate (tcpdump, tapline, tcpdump, …): on a shared machine the
+  // load drifts within a minute, and alternating exposes both tools to the same drift
+  let tcpdumpImport: { runsMs: number[]; medianMs: number; mbps: number; cpuS: number | null; error: string | null } | null = null;
+  let taplineImport: (Measured & { mbps: number; runsMs: number[]; cpuS: number | null }) | null = null;
+  let statsText: string | null = null;
+  const tcpdumpResults: RunResult[] = [];
+  const taplineResults: RunResult[] = [];
+  const loadDuringImport: number[] = [];
+  const runTapline = async (): Promise<RunResult> => {
+    rmSync(storeDir, { recursive: true, force: true });
+    const c = tapline(['import', '--store', storeDir, cap.path]);
+    return runMeasured({ ...c, cwd: REPO_ROOT, stdout: log('import.out'), stderr: log('import.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
+  };
+  if (!tcpdump) {
     say('tcpdump not found: no import reference');
     untested.push('tcpdump reference (tcpdump missing)');
   }
+  if (!cliPresent) {
+    say(`Tapline CLI not built (${relative(REPO_ROOT, TAPLINE_CLI)} missing): import, slicing, index size and RSS not measured`);
+    untested.push('tapline import/slice/stats (CLI missing)');
+  }
+  for (let i = 0; i < Math.max(tcpdump ? tcpdumpRuns : 0, cliPresent ? importRuns : 0); i++) {
+    loadDuringImport.push(loadavg()[0]);
+    if (tcpdump && i < tcpdumpRuns) tcpdumpResults.push(await runMeasured({ cmd: tcpdump, args: ['-r', cap.path, '-w', '/dev/null'], stdout: 'ignore', stderr: 'capture' }));
+    // stop after a failed import: the rest of the suite reports it
+    if (cliPresent && i < importRuns && taplineResults.every(succeeded)) taplineResults.push(await runTapline());
+  }
+  const cpuOf = (r: RunResult): number | null => (r.userS === null || r.sysS === null ? null : r.userS + r.sysS);
+  const medianCpu = (rs: RunResult[]): number | null => (rs.every((r) => cpuOf(r) !== null) && rs.length ? median(rs.map((r) => cpuOf(r) as number)) : null);
+  if (tcpdumpResults.length) {
+    const bad = tcpdumpResults.find((r) => !succeeded(r));
+    const ms = median(tcpdumpResults.map((r) => r.wallMs));
+    tcpdumpImport = { runsMs: tcpdumpResults.map((r) => Math.round(r.wallMs)), medianMs: Math.round(ms), mbps: mbPerSec(cap.bytes, ms), cpuS: medianCpu(tcpdumpResults), error: bad ? failureText(bad) : null };
+    say(`tcpdump -r F -w /dev/null: median of ${tcpdumpResults.length} ${fmtMs(ms)} -> ${fmt(tcpdumpImport.mbps, 0)} MB/s, CPU ${fmt(tcpdumpImport.cpuS ?? NaN, 2)} s${bad ? `  (FAILED: ${failureText(bad)})` : ''}`);
+  }
+  if (taplineResults.length) {
+    const bad = taplineResults.find((r) => !succeeded(r));
+    // the run of median wall time stands for the import (its RSS, CPU and errors)
+    const byWall = [...taplineResults].sort((a, b) => a.wallMs - b.wallMs);
+    const r = bad ?? byWall[(byWall.length - 1) >> 1];
+    taplineImport = { ...measured(r), mbps: mbPerSec(cap.bytes, r.wallMs), runsMs: taplineResults.map((x) => Math.round(x.wallMs)), cpuS: medianCpu(taplineResults) };
+    const runsText = taplineResults.length > 1 ? ` (median of ${taplineResults.length}: ${taplineImport.runsMs.map((x) => fmtMs(x)).join(', ')})` : '';
+    say(`tapline import: ${fmtMs(r.wallMs)} -> ${fmt(taplineImport.mbps, 0)} MB/s${runsText}, CPU ${fmt(taplineImport.cpuS ?? NaN, 2)} s, peak RSS ${fmtMiB(r.peakRssKb)}${succeeded(r) ? '' : `  (FAILED: ${failureText(r)}; see ${join(logDir, 'import.err')})`}`);
+    if (succeeded(r)) {
+      const s = await runMeasured({ ...tapline(['stats', '--store', storeDir]), cwd: REPO_ROOT, stdout: 'capture', stderr: 'capture', gnuTime: false });
+      statsText = succeeded(s) ? s.stdout : `stats failed: ${failureText(s)}`;
+      writeFileSync(join(logDir, 'stats.txt'), statsText);
+    }
+  }
+  say(`load average (1 min) before each import round: ${loadDuringImport.map((l) => fmt(l, 1)).join(', ')}`);
 
   let tsharkImport: (Measured & { mbps: number; conversations: number }) | null = null;
   if (tshark && runTshark) {
@@ -175,28 +214,14 @@ async function run(ctx: SuiteContext): Promise<void> {
     say(tshark ? 'tshark skipped (BENCH_TSHARK=0)' : 'tshark not found');
   }
 
-  let taplineImport: (Measured & { mbps: number }) | null = null;
-  let statsText: string | null = null;
-  if (cliPresent) {
-    rmSync(storeDir, { recursive: true, force: true });
-    const c = tapline(['import', '--store', storeDir, cap.path]);
-    const r = await runMeasured({ ...c, cwd: REPO_ROOT, stdout: log('import.out'), stderr: log('import.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
-    taplineImport = { ...measured(r), mbps: mbPerSec(cap.bytes, r.wallMs) };
-    say(`tapline import: ${fmtMs(r.wallMs)} -> ${fmt(taplineImport.mbps, 0)} MB/s, peak RSS ${fmtMiB(r.peakRssKb)}${succeeded(r) ? '' : `  (FAILED: ${failureText(r)}; see ${join(logDir, 'import.err')})`}`);
-    if (succeeded(r)) {
-      const s = await runMeasured({ ...tapline(['stats', '--store', storeDir]), cwd: REPO_ROOT, stdout: 'capture', stderr: 'capture', gnuTime: false });
-      statsText = succeeded(s) ? s.stdout : `stats failed: ${failureText(s)}`;
-      writeFileSync(join(logDir, 'stats.txt'), statsText);
-    }
-  } else {
-    say(`Tapline CLI not built (${relative(REPO_ROOT, TAPLINE_CLI)} missing): import, slicing, index size and RSS not measured`);
-    untested.push('tapline import/slice/stats (CLI missing)');
-  }
   const importOk = taplineImport !== null && taplineImport.error === null;
   if (taplineImport?.error) untested.push(`everything after the import (import failed: ${taplineImport.error})`);
   const importRatio = importOk && tcpdumpImport ? (taplineImport?.mbps ?? NaN) / tcpdumpImport.mbps : null;
   const importVsTshark = importOk && tsharkImport && tsharkImport.error === null ? (taplineImport?.mbps ?? NaN) / tsharkImport.mbps : null;
   if (importRatio !== null) say(`ratio Tapline/tcpdump ${fmtRatio(importRatio)}${importVsTshark !== null ? `, Tapline/tshark ${fmtRatio(importVsTshark)}` : ''}`);
+  // On a loaded machine wall time follows CPU share and scheduling; CPU time follows the work.
+  const importCpuRatio = importOk && tcpdumpImport?.cpuS && taplineImport?.cpuS ? tcpdumpImport.cpuS / taplineImport.cpuS : null;
+  if (importCpuRatio !== null) say(`CPU (user+sys) ratio tcpdump/Tapline ${fmtRatio(importCpuRatio)} (${fmt(tcpdumpImport?.cpuS ?? NaN, 2)} s vs ${fmt(taplineImport?.cpuS ?? NaN, 2)} s)`);
 
   // --------------------------------------------------------------------------------- slicing
   section('store: slicing');
@@ -363,6 +388,14 @@ async function run(ctx: SuiteContext): Promise<void> {
       meets: null,
     },
     {
+      metric: 'import CPU (user+sys)',
+      value: importOk && taplineImport?.cpuS ? `${fmt(taplineImport.cpuS, 2)} s` : 'n/a',
+      reference: tcpdumpImport?.cpuS ? `tcpdump ${fmt(tcpdumpImport.cpuS, 2)} s` : 'n/a',
+      ratio: fmtRatio(importCpuRatio),
+      target: '(information)',
+      meets: null,
+    },
+    {
       metric: `slice, ${queries.length} flows batch`,
       value: sliceBatch ? (sliceBatch.error ? 'FAILED' : `${fmtMs(sliceBatch.msPerFlow)}/flow`) : 'n/a',
       reference: tcpdumpMsPerFlow !== null ? `BPF scan ${fmtMs(tcpdumpMsPerFlow)}/flow*` : 'n/a',
@@ -422,7 +455,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   say(
     renderTable(
       [{ header: 'metric' }, { header: 'Tapline', align: 'right' }, { header: 'reference' }, { header: 'ratio', align: 'right' }, { header: 'target' }, { header: 'meets' }],
-      rows.map((r) => [r.metric, r.value, r.reference, r.ratio, r.target, r.metric || r.target !== '(information)' ? meets(r.meets) : '']),
+      rows.map((r) => [r.metric, r.value, r.reference, r.ratio, r.target, r.target === '(information)' ? '' : meets(r.meets)]),
     ),
   );
   say(`* tcpdump ms/flow measured on a seeded sample of ${refResults.length} flows, not all ${queries.length}; ratio = tcpdump ms/flow / Tapline batch ms/flow`);
@@ -446,6 +479,8 @@ async function run(ctx: SuiteContext): Promise<void> {
       tshark: tsharkImport,
       tapline: taplineImport,
       ratioVsTcpdump: importRatio,
+      cpuRatioVsTcpdump: importCpuRatio,
+      loadAverageBeforeRounds: loadDuringImport,
       ratioVsTshark: importVsTshark,
     },
     slice: {

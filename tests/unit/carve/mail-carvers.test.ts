@@ -120,7 +120,7 @@ test('dot-stuffing reader: terminator split across chunks at every position', ()
   }
 });
 
-test('POP3 RETR: the message after +OK, unstuffed; LIST and TOP answers are read past', () => {
+test('POP3 RETR: the message after +OK, unstuffed; a LIST answer is read past; a TOP answer is a message marked partial', () => {
   for (const piece of [Infinity, 5]) {
     const { sink, carver } = runSteps(
       (k) => new Pop3Carver(k),
@@ -135,13 +135,31 @@ test('POP3 RETR: the message after +OK, unstuffed; LIST and TOP answers are read
       piece,
     );
     assert.ok(carver.recognized);
-    assert.equal(sink.list().length, 1);
-    const [f] = sink.list();
-    assert.deepEqual([f.bytes.toString('latin1'), f.start.protocol, f.start.direction, f.start.email?.subject], [MSG, 'pop3', 'download', 'Héllo world']);
+    assert.equal(sink.list().length, 2);
+    const [top, f] = sink.list();
+    assert.deepEqual([f.bytes.toString('latin1'), f.start.protocol, f.start.direction, f.start.email?.subject, f.start.partial ?? null, f.end?.incomplete], [MSG, 'pop3', 'download', 'Héllo world', null, false]);
+    assert.deepEqual(
+      [top.bytes.toString('latin1'), top.start.kind, top.start.email?.subject, top.start.partial, top.start.name, top.end?.incomplete, top.end?.missingBytes],
+      ['Subject: top\r\n\r\n', 'message', 'top', { command: 'TOP 1 0', what: 'POP3 TOP: the headers of message 1 only' }, 'top.partial.eml', true, 0],
+    );
+    assert.ok(top.end?.notes.includes('partial: POP3 TOP: the headers of message 1 only'));
   }
 });
 
-test('IMAP FETCH BODY[] and APPEND literals are messages; other literals are skipped by count', () => {
+test('POP3 TOP n: the headers and at most n body lines, unstuffed, never taken for the whole message', () => {
+  const { sink } = runSteps(
+    (k) => new Pop3Carver(k),
+    [s('+OK ready\r\n'), c('USER a\r\nPASS b\r\nTOP 3 2\r\n'), s('+OK\r\n+OK\r\n+OK top of message follows\r\nFrom: x@example.org\r\nSubject: t\r\n\r\n..dotted\r\nline 2\r\n.\r\n')],
+    7,
+  );
+  const [f] = sink.list();
+  assert.equal(sink.list().length, 1);
+  assert.equal(f.bytes.toString('latin1'), 'From: x@example.org\r\nSubject: t\r\n\r\n.dotted\r\nline 2\r\n');
+  assert.deepEqual(f.start.partial, { command: 'TOP 3 2', what: 'POP3 TOP: the headers and at most the first 2 body lines of message 3' });
+  assert.equal(f.end?.incomplete, true);
+});
+
+test('IMAP FETCH BODY[] and APPEND literals are whole messages; BODY[HEADER] is a partial one; other literals are skipped by count', () => {
   const lit = (m: string): string => `{${Buffer.byteLength(m, 'latin1')}}\r\n${m}`;
   for (const piece of [Infinity, 4]) {
     const { sink } = runSteps(
@@ -151,7 +169,7 @@ test('IMAP FETCH BODY[] and APPEND literals are messages; other literals are ski
         c('a1 LOGIN bob secret\r\n'),
         s('a1 OK\r\n'),
         c('a2 FETCH 1:2 (BODY.PEEK[HEADER] BODY.PEEK[])\r\n'),
-        s(`* 1 FETCH (BODY[HEADER] ${lit('Subject: h\r\n\r\n')} BODY[] ${lit(MSG)})\r\n* 2 FETCH (UID 9 RFC822 ${lit('a) {3}\r\nxyz')})\r\na2 OK done\r\n`),
+        s(`* 1 FETCH (BODY[HEADER] ${lit('Subject: h\r\n\r\n')} BODY[] ${lit(MSG)})\r\n* 2 FETCH (UID 9 RFC822 ${lit('a) {3}\r\nxyz')} X-GM-LABELS ${lit('skip')})\r\na2 OK done\r\n`),
         c(`a3 APPEND Sent (\\Seen) ${lit('Subject: sent\r\n\r\nbody\r\n')}\r\n`),
         s('a3 OK\r\n'),
       ],
@@ -159,13 +177,45 @@ test('IMAP FETCH BODY[] and APPEND literals are messages; other literals are ski
     );
     const files = sink.list();
     assert.deepEqual(
-      files.map((f) => [f.bytes.toString('latin1'), f.start.direction]),
+      files.map((f) => [f.bytes.toString('latin1'), f.start.direction, f.start.partial?.command ?? null, f.end?.incomplete]),
       [
-        [MSG, 'download'],
-        ['a) {3}\r\nxyz', 'download'],
-        ['Subject: sent\r\n\r\nbody\r\n', 'upload'],
+        ['Subject: h\r\n\r\n', 'download', 'FETCH 1 BODY[HEADER]', true],
+        [MSG, 'download', null, false],
+        ['a) {3}\r\nxyz', 'download', null, false],
+        ['Subject: sent\r\n\r\nbody\r\n', 'upload', null, false],
       ],
       `piece ${piece}`,
     );
   }
+});
+
+test('IMAP partial fetches and sections are carved as such: BODY[]<0> (start of a message), BODY[]<n>, BODY[TEXT], BODY[1], BINARY[2]', () => {
+  const lit = (m: string): string => `{${Buffer.byteLength(m, 'latin1')}}\r\n${m}`;
+  const { sink } = runSteps(
+    (k) => new ImapCarver(k),
+    [
+      s('* OK ready\r\n'),
+      c('a1 UID FETCH 7 (BODY.PEEK[]<0.30>)\r\n'),
+      s(`* 4 FETCH (UID 7 BODY[]<0> ${lit('From: a@b\r\nSubject: p\r\n\r\nbo')})\r\na1 OK\r\n`),
+      c('a2 FETCH 4 (BODY[]<30.10> BODY[TEXT] BODY[1] BINARY[2])\r\n'),
+      s(`* 4 FETCH (BODY[]<30> ${lit('dy middle!')} BODY[TEXT] ${lit('body text\r\n')} BODY[1] ${lit('aGVsbG8=')} BINARY[2] ${lit('hello')})\r\na2 OK\r\n`),
+    ],
+    6,
+  );
+  const got = sink.list().map((f) => ({
+    bytes: f.bytes.toString('latin1'),
+    kind: f.start.kind,
+    name: f.start.name,
+    subject: f.start.email?.subject ?? null,
+    command: f.start.partial?.command,
+    what: f.start.partial?.what,
+    incomplete: f.end?.incomplete,
+  }));
+  assert.deepEqual(got, [
+    { bytes: 'From: a@b\r\nSubject: p\r\n\r\nbo', kind: 'message', name: 'p.partial.eml', subject: 'p', command: 'FETCH 4 BODY[]<0>', what: 'IMAP partial fetch BODY[]<0>: the first bytes of message 4, not the whole message', incomplete: true },
+    { bytes: 'dy middle!', kind: 'message', name: 'message-4.from-30.partial.eml', subject: null, command: 'FETCH 4 BODY[]<30>', what: 'IMAP partial fetch BODY[]<30>: bytes of message 4 from offset 30 on, not the whole message', incomplete: true },
+    { bytes: 'body text\r\n', kind: 'message', name: 'message-4.text.partial.eml', subject: null, command: 'FETCH 4 BODY[TEXT]', what: 'IMAP BODY[TEXT]: the text of message 4 without its header block', incomplete: true },
+    { bytes: 'aGVsbG8=', kind: 'mime-part', name: 'message-4.section-1.bin', subject: null, command: 'FETCH 4 BODY[1]', what: 'IMAP BODY[1]: MIME section 1 of message 4 only, as sent, its Content-Transfer-Encoding not undone (the part headers are not in it)', incomplete: true },
+    { bytes: 'hello', kind: 'mime-part', name: 'message-4.section-2.bin', subject: null, command: 'FETCH 4 BINARY[2]', what: 'IMAP BINARY[2]: MIME section 2 of message 4 only, content decoded by the server', incomplete: true },
+  ]);
 });

@@ -1,8 +1,8 @@
-/** Spool files hashed on the worker thread give the same bytes and digests as one-shot hashing. */
+/** Spool files written and hashed by the spool workers give the same bytes and digests as one-shot hashing. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpoolFile } from '../../../node/carve/spool-file.js';
@@ -91,11 +91,31 @@ test('more bytes than the in-flight limit (the producer waits for the worker) st
   const dropped = new SpoolFile(join(dir, 'dropped'), { offThreadHash: true });
   dropped.write(chunk);
   dropped.discard();
+  await dropped.gone;
   assert.equal(existsSync(join(dir, 'dropped')), false);
   const got = await Promise.all(files.map((f) => f.finishAsync()));
   assert.deepEqual(
     got.map((g) => g.sha256),
     h.map((x) => x.digest('hex')),
   );
-  assert.throws(() => new SpoolFile(join(dir, 'sync'), { offThreadHash: true }).finish(), /finishAsync/);
+  const sync = new SpoolFile(join(dir, 'sync'), { offThreadHash: true });
+  assert.throws(() => sync.finish(), /finishAsync/);
+  sync.discard();
+  await sync.gone;
+  assert.deepEqual(readdirSync(dir).sort(), ['big-0', 'big-1', 'big-2']);
+});
+
+test('an off-thread spool that cannot be created fails at finish with the path, and keeps the first bytes for type detection', async (t) => {
+  const dir = tempDir(t);
+  const bad = new SpoolFile(join(dir, 'no-such-dir', 'x'), { offThreadHash: true });
+  bad.write(new Uint8Array([1, 2, 3]));
+  await assert.rejects(bad.finishAsync(), /no-such-dir.*ENOENT|ENOENT.*no-such-dir/);
+  const { whole, chunks } = chunked(9, 200 * 1024);
+  const ok = new SpoolFile(join(dir, 'head'), { offThreadHash: true });
+  for (const c of chunks) ok.write(c);
+  const got = await ok.finishAsync();
+  assert.deepEqual(got.head, whole.subarray(0, 64 * 1024));
+  const small = new SpoolFile(join(dir, 'small'));
+  small.write(new Uint8Array([7, 8]));
+  assert.deepEqual(small.finish().head, new Uint8Array([7, 8]));
 });

@@ -54,6 +54,24 @@ describe('capture over IPC', () => {
     assert.equal(r.ok ? null : r.status, 400);
   });
 
+  test('a sensor option: this store by its id; an unregistered sensor is 404; anything else in the options is refused', async () => {
+    const own = parseIpcReply('captureStatus', await call(IPC_CHANNELS.captureStatus, { sensor: 'desk' }));
+    assert.ok(own.ok, own.ok ? '' : own.error);
+    for (const [channel, args] of [
+      [IPC_CHANNELS.captureStatus, [{ sensor: 'tl-nope' }]],
+      [IPC_CHANNELS.listInterfaces, [{ sensor: 'tl-nope' }]],
+      [IPC_CHANNELS.stopCapture, ['cap-1', { sensor: 'tl-nope' }]],
+      [IPC_CHANNELS.startCapture, [{ sensor: 'tl-nope', source: { kind: 'iface', iface: 'lo' } }]],
+    ] as const) {
+      const r = await call(channel, ...args);
+      assert.equal(r.ok ? null : r.status, 404, `${channel} ${JSON.stringify(args)}`);
+    }
+    for (const args of [[{ sensor: '../x' }], [{ other: 1 }]]) {
+      const r = await call(IPC_CHANNELS.captureStatus, ...args);
+      assert.equal(r.ok ? null : r.status, 400, JSON.stringify(args));
+    }
+  });
+
   test('no privilege: 403 with the hint', async () => {
     const r = await call(IPC_CHANNELS.startCapture, { source: { kind: 'iface', iface: 'denied' } });
     assert.ok(!r.ok);

@@ -124,3 +124,56 @@ describe('deb/rpm scripts', () => {
     assert.equal(r.calls, '');
   });
 });
+
+describe('pkexec fallback: polkit action', () => {
+  const policyPath = join(repoRoot, 'build/linux/org.tapline.capture-worker.policy');
+  const script = join(repoRoot, 'build/linux/install-polkit-policy.sh');
+
+  function xmlCheck(path: string): string {
+    // python's expat: the policy must be well-formed XML (polkitd skips a file it cannot parse)
+    const r = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(d.documentElement.tagName)', path], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  }
+
+  test('the action names the worker only and always asks for an administrator', () => {
+    const policy = readFileSync(policyPath, 'utf8');
+    assert.equal(xmlCheck(policyPath), 'policyconfig');
+    assert.match(policy, /<action id="org\.tapline\.capture-worker">/);
+    assert.match(policy, /<annotate key="org\.freedesktop\.policykit\.exec\.path">@WORKER@<\/annotate>/);
+    const defaults = [...policy.matchAll(/<(allow_any|allow_inactive|allow_active)>([^<]+)</g)].map((m) => `${m[1]}=${m[2]}`);
+    assert.deepEqual(defaults, ['allow_any=auth_admin', 'allow_inactive=auth_admin', 'allow_active=auth_admin_keep']);
+  });
+
+  test('installed with the worker path, removed on uninstall; polkit absent is fine; odd paths refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-polkit-'));
+    try {
+      const actions = join(dir, 'actions');
+      const run = (...args: string[]) => spawnSync('/bin/sh', [script, ...args], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', POLKIT_ACTIONS_DIR: actions } });
+      const worker = '/opt/Tapline/resources/capture-worker/tapline-capture-worker';
+      const absent = run('install', worker);
+      assert.equal(absent.status, 0);
+      assert.match(absent.stdout, /polkit is not installed/);
+      spawnSync('mkdir', [actions]);
+      assert.equal(run('install', worker).status, 0);
+      const installed = join(actions, 'org.tapline.capture-worker.policy');
+      assert.equal(xmlCheck(installed), 'policyconfig');
+      assert.match(readFileSync(installed, 'utf8'), new RegExp(`<annotate key="org\\.freedesktop\\.policykit\\.exec\\.path">${worker}</annotate>`));
+      for (const bad of ['relative/worker', '/opt/a&b/worker', '/opt/x|y', '/opt/"q"']) assert.equal(run('install', bad).status, 1, bad);
+      assert.equal(run('remove').status, 0);
+      assert.equal(spawnSync('test', ['-e', installed]).status, 1, 'removed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the deb/rpm scripts install the action after the capabilities and remove it only on uninstall', () => {
+    const install = readFileSync(join(repoRoot, pkg.build.deb.afterInstall), 'utf8');
+    assert.match(install, /POLKIT="\$APP_DIR\/resources\/linux\/install-polkit-policy\.sh"/);
+    assert.ok(install.indexOf('/bin/sh "$POLKIT" install "$WORKER"') > install.indexOf('/bin/sh "$GRANT" "$WORKER"'), 'after the capabilities');
+    const remove = readFileSync(join(repoRoot, pkg.build.deb.afterRemove), 'utf8');
+    assert.match(remove, /case "\$1" in\nremove \| purge \| 0\)\n\s+rm -f \/usr\/share\/polkit-1\/actions\/org\.tapline\.capture-worker\.policy/);
+    const linux = (pkg.build.linux as unknown as { extraResources: { from: string; to: string }[] }).extraResources;
+    for (const f of ['install-polkit-policy.sh', 'org.tapline.capture-worker.policy']) assert.ok(linux.some((r) => r.from === `build/linux/${f}` && r.to === `linux/${f}`), `${f} is shipped in resources/linux/`);
+  });
+});

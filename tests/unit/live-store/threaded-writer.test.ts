@@ -21,24 +21,26 @@ const freshDir = (): string => join(root, `s${n++}`);
 const ETH = { id: 0, linkType: 1, snapLen: 262144, name: 'eth-test' };
 
 describe('packet batch', () => {
-  test('records round-trip with every field, including a zero-length packet', () => {
+  test('records round-trip with every field, including a zero-length packet, as the pcap records a segment stores', () => {
     const buf = new Uint8Array(4096);
     const view = new DataView(buf.buffer);
     const pkts = [
       { linkId: 3, tsSec: 0xfffffffe, tsNsec: 999_999_999, capLen: 5, origLen: 1500, data: Uint8Array.from([1, 2, 3, 4, 5]) },
-      { linkId: 0, tsSec: 1, tsNsec: 0, capLen: 0, origLen: 60, data: new Uint8Array(0) },
-      { linkId: 1, tsSec: 2, tsNsec: 7, capLen: 2, origLen: 2, data: Uint8Array.from([9, 8, 7]) },
+      { linkId: 3, tsSec: 1, tsNsec: 0, capLen: 0, origLen: 60, data: new Uint8Array(0) },
+      { linkId: 3, tsSec: 2, tsNsec: 7, capLen: 2, origLen: 2, data: Uint8Array.from([9, 8, 7]) },
     ];
     let len = 0;
     for (const p of pkts) len = appendBatchRecord(buf, view, len, p);
     const back: unknown[] = [];
-    forEachBatchRecord(buf, len, (p) => back.push({ ...p, data: [...p.data] }));
+    forEachBatchRecord(buf, len, 3, (p) => back.push({ ...p, data: [...p.data] }));
     assert.deepEqual(back, [
       { ...pkts[0], data: [1, 2, 3, 4, 5] },
       { ...pkts[1], data: [] },
       { ...pkts[2], data: [9, 8] },
     ]);
-    assert.throws(() => forEachBatchRecord(buf, len - 1, () => undefined), /runs past/);
+    // the first record, byte for byte, is a pcap record (ns, little-endian) of those fields
+    assert.deepEqual([...buf.subarray(0, 21)], [0xfe, 0xff, 0xff, 0xff, 0xff, 0xc9, 0x9a, 0x3b, 5, 0, 0, 0, 0xdc, 0x05, 0, 0, 1, 2, 3, 4, 5]);
+    assert.throws(() => forEachBatchRecord(buf, len - 1, 3, () => undefined), /runs past/);
   });
 });
 
@@ -72,6 +74,46 @@ describe('threaded live writer', () => {
     assert.equal(st.droppedHandoff, 0);
     assert.ok(flows.length > 0);
     LiveFlowSummaryBatchSchema.parse(flows);
+  });
+
+  test('packets of several links, interleaved, are stored byte-exact: one link type gives pcap segments, two give pcapng', async () => {
+    for (const [types, ext] of [
+      [[1, 1], '.pcap'],
+      [[1, 101], '.pcapng'],
+    ] as const) {
+      const dir = freshDir();
+      const w = await openThreadedLiveWriter(dir, { segmentBytes: 150_000 });
+      w.link({ id: 0, linkType: types[0], snapLen: 262144, name: 'a' });
+      w.link({ id: 1, linkType: types[1], snapLen: 262144, name: 'b' });
+      const a = liveTraffic({ seed: 31, count: 800, linkId: 0, linkType: types[0], portBase: 20000 });
+      const b = liveTraffic({ seed: 32, count: 800, linkId: 1, linkType: types[1] as 1 | 101, portBase: 30000, t0: 1_700_000_000 });
+      const sent: StoredPacket[] = [];
+      for (let i = 0; i < 800; i++) {
+        // runs of 1..3 packets per link, so batches switch links often
+        for (const [g, n] of [[a, 1 + (i % 3)], [b, 1 + ((i + 1) % 2)]] as const) {
+          for (let k = 0; k < n; k++) {
+            const r = g.next();
+            if (r.done) continue;
+            w.packet(r.value);
+            sent.push(asStored(r.value));
+          }
+        }
+        if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await w.close();
+      const files = readdirSync(join(dir, 'segments')).filter((f) => /^[0-9a-f]{12}\.pcap(ng)?$/.test(f));
+      assert.ok(files.length >= 2 && files.every((f) => f.endsWith(ext)), `${files.join(' ')} are all ${ext}`);
+      const store = await Store.open(dir);
+      try {
+        const got = await storedPackets(store);
+        const key = (p: StoredPacket): string => `${p.tsSec}.${p.tsNsec}.${p.hex}`;
+        assert.deepEqual(got.map(key).sort(), sent.map(key).sort(), `every packet stored (${ext})`);
+      } finally {
+        await store.close();
+      }
+      assert.equal(w.stats().storedPackets, sent.length);
+      assert.equal(w.stats().droppedHandoff, 0);
+    }
   });
 
   test('flush() makes what was handed over queryable while the writer runs', async () => {

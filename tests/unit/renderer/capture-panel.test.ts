@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BridgeCallError } from '../../../common/bridge/bridge.js';
 import type { CaptureStatus } from '../../../common/bridge/capture-messages.js';
-import { EMPTY_FORM, formRequest } from '../../../renderer/src/capture/capture-form.js';
+import { EMPTY_FORM, formRequest, mayRetryElevated } from '../../../renderer/src/capture/capture-form.js';
 import { createCaptureStore } from '../../../renderer/src/capture/capture-store.js';
 import { FakeBridge } from './fake-bridge.js';
 
@@ -50,6 +50,13 @@ describe('capture form', () => {
     const bad = formRequest({ ...EMPTY_FORM, kind: 'ssh', destination: 'admin@tap1', remoteIface: 'eth1', hostKeyFingerprint: 'MD5:aa:bb' });
     assert.equal(bad.ok, false);
     assert.match(bad.ok ? '' : bad.error, /^Host key fingerprint: SHA256:<base64>/);
+  });
+  test('a retry with administrator rights asks for elevate; it is offered only for a local interface lacking privilege (403)', () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(formRequest({ ...EMPTY_FORM, iface: 'eth1' }, { elevate: true }))), { ok: true, value: { source: { kind: 'iface', iface: 'eth1' }, elevate: true } });
+    assert.equal(mayRetryElevated({ ...EMPTY_FORM, iface: 'eth1' }, { status: 403 }), true);
+    assert.equal(mayRetryElevated({ ...EMPTY_FORM, iface: 'eth1' }, { status: 400 }), false);
+    assert.equal(mayRetryElevated({ ...EMPTY_FORM, iface: 'eth1' }, null), false);
+    assert.equal(mayRetryElevated({ ...EMPTY_FORM, kind: 'ssh', destination: 'a@b', remoteIface: 'eth1' }, { status: 403 }), false);
   });
   test('no interface chosen is a clear error', () => {
     const r = formRequest(EMPTY_FORM);

@@ -21,7 +21,7 @@ import {
   type TaplineEvent,
   type ThreatList,
 } from '../../../common/bridge/messages.js';
-import type { CaptureInterface, CaptureStatus, StartCapture } from '../../../common/bridge/capture-messages.js';
+import type { CaptureInterface, CaptureStatus, CaptureTarget, StartCapture } from '../../../common/bridge/capture-messages.js';
 
 export class FakeBridge implements Bridge {
   searches: FlowSearch[] = [];
@@ -141,18 +141,18 @@ export class FakeBridge implements Bridge {
     this.change('deleteThreatList', id);
     this.threatLists = this.threatLists.filter((x) => x.id !== id);
   }
-  async listInterfaces(): Promise<CaptureInterface[]> {
+  async listInterfaces(_opts?: CaptureTarget): Promise<CaptureInterface[]> {
     return [{ name: 'lo', description: null, addresses: ['127.0.0.1'], up: true, loopback: true }];
   }
   async startCapture(req: StartCapture): Promise<CaptureStatus> {
     this.change('startCapture', req);
     throw new BridgeCallError('the fake bridge does not capture');
   }
-  async stopCapture(id: string): Promise<CaptureStatus> {
+  async stopCapture(id: string, _opts?: CaptureTarget): Promise<CaptureStatus> {
     this.change('stopCapture', id);
     throw new BridgeCallError(`no capture ${id}`);
   }
-  async captureStatus(): Promise<CaptureStatus[]> {
+  async captureStatus(_opts?: CaptureTarget): Promise<CaptureStatus[]> {
     return [];
   }
   /** Answers the oldest unanswered search. */

@@ -298,3 +298,21 @@ test('searchEvents checks every event', async () => {
   handler = (_r, res) => json(res, 200, [{ ...ev, rank: 500 }]);
   await rejects(bridge().searchEvents({}), (e) => assert.match(e.message, /rank/));
 });
+
+test('capture calls name a remote sensor in the query (stop, status, interfaces) or the body (start); this store when absent; a bad id is refused before sending', async () => {
+  const cap = { id: 'cap-2', state: 'stopped', source: 'eth1', filter: null, started_at: '1.0', stopped_at: '2.0', packets: 1, bytes: 60, packets_per_sec: 0, bytes_per_sec: 0, kernel_drops: 0, if_drops: 0, store_drops: 0, stored_packets: 1, store_bytes: 100, active_flows: null, flow_events_skipped: 0, error: null, hint: null };
+  handler = (r, res) => (r.url.startsWith('/api/capture/interfaces') || (r.url.startsWith('/api/captures') && r.method === 'GET') ? json(res, 200, []) : json(res, r.method === 'POST' && r.url.startsWith('/api/captures?') ? 201 : 200, cap));
+  const b = bridge();
+  await b.listInterfaces({ sensor: 'tap1' });
+  await b.captureStatus({ sensor: 'tap1' });
+  await b.captureStatus();
+  await b.stopCapture('cap-2', { sensor: 'tap1' });
+  await b.startCapture({ sensor: 'tap1', source: { kind: 'iface', iface: 'eth1' } });
+  assert.deepEqual(
+    seen.map((s) => `${s.method} ${s.url}`),
+    ['GET /api/capture/interfaces?sensor=tap1', 'GET /api/captures?sensor=tap1', 'GET /api/captures', 'POST /api/captures/cap-2/stop?sensor=tap1', 'POST /api/captures'],
+  );
+  assert.deepEqual(JSON.parse(seen[4].body.toString()), { sensor: 'tap1', source: { kind: 'iface', iface: 'eth1' } });
+  await rejects(b.captureStatus({ sensor: '../x' }), (e) => assert.match(e.message, /capture options/));
+  assert.equal(seen.length, 5);
+});

@@ -49,7 +49,11 @@ test('scroll scaling maps a million rows end to end inside the browser height li
 
 test('columns: cell values for filters, rank classes', () => {
   const row = { ...HTTP_V4, rank: 6, slot: 0 };
-  assert.deepEqual(COLUMNS.map((c) => c.label), ['Time', 'Sensor', 'Rank', 'Bytes', 'Packets', 'Server', 'Client', 'Server Port', 'Client Port', 'Proto', 'Community ID']);
+  assert.deepEqual(COLUMNS.map((c) => c.label), ['Time', 'Sensor', 'Rank', 'Bytes', 'Packets', 'Server', 'Client', 'Server Port', 'Client Port', 'Proto', 'Community ID', 'Logs']);
+  // correlated log messages: a count when the sensor counts them, empty when it does not (or none)
+  const logs = COLUMNS.find((c) => c.id === 'logs');
+  assert.equal(logs?.text({ ...row, log_count: 1234 }, 'UTC', (s) => s), '1,234');
+  assert.equal(logs?.text(row, 'UTC', (s) => s), '');
   assert.equal(COLUMNS.find((c) => c.id === 'time')?.text(row, 'UTC', (s) => s), '03/07 21:42:06');
   assert.equal(COLUMNS.find((c) => c.id === 'bytes')?.text(row, 'UTC', (s) => s), '5.94 KiB');
   assert.equal(COLUMNS.find((c) => c.id === 'sensor')?.text(row, 'UTC', () => 'Lab sensor'), 'Lab sensor');

@@ -111,3 +111,22 @@ test('app-layer parsers: random stream bytes and datagrams never throw', () => {
     { numRuns: 1500 },
   );
 });
+
+test('matcher: byte_test/byte_jump/byte_extract/isdataat/base64 rules on random payloads never throw', () => {
+  const cursorRules = loadRules(
+    [
+      'alert tcp any any -> any any (content:"|00|"; byte_extract:1,0,n,relative; byte_jump:n,0,relative,post_offset -3; byte_test:2,>,n,-1,relative; isdataat:!n,relative; sid:1;)',
+      'alert tcp any any -> any any (byte_jump:4,0,string,from_end,multiplier 65535,align; isdataat:0,relative; sid:2;)',
+      'alert tcp any any -> any any (content:"A"; base64_decode:relative; base64_data; content:"a"; byte_test:1,&,1,0,relative; sid:3;)',
+      'alert tcp any any -> any any (byte_extract:2,0,len,little; content:"x"; offset:len; depth:len; byte_test:8,!^,0xff,0,bitmask 0xff00; sid:4;)',
+    ].join('\n'),
+    { classes },
+  ).rules;
+  assert.equal(cursorRules.length, 4);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (payload) => {
+      for (const r of cursorRules) matchBuffer(r.matches, new BufferText(payload));
+    }),
+    { numRuns: 3000 },
+  );
+});

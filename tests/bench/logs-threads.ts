@@ -1,0 +1,72 @@
+/**
+ * Per-thread CPU of the log intake at one fixed UDP rate (a diagnostic beside the `logs` suite):
+ * `node --import tsx tests/bench/logs-threads.ts RATE COUNT [STORE_DIR]`. Prints the stored
+ * count and CPU µs per message for the whole process and for each thread (from
+ * /proc/self/task/*\/stat), so a change can be attributed to the thread it moved work from.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TaplineServices } from '../../electron/services/tapline-services.js';
+
+const SUITE = fileURLToPath(new URL('./suites/logs.ts', import.meta.url));
+
+function threadTimes(): Map<string, { name: string; cpu: number }> {
+  const out = new Map<string, { name: string; cpu: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // the main thread's id is the process id; the UDP socket thread is the one at nice -10
+      const name = Number(tid) === process.pid ? 'main' : Number(f[16]) < 0 ? `nice ${f[16]} (socket)` : `thread ${tid} (started ${f[19]})`;
+      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // a thread that ended
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const rate = Number(process.argv[2] ?? 25000);
+  const count = Number(process.argv[3] ?? 75000);
+  const dir = process.argv[4] ?? '/tmp/logs-threads-store';
+  await rm(dir, { recursive: true, force: true });
+  const services = await TaplineServices.open({ storeDir: dir, sensorId: 'bench' });
+  const recv = await services.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = threadTimes();
+  const c0 = process.cpuUsage();
+  const sent = await new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SUITE, '--sender', '127.0.0.1', String(recv.port), String(rate), String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop() as string)) : reject(new Error(`sender ${code}`))));
+  });
+  let last = -1;
+  for (let i = 0; i < 30 && services.logs.intake.stats.stored !== last; i++) {
+    last = services.logs.intake.stats.stored;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await services.logs.intake.flush();
+  const c1 = process.cpuUsage(c0);
+  const t1 = threadTimes();
+  const stored = services.logs.intake.stats.stored;
+  const drops = await services.logs.udpReceivers[0].kernelDrops();
+  const per = (s: number): string => ((s * 1e6) / sent.sent).toFixed(1);
+  process.stdout.write(`rate ${rate} sent ${sent.sent} at ${(sent.sent / sent.seconds).toFixed(0)}/s stored ${stored} queue drops ${services.logs.intake.stats.dropped_queue_full} kernel drops ${drops}; process ${(((c1.user + c1.system) / sent.sent)).toFixed(1)} µs/msg\n`);
+  const byName = new Map<string, number>();
+  for (const [tid, b] of t1) {
+    const a = t0.get(tid);
+    const d = b.cpu - (a?.cpu ?? 0);
+    byName.set(b.name, (byName.get(b.name) ?? 0) + d);
+  }
+  for (const [name, d] of [...byName].sort((x, y) => y[1] - x[1])) if (d * 1e6 / sent.sent > 0.3) process.stdout.write(`  ${name.padEnd(20)} ${per(d)} µs/msg\n`);
+  process.stdout.write(`load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+  await services.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+void main();
