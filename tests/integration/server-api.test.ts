@@ -346,7 +346,7 @@ describe('openapi.json', () => {
       'GET /api/classes', 'POST /api/classes', 'PUT /api/classes/{id}', 'DELETE /api/classes/{id}',
       'GET /api/threat-lists', 'POST /api/threat-lists', 'PUT /api/threat-lists/{id}', 'DELETE /api/threat-lists/{id}',
       'GET /api/flows/{id}/logs', 'GET /api/logs/stats',
-      'GET /api/capture/interfaces', 'GET /api/captures', 'POST /api/captures', 'POST /api/captures/{id}/stop',
+      'GET /api/capture/interfaces', 'GET /api/captures', 'POST /api/captures', 'POST /api/captures/{id}/stop', 'GET /api/captures/gaps',
     ];
     assert.deepEqual([...listed].sort(), [...expected].sort());
     assert.deepEqual([...listed].sort(), ROUTES.map((r) => `${r.method} ${r.path}`).sort());

@@ -1,8 +1,10 @@
 /**
- * Imports publish no flow events (only progress and the result), yet an analyst who imports a
- * capture expects its flows in the Real-Time view and the archive. When an import finishes, the
- * flows of that capture are fetched once (its time span from stats(), then the flows whose ids
- * carry the capture's id) and handed on as flow events.
+ * An import publishes its flows while it runs, but within a budget (5,000 events/s) and with the
+ * counts seen so far; an import by another back end or an older one publishes none. When an
+ * import finishes, the flows of that capture are fetched once (its time span from stats(), then
+ * the flows whose ids carry the capture's id) and handed on as flow events with their final
+ * counts: the same event ids (`flow:<flow id>`), so the archive keeps one record per flow and the
+ * Real-Time view counts a flow once.
  */
 import type { Bridge } from '../../../common/bridge/bridge.js';
 import type { ImportResult, TaplineEvent } from '../../../common/bridge/messages.js';
