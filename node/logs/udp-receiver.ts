@@ -4,7 +4,7 @@
  * (udp-batch.ts: length-prefixed records, one transferred ArrayBuffer per batch), so a busy
  * thread elsewhere does not turn into kernel drops; the receive buffer is raised (16 MiB asked;
  * the kernel caps it at net.core.rmem_max and reports twice what it grants). The parse threads
- * (udp-parse-thread.ts, two by default, batches dealt in turn) parse each batch, build the
+ * (udp-parse-thread.ts, two with more than two cores, else one; batches dealt in turn) parse each batch, build the
  * events and encode their journal lines; the main thread puts the batches back in order
  * (parsed-batch.ts) and only resolves names, correlates, writes and publishes. The hand-off between the threads is bounded (HANDOFF_LIMIT messages, counted in
  * shared memory): beyond it the socket thread drops datagrams and counts them (queue full).
@@ -12,6 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { LogIntake } from './log-intake.js';
@@ -122,10 +123,12 @@ export interface UdpReceiverOptions {
 }
 
 /**
- * Two parse threads: parsing is the costliest step per message, and a second thread lets it use
- * a second core (or a larger share of a busy machine); batches are put back in order.
+ * Parse threads: parsing is the costliest step per message, and with more than two cores a
+ * second thread lets it use another one (batches are put back in order). On two cores the
+ * socket, parse and main threads already fill both; a second parse thread measured worse there
+ * (it took CPU from everything else, a co-located sender included).
  */
-export const DEFAULT_PARSE_THREADS = 2;
+export const DEFAULT_PARSE_THREADS = availableParallelism() > 2 ? 2 : 1;
 
 export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
