@@ -192,6 +192,9 @@ export class LogIntake {
     this.running = true;
     this.idle = this.drain().finally(() => {
       this.running = false;
+      // a message offered while drain() awaited its last write found it running and did not
+      // start another: it would wait for the next offer (a TCP sender that then goes quiet)
+      if (this.queued > 0) this.kick();
     });
   }
 

@@ -28,6 +28,8 @@ export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('parsed'),
+      /** The socket thread's batch number (batches from several parse threads are put back in order). */
+      seq: z.number().int().nonnegative(),
       data: z.instanceof(ArrayBuffer),
       used: z.number().int().nonnegative(),
       ends: z.instanceof(Uint32Array),

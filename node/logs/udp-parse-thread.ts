@@ -20,7 +20,7 @@ export interface ParseThreadInit {
 }
 
 /** From the socket thread. */
-export type SocketThreadMessage = ({ kind: 'batch'; dropped: number } & UdpBatch) | { kind: 'end' };
+export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number } & UdpBatch) | { kind: 'end' };
 
 function main(): void {
   const port = parentPort;
@@ -44,7 +44,7 @@ function main(): void {
     }
     events.length = n;
     const b = encodeLogBatch(events, m.dropped);
-    port.postMessage({ kind: 'parsed', ...b }, [b.data]);
+    port.postMessage({ kind: 'parsed', seq: m.seq, ...b }, [b.data]);
   });
 }
 

@@ -3,19 +3,20 @@
  * thread (SOCKET_THREAD_SOURCE below) only drains the kernel buffer into large batch buffers
  * (udp-batch.ts: length-prefixed records, one transferred ArrayBuffer per batch), so a busy
  * thread elsewhere does not turn into kernel drops; the receive buffer is raised (16 MiB asked;
- * the kernel caps it at net.core.rmem_max and reports twice what it grants). The parse thread
- * (udp-parse-thread.ts) parses each batch, builds the events and encodes their journal lines;
- * the main thread gets ready batches (parsed-batch.ts) and only correlates, writes and
- * publishes. The hand-off between the threads is bounded (HANDOFF_LIMIT messages, counted in
+ * the kernel caps it at net.core.rmem_max and reports twice what it grants). The parse threads
+ * (udp-parse-thread.ts, two with more than two cores, else one; batches dealt in turn) parse each batch, build the
+ * events and encode their journal lines; the main thread puts the batches back in order
+ * (parsed-batch.ts) and only resolves names, correlates, writes and publishes. The hand-off between the threads is bounded (HANDOFF_LIMIT messages, counted in
  * shared memory): beyond it the socket thread drops datagrams and counts them (queue full).
  * The kernel's drops for this socket are read from /proc/net/udp (udp-socket-drops.ts).
  */
 import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { LogIntake } from './log-intake.js';
-import { ParseThreadMessageSchema } from './parsed-batch.js';
+import { ParseThreadMessageSchema, type ParsedLogBatch } from './parsed-batch.js';
 import { UDP_BATCH_WRITER_SOURCE } from './udp-batch.js';
 import type { ParseThreadInit } from './udp-parse-thread.js';
 import { udpSocketDrops } from './udp-socket-drops.js';
@@ -28,8 +29,8 @@ interface UdpWorkerData {
   port: number;
   recvBufferBytes: number;
   nice: number | null;
-  /** To the parse thread. */
-  out: MessagePort;
+  /** To the parse threads. */
+  outs: MessagePort[];
   /** Int32 [0]: messages handed to the parse thread and not yet taken by the intake. */
   pending: SharedArrayBuffer;
   limit: number;
@@ -60,20 +61,23 @@ const { createSocket } = require('node:dgram');
 const { isIPv6 } = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
 ${UDP_BATCH_WRITER_SOURCE}
-const { host, port, recvBufferBytes, nice, out, limit } = workerData;
+const { host, port, recvBufferBytes, nice, outs, limit } = workerData;
 const pending = new Int32Array(workerData.pending);
 const CAPACITY = 1 << 20;
 const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
 const w = new UdpBatchWriter(CAPACITY);
 let dropped = 0;
+let seq = 0;
+// batches go to the parse threads in turn; seq lets the main thread put them back in order
 function flush() {
   const b = w.take(CAPACITY);
+  const out = outs[seq % outs.length];
   if (b) {
     Atomics.add(pending, 0, b.count);
-    out.postMessage({ kind: 'batch', data: b.data, used: b.used, count: b.count, ips: b.ips, dropped }, [b.data]);
+    out.postMessage({ kind: 'batch', seq: seq++, data: b.data, used: b.used, count: b.count, ips: b.ips, dropped }, [b.data]);
     dropped = 0;
   } else if (dropped > 0) {
-    out.postMessage({ kind: 'batch', data: new ArrayBuffer(0), used: 0, count: 0, ips: [], dropped });
+    out.postMessage({ kind: 'batch', seq: seq++, data: new ArrayBuffer(0), used: 0, count: 0, ips: [], dropped });
     dropped = 0;
   }
 }
@@ -99,7 +103,7 @@ sock.bind(port, host, () => {
   } catch { niceGot = null; }
   const timer = setInterval(flush, 10);
   parentPort.on('message', (m) => {
-    if (m === 'close') { clearInterval(timer); sock.close(() => { flush(); out.postMessage({ kind: 'end' }); out.close(); parentPort.close(); }); }
+    if (m === 'close') { clearInterval(timer); sock.close(() => { flush(); for (const o of outs) { o.postMessage({ kind: 'end' }); o.close(); } parentPort.close(); }); }
   });
   parentPort.postMessage({ kind: 'ready', port: sock.address().port, recvBufferBytes: granted, nice: niceGot });
 });
@@ -114,7 +118,17 @@ export interface UdpReceiverOptions {
   socketThreadNice?: number | null;
   /** Messages between the socket thread and the intake, at most (default HANDOFF_LIMIT). */
   handoffLimit?: number;
+  /** Parse threads (default DEFAULT_PARSE_THREADS). */
+  parseThreads?: number;
 }
+
+/**
+ * Parse threads: parsing is the costliest step per message, and with more than two cores a
+ * second thread lets it use another one (batches are put back in order). On two cores the
+ * socket, parse and main threads already fill both; a second parse thread measured worse there
+ * (it took CPU from everything else, a co-located sender included).
+ */
+export const DEFAULT_PARSE_THREADS = availableParallelism() > 2 ? 2 : 1;
 
 export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
@@ -129,7 +143,7 @@ export class UdpLogReceiver {
 
   private constructor(
     private readonly socketThread: Worker,
-    private readonly parseThread: Worker,
+    private readonly parseThreads: Worker[],
     private readonly ended: Promise<void>,
     readonly host: string,
     readonly port: number,
@@ -143,41 +157,65 @@ export class UdpLogReceiver {
   }
 
   static start(intake: LogIntake, opts: UdpReceiverOptions): Promise<UdpLogReceiver> {
-    const channel = new MessageChannel();
+    const n = Math.max(1, Math.min(8, opts.parseThreads ?? DEFAULT_PARSE_THREADS));
+    const channels = Array.from({ length: n }, () => new MessageChannel());
     const pendingBuf = new SharedArrayBuffer(4);
     const pending = new Int32Array(pendingBuf);
-    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice, out: channel.port1, pending: pendingBuf, limit: opts.handoffLimit ?? HANDOFF_LIMIT };
-    const init: ParseThreadInit = { sensor: intake.sensor, idPrefix: `${intake.idPrefix}u${++receiverSeq}-`, input: channel.port2 };
+    const outs = channels.map((c) => c.port1);
+    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice, outs, pending: pendingBuf, limit: opts.handoffLimit ?? HANDOFF_LIMIT };
     const { entry, eval: isEval } = parseThreadEntry();
-    const parseThread = new Worker(entry, { eval: isEval, workerData: init, transferList: [channel.port2], name: 'tapline-udp-parse' });
-    let endParse!: () => void;
-    const ended = new Promise<void>((r) => (endParse = r));
-    parseThread.on('message', (raw: unknown) => {
-      const checked = ParseThreadMessageSchema.safeParse(raw);
-      if (!checked.success) return intake.reportError(`UDP parse thread sent a malformed batch: ${checked.error.message}`);
-      const m = checked.data;
-      if (m.kind === 'end') return endParse();
-      Atomics.sub(pending, 0, m.count);
-      intake.offerParsedBatch(m);
-    });
-    parseThread.once('exit', () => endParse());
-    parseThread.on('error', (e) => intake.reportError(`UDP parse thread failed: ${e.message}`));
-    const worker = new Worker(SOCKET_THREAD_SOURCE, { eval: true, workerData: data, transferList: [channel.port1], execArgv: [], name: 'tapline-udp-socket' });
+    const receiver = ++receiverSeq;
+    // batches come back from the parse threads in any order: each is handed to the intake in the
+    // socket thread's order, and counted as handed over (pending) only then, so the ones waiting
+    // here stay within the hand-off bound
+    const waiting = new Map<number, ParsedLogBatch>();
+    let next = 0;
+    const deliver = (seq: number, b: ParsedLogBatch): void => {
+      waiting.set(seq, b);
+      for (let w = waiting.get(next); w !== undefined; w = waiting.get(next)) {
+        waiting.delete(next++);
+        Atomics.sub(pending, 0, w.count);
+        intake.offerParsedBatch(w);
+      }
+    };
+    const parseThreads: Worker[] = [];
+    const endings: Promise<void>[] = [];
+    for (let k = 0; k < n; k++) {
+      const init: ParseThreadInit = { sensor: intake.sensor, idPrefix: `${intake.idPrefix}u${receiver}${String.fromCharCode(97 + k)}-`, input: channels[k].port2 };
+      const t = new Worker(entry, { eval: isEval, workerData: init, transferList: [channels[k].port2], name: `tapline-udp-parse-${k}` });
+      let endParse!: () => void;
+      endings.push(new Promise<void>((r) => (endParse = r)));
+      t.on('message', (raw: unknown) => {
+        const checked = ParseThreadMessageSchema.safeParse(raw);
+        if (!checked.success) return intake.reportError(`UDP parse thread sent a malformed batch: ${checked.error.message}`);
+        const m = checked.data;
+        if (m.kind === 'end') return endParse();
+        deliver(m.seq, m);
+      });
+      t.once('exit', () => endParse());
+      t.on('error', (e) => intake.reportError(`UDP parse thread failed: ${e.message}`));
+      parseThreads.push(t);
+    }
+    const ended = Promise.all(endings).then(() => undefined);
+    const terminateParse = (): void => {
+      for (const t of parseThreads) void t.terminate();
+    };
+    const worker = new Worker(SOCKET_THREAD_SOURCE, { eval: true, workerData: data, transferList: outs, execArgv: [], name: 'tapline-udp-socket' });
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: SocketThreadMessage) => {
         if (m.kind === 'ready') {
           ready = true;
-          resolve(new UdpLogReceiver(worker, parseThread, ended, opts.host, m.port, m.recvBufferBytes, m.nice));
+          resolve(new UdpLogReceiver(worker, parseThreads, ended, opts.host, m.port, m.recvBufferBytes, m.nice));
         } else if (!ready) {
           void worker.terminate();
-          void parseThread.terminate();
+          terminateParse();
           reject(Object.assign(new Error(m.message), { code: m.code ?? undefined }));
         }
       });
       worker.once('error', (e) => {
         if (!ready) {
-          void parseThread.terminate();
+          terminateParse();
           reject(e);
         }
       });
@@ -200,9 +238,11 @@ export class UdpLogReceiver {
       // a thread that does not stop promptly is ended
       setTimeout(() => void this.socketThread.terminate(), 2000).unref();
     });
-    const stop = setTimeout(() => void this.parseThread.terminate(), 10_000);
+    const stop = setTimeout(() => {
+      for (const t of this.parseThreads) void t.terminate();
+    }, 10_000);
     await this.ended;
     clearTimeout(stop);
-    await this.parseThread.terminate();
+    for (const t of this.parseThreads) await t.terminate();
   }
 }

@@ -32,13 +32,14 @@ describe('UDP receiver: socket thread → parse thread → intake', () => {
         written.push({ events, lines });
       },
     });
-    const r = await UdpLogReceiver.start(intake, { host: '127.0.0.1', port: 0, socketThreadNice: null });
+    const r = await UdpLogReceiver.start(intake, { host: '127.0.0.1', port: 0, socketThreadNice: null, parseThreads: 2 });
     receivers.push(r);
     sendBlocking(r.port, 500);
     await until(() => intake.stats.stored === 500, 10_000);
     assert.equal(intake.stats.stored, 500);
     assert.equal(intake.stats.received, 500);
     const seen = new Set<number>();
+    const order: number[] = [];
     for (const { events, lines } of written) {
       assert.equal(lines.lineEnds.length, events.length);
       let start = 0;
@@ -52,10 +53,14 @@ describe('UDP receiver: socket thread → parse thread → intake', () => {
         assert.equal(e.sender_ip, '127.0.0.1');
         assert.equal(e.src_ip, '10.1.2.3');
         seen.add(Number(/message (\d+)/.exec(e.message)?.[1]));
+        order.push(Number(/message (\d+)/.exec(e.message)?.[1]));
       }
       assert.equal(start, lines.bytes.length);
     }
     assert.equal(seen.size, 500);
+    // two parse threads, batches put back in the order they were received (loopback keeps the send order)
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.equal(new Set(written.flatMap((w) => w.events.map((e) => e.id))).size, 500);
     assert.equal(intake.stats.by_format.rfc3164, 500);
   });
 

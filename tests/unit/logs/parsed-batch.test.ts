@@ -40,11 +40,11 @@ describe('parsed UDP batches (parse thread → intake)', () => {
 
   it('the main thread accepts a batch frame whose sizes agree, and refuses one whose do not', () => {
     const b = encodeLogBatch(randomEvents(3, 5), 0);
-    assert.ok(ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b }).success);
+    assert.ok(ParseThreadMessageSchema.safeParse({ kind: 'parsed', seq: 0, ...b }).success);
     assert.ok(ParseThreadMessageSchema.safeParse({ kind: 'end' }).success);
-    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b, count: 6 }).success);
-    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b, used: b.used - 1 }).success);
-    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', ...b, data: 'x' }).success);
+    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', seq: 0, ...b, count: 6 }).success);
+    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', seq: 0, ...b, used: b.used - 1 }).success);
+    assert.ok(!ParseThreadMessageSchema.safeParse({ kind: 'parsed', seq: 0, ...b, data: 'x' }).success);
   });
 
   it('a batch of nothing but drops carries the count and no lines', () => {
