@@ -38,7 +38,7 @@ export interface RuleTriggerOptions {
   maxFlows?: number;
   /**
    * Undoes HTTP content codings (gzip, deflate, br) so file.data rules see a body as the user got
-   * it, as offline detect does (node: nodeBodyDecoder from node/rules/detect-store.ts). Without
+   * it, as offline detect does (node: nodeBodyDecoder from node/rules/body-decoder.ts). Without
    * it, coded bodies are matched as sent; chunked framing is undone either way.
    */
   decodeBody?: BodyDecoder;

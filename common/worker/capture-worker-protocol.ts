@@ -64,6 +64,14 @@ export const CaptureStoreOptionsSchema = z.strictObject({
   mode: z.enum(['full', 'conditional']).optional(),
   /** Conditional mode: a flow alerts on a packet whose payload contains this text. */
   triggerPayload: z.string().min(1).max(1024).optional(),
+  /**
+   * Conditional mode: Snort/Suricata rule files (absolute paths, read by the worker); a flow alerts
+   * on the packet that completes a rule match (the rule engine's RuleTrigger). With
+   * triggerPayload too, either alerts.
+   */
+  triggerRules: z.array(z.string().min(2).max(4096).refine((p) => p.startsWith('/'), 'an absolute path')).min(1).max(16).optional(),
+  /** The classification config for triggerRules' classtypes (absolute path; the shipped one when absent). */
+  ruleClassification: z.string().min(2).max(4096).refine((p) => p.startsWith('/'), 'an absolute path').optional(),
   /** Conditional mode: packets kept from before each flow's alert (default 10). */
   preAlertPackets: int.min(0).max(100_000).optional(),
   /** Rotate the current segment at this size. */

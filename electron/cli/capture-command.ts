@@ -12,6 +12,7 @@
  * everything received. TAPLINE_CAPTURE_WORKER names another worker program (a copy with file
  * capabilities, or a pkexec wrapper): see docs/CAPTURE.md.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
@@ -20,6 +21,7 @@ import { parseSshDestination } from '../../node/capture/sources/ssh-command.js';
 import { createStdinSource, parseHostPort } from '../../node/capture/sources/stream-source.js';
 import { SourceConfigError } from '../../node/capture/sources/source-types.js';
 import { CaptureController, CaptureRequestError, captureWorkerLaunch } from '../services/capture-controller.js';
+import { DEFAULT_CLASSIFICATION_PATH } from '../../node/rules/rule-files.js';
 import { UsageError, needString } from './cli-args.js';
 
 const OPTIONS = {
@@ -42,6 +44,7 @@ const OPTIONS = {
   'max-age': { type: 'string' },
   mode: { type: 'string' },
   'trigger-payload': { type: 'string' },
+  'trigger-rules': { type: 'string', multiple: true },
   'pre-alert-packets': { type: 'string' },
   'segment-size': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
@@ -89,6 +92,15 @@ export function parseCaptureArgs(args: string[]): Parsed {
     store.mode = v.mode;
   }
   if (v['trigger-payload'] !== undefined) store.triggerPayload = v['trigger-payload'];
+  if (v['trigger-rules'] !== undefined) {
+    // absolute: the worker reads them, maybe from another working directory
+    store.triggerRules = v['trigger-rules'].map((f) => {
+      const p = resolve(f);
+      if (!existsSync(p)) throw new UsageError(`--trigger-rules ${f}: no such file`);
+      return p;
+    });
+    store.ruleClassification = DEFAULT_CLASSIFICATION_PATH;
+  }
   if (v['pre-alert-packets'] !== undefined) store.preAlertPackets = intArg(v['pre-alert-packets'], 'pre-alert-packets');
   const durationSec = v.duration !== undefined ? parseDurationArg(v.duration, 'duration') : null;
   const snapLen = intArg(v.snaplen, 'snaplen');

@@ -31,7 +31,7 @@ const USAGE = `usage:
   tapline app    [--store DIR]       the desktop app (falls back to serve + browser without Electron)
   tapline interfaces [--json]
   tapline capture --iface NAME [--filter BPF] [--snaplen N] [--no-promisc] [--buffer-size SIZE] --store DIR [--duration S]
-                  [--max-store SIZE] [--max-age DUR] [--mode full|conditional --trigger-payload TEXT [--pre-alert-packets N]]
+                  [--max-store SIZE] [--max-age DUR] [--mode full|conditional (--trigger-rules FILE... | --trigger-payload TEXT) [--pre-alert-packets N]]
   tapline capture --ssh user@host[:port] --remote-iface NAME [--sudo] [--known-hosts FILE | --host-key-fingerprint SHA256:...]
                   [--identity FILE] [--filter BPF] --store DIR [--duration S]
   tapline capture --pcap-over-ip HOST:PORT --store DIR [--duration S]

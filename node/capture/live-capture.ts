@@ -31,11 +31,11 @@ export function createSource(config: CaptureSourceConfig, sink: LivePacketSink):
 
 /** Store options that contradict each other are refused before anything is opened. */
 export function checkStoreOptions(o: CaptureStoreOptions): void {
-  if (o.mode === 'conditional' && o.triggerPayload === undefined) {
-    throw new SourceConfigError('conditional mode needs an alert trigger (--trigger-payload TEXT); a rule engine can alert flows later', 'bad-option');
+  if (o.mode === 'conditional' && o.triggerPayload === undefined && o.triggerRules === undefined) {
+    throw new SourceConfigError('conditional mode needs an alert trigger: --trigger-rules FILE (Snort/Suricata rules) or --trigger-payload TEXT', 'bad-option');
   }
-  if (o.mode !== 'conditional' && (o.triggerPayload !== undefined || o.preAlertPackets !== undefined)) {
-    throw new SourceConfigError('--trigger-payload and --pre-alert-packets apply to --mode conditional only', 'bad-option');
+  if (o.mode !== 'conditional' && (o.triggerPayload !== undefined || o.triggerRules !== undefined || o.preAlertPackets !== undefined)) {
+    throw new SourceConfigError('--trigger-rules, --trigger-payload and --pre-alert-packets apply to --mode conditional only', 'bad-option');
   }
 }
 
@@ -92,6 +92,8 @@ export class LiveCapture {
       maxAgeSeconds: storeOptions.maxAgeSec,
       mode: storeOptions.mode,
       triggerPayload: storeOptions.triggerPayload,
+      triggerRules: storeOptions.triggerRules,
+      ruleClassification: storeOptions.ruleClassification,
       preAlertPackets: storeOptions.preAlertPackets,
       onFlows: storeOptions.flowSummaries === false ? undefined : (batch) => this.emitFlows(batch),
       onError: (e) => this.hooks.onEvent?.({ kind: 'store-error', message: e.message.slice(0, 4000) }),

@@ -5,7 +5,6 @@
  * Tapline events with ids derived from what they describe, so a re-run produces the same ids.
  */
 import { createHash } from 'node:crypto';
-import { brotliDecompressSync, constants as zc, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { FlowKind } from '../../common/flow/flow-table.js';
 import { EventSchema, type DiscoveryEvent, type TaplineEvent } from '../../common/bridge/messages.js';
 import { FlowAppLayer, type AppLayerHandlers } from '../../common/discovery/app-layer.js';
@@ -24,6 +23,7 @@ import { formatTs } from '../../common/time/timestamp.js';
 import { priorityRank } from '../../common/ranking/ranker.js';
 import { eachFlowPacket } from '../store/slicer.js';
 import { flowFiles } from './flow-files.js';
+import { nodeBodyDecoder } from './body-decoder.js';
 import type { FoundFlow, Store } from '../store/store.js';
 
 export interface DetectOptions {
@@ -46,34 +46,6 @@ export interface DetectSummary {
   invalid: number;
   /** Problems that made some rules blind (e.g. libmagic missing for filemagic), each once. */
   problems: string[];
-}
-
-/** Most bytes one coded body may decode to (the first maxBytes of it are kept). */
-const DECODE_LIMIT = 4 * 1024 * 1024;
-
-/**
- * Content codings undone with node:zlib, last applied first; a body cut by the inspection cap
- * decodes as far as it goes (sync flush); output beyond DECODE_LIMIT is refused (a bomb), and
- * only the first maxBytes are kept. Unknown codings or corrupt data: null (rules then see the coded body).
- */
-export function nodeBodyDecoder(codings: readonly string[], coded: Uint8Array, maxBytes: number): Uint8Array | null {
-  let b: Buffer = Buffer.from(coded.buffer, coded.byteOffset, coded.byteLength);
-  try {
-    for (let i = codings.length - 1; i >= 0; i--) {
-      const c = codings[i];
-      const o = { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: DECODE_LIMIT };
-      if (c === 'gzip' || c === 'x-gzip') b = gunzipSync(b, o);
-      else if (c === 'deflate') {
-        // "deflate" is zlib-wrapped by the RFC, raw deflate by some servers
-        b = b.length >= 2 && (b[0] & 0x0f) === 8 && ((b[0] << 8) | b[1]) % 31 === 0 ? inflateSync(b, o) : inflateRawSync(b, o);
-      } else if (c === 'br') b = brotliDecompressSync(b, { finishFlush: zc.BROTLI_OPERATION_FLUSH, maxOutputLength: DECODE_LIMIT });
-      else return null;
-    }
-  } catch {
-    // corrupt data, or more than DECODE_LIMIT (a decompression bomb): rules see the coded body
-    return null;
-  }
-  return new Uint8Array(b.buffer, b.byteOffset, Math.min(b.byteLength, maxBytes));
 }
 
 export const nodeDigests: Digests = {

@@ -20,6 +20,9 @@ export const WriterThreadInitSchema = z.object({
   preAlertPackets: count.optional(),
   /** Conditional mode: alert a flow whose payload contains this text (payloadContainsTrigger). */
   triggerPayload: z.string().optional(),
+  /** Conditional mode: rule files whose matches alert a flow (RuleTrigger); either trigger alerts. */
+  triggerRules: z.array(z.string().min(1)).optional(),
+  ruleClassification: z.string().optional(),
   flushIntervalMs: z.number().positive().optional(),
   /** Whether flow summaries are wanted (collecting them costs time). */
   wantFlows: z.boolean(),

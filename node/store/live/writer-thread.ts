@@ -7,11 +7,14 @@
  * Started by ThreadedLiveWriter (threaded-writer.ts); talks only through writer-thread-messages.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { payloadContainsTrigger } from '../../../common/capture/alert-trigger.js';
+import { payloadContainsTrigger, type AlertTrigger } from '../../../common/capture/alert-trigger.js';
+import { RuleTrigger } from '../../../common/rules/rule-trigger.js';
+import { nodeBodyDecoder } from '../../rules/body-decoder.js';
+import { loadRuleFiles } from '../../rules/rule-files.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter } from './live-writer.js';
 import { forEachBatchRun } from './packet-batch.js';
-import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread } from './writer-thread-messages.js';
+import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
 /** How often the capture thread gets fresh counters (its stats() is synchronous). */
 const STATS_MS = 200;
@@ -28,10 +31,30 @@ function sendStats(w: LiveWriter): void {
   send({ kind: 'stats', stats: st });
 }
 
+/** The conditional mode's alert source: a payload string, rule files, or either of both. */
+async function conditionalTrigger(init: WriterThreadInit): Promise<AlertTrigger | undefined> {
+  const triggers: AlertTrigger[] = [];
+  if (init.triggerPayload !== undefined) triggers.push(payloadContainsTrigger(init.triggerPayload));
+  if (init.triggerRules !== undefined) {
+    const { set, report } = await loadRuleFiles(init.triggerRules, { classificationPath: init.ruleClassification });
+    if (report.loaded === 0) {
+      const why = report.skipped[0] ? `; first skipped: ${report.skipped[0].reason}` : '';
+      throw new Error(`the trigger rule files hold no usable rule (${report.skipped.length} skipped${why})`);
+    }
+    send({ kind: 'log', line: `conditional capture: ${set.rules.length} trigger rules loaded, ${report.skipped.length} skipped` });
+    // HTTP bodies decoded as offline detect decodes them, so file.data rules fire on gzip bodies too
+    triggers.push(new RuleTrigger(set, { decodeBody: nodeBodyDecoder }));
+  }
+  if (triggers.length <= 1) return triggers[0];
+  // every trigger sees every packet: a rule engine's per-flow state must not skip any
+  return { inspect: (key, p) => triggers.reduce((hit, t) => t.inspect(key, p) || hit, false) };
+}
+
 async function main(): Promise<void> {
   const init = WriterThreadInitSchema.parse(workerData);
   let writer: LiveWriter;
   try {
+    const trigger = await conditionalTrigger(init);
     writer = await LiveWriter.open(init.storeDir, {
       segmentBytes: init.segmentBytes,
       segmentSeconds: init.segmentSeconds,
@@ -39,7 +62,7 @@ async function main(): Promise<void> {
       maxAgeSeconds: init.maxAgeSeconds,
       mode: init.mode,
       preAlertPackets: init.preAlertPackets,
-      trigger: init.triggerPayload !== undefined ? payloadContainsTrigger(init.triggerPayload) : undefined,
+      trigger,
       flushIntervalMs: init.flushIntervalMs,
       // counters first: whoever sees a flow summary has stats at least as new as it
       onFlows: init.wantFlows

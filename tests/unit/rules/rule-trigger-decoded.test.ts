@@ -15,7 +15,7 @@ import { RuleTrigger } from '../../../common/rules/rule-trigger.js';
 import { decodePacket } from '../../../common/packet/decode-packet.js';
 import { createDecodedPacket } from '../../../common/packet/decoded-packet.js';
 import { DEFAULT_CLASSIFICATION_PATH } from '../../../node/rules/rule-files.js';
-import { nodeBodyDecoder } from '../../../node/rules/detect-store.js';
+import { nodeBodyDecoder } from '../../../node/rules/body-decoder.js';
 import { ethernet, ipv4, tcp, V4_DST, V4_SRC } from '../../helpers/packet-builders.js';
 
 const classes = parseClassification(readFileSync(DEFAULT_CLASSIFICATION_PATH, 'utf8'));
