@@ -37,7 +37,8 @@ export async function detectTypeOf(head: Uint8Array, size: number): Promise<Dete
   return text ? { mime: text.mime, ext: text.ext, source: 'text' } : { mime: null, ext: null, source: 'none' };
 }
 
-async function readHead(path: string, n: number): Promise<Uint8Array> {
+/** The first n bytes of a file (fewer when it is shorter). */
+export async function readHead(path: string, n: number): Promise<Uint8Array> {
   const fh = await open(path, 'r');
   try {
     const buf = new Uint8Array(n);

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import type { DetectFile } from '../../common/rules/flow-detector.js';
 import { carveFlow } from '../carve/carve-flow.js';
+import { readHead } from '../carve/detect-type.js';
 import { FileStore } from '../carve/file-store.js';
 import type { Store } from '../store/store.js';
 
@@ -60,17 +61,6 @@ export async function flowFiles(store: Store, flowId: string, wantMagic: boolean
     });
   }
   return { files, magicProblem };
-}
-
-async function readHead(path: string, n: number): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 /** `file -b -` over the bytes: libmagic's description (what Suricata's filemagic matches). */
