@@ -4,7 +4,7 @@ import { tcpFlagLetters } from '../../../common/flow/flow-json.js';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { formatBytes, formatCount } from '../format/numbers.js';
 import { protoName } from '../format/protocols.js';
-import { formatFullTime } from '../format/time.js';
+import { TimeValue } from '../ui/TimeValue.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
 import { IconClose, IconCopy, IconDownload } from '../ui/icons.js';
 import { rankClass, rankText } from './columns.js';
@@ -33,22 +33,6 @@ function duration(row: GridRow): string {
   if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
   const s = ns / 1e9;
   return s < 120 ? `${s.toFixed(2)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
-
-/** The time in the chosen zone, then UTC (when that differs) and the exact epoch value. */
-function TimeValue({ ts, zone }: { ts: string; zone: string }) {
-  const [sec, nsec] = splitTs(ts);
-  const shown = formatFullTime(sec, nsec, zone);
-  const utc = formatFullTime(sec, nsec, 'UTC');
-  return (
-    <>
-      <div>{shown}</div>
-      <div className="muted">
-        {utc !== shown ? <div>{utc.replace(' +00:00', ' UTC')}</div> : null}
-        <div>epoch {ts}</div>
-      </div>
-    </>
-  );
 }
 
 export function DetailPane() {

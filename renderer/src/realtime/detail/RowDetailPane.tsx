@@ -17,27 +17,12 @@ import { formatFullTime } from '../../format/time.js';
 import type { MenuAction } from '../../menu/flow-menu.js';
 import { runMenuAction } from '../../menu/run-menu-action.js';
 import { IconClose, IconRefresh } from '../../ui/icons.js';
+import { TimeValue } from '../../ui/TimeValue.js';
 import type { AggregateRow } from '../aggregate-store.js';
 import { buildAggregateMenu } from '../realtime-menu.js';
 import { eventHeadline, eventLines, flowHeadline, flowLines, type FieldLine } from './event-fields.js';
 import type { RowDetail } from './row-detail.js';
 import './row-detail.css';
-
-/** The time in the chosen zone, then UTC (when that differs) and the exact epoch value. */
-function TimeText({ ts, zone }: { ts: string; zone: string }) {
-  const [sec, nsec] = splitTs(ts);
-  const shown = formatFullTime(sec, nsec, zone);
-  const utc = formatFullTime(sec, nsec, 'UTC');
-  return (
-    <>
-      <div>{shown}</div>
-      <div className="muted">
-        {utc !== shown ? <div>{utc.replace(' +00:00', ' UTC')}</div> : null}
-        <div>epoch {ts}</div>
-      </div>
-    </>
-  );
-}
 
 function Lines({ lines, zone }: { lines: FieldLine[]; zone: string }) {
   return (
@@ -46,7 +31,7 @@ function Lines({ lines, zone }: { lines: FieldLine[]; zone: string }) {
         <div key={l.path} className="rt-detail-line" data-path={l.path}>
           <dt title={l.path}>{l.label}</dt>
           <dd className="mono">
-            {l.time ? <TimeText ts={l.value} zone={zone} /> : l.path === 'rank' ? <span className={`rank rank-${rankClass(Number(l.value))}`}>{rankText(Number(l.value))}</span> : l.value}
+            {l.time ? <TimeValue ts={l.value} zone={zone} /> : l.path === 'rank' ? <span className={`rank rank-${rankClass(Number(l.value))}`}>{rankText(Number(l.value))}</span> : l.value}
           </dd>
         </div>
       ))}
@@ -195,8 +180,8 @@ function RowSummary({ row, detail, zone, sensorName }: { row: AggregateRow; deta
       <Item label="rank">
         <span className={`rank rank-${rankClass(row.rank)}`}>{rankText(row.rank)}</span>
       </Item>
-      <Item label="first">{exact ? <TimeText ts={exact[0]} zone={zone} /> : formatFullTime(Math.floor(row.firstTs), Math.round((row.firstTs % 1) * 1e9), zone)}</Item>
-      <Item label="last">{exact ? <TimeText ts={exact[1]} zone={zone} /> : formatFullTime(Math.floor(row.lastTs), Math.round((row.lastTs % 1) * 1e9), zone)}</Item>
+      <Item label="first">{exact ? <TimeValue ts={exact[0]} zone={zone} /> : formatFullTime(Math.floor(row.firstTs), Math.round((row.firstTs % 1) * 1e9), zone)}</Item>
+      <Item label="last">{exact ? <TimeValue ts={exact[1]} zone={zone} /> : formatFullTime(Math.floor(row.lastTs), Math.round((row.lastTs % 1) * 1e9), zone)}</Item>
       {row.flows ? <Item label="flows">{formatCount(row.flows)}</Item> : null}
       <Item label="events">{formatCount(row.events)}</Item>
       {row.bytes ? <Item label="bytes">{`${formatCount(row.bytes)} (${formatBytes(row.bytes)})`}</Item> : null}
