@@ -6,17 +6,14 @@
  * which lists the carved file and previews it. Screenshots go to tests/artifacts/.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
+import { capturePath, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
+import { ARTIFACTS, CHROMIUM, browserSkipReason, shot } from './browser-env.js';
 import { serveForTest } from './serve-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
-const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The zeek capture's one flow: 141.142.228.5:59856 → 192.150.187.43:80 (an HTTP GET with a body). */
@@ -25,13 +22,11 @@ const CLIENT = '141.142.228.5';
 const SERVER = '192.150.187.43';
 
 function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (!existsSync(RENDERER)) return `the renderer is not built (${RENDERER}); run npm run build:renderer`;
+  const browser = browserSkipReason();
+  if (browser) return browser;
   if (!corpusPresent) return corpusSkipReason ?? 'corpus missing';
   return null;
 }
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 test('Real-Time aggregation, historical search by IP with charts, and the files page', { timeout: 120_000 }, async (t) => {
   const serve = await serveForTest(t, skipReason());

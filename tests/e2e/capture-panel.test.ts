@@ -8,29 +8,22 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { repoRoot } from '../helpers/corpus.js';
+import { chromium, type Browser } from 'playwright-core';
+import { ARTIFACTS, CHROMIUM, browserSkipReason, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveForTest } from './serve-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
-const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const DATAGRAMS = 4;
 
 function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (!existsSync(RENDERER)) return `the renderer is not built (${RENDERER}); run npm run build`;
+  const browser = browserSkipReason();
+  if (browser) return browser;
   if (process.getuid?.() !== 0) return 'live capture on lo needs root (or a capture worker with cap_net_raw,cap_net_admin)';
   return null;
 }
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 test('Capture panel: start a capture on lo, the datagrams\' flow shows in the grid, stop', { timeout: 120_000 }, async (t) => {
   const serve = await serveForTest(t, skipReason());

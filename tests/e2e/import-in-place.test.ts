@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { repoRoot } from '../helpers/corpus.js';
+import { CHROMIUM } from './browser-env.js';
 import { writeFixturePcap } from '../helpers/fixture-capture.js';
 import type { PageGlobals } from './page-globals.js';
 import { startServe } from './serve-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 test('From server: the import directory is listed, a capture is imported in place and its flows fill the grid', { timeout: 180_000 }, async (t) => {

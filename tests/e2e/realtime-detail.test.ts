@@ -11,16 +11,13 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
+import { capturePath, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
+import { ARTIFACTS, CHROMIUM, RENDERER, browserSkipReason, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveForTest } from './serve-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
-const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The zeek capture's one flow: 141.142.228.5:59856 → 192.150.187.43:80 (tshark's values). */
@@ -31,13 +28,11 @@ const FIRST_TS = '1362692526.869344000';
 const DATAGRAMS = 3;
 
 function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (!existsSync(RENDERER)) return `the renderer is not built (${RENDERER}); run npm run build`;
+  const browser = browserSkipReason();
+  if (browser) return browser;
   if (!corpusPresent) return corpusSkipReason ?? 'corpus missing';
   return null;
 }
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 test('Real-Time detail pane (click, Enter, Esc; every field; follow) and the sensor window (live capture figures)', { timeout: 180_000 }, async (t) => {
   const serve = await serveForTest(t, skipReason());

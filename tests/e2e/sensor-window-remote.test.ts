@@ -8,30 +8,25 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { repoRoot } from '../helpers/corpus.js';
+import { ARTIFACTS, CHROMIUM, browserSkipReason, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
-const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const DATAGRAMS = 5;
 const REMOTE = 'tl-uifeat-remote';
 
 function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (!existsSync(RENDERER)) return `the renderer is not built (${RENDERER}); run npm run build`;
+  const browser = browserSkipReason();
+  if (browser) return browser;
   if (process.getuid?.() !== 0) return 'live capture on lo needs root (or a capture worker with cap_net_raw,cap_net_admin)';
   return null;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const token = async (s: ServeProcess): Promise<string> => (await readFile(join(dirname(s.storeDir), 'token'), 'utf8')).trim();
 
 test('sensor window: a capture started on a remote sensor from the hub\'s page runs there, shows live, stops', { timeout: 180_000 }, async (t) => {

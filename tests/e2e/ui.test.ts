@@ -8,19 +8,16 @@
  * Skips, saying why, when Chromium, the built renderer, the corpus or serve mode is missing.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusDir, corpusPresent, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
+import { capturePath, corpusDir, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
+import { ARTIFACTS, CHROMIUM, browserSkipReason } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { runCli, serveForTest } from './serve-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const RENDERER = join(repoRoot, 'dist', 'renderer', 'index.html');
-const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The zeek capture's one flow: 141.142.228.5:59856 → 192.150.187.43:80, 2013-03-07 21:42:06 UTC. */
@@ -52,8 +49,8 @@ async function dropFile(page: Page, path: string, screenshot: string): Promise<v
 }
 
 function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (!existsSync(RENDERER)) return `the renderer is not built (${RENDERER}); run npm run build:renderer`;
+  const browser = browserSkipReason();
+  if (browser) return browser;
   if (!corpusPresent) return corpusSkipReason ?? 'corpus missing';
   return null;
 }
