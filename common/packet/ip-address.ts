@@ -47,18 +47,30 @@ export function ipToString(ipVersion: 4 | 6, bytes: Uint8Array): string {
   return `${head}::${tail}`;
 }
 
-const DEC_OCTET = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
 /** Parses "a.b.c.d" (no leading zeros, which some parsers read as octal) into 4 bytes. */
 function parseIpv4(text: string, out: Uint8Array, at: number): boolean {
-  const parts = text.split('.');
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < 4; i++) {
-    if (!DEC_OCTET.test(parts[i])) return false;
-    out[at + i] = Number(parts[i]);
+  // a char-code scan (log intake calls this per address): four dec-octets 0-255, no leading zeros
+  const n = text.length;
+  let part = 0;
+  let val = 0;
+  let digits = 0;
+  let first = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0x2e; // the end closes the last octet like a dot
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3 || val > 255 || (digits > 1 && first === 0x30)) return false;
+      out[at + part++] = val;
+      val = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) first = c;
+      if (++digits > 3) return false;
+      val = val * 10 + (c - 0x30);
+    } else return false;
   }
-  return true;
+  return part === 4;
 }
 
 /** Parses a list of hex groups (possibly empty, or ending in a dotted quad) into 16-bit words. */

@@ -53,3 +53,26 @@ test('parseIp and ipToString round-trip canonical IPv6 text', () => {
     assert.equal(ipToString(6, v6(text)), text);
   }
 });
+
+test('IPv4 text parses exactly as the dotted-quad grammar says (four dec-octets, no leading zeros), also inside IPv6', async () => {
+  const fc = (await import('fast-check')).default;
+  // the grammar as a regular expression: the reference the hand-written scanner must equal
+  const grammar = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+  for (const t of ['0.0.0.0', '255.255.255.255', '192.0.2.1', '01.2.3.4', '1.2.3.256', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 ', '１.2.3.4', '', '1.2.3.0004', '00.0.0.0']) {
+    const p = parseIp(t);
+    assert.equal(p !== null, grammar.test(t), t);
+    if (p) assert.deepEqual([...p.bytes], t.split('.').map(Number), t);
+  }
+  const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.stringMatching(/^[0-9]{0,4}$/), fc.constantFrom('', '00', '-1', 'a', ' 1'));
+  fc.assert(
+    fc.property(fc.array(octet, { minLength: 1, maxLength: 6 }), (parts) => {
+      const t = parts.join('.');
+      const p = parseIp(t);
+      assert.equal(p !== null, grammar.test(t), t);
+      if (p) assert.deepEqual([...p.bytes], parts.map(Number));
+      // with a dot, the last IPv6 group is an IPv4 tail (without one it is a hex group)
+      if (t.includes('.')) assert.equal(parseIp(`::ffff:${t}`) !== null, grammar.test(t), `::ffff:${t}`);
+    }),
+    { numRuns: 5000 },
+  );
+});
