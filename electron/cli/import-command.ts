@@ -1,6 +1,6 @@
 /** `tapline import --store DIR FILE|DIR...` */
 import { basename } from 'node:path';
-import { sniffStoreSyslog } from '../../node/logs/log-journal-sink.js';
+import { backfillStoreLogCounts, sniffStoreSyslog } from '../../node/logs/log-journal-sink.js';
 import { Store } from '../../node/store/store.js';
 import { UsageError } from './cli-args.js';
 import { Progress, humanBytes } from './progress.js';
@@ -14,6 +14,7 @@ export async function importCommand(store: string, paths: string[], out: NodeJS.
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let failures = 0;
+  const imported: string[] = [];
   try {
     await s.import(paths, {
       signal: abort.signal,
@@ -21,6 +22,7 @@ export async function importCommand(store: string, paths: string[], out: NodeJS.
       onProgress: (done, total) => progress.update(done, total),
       onResult: (r) => {
         progress.clear();
+        if (r.captureId && (r.status === 'indexed' || r.status === 'reindexed')) imported.push(r.captureId);
         if (r.status === 'failed') {
           failures++;
           err(`error: ${r.path}: ${r.message}`);
@@ -40,6 +42,10 @@ export async function importCommand(store: string, paths: string[], out: NodeJS.
       const sniffed = await sniffStoreSyslog(s, { log: err });
       if (sniffed.messages) out.write(`syslog: ${sniffed.messages} messages from ${sniffed.flows} flows added to the event journal (tapline events --kind log)\n`);
       for (const e of sniffed.errors) err(`warning: syslog in captures: ${e}`);
+      // logs received before these captures were imported count for their flows too
+      const back = await backfillStoreLogCounts(s, imported);
+      if (back.links) out.write(`logs: ${back.links} links from ${back.logs} earlier log events to the new flows counted\n`);
+      for (const id of back.truncated) err(`warning: capture ${id}: more logs in its time span than are linked again after an import; the rest are not counted`);
     }
   } finally {
     process.off('SIGINT', onSignal);

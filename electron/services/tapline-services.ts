@@ -320,6 +320,15 @@ export class TaplineServices {
     } catch (e) {
       this.local.notice('error', `reading syslog from captures failed: ${(e as Error).message}`);
     }
+    // logs received before these captures were imported count for their flows too (log_count)
+    try {
+      const ids = results.flatMap((r) => (r.capture_id && (r.status === 'indexed' || r.status === 'reindexed') ? [r.capture_id] : []));
+      const b = await this.logs.backfillCounts(ids);
+      if (b.links) this.log(`counted ${b.links} links from ${b.logs} earlier log events to the new flows`);
+      for (const id of b.truncated) this.local.notice('warning', `capture ${id}: more logs in its time span than are linked again after an import; the rest are not counted`);
+    } catch (e) {
+      this.local.notice('error', `counting earlier logs for the new flows failed: ${(e as Error).message}`);
+    }
     return results;
   }
 

@@ -8,9 +8,8 @@
  * can both add without a lock (each append is one write). Read back by summing; rewritten as one
  * line when the file passes 16 MiB (at open, or while running). A torn last line is skipped.
  *
- * Not counted: logs received before their flow's capture was imported (their flow_ids were set
- * when the flow did not exist; GET /api/flows/{id}/logs recomputes and finds them), and nothing
- * is subtracted when the journal's retention deletes old logs.
+ * Logs received before their flow's capture was imported are added after the import
+ * (log-count-backfill.ts). Nothing is subtracted when the journal's retention deletes old logs.
  */
 import { appendFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -77,17 +76,16 @@ export class FlowLogIndex {
 
   /** Counts stored log events (in memory now, in the file in the background, in order). */
   add(events: readonly LogEvent[]): Promise<void> {
-    const delta: Record<string, number> = {};
-    let any = false;
-    for (const e of events) {
-      for (const id of linkedFlows(e)) {
-        delta[id] = (delta[id] ?? 0) + 1;
-        this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
-        any = true;
-      }
-    }
-    if (!any) return this.chain;
-    const line = `${JSON.stringify(delta)}\n`;
+    const delta = new Map<string, number>();
+    for (const e of events) for (const id of linkedFlows(e)) delta.set(id, (delta.get(id) ?? 0) + 1);
+    return this.addCounts(delta);
+  }
+
+  /** Adds links per flow id (log-count-backfill.ts: logs linked again after an import). */
+  addCounts(delta: ReadonlyMap<string, number>): Promise<void> {
+    if (delta.size === 0) return this.chain;
+    for (const [id, n] of delta) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
+    const line = `${JSON.stringify(Object.fromEntries(delta))}\n`;
     this.chain = this.chain
       .catch(() => undefined)
       .then(async () => {

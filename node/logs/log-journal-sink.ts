@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { Correlator } from './correlate.js';
 import { FlowLogIndex } from './flow-log-index.js';
 import { LogIntake } from './log-intake.js';
+import { backfillLogCounts, type BackfillResult } from './log-count-backfill.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
 
 /** The sensor id the services use by default (the host name, as in TaplineServices.open). */
@@ -32,4 +33,11 @@ export async function sniffStoreSyslog(store: Store, opts: { ports?: readonly nu
   await journal.flush();
   await counts.flush();
   return r;
+}
+
+/** After an import: logs already in the journal counted for the new captures' flows (log-count-backfill.ts). */
+export async function backfillStoreLogCounts(store: Store, captureIds: readonly string[]): Promise<BackfillResult> {
+  const journal = await EventJournal.open(store.dir);
+  const counts = await FlowLogIndex.open(store.dir);
+  return backfillLogCounts(store, journal, counts, new Correlator(store), captureIds);
 }

@@ -16,6 +16,7 @@ import { EventExporter } from './export/event-exporter.js';
 import { SyslogOutput, type SyslogOutputStats } from './export/syslog-output.js';
 import { endpointText, type LogEndpoint } from './log-endpoint.js';
 import { FlowLogIndex } from './flow-log-index.js';
+import { backfillLogCounts, type BackfillResult } from './log-count-backfill.js';
 import { HostResolver, type HostResolverStats } from './host-resolver.js';
 import { LogIntake, type EncodedLines, type LogIntakeStats } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
@@ -140,6 +141,11 @@ export class LogService {
   onEvent(e: TaplineEvent): void {
     this.resolver.learn(e);
     this.exporter?.export(e);
+  }
+
+  /** After an import: logs received before it counted for the new captures' flows (log-count-backfill.ts). */
+  async backfillCounts(captureIds: readonly string[]): Promise<BackfillResult> {
+    return backfillLogCounts(this.opts.store, this.opts.journal, await this.flowLogIndex, this.correlator, captureIds);
   }
 
   sniff(): Promise<SniffResult> {
