@@ -1,6 +1,6 @@
 /** `tapline import --store DIR FILE|DIR...` */
 import { basename } from 'node:path';
-import { backfillStoreLogCounts, sniffStoreSyslog } from '../../node/logs/log-journal-sink.js';
+import { logsAfterImport } from '../../node/logs/log-journal-sink.js';
 import { Store } from '../../node/store/store.js';
 import { UsageError } from './cli-args.js';
 import { Progress, humanBytes } from './progress.js';
@@ -38,12 +38,11 @@ export async function importCommand(store: string, paths: string[], out: NodeJS.
       },
     });
     if (!abort.signal.aborted) {
-      // syslog the captures overheard (UDP/TCP 514) becomes log events in the journal, once
-      const sniffed = await sniffStoreSyslog(s, { log: err });
+      // syslog the captures overheard (UDP/TCP 514) becomes log events in the journal, once; logs
+      // received before these captures were imported count for their flows too
+      const { sniffed, counted: back } = await logsAfterImport(s, imported, { log: err });
       if (sniffed.messages) out.write(`syslog: ${sniffed.messages} messages from ${sniffed.flows} flows added to the event journal (tapline events --kind log)\n`);
       for (const e of sniffed.errors) err(`warning: syslog in captures: ${e}`);
-      // logs received before these captures were imported count for their flows too
-      const back = await backfillStoreLogCounts(s, imported);
       if (back.links) out.write(`logs: ${back.links} links from ${back.logs} earlier log events to the new flows counted\n`);
       for (const id of back.truncated) err(`warning: capture ${id}: more logs in its time span than are linked again after an import; the rest are not counted`);
     }

@@ -17,27 +17,31 @@ export function defaultSensorId(): string {
   return hostname().replace(/[^0-9A-Za-z._-]/g, '-').slice(0, 64) || 'local';
 }
 
-/** Reads syslog overheard in the store's captures into its journal (idempotent). */
-export async function sniffStoreSyslog(store: Store, opts: { ports?: readonly number[]; sensor?: string; log?: (line: string) => void } = {}): Promise<SniffResult> {
+/**
+ * The log work after an import, on one journal, one count index and one correlator: syslog
+ * overheard in the store's captures becomes log events (idempotent: each flow read once), then
+ * logs the journal held before these captures were imported are counted for their flows
+ * (log-count-backfill.ts; once per capture).
+ */
+export async function logsAfterImport(
+  store: Store,
+  captureIds: readonly string[],
+  opts: { ports?: readonly number[]; sensor?: string; log?: (line: string) => void } = {},
+): Promise<{ sniffed: SniffResult; counted: BackfillResult }> {
   const journal = await EventJournal.open(store.dir);
   const sensor = opts.sensor ?? defaultSensorId();
   const counts = await FlowLogIndex.open(store.dir);
+  const correlator = new Correlator(store);
   const intake = new LogIntake({
     sensor,
     persist: (events: LogEvent[]) => journal.append(events),
     onStored: (events) => void counts.add(events),
-    correlator: new Correlator(store),
+    correlator,
     log: opts.log,
   });
-  const r = await sniffSyslog(store, intake, sensor, { ports: opts.ports });
+  const sniffed = await sniffSyslog(store, intake, sensor, { ports: opts.ports });
   await journal.flush();
+  const counted = await backfillLogCounts(store, journal, counts, correlator, captureIds);
   await counts.flush();
-  return r;
-}
-
-/** After an import: logs already in the journal counted for the new captures' flows (log-count-backfill.ts). */
-export async function backfillStoreLogCounts(store: Store, captureIds: readonly string[]): Promise<BackfillResult> {
-  const journal = await EventJournal.open(store.dir);
-  const counts = await FlowLogIndex.open(store.dir);
-  return backfillLogCounts(store, journal, counts, new Correlator(store), captureIds);
+  return { sniffed, counted };
 }

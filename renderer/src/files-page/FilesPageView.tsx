@@ -11,7 +11,7 @@ import { useApp, useFilesPage, useServices, useSettings } from '../app/services-
 import { formatBytes } from '../format/numbers.js';
 import { protoName } from '../format/protocols.js';
 import { formatGridTime } from '../format/time.js';
-import { FilePreview, FileRow } from '../payload/PayloadPanel.js';
+import { FilePreview, FileRow, FilesTable } from '../payload/PayloadPanel.js';
 import { MAX_FLOWS_CARVED } from './files-page-store.js';
 import { formToFilesQuery, toForm, type QueryForm } from './files-query-form.js';
 
@@ -99,23 +99,11 @@ export function FilesPageView() {
       <div className="files-page-body">
         <div className="files-page-lists">
           {files.length ? (
-            <table className="files-table" aria-label="Carved files">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Type</th>
-                  <th>Size</th>
-                  <th>Hashes</th>
-                  <th>URL / host / mail</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody onMouseLeave={() => undefined}>
-                {files.map((f) => (
-                  <FileRow key={`${f.sensor}:${f.id}`} file={f} selected={preview?.id === f.id} onSelect={() => setPreview(f)} />
-                ))}
-              </tbody>
-            </table>
+            <FilesTable label="Carved files">
+              {files.map((f) => (
+                <FileRow key={`${f.sensor}:${f.id}`} file={f} selected={preview?.id === f.id} onSelect={() => setPreview(f)} />
+              ))}
+            </FilesTable>
           ) : status === 'ready' && !pending ? (
             <p className="muted">No files were carved from these TCP flows (HTTP, SMTP, POP3, IMAP and FTP data are carved; TFTP transfers, on UDP, with `tapline carve`).</p>
           ) : null}

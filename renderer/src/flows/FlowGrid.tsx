@@ -6,14 +6,14 @@
  * Enter opens the detail pane, the context-menu key or Shift+F10 opens the menu.
  * Scrolling away from the top pauses live updates; coming back resumes them.
  */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useRef, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
 import { GridRowView, cellId } from './GridRowView.js';
-import { offsetToReveal, scrollScale } from './scroll-scale.js';
+import { offsetToReveal } from './scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
-import { useScrollTop } from '../ui/use-scroll-top.js';
+import { useScaledScroll } from '../ui/use-scaled-scroll.js';
 
 export const ROW_HEIGHT = 24;
 
@@ -49,49 +49,16 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const focusRef = useRef<HTMLDivElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const headerRef = useRef<HTMLDivElement>(null);
-  const [viewportH, setViewportH] = useState(0);
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
 
-  const scale = useMemo(() => scrollScale(count * ROW_HEIGHT, viewportH), [count, viewportH]);
-  const scaleRef = useRef(scale);
-  scaleRef.current = scale;
+  const { viewportH, scale, scaleRef, scrollTop } = useScaledScroll(scrollRef, count, ROW_HEIGHT);
 
-  const scrollTop = useScrollTop(scrollRef);
-
-  // Viewport height for the scale and PageUp/PageDown.
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setViewportH(el.clientHeight));
-    ro.observe(el);
-    setViewportH(el.clientHeight);
-    return () => ro.disconnect();
-  }, []);
 
   // A new search result starts at the top.
   useEffect(() => {
     if (searchDone && scrollRef.current) scrollRef.current.scrollTop = 0;
   }, [searchDone]);
-
-  // When scaled, a wheel notch would move `factor` times too far: scroll 1:1 in virtual pixels.
-  useEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    let carry = 0;
-    const onWheel = (e: WheelEvent) => {
-      const k = scaleRef.current.factor;
-      if (k <= 1.0001 || e.ctrlKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
-      e.preventDefault();
-      const unit = e.deltaMode === 1 ? ROW_HEIGHT : e.deltaMode === 2 ? el.clientHeight : 1;
-      carry += (e.deltaY * unit) / k;
-      const whole = Math.trunc(carry);
-      carry -= whole;
-      if (whole) el.scrollTop += whole;
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, []);
 
   const onScroll = useCallback(() => {
     const el = scrollRef.current;

@@ -3,7 +3,8 @@ import type { FormEvent } from 'react';
 import { useApp, useFlows, useSettings } from '../app/services-context.js';
 import { LOCAL_ZONE, localZoneName } from '../format/time.js';
 import { IconSearch } from '../ui/icons.js';
-import { TIME_HELP, type SearchField } from './search-form.js';
+import { type SearchField } from './search-form.js';
+import { FormField } from '../ui/FormField.js';
 
 interface FieldSpec {
   field: SearchField;
@@ -28,31 +29,20 @@ function Field({ spec, zoneLabel }: { spec: FieldSpec; zoneLabel: string }) {
   const value = useFlows((s) => s.form[spec.field]);
   const error = useFlows((s) => s.fieldErrors[spec.field]);
   const setField = useFlows((s) => s.setField);
-  const id = `search-${spec.field}`;
   const isTime = spec.field === 'since' || spec.field === 'until';
   return (
-    <div className={`field ${spec.className}${error ? ' field-invalid' : ''}`}>
-      <label htmlFor={id}>{spec.label}</label>
-      <input
-        id={id}
-        name={spec.field}
-        type="text"
-        inputMode={spec.inputMode}
-        autoComplete="off"
-        spellCheck={false}
-        value={value}
-        placeholder={spec.placeholder}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        title={isTime ? `${TIME_HELP}. Times without a zone are read in ${zoneLabel}.` : undefined}
-        onChange={(e) => setField(spec.field, e.currentTarget.value)}
-      />
-      {error ? (
-        <div id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </div>
-      ) : null}
-    </div>
+    <FormField
+      id={`search-${spec.field}`}
+      name={spec.field}
+      label={spec.label}
+      className={spec.className}
+      value={value}
+      error={error}
+      placeholder={spec.placeholder}
+      inputMode={spec.inputMode}
+      timeZoneLabel={isTime ? zoneLabel : undefined}
+      onChange={(v) => setField(spec.field, v)}
+    />
   );
 }
 

@@ -10,7 +10,7 @@ import { formatBytes, formatCount } from '../format/numbers.js';
 import { protoName } from '../format/protocols.js';
 import { formatGridTime, LOCAL_ZONE, localZoneName } from '../format/time.js';
 import { rankClass, rankText } from '../flows/columns.js';
-import { TIME_HELP } from '../flows/search-form.js';
+import { FormField } from '../ui/FormField.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -40,30 +40,19 @@ function Field({ spec, zoneLabel }: { spec: FieldSpec; zoneLabel: string }) {
   const value = useHistorical((s) => s.form[spec.field]);
   const error = useHistorical((s) => s.errors[spec.field]);
   const setField = useHistorical((s) => s.setField);
-  const id = `hist-${spec.field}`;
   const isTime = spec.field === 'since' || spec.field === 'until';
   return (
-    <div className={`field f-hist-${spec.field}${error ? ' field-invalid' : ''}`}>
-      <label htmlFor={id}>{spec.label}</label>
-      <input
-        id={id}
-        name={spec.field}
-        type="text"
-        autoComplete="off"
-        spellCheck={false}
-        value={value}
-        placeholder={spec.placeholder}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        title={isTime ? `${TIME_HELP}. Times without a zone are read in ${zoneLabel}.` : undefined}
-        onChange={(e) => setField(spec.field, e.currentTarget.value)}
-      />
-      {error ? (
-        <div id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </div>
-      ) : null}
-    </div>
+    <FormField
+      id={`hist-${spec.field}`}
+      name={spec.field}
+      label={spec.label}
+      className={`f-hist-${spec.field}`}
+      value={value}
+      error={error}
+      placeholder={spec.placeholder}
+      timeZoneLabel={isTime ? zoneLabel : undefined}
+      onChange={(v) => setField(spec.field, v)}
+    />
   );
 }
 

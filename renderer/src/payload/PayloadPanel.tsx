@@ -5,7 +5,7 @@
  * only ever shown as escaped text, a hex dump, or a raster image from the API (which serves
  * nothing else with a renderable type).
  */
-import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { CarvedFile, FollowResult } from '../../../common/bridge/messages.js';
 import { usePayload, useServices } from '../app/services-context.js';
 import { formatBytes } from '../format/numbers.js';
@@ -94,28 +94,35 @@ function FollowView({ result }: { result: FollowResult }) {
 
 function FilesView({ files }: { files: CarvedFile[] }) {
   const [selected, setSelected] = useState<CarvedFile | null>(files[0] ?? null);
-  if (files.length === 0) return <p className="muted">No files were carved from this flow (HTTP/1.x bodies are carved; other protocols are not yet).</p>;
+  if (files.length === 0) return <p className="muted">No files were carved from this flow (HTTP, SMTP, POP3, IMAP, FTP data, TFTP and SMB2 transfers are carved).</p>;
   return (
     <div className="files-view">
-      <table className="files-table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Type</th>
-            <th>Size</th>
-            <th>Hashes</th>
-            <th>URL / host / mail</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {files.map((f) => (
-            <FileRow key={f.id} file={f} selected={selected?.id === f.id} onSelect={() => setSelected(f)} />
-          ))}
-        </tbody>
-      </table>
+      <FilesTable>
+        {files.map((f) => (
+          <FileRow key={f.id} file={f} selected={selected?.id === f.id} onSelect={() => setSelected(f)} />
+        ))}
+      </FilesTable>
       {selected ? <FilePreview key={selected.id} file={selected} /> : null}
     </div>
+  );
+}
+
+/** The carved-files table (name, type, size, hashes, URL/host/mail) around FileRow rows. */
+export function FilesTable({ label, children }: { label?: string; children: ReactNode }) {
+  return (
+    <table className="files-table" aria-label={label}>
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Type</th>
+          <th>Size</th>
+          <th>Hashes</th>
+          <th>URL / host / mail</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
   );
 }
 

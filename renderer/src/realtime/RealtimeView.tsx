@@ -4,12 +4,12 @@
  * second line, "N servers" cells that open the full list, pause (manual, or automatic when
  * scrolled away from the top) and the "Enable / Disable Flow Events" toggle.
  */
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
-import { offsetToReveal, scrollScale } from '../flows/scroll-scale.js';
+import { offsetToReveal } from '../flows/scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
-import { useScrollTop } from '../ui/use-scroll-top.js';
+import { useScaledScroll } from '../ui/use-scaled-scroll.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -113,45 +113,13 @@ export function RealtimeView({ active }: { active: boolean }) {
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
-  const [viewportH, setViewportH] = useState(0);
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
-  const scale = useMemo(() => scrollScale(count * RT_ROW_HEIGHT, viewportH), [count, viewportH]);
-  const scaleRef = useRef(scale);
-  scaleRef.current = scale;
+  const { viewportH, scale, scrollTop } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT);
 
-  const scrollTop = useScrollTop(scrollRef);
   // virtual offset (rows × RT_ROW_HEIGHT) of the physical scrollTop (see flows/scroll-scale.ts)
   const vOffset = scale.toVirtual(scrollTop);
   const { start, end } = visibleRange(vOffset, viewportH, RT_ROW_HEIGHT, count, 3);
-
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setViewportH(el.clientHeight));
-    ro.observe(el);
-    setViewportH(el.clientHeight);
-    return () => ro.disconnect();
-  }, []);
-
-  // scaled: one wheel notch moves a few rows, not `factor` times as many
-  useEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    let carry = 0;
-    const onWheel = (e: WheelEvent) => {
-      const k = scaleRef.current.factor;
-      if (k <= 1.0001 || e.ctrlKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
-      e.preventDefault();
-      const unit = e.deltaMode === 1 ? RT_ROW_HEIGHT : e.deltaMode === 2 ? el.clientHeight : 1;
-      carry += (e.deltaY * unit) / k;
-      const whole = Math.trunc(carry);
-      carry -= whole;
-      if (whole) el.scrollTop += whole;
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, []);
 
   const onScroll = useCallback(() => {
     const el = scrollRef.current;

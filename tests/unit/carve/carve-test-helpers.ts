@@ -1,7 +1,7 @@
 /** Feeding synthetic TCP payload to the HTTP carver and collecting what it carves. */
 import type { CarveFileSink, FileEnd, FileStart } from '../../../common/carve/carve-sink.js';
 import { HttpCarver, type HttpCarverOptions } from '../../../common/carve/http/http-carver.js';
-import type { Direction, StreamEndReason } from '../../../common/reassembly/stream-types.js';
+import type { Direction, StreamChunk, StreamEndReason } from '../../../common/reassembly/stream-types.js';
 export { prng as rng } from '../../helpers/prng.js';
 
 export interface Carved {
@@ -56,13 +56,17 @@ export function bytes(s: string | Uint8Array): Uint8Array {
   return typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
 }
 
+/** What the step feeder drives: an HTTP carver (a StreamSink) or any stream carver. */
+export interface StepTarget {
+  onData(c: StreamChunk): void;
+  onEnd(dir: Direction, reason: StreamEndReason, gapAtEnd: number): void;
+}
+
 /**
- * Runs the steps through a fresh carver, cutting each data step into pieces of `piece` bytes
- * (Infinity = whole); ends both directions with a FIN unless the steps did.
+ * Feeds the steps to a carver, cutting each data step into pieces of `piece` bytes (Infinity =
+ * whole; an empty step is one empty chunk); ends both directions with a FIN unless the steps did.
  */
-export function carve(steps: Step[], piece = Infinity, opts: Partial<HttpCarverOptions> = {}): { sink: CollectingSink; carver: HttpCarver } {
-  const sink = new CollectingSink();
-  const carver = new HttpCarver(sink, opts);
+export function feedSteps(carver: StepTarget, steps: Step[], piece = Infinity): void {
   const offset = [0, 0];
   const ended = [false, false];
   let packet = 0;
@@ -75,18 +79,23 @@ export function carve(steps: Step[], piece = Infinity, opts: Partial<HttpCarverO
     const d = bytes(s.data);
     let gap = s.gapBefore ?? 0;
     offset[s.dir] += gap;
-    if (d.length === 0) {
-      carver.onData({ dir: s.dir, offset: offset[s.dir], data: d, gapBefore: gap, tsSec: 1000 + packet, tsNsec: 5, packet: packet++ });
-      continue;
-    }
-    for (let i = 0; i < d.length; i += piece) {
+    let i = 0;
+    do {
       const part = d.subarray(i, Math.min(d.length, i + piece));
       carver.onData({ dir: s.dir, offset: offset[s.dir], data: part, gapBefore: gap, tsSec: 1000 + packet, tsNsec: 5, packet: packet++ });
       offset[s.dir] += part.length;
       gap = 0;
-    }
+      i += piece;
+    } while (i < d.length);
   }
   for (const dir of [0, 1] as const) if (!ended[dir]) carver.onEnd(dir, 'fin', 0);
+}
+
+/** Runs the steps through a fresh HTTP carver (feedSteps). */
+export function carve(steps: Step[], piece = Infinity, opts: Partial<HttpCarverOptions> = {}): { sink: CollectingSink; carver: HttpCarver } {
+  const sink = new CollectingSink();
+  const carver = new HttpCarver(sink, opts);
+  feedSteps(carver, steps, piece);
   return { sink, carver };
 }
 
