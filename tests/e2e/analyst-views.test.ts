@@ -11,10 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { capturePath, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
-import { ARTIFACTS, CHROMIUM, browserSkipReason, shot } from './browser-env.js';
+import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import { serveForTest } from './serve-process.js';
-
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The zeek capture's one flow: 141.142.228.5:59856 → 192.150.187.43:80 (an HTTP GET with a body). */
 const HTTP_GET = 'zeek__http_get.pcap';

@@ -7,6 +7,8 @@ import { repoRoot } from '../helpers/corpus.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const RENDERER_DIR = join(repoRoot, 'dist', 'renderer');
 export const RENDERER = join(RENDERER_DIR, 'index.html');
+/** Headless Debian Chromium, software rendering, nothing reaching the network by itself. */
+export const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 
 /** Why a browser test cannot run here (no Chromium, renderer not built), or null. */

@@ -11,11 +11,10 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, browserSkipReason, shot } from './browser-env.js';
+import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveForTest } from './serve-process.js';
 
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const DATAGRAMS = 4;
 
 function skipReason(): string | null {

@@ -12,11 +12,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, RENDERER_DIR } from './browser-env.js';
+import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, RENDERER_DIR } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveStatic } from './static-server.js';
 
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ROWS = 1_000_000;
 
 /**

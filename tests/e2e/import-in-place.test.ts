@@ -4,23 +4,19 @@
  * the result; the capture outside the directory (behind a symbolic link) is not offered.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { repoRoot } from '../helpers/corpus.js';
-import { CHROMIUM } from './browser-env.js';
+import { browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import { writeFixturePcap } from '../helpers/fixture-capture.js';
 import type { PageGlobals } from './page-globals.js';
 import { startServe } from './serve-process.js';
 
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 test('From server: the import directory is listed, a capture is imported in place and its flows fill the grid', { timeout: 180_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) return t.skip(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-  if (!existsSync(join(repoRoot, 'dist', 'renderer', 'index.html'))) return t.skip('the renderer is not built; run npm run build');
+  const skip = browserSkipReason();
+  if (skip) return t.skip(skip);
   const dir = await mkdtemp(join(tmpdir(), 'tl-uiperf-e2e-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const incoming = join(dir, 'incoming');
@@ -51,7 +47,7 @@ test('From server: the import directory is listed, a capture is imported in plac
     await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('#panel-flows .grid-row').length === n, flows, { timeout: 15_000 });
     const ids = await page.locator('#panel-flows .grid-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-flow-id') ?? ''));
     assert.equal(new Set(ids.map((id) => id.split('-')[0])).size, 1, 'all rows are flows of the one imported capture');
-    await page.screenshot({ path: join(repoRoot, 'tests', 'artifacts', 'import-in-place.png') });
+    await shot(page, 'import-in-place');
     assert.deepEqual(errors, []);
   } finally {
     await browser?.close();

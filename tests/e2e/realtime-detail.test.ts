@@ -14,11 +14,9 @@ import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { capturePath, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
-import { ARTIFACTS, CHROMIUM, RENDERER, browserSkipReason, shot } from './browser-env.js';
+import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, RENDERER, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveForTest } from './serve-process.js';
-
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The zeek capture's one flow: 141.142.228.5:59856 → 192.150.187.43:80 (tshark's values). */
 const HTTP_GET = 'zeek__http_get.pcap';

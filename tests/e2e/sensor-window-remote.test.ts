@@ -12,11 +12,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, browserSkipReason, shot } from './browser-env.js';
+import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const DATAGRAMS = 5;
 const REMOTE = 'tl-uifeat-remote';
 

@@ -29,10 +29,9 @@ import { REPO_ROOT, envInt, envString, machineInfo, writeResults } from '../lib/
 import { fmt, fmtMs, meets, renderTable, say, section } from '../lib/report.js';
 import { formatBytes } from '../lib/size.js';
 import type { Suite, SuiteContext, TargetRow } from '../lib/suite.js';
+import { CHROMIUM, LAUNCH_ARGS } from '../../e2e/browser-env.js';
 import { installBenchBridge, installPerfProbe, type BenchPageState, type BenchStreamPlan, type PerfProbe } from '../lib/ui-page-hook.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TARGETS = { longTaskMs: 100, fps: 55, firstRowsMs: 2000 };
 
 interface PageGlobals {
