@@ -8,6 +8,7 @@ import { decodePacketAt } from '../packet/decode-packet.js';
 import { DecodeStatus, createDecodedPacket } from '../packet/decoded-packet.js';
 import type { IndexInterface } from '../index/index-format.js';
 import { formatTs } from '../time/timestamp.js';
+import { createFastIpv4, decodeFastIpv4 } from '../packet/ipv4-fast-path.js';
 import { FlowKind, FlowTable, flowKindOf, type FlowTableOptions } from './flow-table.js';
 
 export class CaptureIndexer implements CaptureSink {
@@ -24,9 +25,13 @@ export class CaptureIndexer implements CaptureSink {
   private lastSec = -Infinity;
   private lastNsec = 0;
   private readonly decoded = createDecodedPacket();
+  private readonly fast = createFastIpv4();
+  private readonly fastPath: boolean;
 
-  constructor(opts?: FlowTableOptions) {
+  /** `fastPath: false` sends every packet through the general decoder (the tests compare both). */
+  constructor(opts?: FlowTableOptions & { fastPath?: boolean }) {
     this.table = new FlowTable(opts);
+    this.fastPath = opts?.fastPath ?? true;
   }
 
   onFileInfo(info: CaptureFileInfo): void {
@@ -49,15 +54,28 @@ export class CaptureIndexer implements CaptureSink {
   }
 
   onPacket(rec: PacketRecordView): void {
-    const d = this.decoded;
-    decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
-    if (d.status !== DecodeStatus.Ip) {
-      const kind = flowKindOf(d);
-      if (kind === FlowKind.NonIp) this.nonIpPackets++;
-      else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
-      else this.malformedPackets++;
+    const start = rec.bufferOffset;
+    const end = start + rec.capLen;
+    // Most packets: Ethernet/IPv4/TCP|UDP of a flow already in the table (one pass over the
+    // headers, no DecodedPacket); the rest, and every packet starting a flow, take the general path.
+    if (
+      !(
+        this.fastPath &&
+        rec.linkType === 1 &&
+        decodeFastIpv4(rec.buffer, start, end, this.fast) &&
+        this.table.addFastIpv4(this.fast, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)
+      )
+    ) {
+      const d = this.decoded;
+      decodePacketAt(rec.linkType, rec.buffer, start, end, d);
+      if (d.status !== DecodeStatus.Ip) {
+        const kind = flowKindOf(d);
+        if (kind === FlowKind.NonIp) this.nonIpPackets++;
+        else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
+        else this.malformedPackets++;
+      }
+      this.table.add(rec, d);
     }
-    this.table.add(rec, d);
     this.packets++;
     this.bytes += rec.origLen;
     const s = rec.tsSec;

@@ -12,6 +12,7 @@ import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decode
 import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, decodeZigzagOffsets, encodeZigzagOffsets, type OffsetListState } from './offset-arena.js';
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
+import type { FastIpv4 } from '../packet/ipv4-fast-path.js';
 
 /** What kind of traffic a flow aggregates. */
 export const FlowKind = {
@@ -202,6 +203,58 @@ export class FlowTable {
     this.accountRaw(f, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen, srcIsA);
     if (d.proto === 6 && withPorts) this.trackTcp(f, d, srcIsA);
     return f;
+  }
+
+  /**
+   * add() for a packet the fast path decoded (see ipv4-fast-path.ts), when it belongs to a flow
+   * that already exists and does not start a new one. Returns false, having changed nothing,
+   * when the packet needs the general path (a new flow: its orientation and identity fields come
+   * from the full decode).
+   */
+  addFastIpv4(p: FastIpv4, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
+    const proto = p.proto;
+    const sp = p.srcPort;
+    const dp = p.dstPort;
+    const s0 = p.src;
+    const t0 = p.dst;
+    const w0 = FlowKind.Ip | (4 << 8) | (proto << 16) | (1 << 24);
+    const w1 = ((p.vlan + 1) & 0xffff) | (((p.vlanInner + 1) & 0xffff) << 16);
+    const srcIsA = s0 < t0 || (s0 === t0 && sp <= dp);
+    const a = srcIsA ? s0 : t0;
+    const b = srcIsA ? t0 : s0;
+    const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
+    let f: number;
+    if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) {
+      f = this.cacheF;
+    } else {
+      f = this.lookup4(w0, w1, a, b, ports);
+      if (f < 0) return false;
+      this.cacheF = f;
+      this.cacheW0 = w0;
+      this.cacheW1 = w1;
+      this.cacheA = a;
+      this.cacheB = b;
+      this.cachePorts = ports;
+    }
+    // startsNewFlow for this packet
+    if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
+    const fl = p.tcpFlags;
+    if (proto === 6) {
+      const st = this.tcpState[f];
+      if ((fl & 0x12) === 0x02 && (st & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0) return false;
+      this.packets++;
+      this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
+      let next = st;
+      if (fl & 0x02) next |= TcpState.SynSeen;
+      if (fl & 0x01) next |= srcIsA ? TcpState.FinFromA : TcpState.FinFromB;
+      if (fl & 0x04) next |= TcpState.Rst;
+      this.tcpState[f] = next;
+      this.tcpFlags[f] |= fl;
+      return true;
+    }
+    this.packets++;
+    this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
+    return true;
   }
 
   private addFragment(rec: PacketRecordView, d: DecodedPacket): void {
