@@ -15,23 +15,23 @@ import { DecodeStatus, FragmentKind, createDecodedPacket } from '../../../common
 import { createFastIpv4, decodeFastIpv4 } from '../../../common/packet/ipv4-fast-path.js';
 import { readCaptureFile } from '../../../node/capture/read-capture-file.js';
 import { capturePath, corpusCaptures, corpusSkipReason } from '../../helpers/corpus.js';
-import { bytes, ethernet, icmp, ipv4, ipv6, le16, le32, tcp, udp } from '../../helpers/packet-builders.js';
+import { bytes, ethernet, icmp, ipv4, ipv6, le16, le32, tcp, udp, type VlanTag } from '../../helpers/packet-builders.js';
 
 const TPIDS = [0x8100, 0x88a8, 0x9100, 0x8100];
 
 /** A frame built from a spec, then possibly mutated: the inputs the fast path must judge right. */
 const frameArb = fc
   .record({
-    tags: fc.oneof(fc.constant([]), fc.constant([]), fc.array(fc.record({ tpid: fc.constantFrom(...TPIDS), vid: fc.constantFrom(1, 100, 4095) }), { maxLength: 3 })),
+    tags: fc.oneof(fc.constant<VlanTag[]>([]), fc.constant<VlanTag[]>([]), fc.array<VlanTag>(fc.record({ tpid: fc.constantFrom(...TPIDS), vid: fc.constantFrom(1, 100, 4095) }), { maxLength: 3 })),
     kind: fc.constantFrom('tcp', 'udp', 'tcp', 'udp', 'icmp', 'gre', 'v6', 'arp'),
-    src: fc.constantFrom([10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 9]),
-    dst: fc.constantFrom([10, 0, 0, 1], [10, 0, 0, 2], [8, 8, 8, 8]),
+    src: fc.constantFrom<number[]>([10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 9]),
+    dst: fc.constantFrom<number[]>([10, 0, 0, 1], [10, 0, 0, 2], [8, 8, 8, 8]),
     sport: fc.constantFrom(53, 80, 443, 40000, 40001),
     dport: fc.constantFrom(53, 80, 443, 40000, 40001),
     flags: fc.constantFrom(0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x102, 0),
     dataOffsetWords: fc.constantFrom(undefined, undefined, 2, 15),
     payload: fc.array(fc.nat(255), { maxLength: 24 }),
-    options: fc.constantFrom([], [], [1, 1, 1, 0]),
+    options: fc.constantFrom<number[]>([], [], [1, 1, 1, 0]),
     mutate: fc.nat(2),
     mf: fc.boolean(),
     fragOffset: fc.constantFrom(0, 0, 0, 0, 8, 1480),
