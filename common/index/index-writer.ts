@@ -5,7 +5,7 @@
 import { ByteWriter } from '../encoding/byte-writer.js';
 import { crc32 as defaultCrc32, type Crc32 } from '../encoding/crc32.js';
 import { FlowKind, type FlowTable } from '../flow/flow-table.js';
-import { flowCommunityId } from '../flow/flow-identity.js';
+import { flowCommunityIdFnv } from '../flow/flow-identity.js';
 import {
   FLOW_RECORD_SIZE,
   FOOTER_MAGIC,
@@ -14,7 +14,6 @@ import {
   INDEX_VERSION,
   SectionType,
   asciiBytes,
-  fnv1a,
   type IndexMeta,
 } from './index-format.js';
 import { IpPostingsBuilder, NumericPostingsBuilder } from './postings.js';
@@ -95,8 +94,7 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     flows.dataView.setUint32(at + 104, offsets.length - start, true);
     let cidHash = 0;
     if (kind === FlowKind.Ip) {
-      const cid = flowCommunityId(table.ipVersion[f], table.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? table.icmpType[f] : -1, hasIcmp ? table.icmpCode[f] : -1);
-      cidHash = cid === null ? 0 : fnv1a(cid);
+      cidHash = flowCommunityIdFnv(table.ipVersion[f], table.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? table.icmpType[f] : -1, hasIcmp ? table.icmpCode[f] : -1);
       ipPost.add(table.ipVersion[f], addrA, f);
       ipPost.add(table.ipVersion[f], addrB, f);
       if (hasPorts) {

@@ -8,7 +8,7 @@
  */
 import { base64Encode } from './base64.js';
 import { bytesToHex } from './hex.js';
-import { sha1 } from './sha1.js';
+import { sha1Into } from './sha1.js';
 
 export { ipToString, parseIp } from './ip-address.js';
 export type { ParsedIp } from './ip-address.js';
@@ -68,7 +68,30 @@ export function communityId(
   dstPort: number,
   opts?: CommunityIdOptions,
 ): string {
-  const seed = opts?.seed ?? 0;
+  const input = new Uint8Array(MAX_INPUT);
+  const n = communityIdInput(ipVersion, proto, src, dst, srcPort, dstPort, opts?.seed ?? 0, input);
+  const digest = new Uint8Array(20);
+  sha1Into(input, n, digest);
+  return '1:' + (opts?.base64 === false ? bytesToHex(digest) : base64Encode(digest));
+}
+
+/** Longest hash input: seed, two IPv6 addresses, proto, padding, two ports. */
+export const MAX_INPUT = 2 + 32 + 2 + 4;
+
+/**
+ * Writes the spec's hash input for these arguments (as communityId takes them) into `out`
+ * (at least MAX_INPUT bytes) and returns its length; throws RangeError on invalid arguments.
+ */
+export function communityIdInput(
+  ipVersion: 4 | 6,
+  proto: number,
+  src: Uint8Array,
+  dst: Uint8Array,
+  srcPort: number,
+  dstPort: number,
+  seed: number,
+  out: Uint8Array,
+): number {
   checkPort(seed, 'seed');
   if (!Number.isInteger(proto) || proto < 0 || proto > 255) throw new RangeError(`protocol must be 0..255, got ${proto}`);
   const addrLen = ipVersion === 4 ? 4 : 16;
@@ -102,7 +125,7 @@ export function communityId(
     dport = t;
   }
 
-  const input = new Uint8Array(2 + 2 * addrLen + 2 + (hasPorts ? 4 : 0));
+  const input = out;
   let o = 0;
   input[o++] = seed >> 8;
   input[o++] = seed & 0xff;
@@ -116,6 +139,5 @@ export function communityId(
     input[o++] = dport >> 8;
     input[o++] = dport & 0xff;
   }
-  const digest = sha1(input);
-  return '1:' + (opts?.base64 === false ? bytesToHex(digest) : base64Encode(digest));
+  return o;
 }

@@ -4,18 +4,34 @@
  */
 
 const W = new Int32Array(80);
+/** Padded-message buffer reused for short inputs (the per-flow Community ID hashes ~40 bytes). */
+const SHORT = new Uint8Array(256);
 
 /** Returns the 20-byte digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
-  const len = data.length;
+  const out = new Uint8Array(20);
+  sha1Into(data, data.length, out);
+  return out;
+}
+
+/** Writes the 20-byte digest of data[0, len) into `out` (no allocation for inputs under 184 bytes). */
+export function sha1Into(data: Uint8Array, len: number, out: Uint8Array): void {
   // Message + 0x80 + zero padding + 64-bit bit length, rounded up to 64-byte blocks.
   const blocks = ((len + 8) >>> 6) + 1;
-  const msg = new Uint8Array(blocks * 64);
-  msg.set(data);
+  const msgLen = blocks * 64;
+  let msg: Uint8Array;
+  if (msgLen <= SHORT.length) {
+    msg = SHORT;
+    msg.fill(0, 0, msgLen);
+    for (let i = 0; i < len; i++) msg[i] = data[i];
+  } else {
+    msg = new Uint8Array(msgLen);
+    msg.set(data.subarray(0, len));
+  }
   msg[len] = 0x80;
   const bitsHigh = Math.floor(len / 0x20000000); // len * 8 / 2^32, exact for any array length
   const bitsLow = (len << 3) >>> 0;
-  const tail = msg.length - 8;
+  const tail = msgLen - 8;
   msg[tail] = bitsHigh >>> 24;
   msg[tail + 1] = bitsHigh >>> 16;
   msg[tail + 2] = bitsHigh >>> 8;
@@ -32,7 +48,7 @@ export function sha1(data: Uint8Array): Uint8Array {
   let h4 = 0xc3d2e1f0 | 0;
   const w = W;
 
-  for (let block = 0; block < msg.length; block += 64) {
+  for (let block = 0; block < msgLen; block += 64) {
     for (let i = 0; i < 16; i++) {
       const j = block + i * 4;
       w[i] = (msg[j] << 24) | (msg[j + 1] << 16) | (msg[j + 2] << 8) | msg[j + 3];
@@ -87,14 +103,16 @@ export function sha1(data: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0;
   }
 
-  const out = new Uint8Array(20);
-  const hs = [h0, h1, h2, h3, h4];
-  for (let i = 0; i < 5; i++) {
-    const h = hs[i];
-    out[i * 4] = h >>> 24;
-    out[i * 4 + 1] = h >>> 16;
-    out[i * 4 + 2] = h >>> 8;
-    out[i * 4 + 3] = h;
-  }
-  return out;
+  putWord(out, 0, h0);
+  putWord(out, 4, h1);
+  putWord(out, 8, h2);
+  putWord(out, 12, h3);
+  putWord(out, 16, h4);
+}
+
+function putWord(out: Uint8Array, at: number, h: number): void {
+  out[at] = h >>> 24;
+  out[at + 1] = h >>> 16;
+  out[at + 2] = h >>> 8;
+  out[at + 3] = h;
 }
