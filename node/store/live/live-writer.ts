@@ -323,6 +323,11 @@ export class LiveWriter implements LiveStoreWriter {
     LiveWriter.openStores.delete(resolve(this.storeDir));
   }
 
+  /** Bytes handed to the write chain and not yet written (the writer drops beyond 128 MiB). */
+  get writeBacklog(): number {
+    return this.queuedBytes;
+  }
+
   stats(): LiveWriterStats {
     this.st.openSegment = this.seg?.id ?? null;
     this.st.activeFlows = this.seg?.indexer.table.count ?? 0;
