@@ -24,6 +24,12 @@ import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } fr
 const BATCH_BYTES = 1 << 20;
 /** The default hand-off ring: batches with the writer thread, queued or being replayed. */
 const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
+/**
+ * Returned batch buffers kept for reuse. The native capture thread holds 8 and the writer thread
+ * up to a few waiting for the disk: a pool smaller than what circulates meant a fresh zeroed
+ * 1 MiB ArrayBuffer (and its GC) for every batch beyond it.
+ */
+const POOL_BATCHES = 32;
 
 export interface ThreadedWriterOptions extends Omit<WriterThreadInit, 'storeDir' | 'wantFlows'> {
   /** Size of the hand-off ring, bytes (default 128 MiB; at least two batches of 1 MiB). */
@@ -116,7 +122,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
             return;
           case 'returned':
             this.inFlight -= m.buf.byteLength;
-            if (m.buf.byteLength === BATCH_BYTES && this.pool.length < 16) this.pool.push(m.buf);
+            if (m.buf.byteLength === BATCH_BYTES && this.pool.length < POOL_BATCHES) this.pool.push(m.buf);
             this.bufferFree?.();
             return;
           case 'stats':

@@ -18,8 +18,12 @@ import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, ty
 
 /** How often the capture thread gets fresh counters (its stats() is synchronous). */
 const STATS_MS = 200;
-/** A batch waits while this much is handed to the segment writes and not yet written (the writer drops past 128 MiB). */
-const BACKPRESSURE_BYTES = 64 * 1024 * 1024;
+/**
+ * A batch waits while this much is handed to the segment writes and not yet written (the writer
+ * drops past 128 MiB). Below the writer's pool of 32 written 1 MiB buffers, so a backlog is
+ * served from the pool instead of fresh buffers; the hand-off ring (128 MiB) holds the rest.
+ */
+const BACKPRESSURE_BYTES = 24 * 1024 * 1024;
 /** Batches replayed per turn of the event loop, so disk-write completions and timers get their turn. */
 const BATCHES_PER_TURN = 4;
 
@@ -120,15 +124,21 @@ async function main(): Promise<void> {
         writer.link(m.link);
         return;
       case 'packets': {
+        // the batch's records are written from the batch itself (no copy into segment buffers);
+        // it goes back to the capture side once its last run is on disk
         const batch = new Uint8Array(m.buf);
         let packets = 0;
         let bytes = 0;
+        const writes: Promise<void>[] = [];
         forEachBatchRun(batch, m.len, (linkId, from, to) => {
-          const r = writer.packetRun(linkId, batch.subarray(from, to), to - from);
+          const r = writer.packetRunBorrowed(linkId, batch.subarray(from, to), to - from);
           packets += r.packets;
           bytes += r.bytes;
+          if (r.written) writes.push(r.written);
         });
-        send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
+        const giveBack = (): void => send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
+        if (writes.length === 0) giveBack();
+        else void Promise.all(writes).then(giveBack);
         return;
       }
       case 'gap':

@@ -14,7 +14,8 @@
  * (trial length at each rate, default 3; at most 1,000,000 packets a trial),
  * BENCH_CAPTURE_SEGMENT (tapline segment size, default 32M: small enough that segments are
  * closed and indexed during the trial), BENCH_CAPTURE_TOOLS (default tapline,tcpdump; add
- * tapline-js for the `pcap` package path, i.e. tapline with TAPLINE_NATIVE=0, in the same run).
+ * tapline-js for the `pcap` package path, i.e. tapline with TAPLINE_NATIVE=0, and tapline-ref
+ * for the build at BENCH_TAPLINE_REF_CLI, in the same run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -26,8 +27,10 @@ import { fmt, fmtRatio, renderTable, say, section } from '../lib/report.js';
 import { formatBytes } from '../lib/size.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
 
-type Tool = 'tapline' | 'tapline-js' | 'tcpdump';
-const TOOLS: readonly Tool[] = ['tapline', 'tapline-js', 'tcpdump'];
+type Tool = 'tapline' | 'tapline-js' | 'tapline-ref' | 'tcpdump';
+const TOOLS: readonly Tool[] = ['tapline', 'tapline-js', 'tapline-ref', 'tcpdump'];
+/** tapline-ref: another build's CLI (e.g. the commit before a change), run in the same trials. */
+const REF_CLI = process.env.BENCH_TAPLINE_REF_CLI;
 
 interface Trial {
   tool: Tool;
@@ -115,7 +118,7 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
   const tapline = tool !== 'tcpdump';
   const cap =
     tapline
-      ? pair.spawnIn(pair.nsB, process.execPath, [TAPLINE_CLI, 'capture', '--iface', pair.ifB, '--store', join(dir, 'store'), '--segment-size', segment, '--quiet'], {
+      ? pair.spawnIn(pair.nsB, process.execPath, [tool === 'tapline-ref' && REF_CLI ? REF_CLI : TAPLINE_CLI, 'capture', '--iface', pair.ifB, '--store', join(dir, 'store'), '--segment-size', segment, '--quiet'], {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: tool === 'tapline-js' ? { ...process.env, TAPLINE_NATIVE: '0' } : process.env,
         })
@@ -185,8 +188,8 @@ export const captureSuite: Suite = {
       .map((s) => s.trim())
       .filter((s): s is Tool => (TOOLS as readonly string[]).includes(s));
     const trials: Trial[] = [];
-    const best: Record<Tool, Trial | null> = { tapline: null, 'tapline-js': null, tcpdump: null };
-    const failed: Record<Tool, boolean> = { tapline: false, 'tapline-js': false, tcpdump: false };
+    const best: Record<Tool, Trial | null> = { tapline: null, 'tapline-js': null, 'tapline-ref': null, tcpdump: null };
+    const failed: Record<Tool, boolean> = { tapline: false, 'tapline-js': false, 'tapline-ref': !REF_CLI, tcpdump: false };
     try {
       for (const dev of [[pair.nsA, pair.ifA], [pair.nsB, pair.ifB]] as const) pair.exec(dev[0], 'ip', ['link', 'set', dev[1], 'mtu', '9000']);
       say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial`);
@@ -233,7 +236,9 @@ export const captureSuite: Suite = {
     say(`tapline / tcpdump zero-drop rate: ${fmtRatio(ratio)} (target >= 1.0 while also indexing)`);
     const ratioJs = achieved(best['tapline-js']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-js'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-js')) say(`tapline-js (pcap package path) / tcpdump zero-drop rate: ${fmtRatio(ratioJs)}`);
-    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, segment, tools, trials, best, ratio, ratioJs, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), tcpdump: cpuPerGbit(best.tcpdump) } });
+    const ratioRef = achieved(best['tapline-ref']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-ref'])! / achieved(best.tcpdump)! : null;
+    if (tools.includes('tapline-ref')) say(`tapline-ref (${REF_CLI ?? 'BENCH_TAPLINE_REF_CLI unset'}) / tcpdump zero-drop rate: ${fmtRatio(ratioRef)}`);
+    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
     say(`results: ${path}`);
   },
 };
