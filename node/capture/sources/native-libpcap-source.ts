@@ -79,21 +79,29 @@ export class NativeLibpcapSource implements LiveSource {
     if (opened.warning) process.stderr.write(`libpcap warning (${o.iface}): ${opened.warning}\n`);
     const handle = opened.handle;
     const link: LiveLink = { id: 0, linkType: linkTypeOfDlt(opened.dlt), snapLen: this.snapLen, name: o.iface };
-    this.sink.link(link);
-    this.handle = handle;
-    this.batchSink?.onBatchBufferFree(() => this.lend());
-    this.lend();
-    this.threadEnded = new Promise((resolveEnd) => {
-      this.addon.start(
-        handle,
-        (buf, len, packets, bytes) => this.onBatch(buf, len, packets, bytes),
-        (error) => {
-          resolveEnd(error);
-          // a read error ends the capture by itself; a requested stop settles in stop()
-          if (error !== null && this.stopping === null) this.stopping = this.finish({ kind: 'error', message: error });
-        },
-      );
-    });
+    try {
+      this.sink.link(link);
+      this.handle = handle;
+      this.batchSink?.onBatchBufferFree(() => this.lend());
+      this.lend();
+      this.threadEnded = new Promise((resolveEnd) => {
+        this.addon.start(
+          handle,
+          (buf, len, packets, bytes) => this.onBatch(buf, len, packets, bytes),
+          (error) => {
+            resolveEnd(error);
+            // a read error ends the capture by itself; a requested stop settles in stop()
+            if (error !== null && this.stopping === null) this.stopping = this.finish({ kind: 'error', message: error });
+          },
+        );
+      });
+    } catch (e) {
+      // no thread runs (or it could not start): release the handle, nothing is captured
+      this.batchSink?.onBatchBufferFree(null);
+      this.handle = null;
+      this.addon.close(handle);
+      throw new SourceConfigError(`cannot capture on ${o.iface}: ${e instanceof Error ? e.message : String(e)}`, 'open-failed');
+    }
   }
 
   /** Tops the capture thread up to LENT_BUFFERS buffers (as far as the sink's bound allows). */
