@@ -6,6 +6,9 @@
 //   writer-thread.js         the live store writer's thread (node/store/live/writer-thread.ts),
 //                            bundled: a worker thread starts from a file
 //   pcap_binding.node        the npm pcap addon, built for this Node's ABI (the one embedded)
+//   tapline_capture.node     Tapline's capture addon (native/capture, Node-API: the libpcap loop in
+//                            a native thread), built first; loaded by absolute path (the SEA entry
+//                            calls setPackagedNativeDir with its own folder)
 //   package.json             {"type":"commonjs"}, so writer-thread.js loads as CommonJS anywhere
 //
 // Why an executable of its own: file capabilities (setcap cap_net_raw,cap_net_admin=eip) belong
@@ -22,6 +25,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNative } from './build-native.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(join(root, 'package.json'));
@@ -96,6 +100,11 @@ export async function buildCaptureWorker({ outDir = join(root, 'dist/capture-wor
     await bundle('node/store/live/writer-thread.ts', join(work, 'writer-thread.js'), []);
     writeFileSync(join(work, 'package.json'), '{ "type": "commonjs" }\n');
     copyFileSync(require.resolve('pcap/build/Release/pcap_binding.node'), join(work, 'pcap_binding.node'));
+    // Node-API: one build serves the embedded Node (and Electron) alike
+    buildNative({ log });
+    const nativeCapture = join(root, 'native/capture/build/Release/tapline_capture.node');
+    if (!existsSync(nativeCapture)) throw new Error(`${nativeCapture} missing after npm run build:native`);
+    copyFileSync(nativeCapture, join(work, 'tapline_capture.node'));
 
     const blob = join(work, 'sea-prep.blob');
     const config = join(work, 'sea-config.json');
@@ -109,7 +118,7 @@ export async function buildCaptureWorker({ outDir = join(root, 'dist/capture-wor
     const { inject } = require('postject');
     await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
     for (const f of [mainJs, blob, config]) rmSync(f);
-    for (const f of ['writer-thread.js', 'pcap_binding.node', 'package.json']) chmodSync(join(work, f), 0o644);
+    for (const f of ['writer-thread.js', 'pcap_binding.node', 'tapline_capture.node', 'package.json']) chmodSync(join(work, f), 0o644);
     chmodSync(work, 0o755);
     log('checking that the executable starts and loads libpcap');
     smokeTest(exe);

@@ -14,11 +14,16 @@ export const WORKER_EXECUTABLE = 'tapline-capture-worker';
 export const WRITER_THREAD = 'writer-thread.js';
 /** The npm `pcap` addon, built for the embedded Node's ABI; loaded with process.dlopen. */
 export const PCAP_ADDON = 'pcap_binding.node';
+/**
+ * Tapline's capture addon (native/capture: the libpcap loop in a native thread), built for the
+ * embedded Node; loaded by absolute path through node/native/native-addon.ts (setPackagedNativeDir).
+ */
+export const NATIVE_CAPTURE_ADDON = 'tapline_capture.node';
 /** {"type":"commonjs"}: writer-thread.js is CommonJS wherever the folder sits (a repo's package.json says "module"). */
 export const PACKAGE_JSON = 'package.json';
 
 /** Every file of the layout, the executable first. */
-export const LAYOUT_FILES = [WORKER_EXECUTABLE, WRITER_THREAD, PCAP_ADDON, PACKAGE_JSON] as const;
+export const LAYOUT_FILES = [WORKER_EXECUTABLE, WRITER_THREAD, PCAP_ADDON, NATIVE_CAPTURE_ADDON, PACKAGE_JSON] as const;
 
 /** The folder of the running packaged worker. */
 export function packagedWorkerDir(execPath: string = process.execPath): string {

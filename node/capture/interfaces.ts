@@ -11,6 +11,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { loadPcapBinding, type PcapDevice } from './sources/libpcap-binding.js';
+import { loadNativeCapture, type NativeCaptureDevice } from './sources/native-capture-addon.js';
+
+const PCAP_IF_LOOPBACK = 0x1;
 
 export interface InterfaceAddress {
   addr: string;
@@ -126,7 +129,25 @@ function fromSysfs(): InterfaceInfo[] {
   });
 }
 
+function fromNative(d: NativeCaptureDevice): InterfaceInfo {
+  return {
+    ...fromPcap({ name: d.name, description: d.description, addresses: d.addresses }),
+    loopback: (d.flags & PCAP_IF_LOOPBACK) !== 0,
+  };
+}
+
 export function listInterfaces(): InterfaceList {
+  // Tapline's capture addon first (it also gives pcap_findalldevs' flags as numbers), then the
+  // `pcap` package's binding, then sysfs
+  const native = loadNativeCapture();
+  if (native.ok) {
+    try {
+      const devs = native.addon.findAllDevs();
+      return { interfaces: devs.map(fromNative), source: `${native.addon.version()} pcap_findalldevs (native capture addon) + /sys/class/net` };
+    } catch {
+      // as below with the binding: fall through to the next source
+    }
+  }
   let binding;
   try {
     binding = loadPcapBinding();

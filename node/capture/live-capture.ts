@@ -7,8 +7,10 @@
 import type { LiveGap, LiveLink, LivePacket, LivePacketSink } from '../../common/capture/live-packet-sink.js';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptions } from '../../common/worker/capture-worker-protocol.js';
 import { openThreadedLiveWriter, type LiveFlowSummary, type LiveStoreWriter } from '../store/live/index.js';
-import { LibpcapSource } from './sources/libpcap-source.js';
-import { SourceConfigError, type FastPacketSink, type LiveSource, type SourceEnd } from './sources/source-types.js';
+import { LibpcapSource, type LibpcapSourceOptions } from './sources/libpcap-source.js';
+import { loadNativeCapture } from './sources/native-capture-addon.js';
+import { NativeLibpcapSource } from './sources/native-libpcap-source.js';
+import { SourceConfigError, type BatchPacketSink, type LiveSource, type SourceEnd } from './sources/source-types.js';
 import { SshSource } from './sources/ssh-source.js';
 import { createPcapOverIpSource } from './sources/stream-source.js';
 
@@ -21,12 +23,22 @@ export interface LiveCaptureHooks {
 export function createSource(config: CaptureSourceConfig, sink: LivePacketSink): LiveSource {
   switch (config.kind) {
     case 'libpcap':
-      return new LibpcapSource({ iface: config.iface, filter: config.filter, snapLen: config.snapLen, promiscuous: config.promiscuous, bufferSize: config.bufferSize }, sink);
+      return createLibpcapSource({ iface: config.iface, filter: config.filter, snapLen: config.snapLen, promiscuous: config.promiscuous, bufferSize: config.bufferSize }, sink);
     case 'ssh':
       return new SshSource({ ...config }, sink);
     case 'pcap-over-ip':
       return createPcapOverIpSource(config.host, config.port, sink);
   }
+}
+
+/**
+ * The native capture thread (native/capture) when its addon loads, else the `pcap` package's
+ * per-packet loop; the description (the capture's status `source`) says which and why.
+ */
+export function createLibpcapSource(opts: LibpcapSourceOptions, sink: LivePacketSink): LiveSource {
+  const native = loadNativeCapture();
+  if (native.ok) return new NativeLibpcapSource(opts, sink, native.addon);
+  return new LibpcapSource(opts, sink, `pcap package loop: ${native.reason}`);
 }
 
 /** Store options that contradict each other are refused before anything is opened. */
@@ -40,9 +52,9 @@ export function checkStoreOptions(o: CaptureStoreOptions): void {
 }
 
 /** Passes everything to the writer and reports gaps to the parent as they happen. */
-class GapReportingSink implements FastPacketSink {
+class GapReportingSink implements BatchPacketSink {
   constructor(
-    private readonly inner: FastPacketSink,
+    private readonly inner: BatchPacketSink,
     private readonly onGap: (g: LiveGap) => void,
   ) {}
   link(l: LiveLink): void {
@@ -53,6 +65,15 @@ class GapReportingSink implements FastPacketSink {
   }
   packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
     this.inner.packetFrom(linkId, tsSec, tsNsec, src, capLen, origLen);
+  }
+  packetBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void {
+    this.inner.packetBatch(buf, len, packets, bytes);
+  }
+  takeBatchBuffer(): ArrayBuffer | null {
+    return this.inner.takeBatchBuffer();
+  }
+  onBatchBufferFree(listener: (() => void) | null): void {
+    this.inner.onBatchBufferFree(listener);
   }
   gap(g: LiveGap): void {
     this.inner.gap(g);
@@ -137,7 +158,7 @@ export class LiveCapture {
       storedPackets: w?.storedPackets ?? 0,
       durablePackets: w?.durablePackets ?? 0,
       storeDrops: w ? w.droppedBacklog + w.droppedDiskFull + w.droppedUnknownLink : 0,
-      handoffDrops: w?.droppedHandoff ?? 0,
+      handoffDrops: (w?.droppedHandoff ?? 0) + (s?.handoffDrops ?? 0),
       storeBytes: w?.storeBytes ?? 0,
       activeFlows: w?.activeFlows ?? null,
       reconnects: s?.reconnects ?? 0,

@@ -96,7 +96,7 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
 
   it('builds one executable with its writer thread, the pcap addon and package.json beside it; capabilities only on the copy', () => {
     const folder = join(dir, 'built');
-    for (const f of ['package.json', 'pcap_binding.node', WORKER_EXECUTABLE, 'writer-thread.js']) assert.ok(existsSync(join(folder, f)), `${f} is in the folder`);
+    for (const f of ['package.json', 'pcap_binding.node', 'tapline_capture.node', WORKER_EXECUTABLE, 'writer-thread.js']) assert.ok(existsSync(join(folder, f)), `${f} is in the folder`);
     assert.equal(statSync(plain).mode & 0o777, 0o755);
     assert.equal(execFileSync('getcap', [plain], { encoding: 'utf8' }).trim(), '', 'the build itself grants nothing');
     assert.match(execFileSync('getcap', [capped], { encoding: 'utf8' }), /cap_net_admin,cap_net_raw[=+]eip/);
@@ -110,7 +110,8 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
     try {
       const list = await ctl.interfaces();
       assert.ok(list.interfaces.some((i) => i.name === pair.ifB), `the namespace's veth is listed: ${JSON.stringify(list.interfaces.map((i) => i.name))}`);
-      await ctl.start({ source: { kind: 'libpcap', iface: pair.ifB, filter: `udp port ${PORT}` }, store: { dir: store } });
+      const started = await ctl.start({ source: { kind: 'libpcap', iface: pair.ifB, filter: `udp port ${PORT}` }, store: { dir: store } });
+      assert.match(started.source, /\(native capture thread\)$/, 'the addon beside the executable was loaded');
       sendDatagrams();
       for (let i = 0; i < 100 && !stats.some((s) => s.packets >= DATAGRAMS); i++) await new Promise((r) => setTimeout(r, 100));
       const r = await ctl.stop();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePcapGlobalHeader } from '../../../common/capture/pcap-writer.js';
 import { loadPcapBinding } from './libpcap-binding.js';
+import { dltOfLinkType, loadNativeCapture } from './native-capture-addon.js';
 import { SourceConfigError } from './source-types.js';
 
 /** Longest filter we pass to libpcap (tcpdump has no limit; this only bounds hostile input). */
@@ -21,6 +22,16 @@ export function checkBpfFilter(filter: string, linkType: number, snapLen = 26214
   if (filter.length > MAX_FILTER_LENGTH) throw new SourceConfigError(`BPF filter is longer than ${MAX_FILTER_LENGTH} characters`, 'bad-filter');
   if (filter.includes('\0')) throw new SourceConfigError('BPF filter contains a NUL character', 'bad-filter');
   if (filter.trim() === '') return;
+  const native = loadNativeCapture();
+  if (native.ok) {
+    // pcap_open_dead + pcap_compile: no file, no handle to leak
+    try {
+      native.addon.compileFilter(filter, dltOfLinkType(linkType), snapLen);
+    } catch (e) {
+      throw new SourceConfigError(`invalid BPF filter "${filter}": ${e instanceof Error ? e.message : String(e)}`, 'bad-filter');
+    }
+    return;
+  }
   const binding = loadPcapBinding();
   const dir = mkdtempSync(join(tmpdir(), 'tapline-bpf-'));
   try {

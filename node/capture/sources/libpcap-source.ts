@@ -32,6 +32,19 @@ export const DEFAULT_SNAPLEN = 262144;
 export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
 const MAX_SNAPLEN = 262144;
 
+/** Snap length and kernel buffer size with their defaults; throws SourceConfigError when out of range. */
+export function checkLibpcapOptions(opts: LibpcapSourceOptions): { snapLen: number; bufferSize: number } {
+  const snapLen = opts.snapLen ?? DEFAULT_SNAPLEN;
+  if (!Number.isInteger(snapLen) || snapLen < 64 || snapLen > MAX_SNAPLEN) {
+    throw new SourceConfigError(`snap length ${snapLen} must be an integer from 64 to ${MAX_SNAPLEN}`, 'bad-option');
+  }
+  const bufferSize = opts.bufferSize ?? DEFAULT_BUFFER_SIZE;
+  if (!Number.isInteger(bufferSize) || bufferSize < 65536 || bufferSize > 0x7fffffff) {
+    throw new SourceConfigError(`buffer size ${bufferSize} must be an integer from 65536 to 2147483647 bytes`, 'bad-option');
+  }
+  return { snapLen, bufferSize };
+}
+
 export class LibpcapSource implements LiveSource {
   readonly description: string;
   readonly ended: Promise<SourceEnd>;
@@ -53,16 +66,11 @@ export class LibpcapSource implements LiveSource {
   constructor(
     private readonly opts: LibpcapSourceOptions,
     private readonly sink: LivePacketSink,
+    /** Why this path (the `pcap` package's) was chosen over the native capture thread, for the status. */
+    engineNote?: string,
   ) {
-    this.description = `libpcap ${opts.iface}`;
-    this.snapLen = opts.snapLen ?? DEFAULT_SNAPLEN;
-    if (!Number.isInteger(this.snapLen) || this.snapLen < 64 || this.snapLen > MAX_SNAPLEN) {
-      throw new SourceConfigError(`snap length ${this.snapLen} must be an integer from 64 to ${MAX_SNAPLEN}`, 'bad-option');
-    }
-    const bufferSize = opts.bufferSize ?? DEFAULT_BUFFER_SIZE;
-    if (!Number.isInteger(bufferSize) || bufferSize < 65536 || bufferSize > 0x7fffffff) {
-      throw new SourceConfigError(`buffer size ${bufferSize} must be an integer from 65536 to 2147483647 bytes`, 'bad-option');
-    }
+    this.description = `libpcap ${opts.iface}${engineNote ? ` (${engineNote})` : ''}`;
+    this.snapLen = checkLibpcapOptions(opts).snapLen;
     this.buf = Buffer.alloc(this.snapLen);
     this.bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     // Buffer.alloc (unlike allocUnsafe) has an ArrayBuffer of its own at offset 0: a u32 view fits

@@ -16,6 +16,8 @@ export interface SourceStats {
   ifDrops: number | null;
   /** Times the source lost and regained its feed (ssh reconnects). */
   reconnects: number;
+  /** Packets the source read but lost before the sink (the native capture thread stopping without a buffer). */
+  handoffDrops?: number;
 }
 
 /**
@@ -25,6 +27,25 @@ export interface SourceStats {
  */
 export interface FastPacketSink extends LivePacketSink {
   packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void;
+}
+
+/**
+ * A sink that takes whole batches (node/store/live/packet-batch.ts layout) filled elsewhere, the
+ * native capture thread: the buffer is transferred, not copied. Buffers come from the sink
+ * (takeBatchBuffer), so its hand-off bound covers them too.
+ */
+export interface BatchPacketSink extends FastPacketSink {
+  /** Hands over buf[0, len) holding `packets` packets of `bytes` original bytes; buf is detached. */
+  packetBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void;
+  /** An empty buffer for a batch, or null while the hand-off bound is reached. */
+  takeBatchBuffer(): ArrayBuffer | null;
+  /** Called (once per buffer) when a buffer comes back, i.e. takeBatchBuffer may succeed again. */
+  onBatchBufferFree(listener: (() => void) | null): void;
+}
+
+export function isBatchPacketSink(s: LivePacketSink): s is BatchPacketSink {
+  const b = s as Partial<BatchPacketSink>;
+  return typeof b.packetBatch === 'function' && typeof b.takeBatchBuffer === 'function' && typeof b.onBatchBufferFree === 'function';
 }
 
 export function isFastPacketSink(s: LivePacketSink): s is FastPacketSink {

@@ -210,11 +210,25 @@ export class LiveWriter implements LiveStoreWriter {
    * Returns the packets and their original bytes. Throws on a record running past len (a bug).
    */
   packetRun(linkId: number, src: Uint8Array, len: number): { packets: number; bytes: number } {
+    return this.packetRunOf(linkId, src, len, false);
+  }
+
+  /**
+   * packetRun without copying: the runs of records are indexed and written from src itself (a
+   * capture batch), so src must stay untouched until `written` settles (null: nothing of src is
+   * held, e.g. the per-packet path of conditional mode copied what it kept).
+   */
+  packetRunBorrowed(linkId: number, src: Uint8Array, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
+    return this.packetRunOf(linkId, src, len, true);
+  }
+
+  private packetRunOf(linkId: number, src: Uint8Array, len: number, borrow: boolean): { packets: number; bytes: number; written: Promise<void> | null } {
     const v = new DataView(src.buffer, src.byteOffset, len);
     const link = this.links.get(linkId);
     const links = [...this.links.values()];
     // one pcap link type for every link: every segment is pcap of that type (see startSegment)
     const runs = !this.closed && !this.stoppedError && !this.cond && link !== undefined && links.every((l) => l.linkType === link.linkType);
+    if (borrow && runs) return this.borrowRuns(src, v, len);
     let packets = 0;
     let bytes = 0;
     // the pending copy: src[runFrom, runTo) goes to this.buf at runDst
@@ -283,7 +297,64 @@ export class LiveWriter implements LiveStoreWriter {
       at = end;
     }
     copyRun();
-    return { packets, bytes };
+    return { packets, bytes, written: null };
+  }
+
+  /** The runs path of packetRunBorrowed: records written from src as whole runs, no copy. */
+  private borrowRuns(src: Uint8Array, v: DataView, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
+    let packets = 0;
+    let bytes = 0;
+    let written: Promise<void> | null = null;
+    // the pending run src[runFrom, runTo), contiguous in the open segment after this.buf's bytes
+    let runFrom = -1;
+    let runTo = 0;
+    const flushRun = (): void => {
+      if (runFrom < 0) return;
+      // this.buf (a new segment's header) goes first: file order
+      this.submit();
+      written = this.writeChunk(this.seg as Segment, src.subarray(runFrom, runTo), false);
+      runFrom = -1;
+    };
+    for (let at = 0; at < len; ) {
+      const end = batchRecordEnd(v, at, len);
+      const origLen = v.getUint32(at + 12, true);
+      packets++;
+      bytes += origLen;
+      this.st.receivedPackets++;
+      this.st.receivedBytes += origLen;
+      const rec = end - at;
+      let s = this.seg;
+      const pending = runFrom >= 0 ? runTo - runFrom : 0;
+      if (s && s.packets > 0 && s.submitted + this.bufLen + pending + rec > this.segmentBytes) {
+        flushRun();
+        this.rotate();
+        s = null;
+      }
+      if (this.queuedBytes > MAX_QUEUED_BYTES) {
+        flushRun();
+        this.st.droppedBacklog++;
+        at = end;
+        continue;
+      }
+      if (!s) {
+        flushRun();
+        s = this.startSegment();
+      }
+      if (runFrom >= 0 && runTo === at) runTo = end;
+      else {
+        flushRun();
+        runFrom = at;
+        runTo = end;
+      }
+      s.packets++;
+      const tsSec = v.getUint32(at, true);
+      if (tsSec > s.newestSec) s.newestSec = tsSec;
+      this.st.storedPackets++;
+      this.st.storedBytes += rec;
+      at = end;
+    }
+    flushRun();
+    return { packets, bytes, written };
   }
 
   gap(g: LiveGap): void {
@@ -321,6 +392,11 @@ export class LiveWriter implements LiveStoreWriter {
     await this.chain;
     await this.lock.release();
     LiveWriter.openStores.delete(resolve(this.storeDir));
+  }
+
+  /** Bytes handed to the write chain and not yet written (the writer drops beyond 128 MiB). */
+  get writeBacklog(): number {
+    return this.queuedBytes;
   }
 
   stats(): LiveWriterStats {
@@ -417,27 +493,40 @@ export class LiveWriter implements LiveStoreWriter {
     const s = this.seg;
     if (!s || this.bufLen === 0) return;
     const chunk = this.buf.subarray(0, this.bufLen);
+    this.newBuffer();
+    void this.writeChunk(s, chunk, true);
+  }
+
+  /**
+   * Indexes `chunk` (whole records, or the segment header) and queues its write at the segment's
+   * next offset; resolves once written (or failed). `pooled`: the chunk is one of this writer's
+   * buffers, which goes back to the pool once written; a borrowed chunk (a capture batch) is
+   * the caller's again when the promise settles.
+   */
+  private writeChunk(s: Segment, chunk: Uint8Array, pooled: boolean): Promise<void> {
     s.parser.push(chunk);
     const at = s.submitted;
     s.submitted += chunk.length;
     this.queuedBytes += chunk.length;
-    this.newBuffer();
-    this.enqueue(async () => {
-      try {
-        if (s.failed) return;
-        if (!s.fh) s.fh = await open(s.path, 'w', 0o644);
-        let done = 0;
-        while (done < chunk.length) {
-          const { bytesWritten } = await s.fh.write(chunk, done, chunk.length - done, at + done);
-          done += bytesWritten;
+    return new Promise((written) => {
+      this.enqueue(async () => {
+        try {
+          if (s.failed) return;
+          if (!s.fh) s.fh = await open(s.path, 'w', 0o644);
+          let done = 0;
+          while (done < chunk.length) {
+            const { bytesWritten } = await s.fh.write(chunk, done, chunk.length - done, at + done);
+            done += bytesWritten;
+          }
+          s.written = at + chunk.length;
+        } catch (e) {
+          await this.fail(s, e as Error);
+        } finally {
+          this.queuedBytes -= chunk.length;
+          if (pooled && chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
+          written();
         }
-        s.written = at + chunk.length;
-      } catch (e) {
-        await this.fail(s, e as Error);
-      } finally {
-        this.queuedBytes -= chunk.length;
-        if (chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
-      }
+      });
     });
   }
 

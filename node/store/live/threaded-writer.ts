@@ -24,6 +24,12 @@ import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } fr
 const BATCH_BYTES = 1 << 20;
 /** The default hand-off ring: batches with the writer thread, queued or being replayed. */
 const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
+/**
+ * Returned batch buffers kept for reuse. The native capture thread holds 8 and the writer thread
+ * up to a few waiting for the disk: a pool smaller than what circulates meant a fresh zeroed
+ * 1 MiB ArrayBuffer (and its GC) for every batch beyond it.
+ */
+const POOL_BATCHES = 32;
 
 export interface ThreadedWriterOptions extends Omit<WriterThreadInit, 'storeDir' | 'wantFlows'> {
   /** Size of the hand-off ring, bytes (default 128 MiB; at least two batches of 1 MiB). */
@@ -70,6 +76,9 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   private resolveClosed!: () => void;
   private readonly closed = new Promise<void>((r) => (this.resolveClosed = r));
   private threadGone = false;
+  /** Bytes of empty batch buffers lent out (takeBatchBuffer) and not handed over yet. */
+  private lent = 0;
+  private bufferFree: (() => void) | null = null;
 
   private constructor(
     private readonly key: string,
@@ -113,7 +122,8 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
             return;
           case 'returned':
             this.inFlight -= m.buf.byteLength;
-            if (m.buf.byteLength === BATCH_BYTES && this.pool.length < 16) this.pool.push(m.buf);
+            if (m.buf.byteLength === BATCH_BYTES && this.pool.length < POOL_BATCHES) this.pool.push(m.buf);
+            this.bufferFree?.();
             return;
           case 'stats':
             this.threadStats = m.stats;
@@ -213,6 +223,36 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
     }
   }
 
+  // ---- BatchPacketSink (the native capture thread fills whole batches) ----
+
+  takeBatchBuffer(): ArrayBuffer | null {
+    if (this.threadGone || this.closing !== null) return null;
+    if (this.inFlight + this.lent + this.len + BATCH_BYTES > this.maxInFlight) return null;
+    const b = this.pool.pop() ?? new ArrayBuffer(BATCH_BYTES);
+    this.lent += b.byteLength;
+    return b;
+  }
+
+  onBatchBufferFree(listener: (() => void) | null): void {
+    this.bufferFree = listener;
+  }
+
+  /** A batch filled by the native capture thread, in a buffer from takeBatchBuffer: transferred as is. */
+  packetBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void {
+    this.lent = Math.max(0, this.lent - buf.byteLength);
+    this.received += packets;
+    this.receivedBytes += bytes;
+    if (this.closing !== null) return;
+    if (this.threadGone) {
+      this.droppedHandoff += packets;
+      return;
+    }
+    // packets of the copying path go first; its batch goes even over the bound (order matters more)
+    this.postBatch(true);
+    this.inFlight += buf.byteLength;
+    this.send({ kind: 'packets', buf, len }, [buf]);
+  }
+
   gap(g: LiveGap): void {
     this.postBatch();
     this.send({ kind: 'gap', gap: { from: { ...g.from }, to: { ...g.to }, reason: g.reason } });
@@ -227,9 +267,9 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
    * Hands the current batch over and takes a fresh buffer. When the ring is full the current
    * batch stays (len unchanged) and the caller drops the packet that does not fit.
    */
-  private postBatch(): void {
+  private postBatch(overBound = false): void {
     if (this.len === 0 || this.threadGone) return;
-    if (this.inFlight + this.buf.byteLength > this.maxInFlight) return;
+    if (!overBound && this.inFlight + this.buf.byteLength > this.maxInFlight) return;
     const buf = this.buf.buffer as ArrayBuffer;
     this.inFlight += buf.byteLength;
     this.send({ kind: 'packets', buf, len: this.len }, [buf]);

@@ -14,10 +14,18 @@ import { loadRuleFiles } from '../../rules/rule-files.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter } from './live-writer.js';
 import { forEachBatchRun } from './packet-batch.js';
-import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
+import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
 /** How often the capture thread gets fresh counters (its stats() is synchronous). */
 const STATS_MS = 200;
+/**
+ * A batch waits while this much is handed to the segment writes and not yet written (the writer
+ * drops past 128 MiB). Below the writer's pool of 32 written 1 MiB buffers, so a backlog is
+ * served from the pool instead of fresh buffers; the hand-off ring (128 MiB) holds the rest.
+ */
+const BACKPRESSURE_BYTES = 24 * 1024 * 1024;
+/** Batches replayed per turn of the event loop, so disk-write completions and timers get their turn. */
+const BATCHES_PER_TURN = 4;
 
 const port = parentPort;
 if (port === null) throw new Error('writer-thread.ts runs only as a worker thread');
@@ -81,22 +89,56 @@ async function main(): Promise<void> {
   }
   const statsTimer = setInterval(() => sendStats(writer), STATS_MS);
   let closing = false;
-  port!.on('message', (raw: unknown) => {
-    const m = ToWriterThreadSchema.parse(raw);
+  // Messages are handled in order from a queue of our own rather than in the port's handler: the
+  // port delivers every queued message in one go, and a backlog of batches replayed back to back
+  // left no turn of the event loop for the disk writes to complete, so the write queue grew past
+  // its bound and the writer dropped packets while the disk kept up. Here a batch waits while the
+  // write queue holds BACKPRESSURE_BYTES, and the loop turns every few batches. A batch not yet
+  // replayed is not given back, so the capture side's hand-off bound (and behind it the kernel's
+  // ring, whose drops are counted exactly) absorbs a slow disk instead of the writer dropping.
+  const queue: ToWriterThread[] = [];
+  let scheduled = false;
+  const schedule = (delayMs: number): void => {
+    if (scheduled) return;
+    scheduled = true;
+    if (delayMs > 0) setTimeout(pump, delayMs);
+    else setImmediate(pump);
+  };
+  function pump(): void {
+    scheduled = false;
+    let batches = 0;
+    while (queue.length > 0) {
+      const m = queue[0];
+      if (m.kind === 'packets') {
+        if (writer.writeBacklog > BACKPRESSURE_BYTES) return schedule(2);
+        if (batches === BATCHES_PER_TURN) return schedule(0);
+        batches++;
+      }
+      queue.shift();
+      handle(m);
+    }
+  }
+  function handle(m: ToWriterThread): void {
     switch (m.kind) {
       case 'link':
         writer.link(m.link);
         return;
       case 'packets': {
+        // the batch's records are written from the batch itself (no copy into segment buffers);
+        // it goes back to the capture side once its last run is on disk
         const batch = new Uint8Array(m.buf);
         let packets = 0;
         let bytes = 0;
+        const writes: Promise<void>[] = [];
         forEachBatchRun(batch, m.len, (linkId, from, to) => {
-          const r = writer.packetRun(linkId, batch.subarray(from, to), to - from);
+          const r = writer.packetRunBorrowed(linkId, batch.subarray(from, to), to - from);
           packets += r.packets;
           bytes += r.bytes;
+          if (r.written) writes.push(r.written);
         });
-        send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
+        const giveBack = (): void => send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
+        if (writes.length === 0) giveBack();
+        else void Promise.all(writes).then(giveBack);
         return;
       }
       case 'gap':
@@ -128,6 +170,10 @@ async function main(): Promise<void> {
           });
         return;
     }
+  }
+  port!.on('message', (raw: unknown) => {
+    queue.push(ToWriterThreadSchema.parse(raw));
+    schedule(0);
   });
   send({ kind: 'opened' });
 }
