@@ -25,7 +25,7 @@
  * encode() (the live writer keeps one snapshot in flight at a time).
  */
 import type { Crc32 } from '../../../common/encoding/crc32.js';
-import { flowCommunityId } from '../../../common/flow/flow-identity.js';
+import { flowCommunityIdFnv } from '../../../common/flow/flow-identity.js';
 import { FlowKind, type FlowTable } from '../../../common/flow/flow-table.js';
 import {
   FLOW_RECORD_SIZE,
@@ -35,7 +35,6 @@ import {
   INDEX_VERSION,
   SectionType,
   asciiBytes,
-  fnv1a,
   type IndexMeta,
 } from '../../../common/index/index-format.js';
 import type { EncodedIndex, IndexMetaInput } from '../../../common/index/index-writer.js';
@@ -194,8 +193,7 @@ export class LiveIndexEncoder {
     v.setUint16(at + 50, clientIsA ? pb : pa, true);
     let cidHash = 0;
     if (kind === FlowKind.Ip) {
-      const cid = flowCommunityId(t.ipVersion[f], t.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? t.icmpType[f] : -1, hasIcmp ? t.icmpCode[f] : -1);
-      cidHash = cid === null ? 0 : fnv1a(cid);
+      cidHash = flowCommunityIdFnv(t.ipVersion[f], t.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? t.icmpType[f] : -1, hasIcmp ? t.icmpCode[f] : -1);
       if (isNew) {
         this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrA), f);
         this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrB), f);
