@@ -219,38 +219,41 @@ async function passOverCapture(store: Store, entry: CaptureEntry, todo: Planned[
 const PASS_DONE = new Error('every indexed packet of the pass was read');
 
 /**
- * All flows' record offsets merged in file order, with the flow (list index) of each. Each list is
- * sorted (capture order); the merge sorts the concatenation (native) and places each list's
- * offsets by binary search, so no comparator sort runs over all records.
+ * All flows' record offsets merged in file order, with the flow (list index) of each: a k-way
+ * merge of the sorted lists over a binary heap of their heads (V8's typed-array sort took ~35 ms
+ * for 185,000 offsets; the merge takes a few). A record listed by two flows appears twice.
  */
 export function mergeOffsets(lists: readonly Float64Array[]): { offsets: Float64Array; owner: Int32Array } {
   let total = 0;
   for (const l of lists) total += l.length;
   const offsets = new Float64Array(total);
-  let at = 0;
-  for (const l of lists) {
-    offsets.set(l, at);
-    at += l.length;
-  }
-  offsets.sort();
-  const owner = new Int32Array(total).fill(-1);
-  for (let f = 0; f < lists.length; f++) {
-    const l = lists[f];
-    let lo = 0;
-    for (let i = 0; i < l.length; i++) {
-      // the list is sorted: search from where the previous offset was placed
-      let hi = total;
-      const v = l[i];
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (offsets[mid] < v) lo = mid + 1;
-        else hi = mid;
-      }
-      // equal offsets (one record listed by two flows): the first free slot
-      while (owner[lo] !== -1) lo++;
-      owner[lo] = f;
-      lo++;
+  const owner = new Int32Array(total);
+  const pos = new Int32Array(lists.length);
+  const heap = new Int32Array(lists.length);
+  let size = 0;
+  const head = (f: number): number => lists[f][pos[f]];
+  // ties go to the lower list index, so the order is deterministic
+  const less = (a: number, b: number): boolean => head(a) < head(b) || (head(a) === head(b) && a < b);
+  const siftDown = (i: number): void => {
+    const f = heap[i];
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= size) break;
+      if (c + 1 < size && less(heap[c + 1], heap[c])) c++;
+      if (!less(heap[c], f)) break;
+      heap[i] = heap[c];
+      i = c;
     }
+    heap[i] = f;
+  };
+  for (let f = 0; f < lists.length; f++) if (lists[f].length > 0) heap[size++] = f;
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
+  for (let k = 0; k < total; k++) {
+    const f = heap[0];
+    offsets[k] = lists[f][pos[f]];
+    owner[k] = f;
+    if (++pos[f] === lists[f].length) heap[0] = heap[--size];
+    if (size > 0) siftDown(0);
   }
   return { offsets, owner };
 }
