@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
@@ -81,6 +81,22 @@ export function carvesInOnePass(flows: readonly FoundFlow[]): boolean[] {
 const ONE_PASS_MIN_SHARE = 4;
 const ONE_PASS_MIN_FLOWS = 256;
 
+/**
+ * Gives the copy at `tmp` the name `target` without replacing anything there: a hard link (fails
+ * when the name is taken) and the temporary name removed, so the file keeps one name and its own
+ * inode; where links are not supported, an exclusive copy.
+ */
+async function placeExclusive(tmp: string, target: string): Promise<void> {
+  try {
+    await link(tmp, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    await copyFile(tmp, target, constants.COPYFILE_EXCL);
+  }
+  await unlink(tmp);
+}
+
 /** Runs fn over items with at most `width` in flight. */
 async function eachLimited<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -104,25 +120,41 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     const ftpControls = await ftpControlFlows(s);
     const tftpRequests = await tftpRequestFlows(s);
     // results arrive in any order; files are named and printed in flow order (names are
-    // deduplicated in that order), each copy starting as soon as its turn comes
+    // deduplicated in that order). Each file is copied into OUTDIR as soon as its flow is carved,
+    // under a temporary name, and gets its name when its turn comes: copies overlap the carving
+    // instead of all waiting for the first flow in order (a tail of ~0.3 s per 256 MiB).
     const ready = new Array<CarveFlowResult | undefined>(flows.length);
+    const staged = new Array<Promise<string>[] | undefined>(flows.length);
+    const temps = new Set<string>();
+    let tmpSeq = 0;
+    const stage = (rec: CarvedFileRecord): Promise<string> => {
+      const name = `.tapline-carve-${process.pid}-${tmpSeq++}.part`;
+      taken.add(name.toLowerCase());
+      const tmp = join(root, name);
+      temps.add(tmp);
+      // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
+      // where the file system can (an independent copy either way, never a shared inode)
+      const p = copyFile(files.contentPath(rec.sha256), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE).then(() => tmp);
+      p.catch(() => undefined);
+      return p;
+    };
     let nextOut = 0;
     let output: Promise<void> = Promise.resolve();
     const emit = (): void => {
       for (; nextOut < flows.length && ready[nextOut]; nextOut++) {
         const r = ready[nextOut] as CarveFlowResult;
+        const copies = staged[nextOut] as Promise<string>[];
         ready[nextOut] = undefined;
-        for (const rec of r.files) {
+        staged[nextOut] = undefined;
+        r.files.forEach((rec, k) => {
           const name = dedupe(outputName(rec), taken);
           taken.add(name.toLowerCase());
           const target = join(root, name);
           if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
-          // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
-          // where the file system can (an independent copy either way, never a shared inode)
-          const copied = copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-          copied.catch(() => undefined);
           output = output.then(async () => {
-            await copied;
+            const tmp = await copies[k];
+            await placeExclusive(tmp, target);
+            temps.delete(tmp);
             count++;
             if (json) {
               const j: CarveJson = { ...rec, flow_id: rec.flowId, user_agent: rec.userAgent, path: target };
@@ -131,11 +163,12 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
               out.write(`${rec.sha256}  ${String(rec.size).padStart(10)}  ${rec.mime ?? '-'}  ${target}\n`);
             }
           });
-        }
+        });
       }
     };
     const deliver = (i: number, r: CarveFlowResult): void => {
       ready[i] = r;
+      staged[i] = r.files.map(stage);
       emit();
     };
     const onePass = carvesInOnePass(flows);
@@ -148,7 +181,12 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
       // a few flows of a big capture: read by offset, a few at a time (their waits on file I/O overlap)
       eachLimited(perFlowIdx, CARVE_CONCURRENCY, async (i) => deliver(i, await carveFlow(s, flows[i], { ftpControls, tftpRequests }))),
     ]);
-    await output;
+    try {
+      await output;
+    } finally {
+      // copies left unnamed by a failure
+      await Promise.all([...temps].map((t) => rm(t, { force: true }).catch(() => undefined)));
+    }
     err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP/UDP flow${flows.length === 1 ? '' : 's'} into ${root}`);
     return 0;
   } finally {

@@ -127,6 +127,13 @@ export async function planCarve(store: Store, found: FoundFlow, opts: CarvePlanO
   return { kind: 'carve', flowId, opts: { ...carveOpts, carver: { fallbackHost, ...carveOpts.carver } } };
 }
 
+/**
+ * Reassembly for carving: no retransmission history. The history only lets overlapping
+ * retransmissions be compared for the conflict statistics (the first bytes received win either
+ * way), which carving does not report; keeping it copied every delivered byte once more.
+ */
+export const CARVE_REASSEMBLY = { historyBytes: 0 } as const;
+
 /** Carves a flow given by id, or as found (from findFlows: saves looking it up again). */
 export async function carveFlow(store: Store, flow: string | FoundFlow, opts: CarveFlowOptions = {}): Promise<CarveFlowResult> {
   const flowId = typeof flow === 'string' ? flow : flow.id;
@@ -138,7 +145,7 @@ export async function carveFlow(store: Store, flow: string | FoundFlow, opts: Ca
   const feed: PayloadFeed = source
     ? (sink, signal) => source(store, flowId, sink, signal)
     : async (sink, signal) => {
-        await followFlow(store, found, sink, { signal });
+        await followFlow(store, found, sink, { signal, ...CARVE_REASSEMBLY });
       };
   return carvePayload(FileStore.open(store.dir), flowId, feed, plan.opts);
 }

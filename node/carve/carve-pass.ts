@@ -25,7 +25,7 @@ import type { PacketRecordView } from '../../common/capture/capture-types.js';
 import { readCaptureFile } from '../capture/read-capture-file.js';
 import type { CaptureEntry } from '../store/store-manifest.js';
 import type { FoundFlow, Store } from '../store/store.js';
-import { carvePayload, planCarve, type CarveFlowResult, type CarveOptions, type CarvePlanOptions } from './carve-flow.js';
+import { CARVE_REASSEMBLY, carvePayload, planCarve, type CarveFlowResult, type CarveOptions, type CarvePlanOptions } from './carve-flow.js';
 import { FileStore } from './file-store.js';
 
 export interface CarvePassOptions extends CarvePlanOptions {
@@ -137,7 +137,7 @@ async function passOverCapture(store: Store, entry: CaptureEntry, todo: Planned[
     st.result = carvePayload(files, p.flow.id, (sink: StreamSink, signal: AbortSignal) => {
       // called synchronously by carvePayload: the follower exists before the next record
       st.signal = signal;
-      st.follower = new FlowFollower({ ipVersion: r.ipVersion, proto: r.proto, client: r.client, server: r.server, clientPort: r.clientPort, serverPort: r.serverPort }, sink, { budget });
+      st.follower = new FlowFollower({ ipVersion: r.ipVersion, proto: r.proto, client: r.client, server: r.server, clientPort: r.clientPort, serverPort: r.serverPort }, sink, { ...CARVE_REASSEMBLY, budget });
       return fed;
     }, p.opts);
     const finished = st.result.then((res) => done(p.index, res));
