@@ -1,32 +1,33 @@
 /**
  * Spooling carved files off the carving thread. The carver copies each file's bytes once, into a
- * ring in shared memory (SpoolRing, 32 MiB); two worker threads read the same ring:
+ * ring in shared memory (SpoolRing, 32 MiB); three worker threads read the same ring:
  *
- *   writer: creates each spool file, writes its bytes, updates sha256 and sha1, fsyncs (on libuv's
- *           pool, so it keeps going meanwhile), closes, and removes a discarded file;
- *   md5:    updates md5.
+ *   writer:        creates each spool file, writes its bytes, fsyncs (on libuv's pool, so it
+ *                  keeps going meanwhile), closes, and removes a discarded file;
+ *   sha256 + sha1: updates both digests;
+ *   md5:           updates md5.
  *
  * Why a ring and not messages: handing 1 MiB batches from thread to thread as transferred
  * buffers cost a message per batch and per stage, a fresh (zero-filled) batch whenever the
- * returned ones had not come back yet, and the garbage of both — together more CPU on the carving
- * thread than reassembly and HTTP parsing. With the ring the carver's only cost per byte is the
- * copy, and a batch costs two atomic stores. The three digests cost about as much CPU as
- * reading, reassembling and carving together (md5 alone runs at ~0.4-0.6 GB/s, sha256 and sha1
- * with SHA-NI at ~1 GB/s each), so md5 has a thread of its own and the writer takes the other two
- * with the writes: the two stages then take about the same time.
+ * returned ones had not come back yet, and the garbage of both. With the ring the carver's only
+ * cost per byte is the copy, and a batch costs a few atomic operations. The three digests cost
+ * about as much CPU as reading, reassembling and carving together (md5 alone runs at ~0.4-0.6
+ * GB/s, sha256 and sha1 with SHA-NI at ~1 GB/s each), so md5 has a thread of its own and sha256
+ * and sha1 share one: the two digest stages take about the same time. Writing has its own stage
+ * because creating a file waits on the file system journal while other files are fsynced.
  *
  * Ring entries (16-byte header: kind, file id, length, flags; body padded to 16 bytes) are OPEN
  * (path), DATA (bytes), FINISH (fsync flag), DROP (path), WRAP (the rest of the ring is unused).
  * The carver publishes entries by storing the write position (Atomics) and waits (Atomics.wait)
- * while the slower stage is a full ring behind, so memory stays bounded whatever the speeds.
- * Entries are read in order by both stages, so a FINISH sees every byte written before it.
+ * while the slowest stage is a full ring behind, so memory stays bounded whatever the speeds.
+ * Every stage reads the entries in order, so a FINISH sees every byte written before it.
  * Positions are byte counts modulo 2^32; the ring size divides 2^32.
  *
  * The workers start on first use and are unref'd while no digest is awaited.
  */
 import { Worker } from 'node:worker_threads';
 
-/** Ring size: bytes the carver may be ahead of the slower stage (a power of two). */
+/** Ring size: bytes the carver may be ahead of the slowest stage (a power of two). */
 const RING_BYTES = 32 * 1024 * 1024;
 /** Largest DATA entry: a stage gets to work after at most this many bytes. */
 const ENTRY_MAX = 256 * 1024;
@@ -160,7 +161,7 @@ loop((kind, id, at, len, flags) => {
 });
 `;
 
-/** Digest stages: \`algorithms\` updated on every DATA entry of a file, hex digests posted at FINISH. */
+/** A digest stage: each of `algorithms` updated on every DATA entry of a file, hex digests posted at FINISH. */
 const digestSource = (stage: string, algorithms: readonly string[]): string => `${READER}
 const { createHash } = require('node:crypto');
 const algorithms = ${JSON.stringify(algorithms)};
