@@ -21,6 +21,7 @@ import { Store, type FoundFlow } from '../../node/store/store.js';
 import { capturePath, corpusCaptures, corpusSkipReason } from '../helpers/corpus.js';
 import { ethernet, ipv4, tcp } from '../helpers/packet-builders.js';
 import { prng } from '../helpers/prng.js';
+import { carvesInOnePass } from '../../electron/cli/carve-command.js';
 
 /** What must agree between the two paths (everything the record says). */
 function comparable(r: CarveFlowResult): unknown {
@@ -167,4 +168,17 @@ test('mergeOffsets lists every record once, in file order, with the flow that ow
   const dup = mergeOffsets([new Float64Array([10, 20]), new Float64Array([20, 30])]);
   assert.deepEqual([...dup.offsets], [10, 20, 20, 30]);
   assert.deepEqual([...dup.owner].sort(), [0, 0, 1, 1]);
+});
+
+test('the CLI reads a capture in one pass when the flows hold a quarter of its bytes or are many, else flow by flow', () => {
+  const capture = (id: string, size: number) => ({ id, path: `/c/${id}`, fingerprint: '0'.repeat(64), size, mtimeMs: 0, importedAt: '' });
+  const flow = (c: ReturnType<typeof capture>, bytes: number, i: number): FoundFlow => ({ id: `${c.id}-${i}`, capture: c, record: { clientBytes: bytes, serverBytes: 0 } as FoundFlow['record'] });
+  const a = capture('aaaaaaaaaaaa', 1_000_000);
+  const b = capture('bbbbbbbbbbbb', 1_000_000);
+  // a: two flows with 30% of the capture; b: one flow with 1%
+  assert.deepEqual(carvesInOnePass([flow(a, 150_000, 0), flow(a, 150_000, 1), flow(b, 10_000, 0)]), [true, true, false]);
+  // many small flows of one capture: one pass
+  const many = Array.from({ length: 256 }, (_, i) => flow(b, 10, i));
+  assert.ok(carvesInOnePass(many).every(Boolean));
+  assert.ok(!carvesInOnePass(many.slice(0, 255)).some(Boolean));
 });
