@@ -291,7 +291,10 @@ class SpoolRing {
   }
 
   private fail(e: Error): void {
+    const first = this.failure === null;
     this.failure ??= e;
+    // the other stages would wait on the ring forever: a new ring is made for the next file
+    if (first) for (const w of this.workers) void w.terminate();
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
     for (const d of this.dropping.values()) d();
