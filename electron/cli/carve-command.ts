@@ -6,15 +6,17 @@
  */
 import { parseArgs } from 'node:util';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
 import type { FlowQuery } from '../../common/index/index-reader.js';
-import { carveFlow } from '../../node/carve/carve-flow.js';
+import { carveFlow, type CarveFlowResult } from '../../node/carve/carve-flow.js';
+import { carveFlowsInOnePass } from '../../node/carve/carve-pass.js';
 import { FileStore } from '../../node/carve/file-store.js';
 import { ftpControlFlows } from '../../node/carve/ftp-lookup.js';
-import { Store } from '../../node/store/store.js';
+import { tftpRequestFlows } from '../../node/carve/tftp-lookup.js';
+import { Store, type FoundFlow } from '../../node/store/store.js';
 import { FLOW_FILTER_OPTIONS, flowFilterFrom, needString } from './cli-args.js';
 
 /** One carved file as `--json` prints it: the record plus snake_case fields the issue names. */
@@ -56,24 +58,52 @@ function dedupe(name: string, taken: Set<string>): string {
 
 const CARVE_CONCURRENCY = 4;
 
-/** Runs fn over items with at most `width` in flight, yielding results in item order. */
-async function* inOrder<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
-  const running: Promise<R>[] = [];
-  let next = 0;
-  const fill = (): void => {
-    while (next < items.length && running.length < width) {
-      const p = fn(items[next++]);
-      // a rejection is observed when its turn comes; until then it must not count as unhandled
-      p.catch(() => undefined);
-      running.push(p);
-    }
-  };
-  fill();
-  while (running.length > 0) {
-    const r = await (running.shift() as Promise<R>);
-    fill();
-    yield r;
+/**
+ * Flows carved in one sequential pass over their capture rather than flow by flow: when they
+ * carry a good part of the capture's bytes, or are many (each per-flow read opens the capture and
+ * reads its own runs of records). A few flows of a big capture are cheaper to read by offset.
+ */
+export function carvesInOnePass(flows: readonly FoundFlow[]): boolean[] {
+  const bytes = new Map<string, number>();
+  const count = new Map<string, number>();
+  for (const f of flows) {
+    const id = f.capture.id;
+    bytes.set(id, (bytes.get(id) ?? 0) + f.record.clientBytes + f.record.serverBytes);
+    count.set(id, (count.get(id) ?? 0) + 1);
   }
+  return flows.map((f) => {
+    const id = f.capture.id;
+    return (count.get(id) ?? 0) >= ONE_PASS_MIN_FLOWS || (bytes.get(id) ?? 0) * ONE_PASS_MIN_SHARE >= f.capture.size;
+  });
+}
+
+/** One pass when the flows hold at least a quarter of the capture's bytes, or are at least 256. */
+const ONE_PASS_MIN_SHARE = 4;
+const ONE_PASS_MIN_FLOWS = 256;
+
+/**
+ * Gives the copy at `tmp` the name `target` without replacing anything there: a hard link (fails
+ * when the name is taken) and the temporary name removed, so the file keeps one name and its own
+ * inode; where links are not supported, an exclusive copy.
+ */
+async function placeExclusive(tmp: string, target: string): Promise<void> {
+  try {
+    await link(tmp, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    await copyFile(tmp, target, constants.COPYFILE_EXCL);
+  }
+  await unlink(tmp);
+}
+
+/** Runs fn over items with at most `width` in flight. */
+async function eachLimited<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
 export async function carve(storeDir: string, q: FlowQuery, limit: number, outDir: string, json: boolean, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
@@ -87,28 +117,75 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     // names already in OUTDIR count as taken (case-insensitively: case-folding file systems)
     const taken = new Set((await readdir(root)).map((n) => n.toLowerCase()));
     let count = 0;
-    // carving waits mostly on file I/O (spool fsyncs, type detection reads): a few flows at a time
-    // overlap those waits; output stays in flow order
     const ftpControls = await ftpControlFlows(s);
-    const results = inOrder(flows, CARVE_CONCURRENCY, (f) => carveFlow(s, f, { ftpControls }));
-    for await (const r of results) {
-      for (const rec of r.files) {
-        const name = dedupe(outputName(rec), taken);
-        taken.add(name.toLowerCase());
-        const target = join(root, name);
-        if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
-        // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
-        // where the file system can (an independent copy either way, never a shared inode)
-        await copyFile(files.contentPath(rec.sha256), target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-        const written = target;
-        count++;
-        if (json) {
-          const j: CarveJson = { ...rec, flow_id: rec.flowId, user_agent: rec.userAgent, path: written };
-          out.write(`${JSON.stringify(j)}\n`);
-        } else {
-          out.write(`${rec.sha256}  ${String(rec.size).padStart(10)}  ${rec.mime ?? '-'}  ${written}\n`);
-        }
+    const tftpRequests = await tftpRequestFlows(s);
+    // results arrive in any order; files are named and printed in flow order (names are
+    // deduplicated in that order). Each file is copied into OUTDIR as soon as its flow is carved,
+    // under a temporary name, and gets its name when its turn comes: copies overlap the carving
+    // instead of all waiting for the first flow in order (a tail of ~0.3 s per 256 MiB).
+    const ready = new Array<CarveFlowResult | undefined>(flows.length);
+    const staged = new Array<Promise<string>[] | undefined>(flows.length);
+    const temps = new Set<string>();
+    let tmpSeq = 0;
+    const stage = (rec: CarvedFileRecord): Promise<string> => {
+      const name = `.tapline-carve-${process.pid}-${tmpSeq++}.part`;
+      taken.add(name.toLowerCase());
+      const tmp = join(root, name);
+      temps.add(tmp);
+      // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
+      // where the file system can (an independent copy either way, never a shared inode)
+      const p = copyFile(files.contentPath(rec.sha256), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE).then(() => tmp);
+      p.catch(() => undefined);
+      return p;
+    };
+    let nextOut = 0;
+    let output: Promise<void> = Promise.resolve();
+    const emit = (): void => {
+      for (; nextOut < flows.length && ready[nextOut]; nextOut++) {
+        const r = ready[nextOut] as CarveFlowResult;
+        const copies = staged[nextOut] as Promise<string>[];
+        ready[nextOut] = undefined;
+        staged[nextOut] = undefined;
+        r.files.forEach((rec, k) => {
+          const name = dedupe(outputName(rec), taken);
+          taken.add(name.toLowerCase());
+          const target = join(root, name);
+          if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
+          output = output.then(async () => {
+            const tmp = await copies[k];
+            await placeExclusive(tmp, target);
+            temps.delete(tmp);
+            count++;
+            if (json) {
+              const j: CarveJson = { ...rec, flow_id: rec.flowId, user_agent: rec.userAgent, path: target };
+              out.write(`${JSON.stringify(j)}\n`);
+            } else {
+              out.write(`${rec.sha256}  ${String(rec.size).padStart(10)}  ${rec.mime ?? '-'}  ${target}\n`);
+            }
+          });
+        });
       }
+    };
+    const deliver = (i: number, r: CarveFlowResult): void => {
+      ready[i] = r;
+      staged[i] = r.files.map(stage);
+      emit();
+    };
+    const onePass = carvesInOnePass(flows);
+    const passIdx = flows.flatMap((_, i) => (onePass[i] ? [i] : []));
+    const perFlowIdx = flows.flatMap((_, i) => (onePass[i] ? [] : [i]));
+    await Promise.all([
+      passIdx.length > 0
+        ? carveFlowsInOnePass(s, passIdx.map((i) => flows[i]), { ftpControls, tftpRequests, onResult: (j, r) => deliver(passIdx[j], r) })
+        : Promise.resolve(),
+      // a few flows of a big capture: read by offset, a few at a time (their waits on file I/O overlap)
+      eachLimited(perFlowIdx, CARVE_CONCURRENCY, async (i) => deliver(i, await carveFlow(s, flows[i], { ftpControls, tftpRequests }))),
+    ]);
+    try {
+      await output;
+    } finally {
+      // copies left unnamed by a failure
+      await Promise.all([...temps].map((t) => rm(t, { force: true }).catch(() => undefined)));
     }
     err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP/UDP flow${flows.length === 1 ? '' : 's'} into ${root}`);
     return 0;

@@ -4,10 +4,7 @@ import { parseArgs } from 'node:util';
 import { parseAddressRange } from '../../common/net/address-range.js';
 import type { SliceFormat } from '../../node/store/slice-writer.js';
 import { FLOW_FILTER_OPTIONS, UsageError, flowFilterFrom, needString, parseHostArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
-import { flowsCommand } from './flows-command.js';
-import { importCommand } from './import-command.js';
-import { sliceCommand, type SliceTarget } from './slice-command.js';
-import { statsCommand } from './stats-command.js';
+import type { SliceTarget } from './slice-command.js';
 
 const USAGE = `usage:
   tapline import --store DIR FILE|DIR...
@@ -45,6 +42,8 @@ function err(line: string): void {
   process.stderr.write(`tapline: ${line}\n`);
 }
 
+// every command's module is loaded on demand: a command loads only what it uses (module loading
+// is a good part of a short command's time)
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -54,12 +53,12 @@ async function run(argv: string[]): Promise<number> {
   switch (command) {
     case 'import': {
       const { values, positionals } = parseArgs({ args: rest, options: { store: { type: 'string' } }, allowPositionals: true, strict: true });
-      return importCommand(needString(values.store, 'store'), positionals, process.stdout, err);
+      return (await import('./import-command.js')).importCommand(needString(values.store, 'store'), positionals, process.stdout, err);
     }
     case 'flows': {
       const { values } = parseArgs({ args: rest, options: FLOW_FILTER_OPTIONS, strict: true });
       const { query, limit } = flowFilterFrom(values);
-      return flowsCommand(needString(values.store, 'store'), query, limit, values.json ?? false, process.stdout, err);
+      return (await import('./flows-command.js')).flowsCommand(needString(values.store, 'store'), query, limit, values.json ?? false, process.stdout, err);
     }
     case 'slice': {
       const { values } = parseArgs({
@@ -113,16 +112,15 @@ async function run(argv: string[]): Promise<number> {
           },
         };
       }
-      return sliceCommand(needString(values.store, 'store'), target, outPath, format, process.stdout, err);
+      return (await import('./slice-command.js')).sliceCommand(needString(values.store, 'store'), target, outPath, format, process.stdout, err);
     }
     case 'stats': {
       const { values } = parseArgs({ args: rest, options: { store: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
-      return statsCommand(needString(values.store, 'store'), values.json ?? false, process.stdout, err);
+      return (await import('./stats-command.js')).statsCommand(needString(values.store, 'store'), values.json ?? false, process.stdout, err);
     }
     case 'gaps':
       return (await import('./gaps-command.js')).gapsCommand(rest, process.stdout, err);
     case 'serve':
-      // loaded on demand: the store commands stay fast to start
       return (await import('./serve-command.js')).serveCommand(rest, err);
     case 'app':
       return (await import('./app-command.js')).appCommand(rest, err);

@@ -18,7 +18,6 @@ import { findTftpTransfer } from './tftp-lookup.js';
 
 const FILE_COMMANDS = new Set(['RETR', 'STOR', 'STOU', 'APPE']);
 import { HttpCarver, type CarveIssue, type HttpCarverOptions } from '../../common/carve/http/http-carver.js';
-import { flowToJson } from '../../common/flow/flow-json.js';
 import { FlowKind } from '../../common/flow/flow-table.js';
 import { flowStreamInfo, followFlow } from '../store/flow-stream.js';
 import type { FoundFlow, Store } from '../store/store.js';
@@ -51,6 +50,8 @@ export interface CarveFlowOptions extends CarveOptions {
   source?: FlowPayloadSource;
   /** The store's FTP control connections (ftpControlFlows), when carving many flows: saves an index lookup per flow. */
   ftpControls?: readonly FoundFlow[];
+  /** The store's TFTP request flows (tftpRequestFlows), when carving many flows. */
+  tftpRequests?: readonly FoundFlow[];
 }
 
 export interface CarveFlowResult {
@@ -72,48 +73,81 @@ export const reassembledPayload: FlowPayloadSource = async (store, flowId, sink,
   await followFlow(store, flow, sink, { signal });
 };
 
-/** Carves a flow given by id, or as found (from findFlows: saves looking it up again). */
-export async function carveFlow(store: Store, flow: string | FoundFlow, opts: CarveFlowOptions = {}): Promise<CarveFlowResult> {
-  const flowId = typeof flow === 'string' ? flow : flow.id;
-  const found = typeof flow === 'string' ? await store.flowById(flow) : flow;
-  if (!found) throw new Error(`no flow ${flowId} in the store`);
+/**
+ * What carving a flow takes, decided before reading its payload: either an answer already (not a
+ * TCP/UDP flow, an FTP listing, a UDP flow that is no TFTP transfer) or the carvers and options
+ * for carvePayload. The per-flow path (carveFlow) and the single pass over a capture
+ * (node/carve/carve-pass.ts) share it, so both carve a flow the same way.
+ */
+export type CarvePlan = { kind: 'result'; result: CarveFlowResult } | { kind: 'carve'; flowId: string; opts: CarveOptions };
+
+export interface CarvePlanOptions extends CarveOptions {
+  /** The store's FTP control connections (ftpControlFlows), when carving many flows: saves an index lookup per flow. */
+  ftpControls?: readonly FoundFlow[];
+  /** The store's TFTP request flows (tftpRequestFlows), when carving many flows: no lookup per UDP flow when there are none. */
+  tftpRequests?: readonly FoundFlow[];
+  /** The payload comes from elsewhere than the store's reassembly (no FTP data lookup then). */
+  externalSource?: boolean;
+}
+
+const nothing = (flowId: string): CarvePlan => ({ kind: 'result', result: { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 } });
+
+export async function planCarve(store: Store, found: FoundFlow, opts: CarvePlanOptions = {}): Promise<CarvePlan> {
+  const flowId = found.id;
   const r = found.record;
-  if (r.kind !== FlowKind.Ip || !r.hasPorts || (r.proto !== 6 && r.proto !== 17)) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
-  const source = opts.source;
-  const feed: PayloadFeed = source
-    ? (sink, signal) => source(store, flowId, sink, signal)
-    : async (sink, signal) => {
-        await followFlow(store, found, sink, { signal });
-      };
+  const { ftpControls, tftpRequests, externalSource, ...carveOpts } = opts;
+  if (r.kind !== FlowKind.Ip || !r.hasPorts || (r.proto !== 6 && r.proto !== 17)) return nothing(flowId);
   if (r.proto === 17) {
     if (r.serverPort === TFTP_PORT || r.clientPort === TFTP_PORT) {
       // a request flow: normally no data (the transfer is its own flow), unless the server answered from port 69
       const info = flowStreamInfo(found);
       const [requesterDir, server] = info.server.port === TFTP_PORT ? ([0, info.server.ip] as const) : ([1, info.client.ip] as const);
-      return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpRequestFlowCarver(sink, requesterDir, server)]] });
+      return { kind: 'carve', flowId, opts: { ...carveOpts, carvers: [['tftp', (sink) => new TftpRequestFlowCarver(sink, requesterDir, server)]] } };
     }
+    if (tftpRequests && tftpRequests.length === 0) return nothing(flowId);
     const tftp = await findTftpTransfer(store, found);
-    if (!tftp) return { flowId, http: false, protocols: [], files: [], issues: [], issueCount: 0 };
-    return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['tftp', (sink) => new TftpCarver(sink, tftp)]] });
+    if (!tftp) return nothing(flowId);
+    return { kind: 'carve', flowId, opts: { ...carveOpts, carvers: [['tftp', (sink) => new TftpCarver(sink, tftp)]] } };
   }
-  if (!opts.source) {
+  if (!externalSource) {
     // a data connection of an FTP control connection in the store is carved as that transfer
-    const ftp = await findFtpTransfer(store, found, opts.ftpControls);
+    const ftp = await findFtpTransfer(store, found, ftpControls);
     if (ftp) {
       if (!FILE_COMMANDS.has(ftp.transfer.command)) {
-        return { flowId, http: false, protocols: ['ftp-data'], files: [], issues: [{ dir: ftp.senderDir, offset: 0, message: `FTP ${ftp.transfer.command}: a directory listing, not a file` }], issueCount: 1 };
+        return { kind: 'result', result: { flowId, http: false, protocols: ['ftp-data'], files: [], issues: [{ dir: ftp.senderDir, offset: 0, message: `FTP ${ftp.transfer.command}: a directory listing, not a file` }], issueCount: 1 } };
       }
       const ctx: FtpDataContext = { transfer: ftp.transfer, senderDir: ftp.senderDir, url: ftp.url, host: ftp.serverIp };
-      return carvePayload(FileStore.open(store.dir), flowId, feed, { ...opts, carvers: [['ftp-data', (sink) => new FtpDataCarver(sink, ctx)]] });
+      return { kind: 'carve', flowId, opts: { ...carveOpts, carvers: [['ftp-data', (sink) => new FtpDataCarver(sink, ctx)]] } };
     }
   }
-  const j = flowToJson(flowId, r);
-  const server = j.server_ip === null ? null : j.server_ip.includes(':') ? `[${j.server_ip}]` : j.server_ip;
-  const fallbackHost = server === null ? null : j.server_port === 80 || j.server_port === null ? server : `${server}:${j.server_port}`;
-  return carvePayload(FileStore.open(store.dir), flowId, feed, {
-    ...opts,
-    carver: { fallbackHost, ...opts.carver },
-  });
+  // the server's address, as flowToJson gives it (without its community id: a SHA-1 per flow)
+  const info = flowStreamInfo(found);
+  const server = info.server.ip.includes(':') ? `[${info.server.ip}]` : info.server.ip;
+  const fallbackHost = info.server.port === 80 ? server : `${server}:${info.server.port}`;
+  return { kind: 'carve', flowId, opts: { ...carveOpts, carver: { fallbackHost, ...carveOpts.carver } } };
+}
+
+/**
+ * Reassembly for carving: no retransmission history. The history only lets overlapping
+ * retransmissions be compared for the conflict statistics (the first bytes received win either
+ * way), which carving does not report; keeping it copied every delivered byte once more.
+ */
+export const CARVE_REASSEMBLY = { historyBytes: 0 } as const;
+
+/** Carves a flow given by id, or as found (from findFlows: saves looking it up again). */
+export async function carveFlow(store: Store, flow: string | FoundFlow, opts: CarveFlowOptions = {}): Promise<CarveFlowResult> {
+  const flowId = typeof flow === 'string' ? flow : flow.id;
+  const found = typeof flow === 'string' ? await store.flowById(flow) : flow;
+  if (!found) throw new Error(`no flow ${flowId} in the store`);
+  const { source, ...rest } = opts;
+  const plan = await planCarve(store, found, { ...rest, externalSource: source !== undefined });
+  if (plan.kind === 'result') return plan.result;
+  const feed: PayloadFeed = source
+    ? (sink, signal) => source(store, flowId, sink, signal)
+    : async (sink, signal) => {
+        await followFlow(store, found, sink, { signal, ...CARVE_REASSEMBLY });
+      };
+  return carvePayload(FileStore.open(store.dir), flowId, feed, plan.opts);
 }
 
 export async function carvePayload(files: FileStore, flowId: string, feed: PayloadFeed, opts: CarveOptions = {}): Promise<CarveFlowResult> {

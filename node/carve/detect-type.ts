@@ -9,7 +9,6 @@
  * container whose telling entry comes late) is reported as what the head shows, or not at all.
  */
 import { open } from 'node:fs/promises';
-import { fileTypeFromBuffer } from 'file-type';
 import { HEAD_BYTES } from './spool-file.js';
 
 export interface DetectedType {
@@ -19,6 +18,10 @@ export interface DetectedType {
 }
 
 const SNIFF_BYTES = 8192;
+
+/** file-type is loaded when the first file is typed (~80 ms of module loading a carve without files never pays). */
+let fileType: Promise<typeof import('file-type')> | null = null;
+const loadFileType = (): Promise<typeof import('file-type')> => (fileType ??= import('file-type'));
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The type of a stored file (reads its first HEAD_BYTES). */
@@ -30,6 +33,7 @@ export async function detectType(path: string, size: number): Promise<DetectedTy
 /** The type of a file of `size` bytes from its first min(size, HEAD_BYTES) bytes. */
 export async function detectTypeOf(head: Uint8Array, size: number): Promise<DetectedType> {
   if (size === 0 || head.length === 0) return { mime: null, ext: null, source: 'none' };
+  const { fileTypeFromBuffer } = await loadFileType();
   const magic = await fileTypeFromBuffer(head).catch(() => undefined);
   if (magic) return { mime: magic.mime, ext: magic.ext, source: 'magic' };
   const sniff = head.length > SNIFF_BYTES ? head.subarray(0, SNIFF_BYTES) : head;

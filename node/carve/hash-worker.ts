@@ -1,26 +1,54 @@
 /**
- * Spooling carved files off the carving thread: two worker threads in a pipeline take each 1 MiB
- * batch in turn. The first writes it to the spool file and updates sha256 and sha1, then passes
- * the same buffer (transferred, never copied) to the second, which updates md5 and hands the
- * buffer back for the next batch. The three digests cost about as much CPU as reading,
- * reassembling and carving together (md5 alone runs at ~0.5 GB/s, sha256 and sha1 together at
- * about the same), so splitting them over two threads lets them keep up with the carver when
- * cores are free, and the carving thread makes no write system call for received files.
+ * Spooling carved files off the carving thread. The carver copies each file's bytes once, into a
+ * ring in shared memory (SpoolRing, 32 MiB); three worker threads read the same ring:
  *
- * The first worker owns each spool file: it creates it, writes, fsyncs (on libuv's pool, so it
- * keeps hashing other files meanwhile), closes it, and removes it when the file is discarded
- * (after the writes already queued). The carving thread makes no file system call for a received
- * file: on a busy disk, creating files and metadata updates block for milliseconds.
+ *   writer:        creates each spool file, writes its bytes, fsyncs (on libuv's pool, so it
+ *                  keeps going meanwhile), closes, and removes a discarded file;
+ *   sha256 + sha1: updates both digests;
+ *   md5:           updates md5.
  *
- * The workers start on first use and are unref'd while no digest is awaited. Bytes posted but not
- * yet through both stages are counted in shared memory and the producer blocks (Atomics.wait)
- * above IN_FLIGHT_LIMIT, so memory stays bounded whatever the relative speeds. Messages on one
- * port keep their order, so a finish request sees every batch posted before it.
+ * Why a ring and not messages: handing 1 MiB batches from thread to thread as transferred
+ * buffers cost a message per batch and per stage, a fresh (zero-filled) batch whenever the
+ * returned ones had not come back yet, and the garbage of both. With the ring the carver's only
+ * cost per byte is the copy, and a batch costs a few atomic operations. The three digests cost
+ * about as much CPU as reading, reassembling and carving together (md5 alone runs at ~0.4-0.6
+ * GB/s, sha256 and sha1 with SHA-NI at ~1 GB/s each), so md5 has a thread of its own and sha256
+ * and sha1 share one: the two digest stages take about the same time. Writing has its own stage
+ * because creating a file waits on the file system journal while other files are fsynced.
+ *
+ * Ring entries (16-byte header: kind, file id, length, flags; body padded to 16 bytes) are OPEN
+ * (path), DATA (bytes), FINISH (fsync flag), DROP (path), WRAP (the rest of the ring is unused).
+ * The carver publishes entries by storing the write position (Atomics) and waits (Atomics.wait)
+ * while the slowest stage is a full ring behind, so memory stays bounded whatever the speeds.
+ * Every stage reads the entries in order, so a FINISH sees every byte written before it.
+ * Positions are byte counts modulo 2^32; the ring size divides 2^32.
+ *
+ * The workers start on first use and are unref'd while no digest is awaited.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
-/** Bytes posted but not yet hashed by both stages before the producer waits. */
-const IN_FLIGHT_LIMIT = 32 * 1024 * 1024;
+/** Ring size: bytes the carver may be ahead of the slowest stage (a power of two). */
+const RING_BYTES = 32 * 1024 * 1024;
+/** Largest DATA entry: a stage gets to work after at most this many bytes. */
+const ENTRY_MAX = 256 * 1024;
+const HEADER = 16;
+
+const OPEN = 1;
+const DATA = 2;
+const FINISH = 3;
+const DROP = 4;
+const WRAP = 5;
+
+/**
+ * Control words: [0] write position; [1..3] each stage's read position (writer, sha, md5);
+ * [4] the carver waits for room; [5..7] a stage sleeps (waits for entries). Notifications are
+ * sent only to a sleeper: a futex wake per batch cost more than the batch's atomics.
+ */
+const W_POS = 0;
+const STAGES = [1, 2, 3] as const;
+const [R_WRITER, R_SHA, R_MD5] = STAGES;
+const PRODUCER_WAITS = 4;
+const SLEEPS = 4;
 
 export interface FileDigests {
   sha256: string;
@@ -28,49 +56,80 @@ export interface FileDigests {
   sha1: string;
 }
 
-// plain CommonJS so it runs the same under tsx (tests) and from dist (no module resolution)
-const WRITER_SOURCE = `
+// The read loop both stages share (plain CommonJS: runs the same under tsx and from dist).
+const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
+const ring = new Uint8Array(workerData.ring);
+const words = new DataView(workerData.ring);
+const ctl = new Int32Array(workerData.ctl);
+const MASK = ring.length - 1;
+const me = workerData.me;
+const decoder = new TextDecoder();
+const text = (at, len) => decoder.decode(ring.slice(at, at + len));
+// a pending Atomics.waitAsync does not keep a thread alive; a port listener does
+parentPort.on('message', () => undefined);
+async function loop(handle) {
+  let r = Atomics.load(ctl, me) >>> 0;
+  for (;;) {
+    const w = Atomics.load(ctl, ${W_POS}) >>> 0;
+    while (r !== w) {
+      const at = r & MASK;
+      const kind = words.getUint32(at, true);
+      if (kind === ${WRAP}) {
+        r = (r + (ring.length - at)) >>> 0;
+      } else {
+        const id = words.getUint32(at + 4, true);
+        const len = words.getUint32(at + 8, true);
+        const flags = words.getUint32(at + 12, true);
+        handle(kind, id, at + ${HEADER}, len, flags);
+        r = (r + ${HEADER} + ((len + 15) & ~15)) >>> 0;
+      }
+      Atomics.store(ctl, me, r | 0);
+      if (Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0) Atomics.notify(ctl, me);
+    }
+    // say we sleep, then look again (the carver stores its position, then reads this flag)
+    Atomics.store(ctl, me + ${SLEEPS}, 1);
+    if ((Atomics.load(ctl, ${W_POS}) >>> 0) === w) {
+      const res = Atomics.waitAsync(ctl, ${W_POS}, w | 0);
+      if (res.async) await res.value;
+    }
+    Atomics.store(ctl, me + ${SLEEPS}, 0);
+  }
+}
+`;
+
+// Files are created, written, synced and closed by a stage of their own: creating a file waits
+// for the file system journal while other files are fsynced (about 1 ms each on ext4), which
+// would otherwise stall a digest.
+const WRITER_SOURCE = `${READER}
 const fs = require('node:fs');
-const next = workerData.next;
 const files = new Map();
 const message = (e) => (e && e.message) || String(e);
-parentPort.on('message', (m) => {
-  if (m.op === 'data') {
-    const f = files.get(m.id);
-    const b = new Uint8Array(m.buf, 0, m.len);
-    if (f) {
-      if (f.error === null) {
-        try {
-          let off = 0;
-          while (off < b.length) off += fs.writeSync(f.fd, b, off, b.length - off);
-        } catch (e) {
-          f.error = message(e);
-        }
-      }
-      f.sha256.update(b);
-      f.sha1.update(b);
-    }
-    next.postMessage(m, [m.buf]);
-  } else if (m.op === 'open') {
-    const f = { fd: -1, sha256: createHash('sha256'), sha1: createHash('sha1'), error: null };
+loop((kind, id, at, len, flags) => {
+  if (kind === ${DATA}) {
+    const f = files.get(id);
+    if (!f || f.error !== null) return;
     try {
-      f.fd = fs.openSync(m.path, 'wx', 0o600);
+      let off = 0;
+      while (off < len) off += fs.writeSync(f.fd, ring, at + off, len - off);
     } catch (e) {
       f.error = message(e);
     }
-    files.set(m.id, f);
-  } else if (m.op === 'finish') {
-    const f = files.get(m.id);
-    files.delete(m.id);
-    next.postMessage({ op: 'finish', id: m.id });
+  } else if (kind === ${OPEN}) {
+    const f = { fd: -1, error: null };
+    try {
+      f.fd = fs.openSync(text(at, len), 'wx', 0o600);
+    } catch (e) {
+      f.error = message(e);
+    }
+    files.set(id, f);
+  } else if (kind === ${FINISH}) {
+    const f = files.get(id);
+    files.delete(id);
     if (!f) {
-      parentPort.postMessage({ id: m.id, stage: 'writer', sha256: '', sha1: '', error: 'unknown spool file' });
+      parentPort.postMessage({ id, stage: 'writer', error: 'unknown spool file' });
       return;
     }
-    const sha256 = f.sha256.digest('hex');
-    const sha1 = f.sha1.digest('hex');
     const done = (e) => {
       let error = f.error !== null ? f.error : e ? message(e) : null;
       if (f.fd >= 0) {
@@ -80,105 +139,121 @@ parentPort.on('message', (m) => {
           if (error === null) error = message(c);
         }
       }
-      parentPort.postMessage({ id: m.id, stage: 'writer', sha256, sha1, error });
+      parentPort.postMessage({ id, stage: 'writer', error });
     };
-    if (f.error !== null || !m.sync) done(null);
+    if (f.error !== null || !flags) done(null);
     else fs.fsync(f.fd, done);
-  } else if (m.op === 'drop') {
-    const f = files.get(m.id);
-    files.delete(m.id);
+  } else if (kind === ${DROP}) {
+    const f = files.get(id);
+    files.delete(id);
     if (f && f.fd >= 0) {
       try {
         fs.closeSync(f.fd);
       } catch {}
     }
     try {
-      fs.rmSync(m.path, { force: true });
+      fs.rmSync(text(at, len), { force: true });
     } catch {}
-    next.postMessage({ op: 'drop', id: m.id });
-    parentPort.postMessage({ id: m.id, stage: 'dropped' });
+    parentPort.postMessage({ id, stage: 'dropped' });
   }
+}).catch((e) => {
+  throw e;
 });
 `;
 
-const MD5_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+/** A digest stage: each of `algorithms` updated on every DATA entry of a file, hex digests posted at FINISH. */
+const digestSource = (stage: string, algorithms: readonly string[]): string => `${READER}
 const { createHash } = require('node:crypto');
-const prev = workerData.prev;
-const queued = new Int32Array(workerData.queued);
+const algorithms = ${JSON.stringify(algorithms)};
 const files = new Map();
-prev.on('message', (m) => {
-  if (m.op === 'data') {
-    let h = files.get(m.id);
-    if (!h) files.set(m.id, (h = createHash('md5')));
-    h.update(new Uint8Array(m.buf, 0, m.len));
-    Atomics.sub(queued, 0, m.len);
-    Atomics.notify(queued, 0);
-    // the buffer goes back to be filled again (saves allocating and zero-filling 1 MiB per batch)
-    parentPort.postMessage({ free: m.buf }, [m.buf]);
-  } else if (m.op === 'finish') {
-    const h = files.get(m.id) || createHash('md5');
-    files.delete(m.id);
-    parentPort.postMessage({ id: m.id, stage: 'md5', md5: h.digest('hex') });
-  } else if (m.op === 'drop') {
-    files.delete(m.id);
+loop((kind, id, at, len) => {
+  if (kind === ${DATA}) {
+    let hs = files.get(id);
+    if (!hs) files.set(id, (hs = algorithms.map((a) => createHash(a))));
+    const b = ring.subarray(at, at + len);
+    for (const h of hs) h.update(b);
+  } else if (kind === ${FINISH}) {
+    const hs = files.get(id) || algorithms.map((a) => createHash(a));
+    files.delete(id);
+    const digests = {};
+    algorithms.forEach((a, i) => (digests[a] = hs[i].digest('hex')));
+    parentPort.postMessage({ id, stage: '${stage}', digests });
+  } else if (kind === ${DROP}) {
+    files.delete(id);
   }
+}).catch((e) => {
+  throw e;
 });
 `;
 
 interface WriterReply {
   id: number;
   stage: 'writer';
-  sha256: string;
-  sha1: string;
   error: string | null;
 }
 
-interface Md5Reply {
+interface DigestReply {
   id: number;
-  stage: 'md5';
-  md5: string;
+  stage: 'sha' | 'md5';
+  digests: Record<string, string>;
 }
 
 function isWriterReply(m: unknown): m is WriterReply {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return r.stage === 'writer' && typeof r.id === 'number' && typeof r.sha256 === 'string' && typeof r.sha1 === 'string' && (r.error === null || typeof r.error === 'string');
+  return r.stage === 'writer' && typeof r.id === 'number' && (r.error === null || typeof r.error === 'string');
 }
 
 function isDroppedReply(m: unknown): m is { id: number; stage: 'dropped' } {
   return typeof m === 'object' && m !== null && (m as Record<string, unknown>).stage === 'dropped' && typeof (m as Record<string, unknown>).id === 'number';
 }
 
-function isMd5Reply(m: unknown): m is Md5Reply {
+function isDigestReply(m: unknown): m is DigestReply {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return r.stage === 'md5' && typeof r.id === 'number' && typeof r.md5 === 'string';
+  if ((r.stage !== 'sha' && r.stage !== 'md5') || typeof r.id !== 'number' || typeof r.digests !== 'object' || r.digests === null) return false;
+  return Object.values(r.digests).every((d) => typeof d === 'string');
 }
 
 interface Waiting {
   path: string;
-  writer: WriterReply | null;
-  md5: string | null;
+  /** Replies still expected (writer, sha, md5). */
+  pending: number;
+  error: string | null;
+  digests: Record<string, string>;
   resolve: (d: FileDigests) => void;
   reject: (e: Error) => void;
 }
 
-class SpoolWorkers {
-  private readonly writer: Worker;
-  private readonly md5: Worker;
-  private readonly queued = new Int32Array(new SharedArrayBuffer(4));
+const encoder = new TextEncoder();
+
+class SpoolRing {
+  private readonly workers: Worker[];
+  private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
+  private readonly words = new DataView(this.ring.buffer);
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(32));
   private readonly waiting = new Map<number, Waiting>();
   private readonly dropping = new Map<number, () => void>();
   private failure: Error | null = null;
   private nextId = 1;
+  /** Next byte to fill (not yet published beyond `published`). */
+  private pos = 0;
+  private published = 0;
+  /** The DATA entry being filled: its file id and header position (−1: none). */
+  private openId = -1;
+  private openAt = 0;
+  private openLen = 0;
+  private publishQueued = false;
 
   constructor() {
-    const { port1, port2 } = new MessageChannel();
-    // the writer closes descriptors the carving thread opened: not "its" descriptors for Node's tracking
-    this.writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { next: port1 }, transferList: [port1] });
-    this.md5 = new Worker(MD5_SOURCE, { eval: true, workerData: { prev: port2, queued: this.queued.buffer }, transferList: [port2] });
-    for (const w of [this.writer, this.md5]) {
+    const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
+    // md5 (the slowest digest) alone; sha256 and sha1 together take about as long
+    this.workers = [
+      new Worker(WRITER_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER } }),
+      new Worker(digestSource('sha', ['sha256', 'sha1']), { eval: true, workerData: { ...data, me: R_SHA } }),
+      new Worker(digestSource('md5', ['md5']), { eval: true, workerData: { ...data, me: R_MD5 } }),
+    ];
+    for (const w of this.workers) {
       w.unref();
       w.on('message', (m: unknown) => this.onMessage(m));
       w.on('error', (e) => this.fail(e));
@@ -187,38 +262,39 @@ class SpoolWorkers {
   }
 
   private onMessage(m: unknown): void {
-    if (typeof m === 'object' && m !== null && 'free' in m && m.free instanceof ArrayBuffer) {
-      if (freeBuffers.length < FREE_MAX) freeBuffers.push(m.free);
-      return;
-    }
     if (isDroppedReply(m)) {
       this.dropping.get(m.id)?.();
       this.dropping.delete(m.id);
       this.unrefWhenIdle();
       return;
     }
-    const id = isWriterReply(m) || isMd5Reply(m) ? m.id : null;
+    const id = isWriterReply(m) || isDigestReply(m) ? m.id : null;
     const w = id === null ? undefined : this.waiting.get(id);
     if (!w || id === null) return;
-    if (isWriterReply(m)) w.writer = m;
-    else if (isMd5Reply(m)) w.md5 = m.md5;
-    if (w.writer === null || w.md5 === null) return;
+    if (isWriterReply(m)) w.error = m.error;
+    else if (isDigestReply(m)) Object.assign(w.digests, m.digests);
+    if (--w.pending > 0) return;
     this.waiting.delete(id);
     this.unrefWhenIdle();
-    if (w.writer.error !== null) w.reject(new Error(`${w.path}: ${w.writer.error}`));
-    else w.resolve({ sha256: w.writer.sha256, md5: w.md5, sha1: w.writer.sha1 });
+    const { sha256, sha1, md5 } = w.digests;
+    if (w.error !== null) w.reject(new Error(`${w.path}: ${w.error}`));
+    else if (sha256 === undefined || sha1 === undefined || md5 === undefined) w.reject(new Error(`${w.path}: a digest is missing`));
+    else w.resolve({ sha256, md5, sha1 });
   }
 
   private unrefWhenIdle(): void {
-    if (this.waiting.size === 0 && this.dropping.size === 0) for (const x of [this.writer, this.md5]) x.unref();
+    if (this.waiting.size === 0 && this.dropping.size === 0) for (const x of this.workers) x.unref();
   }
 
   private refWhenBusy(): void {
-    if (this.waiting.size + this.dropping.size === 1) for (const x of [this.writer, this.md5]) x.ref();
+    if (this.waiting.size + this.dropping.size === 1) for (const x of this.workers) x.ref();
   }
 
   private fail(e: Error): void {
+    const first = this.failure === null;
     this.failure ??= e;
+    // the other stages would wait on the ring forever: a new ring is made for the next file
+    if (first) for (const w of this.workers) void w.terminate();
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
     for (const d of this.dropping.values()) d();
@@ -226,62 +302,156 @@ class SpoolWorkers {
     if (shared === this) shared = null;
   }
 
-  /** A new spool file: the writer creates `path` (exclusively); an error shows at finish. */
-  open(path: string): number {
+  private check(): void {
     if (this.failure) throw this.failure;
-    const id = this.nextId++;
-    this.writer.postMessage({ op: 'open', id, path });
-    return id;
   }
 
-  /** Hands `buf` (its whole ArrayBuffer, which becomes unusable here; bytes from offset 0) to the pipeline. */
-  update(id: number, buf: Uint8Array): void {
-    if (this.failure) throw this.failure;
-    if (buf.byteOffset !== 0) throw new Error('spool worker: a chunk must start its buffer');
-    // backpressure: wait (bounded slices, re-checking) while the workers are far behind
-    for (let q = Atomics.load(this.queued, 0); q > IN_FLIGHT_LIMIT; q = Atomics.load(this.queued, 0)) {
-      Atomics.wait(this.queued, 0, q, 100);
-      if (this.failure) throw this.failure;
+  /** Closes the DATA entry being filled (its length goes into its header). */
+  private closeEntry(): void {
+    if (this.openId < 0) return;
+    this.words.setUint32(this.openAt + 8, this.openLen, true);
+    this.pos = (this.pos + ((this.openLen + 15) & ~15)) >>> 0;
+    this.openId = -1;
+  }
+
+  /** Makes every closed entry visible to the stages. */
+  private publish(): void {
+    this.closeEntry();
+    if (this.pos === this.published) return;
+    this.published = this.pos;
+    Atomics.store(this.ctl, W_POS, this.pos | 0);
+    for (const st of STAGES) {
+      if (Atomics.load(this.ctl, st + SLEEPS) !== 0) {
+        Atomics.notify(this.ctl, W_POS);
+        break;
+      }
     }
-    Atomics.add(this.queued, 0, buf.length);
-    const ab = buf.buffer as ArrayBuffer;
-    this.writer.postMessage({ op: 'data', id, buf: ab, len: buf.length }, [ab]);
   }
 
-  /** The digests once every byte is written (and fsynced when `sync`) and the descriptor closed. */
-  finish(id: number, path: string, sync: boolean): Promise<FileDigests> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { path, writer: null, md5: null, resolve, reject });
-      this.refWhenBusy();
-      this.writer.postMessage({ op: 'finish', id, sync });
+  /** Publishes at the end of the current synchronous run, so the stages never wait for a batch to fill. */
+  private publishSoon(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    setImmediate(() => {
+      this.publishQueued = false;
+      if (!this.failure) this.publish();
     });
   }
 
-  /** Resolves once the writer closed and removed the file (after the writes already queued). */
+  /** Room for `bytes` contiguous bytes at this.pos (no entry open): wraps and waits as needed. */
+  private reserve(bytes: number): void {
+    const size = RING_BYTES;
+    let at = this.pos & (size - 1);
+    if (size - at < bytes) {
+      // the tail is too short: mark it unused and start again at the ring's beginning
+      this.waitFree(size - at);
+      this.words.setUint32(at, WRAP, true);
+      this.pos = (this.pos + (size - at)) >>> 0;
+      at = 0;
+    }
+    this.waitFree(bytes);
+  }
+
+  /** Waits until the slowest stage has read enough that `bytes` more fit. */
+  private waitFree(bytes: number): void {
+    for (;;) {
+      let slow: number = R_WRITER;
+      let seen = 0;
+      let behind = -1;
+      for (const st of STAGES) {
+        const r = Atomics.load(this.ctl, st) >>> 0;
+        const b = (this.pos - r) >>> 0;
+        if (b > behind) [slow, seen, behind] = [st, r, b];
+      }
+      if (behind + bytes <= RING_BYTES) return;
+      // the stages can only move up to what is published
+      this.publish();
+      Atomics.store(this.ctl, PRODUCER_WAITS, 1);
+      // look again after saying so (a stage stores its position, then reads the flag)
+      if ((Atomics.load(this.ctl, slow) >>> 0) === seen) Atomics.wait(this.ctl, slow, seen | 0, 100);
+      Atomics.store(this.ctl, PRODUCER_WAITS, 0);
+      this.check();
+    }
+  }
+
+  /** Writes an entry header at this.pos with room for `room` body bytes after it; returns the body's ring offset. */
+  private header(kind: number, id: number, room: number, flags: number): number {
+    this.reserve(HEADER + ((room + 15) & ~15));
+    const at = this.pos & (RING_BYTES - 1);
+    this.words.setUint32(at, kind, true);
+    this.words.setUint32(at + 4, id, true);
+    // a DATA entry's length is set when it is closed
+    this.words.setUint32(at + 8, kind === DATA ? 0 : room, true);
+    this.words.setUint32(at + 12, flags, true);
+    return at + HEADER;
+  }
+
+  private control(kind: number, id: number, flags: number, body: Uint8Array | null): void {
+    this.closeEntry();
+    const len = body ? body.length : 0;
+    const at = this.header(kind, id, len, flags);
+    if (body) this.ring.set(body, at);
+    this.pos = (this.pos + HEADER + ((len + 15) & ~15)) >>> 0;
+  }
+
+  open(path: string): number {
+    this.check();
+    const id = this.nextId++;
+    this.control(OPEN, id, 0, encoder.encode(path));
+    this.publishSoon();
+    return id;
+  }
+
+  /** Copies `data` into the ring for file `id`. */
+  write(id: number, data: Uint8Array): void {
+    this.check();
+    let off = 0;
+    while (off < data.length) {
+      if (this.openId !== id || this.openLen === this.openCap) {
+        this.closeEntry();
+        // a batch's worth unpublished (one file's full entry, or small entries of interleaved files): the stages get it now
+        if (((this.pos - this.published) >>> 0) >= ENTRY_MAX) this.publish();
+        // room for a whole entry is reserved, but the ring advances only by what it gets
+        const cap = ENTRY_MAX;
+        this.openAt = this.header(DATA, id, cap, 0) - HEADER;
+        this.pos = (this.pos + HEADER) >>> 0;
+        this.openId = id;
+        this.openLen = 0;
+        this.openCap = cap;
+      }
+      const n = Math.min(data.length - off, this.openCap - this.openLen);
+      this.ring.set(n === data.length ? data : data.subarray(off, off + n), this.openAt + HEADER + this.openLen);
+      this.openLen += n;
+      off += n;
+    }
+    this.publishSoon();
+  }
+
+  /** Room reserved for the open DATA entry. */
+  private openCap = 0;
+
+  finish(id: number, path: string, sync: boolean): Promise<FileDigests> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { path, pending: this.workers.length, error: null, digests: {}, resolve, reject });
+      this.refWhenBusy();
+      this.control(FINISH, id, sync ? 1 : 0, null);
+      this.publish();
+    });
+  }
+
   drop(id: number, path: string): Promise<void> {
     if (this.failure) return Promise.resolve();
     return new Promise((resolve) => {
       this.dropping.set(id, resolve);
       this.refWhenBusy();
-      this.writer.postMessage({ op: 'drop', id, path });
+      this.control(DROP, id, 0, encoder.encode(path));
+      this.publish();
     });
   }
 }
 
-let shared: SpoolWorkers | null = null;
-
-/** Buffers the workers have hashed and handed back, for the next batches (bounded). */
-const FREE_MAX = 8;
-const freeBuffers: ArrayBuffer[] = [];
-
-/** A batch buffer of `size` bytes: a returned one when there is one of that size (its old contents are overwritten before use). */
-export function batchBuffer(size: number): Uint8Array {
-  for (let i = freeBuffers.length - 1; i >= 0; i--) {
-    if (freeBuffers[i].byteLength === size) return new Uint8Array(freeBuffers.splice(i, 1)[0]);
-  }
-  return new Uint8Array(size);
-}
+let shared: SpoolRing | null = null;
 
 /**
  * One spool file created, written and hashed off the calling thread (file system calls block on
@@ -289,34 +459,34 @@ export function batchBuffer(size: number): Uint8Array {
  * the file is written, synced and closed.
  */
 export class OffThreadSpool {
-  private readonly workers: SpoolWorkers;
+  private readonly ring: SpoolRing;
   private readonly id: number;
   private done = false;
 
   constructor(private readonly path: string) {
-    shared ??= new SpoolWorkers();
-    this.workers = shared;
-    this.id = this.workers.open(path);
+    shared ??= new SpoolRing();
+    this.ring = shared;
+    this.id = this.ring.open(path);
   }
 
-  /** Takes ownership of `chunk`'s buffer (the chunk starts at offset 0 of it): do not touch it afterwards. */
-  updateOwned(chunk: Uint8Array): void {
+  /** Copies `chunk` (only read during the call) into the ring. */
+  write(chunk: Uint8Array): void {
     if (this.done) throw new Error('spool already finished');
     if (chunk.length === 0) return;
-    this.workers.update(this.id, chunk);
+    this.ring.write(this.id, chunk);
   }
 
   /** Writes what is queued, fsyncs when `sync`, closes the descriptor; the digests. */
   finish(sync: boolean): Promise<FileDigests> {
     if (this.done) return Promise.reject(new Error('spool already finished'));
     this.done = true;
-    return this.workers.finish(this.id, this.path, sync);
+    return this.ring.finish(this.id, this.path, sync);
   }
 
   /** Forgets the file: the writer closes and removes it after what is queued; resolves when it is gone. */
   drop(): Promise<void> {
     if (this.done) return Promise.resolve();
     this.done = true;
-    return this.workers.drop(this.id, this.path);
+    return this.ring.drop(this.id, this.path);
   }
 }

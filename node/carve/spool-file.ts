@@ -7,7 +7,7 @@
  */
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { OffThreadSpool, batchBuffer } from './hash-worker.js';
+import { OffThreadSpool } from './hash-worker.js';
 
 /** Leading bytes kept in memory for type detection (node/carve/detect-type.ts). */
 export const HEAD_BYTES = 64 * 1024;
@@ -22,10 +22,8 @@ export interface SpooledFile {
   head: Uint8Array;
 }
 
-/** Bytes gathered before hashing and writing (per open spool file). */
+/** Bytes gathered before hashing and writing (per open spool file written inline). */
 const SPOOL_BUFFER = 128 * 1024;
-/** Off-thread: larger batches, since each costs a message to the hash worker. */
-const SPOOL_BUFFER_OFF_THREAD = 1024 * 1024;
 
 export interface SpoolOptions {
   /**
@@ -52,7 +50,6 @@ export class SpoolFile {
     // off-thread: the writer worker creates the file (this.fd only says the spool is open)
     this.fd = this.offThread ? -1 : openSync(path, 'wx', 0o600);
     this.hashes = this.offThread ? null : [createHash('sha256'), createHash('md5'), createHash('sha1')];
-    this.bufSize = this.offThread ? SPOOL_BUFFER_OFF_THREAD : SPOOL_BUFFER;
   }
 
   /**
@@ -61,19 +58,21 @@ export class SpoolFile {
    */
   private buf: Uint8Array | null = null;
   private buffered = 0;
-  private readonly bufSize: number;
+  private readonly bufSize = SPOOL_BUFFER;
 
   write(data: Uint8Array): void {
     if (this.fd === null) throw new Error(`${this.path}: write after finish`);
     if (this.size < HEAD_BYTES && data.length > 0) this.keepHead(data);
     this.size += data.length;
+    // off-thread: copied straight into the spool workers' ring (their batches)
+    if (this.offThread) return this.offThread.write(data);
     if (data.length >= this.bufSize / 2) {
       this.flush();
-      this.writeOut(data, false);
+      this.writeOut(data);
       return;
     }
     if (this.buffered + data.length > this.bufSize) this.flush();
-    this.buf ??= this.offThread ? batchBuffer(this.bufSize) : new Uint8Array(this.bufSize);
+    this.buf ??= new Uint8Array(this.bufSize);
     this.buf.set(data, this.buffered);
     this.buffered += data.length;
   }
@@ -94,20 +93,10 @@ export class SpoolFile {
     if (this.buffered === 0 || this.buf === null) return;
     const n = this.buffered;
     this.buffered = 0;
-    this.writeOut(this.buf.subarray(0, n), true);
+    this.writeOut(this.buf.subarray(0, n));
   }
 
-  /** `ours`: data is a view of this.buf, which may be handed to the spool workers. */
-  private writeOut(data: Uint8Array, ours: boolean): void {
-    if (this.offThread) {
-      // the workers take a buffer whole: the spool buffer is given away (a fresh one is made on
-      // the next write), the caller's bytes are copied (they are only lent to us)
-      if (ours) {
-        this.buf = null;
-        this.offThread.updateOwned(data);
-      } else this.offThread.updateOwned(data.slice());
-      return;
-    }
+  private writeOut(data: Uint8Array): void {
     let off = 0;
     while (off < data.length) off += writeSync(this.fd as number, data, off, data.length - off);
     for (const h of this.hashes as Hash[]) h.update(data);

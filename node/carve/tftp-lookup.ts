@@ -44,3 +44,8 @@ export async function findTftpTransfer(store: Store, data: FoundFlow): Promise<T
   }
   return best?.ctx ?? null;
 }
+
+/** The store's TFTP request flows (UDP flows with port 69): when there are none, no UDP flow is a TFTP transfer. */
+export function tftpRequestFlows(store: Store): Promise<FoundFlow[]> {
+  return store.findFlows({ port: TFTP_PORT, proto: 17 });
+}

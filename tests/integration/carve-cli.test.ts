@@ -99,3 +99,37 @@ for (const capture of ['zeek__http_get.pcap', 'suricata-verify__pdf-dl.pcap']) {
     for (const l of parseLines(r.stdout)) assert.equal(sha(readFileSync(l.path)), l.sha256);
   });
 }
+
+test('tapline carve: a few small flows of a bigger capture are read flow by flow, the whole capture in one pass; same files either way', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-paths-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // (the helper sends a response as one segment: under 64 KiB)
+  const big = Buffer.alloc(60_000, 0x61);
+  const bodies = [
+    { name: 'big.bin', body: big },
+    { name: 'small-1.txt', body: Buffer.from('one\n'.repeat(20)) },
+    { name: 'small-2.txt', body: Buffer.from('two\n'.repeat(30)) },
+  ];
+  const pcap = join(dir, 'http.pcap');
+  writeHttpCapture(pcap, bodies);
+  const store = join(dir, 'store');
+  assert.equal(tapline('import', '--store', store, pcap).code, 0);
+  // client port 40001 is small-1's flow: well under a quarter of the capture's bytes
+  const one = tapline('carve', '--store', store, '-o', join(dir, 'one'), '--json', '--port', '40001');
+  assert.equal(one.code, 0, one.stderr);
+  const all = tapline('carve', '--store', store, '-o', join(dir, 'all'), '--json');
+  assert.equal(all.code, 0, all.stderr);
+  const oneLines = parseLines(one.stdout);
+  const allLines = parseLines(all.stdout);
+  assert.deepEqual(oneLines.map((l) => l.sha256), [sha(bodies[1].body)]);
+  assert.deepEqual(allLines.map((l) => l.sha256).sort(), bodies.map((b) => sha(b.body)).sort());
+  // the flow carved alone (per-flow path) and within the whole capture (single pass): the same record
+  const strip = (l: CarveLine): Omit<CarveLine, 'path'> => {
+    const { path: _path, ...rest } = l;
+    return rest;
+  };
+  assert.deepEqual(strip(oneLines[0]), strip(allLines.find((l) => l.sha256 === oneLines[0].sha256) as CarveLine));
+  assert.deepEqual(readFileSync(join(dir, 'all', 'big.bin')), big);
+  // no temporary copies left behind
+  assert.deepEqual(readdirSync(join(dir, 'all')).sort(), ['big.bin', 'small-1.txt', 'small-2.txt']);
+});

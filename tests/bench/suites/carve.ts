@@ -92,6 +92,32 @@ function generate(path: string, bytes: number, seed: number): number {
   return files;
 }
 
+const THREAD_CPU = join(REPO_ROOT, 'tests/bench/lib/thread-cpu.cjs');
+
+interface ThreadSplit {
+  split: { main: number; stages: number[]; other: number };
+  text: string;
+}
+
+/**
+ * The carve's CPU by thread from lib/thread-cpu.cjs's line: the main thread (tid = pid), the
+ * spool stages (the last three threads created: write, sha256 + sha1, md5 — started at the first
+ * carved file, after V8's and libuv's threads) and the rest (V8 compiler and GC helpers, libuv's
+ * file system pool: reads of the capture, copies to OUTDIR, fsyncs).
+ */
+function threadSplit(stderr: string): ThreadSplit | null {
+  const m = /^THREAD-CPU (\d+) (.*)$/m.exec(stderr);
+  if (!m) return null;
+  const pid = Number(m[1]);
+  const rows = m[2].split(' ').map((x) => x.split(':').map(Number)).map(([tid, u, sy]) => ({ tid, cpu: u + sy }));
+  const main = rows.find((r) => r.tid === pid)?.cpu ?? 0;
+  const rest = rows.filter((r) => r.tid !== pid);
+  const stages = rest.length > 3 ? rest.slice(-3).map((r) => r.cpu) : [];
+  const other = rest.slice(0, rest.length - stages.length).reduce((n, r) => n + r.cpu, 0);
+  const text = `main ${fmt(main, 2)} s; spool stages (write / sha256+sha1 / md5) ${stages.map((c) => fmt(c, 2)).join(' / ') || 'n/a'} s; other threads (V8 compiler + GC, libuv fs pool) ${fmt(other, 2)} s`;
+  return { split: { main, stages, other }, text };
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -132,11 +158,15 @@ export const carveSuite: Suite = {
     section('carve: tapline');
     let imp: RunResult | null = null;
     let carve: RunResult | null = null;
+    let threads: ThreadSplit | null = null;
     if (fileExists(TAPLINE_CLI)) {
       imp = await runMeasured({ ...tapline(['import', '--store', store, cap]), cwd: REPO_ROOT, stdout: { file: join(logs, 'carve-import.out') }, stderr: 'capture' });
       say(`import: ${fmtMs(imp.wallMs)} (${fmt(mbPerSec(bytes, imp.wallMs), 0)} MB/s)${succeeded(imp) ? '' : ` FAILED: ${failureText(imp)}`}`);
-      carve = await runMeasured({ ...tapline(['carve', '--store', store, '-o', outDir, '--json']), cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
+      // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over three spool stages
+      carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
       say(`carve:  ${fmtMs(carve.wallMs)} (${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s), peak RSS ${fmtMiB(carve.peakRssKb)}${succeeded(carve) ? '' : ` FAILED: ${failureText(carve)}`}`);
+      threads = threadSplit(carve.stderr);
+      if (threads) say(`carve CPU by thread: ${threads.text}`);
     } else notMeasured.push(`tapline (CLI not built: ${TAPLINE_CLI})`);
 
     // follow-from-store: every flow's packets read back by offset and reassembled (the path under
@@ -223,6 +253,7 @@ export const carveSuite: Suite = {
       ),
     );
     say(`files: ${same}`);
+    if (threads) say(`  carve CPU by thread: ${threads.text}`);
     say(`  load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores (figures on a busy machine are lower)`);
     say('  throughput = capture bytes / wall time of the whole command (process start included); page cache warm;');
     say('  the CPU row is less sensitive to a shared machine (wall time includes waiting for cores and disk)');
@@ -232,7 +263,9 @@ export const carveSuite: Suite = {
       date: new Date().toISOString(),
       machine: machineInfo(),
       capture: { path: cap, bytes },
-      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, files: ours.length },
+      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, files: ours.length, cpuS: cpu(carve), threads: threads?.split ?? null },
+      tsharkCpuS: cpu(ts),
+      loadAverage: loadavg(),
       tshark: ts ? { ms: ts.wallMs, peakRssKb: ts.peakRssKb } : null,
       ratios: { carve: carveRatio, importAndCarve: bothRatio, cpu: cpuRatio },
       files: same,
