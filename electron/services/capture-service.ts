@@ -18,6 +18,7 @@ import type { LiveFlowSummaryMessage } from '../../common/capture/live-flow-summ
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, StartParams } from '../../common/worker/capture-worker-protocol.js';
 import { CaptureController, CaptureRequestError, captureWorkerLaunch } from './capture-controller.js';
 import { startWithPkexecFallback } from './pkexec-fallback.js';
+import { LiveFlowJoiner } from './live-flow-joiner.js';
 import { ServiceError } from './sensor-backend.js';
 
 export interface CaptureServiceOptions {
@@ -179,6 +180,8 @@ export class CaptureService {
   private readonly maxCaptures: number;
   private readonly maxFlowEventsPerSec: number;
   private readonly keepFinished: number;
+  /** Joins the live pieces of flows that cross segment rotations (one grid row per flow). */
+  private readonly joiner = new LiveFlowJoiner();
   /** Token bucket for live flow events. */
   private flowBudget: number;
   private flowBudgetAt = Date.now();
@@ -372,16 +375,20 @@ export class CaptureService {
     const now = Date.now();
     this.flowBudget = Math.min(this.maxFlowEventsPerSec, this.flowBudget + ((now - this.flowBudgetAt) / 1000) * this.maxFlowEventsPerSec);
     this.flowBudgetAt = now;
-    // one event per flow per batch (its latest summary)
-    const latest = new Map<string, LiveFlowSummaryMessage>();
-    for (const f of flows) latest.set(f.flow.id, f);
-    for (const f of latest.values()) {
+    // one event per flow per batch (its latest summary); a flow's pieces in later segments are
+    // joined to it (every summary goes through the joiner, which must see each rotation's ends)
+    const latest = new Map<string, LiveFlowSummaryMessage['flow']>();
+    for (const f of flows) {
+      const joined = this.joiner.join(f);
+      latest.set(joined.id, joined);
+    }
+    for (const j of latest.values()) {
       if (this.flowBudget < 1) {
         cap.status.flow_events_skipped++;
         continue;
       }
       this.flowBudget--;
-      const flow: FlowRow = { ...f.flow, sensor: this.opts.sensorId, rank: 0, classes: [] };
+      const flow: FlowRow = { ...j, sensor: this.opts.sensorId, rank: 0, classes: [] };
       // transient: the flow itself is in the store's live segments, searched from there
       this.opts.publish({ kind: 'flow', id: `${this.opts.sensorId}:flow:${flow.id}:${++this.eventNo}`, sensor: this.opts.sensorId, ts: flow.last_ts, rank: 0, flow }, false);
     }

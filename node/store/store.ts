@@ -14,6 +14,7 @@ import { captureFingerprint } from './capture-fingerprint.js';
 import { IndexFile, IndexUnusableError } from './index-file.js';
 import { StoreLock } from './store-lock.js';
 import { SegmentCatalog } from './live/segment-catalog.js';
+import { FlowChains, mergePieceRecords, pieceRef, refFile, refFlow, type PieceRef } from './flow-chains.js';
 import { readManifest, writeManifest, type CaptureEntry, type Manifest } from './store-manifest.js';
 
 export interface StoreOpenOptions {
@@ -50,7 +51,13 @@ export interface ImportOptions {
 export interface FoundFlow {
   id: string;
   capture: CaptureEntry;
+  /** The flow; for a flow of several live-segment pieces, their merged record (mergePieceRecords). */
   record: FlowRecord;
+  /**
+   * A flow that crossed live segment rotations: its pieces in order (the first is this flow's
+   * id and capture). Readers (slices, follow, carving) read the packets of every piece.
+   */
+  pieces?: FoundFlow[];
 }
 
 export class Store {
@@ -59,6 +66,8 @@ export class Store {
   private readonly log: (line: string) => void;
   /** Live capture segments (STORE/segments/), listed beside the imported captures. */
   private readonly segments: SegmentCatalog;
+  /** The last FlowChains built, for the index files it was built from (reused while they are current). */
+  private chainCache: { files: IndexFile[]; chains: FlowChains } | null = null;
 
   private constructor(
     readonly dir: string,
@@ -266,20 +275,64 @@ export class Store {
     return out;
   }
 
-  /** Flows matching q across all captures, newest first (by first packet time), at most limit. */
-  async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
-    // rank by first time on the index columns; only the flows returned become records
+  /** Whether a capture entry is a live segment (its flows may continue in other segments). */
+  isSegment(id: string): boolean {
+    return this.segments.has(id);
+  }
+
+  /** The pieces of flows that crossed segment rotations, linked (see node/store/flow-chains.ts). */
+  private chainsFor(files: readonly { entry: CaptureEntry; file: IndexFile }[]): FlowChains {
+    const c = this.chainCache;
+    if (c && c.files.length === files.length && c.files.every((f, k) => f === files[k].file)) return c.chains;
+    const chains = FlowChains.build(files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id) })));
+    this.chainCache = { files: files.map((f) => f.file), chains };
+    return chains;
+  }
+
+  /** Flow `ref` as found: one piece, or the merged flow of its pieces. */
+  private foundAt(files: readonly { entry: CaptureEntry; file: IndexFile }[], chains: FlowChains, head: PieceRef): FoundFlow {
+    const one = (r: PieceRef): FoundFlow => {
+      const { entry, file } = files[refFile(r)];
+      return { id: `${entry.id}-${refFlow(r)}`, capture: entry, record: file.view.record(refFlow(r)) };
+    };
+    const refs = chains.pieces(head);
+    if (refs.length === 1) return one(head);
+    const pieces = refs.map(one);
+    return { id: pieces[0].id, capture: pieces[0].capture, record: mergePieceRecords(pieces.map((p) => p.record)), pieces };
+  }
+
+  /** Number of flows: every capture's flows, a flow across segment rotations counted once. */
+  async flowCount(): Promise<number> {
     const files = await this.indexes();
-    const hits: { f: number; i: number; sec: number; nsec: number }[] = [];
+    return files.reduce((n, { file }) => n + file.view.flowCount, 0) - this.chainsFor(files).continuations;
+  }
+
+  /**
+   * Flows matching q across all captures, newest first (by first packet time), at most limit. A
+   * flow that crossed live segment rotations is one flow (its pieces merged, `pieces` set) when
+   * any of its pieces matches; its id is its first piece's. Only the `limit` newest are kept
+   * while scanning, and only those become records.
+   */
+  async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
+    const files = await this.indexes();
+    const chains = this.chainsFor(files);
+    const top = new NewestFirst(limit, (f) => files[f].entry.id);
+    const seenHeads = new Set<PieceRef>();
     files.forEach(({ file }, f) => {
       const v = file.view;
-      for (const i of v.match(q)) hits.push({ f, i, sec: v.firstSec(i), nsec: v.firstNsec(i) });
+      const linked = chains.linked(f);
+      for (const i of v.match(q)) {
+        if (linked && chains.isChained(f, i)) {
+          // a flow of several pieces: once, as its first piece (which has the flow's first time)
+          const h = chains.head(f, i);
+          if (seenHeads.has(h)) continue;
+          seenHeads.add(h);
+          const hv = files[refFile(h)].file.view;
+          top.offer(hv.firstSec(refFlow(h)), hv.firstNsec(refFlow(h)), refFile(h), refFlow(h));
+        } else top.offer(v.firstSec(i), v.firstNsec(i), f, i);
+      }
     });
-    hits.sort((a, b) => compareTs(b.sec, b.nsec, a.sec, a.nsec) || (files[a.f].entry.id < files[b.f].entry.id ? -1 : files[a.f].entry.id > files[b.f].entry.id ? 1 : a.i - b.i));
-    return hits.slice(0, limit).map(({ f, i }) => {
-      const { entry, file } = files[f];
-      return { id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) };
-    });
+    return top.sorted().map(({ f, i }) => this.foundAt(files, chains, pieceRef(f, i)));
   }
 
   /** Flows carrying a 5-tuple (either direction) overlapping the time window, in capture order. */
@@ -291,14 +344,25 @@ export class Store {
     return all;
   }
 
+  /**
+   * The flow with this id. The id of any piece of a flow that crossed live segment rotations
+   * gives the whole flow (all pieces, under its first piece's id).
+   */
   async flowById(id: string): Promise<FoundFlow | null> {
     const m = /^([0-9a-f]{12})-(\d{1,10})$/.exec(id);
     if (!m) throw new Error(`"${id}" is not a flow id (expected <12 hex digits>-<number>, as printed by \`tapline flows\`)`);
     await this.segments.refresh();
     const entry = this.captures.find((c) => c.id === m[1]);
     if (!entry) return null;
-    const file = await this.index(entry);
     const n = Number(m[2]);
+    if (this.segments.has(entry.id)) {
+      const files = await this.indexes();
+      const f = files.findIndex((x) => x.entry.id === entry.id);
+      if (f < 0 || n >= files[f].file.view.flowCount) return null;
+      const chains = this.chainsFor(files);
+      return this.foundAt(files, chains, chains.head(f, n));
+    }
+    const file = await this.index(entry);
     if (!file || n >= file.view.flowCount) return null;
     return { id, capture: entry, record: file.view.record(n) };
   }
@@ -327,4 +391,70 @@ async function findCaptures(dir: string): Promise<string[]> {
   };
   await walk(dir);
   return out;
+}
+
+interface Ranked {
+  sec: number;
+  nsec: number;
+  f: number;
+  i: number;
+}
+
+/**
+ * The `limit` newest flows offered (first time descending; ties: capture id, then flow number,
+ * ascending), kept in a bounded heap whose root is the one that would be dropped next.
+ */
+class NewestFirst {
+  private readonly heap: Ranked[] = [];
+  constructor(
+    private readonly limit: number,
+    private readonly captureId: (f: number) => string,
+  ) {}
+
+  /** Negative when a comes before b in the output. */
+  private cmp(a: Ranked, b: Ranked): number {
+    const t = compareTs(b.sec, b.nsec, a.sec, a.nsec);
+    if (t !== 0) return t;
+    if (a.f !== b.f) {
+      const x = this.captureId(a.f);
+      const y = this.captureId(b.f);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.i - b.i;
+  }
+
+  offer(sec: number, nsec: number, f: number, i: number): void {
+    if (this.limit <= 0) return;
+    const h = this.heap;
+    const e = { sec, nsec, f, i };
+    if (h.length < this.limit) {
+      // sift up: the root is the latest in output order
+      h.push(e);
+      let k = h.length - 1;
+      while (k > 0) {
+        const p = (k - 1) >> 1;
+        if (this.cmp(h[k], h[p]) <= 0) break;
+        [h[k], h[p]] = [h[p], h[k]];
+        k = p;
+      }
+      return;
+    }
+    if (this.cmp(e, h[0]) >= 0) return;
+    h[0] = e;
+    let k = 0;
+    for (;;) {
+      const l = 2 * k + 1;
+      const r = l + 1;
+      let m = k;
+      if (l < h.length && this.cmp(h[l], h[m]) > 0) m = l;
+      if (r < h.length && this.cmp(h[r], h[m]) > 0) m = r;
+      if (m === k) break;
+      [h[k], h[m]] = [h[m], h[k]];
+      k = m;
+    }
+  }
+
+  sorted(): Ranked[] {
+    return this.heap.sort((a, b) => this.cmp(a, b));
+  }
 }
