@@ -34,6 +34,8 @@ import type { EncodedLines } from '../../node/logs/log-intake.js';
 import { LogService } from '../../node/logs/log-service.js';
 import { EventJournal } from '../../node/store/event-journal.js';
 import { Store } from '../../node/store/store.js';
+import { readCaptureGaps } from '../../node/store/live/capture-gaps.js';
+import type { CaptureGaps, CaptureGapsOptions } from '../../common/capture/capture-gap.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
 import { CaptureService } from './capture-service.js';
 import { LocalSensor, type EventSink } from './local-sensor.js';
@@ -304,6 +306,11 @@ export class TaplineServices {
 
   captureStatus(t: CaptureTarget = {}): Promise<CaptureStatus[]> {
     return Promise.resolve().then(() => this.captureOn(t.sensor).status());
+  }
+
+  /** This store's capture gaps (segments/gaps.ndjson; Bridge.captureGaps, GET /api/captures/gaps). */
+  captureGaps(opts: CaptureGapsOptions = {}): Promise<CaptureGaps> {
+    return readCaptureGaps(this.local.store.dir, opts.limit);
   }
 
   async stats(): Promise<StoreStats[]> {

@@ -316,3 +316,19 @@ test('capture calls name a remote sensor in the query (stop, status, interfaces)
   await rejects(b.captureStatus({ sensor: '../x' }), (e) => assert.match(e.message, /capture options/));
   assert.equal(seen.length, 5);
 });
+
+test('captureGaps reads GET /api/captures/gaps with the limit and checks the answer', async () => {
+  const gaps = { gaps: [{ from: '1700000010.500000000', to: '1700000012.000000000', seconds: 1.5, reason: 'ssh feed lost', segment: null }], total: 3, unreadableLines: 1 };
+  handler = (_r, res) => json(res, 200, gaps);
+  const b = bridge();
+  assert.deepEqual(await b.captureGaps({ limit: 1 }), gaps);
+  assert.deepEqual(await b.captureGaps(), gaps);
+  assert.deepEqual(
+    seen.map((s) => `${s.method} ${s.url}`),
+    ['GET /api/captures/gaps?limit=1', 'GET /api/captures/gaps'],
+  );
+  await rejects(b.captureGaps({ limit: 0 }), (e) => assert.match(e.message, /capture gap options/));
+  handler = (_r, res) => json(res, 200, { ...gaps, gaps: [{ ...gaps.gaps[0], seconds: -1 }] });
+  await rejects(b.captureGaps(), (e) => assert.match(e.message, /seconds/));
+  assert.equal(seen.length, 3, 'a bad limit is refused before sending');
+});
