@@ -10,6 +10,7 @@ import type { FlowQuery, FlowRecord, TupleQuery } from '../../common/index/index
 import { compareTs } from '../../common/time/timestamp.js';
 import { sniffCaptureFile } from '../capture/read-capture-file.js';
 import { buildIndex } from './build-index.js';
+import type { GrowingFile } from './growing-file.js';
 import { captureFingerprint } from './capture-fingerprint.js';
 import { IndexFile, IndexUnusableError } from './index-file.js';
 import { StoreLock } from './store-lock.js';
@@ -199,6 +200,79 @@ export class Store {
       status,
       packets: built.meta.packets,
       flows: built.meta.flowCount,
+      indexBytes: built.indexBytes,
+      message: damage ? `${damage.message}; indexed the ${built.meta.packets} packets before it` : null,
+    };
+  }
+
+  /**
+   * Imports a capture while it arrives (a browser upload: node/store/growing-file.ts): the import
+   * reads the bytes as they come and ends at the declared size, so flows are published
+   * (onFlowTable) while the upload runs. `fingerprint` is the capture's content fingerprint as
+   * the sender computed it (the capture id must be known before the last byte arrives); it is
+   * checked against the complete file before anything is recorded. Nothing is recorded unless
+   * every byte arrived and the fingerprint matches: an upload that stops or lies fails with the
+   * reason, the index is never written and the manifest is unchanged.
+   *
+   * Returns null, having read nothing, when the capture cannot be imported this way (gzip input,
+   * content or path already in the store): import it once complete with `import`.
+   */
+  async importGrowing(file: GrowingFile, fingerprint: string, opts: ImportOptions = {}): Promise<ImportResult | null> {
+    if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new Error('a capture fingerprint is 64 hex digits');
+    // the head decides whether the capture can be read as it arrives
+    await file.waitFor(64 * 1024);
+    const path = resolve(file.path);
+    const sniff = await sniffCaptureFile(path);
+    if (!sniff.format || sniff.compressed) return null;
+    if (this.manifest.captures.some((c) => c.fingerprint === fingerprint || c.path === path)) return null;
+    const lock = await StoreLock.acquire(this.dir);
+    let r: ImportResult;
+    try {
+      opts.onFileStart?.(path, 0, 1);
+      r = await this.importArriving(path, file, fingerprint, opts);
+    } catch (e) {
+      r = { path, status: 'failed', captureId: null, packets: 0, flows: 0, bytes: file.size, indexBytes: 0, message: (e as Error).message };
+    } finally {
+      await lock.release();
+    }
+    opts.onResult?.(r);
+    return r;
+  }
+
+  private async importArriving(path: string, file: GrowingFile, fingerprint: string, opts: ImportOptions): Promise<ImportResult> {
+    const id = fingerprint.slice(0, 12);
+    const onTable = opts.onFlowTable;
+    const built = await buildIndex(
+      path,
+      this.indexPath(id),
+      { fingerprint, size: file.size, mtimeMs: 0 },
+      {
+        onProgress: opts.onProgress,
+        onFlowTable: onTable && ((table, done, total) => onTable(id, table, done, total)),
+        signal: opts.signal,
+        open: () => file.open(),
+        finalSource: async () => {
+          const fp = await captureFingerprint(path);
+          if (fp.size !== file.size) throw new Error(`the upload ended at ${fp.size} of ${file.size} bytes; nothing was imported`);
+          if (fp.fingerprint !== fingerprint) throw new Error('the uploaded bytes do not match the fingerprint sent with the upload; nothing was imported (upload the file again)');
+          return fp;
+        },
+      },
+    );
+    const fp = built.meta.source;
+    const entry: CaptureEntry = { id, path, fingerprint, size: fp.size, mtimeMs: fp.mtimeMs, importedAt: new Date().toISOString() };
+    this.manifest.captures = this.manifest.captures.filter((c) => c.path !== path && c.id !== id);
+    this.manifest.captures.push(entry);
+    await writeManifest(this.dir, this.manifest);
+    this.closeIndex(id);
+    const damage = built.meta.damage;
+    return {
+      path,
+      status: 'indexed',
+      captureId: id,
+      packets: built.meta.packets,
+      flows: built.meta.flowCount,
+      bytes: fp.size,
       indexBytes: built.indexBytes,
       message: damage ? `${damage.message}; indexed the ${built.meta.packets} packets before it` : null,
     };
