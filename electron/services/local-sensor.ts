@@ -125,16 +125,18 @@ export class LocalSensor implements SensorBackend {
    * importPaths; null when it cannot be read that way (import it once complete).
    */
   async importGrowing(file: GrowingFile, fingerprint: string): Promise<ImportResult | null> {
-    const r = await this.store.importGrowing(file, fingerprint, this.importOptions());
+    // while the upload runs the page is also sending it: fewer flow events leave it the time to
+    // (the first rows still come at the first read; the search at the end has them all)
+    const r = await this.store.importGrowing(file, fingerprint, this.importOptions({ intervalMs: 1000, maxPerSecond: 1000 }));
     return r && toImportResult(r);
   }
 
   /** Import callbacks: progress, flows while indexing, and the result, as events. */
-  private importOptions(): ImportOptions {
+  private importOptions(rate: { intervalMs?: number; maxPerSecond?: number } = {}): ImportOptions {
     let current = '';
     let lastProgress = 0;
     // flows reach the live stream while each file is indexed (transient: they are in the index)
-    const feed = new ImportFlowFeed({ sensor: this.id, publish: (e) => this.publish(e, false) });
+    const feed = new ImportFlowFeed({ sensor: this.id, publish: (e) => this.publish(e, false), ...rate });
     return {
       onFileStart: (p) => {
         current = p;
