@@ -1,8 +1,7 @@
 /**
  * Uploads one capture to `tapline serve` and has it indexed: create an upload, PUT the bytes in
- * sequential chunks of at most 16 MiB (the server's largest: half the round trips of 8 MiB,
- * measured 9.5-11.2 s instead of 11.6 s to the end of a 1 GB upload in the ui bench), then ask
- * for the import. The upload carries the capture's fingerprint (capture-fingerprint.ts) so the
+ * sequential chunks of at most 16 MiB (the server's largest: half the round trips of 8 MiB),
+ * then ask for the import. The upload carries the capture's fingerprint (capture-fingerprint.ts) so the
  * server imports it while it arrives: flows show after the first chunk rather than after the
  * whole file. An upload that fails midway is abandoned (DELETE), which stops that import and
  * keeps nothing of it.
