@@ -2,12 +2,14 @@
  * The sensor window's capture gaps: fetched through Bridge.captureGaps (the newest GAPS_LIMIT),
  * shown newest first with their total; a failure is kept in words beside the last good list; a
  * late answer of an older refresh never overwrites a newer one. Gap lengths read as people say them.
+ * On the Historical time chart a gap shades the buckets it touches (only gaps in the chart's span).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BridgeCallError } from '../../../common/bridge/bridge.js';
 import type { CaptureGaps } from '../../../common/capture/capture-gap.js';
 import { GAPS_LIMIT, createCaptureGapsStore, formatGapLength } from '../../../renderer/src/capture-gaps/capture-gaps-store.js';
+import { gapBucketSpans } from '../../../renderer/src/capture-gaps/gap-spans.js';
 import { FakeBridge } from './fake-bridge.js';
 
 const gap = (from: number, seconds: number, reason: string) => ({
@@ -62,4 +64,22 @@ test('gap lengths', () => {
   assert.equal(formatGapLength(30.25), '30 s');
   assert.equal(formatGapLength(200), '3 min 20 s');
   assert.equal(formatGapLength(7500), '2 h 05 min');
+});
+
+test('gaps on a bucketed time chart: the buckets each gap touches, clamped to the chart; gaps outside left out', () => {
+  const starts = [1000, 1060, 1120, 1180]; // 60 s buckets, chart covers [1000, 1240)
+  const spans = gapBucketSpans(
+    [gap(900, 50, 'before the chart'), gap(950, 100, 'overlaps the start'), gap(1070, 65, 'inside'), gap(1200, 500, 'runs past the end'), gap(1240, 10, 'after the chart')],
+    starts,
+    60,
+  );
+  assert.deepEqual(
+    spans.map((s) => [s.gap.reason, s.x1, s.x2]),
+    [
+      ['overlaps the start', 1000, 1000],
+      ['inside', 1060, 1120],
+      ['runs past the end', 1180, 1180],
+    ],
+  );
+  assert.deepEqual(gapBucketSpans([gap(1000, 1, 'x')], [], 60), [], 'no buckets, no marks');
 });
