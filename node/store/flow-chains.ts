@@ -9,7 +9,8 @@
  *
  * Built in one pass over the segments' flow records (typed arrays, a hash map holding only the
  * latest piece per key, pruned of pieces past the idle timeout), per query; Store keeps the last
- * result while the same index snapshots are in use. Imported captures are never linked: each
+ * result while the same index snapshots are in use, and the state before the last segment, so
+ * a new snapshot of the open segment is linked by a pass over that segment alone. Imported captures are never linked: each
  * import is a capture of its own.
  */
 import { FLOW_RECORD_SIZE } from '../../common/index/index-format.js';
@@ -98,64 +99,36 @@ export class FlowChains {
     this.continuations = continuations;
   }
 
+  /** For ChainBuilder. */
+  static of(prev: (Float64Array | null)[], next: (Float64Array | null)[], continuations: number): FlowChains {
+    return new FlowChains(prev, next, continuations);
+  }
+
   /** Links the pieces of files (segments in creation order; imported captures are skipped). */
   static build(files: readonly ChainInput[]): FlowChains {
-    const prev: (Float64Array | null)[] = files.map(() => null);
-    const next: (Float64Array | null)[] = files.map(() => null);
-    let links = 0;
-    const latest = new Map<number, PieceRef[]>();
-    const arr = (a: (Float64Array | null)[], f: number): Float64Array => {
-      let x = a[f];
-      if (!x) {
-        x = new Float64Array(files[f].view.flowCount).fill(-1);
-        a[f] = x;
-      }
-      return x;
-    };
-    for (let f = 0; f < files.length; f++) {
-      if (!files[f].segment) continue;
-      const view = files[f].view;
-      const b = view.flowSection;
-      const n = view.flowCount;
-      if (n === 0) continue;
-      // forget pieces no later flow can continue: quiet for longer than the longest idle timeout
-      let minFirst = Infinity;
-      for (let j = 0; j < n; j++) minFirst = Math.min(minFirst, view.firstSec(j));
-      for (const [h, list] of latest) {
-        const kept = list.filter((r) => files[refFile(r)].view.lastSec(refFlow(r)) >= minFirst - TCP_IDLE_SEC - 1);
-        if (kept.length === 0) latest.delete(h);
-        else if (kept.length !== list.length) latest.set(h, kept);
-      }
-      for (let j = 0; j < n; j++) {
-        if (b[j * FLOW_RECORD_SIZE] !== 0) continue; // IP flows only: other kinds have no endpoints
-        const h = keyHash(b, j);
-        const me = pieceRef(f, j);
-        const list = latest.get(h);
-        if (!list) {
-          latest.set(h, [me]);
-          continue;
-        }
-        let found = false;
-        for (let k = 0; k < list.length; k++) {
-          const r = list[k];
-          const pf = refFile(r);
-          const pi = refFlow(r);
-          const pv = files[pf].view;
-          if (!sameKey(pv.flowSection, pi, b, j)) continue;
-          found = true;
-          // the same key again within one segment: that segment's table decided it is a new flow
-          if (pf !== f && continues(pv, pi, view, j)) {
-            arr(next, pf)[pi] = me;
-            arr(prev, f)[j] = r;
-            links++;
-          }
-          list[k] = me;
-          break;
-        }
-        if (!found) list.push(me);
-      }
-    }
-    return new FlowChains(prev, next, links);
+    const b = new ChainBuilder(files);
+    for (let f = 0; f < files.length; f++) b.add(f);
+    return b.finish();
+  }
+
+  /**
+   * As build, and the state before the last file, to resume from when only the last file
+   * changes (a live writer replaces the open segment's snapshot every flush; the segments
+   * before it stay the same objects): see resume.
+   */
+  static buildResumable(files: readonly ChainInput[]): { chains: FlowChains; beforeLast: ChainBuilder } {
+    const b = new ChainBuilder(files);
+    for (let f = 0; f < files.length - 1; f++) b.add(f);
+    const beforeLast = b.fork(files);
+    b.add(files.length - 1);
+    return { chains: b.finish(), beforeLast };
+  }
+
+  /** Links `files`, whose all but the last are the files `beforeLast` has seen. */
+  static resume(beforeLast: ChainBuilder, files: readonly ChainInput[]): FlowChains {
+    const b = beforeLast.fork(files);
+    b.add(files.length - 1);
+    return b.finish();
   }
 
   /** Whether file f has any piece linked to another segment. */
@@ -221,4 +194,94 @@ export function mergePieceRecords(pieces: readonly FlowRecord[]): FlowRecord {
     }
   }
   return m;
+}
+
+/**
+ * The linking pass, one file at a time (see FlowChains.build). fork() copies the state so a
+ * later file can be added to a copy: the map of latest pieces and the previous/next arrays are
+ * copied (arrays copy-on-write: only those the new file's links write to).
+ */
+export class ChainBuilder {
+  private links = 0;
+
+  constructor(
+    private files: readonly ChainInput[],
+    private readonly prev: (Float64Array | null)[] = files.map(() => null),
+    private readonly next: (Float64Array | null)[] = files.map(() => null),
+    private readonly latest = new Map<number, PieceRef[]>(),
+    /** Arrays this builder may write to (the others are shared with the builder it was forked from). */
+    private readonly owned = new Set<Float64Array>(),
+  ) {}
+
+  /** A copy of this state for files (the same files, plus at most more after them). */
+  fork(files: readonly ChainInput[]): ChainBuilder {
+    // from now on both share the arrays: each copies one before writing to it
+    this.owned.clear();
+    const latest = new Map<number, PieceRef[]>();
+    for (const [h, l] of this.latest) latest.set(h, l.slice());
+    const pad = (a: (Float64Array | null)[]) => [...a, ...new Array<null>(Math.max(0, files.length - a.length)).fill(null)];
+    const b = new ChainBuilder(files, pad(this.prev), pad(this.next), latest);
+    b.links = this.links;
+    return b;
+  }
+
+  /** The array of file f in a (created, or copied when shared), to write to. */
+  private writable(a: (Float64Array | null)[], f: number): Float64Array {
+    let x = a[f];
+    if (!x) x = new Float64Array(this.files[f].view.flowCount).fill(-1);
+    else if (!this.owned.has(x)) x = x.slice();
+    this.owned.add(x);
+    a[f] = x;
+    return x;
+  }
+
+  add(f: number): void {
+    const files = this.files;
+    if (!files[f].segment) return;
+    const view = files[f].view;
+    const b = view.flowSection;
+    const n = view.flowCount;
+    if (n === 0) return;
+    const latest = this.latest;
+    // forget pieces no later flow can continue: quiet for longer than the longest idle timeout
+    let minFirst = Infinity;
+    for (let j = 0; j < n; j++) minFirst = Math.min(minFirst, view.firstSec(j));
+    for (const [h, list] of latest) {
+      const kept = list.filter((r) => files[refFile(r)].view.lastSec(refFlow(r)) >= minFirst - TCP_IDLE_SEC - 1);
+      if (kept.length === 0) latest.delete(h);
+      else if (kept.length !== list.length) latest.set(h, kept);
+    }
+    for (let j = 0; j < n; j++) {
+      if (b[j * FLOW_RECORD_SIZE] !== 0) continue; // IP flows only: other kinds have no endpoints
+      const h = keyHash(b, j);
+      const me = pieceRef(f, j);
+      const list = latest.get(h);
+      if (!list) {
+        latest.set(h, [me]);
+        continue;
+      }
+      let found = false;
+      for (let k = 0; k < list.length; k++) {
+        const r = list[k];
+        const pf = refFile(r);
+        const pi = refFlow(r);
+        const pv = files[pf].view;
+        if (!sameKey(pv.flowSection, pi, b, j)) continue;
+        found = true;
+        // the same key again within one segment: that segment's table decided it is a new flow
+        if (pf !== f && continues(pv, pi, view, j)) {
+          this.writable(this.next, pf)[pi] = me;
+          this.writable(this.prev, f)[j] = r;
+          this.links++;
+        }
+        list[k] = me;
+        break;
+      }
+      if (!found) list.push(me);
+    }
+  }
+
+  finish(): FlowChains {
+    return FlowChains.of(this.prev.slice(0, this.files.length), this.next.slice(0, this.files.length), this.links);
+  }
 }

@@ -15,7 +15,7 @@ import { captureFingerprint } from './capture-fingerprint.js';
 import { IndexFile, IndexUnusableError } from './index-file.js';
 import { StoreLock } from './store-lock.js';
 import { SegmentCatalog } from './live/segment-catalog.js';
-import { FlowChains, mergePieceRecords, pieceRef, refFile, refFlow, type PieceRef } from './flow-chains.js';
+import { FlowChains, mergePieceRecords, pieceRef, refFile, refFlow, type ChainBuilder, type PieceRef } from './flow-chains.js';
 import { readManifest, writeManifest, type CaptureEntry, type Manifest } from './store-manifest.js';
 
 export interface StoreOpenOptions {
@@ -67,8 +67,11 @@ export class Store {
   private readonly log: (line: string) => void;
   /** Live capture segments (STORE/segments/), listed beside the imported captures. */
   private readonly segments: SegmentCatalog;
-  /** The last FlowChains built, for the index files it was built from (reused while they are current). */
-  private chainCache: { files: IndexFile[]; chains: FlowChains } | null = null;
+  /**
+   * The last FlowChains built, for the index files it was built from (reused while they are
+   * current), and the linking state before the last file (resumed when only that one changed).
+   */
+  private chainCache: { files: IndexFile[]; chains: FlowChains; beforeLast: ChainBuilder } | null = null;
 
   private constructor(
     readonly dir: string,
@@ -357,9 +360,17 @@ export class Store {
   /** The pieces of flows that crossed segment rotations, linked (see node/store/flow-chains.ts). */
   private chainsFor(files: readonly { entry: CaptureEntry; file: IndexFile }[]): FlowChains {
     const c = this.chainCache;
-    if (c && c.files.length === files.length && c.files.every((f, k) => f === files[k].file)) return c.chains;
-    const chains = FlowChains.build(files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id) })));
-    this.chainCache = { files: files.map((f) => f.file), chains };
+    const same = (k: number): boolean => c !== null && c.files[k] === files[k].file;
+    if (c && c.files.length === files.length && files.every((_, k) => same(k))) return c.chains;
+    const inputs = files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id) }));
+    if (c && files.length > 0 && c.files.length === files.length && files.slice(0, -1).every((_, k) => same(k))) {
+      // only the open segment's snapshot changed: link it alone against the state before it
+      const chains = FlowChains.resume(c.beforeLast, inputs);
+      this.chainCache = { files: files.map((f) => f.file), chains, beforeLast: c.beforeLast };
+      return chains;
+    }
+    const { chains, beforeLast } = FlowChains.buildResumable(inputs);
+    this.chainCache = { files: files.map((f) => f.file), chains, beforeLast };
     return chains;
   }
 
