@@ -237,7 +237,8 @@ export class ChainBuilder {
 
   add(f: number): void {
     const files = this.files;
-    if (!files[f].segment) return;
+    // (an empty store: buildResumable has no last file)
+    if (f < 0 || f >= files.length || !files[f].segment) return;
     const view = files[f].view;
     const b = view.flowSection;
     const n = view.flowCount;

@@ -54,3 +54,9 @@ test('resumed linking equals a full pass, and leaves earlier results untouched',
     await store.close();
   }
 });
+
+test('no captures at all: nothing to link, built or resumed', () => {
+  const { chains, beforeLast } = FlowChains.buildResumable([]);
+  assert.equal(chains.continuations, 0);
+  assert.equal(FlowChains.resume(beforeLast, []).continuations, 0);
+});
