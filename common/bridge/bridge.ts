@@ -24,6 +24,7 @@ import type {
   ThreatList,
 } from './messages.js';
 import type { CaptureInterface, CaptureStatus, CaptureTarget, StartCapture } from './capture-messages.js';
+import type { CaptureGaps } from '../capture/capture-gap.js';
 
 /**
  * A capture the analyst dropped or picked. A DOM File satisfies it; the Electron bridge reads
@@ -116,6 +117,11 @@ export interface Bridge {
   stopCapture(id: string, opts?: CaptureTarget): Promise<CaptureStatus>;
   /** Running and recently finished captures of one sensor (this store by default). */
   captureStatus(opts?: CaptureTarget): Promise<CaptureStatus[]>;
+  /**
+   * Spans this store's live capture could not record (an ssh feed lost, a restarted remote
+   * tcpdump), oldest first; the newest `limit` (default 1000) when there are more.
+   */
+  captureGaps(opts?: { limit?: number }): Promise<CaptureGaps>;
 }
 
 /** The Bridge's methods by name (bridges the renderer did not build are checked against it). */
@@ -146,6 +152,7 @@ export const BRIDGE_METHODS = [
   'startCapture',
   'stopCapture',
   'captureStatus',
+  'captureGaps',
 ] as const satisfies readonly (keyof Bridge)[];
 
 /** Thrown by bridge calls: the message says what went wrong, the hint what to do next. */

@@ -33,3 +33,7 @@ export const CaptureGapsSchema = z.object({
   unreadableLines: z.number().int().nonnegative(),
 });
 export type CaptureGaps = z.infer<typeof CaptureGapsSchema>;
+
+/** Bridge.captureGaps options: the newest `limit` gaps (default 1000). */
+export const CaptureGapsOptionsSchema = z.object({ limit: z.number().int().min(1).max(100_000).optional() }).strict();
+export type CaptureGapsOptions = z.infer<typeof CaptureGapsOptionsSchema>;

@@ -168,6 +168,14 @@ export class IndexView {
     return this.fv.getUint32(i * FLOW_RECORD_SIZE + 68, true);
   }
 
+  /**
+   * The Flows section itself (FLOW_RECORD_SIZE bytes per flow; read it, never change it): for
+   * code that scans many flows' raw fields without building a record per flow.
+   */
+  get flowSection(): Uint8Array {
+    return this.flows;
+  }
+
   record(i: number): FlowRecord {
     const at = i * FLOW_RECORD_SIZE;
     const v = this.fv;

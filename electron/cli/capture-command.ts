@@ -10,7 +10,10 @@
  * that may hold capture privileges; this command supervises it, prints its stats once a second
  * on stderr, and on SIGINT/SIGTERM or after --duration asks it to stop, which writes and indexes
  * everything received. TAPLINE_CAPTURE_WORKER names another worker program (a copy with file
- * capabilities, or a pkexec wrapper): see docs/CAPTURE.md.
+ * capabilities, or a pkexec wrapper): see docs/CAPTURE.md. With --elevate, a worker that has no
+ * capture privilege is started again as `pkexec WORKER`, exactly as the app's capture service
+ * does (electron/services/pkexec-fallback.ts); WORKER is the packaged worker executable, or
+ * TAPLINE_PKEXEC_WORKER.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +24,8 @@ import { parseSshDestination } from '../../node/capture/sources/ssh-command.js';
 import { createStdinSource, parseHostPort } from '../../node/capture/sources/stream-source.js';
 import { SourceConfigError } from '../../node/capture/sources/source-types.js';
 import { CaptureController, CaptureRequestError, captureWorkerLaunch } from '../services/capture-controller.js';
+import { startWithPkexecFallback, type WorkerLaunch } from '../services/pkexec-fallback.js';
+import { ServiceError } from '../services/sensor-backend.js';
 import { DEFAULT_CLASSIFICATION_PATH } from '../../node/rules/rule-files.js';
 import { UsageError, needString } from './cli-args.js';
 
@@ -47,6 +52,7 @@ const OPTIONS = {
   'trigger-rules': { type: 'string', multiple: true },
   'pre-alert-packets': { type: 'string' },
   'segment-size': { type: 'string' },
+  elevate: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
@@ -76,7 +82,7 @@ function intArg(v: string | undefined, name: string): number | undefined {
   return Number(v);
 }
 
-type Parsed = { source: CaptureSourceConfig | 'stdin'; store: CaptureStoreOptions; durationSec: number | null; quiet: boolean };
+type Parsed = { source: CaptureSourceConfig | 'stdin'; store: CaptureStoreOptions; durationSec: number | null; quiet: boolean; elevate: boolean };
 
 export function parseCaptureArgs(args: string[]): Parsed {
   const { values: v } = parseArgs({ args, options: OPTIONS, strict: true });
@@ -134,7 +140,8 @@ export function parseCaptureArgs(args: string[]): Parsed {
     const extra = (['filter', 'snaplen', 'no-promisc', 'buffer-size'] as const).filter((k) => v[k] !== undefined);
     if (extra.length) throw new UsageError(`${extra.map((k) => `--${k}`).join(', ')} apply to --iface and --ssh captures only`);
   }
-  return { source, store, durationSec, quiet: v.quiet ?? false };
+  if (v.elevate && source === 'stdin') throw new UsageError('--elevate applies to captures through the capture worker (--iface, --ssh, --pcap-over-ip)');
+  return { source, store, durationSec, quiet: v.quiet ?? false, elevate: v.elevate ?? false };
 }
 
 function statsLine(s: CaptureStats): string {
@@ -227,23 +234,50 @@ async function captureInWorker(
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const ctl = new CaptureController({ launch });
   let endedResolve!: (why: string) => void;
   const ended = new Promise<string>((r) => (endedResolve = r));
-  ctl.on('stats', progress);
-  ctl.on('stderr', (line) => err(line));
-  ctl.on('event', (e) => {
-    onEvent(e);
-    if (e.kind === 'capture-ended') endedResolve(e.reason === 'error' ? e.message : '');
-  });
-  ctl.on('worker-exit', (why) => endedResolve(why));
+  let ctl: CaptureController | null = null;
+  // one worker per attempt: with --elevate a second one runs through pkexec when the first has no privilege
+  const attempt = async (l: WorkerLaunch, readyTimeoutMs?: number): Promise<CaptureController> => {
+    const c = new CaptureController({ launch: l, readyTimeoutMs });
+    c.on('stats', (s) => {
+      if (ctl === c) progress(s);
+    });
+    c.on('stderr', (line) => err(line));
+    c.on('event', (e) => {
+      if (ctl !== c) return;
+      onEvent(e);
+      if (e.kind === 'capture-ended') endedResolve(e.reason === 'error' ? e.message : '');
+    });
+    c.on('worker-exit', (why) => {
+      if (ctl === c) endedResolve(why);
+    });
+    ctl = c;
+    try {
+      // flow batches are for the UI; the CLI prints counts only, so the worker need not build them
+      const started = await c.start({ source, store: { ...p.store, flowSummaries: false } });
+      err(`capturing from ${started.source} into ${started.storeDir}${p.durationSec !== null ? ` for ${p.durationSec} s` : ''}; Ctrl-C stops`);
+      return c;
+    } catch (e) {
+      await c.close();
+      throw e;
+    }
+  };
+  let running: CaptureController;
   try {
-    // flow batches are for the UI; the CLI prints counts only, so the worker need not build them
-    const started = await ctl.start({ source, store: { ...p.store, flowSummaries: false } });
-    err(`capturing from ${started.source} into ${started.storeDir}${p.durationSec !== null ? ` for ${p.durationSec} s` : ''}; Ctrl-C stops`);
+    running = await startWithPkexecFallback({
+      elevate: p.elevate,
+      launch,
+      // TAPLINE_PKEXEC_WORKER: the worker executable pkexec runs (default: the packaged worker)
+      pkexecWorker: process.env.TAPLINE_PKEXEC_WORKER || undefined,
+      attempt,
+      onElevate: (worker) => err(`the capture worker has no capture privilege; starting it again through pkexec ${worker}`),
+    });
   } catch (e) {
-    await ctl.close();
-    if (e instanceof CaptureRequestError) throw new SourceConfigError(e.message, e.code);
+    if (e instanceof CaptureRequestError) {
+      throw new SourceConfigError(e.code === 'permission-denied' && !p.elevate ? `${e.message} (--elevate runs the worker through pkexec; or grant it cap_net_raw,cap_net_admin, see docs/CAPTURE.md)` : e.message, e.code);
+    }
+    if (e instanceof ServiceError) throw new SourceConfigError(e.hint ? `${e.message} (${e.hint})` : e.message, 'permission-denied');
     throw e;
   }
   const w = waitForEnd(p.durationSec, ended);
@@ -251,7 +285,7 @@ async function captureInWorker(
   w.dispose();
   let code = 0;
   try {
-    const r = await ctl.stop();
+    const r = await running.stop();
     out.write(`${summaryLine(r.stats)}\n`);
   } catch (e) {
     err(`error: stopping the capture: ${e instanceof Error ? e.message : String(e)}`);
@@ -262,6 +296,6 @@ async function captureInWorker(
     err(`error: ${endedWhy}`);
     code = 1;
   }
-  await ctl.close();
+  await running.close();
   return code;
 }

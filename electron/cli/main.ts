@@ -33,7 +33,8 @@ const USAGE = `usage:
                   [--identity FILE] [--filter BPF] --store DIR [--duration S]
   tapline capture --pcap-over-ip HOST:PORT --store DIR [--duration S]
   tapline capture --read - --store DIR          (a pcap/pcapng stream on stdin)
-                  every capture also takes the store options above, [--segment-size SIZE] and [--quiet]
+                  every capture also takes the store options above, [--segment-size SIZE] and [--quiet];
+                  worker captures take [--elevate]: without capture privilege, run the worker through pkexec
 
   T is decimal epoch seconds (up to 9 fractional digits) or ISO 8601 (UTC unless a zone is given).
   slice also takes --format pcap|pcapng (default: pcap when the packets share one link type).`;

@@ -164,6 +164,7 @@ const bridge: DesktopBridge = {
   startCapture: (req) => call('startCapture', req),
   stopCapture: (id, opts) => (opts ? call('stopCapture', id, opts) : call('stopCapture', id)),
   captureStatus: (opts) => (opts ? call('captureStatus', opts) : call('captureStatus')),
+  captureGaps: (opts) => (opts ? call('captureGaps', opts) : call('captureGaps')),
   onOpenFlow: (handler) => {
     if (typeof handler !== 'function') throw new BridgeCallError('onOpenFlow takes a callback');
     openFlowHandlers.add(handler);

@@ -17,6 +17,7 @@ import { matchRoute, type Route, type ServerContext } from './router.js';
 import { ROUTES } from './routes/all-routes.js';
 import { defaultStaticDir, serveStatic } from './static-files.js';
 import { DEFAULT_UPLOAD_LIMIT, UploadManager } from './uploads.js';
+import type { GrowingFile } from '../../node/store/growing-file.js';
 import { ServerImports } from './server-imports.js';
 import { Mutex } from '../services/mutex.js';
 
@@ -35,6 +36,8 @@ export interface ServeOptions {
   staticDir?: string;
   /** Largest upload, and the most unfinished uploads may add up to (default 64 GiB). */
   uploadLimitBytes?: number;
+  /** A streaming upload import stops after this long without a chunk (default 120 s; the upload stays resumable). */
+  uploadStallMs?: number;
   /** Captures in this directory can be imported in place (no upload); none when absent. */
   importDir?: string;
   /** WebSocket keepalive ping interval (default 30 s). */
@@ -84,7 +87,9 @@ export class TaplineServer {
         const [r] = await opts.services.importPaths([path]);
         return r;
       });
-    const uploads = new UploadManager(join(opts.storeDir, 'uploads'), opts.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT, importFile);
+    // an upload sent with its fingerprint is imported while it arrives (same lock: one import at a time)
+    const importGrowing = (file: GrowingFile, fingerprint: string) => importLock.run(() => opts.services.importGrowing(file, fingerprint));
+    const uploads = new UploadManager(join(opts.storeDir, 'uploads'), opts.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT, importFile, importGrowing, opts.uploadStallMs);
     const serverImports = new ServerImports(opts.importDir ?? null, importFile);
     const ctx: ServerContext = { services: opts.services, auth, uploads, serverImports, tls, fingerprint: opts.tls?.fingerprint ?? null, log, routes: () => ROUTES };
     const policy: OriginPolicy = { tls, listenHost: opts.host };

@@ -3,6 +3,14 @@
  * never buffered whole), lands in STORE/uploads/<id>-<name>, and is imported in place from there.
  * A chunk must start where the last one ended (409 otherwise); a chunk that fails midway is cut
  * back off, so a retry of the same chunk is always possible.
+ *
+ * Streaming import: when the client sends the capture's fingerprint with the upload (the browser
+ * computes it from 16 samples of the file) and the server can import while receiving, the import
+ * starts at once and reads each chunk as it completes (node/store/growing-file.ts), so flows show
+ * while the upload runs. An upload abandoned (DELETE) or stalled (no chunk for `stallMs`) stops
+ * that import with the reason and nothing of it is kept; the upload itself stays resumable and
+ * is imported the ordinary way once complete, as is one the streaming import could not take
+ * (gzip, a capture already in the store, a fingerprint that did not match).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -10,6 +18,7 @@ import { mkdir, open, rm, truncate } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { ImportResult } from '../../common/bridge/messages.js';
+import { GrowingFile } from '../../node/store/growing-file.js';
 import { HttpError } from './http-util.js';
 import { Mutex } from '../services/mutex.js';
 
@@ -17,6 +26,11 @@ export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_UPLOAD_LIMIT = 64 * 1024 ** 3;
 /** Uploads untouched this long are forgotten and their partial files removed. */
 const IDLE_MS = 24 * 3600 * 1000;
+/** A streaming import stops when no chunk arrived for this long (the upload stays resumable). */
+export const DEFAULT_STALL_MS = 120_000;
+
+/** Imports a file while it arrives; null when it cannot (then it is imported once complete). */
+export type ImportGrowing = (file: GrowingFile, fingerprint: string) => Promise<ImportResult | null>;
 
 interface Upload {
   id: string;
@@ -26,6 +40,10 @@ interface Upload {
   busy: boolean;
   touched: number;
   result: ImportResult | null;
+  /** The file as it arrives, and the import reading it (streaming imports only). */
+  growing: GrowingFile | null;
+  streaming: Promise<ImportResult | null> | null;
+  stallTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -49,6 +67,8 @@ export class UploadManager {
     readonly dir: string,
     private readonly limitBytes: number,
     private readonly importFile: (path: string) => Promise<ImportResult>,
+    private readonly importGrowing: ImportGrowing | null = null,
+    private readonly stallMs = DEFAULT_STALL_MS,
   ) {}
 
   private pendingBytes(): number {
@@ -62,11 +82,13 @@ export class UploadManager {
     for (const u of [...this.uploads.values()]) {
       if (u.busy || now - u.touched < IDLE_MS) continue;
       this.uploads.delete(u.id);
+      this.stopStreaming(u, `the upload was not finished within a day (${u.received} of ${u.size} bytes)`);
+      if (u.streaming) await u.streaming;
       if (!u.result) await rm(u.path, { force: true });
     }
   }
 
-  async create(name: string, size: number): Promise<{ id: string }> {
+  async create(name: string, size: number, fingerprint?: string): Promise<{ id: string; streaming: boolean }> {
     await this.sweep();
     if (size > this.limitBytes) throw new HttpError(413, `the upload (${size} bytes) is larger than this server accepts (${this.limitBytes} bytes)`, 'import the capture on the sensor with tapline import, or raise --upload-limit');
     if (this.pendingBytes() + size > this.limitBytes) throw new HttpError(413, `unfinished uploads would exceed this server's upload limit (${this.limitBytes} bytes)`, 'finish or abandon the other uploads first (they expire after a day)');
@@ -75,8 +97,43 @@ export class UploadManager {
     const path = join(this.dir, `${id}-${sanitizeUploadName(name)}`);
     const fh = await open(path, 'wx', 0o600);
     await fh.close();
-    this.uploads.set(id, { id, path, size, received: 0, busy: false, touched: Date.now(), result: null });
-    return { id };
+    const u: Upload = { id, path, size, received: 0, busy: false, touched: Date.now(), result: null, growing: null, streaming: null, stallTimer: null };
+    this.uploads.set(id, u);
+    if (fingerprint !== undefined && this.importGrowing && size > 0) {
+      u.growing = new GrowingFile(path, size);
+      // a failure is the import's own result (failed); a rejection means it never started
+      u.streaming = this.importGrowing(u.growing, fingerprint).catch(() => null);
+      this.armStall(u);
+    }
+    return { id, streaming: u.streaming !== null };
+  }
+
+  /** (Re)starts the stall timer of a streaming import. */
+  private armStall(u: Upload): void {
+    if (u.stallTimer) clearTimeout(u.stallTimer);
+    u.stallTimer = null;
+    if (!u.growing || u.growing.complete || u.growing.failed) return;
+    u.stallTimer = setTimeout(() => {
+      this.stopStreaming(u, `the upload stalled: no data for ${Math.round(this.stallMs / 1000)} s at ${u.received} of ${u.size} bytes`);
+    }, this.stallMs);
+    u.stallTimer.unref();
+  }
+
+  /** Stops a streaming import that waits for bytes that will not come; it fails and keeps nothing. */
+  private stopStreaming(u: Upload, why: string): void {
+    if (u.stallTimer) clearTimeout(u.stallTimer);
+    u.stallTimer = null;
+    u.growing?.fail(new Error(`${why}; the import that was reading it stopped and kept nothing (send the rest to import it when complete)`));
+  }
+
+  /** Abandons an upload: a streaming import of it stops and keeps nothing; the partial file is removed. */
+  async abandon(id: string): Promise<void> {
+    const u = this.get(id);
+    if (u.result) throw new HttpError(409, `upload ${id} was already imported`, null);
+    this.uploads.delete(id);
+    this.stopStreaming(u, `the upload was abandoned at ${u.received} of ${u.size} bytes`);
+    if (u.streaming) await u.streaming;
+    await rm(u.path, { force: true });
   }
 
   private get(id: string): Upload {
@@ -98,10 +155,14 @@ export class UploadManager {
       throw new HttpError(413, Number(declared) > MAX_CHUNK_BYTES ? `a chunk may be at most ${MAX_CHUNK_BYTES} bytes` : `the chunk goes past the declared size (${u.size} bytes)`, 'send smaller chunks');
     }
     u.busy = true;
+    this.armStall(u);
     let count = 0;
     try {
       count = await copyChunk(req, u.path, offset, room, (n) => (n > MAX_CHUNK_BYTES ? `a chunk may be at most ${MAX_CHUNK_BYTES} bytes` : `the chunk goes past the declared size (${u.size} bytes)`));
       u.received += count;
+      // a streaming import reads only whole chunks (a chunk that fails is cut back off)
+      u.growing?.grew(u.received);
+      this.armStall(u);
       return { received: u.received };
     } catch (e) {
       // cut a half-written chunk back off so the same chunk can be sent again
@@ -121,6 +182,15 @@ export class UploadManager {
     if (u.received !== u.size) throw new HttpError(409, `upload ${id} is incomplete: ${u.received} of ${u.size} bytes received`, `send the rest from offset=${u.received}`);
     u.busy = true;
     try {
+      if (u.streaming) {
+        // imported while it arrived; when that could not be done or failed, imported now
+        const streamed = await u.streaming;
+        u.streaming = null;
+        if (streamed && streamed.status !== 'failed') {
+          u.result = streamed;
+          return streamed;
+        }
+      }
       const r = await this.importLock.run(() => this.importFile(u.path));
       u.result = r;
       return r;

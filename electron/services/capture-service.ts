@@ -16,7 +16,9 @@ import type { CaptureInterface, CaptureStatus, StartCapture } from '../../common
 import type { FlowRow, TaplineEvent } from '../../common/bridge/messages.js';
 import type { LiveFlowSummaryMessage } from '../../common/capture/live-flow-summary.js';
 import type { CaptureEvent, CaptureSourceConfig, CaptureStats, StartParams } from '../../common/worker/capture-worker-protocol.js';
-import { CaptureController, CaptureRequestError, captureWorkerLaunch, packagedWorkerExecutable, pkexecWorkerLaunch } from './capture-controller.js';
+import { CaptureController, CaptureRequestError, captureWorkerLaunch } from './capture-controller.js';
+import { startWithPkexecFallback } from './pkexec-fallback.js';
+import { LiveFlowJoiner } from './live-flow-joiner.js';
 import { ServiceError } from './sensor-backend.js';
 
 export interface CaptureServiceOptions {
@@ -41,27 +43,6 @@ export interface CaptureServiceOptions {
 
 const PERMISSION_HINT =
   'the capture worker needs cap_net_raw,cap_net_admin: install the package (it grants them to the worker executable) or run setcap cap_net_raw,cap_net_admin=eip on it, join the tapline group, or start the capture again allowing administrator rights (elevate: pkexec asks for a password); see docs/CAPTURE.md';
-
-/** A pkexec worker is ready only once the administrator password was typed: give the user time. */
-const PKEXEC_READY_MS = 5 * 60_000;
-
-/** Failures of the supervision (the worker never answered), as opposed to the worker's own error codes. */
-const SUPERVISION_FAILURES = new Set(['not-running', 'stopped', 'exited', 'timeout', 'busy', 'too-large', 'invalid-response']);
-
-/** A failed `pkexec WORKER` start: pkexec itself refused (authentication) or the worker refused. */
-function describePkexecFailure(e: unknown, worker: string): ServiceError {
-  if (e instanceof CaptureRequestError && SUPERVISION_FAILURES.has(e.code)) {
-    const noPkexec = /ENOENT/.test(e.message);
-    return new ServiceError(
-      `pkexec did not start the capture worker ${worker}: ${e.message}`,
-      403,
-      noPkexec
-        ? 'pkexec is not installed (package pkexec or polkit); or grant the worker its capabilities instead (docs/CAPTURE.md)'
-        : 'administrator authentication failed or was dismissed, or no polkit authentication agent runs in this session (pkexec needs one on the sensor\'s own screen); see docs/CAPTURE.md',
-    );
-  }
-  return describeFailure(e);
-}
 
 /** The worker's error codes → HTTP status and a hint in words. */
 function describeFailure(e: unknown): ServiceError {
@@ -199,6 +180,8 @@ export class CaptureService {
   private readonly maxCaptures: number;
   private readonly maxFlowEventsPerSec: number;
   private readonly keepFinished: number;
+  /** Joins the live pieces of flows that cross segment rotations (one grid row per flow). */
+  private readonly joiner = new LiveFlowJoiner();
   /** Token bucket for live flow events. */
   private flowBudget: number;
   private flowBudgetAt = Date.now();
@@ -270,18 +253,13 @@ export class CaptureService {
     this.publishStatus(cap);
     const params = toWorkerParams(req, this.opts.storeDir);
     try {
-      try {
-        await this.startWorker(cap, this.launch(), params);
-      } catch (e) {
-        if (!(req.elevate === true && e instanceof CaptureRequestError && e.code === 'permission-denied')) throw e;
-        const worker = this.pkexecWorker();
-        this.opts.log?.(`capture ${id}: the worker has no capture privilege; starting it again through pkexec ${worker}`);
-        try {
-          await this.startWorker(cap, pkexecWorkerLaunch(worker), params, PKEXEC_READY_MS);
-        } catch (e2) {
-          throw describePkexecFailure(e2, worker);
-        }
-      }
+      await startWithPkexecFallback({
+        elevate: req.elevate === true,
+        launch: this.launch(),
+        pkexecWorker: this.opts.pkexecWorker,
+        attempt: (launch, readyTimeoutMs) => this.startWorker(cap, launch, params, readyTimeoutMs),
+        onElevate: (worker) => this.opts.log?.(`capture ${id}: the worker has no capture privilege; starting it again through pkexec ${worker}`),
+      });
     } catch (e) {
       const f = describeFailure(e);
       cap.finish('failed', f.message, f.hint);
@@ -292,19 +270,6 @@ export class CaptureService {
     this.opts.log?.(`capture ${id} started on ${cap.status.source}${cap.status.filter ? ` with filter "${cap.status.filter}"` : ''}`);
     this.publishStatus(cap);
     return { ...cap.status };
-  }
-
-  /** The pkexec fallback's worker executable, or a 403 saying why there is none. */
-  private pkexecWorker(): string {
-    const worker = this.opts.pkexecWorker === undefined ? packagedWorkerExecutable() : this.opts.pkexecWorker;
-    if (worker === null) {
-      throw new ServiceError(
-        'the capture worker has no capture privilege, and this installation has no packaged worker executable to run through pkexec',
-        403,
-        'build it (npm run build:worker) or install the package; or grant the capabilities (docs/CAPTURE.md)',
-      );
-    }
-    return worker;
   }
 
   /**
@@ -410,16 +375,20 @@ export class CaptureService {
     const now = Date.now();
     this.flowBudget = Math.min(this.maxFlowEventsPerSec, this.flowBudget + ((now - this.flowBudgetAt) / 1000) * this.maxFlowEventsPerSec);
     this.flowBudgetAt = now;
-    // one event per flow per batch (its latest summary)
-    const latest = new Map<string, LiveFlowSummaryMessage>();
-    for (const f of flows) latest.set(f.flow.id, f);
-    for (const f of latest.values()) {
+    // one event per flow per batch (its latest summary); a flow's pieces in later segments are
+    // joined to it (every summary goes through the joiner, which must see each rotation's ends)
+    const latest = new Map<string, LiveFlowSummaryMessage['flow']>();
+    for (const f of flows) {
+      const joined = this.joiner.join(f);
+      latest.set(joined.id, joined);
+    }
+    for (const j of latest.values()) {
       if (this.flowBudget < 1) {
         cap.status.flow_events_skipped++;
         continue;
       }
       this.flowBudget--;
-      const flow: FlowRow = { ...f.flow, sensor: this.opts.sensorId, rank: 0, classes: [] };
+      const flow: FlowRow = { ...j, sensor: this.opts.sensorId, rank: 0, classes: [] };
       // transient: the flow itself is in the store's live segments, searched from there
       this.opts.publish({ kind: 'flow', id: `${this.opts.sensorId}:flow:${flow.id}:${++this.eventNo}`, sensor: this.opts.sensorId, ts: flow.last_ts, rank: 0, flow }, false);
     }

@@ -13,7 +13,8 @@ import type { EventJournal } from '../../node/store/event-journal.js';
 import { readFlowStream } from '../../node/store/flow-stream.js';
 import { storeStats } from '../../node/store/store-stats.js';
 import { writeSlice } from '../../node/store/slicer.js';
-import type { ImportResult as StoreImportResult, Store } from '../../node/store/store.js';
+import type { ImportOptions, ImportResult as StoreImportResult, Store } from '../../node/store/store.js';
+import type { GrowingFile } from '../../node/store/growing-file.js';
 import { ImportFlowFeed } from './import-flow-feed.js';
 import { ServiceError, type FileContent, type SensorBackend, type SliceFile } from './sensor-backend.js';
 import { flowSliceName, tupleSliceName } from './slice-names.js';
@@ -115,11 +116,28 @@ export class LocalSensor implements SensorBackend {
 
   /** Imports capture files already on this machine (paths, or uploads placed in the store). */
   async importPaths(paths: string[]): Promise<ImportResult[]> {
+    const results = await this.store.import(paths, this.importOptions());
+    return results.map(toImportResult);
+  }
+
+  /**
+   * Imports an upload while it arrives (Store.importGrowing), with the same events as
+   * importPaths; null when it cannot be read that way (import it once complete).
+   */
+  async importGrowing(file: GrowingFile, fingerprint: string): Promise<ImportResult | null> {
+    // while the upload runs the page is also sending it: fewer flow events leave it the time to
+    // (the first rows still come at the first read; the search at the end has them all)
+    const r = await this.store.importGrowing(file, fingerprint, this.importOptions({ intervalMs: 1000, maxPerSecond: 1000 }));
+    return r && toImportResult(r);
+  }
+
+  /** Import callbacks: progress, flows while indexing, and the result, as events. */
+  private importOptions(rate: { intervalMs?: number; maxPerSecond?: number } = {}): ImportOptions {
     let current = '';
     let lastProgress = 0;
     // flows reach the live stream while each file is indexed (transient: they are in the index)
-    const feed = new ImportFlowFeed({ sensor: this.id, publish: (e) => this.publish(e, false) });
-    const results = await this.store.import(paths, {
+    const feed = new ImportFlowFeed({ sensor: this.id, publish: (e) => this.publish(e, false), ...rate });
+    return {
       onFileStart: (p) => {
         current = p;
       },
@@ -134,8 +152,7 @@ export class LocalSensor implements SensorBackend {
         feed.end();
         this.publish({ kind: 'import', id: this.nextId(), sensor: this.id, ts: nowTs(), rank: 0, result: toImportResult(r) });
       },
-    });
-    return results.map(toImportResult);
+    };
   }
 
   async slice(target: SliceTarget, tmpDir: string): Promise<SliceFile> {

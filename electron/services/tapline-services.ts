@@ -34,6 +34,9 @@ import type { EncodedLines } from '../../node/logs/log-intake.js';
 import { LogService } from '../../node/logs/log-service.js';
 import { EventJournal } from '../../node/store/event-journal.js';
 import { Store } from '../../node/store/store.js';
+import { readCaptureGaps } from '../../node/store/live/capture-gaps.js';
+import type { GrowingFile } from '../../node/store/growing-file.js';
+import type { CaptureGaps, CaptureGapsOptions } from '../../common/capture/capture-gap.js';
 import { TAPLINE_VERSION } from '../../node/version.js';
 import { CaptureService } from './capture-service.js';
 import { LocalSensor, type EventSink } from './local-sensor.js';
@@ -306,12 +309,33 @@ export class TaplineServices {
     return Promise.resolve().then(() => this.captureOn(t.sensor).status());
   }
 
+  /** This store's capture gaps (segments/gaps.ndjson; Bridge.captureGaps, GET /api/captures/gaps). */
+  captureGaps(opts: CaptureGapsOptions = {}): Promise<CaptureGaps> {
+    return readCaptureGaps(this.local.store.dir, opts.limit);
+  }
+
   async stats(): Promise<StoreStats[]> {
     return this.federate(this.pick(undefined), async (s) => [await s.stats()]);
   }
 
   async importPaths(paths: string[]): Promise<ImportResult[]> {
     const results = await this.local.importPaths(paths);
+    await this.afterImport(results);
+    return results;
+  }
+
+  /**
+   * Imports an upload while it arrives (LocalSensor.importGrowing); null when it cannot be read
+   * that way and must be imported once complete (importPaths).
+   */
+  async importGrowing(file: GrowingFile, fingerprint: string): Promise<ImportResult | null> {
+    const r = await this.local.importGrowing(file, fingerprint);
+    if (r) await this.afterImport([r]);
+    return r;
+  }
+
+  /** What follows an import: syslog read from the new captures, earlier logs counted for their flows. */
+  private async afterImport(results: ImportResult[]): Promise<void> {
     // syslog the new captures overheard becomes log events (idempotent: flows read once)
     try {
       const r = await this.logs.sniff();
@@ -329,7 +353,6 @@ export class TaplineServices {
     } catch (e) {
       this.local.notice('error', `counting earlier logs for the new flows failed: ${(e as Error).message}`);
     }
-    return results;
   }
 
   /** The log events correlated with a flow of the local store (GET /api/flows/{id}/logs). */

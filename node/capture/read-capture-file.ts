@@ -36,6 +36,19 @@ export interface ReadCaptureOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Aborting rejects the promise with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Opens the file another way: a file still arriving (node/store/growing-file.ts) is read
+   * through a handle whose reads wait for the bytes and whose stat() is the final size.
+   * Uncompressed captures only (gzip input is streamed from a plain file).
+   */
+  open?: (path: string) => Promise<ReadableHandle>;
+}
+
+/** The part of a FileHandle readCaptureFile uses for uncompressed input. */
+export interface ReadableHandle {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
 }
 
 export interface ReadCaptureResult {
@@ -100,7 +113,7 @@ export async function readCaptureFile(
   opts.signal?.throwIfAborted();
   const delivery = deliverySink(sink, opts.start ?? 0);
   const parser = createCaptureParser(delivery.sink);
-  const fh = await open(path, 'r');
+  const fh: ReadableHandle = opts.open ? await opts.open(path) : await open(path, 'r');
   // A read still in flight when we leave (error, abort): awaited before the handle is closed.
   let ahead: Promise<{ bytesRead: number }> | null = null;
   try {
@@ -109,7 +122,8 @@ export async function readCaptureFile(
     const buf = Buffer.allocUnsafe(size);
     const first = await fh.read(buf, 0, buf.length, 0);
     if (isGzip(buf.subarray(0, first.bytesRead))) {
-      return await readGzip(fh, parser, () => delivery.packets(parser), totalBytes, chunkSize, opts);
+      if (opts.open) throw new Error(`${path}: a gzip-compressed capture cannot be read while it arrives`);
+      return await readGzip(fh as FileHandle, parser, () => delivery.packets(parser), totalBytes, chunkSize, opts);
     }
     // Two buffers: the next chunk is read (a page-cache copy on a libuv thread) while this one
     // is parsed, so the parsing thread does not sit idle for every read. The parser keeps no

@@ -4,7 +4,7 @@ import { CaptureIndexer } from '../../common/flow/capture-indexer.js';
 import type { FlowTable } from '../../common/flow/flow-table.js';
 import { encodeIndex } from '../../common/index/index-writer.js';
 import type { IndexMeta } from '../../common/index/index-format.js';
-import { readCaptureFile } from '../capture/read-capture-file.js';
+import { readCaptureFile, type ReadCaptureOptions } from '../capture/read-capture-file.js';
 import { nativeCrc32, writeIndexFile } from './index-file.js';
 import { TAPLINE_VERSION } from '../version.js';
 
@@ -16,6 +16,14 @@ export interface BuildIndexOptions {
    */
   onFlowTable?: (table: FlowTable, bytesRead: number, totalBytes: number) => void;
   signal?: AbortSignal;
+  /** How to open the capture (a file still arriving: node/store/growing-file.ts). */
+  open?: ReadCaptureOptions['open'];
+  /**
+   * The source's identity, asked once every byte was read and before the index is written
+   * (a file that arrived while it was read: its mtime, and a check of its fingerprint). A
+   * rejection fails the build with nothing written.
+   */
+  finalSource?: () => Promise<{ fingerprint: string; size: number; mtimeMs: number }>;
 }
 
 export interface BuiltIndex {
@@ -37,8 +45,9 @@ export async function buildIndex(
         onFlowTable(ix.table, done, total);
       }
     : opts.onProgress;
-  const res = await readCaptureFile(sourcePath, ix, { onProgress, signal: opts.signal });
+  const res = await readCaptureFile(sourcePath, ix, { onProgress, signal: opts.signal, open: opts.open });
   if (opts.signal?.aborted) throw new Error('import interrupted');
+  if (opts.finalSource) source = await opts.finalSource();
   ix.finish();
   const info = ix.fileInfo;
   if (!info) throw res.error ?? new Error(`${sourcePath}: not a capture file`);

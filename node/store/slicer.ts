@@ -39,7 +39,8 @@ function inWindow(sec: number, nsec: number, req: SliceRequest): boolean {
 
 async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
   const byCapture = new Map<string, FoundFlow[]>();
-  for (const f of flows) {
+  // a flow that crossed live segment rotations is read through its pieces, one per segment
+  for (const f of flows.flatMap((x) => x.pieces ?? [x])) {
     const l = byCapture.get(f.capture.id);
     if (l) l.push(f);
     else byCapture.set(f.capture.id, [f]);

@@ -10,10 +10,12 @@ import type { FlowQuery, FlowRecord, TupleQuery } from '../../common/index/index
 import { compareTs } from '../../common/time/timestamp.js';
 import { sniffCaptureFile } from '../capture/read-capture-file.js';
 import { buildIndex } from './build-index.js';
+import type { GrowingFile } from './growing-file.js';
 import { captureFingerprint } from './capture-fingerprint.js';
 import { IndexFile, IndexUnusableError } from './index-file.js';
 import { StoreLock } from './store-lock.js';
 import { SegmentCatalog } from './live/segment-catalog.js';
+import { FlowChains, mergePieceRecords, pieceRef, refFile, refFlow, type ChainBuilder, type PieceRef } from './flow-chains.js';
 import { readManifest, writeManifest, type CaptureEntry, type Manifest } from './store-manifest.js';
 
 export interface StoreOpenOptions {
@@ -50,7 +52,13 @@ export interface ImportOptions {
 export interface FoundFlow {
   id: string;
   capture: CaptureEntry;
+  /** The flow; for a flow of several live-segment pieces, their merged record (mergePieceRecords). */
   record: FlowRecord;
+  /**
+   * A flow that crossed live segment rotations: its pieces in order (the first is this flow's
+   * id and capture). Readers (slices, follow, carving) read the packets of every piece.
+   */
+  pieces?: FoundFlow[];
 }
 
 export class Store {
@@ -59,6 +67,11 @@ export class Store {
   private readonly log: (line: string) => void;
   /** Live capture segments (STORE/segments/), listed beside the imported captures. */
   private readonly segments: SegmentCatalog;
+  /**
+   * The last FlowChains built, for the index files it was built from (reused while they are
+   * current), and the linking state before the last file (resumed when only that one changed).
+   */
+  private chainCache: { files: IndexFile[]; chains: FlowChains; beforeLast: ChainBuilder } | null = null;
 
   private constructor(
     readonly dir: string,
@@ -195,6 +208,79 @@ export class Store {
     };
   }
 
+  /**
+   * Imports a capture while it arrives (a browser upload: node/store/growing-file.ts): the import
+   * reads the bytes as they come and ends at the declared size, so flows are published
+   * (onFlowTable) while the upload runs. `fingerprint` is the capture's content fingerprint as
+   * the sender computed it (the capture id must be known before the last byte arrives); it is
+   * checked against the complete file before anything is recorded. Nothing is recorded unless
+   * every byte arrived and the fingerprint matches: an upload that stops or lies fails with the
+   * reason, the index is never written and the manifest is unchanged.
+   *
+   * Returns null, having read nothing, when the capture cannot be imported this way (gzip input,
+   * content or path already in the store): import it once complete with `import`.
+   */
+  async importGrowing(file: GrowingFile, fingerprint: string, opts: ImportOptions = {}): Promise<ImportResult | null> {
+    if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new Error('a capture fingerprint is 64 hex digits');
+    // the head decides whether the capture can be read as it arrives
+    await file.waitFor(64 * 1024);
+    const path = resolve(file.path);
+    const sniff = await sniffCaptureFile(path);
+    if (!sniff.format || sniff.compressed) return null;
+    if (this.manifest.captures.some((c) => c.fingerprint === fingerprint || c.path === path)) return null;
+    const lock = await StoreLock.acquire(this.dir);
+    let r: ImportResult;
+    try {
+      opts.onFileStart?.(path, 0, 1);
+      r = await this.importArriving(path, file, fingerprint, opts);
+    } catch (e) {
+      r = { path, status: 'failed', captureId: null, packets: 0, flows: 0, bytes: file.size, indexBytes: 0, message: (e as Error).message };
+    } finally {
+      await lock.release();
+    }
+    opts.onResult?.(r);
+    return r;
+  }
+
+  private async importArriving(path: string, file: GrowingFile, fingerprint: string, opts: ImportOptions): Promise<ImportResult> {
+    const id = fingerprint.slice(0, 12);
+    const onTable = opts.onFlowTable;
+    const built = await buildIndex(
+      path,
+      this.indexPath(id),
+      { fingerprint, size: file.size, mtimeMs: 0 },
+      {
+        onProgress: opts.onProgress,
+        onFlowTable: onTable && ((table, done, total) => onTable(id, table, done, total)),
+        signal: opts.signal,
+        open: () => file.open(),
+        finalSource: async () => {
+          const fp = await captureFingerprint(path);
+          if (fp.size !== file.size) throw new Error(`the upload ended at ${fp.size} of ${file.size} bytes; nothing was imported`);
+          if (fp.fingerprint !== fingerprint) throw new Error('the uploaded bytes do not match the fingerprint sent with the upload; nothing was imported (upload the file again)');
+          return fp;
+        },
+      },
+    );
+    const fp = built.meta.source;
+    const entry: CaptureEntry = { id, path, fingerprint, size: fp.size, mtimeMs: fp.mtimeMs, importedAt: new Date().toISOString() };
+    this.manifest.captures = this.manifest.captures.filter((c) => c.path !== path && c.id !== id);
+    this.manifest.captures.push(entry);
+    await writeManifest(this.dir, this.manifest);
+    this.closeIndex(id);
+    const damage = built.meta.damage;
+    return {
+      path,
+      status: 'indexed',
+      captureId: id,
+      packets: built.meta.packets,
+      flows: built.meta.flowCount,
+      bytes: fp.size,
+      indexBytes: built.indexBytes,
+      message: damage ? `${damage.message}; indexed the ${built.meta.packets} packets before it` : null,
+    };
+  }
+
   private closeIndex(id: string): void {
     const f = this.open.get(id);
     if (f) {
@@ -266,20 +352,72 @@ export class Store {
     return out;
   }
 
-  /** Flows matching q across all captures, newest first (by first packet time), at most limit. */
-  async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
-    // rank by first time on the index columns; only the flows returned become records
+  /** Whether a capture entry is a live segment (its flows may continue in other segments). */
+  isSegment(id: string): boolean {
+    return this.segments.has(id);
+  }
+
+  /** The pieces of flows that crossed segment rotations, linked (see node/store/flow-chains.ts). */
+  private chainsFor(files: readonly { entry: CaptureEntry; file: IndexFile }[]): FlowChains {
+    const c = this.chainCache;
+    const same = (k: number): boolean => c !== null && c.files[k] === files[k].file;
+    if (c && c.files.length === files.length && files.every((_, k) => same(k))) return c.chains;
+    const inputs = files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id) }));
+    if (c && files.length > 0 && c.files.length === files.length && files.slice(0, -1).every((_, k) => same(k))) {
+      // only the open segment's snapshot changed: link it alone against the state before it
+      const chains = FlowChains.resume(c.beforeLast, inputs);
+      this.chainCache = { files: files.map((f) => f.file), chains, beforeLast: c.beforeLast };
+      return chains;
+    }
+    const { chains, beforeLast } = FlowChains.buildResumable(inputs);
+    this.chainCache = { files: files.map((f) => f.file), chains, beforeLast };
+    return chains;
+  }
+
+  /** Flow `ref` as found: one piece, or the merged flow of its pieces. */
+  private foundAt(files: readonly { entry: CaptureEntry; file: IndexFile }[], chains: FlowChains, head: PieceRef): FoundFlow {
+    const one = (r: PieceRef): FoundFlow => {
+      const { entry, file } = files[refFile(r)];
+      return { id: `${entry.id}-${refFlow(r)}`, capture: entry, record: file.view.record(refFlow(r)) };
+    };
+    const refs = chains.pieces(head);
+    if (refs.length === 1) return one(head);
+    const pieces = refs.map(one);
+    return { id: pieces[0].id, capture: pieces[0].capture, record: mergePieceRecords(pieces.map((p) => p.record)), pieces };
+  }
+
+  /** Number of flows: every capture's flows, a flow across segment rotations counted once. */
+  async flowCount(): Promise<number> {
     const files = await this.indexes();
-    const hits: { f: number; i: number; sec: number; nsec: number }[] = [];
+    return files.reduce((n, { file }) => n + file.view.flowCount, 0) - this.chainsFor(files).continuations;
+  }
+
+  /**
+   * Flows matching q across all captures, newest first (by first packet time), at most limit. A
+   * flow that crossed live segment rotations is one flow (its pieces merged, `pieces` set) when
+   * any of its pieces matches; its id is its first piece's. Only the `limit` newest are kept
+   * while scanning, and only those become records.
+   */
+  async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
+    const files = await this.indexes();
+    const chains = this.chainsFor(files);
+    const top = new NewestFirst(limit, (f) => files[f].entry.id);
+    const seenHeads = new Set<PieceRef>();
     files.forEach(({ file }, f) => {
       const v = file.view;
-      for (const i of v.match(q)) hits.push({ f, i, sec: v.firstSec(i), nsec: v.firstNsec(i) });
+      const linked = chains.linked(f);
+      for (const i of v.match(q)) {
+        if (linked && chains.isChained(f, i)) {
+          // a flow of several pieces: once, as its first piece (which has the flow's first time)
+          const h = chains.head(f, i);
+          if (seenHeads.has(h)) continue;
+          seenHeads.add(h);
+          const hv = files[refFile(h)].file.view;
+          top.offer(hv.firstSec(refFlow(h)), hv.firstNsec(refFlow(h)), refFile(h), refFlow(h));
+        } else top.offer(v.firstSec(i), v.firstNsec(i), f, i);
+      }
     });
-    hits.sort((a, b) => compareTs(b.sec, b.nsec, a.sec, a.nsec) || (files[a.f].entry.id < files[b.f].entry.id ? -1 : files[a.f].entry.id > files[b.f].entry.id ? 1 : a.i - b.i));
-    return hits.slice(0, limit).map(({ f, i }) => {
-      const { entry, file } = files[f];
-      return { id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) };
-    });
+    return top.sorted().map(({ f, i }) => this.foundAt(files, chains, pieceRef(f, i)));
   }
 
   /** Flows carrying a 5-tuple (either direction) overlapping the time window, in capture order. */
@@ -291,14 +429,25 @@ export class Store {
     return all;
   }
 
+  /**
+   * The flow with this id. The id of any piece of a flow that crossed live segment rotations
+   * gives the whole flow (all pieces, under its first piece's id).
+   */
   async flowById(id: string): Promise<FoundFlow | null> {
     const m = /^([0-9a-f]{12})-(\d{1,10})$/.exec(id);
     if (!m) throw new Error(`"${id}" is not a flow id (expected <12 hex digits>-<number>, as printed by \`tapline flows\`)`);
     await this.segments.refresh();
     const entry = this.captures.find((c) => c.id === m[1]);
     if (!entry) return null;
-    const file = await this.index(entry);
     const n = Number(m[2]);
+    if (this.segments.has(entry.id)) {
+      const files = await this.indexes();
+      const f = files.findIndex((x) => x.entry.id === entry.id);
+      if (f < 0 || n >= files[f].file.view.flowCount) return null;
+      const chains = this.chainsFor(files);
+      return this.foundAt(files, chains, chains.head(f, n));
+    }
+    const file = await this.index(entry);
     if (!file || n >= file.view.flowCount) return null;
     return { id, capture: entry, record: file.view.record(n) };
   }
@@ -327,4 +476,70 @@ async function findCaptures(dir: string): Promise<string[]> {
   };
   await walk(dir);
   return out;
+}
+
+interface Ranked {
+  sec: number;
+  nsec: number;
+  f: number;
+  i: number;
+}
+
+/**
+ * The `limit` newest flows offered (first time descending; ties: capture id, then flow number,
+ * ascending), kept in a bounded heap whose root is the one that would be dropped next.
+ */
+class NewestFirst {
+  private readonly heap: Ranked[] = [];
+  constructor(
+    private readonly limit: number,
+    private readonly captureId: (f: number) => string,
+  ) {}
+
+  /** Negative when a comes before b in the output. */
+  private cmp(a: Ranked, b: Ranked): number {
+    const t = compareTs(b.sec, b.nsec, a.sec, a.nsec);
+    if (t !== 0) return t;
+    if (a.f !== b.f) {
+      const x = this.captureId(a.f);
+      const y = this.captureId(b.f);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.i - b.i;
+  }
+
+  offer(sec: number, nsec: number, f: number, i: number): void {
+    if (this.limit <= 0) return;
+    const h = this.heap;
+    const e = { sec, nsec, f, i };
+    if (h.length < this.limit) {
+      // sift up: the root is the latest in output order
+      h.push(e);
+      let k = h.length - 1;
+      while (k > 0) {
+        const p = (k - 1) >> 1;
+        if (this.cmp(h[k], h[p]) <= 0) break;
+        [h[k], h[p]] = [h[p], h[k]];
+        k = p;
+      }
+      return;
+    }
+    if (this.cmp(e, h[0]) >= 0) return;
+    h[0] = e;
+    let k = 0;
+    for (;;) {
+      const l = 2 * k + 1;
+      const r = l + 1;
+      let m = k;
+      if (l < h.length && this.cmp(h[l], h[m]) > 0) m = l;
+      if (r < h.length && this.cmp(h[r], h[m]) > 0) m = r;
+      if (m === k) break;
+      [h[k], h[m]] = [h[m], h[k]];
+      k = m;
+    }
+  }
+
+  sorted(): Ranked[] {
+    return this.heap.sort((a, b) => this.cmp(a, b));
+  }
 }

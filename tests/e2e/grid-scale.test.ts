@@ -96,6 +96,7 @@ function installFakeBridge(total: number): void {
       throw new Error('not in this test');
     },
     captureStatus: async () => [],
+    captureGaps: async () => ({ gaps: [], total: 0, unreadableLines: 0 }),
     subscribe: (cb: Listener) => {
       let i = 0;
       let seq = 0;

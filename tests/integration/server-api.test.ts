@@ -341,7 +341,7 @@ describe('openapi.json', () => {
     const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     const expected = [
       'GET /login', 'POST /login', 'POST /logout', 'GET /api/info', 'GET /api/flows', 'GET /api/events', 'GET /api/stats', 'GET /pcap', 'GET /api/flows/{id}/pcap',
-      'POST /api/alerts/pcap', 'GET /api/flows/{id}/follow', 'GET /api/flows/{id}/files', 'GET /api/files/{sha256}', 'POST /api/uploads', 'PUT /api/uploads/{id}', 'POST /api/uploads/{id}/import', 'GET /api/server-files', 'POST /api/server-files/import',
+      'POST /api/alerts/pcap', 'GET /api/flows/{id}/follow', 'GET /api/flows/{id}/files', 'GET /api/files/{sha256}', 'POST /api/uploads', 'PUT /api/uploads/{id}', 'POST /api/uploads/{id}/import', 'DELETE /api/uploads/{id}', 'GET /api/server-files', 'POST /api/server-files/import',
       'GET /api/live', 'GET /api/sensors', 'POST /api/sensors', 'DELETE /api/sensors/{id}', 'GET /api/openapi.json',
       'GET /api/classes', 'POST /api/classes', 'PUT /api/classes/{id}', 'DELETE /api/classes/{id}',
       'GET /api/threat-lists', 'POST /api/threat-lists', 'PUT /api/threat-lists/{id}', 'DELETE /api/threat-lists/{id}',

@@ -52,7 +52,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startServe(opts: { storeDir: string; sensorId: string; tls?: boolean; staticDir?: string; keepaliveMs?: number; token?: string }): Promise<Running> {
+export async function startServe(opts: { storeDir: string; sensorId: string; tls?: boolean; staticDir?: string; keepaliveMs?: number; token?: string; uploadStallMs?: number }): Promise<Running> {
   const services = await TaplineServices.open({ storeDir: opts.storeDir, sensorId: opts.sensorId });
   const cert = opts.tls ? await ensureCertificate(opts.storeDir, '127.0.0.1') : null;
   const server = await TaplineServer.start({
@@ -64,6 +64,7 @@ export async function startServe(opts: { storeDir: string; sensorId: string; tls
     tls: cert,
     staticDir: opts.staticDir,
     keepaliveMs: opts.keepaliveMs,
+    uploadStallMs: opts.uploadStallMs,
   });
   return {
     services,

@@ -27,6 +27,7 @@ import {
   StoreStatsSchema,
   ThreatListSchema,
 } from '../../../common/bridge/messages.js';
+import { CaptureGapsOptionsSchema, CaptureGapsSchema } from '../../../common/capture/capture-gap.js';
 import { CaptureIdSchema, CaptureTargetSchema, CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
 
 /** invoke/handle channels, one per Bridge call (pcapUrl and fileUrl are computed in the preload, see preload.ts). */
@@ -56,6 +57,7 @@ export const IPC_CHANNELS = {
   startCapture: 'tapline:start-capture',
   stopCapture: 'tapline:stop-capture',
   captureStatus: 'tapline:capture-status',
+  captureGaps: 'tapline:capture-gaps',
 } as const;
 export type IpcCall = keyof typeof IPC_CHANNELS;
 
@@ -112,6 +114,7 @@ export const IPC_ARGS = {
   startCapture: z.tuple([StartCaptureSchema]),
   stopCapture: z.tuple([CaptureIdSchema, CaptureTargetSchema.optional()]),
   captureStatus: z.tuple([CaptureTargetSchema.optional()]),
+  captureGaps: z.tuple([CaptureGapsOptionsSchema.optional()]),
 } as const satisfies Record<IpcCall, z.ZodType<unknown[]>>;
 
 export const DownloadResultSchema = z.object({ saved: z.string().nullable() }).strict();
@@ -143,6 +146,7 @@ export const IPC_RESULTS = {
   startCapture: CaptureStatusSchema,
   stopCapture: CaptureStatusSchema,
   captureStatus: CaptureStatusListSchema,
+  captureGaps: CaptureGapsSchema,
 } as const satisfies Record<IpcCall, z.ZodType>;
 
 export type IpcArgs<C extends IpcCall> = z.infer<(typeof IPC_ARGS)[C]>;

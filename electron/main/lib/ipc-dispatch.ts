@@ -51,6 +51,7 @@ export type ServicesFacade = Pick<
   | 'startCapture'
   | 'stopCapture'
   | 'captureStatus'
+  | 'captureGaps'
 >;
 
 export interface DispatchBackend {
@@ -178,6 +179,8 @@ export class IpcDispatcher {
       }
       case 'captureStatus':
         return services.captureStatus(parseIpcArgs('captureStatus', rawArgs)[0]);
+      case 'captureGaps':
+        return services.captureGaps(parseIpcArgs('captureGaps', rawArgs)[0]);
       case 'deleteThreatList':
         await services.deleteThreatList(parseIpcArgs('deleteThreatList', rawArgs)[0]);
         return null;

@@ -18,7 +18,7 @@ import {
   updateThreatListRoute,
 } from './ranking-routes.js';
 import { addSensorRoute, listSensorsRoute, removeSensorRoute } from './sensor-routes.js';
-import { createUploadRoute, importUploadRoute, putChunkRoute } from './upload-routes.js';
+import { abandonUploadRoute, createUploadRoute, importUploadRoute, putChunkRoute } from './upload-routes.js';
 import { importServerFileRoute, listServerFilesRoute } from './server-file-routes.js';
 
 export const ROUTES: readonly Route[] = [
@@ -40,6 +40,7 @@ export const ROUTES: readonly Route[] = [
   createUploadRoute,
   putChunkRoute,
   importUploadRoute,
+  abandonUploadRoute,
   listServerFilesRoute,
   importServerFileRoute,
   liveRoute,

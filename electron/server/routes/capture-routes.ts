@@ -4,7 +4,6 @@
  * the API (capture-messages.ts refuses a value that looks like a key).
  */
 import { StartCaptureSchema } from '../../../common/bridge/capture-messages.js';
-import { readCaptureGaps } from '../../../node/store/live/capture-gaps.js';
 import { sendJson } from '../http-util.js';
 import { int, opt, req, str, SENSOR_ID } from '../params.js';
 import { defineRoute } from '../router.js';
@@ -91,6 +90,6 @@ export const captureGapsRoute = defineRoute({
   pathParams: {},
   responses: [{ status: 200, description: 'Gaps, oldest first', schema: 'CaptureGaps' }],
   async handle({ res, server, query }) {
-    sendJson(res, 200, await readCaptureGaps(server.services.local.store.dir, query.limit ?? undefined));
+    sendJson(res, 200, await server.services.captureGaps({ limit: query.limit ?? undefined }));
   },
 });

@@ -5,8 +5,15 @@ import { int, req, str } from '../params.js';
 import { defineRoute } from '../router.js';
 import { MAX_CHUNK_BYTES } from '../uploads.js';
 
-export const CreateUploadSchema = z.object({ name: z.string().min(1).max(1024), size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict();
-export const UploadCreatedSchema = z.object({ id: z.string() });
+export const CreateUploadSchema = z
+  .object({
+    name: z.string().min(1).max(1024),
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** The capture's content fingerprint (docs/INDEX-FORMAT.md): lets the import run while the upload does. */
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  })
+  .strict();
+export const UploadCreatedSchema = z.object({ id: z.string(), streaming: z.boolean().optional() });
 export const UploadProgressSchema = z.object({ received: z.number().int().nonnegative() });
 
 const uploadId = req(str({ max: 32, pattern: /^[0-9a-f]{32}$/, what: 'an upload id' }), 'Upload id from POST /api/uploads');
@@ -16,7 +23,8 @@ export const createUploadRoute = defineRoute({
   path: '/api/uploads',
   operationId: 'createUpload',
   summary: 'Start uploading a capture',
-  description: 'The file is stored as STORE/uploads/<id>-<name> (name without path separators or control characters, at most 120 characters) and imported in place. 413 when the declared size exceeds the upload limit.',
+  description:
+    'The file is stored as STORE/uploads/<id>-<name> (name without path separators or control characters, at most 120 characters) and imported in place. 413 when the declared size exceeds the upload limit. With the capture\'s fingerprint, the import starts at once and reads each chunk as it arrives (`streaming: true`): flows and import-progress events come while the upload runs; an upload abandoned or stalled stops that import and keeps nothing of it.',
   tag: 'uploads',
   query: {},
   pathParams: {},
@@ -26,7 +34,7 @@ export const createUploadRoute = defineRoute({
     { status: 413, description: 'Larger than the upload limit', schema: 'Error' },
   ],
   async handle({ res, server, body }) {
-    sendJson(res, 201, await server.uploads.create(body.name, body.size));
+    sendJson(res, 201, await server.uploads.create(body.name, body.size, body.fingerprint));
   },
 });
 
@@ -65,5 +73,25 @@ export const importUploadRoute = defineRoute({
   ],
   async handle({ res, server, path }) {
     sendJson(res, 200, await server.uploads.import(path.id));
+  },
+});
+
+export const abandonUploadRoute = defineRoute({
+  method: 'DELETE',
+  path: '/api/uploads/{id}',
+  operationId: 'abandonUpload',
+  summary: 'Abandon an unfinished upload',
+  description: 'Removes the partial file; an import reading it while it arrived stops, fails with the reason (an import event) and keeps nothing of it.',
+  tag: 'uploads',
+  query: {},
+  pathParams: { id: uploadId },
+  responses: [
+    { status: 204, description: 'Abandoned' },
+    { status: 409, description: 'The upload was already imported', schema: 'Error' },
+  ],
+  async handle({ res, server, path }) {
+    await server.uploads.abandon(path.id);
+    res.writeHead(204, { 'Cache-Control': 'no-store' });
+    res.end();
   },
 });

@@ -4,6 +4,7 @@
  * Its environment (fetch, WebSocket, timers, how to start a download) is injected: the browser
  * wiring is in select-bridge.ts, and tests run it in Node.
  */
+import { CaptureGapsOptionsSchema, CaptureGapsSchema, type CaptureGaps, type CaptureGapsOptions } from '../../../common/capture/capture-gap.js';
 import { z } from 'zod';
 import {
   CaptureIdSchema,
@@ -313,6 +314,11 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
 
   async captureStatus(opts: CaptureTarget = {}): Promise<CaptureStatus[]> {
     return this.api.getJson(`/api/captures${sensorQuery(opts)}`, CaptureStatusListSchema);
+  }
+
+  async captureGaps(opts: CaptureGapsOptions = {}): Promise<CaptureGaps> {
+    const { limit } = checkRequest(CaptureGapsOptionsSchema, opts, 'capture gap options');
+    return this.api.getJson(`/api/captures/gaps${limit !== undefined ? `?limit=${limit}` : ''}`, CaptureGapsSchema);
   }
 
   connectionState(): ConnectionState {

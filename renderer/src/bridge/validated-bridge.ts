@@ -3,6 +3,7 @@
  * that everything it returns or delivers is checked against the message schemas, like the HTTP
  * bridge checks what the server sends. A value that fails becomes a BridgeCallError in words.
  */
+import { CaptureGapsSchema, type CaptureGaps, type CaptureGapsOptions } from '../../../common/capture/capture-gap.js';
 import { z } from 'zod';
 import { CaptureInterfaceListSchema, CaptureStatusListSchema, CaptureStatusSchema, type CaptureInterface, type CaptureStatus, type CaptureTarget, type StartCapture } from '../../../common/bridge/capture-messages.js';
 import { BRIDGE_METHODS, BridgeCallError, type Bridge, type FileUrlOptions, type FollowOptions, type DownloadResult, type ImportFile, type Unsubscribe } from '../../../common/bridge/bridge.js';
@@ -175,6 +176,9 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
   }
   captureStatus(opts?: CaptureTarget): Promise<CaptureStatus[]> {
     return checked(() => this.inner.captureStatus(opts), CaptureStatusListSchema, 'captureStatus');
+  }
+  captureGaps(opts?: CaptureGapsOptions): Promise<CaptureGaps> {
+    return checked(() => this.inner.captureGaps(opts), CaptureGapsSchema, 'captureGaps');
   }
 
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {

@@ -4,7 +4,9 @@
  * pivot (search by it); a time bucket pivots to its interval.
  */
 import { useRef, type MouseEvent } from 'react';
-import { Bar, BarChart, Brush, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, Brush, CartesianGrid, ComposedChart, Line, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { gapBucketSpans } from '../capture-gaps/gap-spans.js';
+import { useCaptureGaps } from '../capture-gaps/use-capture-gaps.js';
 import { useHistorical, useSettings } from '../app/services-context.js';
 import type { TopEntry } from '../archive/chart-data.js';
 import { formatBytes } from '../format/numbers.js';
@@ -63,8 +65,15 @@ export function HistoryCharts({ onPivot }: { onPivot(p: Pivot, x: number, y: num
   const setRange = useHistorical((s) => s.setRange);
   const zone = useSettings((s) => s.timeZone);
   const hovered = useRef<number | null>(null);
+  // capture gaps shade the time chart: "not captured" is not "quiet"
+  const gaps = useCaptureGaps(chart);
   if (!chart || chart.buckets.length === 0) return null;
   const { buckets, bucketSeconds } = chart;
+  const gapSpans = gapBucketSpans(
+    gaps,
+    buckets.map((b) => b.t),
+    bucketSeconds,
+  );
   const onTimeMenu = (e: MouseEvent<HTMLDivElement>) => {
     const i = hovered.current;
     if (i === null || !buckets[i]) return;
@@ -77,6 +86,7 @@ export function HistoryCharts({ onPivot }: { onPivot(p: Pivot, x: number, y: num
         <figcaption>
           Events and bytes over time ({bucketSeconds >= 3600 ? `${bucketSeconds / 3600} h` : bucketSeconds >= 60 ? `${bucketSeconds / 60} min` : `${bucketSeconds} s`} buckets
           {capped ? '; first 100,000 matches' : ''}) — drag the brush to set the time range
+          {gapSpans.length ? <span data-field="chart-gaps">; shaded: {gapSpans.length === 1 ? '1 capture gap' : `${gapSpans.length} capture gaps`} (nothing was captured)</span> : null}
         </figcaption>
         <ResponsiveContainer width="100%" height={190}>
           <ComposedChart
@@ -96,6 +106,9 @@ export function HistoryCharts({ onPivot }: { onPivot(p: Pivot, x: number, y: num
             <Tooltip labelFormatter={(t) => formatGridTime(Number(t), zone)} formatter={(v, name) => (name === 'bytes' ? [formatBytes(Number(v)), 'bytes'] : [String(v), 'events'])} isAnimationActive={false} />
             <Bar yAxisId="n" dataKey="events" fill="var(--chart-bar, #4a7bd0)" isAnimationActive={false} />
             <Line yAxisId="b" dataKey="bytes" stroke="var(--chart-line, #d08a2e)" dot={false} isAnimationActive={false} />
+            {gapSpans.map((s) => (
+              <ReferenceArea key={`gap-${s.gap.from}`} yAxisId="n" x1={s.x1} x2={s.x2} className="chart-gap" fill="var(--chart-gap, #c0392b)" fillOpacity={0.18} ifOverflow="hidden" label={{ value: 'capture gap', position: 'insideTop', fontSize: 10 }} />
+            ))}
             {buckets.length > 2 ? (
               <Brush
                 dataKey="t"

@@ -10,6 +10,7 @@ import { useStore } from 'zustand';
 import { useServices } from '../app/services-context.js';
 import { formatBytes, formatCount } from '../format/numbers.js';
 import { IconClose, IconRefresh } from '../ui/icons.js';
+import { CaptureGaps } from '../capture-gaps/CaptureGaps.js';
 import { IDLE_CONTROL, REFRESH_MS, type SensorCapture } from './sensor-window-store.js';
 import { formatUptime, summarizeAll, type SensorSummary } from './sensor-summary.js';
 import './sensor-window.css';
@@ -112,6 +113,7 @@ function CaptureLine({ c, nowMs }: { c: SensorCapture; nowMs: number }) {
 function SensorCard({ s, nowMs }: { s: SensorSummary; nowMs: number }) {
   const tone = STATUS_TONE[s.sensor.status] ?? 'wait';
   const failure = useStore(useServices().sensorWindow, (st) => st.control[s.sensor.id]?.failure ?? null);
+  const refreshedAt = useStore(useServices().sensorWindow, (st) => st.refreshedAt);
   return (
     <section className="card sensor-card" data-sensor={s.sensor.id} data-status={s.sensor.status} aria-label={`Sensor ${s.sensor.name || s.sensor.id}`}>
       <div className="card-head">
@@ -208,6 +210,7 @@ function SensorCard({ s, nowMs }: { s: SensorSummary; nowMs: number }) {
           </table>
         </div>
       ) : null}
+      {s.local ? <CaptureGaps refreshKey={refreshedAt} /> : null}
     </section>
   );
 }

@@ -116,6 +116,7 @@ export function installBenchBridge(plan: BenchStreamPlan): void {
     startCapture: notHere,
     stopCapture: notHere,
     captureStatus: async () => [],
+    captureGaps: async () => ({ gaps: [], total: 0, unreadableLines: 0 }),
     subscribe: (cb: (batch: unknown) => void) => {
       let i = 0;
       let seq = 0;

@@ -22,6 +22,7 @@ import {
   type ThreatList,
 } from '../../../common/bridge/messages.js';
 import type { CaptureInterface, CaptureStatus, CaptureTarget, StartCapture } from '../../../common/bridge/capture-messages.js';
+import type { CaptureGaps } from '../../../common/capture/capture-gap.js';
 
 export class FakeBridge implements Bridge {
   searches: FlowSearch[] = [];
@@ -154,6 +155,15 @@ export class FakeBridge implements Bridge {
   }
   async captureStatus(_opts?: CaptureTarget): Promise<CaptureStatus[]> {
     return [];
+  }
+  /** What captureGaps answers (tests set it). */
+  gaps: CaptureGaps = { gaps: [], total: 0, unreadableLines: 0 };
+  /** When set, captureGaps fails with it. */
+  gapsFailure: BridgeCallError | null = null;
+  async captureGaps(opts?: { limit?: number }): Promise<CaptureGaps> {
+    if (this.gapsFailure) throw this.gapsFailure;
+    const g = this.gaps;
+    return opts?.limit !== undefined && g.gaps.length > opts.limit ? { ...g, gaps: g.gaps.slice(-opts.limit) } : g;
   }
   /** Answers the oldest unanswered search. */
   answer(rows: FlowRow[]): void {

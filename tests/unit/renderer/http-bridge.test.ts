@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
@@ -198,13 +199,14 @@ test('uploads go in sequential chunks, then import; progress is reported', async
   const results = await b.importCaptures([a, bad, empty]);
 
   assert.deepEqual(a.reads, [
+    [0, 25], // the fingerprint: the whole file under 1 MiB, 16 samples of 64 KiB above
     [0, 10],
     [10, 20],
     [20, 25],
   ]);
   assert.equal(a.maxInFlight, 1);
   assert.equal(received.get('a.pcap')?.toString(), '0123456789abcdefghijklmno');
-  assert.equal(empty.reads.length, 0);
+  assert.deepEqual(empty.reads, [[0, 0]], 'an empty file: only its (empty) fingerprint read');
   const puts = seen.filter((s) => s.method === 'PUT');
   for (const p of puts) {
     assert.equal(p.headers['content-type'], 'application/octet-stream');
@@ -214,7 +216,9 @@ test('uploads go in sequential chunks, then import; progress is reported', async
   const create = seen.find((s) => s.method === 'POST' && s.url === '/api/uploads');
   assert.equal(create?.headers['content-type'], 'application/json');
   assert.equal(create?.headers['x-tapline-request'], '1');
-  assert.deepEqual(JSON.parse(create?.body.toString() ?? ''), { name: 'a.pcap', size: 25 });
+  // the capture's fingerprint as the store computes it: the server imports while the upload runs
+  const fp = createHash('sha256').update('tapline-fp-v1:25:').update('0123456789abcdefghijklmno').digest('hex');
+  assert.deepEqual(JSON.parse(create?.body.toString() ?? ''), { name: 'a.pcap', size: 25, fingerprint: fp });
 
   assert.equal(results.length, 3);
   assert.equal(results[0].status, 'indexed');
@@ -315,4 +319,37 @@ test('capture calls name a remote sensor in the query (stop, status, interfaces)
   assert.deepEqual(JSON.parse(seen[4].body.toString()), { sensor: 'tap1', source: { kind: 'iface', iface: 'eth1' } });
   await rejects(b.captureStatus({ sensor: '../x' }), (e) => assert.match(e.message, /capture options/));
   assert.equal(seen.length, 5);
+});
+
+test('captureGaps reads GET /api/captures/gaps with the limit and checks the answer', async () => {
+  const gaps = { gaps: [{ from: '1700000010.500000000', to: '1700000012.000000000', seconds: 1.5, reason: 'ssh feed lost', segment: null }], total: 3, unreadableLines: 1 };
+  handler = (_r, res) => json(res, 200, gaps);
+  const b = bridge();
+  assert.deepEqual(await b.captureGaps({ limit: 1 }), gaps);
+  assert.deepEqual(await b.captureGaps(), gaps);
+  assert.deepEqual(
+    seen.map((s) => `${s.method} ${s.url}`),
+    ['GET /api/captures/gaps?limit=1', 'GET /api/captures/gaps'],
+  );
+  await rejects(b.captureGaps({ limit: 0 }), (e) => assert.match(e.message, /capture gap options/));
+  handler = (_r, res) => json(res, 200, { ...gaps, gaps: [{ ...gaps.gaps[0], seconds: -1 }] });
+  await rejects(b.captureGaps(), (e) => assert.match(e.message, /seconds/));
+  assert.equal(seen.length, 3, 'a bad limit is refused before sending');
+});
+
+test('an upload that fails midway is abandoned (DELETE), so the server stops importing it', async () => {
+  handler = (r, res) => {
+    if (r.method === 'POST' && r.url === '/api/uploads') return json(res, 201, { id: 'id-c.pcap', streaming: true });
+    if (r.method === 'PUT' && r.url.endsWith('offset=10')) return json(res, 507, { error: 'no space left on the server' });
+    if (r.method === 'PUT') return json(res, 200, { received: 10 });
+    if (r.method === 'DELETE') return void res.writeHead(204).end();
+    res.writeHead(404).end();
+  };
+  const [r] = await bridge(10).importCaptures([fakeFile('c.pcap', Buffer.from('0123456789abcdefghijklmno'))]);
+  assert.equal(r.status, 'failed');
+  assert.match(r.message ?? '', /no space left/);
+  assert.deepEqual(
+    seen.map((s) => `${s.method} ${s.url}`),
+    ['POST /api/uploads', 'PUT /api/uploads/id-c.pcap?offset=0', 'PUT /api/uploads/id-c.pcap?offset=10', 'DELETE /api/uploads/id-c.pcap'],
+  );
 });
