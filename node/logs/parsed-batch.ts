@@ -16,7 +16,7 @@ export interface ParsedLogBatch {
   /** Per line: [2i] its end in bytes (after the LF), [2i+1] its end in UTF-16 characters (after the LF). */
   ends: Uint32Array;
   count: number;
-  /** Datagrams the socket thread dropped since its previous batch (hand-off queue full). */
+  /** Datagrams the receiver dropped since its previous batch (hand-off full: queue or native ring). */
   dropped: number;
 }
 
@@ -35,9 +35,15 @@ export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
       ends: z.instanceof(Uint32Array),
       count: z.number().int().nonnegative(),
       dropped: z.number().int().nonnegative(),
+      /** Native receiver: of `dropped`, those for a full ring; the socket's kernel drops so far. */
+      ringDropped: z.number().int().nonnegative().optional(),
+      kernelDrops: z.number().int().nonnegative().optional(),
     })
     .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree'),
   z.object({ kind: z.literal('end') }),
+  /** Native receiver (the parse thread owns it): bound, or could not bind. */
+  z.object({ kind: z.literal('ready'), port: z.number().int().min(0).max(65535), recvBufferBytes: z.number().int().nonnegative(), nice: z.number().int().nullable() }),
+  z.object({ kind: z.literal('error'), code: z.string().nullable(), message: z.string() }),
 ]);
 export type ParseThreadMessage = z.infer<typeof ParseThreadMessageSchema>;
 

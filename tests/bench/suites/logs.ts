@@ -291,9 +291,9 @@ async function run(): Promise<void> {
     `\n${renderTable(
       [{ header: 'metric' }, { header: 'tapline', align: 'right' }, { header: 'reference', align: 'right' }, { header: 'ratio', align: 'right' }, { header: 'target' }, { header: 'meets' }],
       rows.map((r) => [r.metric, r.value, r.reference, r.ratio, r.target, r.meets === null ? 'n/a' : r.meets ? 'yes' : 'no']),
-    )}\n(UDP socket thread nice ${recv.socket_thread_nice ?? 'n/a'}; receive buffer: getsockopt reports ${recv.recv_buffer_bytes} bytes, twice what Linux grants; net.core.rmem_max ${rmemMax}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
+    )}\n(UDP receiver: ${recv.udp_receiver_reason ?? 'dgram'}; its thread's nice ${recv.socket_thread_nice ?? 'n/a'}; receive buffer: getsockopt reports ${recv.recv_buffer_bytes} bytes, twice what Linux grants; net.core.rmem_max ${rmemMax}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
   );
-  const path = writeResults('logs', { machine: machineInfo(), seconds, parse, steps, zeroLoss: { tapline: tz, rsyslog: rz }, recvBufferBytes: recv.recv_buffer_bytes, socketThreadNice: recv.socket_thread_nice ?? null, rmemMax, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rsyslogVersion: haveRsyslog ? spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] : null });
+  const path = writeResults('logs', { machine: machineInfo(), seconds, parse, steps, zeroLoss: { tapline: tz, rsyslog: rz }, recvBufferBytes: recv.recv_buffer_bytes, socketThreadNice: recv.socket_thread_nice ?? null, udpReceiver: recv.udp_receiver ?? null, udpReceiverReason: recv.udp_receiver_reason ?? null, rmemMax, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rsyslogVersion: haveRsyslog ? spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] : null });
   process.stdout.write(`results: ${path}\n`);
 }
 
