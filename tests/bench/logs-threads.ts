@@ -20,7 +20,8 @@ function threadTimes(): Map<string, { name: string; cpu: number }> {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // the main thread's id is the process id; the UDP socket thread is the one at nice -10
-      const name = Number(tid) === process.pid ? 'main' : Number(f[16]) < 0 ? `nice ${f[16]} (socket)` : `thread ${tid} (started ${f[19]})`;
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const name = Number(tid) === process.pid ? 'main' : comm === 'tapline-udp-rx' ? 'native receive' : Number(f[16]) < 0 ? `nice ${f[16]} (socket)` : `thread ${tid} ${comm} (started ${f[19]})`;
       out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
     } catch {
       // a thread that ended

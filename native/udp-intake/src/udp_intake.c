@@ -52,6 +52,7 @@
 #define DEFAULT_BATCH_BYTES (1u << 20)
 #define DEFAULT_BATCH_MESSAGES 2048u
 #define DEFAULT_FLUSH_MS 10
+#define COALESCE_US 500
 
 /* Call data: a slot index + 1, or one of these (never a valid pointer; the value is what matters). */
 #define CALL_DROPS_ONLY ((void *)(intptr_t)-1)
@@ -297,6 +298,7 @@ static int drops_waiting(receiver_t *r) {
 static void *receive_thread(void *arg) {
   receiver_t *r = arg;
   int got = INT32_MIN;
+  pthread_setname_np(pthread_self(), "tapline-udp-rx"); /* shown by top -H and /proc/PID/task/TID/comm */
   pid_t tid = (pid_t)syscall(SYS_gettid);
   if (r->nice_requested != INT32_MIN) setpriority(PRIO_PROCESS, (id_t)tid, r->nice_requested);
   errno = 0;
@@ -321,9 +323,12 @@ static void *receive_thread(void *arg) {
     int readable = free_slots(r) >= (cur ? 1u : 2u);
     int timeout = readable ? 100 : 1;
     uint64_t t = now_ms();
+    /* with half the ring waiting for the JavaScript thread a due batch is held (below): no spinning */
+    int hold = free_slots(r) + 1 <= r->nslots / 2;
     if (cur && cur->count > 0) {
       uint64_t due = first_ms + (uint64_t)r->flush_ms;
       int left = due > t ? (int)(due - t) : 0;
+      if (hold) left = r->flush_ms;
       if (left < timeout) timeout = left;
     } else if (drops_waiting(r) && r->flush_ms < timeout) {
       timeout = r->flush_ms;
@@ -335,8 +340,20 @@ static void *receive_thread(void *arg) {
     if (fds[1].revents & POLLIN) break;
     if (pn > 0 && (fds[0].revents & POLLIN)) {
       /* read until the socket is empty (or the ring has no room), so one wake-up takes many datagrams */
+      int got = 0;
       for (int rounds = 0; rounds < 64 && free_slots(r) >= (cur ? 1u : 2u); rounds++) {
-        if (read_some(r, &cur, &first_ms) < VLEN) break;
+        int n = read_some(r, &cur, &first_ms);
+        if (n > 0) got += n;
+        if (n < VLEN) break;
+      }
+      /*
+       * Under a steady stream a wake-up per datagram or two costs more than the datagrams: after
+       * reading, let more gather in the kernel buffer for a moment (COALESCE_US; the buffer holds
+       * megabytes, and a batch waits FLUSH_MS anyway), so each recvmmsg takes many.
+       */
+      if (got > 0 && got < VLEN) {
+        struct timespec pause = {0, COALESCE_US * 1000};
+        nanosleep(&pause, NULL);
       }
     }
     t = now_ms();
