@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
+import { JsonLineWriter, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 
 export interface ParsedLogBatch {
   /** NDJSON: one line per event, each ending in LF. */
@@ -49,28 +50,19 @@ export type ParseThreadMessage = z.infer<typeof ParseThreadMessageSchema>;
 
 /**
  * Encodes events as NDJSON lines into one buffer that can be transferred. The line is exactly
- * `JSON.stringify(event)`, so every reader of the journal reads it as before.
+ * `JSON.stringify(event)` (log-line-encoder.ts, for toLogEvent's key order), so every reader of
+ * the journal reads it as before.
  */
 export function encodeLogBatch(events: readonly LogEvent[], dropped: number): ParsedLogBatch {
-  const lines = new Array<string>(events.length);
-  let chars = 0;
-  for (let i = 0; i < events.length; i++) {
-    lines[i] = JSON.stringify(events[i]);
-    chars += lines[i].length + 1;
-  }
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit; not zero-filled, not from the pool (transferable)
-  const out = Buffer.allocUnsafeSlow(Math.max(1, chars * 3));
+  const w = new JsonLineWriter(1 << 16);
   const ends = new Uint32Array(events.length * 2);
-  let at = 0;
-  let ch = 0;
-  for (let i = 0; i < lines.length; i++) {
-    at += out.write(lines[i], at, 'utf8');
-    out[at++] = 0x0a;
-    ch += lines[i].length + 1;
-    ends[2 * i] = at;
-    ends[2 * i + 1] = ch;
+  for (let i = 0; i < events.length; i++) {
+    writeLogEventLine(w, events[i]);
+    w.byte(0x0a);
+    ends[2 * i] = w.at;
+    ends[2 * i + 1] = w.chars;
   }
-  return { data: out.buffer as ArrayBuffer, used: at, ends, count: events.length, dropped };
+  return { data: w.take(), used: w.at, ends, count: events.length, dropped };
 }
 
 /** The bytes of the batch's lines. */

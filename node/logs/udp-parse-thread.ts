@@ -1,19 +1,18 @@
 /**
  * The UDP receiver's parse thread: takes datagram batches (udp-batch.ts), parses every message
- * (common/logs, the same code the intake uses for TCP), builds its `log` event and encodes its
- * journal line (parsed-batch.ts), and transfers the batch to the main thread. The main thread
- * then only correlates, appends the ready bytes and publishes.
+ * (common/logs, the same code the intake uses for TCP), writes its `log` event's journal line
+ * straight into bytes (common/logs/log-line-encoder.ts: exactly JSON.stringify's output, without
+ * building the event object or a JSON string), and transfers the batch (parsed-batch.ts) to the
+ * main thread. The main thread then only correlates, appends the ready bytes and publishes.
  *
  * The batches come either from the dgram socket thread (a MessagePort, `input`) or, with the
  * native receiver (`native`), straight from the addon's receive thread: this thread opens it, so a
  * batch reaches the parser with one call and no thread message in between.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { LogEvent } from '../../common/bridge/messages.js';
-import { toLogEvent } from '../../common/logs/log-event.js';
+import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import { loadNativeUdpIntake } from './native-udp-intake.js';
-import { encodeLogBatch } from './parsed-batch.js';
 import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
 
 export interface NativeParseInit {
@@ -44,18 +43,25 @@ function main(): void {
   if (!port) throw new Error('udp-parse-thread runs as a worker thread');
   const init = workerData as ParseThreadInit;
   let id = 0;
+  // one writer for every batch: the lines are written straight into its bytes (no event objects,
+  // no JSON strings), then copied out exactly sized
+  const w = new JsonLineWriter(1 << 20);
   const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
-    const events: LogEvent[] = new Array<LogEvent>(b.count);
+    w.reset();
+    const ends = new Uint32Array(b.count * 2);
     const r = new UdpBatchReader(b);
     let n = 0;
     while (n < b.count && r.next()) {
       const sec = r.timeSec;
       const text = decodeLogBytes(r.payload());
-      events[n++] = toLogEvent(text, parseLog(text, sec), { id: init.idPrefix + ++id, sensor: init.sensor, receivedSec: sec, receivedNsec: r.timeNsec, transport: 'udp', senderIp: r.ip, senderPort: r.port, captureFlow: null });
+      writeParsedLogLine(w, text, parseLog(text, sec), init.idPrefix + ++id, init.sensor, sec, r.timeNsec, 'udp', r.ip, r.port, null);
+      w.byte(0x0a);
+      ends[2 * n] = w.at;
+      ends[2 * n + 1] = w.chars;
+      n++;
     }
-    events.length = n;
-    const out = encodeLogBatch(events, dropped);
-    port.postMessage({ kind: 'parsed', seq, ...out, ...extra }, [out.data]);
+    const data = w.take();
+    port.postMessage({ kind: 'parsed', seq, data, used: w.at, ends: n === b.count ? ends : ends.slice(0, 2 * n), count: n, dropped, ...extra }, [data]);
   };
 
   if (init.native) {
