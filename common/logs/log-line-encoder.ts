@@ -259,6 +259,13 @@ export class JsonLineWriter {
     this.chars = chars;
   }
 
+  /** Bytes already encoded (a journal line kept as it was); `chars` is not advanced (unknown). */
+  copy(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
   /** A copy of the bytes written (an ArrayBuffer of its own, transferable). */
   take(): ArrayBuffer {
     return this.buf.slice(0, this.at).buffer as ArrayBuffer;

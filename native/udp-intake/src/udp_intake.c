@@ -48,8 +48,8 @@
 #define SCRATCH_SLOT 65536
 #define MAX_IPS 256
 #define IP_TEXT 48
-#define DEFAULT_RING_SLOTS 32
-#define DEFAULT_BATCH_BYTES (1u << 20)
+#define DEFAULT_RING_SLOTS 96
+#define DEFAULT_BATCH_BYTES (512u << 10)
 #define DEFAULT_BATCH_MESSAGES 2048u
 #define DEFAULT_FLUSH_MS 10
 #define COALESCE_US 500
@@ -323,8 +323,8 @@ static void *receive_thread(void *arg) {
     int readable = free_slots(r) >= (cur ? 1u : 2u);
     int timeout = readable ? 100 : 1;
     uint64_t t = now_ms();
-    /* with half the ring waiting for the JavaScript thread a due batch is held (below): no spinning */
-    int hold = free_slots(r) + 1 <= r->nslots / 2;
+    /* with a quarter of the ring waiting for the JavaScript thread a due batch is held (below): no spinning */
+    int hold = r->nslots - free_slots(r) > r->nslots / 4;
     if (cur && cur->count > 0) {
       uint64_t due = first_ms + (uint64_t)r->flush_ms;
       int left = due > t ? (int)(due - t) : 0;
@@ -358,11 +358,12 @@ static void *receive_thread(void *arg) {
     }
     t = now_ms();
     /*
-     * A batch leaves FLUSH_MS after its first datagram (a trickle is not held back), unless half
-     * the ring already waits for the JavaScript thread: then it leaves full, so a backlog is
-     * held in few large batches and the ring holds more messages.
+     * A batch leaves FLUSH_MS after its first datagram (a trickle is not held back), unless a
+     * quarter of the ring already waits for the JavaScript thread: then it leaves full, so a
+     * backlog is held in few large batches and the ring holds more messages (96 slots of 512 KiB:
+     * about 150,000 syslog-sized datagrams, beyond the hand-off limit, in 48 MiB at most).
      */
-    if (cur && cur->count > 0 && t >= first_ms + (uint64_t)r->flush_ms && free_slots(r) + 1 > r->nslots / 2) {
+    if (cur && cur->count > 0 && t >= first_ms + (uint64_t)r->flush_ms && r->nslots - free_slots(r) <= r->nslots / 4) {
       publish(r, cur);
       cur = NULL;
       last_call_ms = t;
