@@ -198,6 +198,23 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
     assert.ok(st.received <= got);
   });
 
+  it('bad options are refused with a clear error, a busy port with EADDRINUSE', () => {
+    if (!native.ok) return;
+    const addon = native.addon;
+    const pending = new Int32Array(new SharedArrayBuffer(4));
+    const cb = (): void => undefined;
+    assert.throws(() => addon.open({ host: '127.0.0.1', port: Number.NaN, pending, limit: 10 }, cb), RangeError);
+    assert.throws(() => addon.open({ host: '127.0.0.1', port: 70000, pending, limit: 10 }, cb), RangeError);
+    assert.throws(() => addon.open({ host: '127.0.0.1', port: 0, pending, limit: Number.POSITIVE_INFINITY }, cb), RangeError);
+    assert.throws(() => addon.open({ host: 'not-an-address', port: 0, pending, limit: 10 }, cb), /IP address/);
+    const first = addon.open({ host: '127.0.0.1', port: 0, pending, limit: 10 }, cb);
+    try {
+      assert.throws(() => addon.open({ host: '127.0.0.1', port: first.port, pending, limit: 10 }, cb), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
+    } finally {
+      addon.close(first.handle);
+    }
+  });
+
   it('close while a sender is still sending: every datagram read is stored or counted, and the port is free again', async () => {
     const { intake, stored } = collectingIntake('s-close');
     const r = await UdpLogReceiver.start(intake, { host: '127.0.0.1', port: 0, socketThreadNice: null });

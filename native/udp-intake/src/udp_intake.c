@@ -570,6 +570,8 @@ static int get_prop_int(napi_env env, napi_value obj, const char *name, int64_t 
   if (t != napi_number) return 0;
   double d;
   napi_get_value_double(env, v, &d);
+  /* NaN, infinities and out-of-range values are refused (the conversion would be undefined) */
+  if (!(d >= -9.0e15 && d <= 9.0e15)) return 0;
   *out = (int64_t)d;
   return 1;
 }
