@@ -28,13 +28,23 @@ function nodeGyp(cwd, args) {
   if (r.status !== 0) throw new Error(`node-gyp ${args.join(' ')} failed in ${cwd} (exit ${r.status ?? r.signal})`);
 }
 
+/**
+ * This Node's headers: a distribution's Node (/usr/bin/node with /usr/include/node) has them
+ * installed, and without --nodedir node-gyp would try to download them (no network here).
+ */
+function nodeDirArgs() {
+  if (process.env.npm_config_nodedir) return [];
+  const prefix = join(dirname(process.execPath), '..');
+  return existsSync(join(prefix, 'include', 'node', 'common.gypi')) ? [`--nodedir=${prefix}`] : [];
+}
+
 export function buildNative({ log = (l) => process.stderr.write(`${l}\n`) } = {}) {
   for (const name of nativeAddonNames()) {
     const cwd = join(root, 'native', name);
     // Configure once (Makefile under build/); afterwards `build` is incremental.
     if (!existsSync(join(cwd, 'build', 'Makefile'))) {
       log(`native: configuring ${name}`);
-      nodeGyp(cwd, ['configure', '--loglevel=warn']);
+      nodeGyp(cwd, ['configure', '--loglevel=warn', ...nodeDirArgs()]);
     }
     nodeGyp(cwd, ['build', '--loglevel=warn']);
     log(`native: built ${name}`);

@@ -19,7 +19,13 @@ function cap(s: string | null, n: number): string | null {
   return s === null || s.length <= n ? s : s.slice(0, n);
 }
 
-function fieldsOf(f: Record<string, string>): Record<string, string> {
+/** Host and app as the event keeps them (the schema's 255 characters). */
+export function capHeaderText(s: string | null): string | null {
+  return cap(s, 255);
+}
+
+/** The event's fields: the parser's object, or a copy with names cut to the schema's 128 characters. */
+export function fieldsOf(f: Record<string, string>): Record<string, string> {
   let long = false;
   for (const k in f) if (k.length > 128) long = true;
   // the common case: every name fits, the parser's object is used as it is
@@ -30,9 +36,12 @@ function fieldsOf(f: Record<string, string>): Record<string, string> {
 }
 
 /** A time is kept only when it fits the timestamp text form (no negative or absurd years). */
+export function keptTime(t: { sec: number; nsec: number } | null): t is { sec: number; nsec: number } {
+  return t !== null && Number.isSafeInteger(t.sec) && t.sec >= 0 && t.sec <= 99_999_999_999;
+}
+
 function tsText(t: { sec: number; nsec: number } | null): string | null {
-  if (t === null || !Number.isSafeInteger(t.sec) || t.sec < 0 || t.sec > 99_999_999_999) return null;
-  return formatTs(t.sec, t.nsec);
+  return keptTime(t) ? formatTs(t.sec, t.nsec) : null;
 }
 
 export function toLogEvent(raw: string, p: ParsedLog, o: LogOrigin): LogEvent {
@@ -54,8 +63,8 @@ export function toLogEvent(raw: string, p: ParsedLog, o: LogOrigin): LogEvent {
     format: p.format,
     facility: p.facility,
     severity: p.severity,
-    host: cap(p.host, 255),
-    app: cap(p.app, 255),
+    host: capHeaderText(p.host),
+    app: capHeaderText(p.app),
     message: p.message,
     raw,
     fields: fieldsOf(p.fields),

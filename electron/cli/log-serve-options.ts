@@ -88,7 +88,7 @@ export async function applyLogServe(services: TaplineServices, storeDir: string,
     const tls = e.transport === 'tls' ? await ensureCertificate(storeDir, e.host, [hostname()]) : null;
     try {
       const r = await services.logs.listen(e, tls);
-      const detail = r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes)` : tls ? ` (certificate SHA-256 ${tls.fingerprint})` : '';
+      const detail = r.recv_buffer_bytes ? ` (receive buffer ${r.recv_buffer_bytes} bytes; ${r.udp_receiver_reason ?? 'dgram receiver'})` : tls ? ` (certificate SHA-256 ${tls.fingerprint})` : '';
       out(`tapline serve: receiving syslog on ${r.url}${detail}`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

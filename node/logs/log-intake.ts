@@ -5,6 +5,7 @@
  * publish to the live bus. Receivers call offer(); TCP receivers also watch `saturated` to stop
  * reading a connection instead of dropping (TCP has flow control, UDP does not).
  */
+import { JsonLineWriter, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 import type { LogEvent } from '../../common/bridge/messages.js';
 import { toLogEvent, type LogOrigin } from '../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
@@ -340,18 +341,23 @@ function everyOther(ends: Uint32Array): Uint32Array {
   return out;
 }
 
-/** The batch's lines with those of events that gained flow ids or a resolved address encoded again. */
+/**
+ * The batch's lines with those of events that gained flow ids or a resolved address encoded again
+ * (writeLogEventLine: JSON.stringify's bytes, written in place), the others copied as they came.
+ */
 function reencode(b: ParsedLogBatch, events: readonly LogEvent[], changed: readonly boolean[] | null): EncodedLines {
   const src = batchBytes(b);
-  const parts: Uint8Array[] = [];
+  const w = new JsonLineWriter(b.used + 4096);
   const lineEnds = new Uint32Array(events.length);
-  let total = 0;
   for (let i = 0; i < events.length; i++) {
-    const [start, end] = lineRange(b, i);
-    const part = events[i].flow_ids.length || changed?.[i] ? Buffer.from(`${JSON.stringify(events[i])}\n`, 'utf8') : src.subarray(start, end);
-    parts.push(part);
-    total += part.length;
-    lineEnds[i] = total;
+    if (events[i].flow_ids.length || changed?.[i]) {
+      writeLogEventLine(w, events[i]);
+      w.byte(0x0a);
+    } else {
+      const [start, end] = lineRange(b, i);
+      w.copy(src.subarray(start, end));
+    }
+    lineEnds[i] = w.at;
   }
-  return { bytes: Buffer.concat(parts, total), lineEnds };
+  return { bytes: w.buf.subarray(0, w.at), lineEnds };
 }

@@ -61,6 +61,11 @@ export interface ReceiverInfo {
   kernel_drops?: number | null;
   /** UDP: the socket thread's nice value (-10 asked; stays 0 without CAP_SYS_NICE). */
   socket_thread_nice?: number | null;
+  /** UDP: which receiver reads the socket (native recvmmsg, or the dgram socket thread) and why. */
+  udp_receiver?: 'native' | 'dgram';
+  udp_receiver_reason?: string;
+  /** UDP, native receiver: datagrams dropped for a full ring (also counted in the intake's dropped_queue_full). */
+  ring_drops?: number;
   connections?: number;
 }
 
@@ -101,7 +106,7 @@ export class LogService {
       const r = await UdpLogReceiver.start(this.intake, { host: e.host, port: e.port });
       const at = { ...e, port: r.port };
       this.udp.push({ r, e: at });
-      return { url: endpointText(at), transport: 'udp', port: r.port, recv_buffer_bytes: r.recvBufferBytes, socket_thread_nice: r.socketThreadNice };
+      return { url: endpointText(at), transport: 'udp', port: r.port, recv_buffer_bytes: r.recvBufferBytes, socket_thread_nice: r.socketThreadNice, udp_receiver: r.choice.kind, udp_receiver_reason: r.choice.reason };
     }
     if (e.transport === 'tls' && !tls) throw new Error(`${endpointText(e)} needs a TLS certificate`);
     const r = await StreamLogReceiver.start(this.intake, { host: e.host, port: e.port, tls: e.transport === 'tls' ? tls : null });
@@ -201,7 +206,7 @@ export class LogService {
     return {
       intake: { ...this.intake.stats, queued: this.intake.queued },
       receivers: [
-        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes, kernel_drops: r.kernelDropsSeen, socket_thread_nice: r.socketThreadNice })),
+        ...this.udp.map(({ r, e }) => ({ url: endpointText(e), transport: 'udp' as const, port: r.port, recv_buffer_bytes: r.recvBufferBytes, kernel_drops: r.kernelDropsSeen, socket_thread_nice: r.socketThreadNice, udp_receiver: r.choice.kind, udp_receiver_reason: r.choice.reason, ring_drops: r.ringDrops })),
         ...this.streams.map(({ r, e }) => ({ url: endpointText(e), transport: e.transport, port: r.port, connections: r.connections })),
       ],
       exports: this.outputs.map(({ o, format }) => ({ ...o.stats, url: endpointText(o.endpoint), format })),

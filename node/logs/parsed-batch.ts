@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
+import { JsonLineWriter, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 
 export interface ParsedLogBatch {
   /** NDJSON: one line per event, each ending in LF. */
@@ -16,7 +17,7 @@ export interface ParsedLogBatch {
   /** Per line: [2i] its end in bytes (after the LF), [2i+1] its end in UTF-16 characters (after the LF). */
   ends: Uint32Array;
   count: number;
-  /** Datagrams the socket thread dropped since its previous batch (hand-off queue full). */
+  /** Datagrams the receiver dropped since its previous batch (hand-off full: queue or native ring). */
   dropped: number;
 }
 
@@ -35,36 +36,33 @@ export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
       ends: z.instanceof(Uint32Array),
       count: z.number().int().nonnegative(),
       dropped: z.number().int().nonnegative(),
+      /** Native receiver: of `dropped`, those for a full ring; the socket's kernel drops so far. */
+      ringDropped: z.number().int().nonnegative().optional(),
+      kernelDrops: z.number().int().nonnegative().optional(),
     })
     .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree'),
   z.object({ kind: z.literal('end') }),
+  /** Native receiver (the parse thread owns it): bound, or could not bind. */
+  z.object({ kind: z.literal('ready'), port: z.number().int().min(0).max(65535), recvBufferBytes: z.number().int().nonnegative(), nice: z.number().int().nullable() }),
+  z.object({ kind: z.literal('error'), code: z.string().nullable(), message: z.string() }),
 ]);
 export type ParseThreadMessage = z.infer<typeof ParseThreadMessageSchema>;
 
 /**
  * Encodes events as NDJSON lines into one buffer that can be transferred. The line is exactly
- * `JSON.stringify(event)`, so every reader of the journal reads it as before.
+ * `JSON.stringify(event)` (log-line-encoder.ts, for toLogEvent's key order), so every reader of
+ * the journal reads it as before.
  */
 export function encodeLogBatch(events: readonly LogEvent[], dropped: number): ParsedLogBatch {
-  const lines = new Array<string>(events.length);
-  let chars = 0;
-  for (let i = 0; i < events.length; i++) {
-    lines[i] = JSON.stringify(events[i]);
-    chars += lines[i].length + 1;
-  }
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit; not zero-filled, not from the pool (transferable)
-  const out = Buffer.allocUnsafeSlow(Math.max(1, chars * 3));
+  const w = new JsonLineWriter(1 << 16);
   const ends = new Uint32Array(events.length * 2);
-  let at = 0;
-  let ch = 0;
-  for (let i = 0; i < lines.length; i++) {
-    at += out.write(lines[i], at, 'utf8');
-    out[at++] = 0x0a;
-    ch += lines[i].length + 1;
-    ends[2 * i] = at;
-    ends[2 * i + 1] = ch;
+  for (let i = 0; i < events.length; i++) {
+    writeLogEventLine(w, events[i]);
+    w.byte(0x0a);
+    ends[2 * i] = w.at;
+    ends[2 * i + 1] = w.chars;
   }
-  return { data: out.buffer as ArrayBuffer, used: at, ends, count: events.length, dropped };
+  return { data: w.take(), used: w.at, ends, count: events.length, dropped };
 }
 
 /** The bytes of the batch's lines. */

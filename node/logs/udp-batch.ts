@@ -5,7 +5,9 @@
  *
  * Each record, little-endian, starting at an offset the reader walks to:
  *   u32 payload length | u16 sender port | u16 index into the batch's sender-address table |
- *   f64 receive time (ms since the epoch) | payload bytes
+ *   u32 receive time, seconds since the epoch | u32 its nanoseconds | payload bytes
+ * Two writers fill it: the dgram socket thread (below, millisecond times from Date.now()) and the
+ * native receiver (native/udp-intake, the kernel's receive time in nanoseconds).
  * The sender addresses are a small table of strings per batch (most batches come from a few
  * senders), so the socket thread never converts addresses to bytes and back.
  */
@@ -32,7 +34,8 @@ export class UdpBatchReader {
   end = 0;
   port = 0;
   ip = '';
-  timeMs = 0;
+  timeSec = 0;
+  timeNsec = 0;
 
   constructor(readonly batch: UdpBatch) {
     this.view = new DataView(batch.data, 0, batch.used);
@@ -47,7 +50,8 @@ export class UdpBatchReader {
     if (start + len > this.batch.used) return false;
     this.port = this.view.getUint16(this.at + 4, true);
     this.ip = this.batch.ips[this.view.getUint16(this.at + 6, true)] ?? '';
-    this.timeMs = this.view.getFloat64(this.at + 8, true);
+    this.timeSec = this.view.getUint32(this.at + 8, true);
+    this.timeNsec = this.view.getUint32(this.at + 12, true);
     this.start = start;
     this.end = start + len;
     this.at = this.end;
@@ -96,7 +100,9 @@ class UdpBatchWriter {
     this.view.setUint32(at, msg.length, true);
     this.view.setUint16(at + 4, port, true);
     this.view.setUint16(at + 6, k, true);
-    this.view.setFloat64(at + 8, timeMs, true);
+    const sec = Math.floor(timeMs / 1000);
+    this.view.setUint32(at + 8, sec, true);
+    this.view.setUint32(at + 12, Math.round((timeMs - sec * 1000) * 1e6), true);
     this.u8.set(msg, at + ${UDP_RECORD_HEADER});
     this.used = at + ${UDP_RECORD_HEADER} + msg.length;
     this.count++;

@@ -16,9 +16,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { LogIntake } from './log-intake.js';
+import { chooseUdpReceiver, type UdpReceiverChoice } from './native-udp-intake.js';
 import { ParseThreadMessageSchema, type ParsedLogBatch } from './parsed-batch.js';
 import { UDP_BATCH_WRITER_SOURCE } from './udp-batch.js';
-import type { ParseThreadInit } from './udp-parse-thread.js';
+import type { NativeParseInit, ParseThreadInit } from './udp-parse-thread.js';
 import { udpSocketDrops } from './udp-socket-drops.js';
 
 /** Messages handed from the socket thread and not yet taken by the intake, at most. */
@@ -118,8 +119,13 @@ export interface UdpReceiverOptions {
   socketThreadNice?: number | null;
   /** Messages between the socket thread and the intake, at most (default HANDOFF_LIMIT). */
   handoffLimit?: number;
-  /** Parse threads (default DEFAULT_PARSE_THREADS). */
+  /** Parse threads (default DEFAULT_PARSE_THREADS; the native receiver feeds one). */
   parseThreads?: number;
+  /**
+   * 'auto' (default): the native recvmmsg receiver (native/udp-intake) when it loads, else the
+   * dgram socket thread; 'dgram': the socket thread always.
+   */
+  receiver?: 'auto' | 'dgram';
 }
 
 /**
@@ -139,10 +145,15 @@ let receiverSeq = 0;
 export class UdpLogReceiver {
   /** The kernel's drops for this socket at the last poll (every second); null when unknown. */
   kernelDropsSeen: number | null = null;
+  /** Native receiver: datagrams dropped because its ring was full (also in the intake's dropped_queue_full). */
+  ringDrops = 0;
   private readonly poll: NodeJS.Timeout;
 
   private constructor(
-    private readonly socketThread: Worker,
+    /** Which receiver reads the socket, and why. */
+    readonly choice: UdpReceiverChoice,
+    /** The dgram socket thread (null with the native receiver, which the parse thread owns). */
+    private readonly socketThread: Worker | null,
     private readonly parseThreads: Worker[],
     private readonly ended: Promise<void>,
     readonly host: string,
@@ -157,14 +168,19 @@ export class UdpLogReceiver {
   }
 
   static start(intake: LogIntake, opts: UdpReceiverOptions): Promise<UdpLogReceiver> {
-    const n = Math.max(1, Math.min(8, opts.parseThreads ?? DEFAULT_PARSE_THREADS));
-    const channels = Array.from({ length: n }, () => new MessageChannel());
+    const choice = chooseUdpReceiver(opts.host, opts.receiver ?? 'auto');
+    const native = choice.kind === 'native';
+    const n = native ? 1 : Math.max(1, Math.min(8, opts.parseThreads ?? DEFAULT_PARSE_THREADS));
+    const channels = native ? [] : Array.from({ length: n }, () => new MessageChannel());
     const pendingBuf = new SharedArrayBuffer(4);
     const pending = new Int32Array(pendingBuf);
     const outs = channels.map((c) => c.port1);
-    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER, nice: opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice, outs, pending: pendingBuf, limit: opts.handoffLimit ?? HANDOFF_LIMIT };
+    const recvBufferBytes = opts.recvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER;
+    const nice = opts.socketThreadNice === undefined ? DEFAULT_SOCKET_THREAD_NICE : opts.socketThreadNice;
+    const limit = opts.handoffLimit ?? HANDOFF_LIMIT;
     const { entry, eval: isEval } = parseThreadEntry();
     const receiver = ++receiverSeq;
+    let made: UdpLogReceiver | null = null;
     // batches come back from the parse threads in any order: each is handed to the intake in the
     // socket thread's order, and counted as handed over (pending) only then, so the ones waiting
     // here stay within the hand-off bound
@@ -178,11 +194,14 @@ export class UdpLogReceiver {
         intake.offerParsedBatch(w);
       }
     };
+    let nativeReady: ((m: { port: number; recvBufferBytes: number; nice: number | null }) => void) | null = null;
+    let nativeFailed: ((e: Error) => void) | null = null;
     const parseThreads: Worker[] = [];
     const endings: Promise<void>[] = [];
     for (let k = 0; k < n; k++) {
-      const init: ParseThreadInit = { sensor: intake.sensor, idPrefix: `${intake.idPrefix}u${receiver}${String.fromCharCode(97 + k)}-`, input: channels[k].port2 };
-      const t = new Worker(entry, { eval: isEval, workerData: init, transferList: [channels[k].port2], name: `tapline-udp-parse-${k}` });
+      const nativeInit: NativeParseInit | undefined = native ? { host: opts.host, port: opts.port, recvBufferBytes, nice, pending: pendingBuf, limit } : undefined;
+      const init: ParseThreadInit = { sensor: intake.sensor, idPrefix: `${intake.idPrefix}u${receiver}${String.fromCharCode(97 + k)}-`, ...(native ? { native: nativeInit } : { input: channels[k].port2 }) };
+      const t = new Worker(entry, { eval: isEval, workerData: init, transferList: native ? [] : [channels[k].port2], name: `tapline-udp-parse-${k}` });
       let endParse!: () => void;
       endings.push(new Promise<void>((r) => (endParse = r)));
       t.on('message', (raw: unknown) => {
@@ -190,23 +209,50 @@ export class UdpLogReceiver {
         if (!checked.success) return intake.reportError(`UDP parse thread sent a malformed batch: ${checked.error.message}`);
         const m = checked.data;
         if (m.kind === 'end') return endParse();
+        if (m.kind === 'ready') return nativeReady?.(m);
+        if (m.kind === 'error') {
+          if (nativeFailed) return nativeFailed(Object.assign(new Error(m.message), { code: m.code ?? undefined }));
+          return intake.reportError(`UDP receiver failed: ${m.message}`);
+        }
+        if (made && m.ringDropped) made.ringDrops += m.ringDropped;
+        if (made && m.kernelDrops !== undefined) made.kernelDropsSeen = Math.max(made.kernelDropsSeen ?? 0, m.kernelDrops);
         deliver(m.seq, m);
       });
       t.once('exit', () => endParse());
-      t.on('error', (e) => intake.reportError(`UDP parse thread failed: ${e.message}`));
+      t.on('error', (e) => {
+        if (nativeFailed) nativeFailed(e);
+        intake.reportError(`UDP parse thread failed: ${e.message}`);
+      });
       parseThreads.push(t);
     }
     const ended = Promise.all(endings).then(() => undefined);
     const terminateParse = (): void => {
       for (const t of parseThreads) void t.terminate();
     };
+    if (native) {
+      return new Promise((resolve, reject) => {
+        nativeReady = (m) => {
+          nativeReady = null;
+          nativeFailed = null;
+          made = new UdpLogReceiver(choice, null, parseThreads, ended, opts.host, m.port, m.recvBufferBytes, m.nice);
+          resolve(made);
+        };
+        nativeFailed = (e) => {
+          nativeReady = null;
+          nativeFailed = null;
+          terminateParse();
+          reject(e);
+        };
+      });
+    }
+    const data: UdpWorkerData = { host: opts.host, port: opts.port, recvBufferBytes, nice, outs, pending: pendingBuf, limit };
     const worker = new Worker(SOCKET_THREAD_SOURCE, { eval: true, workerData: data, transferList: outs, execArgv: [], name: 'tapline-udp-socket' });
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: SocketThreadMessage) => {
         if (m.kind === 'ready') {
           ready = true;
-          resolve(new UdpLogReceiver(worker, parseThreads, ended, opts.host, m.port, m.recvBufferBytes, m.nice));
+          resolve(new UdpLogReceiver(choice, worker, parseThreads, ended, opts.host, m.port, m.recvBufferBytes, m.nice));
         } else if (!ready) {
           void worker.terminate();
           terminateParse();
@@ -232,12 +278,18 @@ export class UdpLogReceiver {
   /** Stops receiving; resolves once every datagram received so far was handed to the intake. */
   async close(): Promise<void> {
     clearInterval(this.poll);
-    await new Promise<void>((resolve) => {
-      this.socketThread.once('exit', () => resolve());
-      this.socketThread.postMessage('close');
-      // a thread that does not stop promptly is ended
-      setTimeout(() => void this.socketThread.terminate(), 2000).unref();
-    });
+    const socketThread = this.socketThread;
+    if (socketThread) {
+      await new Promise<void>((resolve) => {
+        socketThread.once('exit', () => resolve());
+        socketThread.postMessage('close');
+        // a thread that does not stop promptly is ended
+        setTimeout(() => void socketThread.terminate(), 2000).unref();
+      });
+    } else {
+      // the native receiver drains its socket, hands over its last batch, then ends
+      for (const t of this.parseThreads) t.postMessage('close');
+    }
     const stop = setTimeout(() => {
       for (const t of this.parseThreads) void t.terminate();
     }, 10_000);

@@ -124,5 +124,10 @@ describe('syslog receivers with real senders', { skip: loggerPresent ? undefined
     assert.ok(s.intake.received >= 6);
     assert.equal(s.intake.dropped_queue_full, 0);
     assert.equal(s.receivers.length, 3);
+    // the UDP receiver says which implementation reads the socket, and why
+    const udp = s.receivers.find((r) => r.transport === 'udp');
+    assert.ok(udp?.udp_receiver === 'native' || udp?.udp_receiver === 'dgram');
+    assert.ok(udp?.udp_receiver_reason);
+    if (process.env.TAPLINE_NATIVE === '0') assert.equal(udp?.udp_receiver, 'dgram');
   });
 });

@@ -233,9 +233,14 @@ async function run(): Promise<void> {
       const ownBefore = await own.kernelDrops();
       const cpu0 = process.cpuUsage();
       const s1 = await send(recv.port, rate, count);
-      const stored = (await settle(() => services.logs.intake.stats.stored - before, s1.sent)) as number;
+      // until every message is stored or counted as dropped (hand-off, or the socket's kernel
+      // drops as last polled); a quiet period alone cut steps short when the pipeline paused for
+      // a second (a journal write, a starved thread) and reported stored-later messages as lost
+      const accounted = (): number => services.logs.intake.stats.stored - before + (services.logs.intake.stats.dropped_queue_full - dropsBefore) + Math.max(0, (own.kernelDropsSeen ?? 0) - (ownBefore ?? 0));
+      const stored = (await settle(accounted, s1.sent, 5000)) as number;
       await services.logs.intake.flush();
       const tapline = services.logs.intake.stats.stored - before;
+      const taplineQueueDrops = services.logs.intake.stats.dropped_queue_full - dropsBefore;
       const cpu1 = process.cpuUsage(cpu0);
       const kAfter = udpRcvbufErrors();
       const ownAfter = await own.kernelDrops();
@@ -253,7 +258,7 @@ async function run(): Promise<void> {
         const rsCpu1 = procCpuSeconds(rsyslog.pid);
         rsCpuUs = rsCpu0 !== null && rsCpu1 !== null ? ((rsCpu1 - rsCpu0) * 1e6) / s2.sent : null;
       }
-      const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops: services.logs.intake.stats.dropped_queue_full - dropsBefore, kernelDrops: kBefore !== null && kAfter !== null ? kAfter - kBefore : null, rsyslog: rs, rsyslogAchievedRate: rsRate, taplineCpuUsPerMsg: (cpu1.user + cpu1.system) / s1.sent, rsyslogCpuUsPerMsg: rsCpuUs, socketDrops: ownBefore !== null && ownAfter !== null ? ownAfter - ownBefore : null };
+      const step = { rate, sent: s1.sent, achievedRate: s1.sent / s1.seconds, tapline, taplineQueueDrops, kernelDrops: kBefore !== null && kAfter !== null ? kAfter - kBefore : null, rsyslog: rs, rsyslogAchievedRate: rsRate, taplineCpuUsPerMsg: (cpu1.user + cpu1.system) / s1.sent, rsyslogCpuUsPerMsg: rsCpuUs, socketDrops: ownBefore !== null && ownAfter !== null ? ownAfter - ownBefore : null };
       steps.push(step);
       void stored;
       process.stdout.write(`   sender achieved ${fmt(step.achievedRate, 0)} msg/s; tapline stored ${fmt(tapline, 0)}/${fmt(s1.sent, 0)} (queue drops ${step.taplineQueueDrops}, its socket's kernel drops ${step.socketDrops ?? 'n/a'}, all sockets' receive-buffer drops ${step.kernelDrops ?? 'n/a'}), CPU ${step.taplineCpuUsPerMsg.toFixed(1)} µs/msg${rs !== null ? `; rsyslogd (sender achieved ${fmt(rsRate, 0)} msg/s) wrote ${fmt(rs, 0)}/${fmt(count, 0)}, CPU ${rsCpuUs === null ? 'n/a' : rsCpuUs.toFixed(1)} µs/msg` : ''}\n`);
@@ -291,9 +296,9 @@ async function run(): Promise<void> {
     `\n${renderTable(
       [{ header: 'metric' }, { header: 'tapline', align: 'right' }, { header: 'reference', align: 'right' }, { header: 'ratio', align: 'right' }, { header: 'target' }, { header: 'meets' }],
       rows.map((r) => [r.metric, r.value, r.reference, r.ratio, r.target, r.meets === null ? 'n/a' : r.meets ? 'yes' : 'no']),
-    )}\n(UDP socket thread nice ${recv.socket_thread_nice ?? 'n/a'}; receive buffer: getsockopt reports ${recv.recv_buffer_bytes} bytes, twice what Linux grants; net.core.rmem_max ${rmemMax}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
+    )}\n(UDP receiver: ${recv.udp_receiver_reason ?? 'dgram'}; its thread's nice ${recv.socket_thread_nice ?? 'n/a'}; receive buffer: getsockopt reports ${recv.recv_buffer_bytes} bytes, twice what Linux grants; net.core.rmem_max ${rmemMax}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
   );
-  const path = writeResults('logs', { machine: machineInfo(), seconds, parse, steps, zeroLoss: { tapline: tz, rsyslog: rz }, recvBufferBytes: recv.recv_buffer_bytes, socketThreadNice: recv.socket_thread_nice ?? null, rmemMax, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rsyslogVersion: haveRsyslog ? spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] : null });
+  const path = writeResults('logs', { machine: machineInfo(), seconds, parse, steps, zeroLoss: { tapline: tz, rsyslog: rz }, recvBufferBytes: recv.recv_buffer_bytes, socketThreadNice: recv.socket_thread_nice ?? null, udpReceiver: recv.udp_receiver ?? null, udpReceiverReason: recv.udp_receiver_reason ?? null, rmemMax, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rsyslogVersion: haveRsyslog ? spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] : null });
   process.stdout.write(`results: ${path}\n`);
 }
 

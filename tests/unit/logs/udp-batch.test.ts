@@ -13,7 +13,7 @@ const makeWriter = new Function('capacity', `${UDP_BATCH_WRITER_SOURCE}\nreturn 
 function read(b: UdpBatch): { text: string; ip: string; port: number; timeMs: number }[] {
   const r = new UdpBatchReader(b);
   const out: { text: string; ip: string; port: number; timeMs: number }[] = [];
-  while (r.next()) out.push({ text: Buffer.from(r.payload()).toString('latin1'), ip: r.ip, port: r.port, timeMs: r.timeMs });
+  while (r.next()) out.push({ text: Buffer.from(r.payload()).toString('latin1'), ip: r.ip, port: r.port, timeMs: r.timeSec * 1000 + r.timeNsec / 1e6 });
   return out;
 }
 
