@@ -5,15 +5,18 @@
  * Keyboard: arrows, PageUp/PageDown, Home/End move the selection, Left/Right the active cell,
  * Enter opens the detail pane, the context-menu key or Shift+F10 opens the menu.
  * Scrolling away from the top pauses live updates; coming back resumes them.
+ * While it scrolls, the rows are painted on a canvas (flow-grid-painter.ts, ui/use-scaled-scroll.ts).
  */
-import { useCallback, useEffect, useRef, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
 import { GridRowView, cellId } from './GridRowView.js';
 import { offsetToReveal } from './scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
-import { useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { targetAfterCanvas, useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { GridCanvas, readColumns, readTheme, type ColumnBox, type GridTheme } from '../ui/grid-canvas.js';
+import { paintFlowRows } from './flow-grid-painter.js';
 
 export const ROW_HEIGHT = 24;
 
@@ -51,8 +54,44 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const headerRef = useRef<HTMLDivElement>(null);
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const paintState = useRef<{ gc: GridCanvas | null; theme: GridTheme | null; cols: ColumnBox[] }>({ gc: null, theme: null, cols: [] });
+  const selectedSlotNow = selectedSlot;
+  const activeColumnNow = activeColumn;
 
-  const { viewportH, scale, scaleRef, scrollTop } = useScaledScroll(scrollRef, count, ROW_HEIGHT);
+  const paint = (physicalTop: number, scrollLeft: number, entering: boolean): void => {
+    const el = scrollRef.current;
+    const canvas = canvasRef.current;
+    const grid = focusRef.current;
+    const header = headerRef.current;
+    if (!el || !canvas || !grid || !header) return;
+    const ps = paintState.current;
+    ps.gc ??= new GridCanvas(canvas);
+    if (entering || !ps.theme) {
+      ps.theme = readTheme(grid);
+      ps.cols = readColumns(header);
+      canvas.style.top = `${el.offsetTop}px`;
+    }
+    paintFlowRows(ps.gc, {
+      theme: ps.theme,
+      cols: ps.cols,
+      width: el.clientWidth,
+      height: el.clientHeight,
+      offset: scaleRef.current.toVirtual(physicalTop),
+      scrollLeft,
+      rowH: ROW_HEIGHT,
+      count,
+      rowAt: (i) => rows.rowAt(i),
+      selectedSlot: selectedSlotNow,
+      activeColumn: activeColumnNow,
+      focused: document.activeElement === grid,
+      zone,
+      sensorName,
+    });
+  };
+  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, repaint } = useScaledScroll(scrollRef, count, ROW_HEIGHT, { gridRef: focusRef, paint });
+  // new data or selection while the canvas shows: paint it
+  useLayoutEffect(repaint);
 
 
   // A new search result starts at the top.
@@ -77,14 +116,19 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       const target = offsetToReveal(index, ROW_HEIGHT, offset, el.clientHeight);
       if (target === null) return;
       const p = s.toPhysical(target);
-      el.scrollTop = target <= offset ? Math.floor(p) : Math.ceil(p);
+      const next = target <= offset ? Math.floor(p) : Math.ceil(p);
+      if (next === el.scrollTop) return;
+      // the keyboard's selection stays a DOM row (focus, aria-activedescendant)
+      keepDomForNextScroll();
+      el.scrollTop = next;
     },
-    [],
+    [keepDomForNextScroll],
   );
 
   const selectedIndex = rows.viewIndexOf(selectedSlot);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    exitCanvas();
     const action = gridKeyAction(e.key, e.shiftKey, {
       row: selectedIndex,
       rowCount: count,
@@ -120,7 +164,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   };
 
   const onMouseDown = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = columnOf(e.target);
+    const hit = columnOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     const st = flows.getState();
     st.select(hit.slot);
@@ -130,7 +174,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   };
 
   const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = columnOf(e.target);
+    const hit = columnOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     e.preventDefault();
     flows.getState().select(hit.slot);
@@ -138,7 +182,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   };
 
   const onDoubleClick = (e: MouseEvent<HTMLDivElement>) => {
-    if (columnOf(e.target)) flows.getState().setDetailOpen(true);
+    if (columnOf(targetAfterCanvas(e, canvasActive, exitCanvas))) flows.getState().setDetailOpen(true);
   };
 
   // Offsets are virtual (rows × ROW_HEIGHT); the element's scrollTop is physical (see scroll-scale.ts).
@@ -201,6 +245,8 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
         </div>
         {count === 0 && !loading ? <EmptyGrid /> : null}
       </div>
+      {/* the rows while scrolling (shown by the grid's data-canvas); the DOM rows above are what assistive technology reads */}
+      <canvas ref={canvasRef} className="grid-canvas" aria-hidden="true" />
     </div>
   );
 }

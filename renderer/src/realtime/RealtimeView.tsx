@@ -2,14 +2,17 @@
  * The Real-Time view: aggregated rows (flows and events), newest on top, virtualized like the
  * flows grid (a million rows, scaled scrolling), with the events tied to a row's addresses on a
  * second line, "N servers" cells that open the full list, pause (manual, or automatic when
- * scrolled away from the top) and the "Enable / Disable Flow Events" toggle.
+ * scrolled away from the top) and the "Enable / Disable Flow Events" toggle. While it scrolls,
+ * the rows are painted on a canvas (rt-grid-painter.ts, ui/use-scaled-scroll.ts).
  */
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
 import { offsetToReveal } from '../flows/scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
-import { useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { targetAfterCanvas, useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { GridCanvas, readColumns, readTheme, type ColumnBox, type GridTheme } from '../ui/grid-canvas.js';
+import { paintRtRows } from './rt-grid-painter.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -113,9 +116,45 @@ export function RealtimeView({ active }: { active: boolean }) {
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
+  const headerRef = useRef<HTMLDivElement>(null);
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
-  const { viewportH, scale, scrollTop } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const paintState = useRef<{ gc: GridCanvas | null; theme: GridTheme | null; cols: ColumnBox[]; bodyW: number }>({ gc: null, theme: null, cols: [], bodyW: 0 });
+  const paint = (physicalTop: number, scrollLeft: number, entering: boolean): void => {
+    const el = scrollRef.current;
+    const canvas = canvasRef.current;
+    const grid = gridRef.current;
+    const header = headerRef.current;
+    if (!el || !canvas || !grid || !header) return;
+    const ps = paintState.current;
+    ps.gc ??= new GridCanvas(canvas);
+    if (entering || !ps.theme) {
+      ps.theme = readTheme(grid);
+      ps.cols = readColumns(header);
+      ps.bodyW = el.firstElementChild instanceof HTMLElement ? el.firstElementChild.offsetWidth : el.clientWidth;
+      canvas.style.top = `${el.offsetTop}px`;
+    }
+    paintRtRows(ps.gc, {
+      theme: ps.theme,
+      cols: ps.cols,
+      width: el.clientWidth,
+      height: el.clientHeight,
+      bodyWidth: ps.bodyW,
+      offset: scaleRef.current.toVirtual(physicalTop),
+      scrollLeft,
+      rowH: RT_ROW_HEIGHT,
+      count,
+      rowAt: (i) => agg.rowAt(i),
+      selected,
+      focused: document.activeElement === grid,
+      zone,
+      sensorName,
+    });
+  };
+  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, repaint } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT, { gridRef, paint });
+  // new data or selection while the canvas shows: paint it
+  useLayoutEffect(repaint);
 
   // virtual offset (rows × RT_ROW_HEIGHT) of the physical scrollTop (see flows/scroll-scale.ts)
   const vOffset = scale.toVirtual(scrollTop);
@@ -140,7 +179,7 @@ export function RealtimeView({ active }: { active: boolean }) {
   );
 
   const onClick = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = hitOf(e.target);
+    const hit = hitOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     rt.getState().select(hit.row);
     services.rowDetail.getState().setOpen(true);
@@ -150,7 +189,7 @@ export function RealtimeView({ active }: { active: boolean }) {
   };
 
   const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = hitOf(e.target);
+    const hit = hitOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     e.preventDefault();
     rt.getState().select(hit.row);
@@ -166,6 +205,8 @@ export function RealtimeView({ active }: { active: boolean }) {
   }, [selected, version, count, start, end]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    // the selection is looked up among the rendered rows: render them for the current position
+    exitCanvas();
     const st = rt.getState();
     let next = -1;
     if (e.key === 'ArrowDown') next = Math.min(count - 1, selectedIndex + 1);
@@ -195,7 +236,12 @@ export function RealtimeView({ active }: { active: boolean }) {
     const target = el ? offsetToReveal(next, RT_ROW_HEIGHT, scale.toVirtual(el.scrollTop), el.clientHeight) : null;
     if (el && target !== null) {
       const p = scale.toPhysical(target);
-      el.scrollTop = target <= scale.toVirtual(el.scrollTop) ? Math.floor(p) : Math.ceil(p);
+      const top = target <= scale.toVirtual(el.scrollTop) ? Math.floor(p) : Math.ceil(p);
+      if (top !== el.scrollTop) {
+        // the keyboard's selection stays a DOM row
+        keepDomForNextScroll();
+        el.scrollTop = top;
+      }
     }
   };
 
@@ -231,7 +277,7 @@ export function RealtimeView({ active }: { active: boolean }) {
       <div className="rt-body">
         <div ref={gridRef} className="grid rt-grid" role="grid" aria-label="Real-time events" aria-rowcount={count + 1} aria-colcount={RT_COLUMNS.length} tabIndex={0} onKeyDown={onKeyDown}>
           <div className="grid-header-clip" role="rowgroup">
-            <div className="grid-header" role="row" aria-rowindex={1}>
+            <div ref={headerRef} className="grid-header" role="row" aria-rowindex={1}>
               {RT_COLUMNS.map((c) => (
                 <div key={c.id} role="columnheader" className={`cell col-${c.id}${c.numeric ? ' num' : ''}`}>
                   {c.label}
@@ -261,6 +307,8 @@ export function RealtimeView({ active }: { active: boolean }) {
               </div>
             ) : null}
           </div>
+          {/* the rows while scrolling (shown by the grid's data-canvas); the DOM rows are what assistive technology reads */}
+          <canvas ref={canvasRef} className="grid-canvas" aria-hidden="true" />
         </div>
         {detailOpen ? <RowDetailPane /> : null}
       </div>
