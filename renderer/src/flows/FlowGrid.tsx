@@ -7,7 +7,7 @@
  * Scrolling away from the top pauses live updates; coming back resumes them.
  * While it scrolls, the rows are painted on a canvas (flow-grid-painter.ts, ui/use-scaled-scroll.ts).
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
@@ -15,7 +15,7 @@ import { GridRowView, cellId } from './GridRowView.js';
 import { offsetToReveal } from './scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
 import { targetAfterCanvas, useScaledScroll } from '../ui/use-scaled-scroll.js';
-import { GridCanvas, readColumns, readTheme, type ColumnBox, type GridTheme } from '../ui/grid-canvas.js';
+import { CanvasLayout, GridCanvas } from '../ui/grid-canvas.js';
 import { paintFlowRows } from './flow-grid-painter.js';
 
 export const ROW_HEIGHT = 24;
@@ -55,7 +55,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const paintState = useRef<{ gc: GridCanvas | null; theme: GridTheme | null; cols: ColumnBox[] }>({ gc: null, theme: null, cols: [] });
+  const paintState = useRef<{ gc: GridCanvas | null; layout: CanvasLayout }>({ gc: null, layout: new CanvasLayout() });
   const selectedSlotNow = selectedSlot;
   const activeColumnNow = activeColumn;
 
@@ -67,14 +67,10 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
     if (!el || !canvas || !grid || !header) return;
     const ps = paintState.current;
     ps.gc ??= new GridCanvas(canvas);
-    if (entering || !ps.theme) {
-      ps.theme = readTheme(grid);
-      ps.cols = readColumns(header);
-      canvas.style.top = `${el.offsetTop}px`;
-    }
+    const theme = ps.layout.refresh(grid, header, el, canvas, entering);
     paintFlowRows(ps.gc, {
-      theme: ps.theme,
-      cols: ps.cols,
+      theme,
+      cols: ps.layout.cols,
       width: el.clientWidth,
       height: el.clientHeight,
       offset: scaleRef.current.toVirtual(physicalTop),
@@ -89,9 +85,12 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       sensorName,
     });
   };
-  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, repaint } = useScaledScroll(scrollRef, count, ROW_HEIGHT, { gridRef: focusRef, paint });
-  // new data or selection while the canvas shows: paint it
-  useLayoutEffect(repaint);
+  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, canvasForData, afterRender } = useScaledScroll(scrollRef, count, ROW_HEIGHT, { gridRef: focusRef, paint });
+  // a canvas phase this render asked for, or new data / selection while the canvas shows: paint it
+  useLayoutEffect(afterRender);
+  // while the canvas shows the rows, the DOM rows keep their last rendering (same elements: React skips them)
+  const frozen = canvasForData(version);
+  const frozenWindow = useRef<ReactElement | null>(null);
 
 
   // A new search result starts at the top.
@@ -194,7 +193,6 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const base = blockBase(start, ROW_HEIGHT);
   const indices: number[] = [];
   for (let i = start; i < end; i++) indices.push(i);
-  const placed = poolRef.current.assign(indices);
   const activeId = selectedIndex >= 0 ? cellId(selectedSlot, activeColumn) : undefined;
 
   return (
@@ -222,26 +220,28 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onMouseDown={onMouseDown} onContextMenu={onContextMenu} onDoubleClick={onDoubleClick}>
         <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
           {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see row-pool.ts) */}
-          <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
-            {placed.map(([index, key]) => {
-              const row = rows.rowAt(index);
-              if (!row) return null;
-              const selected = row.slot === selectedSlot;
-              return (
-                <GridRowView
-                  key={key}
-                  row={row}
-                  index={index}
-                  top={index * ROW_HEIGHT - base}
-                  selected={selected}
-                  activeColumn={selected ? activeColumn : -1}
-                  zone={zone}
-                  sensorName={sensorName}
-                  version={version}
-                />
-              );
-            })}
-          </div>
+          {(frozenWindow.current = frozen && frozenWindow.current ? frozenWindow.current : (
+            <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+              {poolRef.current.assign(indices).map(([index, key]) => {
+                const row = rows.rowAt(index);
+                if (!row) return null;
+                const selected = row.slot === selectedSlot;
+                return (
+                  <GridRowView
+                    key={key}
+                    row={row}
+                    index={index}
+                    top={index * ROW_HEIGHT - base}
+                    selected={selected}
+                    activeColumn={selected ? activeColumn : -1}
+                    zone={zone}
+                    sensorName={sensorName}
+                    version={version}
+                  />
+                );
+              })}
+            </div>
+          ))}
         </div>
         {count === 0 && !loading ? <EmptyGrid /> : null}
       </div>

@@ -5,13 +5,13 @@
  * scrolled away from the top) and the "Enable / Disable Flow Events" toggle. While it scrolls,
  * the rows are painted on a canvas (rt-grid-painter.ts, ui/use-scaled-scroll.ts).
  */
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
 import { offsetToReveal } from '../flows/scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
 import { targetAfterCanvas, useScaledScroll } from '../ui/use-scaled-scroll.js';
-import { GridCanvas, readColumns, readTheme, type ColumnBox, type GridTheme } from '../ui/grid-canvas.js';
+import { CanvasLayout, GridCanvas } from '../ui/grid-canvas.js';
 import { paintRtRows } from './rt-grid-painter.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
@@ -120,7 +120,7 @@ export function RealtimeView({ active }: { active: boolean }) {
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const paintState = useRef<{ gc: GridCanvas | null; theme: GridTheme | null; cols: ColumnBox[]; bodyW: number }>({ gc: null, theme: null, cols: [], bodyW: 0 });
+  const paintState = useRef<{ gc: GridCanvas | null; layout: CanvasLayout }>({ gc: null, layout: new CanvasLayout() });
   const paint = (physicalTop: number, scrollLeft: number, entering: boolean): void => {
     const el = scrollRef.current;
     const canvas = canvasRef.current;
@@ -129,18 +129,13 @@ export function RealtimeView({ active }: { active: boolean }) {
     if (!el || !canvas || !grid || !header) return;
     const ps = paintState.current;
     ps.gc ??= new GridCanvas(canvas);
-    if (entering || !ps.theme) {
-      ps.theme = readTheme(grid);
-      ps.cols = readColumns(header);
-      ps.bodyW = el.firstElementChild instanceof HTMLElement ? el.firstElementChild.offsetWidth : el.clientWidth;
-      canvas.style.top = `${el.offsetTop}px`;
-    }
+    const theme = ps.layout.refresh(grid, header, el, canvas, entering);
     paintRtRows(ps.gc, {
-      theme: ps.theme,
-      cols: ps.cols,
+      theme,
+      cols: ps.layout.cols,
       width: el.clientWidth,
       height: el.clientHeight,
-      bodyWidth: ps.bodyW,
+      bodyWidth: ps.layout.bodyWidth,
       offset: scaleRef.current.toVirtual(physicalTop),
       scrollLeft,
       rowH: RT_ROW_HEIGHT,
@@ -152,9 +147,12 @@ export function RealtimeView({ active }: { active: boolean }) {
       sensorName,
     });
   };
-  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, repaint } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT, { gridRef, paint });
-  // new data or selection while the canvas shows: paint it
-  useLayoutEffect(repaint);
+  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, canvasForData, afterRender } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT, { gridRef, paint });
+  // a canvas phase this render asked for, or new data / selection while the canvas shows: paint it
+  useLayoutEffect(afterRender);
+  // while the canvas shows the rows, the DOM rows keep their last rendering (same elements: React skips them)
+  const frozen = canvasForData(version);
+  const frozenWindow = useRef<ReactElement | null>(null);
 
   // virtual offset (rows × RT_ROW_HEIGHT) of the physical scrollTop (see flows/scroll-scale.ts)
   const vOffset = scale.toVirtual(scrollTop);
@@ -249,7 +247,6 @@ export function RealtimeView({ active }: { active: boolean }) {
   const base = blockBase(start, RT_ROW_HEIGHT);
   const indices: number[] = [];
   for (let i = start; i < end; i++) indices.push(i);
-  const placed = poolRef.current.assign(indices);
 
   return (
     <div className="rt-view">
@@ -288,13 +285,15 @@ export function RealtimeView({ active }: { active: boolean }) {
           <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
             <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
               {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see ui/row-pool.ts) */}
-              <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
-                {placed.map(([index, key]) => {
-                  const row = agg.rowAt(index);
-                  if (!row) return null;
-                  return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
-                })}
-              </div>
+              {(frozenWindow.current = frozen && frozenWindow.current ? frozenWindow.current : (
+                <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+                  {poolRef.current.assign(indices).map(([index, key]) => {
+                    const row = agg.rowAt(index);
+                    if (!row) return null;
+                    return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
+                  })}
+                </div>
+              ))}
             </div>
             {count === 0 ? (
               <div className="grid-empty">

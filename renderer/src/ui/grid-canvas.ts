@@ -69,6 +69,30 @@ export function readColumns(header: HTMLElement): ColumnBox[] {
   return out;
 }
 
+/**
+ * What a painter reads from the page: the theme, the column boxes, the rows' width and where
+ * the scroller sits in the grid. Read afresh when a canvas phase starts and whenever the
+ * viewport's size or the theme changed since (a live flood can keep one phase going for long).
+ */
+export class CanvasLayout {
+  theme: GridTheme | null = null;
+  cols: ColumnBox[] = [];
+  bodyWidth = 0;
+  private key = '';
+
+  refresh(grid: HTMLElement, header: HTMLElement, scroller: HTMLElement, canvas: HTMLCanvasElement, force: boolean): GridTheme {
+    const key = `${scroller.clientWidth}x${scroller.clientHeight}@${scroller.offsetTop}/${document.documentElement.getAttribute('data-theme') ?? ''}`;
+    if (force || !this.theme || key !== this.key) {
+      this.key = key;
+      this.theme = readTheme(grid);
+      this.cols = readColumns(header);
+      this.bodyWidth = scroller.firstElementChild instanceof HTMLElement ? scroller.firstElementChild.offsetWidth : scroller.clientWidth;
+      canvas.style.top = `${scroller.offsetTop}px`;
+    }
+    return this.theme;
+  }
+}
+
 /** A canvas over a grid's scroll viewport, redrawn whole each frame it is shown. */
 export class GridCanvas {
   readonly ctx: CanvasRenderingContext2D;

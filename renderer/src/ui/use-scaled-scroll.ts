@@ -12,6 +12,13 @@
  * what the analyst interacts with at rest (selection, menus, tooltips, assistive technology);
  * a pointer or key on the grid while it paints ends the canvas phase first (`exitCanvas`).
  * Laying out ~600 cells of new text per frame kept DOM scrolling under 30 fps here.
+ *
+ * Canvas while the data churns: a data change (the store's version) within DATA_CANVAS_MS of
+ * the previous one (a live flood: the stores publish every 100 ms) is painted on the canvas too,
+ * and the DOM rows keep their last rendering (the grid reuses its row elements: React skips
+ * them) until the data and the scroller have been quiet for CANVAS_IDLE_MS. A lone update (a
+ * quiet stream) renders the DOM rows as before. At 5,000 events/s, re-rendering, laying out and
+ * painting every visible row ten times a second made most of the long tasks.
  * Without `paint`, every scroll re-renders synchronously (flushSync) so the rows for a new
  * position are drawn in the frame that scrolled.
  */
@@ -19,8 +26,10 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { flushSync } from 'react-dom';
 import { scrollScale, type ScrollScale } from '../flows/scroll-scale.js';
 
-/** Quiet time after the last scroll before the DOM rows come back. */
+/** Quiet time after the last scroll or data change painted on the canvas before the DOM rows come back. */
 export const CANVAS_IDLE_MS = 150;
+/** Data changes closer than this to the previous one are painted on the canvas. */
+export const DATA_CANVAS_MS = 300;
 
 export interface CanvasPainting {
   /** The grid element that gets `data-canvas` while the canvas shows. */
@@ -42,8 +51,13 @@ export interface ScaledScroll {
   exitCanvas(): void;
   /** The next scroll keeps the DOM rows (keyboard moves: the selected row stays a DOM row). */
   keepDomForNextScroll(): void;
-  /** Paints again at the current position when the canvas shows (the data changed meanwhile). */
-  repaint(): void;
+  /**
+   * Called while rendering with the store's data version: true when this render must keep the
+   * DOM rows as they are (reuse the previous row elements) because the canvas shows the rows.
+   */
+  canvasForData(version: number): boolean;
+  /** After each render (a layout effect): starts a canvas phase the render asked for, or paints the canvas again while one lasts. */
+  afterRender(): void;
 }
 
 export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCount: number, rowHeight: number, painting?: CanvasPainting): ScaledScroll {
@@ -52,9 +66,12 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
   const scaleRef = useRef(scale);
   scaleRef.current = scale;
   const [top, setTop] = useState(0);
+  // ending a canvas phase must re-render even when scrollTop did not change (the data did)
+  const [, setRenders] = useState(0);
   const paintRef = useRef(painting);
   paintRef.current = painting;
-  const mode = useRef({ active: false, timer: 0 as ReturnType<typeof setTimeout> | 0, keepDom: false });
+  const mode = useRef({ active: false, timer: 0 as ReturnType<typeof setTimeout> | 0, keepDom: false, enter: false });
+  const data = useRef({ version: Number.NaN, at: -Infinity });
 
   const exitCanvas = useCallback(() => {
     const m = mode.current;
@@ -64,7 +81,10 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
     m.active = false;
     const el = scrollRef.current;
     // render the rows (still hidden: no layout yet) before showing them
-    if (el) flushSync(() => setTop(el.scrollTop));
+    flushSync(() => {
+      if (el) setTop(el.scrollTop);
+      setRenders((n) => n + 1);
+    });
     paintRef.current?.gridRef.current?.removeAttribute('data-canvas');
   }, [scrollRef]);
 
@@ -132,12 +152,35 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
   const keepDomForNextScroll = useCallback(() => {
     mode.current.keepDom = true;
   }, []);
-  const repaint = useCallback(() => {
+  const canvasForData = (version: number): boolean => {
+    const m = mode.current;
+    const d = data.current;
+    if (version === d.version || !paintRef.current) return m.active;
+    const now = performance.now();
+    const churning = now - d.at < DATA_CANVAS_MS;
+    d.version = version;
+    d.at = now;
+    if (!churning && !m.active) return false;
+    m.enter = true;
+    return true;
+  };
+  const afterRender = useCallback(() => {
+    const m = mode.current;
     const el = scrollRef.current;
-    if (mode.current.active && el) paintRef.current?.paint(el.scrollTop, el.scrollLeft, false);
-  }, [scrollRef]);
+    const p = paintRef.current;
+    if (!el || !p || !(m.active || m.enter)) return;
+    const entering = !m.active;
+    if (m.enter) {
+      m.enter = false;
+      m.active = true;
+      p.gridRef.current?.setAttribute('data-canvas', '');
+      if (m.timer) clearTimeout(m.timer);
+      m.timer = setTimeout(exitCanvas, CANVAS_IDLE_MS);
+    }
+    p.paint(el.scrollTop, el.scrollLeft, entering);
+  }, [scrollRef, exitCanvas]);
 
-  return { viewportH, scale, scaleRef, scrollTop: top, canvasActive, exitCanvas, keepDomForNextScroll, repaint };
+  return { viewportH, scale, scaleRef, scrollTop: top, canvasActive, exitCanvas, keepDomForNextScroll, canvasForData, afterRender };
 }
 
 /** The element under a pointer event, after ending a canvas phase (the DOM rows are back under the pointer). */
