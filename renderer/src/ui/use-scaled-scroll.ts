@@ -16,8 +16,10 @@
  * Canvas while the data churns: a data change (the store's version) within DATA_CANVAS_MS of
  * the previous one (a live flood: the stores publish every 100 ms) is painted on the canvas too,
  * and the DOM rows keep their last rendering (the grid reuses its row elements: React skips
- * them) until the data and the scroller have been quiet for CANVAS_IDLE_MS. A lone update (a
- * quiet stream) renders the DOM rows as before. At 5,000 events/s, re-rendering, laying out and
+ * them) until the data has been quiet for DATA_IDLE_MS (and the scroller for CANVAS_IDLE_MS).
+ * A lone update (a quiet stream) renders the DOM rows as before. On a loaded machine publishes
+ * come late; with shorter windows the grid flipped between canvas and DOM, and every flip to
+ * the DOM was a full render, layout and paint of the rows. At 5,000 events/s, re-rendering, laying out and
  * painting every visible row ten times a second made most of the long tasks.
  * Without `paint`, every scroll re-renders synchronously (flushSync) so the rows for a new
  * position are drawn in the frame that scrolled.
@@ -29,7 +31,9 @@ import { scrollScale, type ScrollScale } from '../flows/scroll-scale.js';
 /** Quiet time after the last scroll or data change painted on the canvas before the DOM rows come back. */
 export const CANVAS_IDLE_MS = 150;
 /** Data changes closer than this to the previous one are painted on the canvas. */
-export const DATA_CANVAS_MS = 300;
+export const DATA_CANVAS_MS = 1000;
+/** Quiet time after the last data change painted on the canvas before the DOM rows come back. */
+export const DATA_IDLE_MS = 1000;
 
 export interface CanvasPainting {
   /** The grid element that gets `data-canvas` while the canvas shows. */
@@ -70,7 +74,7 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
   const [, setRenders] = useState(0);
   const paintRef = useRef(painting);
   paintRef.current = painting;
-  const mode = useRef({ active: false, timer: 0 as ReturnType<typeof setTimeout> | 0, keepDom: false, enter: false });
+  const mode = useRef({ active: false, timer: 0 as ReturnType<typeof setTimeout> | 0, keepDom: false, enter: false, quietAt: 0 });
   const data = useRef({ version: Number.NaN, at: -Infinity });
 
   const exitCanvas = useCallback(() => {
@@ -78,6 +82,7 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
     if (!m.active) return;
     if (m.timer) clearTimeout(m.timer);
     m.timer = 0;
+    m.quietAt = 0;
     m.active = false;
     const el = scrollRef.current;
     // render the rows (still hidden: no layout yet) before showing them
@@ -87,6 +92,25 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
     });
     paintRef.current?.gridRef.current?.removeAttribute('data-canvas');
   }, [scrollRef]);
+
+  /** Keeps the canvas phase until at least `ms` from now (a timer that re-arms while the deadline moves). */
+  const extendPhase = useCallback(
+    (ms: number) => {
+      const m = mode.current;
+      m.quietAt = Math.max(m.quietAt, performance.now() + ms);
+      if (m.timer) return;
+      const check = (): void => {
+        const wait = m.quietAt - performance.now();
+        if (wait > 1) m.timer = setTimeout(check, wait);
+        else {
+          m.timer = 0;
+          exitCanvas();
+        }
+      };
+      m.timer = setTimeout(check, ms);
+    },
+    [exitCanvas],
+  );
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -106,8 +130,7 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
         p.gridRef.current?.setAttribute('data-canvas', '');
       }
       p.paint(el.scrollTop, el.scrollLeft, entering);
-      if (m.timer) clearTimeout(m.timer);
-      m.timer = setTimeout(exitCanvas, CANVAS_IDLE_MS);
+      extendPhase(CANVAS_IDLE_MS);
     };
     el.addEventListener('scroll', onScroll, { passive: true });
     setTop(el.scrollTop);
@@ -119,7 +142,7 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
       m.active = false;
       paintRef.current?.gridRef.current?.removeAttribute('data-canvas');
     };
-  }, [scrollRef, exitCanvas]);
+  }, [scrollRef, exitCanvas, extendPhase]);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -174,11 +197,10 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
       m.enter = false;
       m.active = true;
       p.gridRef.current?.setAttribute('data-canvas', '');
-      if (m.timer) clearTimeout(m.timer);
-      m.timer = setTimeout(exitCanvas, CANVAS_IDLE_MS);
+      extendPhase(DATA_IDLE_MS);
     }
     p.paint(el.scrollTop, el.scrollLeft, entering);
-  }, [scrollRef, exitCanvas]);
+  }, [scrollRef, extendPhase]);
 
   return { viewportH, scale, scaleRef, scrollTop: top, canvasActive, exitCanvas, keepDomForNextScroll, canvasForData, afterRender };
 }
