@@ -168,7 +168,7 @@ async function liveLoad(browser: Browser, serve: ServeProcess, rate: number, sec
   const page = await openHooked(browser, serve, { mode: 'rate', rate, seconds, total: 0, waitForGo: true });
   await page.getByRole('tab', { name: 'Real-Time' }).click();
   await page.getByRole('button', { name: 'Enable Flow Events' }).click();
-  await browser.startTracing(page, { categories: ['devtools.timeline'] });
+  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   const start = await page.evaluate(() => {
     (globalThis as unknown as PageGlobals).__benchGo = true;
     return performance.now();
