@@ -85,7 +85,7 @@ export function useScaledScroll(scrollRef: RefObject<HTMLElement | null>, rowCou
     m.quietAt = 0;
     m.active = false;
     const el = scrollRef.current;
-    // render the rows (still hidden: no layout yet) before showing them
+    // render the rows at the current position before they show again
     flushSync(() => {
       if (el) setTop(el.scrollTop);
       setRenders((n) => n + 1);
