@@ -165,7 +165,10 @@ test('a million live rows: small DOM, keyboard and wheel reach every row, scroll
     await page.goto(`${site.origin}/`);
     await page.waitForSelector('[role=grid]');
 
-    // Live ingest of a million validated events while the grid shows the top.
+    // Live ingest of a million validated events while the grid shows the top. The flood's
+    // publishes are painted on the canvas (a canvas phase), not re-rendered as DOM rows.
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('data-canvas') === '', undefined, { timeout: 60_000, polling: 20 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).__scale?.done), false, 'a canvas phase while the flood is still arriving');
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__scale?.done === true, undefined, { timeout: 240_000, polling: 500 });
     await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('aria-rowcount') === String(n + 1), ROWS, { timeout: 30_000 });
     // a live flood is painted on the canvas (the DOM rows are frozen meanwhile); at rest the DOM rows are current
