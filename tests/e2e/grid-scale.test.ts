@@ -120,6 +120,15 @@ function installFakeBridge(total: number): void {
   page.taplineBridge = bridge;
 }
 
+/** What the canvas check reads in the page. */
+interface CanvasPageGlobals {
+  requestAnimationFrame(cb: (now: number) => void): number;
+  document: {
+    querySelector(selector: '.grid-canvas'): { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null } | null;
+    querySelector(selector: string): { scrollTop: number; hasAttribute(name: string): boolean } | null;
+  };
+}
+
 async function shownIds(page: Page): Promise<number[]> {
   return page.locator('.grid-row').evaluateAll((els) =>
     els
@@ -157,9 +166,14 @@ test('a million live rows: small DOM, keyboard and wheel reach every row, scroll
     await page.goto(`${site.origin}/`);
     await page.waitForSelector('[role=grid]');
 
-    // Live ingest of a million validated events while the grid shows the top.
+    // Live ingest of a million validated events while the grid shows the top. The flood's
+    // publishes are painted on the canvas (a canvas phase), not re-rendered as DOM rows.
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('data-canvas') === '', undefined, { timeout: 60_000, polling: 20 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).__scale?.done), false, 'a canvas phase while the flood is still arriving');
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__scale?.done === true, undefined, { timeout: 240_000, polling: 500 });
     await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('aria-rowcount') === String(n + 1), ROWS, { timeout: 30_000 });
+    // a live flood is painted on the canvas (the DOM rows are frozen meanwhile); at rest the DOM rows are current
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('data-canvas') === null, undefined, { timeout: 30_000 });
     const ingestMs = await page.evaluate(() => {
       const s = (globalThis as unknown as PageGlobals).__scale;
       return s ? s.finishedAt - s.startedAt : NaN;
@@ -191,7 +205,9 @@ test('a million live rows: small DOM, keyboard and wheel reach every row, scroll
     // Wheel scrolling in the middle of the range keeps rows contiguous.
     await page.mouse.move(700, 500);
     for (let k = 0; k < 10; k++) await page.mouse.wheel(0, 2400);
-    await page.waitForTimeout(200);
+    // the rows are painted on the canvas while the wheel scrolls; the DOM rows return once it is quiet
+    await page.waitForTimeout(50);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('data-canvas') === null);
     const mid = await shownIds(page);
     assert.ok(mid[0] < ROWS - 50, 'the wheel scrolled');
     for (let k = 1; k < mid.length; k++) assert.equal(mid[k], mid[k - 1] - 1);
@@ -217,6 +233,35 @@ test('a million live rows: small DOM, keyboard and wheel reach every row, scroll
       times.sort((a, b) => a - b);
       return { median: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)] };
     });
+    // While it scrolls, the grid paints its rows on a canvas (not blank); once the scroller is
+    // quiet the DOM rows are back, contiguous, at the final position.
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('data-canvas') === null);
+    const phase = await page.evaluate(async () => {
+      const w = globalThis as unknown as CanvasPageGlobals;
+      const el = w.document.querySelector('.grid-scroll');
+      if (el) el.scrollTop += 24 * 5000;
+      await new Promise((r) => w.requestAnimationFrame(r));
+      const grid = w.document.querySelector('[role=grid]');
+      const canvas = w.document.querySelector('.grid-canvas');
+      const px = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      let colours = 0;
+      const seen = new Set<number>();
+      for (let i = 0; px && i < px.length; i += 4 * 97) {
+        const c = (px[i] << 16) | (px[i + 1] << 8) | px[i + 2];
+        if (!seen.has(c)) {
+          seen.add(c);
+          colours++;
+        }
+      }
+      return { canvas: grid?.hasAttribute('data-canvas') ?? false, colours };
+    });
+    assert.equal(phase.canvas, true, 'the rows are painted on the canvas while scrolling');
+    assert.ok(phase.colours > 3, `the canvas shows rows, not a blank (${phase.colours} colours)`);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('[role=grid]')?.getAttribute('data-canvas') === null);
+    const settled = await shownIds(page);
+    assert.ok(settled.length > 10);
+    for (let k = 1; k < settled.length; k++) assert.equal(settled[k], settled[k - 1] - 1, 'DOM rows back, contiguous');
+
     t.diagnostic(`ingest of ${ROWS} live flows: ${Math.round(ingestMs)} ms; End key: ${endMs} ms; scroll frames median ${frames.median.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms`);
     assert.deepEqual(errors, []);
   } finally {

@@ -59,6 +59,7 @@ import {
 import { ApiClient, type FetchLike, type QueryValue } from './api-client.js';
 import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource, type ServerFileSource, type TransferProgress, type TransferSource } from './capabilities.js';
 import { ImportServerFileSchema, ServerFileSchema, type ServerFile } from '../../../common/bridge/server-files.js';
+import type { LiveIntakeFactory } from './worker-intake.js';
 import { LiveSocket, type SocketFactory } from './live-socket.js';
 import { uploadAndImport } from './upload.js';
 
@@ -75,6 +76,8 @@ export interface HttpBridgeEnv {
   random(): number;
   /** Bytes per upload chunk (8 MiB; smaller in tests). */
   chunkBytes?: number;
+  /** Where live batches are checked (the live-check worker); default: in the page, in time slices. */
+  liveIntake?: LiveIntakeFactory;
 }
 
 /** Checks what the UI is about to send, so a mistake is reported here in words, not as a 400. */
@@ -237,6 +240,7 @@ export class HttpBridge implements Bridge, ConnectionSource, TransferSource, Rej
         now: this.env.now,
         random: this.env.random,
         probeLoggedOut: () => this.probeLoggedOut(),
+        liveIntake: this.env.liveIntake,
       },
       {
         url: (since) => `${wsOrigin}/api/live${since === undefined ? '' : `?since=${since}`}`,

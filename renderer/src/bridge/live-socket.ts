@@ -7,6 +7,7 @@
 import type { EventBatch } from '../../../common/bridge/messages.js';
 import type { ConnectionState } from './capabilities.js';
 import { SlicedBatchIntake, type IntakeEnv } from './sliced-intake.js';
+import { takesText, type LiveIntake, type LiveIntakeFactory } from './worker-intake.js';
 
 /** The part of the DOM WebSocket this client uses. */
 export interface SocketLike {
@@ -29,6 +30,8 @@ export interface LiveSocketEnv {
   probeLoggedOut(): Promise<boolean>;
   /** How batches are validated and delivered in slices (default: MessageChannel tasks in a page). */
   intake?: IntakeEnv;
+  /** Where batches are checked instead of in the page (the live-check worker: worker-intake.ts). */
+  liveIntake?: LiveIntakeFactory;
 }
 
 export interface LiveSocketOptions {
@@ -55,14 +58,25 @@ export class LiveSocket {
   private attempt = 0;
   private stopped = false;
   private lastSeq: number | undefined;
-  private readonly intake: SlicedBatchIntake;
+  private readonly intake: LiveIntake;
 
   constructor(
     private readonly env: LiveSocketEnv,
     private readonly opts: LiveSocketOptions,
   ) {
     this.lastSeq = opts.since;
-    this.intake = new SlicedBatchIntake((b) => this.opts.onBatch(b), (d) => this.opts.onRejected(d), env.intake);
+    const deliver = (b: EventBatch) => this.opts.onBatch(b);
+    const onRejected = (d: string) => this.opts.onRejected(d);
+    this.intake = env.liveIntake
+      ? env.liveIntake({
+          deliver,
+          onRejected,
+          // a worker answers in order; the seq read from the text may be ahead of it
+          onSeq: (seq) => {
+            if (this.lastSeq === undefined || seq > this.lastSeq) this.lastSeq = seq;
+          },
+        })
+      : new SlicedBatchIntake(deliver, onRejected, env.intake);
   }
 
   /** The sequence number a reconnect resumes after. */
@@ -124,6 +138,12 @@ export class LiveSocket {
   private receive(data: unknown): void {
     if (typeof data !== 'string') {
       this.opts.onRejected('a binary message (the live stream sends JSON text)');
+      return;
+    }
+    if (takesText(this.intake)) {
+      // parsed and checked off the main thread
+      const seq = this.intake.pushText(data);
+      if (seq !== null && (this.lastSeq === undefined || seq > this.lastSeq)) this.lastSeq = seq;
       return;
     }
     let json: unknown;

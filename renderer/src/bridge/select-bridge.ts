@@ -6,6 +6,7 @@ import type { Bridge } from '../../../common/bridge/bridge.js';
 import { HttpBridge } from './http-bridge.js';
 import type { SocketLike } from './live-socket.js';
 import { ValidatedBridge, looksLikeBridge } from './validated-bridge.js';
+import { WorkerLiveIntake, type LiveIntakeFactory } from './worker-intake.js';
 
 declare global {
   interface Window {
@@ -36,8 +37,30 @@ function openSocket(url: string): SocketLike {
   return s;
 }
 
+/**
+ * Live batches are parsed and validated in a Web Worker (live-check.worker.ts); where none can
+ * start (no Worker, an origin that cannot load one) they are checked in the page as before.
+ */
+const liveIntake: LiveIntakeFactory = (cb) => {
+  let worker: Worker | null = null;
+  try {
+    worker = new Worker(new URL('./live-check.worker.ts', import.meta.url), { type: 'module', name: 'tapline-live-check' });
+  } catch {
+    worker = null;
+  }
+  const intake = new WorkerLiveIntake(worker, cb);
+  if (worker) {
+    worker.onmessage = (ev: MessageEvent<unknown>) => intake.handleReply(ev.data);
+    worker.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      intake.handleFailure();
+    };
+  }
+  return intake;
+};
+
 export function selectBridge(): Bridge {
-  if (looksLikeBridge(window.taplineBridge)) return new ValidatedBridge(window.taplineBridge);
+  if (looksLikeBridge(window.taplineBridge)) return new ValidatedBridge(window.taplineBridge, undefined, liveIntake);
   return new HttpBridge({
     origin: window.location.origin,
     fetch: (url, init) => window.fetch(url, init),
@@ -47,5 +70,6 @@ export function selectBridge(): Bridge {
     clearTimer: (h) => window.clearTimeout(h as number),
     now: () => Date.now(),
     random: () => Math.random(),
+    liveIntake,
   });
 }

@@ -11,15 +11,13 @@
  * travels with its first sub-batch; rejections are reported once per batch. Memory is bounded:
  * past maxBacklog queued events, push() works the queue down before it returns, so a producer
  * faster than the page is held to the page's pace.
+ *
+ * `prevalidated`: the events were already checked (by the live-check worker, worker-intake.ts);
+ * they are only delivered in slices, at most `maxPerDelivery` per call so the consumer's work
+ * (aggregation, row store, archive) stays within the budget too.
  */
-import { z } from 'zod';
 import { EventSchema, type EventBatch, type TaplineEvent } from '../../../common/bridge/messages.js';
-
-const EnvelopeSchema = z.object({
-  seq: z.number().int().nonnegative(),
-  events: z.array(z.unknown()),
-  missed: z.number().int().nonnegative(),
-});
+import { EnvelopeSchema } from './live-check.js';
 
 /** Events a slice always takes, whatever the clock says (progress under any load). */
 export const MIN_SLICE = 64;
@@ -45,15 +43,19 @@ export class SlicedBatchIntake {
   private queued = 0;
   private readonly budgetMs: number;
   private readonly maxBacklog: number;
+  private readonly prevalidated: boolean;
+  private readonly maxPerDelivery: number;
 
   constructor(
     private readonly deliver: (batch: EventBatch) => void,
     private readonly onRejected: (detail: string) => void,
     private readonly env: IntakeEnv = defaultIntakeEnv(),
-    opts: { budgetMs?: number; maxBacklog?: number } = {},
+    opts: { budgetMs?: number; maxBacklog?: number; prevalidated?: boolean; maxPerDelivery?: number } = {},
   ) {
     this.budgetMs = opts.budgetMs ?? 8;
     this.maxBacklog = opts.maxBacklog ?? 20_000;
+    this.prevalidated = opts.prevalidated ?? false;
+    this.maxPerDelivery = opts.maxPerDelivery ?? (this.prevalidated ? 100 : Infinity);
   }
 
   /** Events queued, not yet delivered. */
@@ -92,10 +94,16 @@ export class SlicedBatchIntake {
       const p = this.queue[0];
       const out: TaplineEvent[] = [];
       const first = p.at === 0;
-      while (p.at < p.events.length && (taken < MIN_SLICE || (urgent ? this.queued > this.maxBacklog : this.env.now() - start < this.budgetMs))) {
-        const r = EventSchema.safeParse(p.events[p.at++]);
+      while (p.at < p.events.length && out.length < this.maxPerDelivery && (taken < MIN_SLICE || (urgent ? this.queued > this.maxBacklog : this.env.now() - start < this.budgetMs))) {
+        const raw = p.events[p.at++];
         taken++;
         this.queued--;
+        if (this.prevalidated) {
+          // checked against EventSchema by the live-check worker
+          out.push(raw as TaplineEvent);
+          continue;
+        }
+        const r = EventSchema.safeParse(raw);
         if (r.success) out.push(r.data);
         else {
           p.rejected++;

@@ -38,6 +38,7 @@ import {
 } from '../../../common/bridge/messages.js';
 import { invalidResponse } from './api-client.js';
 import { SlicedBatchIntake, type IntakeEnv } from './sliced-intake.js';
+import { takesText, type LiveIntakeFactory } from './worker-intake.js';
 import { Listeners, type ConnectionSource, type ConnectionState, type RejectionSource } from './capabilities.js';
 
 const DownloadResultSchema = z.object({ saved: z.string().nullable() });
@@ -85,6 +86,8 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
     private readonly inner: Bridge,
     /** Slicing of live batches (default: MessageChannel tasks in a page, timers elsewhere). */
     private readonly intakeEnv?: IntakeEnv,
+    /** Where live batches are checked (the live-check worker); default: in the page, in time slices. */
+    private readonly liveIntake?: LiveIntakeFactory,
   ) {}
 
   info(): Promise<BackendInfo> {
@@ -183,11 +186,13 @@ export class ValidatedBridge implements Bridge, ConnectionSource, RejectionSourc
 
   subscribe(onBatch: (batch: EventBatch) => void, opts?: { since?: number }): Unsubscribe {
     // validated and delivered in time slices, so a burst never blocks the page for long
-    const intake = new SlicedBatchIntake(onBatch, (d) => this.rejections.emit(d), this.intakeEnv);
+    const onRejected = (d: string) => this.rejections.emit(d);
+    const intake = this.liveIntake ? this.liveIntake({ deliver: onBatch, onRejected }) : new SlicedBatchIntake(onBatch, onRejected, this.intakeEnv);
     const stop = this.inner.subscribe((raw: unknown) => void intake.push(raw), opts);
     return () => {
-      intake.clear();
       stop();
+      if (takesText(intake)) intake.close();
+      else intake.clear();
     };
   }
 

@@ -5,15 +5,18 @@
  * Keyboard: arrows, PageUp/PageDown, Home/End move the selection, Left/Right the active cell,
  * Enter opens the detail pane, the context-menu key or Shift+F10 opens the menu.
  * Scrolling away from the top pauses live updates; coming back resumes them.
+ * While it scrolls, the rows are painted on a canvas (flow-grid-painter.ts, ui/use-scaled-scroll.ts).
  */
-import { useCallback, useEffect, useRef, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import { useApp, useFlows, useServices, useSettings } from '../app/services-context.js';
 import { COLUMNS, type ColumnId } from './columns.js';
 import { gridKeyAction } from './grid-keys.js';
 import { GridRowView, cellId } from './GridRowView.js';
 import { offsetToReveal } from './scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
-import { useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { targetAfterCanvas, useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { CanvasLayout, GridCanvas } from '../ui/grid-canvas.js';
+import { paintFlowRows } from './flow-grid-painter.js';
 
 export const ROW_HEIGHT = 24;
 
@@ -51,8 +54,43 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const headerRef = useRef<HTMLDivElement>(null);
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const paintState = useRef<{ gc: GridCanvas | null; layout: CanvasLayout }>({ gc: null, layout: new CanvasLayout() });
+  const selectedSlotNow = selectedSlot;
+  const activeColumnNow = activeColumn;
 
-  const { viewportH, scale, scaleRef, scrollTop } = useScaledScroll(scrollRef, count, ROW_HEIGHT);
+  const paint = (physicalTop: number, scrollLeft: number, entering: boolean): void => {
+    const el = scrollRef.current;
+    const canvas = canvasRef.current;
+    const grid = focusRef.current;
+    const header = headerRef.current;
+    if (!el || !canvas || !grid || !header) return;
+    const ps = paintState.current;
+    ps.gc ??= new GridCanvas(canvas);
+    const theme = ps.layout.refresh(grid, header, el, canvas, entering);
+    paintFlowRows(ps.gc, {
+      theme,
+      cols: ps.layout.cols,
+      width: el.clientWidth,
+      height: el.clientHeight,
+      offset: scaleRef.current.toVirtual(physicalTop),
+      scrollLeft,
+      rowH: ROW_HEIGHT,
+      count,
+      rowAt: (i) => rows.rowAt(i),
+      selectedSlot: selectedSlotNow,
+      activeColumn: activeColumnNow,
+      focused: document.activeElement === grid,
+      zone,
+      sensorName,
+    });
+  };
+  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, canvasForData, afterRender } = useScaledScroll(scrollRef, count, ROW_HEIGHT, { gridRef: focusRef, paint });
+  // a canvas phase this render asked for, or new data / selection while the canvas shows: paint it
+  useLayoutEffect(afterRender);
+  // while the canvas shows the rows, the DOM rows keep their last rendering (same elements: React skips them)
+  const frozen = canvasForData(version);
+  const frozenWindow = useRef<ReactElement | null>(null);
 
 
   // A new search result starts at the top.
@@ -77,14 +115,19 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       const target = offsetToReveal(index, ROW_HEIGHT, offset, el.clientHeight);
       if (target === null) return;
       const p = s.toPhysical(target);
-      el.scrollTop = target <= offset ? Math.floor(p) : Math.ceil(p);
+      const next = target <= offset ? Math.floor(p) : Math.ceil(p);
+      if (next === el.scrollTop) return;
+      // the keyboard's selection stays a DOM row (focus, aria-activedescendant)
+      keepDomForNextScroll();
+      el.scrollTop = next;
     },
-    [],
+    [keepDomForNextScroll],
   );
 
   const selectedIndex = rows.viewIndexOf(selectedSlot);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    exitCanvas();
     const action = gridKeyAction(e.key, e.shiftKey, {
       row: selectedIndex,
       rowCount: count,
@@ -120,7 +163,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   };
 
   const onMouseDown = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = columnOf(e.target);
+    const hit = columnOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     const st = flows.getState();
     st.select(hit.slot);
@@ -130,7 +173,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   };
 
   const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = columnOf(e.target);
+    const hit = columnOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     e.preventDefault();
     flows.getState().select(hit.slot);
@@ -138,7 +181,7 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   };
 
   const onDoubleClick = (e: MouseEvent<HTMLDivElement>) => {
-    if (columnOf(e.target)) flows.getState().setDetailOpen(true);
+    if (columnOf(targetAfterCanvas(e, canvasActive, exitCanvas))) flows.getState().setDetailOpen(true);
   };
 
   // Offsets are virtual (rows × ROW_HEIGHT); the element's scrollTop is physical (see scroll-scale.ts).
@@ -150,7 +193,6 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
   const base = blockBase(start, ROW_HEIGHT);
   const indices: number[] = [];
   for (let i = start; i < end; i++) indices.push(i);
-  const placed = poolRef.current.assign(indices);
   const activeId = selectedIndex >= 0 ? cellId(selectedSlot, activeColumn) : undefined;
 
   return (
@@ -178,29 +220,33 @@ export function FlowGrid({ onMenu }: { onMenu: (req: MenuRequest) => void }) {
       <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onMouseDown={onMouseDown} onContextMenu={onContextMenu} onDoubleClick={onDoubleClick}>
         <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
           {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see row-pool.ts) */}
-          <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
-            {placed.map(([index, key]) => {
-              const row = rows.rowAt(index);
-              if (!row) return null;
-              const selected = row.slot === selectedSlot;
-              return (
-                <GridRowView
-                  key={key}
-                  row={row}
-                  index={index}
-                  top={index * ROW_HEIGHT - base}
-                  selected={selected}
-                  activeColumn={selected ? activeColumn : -1}
-                  zone={zone}
-                  sensorName={sensorName}
-                  version={version}
-                />
-              );
-            })}
-          </div>
+          {(frozenWindow.current = frozen && frozenWindow.current ? frozenWindow.current : (
+            <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+              {poolRef.current.assign(indices).map(([index, key]) => {
+                const row = rows.rowAt(index);
+                if (!row) return null;
+                const selected = row.slot === selectedSlot;
+                return (
+                  <GridRowView
+                    key={key}
+                    row={row}
+                    index={index}
+                    top={index * ROW_HEIGHT - base}
+                    selected={selected}
+                    activeColumn={selected ? activeColumn : -1}
+                    zone={zone}
+                    sensorName={sensorName}
+                    version={version}
+                  />
+                );
+              })}
+            </div>
+          ))}
         </div>
         {count === 0 && !loading ? <EmptyGrid /> : null}
       </div>
+      {/* the rows while scrolling (shown by the grid's data-canvas); the DOM rows above are what assistive technology reads */}
+      <canvas ref={canvasRef} className="grid-canvas" aria-hidden="true" />
     </div>
   );
 }

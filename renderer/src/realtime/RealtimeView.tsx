@@ -2,14 +2,17 @@
  * The Real-Time view: aggregated rows (flows and events), newest on top, virtualized like the
  * flows grid (a million rows, scaled scrolling), with the events tied to a row's addresses on a
  * second line, "N servers" cells that open the full list, pause (manual, or automatic when
- * scrolled away from the top) and the "Enable / Disable Flow Events" toggle.
+ * scrolled away from the top) and the "Enable / Disable Flow Events" toggle. While it scrolls,
+ * the rows are painted on a canvas (rt-grid-painter.ts, ui/use-scaled-scroll.ts).
  */
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import { useApp, useRealtime, useServices, useSettings } from '../app/services-context.js';
 import { rankClass } from '../flows/columns.js';
 import { offsetToReveal } from '../flows/scroll-scale.js';
 import { RowPool, blockBase, visibleRange } from '../ui/row-pool.js';
-import { useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { targetAfterCanvas, useScaledScroll } from '../ui/use-scaled-scroll.js';
+import { CanvasLayout, GridCanvas } from '../ui/grid-canvas.js';
+import { paintRtRows } from './rt-grid-painter.js';
 import { ContextMenu } from '../menu/ContextMenu.js';
 import type { MenuItem } from '../menu/flow-menu.js';
 import { runMenuAction } from '../menu/run-menu-action.js';
@@ -113,9 +116,43 @@ export function RealtimeView({ active }: { active: boolean }) {
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const gridRef = useRef<HTMLDivElement>(null);
+  const headerRef = useRef<HTMLDivElement>(null);
   const poolRef = useRef<RowPool | null>(null);
   poolRef.current ??= new RowPool();
-  const { viewportH, scale, scrollTop } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const paintState = useRef<{ gc: GridCanvas | null; layout: CanvasLayout }>({ gc: null, layout: new CanvasLayout() });
+  const paint = (physicalTop: number, scrollLeft: number, entering: boolean): void => {
+    const el = scrollRef.current;
+    const canvas = canvasRef.current;
+    const grid = gridRef.current;
+    const header = headerRef.current;
+    if (!el || !canvas || !grid || !header) return;
+    const ps = paintState.current;
+    ps.gc ??= new GridCanvas(canvas);
+    const theme = ps.layout.refresh(grid, header, el, canvas, entering);
+    paintRtRows(ps.gc, {
+      theme,
+      cols: ps.layout.cols,
+      width: el.clientWidth,
+      height: el.clientHeight,
+      bodyWidth: ps.layout.bodyWidth,
+      offset: scaleRef.current.toVirtual(physicalTop),
+      scrollLeft,
+      rowH: RT_ROW_HEIGHT,
+      count,
+      rowAt: (i) => agg.rowAt(i),
+      selected,
+      focused: document.activeElement === grid,
+      zone,
+      sensorName,
+    });
+  };
+  const { viewportH, scale, scaleRef, scrollTop, canvasActive, exitCanvas, keepDomForNextScroll, canvasForData, afterRender } = useScaledScroll(scrollRef, count, RT_ROW_HEIGHT, { gridRef, paint });
+  // a canvas phase this render asked for, or new data / selection while the canvas shows: paint it
+  useLayoutEffect(afterRender);
+  // while the canvas shows the rows, the DOM rows keep their last rendering (same elements: React skips them)
+  const frozen = canvasForData(version);
+  const frozenWindow = useRef<ReactElement | null>(null);
 
   // virtual offset (rows × RT_ROW_HEIGHT) of the physical scrollTop (see flows/scroll-scale.ts)
   const vOffset = scale.toVirtual(scrollTop);
@@ -140,7 +177,7 @@ export function RealtimeView({ active }: { active: boolean }) {
   );
 
   const onClick = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = hitOf(e.target);
+    const hit = hitOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     rt.getState().select(hit.row);
     services.rowDetail.getState().setOpen(true);
@@ -150,7 +187,7 @@ export function RealtimeView({ active }: { active: boolean }) {
   };
 
   const onContextMenu = (e: MouseEvent<HTMLDivElement>) => {
-    const hit = hitOf(e.target);
+    const hit = hitOf(targetAfterCanvas(e, canvasActive, exitCanvas));
     if (!hit) return;
     e.preventDefault();
     rt.getState().select(hit.row);
@@ -166,6 +203,8 @@ export function RealtimeView({ active }: { active: boolean }) {
   }, [selected, version, count, start, end]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    // the selection is looked up among the rendered rows: render them for the current position
+    exitCanvas();
     const st = rt.getState();
     let next = -1;
     if (e.key === 'ArrowDown') next = Math.min(count - 1, selectedIndex + 1);
@@ -195,7 +234,12 @@ export function RealtimeView({ active }: { active: boolean }) {
     const target = el ? offsetToReveal(next, RT_ROW_HEIGHT, scale.toVirtual(el.scrollTop), el.clientHeight) : null;
     if (el && target !== null) {
       const p = scale.toPhysical(target);
-      el.scrollTop = target <= scale.toVirtual(el.scrollTop) ? Math.floor(p) : Math.ceil(p);
+      const top = target <= scale.toVirtual(el.scrollTop) ? Math.floor(p) : Math.ceil(p);
+      if (top !== el.scrollTop) {
+        // the keyboard's selection stays a DOM row
+        keepDomForNextScroll();
+        el.scrollTop = top;
+      }
     }
   };
 
@@ -203,7 +247,6 @@ export function RealtimeView({ active }: { active: boolean }) {
   const base = blockBase(start, RT_ROW_HEIGHT);
   const indices: number[] = [];
   for (let i = start; i < end; i++) indices.push(i);
-  const placed = poolRef.current.assign(indices);
 
   return (
     <div className="rt-view">
@@ -231,7 +274,7 @@ export function RealtimeView({ active }: { active: boolean }) {
       <div className="rt-body">
         <div ref={gridRef} className="grid rt-grid" role="grid" aria-label="Real-time events" aria-rowcount={count + 1} aria-colcount={RT_COLUMNS.length} tabIndex={0} onKeyDown={onKeyDown}>
           <div className="grid-header-clip" role="rowgroup">
-            <div className="grid-header" role="row" aria-rowindex={1}>
+            <div ref={headerRef} className="grid-header" role="row" aria-rowindex={1}>
               {RT_COLUMNS.map((c) => (
                 <div key={c.id} role="columnheader" className={`cell col-${c.id}${c.numeric ? ' num' : ''}`}>
                   {c.label}
@@ -242,13 +285,15 @@ export function RealtimeView({ active }: { active: boolean }) {
           <div ref={scrollRef} className="grid-scroll" role="rowgroup" onScroll={onScroll} onClick={onClick} onContextMenu={onContextMenu}>
             <div className="grid-body" style={{ height: `${scale.physicalHeight}px` }}>
               {/* one wrapper moves per frame; rows keep small, stable offsets inside it (see ui/row-pool.ts) */}
-              <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
-                {placed.map(([index, key]) => {
-                  const row = agg.rowAt(index);
-                  if (!row) return null;
-                  return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
-                })}
-              </div>
+              {(frozenWindow.current = frozen && frozenWindow.current ? frozenWindow.current : (
+                <div className="grid-window" style={{ transform: `translateY(${pOffset - vOffset + base}px)` }}>
+                  {poolRef.current.assign(indices).map(([index, key]) => {
+                    const row = agg.rowAt(index);
+                    if (!row) return null;
+                    return <RtRow key={key} row={row} index={index} top={index * RT_ROW_HEIGHT - base} selected={row.index === selected} zone={zone} sensorName={sensorName} version={version} />;
+                  })}
+                </div>
+              ))}
             </div>
             {count === 0 ? (
               <div className="grid-empty">
@@ -261,6 +306,8 @@ export function RealtimeView({ active }: { active: boolean }) {
               </div>
             ) : null}
           </div>
+          {/* the rows while scrolling (shown by the grid's data-canvas); the DOM rows are what assistive technology reads */}
+          <canvas ref={canvasRef} className="grid-canvas" aria-hidden="true" />
         </div>
         {detailOpen ? <RowDetailPane /> : null}
       </div>
