@@ -159,20 +159,7 @@ export class FlowTable {
       const a = srcIsA ? s0 : t0;
       const b = srcIsA ? t0 : s0;
       const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-      // 1-entry cache: consecutive packets of one flow skip the hash probe
-      if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) {
-        f = this.cacheF;
-      } else {
-        f = this.lookup4(w0, w1, a, b, ports);
-        if (f >= 0) {
-          this.cacheF = f;
-          this.cacheW0 = w0;
-          this.cacheW1 = w1;
-          this.cacheA = a;
-          this.cacheB = b;
-          this.cachePorts = ports;
-        }
-      }
+      f = this.cachedLookup4(w0, w1, a, b, ports);
       if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
       if (f < 0) {
         const k = this.scratch;
@@ -223,19 +210,8 @@ export class FlowTable {
     const a = srcIsA ? s0 : t0;
     const b = srcIsA ? t0 : s0;
     const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-    let f: number;
-    if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) {
-      f = this.cacheF;
-    } else {
-      f = this.lookup4(w0, w1, a, b, ports);
-      if (f < 0) return false;
-      this.cacheF = f;
-      this.cacheW0 = w0;
-      this.cacheW1 = w1;
-      this.cacheA = a;
-      this.cacheB = b;
-      this.cachePorts = ports;
-    }
+    const f = this.cachedLookup4(w0, w1, a, b, ports);
+    if (f < 0) return false;
     // startsNewFlow for this packet
     if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
     const fl = p.tcpFlags;
@@ -416,6 +392,21 @@ export class FlowTable {
       if (keys[base + 2] === a && keys[base + 6] === b && keys[base + 10] === ports && keys[base] === w0 && keys[base + 1] === w1) return v - 1;
       slot = (slot + 1) & mask;
     }
+  }
+
+  /** lookup4 behind a 1-entry cache: consecutive packets of one flow skip the hash probe. */
+  private cachedLookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
+    if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) return this.cacheF;
+    const f = this.lookup4(w0, w1, a, b, ports);
+    if (f >= 0) {
+      this.cacheF = f;
+      this.cacheW0 = w0;
+      this.cacheW1 = w1;
+      this.cacheA = a;
+      this.cacheB = b;
+      this.cachePorts = ports;
+    }
+    return f;
   }
 
   /** Returns the current flow for key k, or -1. */

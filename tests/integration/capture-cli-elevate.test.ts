@@ -10,12 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FIXTURE_WORKER, standInPkexec } from '../helpers/stand-in-pkexec.js';
 import { fileURLToPath } from 'node:url';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/workers/capture-fixture-worker.mjs', import.meta.url));
+const FIXTURE = FIXTURE_WORKER;
 const CLI = fileURLToPath(new URL('../../electron/cli/main.ts', import.meta.url));
 
 let dir = '';
@@ -26,23 +27,7 @@ let worker = '';
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tl-cap-elevate-'));
-  pkexecLog = join(dir, 'pkexec-argv.log');
-  worker = join(dir, 'tapline-capture-worker');
-  await writeFile(worker, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}\n`);
-  await chmod(worker, 0o755);
-  bin = join(dir, 'bin');
-  await mkdir(bin);
-  await writeFile(
-    join(bin, 'pkexec'),
-    [
-      '#!/bin/sh',
-      `for a in "$@"; do printf '%s\\n' "$a" >> ${JSON.stringify(pkexecLog)}; done`,
-      `if [ -e ${JSON.stringify(join(dir, 'refuse'))} ]; then echo "Error executing command as another user: Not authorized" >&2; exit 127; fi`,
-      'FIXTURE_PRIVILEGED=1 exec "$@"',
-      '',
-    ].join('\n'),
-  );
-  await chmod(join(bin, 'pkexec'), 0o755);
+  ({ bin, pkexecLog, worker } = await standInPkexec(dir));
 });
 
 after(async () => {

@@ -6,7 +6,7 @@
  */
 import { COLUMNS, rankClass } from './columns.js';
 import type { GridRow } from './row-store.js';
-import { drawRank, drawRowBack, type ColumnBox, type GridCanvas, type GridTheme } from '../ui/grid-canvas.js';
+import { columnPlacement, drawRank, paintRowBacks, type ColumnBox, type GridCanvas, type GridTheme } from '../ui/grid-canvas.js';
 
 export interface FlowPaintInput {
   theme: GridTheme;
@@ -38,29 +38,16 @@ export function paintFlowRows(g: GridCanvas, p: FlowPaintInput): void {
   const monoSmall = `11px ${theme.mono}`;
   const sans = `13px ${theme.sans}`;
   const lineH = rowH - 1;
-  const first = Math.max(0, Math.floor(p.offset / rowH));
-  const last = Math.min(p.count, Math.ceil((p.offset + p.height) / rowH));
-  const rows: GridRow[] = [];
-  const ys: number[] = [];
-  for (let i = first; i < last; i++) {
-    const row = p.rowAt(i);
-    if (!row) continue;
-    const y = i * rowH - p.offset;
-    rows.push(row);
-    ys.push(y);
-    drawRowBack(g, theme, y, p.width, rowH, i % 2 === 1, row.slot === p.selectedSlot, p.focused);
-  }
+  const { rows, ys } = paintRowBacks(g, theme, p, rowH, (row) => row.slot === p.selectedSlot);
   // column by column: one font and colour for a whole column (the context's setters are not free)
   for (let ci = 0; ci < COLUMNS.length; ci++) {
     const c = COLUMNS[ci];
     const box = p.cols[ci];
-    if (!box) continue;
-    const x0 = box.x - p.scrollLeft;
-    if (x0 >= p.width || x0 + box.w <= 0) continue;
+    const at = columnPlacement(box, p.scrollLeft, p.width, c.numeric, PAD);
+    if (!at) continue;
+    const { x0, x, align } = at;
     const font = c.id === 'proto' ? monoSmall : c.mono ? mono : sans;
     const base = g.baseline(font, lineH);
-    const x = c.numeric ? x0 + box.w - PAD : x0 + PAD;
-    const align = c.numeric ? 'right' : 'left';
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k];
       const y = ys[k];

@@ -5,7 +5,7 @@
  * tied events). Texts come from the same functions as the DOM rows (realtime-columns.ts).
  */
 import { rankClass } from '../flows/columns.js';
-import { drawRank, drawRowBack, type ColumnBox, type GridCanvas, type GridTheme } from '../ui/grid-canvas.js';
+import { columnPlacement, drawRank, paintRowBacks, type ColumnBox, type GridCanvas, type GridTheme } from '../ui/grid-canvas.js';
 import type { AggregateRow } from './aggregate-store.js';
 import { RT_COLUMNS, subline } from './realtime-columns.js';
 
@@ -43,29 +43,16 @@ export function paintRtRows(g: GridCanvas, p: RtPaintInput): void {
   const kindFont = `600 10px ${theme.sans}`;
   const serverCol = RT_COLUMNS.findIndex((c) => c.id === 'server');
   const subX = (p.cols[serverCol]?.x ?? 0) + PAD;
-  const first = Math.max(0, Math.floor(p.offset / rowH));
-  const last = Math.min(p.count, Math.ceil((p.offset + p.height) / rowH));
-  const rows: AggregateRow[] = [];
-  const ys: number[] = [];
-  for (let i = first; i < last; i++) {
-    const row = p.rowAt(i);
-    if (!row) continue;
-    const y = i * rowH - p.offset;
-    rows.push(row);
-    ys.push(y);
-    drawRowBack(g, theme, y, p.width, rowH, i % 2 === 1, row.index === p.selected, p.focused);
-  }
+  const { rows, ys } = paintRowBacks(g, theme, p, rowH, (row) => row.index === p.selected);
   // column by column: one font and colour for most of a column (the context's setters are not free)
   for (let ci = 0; ci < RT_COLUMNS.length; ci++) {
     const c = RT_COLUMNS[ci];
     const box = p.cols[ci];
-    if (!box) continue;
-    const x0 = box.x - p.scrollLeft;
-    if (x0 >= p.width || x0 + box.w <= 0) continue;
+    const at = columnPlacement(box, p.scrollLeft, p.width, c.numeric, PAD);
+    if (!at) continue;
+    const { x0, x, align } = at;
     const font = c.id === 'proto' ? monoSmall : mono;
     const base = g.baseline(font, CELLS_H);
-    const x = c.numeric ? x0 + box.w - PAD : x0 + PAD;
-    const align = c.numeric ? 'right' : 'left';
     const plain = c.id === 'time' || c.id === 'proto' ? theme.textMuted : theme.text;
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k];

@@ -220,6 +220,46 @@ export function drawRank(g: GridCanvas, theme: GridTheme, text: string, cls: Ran
 }
 
 /** A row's background as the grid's CSS draws it (stripe, selection, stronger when the grid has focus) and its bottom border. */
+/** What both grid painters know of the viewport. */
+export interface PaintViewport<T> {
+  width: number;
+  height: number;
+  /** Virtual offset of the viewport's top (rows × rowH). */
+  offset: number;
+  scrollLeft: number;
+  count: number;
+  focused: boolean;
+  rowAt(index: number): T | null;
+}
+
+/**
+ * The rows in view and their y, each row's background (stripe, selection, bottom border)
+ * already drawn: the painters then draw column by column over them.
+ */
+export function paintRowBacks<T>(g: GridCanvas, theme: GridTheme, p: PaintViewport<T>, rowH: number, isSelected: (row: T) => boolean): { rows: T[]; ys: number[] } {
+  const first = Math.max(0, Math.floor(p.offset / rowH));
+  const last = Math.min(p.count, Math.ceil((p.offset + p.height) / rowH));
+  const rows: T[] = [];
+  const ys: number[] = [];
+  for (let i = first; i < last; i++) {
+    const row = p.rowAt(i);
+    if (!row) continue;
+    const y = i * rowH - p.offset;
+    rows.push(row);
+    ys.push(y);
+    drawRowBack(g, theme, y, p.width, rowH, i % 2 === 1, isSelected(row), p.focused);
+  }
+  return { rows, ys };
+}
+
+/** Where a column's text goes in the viewport (null when the column is scrolled out of it). */
+export function columnPlacement(box: ColumnBox | undefined, scrollLeft: number, width: number, numeric: boolean, pad: number): { x0: number; x: number; align: 'left' | 'right' } | null {
+  if (!box) return null;
+  const x0 = box.x - scrollLeft;
+  if (x0 >= width || x0 + box.w <= 0) return null;
+  return { x0, x: numeric ? x0 + box.w - pad : x0 + pad, align: numeric ? 'right' : 'left' };
+}
+
 export function drawRowBack(g: GridCanvas, theme: GridTheme, y: number, width: number, rowH: number, odd: boolean, selected: boolean, focused: boolean): void {
   const ctx = g.ctx;
   const bg = selected ? (focused ? theme.selectStrong : theme.select) : odd ? theme.stripe : null;

@@ -8,16 +8,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FIXTURE_WORKER, standInPkexec } from '../../helpers/stand-in-pkexec.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CaptureService } from '../../../electron/services/capture-service.js';
 import { captureWorkerLaunch, packagedWorkerExecutable, pkexecWorkerLaunch, CaptureWorkerLaunchError } from '../../../electron/services/capture-controller.js';
 import { ServiceError } from '../../../electron/services/sensor-backend.js';
 
-const FIXTURE = fileURLToPath(new URL('../../fixtures/workers/capture-fixture-worker.mjs', import.meta.url));
+const FIXTURE = FIXTURE_WORKER;
 const launch = { command: process.execPath, args: [FIXTURE] };
 
 let dir = '';
@@ -28,25 +29,9 @@ const savedPath = process.env.PATH;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tl-pkexec-'));
-  pkexecLog = join(dir, 'pkexec-argv.log');
-  worker = join(dir, 'tapline-capture-worker');
-  await writeFile(worker, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}\n`);
-  await chmod(worker, 0o755);
-  // The stand-in pkexec: one line per argument, then refuses (PKEXEC_REFUSE) as pkexec does
-  // when authentication is dismissed, or runs the program "as root".
-  const bin = join(dir, 'bin');
-  await mkdir(bin);
-  await writeFile(
-    join(bin, 'pkexec'),
-    [
-      '#!/bin/sh',
-      `for a in "$@"; do printf '%s\\n' "$a" >> ${JSON.stringify(pkexecLog)}; done`,
-      `if [ -e ${JSON.stringify(join(dir, 'refuse'))} ]; then echo "Error executing command as another user: Not authorized" >&2; exit 127; fi`,
-      'FIXTURE_PRIVILEGED=1 exec "$@"',
-      '',
-    ].join('\n'),
-  );
-  await chmod(join(bin, 'pkexec'), 0o755);
+  const standIn = await standInPkexec(dir);
+  ({ pkexecLog, worker } = standIn);
+  const bin = standIn.bin;
   process.env.PATH = `${bin}:${savedPath ?? '/usr/bin:/bin'}`;
 });
 
