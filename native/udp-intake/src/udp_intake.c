@@ -741,8 +741,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* close(handle): stops receiving; the callback's end call follows every batch still due. */
-static napi_value js_close(napi_env env, napi_callback_info info) {
+/* The receiver behind a handle argument (argument 0), or NULL with a TypeError thrown naming `usage`. */
+static receiver_t *handle_arg(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -750,9 +750,16 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_valuetype t = napi_undefined;
   if (argc >= 1) napi_typeof(env, argv[0], &t);
   if (t != napi_external || napi_get_value_external(env, argv[0], (void **)&r) != napi_ok || r == NULL) {
-    napi_throw_type_error(env, NULL, "close(handle)");
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
+  return r;
+}
+
+/* close(handle): stops receiving; the callback's end call follows every batch still due. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  receiver_t *r = handle_arg(env, info, "close(handle)");
+  if (r == NULL) return NULL;
   if (!r->closing) {
     r->closing = 1;
     /* the thread drains the socket, hands over its last batch, then the end call (which joins it) */
@@ -763,16 +770,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 /* stats(handle): { received, kernelDrops } (cumulative; drops since the last batch come with the batches). */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  receiver_t *r = NULL;
-  napi_valuetype t = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t);
-  if (t != napi_external || napi_get_value_external(env, argv[0], (void **)&r) != napi_ok || r == NULL) {
-    napi_throw_type_error(env, NULL, "stats(handle)");
-    return NULL;
-  }
+  receiver_t *r = handle_arg(env, info, "stats(handle)");
+  if (r == NULL) return NULL;
   napi_value out;
   napi_create_object(env, &out);
   napi_set_named_property(env, out, "received", num(env, (double)__atomic_load_n(&r->received, __ATOMIC_RELAXED)));
