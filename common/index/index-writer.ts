@@ -5,11 +5,10 @@
 import { ByteWriter } from '../encoding/byte-writer.js';
 import { crc32 as defaultCrc32, type Crc32 } from '../encoding/crc32.js';
 import { FlowKind, type FlowTable } from '../flow/flow-table.js';
-import { flowCommunityIdFnv } from '../flow/flow-identity.js';
+import { writeFlowCounters, writeFlowIdentity } from './flow-record-writer.js';
 import {
   FLOW_RECORD_SIZE,
   FOOTER_MAGIC,
-  FlowFlag,
   HEADER_MAGIC,
   INDEX_VERSION,
   SectionType,
@@ -46,42 +45,9 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     const at = flows.reserve(FLOW_RECORD_SIZE);
     const v = flows.dataView;
     const kind = table.kind[f];
-    const clientIsA = table.clientIsA[f] === 1;
-    table.addressOf(f, 0, addrA);
-    table.addressOf(f, 1, addrB);
-    const client = clientIsA ? addrA : addrB;
-    const server = clientIsA ? addrB : addrA;
-    const pa = table.portOf(f, 0);
-    const pb = table.portOf(f, 1);
-    const hasPorts = table.hasPorts[f] === 1;
-    const hasIcmp = table.icmpType[f] >= 0;
-    const raw = flows.raw;
-    raw[at] = kind;
-    raw[at + 1] = table.ipVersion[f];
-    raw[at + 2] = table.proto[f];
-    raw[at + 3] = (hasPorts ? FlowFlag.HasPorts : 0) | (hasIcmp ? FlowFlag.HasIcmp : 0) | (table.fragmented[f] ? FlowFlag.Fragmented : 0);
-    v.setUint16(at + 4, table.tcpFlags[f], true);
-    raw[at + 6] = hasIcmp ? table.icmpType[f] : 0;
-    raw[at + 7] = hasIcmp ? table.icmpCode[f] : 0;
-    v.setUint16(at + 8, table.vlan[f] + 1, true);
-    v.setUint16(at + 10, table.vlanInner[f] + 1, true);
-    v.setUint32(at + 12, table.l2Type[f], true);
-    // the table stores IPv4 in the first 4 bytes of its big-endian words: copy as is
-    raw.set(client, at + 16);
-    raw.set(server, at + 32);
-    v.setUint16(at + 48, clientIsA ? pa : pb, true);
-    v.setUint16(at + 50, clientIsA ? pb : pa, true);
-    v.setUint32(at + 52, table.firstNsec[f], true);
-    v.setFloat64(at + 56, table.firstSec[f], true);
-    const dur = table.lastSec[f] - table.firstSec[f];
-    v.setUint32(at + 64, dur, true);
-    v.setUint32(at + 68, table.lastNsec[f], true);
-    const durExact = dur + (table.lastNsec[f] - table.firstNsec[f]) / 1e9;
+    writeFlowIdentity(table, f, flows.raw, v, at, addrA, addrB);
+    const durExact = writeFlowCounters(table, f, flows.raw, v, at);
     if (durExact > maxDuration) maxDuration = durExact;
-    v.setUint32(at + 72, clientIsA ? table.pktsA[f] : table.pktsB[f], true);
-    v.setUint32(at + 76, clientIsA ? table.pktsB[f] : table.pktsA[f], true);
-    v.setFloat64(at + 80, clientIsA ? table.bytesA[f] : table.bytesB[f], true);
-    v.setFloat64(at + 88, clientIsA ? table.bytesB[f] : table.bytesA[f], true);
     // packet offsets: zigzag LEB128 deltas, copied from the table's arena
     const start = offsets.length;
     if (table.offsetsUnsorted(f)) offsets.bytes(table.encodedOffsets(f));
@@ -92,12 +58,12 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     }
     flows.dataView.setFloat64(at + 96, start, true);
     flows.dataView.setUint32(at + 104, offsets.length - start, true);
-    let cidHash = 0;
     if (kind === FlowKind.Ip) {
-      cidHash = flowCommunityIdFnv(table.ipVersion[f], table.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? table.icmpType[f] : -1, hasIcmp ? table.icmpCode[f] : -1);
       ipPost.add(table.ipVersion[f], addrA, f);
       ipPost.add(table.ipVersion[f], addrB, f);
-      if (hasPorts) {
+      if (table.hasPorts[f] === 1) {
+        const pa = table.portOf(f, 0);
+        const pb = table.portOf(f, 1);
         portPost.add(Math.min(pa, pb), f);
         portPost.add(Math.max(pa, pb), f);
       }
@@ -105,7 +71,6 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     } else {
       protoPost.add(0x100 | kind, f);
     }
-    flows.dataView.setUint32(at + 108, cidHash, true);
     if (table.fragmented[f]) fragmentedFlows++;
   }
 

@@ -25,7 +25,6 @@
  * encode() (the live writer keeps one snapshot in flight at a time).
  */
 import type { Crc32 } from '../../../common/encoding/crc32.js';
-import { flowCommunityIdFnv } from '../../../common/flow/flow-identity.js';
 import { FlowKind, type FlowTable } from '../../../common/flow/flow-table.js';
 import {
   FLOW_RECORD_SIZE,
@@ -38,6 +37,7 @@ import {
   type IndexMeta,
 } from '../../../common/index/index-format.js';
 import type { EncodedIndex, IndexMetaInput } from '../../../common/index/index-writer.js';
+import { writeFlowCounters, writeFlowIdentity } from '../../../common/index/flow-record-writer.js';
 import { IncrementalPostings } from './incremental-postings.js';
 
 export interface LiveIndexEncodeStats {
@@ -135,26 +135,12 @@ export class LiveIndexEncoder {
     const at = f * FLOW_RECORD_SIZE;
     const raw = this.records;
     const v = this.rv;
-    const clientIsA = t.clientIsA[f] === 1;
     if (isNew || this.seenClientIsA[f] !== t.clientIsA[f]) this.writeIdentity(f, isNew);
-    const hasPorts = t.hasPorts[f] === 1;
-    const hasIcmp = t.icmpType[f] >= 0;
     const wasFragmented = !isNew && (raw[at + 3] & FlowFlag.Fragmented) !== 0;
-    raw[at + 3] = (hasPorts ? FlowFlag.HasPorts : 0) | (hasIcmp ? FlowFlag.HasIcmp : 0) | (t.fragmented[f] ? FlowFlag.Fragmented : 0);
-    if (t.fragmented[f] && !wasFragmented) this.fragmentedFlows++;
-    v.setUint16(at + 4, t.tcpFlags[f], true);
-    v.setUint32(at + 52, t.firstNsec[f], true);
-    v.setFloat64(at + 56, t.firstSec[f], true);
-    const dur = t.lastSec[f] - t.firstSec[f];
-    v.setUint32(at + 64, dur, true);
-    v.setUint32(at + 68, t.lastNsec[f], true);
     // durations only grow (last moves later, first earlier): a running maximum is exact
-    const durExact = dur + (t.lastNsec[f] - t.firstNsec[f]) / 1e9;
+    const durExact = writeFlowCounters(t, f, raw, v, at);
+    if (t.fragmented[f] && !wasFragmented) this.fragmentedFlows++;
     if (durExact > this.maxDuration) this.maxDuration = durExact;
-    v.setUint32(at + 72, clientIsA ? t.pktsA[f] : t.pktsB[f], true);
-    v.setUint32(at + 76, clientIsA ? t.pktsB[f] : t.pktsA[f], true);
-    v.setFloat64(at + 80, clientIsA ? t.bytesA[f] : t.bytesB[f], true);
-    v.setFloat64(at + 88, clientIsA ? t.bytesB[f] : t.bytesA[f], true);
     const len = this.writeOffsets(f, isNew);
     v.setFloat64(at + 96, this.slotStart[f], true);
     v.setUint32(at + 104, len, true);
@@ -163,48 +149,23 @@ export class LiveIndexEncoder {
 
   private writeIdentity(f: number, isNew: boolean): void {
     const t = this.table;
-    const at = f * FLOW_RECORD_SIZE;
-    const raw = this.records;
-    const v = this.rv;
     const kind = t.kind[f];
-    const clientIsA = t.clientIsA[f] === 1;
     this.seenClientIsA[f] = t.clientIsA[f];
     const addrA = this.addrA;
     const addrB = this.addrB;
-    t.addressOf(f, 0, addrA);
-    t.addressOf(f, 1, addrB);
-    const client = clientIsA ? addrA : addrB;
-    const server = clientIsA ? addrB : addrA;
-    const pa = t.portOf(f, 0);
-    const pb = t.portOf(f, 1);
-    const hasPorts = t.hasPorts[f] === 1;
-    const hasIcmp = t.icmpType[f] >= 0;
-    raw[at] = kind;
-    raw[at + 1] = t.ipVersion[f];
-    raw[at + 2] = t.proto[f];
-    raw[at + 6] = hasIcmp ? t.icmpType[f] : 0;
-    raw[at + 7] = hasIcmp ? t.icmpCode[f] : 0;
-    v.setUint16(at + 8, t.vlan[f] + 1, true);
-    v.setUint16(at + 10, t.vlanInner[f] + 1, true);
-    v.setUint32(at + 12, t.l2Type[f], true);
-    raw.set(client, at + 16);
-    raw.set(server, at + 32);
-    v.setUint16(at + 48, clientIsA ? pa : pb, true);
-    v.setUint16(at + 50, clientIsA ? pb : pa, true);
-    let cidHash = 0;
+    writeFlowIdentity(t, f, this.records, this.rv, f * FLOW_RECORD_SIZE, addrA, addrB);
+    if (!isNew) return;
     if (kind === FlowKind.Ip) {
-      cidHash = flowCommunityIdFnv(t.ipVersion[f], t.proto[f], client, server, hasPorts, clientIsA ? pa : pb, clientIsA ? pb : pa, hasIcmp ? t.icmpType[f] : -1, hasIcmp ? t.icmpCode[f] : -1);
-      if (isNew) {
-        this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrA), f);
-        this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrB), f);
-        if (hasPorts) {
-          this.portPost.add(IncrementalPostings.numberKey(Math.min(pa, pb), 2), f);
-          this.portPost.add(IncrementalPostings.numberKey(Math.max(pa, pb), 2), f);
-        }
-        this.protoPost.add(IncrementalPostings.numberKey(t.proto[f], 2), f);
+      this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrA), f);
+      this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrB), f);
+      if (t.hasPorts[f] === 1) {
+        const pa = t.portOf(f, 0);
+        const pb = t.portOf(f, 1);
+        this.portPost.add(IncrementalPostings.numberKey(Math.min(pa, pb), 2), f);
+        this.portPost.add(IncrementalPostings.numberKey(Math.max(pa, pb), 2), f);
       }
-    } else if (isNew) this.protoPost.add(IncrementalPostings.numberKey(0x100 | kind, 2), f);
-    v.setUint32(at + 108, cidHash, true);
+      this.protoPost.add(IncrementalPostings.numberKey(t.proto[f], 2), f);
+    } else this.protoPost.add(IncrementalPostings.numberKey(0x100 | kind, 2), f);
   }
 
   /** Copies flow f's whole encoded offset list into its slot (moving it when it outgrew it). */
