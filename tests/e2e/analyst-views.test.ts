@@ -10,8 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
-import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
+import { capturePath } from '../helpers/corpus.js';
+import { ARTIFACTS, browserCorpusSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import { serveForTest } from './serve-process.js';
 
 /** The zeek capture's one flow: 141.142.228.5:59856 → 192.150.187.43:80 (an HTTP GET with a body). */
@@ -19,15 +19,8 @@ const HTTP_GET = 'zeek__http_get.pcap';
 const CLIENT = '141.142.228.5';
 const SERVER = '192.150.187.43';
 
-function skipReason(): string | null {
-  const browser = browserSkipReason();
-  if (browser) return browser;
-  if (!corpusPresent) return corpusSkipReason ?? 'corpus missing';
-  return null;
-}
-
 test('Real-Time aggregation, historical search by IP with charts, and the files page', { timeout: 120_000 }, async (t) => {
-  const serve = await serveForTest(t, skipReason());
+  const serve = await serveForTest(t, browserCorpusSkipReason());
   if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   let browser: Browser | null = null;

@@ -11,21 +11,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
+import { ARTIFACTS, browserCaptureSkipReason, captureOnLoAndSend, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveForTest } from './serve-process.js';
 
 const DATAGRAMS = 4;
 
-function skipReason(): string | null {
-  const browser = browserSkipReason();
-  if (browser) return browser;
-  if (process.getuid?.() !== 0) return 'live capture on lo needs root (or a capture worker with cap_net_raw,cap_net_admin)';
-  return null;
-}
-
 test('Capture panel: start a capture on lo, the datagrams\' flow shows in the grid, stop', { timeout: 120_000 }, async (t) => {
-  const serve = await serveForTest(t, skipReason());
+  const serve = await serveForTest(t, browserCaptureSkipReason());
   if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   let browser: Browser | null = null;
@@ -41,15 +34,7 @@ test('Capture panel: start a capture on lo, the datagrams\' flow shows in the gr
     await page.waitForSelector('.conn-ok');
 
     await page.getByRole('tab', { name: 'Store' }).click();
-    await page.waitForSelector('#capture-iface option[value="lo"]', { state: 'attached', timeout: 30_000 });
-    await page.selectOption('#capture-iface', 'lo');
-    await page.fill('#capture-filter', `udp port ${port}`);
-    await page.getByRole('button', { name: 'Start capture' }).click();
-    await page.waitForSelector('.capture-status[data-state="running"]', { timeout: 30_000 });
-
-    const sender = createSocket('udp4');
-    for (let i = 0; i < DATAGRAMS; i++) await new Promise<void>((r, j) => sender.send(Buffer.from(`capture panel ${i}`), port, '127.0.0.1', (e) => (e ? j(e) : r())));
-    sender.close();
+    await captureOnLoAndSend(page, port, DATAGRAMS, 'capture panel');
 
     // the panel counts them from the capture status events
     await page.waitForFunction(

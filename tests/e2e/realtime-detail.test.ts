@@ -9,12 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
-import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, RENDERER, shot } from './browser-env.js';
+import { capturePath } from '../helpers/corpus.js';
+import { ARTIFACTS, browserCorpusSkipReason, captureOnLoAndSend, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { serveForTest } from './serve-process.js';
 
@@ -25,15 +24,8 @@ const COMMUNITY_ID = '1:yvyB8h+3dnggTZW0UEITWCst97w=';
 const FIRST_TS = '1362692526.869344000';
 const DATAGRAMS = 3;
 
-function skipReason(): string | null {
-  const browser = browserSkipReason();
-  if (browser) return browser;
-  if (!corpusPresent) return corpusSkipReason ?? 'corpus missing';
-  return null;
-}
-
 test('Real-Time detail pane (click, Enter, Esc; every field; follow) and the sensor window (live capture figures)', { timeout: 180_000 }, async (t) => {
-  const serve = await serveForTest(t, skipReason());
+  const serve = await serveForTest(t, browserCorpusSkipReason());
   if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   let browser: Browser | null = null;
@@ -107,14 +99,7 @@ test('Real-Time detail pane (click, Enter, Esc; every field; follow) and the sen
         await page.keyboard.press('Escape');
         await win.waitFor({ state: 'detached' });
         await page.getByRole('tab', { name: 'Store' }).click();
-        await page.waitForSelector('#capture-iface option[value="lo"]', { state: 'attached', timeout: 30_000 });
-        await page.selectOption('#capture-iface', 'lo');
-        await page.fill('#capture-filter', `udp port ${port}`);
-        await page.getByRole('button', { name: 'Start capture' }).click();
-        await page.waitForSelector('.capture-status[data-state="running"]', { timeout: 30_000 });
-        const sender = createSocket('udp4');
-        for (let i = 0; i < DATAGRAMS; i++) await new Promise<void>((r, j) => sender.send(Buffer.from(`sensor window ${i}`), port, '127.0.0.1', (e) => (e ? j(e) : r())));
-        sender.close();
+        await captureOnLoAndSend(page, port, DATAGRAMS, 'sensor window');
 
         await page.locator('#sensors-button').click();
         await win.waitFor();
@@ -161,9 +146,8 @@ async function freeUdpPort(): Promise<number> {
 const CEF_LINE = '<134>1 2026-11-22T04:30:00.123456Z fw1 firewall - - - CEF:0|Acme|FW|1.0|100|Blocked connection|5|src=10.1.2.3 spt=40000 dst=10.9.8.7 dpt=22 proto=TCP act=blocked';
 
 test('an event row (a syslog message received live): the pane lists its message and parsed fields; arrows move the selection and the pane follows', { timeout: 180_000 }, async (t) => {
-  const reason = existsSync(CHROMIUM) ? (existsSync(RENDERER) ? null : `the renderer is not built (${RENDERER}); run npm run build`) : `no Chromium at ${CHROMIUM}`;
   const syslogPort = await freeUdpPort();
-  const serve = await serveForTest(t, reason ?? (corpusPresent ? null : (corpusSkipReason ?? 'corpus missing')), ['--syslog', `udp://127.0.0.1:${syslogPort}`]);
+  const serve = await serveForTest(t, browserCorpusSkipReason(), ['--syslog', `udp://127.0.0.1:${syslogPort}`]);
   if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   let browser: Browser | null = null;

@@ -12,24 +12,17 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
+import { ARTIFACTS, browserCaptureSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 
 const DATAGRAMS = 5;
 const REMOTE = 'tl-uifeat-remote';
 
-function skipReason(): string | null {
-  const browser = browserSkipReason();
-  if (browser) return browser;
-  if (process.getuid?.() !== 0) return 'live capture on lo needs root (or a capture worker with cap_net_raw,cap_net_admin)';
-  return null;
-}
-
 const token = async (s: ServeProcess): Promise<string> => (await readFile(join(dirname(s.storeDir), 'token'), 'utf8')).trim();
 
 test('sensor window: a capture started on a remote sensor from the hub\'s page runs there, shows live, stops', { timeout: 180_000 }, async (t) => {
-  const why = skipReason();
+  const why = browserCaptureSkipReason();
   if (why) {
     t.skip(why);
     return;

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { capturePath, corpusDir, corpusPresent, corpusSkipReason } from '../helpers/corpus.js';
-import { ARTIFACTS, browserSkipReason, CHROMIUM, LAUNCH_ARGS } from './browser-env.js';
+import { capturePath, corpusDir } from '../helpers/corpus.js';
+import { ARTIFACTS, browserCorpusSkipReason, CHROMIUM, LAUNCH_ARGS, shot } from './browser-env.js';
 import type { PageGlobals } from './page-globals.js';
 import { runCli, serveForTest } from './serve-process.js';
 
@@ -46,16 +46,6 @@ async function dropFile(page: Page, path: string, screenshot: string): Promise<v
   await page.locator('.drop-overlay').waitFor({ state: 'detached' });
 }
 
-function skipReason(): string | null {
-  const browser = browserSkipReason();
-  if (browser) return browser;
-  if (!corpusPresent) return corpusSkipReason ?? 'corpus missing';
-  return null;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
 
 /** Rows the grid shows (it renders only the rows in view; these tests have a handful). */
 async function rowIds(page: Page): Promise<string[]> {
@@ -67,7 +57,7 @@ async function waitForRows(page: Page, n: number): Promise<void> {
 }
 
 test('web UI in serve mode: import, grid, context menu download, pause, store, settings', { timeout: 120_000 }, async (t) => {
-  const serve = await serveForTest(t, skipReason());
+  const serve = await serveForTest(t, browserCorpusSkipReason());
   if (!serve) return;
   await mkdir(ARTIFACTS, { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'tapline-e2e-dl-'));
