@@ -205,98 +205,35 @@ export class LiveWriter implements LiveStoreWriter {
   /**
    * A batch from the capture thread (packet-batch.ts): pcap records of one link in src[0, len),
    * the same bytes a pcap segment holds. Equivalent to packet() for each record, but while the
-   * segment is pcap of this link's type and no conditional filter applies, the records are copied
-   * into the segment buffer as whole runs (one copy per run instead of one re-encode per packet).
-   * Returns the packets and their original bytes. Throws on a record running past len (a bug).
-   */
-  packetRun(linkId: number, src: Uint8Array, len: number): { packets: number; bytes: number } {
-    return this.packetRunOf(linkId, src, len, false);
-  }
-
-  /**
-   * packetRun without copying: the runs of records are indexed and written from src itself (a
-   * capture batch), so src must stay untouched until `written` settles (null: nothing of src is
-   * held, e.g. the per-packet path of conditional mode copied what it kept).
+   * segment is pcap of this link's type and no conditional filter applies, the runs of records
+   * are indexed and written from src itself (no copy, no re-encode per packet), so src must stay
+   * untouched until `written` settles (null: nothing of src is held, e.g. the per-packet path of
+   * conditional mode copied what it kept). Returns the packets and their original bytes. Throws
+   * on a record running past len (a bug).
    */
   packetRunBorrowed(linkId: number, src: Uint8Array, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
-    return this.packetRunOf(linkId, src, len, true);
-  }
-
-  private packetRunOf(linkId: number, src: Uint8Array, len: number, borrow: boolean): { packets: number; bytes: number; written: Promise<void> | null } {
     const v = new DataView(src.buffer, src.byteOffset, len);
     const link = this.links.get(linkId);
     const links = [...this.links.values()];
     // one pcap link type for every link: every segment is pcap of that type (see startSegment)
     const runs = !this.closed && !this.stoppedError && !this.cond && link !== undefined && links.every((l) => l.linkType === link.linkType);
-    if (borrow && runs) return this.borrowRuns(src, v, len);
+    if (runs) return this.borrowRuns(src, v, len);
     let packets = 0;
     let bytes = 0;
-    // the pending copy: src[runFrom, runTo) goes to this.buf at runDst
-    let runFrom = -1;
-    let runTo = 0;
-    let runDst = 0;
-    const copyRun = (): void => {
-      if (runFrom < 0) return;
-      this.buf.set(src.subarray(runFrom, runTo), runDst);
-      runFrom = -1;
-    };
-    let p: LivePacket | null = null;
+    const p: LivePacket = { linkId, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, data: src.subarray(0, 0) };
     for (let at = 0; at < len; ) {
       const end = batchRecordEnd(v, at, len);
       const origLen = v.getUint32(at + 12, true);
       packets++;
       bytes += origLen;
-      if (!runs) {
-        p ??= { linkId, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, data: src.subarray(0, 0) };
-        p.tsSec = v.getUint32(at, true);
-        p.tsNsec = v.getUint32(at + 4, true);
-        p.capLen = end - at - BATCH_RECORD_HEADER;
-        p.origLen = origLen;
-        p.data = src.subarray(at + BATCH_RECORD_HEADER, end);
-        this.packet(p);
-        at = end;
-        continue;
-      }
-      this.st.receivedPackets++;
-      this.st.receivedBytes += origLen;
-      const rec = end - at;
-      let s = this.seg;
-      if (s && s.packets > 0 && s.submitted + this.bufLen + rec > this.segmentBytes) {
-        copyRun();
-        this.rotate();
-        s = null;
-      }
-      if (this.queuedBytes > MAX_QUEUED_BYTES) {
-        copyRun();
-        this.st.droppedBacklog++;
-        at = end;
-        continue;
-      }
-      if (!s) {
-        copyRun();
-        s = this.startSegment();
-      }
-      if (this.bufLen + rec > this.buf.length) {
-        copyRun();
-        this.submit();
-        if (rec > this.buf.length) this.newBuffer(rec);
-      }
-      if (runFrom >= 0 && runTo === at && runDst + (runTo - runFrom) === this.bufLen) runTo = end;
-      else {
-        copyRun();
-        runFrom = at;
-        runTo = end;
-        runDst = this.bufLen;
-      }
-      this.bufLen += rec;
-      s.packets++;
-      const tsSec = v.getUint32(at, true);
-      if (tsSec > s.newestSec) s.newestSec = tsSec;
-      this.st.storedPackets++;
-      this.st.storedBytes += rec;
+      p.tsSec = v.getUint32(at, true);
+      p.tsNsec = v.getUint32(at + 4, true);
+      p.capLen = end - at - BATCH_RECORD_HEADER;
+      p.origLen = origLen;
+      p.data = src.subarray(at + BATCH_RECORD_HEADER, end);
+      this.packet(p);
       at = end;
     }
-    copyRun();
     return { packets, bytes, written: null };
   }
 

@@ -1,13 +1,13 @@
 /**
  * Packets crossing from the capture thread to the store writer's thread, many to a buffer: a
  * batch is an ArrayBuffer transferred (not copied) with postMessage and handed back for reuse,
- * so the hand-off costs one copy of the packet bytes and no object per packet.
+ * so the hand-off costs no object per packet.
  *
  * A batch is a sequence of runs, each the packets of one link: u32 linkId, u32 byte length of
  * the run's records, then the records. A record is a pcap record, the very bytes a pcap segment
  * stores (nanosecond timestamps, little-endian): tsSec u32, tsNsec u32, capLen u32, origLen u32,
- * then capLen bytes. So the writer thread copies whole runs of records into its segment buffer
- * (LiveWriter.packetRun) instead of re-encoding every packet.
+ * then capLen bytes. So the writer thread writes whole runs of records to the segment from the
+ * batch itself (LiveWriter.packetRunBorrowed) instead of re-encoding every packet.
  */
 import type { LivePacket } from '../../../common/capture/live-packet-sink.js';
 
