@@ -11,8 +11,24 @@ import { formatTs } from '../time/timestamp.js';
 import { createFastIpv4, decodeFastIpv4 } from '../packet/ipv4-fast-path.js';
 import { FlowKind, FlowTable, flowKindOf, type FlowTableOptions } from './flow-table.js';
 
+/** An index part's table and the file-level facts of the records read while it was current. */
+export interface IndexerPart {
+  table: FlowTable;
+  packets: number;
+  bytes: number;
+  nonIpPackets: number;
+  undecodedPackets: number;
+  malformedPackets: number;
+  firstTs: string | null;
+  lastTs: string | null;
+}
+
+/** How often (in packets) a budgeted indexer compares its table's memory with the budget. */
+export const PART_CHECK_PACKETS = 256;
+
 export class CaptureIndexer implements CaptureSink {
-  readonly table: FlowTable;
+  /** The current part's table (the only one unless nextPart splits the input into index parts). */
+  table: FlowTable;
   fileInfo: CaptureFileInfo | null = null;
   readonly interfaces: IndexInterface[] = [];
   packets = 0;
@@ -24,15 +40,36 @@ export class CaptureIndexer implements CaptureSink {
   private firstNsec = 0;
   private lastSec = -Infinity;
   private lastNsec = 0;
+  /** Latest packet second of every part so far (what carried flows expire against). */
+  private latestSec = -Infinity;
   private readonly decoded = createDecodedPacket();
   private readonly fast = createFastIpv4();
   private readonly fastPath: boolean;
+  private readonly partBudget: number;
+  private readonly maxCarry: number | undefined;
+  /** Parts ended by the budget and not yet taken (takeParts). */
+  private readonly ended: IndexerPart[] = [];
 
-  /** `fastPath: false` sends every packet through the general decoder (the tests compare both). */
-  constructor(opts?: FlowTableOptions & { fastPath?: boolean }) {
+  /**
+   * `fastPath: false` sends every packet through the general decoder (the tests compare both).
+   * `partBudget` (bytes, 0: none): every PART_CHECK_PACKETS packets, when the table holds more,
+   * the current part ends (nextPart) and waits in takeParts; where parts end depends only on the
+   * packets and the budget, so a rebuild ends them at the same packets.
+   */
+  constructor(opts?: FlowTableOptions & { fastPath?: boolean; partBudget?: number; maxCarry?: number }) {
     this.table = new FlowTable(opts);
     this.fastPath = opts?.fastPath ?? true;
+    this.partBudget = opts?.partBudget ?? 0;
+    this.maxCarry = opts?.maxCarry;
   }
+
+  /** Parts the budget ended since the last call, in order (numbered from 0 over the whole input). */
+  takeParts(): IndexerPart[] {
+    return this.ended.splice(0);
+  }
+
+  /** Number of parts ended so far (the current part's number). */
+  partsEnded = 0;
 
   onFileInfo(info: CaptureFileInfo): void {
     this.fileInfo = info;
@@ -87,7 +124,37 @@ export class CaptureIndexer implements CaptureSink {
     if (s > this.lastSec || (s === this.lastSec && n > this.lastNsec)) {
       this.lastSec = s;
       this.lastNsec = n;
+      if (s > this.latestSec) this.latestSec = s;
     }
+    if (this.partBudget > 0 && (this.packets & (PART_CHECK_PACKETS - 1)) === 0 && this.table.memoryBytes > this.partBudget) {
+      this.ended.push(this.nextPart(this.partsEnded, this.maxCarry));
+    }
+  }
+
+  /**
+   * Ends the current index part (number `part`) and starts the next with a fresh table that
+   * continues the flows still open (FlowTable.nextPart, at most maxCarry of them): returns the
+   * finished part, whose counters cover the records read while it was current.
+   */
+  nextPart(part: number, maxCarry?: number): IndexerPart {
+    const done: IndexerPart = {
+      table: this.table,
+      packets: this.packets,
+      bytes: this.bytes,
+      nonIpPackets: this.nonIpPackets,
+      undecodedPackets: this.undecodedPackets,
+      malformedPackets: this.malformedPackets,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
+    };
+    this.table = this.table.nextPart(part, this.latestSec, maxCarry);
+    this.partsEnded = part + 1;
+    this.packets = this.bytes = this.nonIpPackets = this.undecodedPackets = this.malformedPackets = 0;
+    this.firstSec = Infinity;
+    this.firstNsec = 0;
+    this.lastSec = -Infinity;
+    this.lastNsec = 0;
+    return done;
   }
 
   /** Settles pending state; call once when the input ends. */

@@ -13,6 +13,7 @@ import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, deco
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
 import type { FastIpv4 } from '../packet/ipv4-fast-path.js';
+import { CarriedFlows, KEY_WORDS, flowKeyHash } from './carried-flows.js';
 
 /** What kind of traffic a flow aggregates. */
 export const FlowKind = {
@@ -38,8 +39,12 @@ export interface FlowTableOptions {
   fragmentTimeoutSec?: number;
 }
 
-const KW = 12; // key words per flow
+const KW = KEY_WORDS; // key words per flow
 const EMPTY = 0;
+/** Bytes of the per-flow columns (see grow). */
+const FLOW_COLUMN_BYTES = KW * 4 + 5 + 12 + 4 + 24 + 32 + 4 + 8 + 22;
+/** How far back in time packets may go and still continue a flow carried to the next index part. */
+export const CARRY_SLACK_SEC = 60;
 
 export class FlowTable {
   count = 0;
@@ -70,6 +75,14 @@ export class FlowTable {
   tcpState = new Uint8Array(0);
   /** Set when a fragment had to be attributed by its fragment id rather than its own header. */
   fragmented = new Uint8Array(0);
+  /**
+   * Index parts (nextPart): the part and flow number of the flow an earlier part holds that this
+   * flow continues; contPart -1 when it continues none.
+   */
+  contPart = new Int32Array(0);
+  contFlow = new Uint32Array(0);
+  /** Flows of this table that continue a flow of an earlier part. */
+  continuations = 0;
   // packet offsets
   readonly arena = new OffsetArena();
   // offset list cursors, held as fields so the per-packet append loads them directly
@@ -97,6 +110,11 @@ export class FlowTable {
   private readonly udpIdle: number;
   private readonly otherIdle: number;
   private readonly fragments: FragmentTracker;
+  private readonly opts: FlowTableOptions;
+  /** Flows of the part before this one that a packet may still continue (null: a first part). */
+  private readonly carry: CarriedFlows | null;
+  /** The carried flow the last createAt continued (-1: none), read right after it by the caller. */
+  private carriedAt = -1;
   packets = 0;
   // last IPv4 key looked up and its flow (-1: none); any new flow invalidates it
   private cacheF = -1;
@@ -106,11 +124,14 @@ export class FlowTable {
   private cacheB = 0;
   private cachePorts = 0;
 
-  constructor(opts: FlowTableOptions = {}) {
+  /** `carry` and `fragments`: from nextPart only. */
+  constructor(opts: FlowTableOptions = {}, carry: CarriedFlows | null = null, fragments?: FragmentTracker) {
+    this.opts = opts;
     this.tcpIdle = opts.tcpIdleSec ?? 900;
     this.udpIdle = opts.udpIdleSec ?? 120;
     this.otherIdle = opts.otherIdleSec ?? 120;
-    this.fragments = new FragmentTracker(opts.fragmentTimeoutSec ?? 60);
+    this.fragments = fragments ?? new FragmentTracker(opts.fragmentTimeoutSec ?? 60);
+    this.carry = carry;
     this.grow(1024);
   }
 
@@ -176,7 +197,7 @@ export class FlowTable {
       if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
     }
     if (f < 0) {
-      f = this.create(this.scratch, rec, FlowKind.Ip);
+      f = this.createAt(this.scratch, rec.tsSec, rec.tsNsec, FlowKind.Ip, d.proto === 6 && withPorts && (d.tcpFlags & 0x12) === 0x02);
       this.ipVersion[f] = d.ipVersion;
       this.proto[f] = d.proto;
       this.hasPorts[f] = withPorts ? 1 : 0;
@@ -186,6 +207,7 @@ export class FlowTable {
       this.icmpCode[f] = d.icmpCode;
       const clientIsSrc = this.clientIsSource(d, withPorts);
       this.clientIsA[f] = clientIsSrc === srcIsA ? 1 : 0;
+      if (this.carriedAt >= 0) this.adoptCarried(f);
     }
     this.accountRaw(f, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen, srcIsA);
     if (d.proto === 6 && withPorts) this.trackTcp(f, d, srcIsA);
@@ -245,7 +267,12 @@ export class FlowTable {
       if (waiting) for (const p of waiting) this.accountPending(f, p);
       return;
     }
-    const bound = fr.flowOf(key);
+    let bound = fr.flowOf(key);
+    if (bound <= -2) {
+      // bound in an earlier index part: the part's continuation of that flow
+      bound = this.continuationOf(-2 - bound, rec.tsSec, rec.tsNsec);
+      fr.bind(key, bound, rec.tsSec);
+    }
     if (bound >= 0) {
       // later fragment of a datagram whose first fragment we saw: same flow, direction by address
       const srcIsA = this.srcIsEndpointA(bound, d);
@@ -275,6 +302,7 @@ export class FlowTable {
       this.vlan[f] = d.vlan;
       this.vlanInner[f] = d.vlanInner;
       this.clientIsA[f] = srcIsA ? 1 : 0;
+      if (this.carriedAt >= 0) this.adoptCarried(f);
     }
     this.accountRaw(f, p.recordOffset, p.tsSec, p.tsNsec, p.origLen, srcIsA);
     return f;
@@ -345,24 +373,7 @@ export class FlowTable {
   }
 
   private hashKey(k: Uint32Array): number {
-    // multiply-xorshift: the words an IPv4 key uses first (so hash4 gives the same value), then
-    // the IPv6/link words only when any is set
-    let h = Math.imul(k[0] ^ 0x811c9dc5, 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[1], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[2], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[6], 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ k[10], 0x01000193);
-    if ((k[3] | k[4] | k[5] | k[7] | k[8] | k[9] | k[11]) !== 0) {
-      h = Math.imul(h ^ (h >>> 15) ^ k[3], 0x01000193);
-      h = Math.imul(h ^ (h >>> 15) ^ k[4], 0x01000193);
-      h = Math.imul(h ^ (h >>> 15) ^ k[5], 0x01000193);
-      h = Math.imul(h ^ (h >>> 15) ^ k[7], 0x01000193);
-      h = Math.imul(h ^ (h >>> 15) ^ k[8], 0x01000193);
-      h = Math.imul(h ^ (h >>> 15) ^ k[9], 0x01000193);
-      h = Math.imul(h ^ (h >>> 15) ^ k[11], 0x01000193);
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return (h ^ (h >>> 13)) >>> 0;
+    return flowKeyHash(k);
   }
 
   /** hashKey of an IPv4 key (words 3–5, 7–9 and 11 zero). */
@@ -481,10 +492,32 @@ export class FlowTable {
     return this.createAt(k, rec.tsSec, rec.tsNsec, kind);
   }
 
-  private createAt(k: Uint32Array, tsSec: number, tsNsec: number, kind: FlowKind): number {
+  /**
+   * A new flow for key k. After an index part (carry set), a flow of the part before with this
+   * key is continued when this packet would have continued it in one table (pureSyn: the packet is
+   * a TCP SYN without ACK); carriedAt then says which, for the caller's adoptCarried.
+   */
+  private createAt(k: Uint32Array, tsSec: number, tsNsec: number, kind: FlowKind, pureSyn = false): number {
     if (this.count === this.capacity) this.grow(this.capacity * 2);
     const f = this.count++;
     this.cacheF = -1;
+    this.contPart[f] = -1;
+    this.carriedAt = -1;
+    if (this.carry !== null) {
+      const c = this.carry.find(k);
+      if (c >= 0) {
+        // looked up once: from now on this table's own flow for the key decides
+        this.carry.taken[c] = 1;
+        if (!this.carriedRestarts(c, kind, tsSec, tsNsec, pureSyn)) {
+          this.carriedAt = c;
+          this.carry.continuedBy[c] = f;
+          this.contPart[f] = this.carry.part[c];
+          this.contFlow[f] = this.carry.flow[c];
+          this.tcpState[f] = this.carry.tcpState[c];
+          this.continuations++;
+        }
+      }
+    }
     this.keys.set(k, f * KW);
     this.kind[f] = kind;
     this.firstSec[f] = tsSec;
@@ -497,6 +530,68 @@ export class FlowTable {
     this.icmpCode[f] = -1;
     this.offHead[f] = -1;
     this.bindSlot(k, f);
+    return f;
+  }
+
+  /** startsNewFlow for a carried flow (non-IP flows never restart, as in add()). */
+  private carriedRestarts(c: number, kind: FlowKind, tsSec: number, tsNsec: number, pureSyn: boolean): boolean {
+    const carry = this.carry as CarriedFlows;
+    if (kind !== FlowKind.Ip) return false;
+    const proto = carry.proto[c];
+    const limit = proto === 6 ? this.tcpIdle : proto === 17 ? this.udpIdle : this.otherIdle;
+    const gap = tsSec - carry.lastSec[c] + (tsNsec - carry.lastNsec[c]) / 1e9;
+    if (gap > limit) return true;
+    return pureSyn && (carry.tcpState[c] & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0;
+  }
+
+  /** A continuation keeps the identity of the flow it continues: orientation, ICMP type and code. */
+  private adoptCarried(f: number): void {
+    const carry = this.carry as CarriedFlows;
+    const c = this.carriedAt;
+    this.carriedAt = -1;
+    this.clientIsA[f] = carry.clientIsA[c];
+    this.icmpType[f] = carry.icmpType[c];
+    this.icmpCode[f] = carry.icmpCode[c];
+  }
+
+  /**
+   * This table's flow for carried flow c (a fragment bound to it in the part before): the one
+   * that continues it, else a new continuation (a fragment only joins a flow, it never restarts it).
+   */
+  private continuationOf(c: number, tsSec: number, tsNsec: number): number {
+    const carry = this.carry as CarriedFlows;
+    if (carry.continuedBy[c] >= 0) return carry.continuedBy[c];
+    const k = this.scratch;
+    for (let i = 0; i < KW; i++) k[i] = carry.keys[c * KW + i];
+    if (this.count === this.capacity) this.grow(this.capacity * 2);
+    const f = this.count++;
+    this.cacheF = -1;
+    this.keys.set(k, f * KW);
+    this.kind[f] = carry.kind[c];
+    this.firstSec[f] = tsSec;
+    this.firstNsec[f] = tsNsec;
+    this.lastSec[f] = tsSec;
+    this.lastNsec[f] = tsNsec;
+    this.ipVersion[f] = carry.ipVersion[c];
+    this.proto[f] = carry.proto[c];
+    this.hasPorts[f] = carry.hasPorts[c];
+    this.vlan[f] = carry.vlan[c];
+    this.vlanInner[f] = carry.vlanInner[c];
+    this.l2Type[f] = carry.l2Type[c];
+    this.clientIsA[f] = carry.clientIsA[c];
+    this.icmpType[f] = carry.icmpType[c];
+    this.icmpCode[f] = carry.icmpCode[c];
+    this.tcpState[f] = carry.tcpState[c];
+    this.offHead[f] = -1;
+    this.contPart[f] = carry.part[c];
+    this.contFlow[f] = carry.flow[c];
+    this.continuations++;
+    carry.continuedBy[c] = f;
+    // the key's current flow unless a later packet already made one for it
+    if (!carry.taken[c]) {
+      carry.taken[c] = 1;
+      this.bindSlot(k, f);
+    }
     return f;
   }
 
@@ -626,6 +721,115 @@ export class FlowTable {
     this.offBytes[f] += n;
   }
 
+  // ---- index parts ----
+
+  /** Flows of earlier parts this table may continue (0 for a first part). */
+  get carried(): number {
+    return this.carry?.count ?? 0;
+  }
+
+  /** Bytes this table holds: its columns at capacity, hash slots, offset arena, carried flows. */
+  get memoryBytes(): number {
+    return this.capacity * FLOW_COLUMN_BYTES + this.slots.length * 4 + this.arena.bytesAllocated + (this.carry?.bytes ?? 0);
+  }
+
+  /**
+   * Ends this table as index part `part` and returns the table of the next part, which carries
+   * (CarriedFlows) every flow a later packet could still continue: each key's current flow, and
+   * the carried flows no packet of this part looked up, unless quiet for longer than its idle
+   * timeout plus CARRY_SLACK_SEC before `nowSec` (the latest packet time read; the slack covers
+   * timestamps that go back a little). At most `maxCarry`, the most recently active first. The
+   * fragment tracker moves to the next table with its bindings re-pointed at carried flows.
+   * Encode this table's flows after; never add packets to it (nor finish() it) again.
+   */
+  nextPart(part: number, nowSec: number, maxCarry = Infinity): FlowTable {
+    const old = this.carry;
+    const limitOf = (proto: number): number => (proto === 6 ? this.tcpIdle : proto === 17 ? this.udpIdle : this.otherIdle) + CARRY_SLACK_SEC;
+    // candidates and how recent they are (non-IP flows never expire: always carried)
+    const fromTable: number[] = [];
+    const fromOld: number[] = [];
+    for (let s = 0; s < this.slots.length; s++) {
+      const v = this.slots[s];
+      if (v === EMPTY) continue;
+      const f = v - 1;
+      if (this.kind[f] !== FlowKind.Ip || this.lastSec[f] >= nowSec - limitOf(this.proto[f])) fromTable.push(f);
+    }
+    if (old) {
+      for (let c = 0; c < old.count; c++) {
+        if (old.taken[c]) continue;
+        if (old.kind[c] !== FlowKind.Ip || old.lastSec[c] >= nowSec - limitOf(old.proto[c])) fromOld.push(c);
+      }
+    }
+    let minLast = -Infinity;
+    if (fromTable.length + fromOld.length > maxCarry) {
+      const lasts = new Float64Array(fromTable.length + fromOld.length);
+      let i = 0;
+      for (const f of fromTable) lasts[i++] = this.kind[f] === FlowKind.Ip ? this.lastSec[f] : Infinity;
+      for (const c of fromOld) lasts[i++] = (old as CarriedFlows).kind[c] === FlowKind.Ip ? (old as CarriedFlows).lastSec[c] : Infinity;
+      lasts.sort();
+      minLast = lasts[lasts.length - Math.max(1, maxCarry)];
+    }
+    const carry = new CarriedFlows(Math.min(fromTable.length + fromOld.length, Number.isFinite(maxCarry) ? maxCarry : Infinity));
+    const tableMap = new Int32Array(this.count).fill(-1);
+    for (const f of fromTable) {
+      if (carry.count >= carry.capacity) break;
+      if (this.kind[f] === FlowKind.Ip && this.lastSec[f] < minLast) continue;
+      const c = carry.push(this.keys, f * KW);
+      tableMap[f] = c;
+      carry.part[c] = part;
+      carry.flow[c] = f;
+      carry.kind[c] = this.kind[f];
+      carry.ipVersion[c] = this.ipVersion[f];
+      carry.proto[c] = this.proto[f];
+      carry.hasPorts[c] = this.hasPorts[f];
+      carry.clientIsA[c] = this.clientIsA[f];
+      carry.vlan[c] = this.vlan[f];
+      carry.vlanInner[c] = this.vlanInner[f];
+      carry.l2Type[c] = this.l2Type[f];
+      carry.icmpType[c] = this.icmpType[f];
+      carry.icmpCode[c] = this.icmpCode[f];
+      carry.lastSec[c] = this.lastSec[f];
+      carry.lastNsec[c] = this.lastNsec[f];
+      carry.tcpState[c] = this.tcpState[f];
+    }
+    const oldMap = new Int32Array(old ? old.count : 0).fill(-1);
+    if (old) {
+      for (const o of fromOld) {
+        if (carry.count >= carry.capacity) break;
+        if (old.kind[o] === FlowKind.Ip && old.lastSec[o] < minLast) continue;
+        const c = carry.push(old.keys, o * KW);
+        oldMap[o] = c;
+        carry.part[c] = old.part[o];
+        carry.flow[c] = old.flow[o];
+        carry.kind[c] = old.kind[o];
+        carry.ipVersion[c] = old.ipVersion[o];
+        carry.proto[c] = old.proto[o];
+        carry.hasPorts[c] = old.hasPorts[o];
+        carry.clientIsA[c] = old.clientIsA[o];
+        carry.vlan[c] = old.vlan[o];
+        carry.vlanInner[c] = old.vlanInner[o];
+        carry.l2Type[c] = old.l2Type[o];
+        carry.icmpType[c] = old.icmpType[o];
+        carry.icmpCode[c] = old.icmpCode[o];
+        carry.lastSec[c] = old.lastSec[o];
+        carry.lastNsec[c] = old.lastNsec[o];
+        carry.tcpState[c] = old.tcpState[o];
+      }
+    }
+    // fragment bindings: a flow of this table, or (<= -2) a carried flow of the part before
+    this.fragments.remapBindings((b) => {
+      let f = b;
+      if (b <= -2) {
+        const o = -2 - b;
+        if (!old) return -1;
+        if (old.continuedBy[o] < 0) return oldMap[o] >= 0 ? -2 - oldMap[o] : -1;
+        f = old.continuedBy[o];
+      }
+      return tableMap[f] >= 0 ? -2 - tableMap[f] : -1;
+    });
+    return new FlowTable(this.opts, carry, this.fragments);
+  }
+
   // ---- reading back ----
 
   packetCount(f: number): number {
@@ -714,6 +918,8 @@ export class FlowTable {
     this.tcpFlags = g(this.tcpFlags, cap);
     this.tcpState = g(this.tcpState, cap);
     this.fragmented = g(this.fragmented, cap);
+    this.contPart = g(this.contPart, cap);
+    this.contFlow = g(this.contFlow, cap);
     this.offHead = g(this.offHead, cap);
     this.offTail = g(this.offTail, cap);
     this.offTailPos = g(this.offTailPos, cap);

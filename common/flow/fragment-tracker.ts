@@ -54,6 +54,18 @@ export class FragmentTracker {
     return b ? b.flow : -1;
   }
 
+  /**
+   * Re-points every binding at map(flow) (index parts: flows of the next table's carried flows);
+   * a negative -1 drops the binding (later fragments of that datagram then wait as orphans).
+   */
+  remapBindings(map: (flow: number) => number): void {
+    for (const [k, b] of this.bound) {
+      const f = map(b.flow);
+      if (f === -1) this.bound.delete(k);
+      else b.flow = f;
+    }
+  }
+
   takePending(key: string): PendingFragment[] | undefined {
     const w = this.pending.get(key);
     if (!w) return undefined;

@@ -34,6 +34,11 @@ export const SectionType = {
   ProtoPostings: 6,
   /** u32 flow ids sorted by first packet time. */
   TimeOrder: 7,
+  /**
+   * Index parts only, present when any flow continues one of an earlier part: per such flow, in
+   * flow id order, u32 flow id, u32 earlier part number, u32 flow id within that part.
+   */
+  Continuations: 8,
 } as const;
 export type SectionType = (typeof SectionType)[keyof typeof SectionType];
 
@@ -103,6 +108,11 @@ export interface IndexMeta {
   maxDurationSec: number;
   /** The first unreadable point of a damaged capture; null for a clean file. */
   damage: { message: string; offset: number } | null;
+  /**
+   * Set when the capture was indexed in parts (an import bounded in memory): this index's part
+   * number (0 first). Absent for a capture indexed whole.
+   */
+  part?: { number: number };
   counts: { nonIpPackets: number; undecodedPackets: number; malformedPackets: number; fragmentedFlows: number };
 }
 

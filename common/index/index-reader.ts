@@ -127,6 +127,8 @@ export interface IndexSections {
   portPostings: Uint8Array;
   protoPostings: Uint8Array;
   timeOrder: Uint8Array;
+  /** Index parts: the Continuations section, when present. */
+  continuations?: Uint8Array;
 }
 
 export class IndexView {
@@ -138,6 +140,8 @@ export class IndexView {
   private readonly port: PostingsView;
   private readonly proto: PostingsView;
   private readonly timeOrder: Uint32Array;
+  /** (flow, earlier part, flow there) triples; empty unless this is an index part continuing flows. */
+  readonly continuations: Uint32Array;
   private readonly key = new Uint8Array(16);
 
   constructor(s: IndexSections) {
@@ -153,6 +157,14 @@ export class IndexView {
     const aligned = to.byteOffset % 4 === 0 ? to : to.slice();
     this.timeOrder = new Uint32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
     if (this.timeOrder.length !== this.flowCount) throw new RangeError('time order section size disagrees with the flow count');
+    const c = s.continuations ?? new Uint8Array(0);
+    if (c.length % 12 !== 0) throw new RangeError('continuations section size is not a multiple of 12');
+    const ca = c.byteOffset % 4 === 0 ? c : c.slice();
+    this.continuations = new Uint32Array(ca.buffer, ca.byteOffset, ca.byteLength / 4);
+    const part = s.meta.part?.number ?? 0;
+    for (let k = 0; k < this.continuations.length; k += 3) {
+      if (this.continuations[k] >= this.flowCount || this.continuations[k + 1] >= part) throw new RangeError('continuations section points outside the index parts before it');
+    }
   }
 
   firstSec(i: number): number {

@@ -98,7 +98,22 @@ export function encodeIndex(table: FlowTable, metaIn: IndexMetaInput, crc: Crc32
     [SectionType.ProtoPostings, protoPost.encode()],
     [SectionType.TimeOrder, timeOrder],
   ];
+  if (table.continuations > 0) sections.push([SectionType.Continuations, encodeContinuations(table)]);
   return { ...assemble(sections, crc), meta };
+}
+
+/** The Continuations section: (flow, earlier part, flow there) per flow continuing one. */
+function encodeContinuations(table: FlowTable): Uint8Array {
+  const out = new Uint32Array(table.continuations * 3);
+  let k = 0;
+  for (let f = 0; f < table.count; f++) {
+    if (table.contPart[f] < 0) continue;
+    out[k++] = f;
+    out[k++] = table.contPart[f];
+    out[k++] = table.contFlow[f];
+  }
+  // little-endian on every platform Tapline runs on (x86-64, arm64)
+  return new Uint8Array(out.buffer);
 }
 
 function assemble(sections: [number, Uint8Array][], crc: Crc32): Omit<EncodedIndex, 'meta'> {

@@ -27,7 +27,7 @@ import { CaptureController, CaptureRequestError, captureWorkerLaunch } from '../
 import { startWithPkexecFallback, type WorkerLaunch } from '../services/pkexec-fallback.js';
 import { ServiceError } from '../services/sensor-backend.js';
 import { DEFAULT_CLASSIFICATION_PATH } from '../../node/rules/rule-files.js';
-import { UsageError, needString } from './cli-args.js';
+import { UsageError, needString, parseSizeArg } from './cli-args.js';
 
 const OPTIONS = {
   iface: { type: 'string' },
@@ -56,15 +56,7 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
-/** "500M", "2G", "1048576", "64KiB" → bytes (binary units). */
-export function parseSizeArg(v: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
-  if (!m) throw new UsageError(`--${name} "${v}" is not a size (e.g. 500M, 2G)`);
-  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  const n = Math.floor(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} "${v}" is out of range`);
-  return n;
-}
+export { parseSizeArg } from './cli-args.js';
 
 /** "90", "90s", "15m", "2h", "7d" → seconds. */
 export function parseDurationArg(v: string, name: string): number {

@@ -84,3 +84,13 @@ export function flowFilterFrom(values: FlowFilterValues): { query: FlowQuery; li
     limit: values.limit !== undefined ? parseLimitArg(values.limit) : Infinity,
   };
 }
+
+/** "500M", "2G", "1048576", "64KiB" → bytes (binary units). */
+export function parseSizeArg(v: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} "${v}" is not a size (e.g. 500M, 2G)`);
+  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const n = Math.floor(Number(m[1]) * mult);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} "${v}" is out of range`);
+  return n;
+}

@@ -5,9 +5,9 @@ import { Store } from '../../node/store/store.js';
 import { UsageError } from './cli-args.js';
 import { Progress, humanBytes } from './progress.js';
 
-export async function importCommand(store: string, paths: string[], out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+export async function importCommand(store: string, paths: string[], out: NodeJS.WritableStream, err: (line: string) => void, opts: { memoryBudget?: number } = {}): Promise<number> {
   if (paths.length === 0) throw new UsageError('import needs at least one FILE or DIR');
-  const s = await Store.open(store, { create: true, log: err });
+  const s = await Store.open(store, { create: true, log: err, importMemoryBudget: opts.memoryBudget });
   const progress = new Progress();
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();

@@ -3,11 +3,12 @@
 import { parseArgs } from 'node:util';
 import { parseAddressRange } from '../../common/net/address-range.js';
 import type { SliceFormat } from '../../node/store/slice-writer.js';
-import { FLOW_FILTER_OPTIONS, UsageError, flowFilterFrom, needString, parseHostArg, parsePortArg, parseProtoArg, parseTimeArg } from './cli-args.js';
+import { FLOW_FILTER_OPTIONS, UsageError, flowFilterFrom, needString, parseHostArg, parsePortArg, parseProtoArg, parseSizeArg, parseTimeArg } from './cli-args.js';
 import type { SliceTarget } from './slice-command.js';
 
 const USAGE = `usage:
-  tapline import --store DIR FILE|DIR...
+  tapline import --store DIR [--index-memory SIZE] FILE|DIR...
+                 flow-table memory before a capture's index is split into parts (default 160M)
   tapline flows  --store DIR [--host IP|CIDR]... [--port N] [--proto tcp|udp|icmp|N] [--since T] [--until T]
                  [--community-id ID] [--limit N] [--json]
   tapline slice  --store DIR --sip IP [--spt N] --dip IP [--dpt N] [--proto P] [--stime T] [--etime T] -o OUT.pcap
@@ -53,8 +54,9 @@ async function run(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'import': {
-      const { values, positionals } = parseArgs({ args: rest, options: { store: { type: 'string' } }, allowPositionals: true, strict: true });
-      return (await import('./import-command.js')).importCommand(needString(values.store, 'store'), positionals, process.stdout, err);
+      const { values, positionals } = parseArgs({ args: rest, options: { store: { type: 'string' }, 'index-memory': { type: 'string' } }, allowPositionals: true, strict: true });
+      const memoryBudget = values['index-memory'] !== undefined ? parseSizeArg(values['index-memory'], 'index-memory') : undefined;
+      return (await import('./import-command.js')).importCommand(needString(values.store, 'store'), positionals, process.stdout, err, { memoryBudget });
     }
     case 'flows': {
       const { values } = parseArgs({ args: rest, options: FLOW_FILTER_OPTIONS, strict: true });

@@ -103,8 +103,10 @@ export class ImportFlowFeed {
   }
 
   private send(t: FlowTable, f: number): void {
-    this.budget--;
     this.sentPackets[f] = t.pktsA[f] + t.pktsB[f];
+    // a flow continuing one of an earlier index part is that flow: the search after the import shows it whole
+    if (t.contPart[f] >= 0) return;
+    this.budget--;
     const id = `${this.captureId}-${f}`;
     // rank 0 and no classes: the services rank every event they publish
     const flow: FlowRow = { ...flowToJson(id, tableFlowRecord(t, f)), sensor: this.opts.sensor, rank: 0, classes: [] };

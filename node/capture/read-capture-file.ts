@@ -34,6 +34,12 @@ export interface ReadCaptureOptions {
   start?: number;
   /** Called after every read with bytes read from disk so far and the file size (both on-disk). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Awaited after each chunk was parsed (before the next is parsed): every record wholly in the
+   * bytes read so far has reached the sink, the rest will. Lets a sink do asynchronous work at a
+   * record boundary (an import writing an index part).
+   */
+  afterChunk?: () => Promise<void> | void;
   /** Aborting rejects the promise with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -144,6 +150,7 @@ export async function readCaptureFile(
       error = tryParse(() => parser.push(chunk));
       opts.onProgress?.(bytesRead, totalBytes);
       if (error !== null) break;
+      if (opts.afterChunk) await opts.afterChunk();
       opts.signal?.throwIfAborted();
       const next = ahead;
       ahead = null;
@@ -183,6 +190,7 @@ async function readGzip(
       decompressed += out.length;
       error = tryParse(() => parser.push(new Uint8Array(out.buffer, out.byteOffset, out.length)));
       if (error !== null) break;
+      if (opts.afterChunk) await opts.afterChunk();
     }
     if (error === null) error = tryParse(() => parser.end());
   } catch (e) {

@@ -15,7 +15,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
-import { parseTimestamp } from '../../common/time/timestamp.js';
+import { compareTs, parseTimestamp, type Timestamp } from '../../common/time/timestamp.js';
 import { AtomicFile } from '../fs/atomic-file.js';
 import type { EventJournal } from '../store/event-journal.js';
 import type { Store } from '../store/store.js';
@@ -66,29 +66,41 @@ export async function backfillLogCounts(
   const wanted = new Set(captureIds.filter((id) => !done.has(id)));
   if (wanted.size === 0) return result;
   const slack = correlator.windowSec + ZONE_SLACK_SEC;
+  // per capture: its time span and the id prefixes of its flows (a capture indexed in parts has
+  // one index per part, each with its own id; a flow crossing parts is known by its first piece's)
+  const spans = new Map<string, { first: Timestamp | null; last: Timestamp | null; prefixes: string[] }>();
   for (const { entry, file } of await store.indexes()) {
-    if (!wanted.has(entry.id)) continue;
+    const captureId = store.captureOf(entry).id;
+    if (!wanted.has(captureId)) continue;
     const first = file.meta.firstTs ? parseTimestamp(file.meta.firstTs) : null;
     const last = file.meta.lastTs ? parseTimestamp(file.meta.lastTs) : null;
+    const s = spans.get(captureId);
+    if (!s) spans.set(captureId, { first, last, prefixes: [`${entry.id}-`] });
+    else {
+      s.prefixes.push(`${entry.id}-`);
+      if (first && (!s.first || compareTs(first.sec, first.nsec, s.first.sec, s.first.nsec) < 0)) s.first = first;
+      if (last && (!s.last || compareTs(last.sec, last.nsec, s.last.sec, s.last.nsec) > 0)) s.last = last;
+    }
+  }
+  for (const [captureId, { first, last, prefixes }] of spans) {
     if (first && last) {
       const logs = await journal.search({ kind: 'log', since: { sec: first.sec - slack, nsec: first.nsec }, until: { sec: last.sec + slack, nsec: last.nsec }, limit: MAX_BACKFILL_LOGS });
-      if (logs.length >= MAX_BACKFILL_LOGS) result.truncated.push(entry.id);
+      if (logs.length >= MAX_BACKFILL_LOGS) result.truncated.push(captureId);
       const events = logs.filter((e): e is LogEvent => e.kind === 'log');
       result.logs += events.length;
-      const prefix = `${entry.id}-`;
       const delta = new Map<string, number>();
       const linked = await correlator.flowIdsForBatch(events);
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
         for (const id of linked[i]) {
-          if (!id.startsWith(prefix) || e.flow_ids.includes(id) || e.capture_flow === id) continue;
+          if (!prefixes.some((p) => id.startsWith(p)) || e.flow_ids.includes(id) || e.capture_flow === id) continue;
           delta.set(id, (delta.get(id) ?? 0) + 1);
           result.links++;
         }
       }
       await counts.addCounts(delta);
     }
-    done.add(entry.id);
+    done.add(captureId);
     result.captures++;
   }
   await counts.flush();

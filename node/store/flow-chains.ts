@@ -10,8 +10,12 @@
  * Built in one pass over the segments' flow records (typed arrays, a hash map holding only the
  * latest piece per key, pruned of pieces past the idle timeout), per query; Store keeps the last
  * result while the same index snapshots are in use, and the state before the last segment, so
- * a new snapshot of the open segment is linked by a pass over that segment alone. Imported captures are never linked: each
- * import is a capture of its own.
+ * a new snapshot of the open segment is linked by a pass over that segment alone.
+ *
+ * An imported capture indexed in parts (an import bounded in memory, node/store/build-index.ts)
+ * is linked the same way but exactly: each part lists which of its flows continue which flow of
+ * an earlier part (the import's flow table decided it), and those links are taken as they are.
+ * Imported captures are never linked to each other: each import is a capture of its own.
  */
 import { FLOW_RECORD_SIZE } from '../../common/index/index-format.js';
 import type { FlowRecord, IndexView } from '../../common/index/index-reader.js';
@@ -33,8 +37,11 @@ export const refFlow = (r: PieceRef): number => r % SCALE;
 
 export interface ChainInput {
   view: IndexView;
-  /** Live segment (linked) or imported capture (never linked). */
+  /** Live segment (linked) or imported capture (never linked, but for its index parts). */
   segment: boolean;
+  /** Imported captures: the capture's id and this index part's number (0 when indexed whole). */
+  capture?: string;
+  part?: number;
 }
 
 function idleOf(proto: number): number {
@@ -238,7 +245,11 @@ export class ChainBuilder {
   add(f: number): void {
     const files = this.files;
     // (an empty store: buildResumable has no last file)
-    if (f < 0 || f >= files.length || !files[f].segment) return;
+    if (f < 0 || f >= files.length) return;
+    if (!files[f].segment) {
+      this.addPartLinks(f);
+      return;
+    }
     const view = files[f].view;
     const b = view.flowSection;
     const n = view.flowCount;
@@ -279,6 +290,34 @@ export class ChainBuilder {
         break;
       }
       if (!found) list.push(me);
+    }
+  }
+
+  /** An index part's own links to the flows of earlier parts of its capture (see ChainInput). */
+  private addPartLinks(f: number): void {
+    const files = this.files;
+    const me = files[f];
+    const cont = me.view.continuations;
+    if (cont.length === 0 || me.capture === undefined) return;
+    const partAt = (part: number): number => {
+      // parts are listed in order; an unusable one is missing, so search back from f
+      for (let g = f - 1; g >= 0; g--) {
+        const x = files[g];
+        if (x.capture === me.capture && !x.segment && x.part === part) return g;
+        if (x.capture !== me.capture) break;
+      }
+      return -1;
+    };
+    for (let k = 0; k < cont.length; k += 3) {
+      const j = cont[k];
+      const pf = partAt(cont[k + 1]);
+      const pi = cont[k + 2];
+      if (pf < 0 || pi >= files[pf].view.flowCount) continue;
+      // a flow continues at most once (the import links each flow forward once)
+      if ((this.next[pf]?.[pi] ?? -1) >= 0) continue;
+      this.writable(this.next, pf)[pi] = pieceRef(f, j);
+      this.writable(this.prev, f)[j] = pieceRef(pf, pi);
+      this.links++;
     }
   }
 

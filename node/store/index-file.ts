@@ -98,6 +98,7 @@ export class IndexFile {
           portPostings: await load(SectionType.PortPostings),
           protoPostings: await load(SectionType.ProtoPostings),
           timeOrder: await load(SectionType.TimeOrder),
+          continuations: spans.has(SectionType.Continuations) ? await load(SectionType.Continuations) : undefined,
         });
       } catch (e) {
         throw new IndexUnusableError(path, (e as Error).message);

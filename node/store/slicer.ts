@@ -38,20 +38,28 @@ function inWindow(sec: number, nsec: number, req: SliceRequest): boolean {
 }
 
 async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
-  const byCapture = new Map<string, FoundFlow[]>();
-  // a flow that crossed live segment rotations is read through its pieces, one per segment
+  // a flow that crossed live segment rotations or index parts is read through its pieces; the
+  // pieces of one capture file (its index parts) are read together, in capture order
+  const byFile = new Map<string, FoundFlow[]>();
   for (const f of flows.flatMap((x) => x.pieces ?? [x])) {
-    const l = byCapture.get(f.capture.id);
+    const key = store.captureOf(f.capture).id;
+    const l = byFile.get(key);
     if (l) l.push(f);
-    else byCapture.set(f.capture.id, [f]);
+    else byFile.set(key, [f]);
   }
   const parts: Part[] = [];
   for (const entry of store.captures) {
-    const fl = byCapture.get(entry.id);
+    const fl = byFile.get(entry.id);
     if (!fl) continue;
-    const file = await store.index(entry);
-    if (!file) throw new Error(`capture ${entry.path} is not available for slicing`);
-    const lists = await Promise.all(fl.map((f) => file.packetOffsets(f.record)));
+    const lists: Float64Array[] = [];
+    let meta: IndexMeta | null = null;
+    for (const f of fl) {
+      const file = await store.index(f.capture);
+      if (!file) throw new Error(`capture ${entry.path} is not available for slicing`);
+      lists.push(await file.packetOffsets(f.record));
+      // the latest part knows every interface the earlier ones do
+      if (!meta || file.meta.interfaces.length > meta.interfaces.length) meta = file.meta;
+    }
     const total = lists.reduce((n, l) => n + l.length, 0);
     const all = new Float64Array(total);
     let at = 0;
@@ -60,7 +68,7 @@ async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
       at += l.length;
     }
     if (lists.length > 1) all.sort();
-    parts.push({ meta: file.meta, path: entry.path, offsets: all });
+    if (meta) parts.push({ meta, path: entry.path, offsets: all });
   }
   return parts;
 }

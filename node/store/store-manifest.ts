@@ -15,6 +15,13 @@ export const CaptureEntrySchema = z.object({
   size: z.number().int().nonnegative(),
   mtimeMs: z.number().nonnegative(),
   importedAt: z.string(),
+  /**
+   * Index parts (an import bounded in memory split the index): their number, absent for one
+   * index. Part 0 is indexes/<id>.tpi, part n indexes/<partId(fingerprint, n)>.tpi.
+   */
+  parts: z.number().int().min(2).optional(),
+  /** The flow-table budget the parts were built with: a rebuild uses it again, so flow ids stay. */
+  memoryBudget: z.number().int().positive().optional(),
 });
 export type CaptureEntry = z.infer<typeof CaptureEntrySchema>;
 

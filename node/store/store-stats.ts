@@ -2,6 +2,22 @@
 import { stat } from 'node:fs/promises';
 import type { StoreStats } from '../../common/bridge/messages.js';
 import type { Store } from './store.js';
+import { compareTs, parseTimestamp } from '../../common/time/timestamp.js';
+
+/** The earlier of two formatted timestamps (either may be null). */
+function earlier(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const x = parseTimestamp(a);
+  const y = parseTimestamp(b);
+  return x && y && compareTs(y.sec, y.nsec, x.sec, x.nsec) < 0 ? b : a;
+}
+
+function later(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return earlier(a, b) === a ? b : a;
+}
 
 export async function storeStats(store: Store, sensor: string): Promise<StoreStats> {
   const captures: StoreStats['captures'] = [];
@@ -11,18 +27,31 @@ export async function storeStats(store: Store, sensor: string): Promise<StoreSta
     const file = await store.index(entry);
     // file.path: an imported capture's indexes/<id>.tpi, or a live segment's own index
     const indexBytes = file ? (await stat(file.path).catch(() => null))?.size ?? 0 : 0;
-    captures.push({
+    const row: StoreStats['captures'][number] = {
       id: entry.id,
       path: entry.path,
       size: entry.size,
       packets: file?.meta.packets ?? 0,
-      flows: file?.meta.flowCount ?? 0,
+      // (an index part's flows that continue an earlier part's are that flow)
+      flows: file ? file.meta.flowCount - file.view.continuations.length / 3 : 0,
       index_bytes: indexBytes,
       first_ts: file?.meta.firstTs ?? null,
       last_ts: file?.meta.lastTs ?? null,
       damage: file?.meta.damage ? `${file.meta.damage.message}` : null,
       available: file !== null,
-    });
+    };
+    const capture = store.captureOf(entry);
+    const whole = capture !== entry ? captures.find((c) => c.id === capture.id) : undefined;
+    if (whole) {
+      // an index part after the first: one row per capture
+      whole.packets += row.packets;
+      whole.flows += row.flows;
+      whole.index_bytes += row.index_bytes;
+      whole.first_ts = earlier(whole.first_ts, row.first_ts);
+      whole.last_ts = later(whole.last_ts, row.last_ts);
+      whole.damage ??= row.damage;
+      whole.available &&= row.available;
+    } else captures.push(row);
   }
   const total = captures.reduce(
     (t, r) => ({ size: t.size + r.size, packets: t.packets + r.packets, flows: t.flows + r.flows, index_bytes: t.index_bytes + r.index_bytes }),

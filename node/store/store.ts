@@ -3,13 +3,14 @@
  * indexes/<capture id>.tpi (derived, rebuilt whenever missing, torn or stale). Captures are indexed
  * in place and never modified.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FlowTable } from '../../common/flow/flow-table.js';
 import type { FlowQuery, FlowRecord, TupleQuery } from '../../common/index/index-reader.js';
 import { compareTs } from '../../common/time/timestamp.js';
 import { sniffCaptureFile } from '../capture/read-capture-file.js';
-import { buildIndex } from './build-index.js';
+import { DEFAULT_IMPORT_MEMORY_BUDGET, buildIndex, type BuiltIndex } from './build-index.js';
 import type { GrowingFile } from './growing-file.js';
 import { captureFingerprint } from './capture-fingerprint.js';
 import { IndexFile, IndexUnusableError } from './index-file.js';
@@ -23,6 +24,17 @@ export interface StoreOpenOptions {
   create?: boolean;
   /** Warnings (rebuilt indexes, missing captures), one line each. */
   log?: (line: string) => void;
+  /**
+   * Flow-table memory an import may use before it splits the capture's index into parts
+   * (bytes; default DEFAULT_IMPORT_MEMORY_BUDGET). Infinity: never split.
+   */
+  importMemoryBudget?: number;
+}
+
+/** The id of index part n of the capture with this fingerprint (part 0: the capture's own id). */
+export function partId(fingerprint: string, n: number): string {
+  if (n === 0) return fingerprint.slice(0, 12);
+  return createHash('sha256').update(`${fingerprint}/index-part/${n}`).digest('hex').slice(0, 12);
 }
 
 export type ImportStatus = 'indexed' | 'reindexed' | 'unchanged' | 'relinked' | 'duplicate' | 'failed';
@@ -46,6 +58,8 @@ export interface ImportOptions {
   onFlowTable?: (captureId: string, table: FlowTable, bytesRead: number, totalBytes: number) => void;
   onResult?: (r: ImportResult) => void;
   signal?: AbortSignal;
+  /** This import's flow-table budget (bytes) instead of the store's (StoreOpenOptions.importMemoryBudget). */
+  memoryBudget?: number;
 }
 
 /** A flow found by a query, with where it lives. */
@@ -72,6 +86,9 @@ export class Store {
    * current), and the linking state before the last file (resumed when only that one changed).
    */
   private chainCache: { files: IndexFile[]; chains: FlowChains; beforeLast: ChainBuilder } | null = null;
+  /** Index parts after the first, by id: the capture and part number (see `captures`). */
+  private parts = new Map<string, { capture: CaptureEntry; number: number }>();
+  private readonly importBudget: number;
 
   private constructor(
     readonly dir: string,
@@ -81,6 +98,35 @@ export class Store {
     this.manifest = manifest;
     this.log = opts.log ?? (() => undefined);
     this.segments = new SegmentCatalog(dir, this.log);
+    this.importBudget = opts.importMemoryBudget ?? DEFAULT_IMPORT_MEMORY_BUDGET;
+
+    this.listParts();
+  }
+
+  /** Recomputes the part ids after the manifest changed. */
+  private listParts(): void {
+    this.parts = new Map();
+    for (const c of this.manifest.captures) for (let n = 1; n < (c.parts ?? 1); n++) this.parts.set(partId(c.fingerprint, n), { capture: c, number: n });
+  }
+
+  /** The entries of a capture's index parts (one: the capture itself when indexed whole). */
+  private partEntries(c: CaptureEntry): CaptureEntry[] {
+    const out = [c];
+    for (let n = 1; n < (c.parts ?? 1); n++) out.push({ ...c, id: partId(c.fingerprint, n) });
+    return out;
+  }
+
+  /**
+   * The capture an entry of `captures` belongs to: itself, or for an index part after the first
+   * (a capture indexed in parts lists one entry per part) the capture's own entry.
+   */
+  captureOf(entry: CaptureEntry): CaptureEntry {
+    return this.parts.get(entry.id)?.capture ?? entry;
+  }
+
+  /** Part number of an entry of `captures` (0 for captures indexed whole and live segments). */
+  partNumber(entry: CaptureEntry): number {
+    return this.parts.get(entry.id)?.number ?? 0;
   }
 
   static async open(dir: string, opts: StoreOpenOptions = {}): Promise<Store> {
@@ -103,10 +149,19 @@ export class Store {
     return store;
   }
 
-  /** Imported captures, then live segments (as of the last query). */
+  /**
+   * Imported captures (a capture indexed in parts: one entry per part, in order, each with its
+   * own id; captureOf gives the capture), then live segments (as of the last query).
+   */
   get captures(): readonly CaptureEntry[] {
     const segs = this.segments.captures;
-    return segs.length ? [...this.manifest.captures, ...segs] : this.manifest.captures;
+    const imported = this.parts.size ? this.manifest.captures.flatMap((c) => this.partEntries(c)) : this.manifest.captures;
+    return segs.length ? [...imported, ...segs] : imported;
+  }
+
+  /** The imported captures themselves (one entry per capture, whatever its index parts). */
+  get importedCaptures(): readonly CaptureEntry[] {
+    return this.manifest.captures;
   }
 
   indexPath(id: string): string {
@@ -174,38 +229,60 @@ export class Store {
       return { ...base, status: 'relinked', message: 'capture moved: index re-linked to the new path' };
     }
     if (samePath && samePath.fingerprint === fp.fingerprint) {
-      const ok = await IndexFile.open(this.indexPath(samePath.id)).then(
-        async (f) => {
-          const pk = f.meta.packets;
-          const fl = f.meta.flowCount;
-          await f.close();
-          return { pk, fl };
-        },
-        () => null,
-      );
-      if (ok) return { ...base, status: 'unchanged', packets: ok.pk, flows: ok.fl };
+      const ok = await this.partsIntact(samePath);
+      if (ok) return { ...base, status: 'unchanged', packets: ok.packets, flows: ok.flows };
     }
-    const onTable = opts.onFlowTable;
-    const built = await buildIndex(path, this.indexPath(id), fp, {
-      onProgress: opts.onProgress,
-      onFlowTable: onTable && ((table, done, total) => onTable(id, table, done, total)),
-      signal: opts.signal,
-    });
+    const budget = opts.memoryBudget ?? this.importBudget;
+    const built = await buildIndex(path, this.indexPath(id), fp, this.buildOptions(fp.fingerprint, budget, opts));
     const entry: CaptureEntry = { id, path, fingerprint: fp.fingerprint, size: fp.size, mtimeMs: fp.mtimeMs, importedAt: new Date().toISOString() };
+    this.setParts(entry, built, budget);
     const status: ImportStatus = samePath ? 'reindexed' : 'indexed';
+    for (const old of caps.filter((c) => c.path === path || c.id === id)) this.closeCapture(old);
     this.manifest.captures = caps.filter((c) => c.path !== path && c.id !== id);
     this.manifest.captures.push(entry);
+    this.listParts();
     await writeManifest(this.dir, this.manifest);
-    this.closeIndex(id);
-    const damage = built.meta.damage;
+    return { ...base, status, ...builtCounts(built) };
+  }
+
+  /** Build options shared by every import path: the budget, where parts go, the flow feed. */
+  private buildOptions(fingerprint: string, budget: number, opts: ImportOptions) {
+    const onTable = opts.onFlowTable;
     return {
-      ...base,
-      status,
-      packets: built.meta.packets,
-      flows: built.meta.flowCount,
-      indexBytes: built.indexBytes,
-      message: damage ? `${damage.message}; indexed the ${built.meta.packets} packets before it` : null,
+      onProgress: opts.onProgress,
+      onFlowTable: onTable && ((table: FlowTable, done: number, total: number, part: number) => onTable(partId(fingerprint, part), table, done, total)),
+      signal: opts.signal,
+      memoryBudget: budget,
+      partPath: (n: number) => this.indexPath(partId(fingerprint, n)),
     };
+  }
+
+  /** Records a build's parts (and the budget, so a rebuild splits alike) in the entry. */
+  private setParts(entry: CaptureEntry, built: BuiltIndex, budget: number): void {
+    if (built.parts > 1) {
+      entry.parts = built.parts;
+      entry.memoryBudget = Number.isFinite(budget) ? budget : undefined;
+    } else {
+      delete entry.parts;
+      delete entry.memoryBudget;
+    }
+  }
+
+  /** Packets and flows of a capture whose every index part opens and matches it; else null. */
+  private async partsIntact(c: CaptureEntry): Promise<{ packets: number; flows: number } | null> {
+    let packets = 0;
+    let flows = 0;
+    const n = c.parts ?? 1;
+    for (let k = 0; k < n; k++) {
+      const f = await IndexFile.open(this.indexPath(partId(c.fingerprint, k))).catch(() => null);
+      if (!f) return null;
+      const ok = partMatches(f, c, k);
+      packets += f.meta.packets;
+      flows += f.meta.flowCount - f.view.continuations.length / 3;
+      await f.close();
+      if (!ok) return null;
+    }
+    return { packets, flows };
   }
 
   /**
@@ -244,15 +321,13 @@ export class Store {
 
   private async importArriving(path: string, file: GrowingFile, fingerprint: string, opts: ImportOptions): Promise<ImportResult> {
     const id = fingerprint.slice(0, 12);
-    const onTable = opts.onFlowTable;
+    const budget = opts.memoryBudget ?? this.importBudget;
     const built = await buildIndex(
       path,
       this.indexPath(id),
       { fingerprint, size: file.size, mtimeMs: 0 },
       {
-        onProgress: opts.onProgress,
-        onFlowTable: onTable && ((table, done, total) => onTable(id, table, done, total)),
-        signal: opts.signal,
+        ...this.buildOptions(fingerprint, budget, opts),
         open: () => file.open(),
         finalSource: async () => {
           const fp = await captureFingerprint(path);
@@ -264,21 +339,13 @@ export class Store {
     );
     const fp = built.meta.source;
     const entry: CaptureEntry = { id, path, fingerprint, size: fp.size, mtimeMs: fp.mtimeMs, importedAt: new Date().toISOString() };
+    this.setParts(entry, built, budget);
+    for (const old of this.manifest.captures.filter((c) => c.path === path || c.id === id)) this.closeCapture(old);
     this.manifest.captures = this.manifest.captures.filter((c) => c.path !== path && c.id !== id);
     this.manifest.captures.push(entry);
+    this.listParts();
     await writeManifest(this.dir, this.manifest);
-    this.closeIndex(id);
-    const damage = built.meta.damage;
-    return {
-      path,
-      status: 'indexed',
-      captureId: id,
-      packets: built.meta.packets,
-      flows: built.meta.flowCount,
-      bytes: fp.size,
-      indexBytes: built.indexBytes,
-      message: damage ? `${damage.message}; indexed the ${built.meta.packets} packets before it` : null,
-    };
+    return { path, status: 'indexed', captureId: id, bytes: fp.size, ...builtCounts(built) };
   }
 
   private closeIndex(id: string): void {
@@ -289,41 +356,64 @@ export class Store {
     }
   }
 
+  /** Closes every index part of a capture. */
+  private closeCapture(c: CaptureEntry): void {
+    for (const e of this.partEntries(c)) this.closeIndex(e.id);
+  }
+
   // ---- reading ----
 
   /**
-   * The usable index of a capture: verified, and rebuilt from the capture when missing, torn or
-   * stale. Returns null (after logging why) when neither the index nor the capture is usable.
+   * The usable index of an entry of `captures`: verified, and rebuilt from the capture when
+   * missing, torn or stale (for a capture indexed in parts: every part, when any is unusable).
+   * Returns null (after logging why) when neither the index nor the capture is usable.
    */
   async index(entry: CaptureEntry): Promise<IndexFile | null> {
     if (this.segments.has(entry.id)) return this.segments.index(entry.id);
     const cached = this.open.get(entry.id);
     if (cached) return cached;
+    const part = this.parts.get(entry.id);
+    const capture = part?.capture ?? entry;
+    const files = await this.captureIndexes(capture);
+    return files?.[part?.number ?? 0] ?? null;
+  }
+
+  /** Every index part of an imported capture, opened (or rebuilt) and cached; null if unusable. */
+  private async captureIndexes(entry: CaptureEntry): Promise<IndexFile[] | null> {
     const st = await stat(entry.path).catch(() => null);
     let reason: string | null = null;
-    let file: IndexFile | null = null;
-    try {
-      file = await IndexFile.open(this.indexPath(entry.id));
-      if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
-    } catch (e) {
-      if (!(e instanceof IndexUnusableError)) throw e;
-      reason = e.reason;
+    const files: IndexFile[] = [];
+    const n = entry.parts ?? 1;
+    for (let k = 0; k < n && reason === null; k++) {
+      const path = this.indexPath(partId(entry.fingerprint, k));
+      const cached = this.open.get(partId(entry.fingerprint, k));
+      try {
+        const file = cached ?? (await IndexFile.open(path));
+        files.push(file);
+        if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
+        else if (!partMatches(file, entry, k)) reason = n > 1 ? `index part ${k} of ${n} belongs to another build` : 'index was built in parts, the store lists it whole';
+      } catch (e) {
+        if (!(e instanceof IndexUnusableError)) throw e;
+        reason = n > 1 ? `index part ${k} of ${n}: ${e.reason}` : e.reason;
+      }
     }
     if (st && (st.size !== entry.size || st.mtimeMs !== entry.mtimeMs)) {
       const fp = await captureFingerprint(entry.path);
       if (fp.fingerprint !== entry.fingerprint) {
         // the capture grew or was rewritten: the index is stale (flow ids keep the capture id)
         reason = 'the capture changed since it was indexed';
+        this.closeCapture(entry);
         entry.fingerprint = fp.fingerprint;
       }
       entry.size = fp.size;
       entry.mtimeMs = fp.mtimeMs;
     }
-    if (reason === null && file) {
-      this.open.set(entry.id, file);
-      return file;
+    if (reason === null) {
+      files.forEach((f, k) => this.open.set(partId(entry.fingerprint, k), f));
+      return files;
     }
-    await file?.close();
+    for (const f of files) if (!this.isOpen(f)) await f.close();
+    this.closeCapture(entry);
     if (!st) {
       this.log(`${entry.path}: capture is missing and its index is unusable (${reason}); import the capture again to restore it`);
       return null;
@@ -331,21 +421,41 @@ export class Store {
     this.log(`${this.indexPath(entry.id)}: ${reason}; rebuilding from ${entry.path}`);
     const lock = await StoreLock.acquire(this.dir);
     try {
-      await buildIndex(entry.path, this.indexPath(entry.id), { fingerprint: entry.fingerprint, size: entry.size, mtimeMs: entry.mtimeMs });
+      const budget = entry.memoryBudget ?? this.importBudget;
+      const built = await buildIndex(entry.path, this.indexPath(entry.id), { fingerprint: entry.fingerprint, size: entry.size, mtimeMs: entry.mtimeMs }, this.buildOptions(entry.fingerprint, budget, {}));
+      this.setParts(entry, built, budget);
+      this.listParts();
       await writeManifest(this.dir, this.manifest);
     } finally {
       await lock.release();
     }
-    const rebuilt = await IndexFile.open(this.indexPath(entry.id));
-    this.open.set(entry.id, rebuilt);
+    const rebuilt: IndexFile[] = [];
+    for (let k = 0; k < (entry.parts ?? 1); k++) {
+      const f = await IndexFile.open(this.indexPath(partId(entry.fingerprint, k)));
+      this.open.set(partId(entry.fingerprint, k), f);
+      rebuilt.push(f);
+    }
     return rebuilt;
+  }
+
+  private isOpen(f: IndexFile): boolean {
+    for (const x of this.open.values()) if (x === f) return true;
+    return false;
   }
 
   /** Opens every capture's index (rebuilding where needed); returns the usable ones. */
   async indexes(): Promise<{ entry: CaptureEntry; file: IndexFile }[]> {
     const out: { entry: CaptureEntry; file: IndexFile }[] = [];
     await this.segments.refresh();
-    for (const entry of this.captures) {
+    for (const c of this.manifest.captures) {
+      // (a rebuild may change the number of parts: list them after it)
+      await this.index(c);
+      for (const entry of this.partEntries(c)) {
+        const file = await this.index(entry);
+        if (file) out.push({ entry, file });
+      }
+    }
+    for (const entry of this.segments.captures) {
       const file = await this.index(entry);
       if (file) out.push({ entry, file });
     }
@@ -362,7 +472,7 @@ export class Store {
     const c = this.chainCache;
     const same = (k: number): boolean => c !== null && c.files[k] === files[k].file;
     if (c && c.files.length === files.length && files.every((_, k) => same(k))) return c.chains;
-    const inputs = files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id) }));
+    const inputs = files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id), capture: this.captureOf(entry).id, part: this.partNumber(entry) }));
     if (c && files.length > 0 && c.files.length === files.length && files.slice(0, -1).every((_, k) => same(k))) {
       // only the open segment's snapshot changed: link it alone against the state before it
       const chains = FlowChains.resume(c.beforeLast, inputs);
@@ -440,7 +550,8 @@ export class Store {
     const entry = this.captures.find((c) => c.id === m[1]);
     if (!entry) return null;
     const n = Number(m[2]);
-    if (this.segments.has(entry.id)) {
+    if (this.segments.has(entry.id) || this.parts.has(entry.id) || entry.parts !== undefined) {
+      // a flow may have pieces in other segments or index parts
       const files = await this.indexes();
       const f = files.findIndex((x) => x.entry.id === entry.id);
       if (f < 0 || n >= files[f].file.view.flowCount) return null;
@@ -452,11 +563,28 @@ export class Store {
     return { id, capture: entry, record: file.view.record(n) };
   }
 
+
   async close(): Promise<void> {
     for (const f of this.open.values()) await f.close();
     this.open.clear();
     await this.segments.close();
   }
+}
+
+/** Whether an opened index is part k of capture c as the manifest lists it. */
+function partMatches(f: IndexFile, c: CaptureEntry, k: number): boolean {
+  const p = f.meta.part;
+  return (c.parts ?? 1) > 1 ? p?.number === k : p === undefined;
+}
+
+function builtCounts(built: BuiltIndex): Pick<ImportResult, 'packets' | 'flows' | 'indexBytes' | 'message'> {
+  const damage = built.meta.damage;
+  return {
+    packets: built.packets,
+    flows: built.flows,
+    indexBytes: built.indexBytes,
+    message: damage ? `${damage.message}; indexed the ${built.packets} packets before it` : null,
+  };
 }
 
 /** Capture files below dir (pcap, pcapng, gzip of either), found by their magic bytes. */

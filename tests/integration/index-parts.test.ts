@@ -1,0 +1,156 @@
+/**
+ * A capture imported with a flow-table memory budget is indexed in parts (node/store/build-index.ts)
+ * and must read back exactly as the same capture indexed whole: the same flows (identity, counts,
+ * times, flags, Community ID), byte-identical slices by flow id and by 5-tuple, any piece's id
+ * giving the whole flow, one row in the stats; a missing part index is rebuilt with the same
+ * flow ids. On a generated capture with flows open across many part boundaries, and on every
+ * corpus capture.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flowToJson } from '../../common/flow/flow-json.js';
+import { parseAddressRange } from '../../common/net/address-range.js';
+import { Store, type FoundFlow } from '../../node/store/store.js';
+import { writeSlice } from '../../node/store/slicer.js';
+import { storeStats } from '../../node/store/store-stats.js';
+import { generateCapture } from '../bench/generate-capture.js';
+import { capturePath, corpusCaptures, corpusSkipReason } from '../helpers/corpus.js';
+
+let dir = '';
+let capture = '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tapline-parts-'));
+  capture = join(dir, 'gen.pcap');
+  // ~3,000 flows over 4 minutes, many open at any moment: part boundaries cut through flows
+  await generateCapture({ out: capture, size: 6 * 1024 * 1024, seed: 7, flows: 3000, durationSec: 240, startEpochSec: 1_700_000_000, quiet: true });
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every flow of a store as JSON without its id, sorted: what must not depend on index parts. */
+async function flowSet(store: Store): Promise<string[]> {
+  const flows = await store.findFlows({});
+  return flows.map((f) => JSON.stringify({ ...flowToJson(f.id, f.record), id: undefined })).sort();
+}
+
+/** The flow of `other` with the same identity and first packet as f. */
+function counterpart(f: FoundFlow, others: FoundFlow[]): FoundFlow {
+  const key = (x: FoundFlow): string => {
+    const j = flowToJson(x.id, x.record);
+    return `${j.community_id}/${j.first_ts}/${j.client_ip}/${j.client_port}/${j.vlan}`;
+  };
+  const k = key(f);
+  const found = others.filter((o) => key(o) === k);
+  assert.equal(found.length, 1, `no single counterpart for ${k}`);
+  return found[0];
+}
+
+async function sliceBytes(store: Store, flows: FoundFlow[], out: string): Promise<Buffer> {
+  await writeSlice(store, { flows }, out);
+  return readFile(out);
+}
+
+test('a capture indexed in parts reads back as the capture indexed whole: flows, slices, ids, stats', async () => {
+  const whole = await Store.open(join(dir, 'whole'), { create: true, importMemoryBudget: Infinity });
+  const parted = await Store.open(join(dir, 'parted'), { create: true, importMemoryBudget: 1 });
+  try {
+    const [rw] = await whole.import([capture]);
+    const [rp] = await parted.import([capture]);
+    assert.equal(rw.status, 'indexed');
+    assert.equal(rp.status, 'indexed');
+    const parts = parted.captures.length;
+    assert.ok(parts >= 50, `only ${parts} index parts`);
+    assert.deepEqual([rp.packets, rp.flows], [rw.packets, rw.flows]);
+
+    assert.deepEqual(await flowSet(parted), await flowSet(whole));
+    const wf = await whole.findFlows({});
+    const pf = await parted.findFlows({});
+    const multi = pf.filter((f) => f.pieces && f.pieces.length > 1);
+    assert.ok(multi.length > 200, `only ${multi.length} flows cross a part boundary`);
+
+    // slices by flow id: the most-pieced flows and a spread of the others
+    multi.sort((a, b) => (b.pieces?.length ?? 0) - (a.pieces?.length ?? 0));
+    const sample = [...multi.slice(0, 10), ...pf.filter((_, i) => i % 97 === 0)];
+    for (const f of sample) {
+      const w = counterpart(f, wf);
+      assert.deepEqual(await sliceBytes(parted, [f], join(dir, 'p.pcap')), await sliceBytes(whole, [w], join(dir, 'w.pcap')), `slice of ${f.id}`);
+      // any piece's id is the whole flow
+      for (const piece of f.pieces ?? []) {
+        const byPiece = await parted.flowById(piece.id);
+        assert.equal(byPiece?.id, f.id);
+        assert.deepEqual(byPiece?.record, f.record);
+      }
+    }
+    // a slice of many flows at once (pieces of one file read together, in capture order)
+    const many = multi.slice(0, 40);
+    assert.deepEqual(await sliceBytes(parted, many, join(dir, 'p.pcap')), await sliceBytes(whole, many.map((f) => counterpart(f, wf)), join(dir, 'w.pcap')));
+    // CapMe-style 5-tuple slices find every piece
+    for (const f of multi.slice(0, 5)) {
+      const j = flowToJson(f.id, f.record);
+      const sip = parseAddressRange(j.client_ip ?? '');
+      const dip = parseAddressRange(j.server_ip ?? '');
+      assert.ok(sip && dip);
+      const tq = { sip, dip, spt: j.client_port ?? undefined, dpt: j.server_port ?? undefined };
+      const pt = await parted.findTuple(tq);
+      const wt = await whole.findTuple(tq);
+      assert.ok(pt.length >= wt.length);
+      assert.deepEqual(await sliceBytes(parted, pt, join(dir, 'p.pcap')), await sliceBytes(whole, wt, join(dir, 'w.pcap')));
+    }
+
+    const ps = await storeStats(parted, 'test');
+    const ws = await storeStats(whole, 'test');
+    assert.equal(ps.captures.length, 1);
+    assert.deepEqual(
+      { ...ps.captures[0], index_bytes: 0, id: '' },
+      { ...ws.captures[0], index_bytes: 0, id: '' },
+    );
+    assert.equal(ps.total.flows, ws.total.flows);
+  } finally {
+    await whole.close();
+    await parted.close();
+  }
+});
+
+test('a missing index part is rebuilt from the capture, with the same flow ids', async () => {
+  const storeDir = join(dir, 'parted');
+  const logs: string[] = [];
+  const before1 = await Store.open(storeDir, { importMemoryBudget: 1 });
+  const ids = (await before1.findFlows({})).map((f) => `${f.id} ${JSON.stringify(f.record)}`);
+  await before1.close();
+  const files = (await readdir(join(storeDir, 'indexes'))).filter((n) => n.endsWith('.tpi')).sort();
+  await unlink(join(storeDir, 'indexes', files[Math.floor(files.length / 2)]));
+  // opened with another budget: the rebuild keeps the one the parts were built with
+  const s = await Store.open(storeDir, { log: (l) => logs.push(l) });
+  try {
+    const again = (await s.findFlows({})).map((f) => `${f.id} ${JSON.stringify(f.record)}`);
+    assert.deepEqual(again, ids);
+    assert.ok(logs.some((l) => /index part \d+ of \d+: index file is missing; rebuilding/.test(l)), logs.join('\n'));
+    assert.equal((await readdir(join(storeDir, 'indexes'))).filter((n) => n.endsWith('.tpi')).length, files.length);
+  } finally {
+    await s.close();
+  }
+});
+
+test('every corpus capture indexed in parts gives the flows of the capture indexed whole', { skip: corpusSkipReason }, async () => {
+  const whole = await Store.open(join(dir, 'corpus-whole'), { create: true, importMemoryBudget: Infinity });
+  const parted = await Store.open(join(dir, 'corpus-parted'), { create: true, importMemoryBudget: 1 });
+  try {
+    for (const c of corpusCaptures()) {
+      const [a] = await whole.import([capturePath(c)]);
+      const [b] = await parted.import([capturePath(c)]);
+      assert.equal(b.status, a.status, c);
+      assert.deepEqual([b.packets, b.flows, b.message], [a.packets, a.flows, a.message], c);
+    }
+    assert.ok(parted.captures.length > whole.captures.length, 'no corpus capture was split');
+    assert.deepEqual(await flowSet(parted), await flowSet(whole));
+  } finally {
+    await whole.close();
+    await parted.close();
+  }
+});
