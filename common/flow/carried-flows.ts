@@ -93,8 +93,9 @@ export class CarriedFlows {
   push(keys: Uint32Array, at: number): number {
     if (this.count >= this.capacity) throw new RangeError('carried flows: capacity exceeded');
     const c = this.count++;
-    this.keys.set(keys.subarray(at, at + KEY_WORDS), c * KEY_WORDS);
-    let slot = flowKeyHash(this.keys, c * KEY_WORDS) & this.mask;
+    const to = c * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) this.keys[to + i] = keys[at + i];
+    let slot = flowKeyHash(this.keys, to) & this.mask;
     while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
     this.slots[slot] = c + 1;
     return c;

@@ -43,6 +43,8 @@ const KW = KEY_WORDS; // key words per flow
 const EMPTY = 0;
 /** Bytes of the per-flow columns (see grow). */
 const FLOW_COLUMN_BYTES = KW * 4 + 5 + 12 + 4 + 24 + 32 + 4 + 8 + 22;
+/** Flows a budget check ahead of growing (CaptureIndexer checks every few hundred packets). */
+const GROWTH_MARGIN = 2048;
 /** How far back in time packets may go and still continue a flow carried to the next index part. */
 export const CARRY_SLACK_SEC = 60;
 
@@ -728,9 +730,14 @@ export class FlowTable {
     return this.carry?.count ?? 0;
   }
 
-  /** Bytes this table holds: its columns at capacity, hash slots, offset arena, carried flows. */
+  /**
+   * Bytes this table holds: its columns at capacity, hash slots, offset arena, carried flows;
+   * when it is about to grow its columns (while growing, the old and the new ones are both held),
+   * plus the new ones.
+   */
   get memoryBytes(): number {
-    return this.capacity * FLOW_COLUMN_BYTES + this.slots.length * 4 + this.arena.bytesAllocated + (this.carry?.bytes ?? 0);
+    const growing = this.count + GROWTH_MARGIN >= this.capacity ? this.capacity * 2 * FLOW_COLUMN_BYTES : 0;
+    return this.capacity * FLOW_COLUMN_BYTES + growing + this.slots.length * 4 + this.arena.bytesAllocated + (this.carry?.bytes ?? 0);
   }
 
   /**
@@ -744,76 +751,87 @@ export class FlowTable {
    */
   nextPart(part: number, nowSec: number, maxCarry = Infinity): FlowTable {
     const old = this.carry;
-    const limitOf = (proto: number): number => (proto === 6 ? this.tcpIdle : proto === 17 ? this.udpIdle : this.otherIdle) + CARRY_SLACK_SEC;
-    // candidates and how recent they are (non-IP flows never expire: always carried)
-    const fromTable: number[] = [];
-    const fromOld: number[] = [];
+    const tcpLimit = nowSec - this.tcpIdle - CARRY_SLACK_SEC;
+    const udpLimit = nowSec - this.udpIdle - CARRY_SLACK_SEC;
+    const otherLimit = nowSec - this.otherIdle - CARRY_SLACK_SEC;
+    // candidates (flow f of this table, or -1 - c for carried flow c) and their last packet
+    // second (non-IP flows never expire: Infinity, always carried)
+    const cand = new Int32Array(this.slotsUsed + (old ? old.count : 0));
+    const lasts = new Float64Array(cand.length);
+    let n = 0;
     for (let s = 0; s < this.slots.length; s++) {
       const v = this.slots[s];
       if (v === EMPTY) continue;
       const f = v - 1;
-      if (this.kind[f] !== FlowKind.Ip || this.lastSec[f] >= nowSec - limitOf(this.proto[f])) fromTable.push(f);
+      if (this.kind[f] !== FlowKind.Ip) lasts[n] = Infinity;
+      else {
+        const p = this.proto[f];
+        const last = this.lastSec[f];
+        if (last < (p === 6 ? tcpLimit : p === 17 ? udpLimit : otherLimit)) continue;
+        lasts[n] = last;
+      }
+      cand[n++] = f;
     }
     if (old) {
       for (let c = 0; c < old.count; c++) {
         if (old.taken[c]) continue;
-        if (old.kind[c] !== FlowKind.Ip || old.lastSec[c] >= nowSec - limitOf(old.proto[c])) fromOld.push(c);
+        if (old.kind[c] !== FlowKind.Ip) lasts[n] = Infinity;
+        else {
+          const p = old.proto[c];
+          const last = old.lastSec[c];
+          if (last < (p === 6 ? tcpLimit : p === 17 ? udpLimit : otherLimit)) continue;
+          lasts[n] = last;
+        }
+        cand[n++] = -1 - c;
       }
     }
     let minLast = -Infinity;
-    if (fromTable.length + fromOld.length > maxCarry) {
-      const lasts = new Float64Array(fromTable.length + fromOld.length);
-      let i = 0;
-      for (const f of fromTable) lasts[i++] = this.kind[f] === FlowKind.Ip ? this.lastSec[f] : Infinity;
-      for (const c of fromOld) lasts[i++] = (old as CarriedFlows).kind[c] === FlowKind.Ip ? (old as CarriedFlows).lastSec[c] : Infinity;
-      lasts.sort();
-      minLast = lasts[lasts.length - Math.max(1, maxCarry)];
-    }
-    const carry = new CarriedFlows(Math.min(fromTable.length + fromOld.length, Number.isFinite(maxCarry) ? maxCarry : Infinity));
+    if (n > maxCarry) minLast = lasts.slice(0, n).sort()[n - Math.max(1, maxCarry)];
+    const carry = new CarriedFlows(Math.min(n, maxCarry));
     const tableMap = new Int32Array(this.count).fill(-1);
-    for (const f of fromTable) {
-      if (carry.count >= carry.capacity) break;
-      if (this.kind[f] === FlowKind.Ip && this.lastSec[f] < minLast) continue;
-      const c = carry.push(this.keys, f * KW);
-      tableMap[f] = c;
-      carry.part[c] = part;
-      carry.flow[c] = f;
-      carry.kind[c] = this.kind[f];
-      carry.ipVersion[c] = this.ipVersion[f];
-      carry.proto[c] = this.proto[f];
-      carry.hasPorts[c] = this.hasPorts[f];
-      carry.clientIsA[c] = this.clientIsA[f];
-      carry.vlan[c] = this.vlan[f];
-      carry.vlanInner[c] = this.vlanInner[f];
-      carry.l2Type[c] = this.l2Type[f];
-      carry.icmpType[c] = this.icmpType[f];
-      carry.icmpCode[c] = this.icmpCode[f];
-      carry.lastSec[c] = this.lastSec[f];
-      carry.lastNsec[c] = this.lastNsec[f];
-      carry.tcpState[c] = this.tcpState[f];
-    }
     const oldMap = new Int32Array(old ? old.count : 0).fill(-1);
-    if (old) {
-      for (const o of fromOld) {
-        if (carry.count >= carry.capacity) break;
-        if (old.kind[o] === FlowKind.Ip && old.lastSec[o] < minLast) continue;
-        const c = carry.push(old.keys, o * KW);
+    for (let k = 0; k < n && carry.count < carry.capacity; k++) {
+      if (lasts[k] < minLast) continue;
+      const x = cand[k];
+      if (x >= 0) {
+        const f = x;
+        const c = carry.push(this.keys, f * KW);
+        tableMap[f] = c;
+        carry.part[c] = part;
+        carry.flow[c] = f;
+        carry.kind[c] = this.kind[f];
+        carry.ipVersion[c] = this.ipVersion[f];
+        carry.proto[c] = this.proto[f];
+        carry.hasPorts[c] = this.hasPorts[f];
+        carry.clientIsA[c] = this.clientIsA[f];
+        carry.vlan[c] = this.vlan[f];
+        carry.vlanInner[c] = this.vlanInner[f];
+        carry.l2Type[c] = this.l2Type[f];
+        carry.icmpType[c] = this.icmpType[f];
+        carry.icmpCode[c] = this.icmpCode[f];
+        carry.lastSec[c] = this.lastSec[f];
+        carry.lastNsec[c] = this.lastNsec[f];
+        carry.tcpState[c] = this.tcpState[f];
+      } else {
+        const o = -1 - x;
+        const prev = old as CarriedFlows;
+        const c = carry.push(prev.keys, o * KW);
         oldMap[o] = c;
-        carry.part[c] = old.part[o];
-        carry.flow[c] = old.flow[o];
-        carry.kind[c] = old.kind[o];
-        carry.ipVersion[c] = old.ipVersion[o];
-        carry.proto[c] = old.proto[o];
-        carry.hasPorts[c] = old.hasPorts[o];
-        carry.clientIsA[c] = old.clientIsA[o];
-        carry.vlan[c] = old.vlan[o];
-        carry.vlanInner[c] = old.vlanInner[o];
-        carry.l2Type[c] = old.l2Type[o];
-        carry.icmpType[c] = old.icmpType[o];
-        carry.icmpCode[c] = old.icmpCode[o];
-        carry.lastSec[c] = old.lastSec[o];
-        carry.lastNsec[c] = old.lastNsec[o];
-        carry.tcpState[c] = old.tcpState[o];
+        carry.part[c] = prev.part[o];
+        carry.flow[c] = prev.flow[o];
+        carry.kind[c] = prev.kind[o];
+        carry.ipVersion[c] = prev.ipVersion[o];
+        carry.proto[c] = prev.proto[o];
+        carry.hasPorts[c] = prev.hasPorts[o];
+        carry.clientIsA[c] = prev.clientIsA[o];
+        carry.vlan[c] = prev.vlan[o];
+        carry.vlanInner[c] = prev.vlanInner[o];
+        carry.l2Type[c] = prev.l2Type[o];
+        carry.icmpType[c] = prev.icmpType[o];
+        carry.icmpCode[c] = prev.icmpCode[o];
+        carry.lastSec[c] = prev.lastSec[o];
+        carry.lastNsec[c] = prev.lastNsec[o];
+        carry.tcpState[c] = prev.tcpState[o];
       }
     }
     // fragment bindings: a flow of this table, or (<= -2) a carried flow of the part before

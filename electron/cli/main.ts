@@ -8,7 +8,7 @@ import type { SliceTarget } from './slice-command.js';
 
 const USAGE = `usage:
   tapline import --store DIR [--index-memory SIZE] FILE|DIR...
-                 flow-table memory before a capture's index is split into parts (default 160M)
+                 flow-table memory before a capture's index is split into parts (default 128M)
   tapline flows  --store DIR [--host IP|CIDR]... [--port N] [--proto tcp|udp|icmp|N] [--since T] [--until T]
                  [--community-id ID] [--limit N] [--json]
   tapline slice  --store DIR --sip IP [--spt N] --dip IP [--dpt N] [--proto P] [--stime T] [--etime T] -o OUT.pcap

@@ -19,7 +19,7 @@ import { TAPLINE_VERSION } from '../version.js';
 const MIN_CARRY = 65536;
 
 /** Default flow-table budget of an import (see BuildIndexOptions.memoryBudget). */
-export const DEFAULT_IMPORT_MEMORY_BUDGET = 160 * 1024 * 1024;
+export const DEFAULT_IMPORT_MEMORY_BUDGET = 128 * 1024 * 1024;
 
 export interface BuildIndexOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
@@ -63,9 +63,10 @@ type SourceIdentity = { fingerprint: string; size: number; mtimeMs: number };
 
 export async function buildIndex(sourcePath: string, indexPath: string, source: SourceIdentity, opts: BuildIndexOptions = {}): Promise<BuiltIndex> {
   const budget = opts.memoryBudget ?? Infinity;
-  // carried flows take at most half the budget, but never fewer than MIN_CARRY: below that a
-  // budget would break flows open across a part boundary
-  const maxCarry = Math.max(MIN_CARRY, Math.floor(budget / 2 / CARRIED_FLOW_BYTES));
+  // carried flows take at most a quarter of the budget (two sets are held while one part hands
+  // over to the next), but never fewer than MIN_CARRY: below that a budget would break flows
+  // still open at a part boundary
+  const maxCarry = Math.max(MIN_CARRY, Math.floor(budget / 4 / CARRIED_FLOW_BYTES));
   const ix = new CaptureIndexer(Number.isFinite(budget) ? { partBudget: Math.max(1, budget), maxCarry } : {});
   const partPath = (n: number): string => {
     if (n === 0) return indexPath;

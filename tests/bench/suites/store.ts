@@ -6,13 +6,18 @@
  * Env: BENCH_SIZE (2G), BENCH_SEED (1), BENCH_SLICE_FLOWS (200), BENCH_REF_FLOWS (5),
  * BENCH_TCPDUMP_RUNS (3), BENCH_IMPORT_RUNS (1; Tapline imports, alternating with the tcpdump
  * runs, median reported), BENCH_TSHARK (1; 0 skips the slow tshark run),
- * BENCH_KEEP_STORE (1; 0 deletes the store afterwards).
+ * BENCH_KEEP_STORE (1; 0 deletes the store afterwards), BENCH_FLOWS (flow count of the generated
+ * capture instead of the size's default: a flow-heavy capture shows import memory bounded by
+ * index parts), BENCH_FLOW_HEAVY (N: instead of the generated mix, N short flows - a SYN scan and
+ * a DNS storm, tests/bench/lib/flow-heavy-capture.ts), BENCH_UNBOUNDED_IMPORT (0; 1 also imports once with no memory budget,
+ * `--index-memory 1T`, and reports its peak RSS: what the capture needs indexed whole).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import type { FlowRecord } from '../generate-capture.js';
 import { ensureCapture, readFlows, type BenchCapture } from '../lib/capture.js';
+import { ensureFlowHeavyCapture } from '../lib/flow-heavy-capture.js';
 import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envInt, fileExists, machineInfo, memAvailable, toolVersion, which, writeResults } from '../lib/env.js';
 import { failureText, mean, median, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
 import { decimalToUs, usToDecimal } from '../lib/net.js';
@@ -121,7 +126,9 @@ function storeFiles(dir: string): IndexFile[] {
 }
 
 async function run(ctx: SuiteContext): Promise<void> {
-  const label = sizeLabel(ctx.sizeText) + (ctx.seed === 1 ? '' : `-s${ctx.seed}`);
+  const flowCount = envInt('BENCH_FLOWS', 0);
+  const flowHeavy = envInt('BENCH_FLOW_HEAVY', 0);
+  const label = flowHeavy > 0 ? `flowheavy-${flowHeavy}` : sizeLabel(ctx.sizeText) + (ctx.seed === 1 ? '' : `-s${ctx.seed}`) + (flowCount > 0 ? `-f${flowCount}` : '');
   const logDir = ensureDir(join(BENCH_DATA, 'logs', `store-${label}`));
   const storeDir = join(BENCH_DATA, `store-${label}`);
   const sliceRoot = join(BENCH_DATA, `slices-${label}`);
@@ -139,7 +146,8 @@ async function run(ctx: SuiteContext): Promise<void> {
   const untested: string[] = [];
 
   section('store: capture');
-  const cap: BenchCapture = await ensureCapture({ sizeText: ctx.sizeText, seed: ctx.seed });
+  const cap: BenchCapture =
+    flowHeavy > 0 ? await ensureFlowHeavyCapture(ensureDir(BENCH_DATA), flowHeavy) : await ensureCapture({ sizeText: ctx.sizeText, seed: ctx.seed, flows: flowCount > 0 ? flowCount : undefined });
   const st = cap.meta.stats;
   if (cap.generatedMs !== null) say(`generated in ${fmtMs(cap.generatedMs)} (${fmt(mbPerSec(cap.bytes, cap.generatedMs), 0)} MB/s incl. process start)`);
   say(`${cap.path}: ${formatBytes(cap.bytes)}, ${st.packets.toLocaleString('en-US')} packets, ${st.flows.toLocaleString('en-US')} flows, ${st.firstTs} .. ${st.lastTs}`);
@@ -202,6 +210,23 @@ async function run(ctx: SuiteContext): Promise<void> {
     }
   }
   say(`load average (1 min) before each import round: ${loadDuringImport.map((l) => fmt(l, 1)).join(', ')}`);
+  const indexParts = statsText === null ? null : (() => {
+    try {
+      const m = JSON.parse(readFileSync(join(storeDir, 'store.json'), 'utf8')) as { captures: { parts?: number }[] };
+      return m.captures[0]?.parts ?? 1;
+    } catch {
+      return null;
+    }
+  })();
+  if (indexParts !== null) say(`index parts: ${indexParts} (flow-table budget: the CLI default)`);
+  let unbounded: RunResult | null = null;
+  if (cliPresent && envBool('BENCH_UNBOUNDED_IMPORT', false) && taplineResults.every(succeeded)) {
+    const dir = `${storeDir}-unbounded`;
+    rmSync(dir, { recursive: true, force: true });
+    unbounded = await runMeasured({ ...tapline(['import', '--index-memory', '1T', '--store', dir, cap.path]), cwd: REPO_ROOT, stdout: log('import-unbounded.out'), stderr: log('import-unbounded.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
+    rmSync(dir, { recursive: true, force: true });
+    say(`tapline import --index-memory 1T (one index, no budget): ${fmtMs(unbounded.wallMs)}, peak RSS ${fmtMiB(unbounded.peakRssKb)}${succeeded(unbounded) ? '' : `  (FAILED: ${failureText(unbounded)})`}`);
+  }
 
   let tsharkImport: (Measured & { mbps: number; conversations: number }) | null = null;
   if (tshark && runTshark) {
@@ -444,6 +469,14 @@ async function run(ctx: SuiteContext): Promise<void> {
       meets: taplineImport && taplineImport.error === null ? taplineImport.peakRssKb / 1024 <= TARGETS.peakRssMiB : null,
     },
     {
+      metric: '',
+      value: unbounded && succeeded(unbounded) ? fmtMiB(unbounded.peakRssKb) : '',
+      reference: unbounded ? 'same import, no budget' : '',
+      ratio: '',
+      target: '(information)',
+      meets: null,
+    },
+    {
       metric: 'peak RSS, slice batch',
       value: sliceBatch && !sliceBatch.error ? fmtMiB(sliceBatch.peakRssKb) : 'n/a',
       reference: '',
@@ -492,7 +525,8 @@ async function run(ctx: SuiteContext): Promise<void> {
       speedupVsTcpdump: speedup,
     },
     index: index ? { indexBytes: index.indexBytes, packetDataBytes: index.packetDataBytes, percentOfCapture: index.percent, files: index.files.slice(0, 50) } : null,
-    peakRssKb: { import: taplineImport?.peakRssKb ?? null, sliceBatch: sliceBatch?.peakRssKb ?? null, tshark: tsharkImport?.peakRssKb ?? null },
+    peakRssKb: { import: taplineImport?.peakRssKb ?? null, importUnbounded: unbounded?.peakRssKb ?? null, sliceBatch: sliceBatch?.peakRssKb ?? null, tshark: tsharkImport?.peakRssKb ?? null },
+    indexParts,
     targets: TARGETS,
     summary: rows,
     notMeasured: untested,
