@@ -122,7 +122,7 @@ export class Correlator {
     if (this.capturesSeen) return true;
     const now = Date.now();
     if (now < this.noCapturesUntil) return false;
-    this.capturesSeen = (await this.store.indexes()).length > 0;
+    this.capturesSeen = (await this.store.indexSummaries()).length > 0;
     if (!this.capturesSeen) this.noCapturesUntil = now + 1000;
     return this.capturesSeen;
   }

@@ -69,11 +69,11 @@ export async function backfillLogCounts(
   // per capture: its time span and the id prefixes of its flows (a capture indexed in parts has
   // one index per part, each with its own id; a flow crossing parts is known by its first piece's)
   const spans = new Map<string, { first: Timestamp | null; last: Timestamp | null; prefixes: string[] }>();
-  for (const { entry, file } of await store.indexes()) {
+  for (const { entry, meta } of await store.indexSummaries()) {
     const captureId = store.captureOf(entry).id;
     if (!wanted.has(captureId)) continue;
-    const first = file.meta.firstTs ? parseTimestamp(file.meta.firstTs) : null;
-    const last = file.meta.lastTs ? parseTimestamp(file.meta.lastTs) : null;
+    const first = meta.firstTs ? parseTimestamp(meta.firstTs) : null;
+    const last = meta.lastTs ? parseTimestamp(meta.lastTs) : null;
     const s = spans.get(captureId);
     if (!s) spans.set(captureId, { first, last, prefixes: [`${entry.id}-`] });
     else {

@@ -36,7 +36,11 @@ export const refFile = (r: PieceRef): number => Math.floor(r / SCALE);
 export const refFlow = (r: PieceRef): number => r % SCALE;
 
 export interface ChainInput {
-  view: IndexView;
+  /** A live segment's index (its flows are linked by key and time); imported captures need none. */
+  view?: IndexView;
+  flowCount: number;
+  /** The index's Continuations section (IndexView.continuations); empty for segments. */
+  continuations: Uint32Array;
   /** Live segment (linked) or imported capture (never linked, but for its index parts). */
   segment: boolean;
   /** Imported captures: the capture's id and this index part's number (0 when indexed whole). */
@@ -203,6 +207,11 @@ export function mergePieceRecords(pieces: readonly FlowRecord[]): FlowRecord {
   return m;
 }
 
+function segmentView(x: ChainInput): IndexView {
+  if (!x.view) throw new Error('a live segment needs its index view to be linked');
+  return x.view;
+}
+
 /**
  * The linking pass, one file at a time (see FlowChains.build). fork() copies the state so a
  * later file can be added to a copy: the map of latest pieces and the previous/next arrays are
@@ -235,7 +244,7 @@ export class ChainBuilder {
   /** The array of file f in a (created, or copied when shared), to write to. */
   private writable(a: (Float64Array | null)[], f: number): Float64Array {
     let x = a[f];
-    if (!x) x = new Float64Array(this.files[f].view.flowCount).fill(-1);
+    if (!x) x = new Float64Array(this.files[f].flowCount).fill(-1);
     else if (!this.owned.has(x)) x = x.slice();
     this.owned.add(x);
     a[f] = x;
@@ -250,7 +259,7 @@ export class ChainBuilder {
       this.addPartLinks(f);
       return;
     }
-    const view = files[f].view;
+    const view = segmentView(files[f]);
     const b = view.flowSection;
     const n = view.flowCount;
     if (n === 0) return;
@@ -259,7 +268,7 @@ export class ChainBuilder {
     let minFirst = Infinity;
     for (let j = 0; j < n; j++) minFirst = Math.min(minFirst, view.firstSec(j));
     for (const [h, list] of latest) {
-      const kept = list.filter((r) => files[refFile(r)].view.lastSec(refFlow(r)) >= minFirst - TCP_IDLE_SEC - 1);
+      const kept = list.filter((r) => segmentView(files[refFile(r)]).lastSec(refFlow(r)) >= minFirst - TCP_IDLE_SEC - 1);
       if (kept.length === 0) latest.delete(h);
       else if (kept.length !== list.length) latest.set(h, kept);
     }
@@ -277,7 +286,7 @@ export class ChainBuilder {
         const r = list[k];
         const pf = refFile(r);
         const pi = refFlow(r);
-        const pv = files[pf].view;
+        const pv = segmentView(files[pf]);
         if (!sameKey(pv.flowSection, pi, b, j)) continue;
         found = true;
         // the same key again within one segment: that segment's table decided it is a new flow
@@ -297,7 +306,7 @@ export class ChainBuilder {
   private addPartLinks(f: number): void {
     const files = this.files;
     const me = files[f];
-    const cont = me.view.continuations;
+    const cont = me.continuations;
     if (cont.length === 0 || me.capture === undefined) return;
     const partAt = (part: number): number => {
       // parts are listed in order; an unusable one is missing, so search back from f
@@ -312,7 +321,7 @@ export class ChainBuilder {
       const j = cont[k];
       const pf = partAt(cont[k + 1]);
       const pi = cont[k + 2];
-      if (pf < 0 || pi >= files[pf].view.flowCount) continue;
+      if (pf < 0 || pi >= files[pf].flowCount) continue;
       // a flow continues at most once (the import links each flow forward once)
       if ((this.next[pf]?.[pi] ?? -1) >= 0) continue;
       this.writable(this.next, pf)[pi] = pieceRef(f, j);

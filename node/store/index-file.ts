@@ -36,19 +36,33 @@ export class IndexUnusableError extends Error {
 }
 
 export class IndexFile {
+  /** The open handle for offset reads (null after release(): reopened on the next read). */
+  private fh: FileHandle | null;
+  private opening: Promise<FileHandle> | null = null;
+
   private constructor(
     readonly path: string,
     readonly view: IndexView,
-    private readonly fh: FileHandle,
+    fh: FileHandle,
     private readonly offsetsSection: SectionSpan,
-  ) {}
+    /** Bytes of the sections held in memory (all but the offsets, which are read per flow). */
+    readonly loadedBytes: number,
+    /** The file's identity when it was opened: a later open of the same file may skip the CRC pass. */
+    readonly identity: IndexFileIdentity,
+  ) {
+    this.fh = fh;
+  }
 
   get meta(): IndexMeta {
     return this.view.meta;
   }
 
-  /** Opens and fully verifies (footer, CRC, section bounds) an index file. */
-  static async open(path: string): Promise<IndexFile> {
+  /**
+   * Opens and fully verifies (footer, CRC, section bounds) an index file. `verified`: the identity
+   * of this file when an earlier open verified its CRC; if the file still has it (an index is
+   * only ever replaced by a rename, so a changed index has another inode), the CRC pass is skipped.
+   */
+  static async open(path: string, verified?: IndexFileIdentity): Promise<IndexFile> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
@@ -56,21 +70,25 @@ export class IndexFile {
       throw new IndexUnusableError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'index file is missing' : (e as Error).message);
     }
     try {
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      const size = st.size;
+      const identity: IndexFileIdentity = { dev: st.dev, ino: st.ino, size, mtimeMs: st.mtimeMs };
       const footerBytes = new Uint8Array(FOOTER_SIZE);
       if (size >= FOOTER_SIZE) await readExactly(fh, footerBytes, size - FOOTER_SIZE);
       const footer = parseIndexFooter(footerBytes, size);
       if (typeof footer === 'string') throw new IndexUnusableError(path, footer);
-      // CRC over everything before the footer, streamed so memory stays flat
-      const buf = new Uint8Array(1 << 20);
-      let c = 0;
-      for (let pos = 0; pos < size - FOOTER_SIZE; ) {
-        const n = Math.min(buf.length, size - FOOTER_SIZE - pos);
-        await readExactly(fh, buf.subarray(0, n), pos);
-        c = crc32(buf.subarray(0, n), c);
-        pos += n;
+      if (!verified || !sameIdentity(verified, identity)) {
+        // CRC over everything before the footer, streamed so memory stays flat
+        const buf = new Uint8Array(1 << 20);
+        let c = 0;
+        for (let pos = 0; pos < size - FOOTER_SIZE; ) {
+          const n = Math.min(buf.length, size - FOOTER_SIZE - pos);
+          await readExactly(fh, buf.subarray(0, n), pos);
+          c = crc32(buf.subarray(0, n), c);
+          pos += n;
+        }
+        if (c !== footer.crc) throw new IndexUnusableError(path, 'index checksum mismatch (corrupt or torn)');
       }
-      if (c !== footer.crc) throw new IndexUnusableError(path, 'index checksum mismatch (corrupt or torn)');
       const header = new Uint8Array(HEADER_SIZE);
       await readExactly(fh, header, 0);
       const bad = checkIndexHeader(header);
@@ -90,6 +108,8 @@ export class IndexFile {
       if (!offsets) throw new IndexUnusableError(path, 'index lacks its offsets section');
       const meta = JSON.parse(new TextDecoder().decode(await load(SectionType.Meta))) as IndexMeta;
       let view: IndexView;
+      let loaded = 0;
+      for (const [t, span] of spans) if (t !== SectionType.Offsets) loaded += span.length;
       try {
         view = new IndexView({
           meta,
@@ -103,7 +123,7 @@ export class IndexFile {
       } catch (e) {
         throw new IndexUnusableError(path, (e as Error).message);
       }
-      return new IndexFile(path, view, fh, offsets);
+      return new IndexFile(path, view, fh, offsets, loaded, identity);
     } catch (e) {
       await fh.close();
       throw e;
@@ -114,14 +134,54 @@ export class IndexFile {
   async packetOffsets(r: FlowRecord): Promise<Float64Array> {
     if (r.offsetsStart + r.offsetsLength > this.offsetsSection.length) throw new IndexUnusableError(this.path, `flow ${r.index} points outside the offsets section`);
     const b = new Uint8Array(r.offsetsLength);
-    await readExactly(this.fh, b, this.offsetsSection.offset + r.offsetsStart);
+    await readExactly(await this.handle(), b, this.offsetsSection.offset + r.offsetsStart);
     return decodeOffsets(b, r.clientPackets + r.serverPackets);
   }
 
+  private async handle(): Promise<FileHandle> {
+    if (this.fh) return this.fh;
+    this.opening ??= open(this.path, 'r').then(
+      async (fh) => {
+        const st = await fh.stat();
+        if (!sameIdentity(this.identity, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs })) {
+          await fh.close();
+          throw new IndexUnusableError(this.path, 'index was replaced while in use');
+        }
+        this.fh = fh;
+        this.opening = null;
+        return fh;
+      },
+      (e: unknown) => {
+        this.opening = null;
+        throw e;
+      },
+    );
+    return this.opening;
+  }
+
+  /**
+   * Closes the file handle; the view stays readable and offset reads reopen the same file. What
+   * a store does when it drops the index from its cache while a reader may still hold it.
+   */
+  async release(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close();
+  }
+
   async close(): Promise<void> {
-    await this.fh.close();
+    await this.release();
   }
 }
+
+export interface IndexFileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+const sameIdentity = (a: IndexFileIdentity, b: IndexFileIdentity): boolean => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 export async function readExactly(fh: FileHandle, into: Uint8Array, position: number): Promise<void> {
   let done = 0;

@@ -22,9 +22,10 @@ function later(a: string | null, b: string | null): string | null {
 export async function storeStats(store: Store, sensor: string): Promise<StoreStats> {
   const captures: StoreStats['captures'] = [];
   // a long-lived Store (serve, the desktop app) lists live segments as of its last query: look again
-  await store.indexes();
+  // (summaries: every usable index's metadata, without holding the indexes themselves)
+  const usable = new Map((await store.indexSummaries()).map((s) => [s.entry.id, s]));
   for (const entry of store.captures) {
-    const file = await store.index(entry);
+    const file = usable.get(entry.id) ?? null;
     // file.path: an imported capture's indexes/<id>.tpi, or a live segment's own index
     const indexBytes = file ? (await stat(file.path).catch(() => null))?.size ?? 0 : 0;
     const row: StoreStats['captures'][number] = {
@@ -33,7 +34,7 @@ export async function storeStats(store: Store, sensor: string): Promise<StoreSta
       size: entry.size,
       packets: file?.meta.packets ?? 0,
       // (an index part's flows that continue an earlier part's are that flow)
-      flows: file ? file.meta.flowCount - file.view.continuations.length / 3 : 0,
+      flows: file ? file.meta.flowCount - file.continuations.length / 3 : 0,
       index_bytes: indexBytes,
       first_ts: file?.meta.firstTs ?? null,
       last_ts: file?.meta.lastTs ?? null,

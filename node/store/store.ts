@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FlowTable } from '../../common/flow/flow-table.js';
-import type { FlowQuery, FlowRecord, TupleQuery } from '../../common/index/index-reader.js';
+import type { FlowQuery, FlowRecord, IndexView, TupleQuery } from '../../common/index/index-reader.js';
 import { compareTs } from '../../common/time/timestamp.js';
 import { sniffCaptureFile } from '../capture/read-capture-file.js';
 import { DEFAULT_IMPORT_MEMORY_BUDGET, buildIndex, type BuiltIndex } from './build-index.js';
 import type { GrowingFile } from './growing-file.js';
 import { captureFingerprint } from './capture-fingerprint.js';
-import { IndexFile, IndexUnusableError } from './index-file.js';
+import { IndexFile, IndexUnusableError, type IndexFileIdentity } from './index-file.js';
+import type { IndexMeta } from '../../common/index/index-format.js';
 import { StoreLock } from './store-lock.js';
 import { SegmentCatalog } from './live/segment-catalog.js';
 import { FlowChains, mergePieceRecords, pieceRef, refFile, refFlow, type ChainBuilder, type PieceRef } from './flow-chains.js';
@@ -29,6 +30,34 @@ export interface StoreOpenOptions {
    * (bytes; default DEFAULT_IMPORT_MEMORY_BUDGET). Infinity: never split.
    */
   importMemoryBudget?: number;
+  /**
+   * Bytes of imported indexes (flow records, postings, time order) kept loaded between reads
+   * (default DEFAULT_INDEX_MEMORY); an index in use is loaded whatever this says.
+   */
+  indexMemory?: number;
+}
+
+/** Default cache of loaded indexes (StoreOpenOptions.indexMemory). */
+export const DEFAULT_INDEX_MEMORY = 128 * 1024 * 1024;
+
+interface PartSummary {
+  flowCount: number;
+  /** The index's Continuations section (links to flows of earlier parts). */
+  continuations: Uint32Array;
+  meta: IndexMeta;
+  /** The index file. */
+  path: string;
+}
+
+/** An index as queries list it before reading it (Store.indexSummaries). */
+export interface IndexSummary extends PartSummary {
+  entry: CaptureEntry;
+  segment: boolean;
+  /** The capture's id (its own for a segment) and the part number (0 unless indexed in parts). */
+  capture: string;
+  part: number;
+  /** A live segment's index view (always loaded: segments are linked by key and time). */
+  view?: IndexView;
 }
 
 /** The id of index part n of the capture with this fingerprint (part 0: the capture's own id). */
@@ -77,7 +106,6 @@ export interface FoundFlow {
 
 export class Store {
   private manifest: Manifest;
-  private readonly open = new Map<string, IndexFile>();
   private readonly log: (line: string) => void;
   /** Live capture segments (STORE/segments/), listed beside the imported captures. */
   private readonly segments: SegmentCatalog;
@@ -85,7 +113,18 @@ export class Store {
    * The last FlowChains built, for the index files it was built from (reused while they are
    * current), and the linking state before the last file (resumed when only that one changed).
    */
-  private chainCache: { files: IndexFile[]; chains: FlowChains; beforeLast: ChainBuilder } | null = null;
+  private chainCache: { keys: object[]; chains: FlowChains; beforeLast: ChainBuilder } | null = null;
+  /** Imported indexes loaded, least recently used first (see "reading" below). */
+  private readonly open = new Map<string, IndexFile>();
+  private loadedBytes = 0;
+  private peakLoaded = 0;
+  private readonly indexMemory: number;
+  /** Identity of each index file whose CRC this process verified. */
+  private readonly verified = new Map<string, IndexFileIdentity>();
+  /** Imported captures whose parts were checked this process: id → fingerprint checked. */
+  private readonly validated = new Map<string, string>();
+  /** What queries need of every imported index without loading it, by part id. */
+  private readonly summaries = new Map<string, PartSummary>();
   /** Index parts after the first, by id: the capture and part number (see `captures`). */
   private parts = new Map<string, { capture: CaptureEntry; number: number }>();
   private readonly importBudget: number;
@@ -99,7 +138,7 @@ export class Store {
     this.log = opts.log ?? (() => undefined);
     this.segments = new SegmentCatalog(dir, this.log);
     this.importBudget = opts.importMemoryBudget ?? DEFAULT_IMPORT_MEMORY_BUDGET;
-
+    this.indexMemory = opts.indexMemory ?? DEFAULT_INDEX_MEMORY;
     this.listParts();
   }
 
@@ -350,53 +389,91 @@ export class Store {
 
   private closeIndex(id: string): void {
     const f = this.open.get(id);
+    this.summaries.delete(id);
     if (f) {
       this.open.delete(id);
+      this.loadedBytes -= f.loadedBytes;
       void f.close();
     }
   }
 
-  /** Closes every index part of a capture. */
+  /** Closes every index part of a capture and forgets they were checked. */
   private closeCapture(c: CaptureEntry): void {
+    this.validated.delete(c.id);
     for (const e of this.partEntries(c)) this.closeIndex(e.id);
   }
 
   // ---- reading ----
+  //
+  // Memory: an imported capture's indexes are loaded (flow records, postings, time order: ~136
+  // bytes per flow) on demand and kept in a least-recently-used cache of at most `indexMemory`
+  // bytes; what a query needs of every index at once - flow counts, the links between index
+  // parts, metadata - is a summary kept for each (IndexSummary). Queries load one index at a
+  // time, so reading a store of any size stays within the budget plus the index in use. Live
+  // segments are cached by the segment catalog (bounded by the capture's retention).
 
   /**
    * The usable index of an entry of `captures`: verified, and rebuilt from the capture when
    * missing, torn or stale (for a capture indexed in parts: every part, when any is unusable).
-   * Returns null (after logging why) when neither the index nor the capture is usable.
+   * Returns null (after logging why) when neither the index nor the capture is usable. The
+   * index may be dropped from the store's cache later; it stays readable by whoever holds it.
    */
   async index(entry: CaptureEntry): Promise<IndexFile | null> {
     if (this.segments.has(entry.id)) return this.segments.index(entry.id);
     const cached = this.open.get(entry.id);
-    if (cached) return cached;
+    if (cached) {
+      this.open.delete(entry.id);
+      this.open.set(entry.id, cached);
+      return cached;
+    }
     const part = this.parts.get(entry.id);
     const capture = part?.capture ?? entry;
-    const files = await this.captureIndexes(capture);
-    return files?.[part?.number ?? 0] ?? null;
+    const k = part?.number ?? 0;
+    if (!(await this.validate(capture)) || k >= (capture.parts ?? 1)) return null;
+    return this.load(capture, k);
   }
 
-  /** Every index part of an imported capture, opened (or rebuilt) and cached; null if unusable. */
-  private async captureIndexes(entry: CaptureEntry): Promise<IndexFile[] | null> {
+  /** Opens part k of a capture into the cache (the CRC pass only the first time this process opens it). */
+  private async load(capture: CaptureEntry, k: number): Promise<IndexFile> {
+    const id = partId(capture.fingerprint, k);
+    const cached = this.open.get(id);
+    if (cached) return cached;
+    const path = this.indexPath(id);
+    const file = await IndexFile.open(path, this.verified.get(path));
+    this.verified.set(path, file.identity);
+    this.open.set(id, file);
+    this.loadedBytes += file.loadedBytes;
+    this.peakLoaded = Math.max(this.peakLoaded, this.loadedBytes);
+    this.summaries.set(id, { flowCount: file.view.flowCount, continuations: file.view.continuations, meta: file.meta, path });
+    this.evictFor(file);
+    return file;
+  }
+
+  /** Drops least recently used indexes (never `keep`) while the cache holds more than its budget. */
+  private evictFor(keep: IndexFile): void {
+    for (const [id, f] of this.open) {
+      if (this.loadedBytes <= this.indexMemory) return;
+      if (f === keep) continue;
+      this.open.delete(id);
+      this.loadedBytes -= f.loadedBytes;
+      void f.release();
+    }
+  }
+
+  /** Bytes of index sections the store holds in its cache now, and at most so far. */
+  get indexMemoryUse(): { now: number; peak: number } {
+    return { now: this.loadedBytes, peak: this.peakLoaded };
+  }
+
+  /**
+   * Checks every index part of an imported capture once per process (and again after it
+   * changed): readable, of this content, of this build; rebuilds them all when any is not.
+   * Returns false (after logging why) when neither the index nor the capture is usable.
+   */
+  private async validate(entry: CaptureEntry): Promise<boolean> {
+    if (this.validated.get(entry.id) === entry.fingerprint) return true;
     const st = await stat(entry.path).catch(() => null);
     let reason: string | null = null;
-    const files: IndexFile[] = [];
-    const n = entry.parts ?? 1;
-    for (let k = 0; k < n && reason === null; k++) {
-      const path = this.indexPath(partId(entry.fingerprint, k));
-      const cached = this.open.get(partId(entry.fingerprint, k));
-      try {
-        const file = cached ?? (await IndexFile.open(path));
-        files.push(file);
-        if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
-        else if (!partMatches(file, entry, k)) reason = n > 1 ? `index part ${k} of ${n} belongs to another build` : 'index was built in parts, the store lists it whole';
-      } catch (e) {
-        if (!(e instanceof IndexUnusableError)) throw e;
-        reason = n > 1 ? `index part ${k} of ${n}: ${e.reason}` : e.reason;
-      }
-    }
     if (st && (st.size !== entry.size || st.mtimeMs !== entry.mtimeMs)) {
       const fp = await captureFingerprint(entry.path);
       if (fp.fingerprint !== entry.fingerprint) {
@@ -408,15 +485,25 @@ export class Store {
       entry.size = fp.size;
       entry.mtimeMs = fp.mtimeMs;
     }
-    if (reason === null) {
-      files.forEach((f, k) => this.open.set(partId(entry.fingerprint, k), f));
-      return files;
+    const n = entry.parts ?? 1;
+    for (let k = 0; k < n && reason === null; k++) {
+      try {
+        const file = await this.load(entry, k);
+        if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
+        else if (!partMatches(file, entry, k)) reason = n > 1 ? `index part ${k} of ${n} belongs to another build` : 'index was built in parts, the store lists it whole';
+      } catch (e) {
+        if (!(e instanceof IndexUnusableError)) throw e;
+        reason = n > 1 ? `index part ${k} of ${n}: ${e.reason}` : e.reason;
+      }
     }
-    for (const f of files) if (!this.isOpen(f)) await f.close();
+    if (reason === null) {
+      this.validated.set(entry.id, entry.fingerprint);
+      return true;
+    }
     this.closeCapture(entry);
     if (!st) {
       this.log(`${entry.path}: capture is missing and its index is unusable (${reason}); import the capture again to restore it`);
-      return null;
+      return false;
     }
     this.log(`${this.indexPath(entry.id)}: ${reason}; rebuilding from ${entry.path}`);
     const lock = await StoreLock.acquire(this.dir);
@@ -429,37 +516,54 @@ export class Store {
     } finally {
       await lock.release();
     }
-    const rebuilt: IndexFile[] = [];
-    for (let k = 0; k < (entry.parts ?? 1); k++) {
-      const f = await IndexFile.open(this.indexPath(partId(entry.fingerprint, k)));
-      this.open.set(partId(entry.fingerprint, k), f);
-      rebuilt.push(f);
-    }
-    return rebuilt;
+    for (let k = 0; k < (entry.parts ?? 1); k++) await this.load(entry, k);
+    this.validated.set(entry.id, entry.fingerprint);
+    return true;
   }
 
-  private isOpen(f: IndexFile): boolean {
-    for (const x of this.open.values()) if (x === f) return true;
-    return false;
-  }
-
-  /** Opens every capture's index (rebuilding where needed); returns the usable ones. */
-  async indexes(): Promise<{ entry: CaptureEntry; file: IndexFile }[]> {
-    const out: { entry: CaptureEntry; file: IndexFile }[] = [];
+  /**
+   * Every usable index, in `captures` order, as a summary (flow count, links to earlier index
+   * parts, metadata): imported captures validated (rebuilt where needed) without keeping their
+   * indexes loaded; live segments with their index view (their flows are linked by key and time).
+   */
+  async indexSummaries(): Promise<IndexSummary[]> {
     await this.segments.refresh();
+    const out: IndexSummary[] = [];
     for (const c of this.manifest.captures) {
-      // (a rebuild may change the number of parts: list them after it)
-      await this.index(c);
-      for (const entry of this.partEntries(c)) {
-        const file = await this.index(entry);
-        if (file) out.push({ entry, file });
-      }
+      if (!(await this.validate(c))) continue;
+      // (a rebuild may have changed the number of parts: list them after it)
+      this.partEntries(c).forEach((entry, k) => {
+        const s = this.summaries.get(entry.id);
+        if (s) out.push({ entry, ...s, segment: false, capture: c.id, part: k });
+      });
     }
     for (const entry of this.segments.captures) {
-      const file = await this.index(entry);
-      if (file) out.push({ entry, file });
+      const file = await this.segments.index(entry.id);
+      if (!file) continue;
+      out.push({ entry, flowCount: file.view.flowCount, continuations: file.view.continuations, meta: file.meta, path: file.path, segment: true, capture: entry.id, part: 0, view: file.view });
     }
     return out;
+  }
+
+  /**
+   * Every usable index, loaded at once. Holds them all in memory whatever the budget: for small
+   * stores and tests; queries use indexSummaries and load one index at a time.
+   */
+  async indexes(): Promise<{ entry: CaptureEntry; file: IndexFile }[]> {
+    const out: { entry: CaptureEntry; file: IndexFile }[] = [];
+    for (const s of await this.indexSummaries()) {
+      const file = await this.index(s.entry);
+      if (file) out.push({ entry: s.entry, file });
+    }
+    return out;
+  }
+
+  /** The view of a listed index: a segment's own, or an imported part's (loaded). */
+  private async viewOf(s: IndexSummary): Promise<IndexView> {
+    if (s.view) return s.view;
+    const file = await this.index(s.entry);
+    if (!file) throw new Error(`${s.entry.path}: index became unusable while reading it`);
+    return file.view;
   }
 
   /** Whether a capture entry is a live segment (its flows may continue in other segments). */
@@ -467,54 +571,59 @@ export class Store {
     return this.segments.has(id);
   }
 
-  /** The pieces of flows that crossed segment rotations, linked (see node/store/flow-chains.ts). */
-  private chainsFor(files: readonly { entry: CaptureEntry; file: IndexFile }[]): FlowChains {
+  /** The pieces of flows that crossed segment rotations or index parts, linked (node/store/flow-chains.ts). */
+  private chainsFor(list: readonly IndexSummary[]): FlowChains {
     const c = this.chainCache;
-    const same = (k: number): boolean => c !== null && c.files[k] === files[k].file;
-    if (c && c.files.length === files.length && files.every((_, k) => same(k))) return c.chains;
-    const inputs = files.map(({ entry, file }) => ({ view: file.view, segment: this.segments.has(entry.id), capture: this.captureOf(entry).id, part: this.partNumber(entry) }));
-    if (c && files.length > 0 && c.files.length === files.length && files.slice(0, -1).every((_, k) => same(k))) {
+    // identity: a segment's view (a new snapshot is a new view), an imported part's summary
+    const keys = list.map((s) => (s.view ?? this.summaries.get(s.entry.id) ?? s) as object);
+    const same = (k: number): boolean => c !== null && c.keys[k] === keys[k];
+    if (c && c.keys.length === keys.length && keys.every((_, k) => same(k))) return c.chains;
+    const inputs = list.map((s) => ({ view: s.view, flowCount: s.flowCount, continuations: s.continuations, segment: s.segment, capture: s.capture, part: s.part }));
+    if (c && keys.length > 0 && c.keys.length === keys.length && keys.slice(0, -1).every((_, k) => same(k))) {
       // only the open segment's snapshot changed: link it alone against the state before it
       const chains = FlowChains.resume(c.beforeLast, inputs);
-      this.chainCache = { files: files.map((f) => f.file), chains, beforeLast: c.beforeLast };
+      this.chainCache = { keys, chains, beforeLast: c.beforeLast };
       return chains;
     }
     const { chains, beforeLast } = FlowChains.buildResumable(inputs);
-    this.chainCache = { files: files.map((f) => f.file), chains, beforeLast };
+    this.chainCache = { keys, chains, beforeLast };
     return chains;
   }
 
-  /** Flow `ref` as found: one piece, or the merged flow of its pieces. */
-  private foundAt(files: readonly { entry: CaptureEntry; file: IndexFile }[], chains: FlowChains, head: PieceRef): FoundFlow {
-    const one = (r: PieceRef): FoundFlow => {
-      const { entry, file } = files[refFile(r)];
-      return { id: `${entry.id}-${refFlow(r)}`, capture: entry, record: file.view.record(refFlow(r)) };
+  /** Flow `head` as found: one piece, or the merged flow of its pieces. */
+  private async foundAt(list: readonly IndexSummary[], chains: FlowChains, head: PieceRef): Promise<FoundFlow> {
+    const one = async (r: PieceRef): Promise<FoundFlow> => {
+      const s = list[refFile(r)];
+      return { id: `${s.entry.id}-${refFlow(r)}`, capture: s.entry, record: (await this.viewOf(s)).record(refFlow(r)) };
     };
     const refs = chains.pieces(head);
     if (refs.length === 1) return one(head);
-    const pieces = refs.map(one);
+    const pieces: FoundFlow[] = [];
+    for (const r of refs) pieces.push(await one(r));
     return { id: pieces[0].id, capture: pieces[0].capture, record: mergePieceRecords(pieces.map((p) => p.record)), pieces };
   }
 
-  /** Number of flows: every capture's flows, a flow across segment rotations counted once. */
+  /** Number of flows: every capture's flows, a flow across segment rotations or index parts counted once. */
   async flowCount(): Promise<number> {
-    const files = await this.indexes();
-    return files.reduce((n, { file }) => n + file.view.flowCount, 0) - this.chainsFor(files).continuations;
+    const list = await this.indexSummaries();
+    return list.reduce((n, s) => n + s.flowCount, 0) - this.chainsFor(list).continuations;
   }
 
   /**
    * Flows matching q across all captures, newest first (by first packet time), at most limit. A
-   * flow that crossed live segment rotations is one flow (its pieces merged, `pieces` set) when
-   * any of its pieces matches; its id is its first piece's. Only the `limit` newest are kept
-   * while scanning, and only those become records.
+   * flow that crossed live segment rotations or index parts is one flow (its pieces merged,
+   * `pieces` set) when any of its pieces matches; its id is its first piece's. Indexes are read
+   * one at a time; only the `limit` newest are kept while scanning, and only those become records.
    */
   async findFlows(q: FlowQuery, limit = Infinity): Promise<FoundFlow[]> {
-    const files = await this.indexes();
-    const chains = this.chainsFor(files);
-    const top = new NewestFirst(limit, (f) => files[f].entry.id);
+    const list = await this.indexSummaries();
+    const chains = this.chainsFor(list);
+    const top = new NewestFirst(limit, (f) => list[f].entry.id);
     const seenHeads = new Set<PieceRef>();
-    files.forEach(({ file }, f) => {
-      const v = file.view;
+    // heads of matching pieces that live in another index, by index: offered once it is read
+    const headsElsewhere = new Map<number, number[]>();
+    for (let f = 0; f < list.length; f++) {
+      const v = await this.viewOf(list[f]);
       const linked = chains.linked(f);
       for (const i of v.match(q)) {
         if (linked && chains.isChained(f, i)) {
@@ -522,26 +631,34 @@ export class Store {
           const h = chains.head(f, i);
           if (seenHeads.has(h)) continue;
           seenHeads.add(h);
-          const hv = files[refFile(h)].file.view;
-          top.offer(hv.firstSec(refFlow(h)), hv.firstNsec(refFlow(h)), refFile(h), refFlow(h));
+          const hf = refFile(h);
+          if (hf === f) top.offer(v.firstSec(refFlow(h)), v.firstNsec(refFlow(h)), f, refFlow(h));
+          else headsElsewhere.set(hf, [...(headsElsewhere.get(hf) ?? []), refFlow(h)]);
         } else top.offer(v.firstSec(i), v.firstNsec(i), f, i);
       }
-    });
-    return top.sorted().map(({ f, i }) => this.foundAt(files, chains, pieceRef(f, i)));
+    }
+    for (const [hf, flows] of headsElsewhere) {
+      const hv = await this.viewOf(list[hf]);
+      for (const i of flows) top.offer(hv.firstSec(i), hv.firstNsec(i), hf, i);
+    }
+    const out: FoundFlow[] = [];
+    for (const { f, i } of top.sorted()) out.push(await this.foundAt(list, chains, pieceRef(f, i)));
+    return out;
   }
 
   /** Flows carrying a 5-tuple (either direction) overlapping the time window, in capture order. */
   async findTuple(q: TupleQuery): Promise<FoundFlow[]> {
     const all: FoundFlow[] = [];
-    for (const { entry, file } of await this.indexes()) {
-      for (const i of file.view.matchTuple(q)) all.push({ id: `${entry.id}-${i}`, capture: entry, record: file.view.record(i) });
+    for (const s of await this.indexSummaries()) {
+      const v = await this.viewOf(s);
+      for (const i of v.matchTuple(q)) all.push({ id: `${s.entry.id}-${i}`, capture: s.entry, record: v.record(i) });
     }
     return all;
   }
 
   /**
-   * The flow with this id. The id of any piece of a flow that crossed live segment rotations
-   * gives the whole flow (all pieces, under its first piece's id).
+   * The flow with this id. The id of any piece of a flow that crossed live segment rotations or
+   * index parts gives the whole flow (all pieces, under its first piece's id).
    */
   async flowById(id: string): Promise<FoundFlow | null> {
     const m = /^([0-9a-f]{12})-(\d{1,10})$/.exec(id);
@@ -552,21 +669,21 @@ export class Store {
     const n = Number(m[2]);
     if (this.segments.has(entry.id) || this.parts.has(entry.id) || entry.parts !== undefined) {
       // a flow may have pieces in other segments or index parts
-      const files = await this.indexes();
-      const f = files.findIndex((x) => x.entry.id === entry.id);
-      if (f < 0 || n >= files[f].file.view.flowCount) return null;
-      const chains = this.chainsFor(files);
-      return this.foundAt(files, chains, chains.head(f, n));
+      const list = await this.indexSummaries();
+      const f = list.findIndex((x) => x.entry.id === entry.id);
+      if (f < 0 || n >= list[f].flowCount) return null;
+      const chains = this.chainsFor(list);
+      return this.foundAt(list, chains, chains.head(f, n));
     }
     const file = await this.index(entry);
     if (!file || n >= file.view.flowCount) return null;
     return { id, capture: entry, record: file.view.record(n) };
   }
 
-
   async close(): Promise<void> {
     for (const f of this.open.values()) await f.close();
     this.open.clear();
+    this.loadedBytes = 0;
     await this.segments.close();
   }
 }

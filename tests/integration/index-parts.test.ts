@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { flowToJson } from '../../common/flow/flow-json.js';
 import { parseAddressRange } from '../../common/net/address-range.js';
 import { Store, type FoundFlow } from '../../node/store/store.js';
+import { IndexFile } from '../../node/store/index-file.js';
 import { writeSlice } from '../../node/store/slicer.js';
 import { storeStats } from '../../node/store/store-stats.js';
 import { generateCapture } from '../bench/generate-capture.js';
@@ -114,6 +115,37 @@ test('a capture indexed in parts reads back as the capture indexed whole: flows,
   } finally {
     await whole.close();
     await parted.close();
+  }
+});
+
+test('reading a store holds one index at a time when its index cache is smaller than one index', async () => {
+  const storeDir = join(dir, 'parted');
+  const roomy = await Store.open(storeDir);
+  const tight = await Store.open(storeDir, { indexMemory: 1 });
+  try {
+    assert.deepEqual(await tight.findFlows({}), await roomy.findFlows({}));
+    assert.deepEqual(await tight.findFlows({ port: 443 }, 50), await roomy.findFlows({ port: 443 }, 50));
+    assert.equal(await tight.flowCount(), await roomy.flowCount());
+    const multi = (await roomy.findFlows({})).filter((f) => (f.pieces?.length ?? 0) > 2).slice(0, 5);
+    assert.ok(multi.length > 0);
+    for (const f of multi) {
+      assert.deepEqual(await tight.flowById(f.pieces?.[2].id ?? ''), f);
+      assert.deepEqual(await sliceBytes(tight, [f], join(dir, 't.pcap')), await sliceBytes(roomy, [f], join(dir, 'r.pcap')));
+    }
+    assert.deepEqual(await storeStats(tight, 'x'), await storeStats(roomy, 'x'));
+    // every index was read, never more than two at once (the one in use and the one before it)
+    let largest = 0;
+    for (const name of (await readdir(join(storeDir, 'indexes'))).filter((n) => n.endsWith('.tpi'))) {
+      const f = await IndexFile.open(join(storeDir, 'indexes', name));
+      largest = Math.max(largest, f.loadedBytes);
+      await f.close();
+    }
+    const use = tight.indexMemoryUse;
+    assert.ok(use.peak <= 2 * largest, `peak ${use.peak} bytes of indexes loaded, largest index ${largest}`);
+    assert.ok(roomy.indexMemoryUse.peak > 10 * largest, 'the roomy store holds them all (else this test proves nothing)');
+  } finally {
+    await roomy.close();
+    await tight.close();
   }
 });
 

@@ -35,7 +35,7 @@ test('resumed linking equals a full pass, and leaves earlier results untouched',
   try {
     const files = await store.indexes();
     assert.ok(files.length >= 5, `${files.length} segments`);
-    const inputs = files.map((f) => ({ view: f.file.view, segment: true }));
+    const inputs = files.map((f) => ({ view: f.file.view, flowCount: f.file.view.flowCount, continuations: f.file.view.continuations, segment: true }));
     const counts = files.map((f) => f.file.view.flowCount);
     const full = describe(FlowChains.build(inputs), counts);
     assert.ok(FlowChains.build(inputs).continuations > 10, 'flows do cross rotations here');
