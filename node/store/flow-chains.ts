@@ -97,21 +97,27 @@ function continues(pv: IndexView, i: number, nv: IndexView, j: number): boolean 
   return true;
 }
 
+/**
+ * A file's links: flow number → the linked piece. Sparse: only flows continued across a
+ * segment rotation or an index part boundary have one, so memory follows the links, not the flows.
+ */
+type Links = Map<number, PieceRef>;
+
 export class FlowChains {
-  /** Per file: the previous and next piece of each flow (-1: none), only for files with links. */
-  private readonly prev: (Float64Array | null)[];
-  private readonly next: (Float64Array | null)[];
+  /** Per file: the previous and next piece of its linked flows, only for files with links. */
+  private readonly prev: (Links | null)[];
+  private readonly next: (Links | null)[];
   /** Pieces that continue an earlier one (so: flows counted twice when pieces are summed). */
   readonly continuations: number;
 
-  private constructor(prev: (Float64Array | null)[], next: (Float64Array | null)[], continuations: number) {
+  private constructor(prev: (Links | null)[], next: (Links | null)[], continuations: number) {
     this.prev = prev;
     this.next = next;
     this.continuations = continuations;
   }
 
   /** For ChainBuilder. */
-  static of(prev: (Float64Array | null)[], next: (Float64Array | null)[], continuations: number): FlowChains {
+  static of(prev: (Links | null)[], next: (Links | null)[], continuations: number): FlowChains {
     return new FlowChains(prev, next, continuations);
   }
 
@@ -151,7 +157,7 @@ export class FlowChains {
   head(f: number, i: number): PieceRef {
     let r = pieceRef(f, i);
     for (;;) {
-      const p = this.prev[refFile(r)]?.[refFlow(r)] ?? -1;
+      const p = this.prev[refFile(r)]?.get(refFlow(r)) ?? -1;
       if (p < 0) return r;
       r = p;
     }
@@ -159,14 +165,14 @@ export class FlowChains {
 
   /** Whether piece (f, i) is linked to another piece. */
   isChained(f: number, i: number): boolean {
-    return (this.prev[f]?.[i] ?? -1) >= 0 || (this.next[f]?.[i] ?? -1) >= 0;
+    return this.prev[f]?.has(i) === true || this.next[f]?.has(i) === true;
   }
 
   /** Every piece of the flow that starts at `head`, in order. */
   pieces(head: PieceRef): PieceRef[] {
     const out = [head];
     for (let r = head; ; ) {
-      const n = this.next[refFile(r)]?.[refFlow(r)] ?? -1;
+      const n = this.next[refFile(r)]?.get(refFlow(r)) ?? -1;
       if (n < 0) return out;
       out.push(n);
       r = n;
@@ -215,18 +221,18 @@ function segmentView(x: ChainInput): IndexView {
 /**
  * The linking pass, one file at a time (see FlowChains.build). fork() copies the state so a
  * later file can be added to a copy: the map of latest pieces and the previous/next arrays are
- * copied (arrays copy-on-write: only those the new file's links write to).
+ * copied (link maps copy-on-write: only those the new file's links write to).
  */
 export class ChainBuilder {
   private links = 0;
 
   constructor(
     private files: readonly ChainInput[],
-    private readonly prev: (Float64Array | null)[] = files.map(() => null),
-    private readonly next: (Float64Array | null)[] = files.map(() => null),
+    private readonly prev: (Links | null)[] = files.map(() => null),
+    private readonly next: (Links | null)[] = files.map(() => null),
     private readonly latest = new Map<number, PieceRef[]>(),
     /** Arrays this builder may write to (the others are shared with the builder it was forked from). */
-    private readonly owned = new Set<Float64Array>(),
+    private readonly owned = new Set<Links>(),
   ) {}
 
   /** A copy of this state for files (the same files, plus at most more after them). */
@@ -235,17 +241,17 @@ export class ChainBuilder {
     this.owned.clear();
     const latest = new Map<number, PieceRef[]>();
     for (const [h, l] of this.latest) latest.set(h, l.slice());
-    const pad = (a: (Float64Array | null)[]) => [...a, ...new Array<null>(Math.max(0, files.length - a.length)).fill(null)];
+    const pad = (a: (Links | null)[]) => [...a, ...new Array<null>(Math.max(0, files.length - a.length)).fill(null)];
     const b = new ChainBuilder(files, pad(this.prev), pad(this.next), latest);
     b.links = this.links;
     return b;
   }
 
   /** The array of file f in a (created, or copied when shared), to write to. */
-  private writable(a: (Float64Array | null)[], f: number): Float64Array {
+  private writable(a: (Links | null)[], f: number): Links {
     let x = a[f];
-    if (!x) x = new Float64Array(this.files[f].flowCount).fill(-1);
-    else if (!this.owned.has(x)) x = x.slice();
+    if (!x) x = new Map();
+    else if (!this.owned.has(x)) x = new Map(x);
     this.owned.add(x);
     a[f] = x;
     return x;
@@ -291,8 +297,8 @@ export class ChainBuilder {
         found = true;
         // the same key again within one segment: that segment's table decided it is a new flow
         if (pf !== f && continues(pv, pi, view, j)) {
-          this.writable(this.next, pf)[pi] = me;
-          this.writable(this.prev, f)[j] = r;
+          this.writable(this.next, pf).set(pi, me);
+          this.writable(this.prev, f).set(j, r);
           this.links++;
         }
         list[k] = me;
@@ -323,9 +329,9 @@ export class ChainBuilder {
       const pi = cont[k + 2];
       if (pf < 0 || pi >= files[pf].flowCount) continue;
       // a flow continues at most once (the import links each flow forward once)
-      if ((this.next[pf]?.[pi] ?? -1) >= 0) continue;
-      this.writable(this.next, pf)[pi] = pieceRef(f, j);
-      this.writable(this.prev, f)[j] = pieceRef(pf, pi);
+      if (this.next[pf]?.has(pi)) continue;
+      this.writable(this.next, pf).set(pi, pieceRef(f, j));
+      this.writable(this.prev, f).set(j, pieceRef(pf, pi));
       this.links++;
     }
   }
