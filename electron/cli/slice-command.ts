@@ -85,8 +85,10 @@ async function bulkSlice(store: string, file: string, outDir: string, format: Sl
   const ext = format === 'pcapng' ? 'pcapng' : 'pcap';
   try {
     let empty = 0;
-    for (const { line, q } of queries) {
-      const flows = await s.findTuple(q);
+    // one pass over the indexes for all queries, then each slice read by offsets
+    const found = await s.findTuples(queries.map((x) => x.q));
+    for (const [k, { line, q }] of queries.entries()) {
+      const flows = found[k];
       const path = join(outDir, `${line}.${ext}`);
       const r = await writeSlice(s, { flows, stime: q.stime, etime: q.etime, format }, path);
       if (r.packets === 0) empty++;

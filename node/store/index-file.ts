@@ -35,23 +35,91 @@ export class IndexUnusableError extends Error {
   }
 }
 
-export class IndexFile {
-  /** The open handle for offset reads (null after release(): reopened on the next read). */
+/**
+ * Reads flows' packet offsets from an index's Offsets section, one positioned read per flow: all
+ * a slice needs of an index once the flow records are known. Holds no more than the file handle,
+ * which release() closes (the next read reopens the same file, and refuses a replaced one).
+ */
+export class IndexOffsets {
   private fh: FileHandle | null;
   private opening: Promise<FileHandle> | null = null;
+  /** Reads in flight, and whether a release waits for them (it never closes under a read). */
+  private reading = 0;
+  private releaseWhenIdle = false;
 
+  constructor(
+    readonly path: string,
+    private readonly section: SectionSpan,
+    readonly identity: IndexFileIdentity,
+    fh: FileHandle | null = null,
+  ) {
+    this.fh = fh;
+  }
+
+  /** Whether a file handle is open now. */
+  get holding(): boolean {
+    return this.fh !== null;
+  }
+
+  /** Record offsets of one flow's packets in capture order (one positioned read). */
+  async read(r: FlowRecord): Promise<Float64Array> {
+    if (r.offsetsStart + r.offsetsLength > this.section.length) throw new IndexUnusableError(this.path, `flow ${r.index} points outside the offsets section`);
+    const b = new Uint8Array(r.offsetsLength);
+    this.reading++;
+    this.releaseWhenIdle = false;
+    try {
+      await readExactly(await this.handle(), b, this.section.offset + r.offsetsStart);
+    } finally {
+      if (--this.reading === 0 && this.releaseWhenIdle) await this.release();
+    }
+    return decodeOffsets(b, r.clientPackets + r.serverPackets);
+  }
+
+  private async handle(): Promise<FileHandle> {
+    if (this.fh) return this.fh;
+    this.opening ??= open(this.path, 'r').then(
+      async (fh) => {
+        const st = await fh.stat();
+        if (!sameIdentity(this.identity, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs })) {
+          await fh.close();
+          throw new IndexUnusableError(this.path, 'index was replaced while in use');
+        }
+        this.fh = fh;
+        this.opening = null;
+        return fh;
+      },
+      (e: unknown) => {
+        this.opening = null;
+        throw e;
+      },
+    );
+    return this.opening;
+  }
+
+  /** Closes the file handle now, or after the reads in flight. */
+  async release(): Promise<void> {
+    if (this.reading > 0) {
+      this.releaseWhenIdle = true;
+      return;
+    }
+    this.releaseWhenIdle = false;
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close();
+  }
+}
+
+export class IndexFile {
   private constructor(
     readonly path: string,
     readonly view: IndexView,
-    fh: FileHandle,
-    private readonly offsetsSection: SectionSpan,
+    /** The Offsets section's reader (shared with whoever keeps it after this index is dropped). */
+    readonly offsets: IndexOffsets,
     /** Bytes of the sections held in memory (all but the offsets, which are read per flow). */
     readonly loadedBytes: number,
     /** The file's identity when it was opened: a later open of the same file may skip the CRC pass. */
     readonly identity: IndexFileIdentity,
-  ) {
-    this.fh = fh;
-  }
+  ) {}
 
   get meta(): IndexMeta {
     return this.view.meta;
@@ -123,7 +191,7 @@ export class IndexFile {
       } catch (e) {
         throw new IndexUnusableError(path, (e as Error).message);
       }
-      return new IndexFile(path, view, fh, offsets, loaded, identity);
+      return new IndexFile(path, view, new IndexOffsets(path, offsets, identity, fh), loaded, identity);
     } catch (e) {
       await fh.close();
       throw e;
@@ -131,32 +199,8 @@ export class IndexFile {
   }
 
   /** Record offsets of one flow's packets in capture order (one positioned read). */
-  async packetOffsets(r: FlowRecord): Promise<Float64Array> {
-    if (r.offsetsStart + r.offsetsLength > this.offsetsSection.length) throw new IndexUnusableError(this.path, `flow ${r.index} points outside the offsets section`);
-    const b = new Uint8Array(r.offsetsLength);
-    await readExactly(await this.handle(), b, this.offsetsSection.offset + r.offsetsStart);
-    return decodeOffsets(b, r.clientPackets + r.serverPackets);
-  }
-
-  private async handle(): Promise<FileHandle> {
-    if (this.fh) return this.fh;
-    this.opening ??= open(this.path, 'r').then(
-      async (fh) => {
-        const st = await fh.stat();
-        if (!sameIdentity(this.identity, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs })) {
-          await fh.close();
-          throw new IndexUnusableError(this.path, 'index was replaced while in use');
-        }
-        this.fh = fh;
-        this.opening = null;
-        return fh;
-      },
-      (e: unknown) => {
-        this.opening = null;
-        throw e;
-      },
-    );
-    return this.opening;
+  packetOffsets(r: FlowRecord): Promise<Float64Array> {
+    return this.offsets.read(r);
   }
 
   /**
@@ -164,9 +208,7 @@ export class IndexFile {
    * a store does when it drops the index from its cache while a reader may still hold it.
    */
   async release(): Promise<void> {
-    const fh = this.fh;
-    this.fh = null;
-    await fh?.close();
+    await this.offsets.release();
   }
 
   async close(): Promise<void> {

@@ -54,11 +54,11 @@ async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
     const lists: Float64Array[] = [];
     let meta: IndexMeta | null = null;
     for (const f of fl) {
-      const file = await store.index(f.capture);
-      if (!file) throw new Error(`capture ${entry.path} is not available for slicing`);
-      lists.push(await file.packetOffsets(f.record));
+      const m = await store.indexMeta(f.capture);
+      if (!m) throw new Error(`capture ${entry.path} is not available for slicing`);
+      lists.push(await store.packetOffsets(f.capture, f.record));
       // the latest part knows every interface the earlier ones do
-      if (!meta || file.meta.interfaces.length > meta.interfaces.length) meta = file.meta;
+      if (!meta || m.interfaces.length > meta.interfaces.length) meta = m;
     }
     const total = lists.reduce((n, l) => n + l.length, 0);
     const all = new Float64Array(total);

@@ -13,7 +13,7 @@ import { sniffCaptureFile } from '../capture/read-capture-file.js';
 import { DEFAULT_IMPORT_MEMORY_BUDGET, buildIndex, type BuiltIndex } from './build-index.js';
 import type { GrowingFile } from './growing-file.js';
 import { captureFingerprint } from './capture-fingerprint.js';
-import { IndexFile, IndexUnusableError, type IndexFileIdentity } from './index-file.js';
+import { IndexFile, IndexOffsets, IndexUnusableError, type IndexFileIdentity } from './index-file.js';
 import type { IndexMeta } from '../../common/index/index-format.js';
 import { StoreLock } from './store-lock.js';
 import { SegmentCatalog } from './live/segment-catalog.js';
@@ -37,11 +37,16 @@ export interface StoreOpenOptions {
   indexMemory?: number;
 }
 
+/** Imported indexes whose Offsets reader may keep a file open at once (Store.packetOffsets). */
+const MAX_OPEN_OFFSET_READERS = 64;
+
 /** Default cache of loaded indexes (StoreOpenOptions.indexMemory). */
 export const DEFAULT_INDEX_MEMORY = 128 * 1024 * 1024;
 
 interface PartSummary {
   flowCount: number;
+  /** Reads flows' packet offsets without the index loaded (shared with the IndexFile while loaded). */
+  offsets: IndexOffsets;
   /** The index's Continuations section (links to flows of earlier parts). */
   continuations: Uint32Array;
   meta: IndexMeta;
@@ -125,6 +130,8 @@ export class Store {
   private readonly validated = new Map<string, string>();
   /** What queries need of every imported index without loading it, by part id. */
   private readonly summaries = new Map<string, PartSummary>();
+  /** Offsets readers recently used (packetOffsets), least recently first. */
+  private readonly readers = new Set<IndexOffsets>();
   /** Index parts after the first, by id: the capture and part number (see `captures`). */
   private parts = new Map<string, { capture: CaptureEntry; number: number }>();
   private readonly importBudget: number;
@@ -444,7 +451,7 @@ export class Store {
     this.open.set(id, file);
     this.loadedBytes += file.loadedBytes;
     this.peakLoaded = Math.max(this.peakLoaded, this.loadedBytes);
-    this.summaries.set(id, { flowCount: file.view.flowCount, continuations: file.view.continuations, meta: file.meta, path });
+    this.summaries.set(id, { flowCount: file.view.flowCount, continuations: file.view.continuations, meta: file.meta, path, offsets: file.offsets });
     this.evictFor(file);
     return file;
   }
@@ -540,7 +547,7 @@ export class Store {
     for (const entry of this.segments.captures) {
       const file = await this.segments.index(entry.id);
       if (!file) continue;
-      out.push({ entry, flowCount: file.view.flowCount, continuations: file.view.continuations, meta: file.meta, path: file.path, segment: true, capture: entry.id, part: 0, view: file.view });
+      out.push({ entry, flowCount: file.view.flowCount, continuations: file.view.continuations, meta: file.meta, path: file.path, offsets: file.offsets, segment: true, capture: entry.id, part: 0, view: file.view });
     }
     return out;
   }
@@ -648,12 +655,51 @@ export class Store {
 
   /** Flows carrying a 5-tuple (either direction) overlapping the time window, in capture order. */
   async findTuple(q: TupleQuery): Promise<FoundFlow[]> {
-    const all: FoundFlow[] = [];
+    return (await this.findTuples([q]))[0];
+  }
+
+  /** findTuple for many queries in one pass over the indexes (each read once for all of them). */
+  async findTuples(qs: readonly TupleQuery[]): Promise<FoundFlow[][]> {
+    const all = qs.map((): FoundFlow[] => []);
     for (const s of await this.indexSummaries()) {
       const v = await this.viewOf(s);
-      for (const i of v.matchTuple(q)) all.push({ id: `${s.entry.id}-${i}`, capture: s.entry, record: v.record(i) });
+      qs.forEach((q, k) => {
+        for (const i of v.matchTuple(q)) all[k].push({ id: `${s.entry.id}-${i}`, capture: s.entry, record: v.record(i) });
+      });
     }
     return all;
+  }
+
+  /**
+   * Packet offsets of a flow record of an entry of `captures`, in capture order, read without
+   * loading the index's flow records (a positioned read in its Offsets section). At most
+   * MAX_OPEN_OFFSET_READERS imported indexes keep a file handle open for this.
+   */
+  async packetOffsets(entry: CaptureEntry, record: FlowRecord): Promise<Float64Array> {
+    if (this.segments.has(entry.id)) {
+      const f = await this.segments.index(entry.id);
+      if (!f) throw new Error(`${entry.path}: live segment no longer available`);
+      return f.packetOffsets(record);
+    }
+    if (!this.summaries.has(entry.id)) await this.index(entry);
+    const s = this.summaries.get(entry.id);
+    if (!s) throw new Error(`capture ${entry.path} is not available for reading`);
+    const r = s.offsets;
+    this.readers.delete(r);
+    this.readers.add(r);
+    for (const old of this.readers) {
+      if (this.readers.size <= MAX_OPEN_OFFSET_READERS) break;
+      this.readers.delete(old);
+      void old.release();
+    }
+    return r.read(record);
+  }
+
+  /** The metadata of an entry of `captures` (its index loaded only if never read before). */
+  async indexMeta(entry: CaptureEntry): Promise<IndexMeta | null> {
+    if (this.segments.has(entry.id)) return (await this.segments.index(entry.id))?.meta ?? null;
+    if (!this.summaries.has(entry.id)) await this.index(entry);
+    return this.summaries.get(entry.id)?.meta ?? null;
   }
 
   /**
@@ -681,6 +727,8 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    for (const r of this.readers) await r.release();
+    this.readers.clear();
     for (const f of this.open.values()) await f.close();
     this.open.clear();
     this.loadedBytes = 0;
