@@ -14,6 +14,7 @@ import type { FlowQuery } from '../../common/index/index-reader.js';
 import { carveFlow, type CarveFlowResult } from '../../node/carve/carve-flow.js';
 import { carveFlowsInOnePass } from '../../node/carve/carve-pass.js';
 import { FileStore } from '../../node/carve/file-store.js';
+import { startSpoolWorkers } from '../../node/carve/hash-worker.js';
 import { ftpControlFlows } from '../../node/carve/ftp-lookup.js';
 import { tftpRequestFlows } from '../../node/carve/tftp-lookup.js';
 import { Store, type FoundFlow } from '../../node/store/store.js';
@@ -107,6 +108,8 @@ async function eachLimited<T>(items: readonly T[], width: number, fn: (item: T) 
 }
 
 export async function carve(storeDir: string, q: FlowQuery, limit: number, outDir: string, json: boolean, out: NodeJS.WritableStream, err: (line: string) => void): Promise<number> {
+  // the spool workers boot while the store and its indexes are opened (one core is idle then)
+  startSpoolWorkers();
   const s = await Store.open(storeDir, { log: err });
   try {
     const root = resolve(outDir);
@@ -140,6 +143,7 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     };
     let nextOut = 0;
     let output: Promise<void> = Promise.resolve();
+    const naming: Promise<void>[] = [];
     const emit = (): void => {
       for (; nextOut < flows.length && ready[nextOut]; nextOut++) {
         const r = ready[nextOut] as CarveFlowResult;
@@ -151,10 +155,16 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
           taken.add(name.toLowerCase());
           const target = join(root, name);
           if (!target.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${name}`);
-          output = output.then(async () => {
-            const tmp = await copies[k];
+          // named as soon as copied (the link and unlink of 500 files one after another were a
+          // tail of their own after the last flow); printed in flow order
+          const named = copies[k].then(async (tmp) => {
             await placeExclusive(tmp, target);
             temps.delete(tmp);
+          });
+          named.catch(() => undefined);
+          naming.push(named);
+          output = output.then(async () => {
+            await named;
             count++;
             if (json) {
               const j: CarveJson = { ...rec, flow_id: rec.flowId, user_agent: rec.userAgent, path: target };
@@ -184,7 +194,8 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     try {
       await output;
     } finally {
-      // copies left unnamed by a failure
+      // copies left unnamed by a failure (once the namings under way have ended)
+      await Promise.allSettled(naming);
       await Promise.all([...temps].map((t) => rm(t, { force: true }).catch(() => undefined)));
     }
     err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP/UDP flow${flows.length === 1 ? '' : 's'} into ${root}`);

@@ -132,6 +132,8 @@ async function run(argv: string[]): Promise<number> {
     case 'events':
       return (await import('./events-command.js')).eventsCommand(rest, process.stdout, err);
     case 'carve':
+      // the spool workers boot (~60 ms of CPU each) on the other core while the command's modules load
+      (await import('../../node/carve/hash-worker.js')).startSpoolWorkers();
       return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
     case 'interfaces':
       return (await import('./interfaces-command.js')).interfacesCommand(rest, process.stdout);

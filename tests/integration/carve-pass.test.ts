@@ -170,6 +170,28 @@ test('mergeOffsets lists every record once, in file order, with the flow that ow
   assert.deepEqual([...dup.owner].sort(), [0, 0, 1, 1]);
 });
 
+test('mergeOffsets gives the order of a sort by (offset, list) for contiguous, interleaved and shared offsets', () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const rnd = prng(seed);
+    const k = 1 + Math.floor(rnd() * 12);
+    const lists: Float64Array[] = [];
+    let base = 0;
+    for (let f = 0; f < k; f++) {
+      // some lists follow one another (runs), some interleave, some repeat another's offsets
+      const n = Math.floor(rnd() * 40);
+      const start = rnd() < 0.5 ? base : Math.floor(rnd() * base + 1);
+      const step = 1 + Math.floor(rnd() * 3);
+      const l = Float64Array.from({ length: n }, (_, i) => start + i * step);
+      lists.push(rnd() < 0.15 && f > 0 ? lists[f - 1].slice() : l);
+      base = start + n * step;
+    }
+    const want = lists.flatMap((l, f) => [...l].map((o) => [o, f])).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const { offsets, owner } = mergeOffsets(lists);
+    assert.deepEqual([...offsets], want.map((w) => w[0]), `seed ${seed}`);
+    assert.deepEqual([...owner], want.map((w) => w[1]), `seed ${seed}`);
+  }
+});
+
 test('the CLI reads a capture in one pass when the flows hold a quarter of its bytes or are many, else flow by flow', () => {
   const capture = (id: string, size: number) => ({ id, path: `/c/${id}`, fingerprint: '0'.repeat(64), size, mtimeMs: 0, importedAt: '' });
   const flow = (c: ReturnType<typeof capture>, bytes: number, i: number): FoundFlow => ({ id: `${c.id}-${i}`, capture: c, record: { clientBytes: bytes, serverBytes: 0 } as FoundFlow['record'] });

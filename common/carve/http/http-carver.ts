@@ -128,7 +128,12 @@ export class HttpCarver implements StreamSink {
 
   onData(chunk: StreamChunk): void {
     if (this.dead) return;
-    this.guard(chunk.dir, () => this.data(chunk));
+    // guard() inlined: a closure per chunk (one per TCP segment) is garbage the carver can do without
+    try {
+      this.data(chunk);
+    } catch (e) {
+      this.contain(chunk.dir, e);
+    }
   }
 
   onEnd(dir: Direction, reason: StreamEndReason, gapAtEnd: number): void {
@@ -141,10 +146,14 @@ export class HttpCarver implements StreamSink {
     try {
       f();
     } catch (e) {
-      if (e instanceof SinkFailure) throw e.original;
-      this.dead = true;
-      this.issue(this.sides[dir], 0, `internal carver error, flow abandoned: ${e instanceof Error ? e.message : String(e)}`);
+      this.contain(dir, e);
     }
+  }
+
+  private contain(dir: Direction, e: unknown): void {
+    if (e instanceof SinkFailure) throw e.original;
+    this.dead = true;
+    this.issue(this.sides[dir], 0, `internal carver error, flow abandoned: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   private newSide(dir: Direction): Side {
@@ -512,13 +521,14 @@ export class HttpCarver implements StreamSink {
     switch (body.framing) {
       case 'length': {
         const n = Math.min(body.remaining, d.length - pos);
-        this.bodyData(side, body, d.subarray(pos, pos + n));
+        // a whole segment of body (the common case) needs no view of its own
+        this.bodyData(side, body, pos === 0 && n === d.length ? d : d.subarray(pos, pos + n));
         body.remaining -= n;
         if (body.remaining === 0) this.finishBody(side, false);
         return pos + n;
       }
       case 'close':
-        this.bodyData(side, body, d.subarray(pos));
+        this.bodyData(side, body, pos === 0 ? d : d.subarray(pos));
         return d.length;
       case 'chunked': {
         const dec = body.chunked as ChunkedDecoder;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { SpoolFile } from '../../../node/carve/spool-file.js';
 import { prng } from '../../helpers/prng.js';
 
@@ -118,4 +119,13 @@ test('an off-thread spool that cannot be created fails at finish with the path, 
   const small = new SpoolFile(join(dir, 'small'));
   small.write(new Uint8Array([7, 8]));
   assert.deepEqual(small.finish().head, new Uint8Array([7, 8]));
+});
+
+test('spool workers started ahead of use and never given a file do not keep the process alive', () => {
+  // carve starts the workers before it knows whether any file will be carved
+  const src = `import('./node/carve/hash-worker.ts').then((m) => { m.startSpoolWorkers(); console.log('started'); })`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', src], { cwd: join(import.meta.dirname, '../../..'), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.signal, null, 'the process had to be killed: the idle workers kept it alive');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'started');
 });
