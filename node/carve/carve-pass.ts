@@ -25,7 +25,7 @@ import type { PacketRecordView } from '../../common/capture/capture-types.js';
 import { readCaptureFile } from '../capture/read-capture-file.js';
 import type { CaptureEntry } from '../store/store-manifest.js';
 import type { FoundFlow, Store } from '../store/store.js';
-import { CARVE_REASSEMBLY, carvePayload, planCarve, type CarveFlowResult, type CarveOptions, type CarvePlanOptions } from './carve-flow.js';
+import { CARVE_REASSEMBLY, carveFlow, carvePayload, planCarve, type CarveFlowResult, type CarveOptions, type CarvePlanOptions } from './carve-flow.js';
 import { FileStore } from './file-store.js';
 import { startSpoolWorkers } from './hash-worker.js';
 
@@ -62,19 +62,26 @@ export async function carveFlowsInOnePass(store: Store, flows: readonly FoundFlo
     onResult?.(index, r);
   };
   const planned: Planned[] = [];
+  // a flow with pieces in several capture files (live segments it crossed) cannot be read in
+  // one pass over one file: it is carved on its own, reading its pieces one after another
+  const inOneFile = (f: FoundFlow): boolean => (f.pieces ?? [f]).every((p) => store.captureOf(p.capture).id === store.captureOf(f.capture).id);
+  const single = flows.map((f, i) => i).filter((i) => inOneFile(flows[i]));
+  for (const i of flows.keys()) if (!inOneFile(flows[i])) done(i, await carveFlow(store, flows[i], planOpts));
   let next = 0;
   const planner = async (): Promise<void> => {
-    while (next < flows.length) {
-      const index = next++;
+    while (next < single.length) {
+      const index = single[next++];
       const plan = await planCarve(store, flows[index], planOpts);
       if (plan.kind === 'result') done(index, plan.result);
       else planned.push({ index, flow: flows[index], opts: plan.opts });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PLAN_CONCURRENCY, flows.length) }, planner));
+  await Promise.all(Array.from({ length: Math.min(PLAN_CONCURRENCY, single.length) }, planner));
   const files = FileStore.open(store.dir);
   for (const entry of store.captures) {
-    let todo = planned.filter((p) => p.flow.capture.id === entry.id);
+    // a capture indexed in parts is one file: its flows are read in the pass over its first part's entry
+    if (store.captureOf(entry) !== entry) continue;
+    let todo = planned.filter((p) => store.captureOf(p.flow.capture).id === entry.id);
     while (todo.length > 0) {
       todo = await passOverCapture(store, entry, todo, files, { maxActiveFlows, reassemblyBudget, signal: opts.signal }, done);
     }
@@ -110,11 +117,23 @@ interface FlowState {
  * pass (they would have exceeded maxActiveFlows).
  */
 async function passOverCapture(store: Store, entry: CaptureEntry, todo: Planned[], files: FileStore, limits: PassLimits, done: (index: number, r: CarveFlowResult) => void): Promise<Planned[]> {
-  const index = await store.index(entry);
-  if (!index) throw new Error(`capture ${entry.path} is not available for carving`);
-  // every selected record, in file order, with the flow it belongs to
+  if (!(await store.indexMeta(entry))) throw new Error(`capture ${entry.path} is not available for carving`);
+  // every selected record, in file order, with the flow it belongs to (a flow crossing index
+  // parts: the records of all its pieces)
+  const offsetsOf = async (f: FoundFlow): Promise<Float64Array> => {
+    const pieces = f.pieces ?? [f];
+    if (pieces.length === 1) return store.packetOffsets(f.capture, f.record);
+    const parts = await Promise.all(pieces.map((p) => store.packetOffsets(p.capture, p.record)));
+    const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all.sort();
+  };
   const lists: Float64Array[] = [];
-  for (let i = 0; i < todo.length; i += 64) lists.push(...(await Promise.all(todo.slice(i, i + 64).map((p) => index.packetOffsets(p.flow.record)))));
+  for (let i = 0; i < todo.length; i += 64) lists.push(...(await Promise.all(todo.slice(i, i + 64).map((p) => offsetsOf(p.flow)))));
   const { offsets, owner } = mergeOffsets(lists);
   const budget = new ReassemblyBudget(limits.reassemblyBudget);
   const states = new Array<FlowState | null | undefined>(todo.length);

@@ -18,6 +18,8 @@ import { IndexFile } from '../../node/store/index-file.js';
 import { writeSlice } from '../../node/store/slicer.js';
 import { storeStats } from '../../node/store/store-stats.js';
 import { generateCapture } from '../bench/generate-capture.js';
+import { carveFlowsInOnePass } from '../../node/carve/carve-pass.js';
+import { writeHttpCapture } from '../helpers/http-capture.js';
 import { capturePath, corpusCaptures, corpusSkipReason } from '../helpers/corpus.js';
 
 let dir = '';
@@ -146,6 +148,34 @@ test('reading a store holds one index at a time when its index cache is smaller 
   } finally {
     await roomy.close();
     await tight.close();
+  }
+});
+
+test('carving a capture indexed in parts gives the files of the capture indexed whole', async () => {
+  const http = join(dir, 'http.pcap');
+  writeHttpCapture(
+    http,
+    Array.from({ length: 120 }, (_, i) => ({ name: `f${i}.bin`, body: Buffer.alloc(600 + i * 37, i) })),
+  );
+  const whole = await Store.open(join(dir, 'http-whole'), { create: true, importMemoryBudget: Infinity });
+  const parted = await Store.open(join(dir, 'http-parted'), { create: true, importMemoryBudget: 1 });
+  try {
+    await whole.import([http]);
+    await parted.import([http]);
+    assert.ok(parted.captures.length >= 3);
+    const pf = await parted.findFlows({});
+    assert.ok(pf.some((f) => (f.pieces?.length ?? 0) > 1), 'no HTTP flow crosses a part boundary');
+    const files = async (store: Store): Promise<string[]> => {
+      const flows = await store.findFlows({});
+      const results = await carveFlowsInOnePass(store, flows);
+      return results.flatMap((r) => r.files.map((f) => `${f.sha256} ${f.size} ${f.name}`)).sort();
+    };
+    const expected = await files(whole);
+    assert.equal(expected.length, 120);
+    assert.deepEqual(await files(parted), expected);
+  } finally {
+    await whole.close();
+    await parted.close();
   }
 });
 
