@@ -9,6 +9,10 @@
  * code unit, which is then unsigned byte order, the order the format requires. IPv4 addresses
  * are keyed as ::ffff:a.b.c.d, so an IPv6 address equal to an IPv4-mapped one shares its entry
  * (the builders merge those two lists the same way).
+ *
+ * Lookups by number (addNumber, addAddress for IPv4): a flow adds five keys, and building a key
+ * string per add (then hashing it) was most of the live snapshots' cost; the string is now made
+ * once per new key, for the sort order only.
  */
 
 interface Entry {
@@ -21,6 +25,8 @@ interface Entry {
 
 export class IncrementalPostings {
   private readonly byKey = new Map<string, Entry>();
+  /** Entries of numeric keys (numberKey values; IPv4 addresses in a 16-byte key), by number. */
+  private readonly byNumber = new Map<number, Entry>();
   private sorted: Entry[] = [];
   private added: Entry[] = [];
   private blobBytes = 0;
@@ -32,10 +38,52 @@ export class IncrementalPostings {
   add(key: string, id: number): void {
     let e = this.byKey.get(key);
     if (!e) {
-      e = { key, blob: new Uint8Array(8), len: 0, count: 0, lastId: 0 };
+      e = this.newEntry(key);
       this.byKey.set(key, e);
-      this.added.push(e);
-    } else if (e.lastId === id) return;
+    }
+    this.append(e, id);
+  }
+
+  /** add(numberKey(value, keyWidth), id) without making the key string unless the key is new (keyWidth <= 4). */
+  addNumber(value: number, id: number): void {
+    let e = this.byNumber.get(value);
+    if (!e) {
+      e = this.newEntry(IncrementalPostings.numberKey(value, this.keyWidth));
+      this.byNumber.set(value, e);
+    }
+    this.append(e, id);
+  }
+
+  /** add(addressKey(ipVersion, addr), id) (keyWidth 16); IPv4 and IPv4-mapped IPv6 looked up by number. */
+  addAddress(ipVersion: number, addr: Uint8Array, id: number): void {
+    let v4 = ipVersion === 4;
+    let at = 0;
+    if (!v4) {
+      v4 = addr[10] === 0xff && addr[11] === 0xff;
+      for (let i = 0; v4 && i < 10; i++) v4 = addr[i] === 0;
+      at = 12;
+      if (!v4) {
+        this.add(IncrementalPostings.addressKey(ipVersion, addr), id);
+        return;
+      }
+    }
+    const n = ((addr[at] << 24) | (addr[at + 1] << 16) | (addr[at + 2] << 8) | addr[at + 3]) >>> 0;
+    let e = this.byNumber.get(n);
+    if (!e) {
+      e = this.newEntry(IncrementalPostings.addressKey(4, addr.subarray(at, at + 4)));
+      this.byNumber.set(n, e);
+    }
+    this.append(e, id);
+  }
+
+  private newEntry(key: string): Entry {
+    const e: Entry = { key, blob: new Uint8Array(8), len: 0, count: 0, lastId: 0 };
+    this.added.push(e);
+    return e;
+  }
+
+  private append(e: Entry, id: number): void {
+    if (e.count > 0 && e.lastId === id) return;
     let v = e.count === 0 ? id : id - e.lastId;
     if (e.len + 5 > e.blob.length) {
       const b = new Uint8Array(e.blob.length * 2);
@@ -92,12 +140,19 @@ export class IncrementalPostings {
     v.setUint32(4, w, true);
     let at = 8;
     let blobAt = 0;
-    for (const e of entries) {
-      for (let b = 0; b < w; b++) bytes[at + b] = e.key.charCodeAt(b);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const key = e.key;
+      for (let b = 0; b < w; b++) bytes[at + b] = key.charCodeAt(b);
       v.setUint32(at + w, blobAt, true);
       v.setUint32(at + w + 4, e.count, true);
-      bytes.set(e.blob.subarray(0, e.len), head + blobAt);
-      blobAt += e.len;
+      // most lists are a few bytes: a loop, not a subarray object per entry
+      const blob = e.blob;
+      const n = e.len;
+      const to = head + blobAt;
+      if (n > 32) bytes.set(blob.subarray(0, n), to);
+      else for (let b = 0; b < n; b++) bytes[to + b] = blob[b];
+      blobAt += n;
       at += w + 8;
     }
     this.cached = bytes;

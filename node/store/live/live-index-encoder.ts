@@ -156,16 +156,16 @@ export class LiveIndexEncoder {
     writeFlowIdentity(t, f, this.records, this.rv, f * FLOW_RECORD_SIZE, addrA, addrB);
     if (!isNew) return;
     if (kind === FlowKind.Ip) {
-      this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrA), f);
-      this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrB), f);
+      this.ipPost.addAddress(t.ipVersion[f], addrA, f);
+      this.ipPost.addAddress(t.ipVersion[f], addrB, f);
       if (t.hasPorts[f] === 1) {
         const pa = t.portOf(f, 0);
         const pb = t.portOf(f, 1);
-        this.portPost.add(IncrementalPostings.numberKey(Math.min(pa, pb), 2), f);
-        this.portPost.add(IncrementalPostings.numberKey(Math.max(pa, pb), 2), f);
+        this.portPost.addNumber(Math.min(pa, pb), f);
+        this.portPost.addNumber(Math.max(pa, pb), f);
       }
-      this.protoPost.add(IncrementalPostings.numberKey(t.proto[f], 2), f);
-    } else this.protoPost.add(IncrementalPostings.numberKey(0x100 | kind, 2), f);
+      this.protoPost.addNumber(t.proto[f], f);
+    } else this.protoPost.addNumber(0x100 | kind, f);
   }
 
   /** Copies flow f's whole encoded offset list into its slot (moving it when it outgrew it). */
