@@ -269,7 +269,10 @@ async function main(): Promise<void> {
     let cpu0 = process.cpuUsage();
     let th0 = threadCpu();
     let t0 = performance.now();
+    const tOpen = t0;
+    let openMs = 0;
     const opened = (): void => {
+      openMs = performance.now() - tOpen;
       gcMs = 0;
       gcCount = 0;
       cpu0 = process.cpuUsage();
@@ -304,6 +307,8 @@ async function main(): Promise<void> {
       packets,
       mbytes: Math.round(bytes / 1e4) / 100,
       wallMs: Math.round(wallMs),
+      /** Opening the writer (threaded: starting its thread, which warms up its code), not measured. */
+      openMs: Math.round(openMs),
       pps: Math.round((packets / wallMs) * 1000),
       cpuUsPerPacket: us((cpu.user + cpu.system) / 1e6),
       userUs: us(cpu.user / 1e6),
@@ -317,7 +322,7 @@ async function main(): Promise<void> {
     else {
       const t = Object.entries(result.threadsUsPerPacket).map(([k, v]) => `${k} ${v}`).join(', ');
       console.log(
-        `${result.mode} run ${result.run}: ${packets} packets (${result.mbytes} MB) in ${result.wallMs} ms (${result.pps} pps): ` +
+        `${result.mode} run ${result.run}: ${packets} packets (${result.mbytes} MB) in ${result.wallMs} ms (${result.pps} pps; open ${result.openMs} ms): ` +
           `${result.cpuUsPerPacket} µs CPU/packet (user ${result.userUs}, sys ${result.sysUs}; threads: ${t}); ` +
           `GC pauses ${result.gcPauseMs} ms in ${result.gcPauses}${args.mode === 'threaded' ? ' (this thread only)' : ''}; load ${result.load}`,
       );
