@@ -17,6 +17,8 @@
  * - `threaded`: the same batches through ThreadedLiveWriter.packetBatch (one 1 MiB copy per
  *   batch into a buffer from takeBatchBuffer, as the native thread writes into it), i.e. the
  *   capture worker's path minus libpcap: adds the messaging and the thread hand-off.
+ * - `index-only`: the floor: the same records handed straight to one CaptureIndexer (decode and
+ *   flow table, what import does per packet), no segments, no snapshots, no disk.
  * `--rate` paces the hand-over at PPS packets a second (default: as fast as the writer takes
  * them); time-driven work (a snapshot and a data sync every 500 ms) then costs what it costs at
  * that capture rate.
@@ -35,6 +37,8 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCaptureParser } from '../../common/capture/capture-parser.js';
+import { PacketRecord } from '../../common/capture/packet-record.js';
+import { CaptureIndexer } from '../../common/flow/capture-indexer.js';
 import { LiveWriter } from '../../node/store/live/live-writer.js';
 import { ThreadedLiveWriter } from '../../node/store/live/threaded-writer.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, forEachBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
@@ -49,7 +53,7 @@ interface Args {
   packets: number;
   capture: string;
   store: string;
-  mode: 'direct' | 'threaded';
+  mode: 'direct' | 'threaded' | 'index-only';
   rate: number;
   segmentBytes: number | undefined;
   runs: number;
@@ -82,7 +86,7 @@ function parseArgs(argv: string[]): Args {
       case '--store': a.store = v(); break;
       case '--mode': {
         const m = v();
-        if (m !== 'direct' && m !== 'threaded') throw new Error(`--mode: direct or threaded, not ${m}`);
+        if (m !== 'direct' && m !== 'threaded' && m !== 'index-only') throw new Error(`--mode: direct, threaded or index-only, not ${m}`);
         a.mode = m;
         break;
       }
@@ -219,6 +223,38 @@ async function runDirect(args: Args, batches: Batch[], linkType: number, snapLen
   await w.close();
 }
 
+async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: number | undefined, opened: () => void): Promise<void> {
+  opened();
+  // with --segment-size, a fresh indexer per segment's worth of records, as the writer's segments
+  let ix = new CaptureIndexer();
+  const rec = new PacketRecord();
+  let offset = 24;
+  for (const b of batches) {
+    const v = new DataView(b.buf.buffer, b.buf.byteOffset, b.len);
+    forEachBatchRun(b.buf, b.len, (_linkId, from, to) => {
+      for (let at = from; at < to; ) {
+        const capLen = v.getUint32(at + 8, true);
+        rec.recordOffset = offset;
+        rec.linkType = linkType;
+        rec.tsSec = v.getUint32(at, true);
+        rec.tsNsec = v.getUint32(at + 4, true);
+        rec.capLen = capLen;
+        rec.origLen = v.getUint32(at + 12, true);
+        rec.setSource(b.buf, at + 16);
+        ix.onPacket(rec);
+        offset += 16 + capLen;
+        at += 16 + capLen;
+        if (segmentBytes !== undefined && offset > segmentBytes) {
+          ix.finish();
+          ix = new CaptureIndexer();
+          offset = 24;
+        }
+      }
+    });
+  }
+  ix.finish();
+}
+
 async function runThreaded(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
   const w = await ThreadedLiveWriter.open(args.store, { segmentBytes: args.segmentBytes });
   opened();
@@ -288,7 +324,8 @@ async function main(): Promise<void> {
       await session.post('Profiler.start');
     }
     if (args.mode === 'direct') await runDirect(args, batches, linkType, snapLen, opened);
-    else await runThreaded(args, batches, linkType, snapLen, opened);
+    else if (args.mode === 'threaded') await runThreaded(args, batches, linkType, snapLen, opened);
+    else await runIndexOnly(batches, linkType, args.segmentBytes, opened);
     if (session) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(args.profile as string, JSON.stringify(profile));
