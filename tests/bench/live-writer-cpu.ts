@@ -5,7 +5,7 @@
  *
  *   node --import tsx tests/bench/live-writer-cpu.ts [--packets N] [--capture FILE]
  *        [--store DIR] [--mode direct|threaded] [--rate PPS] [--segment-size BYTES] [--runs R]
- *        [--cpu-prof FILE.cpuprofile] [--json]
+ *        [--cpu-prof FILE.cpuprofile] [--dist] [--json]
  *
  * The first N packets (default 1,000,000) of CAPTURE (default bench-data/bench-2g.pcap) are
  * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
@@ -19,6 +19,8 @@
  *   capture worker's path minus libpcap: adds the messaging and the thread hand-off.
  * - `index-only`: the floor: the same records handed straight to one CaptureIndexer (decode and
  *   flow table, what import does per packet), no segments, no snapshots, no disk.
+ * `--dist` (threaded mode) runs the built writer from dist/ (`npm run build` first): from source
+ * its thread runs under tsx, whose loader's own compilation lands in the measured window.
  * `--rate` paces the hand-over at PPS packets a second (default: as fast as the writer takes
  * them); time-driven work (a snapshot and a data sync every 500 ms) then costs what it costs at
  * that capture rate.
@@ -32,6 +34,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -42,7 +45,7 @@ import { CaptureIndexer } from '../../common/flow/capture-indexer.js';
 import { LiveWriter } from '../../node/store/live/live-writer.js';
 import { ThreadedLiveWriter } from '../../node/store/live/threaded-writer.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, forEachBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
-import { BENCH_DATA } from './lib/env.js';
+import { BENCH_DATA, REPO_ROOT } from './lib/env.js';
 
 const BATCH_BYTES = 1 << 20;
 /** As writer-thread.ts. */
@@ -60,6 +63,8 @@ interface Args {
   json: boolean;
   /** Direct mode: write a CPU profile of the last run's measured part here. */
   profile: string | null;
+  /** Threaded mode: the built writer (dist/, `npm run build` first), whose thread runs plain JS like the product's, not under tsx. */
+  dist: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -73,6 +78,7 @@ function parseArgs(argv: string[]): Args {
     runs: 1,
     json: false,
     profile: null,
+    dist: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = (): string => {
@@ -95,6 +101,7 @@ function parseArgs(argv: string[]): Args {
       case '--runs': a.runs = Number(v()); break;
       case '--json': a.json = true; break;
       case '--cpu-prof': a.profile = v(); break;
+      case '--dist': a.dist = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -256,7 +263,8 @@ async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: nu
 }
 
 async function runThreaded(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
-  const w = await ThreadedLiveWriter.open(args.store, { segmentBytes: args.segmentBytes });
+  const Writer = args.dist ? await builtThreadedWriter() : ThreadedLiveWriter;
+  const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes });
   opened();
   w.link({ id: 0, linkType, snapLen, name: 'bench' });
   const t0 = performance.now();
@@ -274,6 +282,14 @@ async function runThreaded(args: Args, batches: Batch[], linkType: number, snapL
     await pace(args.rate, t0, sent);
   }
   await w.close();
+}
+
+/** ThreadedLiveWriter from dist/ (same interface as the source's). */
+async function builtThreadedWriter(): Promise<typeof ThreadedLiveWriter> {
+  const path = join(REPO_ROOT, 'dist/node/store/live/threaded-writer.js');
+  if (!existsSync(path)) throw new Error(`${path} missing: run npm run build`);
+  const m = (await import(pathToFileURL(path).href)) as { ThreadedLiveWriter: typeof ThreadedLiveWriter };
+  return m.ThreadedLiveWriter;
 }
 
 async function pace(rate: number, t0: number, sent: number): Promise<void> {
