@@ -121,6 +121,8 @@ export class LiveWriter implements LiveStoreWriter {
   /** The record view handed to a pcap segment's indexer (reused: no object per packet). */
   private readonly rec = new PacketRecord();
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
+  /** Bytes of each closed segment, for retention passes (closed segments never change). */
+  private readonly closedSizes = new Map<string, number>();
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly flushMs: number;
@@ -713,6 +715,7 @@ export class LiveWriter implements LiveStoreWriter {
       openSegment: this.seg?.id ?? null,
       busy: this.finalizing,
       log: this.log,
+      closedSizes: this.closedSizes,
     });
     this.st.segments = r.segments;
     this.st.storeBytes = r.bytes;
