@@ -66,10 +66,10 @@ class GapReportingSink implements BatchPacketSink {
   packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
     this.inner.packetFrom(linkId, tsSec, tsNsec, src, capLen, origLen);
   }
-  packetBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void {
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void {
     this.inner.packetBatch(buf, len, packets, bytes);
   }
-  takeBatchBuffer(): ArrayBuffer | null {
+  takeBatchBuffer(): Uint8Array | null {
     return this.inner.takeBatchBuffer();
   }
   onBatchBufferFree(listener: (() => void) | null): void {

@@ -8,7 +8,7 @@
  * u32 linkId, u32 length, then pcap records tsSec, tsNsec, capLen, origLen little-endian + bytes),
  * and hands a batch to JS once it is full or old (napi_threadsafe_function): one call per ~1 MiB.
  *
- * Buffers are ArrayBuffers that JS lends (give): the thread writes only into buffers it holds and
+ * Buffers are ArrayBuffers or Uint8Arrays (shared-memory slots) that JS lends (give): the thread writes only into buffers it holds and
  * never touches one after handing it back, so the batch crosses to the writer thread without a
  * copy. JS must not use a buffer between give() and getting it back in onBatch.
  *
@@ -16,7 +16,7 @@
  * there are counted by the kernel: ps_drop). A packet is dropped here only when stopping and no
  * buffer came back within STOP_WAIT_MS, or when the process is going away; counted as ringDrops.
  *
- * Interface (all on the JS thread): version, findAllDevs, compileFilter, open, start, give,
+ * Interface (all on the JS thread): version, interfaceVersion, findAllDevs, compileFilter, open, start, give,
  * stats, stop, close. Lifetime: open -> start(onBatch, onEnd) -> stop -> (onEnd) -> close.
  * An environment cleanup hook stops and joins the thread when the process or worker goes away.
  */
@@ -513,6 +513,14 @@ static int get_prop_bool(napi_env env, napi_value obj, const char *name, bool *o
   return 1;
 }
 
+/* interfaceVersion(): 2 since give takes Uint8Array views (1: ArrayBuffers only); JS refuses older builds. */
+static napi_value js_interface_version(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(env, napi_create_uint32(env, 2, &v));
+  return v;
+}
+
 static napi_value js_version(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -737,23 +745,36 @@ static napi_value open_capture(napi_env env, const char *iface, const char *filt
   return res;
 }
 
-/* give(handle, arrayBuffer): lends an empty buffer to the capture thread. */
+/*
+ * give(handle, buffer): lends an empty buffer to the capture thread: an ArrayBuffer, or a
+ * Uint8Array (e.g. a view of a SharedArrayBuffer slot: the store writer's batches are shared
+ * memory, so that no ArrayBuffer is ever detached by a transfer, which makes V8 drop its
+ * optimized code of every typed-array access in the isolate). onBatch hands back the same object.
+ */
 static napi_value js_give(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_msg(env, NULL, "tapline_capture: give(handle, arrayBuffer)");
+  if (argc < 2) return throw_msg(env, NULL, "tapline_capture: give(handle, buffer)");
   cap *c = get_cap(env, argv[0]);
   if (c == NULL) return NULL;
-  bool isab = false, detached = false;
-  napi_is_arraybuffer(env, argv[1], &isab);
-  if (!isab) return throw_msg(env, NULL, "tapline_capture: give needs an ArrayBuffer");
-  napi_is_detached_arraybuffer(env, argv[1], &detached);
+  bool isab = false, isview = false, detached = false;
   void *data = NULL;
   size_t len = 0;
-  CHECK(env, napi_get_arraybuffer_info(env, argv[1], &data, &len));
+  napi_is_arraybuffer(env, argv[1], &isab);
+  if (isab) {
+    napi_is_detached_arraybuffer(env, argv[1], &detached);
+    CHECK(env, napi_get_arraybuffer_info(env, argv[1], &data, &len));
+  } else {
+    napi_is_typedarray(env, argv[1], &isview);
+    if (!isview) return throw_msg(env, NULL, "tapline_capture: give needs an ArrayBuffer or a Uint8Array");
+    napi_typedarray_type type;
+    size_t offset = 0;
+    CHECK(env, napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, &offset));
+    if (type != napi_uint8_array) return throw_msg(env, NULL, "tapline_capture: give needs an ArrayBuffer or a Uint8Array");
+  }
   if (detached || data == NULL || len < MIN_BUFFER(c->snaplen) || len > MAX_BUFFER) {
-    return throw_msg(env, NULL, "tapline_capture: a lent buffer must be an attached ArrayBuffer from one run header and one full-snaplen record to 64 MiB");
+    return throw_msg(env, NULL, "tapline_capture: a lent buffer must be an attached ArrayBuffer or Uint8Array from one run header and one full-snaplen record to 64 MiB");
   }
   if (c->p == NULL || c->thread_joined) return throw_msg(env, NULL, "tapline_capture: the capture is closed");
   napi_ref ref;
@@ -874,6 +895,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"version", NULL, js_version, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"interfaceVersion", NULL, js_interface_version, NULL, NULL, NULL, napi_enumerable, NULL},
       {"findAllDevs", NULL, js_find_all_devs, NULL, NULL, NULL, napi_enumerable, NULL},
       {"compileFilter", NULL, js_compile_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},

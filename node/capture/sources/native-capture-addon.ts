@@ -56,14 +56,19 @@ export interface NativeCaptureDevice {
 
 export interface NativeCaptureAddon {
   version(): string;
+  /** 2: give takes Uint8Array views (shared-memory batch slots) as well as ArrayBuffers. */
+  interfaceVersion(): number;
   findAllDevs(): NativeCaptureDevice[];
   /** Throws libpcap's message (code ERR_BAD_FILTER) when `filter` does not compile for `dlt`. */
   compileFilter(filter: string, dlt: number, snapLen: number): void;
   /** Activates the capture; throws libpcap's message with code ERR_PCAP_PERM, ERR_PCAP_NO_DEVICE, ERR_BAD_FILTER or ERR_PCAP_OPEN. */
   open(o: NativeCaptureOpenOptions): NativeCaptureOpened;
-  /** Lends an empty buffer (>= 8 + 16 + snapLen bytes, <= 64 MiB) to the capture thread; JS must not touch it until onBatch returns it. */
-  give(h: NativeCaptureHandle, buf: ArrayBuffer): void;
-  start(h: NativeCaptureHandle, onBatch: (buf: ArrayBuffer, len: number, packets: number, bytes: number) => void, onEnd: (error: string | null) => void): void;
+  /**
+   * Lends an empty buffer (an ArrayBuffer or a Uint8Array, >= 8 + 16 + snapLen bytes, <= 64 MiB)
+   * to the capture thread; JS must not touch it until onBatch returns that same object.
+   */
+  give(h: NativeCaptureHandle, buf: ArrayBuffer | Uint8Array): void;
+  start(h: NativeCaptureHandle, onBatch: (buf: ArrayBuffer | Uint8Array, len: number, packets: number, bytes: number) => void, onEnd: (error: string | null) => void): void;
   stats(h: NativeCaptureHandle): NativeCaptureStats;
   /** Asks the thread to drain the ring, hand over its last batch and end (onEnd). */
   stop(h: NativeCaptureHandle): void;
@@ -71,12 +76,13 @@ export interface NativeCaptureAddon {
   close(h: NativeCaptureHandle): void;
 }
 
-const FUNCTIONS = ['version', 'findAllDevs', 'compileFilter', 'open', 'give', 'start', 'stats', 'stop', 'close'] as const;
+const FUNCTIONS = ['version', 'interfaceVersion', 'findAllDevs', 'compileFilter', 'open', 'give', 'start', 'stats', 'stop', 'close'] as const;
 
 function isNativeCaptureAddon(m: unknown): m is NativeCaptureAddon {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
-  return FUNCTIONS.every((f) => typeof o[f] === 'function');
+  // a build from before interfaceVersion 2 would refuse the store writer's shared batch slots
+  return FUNCTIONS.every((f) => typeof o[f] === 'function') && (o.interfaceVersion as () => unknown)() === 2;
 }
 
 export function loadNativeCapture(): NativeAddonLoad<NativeCaptureAddon> {

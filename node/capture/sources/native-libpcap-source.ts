@@ -108,7 +108,7 @@ export class NativeLibpcapSource implements LiveSource {
   private lend(): void {
     const h = this.handle;
     while (h !== null && this.lentCount < LENT_BUFFERS) {
-      const b = this.batchSink ? this.batchSink.takeBatchBuffer() : new ArrayBuffer(OWN_BATCH_BYTES);
+      const b = this.batchSink ? this.batchSink.takeBatchBuffer() : new Uint8Array(OWN_BATCH_BYTES);
       if (b === null) return;
       this.addon.give(h, b);
       this.lentCount++;
@@ -116,21 +116,22 @@ export class NativeLibpcapSource implements LiveSource {
   }
 
   /** Once per batch, called from the capture thread through the addon's threadsafe function. */
-  private onBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void {
+  private onBatch(buf: ArrayBuffer | Uint8Array, len: number, packets: number, bytes: number): void {
     this.lentCount--;
     this.counters.packets += packets;
     this.counters.bytes += bytes;
+    // the addon hands back the object lent: always a Uint8Array here
+    const batch = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
     if (this.batchSink !== null) {
-      this.batchSink.packetBatch(buf, len, packets, bytes);
+      this.batchSink.packetBatch(batch, len, packets, bytes);
       this.lend();
       return;
     }
-    const batch = new Uint8Array(buf);
     forEachBatchRun(batch, len, (linkId, from, to) => {
       forEachBatchRecord(batch.subarray(from, to), to - from, linkId, (p) => this.sink.packet(p));
     });
     if (this.handle !== null) {
-      this.addon.give(this.handle, buf);
+      this.addon.give(this.handle, batch);
       this.lentCount++;
     }
   }

@@ -35,10 +35,16 @@ export interface FastPacketSink extends LivePacketSink {
  * (takeBatchBuffer), so its hand-off bound covers them too.
  */
 export interface BatchPacketSink extends FastPacketSink {
-  /** Hands over buf[0, len) holding `packets` packets of `bytes` original bytes; buf is detached. */
-  packetBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void;
-  /** An empty buffer for a batch, or null while the hand-off bound is reached. */
-  takeBatchBuffer(): ArrayBuffer | null;
+  /**
+   * Hands over buf[0, len) holding `packets` packets of `bytes` original bytes: a buffer from
+   * takeBatchBuffer, which the caller no longer touches.
+   */
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void;
+  /**
+   * An empty buffer for a batch (a view of shared memory: never transferred, so no ArrayBuffer
+   * is detached), or null while the hand-off bound is reached.
+   */
+  takeBatchBuffer(): Uint8Array | null;
   /** Called (once per buffer) when a buffer comes back, i.e. takeBatchBuffer may succeed again. */
   onBatchBufferFree(listener: (() => void) | null): void;
 }

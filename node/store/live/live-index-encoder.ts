@@ -13,8 +13,11 @@
  *   dirty flow still fits, moved to the end of the section when it outgrows its slot. A v1 reader
  *   reads each list at (offsetsStart, offsetsLength), so the unused room is never read. The
  *   segment's final index is encoded the same way (the slack is a fraction of a percent of it).
- * - Postings (incremental-postings.ts): each key's id list is encoded as its flows arrive and the
- *   key order is kept sorted; a section is re-serialized (memory copies) only when flows arrived.
+ * - Postings: encodeIndex's own builders (common/index/postings.ts), kept between snapshots: a
+ *   new flow's keys are appended once as (key, id) pairs in typed arrays, and a section is
+ *   re-encoded (one native sort of the pairs) only when flows arrived. (A sorted map of key
+ *   strings with an id blob per key, kept here before, cost several times more per flow: a live
+ *   segment starts every flow afresh, so each segment adds all its keys anew.)
  * - TimeOrder: new flows are sorted among themselves and merged into the previous order (a full
  *   re-sort only when an older flow's first packet time moved back, which out-of-order timestamps
  *   can do).
@@ -38,7 +41,7 @@ import {
 } from '../../../common/index/index-format.js';
 import type { EncodedIndex, IndexMetaInput } from '../../../common/index/index-writer.js';
 import { writeFlowCounters, writeFlowIdentity } from '../../../common/index/flow-record-writer.js';
-import { IncrementalPostings } from './incremental-postings.js';
+import { IpPostingsBuilder, NumericPostingsBuilder } from '../../../common/index/postings.js';
 
 export interface LiveIndexEncodeStats {
   /** Flows whose record was (re)encoded by the last encode(). */
@@ -66,9 +69,12 @@ export class LiveIndexEncoder {
   private offsets = new Uint8Array(64 * 1024);
   private offLen = 0;
   private order = new Uint32Array(0);
-  private readonly ipPost = new IncrementalPostings(16);
-  private readonly portPost = new IncrementalPostings(2);
-  private readonly protoPost = new IncrementalPostings(2);
+  private readonly ipPost = new IpPostingsBuilder();
+  private readonly portPost = new NumericPostingsBuilder(2);
+  private readonly protoPost = new NumericPostingsBuilder(2);
+  /** The postings sections as last encoded, and the flow count they cover. */
+  private postings: [Uint8Array, Uint8Array, Uint8Array] | null = null;
+  private postingsFlows = -1;
   private maxDuration = 0;
   private fragmentedFlows = 0;
   private readonly addrA = new Uint8Array(16);
@@ -101,6 +107,12 @@ export class LiveIndexEncoder {
     const timeOrder = this.timeOrder(n0, n, resort);
     this.n = n;
     Object.assign(this.last, { dirtyFlows: dirty, newFlows: n - n0, offsetBytesCopied: copied, fullResort: resort });
+    // postings change only with new flows (a flow's keys are added once, when it is new)
+    if (this.postings === null || this.postingsFlows !== n) {
+      this.postings = [this.ipPost.encode(), this.portPost.encode(), this.protoPost.encode()];
+      this.postingsFlows = n;
+    }
+    const postings = this.postings;
     const meta: IndexMeta = {
       ...metaIn,
       indexVersion: INDEX_VERSION,
@@ -114,9 +126,9 @@ export class LiveIndexEncoder {
           [SectionType.Meta, new TextEncoder().encode(JSON.stringify(meta))],
           [SectionType.Flows, this.records.subarray(0, n * FLOW_RECORD_SIZE)],
           [SectionType.Offsets, this.offsets.subarray(0, this.offLen)],
-          [SectionType.IpPostings, this.ipPost.encode()],
-          [SectionType.PortPostings, this.portPost.encode()],
-          [SectionType.ProtoPostings, this.protoPost.encode()],
+          [SectionType.IpPostings, postings[0]],
+          [SectionType.PortPostings, postings[1]],
+          [SectionType.ProtoPostings, postings[2]],
           [SectionType.TimeOrder, new Uint8Array(timeOrder.buffer, timeOrder.byteOffset, timeOrder.byteLength)],
         ],
         this.crc,
@@ -156,16 +168,16 @@ export class LiveIndexEncoder {
     writeFlowIdentity(t, f, this.records, this.rv, f * FLOW_RECORD_SIZE, addrA, addrB);
     if (!isNew) return;
     if (kind === FlowKind.Ip) {
-      this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrA), f);
-      this.ipPost.add(IncrementalPostings.addressKey(t.ipVersion[f], addrB), f);
+      this.ipPost.add(t.ipVersion[f], addrA, f);
+      this.ipPost.add(t.ipVersion[f], addrB, f);
       if (t.hasPorts[f] === 1) {
         const pa = t.portOf(f, 0);
         const pb = t.portOf(f, 1);
-        this.portPost.add(IncrementalPostings.numberKey(Math.min(pa, pb), 2), f);
-        this.portPost.add(IncrementalPostings.numberKey(Math.max(pa, pb), 2), f);
+        this.portPost.add(Math.min(pa, pb), f);
+        this.portPost.add(Math.max(pa, pb), f);
       }
-      this.protoPost.add(IncrementalPostings.numberKey(t.proto[f], 2), f);
-    } else this.protoPost.add(IncrementalPostings.numberKey(0x100 | kind, 2), f);
+      this.protoPost.add(t.proto[f], f);
+    } else this.protoPost.add(0x100 | kind, f);
   }
 
   /** Copies flow f's whole encoded offset list into its slot (moving it when it outgrew it). */

@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
+import { PacketRecord } from '../../../common/capture/packet-record.js';
 import type { CaptureParser } from '../../../common/capture/capture-types.js';
 import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
 import type { EncodedIndex, IndexMetaInput } from '../../../common/index/index-writer.js';
@@ -66,6 +67,12 @@ interface Segment {
   linkType: number;
   ifaceOf: Map<number, number>;
   indexer: CaptureIndexer;
+  /**
+   * pcapng segments: every chunk goes through the parser to the indexer. pcap segments: only the
+   * header does (file info, interface); the writer hands each record to the indexer itself as
+   * it stores it (indexRecord), in the same walk that stores it, instead of the parser walking
+   * every record a second time.
+   */
   parser: CaptureParser;
   /** Encodes the segment's snapshots and its final index incrementally. */
   snapshots: LiveIndexEncoder;
@@ -111,7 +118,11 @@ export class LiveWriter implements LiveStoreWriter {
   private readonly cond: ConditionalFilter | null;
   private readonly usedIds = new Set<string>();
   private unknownLinkLogged = false;
+  /** The record view handed to a pcap segment's indexer (reused: no object per packet). */
+  private readonly rec = new PacketRecord();
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
+  /** Bytes of each closed segment, for retention passes (closed segments never change). */
+  private readonly closedSizes = new Map<string, number>();
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly flushMs: number;
@@ -286,6 +297,8 @@ export class LiveWriter implements LiveStoreWriter {
       s.packets++;
       const tsSec = v.getUint32(at, true);
       if (tsSec > s.newestSec) s.newestSec = tsSec;
+      // the run is written right after this.buf's bytes: that is where this record lands
+      this.indexRecord(s, src, at, s.submitted + this.bufLen + (at - runFrom), tsSec, v.getUint32(at + 4, true), rec - BATCH_RECORD_HEADER, origLen);
       this.st.storedPackets++;
       this.st.storedBytes += rec;
       at = end;
@@ -371,12 +384,13 @@ export class LiveWriter implements LiveStoreWriter {
       this.submit();
       if (need > this.buf.length) this.newBuffer(need);
     }
-    const data = p.data.length === p.capLen ? p.data : p.data.subarray(0, p.capLen);
-    this.bufLen +=
-      s.format === 'pcap'
-        ? writePcapRecord(this.buf, this.view, this.bufLen, p.tsSec, p.tsNsec, data, p.origLen)
-        : writePcapngRecord(this.buf, this.view, this.bufLen, s.ifaceOf.get(p.linkId) as number, p.tsSec, p.tsNsec, data, p.origLen);
     s.packets++;
+    const data = p.data.length === p.capLen ? p.data : p.data.subarray(0, p.capLen);
+    if (s.format === 'pcap') {
+      const at = this.bufLen;
+      this.bufLen += writePcapRecord(this.buf, this.view, at, p.tsSec, p.tsNsec, data, p.origLen);
+      this.indexRecord(s, this.buf, at, s.submitted + at, p.tsSec, p.tsNsec, data.length, p.origLen);
+    } else this.bufLen += writePcapngRecord(this.buf, this.view, this.bufLen, s.ifaceOf.get(p.linkId) as number, p.tsSec, p.tsNsec, data, p.origLen);
     if (p.tsSec > s.newestSec) s.newestSec = p.tsSec;
     this.st.storedPackets++;
     this.st.storedBytes += need;
@@ -422,7 +436,34 @@ export class LiveWriter implements LiveStoreWriter {
     this.seg = s;
     this.buf.set(header, 0);
     this.bufLen = header.length;
+    // pcap: the parser reads the header only (file info, interface); records are indexed as stored
+    if (format === 'pcap') s.parser.push(header);
     return s;
+  }
+
+  /**
+   * Hands the pcap record at buf[at] (header + capLen bytes), stored at file offset fileOffset of
+   * pcap segment s, to its indexer: what the pcap parser would deliver for it, nanosecond
+   * fractions past a second carried into the seconds as the parser does.
+   */
+  private indexRecord(s: Segment, buf: Uint8Array, at: number, fileOffset: number, tsSec: number, tsNsec: number, capLen: number, origLen: number): void {
+    const r = this.rec;
+    if (tsNsec >= 1e9) {
+      const carry = Math.floor(tsNsec / 1e9);
+      tsSec += carry;
+      tsNsec -= carry * 1e9;
+    }
+    r.index = s.packets - 1;
+    r.recordOffset = fileOffset;
+    r.recordLength = BATCH_RECORD_HEADER + capLen;
+    r.linkType = s.linkType;
+    r.tsSec = tsSec;
+    r.tsNsec = tsNsec;
+    r.capLen = capLen;
+    r.origLen = origLen;
+    r.dataOffset = fileOffset + BATCH_RECORD_HEADER;
+    r.setSource(buf, at + BATCH_RECORD_HEADER);
+    s.indexer.onPacket(r);
   }
 
   /** Hands the buffered records of the open segment to the index and the write chain. */
@@ -441,7 +482,8 @@ export class LiveWriter implements LiveStoreWriter {
    * the caller's again when the promise settles.
    */
   private writeChunk(s: Segment, chunk: Uint8Array, pooled: boolean): Promise<void> {
-    s.parser.push(chunk);
+    // pcap: header and records were indexed when stored (startSegment, indexRecord)
+    if (s.format === 'pcapng') s.parser.push(chunk);
     const at = s.submitted;
     s.submitted += chunk.length;
     this.queuedBytes += chunk.length;
@@ -576,7 +618,7 @@ export class LiveWriter implements LiveStoreWriter {
       createdAt: new Date().toISOString(),
       // an open segment has no stable content yet: its identity is the segment id and the
       // bytes this snapshot covers (documented in docs/INDEX-FORMAT.md)
-      source: fp ? { path: s.path, ...fp } : { path: s.path, fingerprint: liveFingerprint(s.id), size: s.parser.consumed, mtimeMs: 0 },
+      source: fp ? { path: s.path, ...fp } : { path: s.path, fingerprint: liveFingerprint(s.id), size: indexedBytes(s), mtimeMs: 0 },
       format: info?.format ?? s.format,
       compressed: null,
       pcapHeaderHex: header,
@@ -585,7 +627,7 @@ export class LiveWriter implements LiveStoreWriter {
       interfaces: ix.interfaces,
       packets: ix.packets,
       bytes: ix.bytes,
-      indexedBytes: s.parser.consumed,
+      indexedBytes: indexedBytes(s),
       firstTs: ix.firstTs,
       lastTs: ix.lastTs,
       damage: null,
@@ -673,6 +715,7 @@ export class LiveWriter implements LiveStoreWriter {
       openSegment: this.seg?.id ?? null,
       busy: this.finalizing,
       log: this.log,
+      closedSizes: this.closedSizes,
     });
     this.st.segments = r.segments;
     this.st.storeBytes = r.bytes;
@@ -730,6 +773,14 @@ async function writeSnapshot(path: string, index: EncodedIndex): Promise<void> {
     await rm(temp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Bytes of s the index covers. A snapshot or final index is encoded after submit(), when every
+ * record indexed has been handed to the write chain: for pcap that is everything submitted.
+ */
+function indexedBytes(s: Segment): number {
+  return s.format === 'pcap' ? s.submitted : s.parser.consumed;
 }
 
 /** The pcap global header the segment was started with (what slices of it copy). */

@@ -1,7 +1,7 @@
 /**
  * Packets crossing from the capture thread to the store writer's thread, many to a buffer: a
- * batch is an ArrayBuffer transferred (not copied) with postMessage and handed back for reuse,
- * so the hand-off costs no object per packet.
+ * batch is a slot of shared memory named by id in a message (neither copied nor transferred)
+ * and handed back for reuse, so the hand-off costs no object per packet.
  *
  * A batch is a sequence of runs, each the packets of one link: u32 linkId, u32 byte length of
  * the run's records, then the records. A record is a pcap record, the very bytes a pcap segment

@@ -72,6 +72,12 @@ export interface SegmentListing {
 
 const SEGMENT_FILE = /^([0-9a-f]{12})\.(pcap|pcapng)$/;
 
+/** The id and format of a segment's capture file name (e.g. "6b02b06b0000.pcap"), or null. */
+export function parseSegmentFileName(name: string): { id: string; format: SegmentFormat } | null {
+  const m = SEGMENT_FILE.exec(name);
+  return m ? { id: m[1], format: m[2] as SegmentFormat } : null;
+}
+
 /** The pid of a running live writer of this store, or null. */
 export async function liveWriterPid(storeDir: string): Promise<number | null> {
   const text = await readFile(join(segmentsDir(storeDir), WRITER_LOCK), 'utf8').catch(() => '');

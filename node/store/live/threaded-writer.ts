@@ -4,6 +4,12 @@
  * source (libpcap's kernel ring, an ssh or PCAP-over-IP socket) is never held up by an index
  * flush: it only copies each packet into a batch buffer.
  *
+ * Batches are slots of shared memory (one SharedArrayBuffer of BATCH_BYTES each, sent to the
+ * thread once when created, then named by id): nothing is transferred per batch. Transferring
+ * ArrayBuffers back and forth detached one per batch, and the first detach in an isolate makes V8
+ * throw away its optimized code of every typed-array access (the decoder, the flow table, the
+ * index encoders: all of the writer) and recompile it with detach checks, for good.
+ *
  * The hand-off is bounded: batches of BATCH_BYTES, at most MAX_IN_FLIGHT_BYTES of them handed
  * over and not yet given back. When the writer falls that far behind, packets are dropped here
  * and counted in stats().droppedHandoff, separately from the kernel's and the writer's own drops.
@@ -25,9 +31,9 @@ const BATCH_BYTES = 1 << 20;
 /** The default hand-off ring: batches with the writer thread, queued or being replayed. */
 const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
 /**
- * Returned batch buffers kept for reuse. The native capture thread holds 8 and the writer thread
+ * Returned batch slots kept for reuse. The native capture thread holds 8 and the writer thread
  * up to a few waiting for the disk: a pool smaller than what circulates meant a fresh zeroed
- * 1 MiB ArrayBuffer (and its GC) for every batch beyond it.
+ * 1 MiB buffer (and its GC) for every batch beyond it. Slots beyond it are released.
  */
 const POOL_BATCHES = 32;
 
@@ -55,13 +61,20 @@ function threadEntry(): { entry: string | URL; eval: boolean } {
 export class ThreadedLiveWriter implements LiveStoreWriter {
   /** Stores written from this process: the writer thread's own check sees only its thread. */
   private static readonly openStores = new Set<string>();
-  private buf = new Uint8Array(BATCH_BYTES);
-  private view = new DataView(this.buf.buffer);
+  /** Batch slots by id (views of their SharedArrayBuffers), and the id of each view. */
+  private readonly slots = new Map<number, Uint8Array>();
+  private readonly slotIds = new Map<Uint8Array, number>();
+  private nextSlot = 0;
+  /** Ids of free slots. */
+  private readonly pool: number[] = [];
+  /** The slot the copying path (packetFrom) fills. */
+  private slot = -1;
+  private buf: Uint8Array = new Uint8Array(0);
+  private view = new DataView(new ArrayBuffer(0)) as DataView<ArrayBufferLike>;
   private len = 0;
   /** The link of the current batch's last run, and where that run starts. */
   private batchLink = 0;
   private runAt = 0;
-  private readonly pool: ArrayBuffer[] = [];
   private inFlight = 0;
   private postScheduled = false;
   private received = 0;
@@ -121,8 +134,8 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
             rejectOpen(new Error(m.message));
             return;
           case 'returned':
-            this.inFlight -= m.buf.byteLength;
-            if (m.buf.byteLength === BATCH_BYTES && this.pool.length < POOL_BATCHES) this.pool.push(m.buf);
+            this.inFlight -= BATCH_BYTES;
+            this.releaseSlot(m.slot);
             this.bufferFree?.();
             return;
           case 'stats':
@@ -197,6 +210,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
     // a new run (8-byte header) when the batch is empty or the link changes
     const newRun = this.len === 0 || linkId !== this.batchLink;
     const need = batchRecordLength(capLen) + (newRun ? BATCH_RUN_HEADER : 0);
+    if (this.slot < 0) this.useSlot(this.takeSlot());
     if (this.len + need > this.buf.length) {
       this.postBatch();
       if (this.len + need > this.buf.length) {
@@ -225,11 +239,11 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
 
   // ---- BatchPacketSink (the native capture thread fills whole batches) ----
 
-  takeBatchBuffer(): ArrayBuffer | null {
+  takeBatchBuffer(): Uint8Array | null {
     if (this.threadGone || this.closing !== null) return null;
     if (this.inFlight + this.lent + this.len + BATCH_BYTES > this.maxInFlight) return null;
-    const b = this.pool.pop() ?? new ArrayBuffer(BATCH_BYTES);
-    this.lent += b.byteLength;
+    const b = this.slots.get(this.takeSlot()) as Uint8Array;
+    this.lent += BATCH_BYTES;
     return b;
   }
 
@@ -237,20 +251,54 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
     this.bufferFree = listener;
   }
 
-  /** A batch filled by the native capture thread, in a buffer from takeBatchBuffer: transferred as is. */
-  packetBatch(buf: ArrayBuffer, len: number, packets: number, bytes: number): void {
-    this.lent = Math.max(0, this.lent - buf.byteLength);
+  /** A batch filled by the native capture thread, in a buffer from takeBatchBuffer: handed over by its slot id. */
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void {
+    const slot = this.slotIds.get(buf);
+    if (slot === undefined) throw new Error('packetBatch: not a buffer from takeBatchBuffer');
+    this.lent = Math.max(0, this.lent - BATCH_BYTES);
     this.received += packets;
     this.receivedBytes += bytes;
-    if (this.closing !== null) return;
-    if (this.threadGone) {
-      this.droppedHandoff += packets;
+    if (this.closing !== null || this.threadGone) {
+      if (this.threadGone) this.droppedHandoff += packets;
+      this.releaseSlot(slot);
       return;
     }
     // packets of the copying path go first; its batch goes even over the bound (order matters more)
     this.postBatch(true);
-    this.inFlight += buf.byteLength;
-    this.send({ kind: 'packets', buf, len }, [buf]);
+    this.inFlight += BATCH_BYTES;
+    this.send({ kind: 'packets', slot, len });
+  }
+
+  /** A free slot: from the pool, or a new one, whose memory the writer thread gets once, now. */
+  private takeSlot(): number {
+    const free = this.pool.pop();
+    if (free !== undefined) return free;
+    const id = this.nextSlot++;
+    const mem = new SharedArrayBuffer(BATCH_BYTES);
+    const view = new Uint8Array(mem);
+    this.slots.set(id, view);
+    this.slotIds.set(view, id);
+    this.send({ kind: 'slot', slot: id, buf: mem });
+    return id;
+  }
+
+  /** A slot back from the writer thread (or never handed over): pooled, or released beyond the pool. */
+  private releaseSlot(id: number): void {
+    if (this.pool.length < POOL_BATCHES) {
+      this.pool.push(id);
+      return;
+    }
+    const view = this.slots.get(id);
+    if (view) this.slotIds.delete(view);
+    this.slots.delete(id);
+    this.send({ kind: 'drop-slot', slot: id });
+  }
+
+  private useSlot(id: number): void {
+    this.slot = id;
+    this.buf = this.slots.get(id) as Uint8Array;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.len = 0;
   }
 
   gap(g: LiveGap): void {
@@ -269,19 +317,15 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
    */
   private postBatch(overBound = false): void {
     if (this.len === 0 || this.threadGone) return;
-    if (!overBound && this.inFlight + this.buf.byteLength > this.maxInFlight) return;
-    const buf = this.buf.buffer as ArrayBuffer;
-    this.inFlight += buf.byteLength;
-    this.send({ kind: 'packets', buf, len: this.len }, [buf]);
-    const next = this.pool.pop() ?? new ArrayBuffer(BATCH_BYTES);
-    this.buf = new Uint8Array(next);
-    this.view = new DataView(next);
-    this.len = 0;
+    if (!overBound && this.inFlight + BATCH_BYTES > this.maxInFlight) return;
+    this.inFlight += BATCH_BYTES;
+    this.send({ kind: 'packets', slot: this.slot, len: this.len });
+    this.useSlot(this.takeSlot());
   }
 
-  private send(m: ToWriterThread, transfer?: ArrayBuffer[]): void {
+  private send(m: ToWriterThread): void {
     if (this.threadGone) return;
-    this.worker.postMessage(m, transfer);
+    this.worker.postMessage(m);
   }
 
   // ---- control ----

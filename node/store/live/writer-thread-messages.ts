@@ -1,7 +1,8 @@
 /**
  * Messages between ThreadedLiveWriter (the capture's thread) and the store writer's thread
  * (writer-thread.ts). One zod schema per message, checked on the receiving side; packet batches
- * are checked per batch (their records by forEachBatchRecord), never per packet.
+ * are checked per batch (their records by forEachBatchRecord), never per packet. Batches live in
+ * shared-memory slots (threaded-writer.ts says why): no message transfers an ArrayBuffer.
  */
 import { z } from 'zod';
 import { LiveFlowSummaryBatchSchema } from '../../../common/capture/live-flow-summary.js';
@@ -31,7 +32,12 @@ export type WriterThreadInit = z.infer<typeof WriterThreadInitSchema>;
 
 export const ToWriterThreadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('link'), link: z.object({ id: count, linkType: count, snapLen: count, name: z.string() }) }),
-  z.object({ kind: z.literal('packets'), buf: z.instanceof(ArrayBuffer), len: count }),
+  /** A batch slot's shared memory, sent once when the slot is created; later messages name its id. */
+  z.object({ kind: z.literal('slot'), slot: count, buf: z.instanceof(SharedArrayBuffer) }),
+  /** The capture side released the slot (its pool is full): forget it. */
+  z.object({ kind: z.literal('drop-slot'), slot: count }),
+  /** Slot `slot` holds a batch of len bytes (packet-batch.ts); the thread gives it back with `returned`. */
+  z.object({ kind: z.literal('packets'), slot: count, len: count }),
   z.object({ kind: z.literal('gap'), gap: z.object({ from: tsSchema, to: tsSchema, reason: z.string() }) }),
   z.object({ kind: z.literal('alert'), flowKey: z.string() }),
   z.object({ kind: z.literal('flush'), id: count }),
@@ -64,8 +70,8 @@ export const WriterThreadStatsSchema = z.object({
 export const FromWriterThreadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('opened') }),
   z.object({ kind: z.literal('open-failed'), message: z.string() }),
-  /** A batch the thread is done with, handed back for reuse. */
-  z.object({ kind: z.literal('returned'), buf: z.instanceof(ArrayBuffer), packets: count, bytes: count }),
+  /** A batch slot the thread is done with, handed back for reuse. */
+  z.object({ kind: z.literal('returned'), slot: count, packets: count, bytes: count }),
   z.object({ kind: z.literal('stats'), stats: WriterThreadStatsSchema }),
   z.object({ kind: z.literal('flows'), batch: LiveFlowSummaryBatchSchema }),
   z.object({ kind: z.literal('error'), message: z.string() }),

@@ -1,8 +1,8 @@
 /**
  * The store writer's thread: runs a LiveWriter (decode, index, segment writes, index flushes,
  * retention) off the capture's thread, so that however long a flush or a rotation takes, the
- * capture thread keeps draining the kernel's buffer. Packets arrive in transferred batches
- * (packet-batch.ts) that go back to the capture thread once replayed into the writer.
+ * capture thread keeps draining the kernel's buffer. Packets arrive in batches (packet-batch.ts)
+ * in shared-memory slots, named by id, that go back to the capture thread once written.
  *
  * Started by ThreadedLiveWriter (threaded-writer.ts); talks only through writer-thread-messages.ts.
  */
@@ -30,8 +30,8 @@ const BATCHES_PER_TURN = 4;
 const port = parentPort;
 if (port === null) throw new Error('writer-thread.ts runs only as a worker thread');
 
-function send(m: FromWriterThread, transfer?: ArrayBuffer[]): void {
-  port!.postMessage(m, transfer);
+function send(m: FromWriterThread): void {
+  port!.postMessage(m);
 }
 
 function sendStats(w: LiveWriter): void {
@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   // replayed is not given back, so the capture side's hand-off bound (and behind it the kernel's
   // ring, whose drops are counted exactly) absorbs a slow disk instead of the writer dropping.
   const queue: ToWriterThread[] = [];
+  /** Batch slots (shared memory) by id. */
+  const slots = new Map<number, Uint8Array>();
   let scheduled = false;
   const schedule = (delayMs: number): void => {
     if (scheduled) return;
@@ -123,10 +125,17 @@ async function main(): Promise<void> {
       case 'link':
         writer.link(m.link);
         return;
+      case 'slot':
+        slots.set(m.slot, new Uint8Array(m.buf));
+        return;
+      case 'drop-slot':
+        slots.delete(m.slot);
+        return;
       case 'packets': {
         // the batch's records are written from the batch itself (no copy into segment buffers);
         // it goes back to the capture side once its last run is on disk
-        const batch = new Uint8Array(m.buf);
+        const batch = slots.get(m.slot);
+        if (batch === undefined) throw new Error(`packet batch in unknown slot ${m.slot}`);
         let packets = 0;
         let bytes = 0;
         const writes: Promise<void>[] = [];
@@ -136,7 +145,7 @@ async function main(): Promise<void> {
           bytes += r.bytes;
           if (r.written) writes.push(r.written);
         });
-        const giveBack = (): void => send({ kind: 'returned', buf: m.buf, packets, bytes }, [m.buf]);
+        const giveBack = (): void => send({ kind: 'returned', slot: m.slot, packets, bytes });
         if (writes.length === 0) giveBack();
         else void Promise.all(writes).then(giveBack);
         return;

@@ -59,6 +59,11 @@ describe('native capture addon', { skip }, () => {
       structuredClone(detached, { transfer: [detached] });
       assert.throws(() => addon.give(o.handle, detached), /attached ArrayBuffer/);
       addon.give(o.handle, new ArrayBuffer(4096));
+      // the store writer lends views of shared-memory slots; other typed arrays are refused
+      addon.give(o.handle, new Uint8Array(new SharedArrayBuffer(4096)));
+      assert.throws(() => addon.give(o.handle, new Uint8Array(new SharedArrayBuffer(4096), 0, 100)), /one full-snaplen record/);
+      assert.throws(() => addon.give(o.handle, new Uint16Array(2048) as unknown as Uint8Array), /ArrayBuffer or a Uint8Array/);
+      assert.equal(addon.interfaceVersion(), 2);
     } finally {
       addon.close(o.handle);
     }

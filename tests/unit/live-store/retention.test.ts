@@ -4,11 +4,13 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openLiveWriter } from '../../../node/store/live/index.js';
+import { enforceRetention } from '../../../node/store/live/retention.js';
+import { newSegmentId, segmentCapturePath, segmentIndexPath, segmentLiveIndexPath, segmentsDir } from '../../../node/store/live/segment-files.js';
 import { Store } from '../../../node/store/store.js';
 import { flowPackets } from '../../../node/store/slicer.js';
 import { asStored, liveTraffic, storedPackets } from '../../helpers/live-traffic.js';
@@ -96,5 +98,44 @@ describe('retention', () => {
       await store.close();
       await w.close();
     }
+  });
+});
+
+describe('retention passes with the writer\'s size cache', () => {
+  test('closed segments are sized once, open and new ones every pass; deletions leave the cache', async () => {
+    const dir = join(root, 'cache');
+    mkdirSync(segmentsDir(dir), { recursive: true });
+    const ids: string[] = [];
+    const t0 = Date.now() - 60_000;
+    for (let i = 0; i < 6; i++) {
+      const id = newSegmentId(t0 + i * 1000, (x) => ids.includes(x));
+      ids.push(id);
+      writeFileSync(segmentCapturePath(dir, id, 'pcap'), new Uint8Array(1000));
+      // the last one is open: a snapshot index, no final index
+      if (i < 5) writeFileSync(segmentIndexPath(dir, id), new Uint8Array(100));
+      else writeFileSync(segmentLiveIndexPath(dir, id), new Uint8Array(50));
+    }
+    const onDisk = (): number => readdirSync(segmentsDir(dir)).filter((f) => /^[0-9a-f]{12}\./.test(f)).reduce((n, f) => n + statSync(join(segmentsDir(dir), f)).size, 0);
+    const closedSizes = new Map<string, number>();
+    const pass = (maxStoreBytes = 0) => enforceRetention(dir, { maxStoreBytes, maxAgeSeconds: 0, openSegment: ids[5], log: () => undefined, closedSizes });
+    let r = await pass();
+    assert.deepEqual([r.segments, r.bytes], [6, 5 * 1100 + 1050]);
+    assert.deepEqual([...closedSizes.keys()].sort(), ids.slice(0, 5), 'closed segments cached, the open one not');
+    // the open segment grows: seen; a closed one is trusted not to change (here it does: proof the cache is used)
+    appendFileSync(segmentCapturePath(dir, ids[5], 'pcap'), new Uint8Array(500));
+    appendFileSync(segmentCapturePath(dir, ids[1], 'pcap'), new Uint8Array(7));
+    r = await pass();
+    assert.equal(r.bytes, 5 * 1100 + 1550);
+    // a segment deleted by someone else leaves the cache and the total
+    rmSync(segmentCapturePath(dir, ids[0], 'pcap'));
+    rmSync(segmentIndexPath(dir, ids[0]));
+    r = await pass();
+    assert.deepEqual([r.segments, r.bytes], [5, 4 * 1100 + 1550]);
+    assert.equal(closedSizes.has(ids[0]), false);
+    // the byte bound deletes the oldest closed segments, and their cache entries
+    r = await pass(3000);
+    assert.deepEqual(r.deleted, [ids[1], ids[2], ids[3]]);
+    assert.deepEqual([...closedSizes.keys()], [ids[4]]);
+    assert.equal(r.bytes, onDisk(), 'the total is what is on disk');
   });
 });

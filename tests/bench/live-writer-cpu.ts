@@ -1,0 +1,391 @@
+/**
+ * CPU per packet of the live store writer, with no network and no capture thread: the writer's
+ * share of a live capture measured on its own, so that each change to it can be measured even
+ * while other work loads the machine (CPU time per packet moves far less with load than rates).
+ *
+ *   node --import tsx tests/bench/live-writer-cpu.ts [--packets N] [--capture FILE]
+ *        [--store DIR] [--mode direct|threaded] [--rate PPS] [--segment-size BYTES] [--runs R]
+ *        [--cpu-prof FILE.cpuprofile] [--dist] [--json]
+ *
+ * The first N packets (default 1,000,000) of CAPTURE (default bench-data/bench-2g.pcap) are
+ * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
+ * fills), so reading and framing the file are not measured. Then:
+ * - `direct` (default): a LiveWriter on this thread gets the batches as writer-thread.ts hands
+ *   them over (packetRunBorrowed per run, the same backpressure at 24 MiB waiting for the disk,
+ *   the event loop turning every 4 batches), then close(): the writer's whole work, snapshots,
+ *   flushes, the final index and retention included. GC pauses of this thread are observed.
+ * - `threaded`: the same batches through ThreadedLiveWriter.packetBatch (one 1 MiB copy per
+ *   batch into a buffer from takeBatchBuffer, as the native thread writes into it), i.e. the
+ *   capture worker's path minus libpcap: adds the messaging and the thread hand-off.
+ * - `index-only`: the floor: the same records handed straight to one CaptureIndexer (decode and
+ *   flow table, what import does per packet), no segments, no snapshots, no disk.
+ * `--dist` (threaded mode) runs the built writer from dist/ (`npm run build` first): from source
+ * its thread runs under tsx, whose loader's own compilation lands in the measured window.
+ * `--rate` paces the hand-over at PPS packets a second (default: as fast as the writer takes
+ * them); time-driven work (a snapshot and a data sync every 500 ms) then costs what it costs at
+ * that capture rate.
+ *
+ * Prints per run: packets, wall time, CPU µs per packet for the whole process and per thread
+ * (from /proc/self/task: this thread, the writer thread, V8's helper threads, libuv's pool),
+ * and GC pause time. Writes the store under bench-data/ (removed after each run) unless --store.
+ * `--cpu-prof` (direct mode) profiles the last run from the writer's open to its close, in this
+ * thread only (open it in Chrome DevTools or speedscope; sampled wall time, so shares only).
+ */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createCaptureParser } from '../../common/capture/capture-parser.js';
+import { PacketRecord } from '../../common/capture/packet-record.js';
+import { CaptureIndexer } from '../../common/flow/capture-indexer.js';
+import { LiveWriter } from '../../node/store/live/live-writer.js';
+import { ThreadedLiveWriter } from '../../node/store/live/threaded-writer.js';
+import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, forEachBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
+import { BENCH_DATA, REPO_ROOT } from './lib/env.js';
+
+const BATCH_BYTES = 1 << 20;
+/** As writer-thread.ts. */
+const BACKPRESSURE_BYTES = 24 * 1024 * 1024;
+const BATCHES_PER_TURN = 4;
+
+interface Args {
+  packets: number;
+  capture: string;
+  store: string;
+  mode: 'direct' | 'threaded' | 'index-only';
+  rate: number;
+  segmentBytes: number | undefined;
+  runs: number;
+  json: boolean;
+  /** Direct mode: write a CPU profile of the last run's measured part here. */
+  profile: string | null;
+  /** Threaded mode: the built writer (dist/, `npm run build` first), whose thread runs plain JS like the product's, not under tsx. */
+  dist: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    packets: 1_000_000,
+    capture: join(BENCH_DATA, 'bench-2g.pcap'),
+    store: join(BENCH_DATA, `live-writer-cpu-${process.pid}`),
+    mode: 'direct',
+    rate: 0,
+    segmentBytes: undefined,
+    runs: 1,
+    json: false,
+    profile: null,
+    dist: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return x;
+    };
+    switch (argv[i]) {
+      case '--packets': a.packets = Number(v()); break;
+      case '--capture': a.capture = v(); break;
+      case '--store': a.store = v(); break;
+      case '--mode': {
+        const m = v();
+        if (m !== 'direct' && m !== 'threaded' && m !== 'index-only') throw new Error(`--mode: direct, threaded or index-only, not ${m}`);
+        a.mode = m;
+        break;
+      }
+      case '--rate': a.rate = Number(v()); break;
+      case '--segment-size': a.segmentBytes = Number(v()); break;
+      case '--runs': a.runs = Number(v()); break;
+      case '--json': a.json = true; break;
+      case '--cpu-prof': a.profile = v(); break;
+      case '--dist': a.dist = true; break;
+      default: throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  if (!(a.packets > 0) || !(a.runs > 0) || !(a.rate >= 0)) throw new Error('--packets and --runs must be positive, --rate non-negative');
+  return a;
+}
+
+interface Batch {
+  buf: Uint8Array;
+  len: number;
+  packets: number;
+  bytes: number;
+}
+
+/** The first `max` packets of a capture as 1 MiB batches of link 0, and the link type. */
+async function loadBatches(path: string, max: number): Promise<{ batches: Batch[]; linkType: number; snapLen: number }> {
+  const batches: Batch[] = [];
+  let cur: Batch = { buf: new Uint8Array(BATCH_BYTES), len: 0, packets: 0, bytes: 0 };
+  let view = new DataView(cur.buf.buffer);
+  let linkType = -1;
+  let snapLen = 262144;
+  let total = 0;
+  const parser = createCaptureParser({
+    onFileInfo: () => undefined,
+    onInterface: (i) => {
+      if (linkType < 0) {
+        linkType = i.linkType;
+        snapLen = i.snapLen;
+      }
+    },
+    onPacket: (r) => {
+      if (total >= max) return;
+      const need = batchRecordLength(r.capLen) + (cur.len === 0 ? BATCH_RUN_HEADER : 0);
+      if (cur.len + need > BATCH_BYTES) {
+        batches.push(cur);
+        cur = { buf: new Uint8Array(BATCH_BYTES), len: 0, packets: 0, bytes: 0 };
+        view = new DataView(cur.buf.buffer);
+      }
+      if (cur.len === 0) cur.len = startBatchRun(view, 0, 0);
+      cur.len = appendBatchRecordFrom(cur.buf, view, cur.len, r.tsSec, r.tsNsec, r.buffer.subarray(r.bufferOffset, r.bufferOffset + r.capLen), r.capLen, r.origLen);
+      endBatchRun(view, 0, cur.len);
+      cur.packets++;
+      cur.bytes += r.origLen;
+      total++;
+    },
+  });
+  const fh = await open(path, 'r');
+  try {
+    const chunk = new Uint8Array(4 << 20);
+    let pos = 0;
+    while (total < max) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) break;
+      parser.push(chunk.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  if (cur.len > 0) batches.push(cur);
+  if (linkType < 0) throw new Error(`${path}: no interface`);
+  return { batches, linkType, snapLen };
+}
+
+interface ThreadCpu {
+  user: number;
+  sys: number;
+}
+
+/** CPU seconds of each thread of this process, by tid (all of Node's threads are named "node"). */
+function threadCpu(): Map<number, ThreadCpu> {
+  const out = new Map<number, ThreadCpu>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds by role: this (main) thread; the writer thread (threaded mode: it has exited by
+ * the time close() resolves, so it is what the process used beyond the threads still there);
+ * the helpers, split into user time (mostly V8's concurrent GC and compilers) and system time
+ * (mostly libuv's pool writing the segments into the page cache).
+ */
+function threadGroups(before: Map<number, ThreadCpu>, after: Map<number, ThreadCpu>, totalS: number, threaded: boolean): Record<string, number> {
+  const g: Record<string, number> = { main: 0, writer: 0, helpersUser: 0, helpersSys: 0 };
+  for (const [tid, a] of after) {
+    const b = before.get(tid);
+    if (b === undefined) continue; // started during the run: counted in the rest
+    if (tid === process.pid) g.main += a.user - b.user + a.sys - b.sys;
+    else {
+      g.helpersUser += a.user - b.user;
+      g.helpersSys += a.sys - b.sys;
+    }
+  }
+  if (threaded) g.writer = Math.max(0, totalS - g.main - g.helpersUser - g.helpersSys);
+  return g;
+}
+
+/** `opened` is called once the writer is open: what is measured starts there (not the thread's start-up). */
+async function runDirect(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
+  const w = await LiveWriter.open(args.store, { segmentBytes: args.segmentBytes });
+  opened();
+  w.link({ id: 0, linkType, snapLen, name: 'bench' });
+  const t0 = performance.now();
+  let sent = 0;
+  for (let i = 0; i < batches.length; i++) {
+    const b = batches[i];
+    while (w.writeBacklog > BACKPRESSURE_BYTES) await sleep(2);
+    const writes: Promise<void>[] = [];
+    forEachBatchRun(b.buf, b.len, (linkId, from, to) => {
+      const r = w.packetRunBorrowed(linkId, b.buf.subarray(from, to), to - from);
+      if (r.written) writes.push(r.written);
+    });
+    sent += b.packets;
+    // the batches are reused by the next run only: nothing to give back
+    if ((i + 1) % BATCHES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+    await pace(args.rate, t0, sent);
+  }
+  await w.close();
+}
+
+async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: number | undefined, opened: () => void): Promise<void> {
+  opened();
+  // with --segment-size, a fresh indexer per segment's worth of records, as the writer's segments
+  let ix = new CaptureIndexer();
+  const rec = new PacketRecord();
+  let offset = 24;
+  for (const b of batches) {
+    const v = new DataView(b.buf.buffer, b.buf.byteOffset, b.len);
+    forEachBatchRun(b.buf, b.len, (_linkId, from, to) => {
+      for (let at = from; at < to; ) {
+        const capLen = v.getUint32(at + 8, true);
+        rec.recordOffset = offset;
+        rec.linkType = linkType;
+        rec.tsSec = v.getUint32(at, true);
+        rec.tsNsec = v.getUint32(at + 4, true);
+        rec.capLen = capLen;
+        rec.origLen = v.getUint32(at + 12, true);
+        rec.setSource(b.buf, at + 16);
+        ix.onPacket(rec);
+        offset += 16 + capLen;
+        at += 16 + capLen;
+        if (segmentBytes !== undefined && offset > segmentBytes) {
+          ix.finish();
+          ix = new CaptureIndexer();
+          offset = 24;
+        }
+      }
+    });
+  }
+  ix.finish();
+}
+
+async function runThreaded(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
+  const Writer = args.dist ? await builtThreadedWriter() : ThreadedLiveWriter;
+  const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes });
+  opened();
+  w.link({ id: 0, linkType, snapLen, name: 'bench' });
+  const t0 = performance.now();
+  let sent = 0;
+  for (const b of batches) {
+    let buf = w.takeBatchBuffer();
+    while (buf === null) {
+      await new Promise<void>((r) => w.onBatchBufferFree(r));
+      w.onBatchBufferFree(null);
+      buf = w.takeBatchBuffer();
+    }
+    buf.set(b.buf.subarray(0, b.len));
+    w.packetBatch(buf, b.len, b.packets, b.bytes);
+    sent += b.packets;
+    await pace(args.rate, t0, sent);
+  }
+  await w.close();
+}
+
+/** ThreadedLiveWriter from dist/ (same interface as the source's). */
+async function builtThreadedWriter(): Promise<typeof ThreadedLiveWriter> {
+  const path = join(REPO_ROOT, 'dist/node/store/live/threaded-writer.js');
+  if (!existsSync(path)) throw new Error(`${path} missing: run npm run build`);
+  const m = (await import(pathToFileURL(path).href)) as { ThreadedLiveWriter: typeof ThreadedLiveWriter };
+  return m.ThreadedLiveWriter;
+}
+
+async function pace(rate: number, t0: number, sent: number): Promise<void> {
+  if (rate <= 0) return;
+  const due = (sent / rate) * 1000 - (performance.now() - t0);
+  if (due > 1) await sleep(due);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!existsSync(args.capture)) throw new Error(`${args.capture} missing (npm run bench generates the bench captures)`);
+  const { batches, linkType, snapLen } = await loadBatches(args.capture, args.packets);
+  const packets = batches.reduce((n, b) => n + b.packets, 0);
+  const bytes = batches.reduce((n, b) => n + b.bytes, 0);
+  let gcMs = 0;
+  let gcCount = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcCount++;
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  for (let run = 0; run < args.runs; run++) {
+    rmSync(args.store, { recursive: true, force: true });
+    await sleep(50);
+    gcMs = 0;
+    gcCount = 0;
+    let cpu0 = process.cpuUsage();
+    let th0 = threadCpu();
+    let t0 = performance.now();
+    const tOpen = t0;
+    let openMs = 0;
+    const opened = (): void => {
+      openMs = performance.now() - tOpen;
+      gcMs = 0;
+      gcCount = 0;
+      cpu0 = process.cpuUsage();
+      th0 = threadCpu();
+      t0 = performance.now();
+    };
+    const profiling = args.profile !== null && args.mode === 'direct' && run === args.runs - 1;
+    const session = profiling ? new Session() : null;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    }
+    if (args.mode === 'direct') await runDirect(args, batches, linkType, snapLen, opened);
+    else if (args.mode === 'threaded') await runThreaded(args, batches, linkType, snapLen, opened);
+    else await runIndexOnly(batches, linkType, args.segmentBytes, opened);
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(args.profile as string, JSON.stringify(profile));
+      session.disconnect();
+    }
+    const wallMs = performance.now() - t0;
+    const th1 = threadCpu();
+    const cpu = process.cpuUsage(cpu0);
+    await sleep(20); // pending gc entries
+    // the writer thread was there at th0 and is gone at th1: its CPU is the rest of the process's
+    const groups = threadGroups(th0, th1, (cpu.user + cpu.system) / 1e6, args.mode === 'threaded');
+    const us = (s: number): number => Math.round(((s * 1e6) / packets) * 100) / 100;
+    const result = {
+      mode: args.mode,
+      run: run + 1,
+      packets,
+      mbytes: Math.round(bytes / 1e4) / 100,
+      wallMs: Math.round(wallMs),
+      /** Opening the writer (threaded: starting its thread, which warms up its code), not measured. */
+      openMs: Math.round(openMs),
+      pps: Math.round((packets / wallMs) * 1000),
+      cpuUsPerPacket: us((cpu.user + cpu.system) / 1e6),
+      userUs: us(cpu.user / 1e6),
+      sysUs: us(cpu.system / 1e6),
+      threadsUsPerPacket: Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, us(v)])),
+      gcPauseMs: Math.round(gcMs),
+      gcPauses: gcCount,
+      load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    };
+    if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      const t = Object.entries(result.threadsUsPerPacket).map(([k, v]) => `${k} ${v}`).join(', ');
+      console.log(
+        `${result.mode} run ${result.run}: ${packets} packets (${result.mbytes} MB) in ${result.wallMs} ms (${result.pps} pps; open ${result.openMs} ms): ` +
+          `${result.cpuUsPerPacket} µs CPU/packet (user ${result.userUs}, sys ${result.sysUs}; threads: ${t}); ` +
+          `GC pauses ${result.gcPauseMs} ms in ${result.gcPauses}${args.mode === 'threaded' ? ' (this thread only)' : ''}; load ${result.load}`,
+      );
+    }
+    rmSync(args.store, { recursive: true, force: true });
+  }
+  obs.disconnect();
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
