@@ -37,7 +37,43 @@ export function flowKeyHash(k: Uint32Array, at = 0): number {
 /** Bytes one carried flow costs (arrays below plus two hash slots). */
 export const CARRIED_FLOW_BYTES = KEY_WORDS * 4 + 4 + 4 + 5 + 4 + 4 + 4 + 2 + 2 + 8 + 4 + 1 + 1 + 4 + 8;
 
-export class CarriedFlows {
+/** The per-flow columns a carried flow shares with a flow table (FlowTable has them too). */
+export interface FlowStateColumns {
+  kind: Uint8Array;
+  ipVersion: Uint8Array;
+  proto: Uint8Array;
+  hasPorts: Uint8Array;
+  clientIsA: Uint8Array;
+  vlan: Int32Array;
+  vlanInner: Int32Array;
+  l2Type: Uint32Array;
+  icmpType: Int16Array;
+  icmpCode: Int16Array;
+  tcpState: Uint8Array;
+  lastSec: Float64Array;
+  lastNsec: Uint32Array;
+}
+
+/** Copies flow i's identity and TCP state (and with `times`, its last packet time) to flow j of `to`. */
+export function copyFlowState(from: FlowStateColumns, i: number, to: FlowStateColumns, j: number, times: boolean): void {
+  to.kind[j] = from.kind[i];
+  to.ipVersion[j] = from.ipVersion[i];
+  to.proto[j] = from.proto[i];
+  to.hasPorts[j] = from.hasPorts[i];
+  to.clientIsA[j] = from.clientIsA[i];
+  to.vlan[j] = from.vlan[i];
+  to.vlanInner[j] = from.vlanInner[i];
+  to.l2Type[j] = from.l2Type[i];
+  to.icmpType[j] = from.icmpType[i];
+  to.icmpCode[j] = from.icmpCode[i];
+  to.tcpState[j] = from.tcpState[i];
+  if (times) {
+    to.lastSec[j] = from.lastSec[i];
+    to.lastNsec[j] = from.lastNsec[i];
+  }
+}
+
+export class CarriedFlows implements FlowStateColumns {
   count = 0;
   readonly keys: Uint32Array;
   /** Where the flow lives: index part number and flow number within it. */

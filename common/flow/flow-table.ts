@@ -13,7 +13,7 @@ import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, deco
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
 import type { FastIpv4 } from '../packet/ipv4-fast-path.js';
-import { CarriedFlows, KEY_WORDS, flowKeyHash } from './carried-flows.js';
+import { CarriedFlows, KEY_WORDS, copyFlowState, flowKeyHash } from './carried-flows.js';
 
 /** What kind of traffic a flow aggregates. */
 export const FlowKind = {
@@ -569,21 +569,11 @@ export class FlowTable {
     const f = this.count++;
     this.cacheF = -1;
     this.keys.set(k, f * KW);
-    this.kind[f] = carry.kind[c];
+    copyFlowState(carry, c, this, f, false);
     this.firstSec[f] = tsSec;
     this.firstNsec[f] = tsNsec;
     this.lastSec[f] = tsSec;
     this.lastNsec[f] = tsNsec;
-    this.ipVersion[f] = carry.ipVersion[c];
-    this.proto[f] = carry.proto[c];
-    this.hasPorts[f] = carry.hasPorts[c];
-    this.vlan[f] = carry.vlan[c];
-    this.vlanInner[f] = carry.vlanInner[c];
-    this.l2Type[f] = carry.l2Type[c];
-    this.clientIsA[f] = carry.clientIsA[c];
-    this.icmpType[f] = carry.icmpType[c];
-    this.icmpCode[f] = carry.icmpCode[c];
-    this.tcpState[f] = carry.tcpState[c];
     this.offHead[f] = -1;
     this.contPart[f] = carry.part[c];
     this.contFlow[f] = carry.flow[c];
@@ -799,19 +789,7 @@ export class FlowTable {
         tableMap[f] = c;
         carry.part[c] = part;
         carry.flow[c] = f;
-        carry.kind[c] = this.kind[f];
-        carry.ipVersion[c] = this.ipVersion[f];
-        carry.proto[c] = this.proto[f];
-        carry.hasPorts[c] = this.hasPorts[f];
-        carry.clientIsA[c] = this.clientIsA[f];
-        carry.vlan[c] = this.vlan[f];
-        carry.vlanInner[c] = this.vlanInner[f];
-        carry.l2Type[c] = this.l2Type[f];
-        carry.icmpType[c] = this.icmpType[f];
-        carry.icmpCode[c] = this.icmpCode[f];
-        carry.lastSec[c] = this.lastSec[f];
-        carry.lastNsec[c] = this.lastNsec[f];
-        carry.tcpState[c] = this.tcpState[f];
+        copyFlowState(this, f, carry, c, true);
       } else {
         const o = -1 - x;
         const prev = old as CarriedFlows;
@@ -819,19 +797,7 @@ export class FlowTable {
         oldMap[o] = c;
         carry.part[c] = prev.part[o];
         carry.flow[c] = prev.flow[o];
-        carry.kind[c] = prev.kind[o];
-        carry.ipVersion[c] = prev.ipVersion[o];
-        carry.proto[c] = prev.proto[o];
-        carry.hasPorts[c] = prev.hasPorts[o];
-        carry.clientIsA[c] = prev.clientIsA[o];
-        carry.vlan[c] = prev.vlan[o];
-        carry.vlanInner[c] = prev.vlanInner[o];
-        carry.l2Type[c] = prev.l2Type[o];
-        carry.icmpType[c] = prev.icmpType[o];
-        carry.icmpCode[c] = prev.icmpCode[o];
-        carry.lastSec[c] = prev.lastSec[o];
-        carry.lastNsec[c] = prev.lastNsec[o];
-        carry.tcpState[c] = prev.tcpState[o];
+        copyFlowState(prev, o, carry, c, true);
       }
     }
     // fragment bindings: a flow of this table, or (<= -2) a carried flow of the part before
