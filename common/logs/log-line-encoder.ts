@@ -15,6 +15,23 @@ import { LOG_FORMATS, type ParsedLog } from './parsed-log.js';
 
 const HEX = '0123456789abcdef';
 
+/** JsonLineWriter.marks: [2k] start and [2k+1] end of src_ip (k 0), dst_ip (1), message (2). */
+export const MARK_SRC_IP = 0;
+export const MARK_DST_IP = 2;
+export const MARK_MESSAGE = 4;
+
+function markedStrOrNull(w: JsonLineWriter, s: string | null, mark: number): void {
+  if (s === null) {
+    w.marks[mark] = -1;
+    w.marks[mark + 1] = -1;
+    w.lit(NULL);
+    return;
+  }
+  w.marks[mark] = w.at;
+  w.str(s);
+  w.marks[mark + 1] = w.at;
+}
+
 /** Longer strings are checked with a regular expression and copied by the runtime's encoder; shorter ones by the loop below (the calls cost more than the loop). */
 const LONG = 64;
 
@@ -85,6 +102,13 @@ export class JsonLineWriter {
   at = 0;
   /** UTF-16 code units of the text written. */
   chars = 0;
+  /**
+   * Where the last line's src_ip, dst_ip and message values were written: byte offsets [start,
+   * end) of each JSON value (quotes included; start -1 for null), in MARK_* order. The parse
+   * thread passes them to the main thread (parsed-batch.ts), which then reads those values
+   * without decoding the line.
+   */
+  readonly marks = new Int32Array(6);
 
   constructor(capacity = 1 << 16) {
     this.buf = new Uint8Array(capacity);
@@ -338,18 +362,18 @@ export function writeParsedLogLine(
   w.lit(K_APP);
   w.strOrNull(capHeaderText(p.app));
   w.lit(K_MESSAGE);
-  w.str(p.message);
+  markedStrOrNull(w, p.message, MARK_MESSAGE);
   w.lit(K_RAW);
   w.str(raw);
   w.lit(K_FIELDS);
   writeFields(w, fieldsOf(p.fields));
   w.lit(K_SRC_IP);
   const e = p.endpoints;
-  w.strOrNull(e.srcIp);
+  markedStrOrNull(w, e.srcIp, MARK_SRC_IP);
   w.lit(K_SRC_PORT);
   w.numOrNull(e.srcPort);
   w.lit(K_DST_IP);
-  w.strOrNull(e.dstIp);
+  markedStrOrNull(w, e.dstIp, MARK_DST_IP);
   w.lit(K_DST_PORT);
   w.numOrNull(e.dstPort);
   w.lit(K_PROTO);
@@ -398,17 +422,17 @@ export function writeLogEventLine(w: JsonLineWriter, e: LogEvent): void {
   w.lit(K_APP);
   w.strOrNull(e.app);
   w.lit(K_MESSAGE);
-  w.str(e.message);
+  markedStrOrNull(w, e.message, MARK_MESSAGE);
   w.lit(K_RAW);
   w.str(e.raw);
   w.lit(K_FIELDS);
   writeFields(w, e.fields);
   w.lit(K_SRC_IP);
-  w.strOrNull(e.src_ip);
+  markedStrOrNull(w, e.src_ip, MARK_SRC_IP);
   w.lit(K_SRC_PORT);
   w.numOrNull(e.src_port);
   w.lit(K_DST_IP);
-  w.strOrNull(e.dst_ip);
+  markedStrOrNull(w, e.dst_ip, MARK_DST_IP);
   w.lit(K_DST_PORT);
   w.numOrNull(e.dst_port);
   w.lit(K_PROTO);

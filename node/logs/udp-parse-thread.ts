@@ -1,19 +1,17 @@
 /**
- * The UDP receiver's parse thread: takes datagram batches (udp-batch.ts), parses every message
- * (common/logs, the same code the intake uses for TCP), writes its `log` event's journal line
- * straight into bytes (common/logs/log-line-encoder.ts: exactly JSON.stringify's output, without
- * building the event object or a JSON string), and transfers the batch (parsed-batch.ts) to the
- * main thread. The main thread then only correlates, appends the ready bytes and publishes.
+ * The UDP receiver's parse thread: takes datagram batches (udp-batch.ts), parses them
+ * (udp-batch-parser.ts: journal lines written straight into bytes, plus a facts table), and
+ * transfers each parsed batch (parsed-batch.ts) to the main thread, which then ranks,
+ * correlates, appends the ready bytes and publishes without decoding the lines.
  *
  * The batches come either from the dgram socket thread (a MessagePort, `input`) or, with the
  * native receiver (`native`), straight from the addon's receive thread: this thread opens it, so a
  * batch reaches the parser with one call and no thread message in between.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
-import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import { loadNativeUdpIntake } from './native-udp-intake.js';
-import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
+import type { UdpBatch } from './udp-batch.js';
+import { UdpBatchParser } from './udp-batch-parser.js';
 
 export interface NativeParseInit {
   host: string;
@@ -42,26 +40,10 @@ function main(): void {
   const port = parentPort;
   if (!port) throw new Error('udp-parse-thread runs as a worker thread');
   const init = workerData as ParseThreadInit;
-  let id = 0;
-  // one writer for every batch: the lines are written straight into its bytes (no event objects,
-  // no JSON strings), then copied out exactly sized
-  const w = new JsonLineWriter(1 << 20);
+  const parser = new UdpBatchParser(init.idPrefix, init.sensor);
   const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
-    w.reset();
-    const ends = new Uint32Array(b.count * 2);
-    const r = new UdpBatchReader(b);
-    let n = 0;
-    while (n < b.count && r.next()) {
-      const sec = r.timeSec;
-      const text = decodeLogBytes(r.payload());
-      writeParsedLogLine(w, text, parseLog(text, sec), init.idPrefix + ++id, init.sensor, sec, r.timeNsec, 'udp', r.ip, r.port, null);
-      w.byte(0x0a);
-      ends[2 * n] = w.at;
-      ends[2 * n + 1] = w.chars;
-      n++;
-    }
-    const data = w.take();
-    port.postMessage({ kind: 'parsed', seq, data, used: w.at, ends: n === b.count ? ends : ends.slice(0, 2 * n), count: n, dropped, ...extra }, [data]);
+    const m = parser.parse(b, dropped);
+    port.postMessage({ kind: 'parsed', seq, ...m, ...extra }, [m.data, m.ends.buffer as ArrayBuffer, m.facts.buffer as ArrayBuffer]);
   };
 
   if (init.native) {
