@@ -47,18 +47,20 @@ function trimEnd(s: string): string {
 }
 
 function result(partial: Partial<ParsedLog> & Pick<ParsedLog, 'format' | 'message'>): ParsedLog {
-  if (partial.fields) partial.fields = capFields(partial.fields);
+  // property by property, not a spread over defaults: one object of one shape per message (the
+  // spread cost as much as some parsers); a part left undefined takes the default, as absent ones do
   return {
-    envelope: null,
-    facility: null,
-    severity: null,
-    time: null,
-    host: null,
-    app: null,
-    fields: {},
-    endpoints: emptyEndpoints(),
-    problem: null,
-    ...partial,
+    format: partial.format,
+    envelope: partial.envelope ?? null,
+    facility: partial.facility ?? null,
+    severity: partial.severity ?? null,
+    time: partial.time ?? null,
+    host: partial.host ?? null,
+    app: partial.app ?? null,
+    message: partial.message,
+    fields: partial.fields ? capFields(partial.fields) : {},
+    endpoints: partial.endpoints ?? emptyEndpoints(),
+    problem: partial.problem ?? null,
   };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * CPU per message of the UDP parse thread's work (udp-batch-parser.ts) on the logs suite's
+ * message mix, split into parsing alone and parsing + journal line + facts:
+ * `node --import tsx tests/bench/micro/udp-batch-parser.bench.ts [ROUNDS]`. Rounds alternate and
+ * the minimum is reported (CPU time of this thread, so other processes' load counts less).
+ */
+import { decodeLogBytes, parseLog } from '../../../common/logs/parse-log.js';
+import { UDP_BATCH_WRITER_SOURCE, UdpBatchReader, type UdpBatch } from '../../../node/logs/udp-batch.js';
+import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
+import { benchMessage } from '../suites/logs.js';
+
+interface Writer {
+  add(msg: Uint8Array, ip: string, port: number, timeMs: number): boolean;
+  take(capacity: number): UdpBatch | null;
+}
+const makeWriter = new Function('capacity', `${UDP_BATCH_WRITER_SOURCE}\nreturn new UdpBatchWriter(capacity);`) as (capacity: number) => Writer;
+
+const PER_BATCH = 500;
+const batches: UdpBatch[] = [];
+for (let k = 0; k < 20; k++) {
+  const w = makeWriter(1 << 20);
+  for (let i = 0; i < PER_BATCH; i++) w.add(Buffer.from(benchMessage(k * PER_BATCH + i)), '127.0.0.1', 40000, 1_795_000_000_000 + i);
+  batches.push(w.take(1 << 20) as UdpBatch);
+}
+const msgs = batches.length * PER_BATCH;
+
+function cpuUs(f: () => void): number {
+  const a = process.threadCpuUsage ? process.threadCpuUsage() : process.cpuUsage();
+  f();
+  const b = process.threadCpuUsage ? process.threadCpuUsage(a) : process.cpuUsage(a);
+  return (b.user + b.system) / msgs;
+}
+
+const parser = new UdpBatchParser('bench:log:x:u1a-', 'bench');
+let sink = 0;
+const parseOnly = (): void => {
+  for (const b of batches) {
+    const r = new UdpBatchReader(b);
+    while (r.next()) sink += parseLog(decodeLogBytes(r.payload()), r.timeSec).message.length;
+  }
+};
+const full = (): void => {
+  for (const b of batches) sink += parser.parse(b, 0).used;
+};
+const rounds = Number(process.argv[2] ?? 30);
+for (let i = 0; i < 5; i++) {
+  parseOnly();
+  full();
+}
+let p = Infinity;
+let f = Infinity;
+for (let i = 0; i < rounds; i++) {
+  p = Math.min(p, cpuUs(parseOnly));
+  f = Math.min(f, cpuUs(full));
+}
+process.stdout.write(`${msgs} messages a round, min of ${rounds}: parse ${p.toFixed(2)} µs/msg, parse + line + facts ${f.toFixed(2)} µs/msg (encoding ≈ ${(f - p).toFixed(2)}); load ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}${sink < 0 ? '!' : ''}\n`);
