@@ -31,10 +31,16 @@ export interface ParseThreadInit {
   input?: MessagePort;
   /** Open the native receiver here instead (the main thread posts 'close' to stop it). */
   native?: NativeParseInit;
+  /**
+   * Native receiver with several parse threads: the other parse threads' inputs. This thread
+   * deals the addon's batches in turn (numbered: the main thread puts them back in order) and
+   * parses its own share; the others read theirs from their `input` as from the socket thread.
+   */
+  forward?: MessagePort[];
 }
 
-/** From the socket thread. */
-export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number } & UdpBatch) | { kind: 'end' };
+/** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
+export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number; ringDropped?: number; kernelDrops?: number } & UdpBatch) | { kind: 'end' };
 
 function main(): void {
   const port = parentPort;
@@ -47,7 +53,7 @@ function main(): void {
   };
 
   if (init.native) {
-    runNative(port, init.native, parseBatch);
+    runNative(port, init.native, parseBatch, init.forward ?? []);
     return;
   }
   const input = init.input;
@@ -58,11 +64,24 @@ function main(): void {
       input.close();
       return;
     }
-    parseBatch(m.seq, m, m.dropped, {});
+    parseBatch(m.seq, m, m.dropped, { ...(m.ringDropped === undefined ? {} : { ringDropped: m.ringDropped }), ...(m.kernelDrops === undefined ? {} : { kernelDrops: m.kernelDrops }) });
   });
 }
 
-function runNative(port: MessagePort, opts: NativeParseInit, parseBatch: (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }) => void): void {
+function runNative(
+  port: MessagePort,
+  opts: NativeParseInit,
+  parseOwn: (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }) => void,
+  forward: MessagePort[],
+): void {
+  const ways = forward.length + 1;
+  // batch seq goes to thread seq % ways (0: this one); the datagrams are transferred, not copied
+  const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
+    const k = seq % ways;
+    if (k === 0) return parseOwn(seq, b, dropped, extra);
+    const m: SocketThreadMessage & { ringDropped?: number; kernelDrops?: number } = { kind: 'batch', seq, dropped, ...b, ...extra };
+    forward[k - 1].postMessage(m, b.data.byteLength ? [b.data] : []);
+  };
   const load = loadNativeUdpIntake();
   if (!load.ok) {
     port.postMessage({ kind: 'error', code: null, message: load.reason });
@@ -78,6 +97,11 @@ function runNative(port: MessagePort, opts: NativeParseInit, parseBatch: (seq: n
       (kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops) => {
         if (kind === 1) {
           if (droppedQueueFull + droppedRingFull > 0) parseBatch(seq++, { data: empty, used: 0, count: 0, ips: [] }, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
+          // the other parse threads end after the batches already forwarded to them
+          for (const f of forward) {
+            f.postMessage({ kind: 'end' });
+            f.close();
+          }
           port.postMessage({ kind: 'end' });
           return;
         }
