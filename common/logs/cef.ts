@@ -29,26 +29,28 @@ export interface CefMessage {
 export function parseCef(text: string): CefMessage | string {
   if (!text.startsWith('CEF:')) return 'does not start with CEF:';
   const parts: string[] = [];
+  // a header field is sliced from the text; only the rare escape builds it piece by piece
   let cur = '';
+  let from = 4;
   let i = 4;
-  for (; i < text.length && parts.length < 7; i++) {
+  const n = text.length;
+  for (; i < n && parts.length < 7; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */ && i + 1 < text.length) {
-      const n = text[i + 1];
-      if (n === '|' || n === '\\') {
-        cur += n;
+    if (c === 0x5c /* \ */ && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 0x7c || d === 0x5c) {
+        // "\|" is "|", "\\" is "\"; any other backslash is kept as written
+        cur += text.slice(from, i);
         i++;
-        continue;
+        from = i;
       }
-      cur += '\\';
       continue;
     }
     if (c === 0x7c /* | */) {
-      parts.push(cur);
+      parts.push(cur + text.slice(from, i));
       cur = '';
-      continue;
+      from = i + 1;
     }
-    cur += text[i];
   }
   if (parts.length < 7) return `CEF header has ${parts.length + 1} of 8 fields`;
   const [version, vendor, product, deviceVersion, signatureId, name, severity] = parts;

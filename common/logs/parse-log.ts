@@ -179,9 +179,18 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
   // plain syslog: firewall key=value pairs and Cisco/sshd prose may still name endpoints
   const kv = keyValues(message);
   let endpoints = endpointsFromKeyValues(kv);
-  if (hasEndpoints(endpoints)) for (const [k, v] of Object.entries(kv)) setField(fields, k, v);
+  if (hasEndpoints(endpoints)) {
+    // no header fields (the common case): the pairs' object is the fields, not copied key by key
+    if (isEmpty(fields)) fields = kv;
+    else for (const [k, v] of Object.entries(kv)) setField(fields, k, v);
+  }
   else endpoints = endpointsFromProse(message);
   return result({ format: envelope, envelope, facility, severity, time, host, app, message, fields, endpoints, problem });
+}
+
+function isEmpty(o: Record<string, string>): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+  return true;
 }
 
 function seedResult(
