@@ -124,14 +124,17 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
     const cefText = cefAt === 0 ? body : cefAt === -1 ? message : afterPri;
     const c = parseCef(cefText);
     if (typeof c !== 'string') {
-      const f: Record<string, string> = { ...fields };
+      // header fields first, then the CEF ones (for-in loops: no spread, no entry arrays per message)
+      const f: Record<string, string> = {};
+      for (const k in fields) f[k] = fields[k];
       setField(f, 'cef.version', c.header.version);
       setField(f, 'cef.vendor', c.header.vendor);
       setField(f, 'cef.product', c.header.product);
       setField(f, 'cef.device_version', c.header.deviceVersion);
       setField(f, 'cef.signature', c.header.signatureId);
       setField(f, 'cef.severity', c.header.severity);
-      for (const [k, v] of Object.entries(c.extension)) setField(f, k, v);
+      const ext = c.extension;
+      for (const k in ext) setField(f, k, ext[k]);
       return result({
         format: 'cef',
         envelope,
