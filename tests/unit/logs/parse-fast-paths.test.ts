@@ -12,6 +12,7 @@ import { parseCef } from '../../../common/logs/cef.js';
 import { isIp } from '../../../common/logs/ip-text.js';
 import { endpointsFromKeyValues, keyValues } from '../../../common/logs/message-endpoints.js';
 import { emptyEndpoints, portNumber, protoNumber, type NamedEndpoints } from '../../../common/logs/parsed-log.js';
+import { matchBsdTime } from '../../../common/logs/syslog-time.js';
 
 const SRC = ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'];
 const DST = ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'daddr', 'ip.dst'];
@@ -95,6 +96,33 @@ describe('parser fast paths equal the reference code', () => {
         assert.deepEqual([h.version, h.vendor, h.product, h.deviceVersion, h.signatureId, h.name, h.severity], ref);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('port numbers: digits up to 65535, as the pattern /^\\d{1,5}$/ took them', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.stringMatching(/^[0-9]{0,7}$/), fc.string({ maxLength: 6 }), fc.constantFrom('65535', '65536', '00080', ' 80', '80 ', '+1', '-1', '1e3', '٣')), (t) => {
+        const ref = /^\d{1,5}$/.test(t) && Number(t) <= 65535 ? Number(t) : null;
+        assert.equal(portNumber(t), ref);
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(portNumber(undefined), null);
+  });
+
+  it('BSD timestamps: the remembered last result never leaks into another time or reference', () => {
+    const stamp = fc.tuple(fc.constantFrom('Jan', 'Feb', 'feb', 'Dec', 'Xyz'), fc.integer({ min: 0, max: 32 }), fc.option(fc.integer({ min: 1999, max: 2031 }), { nil: undefined }), fc.integer({ min: 0, max: 24 }), fc.constantFrom('', '.5', '.123456789'))
+      .map(([m, d, y, h, f]) => `${m} ${String(d).padStart(2, ' ')}${y === undefined ? '' : ` ${y}`} ${String(h).padStart(2, '0')}:07:09${f} host app: x`);
+    const ref = fc.constantFrom(1_704_067_200, 1_709_164_800, 1_795_000_000, 1_735_689_599);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(stamp, ref), { minLength: 1, maxLength: 12 }), (xs) => {
+        // the same inputs read in order and in reverse (different remembered states) give the same results
+        const forward = xs.map(([t, r]) => matchBsdTime(t, r));
+        const backward = [...xs].reverse().map(([t, r]) => matchBsdTime(t, r)).reverse();
+        assert.deepEqual(forward, backward);
+        for (let i = 0; i < xs.length; i++) assert.deepEqual(matchBsdTime(xs[i][0], xs[i][1]), forward[i]);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
