@@ -152,7 +152,10 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
     problem = c;
   }
   if (envelope !== null) {
-    const seed = envelope !== 'rfc3164' ? null : (host === null ? parseSeedBody(body, time) : parseSeedBody(`${host} ${body}`, time));
+    // the seed's "{evtype,rank}" follows a space (a host name holds none): without " {" there is
+    // none, and the host and body are not joined and matched for nothing
+    const maySeed = envelope === 'rfc3164' && ((host !== null && body.startsWith('{')) || body.includes(' {'));
+    const seed = !maySeed ? null : (host === null ? parseSeedBody(body, time) : parseSeedBody(`${host} ${body}`, time));
     if (seed) return seedResult(seed, facility, severity, envelope, problem);
     if ((app !== null && OSSEC_APPS.has(app.toLowerCase())) || message.startsWith('Alert Level: ') || message.startsWith('** Alert ')) {
       const o = parseOssec(message);
