@@ -22,13 +22,38 @@ export interface EventBusOptions {
 
 interface Subscriber {
   deliver: (b: EventBatch) => void;
-  queue: { seq: number; e: TaplineEvent }[];
+  queue: BusItem[];
   missed: number;
+}
+
+interface BusItem {
+  seq: number;
+  readonly e: TaplineEvent;
+}
+
+/** Events whose objects are built on demand (a log intake batch keeps its lines, not objects). */
+export interface LazyEvents {
+  event(i: number): TaplineEvent;
+}
+
+/** An event published lazily: built when first delivered or replayed, then kept (every subscriber gets the same object). */
+class LazyItem implements BusItem {
+  private built: TaplineEvent | null = null;
+
+  constructor(
+    readonly seq: number,
+    private readonly source: LazyEvents,
+    private readonly index: number,
+  ) {}
+
+  get e(): TaplineEvent {
+    return (this.built ??= this.source.event(this.index));
+  }
 }
 
 export class EventBus {
   private seq = 0;
-  private readonly ring: { seq: number; e: TaplineEvent }[] = [];
+  private readonly ring: BusItem[] = [];
   private readonly subs = new Set<Subscriber>();
   private timer: unknown = null;
   private readonly interval: number;
@@ -53,13 +78,28 @@ export class EventBus {
 
   publish(e: TaplineEvent): number {
     const item = { seq: ++this.seq, e };
+    this.add(item);
+    this.schedule();
+    return item.seq;
+  }
+
+  /**
+   * Publishes events 0..count-1 of `source` in order, as publish() would one by one, but builds
+   * each event only when a subscriber or a history request first needs it (log intake: most
+   * messages are never looked at live). Returns the last sequence number.
+   */
+  publishLazy(count: number, source: LazyEvents): number {
+    for (let i = 0; i < count; i++) this.add(new LazyItem(++this.seq, source, i));
+    if (count > 0) this.schedule();
+    return this.seq;
+  }
+
+  private add(item: BusItem): void {
     this.ring.push(item);
     // trimmed in steps, not per event: splicing one item off a full ring moves the whole ring,
     // which at tens of thousands of events a second (log intake) costs more than the events
     if (this.ring.length > this.replay + Math.max(1024, this.replay >> 3)) this.ring.splice(0, this.ring.length - this.replay);
     for (const s of this.subs) this.enqueue(s, item);
-    this.schedule();
-    return item.seq;
   }
 
   /** Index of the oldest event still in the replay window (the ring may hold a few older ones). */
@@ -89,7 +129,7 @@ export class EventBus {
     return () => this.subs.delete(s);
   }
 
-  private enqueue(s: Subscriber, item: { seq: number; e: TaplineEvent }): void {
+  private enqueue(s: Subscriber, item: BusItem): void {
     s.queue.push(item);
     if (s.queue.length > this.maxQueue) {
       const drop = s.queue.length - this.maxQueue;

@@ -29,26 +29,28 @@ export interface CefMessage {
 export function parseCef(text: string): CefMessage | string {
   if (!text.startsWith('CEF:')) return 'does not start with CEF:';
   const parts: string[] = [];
+  // a header field is sliced from the text; only the rare escape builds it piece by piece
   let cur = '';
+  let from = 4;
   let i = 4;
-  for (; i < text.length && parts.length < 7; i++) {
+  const n = text.length;
+  for (; i < n && parts.length < 7; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */ && i + 1 < text.length) {
-      const n = text[i + 1];
-      if (n === '|' || n === '\\') {
-        cur += n;
+    if (c === 0x5c /* \ */ && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 0x7c || d === 0x5c) {
+        // "\|" is "|", "\\" is "\"; any other backslash is kept as written
+        cur += text.slice(from, i);
         i++;
-        continue;
+        from = i;
       }
-      cur += '\\';
       continue;
     }
     if (c === 0x7c /* | */) {
-      parts.push(cur);
+      parts.push(cur + text.slice(from, i));
       cur = '';
-      continue;
+      from = i + 1;
     }
-    cur += text[i];
   }
   if (parts.length < 7) return `CEF header has ${parts.length + 1} of 8 fields`;
   const [version, vendor, product, deviceVersion, signatureId, name, severity] = parts;
@@ -64,9 +66,9 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
 
-/** Where each "key=" starts: an unescaped "=" preceded by a key that follows a space or the start. */
-function keyStarts(ext: string): { start: number; eq: number }[] {
-  const out: { start: number; eq: number }[] = [];
+/** Where each "key=" starts: an unescaped "=" preceded by a key that follows a space or the start; pairs of [start, eq] offsets. */
+function keyStarts(ext: string): number[] {
+  const out: number[] = [];
   for (let i = 0; i < ext.length; i++) {
     const c = ext.charCodeAt(i);
     if (c === 0x5c) {
@@ -78,7 +80,7 @@ function keyStarts(ext: string): { start: number; eq: number }[] {
     while (s > 0 && isKeyChar(ext.charCodeAt(s - 1))) s--;
     if (s === i) continue;
     if (s > 0 && !isSpace(ext.charCodeAt(s - 1))) continue;
-    out.push({ start: s, eq: i });
+    out.push(s, i);
   }
   return out;
 }
@@ -104,12 +106,14 @@ export function unescapeCefValue(v: string): string {
 export function parseCefExtension(ext: string): Record<string, string> {
   const out: Record<string, string> = {};
   const keys = keyStarts(ext);
-  for (let k = 0; k < keys.length; k++) {
-    const { start, eq } = keys[k];
-    let end = k + 1 < keys.length ? keys[k + 1].start : ext.length;
+  for (let k = 0; k < keys.length; k += 2) {
+    const start = keys[k];
+    const eq = keys[k + 1];
+    const last = k + 2 >= keys.length;
+    let end = last ? ext.length : keys[k + 2];
     // the separator before the next key is not part of the value (the last value keeps its spaces
     // only up to the end of the line, minus trailing line ends)
-    if (k + 1 < keys.length) while (end > eq + 1 && isSpace(ext.charCodeAt(end - 1))) end--;
+    if (!last) while (end > eq + 1 && isSpace(ext.charCodeAt(end - 1))) end--;
     else while (end > eq + 1 && (ext[end - 1] === '\n' || ext[end - 1] === '\r' || ext[end - 1] === '\0')) end--;
     setField(out, ext.slice(start, eq), unescapeCefValue(ext.slice(eq + 1, end)));
   }

@@ -11,9 +11,26 @@
 import type { LogEvent } from '../bridge/messages.js';
 import { formatTs } from '../time/timestamp.js';
 import { capHeaderText, fieldsOf, keptTime } from './log-event.js';
-import { LOG_FORMATS, type ParsedLog } from './parsed-log.js';
+import type { ParsedLog } from './parsed-log.js';
 
 const HEX = '0123456789abcdef';
+
+/** JsonLineWriter.marks: [2k] start and [2k+1] end of src_ip (k 0), dst_ip (1), message (2). */
+export const MARK_SRC_IP = 0;
+export const MARK_DST_IP = 2;
+export const MARK_MESSAGE = 4;
+
+function markedStrOrNull(w: JsonLineWriter, s: string | null, mark: number): void {
+  if (s === null) {
+    w.marks[mark] = -1;
+    w.marks[mark + 1] = -1;
+    w.lit(NULL);
+    return;
+  }
+  w.marks[mark] = w.at;
+  w.str(s);
+  w.marks[mark + 1] = w.at;
+}
 
 /** Longer strings are checked with a regular expression and copied by the runtime's encoder; shorter ones by the loop below (the calls cost more than the loop). */
 const LONG = 64;
@@ -70,7 +87,6 @@ const K_RANK0_RECEIVED = ascii(',"rank":0,"received_ts":');
 const K_ZONED_TRUE_TRANSPORT = ascii(',"event_ts_zoned":true,"transport":');
 const K_ZONED_FALSE_TRANSPORT = ascii(',"event_ts_zoned":false,"transport":');
 const K_EMPTY_FLOWS_END = ascii(',"flow_ids":[]}');
-const FORMAT_FACILITY = new Map(LOG_FORMATS.map((f) => [f, ascii(`,"format":"${f}","facility":`)]));
 const NULL = ascii('null');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
@@ -85,6 +101,13 @@ export class JsonLineWriter {
   at = 0;
   /** UTF-16 code units of the text written. */
   chars = 0;
+  /**
+   * Where the last line's src_ip, dst_ip and message values were written: byte offsets [start,
+   * end) of each JSON value (quotes included; start -1 for null), in MARK_* order. The parse
+   * thread passes them to the main thread (parsed-batch.ts), which then reads those values
+   * without decoding the line.
+   */
+  readonly marks = new Int32Array(6);
 
   constructor(capacity = 1 << 16) {
     this.buf = new Uint8Array(capacity);
@@ -113,6 +136,17 @@ export class JsonLineWriter {
     for (let i = 0; i < b.length; i++) buf[at++] = b[i];
     this.at = at;
     this.chars += b.length;
+  }
+
+  /** Cached JSON text (its bytes and UTF-16 length). */
+  text(t: { bytes: Uint8Array; chars: number }): void {
+    const b = t.bytes;
+    if (this.at + b.length > this.buf.length) this.ensure(b.length);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < b.length; i++) buf[at++] = b[i];
+    this.at = at;
+    this.chars += t.chars;
   }
 
   byte(c: number): void {
@@ -272,6 +306,27 @@ export class JsonLineWriter {
   }
 }
 
+/** JSON text written once and kept (a literal with a variable part that rarely varies). */
+interface CachedText {
+  bytes: Uint8Array;
+  chars: number;
+}
+
+const textCache = new Map<string, CachedText>();
+
+/** The text `build` writes, built on first use per key and kept (bounded: a sensor or transport name is not per message). */
+function cached(key: string, build: (t: JsonLineWriter) => void): CachedText {
+  let c = textCache.get(key);
+  if (c === undefined) {
+    const t = new JsonLineWriter(256);
+    build(t);
+    c = { bytes: t.buf.slice(0, t.at), chars: t.chars };
+    if (textCache.size >= 64) textCache.clear();
+    textCache.set(key, c);
+  }
+  return c;
+}
+
 function writeFields(w: JsonLineWriter, fields: Record<string, string>): void {
   let first = true;
   // Object.keys: the order JSON.stringify uses (integer-like keys first, then insertion order)
@@ -304,28 +359,28 @@ export function writeParsedLogLine(
   const eventTime = keptTime(p.time) ? p.time : null;
   w.lit(K_KIND_ID);
   w.str(id);
-  w.lit(K_SENSOR);
-  w.str(sensor);
-  w.lit(K_TS);
+  // the parts that are the same for every line of a receiver come as one literal each (fewer calls per line)
+  w.text(cached(`s${sensor}`, (t) => (t.lit(K_SENSOR), t.str(sensor), t.lit(K_TS))));
   if (eventTime) w.ts(eventTime.sec, eventTime.nsec);
   else w.ts(receivedSec, receivedNsec);
   w.lit(K_RANK0_RECEIVED);
   w.ts(receivedSec, receivedNsec);
-  w.lit(K_EVENT_TS);
-  if (eventTime) w.ts(eventTime.sec, eventTime.nsec);
-  else w.lit(NULL);
-  w.lit(eventTime !== null && eventTime.zoned === true ? K_ZONED_TRUE_TRANSPORT : K_ZONED_FALSE_TRANSPORT);
-  w.str(transport);
-  w.lit(K_SENDER_IP);
+  const zoned = eventTime !== null && eventTime.zoned === true;
+  if (eventTime) {
+    w.lit(K_EVENT_TS);
+    w.ts(eventTime.sec, eventTime.nsec);
+    w.text(cached(`${zoned ? 'z' : 'u'}${transport}`, (t) => (t.lit(zoned ? K_ZONED_TRUE_TRANSPORT : K_ZONED_FALSE_TRANSPORT), t.str(transport), t.lit(K_SENDER_IP))));
+  } else {
+    w.text(cached(`n${transport}`, (t) => (t.lit(K_EVENT_TS), t.lit(NULL), t.lit(K_ZONED_FALSE_TRANSPORT), t.str(transport), t.lit(K_SENDER_IP))));
+  }
   w.strOrNull(senderIp);
   w.lit(K_SENDER_PORT);
   w.numOrNull(senderPort);
-  w.lit(K_CAPTURE_FLOW);
-  w.strOrNull(captureFlow);
-  const ff = FORMAT_FACILITY.get(p.format);
-  if (ff) {
-    w.lit(ff);
+  if (captureFlow === null) {
+    w.text(cached(`f${p.format}`, (t) => (t.lit(K_CAPTURE_FLOW), t.lit(NULL), t.lit(K_FORMAT), t.str(p.format), t.lit(K_FACILITY))));
   } else {
+    w.lit(K_CAPTURE_FLOW);
+    w.str(captureFlow);
     w.lit(K_FORMAT);
     w.str(p.format);
     w.lit(K_FACILITY);
@@ -338,18 +393,18 @@ export function writeParsedLogLine(
   w.lit(K_APP);
   w.strOrNull(capHeaderText(p.app));
   w.lit(K_MESSAGE);
-  w.str(p.message);
+  markedStrOrNull(w, p.message, MARK_MESSAGE);
   w.lit(K_RAW);
   w.str(raw);
   w.lit(K_FIELDS);
   writeFields(w, fieldsOf(p.fields));
   w.lit(K_SRC_IP);
   const e = p.endpoints;
-  w.strOrNull(e.srcIp);
+  markedStrOrNull(w, e.srcIp, MARK_SRC_IP);
   w.lit(K_SRC_PORT);
   w.numOrNull(e.srcPort);
   w.lit(K_DST_IP);
-  w.strOrNull(e.dstIp);
+  markedStrOrNull(w, e.dstIp, MARK_DST_IP);
   w.lit(K_DST_PORT);
   w.numOrNull(e.dstPort);
   w.lit(K_PROTO);
@@ -398,17 +453,17 @@ export function writeLogEventLine(w: JsonLineWriter, e: LogEvent): void {
   w.lit(K_APP);
   w.strOrNull(e.app);
   w.lit(K_MESSAGE);
-  w.str(e.message);
+  markedStrOrNull(w, e.message, MARK_MESSAGE);
   w.lit(K_RAW);
   w.str(e.raw);
   w.lit(K_FIELDS);
   writeFields(w, e.fields);
   w.lit(K_SRC_IP);
-  w.strOrNull(e.src_ip);
+  markedStrOrNull(w, e.src_ip, MARK_SRC_IP);
   w.lit(K_SRC_PORT);
   w.numOrNull(e.src_port);
   w.lit(K_DST_IP);
-  w.strOrNull(e.dst_ip);
+  markedStrOrNull(w, e.dst_ip, MARK_DST_IP);
   w.lit(K_DST_PORT);
   w.numOrNull(e.dst_port);
   w.lit(K_PROTO);

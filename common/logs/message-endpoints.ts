@@ -28,21 +28,32 @@ const SPT = ['spt', 'srcport', 'src_port', 'sport', 'sourceport', 'source_port']
 const DPT = ['dpt', 'dstport', 'dst_port', 'dport', 'destport', 'dest_port', 'destination_port'];
 const PROTO = ['proto', 'protocol', 'ip.proto'];
 
-function pick(kv: Record<string, string>, names: string[]): string | undefined {
-  for (const k of Object.keys(kv)) if (names.includes(k.toLowerCase())) return kv[k];
-  return undefined;
-}
+/** Lower-case key name → its role (index into the picked values below). */
+const ROLE = new Map<string, number>();
+for (const [role, names] of [SRC, DST, SPT, DPT, PROTO].entries()) for (const n of names) ROLE.set(n, role);
 
-/** Endpoints from key=value pairs (keys matched case-insensitively). */
+/** Endpoints from key=value pairs (keys matched case-insensitively; per role, the first key in the pairs' order). */
 export function endpointsFromKeyValues(kv: Record<string, string>): NamedEndpoints {
   const e = emptyEndpoints();
-  const s = pick(kv, SRC);
-  const d = pick(kv, DST);
+  // one pass over the keys (not one per role): a firewall line has a dozen keys
+  let s: string | undefined;
+  let d: string | undefined;
+  let spt: string | undefined;
+  let dpt: string | undefined;
+  let p: string | undefined;
+  for (const k of Object.keys(kv)) {
+    const role = ROLE.get(k) ?? ROLE.get(k.toLowerCase());
+    if (role === undefined) continue;
+    if (role === 0) s ??= kv[k];
+    else if (role === 1) d ??= kv[k];
+    else if (role === 2) spt ??= kv[k];
+    else if (role === 3) dpt ??= kv[k];
+    else p ??= kv[k];
+  }
   if (s && isIp(s)) e.srcIp = s;
   if (d && isIp(d)) e.dstIp = d;
-  e.srcPort = portNumber(pick(kv, SPT));
-  e.dstPort = portNumber(pick(kv, DPT));
-  const p = pick(kv, PROTO);
+  e.srcPort = portNumber(spt);
+  e.dstPort = portNumber(dpt);
   e.proto = p !== undefined ? protoNumber(p) : null;
   return e;
 }

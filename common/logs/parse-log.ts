@@ -47,18 +47,20 @@ function trimEnd(s: string): string {
 }
 
 function result(partial: Partial<ParsedLog> & Pick<ParsedLog, 'format' | 'message'>): ParsedLog {
-  if (partial.fields) partial.fields = capFields(partial.fields);
+  // property by property, not a spread over defaults: one object of one shape per message (the
+  // spread cost as much as some parsers); a part left undefined takes the default, as absent ones do
   return {
-    envelope: null,
-    facility: null,
-    severity: null,
-    time: null,
-    host: null,
-    app: null,
-    fields: {},
-    endpoints: emptyEndpoints(),
-    problem: null,
-    ...partial,
+    format: partial.format,
+    envelope: partial.envelope ?? null,
+    facility: partial.facility ?? null,
+    severity: partial.severity ?? null,
+    time: partial.time ?? null,
+    host: partial.host ?? null,
+    app: partial.app ?? null,
+    message: partial.message,
+    fields: partial.fields ? capFields(partial.fields) : {},
+    endpoints: partial.endpoints ?? emptyEndpoints(),
+    problem: partial.problem ?? null,
   };
 }
 
@@ -122,14 +124,17 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
     const cefText = cefAt === 0 ? body : cefAt === -1 ? message : afterPri;
     const c = parseCef(cefText);
     if (typeof c !== 'string') {
-      const f: Record<string, string> = { ...fields };
+      // header fields first, then the CEF ones (for-in loops: no spread, no entry arrays per message)
+      const f: Record<string, string> = {};
+      for (const k in fields) f[k] = fields[k];
       setField(f, 'cef.version', c.header.version);
       setField(f, 'cef.vendor', c.header.vendor);
       setField(f, 'cef.product', c.header.product);
       setField(f, 'cef.device_version', c.header.deviceVersion);
       setField(f, 'cef.signature', c.header.signatureId);
       setField(f, 'cef.severity', c.header.severity);
-      for (const [k, v] of Object.entries(c.extension)) setField(f, k, v);
+      const ext = c.extension;
+      for (const k in ext) setField(f, k, ext[k]);
       return result({
         format: 'cef',
         envelope,
@@ -147,7 +152,10 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
     problem = c;
   }
   if (envelope !== null) {
-    const seed = envelope !== 'rfc3164' ? null : (host === null ? parseSeedBody(body, time) : parseSeedBody(`${host} ${body}`, time));
+    // the seed's "{evtype,rank}" follows a space (a host name holds none): without " {" there is
+    // none, and the host and body are not joined and matched for nothing
+    const maySeed = envelope === 'rfc3164' && ((host !== null && body.startsWith('{')) || body.includes(' {'));
+    const seed = !maySeed ? null : (host === null ? parseSeedBody(body, time) : parseSeedBody(`${host} ${body}`, time));
     if (seed) return seedResult(seed, facility, severity, envelope, problem);
     if ((app !== null && OSSEC_APPS.has(app.toLowerCase())) || message.startsWith('Alert Level: ') || message.startsWith('** Alert ')) {
       const o = parseOssec(message);
@@ -177,9 +185,18 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
   // plain syslog: firewall key=value pairs and Cisco/sshd prose may still name endpoints
   const kv = keyValues(message);
   let endpoints = endpointsFromKeyValues(kv);
-  if (hasEndpoints(endpoints)) for (const [k, v] of Object.entries(kv)) setField(fields, k, v);
+  if (hasEndpoints(endpoints)) {
+    // no header fields (the common case): the pairs' object is the fields, not copied key by key
+    if (isEmpty(fields)) fields = kv;
+    else for (const [k, v] of Object.entries(kv)) setField(fields, k, v);
+  }
   else endpoints = endpointsFromProse(message);
   return result({ format: envelope, envelope, facility, severity, time, host, app, message, fields, endpoints, problem });
+}
+
+function isEmpty(o: Record<string, string>): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+  return true;
 }
 
 function seedResult(

@@ -86,8 +86,14 @@ export function protoNumber(text: string): number | null {
   return PROTO_NUMBERS[t] ?? null;
 }
 
+/** 1 to 5 decimal digits up to 65535 (a loop, not a pattern: every message with endpoints asks twice). */
 export function portNumber(text: string | undefined): number | null {
-  if (text === undefined || !/^\d{1,5}$/.test(text)) return null;
-  const n = Number(text);
+  if (text === undefined || text.length === 0 || text.length > 5) return null;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    n = n * 10 + c;
+  }
   return n <= 65535 ? n : null;
 }

@@ -77,10 +77,29 @@ export function inferYear(mo: number, d: number, h: number, mi: number, s: numbe
 const BSD = /^([A-Za-z]{3}) {1,2}(\d{1,2})(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?(Z|z|[+-]\d{2}:?\d{2})?/;
 
+// the last BSD timestamp read and its result: a busy sender repeats the same second many times
+let lastBsd = '';
+let lastRef = NaN;
+let lastSec = 0;
+let lastNsec = 0;
+
 /** A BSD (or Cisco, with year) timestamp at the start of text. */
 export function matchBsdTime(text: string, refSec: number): TimeMatch | null {
   const m = BSD.exec(text);
   if (!m) return null;
+  // a fresh result object each time (callers own it); only the calendar arithmetic is skipped
+  if (m[0] === lastBsd && refSec === lastRef) return { time: { sec: lastSec, nsec: lastNsec }, length: m[0].length };
+  const r = matchBsdTimeOf(m, refSec);
+  if (r?.time) {
+    lastBsd = m[0];
+    lastRef = refSec;
+    lastSec = r.time.sec;
+    lastNsec = r.time.nsec;
+  }
+  return r;
+}
+
+function matchBsdTimeOf(m: RegExpExecArray, refSec: number): TimeMatch | null {
   const mo = MONTHS[m[1].toLowerCase()];
   if (mo === undefined) return null;
   const d = Number(m[2]);

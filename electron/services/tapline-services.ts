@@ -30,6 +30,8 @@ import type {
 } from '../../common/bridge/messages.js';
 import { rankEvent, rankFlowRow } from '../../common/ranking/event-ranking.js';
 import { compareTs, parseTimestamp } from '../../common/time/timestamp.js';
+import { rankLogBatch } from '../../node/logs/log-batch-ranking.js';
+import type { LogEventBatch } from '../../node/logs/log-event-batch.js';
 import type { EncodedLines } from '../../node/logs/log-intake.js';
 import { LogService } from '../../node/logs/log-service.js';
 import { EventJournal } from '../../node/store/event-journal.js';
@@ -63,6 +65,8 @@ function tsKey(t: string): { sec: number; nsec: number } {
 class RankingSink implements EventSink {
   /** Sees every event this instance publishes for itself (the SIEM exporter). */
   onLocal: ((e: TaplineEvent) => void) | null = null;
+  /** Whether onLocal wants events of a kind (a log batch's events are built only then). */
+  localWants: ((kind: string) => boolean) | null = null;
 
   constructor(
     private readonly bus: EventBus,
@@ -102,6 +106,26 @@ class RankingSink implements EventSink {
     for (const e of all) this.bus.publish(e);
     if (this.onLocal) for (const e of all) this.onLocal(e);
   }
+
+  /**
+   * publishDurable for a UDP batch of the log intake (node/logs/log-event-batch.ts): ranked from
+   * its table, written as its lines, published lazily (an event is built when a subscriber or
+   * the exporter first needs it). A batch in which ranking derived events is written as before.
+   */
+  async publishDurableBatch(b: LogEventBatch): Promise<void> {
+    const derived = rankLogBatch(this.ranking.ranker, b);
+    if (derived.size) {
+      const all: TaplineEvent[] = [];
+      for (let i = 0; i < b.count; i++) all.push(b.event(i), ...(derived.get(i) ?? []));
+      await this.journal.append(all);
+      for (const e of all) this.bus.publish(e);
+      if (this.onLocal) for (const e of all) this.onLocal(e);
+      return;
+    }
+    await this.journal.appendEncoded(b.lines().bytes);
+    this.bus.publishLazy(b.count, b);
+    if (this.onLocal && (this.localWants?.('log') ?? true)) for (let i = 0; i < b.count; i++) this.onLocal(b.event(i));
+  }
 }
 
 export class TaplineServices {
@@ -124,8 +148,9 @@ export class TaplineServices {
     captureLaunch: { command: string; args: string[] } | undefined,
   ) {
     this.capture = new CaptureService({ storeDir: local.store.dir, sensorId: local.id, publish: (e, persist) => sink.publish(e, persist), launch: captureLaunch, log });
-    this.logs = new LogService({ store: local.store, journal, sensor: local.id, persist: (events) => sink.publishDurable(events), persistEncoded: (events, lines) => sink.publishDurable(events, lines), log });
+    this.logs = new LogService({ store: local.store, journal, sensor: local.id, persist: (events) => sink.publishDurable(events), persistEncoded: (events, lines) => sink.publishDurable(events, lines), persistBatch: (b) => sink.publishDurableBatch(b), log });
     sink.onLocal = (e) => this.logs.onEvent(e);
+    sink.localWants = (kind) => this.logs.wantsEvent(kind);
     this.sensorRegistry = new SensorRegistry(
       {
         localId: local.id,

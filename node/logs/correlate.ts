@@ -146,12 +146,16 @@ export class Correlator {
    * per-event one is). Results are in the order of the events.
    */
   async flowIdsForBatch(events: readonly LogEvent[]): Promise<string[][]> {
+    return this.flowIdsForInputs(events.map((e) => correlationInput(e)));
+  }
+
+  /** flowIdsForBatch for what correlation reads of each event (UDP batches: log-event-batch.ts, no event objects). */
+  async flowIdsForInputs(inputs: readonly (CorrelationInput | null)[]): Promise<string[][]> {
     const w = this.windowSec;
-    const inputs = events.map((e) => correlationInput(e));
     const hostsOf = inputs.map((q) => (q ? namedHosts(q) : []));
     const bucketOf = (q: CorrelationInput): number => (w > 0 ? Math.floor(q.time.sec / w) : q.time.sec);
     const queries = new Map<string, { range: AddressRange; bucket: number; flows: FoundFlow[] }>();
-    for (let i = 0; i < events.length; i++) {
+    for (let i = 0; i < inputs.length; i++) {
       const q = inputs[i];
       if (!q) continue;
       for (const h of hostsOf[i]) {
@@ -165,7 +169,7 @@ export class Correlator {
       q.flows = await this.store.findFlows({ hosts: [q.range], since: { sec: from, nsec: 0 }, until: { sec: to, nsec: 0 } }, 10_000);
     }
     const out: string[][] = [];
-    for (let i = 0; i < events.length; i++) {
+    for (let i = 0; i < inputs.length; i++) {
       const q = inputs[i];
       if (!q || hostsOf[i].length === 0) {
         out.push([]);

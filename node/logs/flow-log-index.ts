@@ -47,8 +47,11 @@ export async function readFlowLogCounts(storeDir: string): Promise<Map<string, n
   return counts;
 }
 
+/** What a stored log event counts for. */
+export type LogLinks = Pick<LogEvent, 'flow_ids' | 'capture_flow'>;
+
 /** The flows a stored log event counts for. */
-function linkedFlows(e: LogEvent): string[] {
+function linkedFlows(e: LogLinks): string[] {
   if (e.capture_flow === null || e.flow_ids.includes(e.capture_flow)) return e.flow_ids;
   return [...e.flow_ids, e.capture_flow];
 }
@@ -75,7 +78,7 @@ export class FlowLogIndex {
   }
 
   /** Counts stored log events (in memory now, in the file in the background, in order). */
-  add(events: readonly LogEvent[]): Promise<void> {
+  add(events: readonly LogLinks[]): Promise<void> {
     const delta = new Map<string, number>();
     for (const e of events) for (const id of linkedFlows(e)) delta.set(id, (delta.get(id) ?? 0) + 1);
     return this.addCounts(delta);

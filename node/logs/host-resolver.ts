@@ -18,6 +18,7 @@ import type { LogEvent, TaplineEvent } from '../../common/bridge/messages.js';
 import { namedHostNames } from '../../common/logs/host-names.js';
 import { isIp } from '../../common/logs/ip-text.js';
 import type { EventJournal } from '../store/event-journal.js';
+import type { LogEventBatch } from './log-event-batch.js';
 
 export interface DnsResolveOptions {
   /** DNS servers ("ip" or "ip:port"); default: the system's. */
@@ -130,22 +131,44 @@ export class HostResolver {
     // nothing known and no DNS: no name can resolve, the messages are not even read
     if (this.discovered.size === 0 && !this.resolver) return changed;
     const now = Date.now();
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i];
-      if (e.src_ip !== null && e.dst_ip !== null) continue;
-      const names = namedHostNames(e);
-      for (const side of ['src', 'dst'] as const) {
-        const name = names[side];
-        if (name === null) continue;
-        const hit = this.lookup(name, now);
-        if (!hit) continue;
-        if (side === 'src') e.src_ip = hit.address;
-        else e.dst_ip = hit.address;
-        (e.resolved ??= []).push({ side, name: name.slice(0, 255), address: hit.address, via: hit.via });
-        if (hit.via === 'dns') this.stats.resolved_dns++;
-        else this.stats.resolved_discovery++;
-        changed[i] = true;
+    for (let i = 0; i < events.length; i++) changed[i] = this.resolveOne(events[i], now);
+    return changed;
+  }
+
+  /**
+   * resolveBatch for a UDP batch (log-event-batch.ts): only events with a side without an
+   * address are built, and only when a name could resolve at all.
+   */
+  resolveLogBatch(b: LogEventBatch): number {
+    if (this.discovered.size === 0 && !this.resolver) return 0;
+    const now = Date.now();
+    let n = 0;
+    for (let i = 0; i < b.count; i++) {
+      if (!b.missesAddress(i)) continue;
+      if (this.resolveOne(b.event(i), now)) {
+        b.changed(i);
+        n++;
       }
+    }
+    return n;
+  }
+
+  /** Fills the sides of e that name a host instead of an address; whether it changed. */
+  private resolveOne(e: LogEvent, now: number): boolean {
+    if (e.src_ip !== null && e.dst_ip !== null) return false;
+    let changed = false;
+    const names = namedHostNames(e);
+    for (const side of ['src', 'dst'] as const) {
+      const name = names[side];
+      if (name === null) continue;
+      const hit = this.lookup(name, now);
+      if (!hit) continue;
+      if (side === 'src') e.src_ip = hit.address;
+      else e.dst_ip = hit.address;
+      (e.resolved ??= []).push({ side, name: name.slice(0, 255), address: hit.address, via: hit.via });
+      if (hit.via === 'dns') this.stats.resolved_dns++;
+      else this.stats.resolved_discovery++;
+      changed = true;
     }
     return changed;
   }

@@ -5,14 +5,15 @@
  * publish to the live bus. Receivers call offer(); TCP receivers also watch `saturated` to stop
  * reading a connection instead of dropping (TCP has flow control, UDP does not).
  */
-import { JsonLineWriter, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 import type { LogEvent } from '../../common/bridge/messages.js';
 import { toLogEvent, type LogOrigin } from '../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import type { LogFormat } from '../../common/logs/parsed-log.js';
 import type { Correlator } from './correlate.js';
 import type { HostResolver } from './host-resolver.js';
-import { batchBytes, decodeLogBatch, lineRange, type ParsedLogBatch } from './parsed-batch.js';
+import type { LogLinks } from './flow-log-index.js';
+import { LogEventBatch } from './log-event-batch.js';
+import type { ParsedLogBatch } from './parsed-batch.js';
 
 export interface LogIntakeOptions {
   sensor: string;
@@ -24,8 +25,15 @@ export interface LogIntakeOptions {
    * Without it, persist() is used and the lines are encoded again.
    */
   persistEncoded?: (events: LogEvent[], lines: EncodedLines) => Promise<void>;
-  /** Told of every event once it is written (the flow → log count index). */
-  onStored?: (events: LogEvent[]) => void;
+  /**
+   * Writes a UDP batch (its lines: batch.lines()) and publishes it; resolves once written. Its
+   * events are built only when asked for (log-event-batch.ts), so a sink that needs them for
+   * few or none (no subscriber yet, nothing ranked) skips decoding them. Preferred over
+   * persistEncoded when given.
+   */
+  persistBatch?: (batch: LogEventBatch) => Promise<void>;
+  /** Told of every event once it is written (the flow → log count index): what each counts for. */
+  onStored?: (events: readonly LogLinks[]) => void;
   /** Hands persisted events to live clients (the bus); optional. */
   publish?: (events: LogEvent[]) => void;
   correlator?: Correlator | null;
@@ -245,14 +253,12 @@ export class LogIntake {
         await this.correlate(events);
         write = () => this.persistAndPublish(events, null);
       } else {
-        const events = decodeLogBatch(taken);
-        for (const e of events) this.stats.by_format[e.format]++;
-        // a line whose event gained an address or flows after parsing is encoded again
-        const changed = this.opts.resolver?.resolveBatch(events) ?? null;
-        const linked = await this.correlate(events);
-        const any = linked > 0 || (changed !== null && changed.includes(true));
-        const lines = !any || !this.opts.persistEncoded ? { bytes: batchBytes(taken), lineEnds: everyOther(taken.ends) } : reencode(taken, events, changed);
-        write = () => this.persistAndPublish(events, lines);
+        // no event objects here: counts, resolution and correlation read the batch's table
+        const b = new LogEventBatch(taken, this.opts.sensor);
+        for (let i = 0; i < b.count; i++) this.stats.by_format[b.format(i)]++;
+        this.opts.resolver?.resolveLogBatch(b);
+        await this.correlateBatch(b);
+        write = () => this.persistBatchAndPublish(b);
       }
       if (inFlight) await inFlight;
       inFlight = write();
@@ -310,6 +316,27 @@ export class LogIntake {
     return linked;
   }
 
+  /** correlate() for a UDP batch: the inputs come from its table, flows are linked without building events. */
+  private async correlateBatch(b: LogEventBatch): Promise<number> {
+    const c = this.opts.correlator;
+    if (!c || !(await c.hasCaptures())) return 0;
+    const named: number[] = [];
+    for (let i = 0; i < b.count; i++) if (b.namesAddress(i)) named.push(i);
+    if (named.length === 0) return 0;
+    let linked = 0;
+    try {
+      const ids = await c.flowIdsForInputs(named.map((i) => b.correlationInput(i)));
+      for (let k = 0; k < named.length; k++) {
+        b.setFlowIds(named[k], ids[k]);
+        if (ids[k].length) linked++;
+      }
+    } catch (err) {
+      this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
+    }
+    this.stats.correlated += linked;
+    return linked;
+  }
+
   private async persistAndPublish(events: LogEvent[], lines: EncodedLines | null): Promise<void> {
     if (!events.length) return;
     try {
@@ -325,6 +352,22 @@ export class LogIntake {
     this.opts.publish?.(events);
   }
 
+  private async persistBatchAndPublish(b: LogEventBatch): Promise<void> {
+    if (!b.count) return;
+    try {
+      if (this.opts.persistBatch) await this.opts.persistBatch(b);
+      else if (this.opts.persistEncoded) await this.opts.persistEncoded(b.events(), b.lines());
+      else await this.opts.persist(b.events());
+      this.stats.stored += b.count;
+      if (this.opts.onStored && b.linkedCount > 0) this.opts.onStored(b.links());
+    } catch (err) {
+      this.stats.dropped_write_failed += b.count;
+      this.opts.log?.(`error: ${b.count} log messages could not be written to the journal: ${(err as Error).message}`);
+      return;
+    }
+    if (this.opts.publish) this.opts.publish(b.events());
+  }
+
   /** Resolves when everything offered so far is written (or failed). */
   async flush(): Promise<void> {
     while (this.running || this.queued > 0) {
@@ -332,32 +375,4 @@ export class LogIntake {
       await this.idle;
     }
   }
-}
-
-/** The byte ends of a parsed batch's lines (its `ends` interleaves byte and character ends). */
-function everyOther(ends: Uint32Array): Uint32Array {
-  const out = new Uint32Array(ends.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = ends[2 * i];
-  return out;
-}
-
-/**
- * The batch's lines with those of events that gained flow ids or a resolved address encoded again
- * (writeLogEventLine: JSON.stringify's bytes, written in place), the others copied as they came.
- */
-function reencode(b: ParsedLogBatch, events: readonly LogEvent[], changed: readonly boolean[] | null): EncodedLines {
-  const src = batchBytes(b);
-  const w = new JsonLineWriter(b.used + 4096);
-  const lineEnds = new Uint32Array(events.length);
-  for (let i = 0; i < events.length; i++) {
-    if (events[i].flow_ids.length || changed?.[i]) {
-      writeLogEventLine(w, events[i]);
-      w.byte(0x0a);
-    } else {
-      const [start, end] = lineRange(b, i);
-      w.copy(src.subarray(start, end));
-    }
-    lineEnds[i] = w.at;
-  }
-  return { bytes: w.buf.subarray(0, w.at), lineEnds };
 }

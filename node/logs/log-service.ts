@@ -15,9 +15,10 @@ import { DebugCopy } from './export/debug-copy.js';
 import { EventExporter } from './export/event-exporter.js';
 import { SyslogOutput, type SyslogOutputStats } from './export/syslog-output.js';
 import { endpointText, type LogEndpoint } from './log-endpoint.js';
-import { FlowLogIndex } from './flow-log-index.js';
+import { FlowLogIndex, type LogLinks } from './flow-log-index.js';
 import { backfillLogCounts, type BackfillResult } from './log-count-backfill.js';
 import { HostResolver, type HostResolverStats } from './host-resolver.js';
+import type { LogEventBatch } from './log-event-batch.js';
 import { LogIntake, type EncodedLines, type LogIntakeStats } from './log-intake.js';
 import { sniffSyslog, type SniffResult } from './sniff-syslog.js';
 import { StreamLogReceiver } from './stream-receiver.js';
@@ -45,6 +46,8 @@ export interface LogServiceOptions {
   persist: (events: LogEvent[]) => Promise<void>;
   /** The same for events whose journal lines are already encoded (UDP batches). */
   persistEncoded?: (events: LogEvent[], lines: EncodedLines) => Promise<void>;
+  /** The same for a UDP batch whose events are built only when asked for (LogIntakeOptions.persistBatch). */
+  persistBatch?: (batch: LogEventBatch) => Promise<void>;
   windowSec?: number;
   sniffPorts?: number[];
   queueLimit?: number;
@@ -94,10 +97,10 @@ export class LogService {
     this.flowLogIndex = FlowLogIndex.open(opts.store.dir);
     // a failed open is reported once; the counts are then missing, intake goes on
     this.flowLogIndex.catch((e: Error) => opts.log?.(`error: flow log counts not available: ${e.message}`));
-    const onStored = (events: LogEvent[]): void => {
+    const onStored = (events: readonly LogLinks[]): void => {
       this.flowLogIndex.then((i) => i.add(events)).catch((e: Error) => opts.log?.(`error: flow log counts not written: ${e.message}`));
     };
-    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, onStored, correlator: this.correlator, resolver: this.resolver, queueLimit: opts.queueLimit, log: opts.log });
+    this.intake = new LogIntake({ sensor: opts.sensor, persist: opts.persist, persistEncoded: opts.persistEncoded, persistBatch: opts.persistBatch, onStored, correlator: this.correlator, resolver: this.resolver, queueLimit: opts.queueLimit, log: opts.log });
   }
 
   /** Starts a receiver; resolves with the port it listens on (0 in the endpoint picks one). */
@@ -140,6 +143,11 @@ export class LogService {
       seed: { sensor: this.opts.sensor, domain: cfg.domain ?? 'tapline' },
       cef: { vendor: cfg.vendor ?? 'Tapline', product: cfg.product ?? 'Tapline', version: cfg.version ?? '0.1', host: this.opts.sensor },
     });
+  }
+
+  /** Whether onEvent does anything with events of a kind (discovery data for names; exported kinds). */
+  wantsEvent(kind: string): boolean {
+    return kind === 'discovery' || (this.exporter?.wants(kind) ?? false);
   }
 
   /** Every event the sensor publishes passes here (for export). */

@@ -2,12 +2,71 @@
  * A batch of parsed UDP log messages handed from the parse thread (udp-parse-thread.ts) to the
  * intake: the events' journal lines, already encoded as NDJSON in one transferred buffer, with
  * each line's end as a byte offset (to cut the journal bytes) and as a character offset (to
- * cut the decoded text for JSON.parse). The intake appends the bytes as they are and only
- * re-encodes a line whose event changed after parsing (correlated flows, a rank).
+ * cut the decoded text), plus a table of what the main thread needs of each event (format,
+ * addresses, ports, the time correlation uses, rank) so that it ranks, correlates and counts
+ * without decoding the lines (log-event-batch.ts builds an event object only when something
+ * asks for it). The intake appends the bytes as they are and only re-encodes a line whose event
+ * changed after parsing (correlated flows, a resolved name, a rank).
  */
 import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
-import { JsonLineWriter, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
+import { JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
+import { LOG_FORMATS, type LogFormat } from '../../common/logs/parsed-log.js';
+import { parseTimestamp } from '../../common/time/timestamp.js';
+
+/**
+ * The facts table: FACT_STRIDE doubles per event. Offsets are byte offsets into the batch's data
+ * of a JSON string value, quotes included ([start, end); -1 for null); numbers are -1 for null.
+ */
+export const FACT_STRIDE = 13;
+/** Index into LOG_FORMATS. */
+export const F_FORMAT = 0;
+export const F_SRC_IP = 1; // and + 1: end
+export const F_DST_IP = 3; // and + 1: end
+export const F_SRC_PORT = 5;
+export const F_DST_PORT = 6;
+export const F_PROTO = 7;
+/** The time correlation uses (event_ts when its zone was stated, else received_ts); NaN: read it from the event. */
+export const F_TIME_SEC = 8;
+export const F_TIME_NSEC = 9;
+export const F_MESSAGE = 10; // and + 1: end
+export const F_RANK = 12;
+
+const FORMAT_CODE = new Map<LogFormat, number>(LOG_FORMATS.map((f, i) => [f, i]));
+
+/**
+ * Writes event i's row from the writer's marks of the line just written (JsonLineWriter.marks,
+ * offsets into the same buffer as the batch's data) and the values given.
+ */
+export function writeFacts(
+  table: Float64Array,
+  i: number,
+  marks: Int32Array,
+  format: LogFormat,
+  srcPort: number | null,
+  dstPort: number | null,
+  proto: number | null,
+  timeSec: number,
+  timeNsec: number,
+  rank: number,
+): void {
+  const o = i * FACT_STRIDE;
+  table[o + F_FORMAT] = FORMAT_CODE.get(format) ?? -1;
+  table[o + F_SRC_IP] = marks[MARK_SRC_IP];
+  table[o + F_SRC_IP + 1] = marks[MARK_SRC_IP + 1];
+  table[o + F_DST_IP] = marks[MARK_DST_IP];
+  table[o + F_DST_IP + 1] = marks[MARK_DST_IP + 1];
+  table[o + F_SRC_PORT] = srcPort ?? -1;
+  table[o + F_DST_PORT] = dstPort ?? -1;
+  table[o + F_PROTO] = proto ?? -1;
+  // a time the timestamp text would not give back as it is (formatTs's fallback) is read from the event
+  const exact = Number.isSafeInteger(timeSec) && timeSec >= 0 && Number.isInteger(timeNsec) && timeNsec >= 0 && timeNsec < 1e9;
+  table[o + F_TIME_SEC] = exact ? timeSec : NaN;
+  table[o + F_TIME_NSEC] = exact ? timeNsec : NaN;
+  table[o + F_MESSAGE] = marks[MARK_MESSAGE];
+  table[o + F_MESSAGE + 1] = marks[MARK_MESSAGE + 1];
+  table[o + F_RANK] = rank;
+}
 
 export interface ParsedLogBatch {
   /** NDJSON: one line per event, each ending in LF. */
@@ -19,6 +78,8 @@ export interface ParsedLogBatch {
   count: number;
   /** Datagrams the receiver dropped since its previous batch (hand-off full: queue or native ring). */
   dropped: number;
+  /** FACT_STRIDE values per event (above). */
+  facts: Float64Array;
 }
 
 /**
@@ -34,13 +95,14 @@ export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
       data: z.instanceof(ArrayBuffer),
       used: z.number().int().nonnegative(),
       ends: z.instanceof(Uint32Array),
+      facts: z.instanceof(Float64Array),
       count: z.number().int().nonnegative(),
       dropped: z.number().int().nonnegative(),
       /** Native receiver: of `dropped`, those for a full ring; the socket's kernel drops so far. */
       ringDropped: z.number().int().nonnegative().optional(),
       kernelDrops: z.number().int().nonnegative().optional(),
     })
-    .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree'),
+    .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && m.facts.length === FACT_STRIDE * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree'),
   z.object({ kind: z.literal('end') }),
   /** Native receiver (the parse thread owns it): bound, or could not bind. */
   z.object({ kind: z.literal('ready'), port: z.number().int().min(0).max(65535), recvBufferBytes: z.number().int().nonnegative(), nice: z.number().int().nullable() }),
@@ -56,13 +118,17 @@ export type ParseThreadMessage = z.infer<typeof ParseThreadMessageSchema>;
 export function encodeLogBatch(events: readonly LogEvent[], dropped: number): ParsedLogBatch {
   const w = new JsonLineWriter(1 << 16);
   const ends = new Uint32Array(events.length * 2);
+  const facts = new Float64Array(events.length * FACT_STRIDE);
   for (let i = 0; i < events.length; i++) {
-    writeLogEventLine(w, events[i]);
+    const e = events[i];
+    writeLogEventLine(w, e);
     w.byte(0x0a);
     ends[2 * i] = w.at;
     ends[2 * i + 1] = w.chars;
+    const t = parseTimestamp(e.event_ts !== null && e.event_ts_zoned ? e.event_ts : e.received_ts);
+    writeFacts(facts, i, w.marks, e.format, e.src_port, e.dst_port, e.proto, t ? t.sec : NaN, t ? t.nsec : NaN, e.rank);
   }
-  return { data: w.take(), used: w.at, ends, count: events.length, dropped };
+  return { data: w.take(), used: w.at, ends, count: events.length, dropped, facts };
 }
 
 /** The bytes of the batch's lines. */

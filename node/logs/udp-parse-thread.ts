@@ -1,19 +1,17 @@
 /**
- * The UDP receiver's parse thread: takes datagram batches (udp-batch.ts), parses every message
- * (common/logs, the same code the intake uses for TCP), writes its `log` event's journal line
- * straight into bytes (common/logs/log-line-encoder.ts: exactly JSON.stringify's output, without
- * building the event object or a JSON string), and transfers the batch (parsed-batch.ts) to the
- * main thread. The main thread then only correlates, appends the ready bytes and publishes.
+ * The UDP receiver's parse thread: takes datagram batches (udp-batch.ts), parses them
+ * (udp-batch-parser.ts: journal lines written straight into bytes, plus a facts table), and
+ * transfers each parsed batch (parsed-batch.ts) to the main thread, which then ranks,
+ * correlates, appends the ready bytes and publishes without decoding the lines.
  *
  * The batches come either from the dgram socket thread (a MessagePort, `input`) or, with the
  * native receiver (`native`), straight from the addon's receive thread: this thread opens it, so a
  * batch reaches the parser with one call and no thread message in between.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
-import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import { loadNativeUdpIntake } from './native-udp-intake.js';
-import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
+import type { UdpBatch } from './udp-batch.js';
+import { UdpBatchParser } from './udp-batch-parser.js';
 
 export interface NativeParseInit {
   host: string;
@@ -33,39 +31,29 @@ export interface ParseThreadInit {
   input?: MessagePort;
   /** Open the native receiver here instead (the main thread posts 'close' to stop it). */
   native?: NativeParseInit;
+  /**
+   * Native receiver with several parse threads: the other parse threads' inputs. This thread
+   * deals the addon's batches in turn (numbered: the main thread puts them back in order) and
+   * parses its own share; the others read theirs from their `input` as from the socket thread.
+   */
+  forward?: MessagePort[];
 }
 
-/** From the socket thread. */
-export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number } & UdpBatch) | { kind: 'end' };
+/** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
+export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number; ringDropped?: number; kernelDrops?: number } & UdpBatch) | { kind: 'end' };
 
 function main(): void {
   const port = parentPort;
   if (!port) throw new Error('udp-parse-thread runs as a worker thread');
   const init = workerData as ParseThreadInit;
-  let id = 0;
-  // one writer for every batch: the lines are written straight into its bytes (no event objects,
-  // no JSON strings), then copied out exactly sized
-  const w = new JsonLineWriter(1 << 20);
+  const parser = new UdpBatchParser(init.idPrefix, init.sensor);
   const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
-    w.reset();
-    const ends = new Uint32Array(b.count * 2);
-    const r = new UdpBatchReader(b);
-    let n = 0;
-    while (n < b.count && r.next()) {
-      const sec = r.timeSec;
-      const text = decodeLogBytes(r.payload());
-      writeParsedLogLine(w, text, parseLog(text, sec), init.idPrefix + ++id, init.sensor, sec, r.timeNsec, 'udp', r.ip, r.port, null);
-      w.byte(0x0a);
-      ends[2 * n] = w.at;
-      ends[2 * n + 1] = w.chars;
-      n++;
-    }
-    const data = w.take();
-    port.postMessage({ kind: 'parsed', seq, data, used: w.at, ends: n === b.count ? ends : ends.slice(0, 2 * n), count: n, dropped, ...extra }, [data]);
+    const m = parser.parse(b, dropped);
+    port.postMessage({ kind: 'parsed', seq, ...m, ...extra }, [m.data, m.ends.buffer as ArrayBuffer, m.facts.buffer as ArrayBuffer]);
   };
 
   if (init.native) {
-    runNative(port, init.native, parseBatch);
+    runNative(port, init.native, parseBatch, init.forward ?? []);
     return;
   }
   const input = init.input;
@@ -76,11 +64,24 @@ function main(): void {
       input.close();
       return;
     }
-    parseBatch(m.seq, m, m.dropped, {});
+    parseBatch(m.seq, m, m.dropped, { ...(m.ringDropped === undefined ? {} : { ringDropped: m.ringDropped }), ...(m.kernelDrops === undefined ? {} : { kernelDrops: m.kernelDrops }) });
   });
 }
 
-function runNative(port: MessagePort, opts: NativeParseInit, parseBatch: (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }) => void): void {
+function runNative(
+  port: MessagePort,
+  opts: NativeParseInit,
+  parseOwn: (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }) => void,
+  forward: MessagePort[],
+): void {
+  const ways = forward.length + 1;
+  // batch seq goes to thread seq % ways (0: this one); the datagrams are transferred, not copied
+  const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
+    const k = seq % ways;
+    if (k === 0) return parseOwn(seq, b, dropped, extra);
+    const m: SocketThreadMessage & { ringDropped?: number; kernelDrops?: number } = { kind: 'batch', seq, dropped, ...b, ...extra };
+    forward[k - 1].postMessage(m, b.data.byteLength ? [b.data] : []);
+  };
   const load = loadNativeUdpIntake();
   if (!load.ok) {
     port.postMessage({ kind: 'error', code: null, message: load.reason });
@@ -96,6 +97,11 @@ function runNative(port: MessagePort, opts: NativeParseInit, parseBatch: (seq: n
       (kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops) => {
         if (kind === 1) {
           if (droppedQueueFull + droppedRingFull > 0) parseBatch(seq++, { data: empty, used: 0, count: 0, ips: [] }, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
+          // the other parse threads end after the batches already forwarded to them
+          for (const f of forward) {
+            f.postMessage({ kind: 'end' });
+            f.close();
+          }
           port.postMessage({ kind: 'end' });
           return;
         }

@@ -119,7 +119,7 @@ export interface UdpReceiverOptions {
   socketThreadNice?: number | null;
   /** Messages between the socket thread and the intake, at most (default HANDOFF_LIMIT). */
   handoffLimit?: number;
-  /** Parse threads (default DEFAULT_PARSE_THREADS; the native receiver feeds one). */
+  /** Parse threads (default DEFAULT_PARSE_THREADS; with the native receiver the first deals batches to the others). */
   parseThreads?: number;
   /**
    * 'auto' (default): the native recvmmsg receiver (native/udp-intake) when it loads, else the
@@ -134,7 +134,13 @@ export interface UdpReceiverOptions {
  * socket, parse and main threads already fill both; a second parse thread measured worse there
  * (it took CPU from everything else, a co-located sender included).
  */
-export const DEFAULT_PARSE_THREADS = availableParallelism() > 2 ? 2 : 1;
+export const DEFAULT_PARSE_THREADS = parseThreadsFromEnv(process.env.TAPLINE_UDP_PARSE_THREADS) ?? (availableParallelism() > 2 ? 2 : 1);
+
+/** TAPLINE_UDP_PARSE_THREADS (1..8) overrides the default (benchmarks; a sensor with cores to spare). */
+function parseThreadsFromEnv(v: string | undefined): number | null {
+  if (v === undefined || !/^[1-8]$/.test(v.trim())) return null;
+  return Number(v.trim());
+}
 
 export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
@@ -170,8 +176,9 @@ export class UdpLogReceiver {
   static start(intake: LogIntake, opts: UdpReceiverOptions): Promise<UdpLogReceiver> {
     const choice = chooseUdpReceiver(opts.host, opts.receiver ?? 'auto');
     const native = choice.kind === 'native';
-    const n = native ? 1 : Math.max(1, Math.min(8, opts.parseThreads ?? DEFAULT_PARSE_THREADS));
-    const channels = native ? [] : Array.from({ length: n }, () => new MessageChannel());
+    const n = Math.max(1, Math.min(8, opts.parseThreads ?? DEFAULT_PARSE_THREADS));
+    // dgram: socket thread → every parse thread; native: parse thread 0 (it owns the receiver) → the others
+    const channels = Array.from({ length: native ? n - 1 : n }, () => new MessageChannel());
     const pendingBuf = new SharedArrayBuffer(4);
     const pending = new Int32Array(pendingBuf);
     const outs = channels.map((c) => c.port1);
@@ -199,9 +206,19 @@ export class UdpLogReceiver {
     const parseThreads: Worker[] = [];
     const endings: Promise<void>[] = [];
     for (let k = 0; k < n; k++) {
-      const nativeInit: NativeParseInit | undefined = native ? { host: opts.host, port: opts.port, recvBufferBytes, nice, pending: pendingBuf, limit } : undefined;
-      const init: ParseThreadInit = { sensor: intake.sensor, idPrefix: `${intake.idPrefix}u${receiver}${String.fromCharCode(97 + k)}-`, ...(native ? { native: nativeInit } : { input: channels[k].port2 }) };
-      const t = new Worker(entry, { eval: isEval, workerData: init, transferList: native ? [] : [channels[k].port2], name: `tapline-udp-parse-${k}` });
+      const nativeInit: NativeParseInit = { host: opts.host, port: opts.port, recvBufferBytes, nice, pending: pendingBuf, limit };
+      const idPrefix = `${intake.idPrefix}u${receiver}${String.fromCharCode(97 + k)}-`;
+      let init: ParseThreadInit;
+      let transferList: MessagePort[];
+      if (native && k === 0) {
+        init = { sensor: intake.sensor, idPrefix, native: nativeInit, forward: outs };
+        transferList = outs;
+      } else {
+        const input = channels[native ? k - 1 : k].port2;
+        init = { sensor: intake.sensor, idPrefix, input };
+        transferList = [input];
+      }
+      const t = new Worker(entry, { eval: isEval, workerData: init, transferList, name: `tapline-udp-parse-${k}` });
       let endParse!: () => void;
       endings.push(new Promise<void>((r) => (endParse = r)));
       t.on('message', (raw: unknown) => {

@@ -33,6 +33,11 @@ export class EventExporter {
     return this.opts.seedOutputs.length + this.opts.cefOutputs.length > 0;
   }
 
+  /** Whether events of this kind are exported. */
+  wants(kind: string): boolean {
+    return this.kinds.has(kind);
+  }
+
   export(e: TaplineEvent): void {
     if (!this.kinds.has(e.kind)) return;
     const r = exportRecord(e);

@@ -103,6 +103,27 @@ describe('journal line encoder', () => {
     );
   });
 
+  it('one writer reused for many lines (seconds repeating and changing, sensors and transports alternating) writes each exactly', () => {
+    // the writer keeps the last second's text and the per-sensor/transport/format literals: a stale one would show here
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyText, parsedLog, origin, fc.boolean()), { minLength: 1, maxLength: 40 }), (lines) => {
+        const w = new JsonLineWriter(8);
+        let prevSec = 0;
+        let expected = '';
+        for (const [raw, p, o0, sameSec] of lines) {
+          const o = sameSec ? { ...o0, receivedSec: prevSec } : o0;
+          prevSec = o.receivedSec;
+          writeParsedLogLine(w, raw, p, o.id, o.sensor, o.receivedSec, o.receivedNsec, o.transport, o.senderIp, o.senderPort, o.captureFlow);
+          w.byte(0x0a);
+          expected += `${JSON.stringify(toLogEvent(raw, p, o))}\n`;
+        }
+        assert.equal(utf8.decode(w.buf.subarray(0, w.at)), expected);
+        assert.equal(w.chars, expected.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('writes a whole event (flows linked, names resolved afterwards) as JSON.stringify does', () => {
     fc.assert(
       fc.property(

@@ -1,0 +1,52 @@
+/**
+ * The parse thread's work on one datagram batch (udp-batch.ts → parsed-batch.ts): parse each
+ * message (common/logs, the same code the intake uses for TCP), write its `log` event's journal
+ * line straight into bytes (log-line-encoder.ts: exactly JSON.stringify's output for the event
+ * toLogEvent would build, without building it) and its row of the facts table (what the main
+ * thread needs to rank, resolve, correlate and count without decoding the line).
+ * Environment-free apart from the batch layout; run by udp-parse-thread.ts, tested directly.
+ */
+import { keptTime } from '../../common/logs/log-event.js';
+import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
+import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
+import { FACT_STRIDE, writeFacts, type ParsedLogBatch } from './parsed-batch.js';
+import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
+
+export class UdpBatchParser {
+  // one writer for every batch: the lines are written straight into its bytes, then copied out exactly sized
+  private readonly w = new JsonLineWriter(1 << 20);
+  private id = 0;
+
+  constructor(
+    /** Event ids are this prefix and a sequence number. */
+    private readonly idPrefix: string,
+    private readonly sensor: string,
+  ) {}
+
+  parse(b: UdpBatch, dropped: number): ParsedLogBatch {
+    const w = this.w;
+    w.reset();
+    const ends = new Uint32Array(b.count * 2);
+    const facts = new Float64Array(b.count * FACT_STRIDE);
+    const r = new UdpBatchReader(b);
+    let n = 0;
+    while (n < b.count && r.next()) {
+      const sec = r.timeSec;
+      const nsec = r.timeNsec;
+      const text = decodeLogBytes(r.payload());
+      const p = parseLog(text, sec);
+      writeParsedLogLine(w, text, p, this.idPrefix + ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
+      w.byte(0x0a);
+      ends[2 * n] = w.at;
+      ends[2 * n + 1] = w.chars;
+      // correlation's time: the stated one when it stated its zone, else the reception's (correlate.ts)
+      const t = p.time;
+      const stated = t !== null && t.zoned === true && keptTime(t);
+      const e = p.endpoints;
+      writeFacts(facts, n, w.marks, p.format, e.srcPort, e.dstPort, e.proto, stated ? t.sec : sec, stated ? t.nsec : nsec, 0);
+      n++;
+    }
+    const whole = n === b.count;
+    return { data: w.take(), used: w.at, ends: whole ? ends : ends.slice(0, 2 * n), facts: whole ? facts : facts.slice(0, FACT_STRIDE * n), count: n, dropped };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * UDP log batches published lazily (node/logs/log-event-batch.ts, EventBus.publishLazy): live
+ * subscribers of the services' bus get every event the journal holds, equal, in order; with an
+ * event class matching some messages, those are ranked and their class-match events follow them
+ * on the bus and in the journal, as for any event.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { TaplineEvent } from '../../common/bridge/messages.js';
+import { TaplineServices } from '../../electron/services/tapline-services.js';
+
+/** Sends n datagrams from a child process: i-th "<13>Nov 22 10:00:00 h app: message i from 10.1.2.3 port 22" (every 5th says "alarm"). */
+function sendBlocking(port: number, n: number): void {
+  const py = `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(${n}):\n  s.sendto(b"<13>Nov 22 10:00:00 h app: %s %d from 10.1.2.3 port 22" % (b"alarm" if i % 5 == 0 else b"message", i), ("127.0.0.1", ${port}))\n`;
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('UDP logs on the live bus (lazy publishing)', () => {
+  const dirs: string[] = [];
+  const open: TaplineServices[] = [];
+  after(async () => {
+    for (const s of open) await s.close();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  async function services(): Promise<TaplineServices> {
+    const dir = await mkdtemp(join(tmpdir(), 'tl-logs-live-'));
+    dirs.push(dir);
+    const s = await TaplineServices.open({ storeDir: dir, sensorId: 'live' });
+    open.push(s);
+    return s;
+  }
+
+  for (const withClass of [false, true]) {
+    it(withClass ? 'an event class on some messages: ranked events and their class-match events, the same on the bus and in the journal' : 'every stored event reaches a live subscriber, equal to its journal line, in receive order', async () => {
+      const s = await services();
+      if (withClass) await s.createClass({ name: 'alarms', match: { kind: 'log', message_contains: 'alarm' }, rank_delta: 3 });
+      const live: TaplineEvent[] = [];
+      s.bus.subscribe((b) => live.push(...b.events));
+      const recv = await s.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+      const n = 300;
+      sendBlocking(recv.port, n);
+      await until(() => s.logs.intake.stats.stored === n, 10_000);
+      assert.equal(s.logs.intake.stats.stored, n);
+      const expectedLive = withClass ? n + n / 5 : n;
+      await until(() => live.length >= expectedLive, 5_000);
+      const journal = (await s.searchEvents({ limit: 100_000 })).filter((e) => e.kind === 'log' || e.kind === 'class-match').reverse();
+      const ofLive = live.filter((e) => e.kind === 'log' || e.kind === 'class-match');
+      assert.equal(ofLive.length, expectedLive);
+      assert.deepEqual(ofLive, journal);
+      const logs = ofLive.filter((e) => e.kind === 'log');
+      assert.deepEqual(
+        logs.map((e) => (e.kind === 'log' ? Number(/ (\d+) from/.exec(e.message)?.[1]) : -1)),
+        Array.from({ length: n }, (_, i) => i),
+      );
+      for (const e of logs) {
+        if (e.kind !== 'log') continue;
+        const alarm = e.message.startsWith('alarm');
+        assert.equal(e.rank, withClass && alarm ? 3 : 0);
+        assert.deepEqual(e.classes, withClass && alarm ? ['alarms'] : undefined);
+      }
+    });
+  }
+});

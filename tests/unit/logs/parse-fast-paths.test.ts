@@ -1,0 +1,128 @@
+/**
+ * The parser's fast paths give exactly what the simple code they replaced gave (kept here as the
+ * reference): endpoints picked from key=value pairs in one pass over the keys instead of one scan
+ * per role, and CEF header fields sliced from the text instead of built character by character.
+ * Generated inputs favour the cases that differ: keys in mixed case, repeated roles, empty values,
+ * escapes ("\|", "\\", a lone "\") and lines cut anywhere.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parseCef } from '../../../common/logs/cef.js';
+import { isIp } from '../../../common/logs/ip-text.js';
+import { endpointsFromKeyValues, keyValues } from '../../../common/logs/message-endpoints.js';
+import { emptyEndpoints, portNumber, protoNumber, type NamedEndpoints } from '../../../common/logs/parsed-log.js';
+import { matchBsdTime } from '../../../common/logs/syslog-time.js';
+
+const SRC = ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'];
+const DST = ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'daddr', 'ip.dst'];
+const SPT = ['spt', 'srcport', 'src_port', 'sport', 'sourceport', 'source_port'];
+const DPT = ['dpt', 'dstport', 'dst_port', 'dport', 'destport', 'dest_port', 'destination_port'];
+const PROTO = ['proto', 'protocol', 'ip.proto'];
+
+function pick(kv: Record<string, string>, names: string[]): string | undefined {
+  for (const k of Object.keys(kv)) if (names.includes(k.toLowerCase())) return kv[k];
+  return undefined;
+}
+
+function referenceEndpoints(kv: Record<string, string>): NamedEndpoints {
+  const e = emptyEndpoints();
+  const s = pick(kv, SRC);
+  const d = pick(kv, DST);
+  if (s && isIp(s)) e.srcIp = s;
+  if (d && isIp(d)) e.dstIp = d;
+  e.srcPort = portNumber(pick(kv, SPT));
+  e.dstPort = portNumber(pick(kv, DPT));
+  const p = pick(kv, PROTO);
+  e.proto = p !== undefined ? protoNumber(p) : null;
+  return e;
+}
+
+function referenceCefHeader(text: string): string[] | null {
+  const parts: string[] = [];
+  let cur = '';
+  let i = 4;
+  for (; i < text.length && parts.length < 7; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c && i + 1 < text.length) {
+      const n = text[i + 1];
+      if (n === '|' || n === '\\') {
+        cur += n;
+        i++;
+        continue;
+      }
+      cur += '\\';
+      continue;
+    }
+    if (c === 0x7c) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += text[i];
+  }
+  return parts.length < 7 ? null : parts;
+}
+
+const KEYS = [...SRC, ...DST, ...SPT, ...DPT, ...PROTO, 'IN', 'OUT', 'len', 'seq', 'x.y'];
+const key = fc.tuple(fc.constantFrom(...KEYS), fc.boolean()).map(([k, up]) => (up ? k.toUpperCase() : k));
+const value = fc.oneof(fc.constantFrom('', '10.0.0.1', '::1', '2001:db8::7', '443', '65536', '0', 'TCP', 'udp', '17', '300', 'x'), fc.stringMatching(/^[0-9a-fA-F.:]{0,8}$/));
+
+describe('parser fast paths equal the reference code', () => {
+  it('endpoints from key=value pairs (object and parsed text)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 14 }), (pairs) => {
+        const kv: Record<string, string> = {};
+        for (const [k, v] of pairs) kv[k] = v;
+        assert.deepEqual(endpointsFromKeyValues(kv), referenceEndpoints(kv));
+        const parsed = keyValues(pairs.map(([k, v]) => `${k}=${v}`).join(' '));
+        assert.deepEqual(endpointsFromKeyValues(parsed), referenceEndpoints(parsed));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('CEF header fields, escapes and cut lines included', () => {
+    const piece = fc.oneof(fc.constantFrom('|', '\\', '\\|', '\\\\', '\\n', 'a', 'Acme', '0', ' ', '=', 'é', '\ud800'), fc.string({ maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.constantFrom('', '0|', '1|', ' 0 |'), fc.array(piece, { maxLength: 24 }), fc.nat(), (version, pieces, cut) => {
+        const whole = `CEF:${version}${pieces.join('')}`;
+        const text = whole.slice(0, 4 + (cut % (whole.length - 3)));
+        const ref = referenceCefHeader(text);
+        const got = parseCef(text);
+        if (ref === null || !/^\d{1,3}$/.test(ref[0].trim())) return assert.equal(typeof got, 'string');
+        assert.notEqual(typeof got, 'string');
+        const h = (got as Exclude<typeof got, string>).header;
+        assert.deepEqual([h.version, h.vendor, h.product, h.deviceVersion, h.signatureId, h.name, h.severity], ref);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('port numbers: digits up to 65535, as the pattern /^\\d{1,5}$/ took them', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.stringMatching(/^[0-9]{0,7}$/), fc.string({ maxLength: 6 }), fc.constantFrom('65535', '65536', '00080', ' 80', '80 ', '+1', '-1', '1e3', '٣')), (t) => {
+        const ref = /^\d{1,5}$/.test(t) && Number(t) <= 65535 ? Number(t) : null;
+        assert.equal(portNumber(t), ref);
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(portNumber(undefined), null);
+  });
+
+  it('BSD timestamps: the remembered last result never leaks into another time or reference', () => {
+    const stamp = fc.tuple(fc.constantFrom('Jan', 'Feb', 'feb', 'Dec', 'Xyz'), fc.integer({ min: 0, max: 32 }), fc.option(fc.integer({ min: 1999, max: 2031 }), { nil: undefined }), fc.integer({ min: 0, max: 24 }), fc.constantFrom('', '.5', '.123456789'))
+      .map(([m, d, y, h, f]) => `${m} ${String(d).padStart(2, ' ')}${y === undefined ? '' : ` ${y}`} ${String(h).padStart(2, '0')}:07:09${f} host app: x`);
+    const ref = fc.constantFrom(1_704_067_200, 1_709_164_800, 1_795_000_000, 1_735_689_599);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(stamp, ref), { minLength: 1, maxLength: 12 }), (xs) => {
+        // the same inputs read in order and in reverse (different remembered states) give the same results
+        const forward = xs.map(([t, r]) => matchBsdTime(t, r));
+        const backward = [...xs].reverse().map(([t, r]) => matchBsdTime(t, r)).reverse();
+        assert.deepEqual(forward, backward);
+        for (let i = 0; i < xs.length; i++) assert.deepEqual(matchBsdTime(xs[i][0], xs[i][1]), forward[i]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
