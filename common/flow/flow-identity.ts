@@ -10,10 +10,35 @@ const input = new Uint8Array(MAX_INPUT);
 const digest = new Uint8Array(20);
 
 /**
- * Writes the SHA-1 of the flow's Community ID hash input into `digest`; false when the flow has
- * no Community ID (not IP). For ICMP the spec hashes type/code in the direction of the packet, so
- * we hash the flow's first packet: from the client unless it was a response.
+ * Writes the flow's Community ID hash input into `input` and returns its length; -1 when the flow
+ * has no Community ID (not IP). For ICMP the spec hashes type/code in the direction of the packet,
+ * so we hash the flow's first packet: from the client unless it was a response.
  */
+function flowHashInput(
+  ipVersion: number,
+  proto: number,
+  client: Uint8Array,
+  server: Uint8Array,
+  hasPorts: boolean,
+  clientPort: number,
+  serverPort: number,
+  icmpType: number,
+  icmpCode: number,
+  seed: number,
+): number {
+  if (ipVersion !== 4 && ipVersion !== 6) return -1;
+  const v = ipVersion as 4 | 6;
+  if ((proto === 1 || proto === 58) && icmpType >= 0) {
+    const response = proto === 1 ? ICMP4_RESPONSES.has(icmpType) : ICMP6_RESPONSES.has(icmpType);
+    return response
+      ? communityIdInput(v, proto, server, client, icmpType, icmpCode, seed, input)
+      : communityIdInput(v, proto, client, server, icmpType, icmpCode, seed, input);
+  }
+  if (hasPorts) return communityIdInput(v, proto, client, server, clientPort, serverPort, seed, input);
+  return communityIdInput(v, proto, client, server, -1, -1, seed, input);
+}
+
+/** Writes the SHA-1 of the flow's Community ID hash input into `digest`; false when the flow has none. */
 function flowDigest(
   ipVersion: number,
   proto: number,
@@ -26,16 +51,8 @@ function flowDigest(
   icmpCode: number,
   seed: number,
 ): boolean {
-  if (ipVersion !== 4 && ipVersion !== 6) return false;
-  const v = ipVersion as 4 | 6;
-  let n: number;
-  if ((proto === 1 || proto === 58) && icmpType >= 0) {
-    const response = proto === 1 ? ICMP4_RESPONSES.has(icmpType) : ICMP6_RESPONSES.has(icmpType);
-    n = response
-      ? communityIdInput(v, proto, server, client, icmpType, icmpCode, seed, input)
-      : communityIdInput(v, proto, client, server, icmpType, icmpCode, seed, input);
-  } else if (hasPorts) n = communityIdInput(v, proto, client, server, clientPort, serverPort, seed, input);
-  else n = communityIdInput(v, proto, client, server, -1, -1, seed, input);
+  const n = flowHashInput(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, seed);
+  if (n < 0) return false;
   sha1Into(input, n, digest);
   return true;
 }
@@ -80,7 +97,45 @@ export function flowCommunityIdFnv(
   icmpType: number,
   icmpCode: number,
 ): number {
-  if (!flowDigest(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, 0)) return 0;
+  const n = flowHashInput(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, 0);
+  if (n < 0) return 0;
+  // the same flow comes back in every live segment it crosses (each segment indexes its flows
+  // afresh): the SHA-1 is looked up by its exact input first
+  const slot = cacheSlot(n);
+  const base = slot * MAX_INPUT;
+  if (cacheLen[slot] === n) {
+    let i = 0;
+    while (i < n && cacheInput[base + i] === input[i]) i++;
+    if (i === n) return cacheFnv[slot];
+  }
+  sha1Into(input, n, digest);
+  const h = digestFnv();
+  cacheLen[slot] = n;
+  cacheInput.set(input.subarray(0, n), base);
+  cacheFnv[slot] = h;
+  return h;
+}
+
+/**
+ * A direct-mapped cache of flowCommunityIdFnv results keyed by the whole hash input (compared
+ * byte for byte, so a hit is exact): 8 192 slots, about 400 KiB. A live capture re-creates each
+ * flow in every segment it crosses; a slot keeps the last flow that hashed to it, enough for the
+ * flows of the last few segments.
+ */
+const CACHE_SLOTS = 8192;
+const cacheLen = new Int8Array(CACHE_SLOTS).fill(-1);
+const cacheInput = new Uint8Array(CACHE_SLOTS * MAX_INPUT);
+const cacheFnv = new Uint32Array(CACHE_SLOTS);
+
+/** The slot of the hash input in input[0, n): FNV-1a of its bytes. */
+function cacheSlot(n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ input[i], 0x01000193);
+  return (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+}
+
+/** FNV-1a of "1:" + base64 of `digest`, fed as the characters are produced. */
+function digestFnv(): number {
   let h = fnvStep(fnvStep(0x811c9dc5, 0x31), 0x3a); // "1:"
   // 20 bytes: six full groups of three, then two bytes → three characters and one '='
   let i = 0;

@@ -97,6 +97,8 @@ interface Segment {
   syncing: Promise<void> | null;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class LiveWriter implements LiveStoreWriter {
   /** Stores this process writes: the lock file alone cannot refuse a second writer of the same pid. */
   private static readonly openStores = new Set<string>();
@@ -120,6 +122,9 @@ export class LiveWriter implements LiveStoreWriter {
   private unknownLinkLogged = false;
   /** The record view handed to a pcap segment's indexer (reused: no object per packet). */
   private readonly rec = new PacketRecord();
+  /** borrowRuns' batch and the write of its last run handed to the chain (set during one call). */
+  private runSrc: Uint8Array = EMPTY;
+  private runWritten: Promise<void> | null = null;
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
   /** Bytes of each closed segment, for retention passes (closed segments never change). */
   private readonly closedSizes = new Map<string, number>();
@@ -252,17 +257,13 @@ export class LiveWriter implements LiveStoreWriter {
   private borrowRuns(src: Uint8Array, v: DataView, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
     let packets = 0;
     let bytes = 0;
-    let written: Promise<void> | null = null;
-    // the pending run src[runFrom, runTo), contiguous in the open segment after this.buf's bytes
+    // the pending run src[runFrom, runTo), contiguous in the open segment after this.buf's bytes;
+    // flushed by a method, not a closure made per call: a fresh closure each batch made V8 drop
+    // this loop's optimized code ("wrong call target") and recompile it
+    this.runSrc = src;
+    this.runWritten = null;
     let runFrom = -1;
     let runTo = 0;
-    const flushRun = (): void => {
-      if (runFrom < 0) return;
-      // this.buf (a new segment's header) goes first: file order
-      this.submit();
-      written = this.writeChunk(this.seg as Segment, src.subarray(runFrom, runTo), false);
-      runFrom = -1;
-    };
     for (let at = 0; at < len; ) {
       const end = batchRecordEnd(v, at, len);
       const origLen = v.getUint32(at + 12, true);
@@ -274,23 +275,23 @@ export class LiveWriter implements LiveStoreWriter {
       let s = this.seg;
       const pending = runFrom >= 0 ? runTo - runFrom : 0;
       if (s && s.packets > 0 && s.submitted + this.bufLen + pending + rec > this.segmentBytes) {
-        flushRun();
+        runFrom = this.flushRun(runFrom, runTo);
         this.rotate();
         s = null;
       }
       if (this.queuedBytes > MAX_QUEUED_BYTES) {
-        flushRun();
+        runFrom = this.flushRun(runFrom, runTo);
         this.st.droppedBacklog++;
         at = end;
         continue;
       }
       if (!s) {
-        flushRun();
+        runFrom = this.flushRun(runFrom, runTo);
         s = this.startSegment();
       }
       if (runFrom >= 0 && runTo === at) runTo = end;
       else {
-        flushRun();
+        runFrom = this.flushRun(runFrom, runTo);
         runFrom = at;
         runTo = end;
       }
@@ -303,8 +304,20 @@ export class LiveWriter implements LiveStoreWriter {
       this.st.storedBytes += rec;
       at = end;
     }
-    flushRun();
+    runFrom = this.flushRun(runFrom, runTo);
+    const written = this.runWritten;
+    this.runSrc = EMPTY;
+    this.runWritten = null;
     return { packets, bytes, written };
+  }
+
+  /** Hands the run runSrc[from, to) (none when from < 0) to the write chain, after this.buf's bytes; returns -1 (no run pending). */
+  private flushRun(from: number, to: number): number {
+    if (from < 0) return -1;
+    // this.buf (a new segment's header) goes first: file order
+    this.submit();
+    this.runWritten = this.writeChunk(this.seg as Segment, this.runSrc.subarray(from, to), false);
+    return -1;
   }
 
   gap(g: LiveGap): void {

@@ -36,3 +36,28 @@ test('the per-flow Community ID still matches the specification example', () => 
   assert.equal(communityId(4, 6, new Uint8Array([128, 232, 110, 120]), new Uint8Array([66, 35, 250, 204]), 34855, 80), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
   assert.equal(flowCommunityId(4, 6, new Uint8Array([128, 232, 110, 120]), new Uint8Array([66, 35, 250, 204]), true, 34855, 80, -1, -1), '1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
 });
+
+test('flowCommunityIdFnv gives the same value for a flow seen again after many others (its digest cache never answers for another flow)', () => {
+  // 20 000 distinct IPv4 and IPv6 flows (more than the cache's 8 192 slots, so slots are shared
+  // and overwritten), then all of them again in another order: every answer equals the hash of
+  // the Community ID string, whether it came from the cache or from a fresh SHA-1
+  const flows: [number, number, Uint8Array, Uint8Array, number, number][] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const v = i % 3 === 0 ? 6 : 4;
+    const c = new Uint8Array(16);
+    const s = new Uint8Array(16);
+    c[0] = 10;
+    c[1] = (i >> 8) & 255;
+    c[2] = i & 255;
+    s[0] = 192;
+    s[3] = i % 7;
+    flows.push([v, i % 2 ? 6 : 17, c, s, 1024 + (i % 50_000), 80 + (i % 5)]);
+  }
+  const expected = flows.map(([v, p, c, s, cp, sp]) => fnv1a(flowCommunityId(v, p, c, s, true, cp, sp, -1, -1) as string));
+  for (const order of [flows.map((_, i) => i), flows.map((_, i) => flows.length - 1 - i), flows.map((_, i) => (i * 7919) % flows.length)]) {
+    for (const i of order) {
+      const [v, p, c, s, cp, sp] = flows[i];
+      assert.equal(flowCommunityIdFnv(v, p, c, s, true, cp, sp, -1, -1), expected[i]);
+    }
+  }
+});
