@@ -4,9 +4,9 @@
  * ago. A segment's index goes first, so a reader never finds flows whose packets are gone; a
  * reader that opened the index just before sees the capture missing and says so.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSegmentFileName, segmentIndexPath, segmentLiveIndexPath, segmentStartMs, segmentsDir } from './segment-files.js';
+import { parseSegmentFileName, segmentIndexPath, segmentLiveIndexPath, segmentNames, segmentStartMs, segmentsDir } from './segment-files.js';
 
 export interface RetentionOptions {
   maxStoreBytes: number;
@@ -79,13 +79,7 @@ interface SegmentSize {
  */
 async function segmentSizes(storeDir: string, o: RetentionOptions): Promise<SegmentSize[]> {
   const dir = segmentsDir(storeDir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = await segmentNames(storeDir);
   const have = new Set(names);
   const cache = o.closedSizes;
   const out: SegmentSize[] = [];

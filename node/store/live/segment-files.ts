@@ -94,6 +94,16 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The names in a store's segments directory (none when it does not exist yet). */
+export async function segmentNames(storeDir: string): Promise<string[]> {
+  try {
+    return await readdir(segmentsDir(storeDir));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
 /**
  * The segments of a store in id (creation) order. `writerRunning` decides whether a segment
  * without a final index is open or torn: pass the result of liveWriterPid, or true from the
@@ -101,13 +111,7 @@ export function processAlive(pid: number): boolean {
  */
 export async function listSegments(storeDir: string, writerRunning: boolean): Promise<SegmentListing[]> {
   const dir = segmentsDir(storeDir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = await segmentNames(storeDir);
   const have = new Set(names);
   const out: SegmentListing[] = [];
   for (const name of names.sort()) {
