@@ -25,7 +25,8 @@ export interface BuildIndexOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /**
    * After each read, the flow table as built so far (read it, never change it): lets the caller
-   * publish flows while the import runs. Flow f becomes flow `<id of index part>-f`.
+   * publish flows while the import runs. Flow f becomes flow `<id of index part>-f`. A part's
+   * table is handed over once more when the part ends, with bytesRead = totalBytes (complete).
    */
   onFlowTable?: (table: FlowTable, bytesRead: number, totalBytes: number, part: number) => void;
   signal?: AbortSignal;
@@ -78,12 +79,11 @@ export async function buildIndex(sourcePath: string, indexPath: string, source: 
   let flows = 0;
   let indexBytes = 0;
   const onFlowTable = opts.onFlowTable;
-  const onProgress = onFlowTable
-    ? (done: number, total: number) => {
-        opts.onProgress?.(done, total);
-        onFlowTable(ix.table, done, total, ix.partsEnded);
-      }
-    : opts.onProgress;
+  const onProgress = (done: number, size: number): void => {
+    total = size;
+    opts.onProgress?.(done, size);
+    onFlowTable?.(ix.table, done, size, ix.partsEnded);
+  };
   const commonMeta = (info: NonNullable<CaptureIndexer['fileInfo']>, pcapHeaderHex: string | null, compressed: 'gzip' | null, src: SourceIdentity) => ({
     writer: TAPLINE_VERSION,
     createdAt: new Date().toISOString(),
@@ -125,8 +125,13 @@ export async function buildIndex(sourcePath: string, indexPath: string, source: 
     return encoded.meta;
   };
   let nextToWrite = 0;
+  let total = 0;
   const writeEnded = async (): Promise<void> => {
-    for (const p of ix.takeParts()) await writePart(p, nextToWrite++, null);
+    for (const p of ix.takeParts()) {
+      // the part's last flows: once more, complete, before the next part's table replaces it
+      onFlowTable?.(p.table, total, total, nextToWrite);
+      await writePart(p, nextToWrite++, null);
+    }
   };
   try {
     const afterChunk = Number.isFinite(budget) ? writeEnded : undefined;

@@ -20,7 +20,8 @@ import { storeStats } from '../../node/store/store-stats.js';
 import { generateCapture } from '../bench/generate-capture.js';
 import { carveFlowsInOnePass } from '../../node/carve/carve-pass.js';
 import { writeHttpCapture } from '../helpers/http-capture.js';
-import { capturePath, corpusCaptures, corpusSkipReason } from '../helpers/corpus.js';
+import { capturePath, corpusCaptures, corpusSkipReason, repoRoot } from '../helpers/corpus.js';
+import { spawnSync } from 'node:child_process';
 
 let dir = '';
 let capture = '';
@@ -176,6 +177,30 @@ test('carving a capture indexed in parts gives the files of the capture indexed 
   } finally {
     await whole.close();
     await parted.close();
+  }
+});
+
+test('tapline import --index-memory splits the index; a bad size is a usage error', async () => {
+  const cli = join(repoRoot, 'dist/electron/cli/main.js');
+  const storeDir = join(dir, 'cli-parted');
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const bad = run('import', '--index-memory', 'lots', '--store', storeDir, capture);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--index-memory "lots" is not a size/);
+  const r = run('import', '--index-memory', '1M', '--store', storeDir, capture);
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = JSON.parse(await readFile(join(storeDir, 'store.json'), 'utf8')) as { captures: { parts?: number; memoryBudget?: number }[] };
+  assert.ok((manifest.captures[0].parts ?? 1) > 2, `parts: ${manifest.captures[0].parts}`);
+  assert.equal(manifest.captures[0].memoryBudget, 1024 * 1024);
+  const stats = run('stats', '--store', storeDir, '--json');
+  assert.equal(stats.status, 0, stats.stderr);
+  const whole = await Store.open(join(dir, 'whole'));
+  try {
+    const st = JSON.parse(stats.stdout) as { captures: unknown[]; total: { flows: number } };
+    assert.equal(st.captures.length, 1);
+    assert.equal(st.total.flows, await whole.flowCount());
+  } finally {
+    await whole.close();
   }
 });
 

@@ -111,3 +111,32 @@ test('the budget per second bounds the events; flows never sent are counted as s
   assert.equal(ids.size, 50, 'new flows come before re-sends of grown ones');
   assert.equal(feed.skipped, 250);
 });
+
+test('an import split into index parts publishes each flow under the id of its whole flow, never a continuation piece', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-uiperf-feed-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cap = join(dir, 'many.pcap');
+  writeCapture(cap, 300, 7000);
+  // a budget smaller than any table: a part every few hundred packets, flows open across them
+  const store = await Store.open(join(dir, 'store'), { create: true, importMemoryBudget: 1 });
+  t.after(() => store.close());
+  const events: TaplineEvent[] = [];
+  let clock = 0;
+  const feed = new ImportFlowFeed({ sensor: 'local', publish: (e) => void events.push(e), intervalMs: 1, now: () => (clock += 10) });
+  await importWithFeed(feed, store, cap);
+  assert.ok(store.captures.length > 5, `${store.captures.length} index parts`);
+  const found = await store.findFlows({});
+  assert.ok(found.some((f) => (f.pieces?.length ?? 0) > 1), 'flows continue across parts');
+  const final = new Map(found.map((f) => [f.id, flowToJson(f.id, f.record)]));
+  assert.equal(final.size, 300);
+  const seen = new Set<string>();
+  for (const e of events) {
+    const flow = FlowEventSchema.parse(e).flow;
+    const done = final.get(flow.id);
+    assert.ok(done, `${flow.id} is the id of a whole flow (a continuation piece was published)`);
+    for (const k of ['client_ip', 'client_port', 'server_ip', 'server_port', 'proto', 'first_ts'] as const) assert.equal(flow[k], done[k], `${flow.id} ${k}`);
+    assert.ok(flow.packets <= done.packets, `${flow.id}: counts so far never above the whole flow's`);
+    seen.add(flow.id);
+  }
+  assert.equal(seen.size, final.size, 'every flow was published');
+});
