@@ -15,6 +15,8 @@ import { flowToJson } from '../../common/flow/flow-json.js';
 import { parseAddressRange } from '../../common/net/address-range.js';
 import { Store, type FoundFlow } from '../../node/store/store.js';
 import { IndexFile } from '../../node/store/index-file.js';
+import { GrowingFile } from '../../node/store/growing-file.js';
+import { captureFingerprint } from '../../node/store/capture-fingerprint.js';
 import { writeSlice } from '../../node/store/slicer.js';
 import { storeStats } from '../../node/store/store-stats.js';
 import { generateCapture } from '../bench/generate-capture.js';
@@ -201,6 +203,47 @@ test('tapline import --index-memory splits the index; a bad size is a usage erro
     assert.equal(st.total.flows, await whole.flowCount());
   } finally {
     await whole.close();
+  }
+});
+
+test('an upload imported while it arrives is indexed in parts; one that does not match its fingerprint leaves no part behind', async () => {
+  const fp = await captureFingerprint(capture);
+  const arrive = (size: number): GrowingFile => {
+    const g = new GrowingFile(capture, size);
+    // the bytes arrive in 1 MiB steps while the import reads
+    let at = 0;
+    const step = (): void => {
+      at = Math.min(size, at + (1 << 20));
+      g.grew(at);
+      if (at < size) setTimeout(step, 5);
+    };
+    step();
+    return g;
+  };
+  const good = await Store.open(join(dir, 'upload-good'), { create: true, importMemoryBudget: 1 });
+  try {
+    const r = await good.importGrowing(arrive(fp.size), fp.fingerprint);
+    assert.equal(r?.status, 'indexed', r?.message ?? '');
+    assert.ok(good.captures.length > 10);
+    const whole = await Store.open(join(dir, 'whole'));
+    try {
+      assert.deepEqual(await flowSet(good), await flowSet(whole));
+    } finally {
+      await whole.close();
+    }
+  } finally {
+    await good.close();
+  }
+  const badDir = join(dir, 'upload-bad');
+  const bad = await Store.open(badDir, { create: true, importMemoryBudget: 1 });
+  try {
+    const r = await bad.importGrowing(arrive(fp.size), 'f'.repeat(64));
+    assert.equal(r?.status, 'failed');
+    assert.match(r?.message ?? '', /do not match the fingerprint/);
+    assert.equal(bad.captures.length, 0);
+    assert.deepEqual((await readdir(join(badDir, 'indexes'))).filter((n) => n.endsWith('.tpi')), []);
+  } finally {
+    await bad.close();
   }
 });
 
