@@ -205,11 +205,6 @@ export class Store {
     return segs.length ? [...imported, ...segs] : imported;
   }
 
-  /** The imported captures themselves (one entry per capture, whatever its index parts). */
-  get importedCaptures(): readonly CaptureEntry[] {
-    return this.manifest.captures;
-  }
-
   indexPath(id: string): string {
     return join(this.dir, 'indexes', `${id}.tpi`);
   }
@@ -571,11 +566,6 @@ export class Store {
     const file = await this.index(s.entry);
     if (!file) throw new Error(`${s.entry.path}: index became unusable while reading it`);
     return file.view;
-  }
-
-  /** Whether a capture entry is a live segment (its flows may continue in other segments). */
-  isSegment(id: string): boolean {
-    return this.segments.has(id);
   }
 
   /** The pieces of flows that crossed segment rotations or index parts, linked (node/store/flow-chains.ts). */
