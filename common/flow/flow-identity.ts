@@ -38,25 +38,6 @@ function flowHashInput(
   return communityIdInput(v, proto, client, server, -1, -1, seed, input);
 }
 
-/** Writes the SHA-1 of the flow's Community ID hash input into `digest`; false when the flow has none. */
-function flowDigest(
-  ipVersion: number,
-  proto: number,
-  client: Uint8Array,
-  server: Uint8Array,
-  hasPorts: boolean,
-  clientPort: number,
-  serverPort: number,
-  icmpType: number,
-  icmpCode: number,
-  seed: number,
-): boolean {
-  const n = flowHashInput(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, seed);
-  if (n < 0) return false;
-  sha1Into(input, n, digest);
-  return true;
-}
-
 /** Community ID v1 of a flow ("1:" + base64 of the SHA-1), or null when it is not an IP flow. */
 export function flowCommunityId(
   ipVersion: number,
@@ -70,7 +51,9 @@ export function flowCommunityId(
   icmpCode: number,
   seed = 0,
 ): string | null {
-  if (!flowDigest(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, seed)) return null;
+  const n = flowHashInput(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, seed);
+  if (n < 0) return null;
+  sha1Into(input, n, digest);
   return '1:' + base64Encode(digest);
 }
 
@@ -99,39 +82,8 @@ export function flowCommunityIdFnv(
 ): number {
   const n = flowHashInput(ipVersion, proto, client, server, hasPorts, clientPort, serverPort, icmpType, icmpCode, 0);
   if (n < 0) return 0;
-  // the same flow comes back in every live segment it crosses (each segment indexes its flows
-  // afresh): the SHA-1 is looked up by its exact input first
-  const slot = cacheSlot(n);
-  const base = slot * MAX_INPUT;
-  if (cacheLen[slot] === n) {
-    let i = 0;
-    while (i < n && cacheInput[base + i] === input[i]) i++;
-    if (i === n) return cacheFnv[slot];
-  }
   sha1Into(input, n, digest);
-  const h = digestFnv();
-  cacheLen[slot] = n;
-  cacheInput.set(input.subarray(0, n), base);
-  cacheFnv[slot] = h;
-  return h;
-}
-
-/**
- * A direct-mapped cache of flowCommunityIdFnv results keyed by the whole hash input (compared
- * byte for byte, so a hit is exact): 8 192 slots, about 400 KiB. A live capture re-creates each
- * flow in every segment it crosses; a slot keeps the last flow that hashed to it, enough for the
- * flows of the last few segments.
- */
-const CACHE_SLOTS = 8192;
-const cacheLen = new Int8Array(CACHE_SLOTS).fill(-1);
-const cacheInput = new Uint8Array(CACHE_SLOTS * MAX_INPUT);
-const cacheFnv = new Uint32Array(CACHE_SLOTS);
-
-/** The slot of the hash input in input[0, n): FNV-1a of its bytes. */
-function cacheSlot(n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ input[i], 0x01000193);
-  return (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+  return digestFnv();
 }
 
 /** FNV-1a of "1:" + base64 of `digest`, fed as the characters are produced. */
