@@ -34,6 +34,24 @@ export function flowKeyHash(k: Uint32Array, at = 0): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
+/**
+ * The slot of key k in an open-addressing hash whose slots hold entry + 1 (0: empty) and whose
+ * entries' keys are KEY_WORDS words each in `keys`: the slot holding k, else the empty slot that
+ * ends its probe. FlowTable and CarriedFlows both keep their keys this way.
+ */
+export function keySlot(slots: Int32Array, mask: number, keys: Uint32Array, k: Uint32Array, hash: number): number {
+  let slot = hash & mask;
+  for (;;) {
+    const v = slots[slot];
+    if (v === EMPTY) return slot;
+    const base = (v - 1) * KEY_WORDS;
+    let i = 0;
+    while (i < KEY_WORDS && keys[base + i] === k[i]) i++;
+    if (i === KEY_WORDS) return slot;
+    slot = (slot + 1) & mask;
+  }
+}
+
 /** Bytes one carried flow costs (arrays below plus two hash slots). */
 export const CARRIED_FLOW_BYTES = KEY_WORDS * 4 + 4 + 4 + 5 + 4 + 4 + 4 + 2 + 2 + 8 + 4 + 1 + 1 + 4 + 8;
 
@@ -131,30 +149,16 @@ export class CarriedFlows implements FlowStateColumns {
     const c = this.count++;
     const to = c * KEY_WORDS;
     for (let i = 0; i < KEY_WORDS; i++) this.keys[to + i] = keys[at + i];
-    let slot = flowKeyHash(this.keys, to) & this.mask;
-    while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-    this.slots[slot] = c + 1;
+    // (keys are distinct: the probe ends at an empty slot)
+    const k = this.keys.subarray(to, to + KEY_WORDS);
+    this.slots[keySlot(this.slots, this.mask, this.keys, k, flowKeyHash(k))] = c + 1;
     return c;
   }
 
   /** The carried flow with key k not yet taken, or -1. */
   find(k: Uint32Array): number {
-    let slot = flowKeyHash(k) & this.mask;
-    const keys = this.keys;
-    for (;;) {
-      const v = this.slots[slot];
-      if (v === EMPTY) return -1;
-      const base = (v - 1) * KEY_WORDS;
-      let eq = true;
-      for (let i = 0; i < KEY_WORDS; i++) {
-        if (keys[base + i] !== k[i]) {
-          eq = false;
-          break;
-        }
-      }
-      if (eq) return this.taken[v - 1] ? -1 : v - 1;
-      slot = (slot + 1) & this.mask;
-    }
+    const v = this.slots[keySlot(this.slots, this.mask, this.keys, k, flowKeyHash(k))];
+    return v === EMPTY || this.taken[v - 1] ? -1 : v - 1;
   }
 
   get bytes(): number {

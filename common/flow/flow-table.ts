@@ -13,7 +13,7 @@ import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, deco
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
 import type { FastIpv4 } from '../packet/ipv4-fast-path.js';
-import { CarriedFlows, KEY_WORDS, copyFlowState, flowKeyHash } from './carried-flows.js';
+import { CarriedFlows, KEY_WORDS, copyFlowState, flowKeyHash, keySlot, type FlowStateColumns } from './carried-flows.js';
 
 /** What kind of traffic a flow aggregates. */
 export const FlowKind = {
@@ -424,51 +424,15 @@ export class FlowTable {
 
   /** Returns the current flow for key k, or -1. */
   private lookup(k: Uint32Array): number {
-    let slot = this.hashKey(k) & this.slotMask;
-    const keys = this.keys;
-    for (;;) {
-      const v = this.slots[slot];
-      if (v === EMPTY) return -1;
-      const f = v - 1;
-      const base = f * KW;
-      let eq = true;
-      for (let i = 0; i < KW; i++) {
-        if (keys[base + i] !== k[i]) {
-          eq = false;
-          break;
-        }
-      }
-      if (eq) return f;
-      slot = (slot + 1) & this.slotMask;
-    }
+    return this.slots[keySlot(this.slots, this.slotMask, this.keys, k, this.hashKey(k))] - 1;
   }
 
   /** Points key k's slot at flow f (replacing an older flow of the same key). */
   private bindSlot(k: Uint32Array, f: number): void {
-    let slot = this.hashKey(k) & this.slotMask;
-    const keys = this.keys;
-    for (;;) {
-      const v = this.slots[slot];
-      if (v === EMPTY) {
-        this.slots[slot] = f + 1;
-        this.slotsUsed++;
-        if (this.slotsUsed * 2 > this.slotMask) this.rehash();
-        return;
-      }
-      const base = (v - 1) * KW;
-      let eq = true;
-      for (let i = 0; i < KW; i++) {
-        if (keys[base + i] !== k[i]) {
-          eq = false;
-          break;
-        }
-      }
-      if (eq) {
-        this.slots[slot] = f + 1;
-        return;
-      }
-      slot = (slot + 1) & this.slotMask;
-    }
+    const slot = keySlot(this.slots, this.slotMask, this.keys, k, this.hashKey(k));
+    const fresh = this.slots[slot] === EMPTY;
+    this.slots[slot] = f + 1;
+    if (fresh && ++this.slotsUsed * 2 > this.slotMask) this.rehash();
   }
 
   private rehash(): void {
@@ -749,32 +713,21 @@ export class FlowTable {
     const cand = new Int32Array(this.slotsUsed + (old ? old.count : 0));
     const lasts = new Float64Array(cand.length);
     let n = 0;
+    const offer = (x: number, from: FlowStateColumns, i: number): void => {
+      let last = Infinity;
+      if (from.kind[i] === FlowKind.Ip) {
+        const p = from.proto[i];
+        last = from.lastSec[i];
+        if (last < (p === 6 ? tcpLimit : p === 17 ? udpLimit : otherLimit)) return;
+      }
+      lasts[n] = last;
+      cand[n++] = x;
+    };
     for (let s = 0; s < this.slots.length; s++) {
       const v = this.slots[s];
-      if (v === EMPTY) continue;
-      const f = v - 1;
-      if (this.kind[f] !== FlowKind.Ip) lasts[n] = Infinity;
-      else {
-        const p = this.proto[f];
-        const last = this.lastSec[f];
-        if (last < (p === 6 ? tcpLimit : p === 17 ? udpLimit : otherLimit)) continue;
-        lasts[n] = last;
-      }
-      cand[n++] = f;
+      if (v !== EMPTY) offer(v - 1, this, v - 1);
     }
-    if (old) {
-      for (let c = 0; c < old.count; c++) {
-        if (old.taken[c]) continue;
-        if (old.kind[c] !== FlowKind.Ip) lasts[n] = Infinity;
-        else {
-          const p = old.proto[c];
-          const last = old.lastSec[c];
-          if (last < (p === 6 ? tcpLimit : p === 17 ? udpLimit : otherLimit)) continue;
-          lasts[n] = last;
-        }
-        cand[n++] = -1 - c;
-      }
-    }
+    if (old) for (let c = 0; c < old.count; c++) if (!old.taken[c]) offer(-1 - c, old, c);
     let minLast = -Infinity;
     if (n > maxCarry) minLast = lasts.slice(0, n).sort()[n - Math.max(1, maxCarry)];
     const carry = new CarriedFlows(Math.min(n, maxCarry));
