@@ -398,20 +398,25 @@ export function writeParsedLogLine(
   w.str(raw);
   w.lit(K_FIELDS);
   writeFields(w, fieldsOf(p.fields));
-  w.lit(K_SRC_IP);
   const e = p.endpoints;
-  markedStrOrNull(w, e.srcIp, MARK_SRC_IP);
-  w.lit(K_SRC_PORT);
-  w.numOrNull(e.srcPort);
-  w.lit(K_DST_IP);
-  markedStrOrNull(w, e.dstIp, MARK_DST_IP);
-  w.lit(K_DST_PORT);
-  w.numOrNull(e.dstPort);
-  w.lit(K_PROTO);
-  w.numOrNull(e.proto);
-  w.lit(K_PROBLEM);
-  w.strOrNull(p.problem);
+  writeEndpointsAndProblem(w, e.srcIp, e.srcPort, e.dstIp, e.dstPort, e.proto, p.problem);
   w.lit(K_EMPTY_FLOWS_END);
+}
+
+/** The endpoint fields and `problem`, as both line writers end (before the flow ids). */
+function writeEndpointsAndProblem(w: JsonLineWriter, srcIp: string | null, srcPort: number | null, dstIp: string | null, dstPort: number | null, proto: number | null, problem: string | null): void {
+  w.lit(K_SRC_IP);
+  markedStrOrNull(w, srcIp, MARK_SRC_IP);
+  w.lit(K_SRC_PORT);
+  w.numOrNull(srcPort);
+  w.lit(K_DST_IP);
+  markedStrOrNull(w, dstIp, MARK_DST_IP);
+  w.lit(K_DST_PORT);
+  w.numOrNull(dstPort);
+  w.lit(K_PROTO);
+  w.numOrNull(proto);
+  w.lit(K_PROBLEM);
+  w.strOrNull(problem);
 }
 
 /**
@@ -458,18 +463,7 @@ export function writeLogEventLine(w: JsonLineWriter, e: LogEvent): void {
   w.str(e.raw);
   w.lit(K_FIELDS);
   writeFields(w, e.fields);
-  w.lit(K_SRC_IP);
-  markedStrOrNull(w, e.src_ip, MARK_SRC_IP);
-  w.lit(K_SRC_PORT);
-  w.numOrNull(e.src_port);
-  w.lit(K_DST_IP);
-  markedStrOrNull(w, e.dst_ip, MARK_DST_IP);
-  w.lit(K_DST_PORT);
-  w.numOrNull(e.dst_port);
-  w.lit(K_PROTO);
-  w.numOrNull(e.proto);
-  w.lit(K_PROBLEM);
-  w.strOrNull(e.problem);
+  writeEndpointsAndProblem(w, e.src_ip, e.src_port, e.dst_ip, e.dst_port, e.proto, e.problem);
   w.lit(K_FLOW_IDS);
   for (let i = 0; i < e.flow_ids.length; i++) {
     if (i > 0) w.byte(0x2c);
