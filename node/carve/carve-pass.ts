@@ -23,6 +23,7 @@ import { ReassemblyBudget } from '../../common/reassembly/memory-budget.js';
 import type { StreamSink } from '../../common/reassembly/stream-types.js';
 import type { PacketRecordView } from '../../common/capture/capture-types.js';
 import { readCaptureFile } from '../capture/read-capture-file.js';
+import { inCaptureOrder } from '../store/slicer.js';
 import type { CaptureEntry } from '../store/store-manifest.js';
 import type { FoundFlow, Store } from '../store/store.js';
 import { CARVE_REASSEMBLY, carveFlow, carvePayload, planCarve, type CarveFlowResult, type CarveOptions, type CarvePlanOptions } from './carve-flow.js';
@@ -120,18 +121,7 @@ async function passOverCapture(store: Store, entry: CaptureEntry, todo: Planned[
   if (!(await store.indexMeta(entry))) throw new Error(`capture ${entry.path} is not available for carving`);
   // every selected record, in file order, with the flow it belongs to (a flow crossing index
   // parts: the records of all its pieces)
-  const offsetsOf = async (f: FoundFlow): Promise<Float64Array> => {
-    const pieces = f.pieces ?? [f];
-    if (pieces.length === 1) return store.packetOffsets(f.capture, f.record);
-    const parts = await Promise.all(pieces.map((p) => store.packetOffsets(p.capture, p.record)));
-    const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return all.sort();
-  };
+  const offsetsOf = async (f: FoundFlow): Promise<Float64Array> => inCaptureOrder(await Promise.all((f.pieces ?? [f]).map((p) => store.packetOffsets(p.capture, p.record))));
   const lists: Float64Array[] = [];
   for (let i = 0; i < todo.length; i += 64) lists.push(...(await Promise.all(todo.slice(i, i + 64).map((p) => offsetsOf(p.flow)))));
   const { offsets, owner } = mergeOffsets(lists);

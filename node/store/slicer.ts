@@ -37,6 +37,18 @@ function inWindow(sec: number, nsec: number, req: SliceRequest): boolean {
   return true;
 }
 
+/** Record offsets of one capture file, from several flows or pieces, merged in capture order. */
+export function inCaptureOrder(lists: readonly Float64Array[]): Float64Array {
+  if (lists.length === 1) return lists[0];
+  const all = new Float64Array(lists.reduce((n, l) => n + l.length, 0));
+  let at = 0;
+  for (const l of lists) {
+    all.set(l, at);
+    at += l.length;
+  }
+  return all.sort();
+}
+
 async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
   // a flow that crossed live segment rotations or index parts is read through its pieces; the
   // pieces of one capture file (its index parts) are read together, in capture order
@@ -60,15 +72,7 @@ async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
       // the latest part knows every interface the earlier ones do
       if (!meta || m.interfaces.length > meta.interfaces.length) meta = m;
     }
-    const total = lists.reduce((n, l) => n + l.length, 0);
-    const all = new Float64Array(total);
-    let at = 0;
-    for (const l of lists) {
-      all.set(l, at);
-      at += l.length;
-    }
-    if (lists.length > 1) all.sort();
-    if (meta) parts.push({ meta, path: entry.path, offsets: all });
+    if (meta) parts.push({ meta, path: entry.path, offsets: inCaptureOrder(lists) });
   }
   return parts;
 }

@@ -23,6 +23,7 @@ export async function storeStats(store: Store, sensor: string): Promise<StoreSta
   const captures: StoreStats['captures'] = [];
   // a long-lived Store (serve, the desktop app) lists live segments as of its last query: look again
   // (summaries: every usable index's metadata, without holding the indexes themselves)
+  const rows = new Map<string, StoreStats['captures'][number]>();
   const usable = new Map((await store.indexSummaries()).map((s) => [s.entry.id, s]));
   for (const entry of store.captures) {
     const file = usable.get(entry.id) ?? null;
@@ -42,7 +43,7 @@ export async function storeStats(store: Store, sensor: string): Promise<StoreSta
       available: file !== null,
     };
     const capture = store.captureOf(entry);
-    const whole = capture !== entry ? captures.find((c) => c.id === capture.id) : undefined;
+    const whole = capture !== entry ? rows.get(capture.id) : undefined;
     if (whole) {
       // an index part after the first: one row per capture
       whole.packets += row.packets;
@@ -52,7 +53,10 @@ export async function storeStats(store: Store, sensor: string): Promise<StoreSta
       whole.last_ts = later(whole.last_ts, row.last_ts);
       whole.damage ??= row.damage;
       whole.available &&= row.available;
-    } else captures.push(row);
+    } else {
+      captures.push(row);
+      rows.set(row.id, row);
+    }
   }
   const total = captures.reduce(
     (t, r) => ({ size: t.size + r.size, packets: t.packets + r.packets, flows: t.flows + r.flows, index_bytes: t.index_bytes + r.index_bytes }),
