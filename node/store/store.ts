@@ -317,7 +317,7 @@ export class Store {
     for (let k = 0; k < n; k++) {
       const f = await IndexFile.open(this.indexPath(partId(c.fingerprint, k))).catch(() => null);
       if (!f) return null;
-      const ok = partMatches(f, c, k);
+      const ok = partProblem(f, c, k) === null;
       packets += f.meta.packets;
       flows += f.meta.flowCount - f.view.continuations.length / 3;
       await f.close();
@@ -491,8 +491,7 @@ export class Store {
     for (let k = 0; k < n && reason === null; k++) {
       try {
         const file = await this.load(entry, k);
-        if (file.meta.source.fingerprint !== entry.fingerprint) reason = 'index belongs to other content';
-        else if (!partMatches(file, entry, k)) reason = n > 1 ? `index part ${k} of ${n} belongs to another build` : 'index was built in parts, the store lists it whole';
+        reason = partProblem(file, entry, k);
       } catch (e) {
         if (!(e instanceof IndexUnusableError)) throw e;
         reason = n > 1 ? `index part ${k} of ${n}: ${e.reason}` : e.reason;
@@ -726,10 +725,13 @@ export class Store {
   }
 }
 
-/** Whether an opened index is part k of capture c as the manifest lists it. */
-function partMatches(f: IndexFile, c: CaptureEntry, k: number): boolean {
+/** Why an opened index is not part k of capture c as the manifest lists it, or null when it is. */
+function partProblem(f: IndexFile, c: CaptureEntry, k: number): string | null {
+  const n = c.parts ?? 1;
   const p = f.meta.part;
-  return (c.parts ?? 1) > 1 ? p?.number === k : p === undefined;
+  if (f.meta.source.fingerprint !== c.fingerprint) return 'index belongs to other content';
+  if (n > 1 ? p?.number !== k : p !== undefined) return n > 1 ? `index part ${k} of ${n} belongs to another build` : 'index was built in parts, the store lists it whole';
+  return null;
 }
 
 function builtCounts(built: BuiltIndex): Pick<ImportResult, 'packets' | 'flows' | 'indexBytes' | 'message'> {
