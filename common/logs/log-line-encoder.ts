@@ -15,7 +15,11 @@ import type { ParsedLog } from './parsed-log.js';
 
 const HEX = '0123456789abcdef';
 
-/** JsonLineWriter.marks: [2k] start and [2k+1] end of src_ip (k 0), dst_ip (1), message (2). */
+/**
+ * JsonLineWriter.marks: [2k] start and [2k+1] end of src_ip (k 0), dst_ip (1): the JSON string
+ * value, quotes included, -1 for null; message (2): the message's own bytes when they are plain
+ * text (printable ASCII, nothing escaped: the bytes are the string), else -2 (read it from the event).
+ */
 export const MARK_SRC_IP = 0;
 export const MARK_DST_IP = 2;
 export const MARK_MESSAGE = 4;
@@ -27,6 +31,28 @@ function markedStrOrNull(w: JsonLineWriter, s: string | null, mark: number): voi
     w.lit(NULL);
     return;
   }
+  w.marks[mark] = w.at;
+  w.str(s);
+  w.marks[mark + 1] = w.at;
+}
+
+/** The message as a JSON string, marked as its plain bytes (MARK_MESSAGE above). */
+function markedMessage(w: JsonLineWriter, s: string): void {
+  const start = w.at;
+  w.str(s);
+  const plain = w.at - start === s.length + 2;
+  w.marks[MARK_MESSAGE] = plain ? start + 1 : -2;
+  w.marks[MARK_MESSAGE + 1] = plain ? w.at - 1 : -2;
+}
+
+/** `key` and the string s, marked (as src_ip/dst_ip are), when s is not null; nothing but the mark (-1) when it is. */
+export function writeLineMarked(w: JsonLineWriter, key: Uint8Array, s: string | null, mark: number): void {
+  if (s === null) {
+    w.marks[mark] = -1;
+    w.marks[mark + 1] = -1;
+    return;
+  }
+  w.lit(key);
   w.marks[mark] = w.at;
   w.str(s);
   w.marks[mark + 1] = w.at;
@@ -393,7 +419,7 @@ export function writeParsedLogLine(
   w.lit(K_APP);
   w.strOrNull(capHeaderText(p.app));
   w.lit(K_MESSAGE);
-  markedStrOrNull(w, p.message, MARK_MESSAGE);
+  markedMessage(w, p.message);
   w.lit(K_RAW);
   w.str(raw);
   w.lit(K_FIELDS);
@@ -458,7 +484,7 @@ export function writeLogEventLine(w: JsonLineWriter, e: LogEvent): void {
   w.lit(K_APP);
   w.strOrNull(e.app);
   w.lit(K_MESSAGE);
-  markedStrOrNull(w, e.message, MARK_MESSAGE);
+  markedMessage(w, e.message);
   w.lit(K_RAW);
   w.str(e.raw);
   w.lit(K_FIELDS);
