@@ -70,8 +70,17 @@ function exactTime(sec: number, nsec: number): boolean {
 }
 
 /**
+ * Whether the reader can rebuild this event from a compact line: its reception time's text gives
+ * it back, and parseLog did not catch a parser bug (such a result may depend on more than the
+ * text: a stack overflow). Otherwise the whole line is written, with the parse result's fields.
+ */
+export function compactLineFits(receivedSec: number, receivedNsec: number, p: ParsedLog): boolean {
+  return exactTime(receivedSec, receivedNsec) && !(p.problem !== null && p.problem.startsWith('parser error'));
+}
+
+/**
  * Writes the compact line of the event toLogEvent(raw, p, origin) would build (without the final
- * LF), or its whole line (writeParsedLogLine) when the reader could not rebuild it. Marks (for the
+ * LF; its id is idPrefix followed by idSeq's digits, or idPrefix alone when idSeq < 0), or its whole line (writeParsedLogLine) when the reader could not rebuild it. Marks (for the
  * facts table): src_ip and dst_ip as in writeParsedLogLine; the message as a range of the raw
  * value's bytes when it is plain text inside raw, else -2 (read it from the event).
  */
@@ -79,7 +88,8 @@ export function writeCompactLogLine(
   w: JsonLineWriter,
   raw: string,
   p: ParsedLog,
-  id: string,
+  idPrefix: string,
+  idSeq: number,
   sensor: string,
   receivedSec: number,
   receivedNsec: number,
@@ -88,13 +98,20 @@ export function writeCompactLogLine(
   senderPort: number | null,
   captureFlow: string | null,
 ): void {
-  // parseLog catches a parser bug and says so; such a result may depend on more than the text (a stack overflow)
-  if (!exactTime(receivedSec, receivedNsec) || (p.problem !== null && p.problem.startsWith('parser error'))) {
-    writeParsedLogLine(w, raw, p, id, sensor, receivedSec, receivedNsec, transport, senderIp, senderPort, captureFlow);
+  if (!compactLineFits(receivedSec, receivedNsec, p)) {
+    writeParsedLogLine(w, raw, p, idSeq < 0 ? idPrefix : idPrefix + idSeq, sensor, receivedSec, receivedNsec, transport, senderIp, senderPort, captureFlow);
     return;
   }
-  w.lit(COMPACT_PREFIX);
-  w.str(id);
+  if (idSeq < 0) {
+    w.lit(COMPACT_PREFIX);
+    w.str(idPrefix);
+  } else {
+    // the id's prefix written once (with the line's start), then the sequence number's digits
+    // (digits need no escaping): no id string built per message
+    w.text(idPrefixText(idPrefix));
+    w.num(idSeq);
+    w.byte(0x22);
+  }
   w.text(originText(sensor, transport));
   w.ts(receivedSec, receivedNsec);
   if (senderIp !== null) {
@@ -145,24 +162,43 @@ interface CachedText {
   bytes: Uint8Array;
   chars: number;
 }
-const originCache = new Map<string, CachedText>();
+// a receiver's lines share their sensor, transport and id prefix: the last ones' text is kept
+let lastOrigin: { sensor: string; transport: string; text: CachedText } | null = null;
+let lastIdPrefix: { prefix: string; text: CachedText } | null = null;
 
-/** `,"sensor":S,"transport":T,"received_ts":` for a receiver, written once. */
+function textOf(build: (t: JsonLineWriter) => void): CachedText {
+  const t = new JsonLineWriter(256);
+  build(t);
+  return { bytes: t.buf.slice(0, t.at), chars: t.chars };
+}
+
+/** `,"sensor":S,"transport":T,"received_ts":` for a receiver. */
 function originText(sensor: string, transport: string): CachedText {
-  const key = `${transport}\0${sensor}`;
-  let c = originCache.get(key);
-  if (c === undefined) {
-    const t = new JsonLineWriter(256);
-    t.lit(ascii(',"sensor":'));
-    t.str(sensor);
-    t.lit(ascii(',"transport":'));
-    t.str(transport);
-    t.lit(ascii(',"received_ts":'));
-    c = { bytes: t.buf.slice(0, t.at), chars: t.chars };
-    if (originCache.size >= 64) originCache.clear();
-    originCache.set(key, c);
+  if (lastOrigin === null || lastOrigin.sensor !== sensor || lastOrigin.transport !== transport) {
+    const text = textOf((t) => {
+      t.lit(ascii(',"sensor":'));
+      t.str(sensor);
+      t.lit(ascii(',"transport":'));
+      t.str(transport);
+      t.lit(ascii(',"received_ts":'));
+    });
+    lastOrigin = { sensor, transport, text };
   }
-  return c;
+  return lastOrigin.text;
+}
+
+/** The line's start up to its id's digits: `{"kind":"log","v":2,"id":"PREFIX` (JSON.stringify's escapes, no closing quote). */
+function idPrefixText(prefix: string): CachedText {
+  if (lastIdPrefix === null || lastIdPrefix.prefix !== prefix) {
+    const text = textOf((t) => {
+      t.lit(COMPACT_PREFIX);
+      t.str(prefix);
+      t.at--; // the closing quote comes after the digits
+      t.chars--;
+    });
+    lastIdPrefix = { prefix, text };
+  }
+  return lastIdPrefix.text;
 }
 
 /** received_ts's seconds and nanoseconds (the schema checked its form: digits, optionally a dot and 1-9 digits). */

@@ -36,7 +36,7 @@ export class UdpBatchParser {
       const nsec = r.timeNsec;
       const text = decodeLogBytes(r.payload());
       const p = parseLog(text, sec);
-      writeCompactLogLine(w, text, p, this.idPrefix + ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
+      writeCompactLogLine(w, text, p, this.idPrefix, ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
       w.byte(0x0a);
       ends[2 * n] = w.at;
       ends[2 * n + 1] = w.chars;

@@ -158,7 +158,7 @@ describe('compact journal lines (format 2)', () => {
   it('a line the reader could not promise to rebuild is written whole (format 1): a parser error, a receive time its text would not give back', () => {
     const w = new JsonLineWriter(1024);
     const p: ParsedLog = { ...parseLog('<13>Nov 22 10:00:00 h app: x', 1_795_000_000), problem: 'parser error: Maximum call stack size exceeded' };
-    writeCompactLogLine(w, 'raw', p, 'id1', 's', 1_795_000_000, 0, 'udp', null, null, null);
+    writeCompactLogLine(w, 'raw', p, 'id1', -1, 's', 1_795_000_000, 0, 'udp', null, null, null);
     const line = Buffer.from(w.buf.subarray(0, w.at)).toString('utf8');
     assert.ok(!isCompactLogLine(JSON.parse(line)));
     assert.deepEqual(JSON.parse(line), toLogEvent('raw', p, { id: 'id1', sensor: 's', receivedSec: 1_795_000_000, receivedNsec: 0, transport: 'udp', senderIp: null, senderPort: null, captureFlow: null }));
@@ -170,7 +170,7 @@ describe('compact journal lines (format 2)', () => {
     ]) {
       w.reset();
       const q = parseLog('<13>robin: Hello', 1);
-      writeCompactLogLine(w, '<13>robin: Hello', q, 'id2', 's', sec, nsec, 'udp', '10.0.0.1', 5, null);
+      writeCompactLogLine(w, '<13>robin: Hello', q, 'id', 2, 's', sec, nsec, 'udp', '10.0.0.1', 5, null);
       assert.ok(!isCompactLogLine(JSON.parse(Buffer.from(w.buf.subarray(0, w.at)).toString('utf8'))), `${sec} ${nsec}`);
     }
   });
@@ -244,6 +244,21 @@ describe('compact journal lines (format 2)', () => {
     // two files, the older one half compact, half whole: read as two files of whole lines
     for (let k = 0; k < queries.length; k++) assert.deepEqual(results.mixed[k], results.mixedRef[k], JSON.stringify(queries[k]));
     assert.deepEqual(results.whole[0].slice(1).reverse(), events, 'the whole journal holds the expected events');
+  });
+
+  it('an id written as its prefix and sequence number reads back as their concatenation (escapes, lone surrogates, non-ASCII in the prefix)', () => {
+    const w = new JsonLineWriter(1024);
+    const text = '<13>Nov 22 10:00:00 h app: x';
+    const p = parseLog(text, 1_795_000_000);
+    for (const prefix of ['', 'a"b', '\\', '\ud800', 'é-', 'x'.repeat(70)]) {
+      for (const seq of [0, 7, 123_456_789]) {
+        w.reset();
+        writeCompactLogLine(w, text, p, prefix, seq, 's', 1_795_000_000, 5, 'udp', null, null, null);
+        assert.equal(w.chars, Buffer.from(w.buf.subarray(0, w.at)).toString('utf8').length);
+        const e = logEventOfLine(JSON.parse(Buffer.from(w.buf.subarray(0, w.at)).toString('utf8')));
+        assert.equal(e.id, prefix + seq);
+      }
+    }
   });
 
   it('the reader of the intake takes a whole line as it is and a compact one expanded', () => {
