@@ -9,11 +9,13 @@
  * ~250, and the UDP parse thread's line writer costs what it writes.
  *
  *   {"kind":"log","v":2,"id":…,"sensor":…,"transport":…,"received_ts":…[,"sender_ip":…][,"sender_port":…]
- *    [,"capture_flow":…][,"ts":…][,"src_ip":…][,"dst_ip":…],"raw":…[,<other event keys that differ>]}
+ *    [,"capture_flow":…][,"ts":…][,"src_ip":…][,"dst_ip":…],"raw":…[,"flow_ids":[…]]}
  *
- * Absent keys: sender_ip, sender_port, capture_flow, src_ip, dst_ip are null, ts is received_ts;
- * every other key is the rebuilt event's. The query keys are authoritative as written (a parser
- * that later reads more from the same text does not change what a stored line's queries match).
+ * Absent keys: sender_ip, sender_port, capture_flow, src_ip, dst_ip are null, ts is received_ts,
+ * flow_ids is empty; every other key is the rebuilt event's. The query keys are authoritative as
+ * written (a parser that later reads more from the same text does not change what a stored
+ * line's queries match). An event that changed otherwise after parsing (a resolved name, a rank)
+ * is written whole.
  * Lines without "v" are format 1, the whole event as JSON.stringify writes it; readers take both
  * (journals written before format 2 read as before). The writer falls back to format 1 for a
  * line it cannot promise to rebuild (a reception time the text form would not give back, a
@@ -44,18 +46,22 @@ const K_SRC_IP = ascii(',"src_ip":');
 const K_DST_IP = ascii(',"dst_ip":');
 const K_RAW = ascii(',"raw":');
 
-/** The keys the line always carries or whose absence has a meaning of its own (above). */
-const ORIGIN_KEYS = new Set(['kind', 'v', 'id', 'sensor', 'transport', 'received_ts', 'sender_ip', 'sender_port', 'capture_flow', 'ts', 'src_ip', 'dst_ip', 'raw']);
-
-/** A compact line as read: the origin and query keys, and any other event key that was written. */
-export const CompactLogLineSchema = LogEventSchema.partial().extend({
+/** A compact line as read: its origin and query keys, and the flows linked at intake (the only value the intake writes into it). */
+export const CompactLogLineSchema = z.object({
   kind: z.literal('log'),
   v: z.literal(COMPACT_LOG_LINE_VERSION),
   id: LogEventSchema.shape.id,
   sensor: LogEventSchema.shape.sensor,
   transport: LogEventSchema.shape.transport,
   received_ts: LogEventSchema.shape.received_ts,
+  sender_ip: LogEventSchema.shape.sender_ip.optional(),
+  sender_port: LogEventSchema.shape.sender_port.optional(),
+  capture_flow: LogEventSchema.shape.capture_flow.optional(),
+  ts: LogEventSchema.shape.ts.optional(),
+  src_ip: LogEventSchema.shape.src_ip.optional(),
+  dst_ip: LogEventSchema.shape.dst_ip.optional(),
   raw: LogEventSchema.shape.raw,
+  flow_ids: LogEventSchema.shape.flow_ids.optional(),
 });
 export type CompactLogLine = z.infer<typeof CompactLogLineSchema>;
 
@@ -226,8 +232,7 @@ export function expandCompactLogLine(rec: CompactLogLine): LogEvent {
   e.ts = rec.ts ?? rec.received_ts;
   e.src_ip = rec.src_ip ?? null;
   e.dst_ip = rec.dst_ip ?? null;
-  const other = e as unknown as Record<string, unknown>;
-  for (const k in rec) if (!ORIGIN_KEYS.has(k)) other[k] = (rec as Record<string, unknown>)[k];
+  if (rec.flow_ids !== undefined) e.flow_ids = rec.flow_ids;
   return e;
 }
 
