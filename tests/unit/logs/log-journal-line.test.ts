@@ -53,6 +53,8 @@ const SAMPLES = [
   '',
   '<999>bad pri',
   'Αλφα ΣΊΣΥΦΟΣ ünïcödé message\twith tab',
+  'CEF:0|a|b|c|d|e|1|src=10.0.0.1 proto=constructor',
+  '<13>Nov 22 10:00:00 h k: SRC=10.0.0.1 DST=10.0.0.2 PROTO=__proto__',
 ];
 
 const enc = new TextEncoder();

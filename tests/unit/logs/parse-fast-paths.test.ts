@@ -110,6 +110,30 @@ describe('parser fast paths equal the reference code', () => {
     assert.equal(portNumber(undefined), null);
   });
 
+  it('protocol numbers: digits as the pattern /^\\d{1,3}$/ took them, names in any case; a name of Object.prototype is none', () => {
+    const NAMES: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132 };
+    const reference = (text: string): number | null => {
+      const t = text.trim().toLowerCase();
+      if (/^\d{1,3}$/.test(t)) {
+        const n = Number(t);
+        return n <= 255 ? n : null;
+      }
+      return Object.prototype.hasOwnProperty.call(NAMES, t) ? NAMES[t] : null;
+    };
+    const texts = fc.oneof(
+      fc.stringMatching(/^\s{0,2}[0-9a-zA-Z.-]{0,5}\s{0,2}$/),
+      fc.constantFrom('TCP', ' udp ', 'Icmpv6', 'IPV6-ICMP', '255', '256', '006', '0', '', ' ', '1e2', '٣', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'İ'),
+      fc.string({ maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(texts, (t) => {
+        assert.equal(protoNumber(t), reference(t));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const hostile of ['constructor', '__proto__', 'toString', 'valueOf']) assert.equal(protoNumber(hostile), null);
+  });
+
   it('BSD timestamps: the remembered last result never leaks into another time or reference', () => {
     const stamp = fc.tuple(fc.constantFrom('Jan', 'Feb', 'feb', 'Dec', 'Xyz'), fc.integer({ min: 0, max: 32 }), fc.option(fc.integer({ min: 1999, max: 2031 }), { nil: undefined }), fc.integer({ min: 0, max: 24 }), fc.constantFrom('', '.5', '.123456789'))
       .map(([m, d, y, h, f]) => `${m} ${String(d).padStart(2, ' ')}${y === undefined ? '' : ` ${y}`} ${String(h).padStart(2, '0')}:07:09${f} host app: x`);
