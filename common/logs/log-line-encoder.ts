@@ -168,10 +168,8 @@ export class JsonLineWriter {
   text(t: { bytes: Uint8Array; chars: number }): void {
     const b = t.bytes;
     if (this.at + b.length > this.buf.length) this.ensure(b.length);
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < b.length; i++) buf[at++] = b[i];
-    this.at = at;
+    this.buf.set(b, this.at);
+    this.at += b.length;
     this.chars += t.chars;
   }
 
