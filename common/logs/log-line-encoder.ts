@@ -15,7 +15,11 @@ import type { ParsedLog } from './parsed-log.js';
 
 const HEX = '0123456789abcdef';
 
-/** JsonLineWriter.marks: [2k] start and [2k+1] end of src_ip (k 0), dst_ip (1), message (2). */
+/**
+ * JsonLineWriter.marks: [2k] start and [2k+1] end of src_ip (k 0), dst_ip (1): the JSON string
+ * value, quotes included, -1 for null; message (2): the message's own bytes when they are plain
+ * text (printable ASCII, nothing escaped: the bytes are the string), else -2 (read it from the event).
+ */
 export const MARK_SRC_IP = 0;
 export const MARK_DST_IP = 2;
 export const MARK_MESSAGE = 4;
@@ -27,6 +31,28 @@ function markedStrOrNull(w: JsonLineWriter, s: string | null, mark: number): voi
     w.lit(NULL);
     return;
   }
+  w.marks[mark] = w.at;
+  w.str(s);
+  w.marks[mark + 1] = w.at;
+}
+
+/** The message as a JSON string, marked as its plain bytes (MARK_MESSAGE above). */
+function markedMessage(w: JsonLineWriter, s: string): void {
+  const start = w.at;
+  w.str(s);
+  const plain = w.at - start === s.length + 2;
+  w.marks[MARK_MESSAGE] = plain ? start + 1 : -2;
+  w.marks[MARK_MESSAGE + 1] = plain ? w.at - 1 : -2;
+}
+
+/** `key` and the string s, marked (as src_ip/dst_ip are), when s is not null; nothing but the mark (-1) when it is. */
+export function writeLineMarked(w: JsonLineWriter, key: Uint8Array, s: string | null, mark: number): void {
+  if (s === null) {
+    w.marks[mark] = -1;
+    w.marks[mark + 1] = -1;
+    return;
+  }
+  w.lit(key);
   w.marks[mark] = w.at;
   w.str(s);
   w.marks[mark + 1] = w.at;
@@ -142,10 +168,8 @@ export class JsonLineWriter {
   text(t: { bytes: Uint8Array; chars: number }): void {
     const b = t.bytes;
     if (this.at + b.length > this.buf.length) this.ensure(b.length);
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < b.length; i++) buf[at++] = b[i];
-    this.at = at;
+    this.buf.set(b, this.at);
+    this.at += b.length;
     this.chars += t.chars;
   }
 
@@ -159,17 +183,10 @@ export class JsonLineWriter {
   num(n: number): void {
     if (!Number.isFinite(n)) return this.lit(NULL);
     if (Number.isInteger(n) && n >= 0 && n < 1e15) {
-      // digits, most significant first
-      let digits = 1;
-      for (let p = 10; p <= n; p *= 10) digits++;
-      this.ensure(digits);
-      let v = n;
-      for (let i = this.at + digits - 1; i >= this.at; i--) {
-        this.buf[i] = 48 + (v % 10);
-        v = Math.floor(v / 10);
-      }
-      this.at += digits;
-      this.chars += digits;
+      if (this.at + 16 > this.buf.length) this.ensure(16);
+      const at = writeUint(this.buf, this.at, n);
+      this.chars += at - this.at;
+      this.at = at;
       return;
     }
     this.asciiText(JSON.stringify(n));
@@ -187,18 +204,17 @@ export class JsonLineWriter {
   /** A timestamp's text form (formatTs: seconds, a dot, nine digits) as a JSON string. */
   ts(sec: number, nsec: number): void {
     if (!(Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9 && Number.isInteger(sec) && sec >= 0 && sec < 1e15)) return this.str(formatTs(sec, nsec));
-    this.byte(0x22);
-    this.num(sec);
-    this.byte(0x2e);
-    this.ensure(9);
-    let v = nsec;
-    for (let i = this.at + 8; i >= this.at; i--) {
-      this.buf[i] = 48 + (v % 10);
-      v = Math.floor(v / 10);
-    }
-    this.at += 9;
-    this.chars += 9;
-    this.byte(0x22);
+    if (this.at + 28 > this.buf.length) this.ensure(28);
+    const buf = this.buf;
+    const start = this.at;
+    buf[start] = 0x22;
+    let at = writeUint(buf, start + 1, sec);
+    buf[at] = 0x2e;
+    writeDigits(buf, at + 1, nsec, 9);
+    at += 10;
+    buf[at++] = 0x22;
+    this.chars += at - start;
+    this.at = at;
   }
 
   /** Text known to be ASCII without anything to escape. */
@@ -306,6 +322,37 @@ export class JsonLineWriter {
   }
 }
 
+/**
+ * Writes v (an integer, 0 <= v < 1e15) in decimal at `at`; returns the end. Integer arithmetic
+ * (| 0) on 9-digit parts: the digit loop on doubles (% 10, Math.floor) cost as much as the rest
+ * of a timestamp's writing.
+ */
+function writeUint(buf: Uint8Array, at: number, v: number): number {
+  if (v < 1e9) return at + writeSmall(buf, at, v);
+  const hi = Math.floor(v / 1e9);
+  at += writeSmall(buf, at, hi);
+  writeDigits(buf, at, v - hi * 1e9, 9);
+  return at + 9;
+}
+
+/** v (0 <= v < 1e9) in decimal at `at`, without leading zeros; returns the digits written. */
+function writeSmall(buf: Uint8Array, at: number, v: number): number {
+  let n = 1;
+  for (let p = 10; p <= v && n < 9; p *= 10) n++;
+  writeDigits(buf, at, v, n);
+  return n;
+}
+
+/** The last n decimal digits of v (0 <= v < 2^31), zero-padded, at [at, at + n). */
+function writeDigits(buf: Uint8Array, at: number, v: number, n: number): void {
+  let x = v | 0;
+  for (let i = at + n - 1; i >= at; i--) {
+    const q = (x / 10) | 0;
+    buf[i] = 48 + x - q * 10;
+    x = q;
+  }
+}
+
 /** JSON text written once and kept (a literal with a variable part that rarely varies). */
 interface CachedText {
   bytes: Uint8Array;
@@ -393,7 +440,7 @@ export function writeParsedLogLine(
   w.lit(K_APP);
   w.strOrNull(capHeaderText(p.app));
   w.lit(K_MESSAGE);
-  markedStrOrNull(w, p.message, MARK_MESSAGE);
+  markedMessage(w, p.message);
   w.lit(K_RAW);
   w.str(raw);
   w.lit(K_FIELDS);
@@ -458,7 +505,7 @@ export function writeLogEventLine(w: JsonLineWriter, e: LogEvent): void {
   w.lit(K_APP);
   w.strOrNull(e.app);
   w.lit(K_MESSAGE);
-  markedStrOrNull(w, e.message, MARK_MESSAGE);
+  markedMessage(w, e.message);
   w.lit(K_RAW);
   w.str(e.raw);
   w.lit(K_FIELDS);

@@ -28,12 +28,29 @@ export interface Pri {
   length: number;
 }
 
+/** `<` 1-3 ASCII digits `>` (by a loop: every line starts here), at most 191, no leading zero. */
 export function parsePri(text: string): Pri | null {
-  const m = /^<(\d{1,3})>/.exec(text);
-  if (!m) return null;
-  const v = Number(m[1]);
-  if (v > 191 || (m[1].length > 1 && m[1][0] === '0')) return null;
-  return { facility: v >> 3, severity: v & 7, length: m[0].length };
+  if (text.charCodeAt(0) !== 0x3c) return null;
+  let v = 0;
+  let i = 1;
+  for (; i < text.length && i <= 4; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  const digits = i - 1;
+  if (digits < 1 || digits > 3 || text.charCodeAt(i) !== 0x3e) return null;
+  if (v > 191 || (digits > 1 && text.charCodeAt(1) === 48)) return null;
+  return { facility: v >> 3, severity: v & 7, length: i + 1 };
+}
+
+/** `/^\d{1,2} /`: one or two ASCII digits, then a space (RFC 5424's version). */
+function startsWithVersion(t: string): boolean {
+  const a = t.charCodeAt(0) - 48;
+  if (a < 0 || a > 9) return false;
+  if (t.charCodeAt(1) === 0x20) return true;
+  const b = t.charCodeAt(1) - 48;
+  return b >= 0 && b <= 9 && t.charCodeAt(2) === 0x20;
 }
 
 function trimEnd(s: string): string {
@@ -93,7 +110,7 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
   let fields: Record<string, string> = {};
   let problem: string | null = tooLong;
 
-  if (pri && /^\d{1,2} /.test(afterPri)) {
+  if (pri && startsWithVersion(afterPri)) {
     const r = parseRfc5424(afterPri);
     if (typeof r === 'string') problem = r;
     else {
@@ -157,7 +174,8 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
     const maySeed = envelope === 'rfc3164' && ((host !== null && body.startsWith('{')) || body.includes(' {'));
     const seed = !maySeed ? null : (host === null ? parseSeedBody(body, time) : parseSeedBody(`${host} ${body}`, time));
     if (seed) return seedResult(seed, facility, severity, envelope, problem);
-    if ((app !== null && OSSEC_APPS.has(app.toLowerCase())) || message.startsWith('Alert Level: ') || message.startsWith('** Alert ')) {
+    // (the names are 5-14 characters; lower-casing keeps the length of any text that could equal one)
+    if ((app !== null && app.length >= 5 && app.length <= 14 && OSSEC_APPS.has(app.toLowerCase())) || message.startsWith('Alert Level: ') || message.startsWith('** Alert ')) {
       const o = parseOssec(message);
       if (o) {
         const f: Record<string, string> = { ...fields, ...ossecFields(o) };

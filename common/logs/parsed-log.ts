@@ -77,13 +77,24 @@ export function capFields(fields: Record<string, string>): Record<string, string
 
 export const PROTO_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132 };
 
+/** The names as a map: a name of Object.prototype's ("constructor", "__proto__") is no protocol. */
+const PROTO_BY_NAME = new Map<string, number>(Object.entries(PROTO_NUMBERS));
+
+/** A protocol number (1-3 digits, at most 255) or name (PROTO_NUMBERS, any case), spaces around it ignored. */
 export function protoNumber(text: string): number | null {
-  const t = text.trim().toLowerCase();
-  if (/^\d{1,3}$/.test(t)) {
-    const n = Number(t);
-    return n <= 255 ? n : null;
+  const t = text.trim();
+  // digits by a loop, not a pattern (every message naming a protocol asks)
+  if (t.length >= 1 && t.length <= 3) {
+    let n = 0;
+    let i = 0;
+    for (; i < t.length; i++) {
+      const c = t.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === t.length) return n <= 255 ? n : null;
   }
-  return PROTO_NUMBERS[t] ?? null;
+  return PROTO_BY_NAME.get(t.toLowerCase()) ?? null;
 }
 
 /** 1 to 5 decimal digits up to 65535 (a loop, not a pattern: every message with endpoints asks twice). */

@@ -24,11 +24,14 @@ const CISCO_SEQ = /^(\d{1,10}): /;
 const TAG = /^([^\s:[\]]{1,64})(?:\[([^\]\s]{0,32})\])?: ?/;
 const CISCO_MNEMONIC = /^%([A-Z0-9_-]{1,32})-(\d)-([A-Z0-9_-]{1,48}): ?/;
 const HOST = /^[^\s]{1,255}(?= )/;
+const ZONE = /^ (?!CEF:)([A-Z]{2,5})(?=[: ])/;
 
 export function parseRfc3164(text: string, refSec: number): Rfc3164Header {
   const fields: Record<string, string> = {};
   let pos = 0;
-  const seq = CISCO_SEQ.exec(text);
+  // each pattern tried only when its first character is there (the common line has none of them)
+  const c0 = text.charCodeAt(0);
+  const seq = c0 >= 48 && c0 <= 57 ? CISCO_SEQ.exec(text) : null;
   if (seq) {
     setField(fields, 'cisco.seq', seq[1]);
     pos += seq[0].length;
@@ -46,7 +49,8 @@ export function parseRfc3164(text: string, refSec: number): Rfc3164Header {
     time = tm.time;
     pos += tm.length;
     // Cisco time zone names ("UTC", "CET") after the time, and Cisco's colon
-    const zone = /^ (?!CEF:)([A-Z]{2,5})(?=[: ])/.exec(text.slice(pos));
+    const z1 = text.charCodeAt(pos + 1);
+    const zone = text.charCodeAt(pos) === 0x20 && z1 >= 65 && z1 <= 90 ? ZONE.exec(text.slice(pos)) : null;
     if (zone) {
       setField(fields, 'time.zone', zone[1]);
       pos += zone[0].length;
@@ -64,7 +68,7 @@ export function parseRfc3164(text: string, refSec: number): Rfc3164Header {
   const afterHost = text.slice(pos);
   let app: string | null = null;
   let message = afterHost;
-  const cisco = CISCO_MNEMONIC.exec(afterHost);
+  const cisco = afterHost.charCodeAt(0) === 0x25 ? CISCO_MNEMONIC.exec(afterHost) : null;
   if (cisco) {
     app = cisco[1];
     setField(fields, 'cisco.facility', cisco[1]);

@@ -1,19 +1,22 @@
 /**
  * A UDP batch from the parse thread (parsed-batch.ts) as the main thread handles it: ranking,
  * name resolution, correlation and counting read the batch's facts table and the few JSON values
- * it points at (addresses, message), never the whole line; an event object is built (one
- * JSON.parse of its line) only when something asks for it: an event whose names are resolved,
- * a rank that changes, a live subscriber or an exporter (the event bus keeps the batch and
- * builds its events when it delivers them, event-bus.ts publishLazy).
+ * it points at (addresses, message), never the whole line; an event object is built (its line
+ * read: a compact line, log-journal-line.ts, is expanded by parsing its raw text again) only when
+ * something asks for it: an event whose names are resolved, a rank that changes, a live
+ * subscriber or an exporter (the event bus keeps the batch and builds its events when it delivers
+ * them, event-bus.ts publishLazy).
  *
  * The journal lines stay the parse thread's bytes; a line changes only when its event did:
- * flows linked by correlation are written into the line's empty `"flow_ids":[]` (the last key of
- * a line as the parse thread writes it), an event built and changed (resolved names, a rank) is
- * encoded again whole (JSON.stringify's bytes). Every event built is the JSON of its final line.
- * Only for batches whose lines come from writeParsedLogLine / writeLogEventLine (capture_flow
- * null, no `resolved`, flow_ids empty).
+ * flows linked by correlation are written into the line (before a compact line's closing brace,
+ * or into a whole line's empty `"flow_ids":[]`, its last key), an event built and changed
+ * (resolved names, a rank) is encoded again whole (JSON.stringify's bytes, format 1). Every event
+ * built is the event its final line reads as. Only for batches whose lines come from
+ * writeCompactLogLine / writeParsedLogLine / writeLogEventLine (capture_flow null, no
+ * `resolved`, flow_ids empty).
  */
 import type { LogEvent } from '../../common/bridge/messages.js';
+import { COMPACT_PREFIX, logEventOfLine } from '../../common/logs/log-journal-line.js';
 import { JsonLineWriter, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 import { LOG_FORMATS, type LogFormat } from '../../common/logs/parsed-log.js';
 import { parseTimestamp } from '../../common/time/timestamp.js';
@@ -23,6 +26,7 @@ import { batchBytes, FACT_STRIDE, F_DST_IP, F_DST_PORT, F_FORMAT, F_MESSAGE, F_P
 
 const utf8 = new TextDecoder();
 const utf8Out = new TextEncoder();
+const K_FLOW_IDS_OPEN = utf8Out.encode(',"flow_ids":[');
 
 /** The JSON string value at bytes [start, end) (quotes included). */
 function jsonStringAt(bytes: Uint8Array, start: number, end: number): string {
@@ -37,6 +41,20 @@ function jsonStringAt(bytes: Uint8Array, start: number, end: number): string {
     return s;
   }
   return JSON.parse(utf8.decode(bytes.subarray(start, end))) as string;
+}
+
+/** Bytes known to be printable ASCII as a string. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > 256) return utf8.decode(bytes.subarray(start, end));
+  let s = '';
+  for (let k = start; k < end; k++) s += String.fromCharCode(bytes[k]);
+  return s;
+}
+
+/** A line that starts with the compact form's prefix (log-journal-line.ts). */
+function isCompactAt(bytes: Uint8Array, start: number): boolean {
+  for (let k = 0; k < COMPACT_PREFIX.length; k++) if (bytes[start + k] !== COMPACT_PREFIX[k]) return false;
+  return true;
 }
 
 export class LogEventBatch {
@@ -112,7 +130,11 @@ export class LogEventBatch {
 
   message(i: number): string {
     const e = this.built[i];
-    return e ? e.message : (this.str(i, F_MESSAGE) ?? '');
+    if (e) return e.message;
+    const o = i * FACT_STRIDE + F_MESSAGE;
+    const start = this.facts[o];
+    // plain bytes (printable ASCII) in the line, or -2: not there as it is, read from the event
+    return start < 0 ? this.event(i).message : latin1(this.bytes, start, this.facts[o + 1]);
   }
 
   /** Whether the event names a source or a destination address (before names are resolved: from the table). */
@@ -151,7 +173,7 @@ export class LogEventBatch {
   event(i: number): LogEvent {
     let e = this.built[i];
     if (e === undefined) {
-      e = JSON.parse(utf8.decode(this.bytes.subarray(this.lineStart(i), this.ends[2 * i] - 1))) as LogEvent;
+      e = logEventOfLine(JSON.parse(utf8.decode(this.bytes.subarray(this.lineStart(i), this.ends[2 * i] - 1))));
       const ids = this.flowIds[i];
       if (ids !== undefined) e.flow_ids = ids;
       this.built[i] = e;
@@ -232,6 +254,17 @@ export class LogEventBatch {
         // `...,"flow_ids":[]}` LF: the ids go between the brackets
         if (ids !== undefined && ids.length > 0 && this.bytes[end - 4] === 0x5b && this.bytes[end - 3] === 0x5d && this.bytes[end - 2] === 0x7d) {
           w.copy(this.bytes.subarray(start, end - 3));
+          for (let k = 0; k < ids.length; k++) {
+            if (k > 0) w.byte(0x2c);
+            w.str(ids[k]);
+          }
+          w.byte(0x5d);
+          w.byte(0x7d);
+          w.byte(0x0a);
+        } else if (ids !== undefined && ids.length > 0 && this.bytes[end - 2] === 0x7d && isCompactAt(this.bytes, start)) {
+          // a compact line lists flows only when there are some: `,"flow_ids":[…]` before its closing brace
+          w.copy(this.bytes.subarray(start, end - 2));
+          w.lit(K_FLOW_IDS_OPEN);
           for (let k = 0; k < ids.length; k++) {
             if (k > 0) w.byte(0x2c);
             w.str(ids[k]);

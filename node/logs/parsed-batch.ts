@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
+import { logEventOfLine } from '../../common/logs/log-journal-line.js';
 import { JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 import { LOG_FORMATS, type LogFormat } from '../../common/logs/parsed-log.js';
 import { parseTimestamp } from '../../common/time/timestamp.js';
@@ -29,6 +30,7 @@ export const F_PROTO = 7;
 /** The time correlation uses (event_ts when its zone was stated, else received_ts); NaN: read it from the event. */
 export const F_TIME_SEC = 8;
 export const F_TIME_NSEC = 9;
+/** The message's plain bytes [start, end) (no quotes, nothing escaped), or -2: read it from the event (log-line-encoder.ts MARK_MESSAGE). */
 export const F_MESSAGE = 10; // and + 1: end
 export const F_RANK = 12;
 
@@ -139,9 +141,10 @@ export function batchBytes(b: ParsedLogBatch): Uint8Array {
 const utf8 = new TextDecoder();
 
 /**
- * The events of a batch. The lines come from our own parse thread, which builds them with
- * toLogEvent (LogEventSchema's type); tests/unit/logs/parsed-batch.test.ts checks them against
- * the schema, so the intake does not re-validate each one on its hot path.
+ * The events of a batch (compact lines expanded: log-journal-line.ts). The lines come from our
+ * own parse thread, which builds them with toLogEvent (LogEventSchema's type);
+ * tests/unit/logs/parsed-batch.test.ts checks them against the schema, so the intake does not
+ * re-validate each one on its hot path.
  */
 export function decodeLogBatch(b: ParsedLogBatch): LogEvent[] {
   const text = utf8.decode(batchBytes(b));
@@ -149,7 +152,7 @@ export function decodeLogBatch(b: ParsedLogBatch): LogEvent[] {
   let start = 0;
   for (let i = 0; i < b.count; i++) {
     const end = b.ends[2 * i + 1];
-    out[i] = JSON.parse(text.slice(start, end - 1)) as LogEvent;
+    out[i] = logEventOfLine(JSON.parse(text.slice(start, end - 1)));
     start = end;
   }
   return out;

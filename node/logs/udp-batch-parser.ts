@@ -1,13 +1,14 @@
 /**
  * The parse thread's work on one datagram batch (udp-batch.ts → parsed-batch.ts): parse each
- * message (common/logs, the same code the intake uses for TCP), write its `log` event's journal
- * line straight into bytes (log-line-encoder.ts: exactly JSON.stringify's output for the event
- * toLogEvent would build, without building it) and its row of the facts table (what the main
+ * message (common/logs, the same code the intake uses for TCP), write its `log` event's compact
+ * journal line straight into bytes (log-journal-line.ts: the raw text, origin and query values;
+ * the reader rebuilds the rest of the event toLogEvent would build) and its row of the facts table (what the main
  * thread needs to rank, resolve, correlate and count without decoding the line).
  * Environment-free apart from the batch layout; run by udp-parse-thread.ts, tested directly.
  */
 import { keptTime } from '../../common/logs/log-event.js';
-import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
+import { writeCompactLogLine } from '../../common/logs/log-journal-line.js';
+import { JsonLineWriter } from '../../common/logs/log-line-encoder.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import { FACT_STRIDE, writeFacts, type ParsedLogBatch } from './parsed-batch.js';
 import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
@@ -35,7 +36,7 @@ export class UdpBatchParser {
       const nsec = r.timeNsec;
       const text = decodeLogBytes(r.payload());
       const p = parseLog(text, sec);
-      writeParsedLogLine(w, text, p, this.idPrefix + ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
+      writeCompactLogLine(w, text, p, this.idPrefix, ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
       w.byte(0x0a);
       ends[2 * n] = w.at;
       ends[2 * n + 1] = w.chars;

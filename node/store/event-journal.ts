@@ -1,11 +1,14 @@
 /**
  * The store's event journal: events appended as NDJSON to STORE/events/journal-<n>.ndjson,
  * rotated at a size and bounded in total (oldest files deleted), searched newest first.
- * Every line is validated when read back; a torn last line (crash mid-write) is skipped.
+ * Every line is validated when read back; a torn last line (crash mid-write) is skipped. A line is
+ * a whole event (JSON.stringify) or, for log events of the UDP intake, a compact log line
+ * (common/logs/log-journal-line.ts) expanded as it is read.
  */
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventSchema, type TaplineEvent } from '../../common/bridge/messages.js';
+import { CompactLogLineSchema, expandCompactLogLine, isCompactLogLine, type CompactLogLine } from '../../common/logs/log-journal-line.js';
 import { compareTs, parseTimestamp, type Timestamp } from '../../common/time/timestamp.js';
 
 export interface JournalOptions {
@@ -168,9 +171,20 @@ export class EventJournal {
         if (!line || (kindText !== null && !line.includes(kindText))) continue;
         let e: TaplineEvent;
         try {
-          const parsed = EventSchema.safeParse(JSON.parse(line));
-          if (!parsed.success) continue;
-          e = parsed.data;
+          const v: unknown = JSON.parse(line);
+          if (isCompactLogLine(v)) {
+            // a compact log line (common/logs/log-journal-line.ts): its query values are written,
+            // the rest is rebuilt from its raw text only for lines those values let through
+            // (the line is validated; the event it expands to is the parser's, whose output
+            // tests/unit/logs/parser-fuzz.test.ts proves valid, so it is not validated again)
+            const c = CompactLogLineSchema.safeParse(v);
+            if (!c.success || !compactMayMatch(c.data, q)) continue;
+            e = expandCompactLogLine(c.data);
+          } else {
+            const parsed = EventSchema.safeParse(v);
+            if (!parsed.success) continue;
+            e = parsed.data;
+          }
         } catch {
           continue; // a torn last line
         }
@@ -202,6 +216,18 @@ export function encodeLines(events: readonly TaplineEvent[]): Buffer {
     out[at++] = 0x0a;
   }
   return out.subarray(0, at);
+}
+
+/** matches() on the values a compact log line carries (the event it expands to has the same ts and addresses). */
+function compactMayMatch(c: CompactLogLine, q: JournalQuery): boolean {
+  if (q.kind && q.kind !== 'log') return false;
+  if (q.since || q.until) {
+    const t = parseTimestamp(c.ts ?? c.received_ts);
+    if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
+    if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
+  }
+  if (q.host && (c.src_ip ?? null) !== q.host && (c.dst_ip ?? null) !== q.host && (c.sender_ip ?? null) !== q.host) return false;
+  return true;
 }
 
 function matches(e: TaplineEvent, q: JournalQuery): boolean {

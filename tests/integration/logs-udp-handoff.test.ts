@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { LogEventSchema, type LogEvent } from '../../common/bridge/messages.js';
+import { CompactLogLineSchema, expandCompactLogLine, isCompactLogLine } from '../../common/logs/log-journal-line.js';
 import { LogIntake, type EncodedLines } from '../../node/logs/log-intake.js';
 import { UdpLogReceiver } from '../../node/logs/udp-receiver.js';
 
@@ -23,7 +24,7 @@ describe('UDP receiver: socket thread → parse thread → intake', () => {
     for (const r of receivers) await r.close();
   });
 
-  it('stores every datagram with the journal lines the parse thread encoded (JSON of the event, valid under the schema)', async () => {
+  it('stores every datagram with the journal lines the parse thread encoded (compact lines that read as the event, valid under the schema)', async () => {
     const written: { events: LogEvent[]; lines: EncodedLines }[] = [];
     const intake = new LogIntake({
       sensor: 's1',
@@ -47,8 +48,11 @@ describe('UDP receiver: socket thread → parse thread → intake', () => {
         const end = lines.lineEnds[i];
         const line = Buffer.from(lines.bytes.subarray(start, end)).toString('utf8');
         start = end;
-        assert.equal(line, `${JSON.stringify(events[i])}\n`);
-        const e = LogEventSchema.parse(JSON.parse(line));
+        // a compact line (common/logs/log-journal-line.ts): it reads back as the event handed on, valid under the schema
+        const v: unknown = JSON.parse(line);
+        assert.ok(isCompactLogLine(v), line);
+        const e = LogEventSchema.parse(expandCompactLogLine(CompactLogLineSchema.parse(v)));
+        assert.deepEqual(e, events[i]);
         assert.equal(e.transport, 'udp');
         assert.equal(e.sender_ip, '127.0.0.1');
         assert.equal(e.src_ip, '10.1.2.3');

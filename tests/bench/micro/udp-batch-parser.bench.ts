@@ -4,7 +4,8 @@
  * `node --import tsx tests/bench/micro/udp-batch-parser.bench.ts [ROUNDS]`. Rounds alternate and
  * the minimum is reported (CPU time of the process, so other processes' load counts less).
  */
-import { JsonLineWriter, writeParsedLogLine } from '../../../common/logs/log-line-encoder.js';
+import { writeCompactLogLine } from '../../../common/logs/log-journal-line.js';
+import { JsonLineWriter } from '../../../common/logs/log-line-encoder.js';
 import { decodeLogBytes, parseLog } from '../../../common/logs/parse-log.js';
 import { UDP_BATCH_WRITER_SOURCE, UdpBatchReader, type UdpBatch } from '../../../node/logs/udp-batch.js';
 import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
@@ -44,7 +45,7 @@ const parseOnly = (): void => {
 const full = (): void => {
   for (const b of batches) sink += parser.parse(b, 0).used;
 };
-// the journal line alone, from parse results made beforehand
+// the journal line alone (the compact line the parse thread writes), from parse results made beforehand
 const pre = batches.map((b) => {
   const r = new UdpBatchReader(b);
   const out: { text: string; p: ReturnType<typeof parseLog>; sec: number; nsec: number }[] = [];
@@ -60,7 +61,7 @@ const encodeOnly = (): void => {
   for (const b of pre) {
     lw.reset();
     for (const m of b) {
-      writeParsedLogLine(lw, m.text, m.p, `bench:log:x:u1a-${++id}`, 'bench', m.sec, m.nsec, 'udp', '127.0.0.1', 40000, null);
+      writeCompactLogLine(lw, m.text, m.p, 'bench:log:x:u1a-', ++id, 'bench', m.sec, m.nsec, 'udp', '127.0.0.1', 40000, null);
       lw.byte(0x0a);
     }
     sink += lw.at;

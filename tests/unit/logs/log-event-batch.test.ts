@@ -1,8 +1,8 @@
 /**
  * The main thread's view of a parsed UDP batch (node/logs/log-event-batch.ts): what it reads
- * from the facts table equals what the event says, flows linked into lines and events changed
- * after parsing give JSON.stringify's line of the final event, and ranking from the table
- * decides as rankEvent does on the event.
+ * from the facts table equals what the event says, flows linked into (compact) lines and events
+ * changed after parsing give lines that read as the final event (a changed event: JSON.stringify's
+ * line), and ranking from the table decides as rankEvent does on the event.
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import type { LogEvent } from '../../../common/bridge/messages.js';
 import { rankEvent } from '../../../common/ranking/event-ranking.js';
 import { Ranker } from '../../../common/ranking/ranker.js';
 import { parseTimestamp } from '../../../common/time/timestamp.js';
+import { logEventOfLine } from '../../../common/logs/log-journal-line.js';
 import { rankLogBatch } from '../../../node/logs/log-batch-ranking.js';
 import { LogEventBatch } from '../../../node/logs/log-event-batch.js';
 import { batchBytes, encodeLogBatch, type ParsedLogBatch } from '../../../node/logs/parsed-batch.js';
@@ -64,7 +65,7 @@ function lineEvents(bytes: Uint8Array, lineEnds: Uint32Array): LogEvent[] {
   for (const end of lineEnds) {
     const bytesLine = Buffer.from(bytes.subarray(start, end)).toString('utf8');
     assert.ok(bytesLine.endsWith('\n'));
-    out.push(JSON.parse(bytesLine) as LogEvent);
+    out.push(logEventOfLine(JSON.parse(bytesLine)));
     start = end;
   }
   assert.equal(start, bytes.length);
@@ -110,7 +111,7 @@ describe('a parsed UDP batch on the main thread (facts table, lazy events)', () 
     );
   });
 
-  it('flows linked without building the event are written into its line: JSON.stringify of the event with them', () => {
+  it('flows linked without building the event are written into its line: it reads as the event with them', () => {
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 30 }), fc.array(fc.array(fc.stringMatching(/^[a-z0-9:"\\-]{1,12}$/), { maxLength: 3 }), { minLength: 30, maxLength: 30 }), (texts, ids) => {
         const parsed = parsedBatch(texts);
@@ -118,9 +119,15 @@ describe('a parsed UDP batch on the main thread (facts table, lazy events)', () 
         const b = new LogEventBatch(parsed, 's');
         for (let i = 0; i < b.count; i++) b.setFlowIds(i, ids[i]);
         const lines = b.lines();
-        const expected = before.map((e, i) => `${JSON.stringify({ ...e, flow_ids: ids[i] })}\n`).join('');
-        assert.equal(Buffer.from(lines.bytes).toString('utf8'), expected);
-        assert.deepEqual(b.events(), lineEvents(lines.bytes, lines.lineEnds));
+        const got = lineEvents(lines.bytes, lines.lineEnds);
+        assert.deepEqual(
+          got,
+          before.map((e, i) => ({ ...e, flow_ids: ids[i] })),
+        );
+        // the ids are written as given, in order, at the line's end
+        const text = Buffer.from(lines.bytes).toString('utf8').split('\n');
+        for (let i = 0; i < b.count; i++) if (ids[i].length) assert.ok(text[i].endsWith(`"flow_ids":${JSON.stringify(ids[i])}}`), text[i]);
+        assert.deepEqual(b.events(), got);
         assert.equal(b.linkedCount, ids.slice(0, b.count).filter((x) => x.length > 0).length);
         assert.deepEqual(
           b.links().map((l) => l.flow_ids),
@@ -146,20 +153,29 @@ describe('a parsed UDP batch on the main thread (facts table, lazy events)', () 
     const got = Buffer.from(lines.bytes).toString('utf8').split('\n').slice(0, -1);
     const originals = lineEvents(batchBytes(parsed), new LogEventBatch(parsed, 's').lines().lineEnds);
     assert.equal(got[1], JSON.stringify(e1));
-    assert.equal(got[2], JSON.stringify({ ...originals[2], flow_ids: ['f2', 'f3'] }));
+    assert.deepEqual(logEventOfLine(JSON.parse(got[2])), { ...originals[2], flow_ids: ['f2', 'f3'] });
     assert.equal(got[3], JSON.stringify(ranked));
-    for (const i of [0, 4, 5, 6]) assert.equal(got[i], JSON.stringify(originals[i]));
-    assert.deepEqual(b.events(), got.map((l) => JSON.parse(l) as LogEvent));
+    // the others keep the parse thread's lines, byte for byte
+    const plainLines = Buffer.from(batchBytes(parsed)).toString('utf8').split('\n');
+    for (const i of [0, 4, 5, 6]) assert.equal(got[i], plainLines[i]);
+    assert.deepEqual(b.events(), got.map((l) => logEventOfLine(JSON.parse(l))));
     assert.equal(b.srcIp(1), e1.src_ip);
     assert.equal(b.dstIp(1), '192.0.2.77');
   });
 
-  it('a batch encoded from events (encodeLogBatch) reads the same as the parse thread batch', () => {
+  it('a batch encoded from events (encodeLogBatch: whole lines) reads the same as the parse thread batch (compact lines)', () => {
     const parsed = parsedBatch(SAMPLES);
-    const events = new LogEventBatch(parsed, 's').events();
+    const a = new LogEventBatch(parsed, 's');
+    const events = a.events();
     const again = encodeLogBatch(events, 0);
-    assert.deepEqual(Buffer.from(batchBytes(again)), Buffer.from(batchBytes(parsed)));
-    assert.deepEqual(Array.from(again.facts), Array.from(parsed.facts));
+    const b = new LogEventBatch(again, 's');
+    assert.deepEqual(b.events(), events);
+    const fresh = new LogEventBatch(parsed, 's');
+    for (let i = 0; i < SAMPLES.length; i++) {
+      for (const f of ['format', 'srcIp', 'dstIp', 'srcPort', 'dstPort', 'proto', 'message', 'rank', 'correlationInput'] as const) assert.deepEqual(new LogEventBatch(again, 's')[f](i), fresh[f](i), `${f} ${i}`);
+    }
+    // the compact lines are shorter than the whole ones
+    assert.ok(parsed.used < again.used / 2, `${parsed.used} vs ${again.used}`);
   });
 
   it('ranking from the table changes exactly the events rankEvent changes, with the same derived events', () => {

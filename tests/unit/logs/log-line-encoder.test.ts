@@ -9,6 +9,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LogEventSchema, type LogEvent } from '../../../common/bridge/messages.js';
+import { formatTs } from '../../../common/time/timestamp.js';
 import { toLogEvent } from '../../../common/logs/log-event.js';
 import { JsonLineWriter, writeLogEventLine, writeParsedLogLine } from '../../../common/logs/log-line-encoder.js';
 import { decodeLogBytes, parseLog } from '../../../common/logs/parse-log.js';
@@ -146,6 +147,33 @@ describe('journal line encoder', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  it('numbers and timestamps: the digits of every width, at the 9-digit and 1e15 edges, as String() and formatTs write them', () => {
+    const w = new JsonLineWriter(64);
+    const edges = [0, 1, 9, 10, 99, 100, 999_999_999, 1_000_000_000, 1_000_000_001, 2_147_483_647, 2_147_483_648, 4_294_967_296, 99_999_999_999, 123_456_789_012_345, 999_999_999_999_999];
+    const text = (): string => Buffer.from(w.buf.subarray(0, w.at)).toString('utf8');
+    for (const n of [...edges, ...Array.from({ length: 15 }, (_, d) => 10 ** d - 1), ...Array.from({ length: 15 }, (_, d) => 10 ** d)]) {
+      w.reset();
+      w.num(n);
+      assert.equal(text(), JSON.stringify(n));
+      assert.equal(w.chars, text().length);
+      for (const nsec of [0, 1, 10, 999_999_999, 123_000_000]) {
+        w.reset();
+        w.ts(n, nsec);
+        assert.equal(text(), JSON.stringify(formatTs(n, nsec)), `${n} ${nsec}`);
+        assert.equal(w.chars, text().length);
+      }
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 999_999_999_999_999 }), fc.integer({ min: 0, max: 999_999_999 }), (n, nsec) => {
+        w.reset();
+        w.num(n);
+        w.ts(n, nsec);
+        assert.equal(text(), JSON.stringify(n) + JSON.stringify(formatTs(n, nsec)));
+      }),
+      { numRuns: 5000 },
     );
   });
 });

@@ -12,6 +12,7 @@ import { parseCef } from '../../../common/logs/cef.js';
 import { isIp } from '../../../common/logs/ip-text.js';
 import { endpointsFromKeyValues, keyValues } from '../../../common/logs/message-endpoints.js';
 import { emptyEndpoints, portNumber, protoNumber, type NamedEndpoints } from '../../../common/logs/parsed-log.js';
+import { parsePri } from '../../../common/logs/parse-log.js';
 import { matchBsdTime } from '../../../common/logs/syslog-time.js';
 
 const SRC = ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'];
@@ -108,6 +109,47 @@ describe('parser fast paths equal the reference code', () => {
       { numRuns: 3000 },
     );
     assert.equal(portNumber(undefined), null);
+  });
+
+  it('protocol numbers: digits as the pattern /^\\d{1,3}$/ took them, names in any case; a name of Object.prototype is none', () => {
+    const NAMES: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132 };
+    const reference = (text: string): number | null => {
+      const t = text.trim().toLowerCase();
+      if (/^\d{1,3}$/.test(t)) {
+        const n = Number(t);
+        return n <= 255 ? n : null;
+      }
+      return Object.prototype.hasOwnProperty.call(NAMES, t) ? NAMES[t] : null;
+    };
+    const texts = fc.oneof(
+      fc.stringMatching(/^\s{0,2}[0-9a-zA-Z.-]{0,5}\s{0,2}$/),
+      fc.constantFrom('TCP', ' udp ', 'Icmpv6', 'IPV6-ICMP', '255', '256', '006', '0', '', ' ', '1e2', '٣', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'İ'),
+      fc.string({ maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(texts, (t) => {
+        assert.equal(protoNumber(t), reference(t));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const hostile of ['constructor', '__proto__', 'toString', 'valueOf']) assert.equal(protoNumber(hostile), null);
+  });
+
+  it('PRI: "<" 1-3 digits ">" up to 191 without a leading zero, as the pattern /^<(\\d{1,3})>/ took it', () => {
+    const reference = (text: string) => {
+      const m = /^<(\d{1,3})>/.exec(text);
+      if (!m) return null;
+      const v = Number(m[1]);
+      if (v > 191 || (m[1].length > 1 && m[1][0] === '0')) return null;
+      return { facility: v >> 3, severity: v & 7, length: m[0].length };
+    };
+    const texts = fc.oneof(fc.stringMatching(/^<?[0-9]{0,5}>?[ a-z<>]{0,3}$/), fc.constantFrom('<0>', '<00>', '<191>', '<192>', '<1234>', '<>', '<', '<12', '<٣>', '<1 >', ' <1>'), fc.string({ maxLength: 8 }));
+    fc.assert(
+      fc.property(texts, (t) => {
+        assert.deepEqual(parsePri(t), reference(t));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('BSD timestamps: the remembered last result never leaks into another time or reference', () => {

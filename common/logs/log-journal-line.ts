@@ -1,0 +1,245 @@
+/**
+ * The compact journal line of a `log` event (journal line format 2): only what the reader cannot
+ * rebuild. A received message's event is a function of its raw text, its reception time and its
+ * origin (toLogEvent(raw, parseLog(raw, receivedSec), origin)), so the line keeps those, plus
+ * the values a journal query filters on without re-parsing (ts, src_ip, dst_ip) and any value
+ * that differs from the rebuilt event (flow_ids linked at intake); the reader parses the raw text
+ * again and fills the rest back. A ~150-byte datagram's line falls from ~700-900 bytes (the full
+ * event: 27 keys, mostly defaults and nulls, the message twice, the fields a third time) to
+ * ~250, and the UDP parse thread's line writer costs what it writes.
+ *
+ *   {"kind":"log","v":2,"id":…,"sensor":…,"transport":…,"received_ts":…[,"sender_ip":…][,"sender_port":…]
+ *    [,"capture_flow":…][,"ts":…][,"src_ip":…][,"dst_ip":…],"raw":…[,"flow_ids":[…]]}
+ *
+ * Absent keys: sender_ip, sender_port, capture_flow, src_ip, dst_ip are null, ts is received_ts,
+ * flow_ids is empty; every other key is the rebuilt event's. The query keys are authoritative as
+ * written (a parser that later reads more from the same text does not change what a stored
+ * line's queries match). An event that changed otherwise after parsing (a resolved name, a rank)
+ * is written whole.
+ * Lines without "v" are format 1, the whole event as JSON.stringify writes it; readers take both
+ * (journals written before format 2 read as before). The writer falls back to format 1 for a
+ * line it cannot promise to rebuild (a reception time the text form would not give back, a
+ * parser error).
+ */
+import { z } from 'zod';
+import { LogEventSchema, type LogEvent } from '../bridge/messages.js';
+import { keptTime, toLogEvent } from './log-event.js';
+import { JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, writeLineMarked, writeParsedLogLine } from './log-line-encoder.js';
+import { parseLog } from './parse-log.js';
+import type { ParsedLog } from './parsed-log.js';
+
+export const COMPACT_LOG_LINE_VERSION = 2;
+
+function ascii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Every compact line starts with these bytes (the intake recognises its own lines by them). */
+export const COMPACT_PREFIX = ascii('{"kind":"log","v":2,"id":');
+const K_SENDER_IP = ascii(',"sender_ip":');
+const K_SENDER_PORT = ascii(',"sender_port":');
+const K_CAPTURE_FLOW = ascii(',"capture_flow":');
+const K_TS = ascii(',"ts":');
+const K_SRC_IP = ascii(',"src_ip":');
+const K_DST_IP = ascii(',"dst_ip":');
+const K_RAW = ascii(',"raw":');
+
+/** A compact line as read: its origin and query keys, and the flows linked at intake (the only value the intake writes into it). */
+export const CompactLogLineSchema = z.object({
+  kind: z.literal('log'),
+  v: z.literal(COMPACT_LOG_LINE_VERSION),
+  id: LogEventSchema.shape.id,
+  sensor: LogEventSchema.shape.sensor,
+  transport: LogEventSchema.shape.transport,
+  received_ts: LogEventSchema.shape.received_ts,
+  sender_ip: LogEventSchema.shape.sender_ip.optional(),
+  sender_port: LogEventSchema.shape.sender_port.optional(),
+  capture_flow: LogEventSchema.shape.capture_flow.optional(),
+  ts: LogEventSchema.shape.ts.optional(),
+  src_ip: LogEventSchema.shape.src_ip.optional(),
+  dst_ip: LogEventSchema.shape.dst_ip.optional(),
+  raw: LogEventSchema.shape.raw,
+  flow_ids: LogEventSchema.shape.flow_ids.optional(),
+});
+export type CompactLogLine = z.infer<typeof CompactLogLineSchema>;
+
+/** Whether a journal line's JSON value is a compact log line (to be expanded), not a whole event. */
+export function isCompactLogLine(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { v?: unknown }).v === COMPACT_LOG_LINE_VERSION && (v as { kind?: unknown }).kind === 'log';
+}
+
+/** A reception time the line's text form gives back exactly (formatTs ⇄ parseTimestamp). */
+function exactTime(sec: number, nsec: number): boolean {
+  return Number.isSafeInteger(sec) && sec >= 0 && sec <= 99_999_999_999 && Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9;
+}
+
+/**
+ * Whether the reader can rebuild this event from a compact line: its reception time's text gives
+ * it back, and parseLog did not catch a parser bug (such a result may depend on more than the
+ * text: a stack overflow). Otherwise the whole line is written, with the parse result's fields.
+ */
+export function compactLineFits(receivedSec: number, receivedNsec: number, p: ParsedLog): boolean {
+  return exactTime(receivedSec, receivedNsec) && !(p.problem !== null && p.problem.startsWith('parser error'));
+}
+
+/**
+ * Writes the compact line of the event toLogEvent(raw, p, origin) would build (without the final
+ * LF; its id is idPrefix followed by idSeq's digits, or idPrefix alone when idSeq < 0), or its whole line (writeParsedLogLine) when the reader could not rebuild it. Marks (for the
+ * facts table): src_ip and dst_ip as in writeParsedLogLine; the message as a range of the raw
+ * value's bytes when it is plain text inside raw, else -2 (read it from the event).
+ */
+export function writeCompactLogLine(
+  w: JsonLineWriter,
+  raw: string,
+  p: ParsedLog,
+  idPrefix: string,
+  idSeq: number,
+  sensor: string,
+  receivedSec: number,
+  receivedNsec: number,
+  transport: LogEvent['transport'],
+  senderIp: string | null,
+  senderPort: number | null,
+  captureFlow: string | null,
+): void {
+  if (!compactLineFits(receivedSec, receivedNsec, p)) {
+    writeParsedLogLine(w, raw, p, idSeq < 0 ? idPrefix : idPrefix + idSeq, sensor, receivedSec, receivedNsec, transport, senderIp, senderPort, captureFlow);
+    return;
+  }
+  if (idSeq < 0) {
+    w.lit(COMPACT_PREFIX);
+    w.str(idPrefix);
+  } else {
+    // the id's prefix written once (with the line's start), then the sequence number's digits
+    // (digits need no escaping): no id string built per message
+    w.text(idPrefixText(idPrefix));
+    w.num(idSeq);
+    w.byte(0x22);
+  }
+  w.text(originText(sensor, transport));
+  w.ts(receivedSec, receivedNsec);
+  if (senderIp !== null) {
+    w.lit(K_SENDER_IP);
+    w.str(senderIp);
+  }
+  if (senderPort !== null) {
+    w.lit(K_SENDER_PORT);
+    w.num(senderPort);
+  }
+  if (captureFlow !== null) {
+    w.lit(K_CAPTURE_FLOW);
+    w.str(captureFlow);
+  }
+  if (keptTime(p.time)) {
+    w.lit(K_TS);
+    w.ts(p.time.sec, p.time.nsec);
+  }
+  const e = p.endpoints;
+  writeLineMarked(w, K_SRC_IP, e.srcIp, MARK_SRC_IP);
+  writeLineMarked(w, K_DST_IP, e.dstIp, MARK_DST_IP);
+  w.lit(K_RAW);
+  const start = w.at;
+  w.str(raw);
+  markMessageInRaw(w, raw, p.message, start);
+  w.byte(0x7d);
+}
+
+/**
+ * The message's bytes inside raw's JSON value: when raw was written byte for byte (printable
+ * ASCII without escapes) and holds the message (most parsers slice it from the line).
+ */
+function markMessageInRaw(w: JsonLineWriter, raw: string, message: string, rawStart: number): void {
+  let at = -1;
+  if (w.at - rawStart === raw.length + 2) {
+    at = raw.endsWith(message) ? raw.length - message.length : raw.indexOf(message);
+  }
+  if (at < 0) {
+    w.marks[MARK_MESSAGE] = -2;
+    w.marks[MARK_MESSAGE + 1] = -2;
+    return;
+  }
+  w.marks[MARK_MESSAGE] = rawStart + 1 + at;
+  w.marks[MARK_MESSAGE + 1] = rawStart + 1 + at + message.length;
+}
+
+interface CachedText {
+  bytes: Uint8Array;
+  chars: number;
+}
+// a receiver's lines share their sensor, transport and id prefix: the last ones' text is kept
+let lastOrigin: { sensor: string; transport: string; text: CachedText } | null = null;
+let lastIdPrefix: { prefix: string; text: CachedText } | null = null;
+
+function textOf(build: (t: JsonLineWriter) => void): CachedText {
+  const t = new JsonLineWriter(256);
+  build(t);
+  return { bytes: t.buf.slice(0, t.at), chars: t.chars };
+}
+
+/** `,"sensor":S,"transport":T,"received_ts":` for a receiver. */
+function originText(sensor: string, transport: string): CachedText {
+  if (lastOrigin === null || lastOrigin.sensor !== sensor || lastOrigin.transport !== transport) {
+    const text = textOf((t) => {
+      t.lit(ascii(',"sensor":'));
+      t.str(sensor);
+      t.lit(ascii(',"transport":'));
+      t.str(transport);
+      t.lit(ascii(',"received_ts":'));
+    });
+    lastOrigin = { sensor, transport, text };
+  }
+  return lastOrigin.text;
+}
+
+/** The line's start up to its id's digits: `{"kind":"log","v":2,"id":"PREFIX` (JSON.stringify's escapes, no closing quote). */
+function idPrefixText(prefix: string): CachedText {
+  if (lastIdPrefix === null || lastIdPrefix.prefix !== prefix) {
+    const text = textOf((t) => {
+      t.lit(COMPACT_PREFIX);
+      t.str(prefix);
+      t.at--; // the closing quote comes after the digits
+      t.chars--;
+    });
+    lastIdPrefix = { prefix, text };
+  }
+  return lastIdPrefix.text;
+}
+
+/** received_ts's seconds and nanoseconds (the schema checked its form: digits, optionally a dot and 1-9 digits). */
+function splitTs(t: string): { sec: number; nsec: number } {
+  const dot = t.indexOf('.');
+  if (dot < 0) return { sec: Number(t), nsec: 0 };
+  return { sec: Number(t.slice(0, dot)), nsec: Number(t.slice(dot + 1).padEnd(9, '0')) };
+}
+
+/** The event a compact line stands for: rebuilt from its raw text and origin, then its written keys. */
+export function expandCompactLogLine(rec: CompactLogLine): LogEvent {
+  const t = splitTs(rec.received_ts);
+  const p = parseLog(rec.raw, t.sec);
+  const e = toLogEvent(rec.raw, p, {
+    id: rec.id,
+    sensor: rec.sensor,
+    receivedSec: t.sec,
+    receivedNsec: t.nsec,
+    transport: rec.transport,
+    senderIp: rec.sender_ip ?? null,
+    senderPort: rec.sender_port ?? null,
+    captureFlow: rec.capture_flow ?? null,
+  });
+  e.received_ts = rec.received_ts;
+  e.ts = rec.ts ?? rec.received_ts;
+  e.src_ip = rec.src_ip ?? null;
+  e.dst_ip = rec.dst_ip ?? null;
+  if (rec.flow_ids !== undefined) e.flow_ids = rec.flow_ids;
+  return e;
+}
+
+/**
+ * A journal line's JSON value as an event, for readers that trust the line (the intake's own
+ * batches): a compact line expanded, a whole event as it is.
+ */
+export function logEventOfLine(v: unknown): LogEvent {
+  return isCompactLogLine(v) ? expandCompactLogLine(v as CompactLogLine) : (v as LogEvent);
+}
