@@ -198,6 +198,36 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
     assert.ok(st.received <= got);
   });
 
+  it('datagrams read while the ring runs out of bytes wait for room instead of being dropped', async () => {
+    if (!native.ok) return;
+    const addon = native.addon;
+    let got = 0;
+    let ringDrops = 0;
+    let kernelDrops = 0;
+    const sizes: number[] = [];
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    // a slot holds 3 datagrams of 20,000 bytes by its bytes (16 by count): one recvmmsg of up
+    // to 64 brings more than two slots hold while this thread is blocked and takes nothing
+    const h = addon.open({ host: '127.0.0.1', port: 0, recvBufferBytes: 8 << 20, pending: new Int32Array(new SharedArrayBuffer(4)), limit: 1_000_000, ringSlots: 2, batchBytes: 65552, batchMessages: 16 }, (kind, data, used, count, ips, _dq, dr, kd) => {
+      ringDrops += dr;
+      kernelDrops = kd;
+      if (kind === 1) return ended();
+      if (!data) return;
+      const rd = new UdpBatchReader({ data, used, count, ips });
+      while (rd.next()) sizes.push(rd.end - rd.start);
+      got += count;
+    });
+    sendBlocking(h.port, '127.0.0.1', 'import os\nfor i in range(60):\n  s.sendto(b"y" * 20000, (os.environ["H"], int(os.environ["P"])))\n');
+    await new Promise((r) => setTimeout(r, 300));
+    addon.close(h.handle);
+    await end;
+    assert.equal(kernelDrops, 0, 'the kernel buffer held the burst');
+    assert.equal(ringDrops, 0, 'nothing read was dropped for want of ring room');
+    assert.equal(got, 60);
+    assert.ok(sizes.every((n) => n === 20000));
+  });
+
   it('bad options are refused with a clear error, a busy port with EADDRINUSE', () => {
     if (!native.ok) return;
     const addon = native.addon;

@@ -17,7 +17,9 @@
  * Drops are counted exactly, never silent:
  *   - queue full: the messages handed over and not yet taken by the intake (an Int32 in a
  *     SharedArrayBuffer, decremented by the main thread) reached the limit;
- *   - ring full: every ring slot is waiting for the JavaScript thread;
+ *   - ring full: datagrams already read wait in the scratch while every ring slot waits for the
+ *     JavaScript thread (the socket is not read meanwhile); only those still there when close()
+ *     gives up waiting (about 2 s) are dropped;
  *   - kernel: the socket's receive buffer overflowed (SO_RXQ_OVFL, cumulative, reported as is).
  *
  * close() stops the thread (an eventfd wakes its poll), which first drains what the kernel
@@ -95,6 +97,9 @@ typedef struct {
   struct iovec iov[VLEN];
   struct sockaddr_storage addrs[VLEN];
   uint8_t ctrl[VLEN][128];
+  /* msgs[carry_at, carry_n): read from the socket, not yet in a batch (the ring had no room) */
+  int carry_at;
+  int carry_n;
 
   /* the hand-off bound, shared with the main thread */
   int32_t *pending;
@@ -217,10 +222,20 @@ static void arm(receiver_t *r) {
  * ones. Returns the number read, 0 when nothing was there, -1 on an error other than "nothing".
  */
 static int read_some(receiver_t *r, slot_t **cur, uint64_t *first_ms) {
-  arm(r);
-  int n = recvmmsg(r->fd, r->msgs, VLEN, MSG_DONTWAIT, NULL);
-  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
-  for (int i = 0; i < n; i++) {
+  int i0 = 0;
+  int n;
+  if (r->carry_n > r->carry_at) {
+    /* datagrams an earlier call read and had no ring room for: stored first, nothing new read */
+    i0 = r->carry_at;
+    n = r->carry_n;
+  } else {
+    arm(r);
+    n = recvmmsg(r->fd, r->msgs, VLEN, MSG_DONTWAIT, NULL);
+    if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    __atomic_fetch_add(&r->received, (uint64_t)n, __ATOMIC_RELAXED);
+  }
+  r->carry_at = r->carry_n = 0;
+  for (int i = i0; i < n; i++) {
     struct msghdr *h = &r->msgs[i].msg_hdr;
     uint32_t len = r->msgs[i].msg_len;
     if (len > SCRATCH_SLOT) len = SCRATCH_SLOT; /* cannot happen for UDP over IP; bounded anyway */
@@ -238,7 +253,6 @@ static int read_some(receiver_t *r, slot_t **cur, uint64_t *first_ms) {
       }
     }
     if (!have_ts) clock_gettime(CLOCK_REALTIME, &ts);
-    __atomic_fetch_add(&r->received, 1, __ATOMIC_RELAXED);
     uint32_t in_batch = *cur ? (*cur)->count : 0;
     if (__atomic_load_n(r->pending, __ATOMIC_SEQ_CST) + (int64_t)in_batch >= r->limit) {
       __atomic_fetch_add(&r->dropped_queue_full, 1, __ATOMIC_RELAXED);
@@ -272,9 +286,21 @@ static int read_some(receiver_t *r, slot_t **cur, uint64_t *first_ms) {
       len = UINT32_MAX; /* stored */
       break;
     }
-    if (len != UINT32_MAX) __atomic_fetch_add(&r->dropped_ring_full, 1, __ATOMIC_RELAXED);
+    if (len != UINT32_MAX) {
+      /*
+       * No free slot: this datagram and the rest of the call wait in the scratch for room (the
+       * reader asks for room before reading, but a slot's bytes can end before its message count).
+       */
+      r->carry_at = i;
+      r->carry_n = n;
+      return i - i0;
+    }
   }
-  return n;
+  return n - i0;
+}
+
+static int carrying(receiver_t *r) {
+  return r->carry_n > r->carry_at;
 }
 
 static uint32_t free_slots(receiver_t *r) {
@@ -321,7 +347,7 @@ static void *receive_thread(void *arg) {
      * counted by the kernel, SO_RXQ_OVFL) instead of being read and thrown away.
      */
     int readable = free_slots(r) >= (cur ? 1u : 2u);
-    int timeout = readable ? 100 : 1;
+    int timeout = readable ? (carrying(r) ? 0 : 100) : 1;
     uint64_t t = now_ms();
     /* with a quarter of the ring waiting for the JavaScript thread a due batch is held (below): no spinning */
     int hold = r->nslots - free_slots(r) > r->nslots / 4;
@@ -338,7 +364,7 @@ static void *receive_thread(void *arg) {
     int pn = poll(fds, 2, timeout);
     if (pn < 0 && errno != EINTR) break;
     if (fds[1].revents & POLLIN) break;
-    if (pn > 0 && (fds[0].revents & POLLIN)) {
+    if ((pn > 0 && (fds[0].revents & POLLIN)) || (readable && carrying(r))) {
       /* read until the socket is empty (or the ring has no room), so one wake-up takes many datagrams */
       int got = 0;
       for (int rounds = 0; rounds < 64 && free_slots(r) >= (cur ? 1u : 2u); rounds++) {
@@ -390,6 +416,9 @@ static void *receive_thread(void *arg) {
     }
     if (read_some(r, &cur, &first_ms) <= 0) break;
   }
+  /* read, and the ring never made room for them before the end: counted, never silent */
+  if (carrying(r)) __atomic_fetch_add(&r->dropped_ring_full, (uint64_t)(r->carry_n - r->carry_at), __ATOMIC_RELAXED);
+  r->carry_at = r->carry_n = 0;
   if (cur) {
     if (cur->count > 0) {
       publish(r, cur);
