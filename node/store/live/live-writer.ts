@@ -58,6 +58,12 @@ const POOL_BUFFERS = 32;
 const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
 /** Free space needed before writing resumes after a disk-full stop. */
 const RESUME_FREE_BYTES = 4 * 1024 * 1024;
+/**
+ * Closed segments' indexers (with their flow tables) and index encoders kept for the next
+ * segments once their final index is written. Two: a segment's final index is built off the
+ * write chain while the next segment fills, so at short segments two may be in flight.
+ */
+const SPARE_INDEXERS = 2;
 
 interface Segment {
   id: string;
@@ -128,6 +134,12 @@ export class LiveWriter implements LiveStoreWriter {
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
   /** Bytes of each closed segment, for retention passes (closed segments never change). */
   private readonly closedSizes = new Map<string, number>();
+  /**
+   * Reset indexers and encoders of closed segments (see SPARE_INDEXERS): a fresh table, offset
+   * arena and encoder per segment cost tens of MB of garbage per million packets, and a fresh
+   * decoded packet per segment a round of V8 deoptimizations.
+   */
+  private readonly spare: { indexer: CaptureIndexer; snapshots: LiveIndexEncoder }[] = [];
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly flushMs: number;
@@ -421,7 +433,9 @@ export class LiveWriter implements LiveStoreWriter {
     const format: SegmentFormat = links.every((l) => l.linkType === links[0].linkType) ? 'pcap' : 'pcapng';
     const id = newSegmentId(Date.now(), (x) => this.usedIds.has(x));
     this.usedIds.add(id);
-    const indexer = new CaptureIndexer();
+    const reused = this.spare.pop();
+    const indexer = reused?.indexer ?? new CaptureIndexer();
+    const snapshots = reused?.snapshots ?? new LiveIndexEncoder(indexer.table, nativeCrc32);
     const header = segmentHeader(format, links);
     const s: Segment = {
       id,
@@ -431,7 +445,7 @@ export class LiveWriter implements LiveStoreWriter {
       ifaceOf: new Map(links.map((l, i) => [l.id, i])),
       indexer,
       parser: createCaptureParser(indexer),
-      snapshots: new LiveIndexEncoder(indexer.table, nativeCrc32),
+      snapshots,
       summaries: new FlowSummaryTracker(id, indexer.table),
       fh: null,
       submitted: 0,
@@ -563,6 +577,12 @@ export class LiveWriter implements LiveStoreWriter {
       this.st.durablePackets += s.packets - s.durablePackets;
       s.durablePackets = s.packets;
       this.emit(summaries);
+      // every index of s is written: its indexer and encoder can serve a later segment
+      if (this.spare.length < SPARE_INDEXERS && !this.closed) {
+        s.indexer.reset();
+        s.snapshots.reset();
+        this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });
+      }
     } catch (e) {
       await this.fail(s, e as Error);
     }
