@@ -34,6 +34,7 @@ import { BATCH_RECORD_HEADER, batchRecordEnd } from './packet-batch.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterOptions, type LiveWriterStats } from './live-writer-options.js';
 import { enforceRetention } from './retention.js';
+import { writeAllChunks } from './write-chunks.js';
 import { pcapRecordLength, pcapngRecordLength, segmentHeader, writePcapRecord, writePcapngRecord } from './segment-encoder.js';
 import {
   listSegments,
@@ -795,10 +796,7 @@ async function writeSnapshot(path: string, index: EncodedIndex): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const fh = await open(temp, 'w', 0o644);
   try {
-    for (const c of index.chunks) {
-      let done = 0;
-      while (done < c.length) done += (await fh.write(c, done, c.length - done)).bytesWritten;
-    }
+    await writeAllChunks(fh, index.chunks);
     await fh.close();
     await rename(temp, path);
   } catch (e) {
