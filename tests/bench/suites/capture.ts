@@ -49,6 +49,8 @@ interface Trial {
   /** tapline: the part of storeDrops dropped at the hand-off to the writer thread (its ring full). */
   handoffDrops: number | null;
   cpuSeconds: number | null;
+  /** tapline: the trial's CPU by thread (threadBreakdown). */
+  threads: string | null;
   zeroDrop: boolean;
   error: string | null;
 }
@@ -72,6 +74,54 @@ function treeCpuSeconds(pid: number): number {
   };
   walk(pid);
   return ticks / CLK_TCK;
+}
+
+interface ThreadTicks {
+  pid: number;
+  tid: number;
+  comm: string;
+  ticks: number;
+}
+
+/** CPU ticks of every thread of a process and its descendants, by "pid/tid". */
+function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
+  const out = new Map<string, ThreadTicks>();
+  const walk = (p: number): void => {
+    try {
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        const stat = readFileSync(`/proc/${p}/task/${t}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]) });
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * Where a tapline trial's CPU went, by thread of the capture worker (the process with the native
+ * capture thread, named tl-capture): that thread (the copy out of the kernel ring), the worker's
+ * JS main thread, its other threads by CPU (the store writer thread first as a rule, then V8's
+ * and libuv's helpers), and the CLI parent. Seconds; threads that ended during the trial are
+ * missing (none should: the worker runs throughout).
+ */
+function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, ThreadTicks>): string {
+  const delta = [...after.entries()].map(([k, a]) => ({ ...a, ticks: a.ticks - (before.get(k)?.ticks ?? 0) }));
+  const worker = delta.find((t) => t.comm === 'tl-capture')?.pid;
+  if (worker === undefined) return 'threads: no tl-capture thread (JavaScript capture path or an older build)';
+  const s = (ticks: number): string => (ticks / CLK_TCK).toFixed(2);
+  const mine = delta.filter((t) => t.pid === worker);
+  const native = mine.filter((t) => t.comm === 'tl-capture').reduce((n, t) => n + t.ticks, 0);
+  const main = mine.find((t) => t.tid === worker)?.ticks ?? 0;
+  const others = mine.filter((t) => t.comm !== 'tl-capture' && t.tid !== worker).map((t) => t.ticks).sort((a, b) => b - a);
+  const rest = others.slice(3).reduce((n, t) => n + t, 0);
+  const parent = delta.filter((t) => t.pid !== worker).reduce((n, t) => n + t.ticks, 0);
+  return `threads: capture ${s(native)}, worker main ${s(main)}, worker others ${others.slice(0, 3).map(s).join(' / ')} (+${s(rest)}), parent ${s(parent)} s`;
 }
 
 function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<void> {
@@ -115,7 +165,7 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, loops: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
   const ratePps: Trial['ratePps'] = rate === 0 ? 'topspeed' : rate;
-  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
+  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, threads: null, zeroDrop: false, error: null };
   const dir = join(workDir, `${tool}-${ratePps}`);
   rmSync(dir, { recursive: true, force: true });
   ensureDir(dir);
@@ -131,6 +181,7 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
   try {
     await waitFor(cap, 'stderr', tapline ? /capturing from/ : /listening on/, 30_000);
     const cpu0 = treeCpuSeconds(cap.pid!);
+    const threads0 = tapline ? treeThreadTicks(cap.pid!) : null;
     const speed = rate === 0 ? ['--topspeed'] : ['--pps', String(rate)];
     const loop = loops > 1 ? ['--loop', String(loops)] : [];
     const replay = pair.exec(pair.nsA, 'tcpreplay', ['-i', pair.ifA, ...speed, ...loop, '--limit', String(count), replayFile], 300_000);
@@ -142,6 +193,7 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
     // Let the capture drain its ring (bounded), then take its CPU and stop it.
     await new Promise((r) => setTimeout(r, 1500));
     base.cpuSeconds = Math.round((treeCpuSeconds(cap.pid!) - cpu0) * 100) / 100;
+    if (threads0) base.threads = threadBreakdown(threads0, treeThreadTicks(cap.pid!));
     cap.kill('SIGINT');
     const code = await exited(cap, 300_000);
     const text = output();
@@ -209,7 +261,7 @@ export const captureSuite: Suite = {
           if (failed[tool]) continue;
           const t = await trial(pair, tool, rate, count, loops, source.path, workDir, segment);
           trials.push(t);
-          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
+          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.threads ? ` (${t.threads})` : ''}${t.error ? `, error: ${t.error}` : ''}`);
           // the highest rate achieved without a drop (the capture's own CPU use slows tcpreplay,
           // so a higher asked rate can come out lower)
           const rateOf = (x: Trial): number => x.sent / Math.max(x.replaySeconds, 1e-9);
