@@ -16,17 +16,6 @@ import { listInterfaces } from '../node/capture/interfaces.js';
 import { LiveCapture } from '../node/capture/live-capture.js';
 import { loadPcapBinding } from '../node/capture/sources/libpcap-binding.js';
 import { SourceConfigError } from '../node/capture/sources/source-types.js';
-import { setFlagsFromString } from 'node:v8';
-
-// V8 compiles the store writer's hot code (decode, flow table, index encoders) on this process's
-// threads during the first seconds of a capture. Done on background compiler threads, that cost
-// 0.40-0.46 s of CPU per writer thread against 0.15-0.35 s more on the writer thread itself when
-// compiled in place (same 1 M packets, tests/bench/live-writer-cpu.ts, and 2.03-2.05 vs
-// 2.20-2.24 s CPU per 1 M-packet capture-suite trial): on a machine where the capture competes
-// for cores, that CPU is what sets the drop-free rate. Compiling in place stalls the writer
-// thread for tens of ms at a time meanwhile, which the hand-off ring (128 MiB) absorbs; the
-// native capture thread never waits for it. Process-wide, set before any code is hot.
-setFlagsFromString('--no-concurrent-recompilation');
 
 type Methods = typeof captureWorkerProtocol.methods;
 type MethodName = keyof Methods;
