@@ -23,6 +23,17 @@ export interface IndexerPart {
   lastTs: string | null;
 }
 
+/**
+ * The decoded packet and fast-path fields onPacket fills and reads within one call (nothing keeps
+ * them: fragments waiting for their first fragment are copied), one pair for every indexer of a
+ * thread. V8 specializes the decoder and the flow table on these objects' shapes; each further
+ * object made from the same literal, or made before the first packets widened the fields' number
+ * representations (32-bit addresses, sequence numbers), made it drop that optimized code when the
+ * object came into use: a live capture starts an indexer per segment, and each time the hot path
+ * was compiled again mid-capture.
+ */
+const SCRATCH = { decoded: createDecodedPacket(), fast: createFastIpv4() };
+
 /** How often (in packets) a budgeted indexer compares its table's memory with the budget. */
 export const PART_CHECK_PACKETS = 256;
 
@@ -30,7 +41,7 @@ export class CaptureIndexer implements CaptureSink {
   /** The current part's table (the only one unless nextPart splits the input into index parts). */
   table: FlowTable;
   fileInfo: CaptureFileInfo | null = null;
-  readonly interfaces: IndexInterface[] = [];
+  interfaces: IndexInterface[] = [];
   packets = 0;
   bytes = 0;
   nonIpPackets = 0;
@@ -42,8 +53,9 @@ export class CaptureIndexer implements CaptureSink {
   private lastNsec = 0;
   /** Latest packet second of every part so far (what carried flows expire against). */
   private latestSec = -Infinity;
-  private readonly decoded = createDecodedPacket();
-  private readonly fast = createFastIpv4();
+  /** Scratch of one onPacket call, shared by every indexer of this thread (see SCRATCH). */
+  private readonly decoded = SCRATCH.decoded;
+  private readonly fast = SCRATCH.fast;
   private readonly fastPath: boolean;
   private readonly partBudget: number;
   private readonly maxCarry: number | undefined;
@@ -61,6 +73,26 @@ export class CaptureIndexer implements CaptureSink {
     this.fastPath = opts?.fastPath ?? true;
     this.partBudget = opts?.partBudget ?? 0;
     this.maxCarry = opts?.maxCarry;
+  }
+
+  /**
+   * Starts over on a new input with the same options, reusing this indexer and its table
+   * (FlowTable.reset): what a fresh `new CaptureIndexer(opts)` would give, without allocating a
+   * table with its columns and offset arena again (a live capture indexes each segment anew).
+   * Only for an indexer that never split its input into index parts.
+   */
+  reset(): void {
+    if (this.partsEnded !== 0) throw new Error('CaptureIndexer.reset: an indexer that ended index parts cannot be reused');
+    this.table.reset();
+    this.fileInfo = null;
+    // a new array: index metadata encoded before may still refer to the old one
+    this.interfaces = [];
+    this.packets = this.bytes = this.nonIpPackets = this.undecodedPackets = this.malformedPackets = 0;
+    this.firstSec = Infinity;
+    this.firstNsec = 0;
+    this.lastSec = -Infinity;
+    this.lastNsec = 0;
+    this.latestSec = -Infinity;
   }
 
   /** Parts the budget ended since the last call, in order (numbered from 0 over the whole input). */

@@ -45,6 +45,8 @@ const EMPTY = 0;
 const FLOW_COLUMN_BYTES = KW * 4 + 5 + 12 + 4 + 24 + 32 + 4 + 8 + 22;
 /** Flows a budget check ahead of growing (CaptureIndexer checks every few hundred packets). */
 const GROWTH_MARGIN = 2048;
+/** Offset arena pages (1 MiB each) a reset table keeps for its next use. */
+const RESET_KEEP_PAGES = 64;
 /** How far back in time packets may go and still continue a flow carried to the next index part. */
 export const CARRY_SLACK_SEC = 60;
 
@@ -111,7 +113,7 @@ export class FlowTable {
   private readonly tcpIdle: number;
   private readonly udpIdle: number;
   private readonly otherIdle: number;
-  private readonly fragments: FragmentTracker;
+  private fragments: FragmentTracker;
   private readonly opts: FlowTableOptions;
   /** Flows of the part before this one that a packet may still continue (null: a first part). */
   private readonly carry: CarriedFlows | null;
@@ -135,6 +137,37 @@ export class FlowTable {
     this.fragments = fragments ?? new FragmentTracker(opts.fragmentTimeoutSec ?? 60);
     this.carry = carry;
     this.grow(1024);
+  }
+
+  /**
+   * Empties this table for reuse as a new first part (no carried flows), keeping its grown
+   * columns, hash slots and offset arena pages: afterwards it behaves exactly as
+   * `new FlowTable(opts)` with the same options. A live capture starts a table per segment, and
+   * allocating the columns and arena afresh each time (tens of MB per million packets) was
+   * garbage-collector work at line rate. Only for a table that carries no flows of a part before
+   * (nextPart's tables keep referring to theirs).
+   */
+  reset(): void {
+    if (this.carry !== null) throw new Error('FlowTable.reset: a table continuing an earlier part cannot be reused');
+    const n = this.count;
+    // createAt sets only some columns of a new flow and relies on zeros in the rest
+    this.keys.fill(0, 0, n * KW);
+    for (const c of [this.kind, this.ipVersion, this.proto, this.hasPorts, this.clientIsA, this.tcpState, this.fragmented, this.offTailPos, this.offUnsorted]) c.fill(0, 0, n);
+    for (const c of [this.vlan, this.vlanInner, this.contPart, this.offHead, this.offTail]) c.fill(0, 0, n);
+    for (const c of [this.l2Type, this.firstNsec, this.lastNsec, this.contFlow, this.offBytes]) c.fill(0, 0, n);
+    for (const c of [this.icmpType, this.icmpCode]) c.fill(0, 0, n);
+    this.tcpFlags.fill(0, 0, n);
+    for (const c of [this.firstSec, this.lastSec, this.pktsA, this.pktsB, this.bytesA, this.bytesB, this.offLast]) c.fill(0, 0, n);
+    this.slots.fill(EMPTY);
+    this.slotsUsed = 0;
+    this.count = 0;
+    this.packets = 0;
+    this.continuations = 0;
+    this.carriedAt = -1;
+    this.cacheF = -1;
+    this.cacheW0 = this.cacheW1 = this.cacheA = this.cacheB = this.cachePorts = 0;
+    this.arena.reset(RESET_KEEP_PAGES);
+    this.fragments = new FragmentTracker(this.opts.fragmentTimeoutSec ?? 60);
   }
 
   /** Adds one packet. `rec` and `d` are the reused parser/decoder objects. */

@@ -28,6 +28,19 @@ export class OffsetArena {
     return b;
   }
 
+  /**
+   * Forgets every block but keeps up to `keepPages` pages (written over by the next owner: every
+   * read is bounded by what was written since). A live capture starts a table per segment, and
+   * fresh 1 MiB pages for each (about 22 MB per million packets) were garbage-collector work.
+   */
+  reset(keepPages: number): void {
+    this.nextBlock = 0;
+    if (this.pages.length > keepPages) {
+      this.pages.length = keepPages;
+      this.views.length = keepPages;
+    }
+  }
+
   get bytesAllocated(): number {
     return this.pages.length * PAGE_BYTES;
   }

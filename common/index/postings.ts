@@ -103,6 +103,11 @@ class PairList {
   ids = new Uint32Array(1024);
   n = 0;
 
+  /** Empties the list, keeping its grown arrays. */
+  clear(): void {
+    this.n = 0;
+  }
+
   push(key: number, id: number): void {
     if (this.n === this.keys.length) {
       const k = new Uint32Array(this.n * 2);
@@ -162,6 +167,11 @@ export class NumericPostingsBuilder {
     this.pairs.push(key, id);
   }
 
+  /** Forgets every pair added (a builder reused for another index keeps its grown arrays). */
+  clear(): void {
+    this.pairs.clear();
+  }
+
   encode(): Uint8Array {
     const [keys, ids] = this.pairs.sorted();
     const n = keys.length;
@@ -201,6 +211,12 @@ const V4_MAPPED_PREFIX = '\0'.repeat(10) + '\xff\xff';
 export class IpPostingsBuilder {
   private readonly v4 = new PairList();
   private readonly v6 = new Map<string, number[]>();
+
+  /** Forgets every address added (a builder reused for another index keeps its grown arrays). */
+  clear(): void {
+    this.v4.clear();
+    this.v6.clear();
+  }
 
   /** addr holds IPv4 in its first 4 bytes or IPv6 in 16. Ids ascending per address. */
   add(ipVersion: number, addr: Uint8Array, id: number): void {

@@ -275,6 +275,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
  */
 static void *capture_main(void *arg) {
   cap *c = (cap *)arg;
+  // a name of its own (otherwise "node", like every thread of the process), so that per-thread
+  // CPU (/proc/PID/task/TID/comm, top -H) tells the copy out of the ring from the JS threads
+  pthread_setname_np(pthread_self(), "tl-capture");
   uint64_t last_stats = now_ns();
   int fd = pcap_get_selectable_fd(c->p);
   while (!atomic_load(&c->stopping)) {

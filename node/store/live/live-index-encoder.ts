@@ -86,6 +86,32 @@ export class LiveIndexEncoder {
     private readonly crc: Crc32,
   ) {}
 
+  /**
+   * Starts over for the table after its FlowTable.reset (the writer's next segment reuses a
+   * closed segment's table and encoder), keeping the grown buffers: the indexes it then encodes
+   * are byte for byte those of a fresh encoder (the offset slots' slack is zeroed again). Only
+   * once every index encode() returned has been written: they are views of these buffers.
+   */
+  reset(): void {
+    const n = this.n;
+    this.records.fill(0, 0, n * FLOW_RECORD_SIZE);
+    this.offsets.fill(0, 0, this.offLen);
+    for (const c of [this.seenPackets, this.seenFirstSec, this.slotStart, this.slotCap]) c.fill(0, 0, n);
+    this.seenFirstNsec.fill(0, 0, n);
+    this.seenClientIsA.fill(0, 0, n);
+    this.n = 0;
+    this.offLen = 0;
+    this.order = new Uint32Array(0);
+    this.ipPost.clear();
+    this.portPost.clear();
+    this.protoPost.clear();
+    this.postings = null;
+    this.postingsFlows = -1;
+    this.maxDuration = 0;
+    this.fragmentedFlows = 0;
+    Object.assign(this.last, { dirtyFlows: 0, newFlows: 0, offsetBytesCopied: 0, fullResort: false });
+  }
+
   encode(metaIn: IndexMetaInput): EncodedIndex {
     const t = this.table;
     const n0 = this.n;

@@ -34,6 +34,7 @@ import { BATCH_RECORD_HEADER, batchRecordEnd } from './packet-batch.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterOptions, type LiveWriterStats } from './live-writer-options.js';
 import { enforceRetention } from './retention.js';
+import { writeAllChunks } from './write-chunks.js';
 import { pcapRecordLength, pcapngRecordLength, segmentHeader, writePcapRecord, writePcapngRecord } from './segment-encoder.js';
 import {
   listSegments,
@@ -58,6 +59,12 @@ const POOL_BUFFERS = 32;
 const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
 /** Free space needed before writing resumes after a disk-full stop. */
 const RESUME_FREE_BYTES = 4 * 1024 * 1024;
+/**
+ * Closed segments' indexers (with their flow tables) and index encoders kept for the next
+ * segments once their final index is written. Two: a segment's final index is built off the
+ * write chain while the next segment fills, so at short segments two may be in flight.
+ */
+const SPARE_INDEXERS = 2;
 
 interface Segment {
   id: string;
@@ -128,6 +135,12 @@ export class LiveWriter implements LiveStoreWriter {
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
   /** Bytes of each closed segment, for retention passes (closed segments never change). */
   private readonly closedSizes = new Map<string, number>();
+  /**
+   * Reset indexers and encoders of closed segments (see SPARE_INDEXERS): a fresh table, offset
+   * arena and encoder per segment cost tens of MB of garbage per million packets, and a fresh
+   * decoded packet per segment a round of V8 deoptimizations.
+   */
+  private readonly spare: { indexer: CaptureIndexer; snapshots: LiveIndexEncoder }[] = [];
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly flushMs: number;
@@ -421,7 +434,9 @@ export class LiveWriter implements LiveStoreWriter {
     const format: SegmentFormat = links.every((l) => l.linkType === links[0].linkType) ? 'pcap' : 'pcapng';
     const id = newSegmentId(Date.now(), (x) => this.usedIds.has(x));
     this.usedIds.add(id);
-    const indexer = new CaptureIndexer();
+    const reused = this.spare.pop();
+    const indexer = reused?.indexer ?? new CaptureIndexer();
+    const snapshots = reused?.snapshots ?? new LiveIndexEncoder(indexer.table, nativeCrc32);
     const header = segmentHeader(format, links);
     const s: Segment = {
       id,
@@ -431,7 +446,7 @@ export class LiveWriter implements LiveStoreWriter {
       ifaceOf: new Map(links.map((l, i) => [l.id, i])),
       indexer,
       parser: createCaptureParser(indexer),
-      snapshots: new LiveIndexEncoder(indexer.table, nativeCrc32),
+      snapshots,
       summaries: new FlowSummaryTracker(id, indexer.table),
       fh: null,
       submitted: 0,
@@ -563,6 +578,12 @@ export class LiveWriter implements LiveStoreWriter {
       this.st.durablePackets += s.packets - s.durablePackets;
       s.durablePackets = s.packets;
       this.emit(summaries);
+      // every index of s is written: its indexer and encoder can serve a later segment
+      if (this.spare.length < SPARE_INDEXERS && !this.closed) {
+        s.indexer.reset();
+        s.snapshots.reset();
+        this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });
+      }
     } catch (e) {
       await this.fail(s, e as Error);
     }
@@ -775,10 +796,7 @@ async function writeSnapshot(path: string, index: EncodedIndex): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const fh = await open(temp, 'w', 0o644);
   try {
-    for (const c of index.chunks) {
-      let done = 0;
-      while (done < c.length) done += (await fh.write(c, done, c.length - done)).bytesWritten;
-    }
+    await writeAllChunks(fh, index.chunks);
     await fh.close();
     await rename(temp, path);
   } catch (e) {

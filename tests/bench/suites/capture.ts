@@ -11,7 +11,11 @@
  *
  * Env: BENCH_CAPTURE_SIZE (replay source, default 200M), BENCH_CAPTURE_RATES (pps ladder,
  * default 20000,50000,100000,200000,400000,0 where 0 = --topspeed), BENCH_CAPTURE_SECONDS
- * (trial length at each rate, default 3; at most 1,000,000 packets a trial),
+ * (trial length at each rate, default 3), BENCH_CAPTURE_MAX_PACKETS (packets a trial at most,
+ * default 1,000,000: about 2 s at top speed, which weighs the capture's start-up (a fresh worker
+ * compiling its hot code) heavily against a sensor that runs for hours; a larger value runs
+ * longer trials, replaying the source several times over with tcpreplay --loop when it holds
+ * fewer packets (unset: at most the source once over); every tool gets the same trials),
  * BENCH_CAPTURE_SEGMENT (tapline segment size, default 32M: small enough that segments are
  * closed and indexed during the trial), BENCH_CAPTURE_TOOLS (default tapline,tcpdump; add
  * tapline-js for the `pcap` package path, i.e. tapline with TAPLINE_NATIVE=0, and tapline-ref
@@ -45,6 +49,8 @@ interface Trial {
   /** tapline: the part of storeDrops dropped at the hand-off to the writer thread (its ring full). */
   handoffDrops: number | null;
   cpuSeconds: number | null;
+  /** tapline: the trial's CPU by thread (threadBreakdown). */
+  threads: string | null;
   zeroDrop: boolean;
   error: string | null;
 }
@@ -68,6 +74,54 @@ function treeCpuSeconds(pid: number): number {
   };
   walk(pid);
   return ticks / CLK_TCK;
+}
+
+interface ThreadTicks {
+  pid: number;
+  tid: number;
+  comm: string;
+  ticks: number;
+}
+
+/** CPU ticks of every thread of a process and its descendants, by "pid/tid". */
+function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
+  const out = new Map<string, ThreadTicks>();
+  const walk = (p: number): void => {
+    try {
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        const stat = readFileSync(`/proc/${p}/task/${t}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]) });
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * Where a tapline trial's CPU went, by thread of the capture worker (the process with the native
+ * capture thread, named tl-capture): that thread (the copy out of the kernel ring), the worker's
+ * JS main thread, its other threads by CPU (the store writer thread first as a rule, then V8's
+ * and libuv's helpers), and the CLI parent. Seconds; threads that ended during the trial are
+ * missing (none should: the worker runs throughout).
+ */
+function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, ThreadTicks>): string {
+  const delta = [...after.entries()].map(([k, a]) => ({ ...a, ticks: a.ticks - (before.get(k)?.ticks ?? 0) }));
+  const worker = delta.find((t) => t.comm === 'tl-capture')?.pid;
+  if (worker === undefined) return 'threads: no tl-capture thread (JavaScript capture path or an older build)';
+  const s = (ticks: number): string => (ticks / CLK_TCK).toFixed(2);
+  const mine = delta.filter((t) => t.pid === worker);
+  const native = mine.filter((t) => t.comm === 'tl-capture').reduce((n, t) => n + t.ticks, 0);
+  const main = mine.find((t) => t.tid === worker)?.ticks ?? 0;
+  const others = mine.filter((t) => t.comm !== 'tl-capture' && t.tid !== worker).map((t) => t.ticks).sort((a, b) => b - a);
+  const rest = others.slice(3).reduce((n, t) => n + t, 0);
+  const parent = delta.filter((t) => t.pid !== worker).reduce((n, t) => n + t.ticks, 0);
+  return `threads: capture ${s(native)}, worker main ${s(main)}, worker others ${others.slice(0, 3).map(s).join(' / ')} (+${s(rest)}), parent ${s(parent)} s`;
 }
 
 function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<void> {
@@ -109,9 +163,9 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
   });
 }
 
-async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
+async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, loops: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
   const ratePps: Trial['ratePps'] = rate === 0 ? 'topspeed' : rate;
-  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, zeroDrop: false, error: null };
+  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, threads: null, zeroDrop: false, error: null };
   const dir = join(workDir, `${tool}-${ratePps}`);
   rmSync(dir, { recursive: true, force: true });
   ensureDir(dir);
@@ -127,8 +181,10 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
   try {
     await waitFor(cap, 'stderr', tapline ? /capturing from/ : /listening on/, 30_000);
     const cpu0 = treeCpuSeconds(cap.pid!);
+    const threads0 = tapline ? treeThreadTicks(cap.pid!) : null;
     const speed = rate === 0 ? ['--topspeed'] : ['--pps', String(rate)];
-    const replay = pair.exec(pair.nsA, 'tcpreplay', ['-i', pair.ifA, ...speed, '--limit', String(count), replayFile], 300_000);
+    const loop = loops > 1 ? ['--loop', String(loops)] : [];
+    const replay = pair.exec(pair.nsA, 'tcpreplay', ['-i', pair.ifA, ...speed, ...loop, '--limit', String(count), replayFile], 300_000);
     const m = /Actual: (\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/.exec(replay);
     if (!m) throw new Error(`tcpreplay output not understood: ${replay.slice(-300)}`);
     base.sent = Number(m[1]);
@@ -137,6 +193,7 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
     // Let the capture drain its ring (bounded), then take its CPU and stop it.
     await new Promise((r) => setTimeout(r, 1500));
     base.cpuSeconds = Math.round((treeCpuSeconds(cap.pid!) - cpu0) * 100) / 100;
+    if (threads0) base.threads = threadBreakdown(threads0, treeThreadTicks(cap.pid!));
     cap.kill('SIGINT');
     const code = await exited(cap, 300_000);
     const text = output();
@@ -181,6 +238,8 @@ export const captureSuite: Suite = {
       .map((s) => Number(s.trim()));
     const seconds = envInt('BENCH_CAPTURE_SECONDS', 3);
     const segment = envString('BENCH_CAPTURE_SEGMENT', '32M');
+    const maxPackets = envInt('BENCH_CAPTURE_MAX_PACKETS', 1_000_000);
+    if (maxPackets < 1) throw new Error('BENCH_CAPTURE_MAX_PACKETS must be at least 1');
     const workDir = ensureDir(join(BENCH_DATA, 'capture'));
     const pair = createNetnsPair('b', 79);
     const tools = envString('BENCH_CAPTURE_TOOLS', 'tapline,tcpdump')
@@ -192,15 +251,17 @@ export const captureSuite: Suite = {
     const failed: Record<Tool, boolean> = { tapline: false, 'tapline-js': false, 'tapline-ref': !REF_CLI, tcpdump: false };
     try {
       for (const dev of [[pair.nsA, pair.ifA], [pair.nsB, pair.ifB]] as const) pair.exec(dev[0], 'ip', ['link', 'set', dev[1], 'mtu', '9000']);
-      say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial`);
+      say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial, at most ${maxPackets} packets`);
       for (const rate of rates) {
-        const count = Math.min(1_000_000, rate === 0 ? 1_000_000 : rate * seconds, source.meta.stats.packets);
+        // unset: as before, at most the source once over (no loop)
+        const count = Math.min(maxPackets, rate === 0 ? maxPackets : rate * seconds, process.env.BENCH_CAPTURE_MAX_PACKETS ? Infinity : source.meta.stats.packets);
+        const loops = Math.ceil(count / source.meta.stats.packets);
         const order: Tool[] = trials.length % (2 * tools.length) === 0 ? [...tools] : [...tools].reverse();
         for (const tool of order) {
           if (failed[tool]) continue;
-          const t = await trial(pair, tool, rate, count, source.path, workDir, segment);
+          const t = await trial(pair, tool, rate, count, loops, source.path, workDir, segment);
           trials.push(t);
-          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.error ? `, error: ${t.error}` : ''}`);
+          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.threads ? ` (${t.threads})` : ''}${t.error ? `, error: ${t.error}` : ''}`);
           // the highest rate achieved without a drop (the capture's own CPU use slows tcpreplay,
           // so a higher asked rate can come out lower)
           const rateOf = (x: Trial): number => x.sent / Math.max(x.replaySeconds, 1e-9);
@@ -238,7 +299,7 @@ export const captureSuite: Suite = {
     if (tools.includes('tapline-js')) say(`tapline-js (pcap package path) / tcpdump zero-drop rate: ${fmtRatio(ratioJs)}`);
     const ratioRef = achieved(best['tapline-ref']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-ref'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-ref')) say(`tapline-ref (${REF_CLI ?? 'BENCH_TAPLINE_REF_CLI unset'}) / tcpdump zero-drop rate: ${fmtRatio(ratioRef)}`);
-    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
+    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
     say(`results: ${path}`);
   },
 };
