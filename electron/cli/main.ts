@@ -134,7 +134,7 @@ async function run(argv: string[]): Promise<number> {
     case 'carve':
       // the spool workers boot (~60 ms of CPU each) on the other core while the command's modules load
       (await import('../../node/carve/hash-worker.js')).startSpoolWorkers();
-      return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
+      return (await (await import('./carve-loader.js')).loadCarveCommand()).carveCommand(rest, process.stdout, err);
     case 'interfaces':
       return (await import('./interfaces-command.js')).interfacesCommand(rest, process.stdout);
     case 'capture':

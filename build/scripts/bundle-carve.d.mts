@@ -1,0 +1,2 @@
+/** Types for bundle-carve.mjs (used by the tests). */
+export function bundleCarve(outfile?: string): Promise<string>;
