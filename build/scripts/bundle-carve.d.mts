@@ -1,2 +1,0 @@
-/** Types for bundle-carve.mjs (used by the tests). */
-export function bundleCarve(outfile?: string): Promise<string>;
