@@ -9,6 +9,8 @@
  * stale bundle. From source (tsx) there is no bundle. TAPLINE_CARVE_BUNDLE=0 forces the modules.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type CarveCommandModule = typeof import('./carve-command.js');
@@ -28,10 +30,12 @@ export function bundleProblem(bundle: URL = BUNDLE, inputs: URL = INPUTS): strin
     return 'no bundle';
   }
   if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === 'string')) return 'bundle input list unreadable';
+  // paths joined as strings: a URL per input made fileURLToPath hot enough for TurboFan
+  const dir = dirname(fileURLToPath(bundle));
   for (const p of list as string[]) {
     let m: number;
     try {
-      m = statSync(fileURLToPath(new URL(p, bundle))).mtimeMs;
+      m = statSync(join(dir, p)).mtimeMs;
     } catch {
       return `bundle input missing: ${p}`;
     }
@@ -45,4 +49,19 @@ export async function loadCarveCommand(): Promise<CarveCommandModule> {
   if (problem === null) return (await import(BUNDLE.href)) as CarveCommandModule;
   if (process.env.TAPLINE_DEBUG) process.stderr.write(`tapline: carve modules loaded one by one (${problem})\n`);
   return import('./carve-command.js');
+}
+
+/**
+ * Keeps V8's optimizing compiler (TurboFan) off file-type's detectors (`detectConfident`,
+ * `detectImprecise`: one async function of ~15 KB of bytecode with every magic-byte check in
+ * it), which a carve calls once per file. Compiling them was about a fifth of all TurboFan work of
+ * a 500-file carve (~0.1-0.2 s of CPU on V8's compiler threads); unoptimized, the 500 calls cost a
+ * few tens of ms. The types found are the same: only how V8 runs the code changes. The filter
+ * matches names starting with "detect" (V8 takes one pattern).
+ *
+ * V8 flags are process-wide and read by every isolate: this runs before the spool workers
+ * (other isolates) start, so no thread reads the flag while it changes.
+ */
+export function tuneCompilerForCarving(): void {
+  setFlagsFromString('--turbo-filter=-detect*');
 }
