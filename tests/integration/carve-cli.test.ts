@@ -140,7 +140,7 @@ test('tapline carve: a few small flows of a bigger capture are read flow by flow
 });
 
 // the built CLI loads `carve` from its one-file bundle (electron/cli/carve-loader.ts) when current
-const BUNDLE = new URL('../../dist/electron/cli/carve-command.bundle.js', import.meta.url);
+const BUNDLE = new URL('../../dist/electron/cli/carve-command.bundle.cjs', import.meta.url);
 const BUNDLE_INPUTS = new URL('../../dist/electron/cli/carve-command.bundle.inputs.json', import.meta.url);
 const bundleSkip = ((): string | false => {
   const p = bundleProblem(BUNDLE, BUNDLE_INPUTS);
@@ -164,6 +164,7 @@ test('tapline carve from the bundle and module by module: the same lines and fil
   assert.equal(bundled.code, 0, bundled.stderr);
   assert.equal(modules.code, 0, modules.stderr);
   assert.doesNotMatch(bundled.stderr, /loaded one by one/);
+  assert.match(bundled.stderr, /carve bundle compiled from its code cache/);
   assert.match(modules.stderr, /carve modules loaded one by one \(TAPLINE_CARVE_BUNDLE=0\)/);
   const strip = (l: CarveLine): Omit<CarveLine, 'path'> & { file: string } => {
     const { path, ...rest } = l;

@@ -1,7 +1,8 @@
 /**
  * The carve command's bundle is used only while it is current: bundleProblem says why not when
  * the bundle or its input list is missing, an input is gone or newer than the bundle, or the
- * environment turns it off (electron/cli/carve-loader.ts).
+ * environment turns it off; its code cache only for the exact source it was made for
+ * (electron/cli/carve-loader.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bundleProblem } from '../../../electron/cli/carve-loader.js';
+import { createHash } from 'node:crypto';
+import { bundleProblem, compileBundle } from '../../../electron/cli/carve-loader.js';
 
 function layout(t: { after: (fn: () => void) => void }): { bundle: URL; inputs: URL; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tl-carve-loader-'));
@@ -58,4 +60,22 @@ test('TAPLINE_CARVE_BUNDLE=0 turns the bundle off', (t) => {
   });
   process.env.TAPLINE_CARVE_BUNDLE = '0';
   assert.equal(bundleProblem(bundle, inputs), 'TAPLINE_CARVE_BUNDLE=0');
+});
+
+test('a code cache is used only for the source it was made for, never for another of the same length', () => {
+  const a = 'module.exports = { f: () => 1 + 1 };';
+  const b = 'module.exports = { f: () => 2 + 2 };';
+  assert.equal(a.length, b.length);
+  // a file name per compile: V8 would otherwise reuse the isolate's own compilation of the same source
+  let n = 0;
+  const name = (): string => `/nowhere/bundle-${n++}.cjs`;
+  const { script } = compileBundle(name(), a, null);
+  const cache = Buffer.concat([createHash('sha256').update(a).digest(), script.createCachedData()]);
+  assert.equal(compileBundle(name(), a, cache).cached, true);
+  assert.equal(compileBundle(name(), b, cache).cached, false);
+  // a cache V8 rejects (its header damaged) or too short to name a source: compiled from source
+  const damaged = Buffer.from(cache);
+  damaged.fill(7, 36);
+  assert.equal(compileBundle(name(), a, damaged).cached, false);
+  assert.equal(compileBundle(name(), a, Buffer.alloc(3)).cached, false);
 });
