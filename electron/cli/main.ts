@@ -131,10 +131,13 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./follow-command.js')).followCommand(rest, err);
     case 'events':
       return (await import('./events-command.js')).eventsCommand(rest, process.stdout, err);
-    case 'carve':
+    case 'carve': {
+      const loader = await import('./carve-loader.js');
+      loader.tuneCompilerForCarving();
       // the spool workers boot (~60 ms of CPU each) on the other core while the command's modules load
       (await import('../../node/carve/hash-worker.js')).startSpoolWorkers();
-      return (await import('./carve-command.js')).carveCommand(rest, process.stdout, err);
+      return (await loader.loadCarveCommand()).carveCommand(rest, process.stdout, err);
+    }
     case 'interfaces':
       return (await import('./interfaces-command.js')).interfacesCommand(rest, process.stdout);
     case 'capture':

