@@ -254,24 +254,12 @@ export class LogEventBatch {
         // `...,"flow_ids":[]}` LF: the ids go between the brackets
         if (ids !== undefined && ids.length > 0 && this.bytes[end - 4] === 0x5b && this.bytes[end - 3] === 0x5d && this.bytes[end - 2] === 0x7d) {
           w.copy(this.bytes.subarray(start, end - 3));
-          for (let k = 0; k < ids.length; k++) {
-            if (k > 0) w.byte(0x2c);
-            w.str(ids[k]);
-          }
-          w.byte(0x5d);
-          w.byte(0x7d);
-          w.byte(0x0a);
+          writeIdsAndClose(w, ids);
         } else if (ids !== undefined && ids.length > 0 && this.bytes[end - 2] === 0x7d && isCompactAt(this.bytes, start)) {
           // a compact line lists flows only when there are some: `,"flow_ids":[…]` before its closing brace
           w.copy(this.bytes.subarray(start, end - 2));
           w.lit(K_FLOW_IDS_OPEN);
-          for (let k = 0; k < ids.length; k++) {
-            if (k > 0) w.byte(0x2c);
-            w.str(ids[k]);
-          }
-          w.byte(0x5d);
-          w.byte(0x7d);
-          w.byte(0x0a);
+          writeIdsAndClose(w, ids);
         } else if (ids !== undefined && ids.length > 0) {
           encodeEvent(w, this.event(i));
         } else {
@@ -290,6 +278,17 @@ export class LogEventBatch {
  * `resolved` last) when the event has that shape, else JSON.stringify itself (a ranked event
  * carries `classes` after the other keys).
  */
+/** The flow ids (a JSON array's items), then `]}` and the line's LF. */
+function writeIdsAndClose(w: JsonLineWriter, ids: readonly string[]): void {
+  for (let k = 0; k < ids.length; k++) {
+    if (k > 0) w.byte(0x2c);
+    w.str(ids[k]);
+  }
+  w.byte(0x5d);
+  w.byte(0x7d);
+  w.byte(0x0a);
+}
+
 function encodeEvent(w: JsonLineWriter, e: LogEvent): void {
   if (e.classes === undefined) {
     writeLogEventLine(w, e);
