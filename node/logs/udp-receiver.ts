@@ -19,7 +19,8 @@ import type { LogIntake } from './log-intake.js';
 import { chooseUdpReceiver, type UdpReceiverChoice } from './native-udp-intake.js';
 import { ParseThreadMessageSchema, type ParsedLogBatch } from './parsed-batch.js';
 import { UDP_BATCH_WRITER_SOURCE } from './udp-batch.js';
-import type { NativeParseInit, ParseThreadInit } from './udp-parse-thread.js';
+import { logEventsBuilt } from './log-event-batch.js';
+import type { NativeParseInit, ParseThreadInit, WholeLinesControl } from './udp-parse-thread.js';
 import { udpSocketDrops } from './udp-socket-drops.js';
 
 /** Messages handed from the socket thread and not yet taken by the intake, at most. */
@@ -144,6 +145,9 @@ function parseThreadsFromEnv(v: string | undefined): number | null {
 
 export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
+/** How long after the last event built from a UDP batch the parse threads keep sending whole lines. */
+export const WHOLE_LINES_LINGER_MS = 2000;
+
 export const DEFAULT_UDP_RECV_BUFFER = 16 * 1024 * 1024;
 
 let receiverSeq = 0;
@@ -193,6 +197,23 @@ export class UdpLogReceiver {
     // here stay within the hand-off bound
     const waiting = new Map<number, ParsedLogBatch>();
     let next = 0;
+    // while events are built on this thread (a live subscriber, an exporter), the parse threads
+    // also send each event's whole line; WHOLE_LINES_LINGER_MS after the last build they stop
+    let wholeLines = false;
+    let builtSeen = logEventsBuilt.count;
+    let demandAt = -Infinity;
+    const watchDemand = (): void => {
+      const now = Date.now();
+      if (logEventsBuilt.count !== builtSeen) {
+        builtSeen = logEventsBuilt.count;
+        demandAt = now;
+      }
+      const want = now - demandAt < WHOLE_LINES_LINGER_MS;
+      if (want === wholeLines) return;
+      wholeLines = want;
+      const control: WholeLinesControl = { kind: 'whole-lines', on: want };
+      for (const t of parseThreads) t.postMessage(control);
+    };
     const deliver = (seq: number, b: ParsedLogBatch): void => {
       waiting.set(seq, b);
       for (let w = waiting.get(next); w !== undefined; w = waiting.get(next)) {
@@ -200,6 +221,7 @@ export class UdpLogReceiver {
         Atomics.sub(pending, 0, w.count);
         intake.offerParsedBatch(w);
       }
+      watchDemand();
     };
     let nativeReady: ((m: { port: number; recvBufferBytes: number; nice: number | null }) => void) | null = null;
     let nativeFailed: ((e: Error) => void) | null = null;
