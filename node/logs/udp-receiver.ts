@@ -200,15 +200,8 @@ export class UdpLogReceiver {
     // while events are built on this thread (a live subscriber, an exporter), the parse threads
     // also send each event's whole line; WHOLE_LINES_LINGER_MS after the last build they stop
     let wholeLines = false;
-    let builtSeen = logEventsBuilt.count;
-    let demandAt = -Infinity;
     const watchDemand = (): void => {
-      const now = Date.now();
-      if (logEventsBuilt.count !== builtSeen) {
-        builtSeen = logEventsBuilt.count;
-        demandAt = now;
-      }
-      const want = now - demandAt < WHOLE_LINES_LINGER_MS;
+      const want = Date.now() - logEventsBuilt.lastAt < WHOLE_LINES_LINGER_MS;
       if (want === wholeLines) return;
       wholeLines = want;
       const control: WholeLinesControl = { kind: 'whole-lines', on: want };
