@@ -13,7 +13,10 @@ import { isIp } from '../../../common/logs/ip-text.js';
 import { endpointsFromKeyValues, keyValues } from '../../../common/logs/message-endpoints.js';
 import { emptyEndpoints, portNumber, protoNumber, type NamedEndpoints } from '../../../common/logs/parsed-log.js';
 import { parsePri } from '../../../common/logs/parse-log.js';
-import { matchBsdTime } from '../../../common/logs/syslog-time.js';
+import { matchBsdTime, matchIsoTime } from '../../../common/logs/syslog-time.js';
+import { parseRfc5424 } from '../../../common/logs/rfc5424.js';
+import { setField, type LogTime } from '../../../common/logs/parsed-log.js';
+import { benchMessage } from '../../bench/suites/logs.js';
 
 const SRC = ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'];
 const DST = ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'daddr', 'ip.dst'];
@@ -68,6 +71,96 @@ function referenceCefHeader(text: string): string[] | null {
 const KEYS = [...SRC, ...DST, ...SPT, ...DPT, ...PROTO, 'IN', 'OUT', 'len', 'seq', 'x.y'];
 const key = fc.tuple(fc.constantFrom(...KEYS), fc.boolean()).map(([k, up]) => (up ? k.toUpperCase() : k));
 const value = fc.oneof(fc.constantFrom('', '10.0.0.1', '::1', '2001:db8::7', '443', '65536', '0', 'TCP', 'udp', '17', '300', 'x'), fc.stringMatching(/^[0-9a-fA-F.:]{0,8}$/));
+
+/** RFC 5424 as parsed before session 7 round 2 (SD names by a sliced pattern, values built character by character). */
+function refNil(v: string): string | null {
+  return v === '-' ? null : v;
+}
+
+/** Parses what follows "<PRI>"; text must start with the version ("1 "). */
+function referenceRfc5424(text: string): ReturnType<typeof parseRfc5424> {
+  const v = /^(\d{1,2}) /.exec(text);
+  if (!v) return 'no RFC 5424 version';
+  let pos = v[0].length;
+  const token = (): string | null => {
+    if (pos >= text.length) return null;
+    const sp = text.indexOf(' ', pos);
+    const t = sp < 0 ? text.slice(pos) : text.slice(pos, sp);
+    pos = sp < 0 ? text.length : sp + 1;
+    return t;
+  };
+  const tsText = token();
+  if (tsText === null) return 'RFC 5424 header ends before the timestamp';
+  let time: LogTime | null = null;
+  if (tsText !== '-') {
+    const m = matchIsoTime(tsText);
+    if (!m || m.length !== tsText.length) return `RFC 5424 timestamp "${tsText.slice(0, 40)}" is not RFC 3339`;
+    time = m.time;
+  }
+  const host = token();
+  const app = token();
+  const procid = token();
+  const msgid = token();
+  if (msgid === null || host === null || app === null || procid === null) return 'RFC 5424 header is incomplete';
+  const fields: Record<string, string> = {};
+  if (v[1] !== '1') setField(fields, 'syslog.version', v[1]);
+  if (procid !== '-') setField(fields, 'procid', procid);
+  if (msgid !== '-') setField(fields, 'msgid', msgid);
+  // structured data
+  if (text[pos] === '-') pos++;
+  else if (text[pos] === '[') {
+    const r = refStructuredData(text, pos, fields);
+    if (typeof r === 'string') return r;
+    pos = r;
+  } else if (pos < text.length) return 'RFC 5424 structured data is neither "-" nor "["';
+  if (text[pos] === ' ') pos++;
+  let message = text.slice(pos);
+  if (message.charCodeAt(0) === 0xfeff) message = message.slice(1);
+  return { time, host: refNil(host), app: refNil(app), procid: refNil(procid), msgid: refNil(msgid), fields, message };
+}
+
+const REF_SD_NAME = /^[^\s=\]"]{1,32}/;
+
+/** Parses SD-ELEMENTs starting at text[pos] === "["; returns the position after the last "]". */
+function refStructuredData(text: string, pos: number, fields: Record<string, string>): number | string {
+  while (text[pos] === '[') {
+    pos++;
+    const id = REF_SD_NAME.exec(text.slice(pos, pos + 33));
+    if (!id) return 'RFC 5424 SD-ID missing';
+    pos += id[0].length;
+    for (;;) {
+      if (text[pos] === ']') {
+        pos++;
+        break;
+      }
+      if (text[pos] !== ' ') return `RFC 5424 structured data: expected " " or "]" in [${id[0]}`;
+      pos++;
+      const name = REF_SD_NAME.exec(text.slice(pos, pos + 33));
+      if (!name) return `RFC 5424 structured data: bad parameter name in [${id[0]}`;
+      pos += name[0].length;
+      if (text[pos] !== '=' || text[pos + 1] !== '"') return `RFC 5424 structured data: ${name[0]} has no ="value"`;
+      pos += 2;
+      let value = '';
+      for (;;) {
+        if (pos >= text.length) return `RFC 5424 structured data: value of ${name[0]} is not closed`;
+        const c = text[pos];
+        if (c === '\\' && (text[pos + 1] === '"' || text[pos + 1] === '\\' || text[pos + 1] === ']')) {
+          value += text[pos + 1];
+          pos += 2;
+          continue;
+        }
+        if (c === '"') {
+          pos++;
+          break;
+        }
+        value += c;
+        pos++;
+      }
+      setField(fields, `sd.${id[0]}.${name[0]}`, value);
+    }
+  }
+  return pos;
+}
 
 describe('parser fast paths equal the reference code', () => {
   it('endpoints from key=value pairs (object and parsed text)', () => {
@@ -166,5 +259,27 @@ describe('parser fast paths equal the reference code', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+  it('RFC 5424: structured data (escapes, lone backslashes, long and bad names, unclosed values, cut lines) as the character-by-character code parsed it', () => {
+    const sdChar = fc.constantFrom('a', 'Z', '0', ' ', '=', '"', '\\', ']', '[', '.', '@', 'é', '\u{1F600}', '\ud800', '-');
+    const sdText = fc.array(sdChar, { maxLength: 40 }).map((a) => a.join(''));
+    const name = fc.oneof(fc.stringMatching(/^[a-zA-Z0-9@._-]{1,40}$/), sdText);
+    const element = fc.tuple(name, fc.array(fc.tuple(name, sdText), { maxLength: 4 })).map(([id, ps]) => `[${id}${ps.map(([n, v]) => ` ${n}="${v}"`).join('')}]`);
+    const line = fc
+      .tuple(fc.constantFrom('1', '2', '12'), fc.constantFrom('-', '2026-11-22T10:00:00.5+02:00', '2026-11-22T10:00:00Z'), fc.array(element, { maxLength: 3 }), sdText, fc.nat(200), fc.boolean())
+      .map(([v, ts, els, msg, cut, doCut]) => {
+        const t = `${v} ${ts} host app 42 ID7 ${els.length ? els.join('') : '-'} ${msg}`;
+        return doCut ? t.slice(0, cut % (t.length + 1)) : t;
+      });
+    fc.assert(
+      fc.property(line, (t) => {
+        assert.deepEqual(parseRfc5424(t), referenceRfc5424(t));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (let i = 0; i < 5000; i++) {
+      const t = benchMessage(5 * i + 1).slice(4);
+      assert.deepEqual(parseRfc5424(t), referenceRfc5424(t));
+    }
   });
 });
