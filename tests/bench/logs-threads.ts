@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaplineServices } from '../../electron/services/tapline-services.js';
+import { logEventsBuilt } from '../../node/logs/log-event-batch.js';
 
 const SUITE = fileURLToPath(new URL('./suites/logs.ts', import.meta.url));
 
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
   const per = (s: number): string => ((s * 1e6) / sent.sent).toFixed(1);
   process.stdout.write(`rate ${rate} (after ${warm} warm-up messages) sent ${sent.sent} at ${(sent.sent / sent.seconds).toFixed(0)}/s stored ${stored} queue drops ${services.logs.intake.stats.dropped_queue_full - dropsBefore} kernel drops ${drops}; process ${(((c1.user + c1.system) / sent.sent)).toFixed(1)} µs/msg\n`);
   if (process.env.BENCH_LOG_SUBSCRIBER === '1') process.stdout.write(`  live subscriber: ${live.events - liveBefore.events} events delivered, ${live.missed - liveBefore.missed} missed, ${live.bytes - liveBefore.bytes} JSON characters\n`);
+  process.stdout.write(`  events built on the main thread (whole process): ${logEventsBuilt.count}, from whole lines ${logEventsBuilt.fromWholeLine}; batches with whole lines ${logEventsBuilt.wholeLineBatches}\n`);
   const byName = new Map<string, number>();
   for (const [tid, b] of t1) {
     const a = t0.get(tid);
