@@ -68,8 +68,12 @@ function referenceCefHeader(text: string): string[] | null {
   return parts.length < 7 ? null : parts;
 }
 
-const KEYS = [...SRC, ...DST, ...SPT, ...DPT, ...PROTO, 'IN', 'OUT', 'len', 'seq', 'x.y'];
-const key = fc.tuple(fc.constantFrom(...KEYS), fc.boolean()).map(([k, up]) => (up ? k.toUpperCase() : k));
+// non-ASCII keys whose case mapping is special (İ lower-cases to two characters, ſ upper-cases to S, the Kelvin sign lower-cases to k)
+const KEYS = [...SRC, ...DST, ...SPT, ...DPT, ...PROTO, 'IN', 'OUT', 'len', 'seq', 'x.y', 'İp.src', 'ſrc', '\u212Aey', 'Ip.dst', '', 'TTL'];
+// as written, all upper case, or mixed case character by character
+const key = fc
+  .tuple(fc.constantFrom(...KEYS), fc.nat(2), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }))
+  .map(([k, mode, ups]) => (mode === 0 ? k : mode === 1 ? k.toUpperCase() : [...k].map((ch, i) => (ups[i % 16] ? ch.toUpperCase() : ch)).join('')));
 const value = fc.oneof(fc.constantFrom('', '10.0.0.1', '::1', '2001:db8::7', '443', '65536', '0', 'TCP', 'udp', '17', '300', 'x'), fc.stringMatching(/^[0-9a-fA-F.:]{0,8}$/));
 
 /** RFC 5424 as parsed before session 7 round 2 (SD names by a sliced pattern, values built character by character). */
