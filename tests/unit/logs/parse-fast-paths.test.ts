@@ -12,7 +12,7 @@ import { parseCef } from '../../../common/logs/cef.js';
 import { isIp } from '../../../common/logs/ip-text.js';
 import { endpointsFromKeyValues, keyValues } from '../../../common/logs/message-endpoints.js';
 import { emptyEndpoints, portNumber, protoNumber, type NamedEndpoints } from '../../../common/logs/parsed-log.js';
-import { parsePri } from '../../../common/logs/parse-log.js';
+import { parseLog, parsePri } from '../../../common/logs/parse-log.js';
 import { matchBsdTime, matchIsoTime } from '../../../common/logs/syslog-time.js';
 import { parseRfc5424 } from '../../../common/logs/rfc5424.js';
 import { setField, type LogTime } from '../../../common/logs/parsed-log.js';
@@ -285,5 +285,32 @@ describe('parser fast paths equal the reference code', () => {
       const t = benchMessage(5 * i + 1).slice(4);
       assert.deepEqual(parseRfc5424(t), referenceRfc5424(t));
     }
+  });
+  it('CEF fields made as the extension object itself (no envelope fields) are the header fields then the extension, in order, as the key-by-key copy made them', () => {
+    const extKey = fc.constantFrom('src', 'dst', 'spt', 'cs1', 'cs1Label', 'cef.vendor', 'cef.severity', '123', '7', 'dvchost', 'rt', '__proto__', 'constructor', 'msg');
+    const extValue = fc.constantFrom('10.0.0.1', '', 'a b', '1795000000123', 'x\\=y', '65535', 'TCP');
+    const line = fc
+      .tuple(fc.constantFrom('<132>Nov 22 10:00:00 ids ', 'Nov 22 10:00:00 ids ', ''), fc.constantFrom('0', '1'), fc.array(fc.tuple(extKey, extValue), { maxLength: 10 }))
+      .map(([envelope, v, ext]) => `${envelope}CEF:${v}|Acme|IDS|1.0|2001|Port scan|7|${ext.map(([k, x]) => `${k}=${x}`).join(' ')}`);
+    fc.assert(
+      fc.property(line, (t) => {
+        const p = parseLog(t, 1_795_000_000);
+        assert.equal(p.format, 'cef');
+        const c = parseCef(t.slice(t.indexOf('CEF:')));
+        assert.ok(typeof c !== 'string');
+        // the previous code: the header's fields set one by one, then the extension's copied key by key
+        const f: Record<string, string> = {};
+        setField(f, 'cef.version', c.header.version);
+        setField(f, 'cef.vendor', c.header.vendor);
+        setField(f, 'cef.product', c.header.product);
+        setField(f, 'cef.device_version', c.header.deviceVersion);
+        setField(f, 'cef.signature', c.header.signatureId);
+        setField(f, 'cef.severity', c.header.severity);
+        for (const k in c.extension) setField(f, k, c.extension[k]);
+        assert.equal(JSON.stringify(p.fields), JSON.stringify(f));
+        assert.deepEqual(p.fields, f);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
