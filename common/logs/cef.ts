@@ -25,8 +25,13 @@ export interface CefMessage {
   extension: Record<string, string>;
 }
 
-/** Splits a CEF line (starting at "CEF:") into header and extension, or returns why it cannot. */
-export function parseCef(text: string): CefMessage | string {
+/**
+ * Splits a CEF line (starting at "CEF:") into header and extension, or returns why it cannot.
+ * headerFields: the extension object starts with the header's "cef.*" fields, then the
+ * extension's keys (parseLog's fields of a CEF line without envelope fields, made as one object
+ * instead of the extension's being copied key by key into another).
+ */
+export function parseCef(text: string, headerFields = false): CefMessage | string {
   if (!text.startsWith('CEF:')) return 'does not start with CEF:';
   const parts: string[] = [];
   // a header field is sliced from the text; only the rare escape builds it piece by piece
@@ -55,7 +60,13 @@ export function parseCef(text: string): CefMessage | string {
   if (parts.length < 7) return `CEF header has ${parts.length + 1} of 8 fields`;
   const [version, vendor, product, deviceVersion, signatureId, name, severity] = parts;
   if (!/^\d{1,3}$/.test(version.trim())) return `CEF version "${version.slice(0, 16)}" is not a number`;
-  return { header: { version, vendor, product, deviceVersion, signatureId, name, severity }, extension: parseCefExtension(text.slice(i)) };
+  const header = { version, vendor, product, deviceVersion, signatureId, name, severity };
+  return { header, extension: parseCefExtension(text.slice(i), headerFields ? cefHeaderFields(header) : {}) };
+}
+
+/** The header as a log's fields ("cef.*"), in the order parseLog lists them. */
+function cefHeaderFields(h: CefHeader): Record<string, string> {
+  return { 'cef.version': h.version, 'cef.vendor': h.vendor, 'cef.product': h.product, 'cef.device_version': h.deviceVersion, 'cef.signature': h.signatureId, 'cef.severity': h.severity };
 }
 
 function isKeyChar(c: number): boolean {
@@ -103,8 +114,7 @@ export function unescapeCefValue(v: string): string {
   return out;
 }
 
-export function parseCefExtension(ext: string): Record<string, string> {
-  const out: Record<string, string> = {};
+export function parseCefExtension(ext: string, out: Record<string, string> = {}): Record<string, string> {
   const keys = keyStarts(ext);
   for (let k = 0; k < keys.length; k += 2) {
     const start = keys[k];

@@ -30,7 +30,20 @@ const PROTO = ['proto', 'protocol', 'ip.proto'];
 
 /** Lower-case key name → its role (index into the picked values below). */
 const ROLE = new Map<string, number>();
-for (const [role, names] of [SRC, DST, SPT, DPT, PROTO].entries()) for (const n of names) ROLE.set(n, role);
+// upper-case too: firewall keys are often written so (SRC=, DPT=), found then without lower-casing
+for (const [role, names] of [SRC, DST, SPT, DPT, PROTO].entries()) for (const n of names) ROLE.set(n, role).set(n.toUpperCase(), role);
+
+/**
+ * Whether a key could be a role name once lower-cased: every name starts with s, d, p or i
+ * (either case); a key starting elsewhere in ASCII cannot (only non-ASCII letters lower-case to
+ * something else), so it is skipped without a lower-cased copy.
+ */
+function mayBeRole(k: string): boolean {
+  const c = k.charCodeAt(0);
+  if (c >= 0x80) return true;
+  const l = c | 0x20;
+  return l === 0x73 || l === 0x64 || l === 0x70 || l === 0x69;
+}
 
 /** Endpoints from key=value pairs (keys matched case-insensitively; per role, the first key in the pairs' order). */
 export function endpointsFromKeyValues(kv: Record<string, string>): NamedEndpoints {
@@ -42,7 +55,7 @@ export function endpointsFromKeyValues(kv: Record<string, string>): NamedEndpoin
   let dpt: string | undefined;
   let p: string | undefined;
   for (const k of Object.keys(kv)) {
-    const role = ROLE.get(k) ?? ROLE.get(k.toLowerCase());
+    const role = ROLE.get(k) ?? (mayBeRole(k) ? ROLE.get(k.toLowerCase()) : undefined);
     if (role === undefined) continue;
     if (role === 0) s ??= kv[k];
     else if (role === 1) d ??= kv[k];

@@ -139,19 +139,26 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
   const cefAt = body.startsWith('CEF:') ? 0 : message.startsWith('CEF:') ? -1 : afterPri.startsWith('CEF:') ? -2 : -3;
   if (cefAt > -3) {
     const cefText = cefAt === 0 ? body : cefAt === -1 ? message : afterPri;
-    const c = parseCef(cefText);
+    // without envelope fields (the common case) the fields are the extension's object itself,
+    // made with the header's fields first (their names, "cef.*", are none the lookups below read)
+    const bare = isEmpty(fields);
+    const c = parseCef(cefText, bare);
     if (typeof c !== 'string') {
-      // header fields first, then the CEF ones (for-in loops: no spread, no entry arrays per message)
-      const f: Record<string, string> = {};
-      for (const k in fields) f[k] = fields[k];
-      setField(f, 'cef.version', c.header.version);
-      setField(f, 'cef.vendor', c.header.vendor);
-      setField(f, 'cef.product', c.header.product);
-      setField(f, 'cef.device_version', c.header.deviceVersion);
-      setField(f, 'cef.signature', c.header.signatureId);
-      setField(f, 'cef.severity', c.header.severity);
-      const ext = c.extension;
-      for (const k in ext) setField(f, k, ext[k]);
+      let f: Record<string, string>;
+      if (bare) f = c.extension;
+      else {
+        // envelope fields first, then the header's, then the extension's (for-in loops: no spread, no entry arrays per message)
+        f = {};
+        for (const k in fields) f[k] = fields[k];
+        setField(f, 'cef.version', c.header.version);
+        setField(f, 'cef.vendor', c.header.vendor);
+        setField(f, 'cef.product', c.header.product);
+        setField(f, 'cef.device_version', c.header.deviceVersion);
+        setField(f, 'cef.signature', c.header.signatureId);
+        setField(f, 'cef.severity', c.header.severity);
+        const ext = c.extension;
+        for (const k in ext) setField(f, k, ext[k]);
+      }
       return result({
         format: 'cef',
         envelope,

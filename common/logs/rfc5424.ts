@@ -63,44 +63,56 @@ export function parseRfc5424(text: string): Rfc5424Header | string {
   return { time, host: nil(host), app: nil(app), procid: nil(procid), msgid: nil(msgid), fields, message };
 }
 
-const SD_NAME = /^[^\s=\]"]{1,32}/;
+// sticky, matched in place at lastIndex (no slice of the text per name); at most 32 characters as before
+const SD_NAME = /[^\s=\]"]{1,32}/y;
+
+function sdName(text: string, pos: number): string | null {
+  SD_NAME.lastIndex = pos;
+  const m = SD_NAME.exec(text);
+  return m ? m[0] : null;
+}
 
 /** Parses SD-ELEMENTs starting at text[pos] === "["; returns the position after the last "]". */
 function parseStructuredData(text: string, pos: number, fields: Record<string, string>): number | string {
   while (text[pos] === '[') {
     pos++;
-    const id = SD_NAME.exec(text.slice(pos, pos + 33));
-    if (!id) return 'RFC 5424 SD-ID missing';
-    pos += id[0].length;
+    const id = sdName(text, pos);
+    if (id === null) return 'RFC 5424 SD-ID missing';
+    pos += id.length;
     for (;;) {
       if (text[pos] === ']') {
         pos++;
         break;
       }
-      if (text[pos] !== ' ') return `RFC 5424 structured data: expected " " or "]" in [${id[0]}`;
+      if (text[pos] !== ' ') return `RFC 5424 structured data: expected " " or "]" in [${id}`;
       pos++;
-      const name = SD_NAME.exec(text.slice(pos, pos + 33));
-      if (!name) return `RFC 5424 structured data: bad parameter name in [${id[0]}`;
-      pos += name[0].length;
-      if (text[pos] !== '=' || text[pos + 1] !== '"') return `RFC 5424 structured data: ${name[0]} has no ="value"`;
+      const name = sdName(text, pos);
+      if (name === null) return `RFC 5424 structured data: bad parameter name in [${id}`;
+      pos += name.length;
+      if (text[pos] !== '=' || text[pos + 1] !== '"') return `RFC 5424 structured data: ${name} has no ="value"`;
       pos += 2;
+      // the value in runs between escapes (sliced, not built character by character)
       let value = '';
+      let run = pos;
       for (;;) {
-        if (pos >= text.length) return `RFC 5424 structured data: value of ${name[0]} is not closed`;
-        const c = text[pos];
-        if (c === '\\' && (text[pos + 1] === '"' || text[pos + 1] === '\\' || text[pos + 1] === ']')) {
-          value += text[pos + 1];
-          pos += 2;
-          continue;
-        }
-        if (c === '"') {
+        if (pos >= text.length) return `RFC 5424 structured data: value of ${name} is not closed`;
+        const c = text.charCodeAt(pos);
+        if (c === 0x5c) {
+          const d = text.charCodeAt(pos + 1);
+          if (d === 0x22 || d === 0x5c || d === 0x5d) {
+            value += text.slice(run, pos) + text[pos + 1];
+            pos += 2;
+            run = pos;
+            continue;
+          }
+        } else if (c === 0x22) {
+          value += text.slice(run, pos);
           pos++;
           break;
         }
-        value += c;
         pos++;
       }
-      setField(fields, `sd.${id[0]}.${name[0]}`, value);
+      setField(fields, `sd.${id}.${name}`, value);
     }
   }
   return pos;

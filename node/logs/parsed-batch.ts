@@ -82,6 +82,14 @@ export interface ParsedLogBatch {
   dropped: number;
   /** FACT_STRIDE values per event (above). */
   facts: Float64Array;
+  /**
+   * Only while events are being built on the main thread (a live subscriber, an exporter): each
+   * event's whole line (format 1, JSON.stringify's bytes of the parser's event, each ending in
+   * LF), for building the event without parsing its raw text again; the journal still gets
+   * `data`. wholeEnds[i]: line i's end in bytes (after the LF).
+   */
+  wholeData?: ArrayBuffer;
+  wholeEnds?: Uint32Array;
 }
 
 /**
@@ -103,8 +111,14 @@ export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
       /** Native receiver: of `dropped`, those for a full ring; the socket's kernel drops so far. */
       ringDropped: z.number().int().nonnegative().optional(),
       kernelDrops: z.number().int().nonnegative().optional(),
+      wholeData: z.instanceof(ArrayBuffer).optional(),
+      wholeEnds: z.instanceof(Uint32Array).optional(),
     })
-    .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && m.facts.length === FACT_STRIDE * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree'),
+    .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && m.facts.length === FACT_STRIDE * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree')
+    .refine(
+      (m) => (m.wholeData === undefined) === (m.wholeEnds === undefined) && (m.wholeEnds === undefined || (m.wholeEnds.length === m.count && (m.count === 0 || m.wholeEnds[m.count - 1] <= (m.wholeData as ArrayBuffer).byteLength))),
+      'whole lines disagree with the batch',
+    ),
   z.object({ kind: z.literal('end') }),
   /** Native receiver (the parse thread owns it): bound, or could not bind. */
   z.object({ kind: z.literal('ready'), port: z.number().int().min(0).max(65535), recvBufferBytes: z.number().int().nonnegative(), nice: z.number().int().nullable() }),

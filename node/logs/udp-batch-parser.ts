@@ -8,7 +8,7 @@
  */
 import { keptTime } from '../../common/logs/log-event.js';
 import { writeCompactLogLine } from '../../common/logs/log-journal-line.js';
-import { JsonLineWriter } from '../../common/logs/log-line-encoder.js';
+import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import { FACT_STRIDE, writeFacts, type ParsedLogBatch } from './parsed-batch.js';
 import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
@@ -17,6 +17,13 @@ export class UdpBatchParser {
   // one writer for every batch: the lines are written straight into its bytes, then copied out exactly sized
   private readonly w = new JsonLineWriter(1 << 20);
   private id = 0;
+  /**
+   * Also write each event's whole line (ParsedLogBatch.wholeData) while the main thread builds
+   * events (a live subscriber, an exporter): it then reads the parser's event instead of
+   * parsing the raw text a second time (5.6 against 3.1-3.4 µs an event on that thread).
+   */
+  wholeLines = false;
+  private whole: JsonLineWriter | null = null;
 
   constructor(
     /** Event ids are this prefix and a sequence number. */
@@ -30,6 +37,9 @@ export class UdpBatchParser {
     const ends = new Uint32Array(b.count * 2);
     const facts = new Float64Array(b.count * FACT_STRIDE);
     const r = new UdpBatchReader(b);
+    const ww = this.wholeLines ? (this.whole ??= new JsonLineWriter(1 << 20)) : null;
+    const wholeEnds = ww ? new Uint32Array(b.count) : null;
+    if (ww) ww.reset();
     let n = 0;
     while (n < b.count && r.next()) {
       const sec = r.timeSec;
@@ -40,6 +50,11 @@ export class UdpBatchParser {
       w.byte(0x0a);
       ends[2 * n] = w.at;
       ends[2 * n + 1] = w.chars;
+      if (ww && wholeEnds) {
+        writeParsedLogLine(ww, text, p, this.idPrefix + this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
+        ww.byte(0x0a);
+        wholeEnds[n] = ww.at;
+      }
       // correlation's time: the stated one when it stated its zone, else the reception's (correlate.ts)
       const t = p.time;
       const stated = t !== null && t.zoned === true && keptTime(t);
@@ -48,6 +63,11 @@ export class UdpBatchParser {
       n++;
     }
     const whole = n === b.count;
-    return { data: w.take(), used: w.at, ends: whole ? ends : ends.slice(0, 2 * n), facts: whole ? facts : facts.slice(0, FACT_STRIDE * n), count: n, dropped };
+    const out: ParsedLogBatch = { data: w.take(), used: w.at, ends: whole ? ends : ends.slice(0, 2 * n), facts: whole ? facts : facts.slice(0, FACT_STRIDE * n), count: n, dropped };
+    if (ww && wholeEnds) {
+      out.wholeData = ww.take();
+      out.wholeEnds = whole ? wholeEnds : wholeEnds.slice(0, n);
+    }
+    return out;
   }
 }

@@ -40,6 +40,16 @@ export interface ParseThreadInit {
 }
 
 /** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
+/** From the main thread: write each event's whole line too (ParsedLogBatch.wholeData), or stop. */
+export interface WholeLinesControl {
+  kind: 'whole-lines';
+  on: boolean;
+}
+
+function isWholeLinesControl(m: unknown): m is WholeLinesControl {
+  return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'whole-lines' && typeof (m as { on?: unknown }).on === 'boolean';
+}
+
 export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number; ringDropped?: number; kernelDrops?: number } & UdpBatch) | { kind: 'end' };
 
 function main(): void {
@@ -49,8 +59,15 @@ function main(): void {
   const parser = new UdpBatchParser(init.idPrefix, init.sensor);
   const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
     const m = parser.parse(b, dropped);
-    port.postMessage({ kind: 'parsed', seq, ...m, ...extra }, [m.data, m.ends.buffer as ArrayBuffer, m.facts.buffer as ArrayBuffer]);
+    const transfer: ArrayBuffer[] = [m.data, m.ends.buffer as ArrayBuffer, m.facts.buffer as ArrayBuffer];
+    if (m.wholeData && m.wholeEnds) transfer.push(m.wholeData, m.wholeEnds.buffer as ArrayBuffer);
+    port.postMessage({ kind: 'parsed', seq, ...m, ...extra }, transfer);
   };
+  // the main thread asks for whole lines while it builds events (udp-receiver.ts)
+  const onControl = (m: unknown): void => {
+    if (isWholeLinesControl(m)) parser.wholeLines = m.on;
+  };
+  port.on('message', onControl);
 
   if (init.native) {
     runNative(port, init.native, parseBatch, init.forward ?? []);
@@ -62,6 +79,7 @@ function main(): void {
     if (m.kind === 'end') {
       port.postMessage({ kind: 'end' });
       input.close();
+      port.off('message', onControl);
       return;
     }
     parseBatch(m.seq, m, m.dropped, { ...(m.ringDropped === undefined ? {} : { ringDropped: m.ringDropped }), ...(m.kernelDrops === undefined ? {} : { kernelDrops: m.kernelDrops }) });

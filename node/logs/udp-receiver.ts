@@ -19,7 +19,8 @@ import type { LogIntake } from './log-intake.js';
 import { chooseUdpReceiver, type UdpReceiverChoice } from './native-udp-intake.js';
 import { ParseThreadMessageSchema, type ParsedLogBatch } from './parsed-batch.js';
 import { UDP_BATCH_WRITER_SOURCE } from './udp-batch.js';
-import type { NativeParseInit, ParseThreadInit } from './udp-parse-thread.js';
+import { logEventsBuilt } from './log-event-batch.js';
+import type { NativeParseInit, ParseThreadInit, WholeLinesControl } from './udp-parse-thread.js';
 import { udpSocketDrops } from './udp-socket-drops.js';
 
 /** Messages handed from the socket thread and not yet taken by the intake, at most. */
@@ -144,6 +145,9 @@ function parseThreadsFromEnv(v: string | undefined): number | null {
 
 export const DEFAULT_SOCKET_THREAD_NICE = -10;
 
+/** How long after the last event built from a UDP batch the parse threads keep sending whole lines. */
+export const WHOLE_LINES_LINGER_MS = 2000;
+
 export const DEFAULT_UDP_RECV_BUFFER = 16 * 1024 * 1024;
 
 let receiverSeq = 0;
@@ -193,6 +197,21 @@ export class UdpLogReceiver {
     // here stay within the hand-off bound
     const waiting = new Map<number, ParsedLogBatch>();
     let next = 0;
+    // while events are built on this thread (a live subscriber, an exporter), the parse threads
+    // also send each event's whole line; WHOLE_LINES_LINGER_MS after the last build they stop
+    // They are extra work for the parse threads (~4-6 µs a message): while messages wait for
+    // them (the hand-off backlog past a tenth of its bound, until it is back under a fortieth)
+    // they stop, and events are built from the compact lines again: the live feed may then miss
+    // events (counted), the journal must not
+    let wholeLines = false;
+    const watchDemand = (): void => {
+      const backlog = Atomics.load(pending, 0);
+      const want = Date.now() - logEventsBuilt.lastAt < WHOLE_LINES_LINGER_MS && backlog < (wholeLines ? limit / 10 : limit / 40);
+      if (want === wholeLines) return;
+      wholeLines = want;
+      const control: WholeLinesControl = { kind: 'whole-lines', on: want };
+      for (const t of parseThreads) t.postMessage(control);
+    };
     const deliver = (seq: number, b: ParsedLogBatch): void => {
       waiting.set(seq, b);
       for (let w = waiting.get(next); w !== undefined; w = waiting.get(next)) {
@@ -200,6 +219,7 @@ export class UdpLogReceiver {
         Atomics.sub(pending, 0, w.count);
         intake.offerParsedBatch(w);
       }
+      watchDemand();
     };
     let nativeReady: ((m: { port: number; recvBufferBytes: number; nice: number | null }) => void) | null = null;
     let nativeFailed: ((e: Error) => void) | null = null;

@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaplineServices } from '../../electron/services/tapline-services.js';
+import { logEventsBuilt } from '../../node/logs/log-event-batch.js';
 
 const SUITE = fileURLToPath(new URL('./suites/logs.ts', import.meta.url));
 
@@ -37,6 +38,16 @@ async function main(): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   const services = await TaplineServices.open({ storeDir: dir, sensorId: 'bench' });
   const recv = await services.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+  // BENCH_LOG_SUBSCRIBER=1: a live subscriber on the event bus, as the serve API's WebSocket
+  // subscribes (live-socket.ts: each delivered batch serialized with JSON.stringify); every
+  // delivered event is then built on the main thread
+  const live = { events: 0, missed: 0, bytes: 0 };
+  if (process.env.BENCH_LOG_SUBSCRIBER === '1')
+    services.bus.subscribe((b) => {
+      live.bytes += JSON.stringify(b).length;
+      live.events += b.events.length;
+      live.missed += b.missed;
+    });
   const send = (n: number): Promise<{ sent: number; seconds: number }> =>
     new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', SUITE, '--sender', '127.0.0.1', String(recv.port), String(rate), String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -52,6 +63,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 60 && services.logs.intake.stats.stored + services.logs.intake.stats.dropped_queue_full < warm; i++) await new Promise((r) => setTimeout(r, 250));
     await services.logs.intake.flush();
   }
+  const liveBefore = { ...live };
   const storedBefore = services.logs.intake.stats.stored;
   const dropsBefore = services.logs.intake.stats.dropped_queue_full;
   const kernelBefore = (await services.logs.udpReceivers[0].kernelDrops()) ?? 0;
@@ -68,6 +80,14 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   await services.logs.intake.flush();
+  // the bus delivers every 100 ms: let the subscriber take what is queued (at most 60 s)
+  if (process.env.BENCH_LOG_SUBSCRIBER === '1') {
+    let last = -1;
+    for (let i = 0; i < 240 && live.events + live.missed !== last; i++) {
+      last = live.events + live.missed;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
   const c1 = process.cpuUsage(c0);
   const t1 = threadTimes();
   const stored = services.logs.intake.stats.stored - storedBefore;
@@ -75,6 +95,8 @@ async function main(): Promise<void> {
   const drops = kernelAfter === null ? null : kernelAfter - kernelBefore;
   const per = (s: number): string => ((s * 1e6) / sent.sent).toFixed(1);
   process.stdout.write(`rate ${rate} (after ${warm} warm-up messages) sent ${sent.sent} at ${(sent.sent / sent.seconds).toFixed(0)}/s stored ${stored} queue drops ${services.logs.intake.stats.dropped_queue_full - dropsBefore} kernel drops ${drops}; process ${(((c1.user + c1.system) / sent.sent)).toFixed(1)} µs/msg\n`);
+  if (process.env.BENCH_LOG_SUBSCRIBER === '1') process.stdout.write(`  live subscriber: ${live.events - liveBefore.events} events delivered, ${live.missed - liveBefore.missed} missed, ${live.bytes - liveBefore.bytes} JSON characters\n`);
+  process.stdout.write(`  events built on the main thread (whole process): ${logEventsBuilt.count}, from whole lines ${logEventsBuilt.fromWholeLine}; batches with whole lines ${logEventsBuilt.wholeLineBatches}\n`);
   const byName = new Map<string, number>();
   for (const [tid, b] of t1) {
     const a = t0.get(tid);

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TaplineEvent } from '../../common/bridge/messages.js';
 import { TaplineServices } from '../../electron/services/tapline-services.js';
+import { logEventsBuilt } from '../../node/logs/log-event-batch.js';
 
 /** Sends n datagrams from a child process: i-th "<13>Nov 22 10:00:00 h app: message i from 10.1.2.3 port 22" (every 5th says "alarm"). */
-function sendBlocking(port: number, n: number): void {
-  const py = `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(${n}):\n  s.sendto(b"<13>Nov 22 10:00:00 h app: %s %d from 10.1.2.3 port 22" % (b"alarm" if i % 5 == 0 else b"message", i), ("127.0.0.1", ${port}))\n`;
+function sendBlocking(port: number, n: number, first = 0): void {
+  const py = `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(${first}, ${first + n}):\n  s.sendto(b"<13>Nov 22 10:00:00 h app: %s %d from 10.1.2.3 port 22" % (b"alarm" if i % 5 == 0 else b"message", i), ("127.0.0.1", ${port}))\n`;
   const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 }
@@ -40,6 +41,41 @@ describe('UDP logs on the live bus (lazy publishing)', () => {
     open.push(s);
     return s;
   }
+
+  it('while a subscriber takes events, they are built from the parse thread\'s whole lines, equal to the journal (compact lines); without one the whole lines stop', async () => {
+    const s = await services();
+    const live: TaplineEvent[] = [];
+    const unsubscribe = s.bus.subscribe((b) => live.push(...b.events));
+    const recv = await s.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const fromWhole0 = logEventsBuilt.fromWholeLine;
+    // bursts apart in time: the first builds events (demand), the parse thread is asked for whole lines, later batches carry them
+    const bursts = 8;
+    const per = 100;
+    for (let k = 0; k < bursts; k++) {
+      sendBlocking(recv.port, per, k * per);
+      await until(() => live.length >= (k + 1) * per, 5_000);
+    }
+    const n = bursts * per;
+    await until(() => s.logs.intake.stats.stored === n && live.length >= n, 10_000);
+    assert.equal(s.logs.intake.stats.stored, n);
+    assert.ok(logEventsBuilt.fromWholeLine - fromWhole0 > 0, 'some events were built from whole lines');
+    const journal = (await s.searchEvents({ limit: 100_000 })).filter((e) => e.kind === 'log').reverse();
+    assert.equal(journal.length, n);
+    assert.deepEqual(live.filter((e) => e.kind === 'log'), journal);
+    // nobody builds events any more: after the linger the parse thread stops sending whole lines
+    unsubscribe();
+    await new Promise((r) => setTimeout(r, 2300));
+    sendBlocking(recv.port, 10, n); // its batch is the one that tells the parse thread to stop
+    await until(() => s.logs.intake.stats.stored === n + 10, 5_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const wholeBatches = logEventsBuilt.wholeLineBatches;
+    sendBlocking(recv.port, 10, n + 10);
+    await until(() => s.logs.intake.stats.stored === n + 20, 5_000);
+    assert.equal(s.logs.intake.stats.stored, n + 20);
+    assert.equal(logEventsBuilt.wholeLineBatches, wholeBatches, 'no batch with whole lines after the subscriber left');
+    const all = (await s.searchEvents({ limit: 100_000 })).filter((e) => e.kind === 'log');
+    assert.equal(all.length, n + 20);
+  });
 
   for (const withClass of [false, true]) {
     it(withClass ? 'an event class on some messages: ranked events and their class-match events, the same on the bus and in the journal' : 'every stored event reaches a live subscriber, equal to its journal line, in receive order', async () => {

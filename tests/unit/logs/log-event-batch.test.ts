@@ -111,6 +111,34 @@ describe('a parsed UDP batch on the main thread (facts table, lazy events)', () 
     );
   });
 
+  it('with whole lines on (a live subscriber): the journal bytes stay the compact lines, and each event built from its whole line equals its journal line read back, flows linked included (generated, mutated and bench messages)', () => {
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 40 }), fc.array(fc.array(fc.stringMatching(/^[a-z0-9:-]{1,12}$/), { maxLength: 2 }), { minLength: 40, maxLength: 40 }), (texts, ids) => {
+        const plain = parsedBatch(texts, new UdpBatchParser('t:u1a-', 'sensor-1'));
+        const wholeParser = new UdpBatchParser('t:u1a-', 'sensor-1');
+        wholeParser.wholeLines = true;
+        const parsed = parsedBatch(texts, wholeParser);
+        assert.ok(parsed.wholeData && parsed.wholeEnds, 'whole lines sent');
+        assert.equal(parsed.wholeEnds.length, parsed.count);
+        // the journal gets the same compact bytes as without whole lines
+        assert.deepEqual(Buffer.from(batchBytes(parsed)), Buffer.from(batchBytes(plain)));
+        const b = new LogEventBatch(parsed, 'sensor-1');
+        // some flows linked before the events are built, some after
+        for (let i = 0; i < b.count; i += 2) b.setFlowIds(i, ids[i]);
+        const built = b.events();
+        for (let i = 1; i < b.count; i += 2) b.setFlowIds(i, ids[i]);
+        const lines = b.lines();
+        const journal = lineEvents(lines.bytes, lines.lineEnds);
+        assert.deepEqual(built, journal);
+        // and equal to what the same batch without whole lines builds (compact lines expanded)
+        const c = new LogEventBatch(plain, 'sensor-1');
+        for (let i = 0; i < c.count; i++) c.setFlowIds(i, ids[i]);
+        assert.deepEqual(c.events(), journal);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('flows linked without building the event are written into its line: it reads as the event with them', () => {
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 30 }), fc.array(fc.array(fc.stringMatching(/^[a-z0-9:"\\-]{1,12}$/), { maxLength: 3 }), { minLength: 30, maxLength: 30 }), (texts, ids) => {

@@ -12,8 +12,11 @@ import { parseCef } from '../../../common/logs/cef.js';
 import { isIp } from '../../../common/logs/ip-text.js';
 import { endpointsFromKeyValues, keyValues } from '../../../common/logs/message-endpoints.js';
 import { emptyEndpoints, portNumber, protoNumber, type NamedEndpoints } from '../../../common/logs/parsed-log.js';
-import { parsePri } from '../../../common/logs/parse-log.js';
-import { matchBsdTime } from '../../../common/logs/syslog-time.js';
+import { parseLog, parsePri } from '../../../common/logs/parse-log.js';
+import { matchBsdTime, matchIsoTime } from '../../../common/logs/syslog-time.js';
+import { parseRfc5424 } from '../../../common/logs/rfc5424.js';
+import { setField, type LogTime } from '../../../common/logs/parsed-log.js';
+import { benchMessage } from '../../bench/suites/logs.js';
 
 const SRC = ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'];
 const DST = ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'daddr', 'ip.dst'];
@@ -65,9 +68,103 @@ function referenceCefHeader(text: string): string[] | null {
   return parts.length < 7 ? null : parts;
 }
 
-const KEYS = [...SRC, ...DST, ...SPT, ...DPT, ...PROTO, 'IN', 'OUT', 'len', 'seq', 'x.y'];
-const key = fc.tuple(fc.constantFrom(...KEYS), fc.boolean()).map(([k, up]) => (up ? k.toUpperCase() : k));
+// non-ASCII keys whose case mapping is special (İ lower-cases to two characters, ſ upper-cases to S, the Kelvin sign lower-cases to k)
+const KEYS = [...SRC, ...DST, ...SPT, ...DPT, ...PROTO, 'IN', 'OUT', 'len', 'seq', 'x.y', 'İp.src', 'ſrc', '\u212Aey', 'Ip.dst', '', 'TTL'];
+// as written, all upper case, or mixed case character by character
+const key = fc
+  .tuple(fc.constantFrom(...KEYS), fc.nat(2), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }))
+  .map(([k, mode, ups]) => (mode === 0 ? k : mode === 1 ? k.toUpperCase() : [...k].map((ch, i) => (ups[i % 16] ? ch.toUpperCase() : ch)).join('')));
 const value = fc.oneof(fc.constantFrom('', '10.0.0.1', '::1', '2001:db8::7', '443', '65536', '0', 'TCP', 'udp', '17', '300', 'x'), fc.stringMatching(/^[0-9a-fA-F.:]{0,8}$/));
+
+/** RFC 5424 as parsed before session 7 round 2 (SD names by a sliced pattern, values built character by character). */
+function refNil(v: string): string | null {
+  return v === '-' ? null : v;
+}
+
+/** Parses what follows "<PRI>"; text must start with the version ("1 "). */
+function referenceRfc5424(text: string): ReturnType<typeof parseRfc5424> {
+  const v = /^(\d{1,2}) /.exec(text);
+  if (!v) return 'no RFC 5424 version';
+  let pos = v[0].length;
+  const token = (): string | null => {
+    if (pos >= text.length) return null;
+    const sp = text.indexOf(' ', pos);
+    const t = sp < 0 ? text.slice(pos) : text.slice(pos, sp);
+    pos = sp < 0 ? text.length : sp + 1;
+    return t;
+  };
+  const tsText = token();
+  if (tsText === null) return 'RFC 5424 header ends before the timestamp';
+  let time: LogTime | null = null;
+  if (tsText !== '-') {
+    const m = matchIsoTime(tsText);
+    if (!m || m.length !== tsText.length) return `RFC 5424 timestamp "${tsText.slice(0, 40)}" is not RFC 3339`;
+    time = m.time;
+  }
+  const host = token();
+  const app = token();
+  const procid = token();
+  const msgid = token();
+  if (msgid === null || host === null || app === null || procid === null) return 'RFC 5424 header is incomplete';
+  const fields: Record<string, string> = {};
+  if (v[1] !== '1') setField(fields, 'syslog.version', v[1]);
+  if (procid !== '-') setField(fields, 'procid', procid);
+  if (msgid !== '-') setField(fields, 'msgid', msgid);
+  // structured data
+  if (text[pos] === '-') pos++;
+  else if (text[pos] === '[') {
+    const r = refStructuredData(text, pos, fields);
+    if (typeof r === 'string') return r;
+    pos = r;
+  } else if (pos < text.length) return 'RFC 5424 structured data is neither "-" nor "["';
+  if (text[pos] === ' ') pos++;
+  let message = text.slice(pos);
+  if (message.charCodeAt(0) === 0xfeff) message = message.slice(1);
+  return { time, host: refNil(host), app: refNil(app), procid: refNil(procid), msgid: refNil(msgid), fields, message };
+}
+
+const REF_SD_NAME = /^[^\s=\]"]{1,32}/;
+
+/** Parses SD-ELEMENTs starting at text[pos] === "["; returns the position after the last "]". */
+function refStructuredData(text: string, pos: number, fields: Record<string, string>): number | string {
+  while (text[pos] === '[') {
+    pos++;
+    const id = REF_SD_NAME.exec(text.slice(pos, pos + 33));
+    if (!id) return 'RFC 5424 SD-ID missing';
+    pos += id[0].length;
+    for (;;) {
+      if (text[pos] === ']') {
+        pos++;
+        break;
+      }
+      if (text[pos] !== ' ') return `RFC 5424 structured data: expected " " or "]" in [${id[0]}`;
+      pos++;
+      const name = REF_SD_NAME.exec(text.slice(pos, pos + 33));
+      if (!name) return `RFC 5424 structured data: bad parameter name in [${id[0]}`;
+      pos += name[0].length;
+      if (text[pos] !== '=' || text[pos + 1] !== '"') return `RFC 5424 structured data: ${name[0]} has no ="value"`;
+      pos += 2;
+      let value = '';
+      for (;;) {
+        if (pos >= text.length) return `RFC 5424 structured data: value of ${name[0]} is not closed`;
+        const c = text[pos];
+        if (c === '\\' && (text[pos + 1] === '"' || text[pos + 1] === '\\' || text[pos + 1] === ']')) {
+          value += text[pos + 1];
+          pos += 2;
+          continue;
+        }
+        if (c === '"') {
+          pos++;
+          break;
+        }
+        value += c;
+        pos++;
+      }
+      setField(fields, `sd.${id[0]}.${name[0]}`, value);
+    }
+  }
+  return pos;
+}
 
 describe('parser fast paths equal the reference code', () => {
   it('endpoints from key=value pairs (object and parsed text)', () => {
@@ -165,6 +262,55 @@ describe('parser fast paths equal the reference code', () => {
         for (let i = 0; i < xs.length; i++) assert.deepEqual(matchBsdTime(xs[i][0], xs[i][1]), forward[i]);
       }),
       { numRuns: 1000 },
+    );
+  });
+  it('RFC 5424: structured data (escapes, lone backslashes, long and bad names, unclosed values, cut lines) as the character-by-character code parsed it', () => {
+    const sdChar = fc.constantFrom('a', 'Z', '0', ' ', '=', '"', '\\', ']', '[', '.', '@', 'é', '\u{1F600}', '\ud800', '-');
+    const sdText = fc.array(sdChar, { maxLength: 40 }).map((a) => a.join(''));
+    const name = fc.oneof(fc.stringMatching(/^[a-zA-Z0-9@._-]{1,40}$/), sdText);
+    const element = fc.tuple(name, fc.array(fc.tuple(name, sdText), { maxLength: 4 })).map(([id, ps]) => `[${id}${ps.map(([n, v]) => ` ${n}="${v}"`).join('')}]`);
+    const line = fc
+      .tuple(fc.constantFrom('1', '2', '12'), fc.constantFrom('-', '2026-11-22T10:00:00.5+02:00', '2026-11-22T10:00:00Z'), fc.array(element, { maxLength: 3 }), sdText, fc.nat(200), fc.boolean())
+      .map(([v, ts, els, msg, cut, doCut]) => {
+        const t = `${v} ${ts} host app 42 ID7 ${els.length ? els.join('') : '-'} ${msg}`;
+        return doCut ? t.slice(0, cut % (t.length + 1)) : t;
+      });
+    fc.assert(
+      fc.property(line, (t) => {
+        assert.deepEqual(parseRfc5424(t), referenceRfc5424(t));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (let i = 0; i < 5000; i++) {
+      const t = benchMessage(5 * i + 1).slice(4);
+      assert.deepEqual(parseRfc5424(t), referenceRfc5424(t));
+    }
+  });
+  it('CEF fields made as the extension object itself (no envelope fields) are the header fields then the extension, in order, as the key-by-key copy made them', () => {
+    const extKey = fc.constantFrom('src', 'dst', 'spt', 'cs1', 'cs1Label', 'cef.vendor', 'cef.severity', '123', '7', 'dvchost', 'rt', '__proto__', 'constructor', 'msg');
+    const extValue = fc.constantFrom('10.0.0.1', '', 'a b', '1795000000123', 'x\\=y', '65535', 'TCP');
+    const line = fc
+      .tuple(fc.constantFrom('<132>Nov 22 10:00:00 ids ', 'Nov 22 10:00:00 ids ', ''), fc.constantFrom('0', '1'), fc.array(fc.tuple(extKey, extValue), { maxLength: 10 }))
+      .map(([envelope, v, ext]) => `${envelope}CEF:${v}|Acme|IDS|1.0|2001|Port scan|7|${ext.map(([k, x]) => `${k}=${x}`).join(' ')}`);
+    fc.assert(
+      fc.property(line, (t) => {
+        const p = parseLog(t, 1_795_000_000);
+        assert.equal(p.format, 'cef');
+        const c = parseCef(t.slice(t.indexOf('CEF:')));
+        assert.ok(typeof c !== 'string');
+        // the previous code: the header's fields set one by one, then the extension's copied key by key
+        const f: Record<string, string> = {};
+        setField(f, 'cef.version', c.header.version);
+        setField(f, 'cef.vendor', c.header.vendor);
+        setField(f, 'cef.product', c.header.product);
+        setField(f, 'cef.device_version', c.header.deviceVersion);
+        setField(f, 'cef.signature', c.header.signatureId);
+        setField(f, 'cef.severity', c.header.severity);
+        for (const k in c.extension) setField(f, k, c.extension[k]);
+        assert.equal(JSON.stringify(p.fields), JSON.stringify(f));
+        assert.deepEqual(p.fields, f);
+      }),
+      { numRuns: 3000 },
     );
   });
 });
