@@ -151,10 +151,13 @@ function writeFrame(buf: Uint8Array, view: DataView, at: number, n: number, flow
   return p - at;
 }
 
+/** TCP packets of one connection (SYN to FIN); then the flow's 5-tuple starts a new one. */
+const TCP_CYCLE = 8;
+
 /** Payload of a TCP flow's k-th packet: none for the handshake and FIN, else 0-1400 bytes. */
 function tcpPayload(k: number, h: number): number {
-  const step = k % 12;
-  if (step < 3 || step === 11) return 0;
+  const step = k % TCP_CYCLE;
+  if (step < 3 || step === TCP_CYCLE - 1) return 0;
   // bulk data is mostly full-size segments, the rest acknowledgements and small requests
   const r = (h >>> 4) % 6;
   return r < 2 ? 0 : r < 4 ? 1448 - 12 : 1 + (h % 1400);
@@ -162,10 +165,10 @@ function tcpPayload(k: number, h: number): number {
 
 /** SYN, SYN-ACK, ACK, data with PSH/ACK, then FIN-ACK; the cycle starts over (a new connection's SYN). */
 function tcpFlags(k: number): number {
-  const step = k % 12;
+  const step = k % TCP_CYCLE;
   if (step === 0) return 0x02;
   if (step === 1) return 0x12;
-  if (step === 11) return 0x11;
+  if (step === TCP_CYCLE - 1) return 0x11;
   return step % 3 === 0 ? 0x18 : 0x10;
 }
 

@@ -19,9 +19,9 @@ import { writeBatch } from './write-batch.js';
 import { fillWarmUpBatch, warmUpTraffic } from './warm-up-traffic.js';
 
 export interface WarmUpOptions {
-  /** Packets to run (default 20 000). */
+  /** Packets to run (default 12 000). */
   packets?: number;
-  /** Stop after this much wall time even if fewer packets ran (default 400 ms). */
+  /** Stop after this much wall time even if fewer packets ran (default 1 s: on a loaded machine the thread gets a fraction of a core). */
   maxMs?: number;
   /** Whether the capture wants flow summaries (their collection is warmed too). */
   summaries?: boolean;
@@ -39,7 +39,7 @@ export interface WarmUpReport {
 const BATCH_BYTES = 1 << 20;
 const SLOTS = 4;
 /** Segments of the warm-up: several rotations within its packets. */
-const WARM_SEGMENT_BYTES = 4 * 1024 * 1024;
+const WARM_SEGMENT_BYTES = 2 * 1024 * 1024;
 /**
  * Flows: the table grows past its first 1024 columns and rehashes its slots in each segment, and
  * each TCP flow gets to its FIN and a new connection's SYN within the default packets.
@@ -60,8 +60,8 @@ export function warmUpFromEnv(env: Record<string, string | undefined>): WarmUpOp
 }
 
 export async function warmUpLiveWriter(opts: WarmUpOptions = {}): Promise<WarmUpReport> {
-  const target = opts.packets ?? 20_000;
-  const maxMs = opts.maxMs ?? 400;
+  const target = opts.packets ?? 12_000;
+  const maxMs = opts.maxMs ?? 1000;
   const started = performance.now();
   const w = LiveWriter.dry({ segmentBytes: WARM_SEGMENT_BYTES, summaries: opts.summaries });
   w.link({ id: 0, linkType: 1, snapLen: 262_144, name: 'warm-up' });
