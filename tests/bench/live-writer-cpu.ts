@@ -5,7 +5,7 @@
  *
  *   node --import tsx tests/bench/live-writer-cpu.ts [--packets N] [--capture FILE]
  *        [--store DIR] [--mode direct|threaded] [--rate PPS] [--segment-size BYTES] [--runs R]
- *        [--cpu-prof FILE.cpuprofile] [--dist] [--json]
+ *        [--cpu-prof FILE.cpuprofile] [--dist] [--dist-root DIR] [--marks] [--json]
  *
  * The first N packets (default 1,000,000) of CAPTURE (default bench-data/bench-2g.pcap) are
  * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
@@ -21,6 +21,10 @@
  *   flow table, what import does per packet), no segments, no snapshots, no disk.
  * `--dist` (threaded mode) runs the built writer from dist/ (`npm run build` first): from source
  * its thread runs under tsx, whose loader's own compilation lands in the measured window.
+ * `--dist-root DIR` (implies --dist): the built writer of another tree (DIR/dist/...), e.g. a copy
+ * of main built beside this one, so before and after run under the same harness.
+ * Besides the measured window (from the writer's open to its close), each run reports the whole
+ * run's CPU per packet ("whole", open included: the writer thread's start and its warm-up).
  * `--rate` paces the hand-over at PPS packets a second (default: as fast as the writer takes
  * them); time-driven work (a snapshot and a data sync every 500 ms) then costs what it costs at
  * that capture rate.
@@ -65,6 +69,9 @@ interface Args {
   profile: string | null;
   /** Threaded mode: the built writer (dist/, `npm run build` first), whose thread runs plain JS like the product's, not under tsx. */
   dist: boolean;
+  distRoot: string;
+  /** Print a line at the measured window's start and end (to split a --trace-opt log). */
+  marks: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -79,6 +86,8 @@ function parseArgs(argv: string[]): Args {
     json: false,
     profile: null,
     dist: false,
+    distRoot: REPO_ROOT,
+    marks: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = (): string => {
@@ -102,6 +111,8 @@ function parseArgs(argv: string[]): Args {
       case '--json': a.json = true; break;
       case '--cpu-prof': a.profile = v(); break;
       case '--dist': a.dist = true; break;
+      case '--dist-root': a.dist = true; a.distRoot = v(); break;
+      case '--marks': a.marks = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -263,7 +274,7 @@ async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: nu
 }
 
 async function runThreaded(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
-  const Writer = args.dist ? await builtThreadedWriter() : ThreadedLiveWriter;
+  const Writer = args.dist ? await builtThreadedWriter(args.distRoot) : ThreadedLiveWriter;
   const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes });
   opened();
   w.link({ id: 0, linkType, snapLen, name: 'bench' });
@@ -285,8 +296,8 @@ async function runThreaded(args: Args, batches: Batch[], linkType: number, snapL
 }
 
 /** ThreadedLiveWriter from dist/ (same interface as the source's). */
-async function builtThreadedWriter(): Promise<typeof ThreadedLiveWriter> {
-  const path = join(REPO_ROOT, 'dist/node/store/live/threaded-writer.js');
+async function builtThreadedWriter(root: string): Promise<typeof ThreadedLiveWriter> {
+  const path = join(root, 'dist/node/store/live/threaded-writer.js');
   if (!existsSync(path)) throw new Error(`${path} missing: run npm run build`);
   const m = (await import(pathToFileURL(path).href)) as { ThreadedLiveWriter: typeof ThreadedLiveWriter };
   return m.ThreadedLiveWriter;
@@ -318,6 +329,7 @@ async function main(): Promise<void> {
     await sleep(50);
     gcMs = 0;
     gcCount = 0;
+    const cpuWhole0 = process.cpuUsage();
     let cpu0 = process.cpuUsage();
     let th0 = threadCpu();
     let t0 = performance.now();
@@ -330,6 +342,7 @@ async function main(): Promise<void> {
       cpu0 = process.cpuUsage();
       th0 = threadCpu();
       t0 = performance.now();
+      if (args.marks) process.stdout.write('=== measured window: start\n');
     };
     const profiling = args.profile !== null && args.mode === 'direct' && run === args.runs - 1;
     const session = profiling ? new Session() : null;
@@ -348,8 +361,10 @@ async function main(): Promise<void> {
       session.disconnect();
     }
     const wallMs = performance.now() - t0;
+    if (args.marks) process.stdout.write('=== measured window: end\n');
     const th1 = threadCpu();
     const cpu = process.cpuUsage(cpu0);
+    const cpuWhole = process.cpuUsage(cpuWhole0);
     await sleep(20); // pending gc entries
     // the writer thread was there at th0 and is gone at th1: its CPU is the rest of the process's
     const groups = threadGroups(th0, th1, (cpu.user + cpu.system) / 1e6, args.mode === 'threaded');
@@ -364,6 +379,8 @@ async function main(): Promise<void> {
       openMs: Math.round(openMs),
       pps: Math.round((packets / wallMs) * 1000),
       cpuUsPerPacket: us((cpu.user + cpu.system) / 1e6),
+      /** The whole run, the writer's open (thread start, warm-up) included. */
+      wholeUsPerPacket: us((cpuWhole.user + cpuWhole.system) / 1e6),
       userUs: us(cpu.user / 1e6),
       sysUs: us(cpu.system / 1e6),
       threadsUsPerPacket: Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, us(v)])),
@@ -376,7 +393,7 @@ async function main(): Promise<void> {
       const t = Object.entries(result.threadsUsPerPacket).map(([k, v]) => `${k} ${v}`).join(', ');
       console.log(
         `${result.mode} run ${result.run}: ${packets} packets (${result.mbytes} MB) in ${result.wallMs} ms (${result.pps} pps; open ${result.openMs} ms): ` +
-          `${result.cpuUsPerPacket} µs CPU/packet (user ${result.userUs}, sys ${result.sysUs}; threads: ${t}); ` +
+          `${result.cpuUsPerPacket} µs CPU/packet (whole run ${result.wholeUsPerPacket}; user ${result.userUs}, sys ${result.sysUs}; threads: ${t}); ` +
           `GC pauses ${result.gcPauseMs} ms in ${result.gcPauses}${args.mode === 'threaded' ? ' (this thread only)' : ''}; load ${result.load}`,
       );
     }

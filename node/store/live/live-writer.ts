@@ -105,6 +105,7 @@ interface Segment {
 }
 
 const EMPTY = new Uint8Array(0);
+const DRY_WRITTEN: Promise<void> = Promise.resolve();
 
 export class LiveWriter implements LiveStoreWriter {
   /** Stores this process writes: the lock file alone cannot refuse a second writer of the same pid. */
@@ -145,12 +146,20 @@ export class LiveWriter implements LiveStoreWriter {
   private readonly segmentMs: number;
   private readonly flushMs: number;
   private readonly log: (line: string) => void;
+  /**
+   * A writer of no store (LiveWriter.dry, the writer thread's warm-up): every in-memory step runs
+   * as for a real store (indexing, runs, rotations, snapshot and final index encodes, the reuse of
+   * closed segments' indexers), but nothing is queued on the write chain: no file is opened,
+   * written or deleted, and no flow summary is emitted.
+   */
+  private readonly dry: boolean;
 
   private constructor(
     readonly storeDir: string,
-    private readonly lock: StoreLock,
+    private readonly lock: StoreLock | null,
     private readonly opts: LiveWriterOptions,
   ) {
+    this.dry = lock === null;
     this.log = opts.log ?? (() => undefined);
     const maxBytes = opts.maxStoreBytes ?? 0;
     const maxAge = opts.maxAgeSeconds ?? 0;
@@ -198,6 +207,18 @@ export class LiveWriter implements LiveStoreWriter {
       await lock.release();
       throw e;
     }
+  }
+
+  /**
+   * A writer that touches no store (see `dry`): for warming the hot path up on generated packets
+   * before a capture. Options as open()'s; onFlows, onError and trigger are ignored (no flow of
+   * it reaches anyone), and there is no flush timer: the caller calls flush() to take snapshots.
+   */
+  static dry(opts: Pick<LiveWriterOptions, 'segmentBytes' | 'log'> & { summaries?: boolean } = {}): LiveWriter {
+    // summaries: flow summaries are collected at each snapshot as for a capture that wants them,
+    // then dropped with the snapshot (a dry writer never emits)
+    const onFlows = opts.summaries ? (): void => undefined : undefined;
+    return new LiveWriter('(warm-up: no store)', null, { segmentBytes: opts.segmentBytes, log: opts.log, mode: 'full', onFlows });
   }
 
   // ---- LivePacketSink ----
@@ -366,7 +387,7 @@ export class LiveWriter implements LiveStoreWriter {
     await this.settled();
     this.enqueue(() => this.retention());
     await this.chain;
-    await this.lock.release();
+    await this.lock?.release();
     LiveWriter.openStores.delete(resolve(this.storeDir));
   }
 
@@ -514,6 +535,7 @@ export class LiveWriter implements LiveStoreWriter {
     if (s.format === 'pcapng') s.parser.push(chunk);
     const at = s.submitted;
     s.submitted += chunk.length;
+    if (this.dry) return this.dryWritten(s, chunk, pooled);
     this.queuedBytes += chunk.length;
     return new Promise((written) => {
       this.enqueue(async () => {
@@ -537,6 +559,13 @@ export class LiveWriter implements LiveStoreWriter {
     });
   }
 
+  /** writeChunk of a dry writer: the chunk counts as written at once. */
+  private dryWritten(s: Segment, chunk: Uint8Array, pooled: boolean): Promise<void> {
+    s.written = s.submitted;
+    if (pooled && chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
+    return DRY_WRITTEN;
+  }
+
   private rotate(): void {
     if (this.seg) this.closeSegment();
   }
@@ -553,6 +582,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.seg = null;
     const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, true) : [];
     this.snapshot(s, []);
+    if (this.dry) return this.dryFinalize(s);
     this.enqueue(async () => {
       if (s.failed || !s.fh) return; // never written: nothing on disk
       const done = this.finalize(s, summaries).finally(() => this.finalizing.delete(s.id));
@@ -586,6 +616,21 @@ export class LiveWriter implements LiveStoreWriter {
       }
     } catch (e) {
       await this.fail(s, e as Error);
+    }
+  }
+
+  /** finalize() of a dry writer: the final index is encoded (and dropped), the indexer kept for reuse. */
+  private dryFinalize(s: Segment): void {
+    s.parser.end();
+    s.indexer.finish();
+    s.snapshots.encode(this.metaInput(s, { fingerprint: liveFingerprint(s.id), size: s.submitted, mtimeMs: 0 }));
+    s.durablePackets = s.packets;
+    // no retention pass counts segments here: the closed segments of a dry writer
+    this.st.segments++;
+    if (this.spare.length < SPARE_INDEXERS && !this.closed) {
+      s.indexer.reset();
+      s.snapshots.reset();
+      this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });
     }
   }
 
@@ -625,6 +670,11 @@ export class LiveWriter implements LiveStoreWriter {
     const snap = s.snapshots.encode(this.metaInput(s, null));
     const packets = s.packets;
     const batch = summaries ?? (this.opts.onFlows ? s.summaries.collect(s.newestSec, false) : []);
+    if (this.dry) {
+      // encoded and dropped: the encoder's buffers are free again at once
+      s.snapshotQueued = false;
+      return;
+    }
     this.enqueue(async () => {
       try {
         if (s.failed || !s.fh) return;
@@ -760,6 +810,8 @@ export class LiveWriter implements LiveStoreWriter {
   }
 
   private enqueue(op: () => Promise<unknown>): void {
+    // a dry writer has no store: retention passes and gap lines are skipped with the rest
+    if (this.dry) return;
     this.chain = this.chain.then(op).then(
       () => undefined,
       (e: unknown) => {

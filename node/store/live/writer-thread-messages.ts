@@ -27,6 +27,11 @@ export const WriterThreadInitSchema = z.object({
   flushIntervalMs: z.number().positive().optional(),
   /** Whether flow summaries are wanted (collecting them costs time). */
   wantFlows: z.boolean(),
+  /**
+   * Warm the writer's hot path up on generated packets before reporting `opened`
+   * (writer-warm-up.ts). Default: on, unless TAPLINE_WRITER_WARMUP=0.
+   */
+  warmUp: z.boolean().optional(),
 });
 export type WriterThreadInit = z.infer<typeof WriterThreadInitSchema>;
 

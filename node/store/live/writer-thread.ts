@@ -13,7 +13,8 @@ import { nodeBodyDecoder } from '../../rules/body-decoder.js';
 import { loadRuleFiles } from '../../rules/rule-files.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter } from './live-writer.js';
-import { forEachBatchRun } from './packet-batch.js';
+import { writeBatch } from './write-batch.js';
+import { warmUpFromEnv, warmUpLiveWriter } from './writer-warm-up.js';
 import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
 /** How often the capture thread gets fresh counters (its stats() is synchronous). */
@@ -62,6 +63,13 @@ async function main(): Promise<void> {
   const init = WriterThreadInitSchema.parse(workerData);
   let writer: LiveWriter;
   try {
+    // before the store is opened and before the capture side hears `opened` (and starts its
+    // source): the capture's first packets then meet compiled code (writer-warm-up.ts)
+    const warm = init.warmUp === false ? null : (warmUpFromEnv(process.env) ?? (init.warmUp === true ? {} : null));
+    if (warm) {
+      const r = await warmUpLiveWriter({ ...warm, summaries: init.wantFlows });
+      send({ kind: 'log', line: `live store writer warmed up on ${r.packets} generated packets (${r.snapshots} snapshots) in ${Math.round(r.wallMs)} ms` });
+    }
     const trigger = await conditionalTrigger(init);
     writer = await LiveWriter.open(init.storeDir, {
       segmentBytes: init.segmentBytes,
@@ -136,15 +144,7 @@ async function main(): Promise<void> {
         // it goes back to the capture side once its last run is on disk
         const batch = slots.get(m.slot);
         if (batch === undefined) throw new Error(`packet batch in unknown slot ${m.slot}`);
-        let packets = 0;
-        let bytes = 0;
-        const writes: Promise<void>[] = [];
-        forEachBatchRun(batch, m.len, (linkId, from, to) => {
-          const r = writer.packetRunBorrowed(linkId, batch.subarray(from, to), to - from);
-          packets += r.packets;
-          bytes += r.bytes;
-          if (r.written) writes.push(r.written);
-        });
+        const { packets, bytes, writes } = writeBatch(writer, batch, m.len);
         const giveBack = (): void => send({ kind: 'returned', slot: m.slot, packets, bytes });
         if (writes.length === 0) giveBack();
         else void Promise.all(writes).then(giveBack);
