@@ -24,6 +24,7 @@ import { ensureCertificate } from '../../electron/server/tls.js';
 import { TaplineServices } from '../../electron/services/tapline-services.js';
 import { benchMessage } from '../bench/suites/logs.js';
 import { waitFor } from './logs-rsyslog-harness.js';
+import { mutatedLogLines } from '../helpers/mutated-log-lines.js';
 
 const SAMPLES = [
   "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick on /dev/pts/8",
@@ -39,16 +40,7 @@ const SAMPLES = [
 ];
 
 const enc = new TextEncoder();
-const mutated = fc
-  .tuple(fc.constantFrom(...SAMPLES), fc.array(fc.tuple(fc.nat(), fc.nat(20), fc.stringMatching(/^[|=\\[\]"{}<>: \r0-9a-zA-Z%.;-]{0,6}$/)), { maxLength: 6 }))
-  .map(([s, edits]) => {
-    let t = s;
-    for (const [at, del, ins] of edits) {
-      const i = at % (t.length + 1);
-      t = t.slice(0, i) + ins + t.slice(i + del);
-    }
-    return enc.encode(t);
-  });
+const mutated = mutatedLogLines(SAMPLES, /^[|=\\[\]"{}<>: \r0-9a-zA-Z%.;-]{0,6}$/, 6);
 
 /** Non-empty messages (an empty TCP frame is no message), none starting with a space. */
 const MESSAGES: Uint8Array[] = [

@@ -25,6 +25,7 @@ import { UDP_BATCH_WRITER_SOURCE, UdpBatchReader, type UdpBatch } from '../../..
 import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
 import { EventJournal, type JournalQuery } from '../../../node/store/event-journal.js';
 import { benchMessage } from '../../bench/suites/logs.js';
+import { mutatedLogLines } from '../../helpers/mutated-log-lines.js';
 
 interface Writer {
   add(msg: Uint8Array, ip: string, port: number, timeMs: number): boolean;
@@ -59,16 +60,7 @@ const SAMPLES = [
 
 const enc = new TextEncoder();
 
-const mutated = fc
-  .tuple(fc.constantFrom(...SAMPLES), fc.array(fc.tuple(fc.nat(), fc.nat(20), fc.stringMatching(/^[|=\\[\]"{}<>: \n\r0-9a-zA-Z%.;,*-]{0,6}$/)), { maxLength: 8 }))
-  .map(([s, edits]) => {
-    let t = s;
-    for (const [at, del, ins] of edits) {
-      const i = at % (t.length + 1);
-      t = t.slice(0, i) + ins + t.slice(i + del);
-    }
-    return enc.encode(t);
-  });
+const mutated = mutatedLogLines(SAMPLES, /^[|=\\[\]"{}<>: \n\r0-9a-zA-Z%.;,*-]{0,6}$/, 8);
 
 /** A real line with random bytes put in (invalid UTF-8 included). */
 const mutatedBytes = fc.tuple(fc.constantFrom(...SAMPLES), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 6 })).map(([s, at, ins]) => {
