@@ -609,11 +609,7 @@ export class LiveWriter implements LiveStoreWriter {
       s.durablePackets = s.packets;
       this.emit(summaries);
       // every index of s is written: its indexer and encoder can serve a later segment
-      if (this.spare.length < SPARE_INDEXERS && !this.closed) {
-        s.indexer.reset();
-        s.snapshots.reset();
-        this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });
-      }
+      this.keepForReuse(s);
     } catch (e) {
       await this.fail(s, e as Error);
     }
@@ -627,11 +623,15 @@ export class LiveWriter implements LiveStoreWriter {
     s.durablePackets = s.packets;
     // no retention pass counts segments here: the closed segments of a dry writer
     this.st.segments++;
-    if (this.spare.length < SPARE_INDEXERS && !this.closed) {
-      s.indexer.reset();
-      s.snapshots.reset();
-      this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });
-    }
+    this.keepForReuse(s);
+  }
+
+  /** Keeps a closed segment's indexer and encoder, reset, for a later segment (once every index of s is written). */
+  private keepForReuse(s: Segment): void {
+    if (this.spare.length >= SPARE_INDEXERS || this.closed) return;
+    s.indexer.reset();
+    s.snapshots.reset();
+    this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });
   }
 
   // ---- the flush tick ----
