@@ -291,8 +291,9 @@ function assemble(sections: [number, Uint8Array][], crc: Crc32): Omit<EncodedInd
   let c = crc(header, 0);
   const table = new Uint8Array(sections.length * 24);
   const tv = new DataView(table.buffer);
-  for (let i = 0; i < sections.length; i++) {
-    const [type, body] = sections[i];
+  // each section, then the table, starts 8-aligned
+  let tableOffset = 0;
+  for (let i = 0; i <= sections.length; i++) {
     const p = (8 - (size % 8)) % 8;
     if (p) {
       const pad = ZERO_PAD.subarray(0, p);
@@ -300,24 +301,17 @@ function assemble(sections: [number, Uint8Array][], crc: Crc32): Omit<EncodedInd
       size += p;
       c = crc(pad, c);
     }
-    tv.setUint32(i * 24, type, true);
-    tv.setFloat64(i * 24 + 8, size, true);
-    tv.setFloat64(i * 24 + 16, body.length, true);
+    let body: Uint8Array = table;
+    if (i < sections.length) {
+      body = sections[i][1];
+      tv.setUint32(i * 24, sections[i][0], true);
+      tv.setFloat64(i * 24 + 8, size, true);
+      tv.setFloat64(i * 24 + 16, body.length, true);
+    } else tableOffset = size;
     chunks.push(body);
     size += body.length;
     c = crc(body, c);
   }
-  const p = (8 - (size % 8)) % 8;
-  if (p) {
-    const pad = ZERO_PAD.subarray(0, p);
-    chunks.push(pad);
-    size += p;
-    c = crc(pad, c);
-  }
-  const tableOffset = size;
-  chunks.push(table);
-  size += table.length;
-  c = crc(table, c);
   const footer = new Uint8Array(32);
   const fv = new DataView(footer.buffer);
   fv.setFloat64(0, tableOffset, true);
