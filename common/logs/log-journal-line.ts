@@ -24,17 +24,11 @@
 import { z } from 'zod';
 import { LogEventSchema, type LogEvent } from '../bridge/messages.js';
 import { keptTime, toLogEvent } from './log-event.js';
-import { JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, writeLineMarked, writeParsedLogLine } from './log-line-encoder.js';
+import { ascii, JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, textOf, writeLineMarked, writeParsedLogLine, type CachedText } from './log-line-encoder.js';
 import { parseLog } from './parse-log.js';
 import type { ParsedLog } from './parsed-log.js';
 
 export const COMPACT_LOG_LINE_VERSION = 2;
-
-function ascii(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
 
 /** Every compact line starts with these bytes (the intake recognises its own lines by them). */
 export const COMPACT_PREFIX = ascii('{"kind":"log","v":2,"id":');
@@ -164,19 +158,9 @@ function markMessageInRaw(w: JsonLineWriter, raw: string, message: string, rawSt
   w.marks[MARK_MESSAGE + 1] = rawStart + 1 + at + message.length;
 }
 
-interface CachedText {
-  bytes: Uint8Array;
-  chars: number;
-}
 // a receiver's lines share their sensor, transport and id prefix: the last ones' text is kept
 let lastOrigin: { sensor: string; transport: string; text: CachedText } | null = null;
 let lastIdPrefix: { prefix: string; text: CachedText } | null = null;
-
-function textOf(build: (t: JsonLineWriter) => void): CachedText {
-  const t = new JsonLineWriter(256);
-  build(t);
-  return { bytes: t.buf.slice(0, t.at), chars: t.chars };
-}
 
 /** `,"sensor":S,"transport":T,"received_ts":` for a receiver. */
 function originText(sensor: string, transport: string): CachedText {

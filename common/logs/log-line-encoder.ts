@@ -70,7 +70,8 @@ const NEEDS_CARE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 /** TextEncoder.encodeInto (every runtime Tapline targets has it; common/'s globals declare only encode). */
 const encoder = new TextEncoder() as unknown as { encodeInto(s: string, into: Uint8Array): { read: number; written: number } };
 
-function ascii(s: string): Uint8Array {
+/** An ASCII literal's bytes. */
+export function ascii(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
@@ -165,7 +166,7 @@ export class JsonLineWriter {
   }
 
   /** Cached JSON text (its bytes and UTF-16 length). */
-  text(t: { bytes: Uint8Array; chars: number }): void {
+  text(t: CachedText): void {
     const b = t.bytes;
     if (this.at + b.length > this.buf.length) this.ensure(b.length);
     this.buf.set(b, this.at);
@@ -354,9 +355,16 @@ function writeDigits(buf: Uint8Array, at: number, v: number, n: number): void {
 }
 
 /** JSON text written once and kept (a literal with a variable part that rarely varies). */
-interface CachedText {
+export interface CachedText {
   bytes: Uint8Array;
   chars: number;
+}
+
+/** The text `build` writes, as CachedText (JsonLineWriter.text writes it). */
+export function textOf(build: (t: JsonLineWriter) => void): CachedText {
+  const t = new JsonLineWriter(256);
+  build(t);
+  return { bytes: t.buf.slice(0, t.at), chars: t.chars };
 }
 
 const textCache = new Map<string, CachedText>();
@@ -365,9 +373,7 @@ const textCache = new Map<string, CachedText>();
 function cached(key: string, build: (t: JsonLineWriter) => void): CachedText {
   let c = textCache.get(key);
   if (c === undefined) {
-    const t = new JsonLineWriter(256);
-    build(t);
-    c = { bytes: t.buf.slice(0, t.at), chars: t.chars };
+    c = textOf(build);
     if (textCache.size >= 64) textCache.clear();
     textCache.set(key, c);
   }
