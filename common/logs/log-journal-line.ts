@@ -64,8 +64,8 @@ export function isCompactLogLine(v: unknown): boolean {
   return typeof v === 'object' && v !== null && (v as { v?: unknown }).v === COMPACT_LOG_LINE_VERSION && (v as { kind?: unknown }).kind === 'log';
 }
 
-/** A reception time the line's text form gives back exactly (formatTs ⇄ parseTimestamp). */
-function exactTime(sec: number, nsec: number): boolean {
+/** A time whose text form gives it back exactly (formatTs ⇄ parseTimestamp). */
+export function exactTime(sec: number, nsec: number): boolean {
   return Number.isSafeInteger(sec) && sec >= 0 && sec <= 99_999_999_999 && Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9;
 }
 

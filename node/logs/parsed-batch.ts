@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { LogEvent } from '../../common/bridge/messages.js';
-import { logEventOfLine } from '../../common/logs/log-journal-line.js';
+import { exactTime, logEventOfLine } from '../../common/logs/log-journal-line.js';
 import { JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, writeLogEventLine } from '../../common/logs/log-line-encoder.js';
 import { LOG_FORMATS, type LogFormat } from '../../common/logs/parsed-log.js';
 import { parseTimestamp } from '../../common/time/timestamp.js';
@@ -62,7 +62,7 @@ export function writeFacts(
   table[o + F_DST_PORT] = dstPort ?? -1;
   table[o + F_PROTO] = proto ?? -1;
   // a time the timestamp text would not give back as it is (formatTs's fallback) is read from the event
-  const exact = Number.isSafeInteger(timeSec) && timeSec >= 0 && Number.isInteger(timeNsec) && timeNsec >= 0 && timeNsec < 1e9;
+  const exact = exactTime(timeSec, timeNsec);
   table[o + F_TIME_SEC] = exact ? timeSec : NaN;
   table[o + F_TIME_NSEC] = exact ? timeNsec : NaN;
   table[o + F_MESSAGE] = marks[MARK_MESSAGE];
