@@ -65,7 +65,7 @@ export function parseCef(text: string, headerFields = false): CefMessage | strin
 }
 
 /** The header as a log's fields ("cef.*"), in the order parseLog lists them. */
-function cefHeaderFields(h: CefHeader): Record<string, string> {
+export function cefHeaderFields(h: CefHeader): Record<string, string> {
   return { 'cef.version': h.version, 'cef.vendor': h.vendor, 'cef.product': h.product, 'cef.device_version': h.deviceVersion, 'cef.signature': h.signatureId, 'cef.severity': h.severity };
 }
 

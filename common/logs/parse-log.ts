@@ -4,7 +4,7 @@
  * addresses named in the text. Never throws: a line nothing understands becomes a "raw" result
  * carrying the whole text and the reason.
  */
-import { cefEndpoints, cefTime, parseCef } from './cef.js';
+import { cefEndpoints, cefHeaderFields, cefTime, parseCef } from './cef.js';
 import { endpointsFromKeyValues, endpointsFromProse, hasEndpoints, keyValues } from './message-endpoints.js';
 import { parseOssec, type OssecAlert } from './ossec.js';
 import { capFields, emptyEndpoints, setField, type LogTime, type ParsedLog } from './parsed-log.js';
@@ -150,12 +150,8 @@ function parseUnchecked(full: string, refSec: number): ParsedLog {
         // envelope fields first, then the header's, then the extension's (for-in loops: no spread, no entry arrays per message)
         f = {};
         for (const k in fields) f[k] = fields[k];
-        setField(f, 'cef.version', c.header.version);
-        setField(f, 'cef.vendor', c.header.vendor);
-        setField(f, 'cef.product', c.header.product);
-        setField(f, 'cef.device_version', c.header.deviceVersion);
-        setField(f, 'cef.signature', c.header.signatureId);
-        setField(f, 'cef.severity', c.header.severity);
+        const h = cefHeaderFields(c.header);
+        for (const k in h) setField(f, k, h[k]);
         const ext = c.extension;
         for (const k in ext) setField(f, k, ext[k]);
       }
