@@ -208,7 +208,7 @@ function namedHosts(q: CorrelationInput): NamedHost[] {
   return out;
 }
 
-function correlationInput(e: LogEvent): CorrelationInput | null {
+export function correlationInput(e: LogEvent): CorrelationInput | null {
   const time = parseTimestamp(e.event_ts !== null && e.event_ts_zoned ? e.event_ts : e.received_ts);
   if (!time) return null;
   return { srcIp: e.src_ip, srcPort: e.src_port, dstIp: e.dst_ip, dstPort: e.dst_port, proto: e.proto, time };

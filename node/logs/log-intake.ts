@@ -9,7 +9,7 @@ import type { LogEvent } from '../../common/bridge/messages.js';
 import { toLogEvent, type LogOrigin } from '../../common/logs/log-event.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import type { LogFormat } from '../../common/logs/parsed-log.js';
-import type { Correlator } from './correlate.js';
+import { correlationInput, type CorrelationInput, type Correlator } from './correlate.js';
 import type { HostResolver } from './host-resolver.js';
 import type { LogLinks } from './flow-log-index.js';
 import { LogEventBatch } from './log-event-batch.js';
@@ -297,37 +297,31 @@ export class LogIntake {
   }
 
   /** Sets each event's flow_ids; returns how many events got any. */
-  private async correlate(events: LogEvent[]): Promise<number> {
-    const c = this.opts.correlator;
-    if (!c || !(await c.hasCaptures())) return 0;
+  private correlate(events: LogEvent[]): Promise<number> {
     const named = events.filter((e) => e.src_ip !== null || e.dst_ip !== null);
-    if (named.length === 0) return 0;
-    let linked = 0;
-    try {
-      const ids = await c.flowIdsForBatch(named);
-      for (let i = 0; i < named.length; i++) {
-        named[i].flow_ids = ids[i];
-        if (ids[i].length) linked++;
-      }
-    } catch (err) {
-      this.opts.log?.(`log correlation failed: ${(err as Error).message}`);
-    }
-    this.stats.correlated += linked;
-    return linked;
+    return this.linkFlows(named.length, (k) => correlationInput(named[k]), (k, ids) => (named[k].flow_ids = ids));
   }
 
   /** correlate() for a UDP batch: the inputs come from its table, flows are linked without building events. */
-  private async correlateBatch(b: LogEventBatch): Promise<number> {
-    const c = this.opts.correlator;
-    if (!c || !(await c.hasCaptures())) return 0;
+  private correlateBatch(b: LogEventBatch): Promise<number> {
     const named: number[] = [];
     for (let i = 0; i < b.count; i++) if (b.namesAddress(i)) named.push(i);
-    if (named.length === 0) return 0;
+    return this.linkFlows(named.length, (k) => b.correlationInput(named[k]), (k, ids) => b.setFlowIds(named[k], ids));
+  }
+
+  /**
+   * Correlates n events that name an address (input(k): what correlation reads of the k-th) and
+   * links each to its flows (link); returns how many got any. A failed correlation is logged and
+   * links nothing: intake goes on.
+   */
+  private async linkFlows(n: number, input: (k: number) => CorrelationInput | null, link: (k: number, ids: string[]) => void): Promise<number> {
+    const c = this.opts.correlator;
+    if (n === 0 || !c || !(await c.hasCaptures())) return 0;
     let linked = 0;
     try {
-      const ids = await c.flowIdsForInputs(named.map((i) => b.correlationInput(i)));
-      for (let k = 0; k < named.length; k++) {
-        b.setFlowIds(named[k], ids[k]);
+      const ids = await c.flowIdsForInputs(Array.from({ length: n }, (_, k) => input(k)));
+      for (let k = 0; k < n; k++) {
+        link(k, ids[k]);
         if (ids[k].length) linked++;
       }
     } catch (err) {
