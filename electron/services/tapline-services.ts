@@ -103,6 +103,11 @@ class RankingSink implements EventSink {
     }
     if (same && encoded) await this.journal.appendEncoded(encoded.bytes);
     else await this.journal.append(all);
+    this.publishStored(all);
+  }
+
+  /** Events now in the journal, to the bus and to this instance (the exporter). */
+  private publishStored(all: readonly TaplineEvent[]): void {
     for (const e of all) this.bus.publish(e);
     if (this.onLocal) for (const e of all) this.onLocal(e);
   }
@@ -118,8 +123,7 @@ class RankingSink implements EventSink {
       const all: TaplineEvent[] = [];
       for (let i = 0; i < b.count; i++) all.push(b.event(i), ...(derived.get(i) ?? []));
       await this.journal.append(all);
-      for (const e of all) this.bus.publish(e);
-      if (this.onLocal) for (const e of all) this.onLocal(e);
+      this.publishStored(all);
       return;
     }
     await this.journal.appendEncoded(b.lines().bytes);
