@@ -192,13 +192,15 @@ export class LogEventBatch {
       logEventsBuilt.lastAt = Date.now();
       const whole = this.parsed.wholeData;
       const wholeEnds = this.parsed.wholeEnds;
-      // the parse thread's whole line of the same parse result when it sent one (the journal's
-      // compact line would be parsed again from its raw text: about twice the cost)
-      if (whole !== undefined) logEventsBuilt.fromWholeLine++;
-      e =
-        whole !== undefined && wholeEnds !== undefined
-          ? (JSON.parse(utf8.decode(new Uint8Array(whole, i === 0 ? 0 : wholeEnds[i - 1], wholeEnds[i] - (i === 0 ? 0 : wholeEnds[i - 1]) - 1))) as LogEvent)
-          : logEventOfLine(JSON.parse(utf8.decode(this.bytes.subarray(this.lineStart(i), this.ends[2 * i] - 1))));
+      if (whole !== undefined && wholeEnds !== undefined) {
+        // the parse thread's whole line of the same parse result (the journal's compact line
+        // would be parsed again from its raw text: about twice the cost); LF excluded
+        logEventsBuilt.fromWholeLine++;
+        const start = i === 0 ? 0 : wholeEnds[i - 1];
+        e = JSON.parse(utf8.decode(new Uint8Array(whole, start, wholeEnds[i] - 1 - start))) as LogEvent;
+      } else {
+        e = logEventOfLine(JSON.parse(utf8.decode(this.bytes.subarray(this.lineStart(i), this.ends[2 * i] - 1))));
+      }
       const ids = this.flowIds[i];
       if (ids !== undefined) e.flow_ids = ids;
       this.built[i] = e;
@@ -298,11 +300,6 @@ export class LogEventBatch {
   }
 }
 
-/**
- * A changed event's line: writeLogEventLine (JSON.stringify's bytes for toLogEvent's key order,
- * `resolved` last) when the event has that shape, else JSON.stringify itself (a ranked event
- * carries `classes` after the other keys).
- */
 /** The flow ids (a JSON array's items), then `]}` and the line's LF. */
 function writeIdsAndClose(w: JsonLineWriter, ids: readonly string[]): void {
   for (let k = 0; k < ids.length; k++) {
@@ -314,6 +311,11 @@ function writeIdsAndClose(w: JsonLineWriter, ids: readonly string[]): void {
   w.byte(0x0a);
 }
 
+/**
+ * A changed event's line: writeLogEventLine (JSON.stringify's bytes for toLogEvent's key order,
+ * `resolved` last) when the event has that shape, else JSON.stringify itself (a ranked event
+ * carries `classes` after the other keys).
+ */
 function encodeEvent(w: JsonLineWriter, e: LogEvent): void {
   if (e.classes === undefined) {
     writeLogEventLine(w, e);

@@ -39,7 +39,6 @@ export interface ParseThreadInit {
   forward?: MessagePort[];
 }
 
-/** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
 /** From the main thread: write each event's whole line too (ParsedLogBatch.wholeData), or stop. */
 export interface WholeLinesControl {
   kind: 'whole-lines';
@@ -50,6 +49,7 @@ function isWholeLinesControl(m: unknown): m is WholeLinesControl {
   return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'whole-lines' && typeof (m as { on?: unknown }).on === 'boolean';
 }
 
+/** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
 export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number; ringDropped?: number; kernelDrops?: number } & UdpBatch) | { kind: 'end' };
 
 function main(): void {
