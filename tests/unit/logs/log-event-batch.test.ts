@@ -18,6 +18,7 @@ import { batchBytes, encodeLogBatch, type ParsedLogBatch } from '../../../node/l
 import { UDP_BATCH_WRITER_SOURCE, type UdpBatch } from '../../../node/logs/udp-batch.js';
 import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
 import { benchMessage } from '../../bench/suites/logs.js';
+import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
 
 interface Writer {
   add(msg: Uint8Array, ip: string, port: number, timeMs: number): boolean;
@@ -36,16 +37,7 @@ const SAMPLES = [
   '<14>1 2026-11-22T10:00:00.5+02:00 fw - - - [x@1 src="10.9.9.9"] blocked SRC=10.1.1.1 DST=10.2.2.2 SPT=5 DPT=6 PROTO=UDP "quoted" \\ é \u{1F600}',
 ];
 
-const mutated = fc
-  .tuple(fc.constantFrom(...SAMPLES), fc.array(fc.tuple(fc.nat(), fc.nat(20), fc.stringMatching(/^[|=\\[\]"{}<>: \n\r0-9a-zA-Z%.-]{0,6}$/)), { maxLength: 8 }))
-  .map(([s, edits]) => {
-    let t = s;
-    for (const [at, del, ins] of edits) {
-      const i = at % (t.length + 1);
-      t = t.slice(0, i) + ins + t.slice(i + del);
-    }
-    return t;
-  });
+const mutated = mutatedLogText(SAMPLES, /^[|=\\[\]"{}<>: \n\r0-9a-zA-Z%.-]{0,6}$/, 8);
 
 const message = fc.oneof(mutated, fc.string({ maxLength: 300 }), fc.nat(100_000).map((i) => benchMessage(i)));
 

@@ -12,6 +12,7 @@ import { parseOssec } from '../../../common/logs/ossec.js';
 import { parseRfc5424 } from '../../../common/logs/rfc5424.js';
 import { toLogEvent } from '../../../common/logs/log-event.js';
 import { LogEventSchema } from '../../../common/bridge/messages.js';
+import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
 
 const REF = 1_800_000_000;
 const SAMPLES = [
@@ -35,16 +36,7 @@ function checkEvent(text: string): void {
 }
 
 /** Mutations of a sample: insert, delete, replace and duplicate slices, with syntax characters favoured. */
-const mutated = fc
-  .tuple(fc.constantFrom(...SAMPLES), fc.array(fc.tuple(fc.nat(), fc.nat(20), fc.stringMatching(/^[|=\\[\]"{}<>: \n\r0-9a-zA-Z%-]{0,6}$/)), { maxLength: 8 }))
-  .map(([s, edits]) => {
-    let t = s;
-    for (const [at, del, ins] of edits) {
-      const i = at % (t.length + 1);
-      t = t.slice(0, i) + ins + t.slice(i + del);
-    }
-    return t;
-  });
+const mutated = mutatedLogText(SAMPLES, /^[|=\\[\]"{}<>: \n\r0-9a-zA-Z%-]{0,6}$/, 8);
 
 describe('parser fuzzing', () => {
   it('random strings: no throw, always a valid event holding the line', () => {
