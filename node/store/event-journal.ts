@@ -8,7 +8,7 @@
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventSchema, type TaplineEvent } from '../../common/bridge/messages.js';
-import { CompactLogLineSchema, expandCompactLogLine, isCompactLogLine, type CompactLogLine } from '../../common/logs/log-journal-line.js';
+import { CompactLogLineSchema, expandCompactLogLine, isCompactLogLine } from '../../common/logs/log-journal-line.js';
 import { compareTs, parseTimestamp, type Timestamp } from '../../common/time/timestamp.js';
 
 export interface JournalOptions {
@@ -178,17 +178,20 @@ export class EventJournal {
             // (the line is validated; the event it expands to is the parser's, whose output
             // tests/unit/logs/parser-fuzz.test.ts proves valid, so it is not validated again)
             const c = CompactLogLineSchema.safeParse(v);
-            if (!c.success || !compactMayMatch(c.data, q)) continue;
-            e = expandCompactLogLine(c.data);
+            if (!c.success) continue;
+            const r = c.data;
+            if (!matchesKindTimeHost(q, 'log', r.ts ?? r.received_ts, q.host ? [r.src_ip ?? null, r.dst_ip ?? null, r.sender_ip ?? null] : null)) continue;
+            e = expandCompactLogLine(r);
           } else {
             const parsed = EventSchema.safeParse(v);
             if (!parsed.success) continue;
             e = parsed.data;
+            if (!matchesKindTimeHost(q, e.kind, e.ts, q.host ? hostsOf(e) : null)) continue;
           }
         } catch {
           continue; // a torn last line
         }
-        if (matches(e, q)) out.push(e);
+        if (matchesText(e, q)) out.push(e);
       }
       if (out.length >= q.limit) break;
     }
@@ -218,33 +221,31 @@ export function encodeLines(events: readonly TaplineEvent[]): Buffer {
   return out.subarray(0, at);
 }
 
-/** matches() on the values a compact log line carries (the event it expands to has the same ts and addresses). */
-function compactMayMatch(c: CompactLogLine, q: JournalQuery): boolean {
-  if (q.kind && q.kind !== 'log') return false;
-  if (q.since || q.until) {
-    const t = parseTimestamp(c.ts ?? c.received_ts);
-    if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
-    if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
-  }
-  if (q.host && (c.src_ip ?? null) !== q.host && (c.dst_ip ?? null) !== q.host && (c.sender_ip ?? null) !== q.host) return false;
+/** The addresses a host query matches in an event (null: a kind no host query matches). */
+function hostsOf(e: TaplineEvent): (string | null)[] | null {
+  if (e.kind === 'log') return [e.src_ip, e.dst_ip, e.sender_ip];
+  if (e.kind === 'flow') return [e.flow.client_ip, e.flow.server_ip];
+  return null;
+}
+
+/**
+ * A query's kind, time and host conditions on the values they read: an event's, or those a
+ * compact log line carries without being expanded (the event it expands to has the same).
+ * `hosts` is read only for a host query (hostsOf).
+ */
+function matchesKindTimeHost(q: JournalQuery, kind: string, ts: string, hosts: readonly (string | null)[] | null): boolean {
+  if (q.kind && kind !== q.kind) return false;
+  const t = q.since || q.until ? parseTimestamp(ts) : null;
+  if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
+  if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
+  if (q.host && (hosts === null || !hosts.includes(q.host))) return false;
   return true;
 }
 
-function matches(e: TaplineEvent, q: JournalQuery): boolean {
-  if (q.kind && e.kind !== q.kind) return false;
-  const t = parseTimestamp(e.ts);
-  if (t && q.since && compareTs(t.sec, t.nsec, q.since.sec, q.since.nsec) < 0) return false;
-  if (t && q.until && compareTs(t.sec, t.nsec, q.until.sec, q.until.nsec) > 0) return false;
-  if (q.host) {
-    if (e.kind === 'log') {
-      if (e.src_ip !== q.host && e.dst_ip !== q.host && e.sender_ip !== q.host) return false;
-    } else if (e.kind !== 'flow') return false;
-    else if (e.flow.client_ip !== q.host && e.flow.server_ip !== q.host) return false;
-  }
-  if (q.text) {
-    const needle = q.text.toLowerCase();
-    const hay = e.kind === 'log' ? `${e.message}\n${e.raw}` : e.kind === 'notice' ? e.message : '';
-    if (!hay.toLowerCase().includes(needle)) return false;
-  }
-  return true;
+/** A query's text condition (log messages and raw lines, notices). */
+function matchesText(e: TaplineEvent, q: JournalQuery): boolean {
+  if (!q.text) return true;
+  const needle = q.text.toLowerCase();
+  const hay = e.kind === 'log' ? `${e.message}\n${e.raw}` : e.kind === 'notice' ? e.message : '';
+  return hay.toLowerCase().includes(needle);
 }
