@@ -29,6 +29,8 @@ interface Part {
   meta: IndexMeta;
   path: string;
   offsets: Float64Array;
+  /** The entry id of a live segment (retention may delete it while it is read), else null. */
+  segment: string | null;
 }
 
 function inWindow(sec: number, nsec: number, req: SliceRequest): boolean {
@@ -63,16 +65,22 @@ async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
   for (const entry of store.captures) {
     const fl = byFile.get(entry.id);
     if (!fl) continue;
-    const lists: Float64Array[] = [];
-    let meta: IndexMeta | null = null;
-    for (const f of fl) {
-      const m = await store.indexMeta(f.capture);
-      if (!m) throw new Error(`capture ${entry.path} is not available for slicing`);
-      lists.push(await store.packetOffsets(f.capture, f.record));
-      // the latest part knows every interface the earlier ones do
-      if (!meta || m.interfaces.length > meta.interfaces.length) meta = m;
+    const segment = store.isLiveSegment(entry.id) ? entry.id : null;
+    try {
+      const lists: Float64Array[] = [];
+      let meta: IndexMeta | null = null;
+      for (const f of fl) {
+        const m = await store.indexMeta(f.capture);
+        if (!m) throw new Error(`capture ${entry.path} is not available for slicing`);
+        lists.push(await store.packetOffsets(f.capture, f.record));
+        // the latest part knows every interface the earlier ones do
+        if (!meta || m.interfaces.length > meta.interfaces.length) meta = m;
+      }
+      if (meta) parts.push({ meta, path: entry.path, offsets: inCaptureOrder(lists), segment });
+    } catch (e) {
+      if (await deletedByRetention(store, segment, e)) continue;
+      throw e;
     }
-    if (meta) parts.push({ meta, path: entry.path, offsets: inCaptureOrder(lists) });
   }
   return parts;
 }
@@ -143,6 +151,35 @@ async function openPart(part: Part): Promise<PartReader> {
   };
 }
 
+/**
+ * A live segment that retention deleted after its flows were found: its packets are no longer
+ * stored, so a read leaves it out instead of failing. Any other missing file is an error.
+ */
+async function deletedByRetention(store: Store, segment: string | null, e: unknown): Promise<boolean> {
+  if (segment === null || !(e instanceof Error) || (e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+  return store.liveSegmentDeleted(segment);
+}
+
+/** Opens the parts' readers (closing those opened when one fails), leaving out segments retention deleted meanwhile. */
+async function openParts(store: Store, all: Part[]): Promise<{ parts: Part[]; readers: PartReader[] }> {
+  const parts: Part[] = [];
+  const readers: PartReader[] = [];
+  try {
+    for (const p of all) {
+      try {
+        readers.push(await openPart(p));
+        parts.push(p);
+      } catch (e) {
+        if (!(await deletedByRetention(store, p.segment, e))) throw e;
+      }
+    }
+  } catch (e) {
+    for (const r of readers) await r.close();
+    throw e;
+  }
+  return { parts, readers };
+}
+
 /** One packet of a flow read back from its capture, with the capture it came from. */
 export interface FlowPacket {
   /** Reused by the next iteration: copy what you keep. */
@@ -158,8 +195,8 @@ export interface FlowPacket {
  * window. The one reader behind slices, follow-stream and carving.
  */
 export async function* flowPackets(store: Store, req: Omit<SliceRequest, 'format'>): AsyncGenerator<FlowPacket> {
-  const parts = await gatherParts(store, req.flows);
-  yield* packetsOfParts(parts, req);
+  const { parts, readers } = await openParts(store, await gatherParts(store, req.flows));
+  yield* packetsOfParts(parts, readers, req);
 }
 
 /** What eachFlowPacket's callback returns: 'stop' ends the read early; a promise is awaited first. */
@@ -171,9 +208,9 @@ export type PacketVisit = void | 'stop' | Promise<void | 'stop'>;
  * disk reads (one per run of nearby records) and promises the callback returns.
  */
 export async function eachFlowPacket(store: Store, req: Omit<SliceRequest, 'format'>, visit: (p: FlowPacket) => PacketVisit): Promise<void> {
-  const parts = await gatherParts(store, req.flows);
+  const { parts, readers } = await openParts(store, await gatherParts(store, req.flows));
   if (parts.length !== 1) {
-    for await (const p of packetsOfParts(parts, req)) {
+    for await (const p of packetsOfParts(parts, readers, req)) {
       let v = visit(p);
       if (v instanceof Promise) v = await v;
       if (v === 'stop') return;
@@ -181,7 +218,7 @@ export async function eachFlowPacket(store: Store, req: Omit<SliceRequest, 'form
     return;
   }
   const part = parts[0];
-  const reader = await openPart(part);
+  const reader = readers[0];
   const windowed = req.stime !== undefined || req.etime !== undefined;
   const p: FlowPacket = { record: null as unknown as RecordView, part: 0, meta: part.meta };
   try {
@@ -198,10 +235,9 @@ export async function eachFlowPacket(store: Store, req: Omit<SliceRequest, 'form
   }
 }
 
-async function* packetsOfParts(parts: Part[], req: Omit<SliceRequest, 'format'>): AsyncGenerator<FlowPacket> {
-  const readers: PartReader[] = [];
+/** Merges the opened parts' packets by time; closes the readers when done. */
+async function* packetsOfParts(parts: Part[], readers: PartReader[], req: Omit<SliceRequest, 'format'>): AsyncGenerator<FlowPacket> {
   try {
-    for (const p of parts) readers.push(await openPart(p));
     // One pass, merging the captures' packet sequences by time: each capture keeps its own order
     // (a capture whose clock steps back is not reordered), ties go to the earlier capture. Each
     // reader reuses its record view, so a head stays valid until its own reader advances.
@@ -235,14 +271,20 @@ async function* packetsOfParts(parts: Part[], req: Omit<SliceRequest, 'format'>)
 }
 
 export async function writeSlice(store: Store, req: SliceRequest, outPath: string): Promise<SliceResult> {
-  const parts = await gatherParts(store, req.flows);
+  const { parts, readers } = await openParts(store, await gatherParts(store, req.flows));
   const plan = planSlice(
     parts.map((p) => p.meta),
     req.format,
   );
-  const writer = await SliceWriter.create(outPath, plan, parts.map((p) => p.meta));
+  let writer: SliceWriter;
   try {
-    for await (const p of packetsOfParts(parts, req)) await writer.add(p.record, p.part);
+    writer = await SliceWriter.create(outPath, plan, parts.map((p) => p.meta));
+  } catch (e) {
+    for (const r of readers) await r.close();
+    throw e;
+  }
+  try {
+    for await (const p of packetsOfParts(parts, readers, req)) await writer.add(p.record, p.part);
     await writer.commit();
   } catch (e) {
     await writer.abort();

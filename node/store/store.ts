@@ -175,6 +175,16 @@ export class Store {
     return this.parts.get(entry.id)?.number ?? 0;
   }
 
+  /** Whether an entry of `captures` is a live segment (as of the last query). */
+  isLiveSegment(id: string): boolean {
+    return this.segments.has(id);
+  }
+
+  /** Whether a live segment listed earlier is gone now the way retention deletes one (re-reads the segment listing). */
+  liveSegmentDeleted(id: string): Promise<boolean> {
+    return this.segments.deleted(id);
+  }
+
   static async open(dir: string, opts: StoreOpenOptions = {}): Promise<Store> {
     const abs = resolve(dir);
     let m = await readManifest(abs);

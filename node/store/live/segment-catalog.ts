@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { CaptureEntry } from '../store-manifest.js';
 import { IndexFile, IndexUnusableError } from '../index-file.js';
 import { StoreLock } from '../store-lock.js';
-import { liveWriterPid, listSegments, segmentStartMs, segmentsDir, type SegmentListing } from './segment-files.js';
+import { liveWriterPid, listSegments, segmentIndexPath, segmentLiveIndexPath, segmentStartMs, segmentsDir, type SegmentListing } from './segment-files.js';
 import { repairSegment, repairTornSegments } from './segment-repair.js';
 
 interface Cached {
@@ -91,6 +91,18 @@ export class SegmentCatalog {
 
   has(id: string): boolean {
     return this.listing.has(id);
+  }
+
+  /**
+   * Whether a segment listed before is gone as retention deletes one: no longer listed, and
+   * neither index left (retention removes the indexes before the capture file, so a capture file
+   * missing beside its index is damage, not retention).
+   */
+  async deleted(id: string): Promise<boolean> {
+    await this.refresh();
+    if (this.listing.has(id)) return false;
+    const left = await Promise.all([segmentIndexPath(this.storeDir, id), segmentLiveIndexPath(this.storeDir, id)].map((p) => stat(p).then(() => true, () => false)));
+    return !left.includes(true);
   }
 
   /** The index of a segment as of the last refresh (the final one, or the open segment's snapshot). */

@@ -101,6 +101,53 @@ describe('retention', () => {
   });
 });
 
+describe('reads racing retention', () => {
+  test('a read of flows found before retention deleted their segment leaves that segment out instead of failing', async () => {
+    const dir = join(root, 'race');
+    const w = await openLiveWriter(dir, { segmentBytes: 100_000 });
+    w.link(ETH);
+    const all = [...liveTraffic({ seed: 31, count: 2_000, flows: 10, maxPayload: 600 })];
+    for (const p of all) w.packet(p);
+    await w.close();
+    const store = await Store.open(dir);
+    try {
+      const flows = await store.findFlows({});
+      const before = await storedPackets(store);
+      assert.equal(before.length, all.length);
+      // retention deletes the oldest segments between the query and the read
+      const r = await enforceRetention(dir, { maxStoreBytes: 300_000, maxAgeSeconds: 0, openSegment: null, log: () => undefined });
+      assert.ok(r.deleted.length >= 1 && r.segments >= 1, `deleted ${r.deleted.length}, kept ${r.segments}`);
+      const got: string[] = [];
+      for await (const p of flowPackets(store, { flows })) got.push(Buffer.from(p.record.data).toString('hex'));
+      // exactly the packets a query made now returns: the surviving segments' packets, in order
+      const now = await storedPackets(store);
+      assert.ok(now.length > 0 && now.length < all.length);
+      assert.deepEqual(got.sort(), now.map((p) => p.hex).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a segment capture file missing while its index is still listed is an error, not a silent gap', async () => {
+    const dir = join(root, 'missing');
+    const w = await openLiveWriter(dir, { segmentBytes: 100_000 });
+    w.link(ETH);
+    for (const p of liveTraffic({ seed: 32, count: 1_000, flows: 5, maxPayload: 600 })) w.packet(p);
+    await w.close();
+    const store = await Store.open(dir);
+    try {
+      const flows = await store.findFlows({});
+      const pcap = readdirSync(segmentsDir(dir)).filter((f) => /\.pcap(ng)?$/.test(f)).sort()[0];
+      rmSync(join(segmentsDir(dir), pcap));
+      await assert.rejects(async () => {
+        for await (const _ of flowPackets(store, { flows })) void _;
+      }, /ENOENT/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('retention passes with the writer\'s size cache', () => {
   test('closed segments are sized once, open and new ones every pass; deletions leave the cache', async () => {
     const dir = join(root, 'cache');
