@@ -78,7 +78,7 @@ async function gatherParts(store: Store, flows: FoundFlow[]): Promise<Part[]> {
       }
       if (meta) parts.push({ meta, path: entry.path, offsets: inCaptureOrder(lists), segment });
     } catch (e) {
-      if (await deletedByRetention(store, segment, e)) continue;
+      if (await deletedByRetention(store, segment)) continue;
       throw e;
     }
   }
@@ -153,11 +153,11 @@ async function openPart(part: Part): Promise<PartReader> {
 
 /**
  * A live segment that retention deleted after its flows were found: its packets are no longer
- * stored, so a read leaves it out instead of failing. Any other missing file is an error.
+ * stored, so a read leaves it out instead of failing (whatever the failed read said: a missing
+ * file, an index gone). Any other failure stands.
  */
-async function deletedByRetention(store: Store, segment: string | null, e: unknown): Promise<boolean> {
-  if (segment === null || !(e instanceof Error) || (e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-  return store.liveSegmentDeleted(segment);
+async function deletedByRetention(store: Store, segment: string | null): Promise<boolean> {
+  return segment !== null && store.liveSegmentDeleted(segment);
 }
 
 /** Opens the parts' readers (closing those opened when one fails), leaving out segments retention deleted meanwhile. */
@@ -170,7 +170,7 @@ async function openParts(store: Store, all: Part[]): Promise<{ parts: Part[]; re
         readers.push(await openPart(p));
         parts.push(p);
       } catch (e) {
-        if (!(await deletedByRetention(store, p.segment, e))) throw e;
+        if (!(await deletedByRetention(store, p.segment))) throw e;
       }
     }
   } catch (e) {
