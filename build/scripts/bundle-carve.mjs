@@ -77,7 +77,8 @@ export async function bundleCarve(outfile = join(cliDir, 'carve-command.bundle.c
   renameSync(`${list}.${process.pid}.tmp`, list);
   renameSync(tmp, outfile);
   // the code cache, made by the loader's own code in a fresh process (V8 accepts a cache only
-  // under the same V8 version and flags: the carve's compiler filter is set there too)
+  // under the same V8 version and flags: the carve's compiler filter is set there too), after a
+  // small training carve so that it holds the functions a carve runs (carve-cache-training.ts)
   const cache = `${stem}.cache`;
   rmSync(cache, { force: true });
   const loader = join(cliDir, 'carve-loader.js');

@@ -82,13 +82,27 @@ function runBundle(script: Script, path: string, shared: Record<string, unknown>
   return module.exports;
 }
 
-/** Build step (build/scripts/bundle-carve.mjs): the code cache of a bundle, with the compiler flags a carve runs with. */
-export async function writeBundleCache(bundlePath: string, cachePath: string): Promise<void> {
+/**
+ * Build step (build/scripts/bundle-carve.mjs): the code cache of a bundle, with the compiler flags
+ * a carve runs with, made after a small training carve (carve-cache-training.ts) so that it holds
+ * the functions a carve runs; without `train`, or when the training fails (reported), after
+ * loading only.
+ */
+export async function writeBundleCache(bundlePath: string, cachePath: string, train = true): Promise<void> {
   tuneCompilerForCarving();
   const source = readFileSync(bundlePath, 'utf8');
   const { script } = compileBundle(bundlePath, source, null);
   // run once: the functions compiled while the modules initialize go into the cache too
-  runBundle(script, bundlePath, await sharedModules());
+  const mod = runBundle(script, bundlePath, await sharedModules()) as CarveCommandModule;
+  if (train) {
+    try {
+      const { trainCarve } = await import('./carve-cache-training.js');
+      const files = await trainCarve(mod.carveCommand);
+      if (files === 0) process.stderr.write('carve bundle: the training carve found no file (code cache made anyway)\n');
+    } catch (e) {
+      process.stderr.write(`carve bundle: training carve failed, code cache made after loading only: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
   const sha = createHash('sha256').update(source).digest();
   const tmp = `${cachePath}.${process.pid}.tmp`;
   writeFileSync(tmp, Buffer.concat([sha, script.createCachedData()]));
