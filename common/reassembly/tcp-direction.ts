@@ -12,14 +12,12 @@ import { HELD_OVERHEAD, HeldSegments, type HeldSegment } from './held-segments.j
 import { HistoryRing } from './history-ring.js';
 import type { ReassemblyBudget } from './memory-budget.js';
 import { seqDiff } from './seq.js';
-import type { Direction, StreamChunk, StreamEndReason, StreamSink } from './stream-types.js';
+import type { Direction, StreamEndReason, StreamSink } from './stream-types.js';
 import { emptyTcpDirectionStats } from './tcp-stats.js';
 
 export type { TcpDirectionStats } from './tcp-stats.js';
 
 const FIN = 0x01;
-/** A chunk's data between deliveries (the delivered view is not kept). */
-const EMPTY = new Uint8Array(0);
 const SYN = 0x02;
 const RST = 0x04;
 
@@ -36,8 +34,6 @@ export interface DirectionLimits {
   /** Delivered bytes kept to check retransmissions against. */
   historyBytes: number;
   budget: ReassemblyBudget;
-  /** Hand the sink one chunk object, updated for each chunk (TcpReassemblerOptions.reuseChunks). */
-  reuseChunks?: boolean;
 }
 
 export class TcpDirection {
@@ -67,16 +63,12 @@ export class TcpDirection {
   private tsNsec = 0;
   private packet = 0;
 
-  /** The one chunk object handed to the sink when chunks are reused (null: a new one each time). */
-  private readonly chunk: StreamChunk | null;
-
   constructor(
     readonly dir: Direction,
     private readonly sink: StreamSink,
     private readonly limits: DirectionLimits,
   ) {
     this.history = limits.historyBytes > 0 ? new HistoryRing(limits.historyBytes, limits.budget) : null;
-    this.chunk = limits.reuseChunks ? { dir, offset: 0, data: EMPTY, gapBefore: 0, tsSec: 0, tsNsec: 0, packet: 0 } : null;
   }
 
   get ended(): boolean {
@@ -341,17 +333,7 @@ export class TcpDirection {
   private emit(data: Uint8Array): void {
     const n = data.length;
     if (n === 0) return;
-    const c = this.chunk;
-    if (c) {
-      c.offset = this.next;
-      c.data = data;
-      c.gapBefore = this.pendingGap;
-      c.tsSec = this.tsSec;
-      c.tsNsec = this.tsNsec;
-      c.packet = this.packet;
-      this.sink.onData(c);
-      c.data = EMPTY;
-    } else this.sink.onData({ dir: this.dir, offset: this.next, data, gapBefore: this.pendingGap, tsSec: this.tsSec, tsNsec: this.tsNsec, packet: this.packet });
+    this.sink.onData({ dir: this.dir, offset: this.next, data, gapBefore: this.pendingGap, tsSec: this.tsSec, tsNsec: this.tsNsec, packet: this.packet });
     this.pendingGap = 0;
     if (this.history) this.history.append(this.next, data);
     this.next += n;

@@ -39,12 +39,6 @@ export interface TcpReassemblerOptions {
   historyBytes?: number;
   /** Budget shared with the other reassemblers running at the same time. */
   budget?: ReassemblyBudget;
-  /**
-   * Each direction hands its sink the same chunk object every time, updated (default false: a new
-   * object per chunk). Only for sinks that keep nothing of a chunk past their onData call (the
-   * carvers): it saves an object per delivered segment.
-   */
-  reuseChunks?: boolean;
 }
 
 export class TcpReassembler {
@@ -55,7 +49,7 @@ export class TcpReassembler {
     const historyBytes = opts.historyBytes ?? DEFAULT_HISTORY_BYTES;
     // alone, a flow is bounded by its own limits only
     const budget = opts.budget ?? new ReassemblyBudget(2 * (maxHeldBytes + historyBytes) + 1024);
-    const limits = { maxHeldBytes, historyBytes, budget, reuseChunks: opts.reuseChunks ?? false };
+    const limits = { maxHeldBytes, historyBytes, budget };
     this.dirs = [new TcpDirection(0, sink, limits), new TcpDirection(1, sink, limits)];
   }
 

@@ -130,11 +130,9 @@ export async function planCarve(store: Store, found: FoundFlow, opts: CarvePlanO
 /**
  * Reassembly for carving: no retransmission history. The history only lets overlapping
  * retransmissions be compared for the conflict statistics (the first bytes received win either
- * way), which carving does not report; keeping it copied every delivered byte once more. Chunk
- * objects are reused: the carvers keep nothing of a chunk past its onData call (~14 MB less
- * garbage per 256 MiB carved).
+ * way), which carving does not report; keeping it copied every delivered byte once more.
  */
-export const CARVE_REASSEMBLY = { historyBytes: 0, reuseChunks: true } as const;
+export const CARVE_REASSEMBLY = { historyBytes: 0 } as const;
 
 /** Carves a flow given by id, or as found (from findFlows: saves looking it up again). */
 export async function carveFlow(store: Store, flow: string | FoundFlow, opts: CarveFlowOptions = {}): Promise<CarveFlowResult> {

@@ -24,13 +24,7 @@ export class FileHandle {
   missing = 0;
   incomplete = false;
   notes: string[] = [];
-  /**
-   * The packet that carried the file's latest byte (−1: none yet). Fields rather than a mark
-   * object: it is set for every segment of a body, and the carver's marks are updated in place.
-   */
-  lastSec = 0;
-  lastNsec = 0;
-  lastPacket = -1;
+  last: PacketMark | null = null;
 
   constructor(readonly template: FileTemplate) {}
 
@@ -49,9 +43,7 @@ export class FileEmitter {
     if (view.length === 0 || h.ended) return;
     this.ensure(h, mark);
     h.size += view.length;
-    h.lastSec = mark.sec;
-    h.lastNsec = mark.nsec;
-    h.lastPacket = mark.packet;
+    h.last = mark;
     try {
       this.sink.onFileData(h.id, view);
     } catch (e) {
@@ -73,7 +65,7 @@ export class FileEmitter {
     h.ended = true;
     if (!h.started) return;
     this.call(() =>
-      this.sink.onFileEnd(h.id, { size: h.size, missingBytes: h.missing, incomplete: incomplete || h.incomplete, notes: h.notes, last: h.lastPacket >= 0 ? { sec: h.lastSec, nsec: h.lastNsec, packet: h.lastPacket } : copyMark(mark) }),
+      this.sink.onFileEnd(h.id, { size: h.size, missingBytes: h.missing, incomplete: incomplete || h.incomplete, notes: h.notes, last: h.last ?? mark }),
     );
   }
 
@@ -92,7 +84,7 @@ export class FileEmitter {
     h.started = true;
     h.id = this.nextId++;
     this.files++;
-    const start: FileStart = Object.assign({ id: h.id, first: copyMark(mark) }, h.template);
+    const start: FileStart = Object.assign({ id: h.id, first: mark }, h.template);
     try {
       this.sink.onFileStart(start);
     } catch (e) {
@@ -107,9 +99,4 @@ export class FileEmitter {
       throw new SinkFailure(e);
     }
   }
-}
-
-/** A mark the sink may keep: the carver updates its own marks in place, one per stream direction. */
-function copyMark(m: PacketMark): PacketMark {
-  return { sec: m.sec, nsec: m.nsec, packet: m.packet };
 }

@@ -185,14 +185,11 @@ export class HttpCarver implements StreamSink {
 
   private data(c: StreamChunk): void {
     const side = this.sides[c.dir];
-    // the side's mark is updated in place (an object per TCP segment was ~17 MB of garbage per
-    // 256 MiB carved); whatever keeps a mark copies it (FileEmitter, held bytes)
-    const mark = side.mark;
-    mark.sec = c.tsSec;
-    mark.nsec = c.tsNsec;
-    mark.packet = c.packet;
-    if (c.gapBefore > 0) this.gap(side, c.gapBefore);
-    this.bytes(side, c.data, mark, c.offset);
+    if (c.gapBefore > 0) {
+      side.mark = { sec: c.tsSec, nsec: c.tsNsec, packet: c.packet };
+      this.gap(side, c.gapBefore);
+    }
+    this.bytes(side, c.data, { sec: c.tsSec, nsec: c.tsNsec, packet: c.packet }, c.offset);
     const other = this.sides[c.dir === 0 ? 1 : 0];
     if (other.replay) {
       other.replay = false;
@@ -207,7 +204,7 @@ export class HttpCarver implements StreamSink {
     side.mark = mark;
     side.base = base;
     if (side.state === 'detect' && side.role === null && side.heldBytes + d.length <= this.opts.detectBytes) {
-      side.held.push({ data: d.slice(), mark: { sec: mark.sec, nsec: mark.nsec, packet: mark.packet }, base });
+      side.held.push({ data: d.slice(), mark, base });
       side.heldBytes += d.length;
     }
     let pos = 0;
