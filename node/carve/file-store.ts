@@ -12,7 +12,7 @@
  * target when it starts, which would force a second copy of every file).
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { carvedFileRecordSchema, type CarvedFileRecord } from '../../common/carve/carved-record.js';
 import { AtomicFile } from '../fs/atomic-file.js';
@@ -65,26 +65,28 @@ export class FileStore {
     return existsSync(this.contentPath(sha256));
   }
 
-  /** Moves a finished spool file to its content address, or drops it when that content is stored already. */
-  async place(f: SpooledFile): Promise<PlacedFile> {
+  /**
+   * Moves a finished spool file to its content address, or drops it when that content is stored
+   * already. Not an async function: it runs once per carved file, and an async function's
+   * bytecode runs again at each resumption, which made this one hot enough for TurboFan.
+   */
+  place(f: SpooledFile): Promise<PlacedFile> {
     const target = this.contentPath(f.sha256);
-    const existing = await stat(target).catch(() => null);
-    if (existing && existing.size === f.size) {
-      await rm(f.path, { force: true });
-      return { ...f, path: target, existed: true };
-    }
+    // synchronous, without an error for a missing file: the content is new for almost every file
+    // carved, and an async stat that fails builds an Error with its stack on the carving thread
+    // for each (~500 per 256 MiB carved); the lookup itself is a few µs in a directory just used
+    const existing = statSync(target, { throwIfNoEntry: false });
+    if (existing && existing.size === f.size) return rm(f.path, { force: true }).then(() => ({ ...f, path: target, existed: true }));
     const sub = join(this.dir, f.sha256.slice(0, 2));
-    if (!madeDirs.has(sub)) {
-      await mkdir(sub, { recursive: true });
-      madeDirs.add(sub);
-    }
-    await rename(f.path, target).catch(async (e: NodeJS.ErrnoException) => {
-      // the directory was removed since (a long-lived server): make it again
-      if (e.code !== 'ENOENT') throw e;
-      await mkdir(sub, { recursive: true });
-      await rename(f.path, target);
-    });
-    return { ...f, path: target, existed: false };
+    const dir = madeDirs.has(sub) ? Promise.resolve() : mkdir(sub, { recursive: true }).then(() => void madeDirs.add(sub));
+    return dir
+      .then(() => rename(f.path, target))
+      .catch((e: NodeJS.ErrnoException) => {
+        // the directory was removed since (a long-lived server): make it again
+        if (e.code !== 'ENOENT') throw e;
+        return mkdir(sub, { recursive: true }).then(() => rename(f.path, target));
+      })
+      .then(() => ({ ...f, path: target, existed: false }));
   }
 
   flowRecordsPath(flowId: string): string {
