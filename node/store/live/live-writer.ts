@@ -378,7 +378,7 @@ export class LiveWriter implements LiveStoreWriter {
   /** Hands the run runSrc[from, to) (none when from < 0) to the write chain, after this.buf's bytes; returns -1 (no run pending). */
   private flushRun(from: number, to: number): number {
     if (from < 0) return -1;
-    // this.buf (a new segment's header) goes first: file order
+    // records this.buf holds (the per-packet path's) go first: file order
     this.submit();
     this.runWritten = this.writeChunk(this.seg as Segment, this.runSrc.subarray(from, to), false);
     return -1;
@@ -515,10 +515,13 @@ export class LiveWriter implements LiveStoreWriter {
       snapshotQueued: false,
     };
     this.seg = s;
-    this.buf.set(header, 0);
-    this.bufLen = header.length;
     // pcap: the parser reads the header only (file info, interface); records are indexed as stored
     if (format === 'pcap') s.parser.push(header);
+    // the header is the segment's first chunk, queued now rather than copied into this.buf: it
+    // was written as a chunk of its own anyway (the batch path's first run submitted it), and
+    // that submit() of a non-empty buffer, once per segment inside the batch loop, kept
+    // deoptimizing the loop's compiled code (its buffer slicing had no type feedback there)
+    void this.writeChunk(s, header, false);
     return s;
   }
 
