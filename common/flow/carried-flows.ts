@@ -13,7 +13,12 @@
 export const KEY_WORDS = 12;
 const EMPTY = 0;
 
-/** The flow table's key hash (FlowTable uses it too, so both tables agree on keys). */
+/**
+ * The flow table's key hash (FlowTable uses it too, so both tables agree on keys), as a signed
+ * 32-bit value: only its low bits are used (hash & mask), and an int32 always passes between
+ * optimized functions as a small integer, where a uint32 above 2^31 was a heap number allocated
+ * for every lookup.
+ */
 export function flowKeyHash(k: Uint32Array, at = 0): number {
   // multiply-xorshift: the words an IPv4 key uses first, then the IPv6/link words only when any is set
   let h = Math.imul(k[at] ^ 0x811c9dc5, 0x01000193);
@@ -31,7 +36,7 @@ export function flowKeyHash(k: Uint32Array, at = 0): number {
     h = Math.imul(h ^ (h >>> 15) ^ k[at + 11], 0x01000193);
   }
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return (h ^ (h >>> 13)) >>> 0;
+  return h ^ (h >>> 13);
 }
 
 /**

@@ -215,7 +215,8 @@ export class FlowTable {
       const a = srcIsA ? s0 : t0;
       const b = srcIsA ? t0 : s0;
       const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-      f = this.cachedLookup4(w0, w1, a, b, ports);
+      // key words as int32 (`| 0`): see cachedLookup4
+      f = this.cachedLookup4(w0, w1, a | 0, b | 0, ports | 0);
       if (f >= 0 && this.startsNewFlow(f, rec, d)) f = -1;
       if (f < 0) {
         const k = this.scratch;
@@ -267,7 +268,7 @@ export class FlowTable {
     const a = srcIsA ? s0 : t0;
     const b = srcIsA ? t0 : s0;
     const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-    const f = this.cachedLookup4(w0, w1, a, b, ports);
+    const f = this.cachedLookup4(w0, w1, a | 0, b | 0, ports | 0);
     if (f < 0) return false;
     // startsNewFlow for this packet
     if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
@@ -419,12 +420,13 @@ export class FlowTable {
     h = Math.imul(h ^ (h >>> 15) ^ b, 0x01000193);
     h = Math.imul(h ^ (h >>> 15) ^ ports, 0x01000193);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return (h ^ (h >>> 13)) >>> 0;
+    return h ^ (h >>> 13);
   }
 
   /**
    * lookup() for an IPv4 key. Word 0 holds the kind and IP version, so any stored key equal in
-   * word 0 is an IPv4 key too, with zeros in the words not compared.
+   * word 0 is an IPv4 key too, with zeros in the words not compared. a, b and ports are the key
+   * words as int32 (see cachedLookup4), compared with the stored words read as int32.
    */
   private lookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
     const slots = this.slots;
@@ -435,12 +437,18 @@ export class FlowTable {
       const v = slots[slot];
       if (v === EMPTY) return -1;
       const base = (v - 1) * KW;
-      if (keys[base + 2] === a && keys[base + 6] === b && keys[base + 10] === ports && keys[base] === w0 && keys[base + 1] === w1) return v - 1;
+      if ((keys[base + 2] | 0) === a && (keys[base + 6] | 0) === b && (keys[base + 10] | 0) === ports && keys[base] === w0 && keys[base + 1] === w1) return v - 1;
       slot = (slot + 1) & mask;
     }
   }
 
-  /** lookup4 behind a 1-entry cache: consecutive packets of one flow skip the hash probe. */
+  /**
+   * lookup4 behind a 1-entry cache: consecutive packets of one flow skip the hash probe. The
+   * address and port words come as int32 (`x | 0` of the uint32 word): an int32 always crosses
+   * into this (not inlined) function as a small integer, while a uint32 above 2^31, or one read
+   * from a double field (the fast path's addresses), was a heap number allocated per packet
+   * (three per packet: about two thirds of the writer thread's garbage).
+   */
   private cachedLookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
     if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) return this.cacheF;
     const f = this.lookup4(w0, w1, a, b, ports);

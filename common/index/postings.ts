@@ -201,6 +201,15 @@ function pushId(m: Map<string, number[]>, k: string, id: number): void {
   else if (l[l.length - 1] !== id) l.push(id);
 }
 
+/**
+ * addr[0, 16) as a 16-character key string (character order is byte order). Sixteen arguments
+ * rather than a spread of a subarray: the spread's iterator and the view were about 4 MB of
+ * garbage per million packets in a live capture's snapshot encodes (two keys per IPv6 flow).
+ */
+function v6Key(a: Uint8Array): string {
+  return String.fromCharCode(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+}
+
 /** The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:0:0/96) as a v6 key string. */
 const V4_MAPPED_PREFIX = '\0'.repeat(10) + '\xff\xff';
 
@@ -221,7 +230,7 @@ export class IpPostingsBuilder {
   /** addr holds IPv4 in its first 4 bytes or IPv6 in 16. Ids ascending per address. */
   add(ipVersion: number, addr: Uint8Array, id: number): void {
     if (ipVersion === 4) this.v4.push(((addr[0] << 24) | (addr[1] << 16) | (addr[2] << 8) | addr[3]) >>> 0, id);
-    else pushId(this.v6, String.fromCharCode(...addr.subarray(0, 16)), id);
+    else pushId(this.v6, v6Key(addr), id);
   }
 
   encode(): Uint8Array {

@@ -5,7 +5,8 @@
  *
  *   node --import tsx tests/bench/live-writer-cpu.ts [--packets N] [--capture FILE]
  *        [--store DIR] [--mode direct|threaded] [--rate PPS] [--segment-size BYTES] [--runs R]
- *        [--cpu-prof FILE.cpuprofile] [--dist] [--dist-root DIR] [--marks] [--json]
+ *        [--cpu-prof FILE.cpuprofile] [--heap-sample FILE.heapprofile] [--dist] [--dist-root DIR]
+ *        [--marks] [--json]
  *
  * The first N packets (default 1,000,000) of CAPTURE (default bench-data/bench-2g.pcap) are
  * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
@@ -72,6 +73,11 @@ interface Args {
   distRoot: string;
   /** Print a line at the measured window's start and end (to split a --trace-opt log). */
   marks: boolean;
+  /**
+   * Direct mode: write a sampling heap profile of the last run's measured part here, garbage
+   * included (what was allocated, not what is alive at the end): where the GC's work comes from.
+   */
+  heapSample: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -88,6 +94,7 @@ function parseArgs(argv: string[]): Args {
     dist: false,
     distRoot: REPO_ROOT,
     marks: false,
+    heapSample: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = (): string => {
@@ -113,6 +120,7 @@ function parseArgs(argv: string[]): Args {
       case '--dist': a.dist = true; break;
       case '--dist-root': a.dist = true; a.distRoot = v(); break;
       case '--marks': a.marks = true; break;
+      case '--heap-sample': a.heapSample = v(); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -345,21 +353,31 @@ async function main(): Promise<void> {
       if (args.marks) process.stdout.write('=== measured window: start\n');
     };
     const profiling = args.profile !== null && args.mode === 'direct' && run === args.runs - 1;
-    const session = profiling ? new Session() : null;
-    if (session) {
-      session.connect();
+    const heapSampling = args.heapSample !== null && args.mode === 'direct' && run === args.runs - 1;
+    const session = profiling || heapSampling ? new Session() : null;
+    if (session) session.connect();
+    if (session && profiling) {
       await session.post('Profiler.enable');
       await session.post('Profiler.setSamplingInterval', { interval: 200 });
       await session.post('Profiler.start');
     }
+    if (session && heapSampling) {
+      await session.post('HeapProfiler.enable');
+      // every allocation is a candidate, the collected ones too: the garbage is what is looked for
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    }
     if (args.mode === 'direct') await runDirect(args, batches, linkType, snapLen, opened);
     else if (args.mode === 'threaded') await runThreaded(args, batches, linkType, snapLen, opened);
     else await runIndexOnly(batches, linkType, args.segmentBytes, opened);
-    if (session) {
+    if (session && profiling) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(args.profile as string, JSON.stringify(profile));
-      session.disconnect();
     }
+    if (session && heapSampling) {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      writeFileSync(args.heapSample as string, JSON.stringify(profile));
+    }
+    session?.disconnect();
     const wallMs = performance.now() - t0;
     if (args.marks) process.stdout.write('=== measured window: end\n');
     const th1 = threadCpu();

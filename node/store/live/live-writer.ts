@@ -66,6 +66,12 @@ const RESUME_FREE_BYTES = 4 * 1024 * 1024;
  */
 const SPARE_INDEXERS = 2;
 
+/** A closed segment's indexer (with its flow table) and index encoder, reset for another segment. */
+export interface SpareIndexer {
+  indexer: CaptureIndexer;
+  snapshots: LiveIndexEncoder;
+}
+
 interface Segment {
   id: string;
   format: SegmentFormat;
@@ -141,7 +147,13 @@ export class LiveWriter implements LiveStoreWriter {
    * arena and encoder per segment cost tens of MB of garbage per million packets, and a fresh
    * decoded packet per segment a round of V8 deoptimizations.
    */
-  private readonly spare: { indexer: CaptureIndexer; snapshots: LiveIndexEncoder }[] = [];
+  private readonly spare: SpareIndexer[] = [];
+  /**
+   * A dry writer's closed segments whose final index is not encoded yet: a real writer builds a
+   * final index off the write chain while the next segment fills, so two indexers are in use at
+   * a rotation; the dry writer keeps one closed segment pending likewise (see dryClosed).
+   */
+  private readonly dryPending: Segment[] = [];
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly flushMs: number;
@@ -219,6 +231,24 @@ export class LiveWriter implements LiveStoreWriter {
     // then dropped with the snapshot (a dry writer never emits)
     const onFlows = opts.summaries ? (): void => undefined : undefined;
     return new LiveWriter('(warm-up: no store)', null, { segmentBytes: opts.segmentBytes, log: opts.log, mode: 'full', onFlows });
+  }
+
+  /**
+   * A closed dry writer's reset indexers and encoders (at most two), for the capture's writer
+   * (adoptSpares): its segments then run on the objects the warm-up's code was compiled for.
+   */
+  takeSpares(): SpareIndexer[] {
+    if (!this.dry || !this.closed) throw new Error('takeSpares: only a closed dry writer gives its indexers away');
+    return this.spare.splice(0);
+  }
+
+  /**
+   * Indexers and encoders reset by another writer (a closed dry writer's takeSpares), used for
+   * the next segments before any fresh one. Reset objects index as fresh ones do
+   * (tests/unit/live-store/segment-reuse.test.ts).
+   */
+  adoptSpares(spares: SpareIndexer[]): void {
+    for (const x of spares) if (this.spare.length < SPARE_INDEXERS) this.spare.push(x);
   }
 
   // ---- LivePacketSink ----
@@ -348,7 +378,7 @@ export class LiveWriter implements LiveStoreWriter {
   /** Hands the run runSrc[from, to) (none when from < 0) to the write chain, after this.buf's bytes; returns -1 (no run pending). */
   private flushRun(from: number, to: number): number {
     if (from < 0) return -1;
-    // this.buf (a new segment's header) goes first: file order
+    // records this.buf holds (the per-packet path's) go first: file order
     this.submit();
     this.runWritten = this.writeChunk(this.seg as Segment, this.runSrc.subarray(from, to), false);
     return -1;
@@ -384,6 +414,8 @@ export class LiveWriter implements LiveStoreWriter {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.seg) this.closeSegment();
+    // a dry writer's segment still waiting for its final index (see dryClosed)
+    while (this.dryPending.length) this.dryFinalize(this.dryPending.shift() as Segment);
     await this.settled();
     this.enqueue(() => this.retention());
     await this.chain;
@@ -483,10 +515,13 @@ export class LiveWriter implements LiveStoreWriter {
       snapshotQueued: false,
     };
     this.seg = s;
-    this.buf.set(header, 0);
-    this.bufLen = header.length;
     // pcap: the parser reads the header only (file info, interface); records are indexed as stored
     if (format === 'pcap') s.parser.push(header);
+    // the header is the segment's first chunk, queued now rather than copied into this.buf: it
+    // was written as a chunk of its own anyway (the batch path's first run submitted it), and
+    // that submit() of a non-empty buffer, once per segment inside the batch loop, kept
+    // deoptimizing the loop's compiled code (its buffer slicing had no type feedback there)
+    void this.writeChunk(s, header, false);
     return s;
   }
 
@@ -582,7 +617,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.seg = null;
     const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, true) : [];
     this.snapshot(s, []);
-    if (this.dry) return this.dryFinalize(s);
+    if (this.dry) return this.dryClosed(s);
     this.enqueue(async () => {
       if (s.failed || !s.fh) return; // never written: nothing on disk
       const done = this.finalize(s, summaries).finally(() => this.finalizing.delete(s.id));
@@ -615,6 +650,19 @@ export class LiveWriter implements LiveStoreWriter {
     }
   }
 
+  /**
+   * A dry writer's segment closed: its final index waits until the next segment has closed too
+   * (or the writer closes), so the warm-up runs two indexers (with their tables and encoders) as
+   * a capture does, and hands both to the capture's writer (takeSpares). With one indexer reset
+   * and reused throughout, the capture's first fresh indexer was the second object of its
+   * classes: V8 dropped the code compiled for the first (field constness) and recompiled the
+   * hot path mid-capture.
+   */
+  private dryClosed(s: Segment): void {
+    this.dryPending.push(s);
+    while (this.dryPending.length > (this.closed ? 0 : 1)) this.dryFinalize(this.dryPending.shift() as Segment);
+  }
+
   /** finalize() of a dry writer: the final index is encoded (and dropped), the indexer kept for reuse. */
   private dryFinalize(s: Segment): void {
     s.parser.end();
@@ -628,7 +676,8 @@ export class LiveWriter implements LiveStoreWriter {
 
   /** Keeps a closed segment's indexer and encoder, reset, for a later segment (once every index of s is written). */
   private keepForReuse(s: Segment): void {
-    if (this.spare.length >= SPARE_INDEXERS || this.closed) return;
+    // a closed dry writer keeps its indexers for takeSpares (the capture's writer)
+    if (this.spare.length >= SPARE_INDEXERS || (this.closed && !this.dry)) return;
     s.indexer.reset();
     s.snapshots.reset();
     this.spare.push({ indexer: s.indexer, snapshots: s.snapshots });

@@ -2,7 +2,7 @@
  * Synthetic packets for the writer thread's warm-up (writer-warm-up.ts): packet batches in the
  * layout the native capture thread fills (packet-batch.ts), one run of Ethernet records, made in
  * memory. The mix is what the hot path sees on a real link, so that V8's type feedback from the
- * warm-up matches real traffic: IPv4 and IPv6, TCP (handshake, data both ways, FIN), UDP, ICMP
+ * warm-up matches real traffic: IPv4 and IPv6, TCP (handshake, data both ways, FIN or RST), UDP, ICMP
  * and ICMPv6, 802.1Q-tagged frames, an ARP now and then, addresses above 2^31 and full 32-bit
  * sequence numbers (the number representations real packets widen fields to), payloads from 0
  * to 1400 bytes, and enough flows per segment that the flow table grows and rehashes.
@@ -108,10 +108,17 @@ function writeFrame(buf: Uint8Array, view: DataView, at: number, n: number, flow
     view.setUint16(p + 4, l4 + payload);
     view.setUint8(p + 6, proto);
     view.setUint8(p + 7, 64);
-    for (const [o, a] of [[8, src], [24, dst]] as const) {
-      view.setUint32(p + o, 0x20010db8);
-      view.setUint32(p + o + 4, fh);
-      view.setUint32(p + o + 8, 0);
+    // clients in 2001:db8::/32 or a ULA (fdxx: a first word above 2^31), servers in global
+    // unicast (2000::/3), fe80::/10 or the client's own prefix: endpoints' words differ from the
+    // first, second or last word on, as on a real link, so every word's comparison in a flow
+    // key's ordering gets type feedback
+    const cPrefix = (fh & 0x40) === 0 ? 0x20010db8 : (0xfd000000 | ((fh >>> 8) & 0xffffff)) >>> 0;
+    const sKind = (fh >>> 6) & 3;
+    const sPrefix = sKind === 0 ? cPrefix : sKind === 1 ? 0xfe800000 : (0x20000000 | (server & 0x1fffffff)) >>> 0;
+    for (const [o, a, toC] of [[8, src, toServer], [24, dst, !toServer]] as const) {
+      view.setUint32(p + o, toC ? cPrefix : sPrefix);
+      view.setUint32(p + o + 4, toC ? fh : mix(fh ^ 0x2545f491));
+      view.setUint32(p + o + 8, toC ? 0 : mix(fh + 0x3c6ef372));
       view.setUint32(p + o + 12, a);
     }
     p += 40;
@@ -124,7 +131,7 @@ function writeFrame(buf: Uint8Array, view: DataView, at: number, n: number, flow
     view.setUint32(p + 4, (mix(fh + (toServer ? 1 : 2)) + k * 1000) >>> 0);
     view.setUint32(p + 8, (mix(fh + (toServer ? 2 : 1)) + k * 1000) >>> 0);
     view.setUint8(p + 12, (5 + tcpOpts / 4) << 4);
-    view.setUint8(p + 13, tcpFlags(k));
+    view.setUint8(p + 13, tcpFlags(k, ((fh >>> 24) & 3) === 0));
     view.setUint16(p + 14, 65535);
     view.setUint32(p + 16, 0);
     if (tcpOpts) {
@@ -163,12 +170,16 @@ function tcpPayload(k: number, h: number): number {
   return r < 2 ? 0 : r < 4 ? 1448 - 12 : 1 + (h % 1400);
 }
 
-/** SYN, SYN-ACK, ACK, data with PSH/ACK, then FIN-ACK; the cycle starts over (a new connection's SYN). */
-function tcpFlags(k: number): number {
+/**
+ * SYN, SYN-ACK, ACK, data with PSH/ACK, then FIN-ACK, or RST-ACK in a quarter of the flows (real
+ * links end many connections with a reset; the flow table's reset branch otherwise first runs
+ * mid-capture); the cycle starts over (a new connection's SYN).
+ */
+function tcpFlags(k: number, reset: boolean): number {
   const step = k % TCP_CYCLE;
   if (step === 0) return 0x02;
   if (step === 1) return 0x12;
-  if (step === TCP_CYCLE - 1) return 0x11;
+  if (step === TCP_CYCLE - 1) return reset ? 0x14 : 0x11;
   return step % 3 === 0 ? 0x18 : 0x10;
 }
 

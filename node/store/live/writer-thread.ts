@@ -12,7 +12,7 @@ import { RuleTrigger } from '../../../common/rules/rule-trigger.js';
 import { nodeBodyDecoder } from '../../rules/body-decoder.js';
 import { loadRuleFiles } from '../../rules/rule-files.js';
 import type { LiveWriterStats } from './live-writer-options.js';
-import { LiveWriter } from './live-writer.js';
+import { LiveWriter, type SpareIndexer } from './live-writer.js';
 import { writeBatch } from './write-batch.js';
 import { warmUpFromEnv, warmUpLiveWriter } from './writer-warm-up.js';
 import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
@@ -66,8 +66,10 @@ async function main(): Promise<void> {
     // before the store is opened and before the capture side hears `opened` (and starts its
     // source): the capture's first packets then meet compiled code (writer-warm-up.ts)
     const warm = init.warmUp === false ? null : (warmUpFromEnv(process.env) ?? (init.warmUp === true ? {} : null));
+    let spares: SpareIndexer[] = [];
     if (warm) {
       const r = await warmUpLiveWriter({ ...warm, summaries: init.wantFlows });
+      spares = r.spares;
       send({ kind: 'log', line: `live store writer warmed up on ${r.packets} generated packets (${r.snapshots} snapshots) in ${Math.round(r.wallMs)} ms` });
     }
     const trigger = await conditionalTrigger(init);
@@ -90,6 +92,9 @@ async function main(): Promise<void> {
       onError: (e) => send({ kind: 'error', message: e.message }),
       log: (line) => send({ kind: 'log', line }),
     });
+    // the warm-up's indexers serve the first segments: no fresh object of the hot path's classes
+    // mid-capture (a second instance made V8 drop and recompile code compiled for the first)
+    writer.adoptSpares(spares);
   } catch (e) {
     send({ kind: 'open-failed', message: e instanceof Error ? e.message : String(e) });
     port!.close();

@@ -81,6 +81,9 @@ interface ThreadTicks {
   tid: number;
   comm: string;
   ticks: number;
+  /** Of ticks: user and system time. */
+  user: number;
+  sys: number;
 }
 
 /** CPU ticks of every thread of a process and its descendants, by "pid/tid". */
@@ -92,7 +95,7 @@ function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
         const stat = readFileSync(`/proc/${p}/task/${t}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]) });
+        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]), user: Number(f[11]), sys: Number(f[12]) });
         for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
       }
     } catch {
@@ -111,17 +114,22 @@ function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
  * missing (none should: the worker runs throughout).
  */
 function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, ThreadTicks>): string {
-  const delta = [...after.entries()].map(([k, a]) => ({ ...a, ticks: a.ticks - (before.get(k)?.ticks ?? 0) }));
+  const delta = [...after.entries()].map(([k, a]) => {
+    const b = before.get(k);
+    return { ...a, ticks: a.ticks - (b?.ticks ?? 0), user: a.user - (b?.user ?? 0), sys: a.sys - (b?.sys ?? 0) };
+  });
   const worker = delta.find((t) => t.comm === 'tl-capture')?.pid;
   if (worker === undefined) return 'threads: no tl-capture thread (JavaScript capture path or an older build)';
   const s = (ticks: number): string => (ticks / CLK_TCK).toFixed(2);
+  // user/system split: V8's helper threads (GC, compilers) run in user time, libuv's pool (the
+  // segment writes and data syncs) almost only in system time
+  const us = (ts: { user: number; sys: number }[]): string => `${s(ts.reduce((n, t) => n + t.user, 0))}u+${s(ts.reduce((n, t) => n + t.sys, 0))}s`;
   const mine = delta.filter((t) => t.pid === worker);
-  const native = mine.filter((t) => t.comm === 'tl-capture').reduce((n, t) => n + t.ticks, 0);
-  const main = mine.find((t) => t.tid === worker)?.ticks ?? 0;
-  const others = mine.filter((t) => t.comm !== 'tl-capture' && t.tid !== worker).map((t) => t.ticks).sort((a, b) => b - a);
-  const rest = others.slice(3).reduce((n, t) => n + t, 0);
-  const parent = delta.filter((t) => t.pid !== worker).reduce((n, t) => n + t.ticks, 0);
-  return `threads: capture ${s(native)}, worker main ${s(main)}, worker others ${others.slice(0, 3).map(s).join(' / ')} (+${s(rest)}), parent ${s(parent)} s`;
+  const native = mine.filter((t) => t.comm === 'tl-capture');
+  const main = mine.filter((t) => t.tid === worker);
+  const others = mine.filter((t) => t.comm !== 'tl-capture' && t.tid !== worker).sort((a, b) => b.ticks - a.ticks);
+  const parent = delta.filter((t) => t.pid !== worker);
+  return `threads: capture ${us(native)}, worker main ${us(main)}, worker others ${others.slice(0, 3).map((t) => us([t])).join(' / ')} (+${us(others.slice(3))}), parent ${s(parent.reduce((n, t) => n + t.ticks, 0))} s`;
 }
 
 function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<void> {
