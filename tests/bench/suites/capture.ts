@@ -19,7 +19,10 @@
  * BENCH_CAPTURE_SEGMENT (tapline segment size, default 32M: small enough that segments are
  * closed and indexed during the trial), BENCH_CAPTURE_TOOLS (default tapline,tcpdump; add
  * tapline-js for the `pcap` package path, i.e. tapline with TAPLINE_NATIVE=0, and tapline-ref
- * for the build at BENCH_TAPLINE_REF_CLI, in the same run).
+ * for the build at BENCH_TAPLINE_REF_CLI, in the same run), BENCH_CAPTURE_PIN=1 (tcpreplay on CPU 0,
+ * the capture, every thread of it, on CPU 1: each tool then sees the same offered load, which
+ * its own CPU use no longer slows, and has one core, which a multi-threaded capture cannot
+ * spread over; off by default).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -35,6 +38,13 @@ type Tool = 'tapline' | 'tapline-js' | 'tapline-ref' | 'tcpdump';
 const TOOLS: readonly Tool[] = ['tapline', 'tapline-js', 'tapline-ref', 'tcpdump'];
 /** tapline-ref: another build's CLI (e.g. the commit before a change), run in the same trials. */
 const REF_CLI = process.env.BENCH_TAPLINE_REF_CLI;
+/** BENCH_CAPTURE_PIN=1: the sender and the capture each on a core of their own (taskset). */
+const PIN = process.env.BENCH_CAPTURE_PIN === '1';
+
+/** The command run on one CPU when PIN is set. */
+function onCpu(cpu: number, cmd: string, args: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
 
 interface Trial {
   tool: Tool;
@@ -180,11 +190,11 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
   const tapline = tool !== 'tcpdump';
   const cap =
     tapline
-      ? pair.spawnIn(pair.nsB, process.execPath, [tool === 'tapline-ref' && REF_CLI ? REF_CLI : TAPLINE_CLI, 'capture', '--iface', pair.ifB, '--store', join(dir, 'store'), '--segment-size', segment, '--quiet'], {
+      ? pair.spawnIn(pair.nsB, ...onCpu(1, process.execPath, [tool === 'tapline-ref' && REF_CLI ? REF_CLI : TAPLINE_CLI, 'capture', '--iface', pair.ifB, '--store', join(dir, 'store'), '--segment-size', segment, '--quiet']), {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: tool === 'tapline-js' ? { ...process.env, TAPLINE_NATIVE: '0' } : process.env,
         })
-      : pair.spawnIn(pair.nsB, 'tcpdump', ['-i', pair.ifB, '-n', '-s', '262144', '-B', String(32 * 1024), '-Z', 'root', '-w', join(dir, 'tcpdump.pcap')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      : pair.spawnIn(pair.nsB, ...onCpu(1, 'tcpdump', ['-i', pair.ifB, '-n', '-s', '262144', '-B', String(32 * 1024), '-Z', 'root', '-w', join(dir, 'tcpdump.pcap')]), { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collectOutput(cap);
   try {
     await waitFor(cap, 'stderr', tapline ? /capturing from/ : /listening on/, 30_000);
@@ -192,7 +202,7 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
     const threads0 = tapline ? treeThreadTicks(cap.pid!) : null;
     const speed = rate === 0 ? ['--topspeed'] : ['--pps', String(rate)];
     const loop = loops > 1 ? ['--loop', String(loops)] : [];
-    const replay = pair.exec(pair.nsA, 'tcpreplay', ['-i', pair.ifA, ...speed, ...loop, '--limit', String(count), replayFile], 300_000);
+    const replay = pair.exec(pair.nsA, ...onCpu(0, 'tcpreplay', ['-i', pair.ifA, ...speed, ...loop, '--limit', String(count), replayFile]), 300_000);
     const m = /Actual: (\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/.exec(replay);
     if (!m) throw new Error(`tcpreplay output not understood: ${replay.slice(-300)}`);
     base.sent = Number(m[1]);
@@ -233,7 +243,7 @@ export const captureSuite: Suite = {
   name: 'capture',
   description: 'live capture on a veth pair: highest zero-drop rate vs tcpdump -w, CPU per Gbit/s',
   async run(_ctx: SuiteContext): Promise<void> {
-    section('Live capture (tcpreplay over a veth pair)');
+    section(PIN ? 'Live capture (tcpreplay over a veth pair; tcpreplay on CPU 0, the capture on CPU 1)' : 'Live capture (tcpreplay over a veth pair)');
     const skip = netnsSkipReason() ?? (which('tcpreplay') ? null : 'tcpreplay is not installed') ?? (which('tcpdump') ? null : 'tcpdump is not installed');
     if (skip) {
       say(`skipped: ${skip}`);
@@ -307,7 +317,7 @@ export const captureSuite: Suite = {
     if (tools.includes('tapline-js')) say(`tapline-js (pcap package path) / tcpdump zero-drop rate: ${fmtRatio(ratioJs)}`);
     const ratioRef = achieved(best['tapline-ref']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-ref'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-ref')) say(`tapline-ref (${REF_CLI ?? 'BENCH_TAPLINE_REF_CLI unset'}) / tcpdump zero-drop rate: ${fmtRatio(ratioRef)}`);
-    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
+    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
     say(`results: ${path}`);
   },
 };
