@@ -555,16 +555,18 @@ const ROLE_NAMES: readonly (readonly string[])[] = [
   ['proto', 'protocol', 'ip.proto'],
 ];
 
+/** The role names by length: [name, role] pairs (a key is compared only with names of its length). */
+const ROLES_BY_LENGTH: [string, number][][] = Array.from({ length: 17 }, () => []);
+ROLE_NAMES.forEach((names, role) => names.forEach((name) => ROLES_BY_LENGTH[name.length].push([name, role])));
+
 /** message-endpoints.ts's role of a key (names matched ignoring ASCII case), -1 for none. */
 function roleOf(b: Uint8Array, s: number, e: number): number {
   const n = e - s;
   if (n < 3 || n > 16) return -1;
   const c = b[s] | 0x20;
   if (c !== 0x73 && c !== 0x64 && c !== 0x70 && c !== 0x69) return -1;
-  for (let r = 0; r < ROLE_NAMES.length; r++) {
-    const names = ROLE_NAMES[r];
-    for (let k = 0; k < names.length; k++) if (equalsLower(b, s, e, names[k])) return r;
-  }
+  const names = ROLES_BY_LENGTH[n];
+  for (let k = 0; k < names.length; k++) if (equalsLower(b, s, e, names[k][0])) return names[k][1];
   return -1;
 }
 
