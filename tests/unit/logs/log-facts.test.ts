@@ -17,6 +17,9 @@ import { LOG_FORMATS } from '../../../common/logs/parsed-log.js';
 import { UDP_BATCH_WRITER_SOURCE, type UdpBatch } from '../../../node/logs/udp-batch.js';
 import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
 import { benchMessage } from '../../bench/suites/logs.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusDir, corpusSkipReason } from '../../helpers/corpus.js';
 import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
 
 interface Writer {
@@ -179,6 +182,41 @@ describe('log fact extractor', () => {
     );
     // the generators reach the extractor's branches, not only its refusals
     assert.ok(sure > all / 5, `sure of ${sure} of ${all}`);
+  });
+
+  it('equals the full parser on the corpus captures\' syslog lines (Zeek\'s syslog.log and tcpdump -v, PRI put back) and their mutations', { skip: corpusSkipReason }, () => {
+    const FAC = ['KERN', 'USER', 'MAIL', 'DAEMON', 'AUTH', 'SYSLOG', 'LPR', 'NEWS', 'UUCP', 'CRON', 'AUTHPRIV', 'FTP', 'NTP', 'AUDIT', 'ALERT', 'CLOCK', 'LOCAL0', 'LOCAL1', 'LOCAL2', 'LOCAL3', 'LOCAL4', 'LOCAL5', 'LOCAL6', 'LOCAL7'];
+    const SEV = ['EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
+    const lines: string[] = [];
+    for (const [cap, file] of [
+      ['zeek__syslog-single-udp.pcap', 'zeek-baseline__scripts.base.protocols.syslog.trace__syslog.log'],
+      ['zeek__tcp-syslog.pcap', 'zeek-baseline__scripts.base.protocols.syslog.tcp-framing__syslog.log'],
+    ]) {
+      const rows = readFileSync(join(corpusDir, 'oracles', cap, file), 'utf8').split('\n');
+      const names = (rows.find((l) => l.startsWith('#fields\t') || l.startsWith('ts\t')) as string).replace(/^#fields\t/, '').split('\t');
+      for (const l of rows.filter((r) => /^X+\.X+\t/.test(r))) {
+        const v = Object.fromEntries(l.split('\t').map((x, i) => [names[i], x]));
+        const msg = v.message.replace(/\\x([0-9a-f]{2})/g, (_m: string, h: string) => String.fromCharCode(parseInt(h, 16)));
+        lines.push(`<${FAC.indexOf(v.facility) * 8 + SEV.indexOf(v.severity)}>${msg}`);
+      }
+    }
+    const tcpdump = readFileSync(join(corpusDir, 'oracles', 'tcpdump__syslog_udp.pcap', 'tcpdump__syslog-v.out'), 'utf8').split('\n');
+    for (let i = 0; i < tcpdump.length; i++) {
+      const m = /Facility \w+ \((\d+)\), Severity \w+ \((\d+)\)/.exec(tcpdump[i]);
+      const msg = /^\s*Msg: (.*?)(\^@)?$/.exec(tcpdump[i + 1] ?? '');
+      if (m && msg) lines.push(`<${Number(m[1]) * 8 + Number(m[2])}>${msg[1]}`);
+    }
+    assert.ok(lines.length >= 8, `${lines.length} corpus lines`);
+    const f = new LogFacts();
+    let sure = 0;
+    for (const l of lines) if (check(l, REF, f)) sure++;
+    assert.ok(sure >= lines.length / 2, `sure of ${sure} of ${lines.length}`);
+    fc.assert(
+      fc.property(mutatedLogText(lines, /^[|=\\[\]"{}<>:/(),;. 0-9a-zA-Z%*-]{0,6}$/, 4), fc.integer({ min: 0, max: 4_000_000_000 }), (line, ref) => {
+        check(line, ref, f);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('the parse thread writes the same journal bytes, line ends and facts with the extractor as with the full parse of every message', () => {
