@@ -12,9 +12,10 @@
  * ("ask the full parser") for everything else:
  * - bytes that are not printable ASCII (0x20-0x7e: any UTF-8, control character, line end, NUL),
  *   a backslash anywhere, lines over 4096 bytes;
- * - no PRI; a PRI followed by a digit that is not RFC 5424's version "1 " (Cisco sequence
- *   numbers, ISO times in RFC 3164, other versions); Cisco clock marks `*`/`.`;
- * - RFC 3164: a BSD time the calendar rejects after the pattern matched (Feb 30, no year fits),
+ * - no PRI; a PRI followed by another RFC 5424 version or a Cisco sequence number; Cisco
+ *   clock marks `*`/`.`;
+ * - RFC 3164: a BSD or ISO time the calendar rejects after the pattern matched (Feb 30, no
+ *   year fits, hour 24, zone +24:00),
  *   any `{` (the seed's format may be inside), `"` anywhere (quoted key=value values);
  * - RFC 5424: a header or structured data parseLog would report as a problem, an ISO time that
  *   does not fit the token or gives no time, `"` in the message part;
@@ -288,16 +289,17 @@ let isoZoned = false;
 const ISO_SHAPE = 'dddd-dd-ddTdd:dd:dd';
 
 /**
- * syslog-time.ts matchIsoTime on the whole token [s, e) (RFC 5424's timestamp): true with the time
- * in bsdSec/bsdNsec/isoZoned when it matches exactly and gives a time; false otherwise (not sure).
+ * syslog-time.ts matchIsoTime at s (a prefix match, as parseRfc3164 uses it):
+ * `^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9})\d*)?(Z|z|[+-]\d{2}:?\d{2})?`.
+ * Returns the match's end (time in bsdSec/bsdNsec/isoZoned), -1 without a match, -2 when it
+ * matched but gives no time (an invalid date, hour or zone).
  */
-function isoToken(b: Uint8Array, s: number, e: number): boolean {
-  if (e - s < 19) return false;
-  // `\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}` (the token holds no space)
+function isoPrefixAt(b: Uint8Array, s: number, e: number): number {
+  if (e - s < 19) return -1;
   for (let i = 0; i < 19; i++) {
     const c = b[s + i];
     const want = ISO_SHAPE.charCodeAt(i);
-    if (want === 0x64 ? !isDigit(c) : c !== want) return false;
+    if (want === 0x64 ? !isDigit(c) : want === 0x54 ? c !== 0x54 && c !== 0x20 : c !== want) return -1;
   }
   const y = digits(b, s, s + 4);
   const mo = digits(b, s + 5, s + 7) - 1;
@@ -307,7 +309,7 @@ function isoToken(b: Uint8Array, s: number, e: number): boolean {
   const sec = digits(b, s + 17, s + 19);
   let p = s + 19;
   let nsec = 0;
-  if ((b[p] === 0x2e || b[p] === 0x2c) && p + 1 < e && isDigit(b[p + 1])) {
+  if (p + 1 < e && (b[p] === 0x2e || b[p] === 0x2c) && isDigit(b[p + 1])) {
     const fEnd = digitRun(b, p + 1, e);
     const cut = Math.min(fEnd, p + 10);
     let f = digits(b, p + 1, cut);
@@ -317,30 +319,34 @@ function isoToken(b: Uint8Array, s: number, e: number): boolean {
   }
   let offset = 0;
   let zoned = false;
+  let badZone = false;
   if (p < e && (b[p] === 0x5a || b[p] === 0x7a)) {
     zoned = true;
     p++;
-  } else if (p < e && (b[p] === 0x2b || b[p] === 0x2d)) {
-    const sign = b[p] === 0x2d ? -1 : 1;
-    if (!(p + 3 <= e && isDigit(b[p + 1]) && isDigit(b[p + 2]))) return false;
-    const zh = digits(b, p + 1, p + 3);
-    let q = p + 3;
-    if (b[q] === 0x3a) q++;
-    if (!(q + 2 <= e && isDigit(b[q]) && isDigit(b[q + 1]))) return false;
-    const zm = digits(b, q, q + 2);
-    if (zh > 23 || zm > 59) return false;
-    offset = sign * (zh * 3600 + zm * 60);
-    zoned = true;
-    p = q + 2;
+  } else if (p + 3 <= e && (b[p] === 0x2b || b[p] === 0x2d) && isDigit(b[p + 1]) && isDigit(b[p + 2])) {
+    // `:?` then two digits (with the colon first, as the greedy pattern tries)
+    const q = p + 3 < e && b[p + 3] === 0x3a ? p + 4 : p + 3;
+    if (q + 2 <= e && isDigit(b[q]) && isDigit(b[q + 1])) {
+      const zh = digits(b, p + 1, p + 3);
+      const zm = digits(b, q, q + 2);
+      badZone = zh > 23 || zm > 59;
+      offset = (b[p] === 0x2d ? -1 : 1) * (zh * 3600 + zm * 60);
+      zoned = true;
+      p = q + 2;
+    }
   }
-  if (p !== e) return false;
-  if (h > 23 || mi > 59 || sec > 60) return false;
+  if (h > 23 || mi > 59 || sec > 60 || badZone) return -2;
   const t = civilSec(y, mo, d, h, mi, sec);
-  if (t === null) return false;
+  if (t === null) return -2;
   bsdSec = t - offset;
   bsdNsec = nsec;
   isoZoned = zoned;
-  return true;
+  return p;
+}
+
+/** RFC 5424's timestamp token [s, e): matchIsoTime must take all of it and give a time (else the extractor is not sure). */
+function isoToken(b: Uint8Array, s: number, e: number): boolean {
+  return isoPrefixAt(b, s, e) === e;
 }
 
 /** End of a token (the next space, or e). */
@@ -857,7 +863,11 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   const p = dEnd + 1;
   if (p < end && isDigit(b[p])) {
     if (b[p] === 0x31 && b[p + 1] === 0x20 && p + 1 < end) return rfc5424Facts(b, p + 2, end, f);
-    return false;
+    // another RFC 5424 version (`\d{1,2} `), or a Cisco sequence number (`\d{1,10}: `): not read here
+    if ((p + 1 < end && b[p + 1] === 0x20) || (p + 2 < end && isDigit(b[p + 1]) && b[p + 2] === 0x20)) return false;
+    const r = digitRun(b, p, end);
+    if (r - p <= 10 && r + 1 < end && b[r] === 0x3a && b[r + 1] === 0x20) return false;
+    // else RFC 3164 with an ISO time (rsyslog's forwarding format) or none
   }
   if (quotes > 0 || brace) return false;
   return rfc3164Facts(b, p, end, refSec, f);
@@ -942,10 +952,15 @@ function sdEnd(b: Uint8Array, pos: number, e: number): number {
 function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: LogFacts): boolean {
   if (p < e && (b[p] === 0x2a || b[p] === 0x2e)) return false;
   let pos = p;
-  const t = bsdTimeAt(b, p, e, refSec);
+  let t = bsdTimeAt(b, p, e, refSec);
+  let zoned = false;
+  if (t === -1) {
+    t = isoPrefixAt(b, p, e);
+    zoned = isoZoned;
+  }
   if (t === -2) return false;
   if (t >= 0) {
-    setTime(f, bsdSec, bsdNsec, false);
+    setTime(f, bsdSec, bsdNsec, zoned);
     pos = t;
     // Cisco's time zone name: ZONE `^ (?!CEF:)([A-Z]{2,5})(?=[: ])`
     if (pos + 1 < e && b[pos] === 0x20) {
