@@ -16,16 +16,17 @@
  *   clock marks `*`/`.`;
  * - RFC 3164: a BSD or ISO time the calendar rejects after the pattern matched (Feb 30, no
  *   year fits, hour 24, zone +24:00),
- *   any `{` (the seed's format may be inside), `"` anywhere (quoted key=value values);
+ *   `"` anywhere (quoted key=value values), a `{` where parseLog looks for the seed's format
+ *   (after the host, or " {" in the body) whose head does not match (parseLog then goes on);
  * - RFC 5424: a header or structured data parseLog would report as a problem, an ISO time that
  *   does not fit the token or gives no time, `"` in the message part;
  * - OSSEC/Wazuh candidates (an app name of 5-14 characters starting o/w, "Alert Level: ",
- *   "** Alert "), the seed's format, bare CEF/OSSEC lines (no envelope);
+ *   "** Alert "), bare CEF/OSSEC/seed lines (no envelope);
  * - CEF whose header does not split into 8 fields with a 1-3 digit version, or whose time key
  *   (rt, receiptTime, start, startTime, end) holds anything but 10-15 digits;
  * - prose with "->" (Cisco IOS pairs), more than 255 key=value pairs.
  * Each rule mirrors a regular expression or branch of parse-log.ts, rfc3164.ts, rfc5424.ts,
- * cef.ts, message-endpoints.ts and syslog-time.ts; a change there must change this file (the
+ * cef.ts, message-endpoints.ts, seed-format.ts and syslog-time.ts; a change there must change this file (the
  * equivalence tests fail otherwise).
  */
 import { isIp } from './ip-text.js';
@@ -35,6 +36,7 @@ import { bsdTimeSec, civilSec } from './syslog-time.js';
 export const FORMAT_RFC3164 = LOG_FORMATS.indexOf('rfc3164');
 export const FORMAT_RFC5424 = LOG_FORMATS.indexOf('rfc5424');
 export const FORMAT_CEF = LOG_FORMATS.indexOf('cef');
+export const FORMAT_SEED = LOG_FORMATS.indexOf('seed');
 
 /** Longest line the extractor reads (parseLog's quoted key=value values stop at 4096 characters). */
 const MAX_BYTES = 4096;
@@ -727,7 +729,7 @@ const PROTO_WORDS: readonly [string, number][] = [
 
 /** endpointsFromProse on the message [s, e): false when not sure. */
 function proseFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
-  // "->" made extractLogFacts answer false already
+  if (lineHasArrow) return false; // Cisco IOS pairs (IOS_PAIR), not read here
   let pairs = 0;
   if (lineHasSlash) {
     let i = s;
@@ -823,6 +825,7 @@ function ossecMessage(b: Uint8Array, s: number, e: number): boolean {
 // from extractLogFacts's first pass: whether the line holds "=" or "/" at all
 let lineHasEq = false;
 let lineHasSlash = false;
+let lineHasArrow = false;
 
 /**
  * Fills f with the facts of the message in b[start, end) received at refSec (the reference for
@@ -837,14 +840,15 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   // one pass over the bytes: what disqualifies the line, and which later scans can be skipped
   let eq = false;
   let slash = false;
+  let arrow = false;
   for (let i = start; i < end; i++) {
     const c = b[i];
     if (c < 0x30) {
       if (c < 0x20) return false;
       if (c === 0x22) quotes++;
       else if (c === 0x2f) slash = true;
-      // "->": Cisco IOS pairs in prose, not read here
-      else if (c === 0x2d && b[i + 1] === 0x3e && i + 1 < end) return false;
+      // "->": Cisco IOS pairs in prose are not read here (proseFacts defers), the seed's direction is
+      else if (c === 0x2d && b[i + 1] === 0x3e && i + 1 < end) arrow = true;
     } else if (c > 0x5b) {
       if (c > 0x7e || c === 0x5c) return false;
       if (c === 0x7b) brace = true;
@@ -852,6 +856,7 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   }
   lineHasEq = eq;
   lineHasSlash = slash;
+  lineHasArrow = arrow;
   f.reset();
   f.quotes = quotes;
   // PRI: "<" 1-3 digits ">", at most 191, no leading zero
@@ -869,7 +874,8 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
     if (r - p <= 10 && r + 1 < end && b[r] === 0x3a && b[r + 1] === 0x20) return false;
     // else RFC 3164 with an ISO time (rsyslog's forwarding format) or none
   }
-  if (quotes > 0 || brace) return false;
+  void brace;
+  if (quotes > 0) return false;
   return rfc3164Facts(b, p, end, refSec, f);
 }
 
@@ -952,6 +958,7 @@ function sdEnd(b: Uint8Array, pos: number, e: number): number {
 function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: LogFacts): boolean {
   if (p < e && (b[p] === 0x2a || b[p] === 0x2e)) return false;
   let pos = p;
+  let hostStart = -1;
   let t = bsdTimeAt(b, p, e, refSec);
   let zoned = false;
   if (t === -1) {
@@ -975,6 +982,7 @@ function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: Lo
     const he = tokenEnd(b, pos, e);
     const hl = he - pos;
     if (hl >= 1 && hl <= 255 && he < e && b[he - 1] !== 0x3a && b[pos] !== 0x25 && !startsWith(b, pos, e, 'CEF:') && b[pos] !== 0x7b && tagAt(b, pos, e) !== 2) {
+      hostStart = pos;
       pos = he + 1;
     }
   }
@@ -1003,7 +1011,140 @@ function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: Lo
     f.format = FORMAT_CEF;
     return cefFacts(b, msg, e, f);
   }
+  // the seed's "{evtype,rank}" follows a space: parseSeedBody on the host and body, or the body
+  if ((hostStart >= 0 && b[afterHost] === 0x7b && afterHost < e) || hasSpaceBrace(b, afterHost, e)) return seedFacts(b, hostStart >= 0 ? hostStart : afterHost, e, f);
   if ((appS >= 0 && mayBeOssecApp(b, appS, appE)) || ossecMessage(b, msg, e)) return false;
   f.format = FORMAT_RFC3164;
   return plainFacts(b, msg, e, f);
+}
+
+/** " {" in [s, e). */
+function hasSpaceBrace(b: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i + 1 < e; i++) if (b[i] === 0x20 && b[i + 1] === 0x7b) return true;
+  return false;
+}
+
+/** seed-format.ts HEAD's rest after the sensor: ` \{(\d{1,3}),(-?\d{1,3})\} ` at q; its end, or -1. */
+function seedHeadRest(b: Uint8Array, q: number, e: number): number {
+  if (q + 1 >= e || b[q] !== 0x20 || b[q + 1] !== 0x7b) return -1;
+  let p = q + 2;
+  let d = digitRun(b, p, e);
+  if (d === p || d - p > 3 || d >= e || b[d] !== 0x2c) return -1;
+  p = d + 1;
+  if (p < e && b[p] === 0x2d) p++;
+  d = digitRun(b, p, e);
+  if (d === p || d - p > 3 || d + 1 >= e || b[d] !== 0x7d || b[d + 1] !== 0x20) return -1;
+  return d + 2;
+}
+
+const SEED_DIRS = ['->', '<-', '<->', '--'];
+// the seed tail's tokens (at most three)
+const tokS = new Int32Array(3);
+const tokE = new Int32Array(3);
+
+/** seed-format.ts splitHostPort on the token [s, e) (no spaces in it): fills the side, true when it names one. */
+function seedEndpoint(b: Uint8Array, s: number, e: number, f: LogFacts, src: boolean): void {
+  let ipS = -1;
+  let ipE = -1;
+  let port = -1;
+  if (b[s] === 0x5b) {
+    let c = s + 1;
+    while (c < e && b[c] !== 0x5d) c++;
+    if (c >= e || !isIpv6Bytes(b, s + 1, c)) return;
+    if (c + 1 === e) {
+      ipS = s + 1;
+      ipE = c;
+    } else {
+      const d = digitRun(b, c + 2, e);
+      if (b[c + 1] !== 0x3a || d !== e || e - (c + 2) < 1 || e - (c + 2) > 5) return;
+      const v = digits(b, c + 2, e);
+      if (v > 65535) return;
+      ipS = s + 1;
+      ipE = c;
+      port = v;
+    }
+  } else if (isIpBytes(b, s, e)) {
+    ipS = s;
+    ipE = e;
+  } else {
+    let c = e - 1;
+    while (c > s && b[c] !== 0x3a) c--;
+    if (c <= s) return;
+    const n = e - (c + 1);
+    if (n < 1 || n > 5 || digitRun(b, c + 1, e) !== e) return;
+    const v = digits(b, c + 1, e);
+    if (v > 65535 || !isIpv4Bytes(b, s, c)) return;
+    ipS = s;
+    ipE = c;
+    port = v;
+  }
+  if (src) {
+    f.srcStart = ipS;
+    f.srcEnd = ipE;
+    f.srcPort = port;
+  } else {
+    f.dstStart = ipS;
+    f.dstEnd = ipE;
+    f.dstPort = port;
+  }
+}
+
+/** isIpv6 on bytes (through the string checker: rare, one short string). */
+function isIpv6Bytes(b: Uint8Array, s: number, e: number): boolean {
+  const n = e - s;
+  if (n < 2 || n > 45) return false;
+  let colon = false;
+  for (let i = s; i < e; i++) if (b[i] === 0x3a) colon = true;
+  return colon && isIpBytes(b, s, e);
+}
+
+/**
+ * parseSeedBody on [s, e) (the host and body, or the body) and seedResult's facts: false when
+ * its HEAD does not match (parseLog then goes on to OSSEC and the plain message: not read here).
+ */
+function seedFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
+  // HEAD `^(\S+?):? ...`: the shortest sensor after which the rest matches (with the colon first)
+  const sp = tokenEnd(b, s, e);
+  let head = -1;
+  for (let k = s + 1; k <= sp && head < 0; k++) {
+    if (k < e && b[k] === 0x3a) head = seedHeadRest(b, k + 1, e);
+    if (head < 0) head = seedHeadRest(b, k, e);
+  }
+  if (head < 0) return false;
+  f.format = FORMAT_SEED;
+  f.msgStart = head;
+  f.msgEnd = e;
+  // TAIL / \{([A-Za-z0-9-]{1,16})\}((?: \S+){0,3})$/: the leftmost " {proto}" followed by at most three tokens to the end
+  for (let i = head; i + 1 < e; i++) {
+    if (b[i] !== 0x20 || b[i + 1] !== 0x7b) continue;
+    let q = i + 2;
+    while (q < e && (isAlpha(b[q]) || isDigit(b[q]) || b[q] === 0x2d)) q++;
+    if (q === i + 2 || q - (i + 2) > 16 || q >= e || b[q] !== 0x7d) continue;
+    const protoS = i + 2;
+    const protoE = q;
+    // the tokens: each one space and a non-empty run of non-spaces, up to the end
+    let n = 0;
+    let r = q + 1;
+    let fits = true;
+    while (r < e) {
+      if (n === 3 || b[r] !== 0x20 || r + 1 >= e || b[r + 1] === 0x20) {
+        fits = false;
+        break;
+      }
+      tokS[n] = r + 1;
+      r = tokenEnd(b, r + 1, e);
+      tokE[n++] = r;
+    }
+    if (!fits) continue;
+    let di = -1;
+    for (let k = 0; k < n && di < 0; k++) for (const dir of SEED_DIRS) if (equalsExact(b, tokS[k], tokE[k], dir)) di = k;
+    const ok = n === 0 || (di >= 0 && di <= 1 && n - di - 1 <= 1);
+    if (!ok) return true; // the braces were message text: no endpoints, the whole rest is the message
+    f.msgEnd = i;
+    if (di === 1) seedEndpoint(b, tokS[0], tokE[0], f, true);
+    if (di >= 0 && n > di + 1) seedEndpoint(b, tokS[di + 1], tokE[di + 1], f, false);
+    f.proto = protoOf(b, protoS, protoE);
+    return true;
+  }
+  return true;
 }
