@@ -20,13 +20,13 @@
  *   (after the host, or " {" in the body) whose head does not match (parseLog then goes on);
  * - RFC 5424: a header or structured data parseLog would report as a problem, an ISO time that
  *   does not fit the token or gives no time, `"` in the message part;
- * - OSSEC/Wazuh candidates (an app name of 5-14 characters starting o/w, "Alert Level: ",
- *   "** Alert "), bare CEF/OSSEC/seed lines (no envelope);
+ * - OSSEC/Wazuh bodies in JSON (or alerts.log's, which needs lines), a pair key named like
+ *   Object.prototype's ("constructor"); bare CEF/OSSEC/seed lines (no envelope);
  * - CEF whose header does not split into 8 fields with a 1-3 digit version, or whose time key
  *   (rt, receiptTime, start, startTime, end) holds anything but 10-15 digits;
  * - prose with "->" (Cisco IOS pairs), more than 255 key=value pairs.
  * Each rule mirrors a regular expression or branch of parse-log.ts, rfc3164.ts, rfc5424.ts,
- * cef.ts, message-endpoints.ts, seed-format.ts and syslog-time.ts; a change there must change this file (the
+ * cef.ts, message-endpoints.ts, seed-format.ts, ossec.ts and syslog-time.ts; a change there must change this file (the
  * equivalence tests fail otherwise).
  */
 import { isIp } from './ip-text.js';
@@ -37,6 +37,7 @@ export const FORMAT_RFC3164 = LOG_FORMATS.indexOf('rfc3164');
 export const FORMAT_RFC5424 = LOG_FORMATS.indexOf('rfc5424');
 export const FORMAT_CEF = LOG_FORMATS.indexOf('cef');
 export const FORMAT_SEED = LOG_FORMATS.indexOf('seed');
+export const FORMAT_OSSEC = LOG_FORMATS.indexOf('ossec');
 
 /** Longest line the extractor reads (parseLog's quoted key=value values stop at 4096 characters). */
 const MAX_BYTES = 4096;
@@ -65,6 +66,15 @@ export class LogFacts {
   msgEnd = 0;
   /** `"` bytes in the line (the raw value then needs escapes). */
   quotes = 0;
+  /**
+   * A message that is not one range of the bytes (OSSEC's "description: log"): where it first
+   * lies in the raw text (markMessageInRaw's answer, -1 nowhere) and its length; msgAt -3: the
+   * message is [msgStart, msgEnd).
+   */
+  msgAt = -3;
+  msgLen = 0;
+  /** With msgAt set: the log's start (the message is [msgStart, msgEnd), ": ", then [msgTail, the line's end)). */
+  msgTail = -1;
 
   reset(): void {
     this.timeKept = false;
@@ -73,6 +83,7 @@ export class LogFacts {
     this.zoned = false;
     this.srcStart = this.srcEnd = this.dstStart = this.dstEnd = -1;
     this.srcPort = this.dstPort = this.proto = -1;
+    this.msgAt = -3;
   }
 }
 
@@ -357,12 +368,132 @@ function tokenEnd(b: Uint8Array, s: number, e: number): number {
   return s;
 }
 
-/** Whether parseLog could read app [s, e) as OSSEC's or Wazuh's (the names are 5-14 characters, starting o or w): the extractor then defers. */
-function mayBeOssecApp(b: Uint8Array, s: number, e: number): boolean {
-  const n = e - s;
-  if (n < 5 || n > 14) return false;
-  const c = b[s] | 0x20;
-  return c === 0x6f || c === 0x77;
+const OSSEC_APPS = ['ossec', 'wazuh', 'ossec-alert', 'ossec-csyslogd'];
+
+/** parse-log.ts OSSEC_APPS.has(app.toLowerCase()) on [s, e) (s < 0: no app). */
+function isOssecApp(b: Uint8Array, s: number, e: number): boolean {
+  if (s < 0) return false;
+  for (let k = 0; k < OSSEC_APPS.length; k++) if (equalsLower(b, s, e, OSSEC_APPS[k])) return true;
+  return false;
+}
+
+// where the raw text starts in the bytes (extractLogFacts sets it): OSSEC's message is searched there
+let rawStart = 0;
+
+/**
+ * parseLog's OSSEC branch (after CEF and the seed's format) on the message [ms, e): 1 when it
+ * yields an OSSEC alert (facts filled), 0 when parseLog goes on to the plain message, -1 when
+ * the extractor is not sure (a JSON or alerts.log body, a key named like Object.prototype's).
+ */
+function ossecFacts(b: Uint8Array, appS: number, appE: number, ms: number, e: number, f: LogFacts): number {
+  if (!isOssecApp(b, appS, appE) && !ossecMessage(b, ms, e)) return 0;
+  const r = ossecDefault(b, ms, e, f);
+  if (r !== 0) return r;
+  // parseAlertsLog needs a "Rule:" line (a one-line message has none); parseJson a "{…}" body
+  const ts = trimStart(b, ms, e);
+  return ts < e && b[ts] === 0x7b ? -1 : 0;
+}
+
+const OSSEC_KEYS = ['srcip', 'dstip', 'srccity', 'dstcity', 'user', 'previous md5', 'current md5', 'previous sha1', 'current sha1'];
+
+/**
+ * ossec.ts parseDefault: `^Alert Level: (\d{1,2}); Rule: (\d{1,10}) - (.*?); Location: (.*?);(?: |$)`,
+ * then `^([A-Za-z][A-Za-z0-9 ]{1,20}): ([^;]*);(?: |$)` pairs while their key is known; the rest
+ * is the log. 1: facts filled, 0: no match, -1: not sure.
+ */
+function ossecDefault(b: Uint8Array, s: number, e: number, f: LogFacts): number {
+  if (!startsWith(b, s, e, 'Alert Level: ')) return 0;
+  let p = s + 13;
+  let d = digitRun(b, p, e);
+  if (d === p || d - p > 2 || !startsWith(b, d, e, '; Rule: ')) return 0;
+  p = d + 8;
+  d = digitRun(b, p, e);
+  if (d === p || d - p > 10 || !startsWith(b, d, e, ' - ')) return 0;
+  const descS = d + 3;
+  // the description runs to the first "; Location: " (lazy; a later one cannot succeed where the first fails)
+  let descE = -1;
+  for (let i = descS; i + 12 <= e; i++) {
+    if (b[i] === 0x3b && startsWith(b, i, e, '; Location: ')) {
+      descE = i;
+      break;
+    }
+  }
+  if (descE < 0) return 0;
+  let locE = -1;
+  for (let i = descE + 12; i < e; i++) {
+    if (b[i] === 0x3b && (i + 1 === e || b[i + 1] === 0x20)) {
+      locE = i;
+      break;
+    }
+  }
+  if (locE < 0) return 0;
+  let rest = locE + 1 < e ? locE + 2 : locE + 1;
+  let srcS = -1;
+  let srcE = -1;
+  let dstS = -1;
+  let dstE = -1;
+  for (;;) {
+    if (rest >= e || !isAlpha(b[rest])) break;
+    let k = rest + 1;
+    while (k < e && (isAlpha(b[k]) || isDigit(b[k]) || b[k] === 0x20)) k++;
+    const kl = k - rest;
+    if (kl < 2 || kl > 21 || k + 1 >= e || b[k] !== 0x3a || b[k + 1] !== 0x20) break;
+    const vS = k + 2;
+    let semi = vS;
+    while (semi < e && b[semi] !== 0x3b) semi++;
+    if (semi >= e || !(semi + 1 === e || b[semi + 1] === 0x20)) break;
+    // DEFAULT_KEYS is a plain object: "constructor" would find Object.prototype's
+    if (equalsLower(b, rest, k, 'constructor')) return -1;
+    let key = -1;
+    for (let j = 0; j < OSSEC_KEYS.length && key < 0; j++) if (equalsLower(b, rest, k, OSSEC_KEYS[j])) key = j;
+    if (key < 0) break;
+    if (key === 0) {
+      srcS = vS;
+      srcE = semi;
+    } else if (key === 1) {
+      dstS = vS;
+      dstE = semi;
+    }
+    rest = semi + 1 < e ? semi + 2 : semi + 1;
+  }
+  f.format = FORMAT_OSSEC;
+  if (srcE > srcS && isIpBytes(b, srcS, srcE)) {
+    f.srcStart = srcS;
+    f.srcEnd = srcE;
+  }
+  if (dstE > dstS && isIpBytes(b, dstS, dstE)) {
+    f.dstStart = dstS;
+    f.dstEnd = dstE;
+  }
+  f.msgStart = descS;
+  f.msgEnd = descE;
+  if (rest < e) {
+    // the message is "description: log": where it first lies in the raw text (markMessageInRaw)
+    const dl = descE - descS;
+    const n = dl + 2 + (e - rest);
+    f.msgLen = n;
+    f.msgTail = rest;
+    f.msgAt = -1;
+    if (e - n >= rawStart && ossecMessageAt(b, e - n, descS, dl, rest, n)) f.msgAt = e - n - rawStart;
+    else {
+      for (let i = rawStart; i + n <= e; i++) {
+        if (ossecMessageAt(b, i, descS, dl, rest, n)) {
+          f.msgAt = i - rawStart;
+          break;
+        }
+      }
+    }
+  }
+  return 1;
+}
+
+/** Whether bytes at i are "description: log" (the description [descS, descS + dl), the log from logS, n bytes in all). */
+function ossecMessageAt(b: Uint8Array, i: number, descS: number, dl: number, logS: number, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    const c = j < dl ? b[descS + j] : j === dl ? 0x3a : j === dl + 1 ? 0x20 : b[logS + j - dl - 2];
+    if (b[i + j] !== c) return false;
+  }
+  return true;
 }
 
 let tagEnd = 0;
@@ -859,6 +990,7 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   lineHasArrow = arrow;
   f.reset();
   f.quotes = quotes;
+  rawStart = start;
   // PRI: "<" 1-3 digits ">", at most 191, no leading zero
   if (b[start] !== 0x3c) return false;
   const dEnd = digitRun(b, start + 1, end);
@@ -914,9 +1046,10 @@ function rfc5424Facts(b: Uint8Array, p: number, e: number, f: LogFacts): boolean
     f.format = FORMAT_CEF;
     return cefFacts(b, pos, e, f);
   }
-  // "-" is the nil app (no OSSEC name)
-  if (mayBeOssecApp(b, appS, appE) || ossecMessage(b, pos, e)) return false;
   for (let i = pos; i < e; i++) if (b[i] === 0x22) return false;
+  // "-" is the nil app (no OSSEC name)
+  const o = ossecFacts(b, appS, appE, pos, e, f);
+  if (o !== 0) return o > 0;
   f.format = FORMAT_RFC5424;
   return plainFacts(b, pos, e, f);
 }
@@ -1013,7 +1146,8 @@ function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: Lo
   }
   // the seed's "{evtype,rank}" follows a space: parseSeedBody on the host and body, or the body
   if ((hostStart >= 0 && b[afterHost] === 0x7b && afterHost < e) || hasSpaceBrace(b, afterHost, e)) return seedFacts(b, hostStart >= 0 ? hostStart : afterHost, e, f);
-  if ((appS >= 0 && mayBeOssecApp(b, appS, appE)) || ossecMessage(b, msg, e)) return false;
+  const o = ossecFacts(b, appS, appE, msg, e, f);
+  if (o !== 0) return o > 0;
   f.format = FORMAT_RFC3164;
   return plainFacts(b, msg, e, f);
 }

@@ -187,8 +187,12 @@ export function writeCompactLogLineFromFacts(
   w.asciiStr(b, start, end, f.quotes);
   // markMessageInRaw on bytes: the raw value is its bytes when nothing was escaped
   let at = -1;
-  if (f.quotes === 0) {
-    const n = f.msgEnd - f.msgStart;
+  let len = f.msgEnd - f.msgStart;
+  if (f.quotes === 0 && f.msgAt !== -3) {
+    at = f.msgAt;
+    len = f.msgLen;
+  } else if (f.quotes === 0) {
+    const n = len;
     if (n === 0 || sameRange(b, end - n, f.msgStart, n)) at = end - n - start;
     else for (let i = start; i + n <= end; i++) if (sameRange(b, i, f.msgStart, n)) {
       at = i - start;
@@ -200,7 +204,7 @@ export function writeCompactLogLineFromFacts(
     w.marks[MARK_MESSAGE + 1] = -2;
   } else {
     w.marks[MARK_MESSAGE] = rawStart + 1 + at;
-    w.marks[MARK_MESSAGE + 1] = rawStart + 1 + at + f.msgEnd - f.msgStart;
+    w.marks[MARK_MESSAGE + 1] = rawStart + 1 + at + len;
   }
   w.byte(0x7d);
 }
