@@ -171,13 +171,12 @@ function isIpv4Bytes(b: Uint8Array, s: number, e: number): boolean {
 
 /** isIp on bytes: IPv4 here; text with a colon (IPv6) through the string checker (rare: one short string). */
 function isIpBytes(b: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    if (b[i] === 0x3a) {
-      if (e - s > 45) return false;
-      return isIp(String.fromCharCode.apply(null, Array.from(b.subarray(s, e))));
-    }
-  }
-  return isIpv4Bytes(b, s, e);
+  let colons = 0;
+  for (let i = s; i < e; i++) if (b[i] === 0x3a) colons++;
+  if (colons === 0) return isIpv4Bytes(b, s, e);
+  // IPv6 text holds at least two colons ("::"); one colon ("ip:port") is no address
+  if (colons === 1 || e - s > 45) return false;
+  return isIp(String.fromCharCode.apply(null, Array.from(b.subarray(s, e))));
 }
 
 /** parsed-log.ts portNumber on [s, e): 1-5 digits up to 65535, else -1. */
