@@ -26,6 +26,7 @@ import { LogEventSchema, type LogEvent } from '../bridge/messages.js';
 import { keptTime, toLogEvent } from './log-event.js';
 import { ascii, JsonLineWriter, MARK_DST_IP, MARK_MESSAGE, MARK_SRC_IP, textOf, writeLineMarked, writeParsedLogLine, type CachedText } from './log-line-encoder.js';
 import { parseLog } from './parse-log.js';
+import type { LogFacts } from './log-facts.js';
 import type { ParsedLog } from './parsed-log.js';
 
 export const COMPACT_LOG_LINE_VERSION = 2;
@@ -138,6 +139,93 @@ export function writeCompactLogLine(
   w.str(raw);
   markMessageInRaw(w, raw, p.message, start);
   w.byte(0x7d);
+}
+
+/**
+ * writeCompactLogLine for a message whose facts log-facts.ts read from its bytes b[start, end)
+ * (printable ASCII without backslashes: its text is its bytes): the same bytes and marks,
+ * without the text, its parse or the event. The caller checked exactTime(receivedSec,
+ * receivedNsec) (the compact line's condition; the extractor is sure only where parseLog
+ * reports no parser error).
+ */
+export function writeCompactLogLineFromFacts(
+  w: JsonLineWriter,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  f: LogFacts,
+  idPrefix: string,
+  idSeq: number,
+  sensor: string,
+  receivedSec: number,
+  receivedNsec: number,
+  transport: LogEvent['transport'],
+  senderIp: string | null,
+  senderPort: number | null,
+): void {
+  w.text(idPrefixText(idPrefix));
+  w.num(idSeq);
+  w.byte(0x22);
+  w.text(originText(sensor, transport));
+  w.ts(receivedSec, receivedNsec);
+  if (senderIp !== null) {
+    w.lit(K_SENDER_IP);
+    w.str(senderIp);
+  }
+  if (senderPort !== null) {
+    w.lit(K_SENDER_PORT);
+    w.num(senderPort);
+  }
+  if (f.timeKept) {
+    w.lit(K_TS);
+    w.ts(f.timeSec, f.timeNsec);
+  }
+  markedBytes(w, K_SRC_IP, b, f.srcStart, f.srcEnd, MARK_SRC_IP);
+  markedBytes(w, K_DST_IP, b, f.dstStart, f.dstEnd, MARK_DST_IP);
+  w.lit(K_RAW);
+  const rawStart = w.at;
+  w.asciiStr(b, start, end, f.quotes);
+  // markMessageInRaw on bytes: the raw value is its bytes when nothing was escaped
+  let at = -1;
+  let len = f.msgEnd - f.msgStart;
+  if (f.quotes === 0 && f.msgAt !== -3) {
+    at = f.msgAt;
+    len = f.msgLen;
+  } else if (f.quotes === 0) {
+    const n = len;
+    if (n === 0 || sameRange(b, end - n, f.msgStart, n)) at = end - n - start;
+    else for (let i = start; i + n <= end; i++) if (sameRange(b, i, f.msgStart, n)) {
+      at = i - start;
+      break;
+    }
+  }
+  if (at < 0) {
+    w.marks[MARK_MESSAGE] = -2;
+    w.marks[MARK_MESSAGE + 1] = -2;
+  } else {
+    w.marks[MARK_MESSAGE] = rawStart + 1 + at;
+    w.marks[MARK_MESSAGE + 1] = rawStart + 1 + at + len;
+  }
+  w.byte(0x7d);
+}
+
+function sameRange(b: Uint8Array, a: number, c: number, n: number): boolean {
+  if (a === c) return true;
+  for (let i = 0; i < n; i++) if (b[a + i] !== b[c + i]) return false;
+  return true;
+}
+
+/** `key` and the address bytes b[s, e) as a JSON string, marked, when s >= 0; only the mark (-1) when not. */
+function markedBytes(w: JsonLineWriter, key: Uint8Array, b: Uint8Array, s: number, e: number, mark: number): void {
+  if (s < 0) {
+    w.marks[mark] = -1;
+    w.marks[mark + 1] = -1;
+    return;
+  }
+  w.lit(key);
+  w.marks[mark] = w.at;
+  w.asciiStr(b, s, e, 0);
+  w.marks[mark + 1] = w.at;
 }
 
 /**

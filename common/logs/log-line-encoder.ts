@@ -310,6 +310,32 @@ export class JsonLineWriter {
     this.chars = chars;
   }
 
+  /**
+   * Printable ASCII bytes b[s, e) without `\\` (log-facts.ts checked them) as a JSON string:
+   * copied as they are, `"` escaped — what str() writes for the same text, without the string.
+   */
+  asciiStr(b: Uint8Array, s: number, e: number, quotes: number): void {
+    const n = e - s;
+    this.ensure(n + quotes + 2);
+    const buf = this.buf;
+    let at = this.at;
+    buf[at++] = 0x22;
+    if (quotes === 0) {
+      if (n > LONG) buf.set(b.subarray(s, e), at);
+      else for (let i = s; i < e; i++) buf[at + i - s] = b[i];
+      at += n;
+    } else {
+      for (let i = s; i < e; i++) {
+        const c = b[i];
+        if (c === 0x22) buf[at++] = 0x5c;
+        buf[at++] = c;
+      }
+    }
+    buf[at++] = 0x22;
+    this.at = at;
+    this.chars += n + quotes + 2;
+  }
+
   /** Bytes already encoded (a journal line kept as it was); `chars` is not advanced (unknown). */
   copy(bytes: Uint8Array): void {
     this.ensure(bytes.length);

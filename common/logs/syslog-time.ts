@@ -107,9 +107,27 @@ function matchBsdTimeOf(m: RegExpExecArray, refSec: number): TimeMatch | null {
   const mi = Number(m[5]);
   const s = Number(m[6]);
   if (d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
-  const y = m[3] !== undefined ? Number(m[3]) : inferYear(mo, d, h, mi, Math.min(s, 59), refSec);
-  if (y === null || !validDate(y, mo, d)) return { time: null, length: m[0].length };
-  return { time: { sec: epoch(y, mo, d, h, mi, Math.min(s, 59)), nsec: fracToNsec(m[7]) }, length: m[0].length };
+  const sec = bsdTimeSec(mo, d, m[3] !== undefined ? Number(m[3]) : null, h, mi, s, refSec);
+  if (sec === null) return { time: null, length: m[0].length };
+  return { time: { sec, nsec: fracToNsec(m[7]) }, length: m[0].length };
+}
+
+/**
+ * A BSD timestamp's epoch seconds from its numbers (mo 0-based; year null when the text gives
+ * none: inferred from refSec), or null when no valid date results. The fields' ranges (d 1-31,
+ * h <= 23, mi <= 59, s <= 60) are the caller's to check. Shared with log-facts.ts, which reads
+ * the numbers from bytes.
+ */
+export function bsdTimeSec(mo: number, d: number, year: number | null, h: number, mi: number, s: number, refSec: number): number | null {
+  const y = year !== null ? year : inferYear(mo, d, h, mi, Math.min(s, 59), refSec);
+  if (y === null || !validDate(y, mo, d)) return null;
+  return epoch(y, mo, d, h, mi, Math.min(s, 59));
+}
+
+/** Epoch seconds of a calendar date and time (mo 0-based), or null when the date is not valid (log-facts.ts's ISO times). */
+export function civilSec(y: number, mo: number, d: number, h: number, mi: number, s: number): number | null {
+  if (mo < 0 || mo > 11 || !validDate(y, mo, d)) return null;
+  return epoch(y, mo, d, h, mi, Math.min(s, 59));
 }
 
 /** An RFC 3339 / ISO 8601 timestamp at the start of text (zone optional: UTC when absent). */

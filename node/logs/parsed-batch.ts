@@ -52,15 +52,31 @@ export function writeFacts(
   timeNsec: number,
   rank: number,
 ): void {
+  writeFactsCoded(table, i, marks, FORMAT_CODE.get(format) ?? -1, srcPort ?? -1, dstPort ?? -1, proto ?? -1, timeSec, timeNsec, rank);
+}
+
+/** writeFacts with the format as its index into LOG_FORMATS and -1 for null numbers (log-facts.ts's form). */
+export function writeFactsCoded(
+  table: Float64Array,
+  i: number,
+  marks: Int32Array,
+  format: number,
+  srcPort: number,
+  dstPort: number,
+  proto: number,
+  timeSec: number,
+  timeNsec: number,
+  rank: number,
+): void {
   const o = i * FACT_STRIDE;
-  table[o + F_FORMAT] = FORMAT_CODE.get(format) ?? -1;
+  table[o + F_FORMAT] = format;
   table[o + F_SRC_IP] = marks[MARK_SRC_IP];
   table[o + F_SRC_IP + 1] = marks[MARK_SRC_IP + 1];
   table[o + F_DST_IP] = marks[MARK_DST_IP];
   table[o + F_DST_IP + 1] = marks[MARK_DST_IP + 1];
-  table[o + F_SRC_PORT] = srcPort ?? -1;
-  table[o + F_DST_PORT] = dstPort ?? -1;
-  table[o + F_PROTO] = proto ?? -1;
+  table[o + F_SRC_PORT] = srcPort;
+  table[o + F_DST_PORT] = dstPort;
+  table[o + F_PROTO] = proto;
   // a time the timestamp text would not give back as it is (formatTs's fallback) is read from the event
   const exact = exactTime(timeSec, timeNsec);
   table[o + F_TIME_SEC] = exact ? timeSec : NaN;

@@ -27,7 +27,8 @@ export interface UdpBatch {
 /** Reads one record's fields; `at` is the record's offset, the next record starts at `end`. */
 export class UdpBatchReader {
   private readonly view: DataView;
-  private readonly bytes: Uint8Array;
+  /** The batch's bytes (a record's payload is [start, end) of them). */
+  readonly bytes: Uint8Array;
   private at = 0;
   /** The current record (valid after next() returned true). */
   start = 0;

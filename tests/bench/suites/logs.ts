@@ -7,7 +7,7 @@
  *   stored. The highest rate with zero loss is reported for both, and the ratio.
  * Target (issue 7): no loss at 50,000 messages/s, and at least rsyslog's zero-loss rate.
  *
- * Knobs: BENCH_LOG_RATES (comma list, default 10000,25000,50000,75000,100000,125000,150000,200000,300000:
+ * Knobs: BENCH_LOG_RATES (comma list, default 10000,25000,50000,75000,100000,125000,150000,200000,300000,400000,500000:
  * past rsyslogd's limit on this machine, so its zero-loss rate is measured, not the ladder's top),
  * BENCH_LOG_SECONDS (per step, default 3), BENCH_LOG_PARSE_LINES (per format, default 100000),
  * BENCH_LOG_SENDER (`c`, the default when a C compiler is there: tests/bench/native/udp-sender.c,
@@ -219,7 +219,7 @@ function parseRates(): { format: LogFormat; linesPerSec: number }[] {
 }
 
 async function run(): Promise<void> {
-  const rates = envString('BENCH_LOG_RATES', '10000,25000,50000,75000,100000,125000,150000,200000,300000')
+  const rates = envString('BENCH_LOG_RATES', '10000,25000,50000,75000,100000,125000,150000,200000,300000,400000,500000')
     .split(',')
     .map(Number)
     .filter((r) => r > 0);
