@@ -1,9 +1,10 @@
 /**
  * Spooling carved files off the carving thread. The carver copies each file's bytes once, into a
- * ring in shared memory (SpoolRing, 32 MiB); two worker threads read the same ring:
+ * ring in shared memory (SpoolRing, 32 MiB); three worker threads read the same ring:
  *
- *   writer + sha256 + sha1: has each spool file created, written from the ring, fsynced, closed
- *                  (and a discarded one removed) on libuv's pool, and updates both digests;
+ *   writer:        creates each spool file, writes its bytes, fsyncs (on libuv's pool, so it
+ *                  keeps going meanwhile), closes, and removes a discarded file;
+ *   sha256 + sha1: updates both digests;
  *   md5:           updates md5.
  *
  * Why a ring and not messages: handing 1 MiB batches from thread to thread as transferred
@@ -12,10 +13,8 @@
  * cost per byte is the copy, and a batch costs a few atomic operations. The three digests cost
  * about as much CPU as reading, reassembling and carving together (md5 alone runs at ~0.4-0.6
  * GB/s, sha256 and sha1 with SHA-NI at ~1 GB/s each), so md5 has a thread of its own and sha256
- * and sha1 share one: the two digest stages take about the same time. The file system calls are
- * asynchronous (libuv's pool) because creating a file waits on the file system journal while
- * other files are fsynced, which must not stall a digest; they used to have a thread of their
- * own (a third worker: its boot, its wake-ups and a third reader of every entry).
+ * and sha1 share one: the two digest stages take about the same time. Writing has its own stage
+ * because creating a file waits on the file system journal while other files are fsynced.
  *
  * Ring entries (16-byte header: kind, file id, length, flags; body padded to 16 bytes) are OPEN
  * (path), DATA (bytes), FINISH (fsync flag), DROP (path), WRAP (the rest of the ring is unused).
@@ -52,15 +51,13 @@ const DROP = 4;
 const WRAP = 5;
 
 /**
- * Control words: [0] write position; [1..2] each stage's read position (writer + sha, md5);
- * [4] the carver waits for room; [5..6] a stage sleeps (waits for entries). Notifications are
+ * Control words: [0] write position; [1..3] each stage's read position (writer, sha, md5);
+ * [4] the carver waits for room; [5..7] a stage sleeps (waits for entries). Notifications are
  * sent only to a sleeper: a futex wake per batch cost more than the batch's atomics.
  */
 const W_POS = 0;
-const STAGES = [1, 2] as const;
-const [R_WRITER_SHA, R_MD5] = STAGES;
-/** Replies per finished file: the writer's, sha256 + sha1, md5. */
-const REPLIES = 3;
+const STAGES = [1, 2, 3] as const;
+const [R_WRITER, R_SHA, R_MD5] = STAGES;
 const PRODUCER_WAITS = 4;
 const SLEEPS = 4;
 
@@ -70,9 +67,7 @@ export interface FileDigests {
   sha1: string;
 }
 
-// The read loop the stages share (plain CommonJS: runs the same under tsx and from dist). A stage
-// may hold back the position it publishes (`hold`: the ring position of the oldest entry whose
-// bytes it still reads asynchronously); the carver then keeps those bytes in place.
+// The read loop both stages share (plain CommonJS: runs the same under tsx and from dist).
 const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ring = new Uint8Array(workerData.ring);
@@ -84,29 +79,24 @@ const decoder = new TextDecoder();
 const text = (at, len) => decoder.decode(ring.slice(at, at + len));
 // a pending Atomics.waitAsync does not keep a thread alive; a port listener does
 parentPort.on('message', () => undefined);
-// the next entry to read, and the oldest still needed (-1: none held)
-let rpos = Atomics.load(ctl, me) >>> 0;
-let hold = -1;
-function release() {
-  Atomics.store(ctl, me, (hold >= 0 ? hold : rpos) | 0);
-  if (Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0) Atomics.notify(ctl, me);
-}
 async function loop(handle) {
+  let r = Atomics.load(ctl, me) >>> 0;
   for (;;) {
     const w = Atomics.load(ctl, ${W_POS}) >>> 0;
-    while (rpos !== w) {
-      const at = rpos & MASK;
+    while (r !== w) {
+      const at = r & MASK;
       const kind = words.getUint32(at, true);
       if (kind === ${WRAP}) {
-        rpos = (rpos + (ring.length - at)) >>> 0;
+        r = (r + (ring.length - at)) >>> 0;
       } else {
         const id = words.getUint32(at + 4, true);
         const len = words.getUint32(at + 8, true);
         const flags = words.getUint32(at + 12, true);
-        handle(kind, id, at + ${HEADER}, len, flags, rpos);
-        rpos = (rpos + ${HEADER} + ((len + 15) & ~15)) >>> 0;
+        handle(kind, id, at + ${HEADER}, len, flags);
+        r = (r + ${HEADER} + ((len + 15) & ~15)) >>> 0;
       }
-      release();
+      Atomics.store(ctl, me, r | 0);
+      if (Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0) Atomics.notify(ctl, me);
     }
     // say we sleep, then look again (the carver stores its position, then reads this flag)
     Atomics.store(ctl, me + ${SLEEPS}, 1);
@@ -119,153 +109,92 @@ async function loop(handle) {
 }
 `;
 
-/** Updates each of `algorithms` on every DATA entry of a file, posts the hex digests at FINISH (as `stage`). */
-const digestPart = (stage: string, algorithms: readonly string[]): string => `
-const { createHash } = require('node:crypto');
-const algorithms = ${JSON.stringify(algorithms)};
-// the first hash of each algorithm sets OpenSSL up (provider fetch): done while the carver starts
-for (const a of algorithms) createHash(a).digest();
-const hashes = new Map();
-function digestEntry(kind, id, at, len) {
-  if (kind === ${DATA}) {
-    let hs = hashes.get(id);
-    if (!hs) hashes.set(id, (hs = algorithms.map((a) => createHash(a))));
-    const b = ring.subarray(at, at + len);
-    for (const h of hs) h.update(b);
-  } else if (kind === ${FINISH}) {
-    const hs = hashes.get(id) || algorithms.map((a) => createHash(a));
-    hashes.delete(id);
-    const digests = {};
-    algorithms.forEach((a, i) => (digests[a] = hs[i].digest('hex')));
-    parentPort.postMessage({ id, stage: '${stage}', digests });
-  } else if (kind === ${DROP}) {
-    hashes.delete(id);
-  }
-}
-`;
-
-// Files are created, written, synced and closed on libuv's pool, never on the stage's thread:
-// creating a file waits for the file system journal while other files are fsynced (about 1 ms
-// each on ext4), which would stall the digests this stage also runs. A DATA entry's bytes are
-// written from the ring where they are (positional writes), and the stage holds the ring
-// position of the oldest entry not yet written, so the carver cannot overwrite them. Each file
-// is synced and closed after its last write completes, overlapping the next files.
-const WRITER_PART = `
+// Files are created, written, synced and closed by a stage of their own: creating a file waits
+// for the file system journal while other files are fsynced (about 1 ms each on ext4), which
+// would otherwise stall a digest.
+const WRITER_SOURCE = `${READER}
 const fs = require('node:fs');
 const files = new Map();
 const message = (e) => (e && e.message) || String(e);
-// entries whose bytes are being written, oldest first: [ring position, writes left]
-const held = [];
-let heldHead = 0;
-function unhold(entry) {
-  if (--entry[1] > 0) return;
-  while (heldHead < held.length && held[heldHead][1] === 0) heldHead++;
-  if (heldHead >= 1024) {
-    held.splice(0, heldHead);
-    heldHead = 0;
-  }
-  if (heldHead === held.length) {
-    held.length = 0;
-    heldHead = 0;
-    hold = -1;
-  } else {
-    hold = held[heldHead][0];
-  }
-  release();
-}
-function settle(id, f) {
-  if (f.busy > 0 || f.end === null) return;
-  const end = f.end;
-  f.end = null;
-  files.delete(id);
-  const close = (error, after) => {
-    if (f.fd < 0) return after(error);
-    fs.close(f.fd, (c) => after(error !== null ? error : c ? message(c) : null));
-  };
-  if (end.drop !== null) {
-    close(null, () => fs.rm(end.drop, { force: true }, () => parentPort.postMessage({ id, stage: 'dropped' })));
-    return;
-  }
-  const reply = (error) => parentPort.postMessage({ id, stage: 'writer', error });
-  if (f.error !== null || !end.sync) close(f.error, reply);
-  else fs.fsync(f.fd, (e) => close(e ? message(e) : null, reply));
-}
-function writeOut(id, f, at, len, pos, entry) {
-  if (f.error !== null) {
-    unhold(entry);
-    return;
-  }
-  f.busy++;
-  fs.write(f.fd, ring, at, len, pos, (e, n) => {
-    f.busy--;
-    if (e) {
-      if (f.error === null) f.error = message(e);
-    } else if (n < len) {
-      // a short write: the rest from where it stopped (the bytes are still held)
-      writeOut(id, f, at + n, len - n, pos + n, entry);
-      return;
-    }
-    unhold(entry);
-    settle(id, f);
-  });
-}
-function writerEntry(kind, id, at, len, flags, start) {
+loop((kind, id, at, len, flags) => {
   if (kind === ${DATA}) {
     const f = files.get(id);
     if (!f || f.error !== null) return;
-    const entry = [start, 1];
-    if (hold < 0) hold = start;
-    held.push(entry);
-    const pos = f.size;
-    f.size += len;
-    if (f.fd >= 0) writeOut(id, f, at, len, pos, entry);
-    else f.queued.push([at, len, pos, entry]);
+    try {
+      let off = 0;
+      while (off < len) off += fs.writeSync(f.fd, ring, at + off, len - off);
+    } catch (e) {
+      f.error = message(e);
+    }
   } else if (kind === ${OPEN}) {
-    const f = { fd: -1, error: null, size: 0, busy: 1, queued: [], end: null };
+    const f = { fd: -1, error: null };
+    try {
+      f.fd = fs.openSync(text(at, len), 'wx', 0o600);
+    } catch (e) {
+      f.error = message(e);
+    }
     files.set(id, f);
-    fs.open(text(at, len), 'wx', 0o600, (e, fd) => {
-      f.busy--;
-      if (e) f.error = message(e);
-      else f.fd = fd;
-      const q = f.queued;
-      f.queued = [];
-      for (const [a, l, p, entry] of q) writeOut(id, f, a, l, p, entry);
-      settle(id, f);
-    });
   } else if (kind === ${FINISH}) {
     const f = files.get(id);
+    files.delete(id);
     if (!f) {
       parentPort.postMessage({ id, stage: 'writer', error: 'unknown spool file' });
       return;
     }
-    f.end = { sync: flags !== 0, drop: null };
-    settle(id, f);
+    const done = (e) => {
+      let error = f.error !== null ? f.error : e ? message(e) : null;
+      if (f.fd >= 0) {
+        try {
+          fs.closeSync(f.fd);
+        } catch (c) {
+          if (error === null) error = message(c);
+        }
+      }
+      parentPort.postMessage({ id, stage: 'writer', error });
+    };
+    if (f.error !== null || !flags) done(null);
+    else fs.fsync(f.fd, done);
   } else if (kind === ${DROP}) {
-    const path = text(at, len);
     const f = files.get(id);
-    if (!f) {
-      fs.rm(path, { force: true }, () => parentPort.postMessage({ id, stage: 'dropped' }));
-      return;
+    files.delete(id);
+    if (f && f.fd >= 0) {
+      try {
+        fs.closeSync(f.fd);
+      } catch {}
     }
-    f.end = { sync: false, drop: path };
-    settle(id, f);
+    try {
+      fs.rmSync(text(at, len), { force: true });
+    } catch {}
+    parentPort.postMessage({ id, stage: 'dropped' });
   }
-}
-`;
-
-/** The stage that writes the spool files and runs sha256 + sha1. */
-const WRITER_SHA_SOURCE = `${READER}${WRITER_PART}${digestPart('sha', ['sha256', 'sha1'])}
-loop((kind, id, at, len, flags, start) => {
-  writerEntry(kind, id, at, len, flags, start);
-  digestEntry(kind, id, at, len);
 }).catch((e) => {
   throw e;
 });
 `;
 
-/** A digest-only stage. */
-const digestSource = (stage: string, algorithms: readonly string[]): string => `${READER}${digestPart(stage, algorithms)}
-loop(digestEntry).catch((e) => {
+/** A digest stage: each of `algorithms` updated on every DATA entry of a file, hex digests posted at FINISH. */
+const digestSource = (stage: string, algorithms: readonly string[]): string => `${READER}
+const { createHash } = require('node:crypto');
+const algorithms = ${JSON.stringify(algorithms)};
+// the first hash of each algorithm sets OpenSSL up (provider fetch): done while the carver starts
+for (const a of algorithms) createHash(a).digest();
+const files = new Map();
+loop((kind, id, at, len) => {
+  if (kind === ${DATA}) {
+    let hs = files.get(id);
+    if (!hs) files.set(id, (hs = algorithms.map((a) => createHash(a))));
+    const b = ring.subarray(at, at + len);
+    for (const h of hs) h.update(b);
+  } else if (kind === ${FINISH}) {
+    const hs = files.get(id) || algorithms.map((a) => createHash(a));
+    files.delete(id);
+    const digests = {};
+    algorithms.forEach((a, i) => (digests[a] = hs[i].digest('hex')));
+    parentPort.postMessage({ id, stage: '${stage}', digests });
+  } else if (kind === ${DROP}) {
+    files.delete(id);
+  }
+}).catch((e) => {
   throw e;
 });
 `;
@@ -333,7 +262,8 @@ class SpoolRing {
     const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
     // md5 (the slowest digest) alone; sha256 and sha1 together take about as long
     this.workers = [
-      new Worker(WRITER_SHA_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER_SHA } }),
+      new Worker(WRITER_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER } }),
+      new Worker(digestSource('sha', ['sha256', 'sha1']), { eval: true, workerData: { ...data, me: R_SHA } }),
       new Worker(digestSource('md5', ['md5']), { eval: true, workerData: { ...data, me: R_MD5 } }),
     ];
     for (const w of this.workers) {
@@ -458,7 +388,7 @@ class SpoolRing {
   /** Waits until the slowest stage has read enough that `bytes` more fit. */
   private waitFree(bytes: number): void {
     for (;;) {
-      let slow: number = R_WRITER_SHA;
+      let slow: number = R_WRITER;
       let seen = 0;
       let behind = -1;
       for (const st of STAGES) {
@@ -550,7 +480,7 @@ class SpoolRing {
   finish(id: number, path: string, sync: boolean): Promise<FileDigests> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { path, pending: REPLIES, error: null, digests: {}, resolve, reject });
+      this.waiting.set(id, { path, pending: this.workers.length, error: null, digests: {}, resolve, reject });
       this.refWhenBusy();
       this.control(FINISH, id, sync ? 1 : 0, null);
       this.publish(true);
