@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { capturePath, corpusSkipReason, readOracle, repoRoot } from '../helpers/corpus.js';
 import { bundleProblem } from '../../electron/cli/carve-loader.js';
 import { writeHttpCapture } from '../helpers/http-capture.js';
@@ -104,6 +104,43 @@ for (const capture of ['zeek__http_get.pcap', 'suricata-verify__pdf-dl.pcap']) {
     for (const l of parseLines(r.stdout)) assert.equal(sha(readFileSync(l.path)), l.sha256);
   });
 }
+
+test('tapline carve: names taken early by files carved before their turn end up where flow order puts them', async (t) => {
+  // flows are listed newest first and carved in capture order: the last flow listed is carved
+  // first and takes a free name at once; earlier flows in the listing then claim the same names
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-names-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bodies = ['a.txt', 'a.txt', 'a-1.txt', 'A.TXT', 'a-2.txt', 'b.txt', 'a.txt'].map((name, i) => ({ name, body: Buffer.from(`file ${i} (${name})\n`.repeat(10 + i)) }));
+  const pcap = join(dir, 'http.pcap');
+  writeHttpCapture(pcap, bodies);
+  const store = join(dir, 'store');
+  assert.equal(tapline('import', '--store', store, pcap).code, 0);
+  const out = join(dir, 'out');
+  // a name already in OUTDIR is never replaced nor reused
+  mkdirSync(out);
+  writeFileSync(join(out, 'A-3.txt'), 'not ours');
+  const r = tapline('carve', '--store', store, '-o', out, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = parseLines(r.stdout);
+  assert.equal(lines.length, bodies.length);
+  // the names, derived independently: each line's wanted name, the first free of name, name-1, … in line order
+  const taken = new Set(['a-3.txt']);
+  const want = lines.map((l) => {
+    const name = l.name as string;
+    const dot = name.lastIndexOf('.');
+    let n = name;
+    for (let i = 1; taken.has(n.toLowerCase()); i++) n = `${name.slice(0, dot)}-${i}${name.slice(dot)}`;
+    taken.add(n.toLowerCase());
+    return n;
+  });
+  assert.deepEqual(lines.map((l) => basename(l.path)), want);
+  // each name holds its own file, and nothing else is left (no temporary or stray name)
+  for (const l of lines) assert.equal(sha(readFileSync(l.path)), l.sha256);
+  assert.deepEqual(readdirSync(out).sort(), [...want, 'A-3.txt'].sort());
+  assert.equal(readFileSync(join(out, 'A-3.txt'), 'utf8'), 'not ours');
+  // listed newest first: the first line is the last body of the capture
+  assert.equal(lines[0].sha256, sha(bodies[bodies.length - 1].body));
+});
 
 test('tapline carve: a few small flows of a bigger capture are read flow by flow, the whole capture in one pass; same files either way', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-paths-'));

@@ -101,9 +101,11 @@ interface ThreadSplit {
 
 /**
  * The carve's CPU by thread from lib/thread-cpu.cjs's line: the main thread (tid = pid), the
- * spool stages (the last three threads created: write, sha256 + sha1, md5 — started at the first
- * carved file, after V8's and libuv's threads) and the rest (V8 compiler and GC helpers, libuv's
- * file system pool: reads of the capture, copies to OUTDIR, fsyncs).
+ * spool stages (the threads created after the ten Node 20 starts before them — V8's four platform
+ * threads, libuv's four pool threads and two more: write, sha256 + sha1, md5; counted rather than
+ * taken as the last three, so a build with another number of stages is not mislabelled) and the
+ * rest (V8 compiler and GC helpers, libuv's file system pool: reads of the capture, copies to
+ * OUTDIR, fsyncs).
  */
 function threadSplit(stderr: string): ThreadSplit | null {
   const m = /^THREAD-CPU (\d+) (.*)$/m.exec(stderr);
@@ -112,9 +114,11 @@ function threadSplit(stderr: string): ThreadSplit | null {
   const rows = m[2].split(' ').map((x) => x.split(':').map(Number)).map(([tid, u, sy]) => ({ tid, cpu: u + sy }));
   const main = rows.find((r) => r.tid === pid)?.cpu ?? 0;
   const rest = rows.filter((r) => r.tid !== pid);
-  const stages = rest.length > 3 ? rest.slice(-3).map((r) => r.cpu) : [];
+  const NODE_THREADS = 10;
+  const stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
   const other = rest.slice(0, rest.length - stages.length).reduce((n, r) => n + r.cpu, 0);
-  const text = `main ${fmt(main, 2)} s; spool stages (write / sha256+sha1 / md5) ${stages.map((c) => fmt(c, 2)).join(' / ') || 'n/a'} s; other threads (V8 compiler + GC, libuv fs pool) ${fmt(other, 2)} s`;
+  const names = stages.length === 2 ? 'write+sha256+sha1 / md5' : stages.length === 3 ? 'write / sha256+sha1 / md5' : 'threads';
+  const text = `main ${fmt(main, 2)} s; spool stages (${names}) ${stages.map((c) => fmt(c, 2)).join(' / ') || 'n/a'} s; other threads (V8 compiler + GC, libuv fs pool) ${fmt(other, 2)} s`;
   return { split: { main, stages, other }, text };
 }
 
@@ -162,7 +166,7 @@ export const carveSuite: Suite = {
     if (fileExists(TAPLINE_CLI)) {
       imp = await runMeasured({ ...tapline(['import', '--store', store, cap]), cwd: REPO_ROOT, stdout: { file: join(logs, 'carve-import.out') }, stderr: 'capture' });
       say(`import: ${fmtMs(imp.wallMs)} (${fmt(mbPerSec(bytes, imp.wallMs), 0)} MB/s)${succeeded(imp) ? '' : ` FAILED: ${failureText(imp)}`}`);
-      // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over three spool stages
+      // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over the spool stages
       carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
       say(`carve:  ${fmtMs(carve.wallMs)} (${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s), peak RSS ${fmtMiB(carve.peakRssKb)}${succeeded(carve) ? '' : ` FAILED: ${failureText(carve)}`}`);
       threads = threadSplit(carve.stderr);
