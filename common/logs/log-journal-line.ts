@@ -103,6 +103,37 @@ export function writeCompactLogLine(
     writeParsedLogLine(w, raw, p, idSeq < 0 ? idPrefix : idPrefix + idSeq, sensor, receivedSec, receivedNsec, transport, senderIp, senderPort, captureFlow);
     return;
   }
+  writeCompactOrigin(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
+  if (captureFlow !== null) {
+    w.lit(K_CAPTURE_FLOW);
+    w.str(captureFlow);
+  }
+  if (keptTime(p.time)) {
+    w.lit(K_TS);
+    w.ts(p.time.sec, p.time.nsec);
+  }
+  const e = p.endpoints;
+  writeLineMarked(w, K_SRC_IP, e.srcIp, MARK_SRC_IP);
+  writeLineMarked(w, K_DST_IP, e.dstIp, MARK_DST_IP);
+  w.lit(K_RAW);
+  const start = w.at;
+  w.str(raw);
+  markMessageInRaw(w, raw, p.message, start);
+  w.byte(0x7d);
+}
+
+/** A compact line's start: its id (idSeq < 0: idPrefix is the whole id) and origin, up to the sender's port. */
+function writeCompactOrigin(
+  w: JsonLineWriter,
+  idPrefix: string,
+  idSeq: number,
+  sensor: string,
+  transport: LogEvent['transport'],
+  receivedSec: number,
+  receivedNsec: number,
+  senderIp: string | null,
+  senderPort: number | null,
+): void {
   if (idSeq < 0) {
     w.lit(COMPACT_PREFIX);
     w.str(idPrefix);
@@ -123,22 +154,6 @@ export function writeCompactLogLine(
     w.lit(K_SENDER_PORT);
     w.num(senderPort);
   }
-  if (captureFlow !== null) {
-    w.lit(K_CAPTURE_FLOW);
-    w.str(captureFlow);
-  }
-  if (keptTime(p.time)) {
-    w.lit(K_TS);
-    w.ts(p.time.sec, p.time.nsec);
-  }
-  const e = p.endpoints;
-  writeLineMarked(w, K_SRC_IP, e.srcIp, MARK_SRC_IP);
-  writeLineMarked(w, K_DST_IP, e.dstIp, MARK_DST_IP);
-  w.lit(K_RAW);
-  const start = w.at;
-  w.str(raw);
-  markMessageInRaw(w, raw, p.message, start);
-  w.byte(0x7d);
 }
 
 /**
@@ -163,19 +178,7 @@ export function writeCompactLogLineFromFacts(
   senderIp: string | null,
   senderPort: number | null,
 ): void {
-  w.text(idPrefixText(idPrefix));
-  w.num(idSeq);
-  w.byte(0x22);
-  w.text(originText(sensor, transport));
-  w.ts(receivedSec, receivedNsec);
-  if (senderIp !== null) {
-    w.lit(K_SENDER_IP);
-    w.str(senderIp);
-  }
-  if (senderPort !== null) {
-    w.lit(K_SENDER_PORT);
-    w.num(senderPort);
-  }
+  writeCompactOrigin(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
   if (f.timeKept) {
     w.lit(K_TS);
     w.ts(f.timeSec, f.timeNsec);
