@@ -53,7 +53,16 @@ class LazyItem implements BusItem {
 
 export class EventBus {
   private seq = 0;
-  private readonly ring: BusItem[] = [];
+  /**
+   * The replay buffer: a fixed circular buffer of the last `replay` events (sequence numbers are
+   * consecutive, so slot (seq - 1) % replay holds seq). A lazily published event without
+   * subscribers is kept as its source and index, not as an object: at a log intake's 100k events
+   * a second a per-event object, and an array spliced and regrown as it rolled (in V8's large-object
+   * space), kept the main thread's old generation in a mark-compact every half second.
+   */
+  private readonly ringItem: (BusItem | null)[];
+  private readonly ringSrc: (LazyEvents | null)[];
+  private readonly ringIdx: Int32Array;
   private readonly subs = new Set<Subscriber>();
   private timer: unknown = null;
   private readonly interval: number;
@@ -65,11 +74,14 @@ export class EventBus {
 
   constructor(opts: EventBusOptions = {}) {
     this.interval = opts.intervalMs ?? 100;
-    this.replay = opts.replay ?? 20_000;
+    this.replay = Math.max(0, Math.floor(opts.replay ?? 20_000));
     this.maxQueue = opts.maxQueue ?? 50_000;
     this.maxBatch = opts.maxBatch ?? 5_000;
     this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = opts.clearTimer ?? ((t) => clearTimeout(t));
+    this.ringItem = new Array<BusItem | null>(this.replay).fill(null);
+    this.ringSrc = new Array<LazyEvents | null>(this.replay).fill(null);
+    this.ringIdx = new Int32Array(this.replay);
   }
 
   get lastSeq(): number {
@@ -89,27 +101,52 @@ export class EventBus {
    * messages are never looked at live). Returns the last sequence number.
    */
   publishLazy(count: number, source: LazyEvents): number {
-    for (let i = 0; i < count; i++) this.add(new LazyItem(++this.seq, source, i));
+    if (this.subs.size > 0) {
+      for (let i = 0; i < count; i++) this.add(new LazyItem(++this.seq, source, i));
+    } else if (this.replay > 0) {
+      // nobody to deliver to: only the replay buffer keeps them, as source and index
+      for (let i = 0; i < count; i++) {
+        const slot = this.seq++ % this.replay;
+        this.ringItem[slot] = null;
+        this.ringSrc[slot] = source;
+        this.ringIdx[slot] = i;
+      }
+    } else this.seq += count;
     if (count > 0) this.schedule();
     return this.seq;
   }
 
   private add(item: BusItem): void {
-    this.ring.push(item);
-    // trimmed in steps, not per event: splicing one item off a full ring moves the whole ring,
-    // which at tens of thousands of events a second (log intake) costs more than the events
-    if (this.ring.length > this.replay + Math.max(1024, this.replay >> 3)) this.ring.splice(0, this.ring.length - this.replay);
+    if (this.replay > 0) {
+      const slot = (item.seq - 1) % this.replay;
+      this.ringItem[slot] = item;
+      this.ringSrc[slot] = null;
+    }
     for (const s of this.subs) this.enqueue(s, item);
   }
 
-  /** Index of the oldest event still in the replay window (the ring may hold a few older ones). */
-  private ringStart(): number {
-    return Math.max(0, this.ring.length - this.replay);
+  /** Oldest sequence number in the replay buffer (lastSeq + 1 when it is empty). */
+  private oldestSeq(): number {
+    return this.seq - Math.min(this.seq, this.replay) + 1;
+  }
+
+  /** The replay buffer's item for `seq` (oldestSeq() <= seq <= lastSeq), built from its source on first need and kept. */
+  private itemAt(seq: number): BusItem {
+    const slot = (seq - 1) % this.replay;
+    let item = this.ringItem[slot];
+    if (item === null) {
+      item = new LazyItem(seq, this.ringSrc[slot] as LazyEvents, this.ringIdx[slot]);
+      this.ringItem[slot] = item;
+      this.ringSrc[slot] = null;
+    }
+    return item;
   }
 
   /** Recent events (newest last), for history requests. */
   recent(): TaplineEvent[] {
-    return this.ring.slice(this.ringStart()).map((r) => r.e);
+    const out: TaplineEvent[] = [];
+    for (let q = this.oldestSeq(); q <= this.seq; q++) out.push(this.itemAt(q).e);
+    return out;
   }
 
   /**
@@ -119,10 +156,9 @@ export class EventBus {
   subscribe(deliver: (b: EventBatch) => void, since?: number): () => void {
     const s: Subscriber = { deliver, queue: [], missed: 0 };
     if (since !== undefined && since < this.seq) {
-      const start = this.ringStart();
-      const oldest = this.ring.length > start ? this.ring[start].seq : this.seq + 1;
+      const oldest = this.oldestSeq();
       if (since + 1 < oldest) s.missed += oldest - since - 1;
-      for (let i = start; i < this.ring.length; i++) if (this.ring[i].seq > since) this.enqueue(s, this.ring[i]);
+      for (let q = Math.max(oldest, since + 1); q <= this.seq; q++) this.enqueue(s, this.itemAt(q));
     }
     this.subs.add(s);
     this.schedule();
