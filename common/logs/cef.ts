@@ -148,10 +148,11 @@ export function formatCef(h: CefHeader, ext: [string, string | number][]): strin
   return `CEF:${head}|${body.join(' ')}`;
 }
 
-const SRC_KEYS = ['src', 'sourceAddress', 'c6a2', 'sourceIPv6Address'];
-const DST_KEYS = ['dst', 'destinationAddress', 'c6a3', 'destinationIPv6Address'];
+/** Extension keys that may hold the source / destination address, first address wins. */
+export const SRC_KEYS: readonly string[] = ['src', 'sourceAddress', 'c6a2', 'sourceIPv6Address'];
+export const DST_KEYS: readonly string[] = ['dst', 'destinationAddress', 'c6a3', 'destinationIPv6Address'];
 
-function firstIp(ext: Record<string, string>, keys: string[]): string | null {
+function firstIp(ext: Record<string, string>, keys: readonly string[]): string | null {
   for (const k of keys) {
     const v = ext[k]?.trim();
     if (v && isIp(v)) return v;

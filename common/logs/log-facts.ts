@@ -29,9 +29,12 @@
  * cef.ts, message-endpoints.ts, seed-format.ts, ossec.ts and syslog-time.ts; a change there must change this file (the
  * equivalence tests fail otherwise).
  */
+import { DST_KEYS as CEF_DST_KEYS, SRC_KEYS as CEF_SRC_KEYS } from './cef.js';
 import { isIp } from './ip-text.js';
-import { LOG_FORMATS } from './parsed-log.js';
-import { bsdTimeSec, civilSec } from './syslog-time.js';
+import { ROLE_NAMES } from './message-endpoints.js';
+import { DEFAULT_KEYS as OSSEC_DEFAULT_KEYS, OSSEC_APP_NAMES } from './ossec.js';
+import { LOG_FORMATS, PROTO_NUMBERS } from './parsed-log.js';
+import { bsdTimeSec, civilSec, MONTH_NAMES } from './syslog-time.js';
 
 export const FORMAT_RFC3164 = LOG_FORMATS.indexOf('rfc3164');
 export const FORMAT_RFC5424 = LOG_FORMATS.indexOf('rfc5424');
@@ -198,18 +201,7 @@ function trimEnd(b: Uint8Array, s: number, e: number): number {
   return e;
 }
 
-const PROTO_NAMES: readonly [string, number][] = [
-  ['icmp', 1],
-  ['igmp', 2],
-  ['tcp', 6],
-  ['udp', 17],
-  ['gre', 47],
-  ['esp', 50],
-  ['ah', 51],
-  ['icmpv6', 58],
-  ['ipv6-icmp', 58],
-  ['sctp', 132],
-];
+const PROTO_NAMES: readonly [string, number][] = Object.entries(PROTO_NUMBERS);
 
 /** parsed-log.ts protoNumber on [s, e), -1 for null. */
 function protoOf(b: Uint8Array, s: number, e: number): number {
@@ -224,7 +216,7 @@ function protoOf(b: Uint8Array, s: number, e: number): number {
   return -1;
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTHS = MONTH_NAMES.map((m) => m.toLowerCase());
 
 function monthOf(b: Uint8Array, s: number): number {
   const a = b[s] | 0x20;
@@ -367,12 +359,11 @@ function tokenEnd(b: Uint8Array, s: number, e: number): number {
   return s;
 }
 
-const OSSEC_APPS = ['ossec', 'wazuh', 'ossec-alert', 'ossec-csyslogd'];
 
 /** parse-log.ts OSSEC_APPS.has(app.toLowerCase()) on [s, e) (s < 0: no app). */
 function isOssecApp(b: Uint8Array, s: number, e: number): boolean {
   if (s < 0) return false;
-  for (let k = 0; k < OSSEC_APPS.length; k++) if (equalsLower(b, s, e, OSSEC_APPS[k])) return true;
+  for (let k = 0; k < OSSEC_APP_NAMES.length; k++) if (equalsLower(b, s, e, OSSEC_APP_NAMES[k])) return true;
   return false;
 }
 
@@ -393,7 +384,9 @@ function ossecFacts(b: Uint8Array, appS: number, appE: number, ms: number, e: nu
   return ts < e && b[ts] === 0x7b ? -1 : 0;
 }
 
-const OSSEC_KEYS = ['srcip', 'dstip', 'srccity', 'dstcity', 'user', 'previous md5', 'current md5', 'previous sha1', 'current sha1'];
+const OSSEC_KEYS = Object.keys(OSSEC_DEFAULT_KEYS);
+const OSSEC_SRCIP = OSSEC_KEYS.indexOf('srcip');
+const OSSEC_DSTIP = OSSEC_KEYS.indexOf('dstip');
 
 /**
  * ossec.ts parseDefault: `^Alert Level: (\d{1,2}); Rule: (\d{1,10}) - (.*?); Location: (.*?);(?: |$)`,
@@ -446,10 +439,10 @@ function ossecDefault(b: Uint8Array, s: number, e: number, f: LogFacts): number 
     let key = -1;
     for (let j = 0; j < OSSEC_KEYS.length && key < 0; j++) if (equalsLower(b, rest, k, OSSEC_KEYS[j])) key = j;
     if (key < 0) break;
-    if (key === 0) {
+    if (key === OSSEC_SRCIP) {
       srcS = vS;
       srcE = semi;
-    } else if (key === 1) {
+    } else if (key === OSSEC_DSTIP) {
       dstS = vS;
       dstE = semi;
     }
@@ -555,14 +548,16 @@ function ciscoAt(b: Uint8Array, s: number, e: number): boolean {
 }
 
 // CEF keys the facts need, and the last value range of each in the extension
-const CEF_KEYS = ['src', 'sourceAddress', 'c6a2', 'sourceIPv6Address', 'dst', 'destinationAddress', 'c6a3', 'destinationIPv6Address', 'spt', 'sourcePort', 'dpt', 'destinationPort', 'proto', 'transportProtocol', 'rt', 'receiptTime', 'start', 'startTime', 'end'];
-const K_SPT = 8;
-const K_SOURCE_PORT = 9;
-const K_DPT = 10;
-const K_DESTINATION_PORT = 11;
-const K_PROTO = 12;
-const K_TRANSPORT_PROTOCOL = 13;
-const K_TIME_FIRST = 14;
+// (the address keys are cef.ts's lists; ports, protocol and times as cefEndpoints and cefTime read them)
+const CEF_KEYS = [...CEF_SRC_KEYS, ...CEF_DST_KEYS, 'spt', 'sourcePort', 'dpt', 'destinationPort', 'proto', 'transportProtocol', 'rt', 'receiptTime', 'start', 'startTime', 'end'];
+const K_DST_FIRST = CEF_SRC_KEYS.length;
+const K_SPT = CEF_KEYS.indexOf('spt');
+const K_SOURCE_PORT = K_SPT + 1;
+const K_DPT = K_SPT + 2;
+const K_DESTINATION_PORT = K_SPT + 3;
+const K_PROTO = K_SPT + 4;
+const K_TRANSPORT_PROTOCOL = K_SPT + 5;
+const K_TIME_FIRST = K_SPT + 6;
 const cefVal = new Int32Array(CEF_KEYS.length * 2);
 
 function cefKeyIndex(b: Uint8Array, s: number, e: number): number {
@@ -577,9 +572,9 @@ function isCefKeyChar(c: number): boolean {
   return isDigit(c) || isAlpha(c) || c === 0x5f || c === 0x2e || c === 0x2d || c === 0x5b || c === 0x5d;
 }
 
-/** cef.ts cefEndpoints' firstIp: the first of keys k0..k0+3 whose trimmed value is an address. */
-function cefFirstIp(b: Uint8Array, k0: number, f: LogFacts, src: boolean): void {
-  for (let k = k0; k < k0 + 4; k++) {
+/** cef.ts cefEndpoints' firstIp: the first of keys [k0, k1) whose trimmed value is an address. */
+function cefFirstIp(b: Uint8Array, k0: number, k1: number, f: LogFacts, src: boolean): void {
+  for (let k = k0; k < k1; k++) {
     if (cefVal[2 * k] < 0) continue;
     const s = trimStart(b, cefVal[2 * k], cefVal[2 * k + 1]);
     const e = trimEnd(b, s, cefVal[2 * k + 1]);
@@ -645,8 +640,8 @@ function cefFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
     prevKey = ks;
     prevEq = j;
   }
-  cefFirstIp(b, 0, f, true);
-  cefFirstIp(b, 4, f, false);
+  cefFirstIp(b, 0, K_DST_FIRST, f, true);
+  cefFirstIp(b, K_DST_FIRST, K_SPT, f, false);
   const spt = cefVal[2 * K_SPT] >= 0 ? K_SPT : K_SOURCE_PORT;
   if (cefVal[2 * spt] >= 0) f.srcPort = portOf(b, cefVal[2 * spt], cefVal[2 * spt + 1]);
   const dpt = cefVal[2 * K_DPT] >= 0 ? K_DPT : K_DESTINATION_PORT;
@@ -684,13 +679,6 @@ const pairVs = new Int32Array(MAX_PAIRS);
 const pairVe = new Int32Array(MAX_PAIRS);
 const pairRole = new Int8Array(MAX_PAIRS);
 
-const ROLE_NAMES: readonly (readonly string[])[] = [
-  ['src', 'srcip', 'src_ip', 'source', 'sourceip', 'source_ip', 'saddr', 'ip.src'],
-  ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'daddr', 'ip.dst'],
-  ['spt', 'srcport', 'src_port', 'sport', 'sourceport', 'source_port'],
-  ['dpt', 'dstport', 'dst_port', 'dport', 'destport', 'dest_port', 'destination_port'],
-  ['proto', 'protocol', 'ip.proto'],
-];
 
 /** The role names by length: [name, role] pairs (a key is compared only with names of its length). */
 const ROLES_BY_LENGTH: [string, number][][] = Array.from({ length: 17 }, () => []);

@@ -27,11 +27,13 @@ const DST = ['dst', 'dstip', 'dst_ip', 'destination', 'destip', 'dest_ip', 'dadd
 const SPT = ['spt', 'srcport', 'src_port', 'sport', 'sourceport', 'source_port'];
 const DPT = ['dpt', 'dstport', 'dst_port', 'dport', 'destport', 'dest_port', 'destination_port'];
 const PROTO = ['proto', 'protocol', 'ip.proto'];
+/** Key names (lower case) by role: source address, destination address, source port, destination port, protocol. */
+export const ROLE_NAMES: readonly (readonly string[])[] = [SRC, DST, SPT, DPT, PROTO];
 
 /** Lower-case key name → its role (index into the picked values below). */
 const ROLE = new Map<string, number>();
 // upper-case too: firewall keys are often written so (SRC=, DPT=), found then without lower-casing
-for (const [role, names] of [SRC, DST, SPT, DPT, PROTO].entries()) for (const n of names) ROLE.set(n, role).set(n.toUpperCase(), role);
+for (const [role, names] of ROLE_NAMES.entries()) for (const n of names) ROLE.set(n, role).set(n.toUpperCase(), role);
 
 /**
  * Whether a key could be a role name once lower-cased: every name starts with s, d, p or i

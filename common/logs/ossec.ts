@@ -21,7 +21,11 @@ export interface OssecAlert {
   endpoints: NamedEndpoints;
 }
 
-const DEFAULT_KEYS: Readonly<Record<string, string>> = {
+/** Syslog app names (lower case) whose messages are OSSEC/Wazuh alerts. */
+export const OSSEC_APP_NAMES: readonly string[] = ['ossec', 'wazuh', 'ossec-alert', 'ossec-csyslogd'];
+
+/** The keys of OSSEC's default alert format (lower case) and the field each becomes. */
+export const DEFAULT_KEYS: Readonly<Record<string, string>> = {
   srcip: 'srcip',
   srccity: 'srccity',
   dstcity: 'dstcity',

@@ -6,7 +6,7 @@
  */
 import { cefEndpoints, cefHeaderFields, cefTime, parseCef } from './cef.js';
 import { endpointsFromKeyValues, endpointsFromProse, hasEndpoints, keyValues } from './message-endpoints.js';
-import { parseOssec, type OssecAlert } from './ossec.js';
+import { OSSEC_APP_NAMES, parseOssec, type OssecAlert } from './ossec.js';
 import { capFields, emptyEndpoints, setField, type LogTime, type ParsedLog } from './parsed-log.js';
 import { parseRfc3164 } from './rfc3164.js';
 import { parseRfc5424 } from './rfc5424.js';
@@ -81,7 +81,7 @@ function result(partial: Partial<ParsedLog> & Pick<ParsedLog, 'format' | 'messag
   };
 }
 
-const OSSEC_APPS = new Set(['ossec', 'wazuh', 'ossec-alert', 'ossec-csyslogd']);
+const OSSEC_APPS = new Set(OSSEC_APP_NAMES);
 
 /**
  * Parses one log line (a syslog datagram, a TCP frame, a line of a file). refSec is when it was

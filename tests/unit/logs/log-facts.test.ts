@@ -96,7 +96,7 @@ const proseText = fc.array(
 ).map((ws) => ws.join(' '));
 const message = fc.oneof(kvText, proseText, fc.tuple(proseText, kvText).map(([a, b]) => `${a} ${b}`));
 const cefExt = fc
-  .array(fc.tuple(fc.constantFrom('src', 'dst', 'spt', 'dpt', 'proto', 'sourceAddress', 'destinationAddress', 'c6a2', 'c6a3', 'sourcePort', 'destinationPort', 'transportProtocol', 'rt', 'start', 'end', 'receiptTime', 'startTime', 'act', 'msg', 'cs1'), fc.oneof(ip, port, fc.constantFrom('tcp', '17', '1700000000123', '170000000', 'Nov 22 2026 10:00:00', ' ', 'a b c', ''))), { maxLength: 8 })
+  .array(fc.tuple(fc.constantFrom('src', 'dst', 'spt', 'dpt', 'proto', 'sourceAddress', 'destinationAddress', 'c6a2', 'c6a3', 'sourceIPv6Address', 'destinationIPv6Address', 'sourcePort', 'destinationPort', 'transportProtocol', 'rt', 'start', 'end', 'receiptTime', 'startTime', 'act', 'msg', 'cs1'), fc.oneof(ip, port, fc.constantFrom('tcp', '17', '1700000000123', '170000000', 'Nov 22 2026 10:00:00', ' ', 'a b c', ''))), { maxLength: 8 })
   .map((ps) => ps.map(([k, v]) => `${k}=${v}`).join(' '));
 const cef = fc.tuple(fc.constantFrom('0', '1', '12', 'x', ' 0', '1234'), word, word, fc.stringMatching(/^[ -{}~]{0,20}$/), cefExt).map(([v, a, b, name, ext]) => `CEF:${v}|${a}|${b}|1.0|100|${name.replace(/\|/g, '')}|5|${ext}`);
 const tag = fc.oneof(
