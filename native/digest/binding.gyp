@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "tapline_digest",
+      "sources": [
+        "src/digest_addon.c",
+        "src/md5_lanes.c"
+      ],
+      "defines": [
+        "NAPI_VERSION=8"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-O2",
+        "-std=gnu11"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ]
+    }
+  ]
+}

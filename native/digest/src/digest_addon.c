@@ -1,0 +1,182 @@
+/*
+ * Node-API face of md5_lanes.c: the carver's md5 spool stage passes the ring (shared memory), its
+ * pool of contexts and a list of chains (file slot, then the ring ranges of its bytes), so one
+ * call hashes every file the stage has pending. Every range and slot is checked against its
+ * buffer before any byte is read: a bad list is a thrown error, never a stray read.
+ */
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "md5_lanes.h"
+
+#define CHECK(call)                                      \
+  do {                                                   \
+    if ((call) != napi_ok) {                             \
+      napi_throw_error(env, NULL, "digest: napi call failed"); \
+      return NULL;                                       \
+    }                                                    \
+  } while (0)
+
+static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  napi_typedarray_type type;
+  size_t length;
+  void *p;
+  napi_value ab;
+  size_t offset;
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok) return 0;
+  if (type != napi_uint8_array) return 0;
+  *data = (uint8_t *)p;
+  *len = length;
+  return 1;
+}
+
+static int slot_of(napi_env env, napi_value v, uint8_t *pool, size_t pool_len, uint8_t **slot) {
+  int32_t s;
+  if (napi_get_value_int32(env, v, &s) != napi_ok || s < 0 || ((size_t)s + 1) * SLOT_BYTES > pool_len) return 0;
+  *slot = pool + (size_t)s * SLOT_BYTES;
+  return 1;
+}
+
+static napi_value js_width(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  CHECK(napi_create_int32(env, md5_lanes_width(), &r));
+  return r;
+}
+
+/* reset(pool, slot) */
+static napi_value js_reset(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint8_t *pool, *slot;
+  size_t pool_len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !bytes_of(env, argv[0], &pool, &pool_len) || !slot_of(env, argv[1], pool, pool_len, &slot)) {
+    napi_throw_type_error(env, NULL, "reset(pool: Uint8Array, slot: number): bad arguments");
+    return NULL;
+  }
+  md5_slot_reset(slot);
+  return NULL;
+}
+
+/* final(pool, slot, out: Uint8Array of 16) */
+static napi_value js_final(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  uint8_t *pool, *slot, *out;
+  size_t pool_len, out_len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !bytes_of(env, argv[0], &pool, &pool_len) || !slot_of(env, argv[1], pool, pool_len, &slot) ||
+      !bytes_of(env, argv[2], &out, &out_len) || out_len < 16) {
+    napi_throw_type_error(env, NULL, "final(pool: Uint8Array, slot: number, out: Uint8Array(16)): bad arguments");
+    return NULL;
+  }
+  md5_slot_final(slot, out);
+  return NULL;
+}
+
+/*
+ * update(ring, pool, jobs: Int32Array): jobs = [chains, then per chain: slot, ranges, then
+ * (offset, length) per range]. Ranges are within `ring`; a slot appears at most once.
+ */
+static napi_value js_update(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  uint8_t *ring, *pool;
+  size_t ring_len, pool_len;
+  napi_typedarray_type type;
+  size_t jobs_len;
+  void *jp;
+  napi_value ab;
+  size_t offset;
+  bool is = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !bytes_of(env, argv[0], &ring, &ring_len) || !bytes_of(env, argv[1], &pool, &pool_len) ||
+      napi_is_typedarray(env, argv[2], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[2], &type, &jobs_len, &jp, &ab, &offset) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "update(ring: Uint8Array, pool: Uint8Array, jobs: Int32Array): bad arguments");
+    return NULL;
+  }
+  const int32_t *jobs = (const int32_t *)jp;
+  const char *bad = NULL;
+  int32_t count = jobs_len > 0 ? jobs[0] : -1;
+  /* each chain takes at least two words: a count beyond that is a bad list */
+  if (count < 0 || (size_t)count > (jobs_len - 1) / 2) {
+    napi_throw_range_error(env, NULL, "update: bad chain count");
+    return NULL;
+  }
+  size_t nsegs = 0;
+  size_t at = 1;
+  for (int32_t c = 0; c < count && bad == NULL; c++) {
+    if (at + 2 > jobs_len) bad = "update: the job list ends inside a chain";
+    else {
+      int32_t slot = jobs[at], n = jobs[at + 1];
+      if (slot < 0 || ((size_t)slot + 1) * SLOT_BYTES > pool_len) bad = "update: slot outside the pool";
+      else if (n < 0 || (size_t)n > (jobs_len - at - 2) / 2) bad = "update: the job list ends inside a chain";
+      else {
+        for (int32_t s = 0; s < n && bad == NULL; s++) {
+          int32_t off = jobs[at + 2 + 2 * s], len = jobs[at + 3 + 2 * s];
+          if (off < 0 || len < 0 || (size_t)off + (size_t)len > ring_len) bad = "update: range outside the ring";
+        }
+        nsegs += (size_t)n;
+        at += 2 + 2 * (size_t)n;
+      }
+    }
+  }
+  if (bad != NULL) {
+    napi_throw_range_error(env, NULL, bad);
+    return NULL;
+  }
+  md5_chain_t *chains = malloc(sizeof(md5_chain_t) * (count > 0 ? (size_t)count : 1));
+  md5_segment_t *segs = malloc(sizeof(md5_segment_t) * (nsegs > 0 ? nsegs : 1));
+  uint8_t **slots = malloc(sizeof(uint8_t *) * (count > 0 ? (size_t)count : 1));
+  if (!chains || !segs || !slots) {
+    free(chains);
+    free(segs);
+    free(slots);
+    napi_throw_error(env, NULL, "update: out of memory");
+    return NULL;
+  }
+  at = 1;
+  size_t k = 0;
+  for (int32_t c = 0; c < count; c++) {
+    int32_t n = jobs[at + 1];
+    slots[c] = pool + (size_t)jobs[at] * SLOT_BYTES;
+    chains[c].segs = segs + k;
+    chains[c].count = (uint32_t)n;
+    for (int32_t s = 0; s < n; s++, k++) {
+      segs[k].data = ring + jobs[at + 2 + 2 * s];
+      segs[k].len = (size_t)jobs[at + 3 + 2 * s];
+    }
+    at += 2 + 2 * (size_t)n;
+  }
+  /* a slot named twice would be hashed by two lanes at once: refused (marks in the unused word) */
+  for (int32_t c = 0; c < count && bad == NULL; c++) {
+    uint32_t mark;
+    memcpy(&mark, slots[c] + 20, 4);
+    if (mark == 0x5a5a5a5au) bad = "update: a slot appears in two chains";
+    mark = 0x5a5a5a5au;
+    memcpy(slots[c] + 20, &mark, 4);
+  }
+  for (int32_t c = 0; c < count; c++) memset(slots[c] + 20, 0, 4);
+  if (bad == NULL) md5_lanes_update(chains, count, slots);
+  free(chains);
+  free(segs);
+  free(slots);
+  if (bad != NULL) napi_throw_range_error(env, NULL, bad);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"width", NULL, js_width, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reset", NULL, js_reset, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"update", NULL, js_update, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"final", NULL, js_final, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
