@@ -4,7 +4,7 @@
       "target_name": "tapline_digest",
       "sources": [
         "src/digest_addon.c",
-        "src/md5_lanes.c"
+        "src/digest_lanes.c"
       ],
       "defines": [
         "NAPI_VERSION=8"

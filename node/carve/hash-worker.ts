@@ -1,20 +1,22 @@
 /**
  * Spooling carved files off the carving thread. The carver copies each file's bytes once, into a
- * ring in shared memory (SpoolRing, 32 MiB); three worker threads read the same ring:
+ * ring in shared memory (SpoolRing, 32 MiB); two or three worker threads read the same ring:
  *
- *   writer:        creates each spool file, writes its bytes, fsyncs (on libuv's pool, so it
- *                  keeps going meanwhile), closes, and removes a discarded file;
- *   sha256 + sha1: updates both digests;
- *   md5:           updates md5 (many files at once in SIMD lanes with the native digest addon).
+ *   writer:   creates each spool file, writes its bytes, fsyncs (on libuv's pool, so it keeps
+ *             going meanwhile), closes, and removes a discarded file;
+ *   digests:  with AVX-512 and the native digest addon, one "lanes" stage takes md5, sha1 and
+ *             sha256 of up to sixteen files at once (lanesSource); otherwise sha256 + sha1 on
+ *             OpenSSL in one stage and md5 in another (8 AVX2 lanes, or OpenSSL).
  *
  * Why a ring and not messages: handing 1 MiB batches from thread to thread as transferred
  * buffers cost a message per batch and per stage, a fresh (zero-filled) batch whenever the
  * returned ones had not come back yet, and the garbage of both. With the ring the carver's only
- * cost per byte is the copy, and a batch costs a few atomic operations. The three digests cost
- * about as much CPU as reading, reassembling and carving together (md5 alone runs at ~0.4-0.6
- * GB/s, sha256 and sha1 with SHA-NI at ~1 GB/s each), so md5 has a thread of its own and sha256
- * and sha1 share one: the two digest stages take about the same time. Writing has its own stage
- * because creating a file waits on the file system journal while other files are fsynced.
+ * cost per byte is the copy, and a batch costs a few atomic operations. On OpenSSL the three
+ * digests cost about as much CPU as reading, reassembling and carving together (md5 alone runs
+ * at ~0.4-0.6 GB/s, sha256 and sha1 with SHA-NI at ~1 GB/s each), so md5 has a thread of its own
+ * and sha256 and sha1 share one; in lanes all three take ~0.4 s per 256 MB instead of ~1.05.
+ * Writing has its own stage because creating a file waits on the file system journal while other
+ * files are fsynced.
  *
  * Ring entries (16-byte header: kind, file id, length, flags; body padded to 16 bytes) are OPEN
  * (path), DATA (bytes), FINISH (fsync flag), DROP (path), WRAP (the rest of the ring is unused),
@@ -45,8 +47,12 @@ const STAGE_BYTES = 256 * 1024;
 /** Unread bytes that make the carver wake a sleeping stage before a file ends (see publish). */
 const WAKE_BYTES = 4 * 1024 * 1024;
 const HEADER = 16;
-/** Bytes of one MD5 context of the native md5 stage (SLOT_BYTES in native/digest/src/md5_lanes.h). */
-const MD5_SLOT_BYTES = 96;
+/** Bytes of one digest context of a lanes stage (SLOT_BYTES in native/digest/src/digest_lanes.h). */
+const DIGEST_SLOT_BYTES = 128;
+type DigestName = 'md5' | 'sha1' | 'sha256';
+/** The addon's algorithm numbers (enum digest_alg) and digest lengths. */
+const ALG_IDS: Record<DigestName, number> = { md5: 0, sha1: 1, sha256: 2 };
+const DIGEST_BYTES: Record<DigestName, number> = { md5: 16, sha1: 20, sha256: 32 };
 
 const OPEN = 1;
 const DATA = 2;
@@ -57,15 +63,18 @@ const WRAP = 5;
 const IDLE = 6;
 
 /**
- * Control words: [0] write position; [1..3] each stage's read position (writer, sha, md5);
+ * Control words: [0] write position; [1..3] each stage's read position (writer, then the digest stages);
  * [4] the carver waits for room; [5..7] a stage sleeps (waits for entries). Notifications are
  * sent only to a sleeper: a futex wake per batch cost more than the batch's atomics.
  */
 const W_POS = 0;
-const STAGES = [1, 2, 3] as const;
-const [R_WRITER, R_SHA, R_MD5] = STAGES;
+const R_WRITER = 1;
+/** Read positions of the digest stages (one or two of them, see digestStages). */
+const R_DIGESTS = [2, 3] as const;
 const PRODUCER_WAITS = 4;
 const SLEEPS = 4;
+/** Set by a stage that failed: the carver may be blocked in Atomics.wait, where no 'error' event reaches it. */
+const DEAD = 8;
 
 export interface FileDigests {
   sha256: string;
@@ -85,6 +94,12 @@ const decoder = new TextDecoder();
 const text = (at, len) => decoder.decode(ring.slice(at, at + len));
 // a pending Atomics.waitAsync does not keep a thread alive; a port listener does
 parentPort.on('message', () => undefined);
+// a failed stage says so in shared memory before its error ends it
+const die = (e) => {
+  Atomics.store(ctl, ${DEAD}, 1);
+  Atomics.notify(ctl, me);
+  throw e;
+};
 `;
 
 // The read loop of the writer and the OpenSSL digest stages: every entry as soon as it is seen.
@@ -177,9 +192,7 @@ loop((kind, id, at, len, flags) => {
     } catch {}
     parentPort.postMessage({ id, stage: 'dropped' });
   }
-}).catch((e) => {
-  throw e;
-});
+}).catch(die);
 `;
 
 /** A digest stage: each of `algorithms` updated on every DATA entry of a file, hex digests posted at FINISH. */
@@ -204,45 +217,50 @@ loop((kind, id, at, len) => {
   } else if (kind === ${DROP}) {
     files.delete(id);
   }
-}).catch((e) => {
-  throw e;
-});
+}).catch(die);
 `;
 
 /**
- * The md5 stage with the native multi-buffer MD5 (native/digest): one file's MD5 is a serial
- * chain at ~0.45-0.5 GB/s, but sixteen files hashed side by side in AVX-512 lanes (eight with
- * AVX2) cost about what one does alone (~3 GB/s in all). So this stage lets entries gather
- * instead of hashing each as it comes: it hashes when files for all lanes are pending, when it
- * is BATCH_BYTES behind, when the carver waits for room, or at an IDLE entry (the carver wrote
- * nothing for a moment while files waited: a carve's end, or a pause). Its read position, which frees ring space,
- * moves only past what it has hashed, so the pending bytes stay in place in the ring. Each file's
- * MD5 context is a slot of a pool it owns; a DROP frees the slot.
+ * A digest stage on the native multi-buffer hashing (native/digest): one file's digest is a
+ * serial chain (MD5 ~0.45-0.5 GB/s, SHA-1 and SHA-256 ~1 GB/s with SHA-NI), but sixteen files
+ * hashed side by side in AVX-512 lanes (eight with AVX2, MD5 only) cost about what one does
+ * alone. So this stage lets entries gather instead of hashing each as it comes: it hashes when
+ * files for all lanes are pending, when it is BATCH_BYTES behind, when the carver waits for
+ * room, or at an IDLE entry (the carver wrote nothing for a moment while files waited: a carve's
+ * end, or a pause). Its read position, which frees ring space, moves only past what it has
+ * hashed, so the pending bytes stay in place in the ring. Each file has a context slot in one
+ * pool per algorithm; a DROP frees the slot.
  */
-const md5LanesSource = `${PRELUDE}
+const lanesSource = (stage: string, algorithms: readonly DigestName[]): string => `${PRELUDE}
 const addon = (() => {
   const m = { exports: {} };
   process.dlopen(m, workerData.addon);
   return m.exports;
 })();
-const LANES = addon.width();
+const NAMES = ${JSON.stringify(algorithms)};
+const ALG_IDS = ${JSON.stringify(ALG_IDS)};
+const DIGEST_BYTES = ${JSON.stringify(DIGEST_BYTES)};
+const ALGS = NAMES.map((n) => ALG_IDS[n]);
+const LANES = Math.min(...ALGS.map((a) => addon.width(a)));
 const BATCH_BYTES = ${16 * 1024 * 1024};
-const SLOT = ${MD5_SLOT_BYTES};
-let pool = new Uint8Array(SLOT * 64);
+const SLOT = ${DIGEST_SLOT_BYTES};
+let pools = ALGS.map(() => new Uint8Array(SLOT * 64));
 const slots = new Map();
 const freeSlots = [];
 let slotCount = 0;
-const out = new Uint8Array(16);
+const out = new Uint8Array(32);
 function slotOf(id) {
   let s = slots.get(id);
   if (s === undefined) {
     s = freeSlots.length > 0 ? freeSlots.pop() : slotCount++;
-    if ((s + 1) * SLOT > pool.length) {
-      const grown = new Uint8Array(pool.length * 2);
-      grown.set(pool);
-      pool = grown;
+    if ((s + 1) * SLOT > pools[0].length) {
+      pools = pools.map((p) => {
+        const grown = new Uint8Array(p.length * 2);
+        grown.set(p);
+        return grown;
+      });
     }
-    addon.reset(pool, s);
+    ALGS.forEach((a, i) => addon.reset(a, pools[i], s));
     slots.set(id, s);
   }
   return s;
@@ -268,13 +286,18 @@ function hashPending() {
     for (let i = 0; i < list.length; i++) jobs[k++] = list[i];
   }
   jobs[0] = ranges.size;
-  if (ranges.size > 0) addon.update(ring, pool, jobs);
+  if (ranges.size > 0) ALGS.forEach((a, i) => addon.update(a, ring, pools[i], jobs));
   ranges = new Map();
   for (const e of ends) {
     if (e.kind === ${FINISH}) {
-      addon.final(pool, slotOf(e.id), out);
+      const s = slotOf(e.id);
+      const digests = {};
+      ALGS.forEach((a, i) => {
+        addon.final(a, pools[i], s, out);
+        digests[NAMES[i]] = Buffer.from(out.subarray(0, DIGEST_BYTES[NAMES[i]])).toString('hex');
+      });
       release(e.id);
-      parentPort.postMessage({ id: e.id, stage: 'md5', digests: { md5: Buffer.from(out).toString('hex') } });
+      parentPort.postMessage({ id: e.id, stage: '${stage}', digests });
     } else release(e.id);
   }
   ends = [];
@@ -324,17 +347,15 @@ async function loop() {
     Atomics.store(ctl, me + ${SLEEPS}, 0);
   }
 }
-loop().catch((e) => {
-  throw e;
-});
+loop().catch(die);
 `;
 
-/** The digest addon's interface (native/digest/src/digest_addon.c). */
+/** The digest addon's interface (native/digest/src/digest_addon.c); `alg` is an ALG_IDS value. */
 interface DigestAddon {
-  width(): number;
-  reset(pool: Uint8Array, slot: number): void;
-  update(ring: Uint8Array, pool: Uint8Array, jobs: Int32Array): void;
-  final(pool: Uint8Array, slot: number, out: Uint8Array): void;
+  width(alg: number): number;
+  reset(alg: number, pool: Uint8Array, slot: number): void;
+  update(alg: number, ring: Uint8Array, pool: Uint8Array, jobs: Int32Array): void;
+  final(alg: number, pool: Uint8Array, slot: number, out: Uint8Array): void;
 }
 
 function isDigestAddon(m: unknown): m is DigestAddon {
@@ -343,11 +364,20 @@ function isDigestAddon(m: unknown): m is DigestAddon {
   return typeof a.width === 'function' && typeof a.reset === 'function' && typeof a.update === 'function' && typeof a.final === 'function';
 }
 
-/** How the md5 stage hashes: the native lanes (with their count) or OpenSSL, with the reason. */
-export function md5StageKind(): { lanes: number; path: string } | { lanes: 0; reason: string } {
+/**
+ * How the digest stages hash: with AVX-512 one stage takes all three digests in 16 lanes; with
+ * AVX2 MD5 takes 8 lanes and SHA-256 + SHA-1 stay on OpenSSL (SHA-NI hashes one file as fast as
+ * 8 lanes would); otherwise, or without the addon (not built, TAPLINE_NATIVE=0), OpenSSL.
+ */
+export function digestStages(): { lanes: DigestName[]; openssl: DigestName[][]; width: number; addon: string | null; reason: string } {
   const load = loadNativeAddon('digest', 'tapline_digest', isDigestAddon);
-  if (!load.ok) return { lanes: 0, reason: load.reason };
-  return { lanes: load.addon.width(), path: load.path };
+  if (!load.ok) return { lanes: [], openssl: [['sha256', 'sha1'], ['md5']], width: 1, addon: null, reason: load.reason };
+  const width = (n: DigestName) => load.addon.width(ALG_IDS[n]);
+  if (width('md5') > 1 && width('sha1') > 1 && width('sha256') > 1) {
+    return { lanes: ['md5', 'sha1', 'sha256'], openssl: [], width: Math.min(width('md5'), width('sha1'), width('sha256')), addon: load.path, reason: 'AVX-512' };
+  }
+  if (width('md5') > 1) return { lanes: ['md5'], openssl: [['sha256', 'sha1']], width: width('md5'), addon: load.path, reason: 'MD5 in AVX2 lanes' };
+  return { lanes: [], openssl: [['sha256', 'sha1'], ['md5']], width: 1, addon: null, reason: 'no SIMD lanes on this CPU' };
 }
 
 interface WriterReply {
@@ -358,7 +388,8 @@ interface WriterReply {
 
 interface DigestReply {
   id: number;
-  stage: 'sha' | 'md5';
+  /** The digest stage's name: its algorithms joined by '+', or 'lanes'. */
+  stage: string;
   digests: Record<string, string>;
 }
 
@@ -375,13 +406,13 @@ function isDroppedReply(m: unknown): m is { id: number; stage: 'dropped' } {
 function isDigestReply(m: unknown): m is DigestReply {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  if ((r.stage !== 'sha' && r.stage !== 'md5') || typeof r.id !== 'number' || typeof r.digests !== 'object' || r.digests === null) return false;
+  if (typeof r.stage !== 'string' || r.stage === 'writer' || r.stage === 'dropped' || typeof r.id !== 'number' || typeof r.digests !== 'object' || r.digests === null) return false;
   return Object.values(r.digests).every((d) => typeof d === 'string');
 }
 
 interface Waiting {
   path: string;
-  /** Replies still expected (writer, sha, md5). */
+  /** Replies still expected (one per stage). */
   pending: number;
   error: string | null;
   digests: Record<string, string>;
@@ -395,7 +426,7 @@ class SpoolRing {
   private readonly workers: Worker[];
   private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
   private readonly words = new DataView(this.ring.buffer);
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(32));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(64));
   private readonly waiting = new Map<number, Waiting>();
   private readonly dropping = new Map<number, () => void>();
   private failure: Error | null = null;
@@ -408,17 +439,26 @@ class SpoolRing {
   private openAt = 0;
   private openLen = 0;
   private publishQueued = false;
-  /** The md5 stage is the native lanes stage, which waits for files to gather. */
-  private readonly md5Gathers: boolean;
+  /** A digest stage is a lanes stage, which waits for files to gather. */
+  private readonly gathers: boolean;
+  /** The stages' control words (read position; + SLEEPS: sleeping). */
+  private readonly stages: number[];
 
   constructor() {
     const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
     // md5 (the slowest digest) alone; sha256 and sha1 together take about as long
-    const writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER } });
-    const sha = new Worker(digestSource('sha', ['sha256', 'sha1']), { eval: true, workerData: { ...data, me: R_SHA } });
-    const md5 = md5Worker(data);
-    this.md5Gathers = md5.gathers;
-    this.workers = [writer, sha, md5.worker];
+    const plan = digestStages();
+    this.workers = [new Worker(WRITER_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER } })];
+    for (const algorithms of plan.openssl) {
+      const me = R_DIGESTS[this.workers.length - 1];
+      this.workers.push(new Worker(digestSource(algorithms.join('+'), algorithms), { eval: true, workerData: { ...data, me } }));
+    }
+    if (plan.lanes.length > 0) {
+      const me = R_DIGESTS[this.workers.length - 1];
+      this.workers.push(new Worker(lanesSource('lanes', plan.lanes), { eval: true, workerData: { ...data, me, addon: plan.addon } }));
+    }
+    this.gathers = plan.lanes.length > 0;
+    this.stages = [R_WRITER, ...R_DIGESTS.slice(0, this.workers.length - 1)];
     for (const w of this.workers) {
       w.on('message', (m: unknown) => this.onMessage(m));
       w.on('error', (e) => this.fail(e));
@@ -504,7 +544,7 @@ class SpoolRing {
       this.published = this.pos;
       Atomics.store(this.ctl, W_POS, this.pos | 0);
     }
-    for (const st of STAGES) {
+    for (const st of this.stages) {
       if (Atomics.load(this.ctl, st + SLEEPS) === 0) continue;
       // a sleeping stage has read all it saw: wake it when told to or when it is far enough behind
       if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= WAKE_BYTES) {
@@ -544,7 +584,7 @@ class SpoolRing {
       let slow: number = R_WRITER;
       let seen = 0;
       let behind = -1;
-      for (const st of STAGES) {
+      for (const st of this.stages) {
         const r = Atomics.load(this.ctl, st) >>> 0;
         const b = (this.pos - r) >>> 0;
         if (b > behind) [slow, seen, behind] = [st, r, b];
@@ -557,6 +597,10 @@ class SpoolRing {
       if ((Atomics.load(this.ctl, slow) >>> 0) === seen) Atomics.wait(this.ctl, slow, seen | 0, 100);
       Atomics.store(this.ctl, PRODUCER_WAITS, 0);
       this.check();
+      if (Atomics.load(this.ctl, DEAD) !== 0) {
+        this.fail(new Error('a spool worker failed'));
+        this.check();
+      }
     }
   }
 
@@ -654,7 +698,7 @@ class SpoolRing {
    * holds. Re-armed while the carver is still writing.
    */
   private flushWhenIdle(): void {
-    if (this.idleTimer !== null || !this.md5Gathers) return;
+    if (this.idleTimer !== null || !this.gathers) return;
     const seen = this.activity;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
@@ -680,12 +724,6 @@ class SpoolRing {
   }
 }
 
-/** The md5 stage: native lanes when the digest addon loads, else OpenSSL as the other digests. */
-function md5Worker(data: { ring: ArrayBufferLike; ctl: ArrayBufferLike }): { worker: Worker; gathers: boolean } {
-  const kind = md5StageKind();
-  if ('path' in kind) return { worker: new Worker(md5LanesSource, { eval: true, workerData: { ...data, me: R_MD5, addon: kind.path } }), gathers: true };
-  return { worker: new Worker(digestSource('md5', ['md5']), { eval: true, workerData: { ...data, me: R_MD5 } }), gathers: false };
-}
 
 let shared: SpoolRing | null = null;
 

@@ -1,14 +1,15 @@
 /*
- * Node-API face of md5_lanes.c: the carver's md5 spool stage passes the ring (shared memory), its
- * pool of contexts and a list of chains (file slot, then the ring ranges of its bytes), so one
- * call hashes every file the stage has pending. Every range and slot is checked against its
- * buffer before any byte is read: a bad list is a thrown error, never a stray read.
+ * Node-API face of digest_lanes.c: the carver's digest spool stage passes an algorithm (0 MD5,
+ * 1 SHA-1, 2 SHA-256), the ring (shared memory), its pool of contexts for that algorithm and a
+ * list of chains (file slot, then the ring ranges of its bytes), so one call hashes every file
+ * the stage has pending. Every range and slot is checked against its buffer before any byte is
+ * read: a bad list is a thrown error, never a stray read.
  */
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "md5_lanes.h"
+#include "digest_lanes.h"
 
 #define CHECK(call)                                      \
   do {                                                   \
@@ -40,51 +41,68 @@ static int slot_of(napi_env env, napi_value v, uint8_t *pool, size_t pool_len, u
   return 1;
 }
 
+static int alg_of(napi_env env, napi_value v, int *alg) {
+  int32_t a;
+  if (napi_get_value_int32(env, v, &a) != napi_ok || a < 0 || a >= ALG_COUNT) return 0;
+  *alg = a;
+  return 1;
+}
+
+/* width(alg) */
 static napi_value js_width(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value r;
-  CHECK(napi_create_int32(env, md5_lanes_width(), &r));
+  size_t argc = 1;
+  napi_value argv[1], r;
+  int alg;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !alg_of(env, argv[0], &alg)) {
+    napi_throw_type_error(env, NULL, "width(alg: 0 | 1 | 2): bad arguments");
+    return NULL;
+  }
+  CHECK(napi_create_int32(env, digest_lanes_width(alg), &r));
   return r;
 }
 
-/* reset(pool, slot) */
+/* reset(alg, pool, slot) */
 static napi_value js_reset(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   uint8_t *pool, *slot;
   size_t pool_len;
+  int alg;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !bytes_of(env, argv[0], &pool, &pool_len) || !slot_of(env, argv[1], pool, pool_len, &slot)) {
-    napi_throw_type_error(env, NULL, "reset(pool: Uint8Array, slot: number): bad arguments");
+  if (argc < 3 || !alg_of(env, argv[0], &alg) || !bytes_of(env, argv[1], &pool, &pool_len) || !slot_of(env, argv[2], pool, pool_len, &slot)) {
+    napi_throw_type_error(env, NULL, "reset(alg: 0 | 1 | 2, pool: Uint8Array, slot: number): bad arguments");
     return NULL;
   }
-  md5_slot_reset(slot);
+  digest_slot_reset(alg, slot);
   return NULL;
 }
 
-/* final(pool, slot, out: Uint8Array of 16) */
+/* final(alg, pool, slot, out: Uint8Array of the digest's length) */
 static napi_value js_final(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   uint8_t *pool, *slot, *out;
   size_t pool_len, out_len;
+  int alg;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || !bytes_of(env, argv[0], &pool, &pool_len) || !slot_of(env, argv[1], pool, pool_len, &slot) ||
-      !bytes_of(env, argv[2], &out, &out_len) || out_len < 16) {
-    napi_throw_type_error(env, NULL, "final(pool: Uint8Array, slot: number, out: Uint8Array(16)): bad arguments");
+  if (argc < 4 || !alg_of(env, argv[0], &alg) || !bytes_of(env, argv[1], &pool, &pool_len) || !slot_of(env, argv[2], pool, pool_len, &slot) ||
+      !bytes_of(env, argv[3], &out, &out_len) || out_len < (size_t)digest_length(alg)) {
+    napi_throw_type_error(env, NULL, "final(alg: 0 | 1 | 2, pool: Uint8Array, slot: number, out: Uint8Array): bad arguments");
     return NULL;
   }
-  md5_slot_final(slot, out);
+  digest_slot_final(alg, slot, out);
   return NULL;
 }
 
 /*
- * update(ring, pool, jobs: Int32Array): jobs = [chains, then per chain: slot, ranges, then
+ * update(alg, ring, pool, jobs: Int32Array): jobs = [chains, then per chain: slot, ranges, then
  * (offset, length) per range]. Ranges are within `ring`; a slot appears at most once.
  */
 static napi_value js_update(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
+  int alg;
   uint8_t *ring, *pool;
   size_t ring_len, pool_len;
   napi_typedarray_type type;
@@ -94,10 +112,10 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
   size_t offset;
   bool is = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || !bytes_of(env, argv[0], &ring, &ring_len) || !bytes_of(env, argv[1], &pool, &pool_len) ||
-      napi_is_typedarray(env, argv[2], &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, argv[2], &type, &jobs_len, &jp, &ab, &offset) != napi_ok || type != napi_int32_array) {
-    napi_throw_type_error(env, NULL, "update(ring: Uint8Array, pool: Uint8Array, jobs: Int32Array): bad arguments");
+  if (argc < 4 || !alg_of(env, argv[0], &alg) || !bytes_of(env, argv[1], &ring, &ring_len) || !bytes_of(env, argv[2], &pool, &pool_len) ||
+      napi_is_typedarray(env, argv[3], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[3], &type, &jobs_len, &jp, &ab, &offset) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "update(alg: 0 | 1 | 2, ring: Uint8Array, pool: Uint8Array, jobs: Int32Array): bad arguments");
     return NULL;
   }
   const int32_t *jobs = (const int32_t *)jp;
@@ -130,8 +148,8 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, bad);
     return NULL;
   }
-  md5_chain_t *chains = malloc(sizeof(md5_chain_t) * (count > 0 ? (size_t)count : 1));
-  md5_segment_t *segs = malloc(sizeof(md5_segment_t) * (nsegs > 0 ? nsegs : 1));
+  digest_chain_t *chains = malloc(sizeof(digest_chain_t) * (count > 0 ? (size_t)count : 1));
+  digest_segment_t *segs = malloc(sizeof(digest_segment_t) * (nsegs > 0 ? nsegs : 1));
   uint8_t **slots = malloc(sizeof(uint8_t *) * (count > 0 ? (size_t)count : 1));
   if (!chains || !segs || !slots) {
     free(chains);
@@ -153,16 +171,16 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
     }
     at += 2 + 2 * (size_t)n;
   }
-  /* a slot named twice would be hashed by two lanes at once: refused (marks in the unused word) */
+  /* a slot named twice would be hashed by two lanes at once: refused (marks in the slot's mark word) */
   for (int32_t c = 0; c < count && bad == NULL; c++) {
     uint32_t mark;
-    memcpy(&mark, slots[c] + 20, 4);
+    memcpy(&mark, slots[c] + 36, 4);
     if (mark == 0x5a5a5a5au) bad = "update: a slot appears in two chains";
     mark = 0x5a5a5a5au;
-    memcpy(slots[c] + 20, &mark, 4);
+    memcpy(slots[c] + 36, &mark, 4);
   }
-  for (int32_t c = 0; c < count; c++) memset(slots[c] + 20, 0, 4);
-  if (bad == NULL) md5_lanes_update(chains, count, slots);
+  for (int32_t c = 0; c < count; c++) memset(slots[c] + 36, 0, 4);
+  if (bad == NULL) digest_lanes_update(alg, chains, count, slots);
   free(chains);
   free(segs);
   free(slots);

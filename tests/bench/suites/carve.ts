@@ -117,7 +117,7 @@ function threadSplit(stderr: string): ThreadSplit | null {
   const NODE_THREADS = 10;
   const stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
   const other = rest.slice(0, rest.length - stages.length).reduce((n, r) => n + r.cpu, 0);
-  const names = stages.length === 2 ? 'write+sha256+sha1 / md5' : stages.length === 3 ? 'write / sha256+sha1 / md5' : 'threads';
+  const names = stages.length === 2 ? 'write / md5+sha1+sha256 in lanes' : stages.length === 3 ? 'write / sha256+sha1 / md5' : 'threads';
   const text = `main ${fmt(main, 2)} s; spool stages (${names}) ${stages.map((c) => fmt(c, 2)).join(' / ') || 'n/a'} s; other threads (V8 compiler + GC, libuv fs pool) ${fmt(other, 2)} s`;
   return { split: { main, stages, other }, text };
 }
