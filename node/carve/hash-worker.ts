@@ -44,8 +44,10 @@ const RING_BYTES = 32 * 1024 * 1024;
 const ENTRY_MAX = 1024 * 1024;
 /** Bytes gathered in the staging buffer before they are copied into the open entry (see `staged`). */
 const STAGE_BYTES = 256 * 1024;
-/** Unread bytes that make the carver wake a sleeping stage before a file ends (see publish). */
+/** Unread bytes that make the carver wake a sleeping stage (see publish); a lanes stage waits for LANES_BATCH_BYTES. */
 const WAKE_BYTES = 4 * 1024 * 1024;
+/** Bytes a lanes stage lets gather before it hashes (unless the carver is idle or waits for room). */
+const LANES_BATCH_BYTES = 16 * 1024 * 1024;
 const HEADER = 16;
 /** Bytes of one digest context of a lanes stage (SLOT_BYTES in native/digest/src/digest_lanes.h). */
 const DIGEST_SLOT_BYTES = 128;
@@ -59,7 +61,7 @@ const DATA = 2;
 const FINISH = 3;
 const DROP = 4;
 const WRAP = 5;
-/** No body: the carver has gone idle (see SpoolRing.flushWhenIdle); only the md5 lanes stage acts on it. */
+/** No body: the carver has gone idle (see SpoolRing.flushWhenIdle), so a lanes stage hashes what it holds. */
 const IDLE = 6;
 
 /**
@@ -75,6 +77,12 @@ const PRODUCER_WAITS = 4;
 const SLEEPS = 4;
 /** Set by a stage that failed: the carver may be blocked in Atomics.wait, where no 'error' event reaches it. */
 const DEAD = 8;
+/**
+ * Each stage's bell ([9..11]): a stage sleeps on its own bell, and the carver rings (adds one
+ * and notifies) only the stage it means to wake; all stages waiting on the write position woke
+ * together whenever one of them was meant to.
+ */
+const BELLS = 8;
 
 export interface FileDigests {
   sha256: string;
@@ -107,6 +115,8 @@ const READER = `${PRELUDE}
 async function loop(handle) {
   let r = Atomics.load(ctl, me) >>> 0;
   for (;;) {
+    // the bell before the position: a ring after this read makes the wait below return at once
+    const bell = Atomics.load(ctl, me + ${BELLS});
     const w = Atomics.load(ctl, ${W_POS}) >>> 0;
     while (r !== w) {
       const at = r & MASK;
@@ -126,7 +136,7 @@ async function loop(handle) {
     // say we sleep, then look again (the carver stores its position, then reads this flag)
     Atomics.store(ctl, me + ${SLEEPS}, 1);
     if ((Atomics.load(ctl, ${W_POS}) >>> 0) === w) {
-      const res = Atomics.waitAsync(ctl, ${W_POS}, w | 0);
+      const res = Atomics.waitAsync(ctl, me + ${BELLS}, bell);
       if (res.async) await res.value;
     }
     Atomics.store(ctl, me + ${SLEEPS}, 0);
@@ -225,7 +235,7 @@ loop((kind, id, at, len) => {
  * serial chain (MD5 ~0.45-0.5 GB/s, SHA-1 and SHA-256 ~1 GB/s with SHA-NI), but sixteen files
  * hashed side by side in AVX-512 lanes (eight with AVX2, MD5 only) cost about what one does
  * alone. So this stage lets entries gather instead of hashing each as it comes: it hashes when
- * files for all lanes are pending, when it is BATCH_BYTES behind, when the carver waits for
+ * it is LANES_BATCH_BYTES behind (~32 files of the bench's size), when the carver waits for
  * room, or at an IDLE entry (the carver wrote nothing for a moment while files waited: a carve's
  * end, or a pause). Its read position, which frees ring space, moves only past what it has
  * hashed, so the pending bytes stay in place in the ring. Each file has a context slot in one
@@ -242,7 +252,7 @@ const ALG_IDS = ${JSON.stringify(ALG_IDS)};
 const DIGEST_BYTES = ${JSON.stringify(DIGEST_BYTES)};
 const ALGS = NAMES.map((n) => ALG_IDS[n]);
 const LANES = Math.min(...ALGS.map((a) => addon.width(a)));
-const BATCH_BYTES = ${16 * 1024 * 1024};
+const BATCH_BYTES = ${LANES_BATCH_BYTES};
 const SLOT = ${DIGEST_SLOT_BYTES};
 let pools = ALGS.map(() => new Uint8Array(SLOT * 64));
 const slots = new Map();
@@ -307,6 +317,7 @@ async function loop() {
   let scan = r;
   let idle = false;
   for (;;) {
+    const bell = Atomics.load(ctl, me + ${BELLS});
     const w = Atomics.load(ctl, ${W_POS}) >>> 0;
     while (scan !== w) {
       const at = scan & MASK;
@@ -330,7 +341,7 @@ async function loop() {
       }
       scan = (scan + ${HEADER} + ((len + 15) & ~15)) >>> 0;
     }
-    if (scan !== r && (idle || ranges.size >= LANES || ((scan - r) >>> 0) >= BATCH_BYTES || Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0)) {
+    if (scan !== r && (idle || ((scan - r) >>> 0) >= BATCH_BYTES || Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0)) {
       hashPending();
       r = scan;
       idle = false;
@@ -338,12 +349,11 @@ async function loop() {
       if (Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0) Atomics.notify(ctl, me);
       continue;
     }
-    // say we sleep, then look again (the carver stores its position, then reads this flag)
+    // sleep until rung, even with entries pending: the carver rings when BATCH_BYTES have
+    // gathered, when it waits for room and when it goes idle (after the flag is set, it sees it)
     Atomics.store(ctl, me + ${SLEEPS}, 1);
-    if ((Atomics.load(ctl, ${W_POS}) >>> 0) === w) {
-      const res = Atomics.waitAsync(ctl, ${W_POS}, w | 0);
-      if (res.async) await res.value;
-    }
+    const res = Atomics.waitAsync(ctl, me + ${BELLS}, bell);
+    if (res.async) await res.value;
     Atomics.store(ctl, me + ${SLEEPS}, 0);
   }
 }
@@ -441,8 +451,10 @@ class SpoolRing {
   private publishQueued = false;
   /** A digest stage is a lanes stage, which waits for files to gather. */
   private readonly gathers: boolean;
-  /** The stages' control words (read position; + SLEEPS: sleeping). */
+  /** The stages' control words (read position; + SLEEPS: sleeping; + BELLS: bell). */
   private readonly stages: number[];
+  /** Bytes behind at which each stage is rung. */
+  private readonly wakeBytes: number[];
 
   constructor() {
     const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
@@ -459,6 +471,7 @@ class SpoolRing {
     }
     this.gathers = plan.lanes.length > 0;
     this.stages = [R_WRITER, ...R_DIGESTS.slice(0, this.workers.length - 1)];
+    this.wakeBytes = this.stages.map((_, i) => (this.gathers && i === this.stages.length - 1 ? LANES_BATCH_BYTES : WAKE_BYTES));
     for (const w of this.workers) {
       w.on('message', (m: unknown) => this.onMessage(m));
       w.on('error', (e) => this.fail(e));
@@ -531,12 +544,12 @@ class SpoolRing {
   }
 
   /**
-   * Makes every closed entry visible to the stages. A sleeping stage is woken only when `wake`
-   * (a file's end or drop, the carver about to wait for room) or once it is WAKE_BYTES behind:
-   * a wake-up (Atomics.notify of a waitAsync waiter: a task posted to the stage's event loop,
-   * which wakes its thread) costs the carving thread 15-30 µs when a core is free and often its
-   * core when none is, and waking stages for every published entry made ~1,150 wake-ups per
-   * 256 MiB carved (now ~440; the writer stage's CPU fell ~20%).
+   * Makes every closed entry visible to the stages. A sleeping stage is rung only when `wake`
+   * (the carver is about to wait for room, or has gone idle: flushWhenIdle) or once it is its
+   * threshold behind (WAKE_BYTES; a lanes stage LANES_BATCH_BYTES), never for a file's end: a
+   * wake-up (Atomics.notify of a waitAsync waiter: a task posted to the stage's event loop) took
+   * the carving thread 0.6 ms on average at load 4-6 (517 of them: 0.32 s of a 2 s carve, the
+   * largest item of its profile), as the woken thread took its core.
    */
   private publish(wake = false): void {
     this.closeEntry();
@@ -544,12 +557,12 @@ class SpoolRing {
       this.published = this.pos;
       Atomics.store(this.ctl, W_POS, this.pos | 0);
     }
-    for (const st of this.stages) {
+    for (let i = 0; i < this.stages.length; i++) {
+      const st = this.stages[i];
       if (Atomics.load(this.ctl, st + SLEEPS) === 0) continue;
-      // a sleeping stage has read all it saw: wake it when told to or when it is far enough behind
-      if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= WAKE_BYTES) {
-        Atomics.notify(this.ctl, W_POS);
-        break;
+      if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= this.wakeBytes[i]) {
+        Atomics.add(this.ctl, st + BELLS, 1);
+        Atomics.notify(this.ctl, st + BELLS);
       }
     }
   }
@@ -682,7 +695,7 @@ class SpoolRing {
       this.waiting.set(id, { path, pending: this.workers.length, error: null, digests: {}, resolve, reject });
       this.refWhenBusy();
       this.control(FINISH, id, sync ? 1 : 0, null);
-      this.publish(true);
+      this.publish();
       this.flushWhenIdle();
     });
   }
@@ -692,13 +705,14 @@ class SpoolRing {
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
-   * The md5 lanes stage waits for files to gather; once the carver has written nothing between
-   * two turns of its event loop at least 1 ms apart (a timer only runs when the carver's
-   * synchronous work yields), it is idle or done, and an IDLE entry makes the stage hash what it
-   * holds. Re-armed while the carver is still writing.
+   * Stages are not rung for a file's end, and a lanes stage lets files gather; once the carver
+   * has written nothing between two turns of its event loop at least 1 ms apart (a timer only
+   * runs when the carver's synchronous work yields), it is idle or done: an IDLE entry and a
+   * ring of every sleeping stage get the pending files written and hashed. Re-armed while the
+   * carver is still writing.
    */
   private flushWhenIdle(): void {
-    if (this.idleTimer !== null || !this.gathers) return;
+    if (this.idleTimer !== null) return;
     const seen = this.activity;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
@@ -719,7 +733,8 @@ class SpoolRing {
       this.dropping.set(id, resolve);
       this.refWhenBusy();
       this.control(DROP, id, 0, encoder.encode(path));
-      this.publish(true);
+      this.publish();
+      this.flushWhenIdle();
     });
   }
 }
