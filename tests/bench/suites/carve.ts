@@ -102,8 +102,9 @@ interface ThreadSplit {
 /**
  * The carve's CPU by thread from lib/thread-cpu.cjs's line: the main thread (tid = pid), the
  * spool stages (the threads created after the ten Node 20 starts before them — V8's four platform
- * threads, libuv's four pool threads and two more: write, sha256 + sha1, md5; counted rather than
- * taken as the last three, so a build with another number of stages is not mislabelled) and the
+ * threads, libuv's four pool threads and two more: write and the digest lanes with AVX-512, else
+ * write, sha256 + sha1, md5; counted rather than taken as the last ones, so a build with another
+ * number of stages is not mislabelled) and the
  * rest (V8 compiler and GC helpers, libuv's file system pool: reads of the capture, copies to
  * OUTDIR, fsyncs).
  */
