@@ -707,39 +707,36 @@ function isKvSep(c: number): boolean {
   return c === 0x20 || c === 0x2c || c === 0x3b;
 }
 
-/** KV's key and value at k (after the prefix): its end, or -1. `[A-Za-z_][\w.-]{0,63}=("…"|[^\s,;]*)` (no quotes here). */
-function kvAt(b: Uint8Array, k: number, e: number, n: number): number {
-  if (k >= e || !(isAlpha(b[k]) || b[k] === 0x5f)) return -1;
-  let q = k + 1;
-  while (q < e && isWordDotDash(b[q])) q++;
-  if (q - k > 64 || q >= e || b[q] !== 0x3d) return -1;
-  let v = q + 1;
-  while (v < e && !isKvSep(b[v])) v++;
-  pairKs[n] = k;
-  pairKe[n] = q;
-  pairVs[n] = q + 1;
-  pairVe[n] = v;
-  return v;
-}
-
 /**
  * keyValues + endpointsFromKeyValues on the message [s, e): true when they name an address
  * (endpoints filled), false when parseLog goes on to the prose; -1 (as a number) when not sure.
+ *
+ * KV `(?:^|[\s,;])([A-Za-z_][\w.-]{0,63})=([^\s,;]*)` (no quotes here) read from the line's "="
+ * positions (the first pass's) instead of trying the pattern at every separator: a pair's key
+ * is the run of [\w.-] before its "=", which must start the message or follow a separator. That
+ * finds exactly the pattern's matches: a match holds no separator but the one before its key
+ * (keys and values hold none), so the scan that resumes after a value never skips a separator
+ * another match starts at, and an "=" inside a value (`a=b=c`, `x=y:z=w`) has no separator
+ * right before its [\w.-] run.
  */
 function kvFacts(b: Uint8Array, s: number, e: number, f: LogFacts): number {
-  if (!lineHasEq) return 0;
   let n = 0;
-  let i = s;
-  while (i < e) {
-    let end = i === s ? kvAt(b, i, e, n) : -1;
-    if (end < 0 && isKvSep(b[i])) end = kvAt(b, i + 1, e, n);
-    if (end < 0) {
-      i++;
-      continue;
-    }
+  for (let x = 0; x < eqCount; x++) {
+    const q = eqAt[x];
+    if (q < s) continue;
+    if (q >= e) break;
+    let k = q;
+    while (k > s && isWordDotDash(b[k - 1])) k--;
+    if (k === q || q - k > 64 || !(isAlpha(b[k]) || b[k] === 0x5f) || (k > s && !isKvSep(b[k - 1]))) continue;
+    let v = q + 1;
+    while (v < e && !isKvSep(b[v])) v++;
+    pairKs[n] = k;
+    pairKe[n] = q;
+    pairVs[n] = q + 1;
+    pairVe[n] = v;
     if (++n >= MAX_PAIRS) return -1;
-    i = end;
   }
+  if (n === 0) return 0;
   // per role, the first key (in the object's key order: first appearance), with that key's last value
   let sv = -1;
   let dv = -1;
@@ -940,10 +937,30 @@ function ossecMessage(b: Uint8Array, s: number, e: number): boolean {
   return startsWith(b, s, e, 'Alert Level: ') || startsWith(b, s, e, '** Alert ');
 }
 
-// from extractLogFacts's first pass: whether the line holds "=" or "/" at all
-let lineHasEq = false;
+// from extractLogFacts's first pass: whether the line holds "/", "->" or "{" at all, and where its "=" are
 let lineHasSlash = false;
 let lineHasArrow = false;
+let lineHasBrace = false;
+/** Positions of the line's "=" bytes, in order (eqCount of them; a line has at most MAX_BYTES). */
+const eqAt = new Int32Array(MAX_BYTES);
+let eqCount = 0;
+
+/** The first pass's byte classes: one table load per byte instead of a chain of comparisons. */
+const C_PLAIN = 0;
+const C_REJECT = 1; // control characters, DEL and above (UTF-8), backslash: the parser's
+const C_QUOTE = 2;
+const C_SLASH = 3;
+const C_DASH = 4; // "->" when a ">" follows
+const C_BRACE = 5;
+const C_EQ = 6;
+const BYTE_CLASS = new Uint8Array(256).fill(C_REJECT);
+BYTE_CLASS.fill(C_PLAIN, 0x20, 0x7f);
+BYTE_CLASS[0x5c] = C_REJECT;
+BYTE_CLASS[0x22] = C_QUOTE;
+BYTE_CLASS[0x2f] = C_SLASH;
+BYTE_CLASS[0x2d] = C_DASH;
+BYTE_CLASS[0x7b] = C_BRACE;
+BYTE_CLASS[0x3d] = C_EQ;
 
 /**
  * Fills f with the facts of the message in b[start, end) received at refSec (the reference for
@@ -954,27 +971,26 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   const n = end - start;
   if (n < 4 || n > MAX_BYTES) return false;
   let quotes = 0;
-  let brace = false;
   // one pass over the bytes: what disqualifies the line, and which later scans can be skipped
-  let eq = false;
   let slash = false;
   let arrow = false;
+  let brace = false;
+  let eqs = 0;
   for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (c < 0x30) {
-      if (c < 0x20) return false;
-      if (c === 0x22) quotes++;
-      else if (c === 0x2f) slash = true;
-      // "->": Cisco IOS pairs in prose are not read here (proseFacts defers), the seed's direction is
-      else if (c === 0x2d && b[i + 1] === 0x3e && i + 1 < end) arrow = true;
-    } else if (c > 0x5b) {
-      if (c > 0x7e || c === 0x5c) return false;
-      if (c === 0x7b) brace = true;
-    } else if (c === 0x3d) eq = true;
+    const k = BYTE_CLASS[b[i]];
+    if (k === C_PLAIN) continue;
+    if (k === C_EQ) eqAt[eqs++] = i;
+    else if (k === C_REJECT) return false;
+    else if (k === C_QUOTE) quotes++;
+    else if (k === C_SLASH) slash = true;
+    else if (k === C_BRACE) brace = true;
+    // "->": Cisco IOS pairs in prose are not read here (proseFacts defers), the seed's direction is
+    else if (i + 1 < end && b[i + 1] === 0x3e) arrow = true;
   }
-  lineHasEq = eq;
+  eqCount = eqs;
   lineHasSlash = slash;
   lineHasArrow = arrow;
+  lineHasBrace = brace;
   f.reset();
   f.quotes = quotes;
   rawStart = start;
@@ -993,7 +1009,6 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
     if (r - p <= 10 && r + 1 < end && b[r] === 0x3a && b[r + 1] === 0x20) return false;
     // else RFC 3164 with an ISO time (rsyslog's forwarding format) or none
   }
-  void brace;
   if (quotes > 0) return false;
   return rfc3164Facts(b, p, end, refSec, f);
 }
@@ -1132,7 +1147,7 @@ function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: Lo
     return cefFacts(b, msg, e, f);
   }
   // the seed's "{evtype,rank}" follows a space: parseSeedBody on the host and body, or the body
-  if ((hostStart >= 0 && b[afterHost] === 0x7b && afterHost < e) || hasSpaceBrace(b, afterHost, e)) return seedFacts(b, hostStart >= 0 ? hostStart : afterHost, e, f);
+  if (lineHasBrace && ((hostStart >= 0 && b[afterHost] === 0x7b && afterHost < e) || hasSpaceBrace(b, afterHost, e))) return seedFacts(b, hostStart >= 0 ? hostStart : afterHost, e, f);
   const o = ossecFacts(b, appS, appE, msg, e, f);
   if (o !== 0) return o > 0;
   f.format = FORMAT_RFC3164;
