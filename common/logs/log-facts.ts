@@ -829,18 +829,15 @@ function wordStart(b: Uint8Array, s: number, i: number): boolean {
   return i === s || !isWord(b[i - 1]);
 }
 
-const PROTO_WORDS: readonly [string, number][] = [
-  ['TCP', 6],
-  ['UDP', 17],
-  ['ICMP', 1],
-  ['tcp', 6],
-  ['udp', 17],
-  ['icmp', 1],
-  ['SCTP', 132],
-  ['sctp', 132],
-  ['GRE', 47],
-  ['gre', 47],
-];
+/**
+ * PROTO_WORD's alternatives (TCP|UDP|ICMP|tcp|udp|icmp|SCTP|sctp|GRE|gre) by first byte: each
+ * first byte starts exactly one of them (the case of the first letter is the word's case), so a
+ * candidate is one table load and no loop over the list.
+ */
+const PROTO_WORD_AT = new Array<[Uint8Array, number] | null>(256).fill(null);
+for (const [w, num] of [['TCP', 6], ['UDP', 17], ['ICMP', 1], ['SCTP', 132], ['GRE', 47]] as const) {
+  for (const v of [w, w.toLowerCase()]) PROTO_WORD_AT[v.charCodeAt(0)] = [Uint8Array.from(v, (c) => c.charCodeAt(0)), num];
+}
 
 /** endpointsFromProse on the message [s, e): false when not sure. */
 function proseFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
@@ -880,27 +877,20 @@ function proseFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
   if (pairs === 0) sshdFrom(b, s, e, f);
   if (f.srcStart >= 0 || f.dstStart >= 0) {
     for (let i = s; i < e; i++) {
-      // only the words' first letters (T U I S G, either case) can start one
-      const c = b[i] | 0x20;
-      if ((c !== 0x74 && c !== 0x75 && c !== 0x69 && c !== 0x73 && c !== 0x67) || !wordStart(b, s, i)) continue;
-      const num = protoWordAt(b, i, e);
-      if (num >= 0) {
-        f.proto = num;
+      const cand = PROTO_WORD_AT[b[i]];
+      if (cand === null || !wordStart(b, s, i)) continue;
+      const w = cand[0];
+      const we = i + w.length;
+      if (we > e || (we < e && isWord(b[we]))) continue;
+      let k = 1;
+      while (k < w.length && b[i + k] === w[k]) k++;
+      if (k === w.length) {
+        f.proto = cand[1];
         return true;
       }
     }
   }
   return true;
-}
-
-/** PROTO_WORD's alternatives at i (each followed by \b): the protocol's number, or -1. */
-function protoWordAt(b: Uint8Array, i: number, e: number): number {
-  for (let k = 0; k < PROTO_WORDS.length; k++) {
-    const w = PROTO_WORDS[k][0];
-    const we = i + w.length;
-    if (startsWith(b, i, e, w) && (we === e || !isWord(b[we]))) return PROTO_WORDS[k][1];
-  }
-  return -1;
 }
 
 /** SSHD_FROM `\bfrom (\S{2,45}) port (\d{1,5})\b`, the first match, when the message holds " port ". */

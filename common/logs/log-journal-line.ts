@@ -142,18 +142,51 @@ function writeCompactOrigin(
     // (digits need no escaping): no id string built per message
     w.text(idPrefixText(idPrefix));
     w.num(idSeq);
-    w.byte(0x22);
+    // the id's closing quote and the origin's keys: one cached text
+    w.text(originText(sensor, transport, true));
+    w.ts(receivedSec, receivedNsec);
+    writeSender(w, senderIp, senderPort);
+    return;
   }
-  w.text(originText(sensor, transport));
+  w.text(originText(sensor, transport, false));
   w.ts(receivedSec, receivedNsec);
+  writeSender(w, senderIp, senderPort);
+}
+
+/** `,"sender_ip":IP` and `,"sender_port":N`, each when not null (the IP's part cached per address: a receiver hears few senders). */
+function writeSender(w: JsonLineWriter, senderIp: string | null, senderPort: number | null): void {
   if (senderIp !== null) {
+    if (senderPort !== null) {
+      w.text(senderText(senderIp));
+      w.num(senderPort);
+      return;
+    }
     w.lit(K_SENDER_IP);
     w.str(senderIp);
-  }
-  if (senderPort !== null) {
+  } else if (senderPort !== null) {
     w.lit(K_SENDER_PORT);
     w.num(senderPort);
   }
+}
+
+// `,"sender_ip":"IP","sender_port":` by address: the last one, and a bounded map of the others
+let lastSender: { ip: string; text: CachedText } | null = null;
+const senderTexts = new Map<string, CachedText>();
+
+function senderText(ip: string): CachedText {
+  if (lastSender !== null && lastSender.ip === ip) return lastSender.text;
+  let text = senderTexts.get(ip);
+  if (text === undefined) {
+    text = textOf((t) => {
+      t.lit(K_SENDER_IP);
+      t.str(ip);
+      t.lit(K_SENDER_PORT);
+    });
+    if (senderTexts.size >= 256) senderTexts.clear();
+    senderTexts.set(ip, text);
+  }
+  lastSender = { ip, text };
+  return text;
 }
 
 /**
@@ -250,20 +283,21 @@ function markMessageInRaw(w: JsonLineWriter, raw: string, message: string, rawSt
 }
 
 // a receiver's lines share their sensor, transport and id prefix: the last ones' text is kept
-let lastOrigin: { sensor: string; transport: string; text: CachedText } | null = null;
+let lastOrigin: { sensor: string; transport: string; quoted: boolean; text: CachedText } | null = null;
 let lastIdPrefix: { prefix: string; text: CachedText } | null = null;
 
-/** `,"sensor":S,"transport":T,"received_ts":` for a receiver. */
-function originText(sensor: string, transport: string): CachedText {
-  if (lastOrigin === null || lastOrigin.sensor !== sensor || lastOrigin.transport !== transport) {
+/** `,"sensor":S,"transport":T,"received_ts":` for a receiver (quoted: after the id's closing quote). */
+function originText(sensor: string, transport: string, quoted: boolean): CachedText {
+  if (lastOrigin === null || lastOrigin.sensor !== sensor || lastOrigin.transport !== transport || lastOrigin.quoted !== quoted) {
     const text = textOf((t) => {
+      if (quoted) t.byte(0x22);
       t.lit(ascii(',"sensor":'));
       t.str(sensor);
       t.lit(ascii(',"transport":'));
       t.str(transport);
       t.lit(ascii(',"received_ts":'));
     });
-    lastOrigin = { sensor, transport, text };
+    lastOrigin = { sensor, transport, quoted, text };
   }
   return lastOrigin.text;
 }

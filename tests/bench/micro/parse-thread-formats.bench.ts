@@ -2,12 +2,12 @@
  * CPU per message of the UDP parse thread's per-batch work (udp-batch-parser.ts: fact extraction,
  * compact journal line, facts table) per message format, and of the fact extractor alone:
  *
- *   node --import tsx tests/bench/micro/parse-thread-formats.bench.ts [ROUNDS] [ROOT]
+ *   node --import tsx tests/bench/micro/parse-thread-formats.bench.ts [ROUNDS] [ROOT...]
  *
  * ROOT (default: this worktree's sources) is where `node/logs/udp-batch-parser.js` and
- * `common/logs/log-facts.js` are imported from: `dist` of this worktree against `dist` of a
- * reference build (`/tmp/ref-6231/dist`) compares compiled code with compiled code in the same
- * minutes. Each format is 20 batches of 500 realistic datagrams (numbers, addresses and times
+ * `common/logs/log-facts.js` are imported from; with several (`dist` of this worktree and `dist`
+ * of a reference build, `/tmp/ref-6231/dist`), each is loaded as its own modules in this process
+ * and the rounds alternate between them, so both sides see the same load. Each format is 20 batches of 500 realistic datagrams (numbers, addresses and times
  * vary per message as a sender's would); rounds alternate formats and the minimum of the
  * process's CPU time per message is reported (other processes' load counts less than in wall
  * time), plus how many of the format's messages the extractor was sure of (the rest take the
@@ -34,9 +34,15 @@ interface Facts {
 type Extract = (b: Uint8Array, start: number, end: number, refSec: number, f: Facts) => boolean;
 
 const rounds = Number(process.argv[2] ?? 20);
-const root = process.argv[3] ? resolve(process.argv[3]) : fileURLToPath(new URL('../../..', import.meta.url));
-const parserMod = (await import(join(root, 'node/logs/udp-batch-parser.js'))) as { UdpBatchParser: new (prefix: string, sensor: string) => Parser };
-const factsMod = (await import(join(root, 'common/logs/log-facts.js'))) as { extractLogFacts: Extract; LogFacts: new () => Facts };
+const roots = process.argv.length > 3 ? process.argv.slice(3).map((r) => resolve(r)) : [fileURLToPath(new URL('../../..', import.meta.url))];
+const sides = await Promise.all(
+  roots.map(async (root) => {
+    const parserMod = (await import(join(root, 'node/logs/udp-batch-parser.js'))) as { UdpBatchParser: new (prefix: string, sensor: string) => Parser };
+    const factsMod = (await import(join(root, 'common/logs/log-facts.js'))) as { extractLogFacts: Extract; LogFacts: new () => Facts };
+    return { root, parser: new parserMod.UdpBatchParser('bench:log:x:u1a-', 'bench'), extract: factsMod.extractLogFacts, facts: new factsMod.LogFacts() };
+  }),
+);
+type Side = (typeof sides)[number];
 
 const makeWriter = new Function('capacity', `${UDP_BATCH_WRITER_SOURCE}\nreturn new UdpBatchWriter(capacity);`) as (capacity: number) => Writer;
 
@@ -79,18 +85,16 @@ function batchesOf(gen: (i: number) => string): UdpBatch[] {
 }
 
 const sets = FORMATS.map(([name, gen]) => ({ name, batches: batchesOf(gen) }));
-const parser = new parserMod.UdpBatchParser('bench:log:x:u1a-', 'bench');
-const facts = new factsMod.LogFacts();
 let sink = 0;
 
-function parseAll(bs: UdpBatch[]): void {
-  for (const b of bs) sink += parser.parse(b, 0).used;
+function parseAll(side: Side, bs: UdpBatch[]): void {
+  for (const b of bs) sink += side.parser.parse(b, 0).used;
 }
-function extractAll(bs: UdpBatch[]): number {
+function extractAll(side: Side, bs: UdpBatch[]): number {
   let sure = 0;
   for (const b of bs) {
     const r = new UdpBatchReader(b);
-    while (r.next()) if (factsMod.extractLogFacts(r.bytes, r.start, r.end, r.timeSec, facts)) sure++;
+    while (r.next()) if (side.extract(r.bytes, r.start, r.end, r.timeSec, side.facts)) sure++;
   }
   return sure;
 }
@@ -101,22 +105,25 @@ function cpuNs(f: () => void): number {
   return ((b.user + b.system) * 1000) / msgs;
 }
 
-for (let i = 0; i < 3; i++) for (const s of sets) {
-  parseAll(s.batches);
-  extractAll(s.batches);
+for (let i = 0; i < 3; i++) for (const side of sides) for (const s of sets) {
+  parseAll(side, s.batches);
+  extractAll(side, s.batches);
 }
-const best = sets.map(() => ({ thread: Infinity, extract: Infinity }));
+const best = sides.map(() => sets.map(() => ({ thread: Infinity, extract: Infinity })));
 for (let r = 0; r < rounds; r++) {
   sets.forEach((s, k) => {
-    best[k].thread = Math.min(best[k].thread, cpuNs(() => parseAll(s.batches)));
-    best[k].extract = Math.min(best[k].extract, cpuNs(() => extractAll(s.batches)));
+    sides.forEach((side, j) => {
+      best[j][k].thread = Math.min(best[j][k].thread, cpuNs(() => parseAll(side, s.batches)));
+      best[j][k].extract = Math.min(best[j][k].extract, cpuNs(() => extractAll(side, s.batches)));
+    });
   });
 }
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-process.stdout.write(`${root}: ${msgs} messages a format, min of ${rounds} rounds, ns a message (CPU of the process); load ${load}\n`);
-process.stdout.write(`${'format'.padEnd(30)} ${'parse thread'.padStart(12)} ${'extractor'.padStart(10)}  sure\n`);
+process.stdout.write(`${msgs} messages a format, min of ${rounds} rounds (alternating sides), ns a message (CPU of the process); load ${load}\n`);
+sides.forEach((side, j) => process.stdout.write(`side ${j}: ${side.root}\n`));
+process.stdout.write(`${'format'.padEnd(30)}${sides.map((_, j) => `${`thread ${j}`.padStart(10)}${`extract ${j}`.padStart(11)}`).join('')}  sure\n`);
 sets.forEach((s, k) => {
-  const sure = extractAll(s.batches);
-  process.stdout.write(`${s.name.padEnd(30)} ${best[k].thread.toFixed(0).padStart(12)} ${best[k].extract.toFixed(0).padStart(10)}  ${((100 * sure) / msgs).toFixed(0)} %\n`);
+  const sure = sides.map((side) => `${((100 * extractAll(side, s.batches)) / msgs).toFixed(0)} %`).join(' / ');
+  process.stdout.write(`${s.name.padEnd(30)}${sides.map((_, j) => `${best[j][k].thread.toFixed(0).padStart(10)}${best[j][k].extract.toFixed(0).padStart(11)}`).join('')}  ${sure}\n`);
 });
 if (sink < 0) process.stdout.write('!\n');
