@@ -67,8 +67,9 @@ export class LogFacts {
   /** The event's message: [start, end) of the bytes. */
   msgStart = 0;
   msgEnd = 0;
-  /** `"` bytes in the line (the raw value then needs escapes). */
+  /** `"` bytes in the line (the raw value then needs escapes), and where they are (quoteAt[0, quotes)). */
   quotes = 0;
+  readonly quoteAt = new Int32Array(MAX_BYTES);
   /**
    * A message that is not one range of the bytes (OSSEC's "description: log"): where it first
    * lies in the raw text (markMessageInRaw's answer, -1 nowhere) and its length; msgAt -3: the
@@ -872,36 +873,38 @@ for (const [w, num] of [['TCP', 6], ['UDP', 17], ['ICMP', 1], ['SCTP', 132], ['G
 function proseFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
   if (lineHasArrow) return false; // Cisco IOS pairs (IOS_PAIR), not read here
   let pairs = 0;
-  if (lineHasSlash) {
-    let i = s;
-    while (i < e && pairs < 2) {
-      // (?:^|[\s(]) then the rest: "^" first at the start, then a prefix character
-      let at = -1;
-      let paren = false;
-      if (i === s) at = asaRestAt(b, i, e);
-      if (at < 0 && (b[i] === 0x20 || b[i] === 0x28)) {
-        at = asaRestAt(b, i + 1, e);
-        paren = b[i] === 0x28;
-      }
-      if (at < 0) {
-        i++;
-        continue;
-      }
-      const ipEnd = quadEnd;
-      const portEnd = quadPortEnd;
-      i = portEnd;
-      if (!isIpv4Bytes(b, at, ipEnd) || paren) continue;
-      if (pairs === 0) {
-        f.srcStart = at;
-        f.srcEnd = ipEnd;
-        f.srcPort = portOf(b, ipEnd + 1, portEnd);
-      } else {
-        f.dstStart = at;
-        f.dstEnd = ipEnd;
-        f.dstPort = portOf(b, ipEnd + 1, portEnd);
-      }
-      pairs++;
+  // ASA_PAIR's matches, from the line's "/" (the first pass's positions): a match is its
+  // prefix (^, a space or "("), then [\w.:-] only up to its "/", so the one place it can start
+  // for a "/" is right after the run of [\w.:-] before it; those runs are disjoint and hold no
+  // prefix character, so taking the "/"s in order finds the pattern's matches in order (a
+  // match's port is digits after its "/": no later run starts inside it)
+  for (let x = 0; x < slashCount && pairs < 2; x++) {
+    const q = slashAt[x];
+    if (q < s) continue;
+    if (q >= e) break;
+    let t = q;
+    while (t > s && (isWordDotDash(b[t - 1]) || b[t - 1] === 0x3a)) t--;
+    let paren = false;
+    if (t > s) {
+      const c = b[t - 1];
+      if (c !== 0x20 && c !== 0x28) continue;
+      paren = c === 0x28;
     }
+    const at = asaRestAt(b, t, e);
+    if (at < 0) continue;
+    const ipEnd = quadEnd;
+    const portEnd = quadPortEnd;
+    if (!isIpv4Bytes(b, at, ipEnd) || paren) continue;
+    if (pairs === 0) {
+      f.srcStart = at;
+      f.srcEnd = ipEnd;
+      f.srcPort = portOf(b, ipEnd + 1, portEnd);
+    } else {
+      f.dstStart = at;
+      f.dstEnd = ipEnd;
+      f.dstPort = portOf(b, ipEnd + 1, portEnd);
+    }
+    pairs++;
   }
   if (pairs === 0) sshdFrom(b, s, e, f);
   if (f.srcStart >= 0 || f.dstStart >= 0) {
@@ -957,8 +960,10 @@ function ossecMessage(b: Uint8Array, s: number, e: number): boolean {
 }
 
 // from extractLogFacts's first pass: whether the line holds "/", "->" or "{" at all, and where its "=" are
-let lineHasSlash = false;
 let lineHasArrow = false;
+/** Positions of the line's "/" bytes, in order. */
+const slashAt = new Int32Array(MAX_BYTES);
+let slashCount = 0;
 let lineHasBrace = false;
 /** Positions of the line's "=" bytes, in order (eqCount of them; a line has at most MAX_BYTES). */
 const eqAt = new Int32Array(MAX_BYTES);
@@ -991,7 +996,7 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   if (n < 4 || n > MAX_BYTES) return false;
   let quotes = 0;
   // one pass over the bytes: what disqualifies the line, and which later scans can be skipped
-  let slash = false;
+  let slashes = 0;
   let arrow = false;
   let brace = false;
   let eqs = 0;
@@ -1000,14 +1005,14 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
     if (k === C_PLAIN) continue;
     if (k === C_EQ) eqAt[eqs++] = i;
     else if (k === C_REJECT) return false;
-    else if (k === C_QUOTE) quotes++;
-    else if (k === C_SLASH) slash = true;
+    else if (k === C_QUOTE) f.quoteAt[quotes++] = i;
+    else if (k === C_SLASH) slashAt[slashes++] = i;
     else if (k === C_BRACE) brace = true;
     // "->": Cisco IOS pairs in prose are not read here (proseFacts defers), the seed's direction is
     else if (i + 1 < end && b[i + 1] === 0x3e) arrow = true;
   }
   eqCount = eqs;
-  lineHasSlash = slash;
+  slashCount = slashes;
   lineHasArrow = arrow;
   lineHasBrace = brace;
   f.reset();

@@ -220,7 +220,8 @@ export function writeCompactLogLineFromFacts(
   markedBytes(w, K_DST_IP, b, f.dstStart, f.dstEnd, MARK_DST_IP);
   w.lit(K_RAW);
   const rawStart = w.at;
-  w.asciiStr(b, start, end, f.quotes);
+  if (f.quotes === 0) w.asciiStr(b, start, end, 0);
+  else w.asciiStrQuoted(b, start, end, f.quoteAt, f.quotes);
   // markMessageInRaw on bytes: the raw value is its bytes when nothing was escaped
   let at = -1;
   let len = f.msgEnd - f.msgStart;

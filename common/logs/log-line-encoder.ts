@@ -336,6 +336,34 @@ export class JsonLineWriter {
     this.chars += n + quotes + 2;
   }
 
+  /**
+   * asciiStr for bytes holding `"`, with their positions known (quoteAt[0, quotes), ascending,
+   * inside [s, e)): the runs between them copied as they are, each `"` escaped.
+   */
+  asciiStrQuoted(b: Uint8Array, s: number, e: number, quoteAt: Int32Array, quotes: number): void {
+    const n = e - s;
+    this.ensure(n + quotes + 2);
+    const buf = this.buf;
+    let at = this.at;
+    buf[at++] = 0x22;
+    let p = s;
+    for (let k = 0; k <= quotes; k++) {
+      const q = k < quotes ? quoteAt[k] : e;
+      const len = q - p;
+      if (len > LONG) buf.set(b.subarray(p, q), at);
+      else for (let i = 0; i < len; i++) buf[at + i] = b[p + i];
+      at += len;
+      if (k < quotes) {
+        buf[at++] = 0x5c;
+        buf[at++] = 0x22;
+      }
+      p = q + 1;
+    }
+    buf[at++] = 0x22;
+    this.at = at;
+    this.chars += n + quotes + 2;
+  }
+
   /** Bytes already encoded (a journal line kept as it was); `chars` is not advanced (unknown). */
   copy(bytes: Uint8Array): void {
     this.ensure(bytes.length);
