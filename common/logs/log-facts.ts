@@ -244,10 +244,16 @@ function monthOf(b: Uint8Array, s: number): number {
   return -1;
 }
 
-// the last BSD time's numbers and result (a sender repeats the same second many times)
-let lastKey = NaN;
-let lastRef = NaN;
-let lastSec: number | null = null;
+// the last BSD date's start of day, for the reference second and year it was computed with: a
+// sender's times share their day, and within a day the time only adds seconds — unless the
+// year bsdTimeSec infers changes within that day (the day straddles the reference time's
+// limit), which dayStart NaN sends back to bsdTimeSec for every time
+let dayMo = -1;
+let dayD = -1;
+let dayYear = -2;
+let dayRef = NaN;
+/** Epoch seconds of the day's 00:00:00, -1: no time on that day (the calendar rejects it), NaN: depends on the time. */
+let dayStart = NaN;
 
 /** Result of reading a BSD time: where it ends (-1: no time, -2: not sure). */
 let bsdSec = 0;
@@ -288,15 +294,19 @@ function bsdTimeAt(b: Uint8Array, s: number, e: number, refSec: number): number 
   }
   const mo = monthOf(b, s);
   if (mo < 0 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
-  const key = ((((year ?? 10000) * 12 + mo) * 32 + d) * 24 + h) * 3721 + mi * 61 + sec;
-  let t: number | null;
-  if (key === lastKey && refSec === lastRef) t = lastSec;
-  else {
-    t = bsdTimeSec(mo, d, year, h, mi, sec, refSec);
-    lastKey = key;
-    lastRef = refSec;
-    lastSec = t;
+  const y = year ?? -1;
+  if (mo !== dayMo || d !== dayD || y !== dayYear || refSec !== dayRef) {
+    // the year is the same at 00:00:00 and 23:59:59 only when it is the same all day (the year
+    // inferred for a later time is never later than for an earlier one)
+    const t0 = bsdTimeSec(mo, d, year, 0, 0, 0, refSec);
+    const t1 = t0 === null ? null : bsdTimeSec(mo, d, year, 23, 59, 59, refSec);
+    dayStart = t0 === null ? -1 : t1 !== null && t1 - t0 === 86399 ? t0 : NaN;
+    dayMo = mo;
+    dayD = d;
+    dayYear = y;
+    dayRef = refSec;
   }
+  const t = dayStart === -1 ? null : dayStart === dayStart ? dayStart + h * 3600 + mi * 60 + Math.min(sec, 59) : bsdTimeSec(mo, d, year, h, mi, sec, refSec);
   if (t === null) return -2;
   bsdSec = t;
   bsdNsec = nsec;
@@ -483,8 +493,10 @@ function ossecDefault(b: Uint8Array, s: number, e: number, f: LogFacts): number 
     f.msgAt = -1;
     if (e - n >= rawStart && ossecMessageAt(b, e - n, descS, dl, rest, n)) f.msgAt = e - n - rawStart;
     else {
+      // only where the message's first byte is
+      const first = dl > 0 ? b[descS] : 0x3a;
       for (let i = rawStart; i + n <= e; i++) {
-        if (ossecMessageAt(b, i, descS, dl, rest, n)) {
+        if (b[i] === first && ossecMessageAt(b, i, descS, dl, rest, n)) {
           f.msgAt = i - rawStart;
           break;
         }

@@ -252,6 +252,28 @@ describe('log fact extractor', () => {
     assert.ok(sure > all / 2, `sure of ${sure} of ${all}`);
   });
 
+  it('reads BSD times on the day where the inferred year changes (the reference time plus its slack) as the parser does', () => {
+    // the extractor keeps a day's start per date and reference second; on the day that holds
+    // the limit (reference + 2 days) the year depends on the time of day
+    const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const f = new LogFacts();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_000_000_000 }), fc.integer({ min: -2, max: 2 }), fc.array(fc.integer({ min: 0, max: 86_399 }), { minLength: 1, maxLength: 6 }), fc.option(fc.integer({ min: 1969, max: 2100 })), (ref, dayShift, times, year) => {
+        const day = new Date((ref + 2 * 86400 + dayShift * 86400) * 1000);
+        for (const t of times) {
+          const hh = String(Math.floor(t / 3600)).padStart(2, '0');
+          const mm = String(Math.floor(t / 60) % 60).padStart(2, '0');
+          const ss = String(t % 60).padStart(2, '0');
+          const line = `<13>${MON[day.getUTCMonth()]} ${String(day.getUTCDate()).padStart(2, ' ')} ${year === null ? '' : `${year} `}${hh}:${mm}:${ss} host app: x`;
+          check(line, ref, f);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // Feb 29 (valid only in leap years within the inference window) around a reference
+    for (const ref of [951_782_400, 1_709_164_800, 1_709_251_200, 4_107_542_400]) for (const t of ['00:00:00', '12:00:00', '23:59:59', '23:59:60']) check(`<13>Feb 29 ${t} host app: x`, ref, f);
+  });
+
   it('equals the full parser on the corpus captures\' syslog lines (Zeek\'s syslog.log and tcpdump -v, PRI put back) and their mutations', { skip: corpusSkipReason }, () => {
     const FAC = ['KERN', 'USER', 'MAIL', 'DAEMON', 'AUTH', 'SYSLOG', 'LPR', 'NEWS', 'UUCP', 'CRON', 'AUTHPRIV', 'FTP', 'NTP', 'AUDIT', 'ALERT', 'CLOCK', 'LOCAL0', 'LOCAL1', 'LOCAL2', 'LOCAL3', 'LOCAL4', 'LOCAL5', 'LOCAL6', 'LOCAL7'];
     const SEV = ['EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
