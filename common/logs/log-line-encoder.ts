@@ -174,6 +174,18 @@ export class JsonLineWriter {
     this.chars += t.chars;
   }
 
+  /** Cached text with two runs of digits written over its bytes at offsets a1 and a2 (v1 and v2, n1 and n2 digits, zero-padded; each below 2^31). */
+  textWithDigits(t: CachedText, a1: number, v1: number, n1: number, a2: number, v2: number, n2: number): void {
+    const b = t.bytes;
+    if (this.at + b.length > this.buf.length) this.ensure(b.length);
+    const at = this.at;
+    this.buf.set(b, at);
+    writeDigits(this.buf, at + a1, v1, n1);
+    writeDigits(this.buf, at + a2, v2, n2);
+    this.at = at + b.length;
+    this.chars += t.chars;
+  }
+
   byte(c: number): void {
     if (this.at >= this.buf.length) this.ensure(1);
     this.buf[this.at++] = c;
