@@ -67,8 +67,9 @@ export class LogFacts {
   /** The event's message: [start, end) of the bytes. */
   msgStart = 0;
   msgEnd = 0;
-  /** `"` bytes in the line (the raw value then needs escapes). */
+  /** `"` bytes in the line (the raw value then needs escapes), and where they are (quoteAt[0, quotes)). */
   quotes = 0;
+  readonly quoteAt = new Int32Array(MAX_BYTES);
   /**
    * A message that is not one range of the bytes (OSSEC's "description: log"): where it first
    * lies in the raw text (markMessageInRaw's answer, -1 nowhere) and its length; msgAt -3: the
@@ -94,18 +95,32 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/** Character classes by byte, one bit each (a table load instead of a chain of range checks in the hot scans). */
+const CC_ALPHA = 1;
+const CC_WORD = 2; // \w
+const CC_WORD_DOT_DASH = 4; // [\w.-]
+const CC_CEF_KEY = 8; // cef.ts isKeyChar: [\w.\-[\]]
+const CC_KV_SEP = 16; // [\s,;] on printable ASCII
+const CHAR_CLASS = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const alpha = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  const word = alpha || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+  const wdd = word || c === 0x2e || c === 0x2d;
+  CHAR_CLASS[c] = (alpha ? CC_ALPHA : 0) | (word ? CC_WORD : 0) | (wdd ? CC_WORD_DOT_DASH : 0) | (wdd || c === 0x5b || c === 0x5d ? CC_CEF_KEY : 0) | (c === 0x20 || c === 0x2c || c === 0x3b ? CC_KV_SEP : 0);
+}
+
 function isAlpha(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  return (CHAR_CLASS[c] & CC_ALPHA) !== 0;
 }
 
 /** \w */
 function isWord(c: number): boolean {
-  return isDigit(c) || isAlpha(c) || c === 0x5f;
+  return (CHAR_CLASS[c] & CC_WORD) !== 0;
 }
 
 /** [\w.-] */
 function isWordDotDash(c: number): boolean {
-  return isWord(c) || c === 0x2e || c === 0x2d;
+  return (CHAR_CLASS[c] & CC_WORD_DOT_DASH) !== 0;
 }
 
 /** Digits [s, e) as a number (callers bound the length). */
@@ -229,10 +244,16 @@ function monthOf(b: Uint8Array, s: number): number {
   return -1;
 }
 
-// the last BSD time's numbers and result (a sender repeats the same second many times)
-let lastKey = NaN;
-let lastRef = NaN;
-let lastSec: number | null = null;
+// the last BSD date's start of day, for the reference second and year it was computed with: a
+// sender's times share their day, and within a day the time only adds seconds — unless the
+// year bsdTimeSec infers changes within that day (the day straddles the reference time's
+// limit), which dayStart NaN sends back to bsdTimeSec for every time
+let dayMo = -1;
+let dayD = -1;
+let dayYear = -2;
+let dayRef = NaN;
+/** Epoch seconds of the day's 00:00:00, -1: no time on that day (the calendar rejects it), NaN: depends on the time. */
+let dayStart = NaN;
 
 /** Result of reading a BSD time: where it ends (-1: no time, -2: not sure). */
 let bsdSec = 0;
@@ -273,15 +294,19 @@ function bsdTimeAt(b: Uint8Array, s: number, e: number, refSec: number): number 
   }
   const mo = monthOf(b, s);
   if (mo < 0 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
-  const key = ((((year ?? 10000) * 12 + mo) * 32 + d) * 24 + h) * 3721 + mi * 61 + sec;
-  let t: number | null;
-  if (key === lastKey && refSec === lastRef) t = lastSec;
-  else {
-    t = bsdTimeSec(mo, d, year, h, mi, sec, refSec);
-    lastKey = key;
-    lastRef = refSec;
-    lastSec = t;
+  const y = year ?? -1;
+  if (mo !== dayMo || d !== dayD || y !== dayYear || refSec !== dayRef) {
+    // the year is the same at 00:00:00 and 23:59:59 only when it is the same all day (the year
+    // inferred for a later time is never later than for an earlier one)
+    const t0 = bsdTimeSec(mo, d, year, 0, 0, 0, refSec);
+    const t1 = t0 === null ? null : bsdTimeSec(mo, d, year, 23, 59, 59, refSec);
+    dayStart = t0 === null ? -1 : t1 !== null && t1 - t0 === 86399 ? t0 : NaN;
+    dayMo = mo;
+    dayD = d;
+    dayYear = y;
+    dayRef = refSec;
   }
+  const t = dayStart === -1 ? null : dayStart === dayStart ? dayStart + h * 3600 + mi * 60 + Math.min(sec, 59) : bsdTimeSec(mo, d, year, h, mi, sec, refSec);
   if (t === null) return -2;
   bsdSec = t;
   bsdNsec = nsec;
@@ -468,8 +493,10 @@ function ossecDefault(b: Uint8Array, s: number, e: number, f: LogFacts): number 
     f.msgAt = -1;
     if (e - n >= rawStart && ossecMessageAt(b, e - n, descS, dl, rest, n)) f.msgAt = e - n - rawStart;
     else {
+      // only where the message's first byte is
+      const first = dl > 0 ? b[descS] : 0x3a;
       for (let i = rawStart; i + n <= e; i++) {
-        if (ossecMessageAt(b, i, descS, dl, rest, n)) {
+        if (b[i] === first && ossecMessageAt(b, i, descS, dl, rest, n)) {
           f.msgAt = i - rawStart;
           break;
         }
@@ -560,16 +587,26 @@ const K_TRANSPORT_PROTOCOL = K_SPT + 5;
 const K_TIME_FIRST = K_SPT + 6;
 const cefVal = new Int32Array(CEF_KEYS.length * 2);
 
+/** CEF_KEYS by length: [the key's bytes, its index] (a key is compared only with names of its length). */
+const CEF_KEYS_BY_LENGTH: [Uint8Array, number][][] = Array.from({ length: 23 }, () => []);
+CEF_KEYS.forEach((k, i) => CEF_KEYS_BY_LENGTH[k.length].push([Uint8Array.from(k, (c) => c.charCodeAt(0)), i]));
+
 function cefKeyIndex(b: Uint8Array, s: number, e: number): number {
   const n = e - s;
   if (n < 2 || n > 22) return -1;
-  for (let k = 0; k < CEF_KEYS.length; k++) if (equalsExact(b, s, e, CEF_KEYS[k])) return k;
+  const names = CEF_KEYS_BY_LENGTH[n];
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k][0];
+    let i = 0;
+    while (i < n && b[s + i] === name[i]) i++;
+    if (i === n) return names[k][1];
+  }
   return -1;
 }
 
 /** cef.ts isKeyChar */
 function isCefKeyChar(c: number): boolean {
-  return isDigit(c) || isAlpha(c) || c === 0x5f || c === 0x2e || c === 0x2d || c === 0x5b || c === 0x5d;
+  return (CHAR_CLASS[c] & CC_CEF_KEY) !== 0;
 }
 
 /** cef.ts cefEndpoints' firstIp: the first of keys [k0, k1) whose trimmed value is an address. */
@@ -619,10 +656,14 @@ function cefFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
   const x = i;
   let prevKey = -1;
   let prevEq = -1;
-  for (let j = x; j <= e; j++) {
+  // the extension's "=" (the first pass's positions), then the end
+  let xi = 0;
+  while (xi < eqCount && eqAt[xi] < x) xi++;
+  for (; ; xi++) {
+    const last = xi >= eqCount || eqAt[xi] >= e;
+    const j = last ? e : eqAt[xi];
     let ks = -1;
-    if (j < e) {
-      if (b[j] !== 0x3d) continue;
+    if (!last) {
       ks = j;
       while (ks > x && isCefKeyChar(b[ks - 1])) ks--;
       if (ks === j || (ks > x && b[ks - 1] !== 0x20)) continue;
@@ -637,6 +678,7 @@ function cefFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
         cefVal[2 * k + 1] = ve;
       }
     }
+    if (last) break;
     prevKey = ks;
     prevEq = j;
   }
@@ -704,42 +746,39 @@ function lastPair(b: Uint8Array, j: number, n: number): number {
 
 /** [\s,;] */
 function isKvSep(c: number): boolean {
-  return c === 0x20 || c === 0x2c || c === 0x3b;
-}
-
-/** KV's key and value at k (after the prefix): its end, or -1. `[A-Za-z_][\w.-]{0,63}=("…"|[^\s,;]*)` (no quotes here). */
-function kvAt(b: Uint8Array, k: number, e: number, n: number): number {
-  if (k >= e || !(isAlpha(b[k]) || b[k] === 0x5f)) return -1;
-  let q = k + 1;
-  while (q < e && isWordDotDash(b[q])) q++;
-  if (q - k > 64 || q >= e || b[q] !== 0x3d) return -1;
-  let v = q + 1;
-  while (v < e && !isKvSep(b[v])) v++;
-  pairKs[n] = k;
-  pairKe[n] = q;
-  pairVs[n] = q + 1;
-  pairVe[n] = v;
-  return v;
+  return (CHAR_CLASS[c] & CC_KV_SEP) !== 0;
 }
 
 /**
  * keyValues + endpointsFromKeyValues on the message [s, e): true when they name an address
  * (endpoints filled), false when parseLog goes on to the prose; -1 (as a number) when not sure.
+ *
+ * KV `(?:^|[\s,;])([A-Za-z_][\w.-]{0,63})=([^\s,;]*)` (no quotes here) read from the line's "="
+ * positions (the first pass's) instead of trying the pattern at every separator: a pair's key
+ * is the run of [\w.-] before its "=", which must start the message or follow a separator. That
+ * finds exactly the pattern's matches: a match holds no separator but the one before its key
+ * (keys and values hold none), so the scan that resumes after a value never skips a separator
+ * another match starts at, and an "=" inside a value (`a=b=c`, `x=y:z=w`) has no separator
+ * right before its [\w.-] run.
  */
 function kvFacts(b: Uint8Array, s: number, e: number, f: LogFacts): number {
-  if (!lineHasEq) return 0;
   let n = 0;
-  let i = s;
-  while (i < e) {
-    let end = i === s ? kvAt(b, i, e, n) : -1;
-    if (end < 0 && isKvSep(b[i])) end = kvAt(b, i + 1, e, n);
-    if (end < 0) {
-      i++;
-      continue;
-    }
+  for (let x = 0; x < eqCount; x++) {
+    const q = eqAt[x];
+    if (q < s) continue;
+    if (q >= e) break;
+    let k = q;
+    while (k > s && isWordDotDash(b[k - 1])) k--;
+    if (k === q || q - k > 64 || !(isAlpha(b[k]) || b[k] === 0x5f) || (k > s && !isKvSep(b[k - 1]))) continue;
+    let v = q + 1;
+    while (v < e && !isKvSep(b[v])) v++;
+    pairKs[n] = k;
+    pairKe[n] = q;
+    pairVs[n] = q + 1;
+    pairVe[n] = v;
     if (++n >= MAX_PAIRS) return -1;
-    i = end;
   }
+  if (n === 0) return 0;
   // per role, the first key (in the object's key order: first appearance), with that key's last value
   let sv = -1;
   let dv = -1;
@@ -832,78 +871,70 @@ function wordStart(b: Uint8Array, s: number, i: number): boolean {
   return i === s || !isWord(b[i - 1]);
 }
 
-const PROTO_WORDS: readonly [string, number][] = [
-  ['TCP', 6],
-  ['UDP', 17],
-  ['ICMP', 1],
-  ['tcp', 6],
-  ['udp', 17],
-  ['icmp', 1],
-  ['SCTP', 132],
-  ['sctp', 132],
-  ['GRE', 47],
-  ['gre', 47],
-];
+/**
+ * PROTO_WORD's alternatives (TCP|UDP|ICMP|tcp|udp|icmp|SCTP|sctp|GRE|gre) by first byte: each
+ * first byte starts exactly one of them (the case of the first letter is the word's case), so a
+ * candidate is one table load and no loop over the list.
+ */
+const PROTO_WORD_AT = new Array<[Uint8Array, number] | null>(256).fill(null);
+for (const [w, num] of [['TCP', 6], ['UDP', 17], ['ICMP', 1], ['SCTP', 132], ['GRE', 47]] as const) {
+  for (const v of [w, w.toLowerCase()]) PROTO_WORD_AT[v.charCodeAt(0)] = [Uint8Array.from(v, (c) => c.charCodeAt(0)), num];
+}
 
 /** endpointsFromProse on the message [s, e): false when not sure. */
 function proseFacts(b: Uint8Array, s: number, e: number, f: LogFacts): boolean {
   if (lineHasArrow) return false; // Cisco IOS pairs (IOS_PAIR), not read here
   let pairs = 0;
-  if (lineHasSlash) {
-    let i = s;
-    while (i < e && pairs < 2) {
-      // (?:^|[\s(]) then the rest: "^" first at the start, then a prefix character
-      let at = -1;
-      let paren = false;
-      if (i === s) at = asaRestAt(b, i, e);
-      if (at < 0 && (b[i] === 0x20 || b[i] === 0x28)) {
-        at = asaRestAt(b, i + 1, e);
-        paren = b[i] === 0x28;
-      }
-      if (at < 0) {
-        i++;
-        continue;
-      }
-      const ipEnd = quadEnd;
-      const portEnd = quadPortEnd;
-      i = portEnd;
-      if (!isIpv4Bytes(b, at, ipEnd) || paren) continue;
-      if (pairs === 0) {
-        f.srcStart = at;
-        f.srcEnd = ipEnd;
-        f.srcPort = portOf(b, ipEnd + 1, portEnd);
-      } else {
-        f.dstStart = at;
-        f.dstEnd = ipEnd;
-        f.dstPort = portOf(b, ipEnd + 1, portEnd);
-      }
-      pairs++;
+  // ASA_PAIR's matches, from the line's "/" (the first pass's positions): a match is its
+  // prefix (^, a space or "("), then [\w.:-] only up to its "/", so the one place it can start
+  // for a "/" is right after the run of [\w.:-] before it; those runs are disjoint and hold no
+  // prefix character, so taking the "/"s in order finds the pattern's matches in order (a
+  // match's port is digits after its "/": no later run starts inside it)
+  for (let x = 0; x < slashCount && pairs < 2; x++) {
+    const q = slashAt[x];
+    if (q < s) continue;
+    if (q >= e) break;
+    let t = q;
+    while (t > s && (isWordDotDash(b[t - 1]) || b[t - 1] === 0x3a)) t--;
+    let paren = false;
+    if (t > s) {
+      const c = b[t - 1];
+      if (c !== 0x20 && c !== 0x28) continue;
+      paren = c === 0x28;
     }
+    const at = asaRestAt(b, t, e);
+    if (at < 0) continue;
+    const ipEnd = quadEnd;
+    const portEnd = quadPortEnd;
+    if (!isIpv4Bytes(b, at, ipEnd) || paren) continue;
+    if (pairs === 0) {
+      f.srcStart = at;
+      f.srcEnd = ipEnd;
+      f.srcPort = portOf(b, ipEnd + 1, portEnd);
+    } else {
+      f.dstStart = at;
+      f.dstEnd = ipEnd;
+      f.dstPort = portOf(b, ipEnd + 1, portEnd);
+    }
+    pairs++;
   }
   if (pairs === 0) sshdFrom(b, s, e, f);
   if (f.srcStart >= 0 || f.dstStart >= 0) {
     for (let i = s; i < e; i++) {
-      // only the words' first letters (T U I S G, either case) can start one
-      const c = b[i] | 0x20;
-      if ((c !== 0x74 && c !== 0x75 && c !== 0x69 && c !== 0x73 && c !== 0x67) || !wordStart(b, s, i)) continue;
-      const num = protoWordAt(b, i, e);
-      if (num >= 0) {
-        f.proto = num;
+      const cand = PROTO_WORD_AT[b[i]];
+      if (cand === null || !wordStart(b, s, i)) continue;
+      const w = cand[0];
+      const we = i + w.length;
+      if (we > e || (we < e && isWord(b[we]))) continue;
+      let k = 1;
+      while (k < w.length && b[i + k] === w[k]) k++;
+      if (k === w.length) {
+        f.proto = cand[1];
         return true;
       }
     }
   }
   return true;
-}
-
-/** PROTO_WORD's alternatives at i (each followed by \b): the protocol's number, or -1. */
-function protoWordAt(b: Uint8Array, i: number, e: number): number {
-  for (let k = 0; k < PROTO_WORDS.length; k++) {
-    const w = PROTO_WORDS[k][0];
-    const we = i + w.length;
-    if (startsWith(b, i, e, w) && (we === e || !isWord(b[we]))) return PROTO_WORDS[k][1];
-  }
-  return -1;
 }
 
 /** SSHD_FROM `\bfrom (\S{2,45}) port (\d{1,5})\b`, the first match, when the message holds " port ". */
@@ -940,10 +971,32 @@ function ossecMessage(b: Uint8Array, s: number, e: number): boolean {
   return startsWith(b, s, e, 'Alert Level: ') || startsWith(b, s, e, '** Alert ');
 }
 
-// from extractLogFacts's first pass: whether the line holds "=" or "/" at all
-let lineHasEq = false;
-let lineHasSlash = false;
+// from extractLogFacts's first pass: whether the line holds "/", "->" or "{" at all, and where its "=" are
 let lineHasArrow = false;
+/** Positions of the line's "/" bytes, in order. */
+const slashAt = new Int32Array(MAX_BYTES);
+let slashCount = 0;
+let lineHasBrace = false;
+/** Positions of the line's "=" bytes, in order (eqCount of them; a line has at most MAX_BYTES). */
+const eqAt = new Int32Array(MAX_BYTES);
+let eqCount = 0;
+
+/** The first pass's byte classes: one table load per byte instead of a chain of comparisons. */
+const C_PLAIN = 0;
+const C_REJECT = 1; // control characters, DEL and above (UTF-8), backslash: the parser's
+const C_QUOTE = 2;
+const C_SLASH = 3;
+const C_DASH = 4; // "->" when a ">" follows
+const C_BRACE = 5;
+const C_EQ = 6;
+const BYTE_CLASS = new Uint8Array(256).fill(C_REJECT);
+BYTE_CLASS.fill(C_PLAIN, 0x20, 0x7f);
+BYTE_CLASS[0x5c] = C_REJECT;
+BYTE_CLASS[0x22] = C_QUOTE;
+BYTE_CLASS[0x2f] = C_SLASH;
+BYTE_CLASS[0x2d] = C_DASH;
+BYTE_CLASS[0x7b] = C_BRACE;
+BYTE_CLASS[0x3d] = C_EQ;
 
 /**
  * Fills f with the facts of the message in b[start, end) received at refSec (the reference for
@@ -954,27 +1007,26 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
   const n = end - start;
   if (n < 4 || n > MAX_BYTES) return false;
   let quotes = 0;
-  let brace = false;
   // one pass over the bytes: what disqualifies the line, and which later scans can be skipped
-  let eq = false;
-  let slash = false;
+  let slashes = 0;
   let arrow = false;
+  let brace = false;
+  let eqs = 0;
   for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (c < 0x30) {
-      if (c < 0x20) return false;
-      if (c === 0x22) quotes++;
-      else if (c === 0x2f) slash = true;
-      // "->": Cisco IOS pairs in prose are not read here (proseFacts defers), the seed's direction is
-      else if (c === 0x2d && b[i + 1] === 0x3e && i + 1 < end) arrow = true;
-    } else if (c > 0x5b) {
-      if (c > 0x7e || c === 0x5c) return false;
-      if (c === 0x7b) brace = true;
-    } else if (c === 0x3d) eq = true;
+    const k = BYTE_CLASS[b[i]];
+    if (k === C_PLAIN) continue;
+    if (k === C_EQ) eqAt[eqs++] = i;
+    else if (k === C_REJECT) return false;
+    else if (k === C_QUOTE) f.quoteAt[quotes++] = i;
+    else if (k === C_SLASH) slashAt[slashes++] = i;
+    else if (k === C_BRACE) brace = true;
+    // "->": Cisco IOS pairs in prose are not read here (proseFacts defers), the seed's direction is
+    else if (i + 1 < end && b[i + 1] === 0x3e) arrow = true;
   }
-  lineHasEq = eq;
-  lineHasSlash = slash;
+  eqCount = eqs;
+  slashCount = slashes;
   lineHasArrow = arrow;
+  lineHasBrace = brace;
   f.reset();
   f.quotes = quotes;
   rawStart = start;
@@ -993,7 +1045,6 @@ export function extractLogFacts(b: Uint8Array, start: number, end: number, refSe
     if (r - p <= 10 && r + 1 < end && b[r] === 0x3a && b[r + 1] === 0x20) return false;
     // else RFC 3164 with an ISO time (rsyslog's forwarding format) or none
   }
-  void brace;
   if (quotes > 0) return false;
   return rfc3164Facts(b, p, end, refSec, f);
 }
@@ -1132,7 +1183,7 @@ function rfc3164Facts(b: Uint8Array, p: number, e: number, refSec: number, f: Lo
     return cefFacts(b, msg, e, f);
   }
   // the seed's "{evtype,rank}" follows a space: parseSeedBody on the host and body, or the body
-  if ((hostStart >= 0 && b[afterHost] === 0x7b && afterHost < e) || hasSpaceBrace(b, afterHost, e)) return seedFacts(b, hostStart >= 0 ? hostStart : afterHost, e, f);
+  if (lineHasBrace && ((hostStart >= 0 && b[afterHost] === 0x7b && afterHost < e) || hasSpaceBrace(b, afterHost, e))) return seedFacts(b, hostStart >= 0 ? hostStart : afterHost, e, f);
   const o = ossecFacts(b, appS, appE, msg, e, f);
   if (o !== 0) return o > 0;
   f.format = FORMAT_RFC3164;

@@ -138,22 +138,93 @@ function writeCompactOrigin(
     w.lit(COMPACT_PREFIX);
     w.str(idPrefix);
   } else {
+    if (senderIp !== null && senderPort !== null && writeOriginTemplate(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp)) {
+      w.num(senderPort);
+      return;
+    }
     // the id's prefix written once (with the line's start), then the sequence number's digits
     // (digits need no escaping): no id string built per message
     w.text(idPrefixText(idPrefix));
     w.num(idSeq);
-    w.byte(0x22);
+    // the id's closing quote and the origin's keys: one cached text
+    w.text(originText(sensor, transport, true));
+    w.ts(receivedSec, receivedNsec);
+    writeSender(w, senderIp, senderPort);
+    return;
   }
-  w.text(originText(sensor, transport));
+  w.text(originText(sensor, transport, false));
   w.ts(receivedSec, receivedNsec);
+  writeSender(w, senderIp, senderPort);
+}
+
+/**
+ * A received message's line start up to its sender's port — `{"kind":"log","v":2,"id":"PREFIX`,
+ * the id's digits, the origin's keys, received_ts, `,"sender_ip":"IP","sender_port":` — as one
+ * cached text with two digit slots (the id's, the received time's nanoseconds) filled in place:
+ * the same bytes as the pieces written one by one, in one copy. The text is kept per id prefix,
+ * sensor, transport, sender address, the id's digit count and the received second (a receiver's
+ * messages share them for a second at a time). False (nothing written) for what it does not
+ * cover: ids of more than 9 digits, a received second outside 10 digits, nanoseconds not an integer below 1e9.
+ */
+function writeOriginTemplate(w: JsonLineWriter, idPrefix: string, idSeq: number, sensor: string, transport: string, sec: number, nsec: number, ip: string): boolean {
+  if (!(idSeq >= 0 && idSeq < 1e9 && Number.isInteger(idSeq) && sec >= 1e9 && sec < 1e10 && Number.isInteger(sec) && nsec >= 0 && nsec < 1e9 && Number.isInteger(nsec))) return false;
+  const width = idSeq < 10 ? 1 : idSeq < 100 ? 2 : idSeq < 1e3 ? 3 : idSeq < 1e4 ? 4 : idSeq < 1e5 ? 5 : idSeq < 1e6 ? 6 : idSeq < 1e7 ? 7 : idSeq < 1e8 ? 8 : 9;
+  let t = lastTemplate;
+  if (t === null || t.sec !== sec || t.width !== width || t.ip !== ip || t.prefix !== idPrefix || t.sensor !== sensor || t.transport !== transport) {
+    let idAt = 0;
+    let nsecAt = 0;
+    const text = textOf((x) => {
+      x.text(idPrefixText(idPrefix));
+      idAt = x.at;
+      x.num(10 ** (width - 1));
+      x.text(originText(sensor, transport, true));
+      x.ts(sec, 0);
+      nsecAt = x.at - 10;
+      x.text(senderText(ip));
+    });
+    t = { prefix: idPrefix, sensor, transport, ip, width, sec, text, idAt, nsecAt };
+    lastTemplate = t;
+  }
+  w.textWithDigits(t.text, t.idAt, idSeq, width, t.nsecAt, nsec, 9);
+  return true;
+}
+
+let lastTemplate: { prefix: string; sensor: string; transport: string; ip: string; width: number; sec: number; text: CachedText; idAt: number; nsecAt: number } | null = null;
+
+/** `,"sender_ip":IP` and `,"sender_port":N`, each when not null (the IP's part cached per address: a receiver hears few senders). */
+function writeSender(w: JsonLineWriter, senderIp: string | null, senderPort: number | null): void {
   if (senderIp !== null) {
+    if (senderPort !== null) {
+      w.text(senderText(senderIp));
+      w.num(senderPort);
+      return;
+    }
     w.lit(K_SENDER_IP);
     w.str(senderIp);
-  }
-  if (senderPort !== null) {
+  } else if (senderPort !== null) {
     w.lit(K_SENDER_PORT);
     w.num(senderPort);
   }
+}
+
+// `,"sender_ip":"IP","sender_port":` by address: the last one, and a bounded map of the others
+let lastSender: { ip: string; text: CachedText } | null = null;
+const senderTexts = new Map<string, CachedText>();
+
+function senderText(ip: string): CachedText {
+  if (lastSender !== null && lastSender.ip === ip) return lastSender.text;
+  let text = senderTexts.get(ip);
+  if (text === undefined) {
+    text = textOf((t) => {
+      t.lit(K_SENDER_IP);
+      t.str(ip);
+      t.lit(K_SENDER_PORT);
+    });
+    if (senderTexts.size >= 256) senderTexts.clear();
+    senderTexts.set(ip, text);
+  }
+  lastSender = { ip, text };
+  return text;
 }
 
 /**
@@ -187,7 +258,8 @@ export function writeCompactLogLineFromFacts(
   markedBytes(w, K_DST_IP, b, f.dstStart, f.dstEnd, MARK_DST_IP);
   w.lit(K_RAW);
   const rawStart = w.at;
-  w.asciiStr(b, start, end, f.quotes);
+  if (f.quotes === 0) w.asciiStr(b, start, end, 0);
+  else w.asciiStrQuoted(b, start, end, f.quoteAt, f.quotes);
   // markMessageInRaw on bytes: the raw value is its bytes when nothing was escaped
   let at = -1;
   let len = f.msgEnd - f.msgStart;
@@ -250,20 +322,21 @@ function markMessageInRaw(w: JsonLineWriter, raw: string, message: string, rawSt
 }
 
 // a receiver's lines share their sensor, transport and id prefix: the last ones' text is kept
-let lastOrigin: { sensor: string; transport: string; text: CachedText } | null = null;
+let lastOrigin: { sensor: string; transport: string; quoted: boolean; text: CachedText } | null = null;
 let lastIdPrefix: { prefix: string; text: CachedText } | null = null;
 
-/** `,"sensor":S,"transport":T,"received_ts":` for a receiver. */
-function originText(sensor: string, transport: string): CachedText {
-  if (lastOrigin === null || lastOrigin.sensor !== sensor || lastOrigin.transport !== transport) {
+/** `,"sensor":S,"transport":T,"received_ts":` for a receiver (quoted: after the id's closing quote). */
+function originText(sensor: string, transport: string, quoted: boolean): CachedText {
+  if (lastOrigin === null || lastOrigin.sensor !== sensor || lastOrigin.transport !== transport || lastOrigin.quoted !== quoted) {
     const text = textOf((t) => {
+      if (quoted) t.byte(0x22);
       t.lit(ascii(',"sensor":'));
       t.str(sensor);
       t.lit(ascii(',"transport":'));
       t.str(transport);
       t.lit(ascii(',"received_ts":'));
     });
-    lastOrigin = { sensor, transport, text };
+    lastOrigin = { sensor, transport, quoted, text };
   }
   return lastOrigin.text;
 }

@@ -174,6 +174,18 @@ export class JsonLineWriter {
     this.chars += t.chars;
   }
 
+  /** Cached text with two runs of digits written over its bytes at offsets a1 and a2 (v1 and v2, n1 and n2 digits, zero-padded; each below 2^31). */
+  textWithDigits(t: CachedText, a1: number, v1: number, n1: number, a2: number, v2: number, n2: number): void {
+    const b = t.bytes;
+    if (this.at + b.length > this.buf.length) this.ensure(b.length);
+    const at = this.at;
+    this.buf.set(b, at);
+    writeDigits(this.buf, at + a1, v1, n1);
+    writeDigits(this.buf, at + a2, v2, n2);
+    this.at = at + b.length;
+    this.chars += t.chars;
+  }
+
   byte(c: number): void {
     if (this.at >= this.buf.length) this.ensure(1);
     this.buf[this.at++] = c;
@@ -330,6 +342,34 @@ export class JsonLineWriter {
         if (c === 0x22) buf[at++] = 0x5c;
         buf[at++] = c;
       }
+    }
+    buf[at++] = 0x22;
+    this.at = at;
+    this.chars += n + quotes + 2;
+  }
+
+  /**
+   * asciiStr for bytes holding `"`, with their positions known (quoteAt[0, quotes), ascending,
+   * inside [s, e)): the runs between them copied as they are, each `"` escaped.
+   */
+  asciiStrQuoted(b: Uint8Array, s: number, e: number, quoteAt: Int32Array, quotes: number): void {
+    const n = e - s;
+    this.ensure(n + quotes + 2);
+    const buf = this.buf;
+    let at = this.at;
+    buf[at++] = 0x22;
+    let p = s;
+    for (let k = 0; k <= quotes; k++) {
+      const q = k < quotes ? quoteAt[k] : e;
+      const len = q - p;
+      if (len > LONG) buf.set(b.subarray(p, q), at);
+      else for (let i = 0; i < len; i++) buf[at + i] = b[p + i];
+      at += len;
+      if (k < quotes) {
+        buf[at++] = 0x5c;
+        buf[at++] = 0x22;
+      }
+      p = q + 1;
     }
     buf[at++] = 0x22;
     this.at = at;

@@ -87,7 +87,11 @@ export function writeFactsCoded(
 }
 
 export interface ParsedLogBatch {
-  /** NDJSON: one line per event, each ending in LF. */
+  /**
+   * NDJSON: one line per event, each ending in LF, in [0, used). The parse thread's batches hold
+   * their facts table and line ends in the same buffer after the lines (`ends` and `facts` are
+   * views into it: one transferred buffer a batch).
+   */
   data: ArrayBuffer;
   /** Bytes of data in use. */
   used: number;

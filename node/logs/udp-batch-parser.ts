@@ -18,7 +18,9 @@ export class UdpBatchParser {
   // one writer for every batch: the lines are written straight into its bytes, then copied out exactly sized
   private readonly w = new JsonLineWriter(1 << 20);
   private id = 0;
-  private readonly facts = new LogFacts();
+  private readonly logFacts = new LogFacts();
+  private ends = new Uint32Array(0);
+  private facts = new Float64Array(0);
   /** Off: every message parsed in full (the reference path; tests compare the two). */
   useFacts = true;
   /**
@@ -38,15 +40,20 @@ export class UdpBatchParser {
   parse(b: UdpBatch, dropped: number): ParsedLogBatch {
     const w = this.w;
     w.reset();
-    const ends = new Uint32Array(b.count * 2);
-    const facts = new Float64Array(b.count * FACT_STRIDE);
+    // ends and facts go to scratch arrays kept from batch to batch, then into the batch's one buffer (packBatch)
+    if (this.ends.length < b.count * 2) {
+      this.ends = new Uint32Array(b.count * 2);
+      this.facts = new Float64Array(b.count * FACT_STRIDE);
+    }
+    const ends = this.ends;
+    const facts = this.facts;
     const r = new UdpBatchReader(b);
     const ww = this.wholeLines ? (this.whole ??= new JsonLineWriter(1 << 20)) : null;
     const wholeEnds = ww ? new Uint32Array(b.count) : null;
     if (ww) ww.reset();
     let n = 0;
     const bytes = r.bytes;
-    const f = this.facts;
+    const f = this.logFacts;
     while (n < b.count && r.next()) {
       const sec = r.timeSec;
       const nsec = r.timeNsec;
@@ -79,12 +86,28 @@ export class UdpBatchParser {
       writeFacts(facts, n, w.marks, p.format, e.srcPort, e.dstPort, e.proto, stated ? t.sec : sec, stated ? t.nsec : nsec, 0);
       n++;
     }
-    const whole = n === b.count;
-    const out: ParsedLogBatch = { data: w.take(), used: w.at, ends: whole ? ends : ends.slice(0, 2 * n), facts: whole ? facts : facts.slice(0, FACT_STRIDE * n), count: n, dropped };
+    const out = packBatch(w.buf, w.at, ends, facts, n, dropped);
     if (ww && wholeEnds) {
       out.wholeData = ww.take();
-      out.wholeEnds = whole ? wholeEnds : wholeEnds.slice(0, n);
+      out.wholeEnds = n === b.count ? wholeEnds : wholeEnds.slice(0, n);
     }
     return out;
   }
+}
+
+/**
+ * The batch as one buffer to transfer: the lines' bytes [0, used), then (8-byte aligned) the
+ * facts table, then the line ends; `facts` and `ends` are views into it. One allocation and one
+ * transferred buffer a batch instead of three.
+ */
+function packBatch(lines: Uint8Array, used: number, ends: Uint32Array, facts: Float64Array, count: number, dropped: number): ParsedLogBatch {
+  const factsAt = (used + 7) & ~7;
+  const endsAt = factsAt + count * FACT_STRIDE * 8;
+  const data = new ArrayBuffer(endsAt + count * 2 * 4);
+  new Uint8Array(data, 0, used).set(lines.subarray(0, used));
+  const f = new Float64Array(data, factsAt, count * FACT_STRIDE);
+  f.set(facts.subarray(0, count * FACT_STRIDE));
+  const e = new Uint32Array(data, endsAt, count * 2);
+  e.set(ends.subarray(0, count * 2));
+  return { data, used, ends: e, facts: f, count, dropped };
 }

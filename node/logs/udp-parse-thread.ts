@@ -59,7 +59,9 @@ function main(): void {
   const parser = new UdpBatchParser(init.idPrefix, init.sensor);
   const parseBatch = (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
     const m = parser.parse(b, dropped);
-    const transfer: ArrayBuffer[] = [m.data, m.ends.buffer as ArrayBuffer, m.facts.buffer as ArrayBuffer];
+    // the ends and facts are views into the data's buffer (udp-batch-parser.ts packBatch): listed once
+    const transfer: ArrayBuffer[] = [m.data];
+    for (const x of [m.ends.buffer, m.facts.buffer] as ArrayBuffer[]) if (!transfer.includes(x)) transfer.push(x);
     if (m.wholeData && m.wholeEnds) transfer.push(m.wholeData, m.wholeEnds.buffer as ArrayBuffer);
     port.postMessage({ kind: 'parsed', seq, ...m, ...extra }, transfer);
   };

@@ -220,6 +220,60 @@ describe('log fact extractor', () => {
     assert.ok(sure > all / 5, `sure of ${sure} of ${all}`);
   });
 
+  it('reads key=value pairs, ASA pairs and CEF keys from the line\'s "=" and "/" positions as the patterns do (values holding "=", runs of colons, prefixes, bounds)', () => {
+    // tokens at the edges of KV, ASA_PAIR and the CEF extension's key rule, joined by any separator
+    const tok = fc.constantFrom(
+      'a=b=c', 'x=y:src=10.0.0.1', 'src=10.0.0.1', 'dst=10.0.0.2', 'SRC=10.0.0.3', '1a=10.0.0.4', '.k=1', '-k=1', '_k=2', `${'k'.repeat(63)}=1`, `${'k'.repeat(64)}=1`, `${'k'.repeat(65)}=1`, `src${'c'.repeat(62)}=1`,
+      'src==10.0.0.5', '=x', '==', 'a.b-c=10.0.0.6', 'ip.src=10.0.0.7', 'SPT=1', 'dport=99999', 'PROTO=tcp', 'proto=', 'src=',
+      'outside:10.0.0.1/80', '(10.0.0.2/81)', 'a:b:10.0.0.3/82', 'if:1.2.3.4.5/80', '1.2.3.4/80/1.2.3.5/81', 'x/10.0.0.7/83', ':10.0.0.8/84', '::10.0.0.8/84',
+      `${'i'.repeat(64)}:10.0.0.9/85`, `${'i'.repeat(65)}:10.0.0.10/86`, '10.0.0.11/65536', '10.0.0.12/8a', '10.0.0.13/', '/', '256.0.0.1/1', '01.2.3.4/5', 'a-b.c_d:10.0.0.14/87',
+      'TCP', 'udp', 'Icmp', 'gre', 'xtcp', 'from 10.0.0.13 port 22', 'from', 'port',
+    );
+    const sep = fc.constantFrom(' ', ',', ';', '(', '', ':', '  ', ', ', '=', '/');
+    const msg = fc.array(fc.tuple(tok, sep), { minLength: 1, maxLength: 10 }).map((ts) => ts.map(([t, x]) => t + x).join(''));
+    const cefTok = fc.constantFrom('src=10.0.0.1', 'dst=10.0.0.2', 'a b=1', 'x=y=z', 'spt=5', 'dpt=6', '[k]=1', 'k[0]=2', 'sourceAddress=10.0.0.3', 'c6a2=::1', 'proto=udp', 'rt=1700000000123', 'msg=a=b', '=v', 'src= 10.0.0.4 ', 'end=');
+    const cefExt = fc.array(fc.tuple(cefTok, fc.constantFrom(' ', '  ', '', '=')), { maxLength: 8 }).map((ts) => ts.map(([t, x]) => t + x).join(''));
+    const line = fc.oneof(
+      msg.map((m) => `<13>Nov 22 10:00:00 host app: ${m}`),
+      msg.map((m) => `<13>1 2026-11-22T10:00:00Z h a - - - ${m}`),
+      msg.map((m) => `<13>Nov 22 10:00:00 host ${m}`),
+      cefExt.map((x) => `<13>Nov 22 10:00:00 host CEF:0|a|b|1|2|n|3|${x}`),
+    );
+    const f = new LogFacts();
+    let sure = 0;
+    let all = 0;
+    fc.assert(
+      fc.property(line, (l) => {
+        all++;
+        if (check(l, REF, f)) sure++;
+      }),
+      { numRuns: 20_000 },
+    );
+    assert.ok(sure > all / 2, `sure of ${sure} of ${all}`);
+  });
+
+  it('reads BSD times on the day where the inferred year changes (the reference time plus its slack) as the parser does', () => {
+    // the extractor keeps a day's start per date and reference second; on the day that holds
+    // the limit (reference + 2 days) the year depends on the time of day
+    const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const f = new LogFacts();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_000_000_000 }), fc.integer({ min: -2, max: 2 }), fc.array(fc.integer({ min: 0, max: 86_399 }), { minLength: 1, maxLength: 6 }), fc.option(fc.integer({ min: 1969, max: 2100 })), (ref, dayShift, times, year) => {
+        const day = new Date((ref + 2 * 86400 + dayShift * 86400) * 1000);
+        for (const t of times) {
+          const hh = String(Math.floor(t / 3600)).padStart(2, '0');
+          const mm = String(Math.floor(t / 60) % 60).padStart(2, '0');
+          const ss = String(t % 60).padStart(2, '0');
+          const line = `<13>${MON[day.getUTCMonth()]} ${String(day.getUTCDate()).padStart(2, ' ')} ${year === null ? '' : `${year} `}${hh}:${mm}:${ss} host app: x`;
+          check(line, ref, f);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // Feb 29 (valid only in leap years within the inference window) around a reference
+    for (const ref of [951_782_400, 1_709_164_800, 1_709_251_200, 4_107_542_400]) for (const t of ['00:00:00', '12:00:00', '23:59:59', '23:59:60']) check(`<13>Feb 29 ${t} host app: x`, ref, f);
+  });
+
   it('equals the full parser on the corpus captures\' syslog lines (Zeek\'s syslog.log and tcpdump -v, PRI put back) and their mutations', { skip: corpusSkipReason }, () => {
     const FAC = ['KERN', 'USER', 'MAIL', 'DAEMON', 'AUTH', 'SYSLOG', 'LPR', 'NEWS', 'UUCP', 'CRON', 'AUTHPRIV', 'FTP', 'NTP', 'AUDIT', 'ALERT', 'CLOCK', 'LOCAL0', 'LOCAL1', 'LOCAL2', 'LOCAL3', 'LOCAL4', 'LOCAL5', 'LOCAL6', 'LOCAL7'];
     const SEV = ['EMERG', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];

@@ -255,6 +255,39 @@ describe('compact journal lines (format 2)', () => {
     }
   });
 
+  it('a line start written from its cached template (id digits and nanoseconds filled in) equals the same start written piece by piece, across prefixes, sensors, senders, id widths and seconds', () => {
+    const w = new JsonLineWriter(1024);
+    const ref = new JsonLineWriter(1024);
+    const text = '<13>Nov 22 10:00:00 h app: x';
+    const arb = fc.array(
+      fc.record({
+        prefix: fc.constantFrom('t:log:', 'a"b', 'é-', '\ud800'),
+        sensor: fc.constantFrom('s', 'sensor"1'),
+        seq: fc.oneof(fc.integer({ min: 0, max: 999 }), fc.constantFrom(9, 10, 99_999_999, 100_000_000, 999_999_999, 1_000_000_000, 123_456_789_012)),
+        sec: fc.oneof(fc.constantFrom(0, 999_999_999, 1_000_000_000, 1_795_000_000, 1_795_000_001, 9_999_999_999, 10_000_000_000), fc.integer({ min: 0, max: 20_000_000_000 })),
+        nsec: fc.oneof(fc.constantFrom(0, 1, 999_999_999), fc.integer({ min: 0, max: 999_999_999 })),
+        ip: fc.constantFrom(null, '127.0.0.1', '::1', '10.0.0.2'),
+        port: fc.constantFrom(null, 0, 514, 65535),
+      }),
+      { minLength: 1, maxLength: 30 },
+    );
+    fc.assert(
+      fc.property(arb, (lines) => {
+        for (const l of lines) {
+          const p = parseLog(text, l.sec);
+          w.reset();
+          writeCompactLogLine(w, text, p, l.prefix, l.seq, l.sensor, l.sec, l.nsec, 'udp', l.ip, l.port, null);
+          // the id given whole (idSeq -1) takes the piece-by-piece path
+          ref.reset();
+          writeCompactLogLine(ref, text, p, l.prefix + l.seq, -1, l.sensor, l.sec, l.nsec, 'udp', l.ip, l.port, null);
+          assert.deepEqual(w.buf.subarray(0, w.at), ref.buf.subarray(0, ref.at), JSON.stringify(l));
+          assert.equal(w.chars, ref.chars);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('the reader of the intake takes a whole line as it is and a compact one expanded', () => {
     const e = expectedEvents(batchOf([enc.encode(SAMPLES[0])]), 'x-', 0, 's')[0];
     assert.deepEqual(logEventOfLine(JSON.parse(JSON.stringify(e))), e);
