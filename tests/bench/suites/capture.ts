@@ -149,6 +149,13 @@ interface ThreadTicks {
   /** Of ticks: user and system time. */
   user: number;
   sys: number;
+  /** Voluntary context switches (the thread went to sleep: a wait for work, a lock): a count the load does not move. */
+  vcs: number;
+}
+
+function voluntarySwitches(statusPath: string): number {
+  const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(statusPath, 'utf8'));
+  return m ? Number(m[1]) : 0;
 }
 
 /** CPU ticks of every thread of a process and its descendants, by "pid/tid". */
@@ -160,7 +167,7 @@ function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
         const stat = readFileSync(`/proc/${p}/task/${t}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]), user: Number(f[11]), sys: Number(f[12]) });
+        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]), user: Number(f[11]), sys: Number(f[12]), vcs: voluntarySwitches(`/proc/${p}/task/${t}/status`) });
         for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
       }
     } catch {
@@ -176,12 +183,13 @@ function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
  * capture thread, named tl-capture): that thread (the copy out of the kernel ring), the worker's
  * JS main thread, its other threads by CPU (the store writer thread first as a rule, then V8's
  * and libuv's helpers), and the CLI parent. Seconds; threads that ended during the trial are
- * missing (none should: the worker runs throughout).
+ * missing (none should: the worker runs throughout). The capture and main threads' voluntary
+ * context switches ("sleeps": waits for work, i.e. wake-ups) are counts the load barely moves.
  */
 function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, ThreadTicks>): string {
   const delta = [...after.entries()].map(([k, a]) => {
     const b = before.get(k);
-    return { ...a, ticks: a.ticks - (b?.ticks ?? 0), user: a.user - (b?.user ?? 0), sys: a.sys - (b?.sys ?? 0) };
+    return { ...a, ticks: a.ticks - (b?.ticks ?? 0), user: a.user - (b?.user ?? 0), sys: a.sys - (b?.sys ?? 0), vcs: a.vcs - (b?.vcs ?? 0) };
   });
   const worker = delta.find((t) => t.comm === 'tl-capture')?.pid;
   if (worker === undefined) return 'threads: no tl-capture thread (JavaScript capture path or an older build)';
@@ -194,7 +202,8 @@ function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, Th
   const main = mine.filter((t) => t.tid === worker);
   const others = mine.filter((t) => t.comm !== 'tl-capture' && t.tid !== worker).sort((a, b) => b.ticks - a.ticks);
   const parent = delta.filter((t) => t.pid !== worker);
-  return `threads: capture ${us(native)}, worker main ${us(main)}, worker others ${others.slice(0, 3).map((t) => us([t])).join(' / ')} (+${us(others.slice(3))}), parent ${s(parent.reduce((n, t) => n + t.ticks, 0))} s`;
+  const vcs = (ts: { vcs: number }[]): string => `${ts.reduce((n, t) => n + t.vcs, 0)}`;
+  return `threads: capture ${us(native)} (${vcs(native)} sleeps), worker main ${us(main)} (${vcs(main)} sleeps), worker others ${others.slice(0, 3).map((t) => us([t])).join(' / ')} (+${us(others.slice(3))}), parent ${s(parent.reduce((n, t) => n + t.ticks, 0))} s`;
 }
 
 function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<void> {
