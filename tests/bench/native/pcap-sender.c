@@ -16,11 +16,10 @@
  * where sent/bytes count the packets the kernel accepted and errors those it refused (ENOBUFS
  * and the like, retried never: a refused packet is not counted as sent).
  *
- * MODE ring (the default) fills a PACKET_TX_RING (TPACKET_V2) and flushes it with one send per
- * batch: the kernel maps the ring's pages into the socket buffers instead of copying them, and
- * there is no message header per packet; MODE mmsg uses sendmmsg batches instead.
+ * (A PACKET_TX_RING version was tried: 0.84-0.93 M pps against sendmmsg's 1.14-1.27 M with
+ * nobody listening, so it went; docs/CAPTURE.md "Session 8 (capten)".)
  *
- * usage: pcap-sender IFACE RATE COUNT SECONDS FILE [ring|mmsg]
+ * usage: pcap-sender IFACE RATE COUNT SECONDS FILE
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,8 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -155,101 +152,21 @@ static int load(const char *path, long want, struct packets *out) {
   return 0;
 }
 
-/* A TPACKET_V2 transmit ring: frames of `frame` bytes, the packet at TPACKET_ALIGN(hdr). */
-struct ring {
-  unsigned char *base;
-  size_t bytes;
-  unsigned frame;
-  unsigned nframes;
-  unsigned at; /* the next frame to fill */
-};
-
-#define RING_DATA ((unsigned)TPACKET_ALIGN(sizeof(struct tpacket2_hdr)))
-
-static int ring_open(int fd, uint32_t maxlen, struct ring *r) {
-  int ver = TPACKET_V2;
-  if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) != 0) return -1;
-  unsigned frame = 2048;
-  while (frame < RING_DATA + maxlen) frame *= 2;
-  unsigned block = frame < 65536 ? 65536 : frame;
-  unsigned blocks = (16u * 1024u * 1024u) / block;
-  if (blocks < 4) blocks = 4;
-  struct tpacket_req req;
-  memset(&req, 0, sizeof(req));
-  req.tp_block_size = block;
-  req.tp_block_nr = blocks;
-  req.tp_frame_size = frame;
-  req.tp_frame_nr = blocks * (block / frame);
-  if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) != 0) return -1;
-  r->bytes = (size_t)block * blocks;
-  r->base = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED | MAP_POPULATE, fd, 0);
-  if (r->base == MAP_FAILED) r->base = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (r->base == MAP_FAILED) return -1;
-  r->frame = frame;
-  r->nframes = req.tp_frame_nr;
-  r->at = 0;
-  return 0;
-}
-
-static struct tpacket2_hdr *ring_hdr(const struct ring *r, unsigned i) {
-  return (struct tpacket2_hdr *)(void *)(r->base + (size_t)i * r->frame);
-}
-
-/*
- * Sends the frames queued since `first` (n of them) with blocking sends until none is pending;
- * returns the frames the kernel refused (a malformed frame, or a send that failed outright, such
- * as ENOBUFS when the peer's backlog is full: that frame counts as refused).
- */
-static long ring_flush(int fd, struct ring *r, unsigned first, unsigned n) {
-  long refused = 0;
-  for (unsigned tries = 0; tries <= n + 1; tries++) {
-    ssize_t s = sendto(fd, NULL, 0, 0, NULL, 0);
-    if (s < 0 && errno != EINTR) refused++;
-    unsigned pending = 0;
-    for (unsigned k = 0; k < n; k++) {
-      struct tpacket2_hdr *h = ring_hdr(r, (first + k) % r->nframes);
-      volatile uint32_t *st = &h->tp_status;
-      if (*st & TP_STATUS_WRONG_FORMAT) {
-        refused++;
-        *st = TP_STATUS_AVAILABLE;
-      } else if (*st != TP_STATUS_AVAILABLE) pending++;
-    }
-    if (pending == 0) return refused;
-    if (s < 0 && errno != EINTR && errno != ENOBUFS && errno != EAGAIN) {
-      /* the kernel will not take these: give the frames back as refused */
-      for (unsigned k = 0; k < n; k++) {
-        struct tpacket2_hdr *h = ring_hdr(r, (first + k) % r->nframes);
-        if (h->tp_status != TP_STATUS_AVAILABLE) {
-          refused++;
-          h->tp_status = TP_STATUS_AVAILABLE;
-        }
-      }
-      return refused;
-    }
-  }
-  fprintf(stderr, "pcap-sender: transmit ring stuck\n");
-  exit(1);
-}
-
 int main(int argc, char **argv) {
-  if (argc != 6 && argc != 7) {
-    fprintf(stderr, "usage: pcap-sender IFACE RATE COUNT SECONDS FILE [ring|mmsg]\n");
+  if (argc != 6) {
+    fprintf(stderr, "usage: pcap-sender IFACE RATE COUNT SECONDS FILE\n");
     return 2;
   }
   double rate = strtod(argv[2], NULL);
   long count = strtol(argv[3], NULL, 10);
   double seconds = strtod(argv[4], NULL);
   unsigned ifindex = if_nametoindex(argv[1]);
-  int use_ring = argc == 6 || strcmp(argv[6], "ring") == 0;
-  if (ifindex == 0 || rate < 0 || count < 1 || seconds <= 0 || seconds > 3600 || (argc == 7 && !use_ring && strcmp(argv[6], "mmsg") != 0)) {
+  if (ifindex == 0 || rate < 0 || count < 1 || seconds <= 0 || seconds > 3600) {
     fprintf(stderr, "pcap-sender: bad arguments (interface %s: index %u)\n", argv[1], ifindex);
     return 2;
   }
   struct packets pk;
   if (load(argv[5], count, &pk) != 0) return 1;
-  uint32_t maxlen = 0;
-  for (long i = 0; i < pk.n; i++)
-    if (pk.len[i] > maxlen) maxlen = pk.len[i];
 
   /* protocol 0: a socket that only sends (no receive hook, so it never sees its own packets) */
   int fd = socket(AF_PACKET, SOCK_RAW, 0);
@@ -261,12 +178,6 @@ int main(int argc, char **argv) {
   if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) != 0) perror("pcap-sender: PACKET_QDISC_BYPASS (ignored)");
   int sndbuf = 8 * 1024 * 1024;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
-  struct ring ring;
-  memset(&ring, 0, sizeof(ring));
-  if (use_ring && ring_open(fd, maxlen, &ring) != 0) {
-    perror("pcap-sender: PACKET_TX_RING");
-    return 1;
-  }
   struct sockaddr_ll sll;
   memset(&sll, 0, sizeof(sll));
   sll.sll_family = AF_PACKET;
@@ -306,26 +217,6 @@ int main(int argc, char **argv) {
       }
     }
     int b = due < BATCH ? (int)due : BATCH;
-    if (use_ring) {
-      /* every frame is free again here: each flush waits until its frames are sent */
-      unsigned first = ring.at;
-      unsigned long long batch_bytes = 0;
-      for (int i = 0; i < b; i++) {
-        struct tpacket2_hdr *h = ring_hdr(&ring, ring.at);
-        memcpy((unsigned char *)h + RING_DATA, pk.data + pk.off[next], pk.len[next]);
-        h->tp_len = pk.len[next];
-        batch_bytes += pk.len[next];
-        __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
-        ring.at = ring.at + 1 == ring.nframes ? 0 : ring.at + 1;
-        next = next + 1 == pk.n ? 0 : next + 1;
-      }
-      long refused = ring_flush(fd, &ring, first, (unsigned)b);
-      if (refused > b) refused = b;
-      errors += refused;
-      sent += b - refused;
-      bytes += batch_bytes; /* refused frames are rare; their bytes are not told apart */
-      continue;
-    }
     for (int i = 0; i < b; i++) {
       iov[i].iov_base = pk.data + pk.off[next];
       iov[i].iov_len = pk.len[next];
@@ -349,6 +240,6 @@ int main(int argc, char **argv) {
   }
   double elapsed = now_s() - t0;
   close(fd);
-  printf("{\"sent\":%ld,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%ld,\"loaded\":%ld,\"mode\":\"%s\"}\n", sent, bytes, elapsed, errors, pk.n, use_ring ? "ring" : "mmsg");
+  printf("{\"sent\":%ld,\"bytes\":%llu,\"seconds\":%.6f,\"errors\":%ld,\"loaded\":%ld}\n", sent, bytes, elapsed, errors, pk.n);
   return 0;
 }

@@ -76,7 +76,7 @@ function replay(pair: NetnsPair, rate: number, count: number, loops: number, fil
   if (SENDER === 'afpacket') {
     // bounded in time too: three times the trial's length at the asked rate, at least 30 s
     const bound = Math.max(30, rate > 0 ? (3 * count) / rate : 0);
-    const out = pair.exec(pair.nsA, ...onCpu(0, afpacketSender(), [pair.ifA, String(rate), String(count), String(bound), file, 'mmsg']), 300_000);
+    const out = pair.exec(pair.nsA, ...onCpu(0, afpacketSender(), [pair.ifA, String(rate), String(count), String(bound), file]), 300_000);
     const r = JSON.parse(out.trim().split('\n').pop() ?? '') as { sent?: unknown; bytes?: unknown; seconds?: unknown };
     if (typeof r.sent !== 'number' || typeof r.bytes !== 'number' || typeof r.seconds !== 'number') throw new Error(`pcap-sender output not understood: ${out.slice(-300)}`);
     return { sent: r.sent, bytes: r.bytes, seconds: r.seconds };
