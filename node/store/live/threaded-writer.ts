@@ -8,7 +8,9 @@
  * thread once when created, then named by id): nothing is transferred per batch. Transferring
  * ArrayBuffers back and forth detached one per batch, and the first detach in an isolate makes V8
  * throw away its optimized code of every typed-array access (the decoder, the flow table, the
- * index encoders: all of the writer) and recompile it with detach checks, for good.
+ * index encoders: all of the writer) and recompile it with detach checks, for good. Written
+ * slots come back through a ring in shared memory (slot-returns.ts), read here whenever a buffer
+ * is taken, not by a message that wakes this thread per batch.
  *
  * The hand-off is bounded: batches of BATCH_BYTES, at most MAX_IN_FLIGHT_BYTES of them handed
  * over and not yet given back. When the writer falls that far behind, packets are dropped here
@@ -25,6 +27,7 @@ import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterStats } from './live-writer-options.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, startBatchRun } from './packet-batch.js';
+import { SlotReturnReader, createSlotReturns } from './slot-returns.js';
 import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
 const BATCH_BYTES = 1 << 20;
@@ -37,9 +40,14 @@ const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
  */
 const POOL_BATCHES = 32;
 
-export interface ThreadedWriterOptions extends Omit<WriterThreadInit, 'storeDir' | 'wantFlows'> {
+export interface ThreadedWriterOptions extends Omit<WriterThreadInit, 'storeDir' | 'wantFlows' | 'returns'> {
   /** Size of the hand-off ring, bytes (default 128 MiB; at least two batches of 1 MiB). */
   handoffBytes?: number;
+  /**
+   * false: every written slot comes back by a `returned` message, seen when this thread's event
+   * loop turns (the path a full slot-return ring falls back to), instead of through the ring.
+   */
+  slotReturnRing?: boolean;
   onFlows?: (batch: LiveFlowSummary[]) => void;
   onError?: (error: Error) => void;
   log?: (line: string) => void;
@@ -93,23 +101,35 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   private lent = 0;
   private bufferFree: (() => void) | null = null;
 
+  /** A slot the writer thread gave back through the ring (a method bound once: drained per batch). */
+  private readonly onReturned = (slot: number): void => {
+    this.inFlight -= BATCH_BYTES;
+    this.releaseSlot(slot);
+  };
+
   private constructor(
     private readonly key: string,
     private readonly worker: Worker,
     private readonly opts: Pick<ThreadedWriterOptions, 'onFlows' | 'onError' | 'log'>,
     private readonly maxInFlight: number,
+    /** Written slots come back through this ring (slot-returns.ts), read when a buffer is taken. */
+    private readonly returns: SlotReturnReader,
   ) {}
 
   /** Starts the writer thread and opens the store there; rejects with the thread's error. */
   static async open(storeDir: string, opts: ThreadedWriterOptions = {}): Promise<ThreadedLiveWriter> {
     const key = resolve(storeDir);
     if (ThreadedLiveWriter.openStores.has(key)) throw new Error(`${storeDir}: another live writer is running (in this process)`);
-    const { onFlows, onError, log, handoffBytes, ...rest } = opts;
-    const init: WriterThreadInit = { ...rest, storeDir, wantFlows: onFlows !== undefined };
+    const { onFlows, onError, log, handoffBytes, slotReturnRing, ...rest } = opts;
+    const maxInFlight = Math.max(2 * BATCH_BYTES, handoffBytes ?? MAX_IN_FLIGHT_BYTES);
+    // room for every slot that can be out at once (in flight, lent, pooled), twice over; a full
+    // ring only means a message per slot, as before
+    const returns = createSlotReturns(Math.min(1 << 20, 2 * (Math.ceil(maxInFlight / BATCH_BYTES) + POOL_BATCHES + 16)));
+    const init: WriterThreadInit = { ...rest, storeDir, wantFlows: onFlows !== undefined, returns: slotReturnRing === false ? undefined : returns };
     const { entry, eval: isEval } = threadEntry();
     ThreadedLiveWriter.openStores.add(key);
     const worker = new Worker(entry, { eval: isEval, workerData: init, name: 'tapline-live-writer' });
-    const w = new ThreadedLiveWriter(key, worker, { onFlows, onError, log }, Math.max(2 * BATCH_BYTES, handoffBytes ?? MAX_IN_FLIGHT_BYTES));
+    const w = new ThreadedLiveWriter(key, worker, { onFlows, onError, log }, maxInFlight, new SlotReturnReader(returns));
     try {
       await w.started();
     } catch (e) {
@@ -136,6 +156,10 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
           case 'returned':
             this.inFlight -= BATCH_BYTES;
             this.releaseSlot(m.slot);
+            this.bufferFree?.();
+            return;
+          case 'returns-ready':
+            this.returns.drain(this.onReturned);
             this.bufferFree?.();
             return;
           case 'stats':
@@ -241,7 +265,14 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
 
   takeBatchBuffer(): Uint8Array | null {
     if (this.threadGone || this.closing !== null) return null;
-    if (this.inFlight + this.lent + this.len + BATCH_BYTES > this.maxInFlight) return null;
+    this.returns.drain(this.onReturned);
+    if (this.inFlight + this.lent + this.len + BATCH_BYTES > this.maxInFlight) {
+      // out of room: ask the thread to say when it gives a slot back (onBatchBufferFree's
+      // listener then asks again), then look once more in case one came back meanwhile
+      this.returns.wantWake();
+      this.returns.drain(this.onReturned);
+      if (this.inFlight + this.lent + this.len + BATCH_BYTES > this.maxInFlight) return null;
+    }
     const b = this.slots.get(this.takeSlot()) as Uint8Array;
     this.lent += BATCH_BYTES;
     return b;
@@ -317,6 +348,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
    */
   private postBatch(overBound = false): void {
     if (this.len === 0 || this.threadGone) return;
+    this.returns.drain(this.onReturned);
     if (!overBound && this.inFlight + BATCH_BYTES > this.maxInFlight) return;
     this.inFlight += BATCH_BYTES;
     this.send({ kind: 'packets', slot: this.slot, len: this.len });
@@ -358,6 +390,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
   }
 
   stats(): LiveWriterStats {
+    this.returns.drain(this.onReturned);
     const t = this.threadStats;
     return {
       ...t,

@@ -32,6 +32,11 @@ export const WriterThreadInitSchema = z.object({
    * (writer-warm-up.ts). Default: on, unless TAPLINE_WRITER_WARMUP=0.
    */
   warmUp: z.boolean().optional(),
+  /**
+   * The slot-return ring (slot-returns.ts): the thread gives written batch slots back through it
+   * instead of a message per batch. Absent: every slot goes back by a `returned` message.
+   */
+  returns: z.instanceof(SharedArrayBuffer).optional(),
 });
 export type WriterThreadInit = z.infer<typeof WriterThreadInitSchema>;
 
@@ -77,6 +82,8 @@ export const FromWriterThreadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('open-failed'), message: z.string() }),
   /** A batch slot the thread is done with, handed back for reuse. */
   z.object({ kind: z.literal('returned'), slot: count, packets: count, bytes: count }),
+  /** Slots wait in the slot-return ring and the capture side asked to be told (it ran out of slots). */
+  z.object({ kind: z.literal('returns-ready') }),
   z.object({ kind: z.literal('stats'), stats: WriterThreadStatsSchema }),
   z.object({ kind: z.literal('flows'), batch: LiveFlowSummaryBatchSchema }),
   z.object({ kind: z.literal('error'), message: z.string() }),

@@ -13,6 +13,7 @@ import { nodeBodyDecoder } from '../../rules/body-decoder.js';
 import { loadRuleFiles } from '../../rules/rule-files.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter, type SpareIndexer } from './live-writer.js';
+import { SlotReturnWriter } from './slot-returns.js';
 import { writeBatch } from './write-batch.js';
 import { warmUpFromEnv, warmUpLiveWriter } from './writer-warm-up.js';
 import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
@@ -112,6 +113,13 @@ async function main(): Promise<void> {
   const queue: ToWriterThread[] = [];
   /** Batch slots (shared memory) by id. */
   const slots = new Map<number, Uint8Array>();
+  const returns = init.returns === undefined ? null : new SlotReturnWriter(init.returns);
+  /** A written batch's slot back to the capture side: through the ring, by message when it is full. */
+  const giveBack = (slot: number, packets: number, bytes: number): void => {
+    const r = returns?.put(slot);
+    if (r === undefined || !r.put) send({ kind: 'returned', slot, packets, bytes });
+    else if (r.wake) send({ kind: 'returns-ready' });
+  };
   let scheduled = false;
   const schedule = (delayMs: number): void => {
     if (scheduled) return;
@@ -150,9 +158,9 @@ async function main(): Promise<void> {
         const batch = slots.get(m.slot);
         if (batch === undefined) throw new Error(`packet batch in unknown slot ${m.slot}`);
         const { packets, bytes, writes } = writeBatch(writer, batch, m.len);
-        const giveBack = (): void => send({ kind: 'returned', slot: m.slot, packets, bytes });
-        if (writes.length === 0) giveBack();
-        else void Promise.all(writes).then(giveBack);
+        const slot = m.slot;
+        if (writes.length === 0) giveBack(slot, packets, bytes);
+        else void Promise.all(writes).then(() => giveBack(slot, packets, bytes));
         return;
       }
       case 'gap':

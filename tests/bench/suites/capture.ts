@@ -22,11 +22,20 @@
  * for the build at BENCH_TAPLINE_REF_CLI, in the same run), BENCH_CAPTURE_PIN=1 (tcpreplay on CPU 0,
  * the capture, every thread of it, on CPU 1: each tool then sees the same offered load, which
  * its own CPU use no longer slows, and has one core, which a multi-threaded capture cannot
- * spread over; off by default).
+ * spread over; off by default, on by default with the afpacket sender), BENCH_CAPTURE_SENDER
+ * (`tcpreplay`, the default, or `afpacket`: tests/bench/native/pcap-sender.c, compiled into
+ * bench-data, which preloads the trial's packets and sends them with sendmmsg on an AF_PACKET
+ * socket, about 1.1-1.3 M pps of bench-2g's packets on one core with nobody listening, where
+ * tcpreplay tops out near the captures' own rates; its default ladder then climbs to 1.2 M pps).
+ *
+ * Every trial also reads the receiving veth end's rx_packets before and after: `delivered` is
+ * what reached the capture's interface (a drop between the two veth ends would show as a
+ * difference to `sent`, and is not the capture's).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createNetnsPair, netnsSkipReason, type NetnsPair } from '../../helpers/netns.js';
 import { ensureCapture } from '../lib/capture.js';
 import { BENCH_DATA, TAPLINE_CLI, ensureDir, envInt, envString, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
@@ -38,8 +47,52 @@ type Tool = 'tapline' | 'tapline-js' | 'tapline-ref' | 'tcpdump';
 const TOOLS: readonly Tool[] = ['tapline', 'tapline-js', 'tapline-ref', 'tcpdump'];
 /** tapline-ref: another build's CLI (e.g. the commit before a change), run in the same trials. */
 const REF_CLI = process.env.BENCH_TAPLINE_REF_CLI;
-/** BENCH_CAPTURE_PIN=1: the sender and the capture each on a core of their own (taskset). */
-const PIN = process.env.BENCH_CAPTURE_PIN === '1';
+type Sender = 'tcpreplay' | 'afpacket';
+const SENDER: Sender = process.env.BENCH_CAPTURE_SENDER === 'afpacket' ? 'afpacket' : 'tcpreplay';
+/** BENCH_CAPTURE_PIN=1: the sender and the capture each on a core of their own (taskset); the afpacket sender pins unless it is 0. */
+const PIN = process.env.BENCH_CAPTURE_PIN === '1' || (SENDER === 'afpacket' && process.env.BENCH_CAPTURE_PIN !== '0');
+
+/** The AF_PACKET sender's binary, compiled into bench-data when missing or older than its source. */
+function afpacketSender(): string {
+  const src = fileURLToPath(new URL('../native/pcap-sender.c', import.meta.url));
+  const bin = join(BENCH_DATA, 'pcap-sender');
+  if (existsSync(bin) && statSync(bin).mtimeMs >= statSync(src).mtimeMs) return bin;
+  const cc = which('cc') ?? which('gcc');
+  if (!cc) throw new Error('BENCH_CAPTURE_SENDER=afpacket needs a C compiler (cc or gcc)');
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`compiling ${src}: ${r.stderr}`);
+  return bin;
+}
+
+/** What a replay reported: packets and bytes the sender handed to the kernel, and how long it took. */
+interface Replay {
+  sent: number;
+  bytes: number;
+  seconds: number;
+}
+
+/** Sends `count` packets of `file` (replayed `loops` times over where needed) at `rate` pps (0: as fast as the sender can). */
+function replay(pair: NetnsPair, rate: number, count: number, loops: number, file: string): Replay {
+  if (SENDER === 'afpacket') {
+    // bounded in time too: three times the trial's length at the asked rate, at least 30 s
+    const bound = Math.max(30, rate > 0 ? (3 * count) / rate : 0);
+    const out = pair.exec(pair.nsA, ...onCpu(0, afpacketSender(), [pair.ifA, String(rate), String(count), String(bound), file]), 300_000);
+    const r = JSON.parse(out.trim().split('\n').pop() ?? '') as { sent?: unknown; bytes?: unknown; seconds?: unknown };
+    if (typeof r.sent !== 'number' || typeof r.bytes !== 'number' || typeof r.seconds !== 'number') throw new Error(`pcap-sender output not understood: ${out.slice(-300)}`);
+    return { sent: r.sent, bytes: r.bytes, seconds: r.seconds };
+  }
+  const speed = rate === 0 ? ['--topspeed'] : ['--pps', String(rate)];
+  const loop = loops > 1 ? ['--loop', String(loops)] : [];
+  const text = pair.exec(pair.nsA, ...onCpu(0, 'tcpreplay', ['-i', pair.ifA, ...speed, ...loop, '--limit', String(count), file]), 300_000);
+  const m = /Actual: (\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/.exec(text);
+  if (!m) throw new Error(`tcpreplay output not understood: ${text.slice(-300)}`);
+  return { sent: Number(m[1]), bytes: Number(m[2]), seconds: Number(m[3]) };
+}
+
+/** Packets the receiving veth end has taken in so far. */
+function rxPackets(pair: NetnsPair): number {
+  return Number(pair.exec(pair.nsB, 'cat', [`/sys/class/net/${pair.ifB}/statistics/rx_packets`]).trim());
+}
 
 /** The command run on one CPU when PIN is set. */
 function onCpu(cpu: number, cmd: string, args: string[]): [string, string[]] {
@@ -52,6 +105,8 @@ interface Trial {
   sent: number;
   sentBytes: number;
   replaySeconds: number;
+  /** Packets that reached the capture's veth end during the trial (its rx_packets; includes the odd IPv6 housekeeping packet). */
+  delivered: number | null;
   captured: number | null;
   kernelDrops: number | null;
   /** tapline: packets received but not stored (store writer and hand-off drops). */
@@ -94,6 +149,13 @@ interface ThreadTicks {
   /** Of ticks: user and system time. */
   user: number;
   sys: number;
+  /** Voluntary context switches (the thread went to sleep: a wait for work, a lock): a count the load does not move. */
+  vcs: number;
+}
+
+function voluntarySwitches(statusPath: string): number {
+  const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(statusPath, 'utf8'));
+  return m ? Number(m[1]) : 0;
 }
 
 /** CPU ticks of every thread of a process and its descendants, by "pid/tid". */
@@ -105,7 +167,7 @@ function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
         const stat = readFileSync(`/proc/${p}/task/${t}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]), user: Number(f[11]), sys: Number(f[12]) });
+        out.set(`${p}/${t}`, { pid: p, tid: Number(t), comm, ticks: Number(f[11]) + Number(f[12]), user: Number(f[11]), sys: Number(f[12]), vcs: voluntarySwitches(`/proc/${p}/task/${t}/status`) });
         for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) walk(Number(c));
       }
     } catch {
@@ -121,12 +183,13 @@ function treeThreadTicks(pid: number): Map<string, ThreadTicks> {
  * capture thread, named tl-capture): that thread (the copy out of the kernel ring), the worker's
  * JS main thread, its other threads by CPU (the store writer thread first as a rule, then V8's
  * and libuv's helpers), and the CLI parent. Seconds; threads that ended during the trial are
- * missing (none should: the worker runs throughout).
+ * missing (none should: the worker runs throughout). The capture and main threads' voluntary
+ * context switches ("sleeps": waits for work, i.e. wake-ups) are counts the load barely moves.
  */
 function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, ThreadTicks>): string {
   const delta = [...after.entries()].map(([k, a]) => {
     const b = before.get(k);
-    return { ...a, ticks: a.ticks - (b?.ticks ?? 0), user: a.user - (b?.user ?? 0), sys: a.sys - (b?.sys ?? 0) };
+    return { ...a, ticks: a.ticks - (b?.ticks ?? 0), user: a.user - (b?.user ?? 0), sys: a.sys - (b?.sys ?? 0), vcs: a.vcs - (b?.vcs ?? 0) };
   });
   const worker = delta.find((t) => t.comm === 'tl-capture')?.pid;
   if (worker === undefined) return 'threads: no tl-capture thread (JavaScript capture path or an older build)';
@@ -139,7 +202,8 @@ function threadBreakdown(before: Map<string, ThreadTicks>, after: Map<string, Th
   const main = mine.filter((t) => t.tid === worker);
   const others = mine.filter((t) => t.comm !== 'tl-capture' && t.tid !== worker).sort((a, b) => b.ticks - a.ticks);
   const parent = delta.filter((t) => t.pid !== worker);
-  return `threads: capture ${us(native)}, worker main ${us(main)}, worker others ${others.slice(0, 3).map((t) => us([t])).join(' / ')} (+${us(others.slice(3))}), parent ${s(parent.reduce((n, t) => n + t.ticks, 0))} s`;
+  const vcs = (ts: { vcs: number }[]): string => `${ts.reduce((n, t) => n + t.vcs, 0)}`;
+  return `threads: capture ${us(native)} (${vcs(native)} sleeps), worker main ${us(main)} (${vcs(main)} sleeps), worker others ${others.slice(0, 3).map((t) => us([t])).join(' / ')} (+${us(others.slice(3))}), parent ${s(parent.reduce((n, t) => n + t.ticks, 0))} s`;
 }
 
 function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<void> {
@@ -183,7 +247,7 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: number, loops: number, replayFile: string, workDir: string, segment: string): Promise<Trial> {
   const ratePps: Trial['ratePps'] = rate === 0 ? 'topspeed' : rate;
-  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, threads: null, zeroDrop: false, error: null };
+  const base: Trial = { tool, ratePps, sent: 0, sentBytes: 0, replaySeconds: 0, delivered: null, captured: null, kernelDrops: null, storeDrops: null, handoffDrops: null, cpuSeconds: null, threads: null, zeroDrop: false, error: null };
   const dir = join(workDir, `${tool}-${ratePps}`);
   rmSync(dir, { recursive: true, force: true });
   ensureDir(dir);
@@ -200,16 +264,14 @@ async function trial(pair: NetnsPair, tool: Trial['tool'], rate: number, count: 
     await waitFor(cap, 'stderr', tapline ? /capturing from/ : /listening on/, 30_000);
     const cpu0 = treeCpuSeconds(cap.pid!);
     const threads0 = tapline ? treeThreadTicks(cap.pid!) : null;
-    const speed = rate === 0 ? ['--topspeed'] : ['--pps', String(rate)];
-    const loop = loops > 1 ? ['--loop', String(loops)] : [];
-    const replay = pair.exec(pair.nsA, ...onCpu(0, 'tcpreplay', ['-i', pair.ifA, ...speed, ...loop, '--limit', String(count), replayFile]), 300_000);
-    const m = /Actual: (\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/.exec(replay);
-    if (!m) throw new Error(`tcpreplay output not understood: ${replay.slice(-300)}`);
-    base.sent = Number(m[1]);
-    base.sentBytes = Number(m[2]);
-    base.replaySeconds = Number(m[3]);
+    const rx0 = rxPackets(pair);
+    const r = replay(pair, rate, count, loops, replayFile);
+    base.sent = r.sent;
+    base.sentBytes = r.bytes;
+    base.replaySeconds = r.seconds;
     // Let the capture drain its ring (bounded), then take its CPU and stop it.
     await new Promise((r) => setTimeout(r, 1500));
+    base.delivered = rxPackets(pair) - rx0;
     base.cpuSeconds = Math.round((treeCpuSeconds(cap.pid!) - cpu0) * 100) / 100;
     if (threads0) base.threads = threadBreakdown(threads0, treeThreadTicks(cap.pid!));
     cap.kill('SIGINT');
@@ -243,15 +305,17 @@ export const captureSuite: Suite = {
   name: 'capture',
   description: 'live capture on a veth pair: highest zero-drop rate vs tcpdump -w, CPU per Gbit/s',
   async run(_ctx: SuiteContext): Promise<void> {
-    section(PIN ? 'Live capture (tcpreplay over a veth pair; tcpreplay on CPU 0, the capture on CPU 1)' : 'Live capture (tcpreplay over a veth pair)');
-    const skip = netnsSkipReason() ?? (which('tcpreplay') ? null : 'tcpreplay is not installed') ?? (which('tcpdump') ? null : 'tcpdump is not installed');
+    const senderName = SENDER === 'afpacket' ? 'pcap-sender (AF_PACKET, sendmmsg)' : 'tcpreplay';
+    section(PIN ? `Live capture (${senderName} over a veth pair; the sender on CPU 0, the capture on CPU 1)` : `Live capture (${senderName} over a veth pair)`);
+    const skip = netnsSkipReason() ?? (SENDER === 'afpacket' || which('tcpreplay') ? null : 'tcpreplay is not installed') ?? (which('tcpdump') ? null : 'tcpdump is not installed');
     if (skip) {
       say(`skipped: ${skip}`);
       writeResults('capture', { skipped: skip });
       return;
     }
     const source = await ensureCapture({ sizeText: envString('BENCH_CAPTURE_SIZE', '200M'), seed: 1 });
-    const rates = envString('BENCH_CAPTURE_RATES', '20000,50000,100000,200000,400000,0')
+    const defaultRates = SENDER === 'afpacket' ? '100000,200000,300000,400000,500000,600000,700000,800000,1000000,1200000,0' : '20000,50000,100000,200000,400000,0';
+    const rates = envString('BENCH_CAPTURE_RATES', defaultRates)
       .split(',')
       .map((s) => Number(s.trim()));
     const seconds = envInt('BENCH_CAPTURE_SECONDS', 3);
@@ -279,8 +343,8 @@ export const captureSuite: Suite = {
           if (failed[tool]) continue;
           const t = await trial(pair, tool, rate, count, loops, source.path, workDir, segment);
           trials.push(t);
-          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.threads ? ` (${t.threads})` : ''}${t.error ? `, error: ${t.error}` : ''}`);
-          // the highest rate achieved without a drop (the capture's own CPU use slows tcpreplay,
+          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), delivered ${t.delivered ?? '-'}, captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.threads ? ` (${t.threads})` : ''}${t.error ? `, error: ${t.error}` : ''}`);
+          // the highest rate achieved without a drop (the capture's own CPU use slows the sender,
           // so a higher asked rate can come out lower)
           const rateOf = (x: Trial): number => x.sent / Math.max(x.replaySeconds, 1e-9);
           if (t.zeroDrop) {
@@ -317,7 +381,7 @@ export const captureSuite: Suite = {
     if (tools.includes('tapline-js')) say(`tapline-js (pcap package path) / tcpdump zero-drop rate: ${fmtRatio(ratioJs)}`);
     const ratioRef = achieved(best['tapline-ref']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-ref'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-ref')) say(`tapline-ref (${REF_CLI ?? 'BENCH_TAPLINE_REF_CLI unset'}) / tcpdump zero-drop rate: ${fmtRatio(ratioRef)}`);
-    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), tcpreplay: toolVersion('tcpreplay', ['--version']), tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
+    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), sender: SENDER, tcpreplay: SENDER === 'tcpreplay' ? toolVersion('tcpreplay', ['--version']) : null, tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
     say(`results: ${path}`);
   },
 };

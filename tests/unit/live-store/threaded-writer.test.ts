@@ -12,7 +12,7 @@ import { openThreadedLiveWriter, type LiveFlowSummary } from '../../../node/stor
 import { Store } from '../../../node/store/store.js';
 import { LiveFlowSummaryBatchSchema } from '../../../common/capture/live-flow-summary.js';
 import { asStored, liveTraffic, storedPackets, type StoredPacket } from '../../helpers/live-traffic.js';
-import { appendBatchRecord, forEachBatchRecord } from '../../../node/store/live/packet-batch.js';
+import { appendBatchRecord, batchRecordLength, endBatchRun, forEachBatchRecord, startBatchRun, BATCH_RUN_HEADER } from '../../../node/store/live/packet-batch.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tl-livestore-thread-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -139,8 +139,10 @@ describe('threaded live writer', () => {
 
   test('a full hand-off ring drops the packets that do not fit, counted as hand-off drops; earlier ones are all stored', async () => {
     const dir = freshDir();
-    // two batches in flight at most; handed over synchronously, so none can come back meanwhile
-    const w = await openThreadedLiveWriter(dir, { handoffBytes: 2 << 20 });
+    // two batches in flight at most; handed over synchronously, and slots given back by message
+    // (not through the slot-return ring, which this thread reads at once), so none can come back
+    // meanwhile
+    const w = await openThreadedLiveWriter(dir, { handoffBytes: 2 << 20, slotReturnRing: false });
     w.link(ETH);
     const sent: StoredPacket[] = [];
     for (let seed = 10; seed < 40; seed++) {
@@ -160,6 +162,58 @@ describe('threaded live writer', () => {
       assert.equal(stored.length, st.storedPackets);
       // the ring holds three batches' worth: the stored packets are the first ones, in order
       assert.deepEqual(stored, sent.slice(0, stored.length));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('batches in buffers from takeBatchBuffer, more than the hand-off bound holds: a taker that ran out is told when a slot comes back, and every packet is stored in order', { timeout: 60_000 }, async () => {
+    const dir = freshDir();
+    // three 1 MiB batches at most out at once, so the taker runs out many times over
+    const w = await openThreadedLiveWriter(dir, { handoffBytes: 3 << 20, segmentBytes: 4 << 20 });
+    w.link(ETH);
+    // about 11 MB of packets: eleven batches; the filling loop below only copies, so it outruns the writer
+    const packets = [...liveTraffic({ seed: 100, count: 14_400 })];
+    const sent: StoredPacket[] = packets.map(asStored);
+    let waits = 0;
+    let next = 0;
+    // a failed assertion must not leave the thread running (it would keep the test process alive)
+    const closed = w.close.bind(w);
+    try {
+    while (next < packets.length) {
+      let buf = w.takeBatchBuffer();
+      while (buf === null) {
+        // without a word from the writer when it gives a slot back, this waits for ever (and the test times out)
+        waits++;
+        await new Promise<void>((r) => w.onBatchBufferFree(r));
+        w.onBatchBufferFree(null);
+        buf = w.takeBatchBuffer();
+      }
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      let len = startBatchRun(view, 0, ETH.id);
+      let count = 0;
+      let bytes = 0;
+      while (next < packets.length && len + batchRecordLength(Math.min(packets[next].capLen, packets[next].data.length)) <= buf.length) {
+        const p = packets[next++];
+        len = appendBatchRecord(buf, view, len, p);
+        count++;
+        bytes += p.origLen;
+      }
+      endBatchRun(view, 0, len);
+      assert.ok(len > BATCH_RUN_HEADER, 'a batch holds at least one packet');
+      w.packetBatch(buf, len, count, bytes);
+    }
+    } finally {
+      await closed();
+    }
+    assert.ok(waits > 0, 'the taker ran out of buffers at least once');
+    const st = w.stats();
+    assert.equal(st.droppedHandoff, 0);
+    assert.equal(st.storedPackets, sent.length);
+    assert.equal(st.queuedBytes, 0, 'every slot came back');
+    const store = await Store.open(dir);
+    try {
+      assert.deepEqual(await storedPackets(store), sent);
     } finally {
       await store.close();
     }
