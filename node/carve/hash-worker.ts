@@ -102,6 +102,16 @@ const decoder = new TextDecoder();
 const text = (at, len) => decoder.decode(ring.slice(at, at + len));
 // a pending Atomics.waitAsync does not keep a thread alive; a port listener does
 parentPort.on('message', () => undefined);
+// the entry at ring position pos: visit(kind, id, body offset, length, flags) unless it is a
+// WRAP (the rest of the ring unused); the next entry's position
+function step(pos, visit) {
+  const at = pos & MASK;
+  const kind = words.getUint32(at, true);
+  if (kind === ${WRAP}) return (pos + (ring.length - at)) >>> 0;
+  const len = words.getUint32(at + 8, true);
+  visit(kind, words.getUint32(at + 4, true), at + ${HEADER}, len, words.getUint32(at + 12, true));
+  return (pos + ${HEADER} + ((len + 15) & ~15)) >>> 0;
+}
 // a failed stage says so in shared memory before its error ends it
 const die = (e) => {
   Atomics.store(ctl, ${DEAD}, 1);
@@ -119,17 +129,7 @@ async function loop(handle) {
     const bell = Atomics.load(ctl, me + ${BELLS});
     const w = Atomics.load(ctl, ${W_POS}) >>> 0;
     while (r !== w) {
-      const at = r & MASK;
-      const kind = words.getUint32(at, true);
-      if (kind === ${WRAP}) {
-        r = (r + (ring.length - at)) >>> 0;
-      } else {
-        const id = words.getUint32(at + 4, true);
-        const len = words.getUint32(at + 8, true);
-        const flags = words.getUint32(at + 12, true);
-        handle(kind, id, at + ${HEADER}, len, flags);
-        r = (r + ${HEADER} + ((len + 15) & ~15)) >>> 0;
-      }
+      r = step(r, handle);
       Atomics.store(ctl, me, r | 0);
       if (Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0) Atomics.notify(ctl, me);
     }
@@ -312,35 +312,28 @@ function hashPending() {
   }
   ends = [];
 }
+let idle = false;
+// an entry seen: its bytes wait in the ring (ranges), a FINISH or DROP for after them (ends)
+function gather(kind, id, at, len) {
+  if (kind === ${DATA}) {
+    let list = ranges.get(id);
+    if (!list) ranges.set(id, (list = []));
+    list.push(at, len);
+  } else if (kind === ${FINISH}) ends.push({ kind, id });
+  else if (kind === ${IDLE}) idle = true;
+  else if (kind === ${DROP}) {
+    // a dropped file's pending bytes need no hashing
+    ranges.delete(id);
+    ends.push({ kind, id });
+  }
+}
 async function loop() {
   let r = Atomics.load(ctl, me) >>> 0;
   let scan = r;
-  let idle = false;
   for (;;) {
     const bell = Atomics.load(ctl, me + ${BELLS});
     const w = Atomics.load(ctl, ${W_POS}) >>> 0;
-    while (scan !== w) {
-      const at = scan & MASK;
-      const kind = words.getUint32(at, true);
-      if (kind === ${WRAP}) {
-        scan = (scan + (ring.length - at)) >>> 0;
-        continue;
-      }
-      const id = words.getUint32(at + 4, true);
-      const len = words.getUint32(at + 8, true);
-      if (kind === ${DATA}) {
-        let list = ranges.get(id);
-        if (!list) ranges.set(id, (list = []));
-        list.push(at + ${HEADER}, len);
-      } else if (kind === ${FINISH}) ends.push({ kind, id });
-      else if (kind === ${IDLE}) idle = true;
-      else if (kind === ${DROP}) {
-        // a dropped file's pending bytes need no hashing
-        ranges.delete(id);
-        ends.push({ kind, id });
-      }
-      scan = (scan + ${HEADER} + ((len + 15) & ~15)) >>> 0;
-    }
+    while (scan !== w) scan = step(scan, gather);
     if (scan !== r && (idle || ((scan - r) >>> 0) >= BATCH_BYTES || Atomics.load(ctl, ${PRODUCER_WAITS}) !== 0)) {
       hashPending();
       r = scan;
