@@ -12,8 +12,8 @@
  *
  * Paths, chosen once per process from the CPU: AVX-512 (16 lanes, every algorithm); AVX2 (8
  * lanes, MD5 only); one file at a time with the SHA extensions (SHA-1, SHA-256) or portable C.
- * The last one or two files of an update always go one at a time: a mostly idle register costs
- * more than a single block. TAPLINE_DIGEST_LANES=8, =1 or =0 (portable C only) narrows the choice,
+ * The last few files of an update go one at a time (see impl_t.single_max): a mostly idle
+ * register costs more than their blocks one by one. TAPLINE_DIGEST_LANES=8, =1 or =0 (portable C only) narrows the choice,
  * so tests cover every path the CPU has.
  */
 #include <stdint.h>
@@ -482,11 +482,17 @@ typedef struct {
   int width;     /* lanes of `lanes` (1: none) */
   lanes_fn lanes;
   block_fn one;  /* one block of one file */
+  /*
+   * When no file is left to start and at most this many lanes are busy, they finish one at a
+   * time: a 16-lane step costs about what 3 MD5 blocks, 6 SHA-1 or 12 SHA-256 blocks cost one at
+   * a time with SHA-NI (256 MB: lanes 100 / 115 / 190 ms, one at a time 550 / 265 / 260 ms).
+   */
+  int single_max;
 } impl_t;
 
 static impl_t choose(int alg) {
   static const block_fn portable[ALG_COUNT] = {md5_block, sha1_block, sha256_block};
-  impl_t r = {1, NULL, portable[alg]};
+  impl_t r = {1, NULL, portable[alg], 0};
 #ifdef DIGEST_X86
   const char *want = getenv("TAPLINE_DIGEST_LANES");
   int limit = want == NULL ? 16 : atoi(want);
@@ -502,9 +508,11 @@ static impl_t choose(int alg) {
   if (limit >= 16 && avx512) {
     r.width = 16;
     r.lanes = x16[alg];
+    r.single_max = alg == ALG_MD5 ? 2 : !sha_ni ? 1 : alg == ALG_SHA1 ? 5 : 11;
   } else if (limit >= 8 && avx2 && alg == ALG_MD5) {
     r.width = 8;
     r.lanes = md5_x8;
+    r.single_max = 2;
   }
 #endif
   return r;
@@ -643,7 +651,7 @@ static const uint8_t *lane_next(lane_t *l, const digest_chain_t *c) {
 void digest_lanes_update(int alg, const digest_chain_t *chains, int count, uint8_t *const *slots) {
   const impl_t *im = impl(alg);
   const int words = WORDS[alg];
-  if (im->width > 1 && count > 1) {
+  if (im->width > 1 && count > im->single_max) {
     static const uint8_t idle_block[64];
     lane_t lanes[16];
     uint32_t st[8][16];
@@ -676,8 +684,8 @@ void digest_lanes_update(int alg, const digest_chain_t *chains, int count, uint8
         busy += b != NULL;
       }
       if (busy == 0) return;
-      if (busy <= 2 && next >= count) {
-        /* the last one or two files: one block at a time costs less than a mostly idle register */
+      if (busy <= im->single_max && next >= count) {
+        /* the last few files: one block at a time costs less than a mostly idle register */
         for (int i = 0; i < im->width; i++) {
           lane_t *l = &lanes[i];
           if (p[i] == idle_block) continue;
