@@ -2,7 +2,8 @@
  * Per-thread CPU of the log intake at one fixed UDP rate (a diagnostic beside the `logs` suite):
  * `node --import tsx tests/bench/logs-threads.ts RATE COUNT [STORE_DIR]`. Prints the stored
  * count and CPU µs per message for the whole process and for each thread (from
- * /proc/self/task/*\/stat), so a change can be attributed to the thread it moved work from.
+ * /proc/self/task/*\/stat), so a change can be attributed to the thread it moved work from,
+ * and each listed thread's minor page faults per message (fresh memory touched: batch buffers).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,8 +15,8 @@ import { logEventsBuilt } from '../../node/logs/log-event-batch.js';
 
 const SUITE = fileURLToPath(new URL('./suites/logs.ts', import.meta.url));
 
-function threadTimes(): Map<string, { name: string; cpu: number }> {
-  const out = new Map<string, { name: string; cpu: number }>();
+function threadTimes(): Map<string, { name: string; cpu: number; faults: number }> {
+  const out = new Map<string, { name: string; cpu: number; faults: number }>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
@@ -23,7 +24,7 @@ function threadTimes(): Map<string, { name: string; cpu: number }> {
       // the main thread's id is the process id; the UDP socket thread is the one at nice -10
       const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
       const name = Number(tid) === process.pid ? 'main' : comm === 'tapline-udp-rx' ? 'native receive' : Number(f[16]) < 0 ? `nice ${f[16]} (socket)` : `thread ${tid} ${comm} (started ${f[19]})`;
-      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100, faults: Number(f[7]) });
     } catch {
       // a thread that ended
     }
@@ -98,16 +99,18 @@ async function main(): Promise<void> {
   if (process.env.BENCH_LOG_SUBSCRIBER === '1') process.stdout.write(`  live subscriber: ${live.events - liveBefore.events} events delivered, ${live.missed - liveBefore.missed} missed, ${live.bytes - liveBefore.bytes} JSON characters\n`);
   process.stdout.write(`  events built on the main thread (whole process): ${logEventsBuilt.count}, from whole lines ${logEventsBuilt.fromWholeLine}; batches with whole lines ${logEventsBuilt.wholeLineBatches}\n`);
   const byName = new Map<string, number>();
+  const faultsByName = new Map<string, number>();
   for (const [tid, b] of t1) {
     const a = t0.get(tid);
     const d = b.cpu - (a?.cpu ?? 0);
     byName.set(b.name, (byName.get(b.name) ?? 0) + d);
+    faultsByName.set(b.name, (faultsByName.get(b.name) ?? 0) + b.faults - (a?.faults ?? 0));
   }
   // threads under 0.3 µs a message are summed by kind (V8's helper threads do the GC's concurrent
   // and parallel work, libuv's pool the journal's writes): together they can be 1-2 µs a message
   const small = new Map<string, number>();
   for (const [name, d] of [...byName].sort((x, y) => y[1] - x[1])) {
-    if ((d * 1e6) / sent.sent > (process.env.BENCH_LOG_THREADS_ALL === "1" ? 0 : 0.3)) process.stdout.write(`  ${name.padEnd(20)} ${per(d)} µs/msg\n`);
+    if ((d * 1e6) / sent.sent > (process.env.BENCH_LOG_THREADS_ALL === "1" ? 0 : 0.3)) process.stdout.write(`  ${name.padEnd(20)} ${per(d)} µs/msg, ${((faultsByName.get(name) ?? 0) / sent.sent).toFixed(3)} page faults/msg\n`);
     else {
       const kind = /^thread \d+ (.*) \(started/.exec(name)?.[1] ?? name;
       small.set(kind, (small.get(kind) ?? 0) + d);
