@@ -133,7 +133,7 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./events-command.js')).eventsCommand(rest, process.stdout, err);
     case 'carve': {
       const loader = await import('./carve-loader.js');
-      loader.tuneCompilerForCarving();
+      loader.tuneV8ForCarving();
       // the spool workers boot (~60 ms of CPU each) on the other core while the command's modules load
       (await import('../../node/carve/hash-worker.js')).startSpoolWorkers();
       return (await loader.loadCarveCommand()).carveCommand(rest, process.stdout, err);
