@@ -453,6 +453,10 @@ class SpoolRing {
     const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
     // md5 (the slowest digest) alone; sha256 and sha1 together take about as long
     const plan = digestStages();
+    if (process.env.TAPLINE_DEBUG) {
+      const lanes = plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes` : 'no lanes';
+      process.stderr.write(`tapline: digests: ${lanes}; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ') || 'none'} (${plan.reason})\n`);
+    }
     this.workers = [new Worker(WRITER_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER } })];
     for (const algorithms of plan.openssl) {
       const me = R_DIGESTS[this.workers.length - 1];

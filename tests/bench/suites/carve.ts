@@ -23,6 +23,7 @@ import { formatBytes, mbPerSec, parseSize } from '../lib/size.js';
 import type { Suite, SuiteContext, TargetRow } from '../lib/suite.js';
 import { Store } from '../../../node/store/store.js';
 import { followFlow } from '../../../node/store/flow-stream.js';
+import { digestStages } from '../../../node/carve/hash-worker.js';
 
 const TARGET_RATIO = 5;
 const GENERATOR_VERSION = 1;
@@ -151,6 +152,9 @@ export const carveSuite: Suite = {
     }
     const bytes = statSync(cap).size;
     say(`capture ${cap} (${formatBytes(bytes)})`);
+    // which digest path the carve will take on this machine (the CLI says so with TAPLINE_DEBUG=1)
+    const plan = digestStages();
+    say(`digests: ${plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes (native/digest)` : 'no lanes'}${plan.openssl.length > 0 ? `; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ')}` : ''} (${plan.reason})`);
 
     const store = join(work, 'store');
     const outDir = join(work, 'out');
