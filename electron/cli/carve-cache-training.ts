@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../common/capture/pcap-writer.js';
+import { asciiBytes } from '../../common/carve/text.js';
 import { Store } from '../../node/store/store.js';
 import type { CarveCommandModule } from './carve-loader.js';
 
@@ -65,7 +66,6 @@ export function trainingCapture(): Uint8Array {
     records.push(rec);
     t += 50;
   };
-  const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
   let cs = 1000;
   let ss = 5000;
   packet(true, cs - 1, 0, 0x02, new Uint8Array(0));
@@ -78,18 +78,18 @@ export function trainingCapture(): Uint8Array {
     x ^= x << 5;
     binary[i] = x & 0xff;
   }
-  const html = latin1(`<!doctype html><html><head><title>t</title></head><body>${'<p>training</p>'.repeat(200)}</body></html>`);
-  const chunked = latin1(`1000\r\n${'c'.repeat(0x1000)}\r\n20\r\n${'d'.repeat(0x20)}\r\n0\r\n\r\n`);
+  const html = asciiBytes(`<!doctype html><html><head><title>t</title></head><body>${'<p>training</p>'.repeat(200)}</body></html>`);
+  const chunked = asciiBytes(`1000\r\n${'c'.repeat(0x1000)}\r\n20\r\n${'d'.repeat(0x20)}\r\n0\r\n\r\n`);
   const responses: [string, string, Uint8Array][] = [
     ['/files/training.bin', 'Content-Type: application/octet-stream\r\nContent-Length: ' + binary.length, binary],
     ['/index.html', 'Content-Type: text/html\r\nContent-Length: ' + html.length, html],
     ['/chunked.txt', 'Content-Type: text/plain\r\nTransfer-Encoding: chunked', chunked],
   ];
   for (const [path, headers, body] of responses) {
-    const req = latin1(`GET ${path} HTTP/1.1\r\nHost: training.example\r\nUser-Agent: tapline-build\r\n\r\n`);
+    const req = asciiBytes(`GET ${path} HTTP/1.1\r\nHost: training.example\r\nUser-Agent: tapline-build\r\n\r\n`);
     packet(true, cs, ss, 0x18, req);
     cs += req.length;
-    const head = latin1(`HTTP/1.1 200 OK\r\n${headers}\r\n\r\n`);
+    const head = asciiBytes(`HTTP/1.1 200 OK\r\n${headers}\r\n\r\n`);
     const resp = new Uint8Array(head.length + body.length);
     resp.set(head, 0);
     resp.set(body, head.length);
@@ -101,13 +101,7 @@ export function trainingCapture(): Uint8Array {
   }
   packet(true, cs, ss, 0x11, new Uint8Array(0));
   packet(false, ss, cs + 1, 0x11, new Uint8Array(0));
-  const out = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of records) {
-    out.set(r, at);
-    at += r.length;
-  }
-  return out;
+  return Buffer.concat(records);
 }
 
 /** Imports the training capture into a temporary store and carves it with `carveCommand`; returns the files carved. */

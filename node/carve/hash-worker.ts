@@ -241,7 +241,7 @@ loop((kind, id, at, len) => {
  * hashed, so the pending bytes stay in place in the ring. Each file has a context slot in one
  * pool per algorithm; a DROP frees the slot.
  */
-const lanesSource = (stage: string, algorithms: readonly DigestName[]): string => `${PRELUDE}
+const lanesSource = (algorithms: readonly DigestName[]): string => `${PRELUDE}
 const addon = (() => {
   const m = { exports: {} };
   process.dlopen(m, workerData.addon);
@@ -251,7 +251,6 @@ const NAMES = ${JSON.stringify(algorithms)};
 const ALG_IDS = ${JSON.stringify(ALG_IDS)};
 const DIGEST_BYTES = ${JSON.stringify(DIGEST_BYTES)};
 const ALGS = NAMES.map((n) => ALG_IDS[n]);
-const LANES = Math.min(...ALGS.map((a) => addon.width(a)));
 const BATCH_BYTES = ${LANES_BATCH_BYTES};
 const SLOT = ${DIGEST_SLOT_BYTES};
 let pools = ALGS.map(() => new Uint8Array(SLOT * 64));
@@ -307,7 +306,7 @@ function hashPending() {
         digests[NAMES[i]] = Buffer.from(out.subarray(0, DIGEST_BYTES[NAMES[i]])).toString('hex');
       });
       release(e.id);
-      parentPort.postMessage({ id: e.id, stage: '${stage}', digests });
+      parentPort.postMessage({ id: e.id, stage: 'lanes', digests });
     } else release(e.id);
   }
   ends = [];
@@ -442,8 +441,6 @@ class SpoolRing {
   private openAt = 0;
   private openLen = 0;
   private publishQueued = false;
-  /** A digest stage is a lanes stage, which waits for files to gather. */
-  private readonly gathers: boolean;
   /** The stages' control words (read position; + SLEEPS: sleeping; + BELLS: bell). */
   private readonly stages: number[];
   /** Bytes behind at which each stage is rung. */
@@ -451,7 +448,7 @@ class SpoolRing {
 
   constructor() {
     const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
-    // md5 (the slowest digest) alone; sha256 and sha1 together take about as long
+    // the writer, then the digest stages digestStages() picks for this CPU
     const plan = digestStages();
     if (process.env.TAPLINE_DEBUG) {
       const lanes = plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes` : 'no lanes';
@@ -464,11 +461,12 @@ class SpoolRing {
     }
     if (plan.lanes.length > 0) {
       const me = R_DIGESTS[this.workers.length - 1];
-      this.workers.push(new Worker(lanesSource('lanes', plan.lanes), { eval: true, workerData: { ...data, me, addon: plan.addon } }));
+      this.workers.push(new Worker(lanesSource(plan.lanes), { eval: true, workerData: { ...data, me, addon: plan.addon } }));
     }
-    this.gathers = plan.lanes.length > 0;
     this.stages = [R_WRITER, ...R_DIGESTS.slice(0, this.workers.length - 1)];
-    this.wakeBytes = this.stages.map((_, i) => (this.gathers && i === this.stages.length - 1 ? LANES_BATCH_BYTES : WAKE_BYTES));
+    // a lanes stage (always the last) lets files gather: it is rung later
+    const gathers = plan.lanes.length > 0;
+    this.wakeBytes = this.stages.map((_, i) => (gathers && i === this.stages.length - 1 ? LANES_BATCH_BYTES : WAKE_BYTES));
     for (const w of this.workers) {
       w.on('message', (m: unknown) => this.onMessage(m));
       w.on('error', (e) => this.fail(e));
@@ -697,8 +695,11 @@ class SpoolRing {
     });
   }
 
-  /** Entries written so far (tells flushWhenIdle whether the carver wrote anything meanwhile). */
+  /** Entries written so far (tells the idle check whether the carver wrote anything meanwhile). */
   private activity = 0;
+  /** `activity` when the idle check was (re)armed; the check's one timer, re-armed with refresh(). */
+  private idleSeen = 0;
+  private idleArmed = false;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
@@ -709,19 +710,33 @@ class SpoolRing {
    * carver is still writing.
    */
   private flushWhenIdle(): void {
-    if (this.idleTimer !== null) return;
-    const seen = this.activity;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.failure) return;
-      if (this.activity !== seen) this.flushWhenIdle();
-      else {
-        this.control(IDLE, 0, 0, null);
-        this.publish(true);
-      }
-    }, 1);
+    if (this.idleArmed) return;
+    this.idleArmed = true;
+    this.idleSeen = this.activity;
+    if (this.idleTimer !== null) {
+      this.idleTimer.refresh();
+      return;
+    }
+    this.idleTimer = setTimeout(() => this.idleCheck(), 1);
     // the workers hold the process while files wait: this timer must not hold it after that
     this.idleTimer.unref();
+  }
+
+  /** The idle timer fired: the carver wrote nothing since it was armed, or it is armed again. */
+  private idleCheck(): void {
+    if (this.failure) {
+      this.idleArmed = false;
+      return;
+    }
+    if (this.activity !== this.idleSeen) {
+      // re-armed while the carver is still writing (one timer, not a new one per turn)
+      this.idleSeen = this.activity;
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.idleArmed = false;
+    this.control(IDLE, 0, 0, null);
+    this.publish(true);
   }
 
   drop(id: number, path: string): Promise<void> {

@@ -19,18 +19,21 @@
     }                                                    \
   } while (0)
 
-static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+/* A typed array of `want`'s type: its data and its length in elements. */
+static int typed_of(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   napi_typedarray_type type;
-  size_t length;
-  void *p;
   napi_value ab;
   size_t offset;
   bool is;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) != napi_ok) return 0;
+  return type == want;
+}
+
+static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  void *p;
+  if (!typed_of(env, v, napi_uint8_array, &p, len)) return 0;
   *data = (uint8_t *)p;
-  *len = length;
   return 1;
 }
 
@@ -105,16 +108,11 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
   int alg;
   uint8_t *ring, *pool;
   size_t ring_len, pool_len;
-  napi_typedarray_type type;
   size_t jobs_len;
   void *jp;
-  napi_value ab;
-  size_t offset;
-  bool is = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4 || !alg_of(env, argv[0], &alg) || !bytes_of(env, argv[1], &ring, &ring_len) || !bytes_of(env, argv[2], &pool, &pool_len) ||
-      napi_is_typedarray(env, argv[3], &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, argv[3], &type, &jobs_len, &jp, &ab, &offset) != napi_ok || type != napi_int32_array) {
+      !typed_of(env, argv[3], napi_int32_array, &jp, &jobs_len)) {
     napi_throw_type_error(env, NULL, "update(alg: 0 | 1 | 2, ring: Uint8Array, pool: Uint8Array, jobs: Int32Array): bad arguments");
     return NULL;
   }
