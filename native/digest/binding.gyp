@@ -4,7 +4,8 @@
       "target_name": "tapline_digest",
       "sources": [
         "src/digest_addon.c",
-        "src/digest_lanes.c"
+        "src/digest_lanes.c",
+        "src/spool_stage.c"
       ],
       "defines": [
         "NAPI_VERSION=8"

@@ -360,6 +360,41 @@ interface DigestAddon {
   final(alg: number, pool: Uint8Array, slot: number, out: Uint8Array): void;
 }
 
+/**
+ * The addon's native spool stage (native/digest/src/spool_stage.c): the writer and lanes stages as
+ * two C threads on the same ring. Its results come in batches through `onResults`.
+ */
+interface NativeSpoolStage {
+  spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: (results: unknown) => void): object;
+  spoolWake(handle: object): void;
+  spoolWaitRoom(handle: object, seen: number, ms: number): void;
+  spoolRef(handle: object, on: boolean): void;
+}
+
+function hasNativeStage(m: DigestAddon): m is DigestAddon & NativeSpoolStage {
+  const a = m as unknown as Record<string, unknown>;
+  return typeof a.spoolStart === 'function' && typeof a.spoolWake === 'function' && typeof a.spoolWaitRoom === 'function' && typeof a.spoolRef === 'function';
+}
+
+/** One result of the native stage: a file finished (with its digests unless it failed), dropped, or the stage's fatal error. */
+interface NativeResult {
+  id: number;
+  kind: 'finished' | 'dropped' | 'fatal';
+  error: string | null;
+  digests?: FileDigests;
+}
+
+function isNativeResults(m: unknown): m is NativeResult[] {
+  return (
+    Array.isArray(m) &&
+    m.every((r: unknown) => {
+      if (typeof r !== 'object' || r === null) return false;
+      const o = r as Record<string, unknown>;
+      return typeof o.id === 'number' && (o.kind === 'finished' || o.kind === 'dropped' || o.kind === 'fatal') && (o.error === null || typeof o.error === 'string');
+    })
+  );
+}
+
 function isDigestAddon(m: unknown): m is DigestAddon {
   if (typeof m !== 'object' || m === null) return false;
   const a = m as Record<string, unknown>;
@@ -371,15 +406,24 @@ function isDigestAddon(m: unknown): m is DigestAddon {
  * AVX2 MD5 takes 8 lanes and SHA-256 + SHA-1 stay on OpenSSL (SHA-NI hashes one file as fast as
  * 8 lanes would); otherwise, or without the addon (not built, TAPLINE_NATIVE=0), OpenSSL.
  */
-export function digestStages(): { lanes: DigestName[]; openssl: DigestName[][]; width: number; addon: string | null; reason: string } {
+export function digestStages(): {
+  lanes: DigestName[];
+  openssl: DigestName[][];
+  width: number;
+  addon: string | null;
+  /** With AVX-512: the writer and lanes stages as native threads (TAPLINE_SPOOL_STAGE=workers: as worker isolates). */
+  native: NativeSpoolStage | null;
+  reason: string;
+} {
   const load = loadNativeAddon('digest', 'tapline_digest', isDigestAddon);
-  if (!load.ok) return { lanes: [], openssl: [['sha256', 'sha1'], ['md5']], width: 1, addon: null, reason: load.reason };
+  if (!load.ok) return { lanes: [], openssl: [['sha256', 'sha1'], ['md5']], width: 1, addon: null, native: null, reason: load.reason };
   const width = (n: DigestName) => load.addon.width(ALG_IDS[n]);
   if (width('md5') > 1 && width('sha1') > 1 && width('sha256') > 1) {
-    return { lanes: ['md5', 'sha1', 'sha256'], openssl: [], width: Math.min(width('md5'), width('sha1'), width('sha256')), addon: load.path, reason: 'AVX-512' };
+    const native = process.env.TAPLINE_SPOOL_STAGE !== 'workers' && hasNativeStage(load.addon) ? load.addon : null;
+    return { lanes: ['md5', 'sha1', 'sha256'], openssl: [], width: Math.min(width('md5'), width('sha1'), width('sha256')), addon: load.path, native, reason: 'AVX-512' };
   }
-  if (width('md5') > 1) return { lanes: ['md5'], openssl: [['sha256', 'sha1']], width: width('md5'), addon: load.path, reason: 'MD5 in AVX2 lanes' };
-  return { lanes: [], openssl: [['sha256', 'sha1'], ['md5']], width: 1, addon: null, reason: 'no SIMD lanes on this CPU' };
+  if (width('md5') > 1) return { lanes: ['md5'], openssl: [['sha256', 'sha1']], width: width('md5'), addon: load.path, native: null, reason: 'MD5 in AVX2 lanes' };
+  return { lanes: [], openssl: [['sha256', 'sha1'], ['md5']], width: 1, addon: null, native: null, reason: 'no SIMD lanes on this CPU' };
 }
 
 interface WriterReply {
@@ -445,6 +489,10 @@ class SpoolRing {
   private readonly stages: number[];
   /** Bytes behind at which each stage is rung. */
   private readonly wakeBytes: number[];
+  /** With AVX-512: the native stage (writer and lanes as two C threads) and its handle; the workers are then none. */
+  private readonly native: { addon: NativeSpoolStage; handle: object } | null = null;
+  /** Replies a file waits for: one per worker stage, or the native stage's one. */
+  private readonly replies: number;
 
   constructor() {
     const data = { ring: this.ring.buffer, ctl: this.ctl.buffer };
@@ -452,7 +500,18 @@ class SpoolRing {
     const plan = digestStages();
     if (process.env.TAPLINE_DEBUG) {
       const lanes = plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes` : 'no lanes';
-      process.stderr.write(`tapline: digests: ${lanes}; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ') || 'none'} (${plan.reason})\n`);
+      const where = plan.native ? 'native spool threads' : 'spool workers';
+      process.stderr.write(`tapline: digests: ${lanes}; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ') || 'none'} (${plan.reason}); ${where}\n`);
+    }
+    if (plan.native) {
+      // no isolate to boot, JIT or collect, and fsyncs without a libuv pool round trip each
+      const handle = plan.native.spoolStart(this.ring, this.ctl, R_WRITER, (m) => this.onNativeResults(m));
+      this.native = { addon: plan.native, handle };
+      this.workers = [];
+      this.stages = [R_WRITER];
+      this.wakeBytes = [LANES_BATCH_BYTES];
+      this.replies = 1;
+      return;
     }
     this.workers = [new Worker(WRITER_SOURCE, { eval: true, workerData: { ...data, me: R_WRITER } })];
     for (const algorithms of plan.openssl) {
@@ -464,6 +523,7 @@ class SpoolRing {
       this.workers.push(new Worker(lanesSource(plan.lanes), { eval: true, workerData: { ...data, me, addon: plan.addon } }));
     }
     this.stages = [R_WRITER, ...R_DIGESTS.slice(0, this.workers.length - 1)];
+    this.replies = this.workers.length;
     // a lanes stage (always the last) lets files gather: it is rung later
     const gathers = plan.lanes.length > 0;
     this.wakeBytes = this.stages.map((_, i) => (gathers && i === this.stages.length - 1 ? LANES_BATCH_BYTES : WAKE_BYTES));
@@ -497,12 +557,42 @@ class SpoolRing {
     else w.resolve({ sha256, md5, sha1 });
   }
 
+  /** A batch of the native stage's results: each file's digests or error, drops, or the stage's fatal error. */
+  private onNativeResults(m: unknown): void {
+    if (!isNativeResults(m)) {
+      this.fail(new Error('the native spool stage sent a malformed result'));
+      return;
+    }
+    for (const r of m) {
+      if (r.kind === 'fatal') {
+        this.fail(new Error(r.error ?? 'the native spool stage failed'));
+        return;
+      }
+      if (r.kind === 'dropped') {
+        this.dropping.get(r.id)?.();
+        this.dropping.delete(r.id);
+        continue;
+      }
+      const w = this.waiting.get(r.id);
+      if (!w) continue;
+      this.waiting.delete(r.id);
+      if (r.error !== null) w.reject(new Error(`${w.path}: ${r.error}`));
+      else if (!r.digests) w.reject(new Error(`${w.path}: a digest is missing`));
+      else w.resolve({ sha256: r.digests.sha256, md5: r.digests.md5, sha1: r.digests.sha1 });
+    }
+    this.unrefWhenIdle();
+  }
+
   private unrefWhenIdle(): void {
-    if (this.waiting.size === 0 && this.dropping.size === 0) for (const x of this.workers) x.unref();
+    if (this.waiting.size !== 0 || this.dropping.size !== 0) return;
+    if (this.native) this.native.addon.spoolRef(this.native.handle, false);
+    for (const x of this.workers) x.unref();
   }
 
   private refWhenBusy(): void {
-    if (this.waiting.size + this.dropping.size === 1) for (const x of this.workers) x.ref();
+    if (this.waiting.size + this.dropping.size !== 1) return;
+    if (this.native) this.native.addon.spoolRef(this.native.handle, true);
+    for (const x of this.workers) x.ref();
   }
 
   private fail(e: Error): void {
@@ -556,8 +646,11 @@ class SpoolRing {
       const st = this.stages[i];
       if (Atomics.load(this.ctl, st + SLEEPS) === 0) continue;
       if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= this.wakeBytes[i]) {
-        Atomics.add(this.ctl, st + BELLS, 1);
-        Atomics.notify(this.ctl, st + BELLS);
+        if (this.native) this.native.addon.spoolWake(this.native.handle);
+        else {
+          Atomics.add(this.ctl, st + BELLS, 1);
+          Atomics.notify(this.ctl, st + BELLS);
+        }
       }
     }
   }
@@ -602,7 +695,11 @@ class SpoolRing {
       this.publish(true);
       Atomics.store(this.ctl, PRODUCER_WAITS, 1);
       // look again after saying so (a stage stores its position, then reads the flag)
-      if ((Atomics.load(this.ctl, slow) >>> 0) === seen) Atomics.wait(this.ctl, slow, seen | 0, 100);
+      if ((Atomics.load(this.ctl, slow) >>> 0) === seen) {
+        // V8's Atomics.wait cannot be woken from C: the native stage has its own wait
+        if (this.native) this.native.addon.spoolWaitRoom(this.native.handle, seen | 0, 100);
+        else Atomics.wait(this.ctl, slow, seen | 0, 100);
+      }
       Atomics.store(this.ctl, PRODUCER_WAITS, 0);
       this.check();
       if (Atomics.load(this.ctl, DEAD) !== 0) {
@@ -687,7 +784,7 @@ class SpoolRing {
   finish(id: number, path: string, sync: boolean): Promise<FileDigests> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { path, pending: this.workers.length, error: null, digests: {}, resolve, reject });
+      this.waiting.set(id, { path, pending: this.replies, error: null, digests: {}, resolve, reject });
       this.refWhenBusy();
       this.control(FINISH, id, sync ? 1 : 0, null);
       this.publish();

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "digest_lanes.h"
+#include "spool_stage.h"
 
 #define CHECK(call)                                      \
   do {                                                   \
@@ -192,6 +193,10 @@ NAPI_MODULE_INIT() {
       {"reset", NULL, js_reset, NULL, NULL, NULL, napi_enumerable, NULL},
       {"update", NULL, js_update, NULL, NULL, NULL, napi_enumerable, NULL},
       {"final", NULL, js_final, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spoolStart", NULL, spool_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spoolWake", NULL, spool_wake, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spoolWaitRoom", NULL, spool_wait_room, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spoolRef", NULL, spool_ref, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

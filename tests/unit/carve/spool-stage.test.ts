@@ -1,0 +1,267 @@
+/**
+ * The native spool stage (native/digest/src/spool_stage.c): the carver's writer and lanes stages as
+ * two C threads reading the SpoolRing. Driven here entry by entry through the ring protocol, with
+ * hostile rings and arguments, and compared with the worker stages it replaces.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadNativeAddon } from '../../../node/native/native-addon.js';
+import { digestStages } from '../../../node/carve/hash-worker.js';
+import { prng } from '../../helpers/prng.js';
+
+interface StageAddon {
+  width(alg: number): number;
+  spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: (r: unknown) => void): object;
+  spoolWake(handle: object): void;
+  spoolWaitRoom(handle: object, seen: number, ms: number): void;
+  spoolRef(handle: object, on: boolean): void;
+}
+
+const load = loadNativeAddon('digest', 'tapline_digest', (m): m is StageAddon => typeof (m as Record<string, unknown>).spoolStart === 'function');
+const skip = load.ok ? false : `digest addon not loaded: ${load.reason}`;
+
+// the ring protocol of node/carve/hash-worker.ts
+const OPEN = 1;
+const DATA = 2;
+const FINISH = 3;
+const DROP = 4;
+const WRAP = 5;
+const IDLE = 6;
+const W_POS = 0;
+const ME = 1;
+const DEAD = 8;
+
+interface Result {
+  id: number;
+  kind: string;
+  error: string | null;
+  digests?: { md5: string; sha1: string; sha256: string };
+}
+
+/** A ring and its control words, with a writer that appends entries as the SpoolRing does. */
+class TestRing {
+  readonly ring: Uint8Array;
+  readonly ctl = new Int32Array(new SharedArrayBuffer(64));
+  private readonly words: DataView;
+  pos = 0;
+  readonly results: Result[] = [];
+  private notify: (() => void) | null = null;
+
+  constructor(bytes: number) {
+    this.ring = new Uint8Array(new SharedArrayBuffer(bytes));
+    this.words = new DataView(this.ring.buffer);
+  }
+
+  entry(kind: number, id: number, body: Uint8Array | null, flags = 0, lenOverride?: number): void {
+    const at = this.pos & (this.ring.length - 1);
+    const len = body ? body.length : 0;
+    if (this.ring.length - at < 16 + ((len + 15) & ~15)) {
+      this.words.setUint32(at, WRAP, true);
+      this.pos = (this.pos + (this.ring.length - at)) >>> 0;
+      return this.entry(kind, id, body, flags, lenOverride);
+    }
+    this.words.setUint32(at, kind, true);
+    this.words.setUint32(at + 4, id, true);
+    this.words.setUint32(at + 8, lenOverride ?? len, true);
+    this.words.setUint32(at + 12, flags, true);
+    if (body) this.ring.set(body, at + 16);
+    this.pos = (this.pos + 16 + ((len + 15) & ~15)) >>> 0;
+  }
+
+  publish(addon: StageAddon, handle: object): void {
+    Atomics.store(this.ctl, W_POS, this.pos | 0);
+    addon.spoolWake(handle);
+  }
+
+  onResults = (m: unknown): void => {
+    this.results.push(...(m as Result[]));
+    this.notify?.();
+  };
+
+  /** Waits until `n` results have come (or fails after 10 s). */
+  async until(n: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (this.results.length < n) {
+      if (Date.now() > deadline) throw new Error(`only ${this.results.length} of ${n} results came`);
+      await new Promise<void>((resolve) => {
+        this.notify = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+}
+
+const hex = (alg: string, b: Uint8Array) => createHash(alg).update(b).digest('hex');
+const text = (s: string) => new TextEncoder().encode(s);
+
+function tempDir(t: { after: (f: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-stage-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('files written through the native stage hold their bytes and come back with one-shot digests; a dropped file is removed', { skip }, async (t) => {
+  assert.ok(load.ok);
+  const a = load.addon;
+  const dir = tempDir(t);
+  const r = new TestRing(1 << 16);
+  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+  a.spoolRef(h, true);
+  t.after(() => a.spoolRef(h, false));
+  const rnd = prng(3);
+  const bodies = [0, 1, 5000, 20_000].map((n) => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256)));
+  bodies.forEach((_, i) => r.entry(OPEN, i + 1, text(join(dir, `f${i}`))));
+  r.entry(OPEN, 9, text(join(dir, 'gone')));
+  // interleaved pieces, as the carver writes concurrent files
+  for (let off = 0; off < 20_000; off += 1500) {
+    bodies.forEach((b, i) => {
+      if (off < b.length) r.entry(DATA, i + 1, b.subarray(off, Math.min(b.length, off + 1500)));
+    });
+    r.entry(DATA, 9, new Uint8Array(100));
+    // the ring (64 KiB) is smaller than what goes through it: publish and let the stage catch up
+    r.publish(a, h);
+    r.entry(IDLE, 0, null);
+    r.publish(a, h);
+    const seen = Atomics.load(r.ctl, ME);
+    if (((r.pos - seen) >>> 0) > 32_768) a.spoolWaitRoom(h, seen, 1000);
+  }
+  bodies.forEach((_, i) => r.entry(FINISH, i + 1, null, i % 2));
+  r.entry(DROP, 9, text(join(dir, 'gone')));
+  r.entry(IDLE, 0, null);
+  r.publish(a, h);
+  await r.until(bodies.length + 1);
+  const byId = new Map(r.results.map((x) => [x.id, x]));
+  bodies.forEach((b, i) => {
+    const got = byId.get(i + 1);
+    assert.equal(got?.kind, 'finished');
+    assert.equal(got?.error, null);
+    assert.deepEqual(got?.digests, { md5: hex('md5', b), sha1: hex('sha1', b), sha256: hex('sha256', b) }, `file ${i}`);
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, `f${i}`))), b, `file ${i} bytes`);
+  });
+  assert.equal(byId.get(9)?.kind, 'dropped');
+  assert.equal(existsSync(join(dir, 'gone')), false);
+  assert.equal(Atomics.load(r.ctl, DEAD), 0);
+});
+
+test('a file that cannot be created fails at its finish with the errno, and the others go on', { skip }, async (t) => {
+  assert.ok(load.ok);
+  const a = load.addon;
+  const dir = tempDir(t);
+  const r = new TestRing(1 << 16);
+  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+  a.spoolRef(h, true);
+  t.after(() => a.spoolRef(h, false));
+  r.entry(OPEN, 1, text(join(dir, 'missing-dir', 'x')));
+  r.entry(OPEN, 2, text(join(dir, 'ok')));
+  r.entry(OPEN, 3, text(`${join(dir, 'nul')}\0/etc/passwd`));
+  r.entry(DATA, 1, text('abc'));
+  r.entry(DATA, 2, text('abc'));
+  r.entry(FINISH, 1, null, 1);
+  r.entry(FINISH, 2, null, 1);
+  r.entry(FINISH, 3, null, 1);
+  r.entry(FINISH, 77, null, 1);
+  r.entry(IDLE, 0, null);
+  r.publish(a, h);
+  await r.until(4);
+  const byId = new Map(r.results.map((x) => [x.id, x]));
+  assert.match(byId.get(1)?.error ?? '', /^ENOENT: .*, open$/);
+  assert.equal(byId.get(2)?.error, null);
+  assert.equal(readFileSync(join(dir, 'ok'), 'utf8'), 'abc');
+  assert.match(byId.get(3)?.error ?? '', /bad path/, 'a path with a NUL inside is refused, not cut short');
+  assert.equal(existsSync(join(dir, 'nul')), false);
+  assert.match(byId.get(77)?.error ?? '', /unknown spool file/);
+});
+
+test('a malformed ring stops the stage with the dead flag and a fatal result, never a read outside the ring', { skip }, async () => {
+  assert.ok(load.ok);
+  const a = load.addon;
+  const cases: [string, (r: TestRing) => void][] = [
+    ['unknown kind', (r) => r.entry(99, 1, null)],
+    ['length past the ring end', (r) => r.entry(DATA, 1, new Uint8Array(16), 0, 1 << 20)],
+    ['length of 2^32-1', (r) => r.entry(OPEN, 1, null, 0, 0xffffffff)],
+  ];
+  for (const [what, write] of cases) {
+    const r = new TestRing(1 << 12);
+    const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+    a.spoolRef(h, true);
+    write(r);
+    r.publish(a, h);
+    r.entry(IDLE, 0, null);
+    await r.until(1);
+    a.spoolRef(h, false);
+    assert.equal(r.results[0].kind, 'fatal', what);
+    assert.match(r.results[0].error ?? '', /spool ring: /, what);
+    assert.equal(Atomics.load(r.ctl, DEAD), 1, what);
+    // a carver waiting for room is not left waiting on a dead stage
+    const t0 = Date.now();
+    a.spoolWaitRoom(h, Atomics.load(r.ctl, ME), 5000);
+    assert.ok(Date.now() - t0 < 4000, `${what}: the wait for room returned on the dead flag`);
+  }
+});
+
+test('the stage refuses memory it could lose and arguments out of range', { skip }, () => {
+  assert.ok(load.ok);
+  const a = load.addon;
+  const ctl = new Int32Array(new SharedArrayBuffer(64));
+  const cb = () => undefined;
+  assert.throws(() => a.spoolStart(new Uint8Array(1 << 12), ctl, ME, cb), RangeError, 'a plain ArrayBuffer ring');
+  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(5000)), ctl, ME, cb), RangeError, 'not a power of two');
+  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), new Int32Array(16), ME, cb), RangeError, 'plain control words');
+  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, 0, cb), RangeError, 'the write position as read position');
+  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, 12, cb), RangeError, 'words past the control block');
+  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, ME, 7 as unknown as () => void), TypeError);
+  assert.throws(() => a.spoolWake({}), TypeError);
+  assert.throws(() => a.spoolWaitRoom({}, 0, 1), TypeError);
+});
+
+test('waiting for room returns when the stage moves, and after its timeout when it does not', { skip }, async (t) => {
+  assert.ok(load.ok);
+  const a = load.addon;
+  const dir = tempDir(t);
+  const r = new TestRing(1 << 16);
+  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+  const t0 = Date.now();
+  a.spoolWaitRoom(h, 0, 60);
+  assert.ok(Date.now() - t0 >= 50, 'timed out, not returned at once');
+  a.spoolRef(h, true);
+  t.after(() => a.spoolRef(h, false));
+  r.entry(OPEN, 1, text(join(dir, 'a')));
+  r.entry(DATA, 1, new Uint8Array(1000));
+  Atomics.store(r.ctl, 4, 1); // the producer waits: the stage hashes what it has and moves
+  r.publish(a, h);
+  const t1 = Date.now();
+  a.spoolWaitRoom(h, 0, 5000);
+  assert.ok(Date.now() - t1 < 4000, 'woken by the stage');
+  assert.notEqual(Atomics.load(r.ctl, ME), 0);
+});
+
+test('the native stage and the worker stages it replaces give the same files and digests (TAPLINE_SPOOL_STAGE=workers)', { skip }, () => {
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  // without AVX-512 (or with TAPLINE_SPOOL_STAGE=workers around this test) the workers are the only path
+  const nativeHere = digestStages().native !== null;
+  const runs: [string, string[]][] = [
+    ['spool-hash.test.ts', []],
+    ['digest-lanes.test.ts', ['--test-name-pattern', 'forty interleaved files']],
+  ];
+  for (const stage of ['native', 'workers']) {
+    for (const [file, args] of runs) {
+      const check = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...args, join(import.meta.dirname, file)], {
+        cwd: join(import.meta.dirname, '../../..'),
+        env: { ...env, TAPLINE_SPOOL_STAGE: stage, TAPLINE_DEBUG: '1' },
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
+      assert.equal(check.status, 0, `TAPLINE_SPOOL_STAGE=${stage} ${file}:\n${check.stdout}\n${check.stderr}`);
+      assert.match(check.stdout, /# fail 0\b/);
+      assert.doesNotMatch(check.stdout, /# pass 0\b/);
+      // the path taken is the one asked for (the debug line of the first spool)
+      const path = stage === 'native' && nativeHere ? /\); native spool threads/ : /\); spool workers/;
+      assert.match(check.stderr + check.stdout, path, `${stage} ${file}`);
+    }
+  }
+});
