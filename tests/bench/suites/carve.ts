@@ -109,7 +109,7 @@ interface ThreadSplit {
  * rest (V8 compiler and GC helpers, libuv's file system pool: reads of the capture, copies to
  * OUTDIR, fsyncs).
  */
-function threadSplit(stderr: string): ThreadSplit | null {
+function threadSplit(stderr: string, nativeStage: boolean): ThreadSplit | null {
   const m = /^THREAD-CPU (\d+) (.*)$/m.exec(stderr);
   if (!m) return null;
   const pid = Number(m[1]);
@@ -119,7 +119,14 @@ function threadSplit(stderr: string): ThreadSplit | null {
   const NODE_THREADS = 10;
   const stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
   const other = rest.slice(0, rest.length - stages.length).reduce((n, r) => n + r.cpu, 0);
-  const names = stages.length === 2 ? 'write / md5+sha1+sha256 in lanes' : stages.length === 3 ? 'write / sha256+sha1 / md5' : 'threads';
+  const names =
+    stages.length === 2 && nativeStage
+      ? 'native threads: write + md5+sha1+sha256 in lanes / fsync + close'
+      : stages.length === 2
+        ? 'write / md5+sha1+sha256 in lanes'
+        : stages.length === 3
+          ? 'write / sha256+sha1 / md5'
+          : 'threads';
   const text = `main ${fmt(main, 2)} s; spool stages (${names}) ${stages.map((c) => fmt(c, 2)).join(' / ') || 'n/a'} s; other threads (V8 compiler + GC, libuv fs pool) ${fmt(other, 2)} s`;
   return { split: { main, stages, other }, text };
 }
@@ -154,7 +161,7 @@ export const carveSuite: Suite = {
     say(`capture ${cap} (${formatBytes(bytes)})`);
     // which digest path the carve will take on this machine (the CLI says so with TAPLINE_DEBUG=1)
     const plan = digestStages();
-    say(`digests: ${plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes (native/digest)` : 'no lanes'}${plan.openssl.length > 0 ? `; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ')}` : ''} (${plan.reason})`);
+    say(`digests: ${plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes (native/digest)` : 'no lanes'}${plan.openssl.length > 0 ? `; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ')}` : ''} (${plan.reason}); ${plan.native ? 'native spool threads' : 'spool workers'}`);
 
     const store = join(work, 'store');
     const outDir = join(work, 'out');
@@ -174,7 +181,7 @@ export const carveSuite: Suite = {
       // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over the spool stages
       carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
       say(`carve:  ${fmtMs(carve.wallMs)} (${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s), peak RSS ${fmtMiB(carve.peakRssKb)}${succeeded(carve) ? '' : ` FAILED: ${failureText(carve)}`}`);
-      threads = threadSplit(carve.stderr);
+      threads = threadSplit(carve.stderr, plan.native !== null);
       if (threads) say(`carve CPU by thread: ${threads.text}`);
     } else notMeasured.push(`tapline (CLI not built: ${TAPLINE_CLI})`);
 
