@@ -2,8 +2,8 @@
  * The carver's spool stage as two native threads instead of two worker isolates (the JavaScript
  * writer and lanes stages of node/carve/hash-worker.ts): the same ring protocol, read by one
  * thread that creates and writes each spool file as its entries come and hashes the files
- * gathered (md5, sha1, sha256 in lanes: digest_lanes.c), and a finisher thread that fsyncs and
- * closes each finished file (an fsync waits ~1-2 ms for the disk: the reader must not) and hands
+ * gathered (md5, sha1, sha256 in lanes: digest_lanes.c), and three finisher threads that fsync and
+ * close each finished file (an fsync waits ~1-2 ms for the disk: the reader must not) and hand
  * the results to JavaScript in batches through a thread-safe function.
  *
  * Why: each worker isolate cost ~50-80 ms of CPU to boot, JIT and GC work on V8's helper threads,
@@ -40,6 +40,13 @@ enum { C_W_POS = 0, C_PRODUCER_WAITS = 4, C_SLEEPS = 4, C_DEAD = 8 };
 /* Bytes gathered before hashing, unless the carver is idle or waits for room (LANES_BATCH_BYTES). */
 #define BATCH_BYTES (16u * 1024u * 1024u)
 #define ERR_LEN 160
+/*
+ * Finisher threads: an fsync waits for the disk (1-2 ms, tens of ms behind other writeback), and
+ * results wait behind the slowest one ahead of them when one thread takes them in turn.
+ */
+#define FINISHERS 3
+/* Results handed to JavaScript in one call at most. */
+#define RESULT_BATCH 64
 
 typedef struct {
   int32_t id;
@@ -71,7 +78,7 @@ typedef struct {
   napi_ref ring_ref, ctl_ref;
   napi_threadsafe_function tsfn;
 
-  pthread_t reader, finisher;
+  pthread_t reader, finisher[FINISHERS];
   int started;
   pthread_mutex_t mu;
   pthread_cond_t wake;  /* the reader sleeps on it (bell) */
@@ -204,37 +211,61 @@ static void push_job(stage_t *s, job_t *j) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* Hands a list of done jobs to the carver's event loop (freed there), in one call. */
+static void post(stage_t *s, job_t *done) {
+  if (!done) return;
+  if (napi_call_threadsafe_function(s->tsfn, done, napi_tsfn_nonblocking) != napi_ok) {
+    while (done) {
+      job_t *n = done->next;
+      free(done->path);
+      free(done);
+      done = n;
+    }
+  }
+}
+
+/* Takes jobs one at a time (another finisher takes the next while this one waits on an fsync). */
 static void *finisher_main(void *arg) {
   stage_t *s = arg;
+  job_t *done = NULL, *last = NULL;
+  uint32_t ndone = 0;
   for (;;) {
     pthread_mutex_lock(&s->mu);
+    /* nothing queued: what is done goes now rather than waiting for more */
+    if (!s->head && done) {
+      pthread_mutex_unlock(&s->mu);
+      post(s, done);
+      done = last = NULL;
+      ndone = 0;
+      continue;
+    }
     while (!s->head && !s->stop) pthread_cond_wait(&s->jobs, &s->mu);
     if (!s->head) {
       pthread_mutex_unlock(&s->mu);
       break;
     }
-    job_t *batch = s->head;
-    s->head = s->tail = NULL;
+    job_t *j = s->head;
+    s->head = j->next;
+    if (!s->head) s->tail = NULL;
     pthread_mutex_unlock(&s->mu);
-    for (job_t *j = batch; j; j = j->next) {
-      if (j->kind == K_FINISH) {
-        if (j->fd >= 0 && j->err[0] == 0 && j->sync && fsync(j->fd) != 0) set_err(j->err, "fsync", errno);
-        if (j->fd >= 0 && close(j->fd) != 0) set_err(j->err, "close", errno);
-      } else if (j->kind == K_DROP) {
-        if (j->fd >= 0) close(j->fd);
-        if (j->path) unlink(j->path);
-      }
+    if (j->kind == K_FINISH) {
+      if (j->fd >= 0 && j->err[0] == 0 && j->sync && fsync(j->fd) != 0) set_err(j->err, "fsync", errno);
+      if (j->fd >= 0 && close(j->fd) != 0) set_err(j->err, "close", errno);
+    } else if (j->kind == K_DROP) {
+      if (j->fd >= 0) close(j->fd);
+      if (j->path) unlink(j->path);
     }
-    /* one call into the carver's event loop per batch; the batch is freed there */
-    if (napi_call_threadsafe_function(s->tsfn, batch, napi_tsfn_nonblocking) != napi_ok) {
-      while (batch) {
-        job_t *n = batch->next;
-        free(batch->path);
-        free(batch);
-        batch = n;
-      }
+    j->next = NULL;
+    if (last) last->next = j;
+    else done = j;
+    last = j;
+    if (++ndone == RESULT_BATCH) {
+      post(s, done);
+      done = last = NULL;
+      ndone = 0;
     }
   }
+  post(s, done);
   return NULL;
 }
 
@@ -350,6 +381,12 @@ static int64_t step(stage_t *s, uint32_t pos) {
     j->kind = (int)kind;
     j->fd = -1;
     j->sync = (flags & 1) != 0;
+    if (kind == K_FINISH && j->sync) {
+      /* the file's writeback starts now, while its digests wait for the batch: the finisher's
+         fsync then mostly waits for what is already under way */
+      sfile_t *f = map_get(s, fid, NULL);
+      if (f && f->fd >= 0 && f->err[0] == 0) sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
     if (kind == K_DROP) {
       j->path = body_text(body, len);
       sfile_t *f = map_get(s, fid, NULL);
@@ -528,7 +565,7 @@ static void stop_threads(stage_t *s) {
   pthread_cond_broadcast(&s->room);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->reader, NULL);
-  pthread_join(s->finisher, NULL);
+  for (int i = 0; i < FINISHERS; i++) pthread_join(s->finisher[i], NULL);
   s->started = 0;
 }
 
@@ -636,14 +673,18 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "spoolStart: cannot start a thread");
     return NULL;
   }
-  if (pthread_create(&s->finisher, NULL, finisher_main, s) != 0) {
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->reader, NULL);
-    napi_throw_error(env, NULL, "spoolStart: cannot start a thread");
-    return NULL;
+  for (int i = 0; i < FINISHERS; i++) {
+    if (pthread_create(&s->finisher[i], NULL, finisher_main, s) != 0) {
+      pthread_mutex_lock(&s->mu);
+      s->stop = 1;
+      pthread_cond_broadcast(&s->wake);
+      pthread_cond_broadcast(&s->jobs);
+      pthread_mutex_unlock(&s->mu);
+      pthread_join(s->reader, NULL);
+      for (int k = 0; k < i; k++) pthread_join(s->finisher[k], NULL);
+      napi_throw_error(env, NULL, "spoolStart: cannot start a thread");
+      return NULL;
+    }
   }
   s->started = 1;
   napi_add_env_cleanup_hook(env, cleanup_hook, s);
