@@ -117,11 +117,13 @@ function threadSplit(stderr: string, nativeStage: boolean): ThreadSplit | null {
   const main = rows.find((r) => r.tid === pid)?.cpu ?? 0;
   const rest = rows.filter((r) => r.tid !== pid);
   const NODE_THREADS = 10;
-  const stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
+  let stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
+  // the native stage: its reader, then its finisher threads (summed)
+  if (nativeStage && stages.length > 2) stages = [stages[0], stages.slice(1).reduce((n, c) => n + c, 0)];
   const other = rest.slice(0, rest.length - stages.length).reduce((n, r) => n + r.cpu, 0);
   const names =
     stages.length === 2 && nativeStage
-      ? 'native threads: write + md5+sha1+sha256 in lanes / fsync + close'
+      ? 'native threads: write + md5+sha1+sha256 in lanes / fsync + close (3 threads)'
       : stages.length === 2
         ? 'write / md5+sha1+sha256 in lanes'
         : stages.length === 3
