@@ -13,6 +13,7 @@ import { sanitizeFileName } from '../../common/carve/sanitize-name.js';
 import type { FlowQuery } from '../../common/index/index-reader.js';
 import { carveFlow, type CarveFlowResult } from '../../node/carve/carve-flow.js';
 import { carveFlowsInOnePass } from '../../node/carve/carve-pass.js';
+import { copyFileOffThread } from '../../node/carve/hash-worker.js';
 import { FileStore } from '../../node/carve/file-store.js';
 import { startSpoolWorkers } from '../../node/carve/hash-worker.js';
 import { ftpControlFlows } from '../../node/carve/ftp-lookup.js';
@@ -137,9 +138,9 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
       taken.add(name.toLowerCase());
       const tmp = join(root, name);
       temps.add(tmp);
-      // COPYFILE_EXCL: whatever is already in OUTDIR is never overwritten; FICLONE: a reflink
-      // where the file system can (an independent copy either way, never a shared inode)
-      const p = copyFile(files.contentPath(rec.sha256), tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE).then(() => tmp);
+      // whatever is already in OUTDIR is never overwritten; a reflink where the file system can
+      // (an independent copy either way, never a shared inode)
+      const p = copyFileOffThread(files.contentPath(rec.sha256), tmp).then(() => tmp);
       p.catch(() => undefined);
       return p;
     };

@@ -28,6 +28,8 @@
  *
  * The workers start on first use and are unref'd while no digest is awaited.
  */
+import { constants } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { loadNativeAddon } from '../native/native-addon.js';
 
@@ -63,6 +65,8 @@ const DROP = 4;
 const WRAP = 5;
 /** No body: the carver has gone idle (see SpoolRing.flushWhenIdle), so a lanes stage hashes what it holds. */
 const IDLE = 6;
+/** The native stage only: an independent copy of a finished file, made by a finisher thread (body: source NUL target). */
+const COPY = 7;
 
 /**
  * Control words: [0] write position; [1..3] each stage's read position (writer, then the digest stages);
@@ -379,7 +383,7 @@ function hasNativeStage(m: DigestAddon): m is DigestAddon & NativeSpoolStage {
 /** One result of the native stage: a file finished (with its digests unless it failed), dropped, or the stage's fatal error. */
 interface NativeResult {
   id: number;
-  kind: 'finished' | 'dropped' | 'fatal';
+  kind: 'finished' | 'dropped' | 'copied' | 'fatal';
   error: string | null;
   digests?: FileDigests;
 }
@@ -390,7 +394,7 @@ function isNativeResults(m: unknown): m is NativeResult[] {
     m.every((r: unknown) => {
       if (typeof r !== 'object' || r === null) return false;
       const o = r as Record<string, unknown>;
-      return typeof o.id === 'number' && (o.kind === 'finished' || o.kind === 'dropped' || o.kind === 'fatal') && (o.error === null || typeof o.error === 'string');
+      return typeof o.id === 'number' && (o.kind === 'finished' || o.kind === 'dropped' || o.kind === 'copied' || o.kind === 'fatal') && (o.error === null || typeof o.error === 'string');
     })
   );
 }
@@ -475,6 +479,7 @@ class SpoolRing {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(64));
   private readonly waiting = new Map<number, Waiting>();
   private readonly dropping = new Map<number, () => void>();
+  private readonly copying = new Map<number, { resolve: () => void; reject: (e: Error) => void; target: string }>();
   private failure: Error | null = null;
   private nextId = 1;
   /** Next byte to fill (not yet published beyond `published`). */
@@ -573,6 +578,13 @@ class SpoolRing {
         this.dropping.delete(r.id);
         continue;
       }
+      if (r.kind === 'copied') {
+        const c = this.copying.get(r.id);
+        this.copying.delete(r.id);
+        if (c && r.error !== null) c.reject(new Error(`${c.target}: ${r.error}`));
+        else c?.resolve();
+        continue;
+      }
       const w = this.waiting.get(r.id);
       if (!w) continue;
       this.waiting.delete(r.id);
@@ -584,13 +596,13 @@ class SpoolRing {
   }
 
   private unrefWhenIdle(): void {
-    if (this.waiting.size !== 0 || this.dropping.size !== 0) return;
+    if (this.waiting.size !== 0 || this.dropping.size !== 0 || this.copying.size !== 0) return;
     if (this.native) this.native.addon.spoolRef(this.native.handle, false);
     for (const x of this.workers) x.unref();
   }
 
   private refWhenBusy(): void {
-    if (this.waiting.size + this.dropping.size !== 1) return;
+    if (this.waiting.size + this.dropping.size + this.copying.size !== 1) return;
     if (this.native) this.native.addon.spoolRef(this.native.handle, true);
     for (const x of this.workers) x.ref();
   }
@@ -604,6 +616,8 @@ class SpoolRing {
     this.waiting.clear();
     for (const d of this.dropping.values()) d();
     this.dropping.clear();
+    for (const c of this.copying.values()) c.reject(e);
+    this.copying.clear();
     if (shared === this) shared = null;
   }
 
@@ -836,6 +850,24 @@ class SpoolRing {
     this.publish(true);
   }
 
+  /** Whether copy() is available (the native stage makes copies; the worker stages do not). */
+  get copies(): boolean {
+    return this.native !== null;
+  }
+
+  /** An independent copy of `source` (a finished file) at `target`, which must not exist. */
+  copy(source: string, target: string): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.copying.set(id, { resolve, reject, target });
+      this.refWhenBusy();
+      this.control(COPY, id, 0, encoder.encode(`${source}\0${target}`));
+      // the stage gets it now: a copy waits for no bytes
+      this.publish(true);
+    });
+  }
+
   drop(id: number, path: string): Promise<void> {
     if (this.failure) return Promise.resolve();
     return new Promise((resolve) => {
@@ -861,6 +893,18 @@ let shared: SpoolRing | null = null;
  */
 export function startSpoolWorkers(): void {
   shared ??= new SpoolRing();
+}
+
+/**
+ * An independent copy of the finished file `source` at `target` (never replacing a file there):
+ * by the native spool stage's finisher threads when it runs (no libuv pool round trip and its
+ * promise on the carving thread per file), else fs.copyFile (a reflink where the file system
+ * has them).
+ */
+export function copyFileOffThread(source: string, target: string): Promise<void> {
+  shared ??= new SpoolRing();
+  if (shared.copies) return shared.copy(source, target);
+  return copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
 }
 
 /**

@@ -30,11 +30,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "digest_lanes.h"
 #include "spool_stage.h"
 
-enum { K_OPEN = 1, K_DATA = 2, K_FINISH = 3, K_DROP = 4, K_WRAP = 5, K_IDLE = 6 };
+/* K_COPY (this stage only): an independent copy of a finished file (body: source NUL target). */
+enum { K_OPEN = 1, K_DATA = 2, K_FINISH = 3, K_DROP = 4, K_WRAP = 5, K_IDLE = 6, K_COPY = 7 };
 enum { C_W_POS = 0, C_PRODUCER_WAITS = 4, C_SLEEPS = 4, C_DEAD = 8 };
 #define HEADER 16
 /* Bytes gathered before hashing, unless the carver is idle or waits for room (LANES_BATCH_BYTES). */
@@ -64,7 +68,8 @@ typedef struct job {
   int fd;
   int sync;
   char err[ERR_LEN];
-  char *path; /* K_DROP: the file to remove */
+  char *path;   /* K_DROP: the file to remove; K_COPY: the source */
+  char *target; /* K_COPY: the new file (never replaces one) */
   uint8_t digest[ALG_COUNT][32];
 } job_t;
 
@@ -211,6 +216,77 @@ static void push_job(stage_t *s, job_t *j) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* 0 until a reflink failed: the file system has none, and each copy stops trying. */
+static int no_reflink = 0;
+
+/*
+ * An independent copy of `from` at `to`, which must not exist (O_EXCL: nothing is replaced):
+ * a reflink where the file system has them, else copy_file_range in the kernel, else
+ * read/write; the target gets the source's permission bits. A failed copy leaves no target.
+ */
+static void copy_file(job_t *j) {
+  int in = open(j->path, O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    set_err(j->err, "open", errno);
+    return;
+  }
+  struct stat sb;
+  if (fstat(in, &sb) != 0) {
+    set_err(j->err, "fstat", errno);
+    close(in);
+    return;
+  }
+  int out = open(j->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 0777);
+  if (out < 0) {
+    set_err(j->err, "open", errno);
+    close(in);
+    return;
+  }
+  int done = 0;
+  if (!__atomic_load_n(&no_reflink, __ATOMIC_RELAXED)) {
+    if (ioctl(out, FICLONE, in) == 0) done = 1;
+    else __atomic_store_n(&no_reflink, 1, __ATOMIC_RELAXED);
+  }
+  off_t left = sb.st_size;
+  int use_range = 1;
+  while (!done && left > 0) {
+    ssize_t n = -1;
+    if (use_range) {
+      n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+        use_range = 0;
+        continue;
+      }
+    } else {
+      static __thread uint8_t buf[1 << 16];
+      ssize_t r = read(in, buf, sizeof buf);
+      if (r > 0) {
+        ssize_t w = 0;
+        while (w < r) {
+          ssize_t k = write(out, buf + w, (size_t)(r - w));
+          if (k < 0 && errno == EINTR) continue;
+          if (k < 0) {
+            r = -1;
+            break;
+          }
+          w += k;
+        }
+      }
+      n = r;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      set_err(j->err, "copy", errno);
+      break;
+    }
+    if (n == 0) break; /* the source is shorter than it was: copied what there is */
+    left -= n;
+  }
+  if (close(out) != 0) set_err(j->err, "close", errno);
+  close(in);
+  if (j->err[0]) unlink(j->target);
+}
+
 /* Hands a list of done jobs to the carver's event loop (freed there), in one call. */
 static void post(stage_t *s, job_t *done) {
   if (!done) return;
@@ -218,6 +294,7 @@ static void post(stage_t *s, job_t *done) {
     while (done) {
       job_t *n = done->next;
       free(done->path);
+      free(done->target);
       free(done);
       done = n;
     }
@@ -254,6 +331,8 @@ static void *finisher_main(void *arg) {
     } else if (j->kind == K_DROP) {
       if (j->fd >= 0) close(j->fd);
       if (j->path) unlink(j->path);
+    } else if (j->kind == K_COPY && j->err[0] == 0) {
+      copy_file(j);
     }
     j->next = NULL;
     if (last) last->next = j;
@@ -332,7 +411,7 @@ static int64_t step(stage_t *s, uint32_t pos) {
   memcpy(&len, s->ring + at + 8, 4);
   memcpy(&flags, s->ring + at + 12, 4);
   if (kind == K_WRAP) return (uint32_t)(pos + (s->ring_len - at));
-  if (kind < K_OPEN || kind > K_IDLE || len > s->ring_len - at - HEADER) {
+  if (kind < K_OPEN || kind > K_COPY || len > s->ring_len - at - HEADER) {
     fatal(s, "spool ring: malformed entry");
     return -1;
   }
@@ -396,6 +475,21 @@ static int64_t step(stage_t *s, uint32_t pos) {
     end_push(s, j);
   } else if (kind == K_IDLE) {
     s->idle = 1;
+  } else if (kind == K_COPY) {
+    /* no bytes to wait for: straight to the finishers */
+    job_t *j = calloc(1, sizeof(job_t));
+    if (!j) {
+      fatal(s, "spool stage: out of memory");
+      return -1;
+    }
+    j->id = fid;
+    j->kind = K_COPY;
+    j->fd = -1;
+    const uint8_t *sep = memchr(body, 0, len);
+    if (sep == NULL || (j->path = body_text(body, (uint32_t)(sep - body))) == NULL ||
+        (j->target = body_text(sep + 1, len - (uint32_t)(sep - body) - 1)) == NULL || j->path[0] == 0 || j->target[0] == 0)
+      snprintf(j->err, ERR_LEN, "copy: bad paths");
+    push_job(s, j);
   }
   return (uint32_t)(pos + HEADER + ((len + 15) & ~15u));
 }
@@ -531,7 +625,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
       napi_create_object(env, &o);
       napi_create_int32(env, j->id, &v);
       napi_set_named_property(env, o, "id", v);
-      napi_set_named_property(env, o, "kind", str_of(env, j->kind == K_FINISH ? "finished" : j->kind == K_DROP ? "dropped" : "fatal"));
+      napi_set_named_property(env, o, "kind", str_of(env, j->kind == K_FINISH ? "finished" : j->kind == K_DROP ? "dropped" : j->kind == K_COPY ? "copied" : "fatal"));
       if (j->err[0]) napi_set_named_property(env, o, "error", str_of(env, j->err));
       else {
         napi_get_null(env, &v);
@@ -551,6 +645,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   while (batch) {
     job_t *n = batch->next;
     free(batch->path);
+        free(batch->target);
     free(batch);
     batch = n;
   }
@@ -595,6 +690,7 @@ static void finalize_stage(napi_env env, void *data, void *hint) {
   for (job_t *j = s->ends_head; j;) {
     job_t *n = j->next;
     free(j->path);
+    free(j->target);
     free(j);
     j = n;
   }

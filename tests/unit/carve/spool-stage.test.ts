@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadNativeAddon } from '../../../node/native/native-addon.js';
-import { digestStages } from '../../../node/carve/hash-worker.js';
+import { copyFileOffThread, digestStages } from '../../../node/carve/hash-worker.js';
 import { prng } from '../../helpers/prng.js';
 
 interface StageAddon {
@@ -32,6 +32,7 @@ const FINISH = 3;
 const DROP = 4;
 const WRAP = 5;
 const IDLE = 6;
+const COPY = 7;
 const W_POS = 0;
 const ME = 1;
 const DEAD = 8;
@@ -177,6 +178,53 @@ test('a file that cannot be created fails at its finish with the errno, and the 
   assert.match(byId.get(77)?.error ?? '', /unknown spool file/);
 });
 
+test('copies are independent files with the source bytes; an existing target, a missing source and bad paths are errors that leave no file', { skip }, async (t) => {
+  assert.ok(load.ok);
+  const a = load.addon;
+  const dir = tempDir(t);
+  const r = new TestRing(1 << 16);
+  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+  a.spoolRef(h, true);
+  t.after(() => a.spoolRef(h, false));
+  const src = join(dir, 'src');
+  const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 255);
+  writeFileSync(src, bytes, { mode: 0o600 });
+  writeFileSync(join(dir, 'taken'), 'keep me');
+  const pair = (x: string, y: string) => text(`${x}\0${y}`);
+  r.entry(COPY, 1, pair(src, join(dir, 'copy')));
+  r.entry(COPY, 2, pair(src, join(dir, 'taken')));
+  r.entry(COPY, 3, pair(join(dir, 'nothing'), join(dir, 'c3')));
+  r.entry(COPY, 4, text(`${src}${join(dir, 'c4')}`));
+  r.entry(COPY, 5, text(`${src}\0${join(dir, 'c5')}\0/etc/x`));
+  r.entry(COPY, 6, pair(src, join(dir, 'no-dir', 'c6')));
+  r.publish(a, h);
+  await r.until(6);
+  const byId = new Map(r.results.map((x) => [x.id, x]));
+  assert.equal(byId.get(1)?.kind, 'copied');
+  assert.equal(byId.get(1)?.error, null);
+  assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'copy'))), bytes);
+  assert.equal(statSync(join(dir, 'copy')).mode & 0o777, 0o600, "the source's permission bits");
+  assert.notEqual(statSync(join(dir, 'copy')).ino, statSync(src).ino, 'an inode of its own');
+  assert.match(byId.get(2)?.error ?? '', /^EEXIST: /);
+  assert.equal(readFileSync(join(dir, 'taken'), 'utf8'), 'keep me', 'an existing file is never replaced');
+  assert.match(byId.get(3)?.error ?? '', /^ENOENT: /);
+  assert.equal(existsSync(join(dir, 'c3')), false);
+  assert.match(byId.get(4)?.error ?? '', /bad paths/);
+  assert.match(byId.get(5)?.error ?? '', /bad paths/);
+  assert.equal(existsSync(join(dir, 'c5')), false);
+  assert.match(byId.get(6)?.error ?? '', /^ENOENT: /);
+});
+
+test('copyFileOffThread copies on either spool path and refuses to replace a file', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a'), 'abc');
+  writeFileSync(join(dir, 'b'), 'old');
+  await copyFileOffThread(join(dir, 'a'), join(dir, 'c'));
+  assert.equal(readFileSync(join(dir, 'c'), 'utf8'), 'abc');
+  await assert.rejects(copyFileOffThread(join(dir, 'a'), join(dir, 'b')), /EEXIST/);
+  assert.equal(readFileSync(join(dir, 'b'), 'utf8'), 'old');
+});
+
 test('a malformed ring stops the stage with the dead flag and a fatal result, never a read outside the ring', { skip }, async () => {
   assert.ok(load.ok);
   const a = load.addon;
@@ -246,6 +294,7 @@ test('the native stage and the worker stages it replaces give the same files and
   const nativeHere = digestStages().native !== null;
   const runs: [string, string[]][] = [
     ['spool-hash.test.ts', []],
+    ['spool-stage.test.ts', ['--test-name-pattern', 'copyFileOffThread']],
     ['digest-lanes.test.ts', ['--test-name-pattern', 'forty interleaved files']],
   ];
   for (const stage of ['native', 'workers']) {
