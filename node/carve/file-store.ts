@@ -1,7 +1,8 @@
 /**
  * Carved files inside a store, content-addressed and deduplicated:
  *
- *   STORE/files/<sha256[0:2]>/<sha256>   the bytes (read-only once placed)
+ *   STORE/files/content/<sha256>         the bytes (read-only once placed); stores from before
+ *                                        this layout keep STORE/files/<sha256[0:2]>/<sha256>
  *   STORE/files/flows/<flow id>.ndjson   one record per carved file of that flow (replaced whole
  *                                        when the flow is carved again: written and fsynced by the spool stage, then renamed over)
  *   STORE/files/.spool/                  files being received; leftovers of dead processes are
@@ -37,19 +38,31 @@ let spoolSeq = 0;
 const madeDirs = new Set<string>();
 
 export class FileStore {
-
-  private constructor(readonly dir: string) {}
+  /**
+   * @param flat content in one directory (files/content/). Decision: a store's first carve made
+   * up to 256 fan-out directories (227 for 500 files), each an inode to create, and on ext4
+   * without a journal every create scans past the inodes deleted in the last minute (a tenth of
+   * a carve's CPU after deleting a previous output); ext4, APFS and NTFS index large directories,
+   * so the fan-out bought nothing. Stores made before keep their layout.
+   */
+  private constructor(
+    readonly dir: string,
+    private readonly flat: boolean,
+  ) {}
 
   /** Opens (creating) STORE/files and clears spool files of processes that are gone. */
   static open(storeDir: string): FileStore {
     const dir = join(storeDir, 'files');
+    const fresh = !existsSync(dir);
     mkdirSync(join(dir, '.spool'), { recursive: true });
     mkdirSync(join(dir, 'flows'), { recursive: true });
+    if (fresh) mkdirSync(join(dir, 'content'), { recursive: true });
+    const flat = fresh || existsSync(join(dir, 'content'));
     for (const name of readdirSync(join(dir, '.spool'))) {
       const pid = Number(/^(\d+)-/.exec(name)?.[1]);
       if (!Number.isInteger(pid) || !processAlive(pid)) rmSync(join(dir, '.spool', name), { force: true });
     }
-    return new FileStore(dir);
+    return new FileStore(dir, flat);
   }
 
   newSpool(opts: SpoolOptions = {}): SpoolFile {
@@ -58,7 +71,7 @@ export class FileStore {
 
   contentPath(sha256: string): string {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
-    return join(this.dir, sha256.slice(0, 2), sha256);
+    return this.flat ? join(this.dir, 'content', sha256) : join(this.dir, sha256.slice(0, 2), sha256);
   }
 
   has(sha256: string): boolean {
@@ -77,7 +90,7 @@ export class FileStore {
     // for each (~500 per 256 MiB carved); the lookup itself is a few µs in a directory just used
     const existing = statSync(target, { throwIfNoEntry: false });
     if (existing && existing.size === f.size) return rm(f.path, { force: true }).then(() => ({ ...f, path: target, existed: true }));
-    const sub = join(this.dir, f.sha256.slice(0, 2));
+    const sub = this.flat ? join(this.dir, 'content') : join(this.dir, f.sha256.slice(0, 2));
     if (madeDirs.has(sub)) {
       // a rename within one directory tree is a few µs of metadata: a pool round trip and its
       // promise cost the carving thread more than the call itself

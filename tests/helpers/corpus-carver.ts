@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CarvedFileRecord } from '../../common/carve/carved-record.js';
 import type { FlowRecord } from '../../common/index/index-reader.js';
 import { carveFlow } from '../../node/carve/carve-flow.js';
+import { FileStore } from '../../node/carve/file-store.js';
 import { Store } from '../../node/store/store.js';
 import { capturePath } from './corpus.js';
 
@@ -41,7 +42,7 @@ export function corpusCarver(captures: readonly string[], tmpPrefix: string, flo
       return out;
     },
     content(sha256) {
-      return readFileSync(join(dir, 'files', sha256.slice(0, 2), sha256));
+      return readFileSync(FileStore.open(dir).contentPath(sha256));
     },
     async close() {
       await store?.close();

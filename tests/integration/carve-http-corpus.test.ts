@@ -70,7 +70,7 @@ async function carved(capture: string): Promise<CarvedFileRecord[]> {
 }
 
 function content(sha256: string): Buffer {
-  return readFileSync(join(dir, 'files', sha256.slice(0, 2), sha256));
+  return readFileSync(FileStore.open(dir).contentPath(sha256));
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -95,7 +95,7 @@ test('the file store places content by sha256, deduplicates, and round-trips flo
   assert.equal(placed.sha256, sha(Buffer.from('hello world')));
   assert.equal(placed.md5, createHash('md5').update('hello world').digest('hex'));
   assert.equal(placed.sha1, createHash('sha1').update('hello world').digest('hex'));
-  assert.equal(placed.path, join(dir, 'files', placed.sha256.slice(0, 2), placed.sha256));
+  assert.equal(placed.path, join(dir, 'files', 'content', placed.sha256));
   assert.equal(placed.existed, false);
   const b = files.newSpool();
   b.write(Buffer.from('hello world'));
@@ -163,8 +163,8 @@ test('carving a payload: decoded and encoded records linked, magic types, names,
   assert.equal(png.mime, 'image/png');
   assert.equal(png.mimeSource, 'magic');
   assert.equal(png.name, 'pixel.png', 'a %2f-encoded path in the URL does not survive as a path');
-  for (const r of res.files) assert.ok(existsSync(join(dir, 'files', r.sha256.slice(0, 2), r.sha256)));
-  assert.deepEqual(readFileSync(join(dir, 'files', decoded.sha256.slice(0, 2), decoded.sha256)), TEXT);
+  for (const r of res.files) assert.ok(existsSync(join(dir, 'files', 'content', r.sha256)));
+  assert.deepEqual(readFileSync(join(dir, 'files', 'content', decoded.sha256)), TEXT);
   assert.deepEqual(await files.readFlowRecords('abcdef012345-7'), res.files);
   assert.deepEqual(await files.carvedFlows(), ['abcdef012345-7']);
   // carving again replaces the records instead of appending duplicates
