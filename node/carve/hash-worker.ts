@@ -369,6 +369,7 @@ interface DigestAddon {
  * two C threads on the same ring. Its results come in batches through `onResults`.
  */
 interface NativeSpoolStage {
+  copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): void;
   spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: (results: unknown) => void): object;
   spoolWake(handle: object): void;
   spoolWaitRoom(handle: object, seen: number, ms: number): void;
@@ -377,7 +378,7 @@ interface NativeSpoolStage {
 
 function hasNativeStage(m: DigestAddon): m is DigestAddon & NativeSpoolStage {
   const a = m as unknown as Record<string, unknown>;
-  return typeof a.spoolStart === 'function' && typeof a.spoolWake === 'function' && typeof a.spoolWaitRoom === 'function' && typeof a.spoolRef === 'function';
+  return typeof a.copy === 'function' && typeof a.spoolStart === 'function' && typeof a.spoolWake === 'function' && typeof a.spoolWaitRoom === 'function' && typeof a.spoolRef === 'function';
 }
 
 /** One result of the native stage: a file finished (with its digests unless it failed), dropped, or the stage's fatal error. */
@@ -628,7 +629,11 @@ class SpoolRing {
   /** Copies the staged bytes of the open DATA entry into the ring (after those copied before). */
   private flushStaged(): void {
     const n = this.openLen - this.openFlushed;
-    if (n > 0) this.ring.set(n === STAGE_BYTES ? this.staged : this.staged.subarray(0, n), this.openAt + HEADER + this.openFlushed);
+    if (n > 0) {
+      // memcpy with the native stage (V8's copy into shared memory is its slower relaxed memmove)
+      if (this.native) this.native.addon.copy(this.ring, this.openAt + HEADER + this.openFlushed, this.staged, n);
+      else this.ring.set(n === STAGE_BYTES ? this.staged : this.staged.subarray(0, n), this.openAt + HEADER + this.openFlushed);
+    }
     this.openFlushed = this.openLen;
   }
 

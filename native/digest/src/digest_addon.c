@@ -187,12 +187,38 @@ static napi_value js_update(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * copy(dst, at, src, n): dst[at, at + n) = src[0, n). The carver's staged bytes enter the spool
+ * ring (shared memory) this way: V8 copies into a SharedArrayBuffer with its relaxed
+ * (atomic-safe) memmove, word by word at best, about 2.5x slower than memcpy.
+ */
+static napi_value js_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  uint8_t *dst, *src;
+  size_t dst_len, src_len;
+  int64_t at, n;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || !bytes_of(env, argv[0], &dst, &dst_len) || napi_get_value_int64(env, argv[1], &at) != napi_ok || !bytes_of(env, argv[2], &src, &src_len) ||
+      napi_get_value_int64(env, argv[3], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): bad arguments");
+    return NULL;
+  }
+  if (at < 0 || n < 0 || (uint64_t)n > src_len || (uint64_t)at > dst_len || (uint64_t)n > dst_len - (uint64_t)at) {
+    napi_throw_range_error(env, NULL, "copy: range outside a buffer");
+    return NULL;
+  }
+  memmove(dst + at, src, (size_t)n);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"width", NULL, js_width, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reset", NULL, js_reset, NULL, NULL, NULL, napi_enumerable, NULL},
       {"update", NULL, js_update, NULL, NULL, NULL, napi_enumerable, NULL},
       {"final", NULL, js_final, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copy", NULL, js_copy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spoolStart", NULL, spool_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spoolWake", NULL, spool_wake, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spoolWaitRoom", NULL, spool_wait_room, NULL, NULL, NULL, napi_enumerable, NULL},

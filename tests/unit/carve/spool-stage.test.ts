@@ -16,6 +16,7 @@ import { prng } from '../../helpers/prng.js';
 
 interface StageAddon {
   width(alg: number): number;
+  copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): void;
   spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: (r: unknown) => void): object;
   spoolWake(handle: object): void;
   spoolWaitRoom(handle: object, seen: number, ms: number): void;
@@ -264,6 +265,15 @@ test('the stage refuses memory it could lose and arguments out of range', { skip
   assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, 12, cb), RangeError, 'words past the control block');
   assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, ME, 7 as unknown as () => void), TypeError);
   assert.throws(() => a.spoolWake({}), TypeError);
+  // the staged bytes' copy into the ring: within both buffers or nothing
+  const ring = new Uint8Array(new SharedArrayBuffer(64));
+  const src = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+  a.copy(ring, 48, src, 16);
+  assert.deepEqual(ring.subarray(48), src);
+  for (const [at, n] of [[49, 16], [-1, 4], [0, 17], [65, 0], [0, -1]]) {
+    assert.throws(() => a.copy(ring, at, src, n), RangeError, `at ${at}, n ${n}`);
+  }
+  assert.deepEqual(ring.subarray(0, 48), new Uint8Array(48), 'a refused copy wrote nothing');
   assert.throws(() => a.spoolWaitRoom({}, 0, 1), TypeError);
 });
 
