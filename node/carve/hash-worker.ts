@@ -88,6 +88,9 @@ const DEAD = 8;
  */
 const BELLS = 8;
 
+/** The ring protocol's entry kinds and control-word indexes, for tests that drive a stage entry by entry. */
+export const SPOOL_PROTOCOL = { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, PRODUCER_WAITS, DEAD } as const;
+
 export interface FileDigests {
   sha256: string;
   md5: string;

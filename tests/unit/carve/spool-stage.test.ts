@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadNativeAddon } from '../../../node/native/native-addon.js';
-import { copyFileOffThread, digestStages } from '../../../node/carve/hash-worker.js';
+import { SPOOL_PROTOCOL, copyFileOffThread, digestStages } from '../../../node/carve/hash-worker.js';
 import { prng } from '../../helpers/prng.js';
 
 interface StageAddon {
@@ -26,17 +26,7 @@ interface StageAddon {
 const load = loadNativeAddon('digest', 'tapline_digest', (m): m is StageAddon => typeof (m as Record<string, unknown>).spoolStart === 'function');
 const skip = load.ok ? false : `digest addon not loaded: ${load.reason}`;
 
-// the ring protocol of node/carve/hash-worker.ts
-const OPEN = 1;
-const DATA = 2;
-const FINISH = 3;
-const DROP = 4;
-const WRAP = 5;
-const IDLE = 6;
-const COPY = 7;
-const W_POS = 0;
-const ME = 1;
-const DEAD = 8;
+const { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: ME, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
 
 interface Result {
   id: number;
@@ -62,7 +52,7 @@ class TestRing {
   entry(kind: number, id: number, body: Uint8Array | null, flags = 0, lenOverride?: number): void {
     const at = this.pos & (this.ring.length - 1);
     const len = body ? body.length : 0;
-    if (this.ring.length - at < 16 + ((len + 15) & ~15)) {
+    if (this.ring.length - at < HEADER + ((len + 15) & ~15)) {
       this.words.setUint32(at, WRAP, true);
       this.pos = (this.pos + (this.ring.length - at)) >>> 0;
       return this.entry(kind, id, body, flags, lenOverride);
@@ -71,8 +61,8 @@ class TestRing {
     this.words.setUint32(at + 4, id, true);
     this.words.setUint32(at + 8, lenOverride ?? len, true);
     this.words.setUint32(at + 12, flags, true);
-    if (body) this.ring.set(body, at + 16);
-    this.pos = (this.pos + 16 + ((len + 15) & ~15)) >>> 0;
+    if (body) this.ring.set(body, at + HEADER);
+    this.pos = (this.pos + HEADER + ((len + 15) & ~15)) >>> 0;
   }
 
   publish(addon: StageAddon, handle: object): void {
@@ -107,14 +97,20 @@ function tempDir(t: { after: (f: () => void) => void }): string {
   return dir;
 }
 
-test('files written through the native stage hold their bytes and come back with one-shot digests; a dropped file is removed', { skip }, async (t) => {
+/** A native stage on a fresh ring of `bytes`, holding the event loop until the test ends. */
+function startStage(t: { after: (f: () => void) => void }, bytes: number): { a: StageAddon; r: TestRing; h: object } {
   assert.ok(load.ok);
   const a = load.addon;
-  const dir = tempDir(t);
-  const r = new TestRing(1 << 16);
+  const r = new TestRing(bytes);
   const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
   a.spoolRef(h, true);
   t.after(() => a.spoolRef(h, false));
+  return { a, r, h };
+}
+
+test('files written through the native stage hold their bytes and come back with one-shot digests; a dropped file is removed', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const { a, r, h } = startStage(t, 1 << 16);
   const rnd = prng(3);
   const bodies = [0, 1, 5000, 20_000].map((n) => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256)));
   bodies.forEach((_, i) => r.entry(OPEN, i + 1, text(join(dir, `f${i}`))));
@@ -151,13 +147,8 @@ test('files written through the native stage hold their bytes and come back with
 });
 
 test('a file that cannot be created fails at its finish with the errno, and the others go on', { skip }, async (t) => {
-  assert.ok(load.ok);
-  const a = load.addon;
   const dir = tempDir(t);
-  const r = new TestRing(1 << 16);
-  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
-  a.spoolRef(h, true);
-  t.after(() => a.spoolRef(h, false));
+  const { a, r, h } = startStage(t, 1 << 16);
   r.entry(OPEN, 1, text(join(dir, 'missing-dir', 'x')));
   r.entry(OPEN, 2, text(join(dir, 'ok')));
   r.entry(OPEN, 3, text(`${join(dir, 'nul')}\0/etc/passwd`));
@@ -180,13 +171,8 @@ test('a file that cannot be created fails at its finish with the errno, and the 
 });
 
 test('copies are independent files with the source bytes; an existing target, a missing source and bad paths are errors that leave no file', { skip }, async (t) => {
-  assert.ok(load.ok);
-  const a = load.addon;
   const dir = tempDir(t);
-  const r = new TestRing(1 << 16);
-  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
-  a.spoolRef(h, true);
-  t.after(() => a.spoolRef(h, false));
+  const { a, r, h } = startStage(t, 1 << 16);
   const src = join(dir, 'src');
   const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 255);
   writeFileSync(src, bytes, { mode: 0o600 });
@@ -290,7 +276,7 @@ test('waiting for room returns when the stage moves, and after its timeout when 
   t.after(() => a.spoolRef(h, false));
   r.entry(OPEN, 1, text(join(dir, 'a')));
   r.entry(DATA, 1, new Uint8Array(1000));
-  Atomics.store(r.ctl, 4, 1); // the producer waits: the stage hashes what it has and moves
+  Atomics.store(r.ctl, PRODUCER_WAITS, 1); // the producer waits: the stage hashes what it has and moves
   r.publish(a, h);
   const t1 = Date.now();
   a.spoolWaitRoom(h, 0, 5000);
