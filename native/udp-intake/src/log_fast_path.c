@@ -19,6 +19,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* LOG_FORMATS indexes (common/logs/parsed-log.ts) */
 #define FORMAT_RFC3164 0
@@ -50,16 +53,41 @@ struct lfp_ctx {
   int32_t tagEnd, tagNameEnd, ciscoEnd, ciscoAppEnd, quadEnd, quadPortEnd;
 };
 
-lfp_ctx *lfp_new(void) { return calloc(1, sizeof(lfp_ctx)); }
+static void byte_class_init(void);
+static int byte_class_ready;
+
+lfp_ctx *lfp_new(void) {
+  /* the table is the same for every context: filled by whichever thread gets here first (idempotent) */
+  if (!__atomic_load_n(&byte_class_ready, __ATOMIC_ACQUIRE)) byte_class_init();
+  return calloc(1, sizeof(lfp_ctx));
+}
 void lfp_free(lfp_ctx *c) { free(c); }
 
-/* ---- character classes (log-facts.ts CHAR_CLASS) ---- */
-static int is_digit(int c) { return c >= 0x30 && c <= 0x39; }
-static int is_alpha(int c) { return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a); }
-static int is_word(int c) { return is_alpha(c) || is_digit(c) || c == 0x5f; }
-static int is_wdd(int c) { return is_word(c) || c == 0x2e || c == 0x2d; }
-static int is_cef_key(int c) { return is_wdd(c) || c == 0x5b || c == 0x5d; }
-static int is_kv_sep(int c) { return c == 0x20 || c == 0x2c || c == 0x3b; }
+/* ---- character classes (log-facts.ts CHAR_CLASS: one table load instead of a chain of range checks) ---- */
+#define CC_ALPHA 1
+#define CC_WORD 2          /* \w */
+#define CC_WORD_DOT_DASH 4 /* [\w.-] */
+#define CC_CEF_KEY 8       /* cef.ts isKeyChar: [\w.\-[\]] */
+#define CC_KV_SEP 16       /* [\s,;] on printable ASCII */
+#define CC_DIGIT 32
+static uint8_t CHAR_CLASS[256];
+
+static void char_class_init(void) {
+  for (int c = 0; c < 128; c++) {
+    int alpha = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    int digit = c >= 0x30 && c <= 0x39;
+    int word = alpha || digit || c == 0x5f;
+    int wdd = word || c == 0x2e || c == 0x2d;
+    CHAR_CLASS[c] = (uint8_t)((alpha ? CC_ALPHA : 0) | (word ? CC_WORD : 0) | (wdd ? CC_WORD_DOT_DASH : 0) | (wdd || c == 0x5b || c == 0x5d ? CC_CEF_KEY : 0) |
+                              (c == 0x20 || c == 0x2c || c == 0x3b ? CC_KV_SEP : 0) | (digit ? CC_DIGIT : 0));
+  }
+}
+static inline int is_digit(int c) { return c >= 0x30 && c <= 0x39; }
+static inline int is_alpha(int c) { return (CHAR_CLASS[c & 0xff] & CC_ALPHA) != 0; }
+static inline int is_word(int c) { return (CHAR_CLASS[c & 0xff] & CC_WORD) != 0; }
+static inline int is_wdd(int c) { return (CHAR_CLASS[c & 0xff] & CC_WORD_DOT_DASH) != 0; }
+static inline int is_cef_key(int c) { return (CHAR_CLASS[c & 0xff] & CC_CEF_KEY) != 0; }
+static inline int is_kv_sep(int c) { return (CHAR_CLASS[c & 0xff] & CC_KV_SEP) != 0; }
 
 static int64_t digits(const uint8_t *b, int32_t s, int32_t e) {
   int64_t v = 0;
@@ -70,15 +98,21 @@ static int32_t digit_run(const uint8_t *b, int32_t s, int32_t e) {
   while (s < e && is_digit(b[s])) s++;
   return s;
 }
-static int starts_with(const uint8_t *b, int32_t s, int32_t e, const char *lit) {
-  int32_t n = (int32_t)strlen(lit);
+static inline int starts_with_n(const uint8_t *b, int32_t s, int32_t e, const char *lit, int32_t n) {
   if (e - s < n) return 0;
-  return memcmp(b + s, lit, (size_t)n) == 0;
+  for (int32_t i = 0; i < n; i++)
+    if (b[s + i] != (uint8_t)lit[i]) return 0;
+  return 1;
 }
+/* a string literal's length at compile time */
+#define starts_with(b, s, e, lit) starts_with_n(b, s, e, lit, (int32_t)(sizeof(lit) - 1))
 /* equalsLower: letters of b compared case-insensitively (lit lower-case) */
 static int equals_lower(const uint8_t *b, int32_t s, int32_t e, const char *lit) {
-  int32_t n = (int32_t)strlen(lit);
-  if (e - s != n) return 0;
+  int32_t n = e - s;
+  /* lit is NUL-terminated: equal lengths when it ends exactly at n */
+  for (int32_t i = 0; i < n; i++)
+    if (lit[i] == 0) return 0;
+  if (lit[n] != 0) return 0;
   for (int32_t i = 0; i < n; i++) {
     int c = b[s + i];
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
@@ -88,7 +122,10 @@ static int equals_lower(const uint8_t *b, int32_t s, int32_t e, const char *lit)
 }
 static int same_bytes(const uint8_t *b, int32_t s1, int32_t e1, int32_t s2, int32_t e2) {
   if (e1 - s1 != e2 - s2) return 0;
-  return memcmp(b + s1, b + s2, (size_t)(e1 - s1)) == 0;
+  /* keys: a few bytes, a loop is cheaper than a call */
+  for (int32_t i = 0; i < e1 - s1; i++)
+    if (b[s1 + i] != b[s2 + i]) return 0;
+  return 1;
 }
 
 /* isIpv4Bytes */
@@ -386,6 +423,7 @@ static int cisco_at(lfp_ctx *c, const uint8_t *b, int32_t s, int32_t e) {
 /* log-facts.ts CEF_KEYS (cef.ts SRC_KEYS, DST_KEYS, then ports, protocol, times) */
 static const char *const CEF_KEYS[19] = {"src", "sourceAddress", "c6a2", "sourceIPv6Address", "dst", "destinationAddress", "c6a3", "destinationIPv6Address", "spt", "sourcePort",
                                          "dpt", "destinationPort", "proto", "transportProtocol", "rt", "receiptTime", "start", "startTime", "end"};
+static const int32_t CEF_KEY_LEN[19] = {3, 13, 4, 17, 3, 18, 4, 22, 3, 10, 3, 15, 5, 17, 2, 11, 5, 9, 3};
 #define K_DST_FIRST 4
 #define K_SPT 8
 #define K_SOURCE_PORT 9
@@ -400,7 +438,7 @@ static int cef_key_index(const uint8_t *b, int32_t s, int32_t e) {
   int32_t n = e - s;
   if (n < 2 || n > 22) return -1;
   for (int k = 0; k < N_CEF_KEYS; k++)
-    if ((int32_t)strlen(CEF_KEYS[k]) == n && memcmp(b + s, CEF_KEYS[k], (size_t)n) == 0) return k;
+    if (CEF_KEY_LEN[k] == n && memcmp(b + s, CEF_KEYS[k], (size_t)n) == 0) return k;
   return -1;
 }
 
@@ -496,13 +534,21 @@ static int cef_facts(lfp_ctx *c, const uint8_t *b, int32_t s, int32_t e, facts_t
   return 1;
 }
 
-/* message-endpoints.ts ROLE_NAMES (lower case): source, destination address, ports, protocol */
-static const char *const ROLE_SRC[] = {"src", "srcip", "src_ip", "source", "sourceip", "source_ip", "saddr", "ip.src", NULL};
-static const char *const ROLE_DST[] = {"dst", "dstip", "dst_ip", "destination", "destip", "dest_ip", "daddr", "ip.dst", NULL};
-static const char *const ROLE_SPT[] = {"spt", "srcport", "src_port", "sport", "sourceport", "source_port", NULL};
-static const char *const ROLE_DPT[] = {"dpt", "dstport", "dst_port", "dport", "destport", "dest_port", "destination_port", NULL};
-static const char *const ROLE_PROTO[] = {"proto", "protocol", "ip.proto", NULL};
-static const char *const *const ROLES[5] = {ROLE_SRC, ROLE_DST, ROLE_SPT, ROLE_DPT, ROLE_PROTO};
+/* message-endpoints.ts ROLE_NAMES (lower case) and their roles: source, destination address, ports, protocol */
+typedef struct {
+  const char *name;
+  int32_t len;
+  int role;
+} role_name_t;
+#define RN(s, r) {s, (int32_t)(sizeof(s) - 1), r}
+static const role_name_t ROLE_NAMES[] = {
+    RN("src", 0),  RN("srcip", 0),   RN("src_ip", 0),   RN("source", 0),   RN("sourceip", 0),    RN("source_ip", 0),   RN("saddr", 0),        RN("ip.src", 0),
+    RN("dst", 1),  RN("dstip", 1),   RN("dst_ip", 1),   RN("destination", 1), RN("destip", 1),   RN("dest_ip", 1),     RN("daddr", 1),        RN("ip.dst", 1),
+    RN("spt", 2),  RN("srcport", 2), RN("src_port", 2), RN("sport", 2),    RN("sourceport", 2),  RN("source_port", 2),
+    RN("dpt", 3),  RN("dstport", 3), RN("dst_port", 3), RN("dport", 3),    RN("destport", 3),    RN("dest_port", 3),   RN("destination_port", 3),
+    RN("proto", 4), RN("protocol", 4), RN("ip.proto", 4),
+};
+#define N_ROLE_NAMES ((int)(sizeof ROLE_NAMES / sizeof ROLE_NAMES[0]))
 
 /* roleOf */
 static int role_of(const uint8_t *b, int32_t s, int32_t e) {
@@ -510,9 +556,8 @@ static int role_of(const uint8_t *b, int32_t s, int32_t e) {
   if (n < 3 || n > 16) return -1;
   int ch = b[s] | 0x20;
   if (ch != 0x73 && ch != 0x64 && ch != 0x70 && ch != 0x69) return -1;
-  for (int r = 0; r < 5; r++)
-    for (const char *const *p = ROLES[r]; *p; p++)
-      if (equals_lower(b, s, e, *p)) return r;
+  for (int k = 0; k < N_ROLE_NAMES; k++)
+    if (ROLE_NAMES[k].len == n && equals_lower(b, s, e, ROLE_NAMES[k].name)) return ROLE_NAMES[k].role;
   return -1;
 }
 
@@ -868,22 +913,72 @@ static int rfc3164_facts(lfp_ctx *c, const uint8_t *b, int32_t p, int32_t e, int
   return plain_facts(c, b, msg, e, f);
 }
 
+/* extractLogFacts's first pass: one table load per byte (0: nothing to note) */
+enum { C_PLAIN = 0, C_REJECT, C_QUOTE, C_SLASH, C_DASH, C_BRACE, C_EQ };
+static uint8_t BYTE_CLASS[256];
+
+static void byte_class_init(void) {
+  for (int ch = 0; ch < 256; ch++) BYTE_CLASS[ch] = ch >= 0x20 && ch <= 0x7e ? C_PLAIN : C_REJECT;
+  BYTE_CLASS[0x5c] = C_REJECT;
+  BYTE_CLASS[0x22] = C_QUOTE;
+  BYTE_CLASS[0x2f] = C_SLASH;
+  BYTE_CLASS[0x2d] = C_DASH;
+  BYTE_CLASS[0x7b] = C_BRACE;
+  BYTE_CLASS[0x3d] = C_EQ;
+  char_class_init();
+  __atomic_store_n(&byte_class_ready, 1, __ATOMIC_RELEASE);
+}
+
 /* extractLogFacts on b[0, n) received at ref: 1 handled (f filled), 0 not */
 static int extract(lfp_ctx *c, const uint8_t *b, int32_t n, int64_t ref, facts_t *f) {
   if (n < 4 || n > LFP_MAX_BYTES) return 0;
   int quotes = 0, slashes = 0, eqs = 0, arrow = 0, brace = 0;
-  for (int32_t i = 0; i < n; i++) {
-    int ch = b[i];
-    if (ch < 0x20 || ch > 0x7e || ch == 0x5c) return 0;
-    if (ch == 0x3d)
+  int32_t i = 0;
+#if defined(__SSE2__)
+  /*
+   * 16 bytes a step: the bytes of any class but plain found by comparisons (signed: < 0x20 also
+   * catches 0x80-0xff), then only those looked up, in order.
+   */
+  const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), bsl = _mm_set1_epi8(0x5c), quo = _mm_set1_epi8(0x22), sla = _mm_set1_epi8(0x2f), das = _mm_set1_epi8(0x2d),
+                bra = _mm_set1_epi8(0x7b), equ = _mm_set1_epi8(0x3d);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(b + i));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)), _mm_or_si128(_mm_cmpeq_epi8(v, bsl), _mm_cmpeq_epi8(v, quo))),
+                             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sla), _mm_cmpeq_epi8(v, das)), _mm_or_si128(_mm_cmpeq_epi8(v, bra), _mm_cmpeq_epi8(v, equ))));
+    unsigned mask = (unsigned)_mm_movemask_epi8(m);
+    while (mask) {
+      int32_t j = i + __builtin_ctz(mask);
+      mask &= mask - 1;
+      int k = BYTE_CLASS[b[j]];
+      if (k == C_EQ)
+        c->eqAt[eqs++] = j;
+      else if (k == C_REJECT)
+        return 0;
+      else if (k == C_QUOTE)
+        c->quoteAt[quotes++] = j;
+      else if (k == C_SLASH)
+        c->slashAt[slashes++] = j;
+      else if (k == C_BRACE)
+        brace = 1;
+      else if (k == C_DASH && j + 1 < n && b[j + 1] == 0x3e)
+        arrow = 1;
+    }
+  }
+#endif
+  for (; i < n; i++) {
+    int k = BYTE_CLASS[b[i]];
+    if (k == C_PLAIN) continue;
+    if (k == C_EQ)
       c->eqAt[eqs++] = i;
-    else if (ch == 0x22)
+    else if (k == C_REJECT)
+      return 0;
+    else if (k == C_QUOTE)
       c->quoteAt[quotes++] = i;
-    else if (ch == 0x2f)
+    else if (k == C_SLASH)
       c->slashAt[slashes++] = i;
-    else if (ch == 0x7b)
+    else if (k == C_BRACE)
       brace = 1;
-    else if (ch == 0x2d && i + 1 < n && b[i + 1] == 0x3e)
+    else if (i + 1 < n && b[i + 1] == 0x3e)
       arrow = 1;
   }
   c->eqCount = eqs;
@@ -917,11 +1012,11 @@ static int extract(lfp_ctx *c, const uint8_t *b, int32_t n, int64_t ref, facts_t
 
 /* ---- the tail of the compact line (writeCompactLogLineFromFacts from `,"ts":`) ---- */
 
-static uint8_t *put_lit(uint8_t *o, const char *s) {
-  size_t n = strlen(s);
+static uint8_t *put_lit_n(uint8_t *o, const char *s, size_t n) {
   memcpy(o, s, n);
   return o + n;
 }
+#define put_lit(o, lit) put_lit_n(o, lit, sizeof(lit) - 1)
 
 /* writeUint: decimal, no leading zeros */
 static uint8_t *put_uint(uint8_t *o, uint64_t v) {
@@ -1011,7 +1106,7 @@ static uint32_t one(lfp_ctx *c, const uint8_t *b, int32_t n, int64_t ref, uint8_
       at = n - len;
     else
       for (int32_t i = 0; i + len <= n; i++)
-        if (same_range(b, i, f.msgS, len)) {
+        if (b[i] == b[f.msgS] && same_range(b, i, f.msgS, len)) {
           at = i;
           break;
         }
