@@ -51,7 +51,13 @@ struct lfp_ctx {
   int64_t tSec, tNsec;
   int isoZoned;
   int32_t tagEnd, tagNameEnd, ciscoEnd, ciscoAppEnd, quadEnd, quadPortEnd;
+  /* bsdTimeAt's day cache (log-facts.ts dayMo…dayStart): the last BSD date's start of day for its reference second */
+  int dayMo, dayD;
+  int64_t dayYear, dayRef, dayStart;
 };
+
+#define DAY_NONE (-1)       /* no time on that day (the calendar rejects it) */
+#define DAY_DEPENDS INT64_MIN /* the inferred year changes within the day: computed per time */
 
 static void byte_class_init(void);
 static int byte_class_ready;
@@ -59,7 +65,9 @@ static int byte_class_ready;
 lfp_ctx *lfp_new(void) {
   /* the table is the same for every context: filled by whichever thread gets here first (idempotent) */
   if (!__atomic_load_n(&byte_class_ready, __ATOMIC_ACQUIRE)) byte_class_init();
-  return calloc(1, sizeof(lfp_ctx));
+  lfp_ctx *c = calloc(1, sizeof(lfp_ctx));
+  if (c) c->dayMo = -1;
+  return c;
 }
 void lfp_free(lfp_ctx *c) { free(c); }
 
@@ -289,8 +297,23 @@ static int32_t bsd_time_at(lfp_ctx *c, const uint8_t *b, int32_t s, int32_t e, i
   }
   int mo = month_of(b, s);
   if (mo < 0 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+  if (mo != c->dayMo || d != c->dayD || year != c->dayYear || ref != c->dayRef) {
+    /* the year is the same at 00:00:00 and 23:59:59 only when it is the same all day */
+    int64_t t0 = 0, t1 = 0;
+    int ok0 = bsd_time_sec(mo, d, year, 0, 0, 0, ref, &t0);
+    int ok1 = ok0 && bsd_time_sec(mo, d, year, 23, 59, 59, ref, &t1);
+    c->dayStart = !ok0 ? DAY_NONE : ok1 && t1 - t0 == 86399 ? t0 : DAY_DEPENDS;
+    c->dayMo = mo;
+    c->dayD = d;
+    c->dayYear = year;
+    c->dayRef = ref;
+  }
   int64_t t;
-  if (!bsd_time_sec(mo, d, year, h, mi, sec, ref, &t)) return -2;
+  if (c->dayStart == DAY_NONE) return -2;
+  if (c->dayStart != DAY_DEPENDS)
+    t = c->dayStart + h * 3600 + mi * 60 + (sec < 59 ? sec : 59);
+  else if (!bsd_time_sec(mo, d, year, h, mi, sec, ref, &t))
+    return -2;
   c->tSec = t;
   c->tNsec = nsec;
   return p;
