@@ -88,5 +88,6 @@ export function chooseUdpReceiver(host: string, prefer: 'auto' | 'dgram' = 'auto
   if (isIP(host) === 0) return { kind: 'dgram', reason: `host ${host} is a name (the native receiver binds addresses only)` };
   const load = loadNativeUdpIntake();
   if (!load.ok) return { kind: 'dgram', reason: load.reason };
-  return { kind: 'native', reason: `native recvmmsg receiver (${load.path})` };
+  const fast = process.env.TAPLINE_NATIVE_PARSE === '0' ? 'parse fast path off (TAPLINE_NATIVE_PARSE=0)' : 'parse fast path in C on its thread';
+  return { kind: 'native', reason: `native recvmmsg receiver (${load.path}), ${fast}` };
 }
