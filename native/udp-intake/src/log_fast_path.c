@@ -17,6 +17,7 @@
  */
 #include "log_fast_path.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -60,11 +61,11 @@ struct lfp_ctx {
 #define DAY_DEPENDS INT64_MIN /* the inferred year changes within the day: computed per time */
 
 static void byte_class_init(void);
-static int byte_class_ready;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 lfp_ctx *lfp_new(void) {
-  /* the table is the same for every context: filled by whichever thread gets here first (idempotent) */
-  if (!__atomic_load_n(&byte_class_ready, __ATOMIC_ACQUIRE)) byte_class_init();
+  /* the tables are the same for every context (receivers in several workers, tests): filled once */
+  pthread_once(&tables_once, byte_class_init);
   lfp_ctx *c = calloc(1, sizeof(lfp_ctx));
   if (c) c->dayMo = -1;
   return c;
@@ -949,7 +950,6 @@ static void byte_class_init(void) {
   BYTE_CLASS[0x7b] = C_BRACE;
   BYTE_CLASS[0x3d] = C_EQ;
   char_class_init();
-  __atomic_store_n(&byte_class_ready, 1, __ATOMIC_RELEASE);
 }
 
 /* extractLogFacts on b[0, n) received at ref: 1 handled (f filled), 0 not */
