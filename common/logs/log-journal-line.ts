@@ -122,6 +122,25 @@ export function writeCompactLogLine(
   w.byte(0x7d);
 }
 
+/**
+ * A compact line's start up to its sender's port (writeCompactLogLine's first bytes), for a
+ * writer that has the rest of the line's bytes from elsewhere (the native receiver's parse fast
+ * path, node/logs/udp-batch-parser.ts). The caller checked exactTime(receivedSec, receivedNsec).
+ */
+export function writeCompactLineStart(
+  w: JsonLineWriter,
+  idPrefix: string,
+  idSeq: number,
+  sensor: string,
+  transport: LogEvent['transport'],
+  receivedSec: number,
+  receivedNsec: number,
+  senderIp: string | null,
+  senderPort: number | null,
+): void {
+  writeCompactOrigin(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
+}
+
 /** A compact line's start: its id (idSeq < 0: idPrefix is the whole id) and origin, up to the sender's port. */
 function writeCompactOrigin(
   w: JsonLineWriter,

@@ -376,6 +376,14 @@ export class JsonLineWriter {
     this.chars += n + quotes + 2;
   }
 
+  /** JSON text already encoded as ASCII bytes b[s, s + n) (one character a byte). */
+  asciiJson(b: Uint8Array, s: number, n: number): void {
+    this.ensure(n);
+    this.buf.set(b.subarray(s, s + n), this.at);
+    this.at += n;
+    this.chars += n;
+  }
+
   /** Bytes already encoded (a journal line kept as it was); `chars` is not advanced (unknown). */
   copy(bytes: Uint8Array): void {
     this.ensure(bytes.length);

@@ -25,6 +25,11 @@ export interface NativeUdpOpenOptions {
   batchBytes?: number;
   batchMessages?: number;
   flushMs?: number;
+  /**
+   * Run the parse fast path (native/udp-intake/src/log_fast_path.c) on the receive thread over
+   * each batch (default true): its results come with the batch (`pre`), for the messages it is sure of.
+   */
+  fastParse?: boolean;
 }
 
 export interface NativeUdpOpened {
@@ -48,6 +53,7 @@ export type NativeUdpCallback = (
   droppedQueueFull: number,
   droppedRingFull: number,
   kernelDrops: number,
+  pre: ArrayBuffer | undefined,
 ) => void;
 
 export interface NativeUdpAddon {
@@ -56,12 +62,14 @@ export interface NativeUdpAddon {
   /** Stops receiving: the socket is drained, the last batch and then the end call follow. */
   close(handle: unknown): void;
   stats(handle: unknown): { received: number; kernelDrops: number };
+  /** The fast path's results for a batch in udp-batch.ts's layout, on the calling thread (the receive thread's code; for tests and benches). */
+  fastParseBatch(data: ArrayBuffer, used: number, count: number): ArrayBuffer;
 }
 
 function isNativeUdpAddon(m: unknown): m is NativeUdpAddon {
   if (typeof m !== 'object' || m === null) return false;
   const a = m as Record<string, unknown>;
-  return typeof a.open === 'function' && typeof a.close === 'function' && typeof a.stats === 'function' && a.layoutVersion === NATIVE_UDP_LAYOUT_VERSION;
+  return typeof a.open === 'function' && typeof a.close === 'function' && typeof a.stats === 'function' && typeof a.fastParseBatch === 'function' && a.layoutVersion === NATIVE_UDP_LAYOUT_VERSION;
 }
 
 export function loadNativeUdpIntake(): NativeAddonLoad<NativeUdpAddon> {
@@ -80,5 +88,6 @@ export function chooseUdpReceiver(host: string, prefer: 'auto' | 'dgram' = 'auto
   if (isIP(host) === 0) return { kind: 'dgram', reason: `host ${host} is a name (the native receiver binds addresses only)` };
   const load = loadNativeUdpIntake();
   if (!load.ok) return { kind: 'dgram', reason: load.reason };
-  return { kind: 'native', reason: `native recvmmsg receiver (${load.path})` };
+  const fast = process.env.TAPLINE_NATIVE_PARSE === '0' ? 'parse fast path off (TAPLINE_NATIVE_PARSE=0)' : 'parse fast path in C on its thread';
+  return { kind: 'native', reason: `native recvmmsg receiver (${load.path}), ${fast}` };
 }

@@ -8,11 +8,15 @@
  */
 import { keptTime } from '../../common/logs/log-event.js';
 import { extractLogFacts, LogFacts } from '../../common/logs/log-facts.js';
-import { exactTime, writeCompactLogLine, writeCompactLogLineFromFacts } from '../../common/logs/log-journal-line.js';
-import { JsonLineWriter, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
+import { exactTime, writeCompactLineStart, writeCompactLogLine, writeCompactLogLineFromFacts } from '../../common/logs/log-journal-line.js';
+import { JsonLineWriter, MARK_SRC_IP, writeParsedLogLine } from '../../common/logs/log-line-encoder.js';
 import { decodeLogBytes, parseLog } from '../../common/logs/parse-log.js';
 import { FACT_STRIDE, writeFacts, writeFactsCoded, type ParsedLogBatch } from './parsed-batch.js';
 import { UdpBatchReader, type UdpBatch } from './udp-batch.js';
+
+/** log_fast_path.h LFP_HEADER_WORDS * 4: a result's header before its tail bytes. */
+const PRE_HEADER_BYTES = 60;
+const EMPTY_PRE = new Int32Array(0);
 
 export class UdpBatchParser {
   // one writer for every batch: the lines are written straight into its bytes, then copied out exactly sized
@@ -23,6 +27,8 @@ export class UdpBatchParser {
   private facts = new Float64Array(0);
   /** Off: every message parsed in full (the reference path; tests compare the two). */
   useFacts = true;
+  /** Off: a batch's native fast path results (UdpBatch.pre) are ignored (tests compare the paths). */
+  usePre = true;
   /**
    * Also write each event's whole line (ParsedLogBatch.wholeData) while the main thread builds
    * events (a live subscriber, an exporter): it then reads the parser's event instead of
@@ -54,9 +60,36 @@ export class UdpBatchParser {
     let n = 0;
     const bytes = r.bytes;
     const f = this.logFacts;
+    // the native receiver's fast path results (log_fast_path.h): per record an offset, -1 for "not handled"
+    const usePre = b.pre !== undefined && this.usePre && ww === null && this.useFacts;
+    const pre = usePre ? new Int32Array(b.pre as ArrayBuffer) : EMPTY_PRE;
+    const preBytes = new Uint8Array(pre.buffer);
+    const preCount = Math.min(b.count, pre.length);
     while (n < b.count && r.next()) {
       const sec = r.timeSec;
       const nsec = r.timeNsec;
+      const off = n < preCount ? pre[n] : -1;
+      if (off >= 0 && exactTime(sec, nsec)) {
+        // done in C on the receive thread: the line's start here, then its tail's bytes as written there
+        const h = off >> 2;
+        writeCompactLineStart(w, this.idPrefix, ++this.id, this.sensor, 'udp', sec, nsec, r.ip, r.port);
+        const base = w.at;
+        w.asciiJson(preBytes, off + PRE_HEADER_BYTES, pre[h]);
+        // the header's marks (src_ip, dst_ip, message: JsonLineWriter.marks's order), relative to the tail
+        const m = w.marks;
+        for (let k = 0; k < 6; k++) {
+          const v = pre[h + 9 + k];
+          m[MARK_SRC_IP + k] = v < 0 ? v : base + v;
+        }
+        w.byte(0x0a);
+        ends[2 * n] = w.at;
+        ends[2 * n + 1] = w.chars;
+        const stated = pre[h + 5] === 1;
+        const tSec = stated ? pre[h + 7] * 4294967296 + (pre[h + 6] >>> 0) : sec;
+        writeFactsCoded(facts, n, m, pre[h + 1], pre[h + 2], pre[h + 3], pre[h + 4], tSec, stated ? pre[h + 8] : nsec, 0);
+        n++;
+        continue;
+      }
       // the facts read from the bytes when the extractor is sure (log-facts.ts), else the full parse
       if (ww === null && this.useFacts && exactTime(sec, nsec) && extractLogFacts(bytes, r.start, r.end, sec, f)) {
         writeCompactLogLineFromFacts(w, bytes, r.start, r.end, f, this.idPrefix, ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port);

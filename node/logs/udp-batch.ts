@@ -22,6 +22,11 @@ export interface UdpBatch {
   count: number;
   /** Sender addresses, indexed by each record's u16 index. */
   ips: string[];
+  /**
+   * The native receiver's parse fast path results for the records (native/udp-intake/src/
+   * log_fast_path.h: an Int32 offset per record, -1 for a message it left to the TypeScript path).
+   */
+  pre?: ArrayBuffer;
 }
 
 /** Reads one record's fields; `at` is the record's offset, the next record starts at `end`. */

@@ -100,7 +100,9 @@ function runNative(
     const k = seq % ways;
     if (k === 0) return parseOwn(seq, b, dropped, extra);
     const m: SocketThreadMessage & { ringDropped?: number; kernelDrops?: number } = { kind: 'batch', seq, dropped, ...b, ...extra };
-    forward[k - 1].postMessage(m, b.data.byteLength ? [b.data] : []);
+    const transfer: ArrayBuffer[] = b.data.byteLength ? [b.data] : [];
+    if (b.pre) transfer.push(b.pre);
+    forward[k - 1].postMessage(m, transfer);
   };
   const load = loadNativeUdpIntake();
   if (!load.ok) {
@@ -113,8 +115,17 @@ function runNative(
   let opened: ReturnType<typeof addon.open>;
   try {
     opened = addon.open(
-      { host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes, ...(opts.nice === null ? {} : { nice: opts.nice }), pending: new Int32Array(opts.pending), limit: opts.limit },
-      (kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops) => {
+      {
+        host: opts.host,
+        port: opts.port,
+        recvBufferBytes: opts.recvBufferBytes,
+        ...(opts.nice === null ? {} : { nice: opts.nice }),
+        pending: new Int32Array(opts.pending),
+        limit: opts.limit,
+        // TAPLINE_NATIVE_PARSE=0: the native receiver without the parse fast path (every message parsed in TypeScript)
+        fastParse: process.env.TAPLINE_NATIVE_PARSE !== '0',
+      },
+      (kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops, pre) => {
         if (kind === 1) {
           if (droppedQueueFull + droppedRingFull > 0) parseBatch(seq++, { data: empty, used: 0, count: 0, ips: [] }, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
           // the other parse threads end after the batches already forwarded to them
@@ -125,7 +136,7 @@ function runNative(
           port.postMessage({ kind: 'end' });
           return;
         }
-        parseBatch(seq++, data ? { data, used, count, ips } : { data: empty, used: 0, count: 0, ips: [] }, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
+        parseBatch(seq++, data ? { data, used, count, ips, ...(pre ? { pre } : {}) } : { data: empty, used: 0, count: 0, ips: [] }, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
       },
     );
   } catch (e) {

@@ -17,6 +17,7 @@ import { LogIntake, type EncodedLines } from '../../node/logs/log-intake.js';
 import { chooseUdpReceiver, loadNativeUdpIntake } from '../../node/logs/native-udp-intake.js';
 import { UdpBatchReader } from '../../node/logs/udp-batch.js';
 import { UdpLogReceiver } from '../../node/logs/udp-receiver.js';
+import { benchMessage } from '../bench/suites/logs.js';
 import { logger, loggerPresent } from './logs-rsyslog-harness.js';
 
 const native = loadNativeUdpIntake();
@@ -226,6 +227,43 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
     assert.equal(ringDrops, 0, 'nothing read was dropped for want of ring room');
     assert.equal(got, 60);
     assert.ok(sizes.every((n) => n === 20000));
+  });
+
+  it('the receive thread runs the C parse fast path over each batch (fastParse): its results come with the batch and equal fastParseBatch\'s; without it none come', async () => {
+    if (!native.ok) return;
+    const addon = native.addon;
+    const msgs = Array.from({ length: 500 }, (_, i) => Buffer.from(benchMessage(i)));
+    for (const fastParse of [true, false]) {
+      const pending = new Int32Array(new SharedArrayBuffer(4));
+      const batches: { data: ArrayBuffer; used: number; count: number; pre: ArrayBuffer | undefined }[] = [];
+      let ended!: () => void;
+      const end = new Promise<void>((r) => (ended = r));
+      const opened = addon.open({ host: '127.0.0.1', port: 0, pending, limit: 1_000_000, fastParse }, (kind, data, used, count, _ips, _q, _r, _k, pre) => {
+        if (kind === 1) return ended();
+        if (data) batches.push({ data, used, count, pre });
+        Atomics.sub(pending, 0, count);
+      });
+      const sock = createSocket('udp4');
+      for (const m of msgs) await new Promise<void>((r) => sock.send(m, opened.port, '127.0.0.1', () => r()));
+      sock.close();
+      await new Promise((r) => setTimeout(r, 100));
+      addon.close(opened.handle);
+      await end;
+      assert.equal(
+        batches.reduce((n, b) => n + b.count, 0),
+        msgs.length,
+      );
+      for (const b of batches) {
+        if (!fastParse) {
+          assert.equal(b.pre, undefined);
+          continue;
+        }
+        assert.ok(b.pre, 'results with the batch');
+        const offsets = new Int32Array(b.pre, 0, b.count);
+        assert.ok(offsets.every((o) => o >= 0), 'every bench message handled in C');
+        assert.deepEqual(new Uint8Array(b.pre), new Uint8Array(addon.fastParseBatch(b.data, b.used, b.count)));
+      }
+    }
   });
 
   it('bad options are refused with a clear error, a busy port with EADDRINUSE', () => {

@@ -28,6 +28,8 @@
  */
 #include <node_api.h>
 
+#include "log_fast_path.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -68,6 +70,10 @@ typedef struct {
   uint8_t ip_family[MAX_IPS];
   uint8_t ip_addr[MAX_IPS][16];
   char ip_text[MAX_IPS][IP_TEXT];
+  /* the C fast path's results for the batch's records (log_fast_path.h), filled at publish() */
+  uint8_t *pre;
+  uint32_t pre_cap;
+  uint32_t pre_used;
 } slot_t;
 
 typedef struct {
@@ -118,6 +124,9 @@ typedef struct {
   pthread_cond_t ready_cond;
   int ready;
 
+  /* the parse fast path, run on this thread over each batch before it is handed over (NULL: off) */
+  lfp_ctx *lfp;
+
   napi_threadsafe_function tsfn;
   napi_env env;
   int cleanup_hook;
@@ -161,6 +170,7 @@ static slot_t *take_slot(receiver_t *r) {
 
 /* Hands a filled slot to the JavaScript thread; the messages now count against the hand-off bound. */
 static void publish(receiver_t *r, slot_t *s) {
+  s->pre_used = r->lfp ? lfp_batch(r->lfp, s->data, s->used, s->count, s->pre, s->pre_cap) : 0;
   __atomic_fetch_add(r->pending, (int32_t)s->count, __ATOMIC_SEQ_CST);
   intptr_t idx = (intptr_t)(s - r->slots) + 1;
   if (napi_call_threadsafe_function(r->tsfn, (void *)idx, napi_tsfn_nonblocking) != napi_ok) {
@@ -454,12 +464,17 @@ static void free_resources(receiver_t *r) {
   r->fd = -1;
   r->wake_fd = -1;
   if (r->slots) {
-    for (uint32_t i = 0; i < r->nslots; i++) free(r->slots[i].data);
+    for (uint32_t i = 0; i < r->nslots; i++) {
+      free(r->slots[i].data);
+      free(r->slots[i].pre);
+    }
     free(r->slots);
   }
   r->slots = NULL;
   free(r->scratch);
   r->scratch = NULL;
+  lfp_free(r->lfp);
+  r->lfp = NULL;
 }
 
 static void free_receiver(receiver_t *r) {
@@ -526,12 +541,13 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
     }
     return;
   }
-  napi_value argv[8];
+  napi_value argv[9];
   napi_value undef;
   napi_get_undefined(env, &undef);
   int kind = 0;
   uint32_t used = 0, count = 0;
   argv[1] = undef;
+  argv[8] = undef;
   napi_create_array_with_length(env, 0, &argv[4]);
   if (data == CALL_END) {
     kind = 1;
@@ -540,10 +556,17 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
     void *ab_data = NULL;
     used = s->used;
     count = s->count;
+    int have_data = 0;
     if (napi_create_arraybuffer(env, used, &ab_data, &argv[1]) == napi_ok && (used == 0 || ab_data != NULL)) {
       memcpy(ab_data, s->data, used);
+      have_data = 1;
     } else {
       argv[1] = undef;
+    }
+    if (s->pre_used > 0 && have_data) {
+      void *pre_data = NULL;
+      if (napi_create_arraybuffer(env, s->pre_used, &pre_data, &argv[8]) == napi_ok && pre_data != NULL) memcpy(pre_data, s->pre, s->pre_used);
+      else argv[8] = undef;
     }
     napi_create_array_with_length(env, s->nips, &argv[4]);
     for (uint32_t i = 0; i < s->nips; i++) {
@@ -563,7 +586,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   argv[7] = num(env, (double)kernel_drops_now(r));
   napi_value global;
   napi_get_global(env, &global);
-  napi_call_function(env, global, cb, 8, argv, NULL);
+  napi_call_function(env, global, cb, 9, argv, NULL);
   if (kind == 1) {
     /* the last call (the thread exits right after queueing it): nothing else will come */
     stop_and_join(r);
@@ -596,6 +619,12 @@ static int get_prop_int(napi_env env, napi_value obj, const char *name, int64_t 
     *out = dflt;
     return 1;
   }
+  if (t == napi_boolean) {
+    bool bv = false;
+    napi_get_value_bool(env, v, &bv);
+    *out = bv ? 1 : 0;
+    return 1;
+  }
   if (t != napi_number) return 0;
   double d;
   napi_get_value_double(env, v, &d);
@@ -607,10 +636,12 @@ static int get_prop_int(napi_env env, napi_value obj, const char *name, int64_t 
 
 /*
  * open({ host, port, recvBufferBytes?, nice?, pending: Int32Array on a SharedArrayBuffer, limit,
- *        ringSlots?, batchBytes?, batchMessages?, flushMs? }, callback)
+ *        ringSlots?, batchBytes?, batchMessages?, flushMs?, fastParse? }, callback)
  *   → { handle, port, recvBufferBytes, nice }
- * callback(kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops):
- *   kind 0: a batch (data may be undefined when only drops are reported), 1: the end (last call).
+ * callback(kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops, pre):
+ *   kind 0: a batch (data may be undefined when only drops are reported), 1: the end (last call);
+ *   pre: the parse fast path's results for the batch (log_fast_path.h), undefined with
+ *   fastParse 0 (default 1) or when it could not be made.
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -633,13 +664,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "host must be an IP address");
     return NULL;
   }
-  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush;
+  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast;
   if (!get_prop_int(env, argv[0], "port", -1, &port) || port < 0 || port > 65535 || !get_prop_int(env, argv[0], "recvBufferBytes", 0, &rcvbuf) || rcvbuf < 0 || rcvbuf > (1ll << 30) ||
       !get_prop_int(env, argv[0], "nice", INT32_MIN, &nice) || (nice != INT32_MIN && (nice < -20 || nice > 19)) || !get_prop_int(env, argv[0], "limit", -1, &limit) || limit < 1 || limit > INT32_MAX ||
       !get_prop_int(env, argv[0], "ringSlots", DEFAULT_RING_SLOTS, &ring) || ring < 2 || ring > 256 || !get_prop_int(env, argv[0], "batchBytes", DEFAULT_BATCH_BYTES, &bbytes) || bbytes < 65536 + RECORD_HEADER ||
       bbytes > (64 << 20) || !get_prop_int(env, argv[0], "batchMessages", DEFAULT_BATCH_MESSAGES, &bmsgs) || bmsgs < 1 || bmsgs > 1000000 || !get_prop_int(env, argv[0], "flushMs", DEFAULT_FLUSH_MS, &flush) || flush < 1 ||
-      flush > 10000) {
-    napi_throw_range_error(env, NULL, "bad receiver options (port, recvBufferBytes, nice, limit, ringSlots, batchBytes, batchMessages, flushMs)");
+      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast)) {
+    napi_throw_range_error(env, NULL, "bad receiver options (port, recvBufferBytes, nice, limit, ringSlots, batchBytes, batchMessages, flushMs, fastParse)");
     return NULL;
   }
   napi_value pendingv;
@@ -693,9 +724,20 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   r->scratch = malloc((size_t)VLEN * SCRATCH_SLOT);
   r->slots = calloc(r->nslots, sizeof(slot_t));
   int ok = r->scratch != NULL && r->slots != NULL;
+  /* the fast path's results: an offset per record, then at most ~1.5x the datagrams' bytes (more is left to TypeScript) */
+  uint64_t pre_cap = fast ? 4ull * r->batch_messages + 2ull * r->batch_bytes : 0;
+  if (fast) {
+    r->lfp = lfp_new();
+    if (!r->lfp) ok = 0;
+  }
   for (uint32_t i = 0; ok && i < r->nslots; i++) {
     r->slots[i].data = malloc(r->batch_bytes);
     if (!r->slots[i].data) ok = 0;
+    if (ok && fast) {
+      r->slots[i].pre = malloc(pre_cap);
+      r->slots[i].pre_cap = (uint32_t)pre_cap;
+      if (!r->slots[i].pre) ok = 0;
+    }
   }
   if (!ok) {
     free_receiver(r);
@@ -808,7 +850,54 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * fastParseBatch(data: ArrayBuffer, used, count) → ArrayBuffer: the fast path's results for a
+ * batch in udp-batch.ts's layout, computed on the calling thread with the same code the receive
+ * thread runs (the equivalence tests drive both paths through it).
+ */
+static napi_value js_fast_parse_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  size_t len = 0;
+  bool is_ab = false;
+  uint32_t used = 0, count = 0;
+  if (argc < 3 || napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &used) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &count) != napi_ok || used > len || count > 1000000) {
+    napi_throw_type_error(env, NULL, "fastParseBatch(data: ArrayBuffer, used, count)");
+    return NULL;
+  }
+  uint64_t cap = 4ull * count + 2ull * used + 4096;
+  if (cap > (1ull << 31)) {
+    napi_throw_range_error(env, NULL, "fastParseBatch: batch too large");
+    return NULL;
+  }
+  uint8_t *pre = malloc(cap);
+  lfp_ctx *c = lfp_new();
+  if (!pre || !c) {
+    free(pre);
+    lfp_free(c);
+    return throw_errno(env, "fastParseBatch", ENOMEM);
+  }
+  uint32_t n = lfp_batch(c, data, used, count, pre, (uint32_t)cap);
+  lfp_free(c);
+  napi_value out;
+  void *out_data = NULL;
+  if (napi_create_arraybuffer(env, n, &out_data, &out) != napi_ok || (n > 0 && out_data == NULL)) {
+    free(pre);
+    napi_throw_error(env, NULL, "fastParseBatch: could not allocate the result");
+    return NULL;
+  }
+  if (n > 0) memcpy(out_data, pre, n);
+  free(pre);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
+  napi_value f0;
+  napi_create_function(env, "fastParseBatch", NAPI_AUTO_LENGTH, js_fast_parse_batch, NULL, &f0);
+  napi_set_named_property(env, exports, "fastParseBatch", f0);
   napi_value f;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, js_open, NULL, &f);
   napi_set_named_property(env, exports, "open", f);

@@ -12,11 +12,18 @@
  * process's CPU time per message is reported (other processes' load counts less than in wall
  * time), plus how many of the format's messages the extractor was sure of (the rest take the
  * full parse).
+ *
+ * With this worktree's native UDP addon built (session 10), also: `native`, the C parse fast
+ * path over a batch (log_fast_path.c through the addon's fastParseBatch: the receive thread's
+ * added work, plus the call's result buffer), `thread+pre`, each side's parse thread given the
+ * C results with the batch (a build without the fast path ignores them: then it equals
+ * `thread`), and the share of messages the C path handled.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSeedLine } from '../../../common/logs/seed-format.js';
+import { loadNativeUdpIntake } from '../../../node/logs/native-udp-intake.js';
 import { UDP_BATCH_WRITER_SOURCE, UdpBatchReader, type UdpBatch } from '../../../node/logs/udp-batch.js';
 import { benchMessage } from '../suites/logs.js';
 
@@ -84,8 +91,25 @@ function batchesOf(gen: (i: number) => string): UdpBatch[] {
   return out;
 }
 
-const sets = FORMATS.map(([name, gen]) => ({ name, batches: batchesOf(gen) }));
+const native = loadNativeUdpIntake();
+const fastParse = native.ok ? native.addon.fastParseBatch : null;
+const sets = FORMATS.map(([name, gen]) => {
+  const batches = batchesOf(gen);
+  // the batches with the C results, as the native receiver hands them over
+  const withPre = fastParse ? batches.map((b) => ({ ...b, pre: fastParse(b.data, b.used, b.count) })) : batches;
+  return { name, batches, withPre };
+});
 let sink = 0;
+
+function nativeAll(bs: UdpBatch[]): number {
+  let handled = 0;
+  if (!fastParse) return 0;
+  for (const b of bs) {
+    const pre = new Int32Array(fastParse(b.data, b.used, b.count), 0, b.count);
+    for (let i = 0; i < pre.length; i++) if (pre[i] >= 0) handled++;
+  }
+  return handled;
+}
 
 function parseAll(side: Side, bs: UdpBatch[]): void {
   for (const b of bs) sink += side.parser.parse(b, 0).used;
@@ -109,21 +133,30 @@ for (let i = 0; i < 3; i++) for (const side of sides) for (const s of sets) {
   parseAll(side, s.batches);
   extractAll(side, s.batches);
 }
-const best = sides.map(() => sets.map(() => ({ thread: Infinity, extract: Infinity })));
+const best = sides.map(() => sets.map(() => ({ thread: Infinity, extract: Infinity, pre: Infinity })));
+const bestNative = sets.map(() => Infinity);
 for (let r = 0; r < rounds; r++) {
   sets.forEach((s, k) => {
     sides.forEach((side, j) => {
       best[j][k].thread = Math.min(best[j][k].thread, cpuNs(() => parseAll(side, s.batches)));
       best[j][k].extract = Math.min(best[j][k].extract, cpuNs(() => extractAll(side, s.batches)));
+      if (fastParse) best[j][k].pre = Math.min(best[j][k].pre, cpuNs(() => parseAll(side, s.withPre)));
     });
+    if (fastParse) bestNative[k] = Math.min(bestNative[k], cpuNs(() => nativeAll(s.batches)));
   });
 }
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 process.stdout.write(`${msgs} messages a format, min of ${rounds} rounds (alternating sides), ns a message (CPU of the process); load ${load}\n`);
 sides.forEach((side, j) => process.stdout.write(`side ${j}: ${side.root}\n`));
-process.stdout.write(`${'format'.padEnd(30)}${sides.map((_, j) => `${`thread ${j}`.padStart(10)}${`extract ${j}`.padStart(11)}`).join('')}  sure\n`);
+process.stdout.write(native.ok ? `native: ${native.path}\n` : `native: not loaded (${native.reason})\n`);
+const preCols = (j: number, k: number): string => (fastParse ? `${best[j][k].pre.toFixed(0).padStart(13)}` : '');
+process.stdout.write(
+  `${'format'.padEnd(30)}${sides.map((_, j) => `${`thread ${j}`.padStart(10)}${`extract ${j}`.padStart(11)}${fastParse ? `thread+pre ${j}`.padStart(13) : ''}`).join('')}${fastParse ? `${'native'.padStart(8)}` : ''}  sure${fastParse ? ' (native)' : ''}\n`,
+);
 sets.forEach((s, k) => {
   const sure = sides.map((side) => `${((100 * extractAll(side, s.batches)) / msgs).toFixed(0)} %`).join(' / ');
-  process.stdout.write(`${s.name.padEnd(30)}${sides.map((_, j) => `${best[j][k].thread.toFixed(0).padStart(10)}${best[j][k].extract.toFixed(0).padStart(11)}`).join('')}  ${sure}\n`);
+  const nat = fastParse ? `${bestNative[k].toFixed(0).padStart(8)}` : '';
+  const natSure = fastParse ? ` (${((100 * nativeAll(s.batches)) / msgs).toFixed(0)} %)` : '';
+  process.stdout.write(`${s.name.padEnd(30)}${sides.map((_, j) => `${best[j][k].thread.toFixed(0).padStart(10)}${best[j][k].extract.toFixed(0).padStart(11)}${preCols(j, k)}`).join('')}${nat}  ${sure}${natSure}\n`);
 });
 if (sink < 0) process.stdout.write('!\n');
