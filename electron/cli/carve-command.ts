@@ -118,8 +118,12 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     const root = resolve(outDir);
     await mkdir(root, { recursive: true });
     const files = FileStore.open(s.dir);
-    // TCP (HTTP, mail, FTP data) and UDP (TFTP transfers)
-    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6 || f.record.proto === 17);
+    // TCP (HTTP, mail, FTP data) and UDP (TFTP transfers); the newest `limit` flows, in the
+    // order they started. Chronological, as tshark's export: the first file seen keeps a name
+    // that several files want. And the single pass finishes flows roughly in that order, so
+    // files are named and printed while it goes on; newest first, the flow listed first was
+    // the last to finish, and every name and line waited for the end of the capture.
+    const flows = (await s.findFlows(q, limit)).filter((f) => f.record.proto === 6 || f.record.proto === 17).reverse();
     // names already in OUTDIR count as taken (case-insensitively: case-folding file systems)
     const taken = new Set((await readdir(root)).map((n) => n.toLowerCase()));
     let count = 0;

@@ -106,8 +106,8 @@ for (const capture of ['zeek__http_get.pcap', 'suricata-verify__pdf-dl.pcap']) {
 }
 
 test('tapline carve: names taken early by files carved before their turn end up where flow order puts them', async (t) => {
-  // flows are listed newest first and carved in capture order: the last flow listed is carved
-  // first and takes a free name at once; earlier flows in the listing then claim the same names
+  // flows are listed in the order they started and carved in capture order: files that finish
+  // before an earlier flow's are copied at once, and names are still given in listing order
   const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-names-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const bodies = ['a.txt', 'a.txt', 'a-1.txt', 'A.TXT', 'a-2.txt', 'b.txt', 'a.txt'].map((name, i) => ({ name, body: Buffer.from(`file ${i} (${name})\n`.repeat(10 + i)) }));
@@ -138,8 +138,9 @@ test('tapline carve: names taken early by files carved before their turn end up 
   for (const l of lines) assert.equal(sha(readFileSync(l.path)), l.sha256);
   assert.deepEqual(readdirSync(out).sort(), [...want, 'A-3.txt'].sort());
   assert.equal(readFileSync(join(out, 'A-3.txt'), 'utf8'), 'not ours');
-  // listed newest first: the first line is the last body of the capture
-  assert.equal(lines[0].sha256, sha(bodies[bodies.length - 1].body));
+  // listed in the order the flows started (as tshark exports): the first body keeps the name
+  assert.deepEqual(lines.map((l) => l.sha256), bodies.map((b) => sha(b.body)));
+  assert.equal(basename(lines[0].path), 'a.txt');
 });
 
 test('tapline carve: a few small flows of a bigger capture are read flow by flow, the whole capture in one pass; same files either way', async (t) => {
