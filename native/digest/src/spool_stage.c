@@ -304,6 +304,8 @@ static void post(stage_t *s, job_t *done) {
 /* Takes jobs one at a time (another finisher takes the next while this one waits on an fsync). */
 static void *finisher_main(void *arg) {
   stage_t *s = arg;
+  /* named for per-thread accounts (/proc/<pid>/task/<tid>/comm, the carve bench) */
+  pthread_setname_np(pthread_self(), "tl-spool-fin");
   job_t *done = NULL, *last = NULL;
   uint32_t ndone = 0;
   for (;;) {
@@ -552,6 +554,7 @@ static int hash_pending(stage_t *s) {
 
 static void *reader_main(void *arg) {
   stage_t *s = arg;
+  pthread_setname_np(pthread_self(), "tl-spool-read");
   uint32_t r = (uint32_t)ld(s, s->me);
   uint32_t scan = r;
   for (;;) {

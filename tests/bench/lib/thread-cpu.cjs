@@ -1,7 +1,7 @@
 /**
  * Preloaded into a measured Node command (`node --require THIS cmd`): at exit, prints each
  * thread's CPU time from /proc/self/task/<tid>/stat to stderr as one line
- *   THREAD-CPU <tid>:<user s>:<sys s> ...   (in thread creation order; the main thread's tid is the pid)
+ *   THREAD-CPU <tid>:<user s>:<sys s>:<name> ...   (in thread creation order; the main thread's tid is the pid)
  * so a benchmark can report how a multi-threaded command spreads its work. Linux only; prints
  * nothing elsewhere. Not used by the product.
  */
@@ -20,7 +20,9 @@ process.on('exit', () => {
     try {
       const st = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      rows.push(`${t}:${(Number(f[11]) / hz).toFixed(2)}:${(Number(f[12]) / hz).toFixed(2)}`);
+      // the thread's name (comm), without the separators of this line
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/[\s:]/g, '_');
+      rows.push(`${t}:${(Number(f[11]) / hz).toFixed(2)}:${(Number(f[12]) / hz).toFixed(2)}:${name}`);
     } catch {
       // the thread ended meanwhile
     }

@@ -102,33 +102,37 @@ interface ThreadSplit {
 
 /**
  * The carve's CPU by thread from lib/thread-cpu.cjs's line: the main thread (tid = pid), the
- * spool stages (the threads created after the ten Node 20 starts before them — V8's four platform
+ * spool stages — the native stage's threads by name (tl-spool-read, tl-spool-fin), or worker
+ * stages as the threads created after the ten Node 20 starts before them (V8's four platform
  * threads, libuv's four pool threads and two more: write and the digest lanes with AVX-512, else
- * write, sha256 + sha1, md5; counted rather than taken as the last ones, so a build with another
- * number of stages is not mislabelled) and the
- * rest (V8 compiler and GC helpers, libuv's file system pool: reads of the capture, copies to
- * OUTDIR, fsyncs).
+ * write, sha256 + sha1, md5) — and the rest (V8 compiler and GC helpers, libuv's file system
+ * pool: reads of the capture).
  */
 function threadSplit(stderr: string, nativeStage: boolean): ThreadSplit | null {
   const m = /^THREAD-CPU (\d+) (.*)$/m.exec(stderr);
   if (!m) return null;
   const pid = Number(m[1]);
-  const rows = m[2].split(' ').map((x) => x.split(':').map(Number)).map(([tid, u, sy]) => ({ tid, cpu: u + sy }));
+  const rows = m[2].split(' ').map((x) => x.split(':')).map(([tid, u, sy, name]) => ({ tid: Number(tid), cpu: Number(u) + Number(sy), name: name ?? '' }));
   const main = rows.find((r) => r.tid === pid)?.cpu ?? 0;
   const rest = rows.filter((r) => r.tid !== pid);
-  const NODE_THREADS = 10;
-  let stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
-  // the native stage: its reader, then its finisher threads (summed)
-  if (nativeStage && stages.length > 2) stages = [stages[0], stages.slice(1).reduce((n, c) => n + c, 0)];
-  const other = rest.slice(0, rest.length - stages.length).reduce((n, r) => n + r.cpu, 0);
-  const names =
-    stages.length === 2 && nativeStage
-      ? 'native threads: write + md5+sha1+sha256 in lanes / fsync + close (3 threads)'
-      : stages.length === 2
-        ? 'write / md5+sha1+sha256 in lanes'
-        : stages.length === 3
-          ? 'write / sha256+sha1 / md5'
-          : 'threads';
+  const sum = (list: typeof rest) => list.reduce((n, r) => n + r.cpu, 0);
+  let stages: number[];
+  let other: number;
+  let names: string;
+  if (nativeStage && rest.some((r) => r.name.startsWith('tl-spool-'))) {
+    // the native stage's threads by name (native/digest/src/spool_stage.c)
+    const read = rest.filter((r) => r.name === 'tl-spool-read');
+    const fin = rest.filter((r) => r.name === 'tl-spool-fin');
+    stages = [sum(read), sum(fin)];
+    other = sum(rest) - stages[0] - stages[1];
+    names = `native threads: write + md5+sha1+sha256 in lanes / fsync, close, copy (${fin.length} threads)`;
+  } else {
+    // worker stages: the last threads made (after Node's ten)
+    const NODE_THREADS = 10;
+    stages = rest.length > NODE_THREADS ? rest.slice(NODE_THREADS).map((r) => r.cpu) : [];
+    other = sum(rest) - stages.reduce((n, c) => n + c, 0);
+    names = stages.length === 2 ? 'write / md5+sha1+sha256 in lanes' : stages.length === 3 ? 'write / sha256+sha1 / md5' : 'threads';
+  }
   const text = `main ${fmt(main, 2)} s; spool stages (${names}) ${stages.map((c) => fmt(c, 2)).join(' / ') || 'n/a'} s; other threads (V8 compiler + GC, libuv fs pool) ${fmt(other, 2)} s`;
   return { split: { main, stages, other }, text };
 }
