@@ -110,10 +110,24 @@ typedef struct {
 static int32_t ld(stage_t *s, int i) { return __atomic_load_n(&s->ctl[i], __ATOMIC_SEQ_CST); }
 static void st(stage_t *s, int i, int32_t v) { __atomic_store_n(&s->ctl[i], v, __ATOMIC_SEQ_CST); }
 
+/* The errno's name (strerrorname_np needs glibc 2.32): the ones a file operation gives, else E<n>. */
+static const char *errno_name(int e, char *buf, size_t len) {
+  static const struct {
+    int e;
+    const char *name;
+  } NAMES[] = {{ENOENT, "ENOENT"}, {EEXIST, "EEXIST"}, {EACCES, "EACCES"}, {EPERM, "EPERM"}, {ENOSPC, "ENOSPC"}, {EDQUOT, "EDQUOT"},
+               {EIO, "EIO"}, {EROFS, "EROFS"}, {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"}, {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},
+               {ENAMETOOLONG, "ENAMETOOLONG"}, {EINVAL, "EINVAL"}, {EXDEV, "EXDEV"}, {EBADF, "EBADF"}, {EFBIG, "EFBIG"}, {ELOOP, "ELOOP"}};
+  for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+    if (NAMES[i].e == e) return NAMES[i].name;
+  snprintf(buf, len, "E%d", e);
+  return buf;
+}
+
 /* The first failure of a file, worded as Node's fs errors are: "ENOENT: No such file or directory, open". */
 static void set_err(char *err, const char *what, int e) {
-  const char *code = strerrorname_np(e);
-  if (err[0] == 0) snprintf(err, ERR_LEN, "%s: %s, %s", code ? code : "EIO", strerror(e), what);
+  char num[16];
+  if (err[0] == 0) snprintf(err, ERR_LEN, "%s: %s, %s", errno_name(e, num, sizeof num), strerror(e), what);
 }
 
 /* ---- the id -> slot map (linear probing, backward-shift deletion) ---- */
