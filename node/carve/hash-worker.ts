@@ -89,7 +89,7 @@ const DEAD = 8;
 const BELLS = 8;
 
 /** The ring protocol's entry kinds and control-word indexes, for tests that drive a stage entry by entry. */
-export const SPOOL_PROTOCOL = { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, PRODUCER_WAITS, DEAD } as const;
+export const SPOOL_PROTOCOL = { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, R_HASHER: R_DIGESTS[0], PRODUCER_WAITS, DEAD } as const;
 
 export interface FileDigests {
   sha256: string;
@@ -373,9 +373,9 @@ interface DigestAddon {
  */
 interface NativeSpoolStage {
   copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): void;
-  spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: (results: unknown) => void): object;
-  spoolWake(handle: object): void;
-  spoolWaitRoom(handle: object, seen: number, ms: number): void;
+  spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: (results: unknown) => void): object;
+  spoolWake(handle: object, reader: number): void;
+  spoolWaitRoom(handle: object, word: number, seen: number, ms: number): void;
   spoolRef(handle: object, on: boolean): void;
 }
 
@@ -514,11 +514,12 @@ class SpoolRing {
     }
     if (plan.native) {
       // no isolate to boot, JIT or collect, and fsyncs without a libuv pool round trip each
-      const handle = plan.native.spoolStart(this.ring, this.ctl, R_WRITER, (m) => this.onNativeResults(m));
+      // a writer and a hasher thread, each with its own read position, as the worker stages
+      const handle = plan.native.spoolStart(this.ring, this.ctl, R_WRITER, R_DIGESTS[0], (m) => this.onNativeResults(m));
       this.native = { addon: plan.native, handle };
       this.workers = [];
-      this.stages = [R_WRITER];
-      this.wakeBytes = [LANES_BATCH_BYTES];
+      this.stages = [R_WRITER, R_DIGESTS[0]];
+      this.wakeBytes = [WAKE_BYTES, LANES_BATCH_BYTES];
       this.replies = 1;
       return;
     }
@@ -668,7 +669,7 @@ class SpoolRing {
       const st = this.stages[i];
       if (Atomics.load(this.ctl, st + SLEEPS) === 0) continue;
       if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= this.wakeBytes[i]) {
-        if (this.native) this.native.addon.spoolWake(this.native.handle);
+        if (this.native) this.native.addon.spoolWake(this.native.handle, i);
         else {
           Atomics.add(this.ctl, st + BELLS, 1);
           Atomics.notify(this.ctl, st + BELLS);
@@ -719,7 +720,7 @@ class SpoolRing {
       // look again after saying so (a stage stores its position, then reads the flag)
       if ((Atomics.load(this.ctl, slow) >>> 0) === seen) {
         // V8's Atomics.wait cannot be woken from C: the native stage has its own wait
-        if (this.native) this.native.addon.spoolWaitRoom(this.native.handle, seen | 0, 100);
+        if (this.native) this.native.addon.spoolWaitRoom(this.native.handle, slow, seen | 0, 100);
         else Atomics.wait(this.ctl, slow, seen | 0, 100);
       }
       Atomics.store(this.ctl, PRODUCER_WAITS, 0);

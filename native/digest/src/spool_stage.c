@@ -1,9 +1,11 @@
 /*
  * The carver's spool stage as two native threads instead of two worker isolates (the JavaScript
- * writer and lanes stages of node/carve/hash-worker.ts): the same ring protocol, read by one
- * thread that creates and writes each spool file as its entries come and hashes the files
- * gathered (md5, sha1, sha256 in lanes: digest_lanes.c), and three finisher threads that fsync and
- * close each finished file (an fsync waits ~1-2 ms for the disk: the reader must not) and hand
+ * writer and lanes stages of node/carve/hash-worker.ts): the same ring protocol, read by a writer
+ * thread that creates and writes each spool file as its entries come, and a hasher thread that
+ * hashes the gathered files (md5, sha1, sha256 in lanes: digest_lanes.c) behind the writer, each
+ * with its own read position (one thread doing both fell behind the carver whenever a create or
+ * a batch took its core, and the carver waited for ring room); three finisher threads fsync and
+ * close each finished file (an fsync waits ~1-2 ms for the disk: neither reader must) and hand
  * the results to JavaScript in batches through a thread-safe function.
  *
  * Why: each worker isolate cost ~50-80 ms of CPU to boot, JIT and GC work on V8's helper threads,
@@ -52,13 +54,37 @@ enum { C_W_POS = 0, C_PRODUCER_WAITS = 4, C_SLEEPS = 4, C_DEAD = 8 };
 /* Results handed to JavaScript in one call at most. */
 #define RESULT_BATCH 64
 
+/* The hasher's file: its pending ring ranges (its digest contexts are its slot in each pool). */
 typedef struct {
-  int32_t id;
-  int fd;
-  char err[ERR_LEN]; /* empty: no error */
   digest_segment_t *segs;
   uint32_t nsegs, capsegs;
 } sfile_t;
+
+/* The writer's file. */
+typedef struct {
+  int fd;
+  char err[ERR_LEN]; /* empty: no error */
+} wfile_t;
+
+/* File id -> slot, open addressing (slot + 1; 0: empty), slot -> id through the owner's `ids`. */
+typedef struct {
+  int32_t *tab;
+  uint32_t cap, used;
+} idmap_t;
+
+/* Slots of one reader's files: ids, a free list, growth. */
+typedef struct {
+  int32_t *ids;
+  uint32_t *free_slots;
+  uint32_t nfree, next, cap;
+  idmap_t map;
+} slots_t;
+
+/* A FINISH or DROP the hasher has read, for after its next hashing. */
+typedef struct {
+  int32_t id;
+  int kind;
+} end_t;
 
 /* A finished or dropped file on its way to the finisher, then to JavaScript. */
 typedef struct job {
@@ -79,31 +105,32 @@ typedef struct {
   uint32_t ring_len;
   int32_t *ctl;
   size_t ctl_len;
-  int me;
+  int me_w, me_h; /* the writer's and the hasher's read positions in ctl */
   napi_ref ring_ref, ctl_ref;
   napi_threadsafe_function tsfn;
 
-  pthread_t reader, finisher[FINISHERS];
+  pthread_t writer, hasher, finisher[FINISHERS];
   int started;
   pthread_mutex_t mu;
-  pthread_cond_t wake;  /* the reader sleeps on it (bell) */
-  pthread_cond_t room;  /* the carver waits on it for ring room */
-  pthread_cond_t jobs;  /* the finisher waits on it */
-  uint64_t bell;
+  pthread_cond_t wake_w, wake_h; /* the writer and the hasher sleep on them (bells) */
+  pthread_cond_t room;           /* the carver waits on it for ring room */
+  pthread_cond_t jobs;           /* the finishers wait on it */
+  uint64_t bell_w, bell_h;
   int stop;
   job_t *head, *tail;
+  /* FINISH jobs the writer made (fd, write error), in ring order, for the hasher's digests */
+  job_t *hand_head, *hand_tail;
 
-  /* reader-only state */
-  sfile_t *files;      /* slot-indexed */
-  uint32_t nfiles_cap;
-  uint32_t *free_slots;
-  uint32_t nfree;
-  uint32_t next_slot;
-  int32_t *map;        /* open addressing: file id -> slot + 1 (0: empty) */
-  uint32_t map_cap;
-  uint32_t map_used;
+  /* writer-only state */
+  wfile_t *wfiles;
+  slots_t wslots;
+
+  /* hasher-only state */
+  sfile_t *files;
+  slots_t hslots;
   uint8_t *pools[ALG_COUNT];
-  job_t *ends_head, *ends_tail; /* FINISH and DROP seen, released after the next hashing */
+  end_t *ends;
+  uint32_t nends, capends;
   int idle;
 } stage_t;
 
@@ -130,95 +157,124 @@ static void set_err(char *err, const char *what, int e) {
   if (err[0] == 0) snprintf(err, ERR_LEN, "%s: %s, %s", errno_name(e, num, sizeof num), strerror(e), what);
 }
 
-/* ---- the id -> slot map (linear probing, backward-shift deletion) ---- */
+/* ---- file id -> slot maps (linear probing, backward-shift deletion) ---- */
 
 static uint32_t hash_id(int32_t id, uint32_t cap) { return ((uint32_t)id * 2654435761u) & (cap - 1); }
 
-static int map_grow(stage_t *s) {
-  uint32_t cap = s->map_cap ? s->map_cap * 2 : 1024;
-  int32_t *m = calloc(cap, sizeof(int32_t));
-  if (!m) return 0;
-  for (uint32_t i = 0; i < s->map_cap; i++) {
-    int32_t v = s->map[i];
+static int map_grow(idmap_t *m, const int32_t *ids) {
+  uint32_t cap = m->cap ? m->cap * 2 : 1024;
+  int32_t *t = calloc(cap, sizeof(int32_t));
+  if (!t) return 0;
+  for (uint32_t i = 0; i < m->cap; i++) {
+    int32_t v = m->tab[i];
     if (v == 0) continue;
-    uint32_t h = hash_id(s->files[v - 1].id, cap);
-    while (m[h] != 0) h = (h + 1) & (cap - 1);
-    m[h] = v;
+    uint32_t h = hash_id(ids[v - 1], cap);
+    while (t[h] != 0) h = (h + 1) & (cap - 1);
+    t[h] = v;
   }
-  free(s->map);
-  s->map = m;
-  s->map_cap = cap;
+  free(m->tab);
+  m->tab = t;
+  m->cap = cap;
   return 1;
 }
 
-static sfile_t *map_get(stage_t *s, int32_t id, uint32_t *at) {
-  if (s->map_cap == 0) return NULL;
-  for (uint32_t h = hash_id(id, s->map_cap);; h = (h + 1) & (s->map_cap - 1)) {
-    int32_t v = s->map[h];
-    if (v == 0) return NULL;
-    if (s->files[v - 1].id == id) {
+/* The slot of file `id`, or -1; its place in the table in *at. */
+static int64_t map_get(const idmap_t *m, const int32_t *ids, int32_t id, uint32_t *at) {
+  if (m->cap == 0) return -1;
+  for (uint32_t h = hash_id(id, m->cap);; h = (h + 1) & (m->cap - 1)) {
+    int32_t v = m->tab[h];
+    if (v == 0) return -1;
+    if (ids[v - 1] == id) {
       if (at) *at = h;
-      return &s->files[v - 1];
+      return v - 1;
     }
   }
 }
 
-static void map_del(stage_t *s, uint32_t h) {
-  uint32_t cap = s->map_cap;
-  s->map[h] = 0;
-  s->map_used--;
-  for (uint32_t j = (h + 1) & (cap - 1); s->map[j] != 0; j = (j + 1) & (cap - 1)) {
-    uint32_t want = hash_id(s->files[s->map[j] - 1].id, cap);
+static void map_del(idmap_t *m, const int32_t *ids, uint32_t h) {
+  uint32_t cap = m->cap;
+  m->tab[h] = 0;
+  m->used--;
+  for (uint32_t j = (h + 1) & (cap - 1); m->tab[j] != 0; j = (j + 1) & (cap - 1)) {
+    uint32_t want = hash_id(ids[m->tab[j] - 1], cap);
     /* move the entry back when its home is not within (h, j] */
     if (((j - want) & (cap - 1)) >= ((j - h) & (cap - 1))) {
-      s->map[h] = s->map[j];
-      s->map[j] = 0;
+      m->tab[h] = m->tab[j];
+      m->tab[j] = 0;
       h = j;
     }
   }
 }
 
-/* A new file's slot (its digest contexts reset), or NULL when memory runs out. */
-static sfile_t *file_new(stage_t *s, int32_t id) {
-  if ((s->map_used + 1) * 2 > s->map_cap && !map_grow(s)) return NULL;
+/*
+ * A slot for file `id` (mapped), or -1 when memory runs out. When the slots grow, `grow(cap)`
+ * grows the owner's per-slot arrays first (it returns 0 on failure).
+ */
+static int64_t slot_new(slots_t *sl, int32_t id, int (*grow)(void *, uint32_t), void *owner) {
+  if ((sl->map.used + 1) * 2 > sl->map.cap && !map_grow(&sl->map, sl->ids)) return -1;
   uint32_t slot;
-  if (s->nfree > 0) slot = s->free_slots[--s->nfree];
+  if (sl->nfree > 0) slot = sl->free_slots[--sl->nfree];
   else {
-    if (s->next_slot == s->nfiles_cap) {
-      uint32_t cap = s->nfiles_cap ? s->nfiles_cap * 2 : 256;
-      sfile_t *f = realloc(s->files, sizeof(sfile_t) * cap);
-      if (!f) return NULL;
-      s->files = f;
-      uint32_t *fr = realloc(s->free_slots, sizeof(uint32_t) * cap);
-      if (!fr) return NULL;
-      s->free_slots = fr;
-      for (int a = 0; a < ALG_COUNT; a++) {
-        uint8_t *p = realloc(s->pools[a], (size_t)cap * SLOT_BYTES);
-        if (!p) return NULL;
-        s->pools[a] = p;
-      }
-      s->nfiles_cap = cap;
+    if (sl->next == sl->cap) {
+      uint32_t cap = sl->cap ? sl->cap * 2 : 256;
+      int32_t *ids = realloc(sl->ids, sizeof(int32_t) * cap);
+      if (!ids) return -1;
+      sl->ids = ids;
+      uint32_t *fr = realloc(sl->free_slots, sizeof(uint32_t) * cap);
+      if (!fr) return -1;
+      sl->free_slots = fr;
+      if (!grow(owner, cap)) return -1;
+      sl->cap = cap;
     }
-    slot = s->next_slot++;
-    s->files[slot].segs = NULL;
-    s->files[slot].capsegs = 0;
+    slot = sl->next++;
   }
-  sfile_t *f = &s->files[slot];
-  f->id = id;
-  f->fd = -1;
-  f->err[0] = 0;
-  f->nsegs = 0;
-  for (int a = 0; a < ALG_COUNT; a++) digest_slot_reset(a, s->pools[a] + (size_t)slot * SLOT_BYTES);
-  uint32_t h = hash_id(id, s->map_cap);
-  while (s->map[h] != 0) h = (h + 1) & (s->map_cap - 1);
-  s->map[h] = (int32_t)slot + 1;
-  s->map_used++;
-  return f;
+  sl->ids[slot] = id;
+  uint32_t h = hash_id(id, sl->map.cap);
+  while (sl->map.tab[h] != 0) h = (h + 1) & (sl->map.cap - 1);
+  sl->map.tab[h] = (int32_t)slot + 1;
+  sl->map.used++;
+  return slot;
 }
 
-static uint32_t slot_of(stage_t *s, sfile_t *f) { return (uint32_t)(f - s->files); }
+/* Unmaps file `id` (found at table place `at`) and frees its slot. */
+static void slot_free(slots_t *sl, uint32_t at, uint32_t slot) {
+  map_del(&sl->map, sl->ids, at);
+  sl->free_slots[sl->nfree++] = slot;
+}
 
-/* ---- the finisher: fsync, close, remove; results to JavaScript ---- */
+static void slots_release(slots_t *sl) {
+  free(sl->ids);
+  free(sl->free_slots);
+  free(sl->map.tab);
+}
+
+static int grow_wfiles(void *owner, uint32_t cap) {
+  stage_t *s = owner;
+  wfile_t *f = realloc(s->wfiles, sizeof(wfile_t) * cap);
+  if (!f) return 0;
+  s->wfiles = f;
+  return 1;
+}
+
+static int grow_hfiles(void *owner, uint32_t cap) {
+  stage_t *s = owner;
+  sfile_t *f = realloc(s->files, sizeof(sfile_t) * cap);
+  if (!f) return 0;
+  for (uint32_t i = s->hslots.cap; i < cap; i++) {
+    f[i].segs = NULL;
+    f[i].capsegs = 0;
+    f[i].nsegs = 0;
+  }
+  s->files = f;
+  for (int a = 0; a < ALG_COUNT; a++) {
+    uint8_t *p = realloc(s->pools[a], (size_t)cap * SLOT_BYTES);
+    if (!p) return 0;
+    s->pools[a] = p;
+  }
+  return 1;
+}
+
+/* ---- the finishers: fsync, close, remove, copy; results to JavaScript ---- */
 
 static void push_job(stage_t *s, job_t *j) {
   pthread_mutex_lock(&s->mu);
@@ -364,7 +420,20 @@ static void *finisher_main(void *arg) {
   return NULL;
 }
 
-/* ---- the reader ---- */
+/* ---- the readers ---- */
+
+static void broadcast_room(stage_t *s) {
+  pthread_mutex_lock(&s->mu);
+  pthread_cond_broadcast(&s->room);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void wake_hasher(stage_t *s) {
+  pthread_mutex_lock(&s->mu);
+  s->bell_h++;
+  pthread_cond_signal(&s->wake_h);
+  pthread_mutex_unlock(&s->mu);
+}
 
 static void fatal(stage_t *s, const char *why) {
   st(s, C_DEAD, 1);
@@ -377,6 +446,11 @@ static void fatal(stage_t *s, const char *why) {
   }
   pthread_mutex_lock(&s->mu);
   pthread_cond_broadcast(&s->room);
+  /* the other reader stops at the dead flag */
+  s->bell_h++;
+  s->bell_w++;
+  pthread_cond_signal(&s->wake_h);
+  pthread_cond_signal(&s->wake_w);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -394,13 +468,6 @@ static int add_seg(sfile_t *f, const uint8_t *p, uint32_t len) {
   return 1;
 }
 
-static void end_push(stage_t *s, job_t *j) {
-  j->next = NULL;
-  if (s->ends_tail) s->ends_tail->next = j;
-  else s->ends_head = j;
-  s->ends_tail = j;
-}
-
 static char *body_text(const uint8_t *p, uint32_t len) {
   char *t = malloc((size_t)len + 1);
   if (!t) return NULL;
@@ -414,106 +481,200 @@ static char *body_text(const uint8_t *p, uint32_t len) {
   return t;
 }
 
-/* Handles the entry at pos; returns the next position, or -1 after a fatal error. */
-static int64_t step(stage_t *s, uint32_t pos) {
+typedef struct {
+  uint32_t kind, id, len, flags;
+  const uint8_t *body;
+} entry_t;
+
+/* The entry at pos (checked against the ring), or 0 after a fatal error; *next: the next position. */
+static int read_entry(stage_t *s, uint32_t pos, entry_t *e, uint32_t *next) {
   uint32_t at = pos & (s->ring_len - 1);
   if (s->ring_len - at < HEADER) {
     fatal(s, "spool ring: entry header crosses the ring's end");
-    return -1;
+    return 0;
   }
-  uint32_t kind, id, len, flags;
-  memcpy(&kind, s->ring + at, 4);
-  memcpy(&id, s->ring + at + 4, 4);
-  memcpy(&len, s->ring + at + 8, 4);
-  memcpy(&flags, s->ring + at + 12, 4);
-  if (kind == K_WRAP) return (uint32_t)(pos + (s->ring_len - at));
-  if (kind < K_OPEN || kind > K_COPY || len > s->ring_len - at - HEADER) {
+  memcpy(&e->kind, s->ring + at, 4);
+  memcpy(&e->id, s->ring + at + 4, 4);
+  memcpy(&e->len, s->ring + at + 8, 4);
+  memcpy(&e->flags, s->ring + at + 12, 4);
+  if (e->kind == K_WRAP) {
+    *next = (uint32_t)(pos + (s->ring_len - at));
+    return 1;
+  }
+  if (e->kind < K_OPEN || e->kind > K_COPY || e->len > s->ring_len - at - HEADER) {
     fatal(s, "spool ring: malformed entry");
-    return -1;
+    return 0;
   }
-  const uint8_t *body = s->ring + at + HEADER;
-  int32_t fid = (int32_t)id;
-  if (kind == K_OPEN) {
-    sfile_t *f = file_new(s, fid);
-    if (!f) {
+  e->body = s->ring + at + HEADER;
+  *next = (uint32_t)(pos + HEADER + ((e->len + 15) & ~15u));
+  return 1;
+}
+
+/* The writer's part of an entry: files created, written, handed on; 0 after a fatal error. */
+static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
+  int32_t fid = (int32_t)e->id;
+  if (e->kind == K_OPEN) {
+    int64_t slot = slot_new(&s->wslots, fid, grow_wfiles, s);
+    if (slot < 0) {
       fatal(s, "spool stage: out of memory");
-      return -1;
+      return 0;
     }
-    char *path = body_text(body, len);
+    wfile_t *f = &s->wfiles[slot];
+    f->fd = -1;
+    f->err[0] = 0;
+    char *path = body_text(e->body, e->len);
     if (!path) snprintf(f->err, ERR_LEN, "open: bad path");
     else {
       f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (f->fd < 0) set_err(f->err, "open", errno);
       free(path);
     }
-  } else if (kind == K_DATA) {
-    sfile_t *f = map_get(s, fid, NULL);
-    if (f) {
-      if (f->err[0] == 0) {
-        uint32_t off = 0;
-        while (off < len) {
-          ssize_t n = write(f->fd, body + off, len - off);
-          if (n < 0) {
-            if (errno == EINTR) continue;
-            set_err(f->err, "write", errno);
-            break;
-          }
-          off += (uint32_t)n;
+  } else if (e->kind == K_DATA) {
+    int64_t slot = map_get(&s->wslots.map, s->wslots.ids, fid, NULL);
+    if (slot >= 0 && s->wfiles[slot].err[0] == 0) {
+      wfile_t *f = &s->wfiles[slot];
+      uint32_t off = 0;
+      while (off < e->len) {
+        ssize_t n = write(f->fd, e->body + off, e->len - off);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          set_err(f->err, "write", errno);
+          break;
         }
-      }
-      if (len > 0 && !add_seg(f, body, len)) {
-        fatal(s, "spool stage: out of memory");
-        return -1;
+        off += (uint32_t)n;
       }
     }
-  } else if (kind == K_FINISH || kind == K_DROP) {
+  } else if (e->kind == K_FINISH || e->kind == K_DROP || e->kind == K_COPY) {
     job_t *j = calloc(1, sizeof(job_t));
     if (!j) {
       fatal(s, "spool stage: out of memory");
-      return -1;
+      return 0;
     }
     j->id = fid;
-    j->kind = (int)kind;
+    j->kind = (int)e->kind;
     j->fd = -1;
-    j->sync = (flags & 1) != 0;
-    if (kind == K_FINISH && j->sync) {
-      /* the file's writeback starts now, while its digests wait for the batch: the finisher's
-         fsync then mostly waits for what is already under way */
-      sfile_t *f = map_get(s, fid, NULL);
-      if (f && f->fd >= 0 && f->err[0] == 0) sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    j->sync = (e->flags & 1) != 0;
+    if (e->kind == K_COPY) {
+      const uint8_t *sep = memchr(e->body, 0, e->len);
+      if (sep == NULL || (j->path = body_text(e->body, (uint32_t)(sep - e->body))) == NULL ||
+          (j->target = body_text(sep + 1, e->len - (uint32_t)(sep - e->body) - 1)) == NULL || j->path[0] == 0 || j->target[0] == 0)
+        snprintf(j->err, ERR_LEN, "copy: bad paths");
+      /* no bytes to wait for: straight to the finishers */
+      push_job(s, j);
+      return 1;
     }
-    if (kind == K_DROP) {
-      j->path = body_text(body, len);
-      sfile_t *f = map_get(s, fid, NULL);
-      /* a dropped file's pending bytes need no hashing */
-      if (f) f->nsegs = 0;
+    uint32_t at;
+    int64_t slot = map_get(&s->wslots.map, s->wslots.ids, fid, &at);
+    if (slot < 0) {
+      if (e->kind == K_FINISH) snprintf(j->err, ERR_LEN, "unknown spool file");
+    } else {
+      wfile_t *f = &s->wfiles[slot];
+      j->fd = f->fd;
+      memcpy(j->err, f->err, ERR_LEN);
+      slot_free(&s->wslots, at, (uint32_t)slot);
     }
-    end_push(s, j);
-  } else if (kind == K_IDLE) {
-    s->idle = 1;
-  } else if (kind == K_COPY) {
-    /* no bytes to wait for: straight to the finishers */
-    job_t *j = calloc(1, sizeof(job_t));
-    if (!j) {
-      fatal(s, "spool stage: out of memory");
-      return -1;
+    if (e->kind == K_DROP) {
+      j->path = body_text(e->body, e->len);
+      push_job(s, j);
+    } else {
+      /* the file's writeback starts now, while its digests wait for their batch: the
+         finisher's fsync then mostly waits for what is already under way */
+      if (j->sync && j->fd >= 0 && j->err[0] == 0) sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+      /* for the hasher, which reads this FINISH after the writer (it never passes it) */
+      pthread_mutex_lock(&s->mu);
+      if (s->hand_tail) s->hand_tail->next = j;
+      else s->hand_head = j;
+      s->hand_tail = j;
+      pthread_mutex_unlock(&s->mu);
     }
-    j->id = fid;
-    j->kind = K_COPY;
-    j->fd = -1;
-    const uint8_t *sep = memchr(body, 0, len);
-    if (sep == NULL || (j->path = body_text(body, (uint32_t)(sep - body))) == NULL ||
-        (j->target = body_text(sep + 1, len - (uint32_t)(sep - body) - 1)) == NULL || j->path[0] == 0 || j->target[0] == 0)
-      snprintf(j->err, ERR_LEN, "copy: bad paths");
-    push_job(s, j);
+  } else if (e->kind == K_IDLE) {
+    *saw_idle = 1;
   }
-  return (uint32_t)(pos + HEADER + ((len + 15) & ~15u));
+  return 1;
 }
 
-/* Hashes every pending byte, then hands the FINISH and DROP entries seen to the finisher. */
+static void *writer_main(void *arg) {
+  stage_t *s = arg;
+  pthread_setname_np(pthread_self(), "tl-spool-write");
+  uint32_t r = (uint32_t)ld(s, s->me_w);
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    uint64_t bell = s->bell_w;
+    int stop = s->stop;
+    pthread_mutex_unlock(&s->mu);
+    if (stop || ld(s, C_DEAD) != 0) break;
+    uint32_t w = (uint32_t)ld(s, C_W_POS);
+    int saw_idle = 0;
+    while (r != w) {
+      entry_t e;
+      uint32_t next;
+      if (!read_entry(s, r, &e, &next)) return NULL;
+      if (e.kind != K_WRAP && !write_entry(s, &e, &saw_idle)) return NULL;
+      r = next;
+      st(s, s->me_w, (int32_t)r);
+      if (ld(s, C_PRODUCER_WAITS) != 0) broadcast_room(s);
+    }
+    /* the hasher reads only what the writer has passed: an IDLE or a waiting carver it rang may
+       still have been ahead of the writer then */
+    if (saw_idle || ld(s, C_PRODUCER_WAITS) != 0) wake_hasher(s);
+    /* say we sleep, then look once more (the carver stores its position, then reads the flag) */
+    st(s, s->me_w + C_SLEEPS, 1);
+    if ((uint32_t)ld(s, C_W_POS) == w) {
+      pthread_mutex_lock(&s->mu);
+      while (s->bell_w == bell && !s->stop) pthread_cond_wait(&s->wake_w, &s->mu);
+      pthread_mutex_unlock(&s->mu);
+    }
+    st(s, s->me_w + C_SLEEPS, 0);
+  }
+  return NULL;
+}
+
+/* The hasher's part of an entry: bytes gathered for hashing, ends noted; 0 after a fatal error. */
+static int hash_entry(stage_t *s, const entry_t *e) {
+  int32_t fid = (int32_t)e->id;
+  if (e->kind == K_OPEN) {
+    int64_t slot = slot_new(&s->hslots, fid, grow_hfiles, s);
+    if (slot < 0) {
+      fatal(s, "spool stage: out of memory");
+      return 0;
+    }
+    s->files[slot].nsegs = 0;
+    for (int a = 0; a < ALG_COUNT; a++) digest_slot_reset(a, s->pools[a] + (size_t)slot * SLOT_BYTES);
+  } else if (e->kind == K_DATA) {
+    int64_t slot = map_get(&s->hslots.map, s->hslots.ids, fid, NULL);
+    if (slot >= 0 && e->len > 0 && !add_seg(&s->files[slot], e->body, e->len)) {
+      fatal(s, "spool stage: out of memory");
+      return 0;
+    }
+  } else if (e->kind == K_FINISH || e->kind == K_DROP) {
+    if (e->kind == K_DROP) {
+      /* a dropped file's pending bytes need no hashing */
+      int64_t slot = map_get(&s->hslots.map, s->hslots.ids, fid, NULL);
+      if (slot >= 0) s->files[slot].nsegs = 0;
+    }
+    if (s->nends == s->capends) {
+      uint32_t cap = s->capends ? s->capends * 2 : 64;
+      end_t *n = realloc(s->ends, sizeof(end_t) * cap);
+      if (!n) {
+        fatal(s, "spool stage: out of memory");
+        return 0;
+      }
+      s->ends = n;
+      s->capends = cap;
+    }
+    s->ends[s->nends].id = fid;
+    s->ends[s->nends].kind = (int)e->kind;
+    s->nends++;
+  } else if (e->kind == K_IDLE) {
+    s->idle = 1;
+  }
+  return 1;
+}
+
+/* Hashes every pending byte, then completes the FINISH jobs the writer handed on and frees the slots of what ended. */
 static int hash_pending(stage_t *s) {
   uint32_t count = 0;
-  for (uint32_t i = 0; i < s->next_slot; i++)
+  for (uint32_t i = 0; i < s->hslots.next; i++)
     if (s->files[i].nsegs > 0) count++;
   if (count > 0) {
     digest_chain_t *chains = malloc(sizeof(digest_chain_t) * count);
@@ -527,7 +688,7 @@ static int hash_pending(stage_t *s) {
       return 0;
     }
     uint32_t k = 0;
-    for (uint32_t i = 0; i < s->next_slot; i++) {
+    for (uint32_t i = 0; i < s->hslots.next; i++) {
       if (s->files[i].nsegs == 0) continue;
       chains[k].segs = s->files[i].segs;
       chains[k].count = s->files[i].nsegs;
@@ -542,67 +703,72 @@ static int hash_pending(stage_t *s) {
     free(slots);
     free(which);
   }
-  job_t *j = s->ends_head;
-  s->ends_head = s->ends_tail = NULL;
-  while (j) {
-    job_t *next = j->next;
-    uint32_t h;
-    sfile_t *f = map_get(s, j->id, &h);
-    if (!f) {
-      if (j->kind == K_FINISH) snprintf(j->err, ERR_LEN, "unknown spool file");
-    } else {
-      uint32_t slot = slot_of(s, f);
-      j->fd = f->fd;
-      if (j->kind == K_FINISH) {
-        memcpy(j->err, f->err, ERR_LEN);
-        for (int a = 0; a < ALG_COUNT; a++) digest_slot_final(a, s->pools[a] + (size_t)slot * SLOT_BYTES, j->digest[a]);
+  for (uint32_t i = 0; i < s->nends; i++) {
+    end_t *e = &s->ends[i];
+    uint32_t at;
+    int64_t slot = map_get(&s->hslots.map, s->hslots.ids, e->id, &at);
+    if (e->kind == K_FINISH) {
+      /* the writer's job for this FINISH: the next one it handed on (both read the ring in order) */
+      pthread_mutex_lock(&s->mu);
+      job_t *j = s->hand_head;
+      if (j) {
+        s->hand_head = j->next;
+        if (!s->hand_head) s->hand_tail = NULL;
       }
-      map_del(s, h);
-      s->free_slots[s->nfree++] = slot;
+      pthread_mutex_unlock(&s->mu);
+      if (!j || j->id != e->id) {
+        if (j) {
+          free(j);
+        }
+        fatal(s, "spool stage: the writer and the hasher disagree");
+        return 0;
+      }
+      if (slot < 0 && j->err[0] == 0) snprintf(j->err, ERR_LEN, "unknown spool file");
+      if (slot >= 0 && j->err[0] == 0)
+        for (int a = 0; a < ALG_COUNT; a++) digest_slot_final(a, s->pools[a] + (size_t)slot * SLOT_BYTES, j->digest[a]);
+      push_job(s, j);
     }
-    push_job(s, j);
-    j = next;
+    if (slot >= 0) slot_free(&s->hslots, at, (uint32_t)slot);
   }
+  s->nends = 0;
   return 1;
 }
 
-static void *reader_main(void *arg) {
+static void *hasher_main(void *arg) {
   stage_t *s = arg;
-  pthread_setname_np(pthread_self(), "tl-spool-read");
-  uint32_t r = (uint32_t)ld(s, s->me);
+  pthread_setname_np(pthread_self(), "tl-spool-hash");
+  uint32_t r = (uint32_t)ld(s, s->me_h);
   uint32_t scan = r;
   for (;;) {
     pthread_mutex_lock(&s->mu);
-    uint64_t bell = s->bell;
+    uint64_t bell = s->bell_h;
     int stop = s->stop;
     pthread_mutex_unlock(&s->mu);
-    if (stop) break;
-    uint32_t w = (uint32_t)ld(s, C_W_POS);
-    while (scan != w) {
-      int64_t n = step(s, scan);
-      if (n < 0) return NULL;
-      scan = (uint32_t)n;
+    if (stop || ld(s, C_DEAD) != 0) break;
+    /* everything before the writer's position is written (and its FINISH jobs handed on) */
+    uint32_t lim = (uint32_t)ld(s, s->me_w);
+    while (scan != lim) {
+      entry_t e;
+      uint32_t next;
+      if (!read_entry(s, scan, &e, &next)) return NULL;
+      if (e.kind != K_WRAP && !hash_entry(s, &e)) return NULL;
+      scan = next;
     }
     if (scan != r && (s->idle || scan - r >= BATCH_BYTES || ld(s, C_PRODUCER_WAITS) != 0)) {
       if (!hash_pending(s)) return NULL;
       r = scan;
       s->idle = 0;
-      st(s, s->me, (int32_t)r);
-      if (ld(s, C_PRODUCER_WAITS) != 0) {
-        pthread_mutex_lock(&s->mu);
-        pthread_cond_broadcast(&s->room);
-        pthread_mutex_unlock(&s->mu);
-      }
+      st(s, s->me_h, (int32_t)r);
+      if (ld(s, C_PRODUCER_WAITS) != 0) broadcast_room(s);
       continue;
     }
-    /* say we sleep, then look once more (the carver stores its position, then reads the flag) */
-    st(s, s->me + C_SLEEPS, 1);
-    if ((uint32_t)ld(s, C_W_POS) == w) {
+    st(s, s->me_h + C_SLEEPS, 1);
+    if ((uint32_t)ld(s, s->me_w) == lim) {
       pthread_mutex_lock(&s->mu);
-      while (s->bell == bell && !s->stop) pthread_cond_wait(&s->wake, &s->mu);
+      while (s->bell_h == bell && !s->stop) pthread_cond_wait(&s->wake_h, &s->mu);
       pthread_mutex_unlock(&s->mu);
     }
-    st(s, s->me + C_SLEEPS, 0);
+    st(s, s->me_h + C_SLEEPS, 0);
   }
   return NULL;
 }
@@ -672,11 +838,13 @@ static void stop_threads(stage_t *s) {
   if (!s->started) return;
   pthread_mutex_lock(&s->mu);
   s->stop = 1;
-  pthread_cond_broadcast(&s->wake);
+  pthread_cond_broadcast(&s->wake_w);
+  pthread_cond_broadcast(&s->wake_h);
   pthread_cond_broadcast(&s->jobs);
   pthread_cond_broadcast(&s->room);
   pthread_mutex_unlock(&s->mu);
-  pthread_join(s->reader, NULL);
+  pthread_join(s->writer, NULL);
+  pthread_join(s->hasher, NULL);
   for (int i = 0; i < FINISHERS; i++) pthread_join(s->finisher[i], NULL);
   s->started = 0;
 }
@@ -699,12 +867,14 @@ static void finalize_stage(napi_env env, void *data, void *hint) {
   }
   if (s->ring_ref) napi_delete_reference(env, s->ring_ref);
   if (s->ctl_ref) napi_delete_reference(env, s->ctl_ref);
-  for (uint32_t i = 0; i < s->next_slot; i++) free(s->files[i].segs);
+  for (uint32_t i = 0; i < s->hslots.next; i++) free(s->files[i].segs);
   free(s->files);
-  free(s->free_slots);
-  free(s->map);
+  slots_release(&s->hslots);
+  free(s->wfiles);
+  slots_release(&s->wslots);
   for (int a = 0; a < ALG_COUNT; a++) free(s->pools[a]);
-  for (job_t *j = s->ends_head; j;) {
+  free(s->ends);
+  for (job_t *j = s->hand_head; j;) {
     job_t *n = j->next;
     free(j->path);
     free(j->target);
@@ -712,7 +882,8 @@ static void finalize_stage(napi_env env, void *data, void *hint) {
     j = n;
   }
   pthread_mutex_destroy(&s->mu);
-  pthread_cond_destroy(&s->wake);
+  pthread_cond_destroy(&s->wake_w);
+  pthread_cond_destroy(&s->wake_h);
   pthread_cond_destroy(&s->room);
   pthread_cond_destroy(&s->jobs);
   free(s);
@@ -724,14 +895,19 @@ static stage_t *stage_of(napi_env env, napi_value v) {
   return p;
 }
 
+/* A control-word index that may be a reader's read position (its sleeping flag is 4 words on). */
+static int position_word(int32_t me, size_t ctl_len) {
+  return me >= 1 && (size_t)me + C_SLEEPS < ctl_len && me != C_PRODUCER_WAITS && me + C_SLEEPS != C_DEAD && me != C_DEAD;
+}
+
 /*
  * spoolStart(ring: Uint8Array over a SharedArrayBuffer (power-of-two length), ctl: Int32Array
- * over a SharedArrayBuffer, me: index of this stage's read position, onResults(results[])): the
- * stage's handle. The thread-safe function starts unref'd (see spoolRef).
+ * over a SharedArrayBuffer, writer: the writer's read position in ctl, hasher: the hasher's,
+ * onResults(results[])): the stage's handle. The thread-safe function starts unref'd (see spoolRef).
  */
 napi_value spool_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   void *ring, *ctl;
   size_t ring_len, ctl_len;
@@ -739,24 +915,25 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
   napi_value ab1, ab2;
   size_t o1, o2;
   bool is1 = false, is2 = false, plain1 = false, plain2 = false;
-  int32_t me = -1;
+  int32_t me_w = -1, me_h = -1;
   napi_valuetype cbt = napi_undefined;
-  if (argc >= 4) {
+  if (argc >= 5) {
     napi_is_typedarray(env, argv[0], &is1);
     napi_is_typedarray(env, argv[1], &is2);
-    napi_get_value_int32(env, argv[2], &me);
-    napi_typeof(env, argv[3], &cbt);
+    napi_get_value_int32(env, argv[2], &me_w);
+    napi_get_value_int32(env, argv[3], &me_h);
+    napi_typeof(env, argv[4], &cbt);
   }
   if (!is1 || !is2 || cbt != napi_function || napi_get_typedarray_info(env, argv[0], &t1, &ring_len, &ring, &ab1, &o1) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &t2, &ctl_len, &ctl, &ab2, &o2) != napi_ok || t1 != napi_uint8_array || t2 != napi_int32_array ||
       napi_is_arraybuffer(env, ab1, &plain1) != napi_ok || napi_is_arraybuffer(env, ab2, &plain2) != napi_ok) {
-    napi_throw_type_error(env, NULL, "spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: function): bad arguments");
+    napi_throw_type_error(env, NULL, "spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: function): bad arguments");
     return NULL;
   }
   /* a plain ArrayBuffer could be detached or moved under the threads: shared memory only */
-  if (plain1 || plain2 || ring_len < 4096 || ring_len > (1u << 30) || (ring_len & (ring_len - 1)) != 0 || ctl_len < 16 || me < 1 || me + C_SLEEPS >= (int32_t)ctl_len ||
-      me == C_PRODUCER_WAITS || me + C_SLEEPS == C_DEAD) {
-    napi_throw_range_error(env, NULL, "spoolStart: the ring must be shared memory of a power-of-two length, ctl shared with room for the stage's words");
+  if (plain1 || plain2 || ring_len < 4096 || ring_len > (1u << 30) || (ring_len & (ring_len - 1)) != 0 || ctl_len < 16 || !position_word(me_w, ctl_len) ||
+      !position_word(me_h, ctl_len) || me_w == me_h || me_w + C_SLEEPS == me_h || me_h + C_SLEEPS == me_w) {
+    napi_throw_range_error(env, NULL, "spoolStart: the ring must be shared memory of a power-of-two length, ctl shared with room for the readers' words");
     return NULL;
   }
   stage_t *s = calloc(1, sizeof(stage_t));
@@ -768,33 +945,38 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
   s->ring_len = (uint32_t)ring_len;
   s->ctl = ctl;
   s->ctl_len = ctl_len;
-  s->me = me;
+  s->me_w = me_w;
+  s->me_h = me_h;
   pthread_mutex_init(&s->mu, NULL);
-  pthread_cond_init(&s->wake, NULL);
+  pthread_cond_init(&s->wake_w, NULL);
+  pthread_cond_init(&s->wake_h, NULL);
   pthread_cond_init(&s->room, NULL);
   pthread_cond_init(&s->jobs, NULL);
   napi_value name, handle;
   if (napi_create_reference(env, argv[0], 1, &s->ring_ref) != napi_ok || napi_create_reference(env, argv[1], 1, &s->ctl_ref) != napi_ok ||
       napi_create_string_utf8(env, "tapline spool stage", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &s->tsfn) != napi_ok ||
+      napi_create_threadsafe_function(env, argv[4], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &s->tsfn) != napi_ok ||
       napi_create_external(env, s, finalize_stage, NULL, &handle) != napi_ok) {
     napi_throw_error(env, NULL, "spoolStart: napi call failed");
     return NULL;
   }
   napi_unref_threadsafe_function(env, s->tsfn);
-  if (pthread_create(&s->reader, NULL, reader_main, s) != 0) {
-    napi_throw_error(env, NULL, "spoolStart: cannot start a thread");
-    return NULL;
-  }
+  /* the threads start together or not at all */
+  pthread_t *threads[2 + FINISHERS] = {&s->writer, &s->hasher};
+  void *(*mains[2 + FINISHERS])(void *) = {writer_main, hasher_main};
   for (int i = 0; i < FINISHERS; i++) {
-    if (pthread_create(&s->finisher[i], NULL, finisher_main, s) != 0) {
+    threads[2 + i] = &s->finisher[i];
+    mains[2 + i] = finisher_main;
+  }
+  for (int i = 0; i < 2 + FINISHERS; i++) {
+    if (pthread_create(threads[i], NULL, mains[i], s) != 0) {
       pthread_mutex_lock(&s->mu);
       s->stop = 1;
-      pthread_cond_broadcast(&s->wake);
+      pthread_cond_broadcast(&s->wake_w);
+      pthread_cond_broadcast(&s->wake_h);
       pthread_cond_broadcast(&s->jobs);
       pthread_mutex_unlock(&s->mu);
-      pthread_join(s->reader, NULL);
-      for (int k = 0; k < i; k++) pthread_join(s->finisher[k], NULL);
+      for (int k = 0; k < i; k++) pthread_join(*threads[k], NULL);
       napi_throw_error(env, NULL, "spoolStart: cannot start a thread");
       return NULL;
     }
@@ -804,35 +986,43 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* spoolWake(handle): rings the stage (the carver calls it only while the stage's sleeping flag is set). */
+/* spoolWake(handle, reader: 0 the writer, 1 the hasher): rings it (the carver calls it only while its sleeping flag is set). */
 napi_value spool_wake(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  stage_t *s = argc >= 1 ? stage_of(env, argv[0]) : NULL;
-  if (!s) {
-    napi_throw_type_error(env, NULL, "spoolWake(handle): bad arguments");
+  stage_t *s = argc >= 2 ? stage_of(env, argv[0]) : NULL;
+  int32_t which = -1;
+  if (!s || napi_get_value_int32(env, argv[1], &which) != napi_ok || (which != 0 && which != 1)) {
+    napi_throw_type_error(env, NULL, "spoolWake(handle, reader: 0 | 1): bad arguments");
     return NULL;
   }
   pthread_mutex_lock(&s->mu);
-  s->bell++;
-  pthread_cond_signal(&s->wake);
+  if (which == 0) {
+    s->bell_w++;
+    pthread_cond_signal(&s->wake_w);
+  } else {
+    s->bell_h++;
+    pthread_cond_signal(&s->wake_h);
+  }
   pthread_mutex_unlock(&s->mu);
   return NULL;
 }
 
 /*
- * spoolWaitRoom(handle, seen, ms): blocks the carver until the stage's read position is no
- * longer `seen`, the stage is dead, or `ms` milliseconds pass (as Atomics.wait on that word would).
+ * spoolWaitRoom(handle, word, seen, ms): blocks the carver until the read position in ctl[word]
+ * (the writer's or the hasher's) is no longer `seen`, the stage is dead, or `ms` milliseconds
+ * pass (as Atomics.wait on that word would).
  */
 napi_value spool_wait_room(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  stage_t *s = argc >= 3 ? stage_of(env, argv[0]) : NULL;
-  int32_t seen, ms;
-  if (!s || napi_get_value_int32(env, argv[1], &seen) != napi_ok || napi_get_value_int32(env, argv[2], &ms) != napi_ok || ms < 0) {
-    napi_throw_type_error(env, NULL, "spoolWaitRoom(handle, seen: number, ms: number): bad arguments");
+  stage_t *s = argc >= 4 ? stage_of(env, argv[0]) : NULL;
+  int32_t word, seen, ms;
+  if (!s || napi_get_value_int32(env, argv[1], &word) != napi_ok || napi_get_value_int32(env, argv[2], &seen) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &ms) != napi_ok || ms < 0 || (word != s->me_w && word != s->me_h)) {
+    napi_throw_type_error(env, NULL, "spoolWaitRoom(handle, word: a reader's position, seen: number, ms: number): bad arguments");
     return NULL;
   }
   struct timespec until;
@@ -844,7 +1034,7 @@ napi_value spool_wait_room(napi_env env, napi_callback_info info) {
     until.tv_nsec -= 1000000000L;
   }
   pthread_mutex_lock(&s->mu);
-  while (ld(s, s->me) == seen && ld(s, C_DEAD) == 0 && !s->stop) {
+  while (ld(s, word) == seen && ld(s, C_DEAD) == 0 && !s->stop) {
     if (pthread_cond_timedwait(&s->room, &s->mu, &until) == ETIMEDOUT) break;
   }
   pthread_mutex_unlock(&s->mu);

@@ -102,7 +102,7 @@ interface ThreadSplit {
 
 /**
  * The carve's CPU by thread from lib/thread-cpu.cjs's line: the main thread (tid = pid), the
- * spool stages — the native stage's threads by name (tl-spool-read, tl-spool-fin), or worker
+ * spool stages — the native stage's threads by name (tl-spool-write, -hash, -fin), or worker
  * stages as the threads created after the ten Node 20 starts before them (V8's four platform
  * threads, libuv's four pool threads and two more: write and the digest lanes with AVX-512, else
  * write, sha256 + sha1, md5) — and the rest (V8 compiler and GC helpers, libuv's file system
@@ -121,11 +121,12 @@ function threadSplit(stderr: string, nativeStage: boolean): ThreadSplit | null {
   let names: string;
   if (nativeStage && rest.some((r) => r.name.startsWith('tl-spool-'))) {
     // the native stage's threads by name (native/digest/src/spool_stage.c)
-    const read = rest.filter((r) => r.name === 'tl-spool-read');
+    const write = rest.filter((r) => r.name === 'tl-spool-write');
+    const hash = rest.filter((r) => r.name === 'tl-spool-hash');
     const fin = rest.filter((r) => r.name === 'tl-spool-fin');
-    stages = [sum(read), sum(fin)];
-    other = sum(rest) - stages[0] - stages[1];
-    names = `native threads: write + md5+sha1+sha256 in lanes / fsync, close, copy (${fin.length} threads)`;
+    stages = [sum(write), sum(hash), sum(fin)];
+    other = sum(rest) - stages[0] - stages[1] - stages[2];
+    names = `native threads: write / md5+sha1+sha256 in lanes / fsync, close, copy (${fin.length} threads)`;
   } else {
     // worker stages: the last threads made (after Node's ten)
     const NODE_THREADS = 10;

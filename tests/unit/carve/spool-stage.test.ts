@@ -17,16 +17,16 @@ import { prng } from '../../helpers/prng.js';
 interface StageAddon {
   width(alg: number): number;
   copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): void;
-  spoolStart(ring: Uint8Array, ctl: Int32Array, me: number, onResults: (r: unknown) => void): object;
-  spoolWake(handle: object): void;
-  spoolWaitRoom(handle: object, seen: number, ms: number): void;
+  spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: (r: unknown) => void): object;
+  spoolWake(handle: object, reader: number): void;
+  spoolWaitRoom(handle: object, word: number, seen: number, ms: number): void;
   spoolRef(handle: object, on: boolean): void;
 }
 
 const load = loadNativeAddon('digest', 'tapline_digest', (m): m is StageAddon => typeof (m as Record<string, unknown>).spoolStart === 'function');
 const skip = load.ok ? false : `digest addon not loaded: ${load.reason}`;
 
-const { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: ME, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
+const { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: W, R_HASHER: H, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
 
 interface Result {
   id: number;
@@ -67,7 +67,8 @@ class TestRing {
 
   publish(addon: StageAddon, handle: object): void {
     Atomics.store(this.ctl, W_POS, this.pos | 0);
-    addon.spoolWake(handle);
+    addon.spoolWake(handle, 0);
+    addon.spoolWake(handle, 1);
   }
 
   onResults = (m: unknown): void => {
@@ -102,7 +103,7 @@ function startStage(t: { after: (f: () => void) => void }, bytes: number): { a: 
   assert.ok(load.ok);
   const a = load.addon;
   const r = new TestRing(bytes);
-  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+  const h = a.spoolStart(r.ring, r.ctl, W, H, r.onResults);
   a.spoolRef(h, true);
   t.after(() => a.spoolRef(h, false));
   return { a, r, h };
@@ -125,8 +126,9 @@ test('files written through the native stage hold their bytes and come back with
     r.publish(a, h);
     r.entry(IDLE, 0, null);
     r.publish(a, h);
-    const seen = Atomics.load(r.ctl, ME);
-    if (((r.pos - seen) >>> 0) > 32_768) a.spoolWaitRoom(h, seen, 1000);
+    // the slower reader (the hasher, behind the writer) is what frees room
+    const seen = Atomics.load(r.ctl, H);
+    if (((r.pos - seen) >>> 0) > 32_768) a.spoolWaitRoom(h, H, seen, 1000);
   }
   bodies.forEach((_, i) => r.entry(FINISH, i + 1, null, i % 2));
   r.entry(DROP, 9, text(join(dir, 'gone')));
@@ -222,7 +224,7 @@ test('a malformed ring stops the stage with the dead flag and a fatal result, ne
   ];
   for (const [what, write] of cases) {
     const r = new TestRing(1 << 12);
-    const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+    const h = a.spoolStart(r.ring, r.ctl, W, H, r.onResults);
     a.spoolRef(h, true);
     write(r);
     r.publish(a, h);
@@ -234,7 +236,7 @@ test('a malformed ring stops the stage with the dead flag and a fatal result, ne
     assert.equal(Atomics.load(r.ctl, DEAD), 1, what);
     // a carver waiting for room is not left waiting on a dead stage
     const t0 = Date.now();
-    a.spoolWaitRoom(h, Atomics.load(r.ctl, ME), 5000);
+    a.spoolWaitRoom(h, H, Atomics.load(r.ctl, H), 5000);
     assert.ok(Date.now() - t0 < 4000, `${what}: the wait for room returned on the dead flag`);
   }
 });
@@ -244,13 +246,16 @@ test('the stage refuses memory it could lose and arguments out of range', { skip
   const a = load.addon;
   const ctl = new Int32Array(new SharedArrayBuffer(64));
   const cb = () => undefined;
-  assert.throws(() => a.spoolStart(new Uint8Array(1 << 12), ctl, ME, cb), RangeError, 'a plain ArrayBuffer ring');
-  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(5000)), ctl, ME, cb), RangeError, 'not a power of two');
-  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), new Int32Array(16), ME, cb), RangeError, 'plain control words');
-  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, 0, cb), RangeError, 'the write position as read position');
-  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, 12, cb), RangeError, 'words past the control block');
-  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(4096)), ctl, ME, 7 as unknown as () => void), TypeError);
-  assert.throws(() => a.spoolWake({}), TypeError);
+  const shared = () => new Uint8Array(new SharedArrayBuffer(4096));
+  assert.throws(() => a.spoolStart(new Uint8Array(1 << 12), ctl, W, H, cb), RangeError, 'a plain ArrayBuffer ring');
+  assert.throws(() => a.spoolStart(new Uint8Array(new SharedArrayBuffer(5000)), ctl, W, H, cb), RangeError, 'not a power of two');
+  assert.throws(() => a.spoolStart(shared(), new Int32Array(16), W, H, cb), RangeError, 'plain control words');
+  assert.throws(() => a.spoolStart(shared(), ctl, 0, H, cb), RangeError, 'the write position as read position');
+  assert.throws(() => a.spoolStart(shared(), ctl, W, 12, cb), RangeError, 'words past the control block');
+  assert.throws(() => a.spoolStart(shared(), ctl, W, W, cb), RangeError, 'one word for both readers');
+  assert.throws(() => a.spoolStart(shared(), ctl, W, W + 4, cb), RangeError, "a reader's position on the other's sleeping flag");
+  assert.throws(() => a.spoolStart(shared(), ctl, W, H, 7 as unknown as () => void), TypeError);
+  assert.throws(() => a.spoolWake({}, 0), TypeError);
   // the staged bytes' copy into the ring: within both buffers or nothing
   const ring = new Uint8Array(new SharedArrayBuffer(64));
   const src = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
@@ -260,7 +265,7 @@ test('the stage refuses memory it could lose and arguments out of range', { skip
     assert.throws(() => a.copy(ring, at, src, n), RangeError, `at ${at}, n ${n}`);
   }
   assert.deepEqual(ring.subarray(0, 48), new Uint8Array(48), 'a refused copy wrote nothing');
-  assert.throws(() => a.spoolWaitRoom({}, 0, 1), TypeError);
+  assert.throws(() => a.spoolWaitRoom({}, H, 0, 1), TypeError);
 });
 
 test('waiting for room returns when the stage moves, and after its timeout when it does not', { skip }, async (t) => {
@@ -268,9 +273,9 @@ test('waiting for room returns when the stage moves, and after its timeout when 
   const a = load.addon;
   const dir = tempDir(t);
   const r = new TestRing(1 << 16);
-  const h = a.spoolStart(r.ring, r.ctl, ME, r.onResults);
+  const h = a.spoolStart(r.ring, r.ctl, W, H, r.onResults);
   const t0 = Date.now();
-  a.spoolWaitRoom(h, 0, 60);
+  a.spoolWaitRoom(h, H, 0, 60);
   assert.ok(Date.now() - t0 >= 50, 'timed out, not returned at once');
   a.spoolRef(h, true);
   t.after(() => a.spoolRef(h, false));
@@ -279,9 +284,10 @@ test('waiting for room returns when the stage moves, and after its timeout when 
   Atomics.store(r.ctl, PRODUCER_WAITS, 1); // the producer waits: the stage hashes what it has and moves
   r.publish(a, h);
   const t1 = Date.now();
-  a.spoolWaitRoom(h, 0, 5000);
+  a.spoolWaitRoom(h, H, 0, 5000);
   assert.ok(Date.now() - t1 < 4000, 'woken by the stage');
-  assert.notEqual(Atomics.load(r.ctl, ME), 0);
+  assert.notEqual(Atomics.load(r.ctl, H), 0);
+  assert.ok(((Atomics.load(r.ctl, W) - Atomics.load(r.ctl, H)) >>> 0) < 1 << 16, 'the hasher never passes the writer');
 });
 
 test('the native stage and the worker stages it replaces give the same files and digests (TAPLINE_SPOOL_STAGE=workers)', { skip }, () => {
