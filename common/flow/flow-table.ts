@@ -269,10 +269,38 @@ export class FlowTable {
     const b = srcIsA ? t0 : s0;
     const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
     const f = this.cachedLookup4(w0, w1, a | 0, b | 0, ports | 0);
+    return this.addFastTo(f, proto, p.tcpFlags, srcIsA, recordOffset, tsSec, tsNsec, origLen);
+  }
+
+  /**
+   * addFastIpv4 for a packet whose key the capture thread already decoded and hashed (a
+   * fast-path column entry, fast-columns.ts: meta with COLUMN_FAST set, the key words as int32,
+   * the hash): the same result without reading the packet's headers or hashing its key.
+   */
+  addFastColumn(meta: number, w1: number, a: number, b: number, ports: number, hash: number, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
+    const proto = (meta >>> 16) & 0xff;
+    const w0 = FlowKind.Ip | (4 << 8) | (proto << 16) | (1 << 24);
+    let f: number;
+    if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) f = this.cacheF;
+    else {
+      f = this.probe4(hash, w0, w1, a, b, ports);
+      if (f >= 0) {
+        this.cacheF = f;
+        this.cacheW0 = w0;
+        this.cacheW1 = w1;
+        this.cacheA = a;
+        this.cacheB = b;
+        this.cachePorts = ports;
+      }
+    }
+    return this.addFastTo(f, proto, (meta >>> 2) & 0x1ff, (meta & 2) !== 0, recordOffset, tsSec, tsNsec, origLen);
+  }
+
+  /** The rest of addFastIpv4 once the key's current flow f (-1: none) is known. */
+  private addFastTo(f: number, proto: number, fl: number, srcIsA: boolean, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
     if (f < 0) return false;
     // startsNewFlow for this packet
     if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
-    const fl = p.tcpFlags;
     if (proto === 6) {
       const st = this.tcpState[f];
       if ((fl & 0x12) === 0x02 && (st & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0) return false;
@@ -429,10 +457,15 @@ export class FlowTable {
    * words as int32 (see cachedLookup4), compared with the stored words read as int32.
    */
   private lookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
+    return this.probe4(FlowTable.hash4(w0, w1, a, b, ports), w0, w1, a, b, ports);
+  }
+
+  /** lookup4 with the key's hash given. */
+  private probe4(hash: number, w0: number, w1: number, a: number, b: number, ports: number): number {
     const slots = this.slots;
     const mask = this.slotMask;
     const keys = this.keys;
-    let slot = FlowTable.hash4(w0, w1, a, b, ports) & mask;
+    let slot = hash & mask;
     for (;;) {
       const v = slots[slot];
       if (v === EMPTY) return -1;

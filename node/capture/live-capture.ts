@@ -66,8 +66,8 @@ class GapReportingSink implements BatchPacketSink {
   packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
     this.inner.packetFrom(linkId, tsSec, tsNsec, src, capLen, origLen);
   }
-  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void {
-    this.inner.packetBatch(buf, len, packets, bytes);
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number, columns?: boolean): void {
+    this.inner.packetBatch(buf, len, packets, bytes, columns);
   }
   takeBatchBuffer(): Uint8Array | null {
     return this.inner.takeBatchBuffer();

@@ -46,8 +46,12 @@ export const ToWriterThreadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slot'), slot: count, buf: z.instanceof(SharedArrayBuffer) }),
   /** The capture side released the slot (its pool is full): forget it. */
   z.object({ kind: z.literal('drop-slot'), slot: count }),
-  /** Slot `slot` holds a batch of len bytes (packet-batch.ts); the thread gives it back with `returned`. */
-  z.object({ kind: z.literal('packets'), slot: count, len: count }),
+  /**
+   * Slot `slot` holds a batch of len bytes (packet-batch.ts); the thread gives it back with
+   * `returned`. `columns`: the capture thread filled the slot's fast-path columns (one entry per
+   * record at the slot's end, common/flow/fast-columns.ts).
+   */
+  z.object({ kind: z.literal('packets'), slot: count, len: count, columns: z.boolean().optional() }),
   z.object({ kind: z.literal('gap'), gap: z.object({ from: tsSchema, to: tsSchema, reason: z.string() }) }),
   z.object({ kind: z.literal('alert'), flowKey: z.string() }),
   z.object({ kind: z.literal('flush'), id: count }),

@@ -17,6 +17,7 @@
  */
 import { LiveWriter, type SpareIndexer } from './live-writer.js';
 import { writeBatch } from './write-batch.js';
+import { fillBatchColumns } from './batch-columns.js';
 import { fillWarmUpBatch, warmUpTraffic } from './warm-up-traffic.js';
 
 export interface WarmUpOptions {
@@ -82,14 +83,19 @@ export async function warmUpLiveWriter(opts: WarmUpOptions = {}): Promise<WarmUp
   // has no type feedback, and its first execution mid-capture deoptimizes the indexing loop)
   const slots = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer(BATCH_BYTES)));
   const views = slots.map((b) => new DataView(b.buffer));
+  const words = slots.map((b) => new Int32Array(b.buffer));
   const traffic = warmUpTraffic(WARM_FLOWS, Date.now());
   let packets = 0;
   let batches = 0;
   let snapshots = 0;
   while (packets < target && performance.now() - started < maxMs) {
     const batch = slots[batches % SLOTS];
-    const len = fillWarmUpBatch(batch, views[batches % SLOTS], 0, traffic);
-    packets += writeBatch(w, batch, len).packets;
+    // every other batch with fast-path columns (the native capture thread's batches), filled
+    // in its first three quarters so the columns fit; the others as copied batches come
+    const columns = (batches & 1) === 0;
+    const len = fillWarmUpBatch(columns ? batch.subarray(0, (BATCH_BYTES * 3) / 4) : batch, views[batches % SLOTS], 0, traffic);
+    if (columns) fillBatchColumns(batch, len, 1, words[batches % SLOTS]);
+    packets += writeBatch(w, batch, len, columns ? words[batches % SLOTS] : null).packets;
     if (++batches % BATCHES_PER_SNAPSHOT === 0) {
       await w.flush();
       snapshots++;
