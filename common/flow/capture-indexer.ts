@@ -151,18 +151,17 @@ export class CaptureIndexer implements CaptureSink {
 
   /**
    * onPacket for a packet whose fast-path column entry (fast-columns.ts) is cols[w, w + 6): the
-   * same result, without decoding the headers again when the entry says the fast path takes it.
+   * same result, without decoding the headers again when the entry says the fast path takes it
+   * (neither for a packet of a current flow nor for one starting a flow).
    */
   onPacketColumns(rec: PacketRecordView, cols: Int32Array, w: number): void {
     const meta = cols[w];
-    if (
-      !(
-        this.fastPath &&
-        rec.linkType === 1 &&
-        (meta & COLUMN_FAST) !== 0 &&
-        this.table.addFastColumn(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], cols[w + 5], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)
-      )
-    ) {
+    if (this.fastPath && rec.linkType === 1 && (meta & COLUMN_FAST) !== 0) {
+      // a packet of a current flow, else the new flow the general path would make for it
+      if (!this.table.addFastColumn(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], cols[w + 5], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)) {
+        this.table.addFastColumnNewFlow(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen);
+      }
+    } else {
       const d = this.decoded;
       decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
       if (d.status !== DecodeStatus.Ip) {

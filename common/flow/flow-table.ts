@@ -296,6 +296,49 @@ export class FlowTable {
     return this.addFastTo(f, proto, (meta >>> 2) & 0x1ff, (meta & 2) !== 0, recordOffset, tsSec, tsNsec, origLen);
   }
 
+  /**
+   * For a fast-path column entry addFastColumn refused (no current flow for the key, or the
+   * packet starts a new one): the new flow add() makes for that packet (addIp's IPv4 branch with
+   * the decode's fields: ports, no ICMP type, VLAN ids from the key's VLAN word), without the
+   * general decode.
+   */
+  addFastColumnNewFlow(meta: number, w1: number, a: number, b: number, ports: number, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): void {
+    this.packets++;
+    const proto = (meta >>> 16) & 0xff;
+    const fl = (meta >>> 2) & 0x1ff;
+    const srcIsA = (meta & 2) !== 0;
+    const k = this.scratch;
+    k.fill(0);
+    k[0] = FlowKind.Ip | (4 << 8) | (proto << 16) | (1 << 24);
+    k[1] = w1;
+    k[2] = a;
+    k[6] = b;
+    k[10] = ports;
+    const f = this.createAt(k, tsSec, tsNsec, FlowKind.Ip, proto === 6 && (fl & 0x12) === 0x02);
+    this.ipVersion[f] = 4;
+    this.proto[f] = proto;
+    this.hasPorts[f] = 1;
+    this.vlan[f] = (w1 & 0xffff) - 1;
+    this.vlanInner[f] = (w1 >>> 16) - 1;
+    this.icmpType[f] = -1;
+    this.icmpCode[f] = -1;
+    // clientIsSource: a SYN's sender (SYN+ACK: its receiver), else the port heuristic
+    let clientIsSrc: boolean;
+    if (proto === 6 && (fl & 0x02) !== 0) clientIsSrc = (fl & 0x10) === 0;
+    else clientIsSrc = srcIsA ? portSaysClientIsSource(ports >>> 16, ports & 0xffff) : portSaysClientIsSource(ports & 0xffff, ports >>> 16);
+    this.clientIsA[f] = clientIsSrc === srcIsA ? 1 : 0;
+    if (this.carriedAt >= 0) this.adoptCarried(f);
+    this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
+    if (proto === 6) {
+      let st = this.tcpState[f];
+      if (fl & 0x02) st |= TcpState.SynSeen;
+      if (fl & 0x01) st |= srcIsA ? TcpState.FinFromA : TcpState.FinFromB;
+      if (fl & 0x04) st |= TcpState.Rst;
+      this.tcpState[f] = st;
+      this.tcpFlags[f] |= fl;
+    }
+  }
+
   /** The rest of addFastIpv4 once the key's current flow f (-1: none) is known. */
   private addFastTo(f: number, proto: number, fl: number, srcIsA: boolean, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
     if (f < 0) return false;

@@ -3,7 +3,8 @@
  * (decodeFastIpv4) and the flow table's key and hash, and the native capture thread's fill
  * (native/capture/src/fast-columns.h, run through the addon's fillColumns on the same batch) is
  * byte for byte the TypeScript one, on generated and mutated frames, random bytes, frames cut
- * short, other link types and every corpus capture.
+ * short, other link types and every corpus capture; and indexing from the columns gives the index
+ * onPacket gives (also tests/unit/live-store/fast-columns-store.test.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,10 @@ import { readCaptureFile } from '../../../node/capture/read-capture-file.js';
 import { fillBatchColumns } from '../../../node/store/live/batch-columns.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, startBatchRun } from '../../../node/store/live/packet-batch.js';
 import { capturePath, corpusCaptures, corpusSkipReason } from '../../helpers/corpus.js';
-import { frameArb } from '../../helpers/frame-arbitraries.js';
+import { conversationArb, frameArb, pcapFile } from '../../helpers/frame-arbitraries.js';
+import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
+import { encodeIndex } from '../../../common/index/index-writer.js';
+import { createPcapParser } from '../../../common/capture/pcap-parser.js';
 
 const native = loadNativeCapture();
 
@@ -144,4 +148,66 @@ describe('the native capture thread\'s column fill', { skip: native.ok ? undefin
     }
     assert.ok(fastSeen > 1000, `${fastSeen} corpus packets take the fast path`);
   });
+});
+
+/** The index of `frames` built through onPacket (columns: false) or through onPacketColumns. */
+function indexWith(frames: { frame: Uint8Array; sec: number; usec: number }[], columns: boolean): Uint8Array {
+  const file = pcapFile(frames);
+  const ix = new CaptureIndexer();
+  const cols = new Int32Array(COLUMN_WORDS);
+  const sink: CaptureSink = {
+    onFileInfo: (i) => ix.onFileInfo(i),
+    onInterface: (i) => ix.onInterface(i),
+    onPacket: (rec) => {
+      if (!columns) return ix.onPacket(rec);
+      fillFastColumn(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, cols, 0);
+      ix.onPacketColumns(rec, cols, 0);
+    },
+  };
+  const parser = createPcapParser(sink);
+  for (let p = 0; p < file.length; p += 1000) parser.push(file.subarray(p, Math.min(file.length, p + 1000)));
+  parser.end();
+  ix.finish();
+  const enc = encodeIndex(ix.table, {
+    writer: 'test',
+    createdAt: '',
+    source: { path: '/x', size: 0, mtimeMs: 0, fingerprint: '0'.repeat(64) },
+    format: 'pcap',
+    compressed: null,
+    pcapHeaderHex: null,
+    nanosecond: false,
+    littleEndian: true,
+    interfaces: ix.interfaces,
+    packets: ix.packets,
+    bytes: ix.bytes,
+    indexedBytes: 0,
+    firstTs: ix.firstTs,
+    lastTs: ix.lastTs,
+    damage: null,
+    counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
+  });
+  const out = new Uint8Array(enc.size);
+  let at = 0;
+  for (const c of enc.chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+test('indexing from columns gives byte-identical indexes on random sequences (new flows, idle gaps, FIN/RST then SYN restarts)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.oneof(frameArb, conversationArb), fc.constantFrom(0, 0, 1, 5, 130, 1000), fc.nat(999_999)), { minLength: 1, maxLength: 120 }),
+      (pkts) => {
+        let sec = 1_700_000_000;
+        const frames = pkts.map(([frame, gap, usec]) => {
+          sec += gap;
+          return { frame, sec, usec };
+        });
+        assert.deepEqual(indexWith(frames, true), indexWith(frames, false));
+      },
+    ),
+    { numRuns: 500, seed: 29 },
+  );
 });
