@@ -269,7 +269,26 @@ export class FlowTable {
     const b = srcIsA ? t0 : s0;
     const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
     const f = this.cachedLookup4(w0, w1, a | 0, b | 0, ports | 0);
-    return this.addFastTo(f, proto, p.tcpFlags, srcIsA, recordOffset, tsSec, tsNsec, origLen);
+    if (f < 0) return false;
+    // startsNewFlow for this packet (as addFastTo: kept inline here, the import's hot path)
+    if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
+    const fl = p.tcpFlags;
+    if (proto === 6) {
+      const st = this.tcpState[f];
+      if ((fl & 0x12) === 0x02 && (st & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0) return false;
+      this.packets++;
+      this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
+      let next = st;
+      if (fl & 0x02) next |= TcpState.SynSeen;
+      if (fl & 0x01) next |= srcIsA ? TcpState.FinFromA : TcpState.FinFromB;
+      if (fl & 0x04) next |= TcpState.Rst;
+      this.tcpState[f] = next;
+      this.tcpFlags[f] |= fl;
+      return true;
+    }
+    this.packets++;
+    this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
+    return true;
   }
 
   /**
@@ -339,7 +358,7 @@ export class FlowTable {
     }
   }
 
-  /** The rest of addFastIpv4 once the key's current flow f (-1: none) is known. */
+  /** The rest of addFastColumn once the key's current flow f (-1: none) is known: addFastIpv4's. */
   private addFastTo(f: number, proto: number, fl: number, srcIsA: boolean, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
     if (f < 0) return false;
     // startsNewFlow for this packet
