@@ -29,6 +29,10 @@ export const FlowKind = {
 export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind];
 
 export const TcpState = { SynSeen: 1, FinFromA: 2, FinFromB: 4, Rst: 8 } as const;
+const SYN_SEEN = TcpState.SynSeen;
+const FIN_FROM_A = TcpState.FinFromA;
+const FIN_FROM_B = TcpState.FinFromB;
+const RST = TcpState.Rst;
 
 export interface FlowTableOptions {
   /** Idle gap after which the same 5-tuple starts a new flow, per protocol family (seconds). */
@@ -300,7 +304,11 @@ export class FlowTable {
     const proto = (meta >>> 16) & 0xff;
     const w0 = FlowKind.Ip | (4 << 8) | (proto << 16) | (1 << 24);
     let f: number;
-    if (this.cacheF >= 0 && a === this.cacheA && b === this.cacheB && ports === this.cachePorts && w0 === this.cacheW0 && w1 === this.cacheW1) f = this.cacheF;
+    // every cache field read on every call (no short-circuit): a read first reached mid-capture
+    // (the warm-up compiles this while its first segment's packets are all new flows) had no
+    // type feedback, and its optimized code was dropped and compiled again during the capture
+    const same = (a ^ this.cacheA) | (b ^ this.cacheB) | (ports ^ this.cachePorts) | (w0 ^ this.cacheW0) | (w1 ^ this.cacheW1);
+    if (same === 0 && this.cacheF >= 0) f = this.cacheF;
     else {
       f = this.probe4(hash, w0, w1, a, b, ports);
       if (f >= 0) {
@@ -342,17 +350,19 @@ export class FlowTable {
     this.icmpType[f] = -1;
     this.icmpCode[f] = -1;
     // clientIsSource: a SYN's sender (SYN+ACK: its receiver), else the port heuristic
-    let clientIsSrc: boolean;
-    if (proto === 6 && (fl & 0x02) !== 0) clientIsSrc = (fl & 0x10) === 0;
-    else clientIsSrc = srcIsA ? portSaysClientIsSource(ports >>> 16, ports & 0xffff) : portSaysClientIsSource(ports & 0xffff, ports >>> 16);
+    const portA = ports >>> 16;
+    const portB = ports & 0xffff;
+    const clientIsSrc = proto === 6 && (fl & 0x02) !== 0 ? (fl & 0x10) === 0 : portSaysClientIsSource(srcIsA ? portA : portB, srcIsA ? portB : portA);
     this.clientIsA[f] = clientIsSrc === srcIsA ? 1 : 0;
     if (this.carriedAt >= 0) this.adoptCarried(f);
     this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
     if (proto === 6) {
+      // trackTcp, with the states as module constants: a property read of TcpState in a branch
+      // the warm-up never took (a flow whose first packet is a FIN) dropped this optimized code
       let st = this.tcpState[f];
-      if (fl & 0x02) st |= TcpState.SynSeen;
-      if (fl & 0x01) st |= srcIsA ? TcpState.FinFromA : TcpState.FinFromB;
-      if (fl & 0x04) st |= TcpState.Rst;
+      if (fl & 0x02) st |= SYN_SEEN;
+      if (fl & 0x01) st |= srcIsA ? FIN_FROM_A : FIN_FROM_B;
+      if (fl & 0x04) st |= RST;
       this.tcpState[f] = st;
       this.tcpFlags[f] |= fl;
     }
