@@ -18,6 +18,15 @@ import { checkLibpcapOptions, type LibpcapSourceOptions } from './libpcap-source
 import { dltOfLinkType, linkTypeOfDlt, nativeErrorCode, type NativeCaptureAddon, type NativeCaptureHandle, type NativeCaptureStats } from './native-capture-addon.js';
 import { SourceConfigError, emptySourceStats, isBatchPacketSink, type BatchPacketSink, type LiveSource, type SourceEnd, type SourceStats } from './source-types.js';
 
+/**
+ * Whether the native capture thread fills fast-path columns (common/flow/fast-columns.ts) for
+ * the store writer: yes, unless TAPLINE_FAST_COLUMNS=0 (the writer then decodes every packet
+ * itself, for comparisons). Only Ethernet links get them (NativeCaptureOpened.columns).
+ */
+export function fastColumnsWanted(env: Record<string, string | undefined> = process.env): boolean {
+  return env.TAPLINE_FAST_COLUMNS !== '0';
+}
+
 /** Buffers lent to the capture thread at once: it fills one while the others travel. */
 const LENT_BUFFERS = 8;
 /** Buffers this source allocates itself, for sinks that take single packets only. */
@@ -69,9 +78,8 @@ export class NativeLibpcapSource implements LiveSource {
     }
     let opened;
     try {
-      // columns only for a sink that takes whole batches (the store writer indexes from them);
-      // TAPLINE_FAST_COLUMNS=0 leaves them out (the writer then decodes every packet itself)
-      const columns = this.batchSink !== null && process.env.TAPLINE_FAST_COLUMNS !== '0';
+      // columns only for a sink that takes whole batches (the store writer indexes from them)
+      const columns = this.batchSink !== null && fastColumnsWanted();
       opened = this.addon.open({ iface: o.iface, filter, snapLen: this.snapLen, promiscuous: o.promiscuous ?? true, bufferSize: this.bufferSize, timeoutMs: o.timeoutMs ?? 100, linkId: 0, columns });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);

@@ -33,6 +33,11 @@ export const WriterThreadInitSchema = z.object({
    */
   warmUp: z.boolean().optional(),
   /**
+   * The capture's batches will carry fast-path columns (the native capture thread on an
+   * Ethernet link): the warm-up runs that path (else the path of batches without them).
+   */
+  warmUpColumns: z.boolean().optional(),
+  /**
    * The slot-return ring (slot-returns.ts): the thread gives written batch slots back through it
    * instead of a message per batch. Absent: every slot goes back by a `returned` message.
    */

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const warm = init.warmUp === false ? null : (warmUpFromEnv(process.env) ?? (init.warmUp === true ? {} : null));
     let spares: SpareIndexer[] = [];
     if (warm) {
-      const r = await warmUpLiveWriter({ ...warm, summaries: init.wantFlows });
+      const r = await warmUpLiveWriter({ ...warm, summaries: init.wantFlows, columns: init.warmUpColumns === true });
       spares = r.spares;
       send({ kind: 'log', line: `live store writer warmed up on ${r.packets} generated packets (${r.snapshots} snapshots) in ${Math.round(r.wallMs)} ms` });
     }
