@@ -322,7 +322,8 @@ async function runThreaded(args: Args, batches: Batch[], linkType: number, snapL
     if (!native.ok) throw new Error(`--columns needs the capture addon: ${native.reason}`);
     fill = native.addon.fillColumns.bind(native.addon);
   }
-  const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes });
+  // the writer thread warms up the path its batches take, as a capture's (live-capture.ts)
+  const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes, warmUpColumns: args.columns });
   opened();
   w.link({ id: 0, linkType, snapLen, name: 'bench' });
   const t0 = performance.now();
