@@ -37,9 +37,10 @@ export interface FastPacketSink extends LivePacketSink {
 export interface BatchPacketSink extends FastPacketSink {
   /**
    * Hands over buf[0, len) holding `packets` packets of `bytes` original bytes: a buffer from
-   * takeBatchBuffer, which the caller no longer touches.
+   * takeBatchBuffer, which the caller no longer touches. `columns`: the capture thread also
+   * filled the buffer's fast-path columns (common/flow/fast-columns.ts), one entry per packet.
    */
-  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void;
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number, columns?: boolean): void;
   /**
    * An empty buffer for a batch (a view of shared memory: never transferred, so no ArrayBuffer
    * is detached), or null while the hand-off bound is reached.

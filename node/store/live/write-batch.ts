@@ -3,6 +3,7 @@
  * with each batch the capture thread hands over, and what its warm-up (writer-warm-up.ts) does
  * with generated batches, so both run the same code with the same type feedback.
  */
+import { columnWord } from '../../../common/flow/fast-columns.js';
 import type { LiveWriter } from './live-writer.js';
 import { forEachBatchRun } from './packet-batch.js';
 
@@ -13,10 +14,14 @@ export interface BatchWritten {
   writes: Promise<void>[];
 }
 
-export function writeBatch(writer: LiveWriter, batch: Uint8Array, len: number): BatchWritten {
+/**
+ * `cols`: an Int32Array over the whole batch buffer when the capture thread filled its fast-path
+ * columns (common/flow/fast-columns.ts: one entry per record, at the buffer's end), else null.
+ */
+export function writeBatch(writer: LiveWriter, batch: Uint8Array, len: number, cols: Int32Array | null = null): BatchWritten {
   const out: BatchWritten = { packets: 0, bytes: 0, writes: [] };
   forEachBatchRun(batch, len, (linkId, from, to) => {
-    const r = writer.packetRunBorrowed(linkId, batch.subarray(from, to), to - from);
+    const r = writer.packetRunBorrowed(linkId, batch.subarray(from, to), to - from, cols, cols === null ? 0 : columnWord(cols.length, out.packets));
     out.packets += r.packets;
     out.bytes += r.bytes;
     if (r.written) out.writes.push(r.written);
