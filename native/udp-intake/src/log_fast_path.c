@@ -1175,6 +1175,12 @@ static void put_i32(uint8_t *p, int32_t v) {
   p[3] = (uint8_t)(u >> 24);
 }
 
+uint32_t lfp_record(lfp_ctx *c, const uint8_t *msg, uint32_t len, uint32_t sec, uint32_t nsec, uint8_t *out, uint32_t room) {
+  /* room for the worst case: every byte a quote escaped, the time, both addresses */
+  if (len > LFP_MAX_BYTES || nsec >= 1000000000u || (uint64_t)LFP_HEADER_WORDS * 4 + 2 * (uint64_t)len + 200 > room) return 0;
+  return one(c, msg, (int32_t)len, (int64_t)sec, out);
+}
+
 uint32_t lfp_batch(lfp_ctx *c, const uint8_t *data, uint32_t used, uint32_t count, uint8_t *pre, uint32_t cap) {
   if ((uint64_t)count * 4 > cap) return 0;
   uint32_t o = count * 4;
@@ -1191,13 +1197,10 @@ uint32_t lfp_batch(lfp_ctx *c, const uint8_t *data, uint32_t used, uint32_t coun
         for (; i < count; i++) put_i32(pre + 4 * i, -1);
         break;
       }
-      /* room for the worst case: every byte a quote escaped, the time, both addresses */
-      if (len <= LFP_MAX_BYTES && nsec < 1000000000u && (uint64_t)o + LFP_HEADER_WORDS * 4 + 2 * (uint64_t)len + 200 <= cap) {
-        uint32_t w = one(c, data + start, (int32_t)len, (int64_t)sec, pre + o);
-        if (w > 0) {
-          off = (int32_t)o;
-          o += w;
-        }
+      uint32_t w = lfp_record(c, data + start, len, sec, nsec, pre + o, cap - o);
+      if (w > 0) {
+        off = (int32_t)o;
+        o += w;
       }
       at = start + len;
     }

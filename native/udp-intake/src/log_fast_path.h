@@ -35,4 +35,11 @@ void lfp_free(lfp_ctx *c);
  */
 uint32_t lfp_batch(lfp_ctx *c, const uint8_t *data, uint32_t used, uint32_t count, uint8_t *pre, uint32_t cap);
 
+/*
+ * One record's message (msg[0, len), received at sec.nsec) into out[0, room): the header and tail
+ * as above; returns the bytes written (4-aligned), 0 when not handled (or out of room). lfp_batch
+ * is this per record; the receive thread calls it per datagram as it stores it (udp_intake.c).
+ */
+uint32_t lfp_record(lfp_ctx *c, const uint8_t *msg, uint32_t len, uint32_t sec, uint32_t nsec, uint8_t *out, uint32_t room);
+
 #endif

@@ -57,6 +57,8 @@
 #define DEFAULT_BATCH_MESSAGES 2048u
 #define DEFAULT_FLUSH_MS 10
 #define COALESCE_US 500
+/* where a slot's fast-path results start in its pre buffer: after an offset per record it can hold */
+#define PRE_RESULTS(r) (4u * (r)->batch_messages)
 
 /* Call data: a slot index + 1, or one of these (never a valid pointer; the value is what matters). */
 #define CALL_DROPS_ONLY ((void *)(intptr_t)-1)
@@ -70,10 +72,17 @@ typedef struct {
   uint8_t ip_family[MAX_IPS];
   uint8_t ip_addr[MAX_IPS][16];
   char ip_text[MAX_IPS][IP_TEXT];
-  /* the C fast path's results for the batch's records (log_fast_path.h), filled at publish() */
+  /*
+   * The C fast path's results for the batch's records, filled by the receive thread while the
+   * records are still in its cache (catch_up(): after each drain of the socket, and at publish()):
+   * int32 off[batch_messages] (an offset into pre, or -1), then the results from PRE_RESULTS(r).
+   * call_js hands them over in log_fast_path.h's layout (off[count], then the results).
+   */
   uint8_t *pre;
   uint32_t pre_cap;
-  uint32_t pre_used;
+  uint32_t pre_end;  /* results written up to here */
+  uint32_t parsed;   /* records [0, parsed) done */
+  uint32_t parsed_at; /* data offset of record `parsed` */
 } slot_t;
 
 typedef struct {
@@ -87,10 +96,15 @@ typedef struct {
   int stop;     /* atomic */
   int refs;     /* the thread-safe function and the JavaScript handle (both released on the JS thread) */
 
-  /* ring: slots are taken and handed over in order; `in_use` counts taken and not yet freed */
+  /*
+   * ring: slots are handed over in the order they are taken; `in_use` counts taken and not yet
+   * freed. Free slots are a stack (the last freed is taken next): under a steady stream the
+   * same few slots cycle, their bytes still in the caches and their pages long touched, instead
+   * of every slot of the ring in turn.
+   */
   slot_t *slots;
   uint32_t nslots;
-  uint32_t next_slot;
+  uint32_t *free_stack; /* free_stack[0, nslots - in_use): free slot indexes, the top last */
   uint32_t in_use;
   pthread_mutex_t lock;
   uint32_t batch_bytes;
@@ -138,6 +152,16 @@ static uint64_t now_ms(void) {
   return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+static uint32_t get_u32(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
+
+static void put_i32(uint8_t *p, int32_t v) {
+  uint32_t u = (uint32_t)v;
+  p[0] = (uint8_t)u;
+  p[1] = (uint8_t)(u >> 8);
+  p[2] = (uint8_t)(u >> 16);
+  p[3] = (uint8_t)(u >> 24);
+}
+
 static void put_u32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)v;
   p[1] = (uint8_t)(v >> 8);
@@ -155,8 +179,7 @@ static slot_t *take_slot(receiver_t *r) {
   slot_t *s = NULL;
   pthread_mutex_lock(&r->lock);
   if (r->in_use < r->nslots) {
-    s = &r->slots[r->next_slot];
-    r->next_slot = (r->next_slot + 1) % r->nslots;
+    s = &r->slots[r->free_stack[r->nslots - r->in_use - 1]];
     r->in_use++;
   }
   pthread_mutex_unlock(&r->lock);
@@ -164,21 +187,50 @@ static slot_t *take_slot(receiver_t *r) {
     s->used = 0;
     s->count = 0;
     s->nips = 0;
+    s->pre_end = PRE_RESULTS(r);
+    s->parsed = 0;
+    s->parsed_at = 0;
   }
   return s;
 }
 
+/* Gives a slot back (handed over and copied, or never used): the next take_slot() takes it. */
+static void release_slot(receiver_t *r, slot_t *s) {
+  pthread_mutex_lock(&r->lock);
+  r->in_use--;
+  r->free_stack[r->nslots - r->in_use - 1] = (uint32_t)(s - r->slots);
+  pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Runs the fast path over the slot's records not yet done (log_fast_path.h lfp_record; the same
+ * results, record for record, as lfp_batch over the whole batch), right after the socket was
+ * drained: the records were just copied and are still in this core's caches.
+ */
+static void catch_up(receiver_t *r, slot_t *s) {
+  if (!r->lfp) return;
+  uint32_t at = s->parsed_at;
+  for (uint32_t i = s->parsed; i < s->count; i++) {
+    const uint8_t *p = s->data + at;
+    uint32_t len = get_u32(p);
+    uint32_t w = lfp_record(r->lfp, p + RECORD_HEADER, len, get_u32(p + 8), get_u32(p + 12), s->pre + s->pre_end, s->pre_cap - s->pre_end);
+    put_i32(s->pre + 4 * i, w > 0 ? (int32_t)s->pre_end : -1);
+    s->pre_end += w;
+    at += RECORD_HEADER + len;
+  }
+  s->parsed = s->count;
+  s->parsed_at = at;
+}
+
 /* Hands a filled slot to the JavaScript thread; the messages now count against the hand-off bound. */
 static void publish(receiver_t *r, slot_t *s) {
-  s->pre_used = r->lfp ? lfp_batch(r->lfp, s->data, s->used, s->count, s->pre, s->pre_cap) : 0;
+  catch_up(r, s);
   __atomic_fetch_add(r->pending, (int32_t)s->count, __ATOMIC_SEQ_CST);
   intptr_t idx = (intptr_t)(s - r->slots) + 1;
   if (napi_call_threadsafe_function(r->tsfn, (void *)idx, napi_tsfn_nonblocking) != napi_ok) {
     /* the environment is going away: nobody will take it */
     __atomic_fetch_sub(r->pending, (int32_t)s->count, __ATOMIC_SEQ_CST);
-    pthread_mutex_lock(&r->lock);
-    r->in_use--;
-    pthread_mutex_unlock(&r->lock);
+    release_slot(r, s);
   }
 }
 
@@ -387,6 +439,8 @@ static void *receive_thread(void *arg) {
        * reading, let more gather in the kernel buffer for a moment (COALESCE_US; the buffer holds
        * megabytes, and a batch waits FLUSH_MS anyway), so each recvmmsg takes many.
        */
+      /* the socket is drained: now the fast path over what was just stored, still in the caches */
+      if (cur) catch_up(r, cur);
       if (got > 0 && got < VLEN) {
         struct timespec pause = {0, COALESCE_US * 1000};
         nanosleep(&pause, NULL);
@@ -433,10 +487,7 @@ static void *receive_thread(void *arg) {
     if (cur->count > 0) {
       publish(r, cur);
     } else {
-      pthread_mutex_lock(&r->lock);
-      r->in_use--;
-      r->next_slot = (r->next_slot + r->nslots - 1) % r->nslots;
-      pthread_mutex_unlock(&r->lock);
+      release_slot(r, cur);
     }
   }
   napi_call_threadsafe_function(r->tsfn, CALL_END, napi_tsfn_nonblocking);
@@ -471,6 +522,8 @@ static void free_resources(receiver_t *r) {
     free(r->slots);
   }
   r->slots = NULL;
+  free(r->free_stack);
+  r->free_stack = NULL;
   free(r->scratch);
   r->scratch = NULL;
   lfp_free(r->lfp);
@@ -534,11 +587,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   receiver_t *r = context;
   if (env == NULL || cb == NULL) {
     /* the environment is closing: free the slot, the batch goes nowhere */
-    if (data != CALL_DROPS_ONLY && data != CALL_END) {
-      pthread_mutex_lock(&r->lock);
-      r->in_use--;
-      pthread_mutex_unlock(&r->lock);
-    }
+    if (data != CALL_DROPS_ONLY && data != CALL_END) release_slot(r, &r->slots[(intptr_t)data - 1]);
     return;
   }
   napi_value argv[9];
@@ -563,10 +612,21 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
     } else {
       argv[1] = undef;
     }
-    if (s->pre_used > 0 && have_data) {
-      void *pre_data = NULL;
-      if (napi_create_arraybuffer(env, s->pre_used, &pre_data, &argv[8]) == napi_ok && pre_data != NULL) memcpy(pre_data, s->pre, s->pre_used);
-      else argv[8] = undef;
+    if (r->lfp && have_data) {
+      /* log_fast_path.h's layout: off[count] (results moved up from PRE_RESULTS to 4 * count), the results */
+      uint32_t from = PRE_RESULTS(r);
+      uint32_t shift = from - 4 * count;
+      uint32_t bytes = 4 * count + (s->pre_end - from);
+      uint8_t *pre_data = NULL;
+      if (napi_create_arraybuffer(env, bytes, (void **)&pre_data, &argv[8]) == napi_ok && pre_data != NULL) {
+        for (uint32_t i = 0; i < count; i++) {
+          int32_t o = (int32_t)get_u32(s->pre + 4 * i);
+          put_i32(pre_data + 4 * i, o < 0 ? -1 : o - (int32_t)shift);
+        }
+        memcpy(pre_data + 4 * count, s->pre + from, s->pre_end - from);
+      } else {
+        argv[8] = undef;
+      }
     }
     napi_create_array_with_length(env, s->nips, &argv[4]);
     for (uint32_t i = 0; i < s->nips; i++) {
@@ -574,9 +634,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
       napi_create_string_latin1(env, s->ip_text[i], NAPI_AUTO_LENGTH, &str);
       napi_set_element(env, argv[4], i, str);
     }
-    pthread_mutex_lock(&r->lock);
-    r->in_use--;
-    pthread_mutex_unlock(&r->lock);
+    release_slot(r, s);
   }
   argv[0] = num(env, kind);
   argv[2] = num(env, used);
@@ -723,7 +781,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   r->env = env;
   r->scratch = malloc((size_t)VLEN * SCRATCH_SLOT);
   r->slots = calloc(r->nslots, sizeof(slot_t));
-  int ok = r->scratch != NULL && r->slots != NULL;
+  r->free_stack = calloc(r->nslots, sizeof(uint32_t));
+  int ok = r->scratch != NULL && r->slots != NULL && r->free_stack != NULL;
+  /* slot 0 on top: taken first */
+  for (uint32_t i = 0; ok && i < r->nslots; i++) r->free_stack[i] = r->nslots - 1 - i;
   /* the fast path's results: an offset per record, then at most ~1.5x the datagrams' bytes (more is left to TypeScript) */
   uint64_t pre_cap = fast ? 4ull * r->batch_messages + 2ull * r->batch_bytes : 0;
   if (fast) {
