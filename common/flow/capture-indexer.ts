@@ -135,17 +135,8 @@ export class CaptureIndexer implements CaptureSink {
         decodeFastIpv4(rec.buffer, start, end, this.fast) &&
         this.table.addFastIpv4(this.fast, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)
       )
-    ) {
-      const d = this.decoded;
-      decodePacketAt(rec.linkType, rec.buffer, start, end, d);
-      if (d.status !== DecodeStatus.Ip) {
-        const kind = flowKindOf(d);
-        if (kind === FlowKind.NonIp) this.nonIpPackets++;
-        else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
-        else this.malformedPackets++;
-      }
-      this.table.add(rec, d);
-    }
+    )
+      this.decodeAndAdd(rec);
     this.counted(rec);
   }
 
@@ -161,18 +152,21 @@ export class CaptureIndexer implements CaptureSink {
       if (!this.table.addFastColumn(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], cols[w + 5], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)) {
         this.table.addFastColumnNewFlow(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen);
       }
-    } else {
-      const d = this.decoded;
-      decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
-      if (d.status !== DecodeStatus.Ip) {
-        const kind = flowKindOf(d);
-        if (kind === FlowKind.NonIp) this.nonIpPackets++;
-        else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
-        else this.malformedPackets++;
-      }
-      this.table.add(rec, d);
-    }
+    } else this.decodeAndAdd(rec);
     this.counted(rec);
+  }
+
+  /** The general path: the whole decode, the packet's kind counted, then the table. */
+  private decodeAndAdd(rec: PacketRecordView): void {
+    const d = this.decoded;
+    decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
+    if (d.status !== DecodeStatus.Ip) {
+      const kind = flowKindOf(d);
+      if (kind === FlowKind.NonIp) this.nonIpPackets++;
+      else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
+      else this.malformedPackets++;
+    }
+    this.table.add(rec, d);
   }
 
   /** onPacket's file-level counters and the part budget, once the packet is in the table. */

@@ -12,6 +12,7 @@ import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decode
 import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, decodeZigzagOffsets, encodeZigzagOffsets, type OffsetListState } from './offset-arena.js';
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
+import { hashIpv4Key } from './fast-columns.js';
 import type { FastIpv4 } from '../packet/ipv4-fast-path.js';
 import { CarriedFlows, KEY_WORDS, copyFlowState, flowKeyHash, keySlot, type FlowStateColumns } from './carried-flows.js';
 
@@ -512,16 +513,6 @@ export class FlowTable {
     return flowKeyHash(k);
   }
 
-  /** hashKey of an IPv4 key (words 3–5, 7–9 and 11 zero). */
-  private static hash4(w0: number, w1: number, a: number, b: number, ports: number): number {
-    let h = Math.imul(w0 ^ 0x811c9dc5, 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ w1, 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ a, 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ b, 0x01000193);
-    h = Math.imul(h ^ (h >>> 15) ^ ports, 0x01000193);
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return h ^ (h >>> 13);
-  }
 
   /**
    * lookup() for an IPv4 key. Word 0 holds the kind and IP version, so any stored key equal in
@@ -529,7 +520,7 @@ export class FlowTable {
    * words as int32 (see cachedLookup4), compared with the stored words read as int32.
    */
   private lookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
-    return this.probe4(FlowTable.hash4(w0, w1, a, b, ports), w0, w1, a, b, ports);
+    return this.probe4(hashIpv4Key(w0, w1, a, b, ports), w0, w1, a, b, ports);
   }
 
   /** lookup4 with the key's hash given. */

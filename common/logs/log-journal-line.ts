@@ -103,7 +103,7 @@ export function writeCompactLogLine(
     writeParsedLogLine(w, raw, p, idSeq < 0 ? idPrefix : idPrefix + idSeq, sensor, receivedSec, receivedNsec, transport, senderIp, senderPort, captureFlow);
     return;
   }
-  writeCompactOrigin(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
+  writeCompactLineStart(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
   if (captureFlow !== null) {
     w.lit(K_CAPTURE_FLOW);
     w.str(captureFlow);
@@ -123,26 +123,12 @@ export function writeCompactLogLine(
 }
 
 /**
- * A compact line's start up to its sender's port (writeCompactLogLine's first bytes), for a
- * writer that has the rest of the line's bytes from elsewhere (the native receiver's parse fast
- * path, node/logs/udp-batch-parser.ts). The caller checked exactTime(receivedSec, receivedNsec).
+ * A compact line's start: its id (idSeq < 0: idPrefix is the whole id) and origin, up to the
+ * sender's port. Exported for a writer that has the rest of the line's bytes from elsewhere (the
+ * native receiver's parse fast path, node/logs/udp-batch-parser.ts), which checked
+ * exactTime(receivedSec, receivedNsec).
  */
 export function writeCompactLineStart(
-  w: JsonLineWriter,
-  idPrefix: string,
-  idSeq: number,
-  sensor: string,
-  transport: LogEvent['transport'],
-  receivedSec: number,
-  receivedNsec: number,
-  senderIp: string | null,
-  senderPort: number | null,
-): void {
-  writeCompactOrigin(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
-}
-
-/** A compact line's start: its id (idSeq < 0: idPrefix is the whole id) and origin, up to the sender's port. */
-function writeCompactOrigin(
   w: JsonLineWriter,
   idPrefix: string,
   idSeq: number,
@@ -268,7 +254,7 @@ export function writeCompactLogLineFromFacts(
   senderIp: string | null,
   senderPort: number | null,
 ): void {
-  writeCompactOrigin(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
+  writeCompactLineStart(w, idPrefix, idSeq, sensor, transport, receivedSec, receivedNsec, senderIp, senderPort);
   if (f.timeKept) {
     w.lit(K_TS);
     w.ts(f.timeSec, f.timeNsec);

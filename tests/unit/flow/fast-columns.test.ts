@@ -19,8 +19,8 @@ import { fillBatchColumns } from '../../../node/store/live/batch-columns.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, startBatchRun } from '../../../node/store/live/packet-batch.js';
 import { capturePath, corpusCaptures, corpusSkipReason } from '../../helpers/corpus.js';
 import { conversationArb, frameArb, pcapFile } from '../../helpers/frame-arbitraries.js';
+import { encodeWholeIndex } from '../../helpers/index-bytes.js';
 import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
-import { encodeIndex } from '../../../common/index/index-writer.js';
 import { createPcapParser } from '../../../common/capture/pcap-parser.js';
 
 const native = loadNativeCapture();
@@ -167,32 +167,7 @@ function indexWith(frames: { frame: Uint8Array; sec: number; usec: number }[], c
   const parser = createPcapParser(sink);
   for (let p = 0; p < file.length; p += 1000) parser.push(file.subarray(p, Math.min(file.length, p + 1000)));
   parser.end();
-  ix.finish();
-  const enc = encodeIndex(ix.table, {
-    writer: 'test',
-    createdAt: '',
-    source: { path: '/x', size: 0, mtimeMs: 0, fingerprint: '0'.repeat(64) },
-    format: 'pcap',
-    compressed: null,
-    pcapHeaderHex: null,
-    nanosecond: false,
-    littleEndian: true,
-    interfaces: ix.interfaces,
-    packets: ix.packets,
-    bytes: ix.bytes,
-    indexedBytes: 0,
-    firstTs: ix.firstTs,
-    lastTs: ix.lastTs,
-    damage: null,
-    counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
-  });
-  const out = new Uint8Array(enc.size);
-  let at = 0;
-  for (const c of enc.chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return encodeWholeIndex(ix);
 }
 
 test('indexing from columns gives byte-identical indexes on random sequences (new flows, idle gaps, FIN/RST then SYN restarts)', () => {

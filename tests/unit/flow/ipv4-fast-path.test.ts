@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
-import { encodeIndex } from '../../../common/index/index-writer.js';
 import { createPcapParser } from '../../../common/capture/pcap-parser.js';
 import { decodePacketAt } from '../../../common/packet/decode-packet.js';
 import { DecodeStatus, FragmentKind, createDecodedPacket } from '../../../common/packet/decoded-packet.js';
@@ -16,6 +15,7 @@ import { createFastIpv4, decodeFastIpv4 } from '../../../common/packet/ipv4-fast
 import { readCaptureFile } from '../../../node/capture/read-capture-file.js';
 import { capturePath, corpusCaptures, corpusSkipReason } from '../../helpers/corpus.js';
 import { conversationArb, frameArb, pcapFile } from '../../helpers/frame-arbitraries.js';
+import { encodeWholeIndex } from '../../helpers/index-bytes.js';
 
 test('every frame the fast path accepts decodes to the same flow fields with the general decoder', () => {
   const fast = createFastIpv4();
@@ -50,37 +50,9 @@ function indexBytes(capture: Uint8Array, fastPath: boolean): Uint8Array {
   // uneven chunks: records straddle pushes, as in a real read
   for (let p = 0; p < capture.length; p += 1000) parser.push(capture.subarray(p, Math.min(capture.length, p + 1000)));
   parser.end();
-  return encodeWhole(ix);
+  return encodeWholeIndex(ix);
 }
 
-function encodeWhole(ix: CaptureIndexer): Uint8Array {
-  ix.finish();
-  const enc = encodeIndex(ix.table, {
-    writer: 'test',
-    createdAt: '',
-    source: { path: '/x', size: 0, mtimeMs: 0, fingerprint: '0'.repeat(64) },
-    format: 'pcap',
-    compressed: null,
-    pcapHeaderHex: null,
-    nanosecond: false,
-    littleEndian: true,
-    interfaces: ix.interfaces,
-    packets: ix.packets,
-    bytes: ix.bytes,
-    indexedBytes: 0,
-    firstTs: ix.firstTs,
-    lastTs: ix.lastTs,
-    damage: null,
-    counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
-  });
-  const out = new Uint8Array(enc.size);
-  let at = 0;
-  for (const c of enc.chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 test('random packet sequences give byte-identical indexes with and without the fast path', () => {
   fc.assert(
@@ -107,6 +79,6 @@ test('every corpus capture gives a byte-identical index with and without the fas
     const without = new CaptureIndexer({ fastPath: false });
     await readCaptureFile(capturePath(path), withFast);
     await readCaptureFile(capturePath(path), without);
-    assert.deepEqual(encodeWhole(withFast), encodeWhole(without), path);
+    assert.deepEqual(encodeWholeIndex(withFast), encodeWholeIndex(without), path);
   }
 });
