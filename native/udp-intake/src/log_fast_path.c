@@ -16,6 +16,7 @@
  * Offsets are into the message's bytes b[0, e); nothing is read outside them.
  */
 #include "log_fast_path.h"
+#include "le_words.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -1163,16 +1164,6 @@ static uint32_t one(lfp_ctx *c, const uint8_t *b, int32_t n, int64_t ref, uint8_
   uint32_t total = (uint32_t)(LFP_HEADER_WORDS * 4 + tail);
   while (total & 3) out[total++] = 0;
   return total;
-}
-
-static uint32_t get_u32(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
-
-static void put_i32(uint8_t *p, int32_t v) {
-  uint32_t u = (uint32_t)v;
-  p[0] = (uint8_t)u;
-  p[1] = (uint8_t)(u >> 8);
-  p[2] = (uint8_t)(u >> 16);
-  p[3] = (uint8_t)(u >> 24);
 }
 
 uint32_t lfp_record(lfp_ctx *c, const uint8_t *msg, uint32_t len, uint32_t sec, uint32_t nsec, uint8_t *out, uint32_t room) {

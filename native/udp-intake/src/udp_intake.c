@@ -29,6 +29,7 @@
 #include <node_api.h>
 
 #include "log_fast_path.h"
+#include "le_words.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -150,23 +151,6 @@ static uint64_t now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
-static uint32_t get_u32(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
-
-static void put_i32(uint8_t *p, int32_t v) {
-  uint32_t u = (uint32_t)v;
-  p[0] = (uint8_t)u;
-  p[1] = (uint8_t)(u >> 8);
-  p[2] = (uint8_t)(u >> 16);
-  p[3] = (uint8_t)(u >> 24);
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
 }
 
 static void put_u16(uint8_t *p, uint16_t v) {
