@@ -9,7 +9,6 @@ import { DecodeStatus, createDecodedPacket } from '../packet/decoded-packet.js';
 import type { IndexInterface } from '../index/index-format.js';
 import { formatTs } from '../time/timestamp.js';
 import { createFastIpv4, decodeFastIpv4 } from '../packet/ipv4-fast-path.js';
-import { COLUMN_FAST } from './fast-columns.js';
 import { FlowKind, FlowTable, flowKindOf, type FlowTableOptions } from './flow-table.js';
 
 /** An index part's table and the file-level facts of the records read while it was current. */
@@ -135,42 +134,17 @@ export class CaptureIndexer implements CaptureSink {
         decodeFastIpv4(rec.buffer, start, end, this.fast) &&
         this.table.addFastIpv4(this.fast, rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)
       )
-    )
-      this.decodeAndAdd(rec);
-    this.counted(rec);
-  }
-
-  /**
-   * onPacket for a packet whose fast-path column entry (fast-columns.ts) is cols[w, w + 6): the
-   * same result, without decoding the headers again when the entry says the fast path takes it
-   * (neither for a packet of a current flow nor for one starting a flow).
-   */
-  onPacketColumns(rec: PacketRecordView, cols: Int32Array, w: number): void {
-    const meta = cols[w];
-    if (this.fastPath && rec.linkType === 1 && (meta & COLUMN_FAST) !== 0) {
-      // a packet of a current flow, else the new flow the general path would make for it
-      if (!this.table.addFastColumn(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], cols[w + 5], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen)) {
-        this.table.addFastColumnNewFlow(meta, cols[w + 1], cols[w + 2], cols[w + 3], cols[w + 4], rec.recordOffset, rec.tsSec, rec.tsNsec, rec.origLen);
+    ) {
+      const d = this.decoded;
+      decodePacketAt(rec.linkType, rec.buffer, start, end, d);
+      if (d.status !== DecodeStatus.Ip) {
+        const kind = flowKindOf(d);
+        if (kind === FlowKind.NonIp) this.nonIpPackets++;
+        else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
+        else this.malformedPackets++;
       }
-    } else this.decodeAndAdd(rec);
-    this.counted(rec);
-  }
-
-  /** The general path: the whole decode, the packet's kind counted, then the table. */
-  private decodeAndAdd(rec: PacketRecordView): void {
-    const d = this.decoded;
-    decodePacketAt(rec.linkType, rec.buffer, rec.bufferOffset, rec.bufferOffset + rec.capLen, d);
-    if (d.status !== DecodeStatus.Ip) {
-      const kind = flowKindOf(d);
-      if (kind === FlowKind.NonIp) this.nonIpPackets++;
-      else if (kind === FlowKind.Undecoded) this.undecodedPackets++;
-      else this.malformedPackets++;
+      this.table.add(rec, d);
     }
-    this.table.add(rec, d);
-  }
-
-  /** onPacket's file-level counters and the part budget, once the packet is in the table. */
-  private counted(rec: PacketRecordView): void {
     this.packets++;
     this.bytes += rec.origLen;
     const s = rec.tsSec;

@@ -12,7 +12,6 @@ import { DecodeStatus, FragmentKind, type DecodedPacket } from '../packet/decode
 import { BLOCK_SIZE, OffsetArena, PAGE_MASK, PAGE_SHIFT, PAYLOAD, copyList, decodeZigzagOffsets, encodeZigzagOffsets, type OffsetListState } from './offset-arena.js';
 import { FragmentTracker, type PendingFragment } from './fragment-tracker.js';
 import { isWellKnownServicePort } from './service-ports.js';
-import { hashIpv4Key } from './fast-columns.js';
 import type { FastIpv4 } from '../packet/ipv4-fast-path.js';
 import { CarriedFlows, KEY_WORDS, copyFlowState, flowKeyHash, keySlot, type FlowStateColumns } from './carried-flows.js';
 
@@ -30,10 +29,6 @@ export const FlowKind = {
 export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind];
 
 export const TcpState = { SynSeen: 1, FinFromA: 2, FinFromB: 4, Rst: 8 } as const;
-const SYN_SEEN = TcpState.SynSeen;
-const FIN_FROM_A = TcpState.FinFromA;
-const FIN_FROM_B = TcpState.FinFromB;
-const RST = TcpState.Rst;
 
 export interface FlowTableOptions {
   /** Idle gap after which the same 5-tuple starts a new flow, per protocol family (seconds). */
@@ -275,105 +270,9 @@ export class FlowTable {
     const ports = srcIsA ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
     const f = this.cachedLookup4(w0, w1, a | 0, b | 0, ports | 0);
     if (f < 0) return false;
-    // startsNewFlow for this packet (as addFastTo: kept inline here, the import's hot path)
-    if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
-    const fl = p.tcpFlags;
-    if (proto === 6) {
-      const st = this.tcpState[f];
-      if ((fl & 0x12) === 0x02 && (st & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0) return false;
-      this.packets++;
-      this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
-      let next = st;
-      if (fl & 0x02) next |= TcpState.SynSeen;
-      if (fl & 0x01) next |= srcIsA ? TcpState.FinFromA : TcpState.FinFromB;
-      if (fl & 0x04) next |= TcpState.Rst;
-      this.tcpState[f] = next;
-      this.tcpFlags[f] |= fl;
-      return true;
-    }
-    this.packets++;
-    this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
-    return true;
-  }
-
-  /**
-   * addFastIpv4 for a packet whose key the capture thread already decoded and hashed (a
-   * fast-path column entry, fast-columns.ts: meta with COLUMN_FAST set, the key words as int32,
-   * the hash): the same result without reading the packet's headers or hashing its key.
-   */
-  addFastColumn(meta: number, w1: number, a: number, b: number, ports: number, hash: number, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
-    const proto = (meta >>> 16) & 0xff;
-    const w0 = FlowKind.Ip | (4 << 8) | (proto << 16) | (1 << 24);
-    let f: number;
-    // every cache field read on every call (no short-circuit): a read first reached mid-capture
-    // (the warm-up compiles this while its first segment's packets are all new flows) had no
-    // type feedback, and its optimized code was dropped and compiled again during the capture
-    const same = (a ^ this.cacheA) | (b ^ this.cacheB) | (ports ^ this.cachePorts) | (w0 ^ this.cacheW0) | (w1 ^ this.cacheW1);
-    if (same === 0 && this.cacheF >= 0) f = this.cacheF;
-    else {
-      f = this.probe4(hash, w0, w1, a, b, ports);
-      if (f >= 0) {
-        this.cacheF = f;
-        this.cacheW0 = w0;
-        this.cacheW1 = w1;
-        this.cacheA = a;
-        this.cacheB = b;
-        this.cachePorts = ports;
-      }
-    }
-    return this.addFastTo(f, proto, (meta >>> 2) & 0x1ff, (meta & 2) !== 0, recordOffset, tsSec, tsNsec, origLen);
-  }
-
-  /**
-   * For a fast-path column entry addFastColumn refused (no current flow for the key, or the
-   * packet starts a new one): the new flow add() makes for that packet (addIp's IPv4 branch with
-   * the decode's fields: ports, no ICMP type, VLAN ids from the key's VLAN word), without the
-   * general decode.
-   */
-  addFastColumnNewFlow(meta: number, w1: number, a: number, b: number, ports: number, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): void {
-    this.packets++;
-    const proto = (meta >>> 16) & 0xff;
-    const fl = (meta >>> 2) & 0x1ff;
-    const srcIsA = (meta & 2) !== 0;
-    const k = this.scratch;
-    k.fill(0);
-    k[0] = FlowKind.Ip | (4 << 8) | (proto << 16) | (1 << 24);
-    k[1] = w1;
-    k[2] = a;
-    k[6] = b;
-    k[10] = ports;
-    const f = this.createAt(k, tsSec, tsNsec, FlowKind.Ip, proto === 6 && (fl & 0x12) === 0x02);
-    this.ipVersion[f] = 4;
-    this.proto[f] = proto;
-    this.hasPorts[f] = 1;
-    this.vlan[f] = (w1 & 0xffff) - 1;
-    this.vlanInner[f] = (w1 >>> 16) - 1;
-    this.icmpType[f] = -1;
-    this.icmpCode[f] = -1;
-    // clientIsSource: a SYN's sender (SYN+ACK: its receiver), else the port heuristic
-    const portA = ports >>> 16;
-    const portB = ports & 0xffff;
-    const clientIsSrc = proto === 6 && (fl & 0x02) !== 0 ? (fl & 0x10) === 0 : portSaysClientIsSource(srcIsA ? portA : portB, srcIsA ? portB : portA);
-    this.clientIsA[f] = clientIsSrc === srcIsA ? 1 : 0;
-    if (this.carriedAt >= 0) this.adoptCarried(f);
-    this.accountRaw(f, recordOffset, tsSec, tsNsec, origLen, srcIsA);
-    if (proto === 6) {
-      // trackTcp, with the states as module constants: a property read of TcpState in a branch
-      // the warm-up never took (a flow whose first packet is a FIN) dropped this optimized code
-      let st = this.tcpState[f];
-      if (fl & 0x02) st |= SYN_SEEN;
-      if (fl & 0x01) st |= srcIsA ? FIN_FROM_A : FIN_FROM_B;
-      if (fl & 0x04) st |= RST;
-      this.tcpState[f] = st;
-      this.tcpFlags[f] |= fl;
-    }
-  }
-
-  /** The rest of addFastColumn once the key's current flow f (-1: none) is known: addFastIpv4's. */
-  private addFastTo(f: number, proto: number, fl: number, srcIsA: boolean, recordOffset: number, tsSec: number, tsNsec: number, origLen: number): boolean {
-    if (f < 0) return false;
     // startsNewFlow for this packet
     if (this.idleExpired(f, tsSec, tsNsec, proto)) return false;
+    const fl = p.tcpFlags;
     if (proto === 6) {
       const st = this.tcpState[f];
       if ((fl & 0x12) === 0x02 && (st & (TcpState.FinFromA | TcpState.FinFromB | TcpState.Rst)) !== 0) return false;
@@ -513,6 +412,16 @@ export class FlowTable {
     return flowKeyHash(k);
   }
 
+  /** hashKey of an IPv4 key (words 3–5, 7–9 and 11 zero). */
+  private static hash4(w0: number, w1: number, a: number, b: number, ports: number): number {
+    let h = Math.imul(w0 ^ 0x811c9dc5, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ w1, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ a, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ b, 0x01000193);
+    h = Math.imul(h ^ (h >>> 15) ^ ports, 0x01000193);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
 
   /**
    * lookup() for an IPv4 key. Word 0 holds the kind and IP version, so any stored key equal in
@@ -520,15 +429,10 @@ export class FlowTable {
    * words as int32 (see cachedLookup4), compared with the stored words read as int32.
    */
   private lookup4(w0: number, w1: number, a: number, b: number, ports: number): number {
-    return this.probe4(hashIpv4Key(w0, w1, a, b, ports), w0, w1, a, b, ports);
-  }
-
-  /** lookup4 with the key's hash given. */
-  private probe4(hash: number, w0: number, w1: number, a: number, b: number, ports: number): number {
     const slots = this.slots;
     const mask = this.slotMask;
     const keys = this.keys;
-    let slot = hash & mask;
+    let slot = FlowTable.hash4(w0, w1, a, b, ports) & mask;
     for (;;) {
       const v = slots[slot];
       if (v === EMPTY) return -1;

@@ -9,7 +9,7 @@ import type { CaptureEvent, CaptureSourceConfig, CaptureStats, CaptureStoreOptio
 import { openThreadedLiveWriter, type LiveFlowSummary, type LiveStoreWriter } from '../store/live/index.js';
 import { LibpcapSource, type LibpcapSourceOptions } from './sources/libpcap-source.js';
 import { loadNativeCapture } from './sources/native-capture-addon.js';
-import { NativeLibpcapSource, fastColumnsWanted } from './sources/native-libpcap-source.js';
+import { NativeLibpcapSource } from './sources/native-libpcap-source.js';
 import { SourceConfigError, type BatchPacketSink, type LiveSource, type SourceEnd } from './sources/source-types.js';
 import { SshSource } from './sources/ssh-source.js';
 import { createPcapOverIpSource } from './sources/stream-source.js';
@@ -66,8 +66,8 @@ class GapReportingSink implements BatchPacketSink {
   packetFrom(linkId: number, tsSec: number, tsNsec: number, src: Uint8Array, capLen: number, origLen: number): void {
     this.inner.packetFrom(linkId, tsSec, tsNsec, src, capLen, origLen);
   }
-  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number, columns?: boolean): void {
-    this.inner.packetBatch(buf, len, packets, bytes, columns);
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void {
+    this.inner.packetBatch(buf, len, packets, bytes);
   }
   takeBatchBuffer(): Uint8Array | null {
     return this.inner.takeBatchBuffer();
@@ -107,11 +107,7 @@ export class LiveCapture {
     checkStoreOptions(storeOptions);
     // the writer (decode, index, flushes, rotation) runs in its own thread: however long a flush
     // takes, this thread keeps draining the source (libpcap's kernel ring, a socket)
-    // the writer's warm-up runs the indexing path the source's batches will take: fast-path
-    // columns from the native capture thread (on an Ethernet link), else per-packet decoding
-    const warmUpColumns = typeof config !== 'function' && config.kind === 'libpcap' && fastColumnsWanted() && loadNativeCapture().ok;
     const writer = await openThreadedLiveWriter(storeOptions.dir, {
-      warmUpColumns,
       segmentBytes: storeOptions.segmentBytes,
       maxStoreBytes: storeOptions.maxStoreBytes,
       maxAgeSeconds: storeOptions.maxAgeSec,

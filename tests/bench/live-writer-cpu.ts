@@ -6,7 +6,7 @@
  *   node --import tsx tests/bench/live-writer-cpu.ts [--packets N] [--capture FILE]
  *        [--store DIR] [--mode direct|threaded] [--rate PPS] [--segment-size BYTES] [--runs R]
  *        [--cpu-prof FILE.cpuprofile] [--heap-sample FILE.heapprofile] [--dist] [--dist-root DIR]
- *        [--marks] [--columns] [--json]
+ *        [--marks] [--json]
  *
  * The first N packets (default 1,000,000) of CAPTURE (default bench-data/bench-2g.pcap) are
  * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
@@ -51,8 +51,6 @@ import { LiveWriter } from '../../node/store/live/live-writer.js';
 import { ThreadedLiveWriter } from '../../node/store/live/threaded-writer.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, forEachBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
 import { BENCH_DATA, REPO_ROOT } from './lib/env.js';
-import { COLUMN_BYTES, COLUMN_WORDS, columnWord } from '../../common/flow/fast-columns.js';
-import { loadNativeCapture } from '../../node/capture/sources/native-capture-addon.js';
 
 const BATCH_BYTES = 1 << 20;
 /** As writer-thread.ts. */
@@ -76,12 +74,6 @@ interface Args {
   /** Print a line at the measured window's start and end (to split a --trace-opt log). */
   marks: boolean;
   /**
-   * Batches carry fast-path columns (common/flow/fast-columns.ts), filled by the capture addon's
-   * fillColumns (the native capture thread's fill): threaded mode on this thread before each
-   * hand-over (so its cost lands in `main`), direct and index-only modes before the measured window.
-   */
-  columns: boolean;
-  /**
    * Direct mode: write a sampling heap profile of the last run's measured part here, garbage
    * included (what was allocated, not what is alive at the end): where the GC's work comes from.
    */
@@ -102,7 +94,6 @@ function parseArgs(argv: string[]): Args {
     dist: false,
     distRoot: REPO_ROOT,
     marks: false,
-    columns: false,
     heapSample: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -129,7 +120,6 @@ function parseArgs(argv: string[]): Args {
       case '--dist': a.dist = true; break;
       case '--dist-root': a.dist = true; a.distRoot = v(); break;
       case '--marks': a.marks = true; break;
-      case '--columns': a.columns = true; break;
       case '--heap-sample': a.heapSample = v(); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
@@ -146,7 +136,7 @@ interface Batch {
 }
 
 /** The first `max` packets of a capture as 1 MiB batches of link 0, and the link type. */
-async function loadBatches(path: string, max: number, columns: boolean): Promise<{ batches: Batch[]; linkType: number; snapLen: number }> {
+async function loadBatches(path: string, max: number): Promise<{ batches: Batch[]; linkType: number; snapLen: number }> {
   const batches: Batch[] = [];
   let cur: Batch = { buf: new Uint8Array(BATCH_BYTES), len: 0, packets: 0, bytes: 0 };
   let view = new DataView(cur.buf.buffer);
@@ -164,8 +154,7 @@ async function loadBatches(path: string, max: number, columns: boolean): Promise
     onPacket: (r) => {
       if (total >= max) return;
       const need = batchRecordLength(r.capLen) + (cur.len === 0 ? BATCH_RUN_HEADER : 0);
-      // with columns, the records stop short of an entry per record at the batch's end (as the capture thread's)
-      if (cur.len + need + (columns ? (cur.packets + 1) * COLUMN_BYTES : 0) > BATCH_BYTES) {
+      if (cur.len + need > BATCH_BYTES) {
         batches.push(cur);
         cur = { buf: new Uint8Array(BATCH_BYTES), len: 0, packets: 0, bytes: 0 };
         view = new DataView(cur.buf.buffer);
@@ -237,20 +226,8 @@ function threadGroups(before: Map<number, ThreadCpu>, after: Map<number, ThreadC
   return g;
 }
 
-/** Each batch's columns filled by the capture addon's fillColumns, as int32 words over the batch. */
-function filledColumns(batches: Batch[], linkType: number): Int32Array[] {
-  const native = loadNativeCapture();
-  if (!native.ok) throw new Error(`--columns needs the capture addon: ${native.reason}`);
-  return batches.map((b) => {
-    native.addon.fillColumns(b.buf, b.len, linkType);
-    return new Int32Array(b.buf.buffer, b.buf.byteOffset, b.buf.byteLength >>> 2);
-  });
-}
-
 /** `opened` is called once the writer is open: what is measured starts there (not the thread's start-up). */
 async function runDirect(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
-  // --columns: every batch's columns filled before the measured window (the capture thread's work)
-  const words = args.columns ? filledColumns(batches, linkType) : null;
   const w = await LiveWriter.open(args.store, { segmentBytes: args.segmentBytes });
   opened();
   w.link({ id: 0, linkType, snapLen, name: 'bench' });
@@ -260,11 +237,8 @@ async function runDirect(args: Args, batches: Batch[], linkType: number, snapLen
     const b = batches[i];
     while (w.writeBacklog > BACKPRESSURE_BYTES) await sleep(2);
     const writes: Promise<void>[] = [];
-    const cols = words === null ? null : words[i];
-    let k = 0;
     forEachBatchRun(b.buf, b.len, (linkId, from, to) => {
-      const r = w.packetRunBorrowed(linkId, b.buf.subarray(from, to), to - from, cols, cols === null ? 0 : columnWord(cols.length, k));
-      k += r.packets;
+      const r = w.packetRunBorrowed(linkId, b.buf.subarray(from, to), to - from);
       if (r.written) writes.push(r.written);
     });
     sent += b.packets;
@@ -275,22 +249,16 @@ async function runDirect(args: Args, batches: Batch[], linkType: number, snapLen
   await w.close();
 }
 
-async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: number | undefined, opened: () => void, columns: boolean): Promise<void> {
-  // --columns: every batch's columns filled before the measured window (the capture thread's
-  // work), then indexed from them (onPacketColumns)
-  const words = columns ? filledColumns(batches, linkType) : batches.map(() => null);
+async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: number | undefined, opened: () => void): Promise<void> {
   opened();
   // with --segment-size, a fresh indexer per segment's worth of records, as the writer's segments
   let ix = new CaptureIndexer();
   const rec = new PacketRecord();
   let offset = 24;
-  for (let i = 0; i < batches.length; i++) {
-    const b = batches[i];
-    const cols = words[i];
-    let w = cols === null ? 0 : cols.length - COLUMN_WORDS;
+  for (const b of batches) {
     const v = new DataView(b.buf.buffer, b.buf.byteOffset, b.len);
     forEachBatchRun(b.buf, b.len, (_linkId, from, to) => {
-      for (let at = from; at < to; w -= COLUMN_WORDS) {
+      for (let at = from; at < to; ) {
         const capLen = v.getUint32(at + 8, true);
         rec.recordOffset = offset;
         rec.linkType = linkType;
@@ -299,8 +267,7 @@ async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: nu
         rec.capLen = capLen;
         rec.origLen = v.getUint32(at + 12, true);
         rec.setSource(b.buf, at + 16);
-        if (cols !== null) ix.onPacketColumns(rec, cols, w);
-        else ix.onPacket(rec);
+        ix.onPacket(rec);
         offset += 16 + capLen;
         at += 16 + capLen;
         if (segmentBytes !== undefined && offset > segmentBytes) {
@@ -316,14 +283,7 @@ async function runIndexOnly(batches: Batch[], linkType: number, segmentBytes: nu
 
 async function runThreaded(args: Args, batches: Batch[], linkType: number, snapLen: number, opened: () => void): Promise<void> {
   const Writer = args.dist ? await builtThreadedWriter(args.distRoot) : ThreadedLiveWriter;
-  let fill: ((buf: Uint8Array, len: number, linkType: number) => number) | null = null;
-  if (args.columns) {
-    const native = loadNativeCapture();
-    if (!native.ok) throw new Error(`--columns needs the capture addon: ${native.reason}`);
-    fill = native.addon.fillColumns.bind(native.addon);
-  }
-  // the writer thread warms up the path its batches take, as a capture's (live-capture.ts)
-  const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes, warmUpColumns: args.columns });
+  const w = await Writer.open(args.store, { segmentBytes: args.segmentBytes });
   opened();
   w.link({ id: 0, linkType, snapLen, name: 'bench' });
   const t0 = performance.now();
@@ -336,10 +296,7 @@ async function runThreaded(args: Args, batches: Batch[], linkType: number, snapL
       buf = w.takeBatchBuffer();
     }
     buf.set(b.buf.subarray(0, b.len));
-    if (fill !== null) {
-      fill(buf, b.len, linkType);
-      w.packetBatch(buf, b.len, b.packets, b.bytes, true);
-    } else w.packetBatch(buf, b.len, b.packets, b.bytes);
+    w.packetBatch(buf, b.len, b.packets, b.bytes);
     sent += b.packets;
     await pace(args.rate, t0, sent);
   }
@@ -363,7 +320,7 @@ async function pace(rate: number, t0: number, sent: number): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (!existsSync(args.capture)) throw new Error(`${args.capture} missing (npm run bench generates the bench captures)`);
-  const { batches, linkType, snapLen } = await loadBatches(args.capture, args.packets, args.columns);
+  const { batches, linkType, snapLen } = await loadBatches(args.capture, args.packets);
   const packets = batches.reduce((n, b) => n + b.packets, 0);
   const bytes = batches.reduce((n, b) => n + b.bytes, 0);
   let gcMs = 0;
@@ -411,7 +368,7 @@ async function main(): Promise<void> {
     }
     if (args.mode === 'direct') await runDirect(args, batches, linkType, snapLen, opened);
     else if (args.mode === 'threaded') await runThreaded(args, batches, linkType, snapLen, opened);
-    else await runIndexOnly(batches, linkType, args.segmentBytes, opened, args.columns);
+    else await runIndexOnly(batches, linkType, args.segmentBytes, opened);
     if (session && profiling) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(args.profile as string, JSON.stringify(profile));

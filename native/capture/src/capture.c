@@ -16,12 +16,8 @@
  * there are counted by the kernel: ps_drop). A packet is dropped here only when stopping and no
  * buffer came back within STOP_WAIT_MS, or when the process is going away; counted as ringDrops.
  *
- * Fast-path columns (open's `columns`, Ethernet only): while copying each packet the thread also
- * decodes its IPv4 fast-path flow key into an entry at the buffer's end (fast-columns.h), entry k
- * for the batch's k-th record, so the store writer's thread indexes it without re-decoding.
- *
  * Interface (all on the JS thread): version, interfaceVersion, findAllDevs, compileFilter, open, start, give,
- * stats, stop, close, fillColumns (the column fill on a batch built elsewhere: tests, benchmarks). Lifetime: open -> start(onBatch, onEnd) -> stop -> (onEnd) -> close.
+ * stats, stop, close. Lifetime: open -> start(onBatch, onEnd) -> stop -> (onEnd) -> close.
  * An environment cleanup hook stops and joins the thread when the process or worker goes away.
  */
 #include <node_api.h>
@@ -41,8 +37,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "fast-columns.h"
 
 #define RUN_HEADER 8
 #define REC_HEADER 16
@@ -89,8 +83,6 @@ typedef struct {
   int snaplen;
   int timeout_ms;
   int nano;
-  /* fill fast-path columns (Ethernet captures only) */
-  int columns;
   uint32_t link_id;
   napi_env env;
   int cleanup_hooked;
@@ -250,9 +242,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
   uint32_t caplen = h->caplen;
   if (caplen > (uint32_t)c->snaplen) caplen = (uint32_t)c->snaplen;
   size_t need = REC_HEADER + (size_t)caplen;
-  /* with columns, the records must stay below the entries at the buffer's end (this one's included);
-     an empty buffer always holds one (give's minimum counts a run header and an entry) */
-  if (c->has_cur && c->len + need + (c->columns ? (size_t)(c->batch_packets + 1) * COLUMN_BYTES : 0) > (c->columns ? c->cur.cap & ~(size_t)3 : c->cur.cap)) deliver(c);
+  if (c->has_cur && c->len + need > c->cur.cap) deliver(c);
   if (!c->has_cur && !take_buffer(c)) {
     c->t_ring_drops += 1;
     return;
@@ -272,11 +262,6 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
   put_le32(r + 8, caplen);
   put_le32(r + 12, h->len);
   memcpy(r + REC_HEADER, bytes, caplen);
-  if (c->columns) {
-    uint32_t col[COLUMN_WORDS];
-    fc_fill(bytes, caplen, col);
-    memcpy(d + (c->cur.cap & ~(size_t)3) - (size_t)(c->batch_packets + 1) * COLUMN_BYTES, col, COLUMN_BYTES);
-  }
   c->len += need;
   put_le32(d + 4, (uint32_t)(c->len - RUN_HEADER));
   c->batch_packets++;
@@ -531,14 +516,11 @@ static int get_prop_bool(napi_env env, napi_value obj, const char *name, bool *o
   return 1;
 }
 
-/*
- * interfaceVersion(): 3 since open takes `columns` and fillColumns exists (2: give takes Uint8Array
- * views; 1: ArrayBuffers only); JS refuses other builds.
- */
+/* interfaceVersion(): 2 since give takes Uint8Array views (1: ArrayBuffers only); JS refuses older builds. */
 static napi_value js_interface_version(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
-  CHECK(env, napi_create_uint32(env, 3, &v));
+  CHECK(env, napi_create_uint32(env, 2, &v));
   return v;
 }
 
@@ -642,7 +624,7 @@ static napi_value js_compile_filter(napi_env env, napi_callback_info info) {
  * { handle, dlt, nano, warning }. Activates the TPACKET ring; throws libpcap's message (err.code
  * ERR_PCAP_PERM, ERR_PCAP_NO_DEVICE, ERR_BAD_FILTER or ERR_PCAP_OPEN).
  */
-static napi_value open_capture(napi_env env, const char *iface, const char *filter, int snap, int buffer, int timeout, uint32_t link_id, bool promisc, bool columns);
+static napi_value open_capture(napi_env env, const char *iface, const char *filter, int snap, int buffer, int timeout, uint32_t link_id, bool promisc);
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -659,21 +641,18 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (!get_prop_int(env, o, "timeoutMs", 1, 10000, &timeout)) return NULL;
   if (!get_prop_int(env, o, "linkId", 0, 0xffffffffll, &link_id)) return NULL;
   if (!get_prop_bool(env, o, "promiscuous", &promisc)) return NULL;
-  /* columns: optional (absent: no columns) */
-  bool columns = false, has_columns = false;
-  if (napi_has_named_property(env, o, "columns", &has_columns) == napi_ok && has_columns && !get_prop_bool(env, o, "columns", &columns)) return NULL;
   char *filter = malloc(MAX_FILTER + 1);
   if (filter == NULL) return throw_msg(env, NULL, "tapline_capture: out of memory");
   if (napi_get_named_property(env, o, "filter", &v) != napi_ok || !get_string(env, v, filter, MAX_FILTER + 1, "filter")) {
     free(filter);
     return NULL;
   }
-  napi_value res = open_capture(env, iface, filter, (int)snap, (int)buffer, (int)timeout, (uint32_t)link_id, promisc, columns);
+  napi_value res = open_capture(env, iface, filter, (int)snap, (int)buffer, (int)timeout, (uint32_t)link_id, promisc);
   free(filter);
   return res;
 }
 
-static napi_value open_capture(napi_env env, const char *iface, const char *filter, int snap, int buffer, int timeout, uint32_t link_id, bool promisc, bool columns) {
+static napi_value open_capture(napi_env env, const char *iface, const char *filter, int snap, int buffer, int timeout, uint32_t link_id, bool promisc) {
 
   char eb[PCAP_ERRBUF_SIZE] = {0};
   pcap_t *p = pcap_create(iface, eb);
@@ -739,7 +718,6 @@ static napi_value open_capture(napi_env env, const char *iface, const char *filt
   c->p = p;
   c->snaplen = pcap_snapshot(p) > 0 && pcap_snapshot(p) < snap ? pcap_snapshot(p) : snap;
   c->nano = nano;
-  c->columns = columns && pcap_datalink(p) == DLT_EN10MB;
   c->link_id = link_id;
   c->env = env;
   pthread_mutex_init(&c->mu, NULL);
@@ -767,8 +745,6 @@ static napi_value open_capture(napi_env env, const char *iface, const char *filt
   if (warning[0]) napi_create_string_utf8(env, warning, NAPI_AUTO_LENGTH, &x);
   else napi_get_null(env, &x);
   napi_set_named_property(env, res, "warning", x);
-  napi_get_boolean(env, c->columns != 0, &x);
-  napi_set_named_property(env, res, "columns", x);
   return res;
 }
 
@@ -800,7 +776,7 @@ static napi_value js_give(napi_env env, napi_callback_info info) {
     CHECK(env, napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, &offset));
     if (type != napi_uint8_array) return throw_msg(env, NULL, "tapline_capture: give needs an ArrayBuffer or a Uint8Array");
   }
-  if (detached || data == NULL || len < MIN_BUFFER(c->snaplen) + (c->columns ? COLUMN_BYTES + 4 : 0) || len > MAX_BUFFER) {
+  if (detached || data == NULL || len < MIN_BUFFER(c->snaplen) || len > MAX_BUFFER) {
     return throw_msg(env, NULL, "tapline_capture: a lent buffer must be an attached ArrayBuffer or Uint8Array from one run header and one full-snaplen record to 64 MiB");
   }
   if (c->p == NULL || c->thread_joined) return throw_msg(env, NULL, "tapline_capture: the capture is closed");
@@ -919,57 +895,6 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/*
- * fillColumns(batch: Uint8Array, len, linkType): fills the fast-path columns of the batch
- * batch[0, len) (packet-batch.ts layout) at the buffer's end, as the capture thread does while it
- * copies (for a link type other than Ethernet: entries of zeros); returns the number of records.
- * Throws when a run or record runs past len or the columns would overlap the records.
- */
-static napi_value js_fill_columns(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) return throw_msg(env, NULL, "tapline_capture: fillColumns(batch, len, linkType)");
-  bool isview = false;
-  napi_is_typedarray(env, argv[0], &isview);
-  if (!isview) return throw_msg(env, NULL, "tapline_capture: fillColumns needs a Uint8Array");
-  napi_typedarray_type type;
-  size_t cap = 0, offset = 0;
-  void *data = NULL;
-  CHECK(env, napi_get_typedarray_info(env, argv[0], &type, &cap, &data, NULL, &offset));
-  if (type != napi_uint8_array || (data == NULL && cap > 0)) return throw_msg(env, NULL, "tapline_capture: fillColumns needs a Uint8Array");
-  int64_t len64 = 0;
-  uint32_t link_type = 0;
-  if (napi_get_value_int64(env, argv[1], &len64) != napi_ok || len64 < 0 || (uint64_t)len64 > cap || napi_get_value_uint32(env, argv[2], &link_type) != napi_ok) {
-    return throw_msg(env, NULL, "tapline_capture: fillColumns: len must lie within the buffer, linkType a uint32");
-  }
-  uint8_t *d = (uint8_t *)data;
-  size_t len = (size_t)len64, end = cap & ~(size_t)3;
-  uint32_t k = 0;
-  for (size_t at = 0; at < len;) {
-    if (at + RUN_HEADER > len) return throw_msg(env, NULL, "tapline_capture: fillColumns: a run header runs past len");
-    uint32_t run_len = (uint32_t)d[at + 4] | ((uint32_t)d[at + 5] << 8) | ((uint32_t)d[at + 6] << 16) | ((uint32_t)d[at + 7] << 24);
-    size_t from = at + RUN_HEADER, to = from + run_len;
-    if (to > len) return throw_msg(env, NULL, "tapline_capture: fillColumns: a run runs past len");
-    for (size_t r = from; r < to;) {
-      if (r + REC_HEADER > to) return throw_msg(env, NULL, "tapline_capture: fillColumns: a record header runs past its run");
-      uint32_t caplen = (uint32_t)d[r + 8] | ((uint32_t)d[r + 9] << 8) | ((uint32_t)d[r + 10] << 16) | ((uint32_t)d[r + 11] << 24);
-      if ((size_t)caplen > to - r - REC_HEADER) return throw_msg(env, NULL, "tapline_capture: fillColumns: a record runs past its run");
-      if ((size_t)(k + 1) * COLUMN_BYTES > end || len > end - (size_t)(k + 1) * COLUMN_BYTES) return throw_msg(env, NULL, "tapline_capture: fillColumns: the columns would overlap the records");
-      uint32_t col[COLUMN_WORDS];
-      if (link_type == 1) fc_fill(d + r + REC_HEADER, caplen, col);
-      else memset(col, 0, sizeof col);
-      memcpy(d + end - (size_t)(k + 1) * COLUMN_BYTES, col, COLUMN_BYTES);
-      k++;
-      r += REC_HEADER + caplen;
-    }
-    at = to;
-  }
-  napi_value v;
-  CHECK(env, napi_create_uint32(env, k, &v));
-  return v;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"version", NULL, js_version, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -982,7 +907,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stop", NULL, js_stop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"fillColumns", NULL, js_fill_columns, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -20,11 +20,6 @@ export interface NativeCaptureOpenOptions {
   timeoutMs: number;
   /** The linkId written in each batch run header. */
   linkId: number;
-  /**
-   * Fill each batch's fast-path columns (common/flow/fast-columns.ts) at the buffer's end while
-   * copying (Ethernet captures only; see NativeCaptureOpened.columns). Absent: no columns.
-   */
-  columns?: boolean;
 }
 
 export interface NativeCaptureOpened {
@@ -35,8 +30,6 @@ export interface NativeCaptureOpened {
   nano: boolean;
   /** pcap_activate's warning, if any. */
   warning: string | null;
-  /** Every batch carries fast-path columns (asked for, and the link is Ethernet). */
-  columns: boolean;
 }
 
 export interface NativeCaptureStats {
@@ -63,7 +56,7 @@ export interface NativeCaptureDevice {
 
 export interface NativeCaptureAddon {
   version(): string;
-  /** 3: open takes `columns` and fillColumns exists (2: give takes Uint8Array views as well as ArrayBuffers). */
+  /** 2: give takes Uint8Array views (shared-memory batch slots) as well as ArrayBuffers. */
   interfaceVersion(): number;
   findAllDevs(): NativeCaptureDevice[];
   /** Throws libpcap's message (code ERR_BAD_FILTER) when `filter` does not compile for `dlt`. */
@@ -81,21 +74,15 @@ export interface NativeCaptureAddon {
   stop(h: NativeCaptureHandle): void;
   /** Joins the thread and closes the handle (after onEnd, or to abandon a capture). */
   close(h: NativeCaptureHandle): void;
-  /**
-   * The capture thread's column fill on a batch built elsewhere (tests, benchmarks): fills the
-   * fast-path columns of batch[0, len) at the buffer's end (zeros for a link type other than
-   * Ethernet, 1); returns the number of records. Throws on a malformed batch or no room.
-   */
-  fillColumns(batch: Uint8Array, len: number, linkType: number): number;
 }
 
-const FUNCTIONS = ['version', 'interfaceVersion', 'findAllDevs', 'compileFilter', 'open', 'give', 'start', 'stats', 'stop', 'close', 'fillColumns'] as const;
+const FUNCTIONS = ['version', 'interfaceVersion', 'findAllDevs', 'compileFilter', 'open', 'give', 'start', 'stats', 'stop', 'close'] as const;
 
 function isNativeCaptureAddon(m: unknown): m is NativeCaptureAddon {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
-  // a build of another interface version lays batches out differently (3: fast-path columns)
-  return FUNCTIONS.every((f) => typeof o[f] === 'function') && (o.interfaceVersion as () => unknown)() === 3;
+  // a build from before interfaceVersion 2 would refuse the store writer's shared batch slots
+  return FUNCTIONS.every((f) => typeof o[f] === 'function') && (o.interfaceVersion as () => unknown)() === 2;
 }
 
 export function loadNativeCapture(): NativeAddonLoad<NativeCaptureAddon> {

@@ -18,15 +18,6 @@ import { checkLibpcapOptions, type LibpcapSourceOptions } from './libpcap-source
 import { dltOfLinkType, linkTypeOfDlt, nativeErrorCode, type NativeCaptureAddon, type NativeCaptureHandle, type NativeCaptureStats } from './native-capture-addon.js';
 import { SourceConfigError, emptySourceStats, isBatchPacketSink, type BatchPacketSink, type LiveSource, type SourceEnd, type SourceStats } from './source-types.js';
 
-/**
- * Whether the native capture thread fills fast-path columns (common/flow/fast-columns.ts) for
- * the store writer: yes, unless TAPLINE_FAST_COLUMNS=0 (the writer then decodes every packet
- * itself, for comparisons). Only Ethernet links get them (NativeCaptureOpened.columns).
- */
-export function fastColumnsWanted(env: Record<string, string | undefined> = process.env): boolean {
-  return env.TAPLINE_FAST_COLUMNS !== '0';
-}
-
 /** Buffers lent to the capture thread at once: it fills one while the others travel. */
 const LENT_BUFFERS = 8;
 /** Buffers this source allocates itself, for sinks that take single packets only. */
@@ -47,8 +38,6 @@ export class NativeLibpcapSource implements LiveSource {
   private readonly bufferSize: number;
   private threadEnded: Promise<string | null> | null = null;
   private stopping: Promise<void> | null = null;
-  /** The thread fills each batch's fast-path columns (a batch sink on an Ethernet link). */
-  private columns = false;
 
   constructor(
     private readonly opts: LibpcapSourceOptions,
@@ -78,9 +67,7 @@ export class NativeLibpcapSource implements LiveSource {
     }
     let opened;
     try {
-      // columns only for a sink that takes whole batches (the store writer indexes from them)
-      const columns = this.batchSink !== null && fastColumnsWanted();
-      opened = this.addon.open({ iface: o.iface, filter, snapLen: this.snapLen, promiscuous: o.promiscuous ?? true, bufferSize: this.bufferSize, timeoutMs: o.timeoutMs ?? 100, linkId: 0, columns });
+      opened = this.addon.open({ iface: o.iface, filter, snapLen: this.snapLen, promiscuous: o.promiscuous ?? true, bufferSize: this.bufferSize, timeoutMs: o.timeoutMs ?? 100, linkId: 0 });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const native = nativeErrorCode(e);
@@ -91,7 +78,6 @@ export class NativeLibpcapSource implements LiveSource {
     }
     if (opened.warning) process.stderr.write(`libpcap warning (${o.iface}): ${opened.warning}\n`);
     const handle = opened.handle;
-    this.columns = opened.columns === true;
     const link: LiveLink = { id: 0, linkType: linkTypeOfDlt(opened.dlt), snapLen: this.snapLen, name: o.iface };
     try {
       this.sink.link(link);
@@ -137,7 +123,7 @@ export class NativeLibpcapSource implements LiveSource {
     // the addon hands back the object lent: always a Uint8Array here
     const batch = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
     if (this.batchSink !== null) {
-      this.batchSink.packetBatch(batch, len, packets, bytes, this.columns);
+      this.batchSink.packetBatch(batch, len, packets, bytes);
       this.lend();
       return;
     }

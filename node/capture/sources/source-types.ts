@@ -37,10 +37,9 @@ export interface FastPacketSink extends LivePacketSink {
 export interface BatchPacketSink extends FastPacketSink {
   /**
    * Hands over buf[0, len) holding `packets` packets of `bytes` original bytes: a buffer from
-   * takeBatchBuffer, which the caller no longer touches. `columns`: the capture thread also
-   * filled the buffer's fast-path columns (common/flow/fast-columns.ts), one entry per packet.
+   * takeBatchBuffer, which the caller no longer touches.
    */
-  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number, columns?: boolean): void;
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void;
   /**
    * An empty buffer for a batch (a view of shared memory: never transferred, so no ArrayBuffer
    * is detached), or null while the hand-off bound is reached.

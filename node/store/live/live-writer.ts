@@ -31,7 +31,6 @@ import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
 import { LiveIndexEncoder } from './live-index-encoder.js';
 import { BATCH_RECORD_HEADER, batchRecordEnd } from './packet-batch.js';
-import { COLUMN_WORDS } from '../../../common/flow/fast-columns.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterOptions, type LiveWriterStats } from './live-writer-options.js';
 import { enforceRetention } from './retention.js';
@@ -290,17 +289,15 @@ export class LiveWriter implements LiveStoreWriter {
    * are indexed and written from src itself (no copy, no re-encode per packet), so src must stay
    * untouched until `written` settles (null: nothing of src is held, e.g. the per-packet path of
    * conditional mode copied what it kept). Returns the packets and their original bytes. Throws
-   * on a record running past len (a bug). `cols`: the batch's fast-path columns
-   * (common/flow/fast-columns.ts), the entry of src's first record at word `colAt` and each next
-   * record's COLUMN_WORDS below it; the runs path indexes from them (null: none).
+   * on a record running past len (a bug).
    */
-  packetRunBorrowed(linkId: number, src: Uint8Array, len: number, cols: Int32Array | null = null, colAt = 0): { packets: number; bytes: number; written: Promise<void> | null } {
+  packetRunBorrowed(linkId: number, src: Uint8Array, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
     const v = new DataView(src.buffer, src.byteOffset, len);
     const link = this.links.get(linkId);
     const links = [...this.links.values()];
     // one pcap link type for every link: every segment is pcap of that type (see startSegment)
     const runs = !this.closed && !this.stoppedError && !this.cond && link !== undefined && links.every((l) => l.linkType === link.linkType);
-    if (runs) return this.borrowRuns(src, v, len, cols, colAt);
+    if (runs) return this.borrowRuns(src, v, len);
     let packets = 0;
     let bytes = 0;
     const p: LivePacket = { linkId, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, data: src.subarray(0, 0) };
@@ -321,7 +318,7 @@ export class LiveWriter implements LiveStoreWriter {
   }
 
   /** The runs path of packetRunBorrowed: records written from src as whole runs, no copy. */
-  private borrowRuns(src: Uint8Array, v: DataView, len: number, cols: Int32Array | null, colAt: number): { packets: number; bytes: number; written: Promise<void> | null } {
+  private borrowRuns(src: Uint8Array, v: DataView, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
     let packets = 0;
     let bytes = 0;
     // the pending run src[runFrom, runTo), contiguous in the open segment after this.buf's bytes;
@@ -331,7 +328,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.runWritten = null;
     let runFrom = -1;
     let runTo = 0;
-    for (let at = 0, w = colAt; at < len; w -= COLUMN_WORDS) {
+    for (let at = 0; at < len; ) {
       const end = batchRecordEnd(v, at, len);
       const origLen = v.getUint32(at + 12, true);
       packets++;
@@ -366,7 +363,7 @@ export class LiveWriter implements LiveStoreWriter {
       const tsSec = v.getUint32(at, true);
       if (tsSec > s.newestSec) s.newestSec = tsSec;
       // the run is written right after this.buf's bytes: that is where this record lands
-      this.indexRecord(s, src, at, s.submitted + this.bufLen + (at - runFrom), tsSec, v.getUint32(at + 4, true), rec - BATCH_RECORD_HEADER, origLen, cols, w);
+      this.indexRecord(s, src, at, s.submitted + this.bufLen + (at - runFrom), tsSec, v.getUint32(at + 4, true), rec - BATCH_RECORD_HEADER, origLen);
       this.st.storedPackets++;
       this.st.storedBytes += rec;
       at = end;
@@ -471,7 +468,7 @@ export class LiveWriter implements LiveStoreWriter {
     if (s.format === 'pcap') {
       const at = this.bufLen;
       this.bufLen += writePcapRecord(this.buf, this.view, at, p.tsSec, p.tsNsec, data, p.origLen);
-      this.indexRecord(s, this.buf, at, s.submitted + at, p.tsSec, p.tsNsec, data.length, p.origLen, null, 0);
+      this.indexRecord(s, this.buf, at, s.submitted + at, p.tsSec, p.tsNsec, data.length, p.origLen);
     } else this.bufLen += writePcapngRecord(this.buf, this.view, this.bufLen, s.ifaceOf.get(p.linkId) as number, p.tsSec, p.tsNsec, data, p.origLen);
     if (p.tsSec > s.newestSec) s.newestSec = p.tsSec;
     this.st.storedPackets++;
@@ -533,7 +530,7 @@ export class LiveWriter implements LiveStoreWriter {
    * pcap segment s, to its indexer: what the pcap parser would deliver for it, nanosecond
    * fractions past a second carried into the seconds as the parser does.
    */
-  private indexRecord(s: Segment, buf: Uint8Array, at: number, fileOffset: number, tsSec: number, tsNsec: number, capLen: number, origLen: number, cols: Int32Array | null, w: number): void {
+  private indexRecord(s: Segment, buf: Uint8Array, at: number, fileOffset: number, tsSec: number, tsNsec: number, capLen: number, origLen: number): void {
     const r = this.rec;
     if (tsNsec >= 1e9) {
       const carry = Math.floor(tsNsec / 1e9);
@@ -550,8 +547,7 @@ export class LiveWriter implements LiveStoreWriter {
     r.origLen = origLen;
     r.dataOffset = fileOffset + BATCH_RECORD_HEADER;
     r.setSource(buf, at + BATCH_RECORD_HEADER);
-    if (cols !== null) s.indexer.onPacketColumns(r, cols, w);
-    else s.indexer.onPacket(r);
+    s.indexer.onPacket(r);
   }
 
   /** Hands the buffered records of the open segment to the index and the write chain. */

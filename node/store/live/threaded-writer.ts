@@ -282,11 +282,8 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
     this.bufferFree = listener;
   }
 
-  /**
-   * A batch filled by the native capture thread, in a buffer from takeBatchBuffer: handed over by
-   * its slot id (`columns`: with its fast-path columns, see BatchPacketSink).
-   */
-  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number, columns = false): void {
+  /** A batch filled by the native capture thread, in a buffer from takeBatchBuffer: handed over by its slot id. */
+  packetBatch(buf: Uint8Array, len: number, packets: number, bytes: number): void {
     const slot = this.slotIds.get(buf);
     if (slot === undefined) throw new Error('packetBatch: not a buffer from takeBatchBuffer');
     this.lent = Math.max(0, this.lent - BATCH_BYTES);
@@ -300,7 +297,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
     // packets of the copying path go first; its batch goes even over the bound (order matters more)
     this.postBatch(true);
     this.inFlight += BATCH_BYTES;
-    this.send(columns ? { kind: 'packets', slot, len, columns } : { kind: 'packets', slot, len });
+    this.send({ kind: 'packets', slot, len });
   }
 
   /** A free slot: from the pool, or a new one, whose memory the writer thread gets once, now. */

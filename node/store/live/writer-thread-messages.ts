@@ -33,11 +33,6 @@ export const WriterThreadInitSchema = z.object({
    */
   warmUp: z.boolean().optional(),
   /**
-   * The capture's batches will carry fast-path columns (the native capture thread on an
-   * Ethernet link): the warm-up runs that path (else the path of batches without them).
-   */
-  warmUpColumns: z.boolean().optional(),
-  /**
    * The slot-return ring (slot-returns.ts): the thread gives written batch slots back through it
    * instead of a message per batch. Absent: every slot goes back by a `returned` message.
    */
@@ -51,12 +46,8 @@ export const ToWriterThreadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slot'), slot: count, buf: z.instanceof(SharedArrayBuffer) }),
   /** The capture side released the slot (its pool is full): forget it. */
   z.object({ kind: z.literal('drop-slot'), slot: count }),
-  /**
-   * Slot `slot` holds a batch of len bytes (packet-batch.ts); the thread gives it back with
-   * `returned`. `columns`: the capture thread filled the slot's fast-path columns (one entry per
-   * record at the slot's end, common/flow/fast-columns.ts).
-   */
-  z.object({ kind: z.literal('packets'), slot: count, len: count, columns: z.boolean().optional() }),
+  /** Slot `slot` holds a batch of len bytes (packet-batch.ts); the thread gives it back with `returned`. */
+  z.object({ kind: z.literal('packets'), slot: count, len: count }),
   z.object({ kind: z.literal('gap'), gap: z.object({ from: tsSchema, to: tsSchema, reason: z.string() }) }),
   z.object({ kind: z.literal('alert'), flowKey: z.string() }),
   z.object({ kind: z.literal('flush'), id: count }),

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const warm = init.warmUp === false ? null : (warmUpFromEnv(process.env) ?? (init.warmUp === true ? {} : null));
     let spares: SpareIndexer[] = [];
     if (warm) {
-      const r = await warmUpLiveWriter({ ...warm, summaries: init.wantFlows, columns: init.warmUpColumns === true });
+      const r = await warmUpLiveWriter({ ...warm, summaries: init.wantFlows });
       spares = r.spares;
       send({ kind: 'log', line: `live store writer warmed up on ${r.packets} generated packets (${r.snapshots} snapshots) in ${Math.round(r.wallMs)} ms` });
     }
@@ -113,8 +113,6 @@ async function main(): Promise<void> {
   const queue: ToWriterThread[] = [];
   /** Batch slots (shared memory) by id. */
   const slots = new Map<number, Uint8Array>();
-  /** The same slots as int32 words, for their fast-path columns. */
-  const slotWords = new Map<number, Int32Array>();
   const returns = init.returns === undefined ? null : new SlotReturnWriter(init.returns);
   /** A written batch's slot back to the capture side: through the ring, by message when it is full. */
   const giveBack = (slot: number, packets: number, bytes: number): void => {
@@ -150,18 +148,16 @@ async function main(): Promise<void> {
         return;
       case 'slot':
         slots.set(m.slot, new Uint8Array(m.buf));
-        slotWords.set(m.slot, new Int32Array(m.buf, 0, m.buf.byteLength >>> 2));
         return;
       case 'drop-slot':
         slots.delete(m.slot);
-        slotWords.delete(m.slot);
         return;
       case 'packets': {
         // the batch's records are written from the batch itself (no copy into segment buffers);
         // it goes back to the capture side once its last run is on disk
         const batch = slots.get(m.slot);
         if (batch === undefined) throw new Error(`packet batch in unknown slot ${m.slot}`);
-        const { packets, bytes, writes } = writeBatch(writer, batch, m.len, m.columns === true ? (slotWords.get(m.slot) ?? null) : null);
+        const { packets, bytes, writes } = writeBatch(writer, batch, m.len);
         const slot = m.slot;
         if (writes.length === 0) giveBack(slot, packets, bytes);
         else void Promise.all(writes).then(() => giveBack(slot, packets, bytes));

@@ -17,7 +17,6 @@
  */
 import { LiveWriter, type SpareIndexer } from './live-writer.js';
 import { writeBatch } from './write-batch.js';
-import { fillBatchColumns } from './batch-columns.js';
 import { fillWarmUpBatch, warmUpTraffic } from './warm-up-traffic.js';
 
 export interface WarmUpOptions {
@@ -27,13 +26,6 @@ export interface WarmUpOptions {
   maxMs?: number;
   /** Whether the capture wants flow summaries (their collection is warmed too). */
   summaries?: boolean;
-  /**
-   * Batches with fast-path columns (the native capture thread's): the indexing path from the
-   * columns is warmed instead of the one that decodes every packet. Only the path the capture
-   * will take: warming both (every other batch) left each half the warm-up, and more of their
-   * compiling fell into the capture (V8's helper threads +0.02-0.06 µs per packet).
-   */
-  columns?: boolean;
 }
 
 export interface WarmUpReport {
@@ -90,18 +82,14 @@ export async function warmUpLiveWriter(opts: WarmUpOptions = {}): Promise<WarmUp
   // has no type feedback, and its first execution mid-capture deoptimizes the indexing loop)
   const slots = Array.from({ length: SLOTS }, () => new Uint8Array(new SharedArrayBuffer(BATCH_BYTES)));
   const views = slots.map((b) => new DataView(b.buffer));
-  const words = slots.map((b) => new Int32Array(b.buffer));
   const traffic = warmUpTraffic(WARM_FLOWS, Date.now());
   let packets = 0;
   let batches = 0;
   let snapshots = 0;
   while (packets < target && performance.now() - started < maxMs) {
     const batch = slots[batches % SLOTS];
-    // with columns: records in the batch's first three quarters, the columns after them
-    const columns = opts.columns === true;
-    const len = fillWarmUpBatch(columns ? batch.subarray(0, (BATCH_BYTES * 3) / 4) : batch, views[batches % SLOTS], 0, traffic);
-    if (columns) fillBatchColumns(batch, len, 1, words[batches % SLOTS]);
-    packets += writeBatch(w, batch, len, columns ? words[batches % SLOTS] : null).packets;
+    const len = fillWarmUpBatch(batch, views[batches % SLOTS], 0, traffic);
+    packets += writeBatch(w, batch, len).packets;
     if (++batches % BATCHES_PER_SNAPSHOT === 0) {
       await w.flush();
       snapshots++;
