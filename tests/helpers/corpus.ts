@@ -66,3 +66,18 @@ export interface OracleSlices {
   output_format: string;
   slices: OracleSlice[];
 }
+
+/**
+ * The syslog messages of the corpus's syslog capture as tcpdump -v printed them (its oracle),
+ * with their PRI put back: real senders' lines for the log parsers' tests.
+ */
+export function corpusSyslogLines(): string[] {
+  const lines: string[] = [];
+  const tcpdump = readFileSync(join(corpusDir, 'oracles', 'tcpdump__syslog_udp.pcap', 'tcpdump__syslog-v.out'), 'utf8').split('\n');
+  for (let i = 0; i < tcpdump.length; i++) {
+    const m = /Facility \w+ \((\d+)\), Severity \w+ \((\d+)\)/.exec(tcpdump[i]);
+    const msg = /^\s*Msg: (.*?)(\^@)?$/.exec(tcpdump[i + 1] ?? '');
+    if (m && msg) lines.push(`<${Number(m[1]) * 8 + Number(m[2])}>${msg[1]}`);
+  }
+  return lines;
+}

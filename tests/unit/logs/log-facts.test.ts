@@ -18,7 +18,7 @@ import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
 import { benchMessage } from '../../bench/suites/logs.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { corpusDir, corpusSkipReason } from '../../helpers/corpus.js';
+import { corpusDir, corpusSkipReason, corpusSyslogLines } from '../../helpers/corpus.js';
 import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
 import { batchOf, bsd, enc, generated, ip, iso, kvText, port, pri, proseText, SAMPLES, text, word } from '../../helpers/log-line-arbitraries.js';
 
@@ -158,12 +158,7 @@ describe('log fact extractor', () => {
         lines.push(`<${FAC.indexOf(v.facility) * 8 + SEV.indexOf(v.severity)}>${msg}`);
       }
     }
-    const tcpdump = readFileSync(join(corpusDir, 'oracles', 'tcpdump__syslog_udp.pcap', 'tcpdump__syslog-v.out'), 'utf8').split('\n');
-    for (let i = 0; i < tcpdump.length; i++) {
-      const m = /Facility \w+ \((\d+)\), Severity \w+ \((\d+)\)/.exec(tcpdump[i]);
-      const msg = /^\s*Msg: (.*?)(\^@)?$/.exec(tcpdump[i + 1] ?? '');
-      if (m && msg) lines.push(`<${Number(m[1]) * 8 + Number(m[2])}>${msg[1]}`);
-    }
+    lines.push(...corpusSyslogLines());
     assert.ok(lines.length >= 8, `${lines.length} corpus lines`);
     const f = new LogFacts();
     let sure = 0;

@@ -9,8 +9,6 @@
  * (TAPLINE_NATIVE=0: no addon) is what the other logs tests run; here the addon is required.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { extractLogFacts, LogFacts } from '../../../common/logs/log-facts.js';
@@ -19,7 +17,7 @@ import { loadNativeUdpIntake } from '../../../node/logs/native-udp-intake.js';
 import { UdpBatchReader, type UdpBatch } from '../../../node/logs/udp-batch.js';
 import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
 import { benchMessage } from '../../bench/suites/logs.js';
-import { corpusDir, corpusSkipReason } from '../../helpers/corpus.js';
+import { corpusSkipReason, corpusSyslogLines } from '../../helpers/corpus.js';
 import { batchOf, enc, generated, SAMPLES, text } from '../../helpers/log-line-arbitraries.js';
 import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
 
@@ -135,13 +133,7 @@ describe('native parse fast path', { skip }, () => {
   });
 
   it('equals the TypeScript path on the corpus captures\' syslog lines (tcpdump -v, PRI put back) and their mutations', { skip: corpusSkipReason }, () => {
-    const lines: string[] = [];
-    const tcpdump = readFileSync(join(corpusDir, 'oracles', 'tcpdump__syslog_udp.pcap', 'tcpdump__syslog-v.out'), 'utf8').split('\n');
-    for (let i = 0; i < tcpdump.length; i++) {
-      const m = /Facility \w+ \((\d+)\), Severity \w+ \((\d+)\)/.exec(tcpdump[i]);
-      const msg = /^\s*Msg: (.*?)(\^@)?$/.exec(tcpdump[i + 1] ?? '');
-      if (m && msg) lines.push(`<${Number(m[1]) * 8 + Number(m[2])}>${msg[1]}`);
-    }
+    const lines = corpusSyslogLines();
     assert.ok(lines.length >= 4, `${lines.length} corpus lines`);
     const b = batchOf(lines.map((l) => enc.encode(l)), T0);
     sameOutput(b, fastPre(b));
