@@ -58,6 +58,8 @@ export class FileStore {
     mkdirSync(join(dir, 'flows'), { recursive: true });
     if (fresh) mkdirSync(join(dir, 'content'), { recursive: true });
     const flat = fresh || existsSync(join(dir, 'content'));
+    // the one content directory exists: placements rename into it at once
+    if (flat) madeDirs.add(join(dir, 'content'));
     for (const name of readdirSync(join(dir, '.spool'))) {
       const pid = Number(/^(\d+)-/.exec(name)?.[1]);
       if (!Number.isInteger(pid) || !processAlive(pid)) rmSync(join(dir, '.spool', name), { force: true });

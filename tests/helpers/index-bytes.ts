@@ -22,11 +22,5 @@ export function encodeWholeIndex(ix: CaptureIndexer): Uint8Array {
     damage: null,
     counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
   });
-  const out = new Uint8Array(enc.size);
-  let at = 0;
-  for (const c of enc.chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(enc.chunks, enc.size));
 }

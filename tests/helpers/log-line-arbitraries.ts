@@ -142,3 +142,9 @@ export function batchOf(datagrams: readonly Uint8Array[], t0: number): UdpBatch 
   return b;
 }
 
+/** A generated line's bytes with 1-4 random bytes inserted anywhere (broken UTF-8, stray controls, cut tokens). */
+export const withInsertedBytes = fc.tuple(generated, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 4 })).map(([s, at, ins]) => {
+  const b = enc.encode(s);
+  const i = at % (b.length + 1);
+  return Uint8Array.from([...b.subarray(0, i), ...ins, ...b.subarray(i)]);
+});

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir, corpusSkipReason, corpusSyslogLines } from '../../helpers/corpus.js';
 import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
-import { batchOf, bsd, enc, generated, ip, iso, kvText, port, pri, proseText, SAMPLES, text, word } from '../../helpers/log-line-arbitraries.js';
+import { batchOf, bsd, enc, generated, ip, iso, kvText, port, pri, proseText, SAMPLES, text, withInsertedBytes, word } from '../../helpers/log-line-arbitraries.js';
 
 const REF = 1_795_000_000;
 
@@ -176,11 +176,7 @@ describe('log fact extractor', () => {
     const bytes = fc.oneof(
       text.map((t) => enc.encode(t)),
       fc.uint8Array({ maxLength: 200 }),
-      fc.tuple(generated, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 4 })).map(([s, at, ins]) => {
-        const b = enc.encode(s);
-        const i = at % (b.length + 1);
-        return Uint8Array.from([...b.subarray(0, i), ...ins, ...b.subarray(i)]);
-      }),
+      withInsertedBytes,
     );
     fc.assert(
       fc.property(fc.array(bytes, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 4_000_000_000_000 }), (dgs, t0) => {

@@ -18,7 +18,7 @@ import { UdpBatchReader, type UdpBatch } from '../../../node/logs/udp-batch.js';
 import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
 import { benchMessage } from '../../bench/suites/logs.js';
 import { corpusSkipReason, corpusSyslogLines } from '../../helpers/corpus.js';
-import { batchOf, enc, generated, SAMPLES, text } from '../../helpers/log-line-arbitraries.js';
+import { batchOf, enc, generated, SAMPLES, text, withInsertedBytes } from '../../helpers/log-line-arbitraries.js';
 import { mutatedLogText } from '../../helpers/mutated-log-lines.js';
 
 const load = loadNativeUdpIntake();
@@ -95,11 +95,7 @@ describe('native parse fast path', { skip }, () => {
       generated.map((t) => enc.encode(t)),
       text.map((t) => enc.encode(t)),
       fc.uint8Array({ maxLength: 200 }),
-      fc.tuple(generated, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 4 })).map(([s, at, ins]) => {
-        const b = enc.encode(s);
-        const i = at % (b.length + 1);
-        return Uint8Array.from([...b.subarray(0, i), ...ins, ...b.subarray(i)]);
-      }),
+      withInsertedBytes,
     );
     let fast = 0;
     let tsSure = 0;
