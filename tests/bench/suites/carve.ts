@@ -17,6 +17,7 @@ import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../../common/c
 import { ethernet, ipv4, tcp } from '../../helpers/packet-builders.js';
 import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envString, fileExists, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
 import { failureText, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
+import { nodeStartMs, taplineEnv, taplineEnvNote } from '../lib/node-start.js';
 import { Rng } from '../lib/prng.js';
 import { fmt, fmtMiB, fmtMs, fmtRatio, meets, renderTable, say, section } from '../lib/report.js';
 import { formatBytes, mbPerSec, parseSize } from '../lib/size.js';
@@ -176,6 +177,12 @@ export const carveSuite: Suite = {
     for (const d of [store, outDir, tsharkDir]) rmSync(d, { recursive: true, force: true });
     const logs = ensureDir(join(BENCH_DATA, 'logs'));
     const tapline = (args: string[]): { cmd: string; args: string[] } => ({ cmd: process.execPath, args: [TAPLINE_CLI, ...args] });
+    // Node's start-up is part of the carve's wall time: this machine's NODE_EXTRA_CA_CERTS is
+    // left out of the timed commands (lib/node-start.ts), and its cost is shown
+    const env = taplineEnv();
+    const start = nodeStartMs();
+    const startNote = start ? `timed without ${taplineEnvNote()}: node -e 0 takes ${fmtMs(start.inherited)} with it, ${fmtMs(start.timed)} without (medians of 5; BENCH_KEEP_NODE_ENV=1 keeps it)` : '';
+    if (startNote) say(startNote);
     const notMeasured: string[] = [];
 
     section('carve: tapline');
@@ -183,10 +190,10 @@ export const carveSuite: Suite = {
     let carve: RunResult | null = null;
     let threads: ThreadSplit | null = null;
     if (fileExists(TAPLINE_CLI)) {
-      imp = await runMeasured({ ...tapline(['import', '--store', store, cap]), cwd: REPO_ROOT, stdout: { file: join(logs, 'carve-import.out') }, stderr: 'capture' });
+      imp = await runMeasured({ ...tapline(['import', '--store', store, cap]), env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve-import.out') }, stderr: 'capture' });
       say(`import: ${fmtMs(imp.wallMs)} (${fmt(mbPerSec(bytes, imp.wallMs), 0)} MB/s)${succeeded(imp) ? '' : ` FAILED: ${failureText(imp)}`}`);
       // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over the spool stages
-      carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
+      carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
       say(`carve:  ${fmtMs(carve.wallMs)} (${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s), peak RSS ${fmtMiB(carve.peakRssKb)}${succeeded(carve) ? '' : ` FAILED: ${failureText(carve)}`}`);
       threads = threadSplit(carve.stderr, plan.native !== null);
       if (threads) say(`carve CPU by thread: ${threads.text}`);
@@ -280,6 +287,7 @@ export const carveSuite: Suite = {
     say(`  load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores (figures on a busy machine are lower)`);
     say('  throughput = capture bytes / wall time of the whole command (process start included); page cache warm;');
     say('  the CPU row is less sensitive to a shared machine (wall time includes waiting for cores and disk)');
+    if (startNote) say(`  ${startNote}`);
     if (notMeasured.length) say(`not measured: ${notMeasured.join('; ')}`);
     const path = writeResults('carve', {
       suite: 'carve',
@@ -289,6 +297,7 @@ export const carveSuite: Suite = {
       tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, files: ours.length, cpuS: cpu(carve), threads: threads?.split ?? null },
       tsharkCpuS: cpu(ts),
       loadAverage: loadavg(),
+      nodeStartMs: start,
       tshark: ts ? { ms: ts.wallMs, peakRssKb: ts.peakRssKb } : null,
       ratios: { carve: carveRatio, importAndCarve: bothRatio, cpu: cpuRatio },
       files: same,

@@ -20,6 +20,7 @@ import { ensureCapture, readFlows, type BenchCapture } from '../lib/capture.js';
 import { ensureFlowHeavyCapture } from '../lib/flow-heavy-capture.js';
 import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envInt, fileExists, machineInfo, memAvailable, toolVersion, which, writeResults } from '../lib/env.js';
 import { failureText, mean, median, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
+import { nodeStartMs, taplineEnv, taplineEnvNote } from '../lib/node-start.js';
 import { decimalToUs, usToDecimal } from '../lib/net.js';
 import { NotPcapError, bpfForFlow, compareSlice, decodeFiveTuple, flowMatcher, readPcap, type FlowKey } from '../lib/pcap.js';
 import { Rng } from '../lib/prng.js';
@@ -168,10 +169,14 @@ async function run(ctx: SuiteContext): Promise<void> {
   const tcpdumpResults: RunResult[] = [];
   const taplineResults: RunResult[] = [];
   const loadDuringImport: number[] = [];
+  // timed Tapline processes run without this machine's NODE_EXTRA_CA_CERTS (lib/node-start.ts)
+  const env = taplineEnv();
+  const start = cliPresent ? nodeStartMs() : null;
+  if (start) say(`Tapline commands timed without ${taplineEnvNote()}: node -e 0 takes ${fmtMs(start.inherited)} with it, ${fmtMs(start.timed)} without (medians of 5; BENCH_KEEP_NODE_ENV=1 keeps it)`);
   const runTapline = async (): Promise<RunResult> => {
     rmSync(storeDir, { recursive: true, force: true });
     const c = tapline(['import', '--store', storeDir, cap.path]);
-    return runMeasured({ ...c, cwd: REPO_ROOT, stdout: log('import.out'), stderr: log('import.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
+    return runMeasured({ ...c, env, cwd: REPO_ROOT, stdout: log('import.out'), stderr: log('import.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
   };
   if (!tcpdump) {
     say('tcpdump not found: no import reference');
@@ -223,7 +228,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   if (cliPresent && envBool('BENCH_UNBOUNDED_IMPORT', false) && taplineResults.every(succeeded)) {
     const dir = `${storeDir}-unbounded`;
     rmSync(dir, { recursive: true, force: true });
-    unbounded = await runMeasured({ ...tapline(['import', '--index-memory', '1T', '--store', dir, cap.path]), cwd: REPO_ROOT, stdout: log('import-unbounded.out'), stderr: log('import-unbounded.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
+    unbounded = await runMeasured({ ...tapline(['import', '--index-memory', '1T', '--store', dir, cap.path]), env, cwd: REPO_ROOT, stdout: log('import-unbounded.out'), stderr: log('import-unbounded.err'), timeoutMs: Math.max(30 * 60_000, (cap.bytes / 1e6) * 1000) });
     rmSync(dir, { recursive: true, force: true });
     say(`tapline import --index-memory 1T (one index, no budget): ${fmtMs(unbounded.wallMs)}, peak RSS ${fmtMiB(unbounded.peakRssKb)}${succeeded(unbounded) ? '' : `  (FAILED: ${failureText(unbounded)})`}`);
   }
@@ -272,7 +277,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   let sliceBatch: (Measured & { msPerFlow: number }) | null = null;
   const countCheck = { checked: 0, ok: 0, problems: [] as string[] };
   if (importOk) {
-    const r = await runMeasured({ ...tapline(['slice', '--store', storeDir, '--queries', queryFile, '-o', batchDir]), cwd: REPO_ROOT, stdout: log('slice.out'), stderr: log('slice.err'), timeoutMs: 30 * 60_000 });
+    const r = await runMeasured({ ...tapline(['slice', '--store', storeDir, '--queries', queryFile, '-o', batchDir]), env, cwd: REPO_ROOT, stdout: log('slice.out'), stderr: log('slice.err'), timeoutMs: 30 * 60_000 });
     sliceBatch = { ...measured(r), msPerFlow: r.wallMs / queries.length };
     say(`tapline slice --queries (${queries.length} flows, one process): ${fmtMs(r.wallMs)} -> ${fmtMs(sliceBatch.msPerFlow)} per flow, peak RSS ${fmtMiB(r.peakRssKb)}${succeeded(r) ? '' : `  (FAILED: ${failureText(r)})`}`);
     if (succeeded(r)) {
