@@ -7,7 +7,9 @@
  * Tapline carves from its store, so two figures are given: `tapline carve` alone (what an analyst
  * waits for once a capture is imported) and import + carve (from the raw pcap, like tshark).
  * Knobs: BENCH_CARVE_SIZE (default 256M: tshark's export holds every object in memory and is
- * slow), BENCH_TSHARK (1; 0 skips tshark), BENCH_KEEP_STORE (0).
+ * slow), BENCH_CARVE_ROUNDS (3: import, carve and tshark's export per round, each round in its own
+ * directory; the target row is the median round by ratio), BENCH_TSHARK (1; 0 skips tshark),
+ * BENCH_KEEP_STORE (0).
  */
 import { closeSync, createReadStream, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -15,7 +17,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../../common/capture/pcap-writer.js';
 import { ethernet, ipv4, tcp } from '../../helpers/packet-builders.js';
-import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envString, fileExists, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
+import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envInt, envString, fileExists, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
 import { failureText, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
 import { nodeStartMs, taplineEnv, taplineEnvNote } from '../lib/node-start.js';
 import { Rng } from '../lib/prng.js';
@@ -171,10 +173,15 @@ export const carveSuite: Suite = {
     const plan = digestStages();
     say(`digests: ${plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes (native/digest)` : 'no lanes'}${plan.openssl.length > 0 ? `; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ')}` : ''} (${plan.reason}); ${plan.native ? 'native spool threads' : 'spool workers'}`);
 
-    const store = join(work, 'store');
-    const outDir = join(work, 'out');
-    const tsharkDir = join(work, 'tshark');
-    for (const d of [store, outDir, tsharkDir]) rmSync(d, { recursive: true, force: true });
+    // each round in its own directory, all removed at the end: on ext4 without a journal an
+    // inode create scans past the inodes deleted in the last minutes, so deleting one round's
+    // ~2,000 files right before the next carve would tax that carve (and tshark's export less)
+    const rounds = Math.max(1, envInt('BENCH_CARVE_ROUNDS', 3));
+    const roundDir = (r: number): string => join(work, `round-${r}`);
+    const clear = (): void => {
+      for (const n of readdirSync(work)) rmSync(join(work, n), { recursive: true, force: true });
+    };
+    clear();
     const logs = ensureDir(join(BENCH_DATA, 'logs'));
     const tapline = (args: string[]): { cmd: string; args: string[] } => ({ cmd: process.execPath, args: [TAPLINE_CLI, ...args] });
     // Node's start-up is part of the carve's wall time: this machine's NODE_EXTRA_CA_CERTS is
@@ -184,77 +191,99 @@ export const carveSuite: Suite = {
     const startNote = start ? `timed without ${taplineEnvNote()}: node -e 0 takes ${fmtMs(start.inherited)} with it, ${fmtMs(start.timed)} without (medians of 5; BENCH_KEEP_NODE_ENV=1 keeps it)` : '';
     if (startNote) say(startNote);
     const notMeasured: string[] = [];
-
-    section('carve: tapline');
-    let imp: RunResult | null = null;
-    let carve: RunResult | null = null;
-    let threads: ThreadSplit | null = null;
-    if (fileExists(TAPLINE_CLI)) {
-      imp = await runMeasured({ ...tapline(['import', '--store', store, cap]), env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve-import.out') }, stderr: 'capture' });
-      say(`import: ${fmtMs(imp.wallMs)} (${fmt(mbPerSec(bytes, imp.wallMs), 0)} MB/s)${succeeded(imp) ? '' : ` FAILED: ${failureText(imp)}`}`);
-      // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over the spool stages
-      carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
-      say(`carve:  ${fmtMs(carve.wallMs)} (${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s), peak RSS ${fmtMiB(carve.peakRssKb)}${succeeded(carve) ? '' : ` FAILED: ${failureText(carve)}`}`);
-      threads = threadSplit(carve.stderr, plan.native !== null);
-      if (threads) say(`carve CPU by thread: ${threads.text}`);
-    } else notMeasured.push(`tapline (CLI not built: ${TAPLINE_CLI})`);
-
-    // follow-from-store: every flow's packets read back by offset and reassembled (the path under
-    // carve, detect and the UI's follow view), in-process so the figure has no process start
-    let followMs: number | null = null;
-    if (imp && succeeded(imp)) {
-      const s = await Store.open(store, {});
-      try {
-        const flows = (await s.findFlows({})).reverse().filter((f) => f.record.hasPorts && f.record.proto === 6);
-        let payload = 0;
-        const t0 = performance.now();
-        for (const f of flows) await followFlow(s, f, { onData: (c) => void (payload += c.data.length), onEnd: () => undefined });
-        followMs = performance.now() - t0;
-        say(`follow: ${flows.length} flows, ${formatBytes(payload)} payload in ${fmtMs(followMs)} (${fmt(mbPerSec(bytes, followMs), 0)} MB/s of capture, one flow at a time)`);
-      } finally {
-        await s.close();
-      }
-    }
-
-    section('carve: tshark');
+    const haveCli = fileExists(TAPLINE_CLI);
+    if (!haveCli) notMeasured.push(`tapline (CLI not built: ${TAPLINE_CLI})`);
     const tshark = which('tshark');
-    let ts: RunResult | null = null;
-    if (tshark && envBool('BENCH_TSHARK', true)) {
-      say(toolVersion(tshark, ['--version'])?.split('\n')[0] ?? 'tshark');
-      ts = await runMeasured({ cmd: tshark, args: ['-r', cap, '-q', '--export-objects', `http,${tsharkDir}`], stdout: 'ignore', stderr: { file: join(logs, 'carve-tshark.err') } });
-      say(`tshark --export-objects http: ${fmtMs(ts.wallMs)} (${fmt(mbPerSec(bytes, ts.wallMs), 0)} MB/s), peak RSS ${fmtMiB(ts.peakRssKb)}${succeeded(ts) ? '' : ` FAILED: ${failureText(ts)}`}`);
-    } else notMeasured.push('tshark (missing or BENCH_TSHARK=0)');
+    const runTshark = tshark !== null && envBool('BENCH_TSHARK', true);
+    if (!runTshark) notMeasured.push('tshark (missing or BENCH_TSHARK=0)');
+    else say(toolVersion(tshark, ['--version'])?.split('\n')[0] ?? 'tshark');
+    say(`${rounds} round${rounds === 1 ? '' : 's'}, each: import, carve, then tshark's export of the same capture (the ratio of a round pairs runs of the same minute)`);
 
-    let same: string = 'n/a';
-    let ours: string[] = [];
-    if (carve && succeeded(carve)) ours = await dirHashes(outDir);
-    if (ts && succeeded(ts) && ours.length) {
-      const theirs = await dirHashes(tsharkDir);
-      const a = new Set(ours);
-      const missing = theirs.filter((h) => !a.has(h)).length;
-      same = `${theirs.length - missing}/${theirs.length} of tshark's files carved (ours: ${ours.length})`;
-      say(same);
+    interface Round {
+      imp: RunResult | null;
+      carve: RunResult | null;
+      threads: ThreadSplit | null;
+      ts: RunResult | null;
+      same: string;
+      load: number;
+    }
+    const ok = (r: RunResult | null): r is RunResult => r !== null && succeeded(r);
+    const cpu = (r: RunResult | null): number | null => (r && r.userS !== null && r.sysS !== null ? r.userS + r.sysS : null);
+    const done: Round[] = [];
+    let followMs: number | null = null;
+    for (let r = 1; r <= rounds; r++) {
+      section(`carve: round ${r} of ${rounds}`);
+      const dir = ensureDir(roundDir(r));
+      const store = join(dir, 'store');
+      const outDir = join(dir, 'out');
+      const tsharkDir = join(dir, 'tshark');
+      const round: Round = { imp: null, carve: null, threads: null, ts: null, same: 'n/a', load: loadavg()[0] };
+      if (haveCli) {
+        round.imp = await runMeasured({ ...tapline(['import', '--store', store, cap]), env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve-import.out') }, stderr: 'capture' });
+        say(`import: ${fmtMs(round.imp.wallMs)} (${fmt(mbPerSec(bytes, round.imp.wallMs), 0)} MB/s)${succeeded(round.imp) ? '' : ` FAILED: ${failureText(round.imp)}`}`);
+        // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over the spool stages
+        round.carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
+        say(`carve:  ${fmtMs(round.carve.wallMs)} (${fmt(mbPerSec(bytes, round.carve.wallMs), 0)} MB/s), CPU ${fmt(cpu(round.carve) ?? NaN, 2)} s, peak RSS ${fmtMiB(round.carve.peakRssKb)}${succeeded(round.carve) ? '' : ` FAILED: ${failureText(round.carve)}`}`);
+        round.threads = threadSplit(round.carve.stderr, plan.native !== null);
+        if (round.threads) say(`carve CPU by thread: ${round.threads.text}`);
+      }
+      // follow-from-store (first round): every flow's packets read back by offset and
+      // reassembled (the path under carve, detect and the UI's follow view), in-process so the
+      // figure has no process start
+      if (r === 1 && ok(round.imp)) {
+        const s = await Store.open(store, {});
+        try {
+          const flows = (await s.findFlows({})).reverse().filter((f) => f.record.hasPorts && f.record.proto === 6);
+          let payload = 0;
+          const t0 = performance.now();
+          for (const f of flows) await followFlow(s, f, { onData: (c) => void (payload += c.data.length), onEnd: () => undefined });
+          followMs = performance.now() - t0;
+          say(`follow: ${flows.length} flows, ${formatBytes(payload)} payload in ${fmtMs(followMs)} (${fmt(mbPerSec(bytes, followMs), 0)} MB/s of capture, one flow at a time)`);
+        } finally {
+          await s.close();
+        }
+      }
+      if (runTshark) {
+        round.ts = await runMeasured({ cmd: tshark, args: ['-r', cap, '-q', '--export-objects', `http,${tsharkDir}`], stdout: 'ignore', stderr: { file: join(logs, 'carve-tshark.err') } });
+        say(`tshark --export-objects http: ${fmtMs(round.ts.wallMs)} (${fmt(mbPerSec(bytes, round.ts.wallMs), 0)} MB/s), CPU ${fmt(cpu(round.ts) ?? NaN, 2)} s, peak RSS ${fmtMiB(round.ts.peakRssKb)}${succeeded(round.ts) ? '' : ` FAILED: ${failureText(round.ts)}`}`);
+      }
+      if (ok(round.carve) && ok(round.ts)) {
+        const ours = await dirHashes(outDir);
+        const theirs = await dirHashes(tsharkDir);
+        const a = new Set(ours);
+        const missing = theirs.filter((h) => !a.has(h)).length;
+        round.same = `${theirs.length - missing}/${theirs.length} of tshark's files carved (ours: ${ours.length})`;
+        say(`${round.same}; ratio ${fmtRatio(round.ts.wallMs / round.carve.wallMs)}; load ${fmt(round.load, 2)} at the start of the round`);
+      }
+      done.push(round);
     }
 
-    const ok = (r: RunResult | null): boolean => r !== null && succeeded(r);
-    const carveRatio = ok(carve) && ok(ts) ? (ts as RunResult).wallMs / (carve as RunResult).wallMs : null;
-    const bothRatio = ok(carve) && ok(imp) && ok(ts) ? (ts as RunResult).wallMs / ((carve as RunResult).wallMs + (imp as RunResult).wallMs) : null;
-    const cpu = (r: RunResult | null): number | null => (r && r.userS !== null && r.sysS !== null ? r.userS + r.sysS : null);
+    // the median round by the carve's ratio to tshark (each round's pair ran in the same minute)
+    const ratioOf = (x: Round): number | null => (ok(x.carve) && ok(x.ts) ? x.ts.wallMs / x.carve.wallMs : null);
+    const rated = done.filter((x) => ratioOf(x) !== null).sort((x, y) => (ratioOf(x) as number) - (ratioOf(y) as number));
+    const mid: Round | null = rated.length > 0 ? rated[Math.floor((rated.length - 1) / 2)] : (done[0] ?? null);
+    const carve = mid?.carve ?? null;
+    const imp = mid?.imp ?? null;
+    const ts = mid?.ts ?? null;
+    const carveRatio = mid ? ratioOf(mid) : null;
+    const bothRatio = ok(carve) && ok(imp) && ok(ts) ? ts.wallMs / (carve.wallMs + imp.wallMs) : null;
     const cpuRatio = ok(carve) && ok(ts) && cpu(carve) && cpu(ts) ? (cpu(ts) as number) / (cpu(carve) as number) : null;
+    const allRatios = done.map((x) => ratioOf(x));
+    const sameAll = done.map((x) => x.same);
     section('carve: summary');
     const rows: TargetRow[] = [
       {
-        metric: 'carve (store → files)',
-        value: ok(carve) ? `${fmt(mbPerSec(bytes, (carve as RunResult).wallMs), 0)} MB/s` : 'n/a',
-        reference: ok(ts) ? `tshark ${fmt(mbPerSec(bytes, (ts as RunResult).wallMs), 0)} MB/s` : 'n/a',
+        metric: `carve (store → files)${rated.length > 1 ? `, median of ${rated.length} rounds` : ''}`,
+        value: ok(carve) ? `${fmt(mbPerSec(bytes, carve.wallMs), 0)} MB/s` : 'n/a',
+        reference: ok(ts) ? `tshark ${fmt(mbPerSec(bytes, ts.wallMs), 0)} MB/s` : 'n/a',
         ratio: fmtRatio(carveRatio),
         target: `>= ${TARGET_RATIO}x`,
         meets: carveRatio === null ? null : carveRatio >= TARGET_RATIO,
       },
       {
         metric: 'import + carve (pcap → files)',
-        value: ok(carve) && ok(imp) ? `${fmt(mbPerSec(bytes, (carve as RunResult).wallMs + (imp as RunResult).wallMs), 0)} MB/s` : 'n/a',
-        reference: ok(ts) ? `tshark ${fmt(mbPerSec(bytes, (ts as RunResult).wallMs), 0)} MB/s` : 'n/a',
+        value: ok(carve) && ok(imp) ? `${fmt(mbPerSec(bytes, carve.wallMs + imp.wallMs), 0)} MB/s` : 'n/a',
+        reference: ok(ts) ? `tshark ${fmt(mbPerSec(bytes, ts.wallMs), 0)} MB/s` : 'n/a',
         ratio: fmtRatio(bothRatio),
         target: '(information)',
         meets: null,
@@ -279,11 +308,12 @@ export const carveSuite: Suite = {
     say(
       renderTable(
         [{ header: 'metric' }, { header: 'Tapline', align: 'right' }, { header: 'reference' }, { header: 'ratio', align: 'right' }, { header: 'target' }, { header: 'meets' }],
-        rows.map((r) => [r.metric, r.value, r.reference, r.ratio, r.target, r.target === '(information)' ? '' : meets(r.meets)]),
+        rows.map((x) => [x.metric, x.value, x.reference, x.ratio, x.target, x.target === '(information)' ? '' : meets(x.meets)]),
       ),
     );
-    say(`files: ${same}`);
-    if (threads) say(`  carve CPU by thread: ${threads.text}`);
+    say(`rounds (carve / tshark / ratio): ${done.map((x, i) => `${fmtMs(x.carve?.wallMs ?? NaN)} / ${fmtMs(x.ts?.wallMs ?? NaN)} / ${fmtRatio(allRatios[i])}`).join('; ')}`);
+    say(`files: ${sameAll.join('; ')}`);
+    if (mid?.threads) say(`  carve CPU by thread (median round): ${mid.threads.text}`);
     say(`  load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores (figures on a busy machine are lower)`);
     say('  throughput = capture bytes / wall time of the whole command (process start included); page cache warm;');
     say('  the CPU row is less sensitive to a shared machine (wall time includes waiting for cores and disk)');
@@ -294,16 +324,17 @@ export const carveSuite: Suite = {
       date: new Date().toISOString(),
       machine: machineInfo(),
       capture: { path: cap, bytes },
-      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, files: ours.length, cpuS: cpu(carve), threads: threads?.split ?? null },
+      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, cpuS: cpu(carve), threads: mid?.threads?.split ?? null },
       tsharkCpuS: cpu(ts),
       loadAverage: loadavg(),
       nodeStartMs: start,
       tshark: ts ? { ms: ts.wallMs, peakRssKb: ts.peakRssKb } : null,
       ratios: { carve: carveRatio, importAndCarve: bothRatio, cpu: cpuRatio },
-      files: same,
+      rounds: done.map((x, i) => ({ carveMs: x.carve?.wallMs ?? null, carveCpuS: cpu(x.carve), tsharkMs: x.ts?.wallMs ?? null, tsharkCpuS: cpu(x.ts), ratio: allRatios[i], files: x.same, load: x.load })),
+      files: mid?.same ?? 'n/a',
       notMeasured,
     });
     say(`results: ${path}`);
-    if (!envBool('BENCH_KEEP_STORE', false)) for (const d of [store, outDir, tsharkDir]) rmSync(d, { recursive: true, force: true });
+    if (!envBool('BENCH_KEEP_STORE', false)) clear();
   },
 };
