@@ -8,6 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,6 +228,24 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
     assert.equal(ringDrops, 0, 'nothing read was dropped for want of ring room');
     assert.equal(got, 60);
     assert.ok(sizes.every((n) => n === 20000));
+  });
+
+  it('the socket gets the receive buffer asked for past net.core.rmem_max when the process may force it (CAP_NET_ADMIN, as rsyslog does), else rmem_max', async () => {
+    if (!native.ok) return;
+    const addon = native.addon;
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
+    const mayForce = (capEff & (1n << 12n)) !== 0n; // CAP_NET_ADMIN
+    const want = Math.min(rmemMax * 2, 1 << 30);
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    const h = addon.open({ host: '127.0.0.1', port: 0, recvBufferBytes: want, pending: new Int32Array(new SharedArrayBuffer(4)), limit: 1000 }, (kind) => {
+      if (kind === 1) ended();
+    });
+    addon.close(h.handle);
+    await end;
+    // Linux reports twice what it grants
+    assert.equal(h.recvBufferBytes, 2 * (mayForce ? want : rmemMax), mayForce ? 'forced past rmem_max' : 'capped at rmem_max');
   });
 
   it('the receive thread runs the C parse fast path over each batch (fastParse): its results come with the batch and equal fastParseBatch\'s; without it none come', async () => {

@@ -109,7 +109,19 @@ export class HttpCarver implements StreamSink {
   issueCount = 0;
 
   constructor(sink: CarveFileSink, options: Partial<HttpCarverOptions> = {}) {
-    this.opts = { ...DEFAULT_HTTP_CARVER_OPTIONS, ...options };
+    const o = { ...DEFAULT_HTTP_CARVER_OPTIONS, ...options };
+    // one literal in one property order: spreading gave each carver's options object the
+    // defaults' map and then a store into fallbackHost (null → string) that moved it to another,
+    // and the optimized byte loop met both (a deopt and a recompile mid-carve)
+    this.opts = {
+      maxHeaderBytes: o.maxHeaderBytes,
+      maxHeaderFields: o.maxHeaderFields,
+      maxPendingRequests: o.maxPendingRequests,
+      detectBytes: o.detectBytes,
+      maxParts: o.maxParts,
+      maxIssues: o.maxIssues,
+      fallbackHost: o.fallbackHost,
+    };
     this.emitter = new FileEmitter(sink);
     this.sides = [this.newSide(0), this.newSide(1)];
   }

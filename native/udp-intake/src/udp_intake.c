@@ -1,7 +1,7 @@
 /*
  * tapline_udp_intake: syslog-over-UDP receive without one JavaScript callback per datagram.
  *
- * A native thread owns the socket (IPv4 or IPv6, SO_RCVBUF raised, SO_TIMESTAMPNS for the
+ * A native thread owns the socket (IPv4 or IPv6, receive buffer raised, SO_TIMESTAMPNS for the
  * kernel's receive time, SO_RXQ_OVFL for the kernel's drop count), reads with recvmmsg and copies
  * each datagram into a fixed ring of batch buffers, in the layout of node/logs/udp-batch.ts:
  *
@@ -798,7 +798,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int on = 1;
   if (rcvbuf > 0) {
     int b = (int)rcvbuf;
-    setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &b, sizeof b); /* capped by net.core.rmem_max */
+    /* SO_RCVBUFFORCE (needs CAP_NET_ADMIN) grants the size asked for past net.core.rmem_max, as
+       rsyslog's imudp does when it may; otherwise SO_RCVBUF, capped by rmem_max */
+    if (setsockopt(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, &b, sizeof b) != 0) setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &b, sizeof b);
   }
   setsockopt(r->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   setsockopt(r->fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);

@@ -29,6 +29,7 @@ import { TaplineServices } from '../../../electron/services/tapline-services.js'
 import { BENCH_DATA, envInt, envString, machineInfo, which, writeResults } from '../lib/env.js';
 import { fmt, fmtRatio, renderTable } from '../lib/report.js';
 import type { Suite, TargetRow } from '../lib/suite.js';
+import { DEFAULT_UDP_RECV_BUFFER } from '../../../node/logs/udp-receiver.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -252,7 +253,8 @@ async function run(): Promise<void> {
       [
         `global(workDirectory="${join(rsDir, 'work')}")`,
         'module(load="imudp")',
-        `input(type="imudp" address="127.0.0.1" port="${rsPort}" rcvbufSize="8m")`,
+        // the receive buffer Tapline's UDP receiver asks for (both force it past rmem_max as root)
+        `input(type="imudp" address="127.0.0.1" port="${rsPort}" rcvbufSize="${DEFAULT_UDP_RECV_BUFFER}")`,
         'template(name="raw" type="string" string="%rawmsg%\\n")',
         `*.* action(type="omfile" file="${rsOut}" template="raw" asyncWriting="on" ioBufferSize="256k" flushOnTXEnd="off" flushInterval="1")`,
       ].join('\n'),
@@ -335,7 +337,7 @@ async function run(): Promise<void> {
     `\n${renderTable(
       [{ header: 'metric' }, { header: 'tapline', align: 'right' }, { header: 'reference', align: 'right' }, { header: 'ratio', align: 'right' }, { header: 'target' }, { header: 'meets' }],
       rows.map((r) => [r.metric, r.value, r.reference, r.ratio, r.target, r.meets === null ? 'n/a' : r.meets ? 'yes' : 'no']),
-    )}\n(sender: ${sender?.describe ?? 'none'}; UDP receiver: ${recv.udp_receiver_reason ?? 'dgram'}; its thread's nice ${recv.socket_thread_nice ?? 'n/a'}; receive buffer: getsockopt reports ${recv.recv_buffer_bytes} bytes, twice what Linux grants; net.core.rmem_max ${rmemMax}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
+    )}\n(sender: ${sender?.describe ?? 'none'}; UDP receiver: ${recv.udp_receiver_reason ?? 'dgram'}; its thread's nice ${recv.socket_thread_nice ?? 'n/a'}; receive buffer: getsockopt reports ${recv.recv_buffer_bytes} bytes, twice what Linux grants (rsyslogd asks for ${DEFAULT_UDP_RECV_BUFFER}); net.core.rmem_max ${rmemMax}; load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
   );
   const path = writeResults('logs', { machine: machineInfo(), seconds, parse, steps, zeroLoss: { tapline: tz, rsyslog: rz }, recvBufferBytes: recv.recv_buffer_bytes, socketThreadNice: recv.socket_thread_nice ?? null, udpReceiver: recv.udp_receiver ?? null, udpReceiverReason: recv.udp_receiver_reason ?? null, rmemMax, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rsyslogVersion: haveRsyslog ? spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] : null });
   process.stdout.write(`results: ${path}\n`);
