@@ -52,6 +52,13 @@
 #define RECORD_HEADER 16
 #define VLEN 64
 #define SCRATCH_SLOT 65536
+/*
+ * Each datagram is read into two pieces: its first SCRATCH_HEAD bytes into a compact region
+ * (VLEN heads side by side: a syslog datagram lands there whole), the rest into a 64 KiB
+ * scratch slot. With one 64 KiB slot each, the VLEN buffers a recvmmsg call fills all started
+ * 64 KiB apart: the same cache set in L1 and L2, so the kernel's copies and ours evicted each other.
+ */
+#define SCRATCH_HEAD 2048
 #define MAX_IPS 256
 #define IP_TEXT 48
 #define DEFAULT_RING_SLOTS 96
@@ -116,7 +123,7 @@ typedef struct {
   /* scratch for recvmmsg */
   uint8_t *scratch;
   struct mmsghdr msgs[VLEN];
-  struct iovec iov[VLEN];
+  struct iovec iov[2 * VLEN];
   struct sockaddr_storage addrs[VLEN];
   uint8_t ctrl[VLEN][128];
   /* msgs[carry_at, carry_n): read from the socket, not yet in a batch (the ring had no room) */
@@ -142,6 +149,8 @@ typedef struct {
 
   /* the parse fast path, run on this thread over each batch before it is handed over (NULL: off) */
   lfp_ctx *lfp;
+  /* 1: the fast path runs in call_js (the parse thread) instead of on this thread */
+  int parse_at_handoff;
 
   /*
    * Whole batches in C (line_pack.h; open's `pack`): when every record of a batch has a fast-path
@@ -222,7 +231,7 @@ static void catch_up(receiver_t *r, slot_t *s) {
 
 /* Hands a filled slot to the JavaScript thread; the messages now count against the hand-off bound. */
 static void publish(receiver_t *r, slot_t *s) {
-  catch_up(r, s);
+  if (!r->parse_at_handoff) catch_up(r, s);
   __atomic_fetch_add(r->pending, (int32_t)s->count, __ATOMIC_SEQ_CST);
   intptr_t idx = (intptr_t)(s - r->slots) + 1;
   if (napi_call_threadsafe_function(r->tsfn, (void *)idx, napi_tsfn_nonblocking) != napi_ok) {
@@ -264,11 +273,13 @@ static int ip_index(slot_t *s, const struct sockaddr_storage *a, uint16_t *port)
 /* Sets up the scratch vectors for one recvmmsg call. */
 static void arm(receiver_t *r) {
   for (int i = 0; i < VLEN; i++) {
-    r->iov[i].iov_base = r->scratch + (size_t)i * SCRATCH_SLOT;
-    r->iov[i].iov_len = SCRATCH_SLOT;
+    r->iov[2 * i].iov_base = r->scratch + (size_t)i * SCRATCH_HEAD;
+    r->iov[2 * i].iov_len = SCRATCH_HEAD;
+    r->iov[2 * i + 1].iov_base = r->scratch + (size_t)VLEN * SCRATCH_HEAD + (size_t)i * (SCRATCH_SLOT - SCRATCH_HEAD);
+    r->iov[2 * i + 1].iov_len = SCRATCH_SLOT - SCRATCH_HEAD;
     memset(&r->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
-    r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
-    r->msgs[i].msg_hdr.msg_iovlen = 1;
+    r->msgs[i].msg_hdr.msg_iov = &r->iov[2 * i];
+    r->msgs[i].msg_hdr.msg_iovlen = 2;
     r->msgs[i].msg_hdr.msg_name = &r->addrs[i];
     r->msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
     r->msgs[i].msg_hdr.msg_control = r->ctrl[i];
@@ -340,7 +351,9 @@ static int read_some(receiver_t *r, slot_t **cur, uint64_t *first_ms) {
       put_u16(p + 6, (uint16_t)k);
       put_u32(p + 8, (uint32_t)ts.tv_sec);
       put_u32(p + 12, (uint32_t)ts.tv_nsec);
-      memcpy(p + RECORD_HEADER, r->iov[i].iov_base, len);
+      uint32_t head = len < SCRATCH_HEAD ? len : SCRATCH_HEAD;
+      memcpy(p + RECORD_HEADER, r->iov[2 * i].iov_base, head);
+      if (len > head) memcpy(p + RECORD_HEADER + head, r->iov[2 * i + 1].iov_base, len - head);
       s->used += RECORD_HEADER + len;
       s->count++;
       len = UINT32_MAX; /* stored */
@@ -438,7 +451,7 @@ static void *receive_thread(void *arg) {
        * megabytes, and a batch waits FLUSH_MS anyway), so each recvmmsg takes many.
        */
       /* the socket is drained: now the fast path over what was just stored, still in the caches */
-      if (cur) catch_up(r, cur);
+      if (cur && !r->parse_at_handoff) catch_up(r, cur);
       if (got > 0 && got < VLEN) {
         struct timespec pause = {0, COALESCE_US * 1000};
         nanosleep(&pause, NULL);
@@ -615,6 +628,7 @@ static int pack_slot(napi_env env, receiver_t *r, slot_t *s, napi_value *out, ui
 
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   receiver_t *r = context;
+  if (r->parse_at_handoff && env != NULL && cb != NULL && data != CALL_DROPS_ONLY && data != CALL_END) catch_up(r, &r->slots[(intptr_t)data - 1]);
   if (env == NULL || cb == NULL) {
     /* the environment is closing: free the slot, the batch goes nowhere */
     if (data != CALL_DROPS_ONLY && data != CALL_END) release_slot(r, &r->slots[(intptr_t)data - 1]);
@@ -772,12 +786,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "host must be an IP address");
     return NULL;
   }
-  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast;
+  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast, at_handoff;
   if (!get_prop_int(env, argv[0], "port", -1, &port) || port < 0 || port > 65535 || !get_prop_int(env, argv[0], "recvBufferBytes", 0, &rcvbuf) || rcvbuf < 0 || rcvbuf > (1ll << 30) ||
       !get_prop_int(env, argv[0], "nice", INT32_MIN, &nice) || (nice != INT32_MIN && (nice < -20 || nice > 19)) || !get_prop_int(env, argv[0], "limit", -1, &limit) || limit < 1 || limit > INT32_MAX ||
       !get_prop_int(env, argv[0], "ringSlots", DEFAULT_RING_SLOTS, &ring) || ring < 2 || ring > 256 || !get_prop_int(env, argv[0], "batchBytes", DEFAULT_BATCH_BYTES, &bbytes) || bbytes < 65536 + RECORD_HEADER ||
       bbytes > (64 << 20) || !get_prop_int(env, argv[0], "batchMessages", DEFAULT_BATCH_MESSAGES, &bmsgs) || bmsgs < 1 || bmsgs > 1000000 || !get_prop_int(env, argv[0], "flushMs", DEFAULT_FLUSH_MS, &flush) || flush < 1 ||
-      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast)) {
+      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast) || !get_prop_int(env, argv[0], "parseAtHandoff", 0, &at_handoff)) {
     napi_throw_range_error(env, NULL, "bad receiver options (port, recvBufferBytes, nice, limit, ringSlots, batchBytes, batchMessages, flushMs, fastParse)");
     return NULL;
   }
@@ -845,6 +859,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   r->batch_bytes = (uint32_t)bbytes;
   r->batch_messages = (uint32_t)bmsgs;
   r->flush_ms = (int)flush;
+  r->parse_at_handoff = at_handoff != 0;
   r->pending = tdata;
   r->limit = (int32_t)limit;
   r->nice_requested = (int)nice;
