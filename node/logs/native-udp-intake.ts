@@ -39,7 +39,15 @@ export interface NativeUdpOpenOptions {
    */
   /** Run the fast path when the batch is handed to the parse thread (in its call) instead of on the receive thread after each drain. */
   parseAtHandoff?: boolean;
-  pack?: { state: Float64Array; prefix: Uint8Array; prefixChars: number; origin: Uint8Array; originChars: number };
+  pack?: {
+    state: Float64Array;
+    prefix: Uint8Array;
+    prefixChars: number;
+    origin: Uint8Array;
+    originChars: number;
+    /** An ArrayBuffer of at least `bytes` to write the batch into (a pooled one the main thread gave back), called on the opening thread; else a new one is made. */
+    take?: (bytes: number) => ArrayBuffer;
+  };
 }
 
 export interface NativeUdpOpened {

@@ -12,6 +12,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { compactLineTexts } from '../../common/logs/log-journal-line.js';
 import { loadNativeUdpIntake, type NativeUdpOpenOptions } from './native-udp-intake.js';
 import type { UdpBatch } from './udp-batch.js';
+import { BufferPool } from './batch-buffer-pool.js';
 import { packedBatch, UdpBatchParser } from './udp-batch-parser.js';
 
 export interface NativeParseInit {
@@ -50,6 +51,11 @@ function isWholeLinesControl(m: unknown): m is WholeLinesControl {
   return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'whole-lines' && typeof (m as { on?: unknown }).on === 'boolean';
 }
 
+/** From the main thread: a pooled batch's buffer, no longer referred to there (ParsedLogBatch.giveBack). */
+function isBufferReturn(m: unknown): m is { kind: 'buffer'; data: ArrayBuffer } {
+  return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'buffer' && (m as { data?: unknown }).data instanceof ArrayBuffer;
+}
+
 /** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
 export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number; ringDropped?: number; kernelDrops?: number } & UdpBatch) | { kind: 'end' };
 
@@ -68,10 +74,14 @@ function main(): void {
   };
   // the native receiver's whole batches (kind 2: lines, facts and ends written in C) go on as they are
   const postPacked = (seq: number, data: ArrayBuffer, used: number, count: number, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
-    port.postMessage({ kind: 'parsed', seq, ...packedBatch(data, used, count, dropped), ...extra }, [data]);
+    port.postMessage({ kind: 'parsed', seq, ...packedBatch(data, used, count, dropped), ...(pooling ? { pooled: true } : {}), ...extra }, [data]);
   };
+  // TAPLINE_NATIVE_POOL=0: every whole batch in a new buffer (the comparison)
+  const pooling = process.env.TAPLINE_NATIVE_POOL !== '0';
+  const pool = new BufferPool();
   // the main thread asks for whole lines while it builds events (udp-receiver.ts): then no whole batches from C
   const onControl = (m: unknown): void => {
+    if (isBufferReturn(m)) return pool.give(m.data);
     if (isWholeLinesControl(m)) {
       parser.wholeLines = m.on;
       parser.state[1] = m.on ? 0 : 1;
@@ -83,7 +93,7 @@ function main(): void {
     // whole batches from C only with one parse thread (the ids are this thread's sequence)
     const forward = init.forward ?? [];
     const texts = compactLineTexts(init.idPrefix, init.sensor, 'udp');
-    const pack = forward.length === 0 && process.env.TAPLINE_NATIVE_PACK !== '0' ? { state: parser.state, prefix: texts.prefix.bytes, prefixChars: texts.prefix.chars, origin: texts.origin.bytes, originChars: texts.origin.chars } : undefined;
+    const pack = forward.length === 0 && process.env.TAPLINE_NATIVE_PACK !== '0' ? { state: parser.state, prefix: texts.prefix.bytes, prefixChars: texts.prefix.chars, origin: texts.origin.bytes, originChars: texts.origin.chars, ...(pooling ? { take: (n: number) => pool.take(n) } : {}) } : undefined;
     if (pack) parser.state[1] = parser.wholeLines ? 0 : 1;
     runNative(port, init.native, parseBatch, postPacked, forward, pack);
     return;

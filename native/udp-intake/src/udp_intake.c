@@ -161,6 +161,7 @@ typedef struct {
    */
   double *pack_state;
   napi_ref pack_ref;
+  napi_ref pack_take; /* pack.take(bytes) → ArrayBuffer of at least that many bytes (optional) */
   uint8_t *pack_prefix;
   uint8_t *pack_origin;
   lpk_texts pack_texts;
@@ -570,6 +571,8 @@ static void tsfn_finalize(napi_env env, void *data, void *hint) {
   r->pending_ref = NULL;
   if (r->pack_ref) napi_delete_reference(env, r->pack_ref);
   r->pack_ref = NULL;
+  if (r->pack_take) napi_delete_reference(env, r->pack_take);
+  r->pack_take = NULL;
   free_resources(r);
   if (--r->refs == 0) free_receiver(r);
 }
@@ -619,7 +622,23 @@ static int pack_slot(napi_env env, receiver_t *r, slot_t *s, napi_value *out, ui
   uint32_t n = 0, total = 0;
   if (!lpk_size(s->data, s->used, s->count, s->pre, s->pre_end, ips, s->nips, &r->pack_texts, first, &n, &total)) return 0;
   void *d = NULL;
-  if (napi_create_arraybuffer(env, total, &d, out) != napi_ok || d == NULL) return 0;
+  /* a buffer the main thread gave back (pack.take: the parse thread's pool), else a new one */
+  if (r->pack_take) {
+    napi_value fn, global, arg, res;
+    bool is_ab = false;
+    size_t len = 0;
+    arg = num(env, total);
+    if (napi_get_reference_value(env, r->pack_take, &fn) == napi_ok && fn != NULL && napi_get_global(env, &global) == napi_ok && napi_call_function(env, global, fn, 1, &arg, &res) == napi_ok) {
+      if (napi_is_arraybuffer(env, res, &is_ab) == napi_ok && is_ab && napi_get_arraybuffer_info(env, res, &d, &len) == napi_ok && d != NULL && len >= total) *out = res;
+      else d = NULL;
+    } else {
+      napi_value e;
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &e);
+      d = NULL;
+    }
+  }
+  if (d == NULL && (napi_create_arraybuffer(env, total, &d, out) != napi_ok || d == NULL)) return 0;
   lpk_write(s->data, s->count, s->pre, ips, &r->pack_texts, first, n, d);
   st[0] = last + s->count;
   *lines = n;
@@ -628,12 +647,15 @@ static int pack_slot(napi_env env, receiver_t *r, slot_t *s, napi_value *out, ui
 
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   receiver_t *r = context;
-  if (r->parse_at_handoff && env != NULL && cb != NULL && data != CALL_DROPS_ONLY && data != CALL_END) catch_up(r, &r->slots[(intptr_t)data - 1]);
   if (env == NULL || cb == NULL) {
-    /* the environment is closing: free the slot, the batch goes nowhere */
-    if (data != CALL_DROPS_ONLY && data != CALL_END) release_slot(r, &r->slots[(intptr_t)data - 1]);
+    /*
+     * The environment is closing: the batch goes nowhere. Node empties the queue this way only
+     * after tsfn_finalize ran (which joined the thread and freed the ring, and may have freed r):
+     * nothing here may touch r (releasing the slot crashed when a worker ended with batches queued).
+     */
     return;
   }
+  if (r->parse_at_handoff && data != CALL_DROPS_ONLY && data != CALL_END) catch_up(r, &r->slots[(intptr_t)data - 1]);
   napi_value argv[9];
   napi_value undef;
   napi_get_undefined(env, &undef);
@@ -806,7 +828,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  /* pack: { state: Float64Array (2 or more), prefix: Uint8Array, prefixChars, origin: Uint8Array, originChars } (line_pack.h) */
+  /* pack: { state: Float64Array (2 or more), prefix: Uint8Array, prefixChars, origin: Uint8Array, originChars, take? } (line_pack.h) */
   napi_value packv = NULL, statev = NULL;
   double *pack_state = NULL;
   void *prefix = NULL, *origin = NULL;
@@ -943,7 +965,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   r->refs = 1;
   napi_create_reference(env, pendingv, 1, &r->pending_ref);
-  if (r->pack_state) napi_create_reference(env, statev, 1, &r->pack_ref);
+  if (r->pack_state) {
+    napi_create_reference(env, statev, 1, &r->pack_ref);
+    napi_value takev;
+    napi_valuetype tt = napi_undefined;
+    if (napi_get_named_property(env, packv, "take", &takev) == napi_ok && napi_typeof(env, takev, &tt) == napi_ok && tt == napi_function) napi_create_reference(env, takev, 1, &r->pack_take);
+  }
   /* registered after the thread-safe function, so at teardown it runs first (reverse order) */
   if (napi_add_env_cleanup_hook(env, cleanup_hook, r) == napi_ok) r->cleanup_hook = 1;
   if (pthread_create(&r->thread, NULL, receive_thread, r) != 0) {
