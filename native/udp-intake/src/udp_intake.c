@@ -52,13 +52,6 @@
 #define RECORD_HEADER 16
 #define VLEN 64
 #define SCRATCH_SLOT 65536
-/*
- * Each datagram is read into two pieces: its first SCRATCH_HEAD bytes into a compact region
- * (VLEN heads side by side: a syslog datagram lands there whole), the rest into a 64 KiB
- * scratch slot. With one 64 KiB slot each, the VLEN buffers a recvmmsg call fills all started
- * 64 KiB apart: the same cache set in L1 and L2, so the kernel's copies and ours evicted each other.
- */
-#define SCRATCH_HEAD 2048
 #define MAX_IPS 256
 #define IP_TEXT 48
 #define DEFAULT_RING_SLOTS 96
@@ -123,7 +116,7 @@ typedef struct {
   /* scratch for recvmmsg */
   uint8_t *scratch;
   struct mmsghdr msgs[VLEN];
-  struct iovec iov[2 * VLEN];
+  struct iovec iov[VLEN];
   struct sockaddr_storage addrs[VLEN];
   uint8_t ctrl[VLEN][128];
   /* msgs[carry_at, carry_n): read from the socket, not yet in a batch (the ring had no room) */
@@ -274,13 +267,11 @@ static int ip_index(slot_t *s, const struct sockaddr_storage *a, uint16_t *port)
 /* Sets up the scratch vectors for one recvmmsg call. */
 static void arm(receiver_t *r) {
   for (int i = 0; i < VLEN; i++) {
-    r->iov[2 * i].iov_base = r->scratch + (size_t)i * SCRATCH_HEAD;
-    r->iov[2 * i].iov_len = SCRATCH_HEAD;
-    r->iov[2 * i + 1].iov_base = r->scratch + (size_t)VLEN * SCRATCH_HEAD + (size_t)i * (SCRATCH_SLOT - SCRATCH_HEAD);
-    r->iov[2 * i + 1].iov_len = SCRATCH_SLOT - SCRATCH_HEAD;
+    r->iov[i].iov_base = r->scratch + (size_t)i * SCRATCH_SLOT;
+    r->iov[i].iov_len = SCRATCH_SLOT;
     memset(&r->msgs[i].msg_hdr, 0, sizeof(struct msghdr));
-    r->msgs[i].msg_hdr.msg_iov = &r->iov[2 * i];
-    r->msgs[i].msg_hdr.msg_iovlen = 2;
+    r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
+    r->msgs[i].msg_hdr.msg_iovlen = 1;
     r->msgs[i].msg_hdr.msg_name = &r->addrs[i];
     r->msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
     r->msgs[i].msg_hdr.msg_control = r->ctrl[i];
@@ -352,9 +343,7 @@ static int read_some(receiver_t *r, slot_t **cur, uint64_t *first_ms) {
       put_u16(p + 6, (uint16_t)k);
       put_u32(p + 8, (uint32_t)ts.tv_sec);
       put_u32(p + 12, (uint32_t)ts.tv_nsec);
-      uint32_t head = len < SCRATCH_HEAD ? len : SCRATCH_HEAD;
-      memcpy(p + RECORD_HEADER, r->iov[2 * i].iov_base, head);
-      if (len > head) memcpy(p + RECORD_HEADER + head, r->iov[2 * i + 1].iov_base, len - head);
+      memcpy(p + RECORD_HEADER, r->iov[i].iov_base, len);
       s->used += RECORD_HEADER + len;
       s->count++;
       len = UINT32_MAX; /* stored */
