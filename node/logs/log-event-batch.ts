@@ -112,6 +112,7 @@ export class LogEventBatch {
     if (give)
       this.released = () =>
         setImmediate(() => {
+          if (this.gone) return; // given back once
           this.gone = true;
           logBatchBuffers.givenBack++;
           give(parsed.data);
