@@ -100,6 +100,33 @@ describe('UDP logs on the live bus (lazy publishing)', () => {
     assert.deepEqual(replayed, journal);
   });
 
+  it('batches written whole in C and batches parsed per record (an OSSEC line in them) share one id sequence: every id once, in order', async () => {
+    const s = await services();
+    const recv = await s.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    // every 700th message is an OSSEC alert (left to TypeScript): its batch takes the per-record path
+    const py = `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(6000):\n  m = b"<132>Jul 10 10:11:23 ossec-server ossec: Alert Level: 5; Rule: 5716 - SSHD authentication failed.; Location: x; srcip: 192.168.1.50; n %d" % i if i % 700 == 0 else b"<13>Nov 22 10:00:00 h app: message %d from 10.1.2.3 port 22" % i\n  s.sendto(m, ("127.0.0.1", ${recv.port}))\n  if i % 500 == 0: time.sleep(0.02)\n`;
+    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    await until(() => s.logs.intake.stats.stored === 6000, 20_000);
+    assert.equal(s.logs.intake.stats.stored, 6000);
+    const journal = (await s.searchEvents({ limit: 100_000 })).filter((e) => e.kind === 'log');
+    assert.equal(journal.length, 6000);
+    // message i (the number after "message " or ", n ") got the id with sequence number i + 1: one sequence, in arrival order
+    const bySent = new Array<string>(6000);
+    for (const e of journal) {
+      if (e.kind !== 'log') continue;
+      const i = Number(/(?:message|; n) (\d+)/.exec(e.raw)?.[1]);
+      assert.equal(bySent[i], undefined, `message ${i} once`);
+      bySent[i] = e.id;
+      if (i % 700 === 0) assert.equal(e.format, 'ossec');
+    }
+    assert.deepEqual(
+      bySent.map((id) => Number(/(\d+)$/.exec(id)?.[1])),
+      Array.from({ length: 6000 }, (_, i) => i + 1),
+    );
+    assert.equal(new Set(bySent.map((id) => id.replace(/\d+$/, ''))).size, 1, 'one id prefix');
+  });
+
   for (const withClass of [false, true]) {
     it(withClass ? 'an event class on some messages: ranked events and their class-match events, the same on the bus and in the journal' : 'every stored event reaches a live subscriber, equal to its journal line, in receive order', async () => {
       const s = await services();
