@@ -34,20 +34,59 @@ interface BusItem {
 /** Events whose objects are built on demand (a log intake batch keeps its lines, not objects). */
 export interface LazyEvents {
   event(i: number): TaplineEvent;
+  /**
+   * Optional: called once the bus no longer refers to the source (no replay slot holds it, every
+   * item made from it was built), so its memory may be reused (a UDP batch's buffer goes back to
+   * its parse thread). An item that is never built (dropped from a slow subscriber's queue)
+   * keeps it referred to: then this is never called and the garbage collector frees it.
+   */
+  released?(): void;
+}
+
+/** Reference counts of lazily published sources that want to know when the bus lets go of them (LazyEvents.released). */
+class SourceRefs {
+  private readonly refs = new Map<LazyEvents, number>();
+
+  hold(src: LazyEvents, n: number): void {
+    if (src.released) this.refs.set(src, (this.refs.get(src) ?? 0) + n);
+  }
+
+  drop(src: LazyEvents, n: number): void {
+    if (!src.released) return;
+    const k = (this.refs.get(src) ?? 0) - n;
+    if (k > 0) {
+      this.refs.set(src, k);
+      return;
+    }
+    this.refs.delete(src);
+    src.released();
+  }
 }
 
 /** An event published lazily: built when first delivered or replayed, then kept (every subscriber gets the same object). */
 class LazyItem implements BusItem {
   private built: TaplineEvent | null = null;
+  private source: LazyEvents | null;
 
   constructor(
     readonly seq: number,
-    private readonly source: LazyEvents,
+    source: LazyEvents,
     private readonly index: number,
-  ) {}
+    private readonly refs: SourceRefs,
+  ) {
+    this.source = source;
+    refs.hold(source, 1);
+  }
 
   get e(): TaplineEvent {
-    return (this.built ??= this.source.event(this.index));
+    if (this.built === null) {
+      const src = this.source as LazyEvents;
+      this.built = src.event(this.index);
+      // built: the item no longer needs its source
+      this.source = null;
+      this.refs.drop(src, 1);
+    }
+    return this.built;
   }
 }
 
@@ -63,6 +102,7 @@ export class EventBus {
   private readonly ringItem: (BusItem | null)[];
   private readonly ringSrc: (LazyEvents | null)[];
   private readonly ringIdx: Int32Array;
+  private readonly sourceRefs = new SourceRefs();
   private readonly subs = new Set<Subscriber>();
   private timer: unknown = null;
   private readonly interval: number;
@@ -101,26 +141,51 @@ export class EventBus {
    * messages are never looked at live). Returns the last sequence number.
    */
   publishLazy(count: number, source: LazyEvents): number {
+    // held while it is being published: released (at the end) only if nothing kept it
+    this.sourceRefs.hold(source, 1);
     if (this.subs.size > 0) {
-      for (let i = 0; i < count; i++) this.add(new LazyItem(++this.seq, source, i));
+      for (let i = 0; i < count; i++) this.add(new LazyItem(++this.seq, source, i, this.sourceRefs));
     } else if (this.replay > 0) {
-      // nobody to deliver to: only the replay buffer keeps them, as source and index
+      // nobody to deliver to: only the replay buffer keeps them, as source and index (held
+      // before the slots are filled: a batch longer than the buffer overwrites its own slots)
+      this.sourceRefs.hold(source, count);
+      // the sources overwritten, dropped once per run of slots (a batch's events are adjacent)
+      let old: LazyEvents | null = null;
+      let run = 0;
       for (let i = 0; i < count; i++) {
         const slot = this.seq++ % this.replay;
         this.ringItem[slot] = null;
+        const was = this.ringSrc[slot];
+        if (was !== old) {
+          if (old !== null) this.sourceRefs.drop(old, run);
+          old = was;
+          run = 0;
+        }
+        run++;
         this.ringSrc[slot] = source;
         this.ringIdx[slot] = i;
       }
+      if (old !== null) this.sourceRefs.drop(old, run);
     } else this.seq += count;
     if (count > 0) this.schedule();
+    this.sourceRefs.drop(source, 1);
     return this.seq;
+  }
+
+  /** The replay slot's source (if any) is being overwritten: one reference less. */
+  private dropSlotSource(slot: number): void {
+    const old = this.ringSrc[slot];
+    if (old !== null) {
+      this.ringSrc[slot] = null;
+      this.sourceRefs.drop(old, 1);
+    }
   }
 
   private add(item: BusItem): void {
     if (this.replay > 0) {
       const slot = (item.seq - 1) % this.replay;
       this.ringItem[slot] = item;
-      this.ringSrc[slot] = null;
+      this.dropSlotSource(slot);
     }
     for (const s of this.subs) this.enqueue(s, item);
   }
@@ -135,9 +200,10 @@ export class EventBus {
     const slot = (seq - 1) % this.replay;
     let item = this.ringItem[slot];
     if (item === null) {
-      item = new LazyItem(seq, this.ringSrc[slot] as LazyEvents, this.ringIdx[slot]);
+      // the slot's reference to its source moves to the item
+      item = new LazyItem(seq, this.ringSrc[slot] as LazyEvents, this.ringIdx[slot], this.sourceRefs);
       this.ringItem[slot] = item;
-      this.ringSrc[slot] = null;
+      this.dropSlotSource(slot);
     }
     return item;
   }

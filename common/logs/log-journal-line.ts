@@ -346,6 +346,16 @@ function originText(sensor: string, transport: string, quoted: boolean): CachedT
   return lastOrigin.text;
 }
 
+/**
+ * The two cached texts of a received message's line start (writeCompactLineStart) that depend on
+ * the receiver: `{"kind":"log","v":2,"id":"PREFIX` (before the id's digits) and the id's closing
+ * quote with the origin's keys up to received_ts's value. The native receiver writes whole lines
+ * from them (native/udp-intake/src/line_pack.h): these bytes, so nothing is escaped twice.
+ */
+export function compactLineTexts(idPrefix: string, sensor: string, transport: string): { prefix: CachedText; origin: CachedText } {
+  return { prefix: idPrefixText(idPrefix), origin: originText(sensor, transport, true) };
+}
+
 /** The line's start up to its id's digits: `{"kind":"log","v":2,"id":"PREFIX` (JSON.stringify's escapes, no closing quote). */
 function idPrefixText(prefix: string): CachedText {
   if (lastIdPrefix === null || lastIdPrefix.prefix !== prefix) {

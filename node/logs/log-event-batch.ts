@@ -71,6 +71,9 @@ export const logEventsBuilt = {
   wholeLineBatches: 0,
 };
 
+/** Pooled batch buffers given back to their parse thread (LogEventBatch.released), for tests and benches. */
+export const logBatchBuffers = { givenBack: 0 };
+
 export class LogEventBatch {
   readonly count: number;
   private readonly bytes: Uint8Array;
@@ -84,6 +87,14 @@ export class LogEventBatch {
   private readonly rebuilt = new Set<number>();
   private linked = 0;
   private encoded: EncodedLines | null = null;
+  /**
+   * A pooled batch (ParsedLogBatch.giveBack): the event bus calls this once it no longer refers
+   * to the batch (event-bus.ts LazyEvents.released); the buffer goes back to its parse thread on
+   * the next turn of the event loop (after the synchronous readers of the same publication).
+   * Undefined for other batches (the garbage collector frees them).
+   */
+  readonly released?: () => void;
+  private gone = false;
 
   constructor(
     readonly parsed: ParsedLogBatch,
@@ -97,6 +108,15 @@ export class LogEventBatch {
     this.built = new Array<LogEvent | undefined>(this.count);
     this.flowIds = new Array<string[] | undefined>(this.count);
     if (parsed.wholeData !== undefined) logEventsBuilt.wholeLineBatches++;
+    const give = parsed.giveBack;
+    if (give)
+      this.released = () =>
+        setImmediate(() => {
+          if (this.gone) return; // given back once
+          this.gone = true;
+          logBatchBuffers.givenBack++;
+          give(parsed.data);
+        });
   }
 
   format(i: number): LogFormat {
@@ -188,6 +208,8 @@ export class LogEventBatch {
   event(i: number): LogEvent {
     let e = this.built[i];
     if (e === undefined) {
+      // never silently from a reused buffer: the bus let go of this batch, nothing may build from it
+      if (this.gone) throw new Error('log event batch: event asked for after its buffer went back to the parse thread');
       logEventsBuilt.count++;
       logEventsBuilt.lastAt = Date.now();
       const whole = this.parsed.wholeData;

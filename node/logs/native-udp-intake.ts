@@ -30,6 +30,24 @@ export interface NativeUdpOpenOptions {
    * each batch (default true): its results come with the batch (`pre`), for the messages it is sure of.
    */
   fastParse?: boolean;
+  /**
+   * Whole batches in C (native/udp-intake/src/line_pack.h): a batch whose every record the fast
+   * path handled comes as the parsed batch itself (callback kind 2), its lines written from these
+   * texts (log-journal-line.ts compactLineTexts) with ids after state[0], which the call advances.
+   * state is the calling thread's own (never transferred): [0] the last id given, [1] 1 while
+   * whole batches are wanted.
+   */
+  /** Run the fast path when the batch is handed to the parse thread (in its call) instead of on the receive thread after each drain. */
+  parseAtHandoff?: boolean;
+  pack?: {
+    state: Float64Array;
+    prefix: Uint8Array;
+    prefixChars: number;
+    origin: Uint8Array;
+    originChars: number;
+    /** An ArrayBuffer of at least `bytes` to write the batch into (a pooled one the main thread gave back), called on the opening thread; else a new one is made. */
+    take?: (bytes: number) => ArrayBuffer;
+  };
 }
 
 export interface NativeUdpOpened {
@@ -42,10 +60,12 @@ export interface NativeUdpOpened {
 
 /**
  * kind 0: a batch (`data` undefined when the call only reports drops), 1: the end (the last call,
- * after close()). Drop counts are since the previous call; kernelDrops is the socket's total.
+ * after close()), 2: a whole parsed batch (`pack`: data holds the lines [0, used), then the facts
+ * table and the ends as udp-batch-parser.ts packBatch lays them out). Drop counts are since the
+ * previous call; kernelDrops is the socket's total.
  */
 export type NativeUdpCallback = (
-  kind: 0 | 1,
+  kind: 0 | 1 | 2,
   data: ArrayBuffer | undefined,
   used: number,
   count: number,
@@ -64,12 +84,21 @@ export interface NativeUdpAddon {
   stats(handle: unknown): { received: number; kernelDrops: number };
   /** The fast path's results for a batch in udp-batch.ts's layout, on the calling thread (the receive thread's code; for tests and benches). */
   fastParseBatch(data: ArrayBuffer, used: number, count: number): ArrayBuffer;
+  /** The whole parsed batch a kind-2 call hands over, ids after lastId, on the calling thread (the same code; for tests); undefined: the per-record path. */
+  fastPackBatch(
+    data: ArrayBuffer,
+    used: number,
+    count: number,
+    ips: string[],
+    lastId: number,
+    pack: { prefix: Uint8Array; prefixChars: number; origin: Uint8Array; originChars: number },
+  ): { data: ArrayBuffer; used: number } | undefined;
 }
 
 function isNativeUdpAddon(m: unknown): m is NativeUdpAddon {
   if (typeof m !== 'object' || m === null) return false;
   const a = m as Record<string, unknown>;
-  return typeof a.open === 'function' && typeof a.close === 'function' && typeof a.stats === 'function' && typeof a.fastParseBatch === 'function' && a.layoutVersion === NATIVE_UDP_LAYOUT_VERSION;
+  return typeof a.open === 'function' && typeof a.close === 'function' && typeof a.stats === 'function' && typeof a.fastParseBatch === 'function' && typeof a.fastPackBatch === 'function' && a.layoutVersion === NATIVE_UDP_LAYOUT_VERSION;
 }
 
 export function loadNativeUdpIntake(): NativeAddonLoad<NativeUdpAddon> {

@@ -110,6 +110,10 @@ export interface ParsedLogBatch {
    */
   wholeData?: ArrayBuffer;
   wholeEnds?: Uint32Array;
+  /** The parse thread takes `data` back for later batches once nothing refers to it (the native receiver's whole batches). */
+  pooled?: boolean;
+  /** Main thread, pooled batches: gives `data` back to its parse thread (every view into it is then detached). */
+  giveBack?: (data: ArrayBuffer) => void;
 }
 
 /**
@@ -133,6 +137,7 @@ export const ParseThreadMessageSchema = z.discriminatedUnion('kind', [
       kernelDrops: z.number().int().nonnegative().optional(),
       wholeData: z.instanceof(ArrayBuffer).optional(),
       wholeEnds: z.instanceof(Uint32Array).optional(),
+      pooled: z.boolean().optional(),
     })
     .refine((m) => m.used <= m.data.byteLength && m.ends.length === 2 * m.count && m.facts.length === FACT_STRIDE * m.count && (m.count === 0 || m.ends[2 * m.count - 2] === m.used), 'batch sizes disagree')
     .refine(

@@ -21,7 +21,12 @@ const EMPTY_PRE = new Int32Array(0);
 export class UdpBatchParser {
   // one writer for every batch: the lines are written straight into its bytes, then copied out exactly sized
   private readonly w = new JsonLineWriter(1 << 20);
-  private id = 0;
+  /**
+   * [0] the last event id given (ids are idPrefix and a sequence number); [1] 1 while the native
+   * receiver may hand over whole parsed batches (udp-parse-thread.ts: it writes them in C with ids
+   * after [0] and advances it, native/udp-intake/src/line_pack.h).
+   */
+  readonly state = new Float64Array(2);
   private readonly logFacts = new LogFacts();
   private ends = new Uint32Array(0);
   private facts = new Float64Array(0);
@@ -72,7 +77,7 @@ export class UdpBatchParser {
       if (off >= 0 && exactTime(sec, nsec)) {
         // done in C on the receive thread: the line's start here, then its tail's bytes as written there
         const h = off >> 2;
-        writeCompactLineStart(w, this.idPrefix, ++this.id, this.sensor, 'udp', sec, nsec, r.ip, r.port);
+        writeCompactLineStart(w, this.idPrefix, ++this.state[0], this.sensor, 'udp', sec, nsec, r.ip, r.port);
         const base = w.at;
         w.asciiJson(preBytes, off + PRE_HEADER_BYTES, pre[h]);
         // the header's marks (src_ip, dst_ip, message: JsonLineWriter.marks's order), relative to the tail
@@ -92,7 +97,7 @@ export class UdpBatchParser {
       }
       // the facts read from the bytes when the extractor is sure (log-facts.ts), else the full parse
       if (ww === null && this.useFacts && exactTime(sec, nsec) && extractLogFacts(bytes, r.start, r.end, sec, f)) {
-        writeCompactLogLineFromFacts(w, bytes, r.start, r.end, f, this.idPrefix, ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port);
+        writeCompactLogLineFromFacts(w, bytes, r.start, r.end, f, this.idPrefix, ++this.state[0], this.sensor, sec, nsec, 'udp', r.ip, r.port);
         w.byte(0x0a);
         ends[2 * n] = w.at;
         ends[2 * n + 1] = w.chars;
@@ -103,12 +108,12 @@ export class UdpBatchParser {
       }
       const text = decodeLogBytes(r.payload());
       const p = parseLog(text, sec);
-      writeCompactLogLine(w, text, p, this.idPrefix, ++this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
+      writeCompactLogLine(w, text, p, this.idPrefix, ++this.state[0], this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
       w.byte(0x0a);
       ends[2 * n] = w.at;
       ends[2 * n + 1] = w.chars;
       if (ww && wholeEnds) {
-        writeParsedLogLine(ww, text, p, this.idPrefix + this.id, this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
+        writeParsedLogLine(ww, text, p, this.idPrefix + this.state[0], this.sensor, sec, nsec, 'udp', r.ip, r.port, null);
         ww.byte(0x0a);
         wholeEnds[n] = ww.at;
       }
@@ -126,6 +131,16 @@ export class UdpBatchParser {
     }
     return out;
   }
+}
+
+/**
+ * A batch already in packBatch's layout (the native receiver's whole batches, line_pack.h): the
+ * facts and ends as views into it.
+ */
+export function packedBatch(data: ArrayBuffer, used: number, count: number, dropped: number): ParsedLogBatch {
+  const factsAt = (used + 7) & ~7;
+  const endsAt = factsAt + count * FACT_STRIDE * 8;
+  return { data, used, ends: new Uint32Array(data, endsAt, count * 2), facts: new Float64Array(data, factsAt, count * FACT_STRIDE), count, dropped };
 }
 
 /**

@@ -9,9 +9,11 @@
  * batch reaches the parser with one call and no thread message in between.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { loadNativeUdpIntake } from './native-udp-intake.js';
+import { compactLineTexts } from '../../common/logs/log-journal-line.js';
+import { loadNativeUdpIntake, type NativeUdpOpenOptions } from './native-udp-intake.js';
 import type { UdpBatch } from './udp-batch.js';
-import { UdpBatchParser } from './udp-batch-parser.js';
+import { BufferPool } from './batch-buffer-pool.js';
+import { packedBatch, UdpBatchParser } from './udp-batch-parser.js';
 
 export interface NativeParseInit {
   host: string;
@@ -49,6 +51,11 @@ function isWholeLinesControl(m: unknown): m is WholeLinesControl {
   return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'whole-lines' && typeof (m as { on?: unknown }).on === 'boolean';
 }
 
+/** From the main thread: a pooled batch's buffer, no longer referred to there (ParsedLogBatch.giveBack). */
+function isBufferReturn(m: unknown): m is { kind: 'buffer'; data: ArrayBuffer } {
+  return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'buffer' && (m as { data?: unknown }).data instanceof ArrayBuffer;
+}
+
 /** From the socket thread (or, native receiver, from the parse thread that owns it, with its counts). */
 export type SocketThreadMessage = ({ kind: 'batch'; seq: number; dropped: number; ringDropped?: number; kernelDrops?: number } & UdpBatch) | { kind: 'end' };
 
@@ -65,14 +72,30 @@ function main(): void {
     if (m.wholeData && m.wholeEnds) transfer.push(m.wholeData, m.wholeEnds.buffer as ArrayBuffer);
     port.postMessage({ kind: 'parsed', seq, ...m, ...extra }, transfer);
   };
-  // the main thread asks for whole lines while it builds events (udp-receiver.ts)
+  // the native receiver's whole batches (kind 2: lines, facts and ends written in C) go on as they are
+  const postPacked = (seq: number, data: ArrayBuffer, used: number, count: number, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }): void => {
+    port.postMessage({ kind: 'parsed', seq, ...packedBatch(data, used, count, dropped), ...(pooling ? { pooled: true } : {}), ...extra }, [data]);
+  };
+  // TAPLINE_NATIVE_POOL=0: every whole batch in a new buffer (the comparison)
+  const pooling = process.env.TAPLINE_NATIVE_POOL !== '0';
+  const pool = new BufferPool();
+  // the main thread asks for whole lines while it builds events (udp-receiver.ts): then no whole batches from C
   const onControl = (m: unknown): void => {
-    if (isWholeLinesControl(m)) parser.wholeLines = m.on;
+    if (isBufferReturn(m)) return pool.give(m.data);
+    if (isWholeLinesControl(m)) {
+      parser.wholeLines = m.on;
+      parser.state[1] = m.on ? 0 : 1;
+    }
   };
   port.on('message', onControl);
 
   if (init.native) {
-    runNative(port, init.native, parseBatch, init.forward ?? []);
+    // whole batches from C only with one parse thread (the ids are this thread's sequence)
+    const forward = init.forward ?? [];
+    const texts = compactLineTexts(init.idPrefix, init.sensor, 'udp');
+    const pack = forward.length === 0 && process.env.TAPLINE_NATIVE_PACK !== '0' ? { state: parser.state, prefix: texts.prefix.bytes, prefixChars: texts.prefix.chars, origin: texts.origin.bytes, originChars: texts.origin.chars, ...(pooling ? { take: (n: number) => pool.take(n) } : {}) } : undefined;
+    if (pack) parser.state[1] = parser.wholeLines ? 0 : 1;
+    runNative(port, init.native, parseBatch, postPacked, forward, pack);
     return;
   }
   const input = init.input;
@@ -92,7 +115,9 @@ function runNative(
   port: MessagePort,
   opts: NativeParseInit,
   parseOwn: (seq: number, b: UdpBatch, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }) => void,
+  postPacked: (seq: number, data: ArrayBuffer, used: number, count: number, dropped: number, extra: { ringDropped?: number; kernelDrops?: number }) => void,
   forward: MessagePort[],
+  pack: NativeUdpOpenOptions['pack'],
 ): void {
   const ways = forward.length + 1;
   // batch seq goes to thread seq % ways (0: this one); the datagrams are transferred, not copied
@@ -124,6 +149,8 @@ function runNative(
         limit: opts.limit,
         // TAPLINE_NATIVE_PARSE=0: the native receiver without the parse fast path (every message parsed in TypeScript)
         fastParse: process.env.TAPLINE_NATIVE_PARSE !== '0',
+        ...(pack ? { pack } : {}),
+        ...(process.env.TAPLINE_NATIVE_PARSE_AT === 'handoff' ? { parseAtHandoff: true } : {}),
       },
       (kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops, pre) => {
         if (kind === 1) {
@@ -136,6 +163,7 @@ function runNative(
           port.postMessage({ kind: 'end' });
           return;
         }
+        if (kind === 2 && data) return postPacked(seq++, data, used, count, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
         parseBatch(seq++, data ? { data, used, count, ips, ...(pre ? { pre } : {}) } : { data: empty, used: 0, count: 0, ips: [] }, droppedQueueFull + droppedRingFull, { ringDropped: droppedRingFull, kernelDrops });
       },
     );

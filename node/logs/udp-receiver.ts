@@ -253,7 +253,8 @@ export class UdpLogReceiver {
         }
         if (made && m.ringDropped) made.ringDrops += m.ringDropped;
         if (made && m.kernelDrops !== undefined) made.kernelDropsSeen = Math.max(made.kernelDropsSeen ?? 0, m.kernelDrops);
-        deliver(m.seq, m);
+        // the native receiver's whole batches go back to this parse thread once nothing refers to them (LogEventBatch.released)
+        deliver(m.seq, m.pooled === true ? { ...m, giveBack: (d: ArrayBuffer) => t.postMessage({ kind: 'buffer', data: d }, [d]) } : m);
       });
       t.once('exit', () => endParse());
       t.on('error', (e) => {

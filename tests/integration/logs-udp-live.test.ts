@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TaplineEvent } from '../../common/bridge/messages.js';
 import { TaplineServices } from '../../electron/services/tapline-services.js';
-import { logEventsBuilt } from '../../node/logs/log-event-batch.js';
+import { logBatchBuffers, logEventsBuilt } from '../../node/logs/log-event-batch.js';
 
 /** Sends n datagrams from a child process: i-th "<13>Nov 22 10:00:00 h app: message i from 10.1.2.3 port 22" (every 5th says "alarm"). */
 function sendBlocking(port: number, n: number, first = 0): void {
@@ -75,6 +75,56 @@ describe('UDP logs on the live bus (lazy publishing)', () => {
     assert.equal(logEventsBuilt.wholeLineBatches, wholeBatches, 'no batch with whole lines after the subscriber left');
     const all = (await s.searchEvents({ limit: 100_000 })).filter((e) => e.kind === 'log');
     assert.equal(all.length, n + 20);
+  });
+
+  it('without a subscriber, the native receiver\'s batch buffers go back to the parse thread once the replay buffer lets go of them, and are reused: what it replays equals the journal', async () => {
+    const s = await services();
+    const recv = await s.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const pooled = recv.udp_receiver === 'native' && process.env.TAPLINE_NATIVE_PARSE !== '0' && process.env.TAPLINE_NATIVE_PACK !== '0' && process.env.TAPLINE_NATIVE_POOL !== '0';
+    const given0 = logBatchBuffers.givenBack;
+    let n = 0;
+    // past the replay buffer (20,000 events) twice: the first batches' buffers come back, later batches are written into them
+    for (let k = 0; k < 5; k++) {
+      sendBlocking(recv.port, 10_000, n);
+      n += 10_000;
+      await until(() => s.logs.intake.stats.stored === n, 20_000);
+      assert.equal(s.logs.intake.stats.stored, n);
+    }
+    await new Promise((r) => setImmediate(r));
+    if (pooled) assert.ok(logBatchBuffers.givenBack - given0 > 0, 'buffers given back');
+    else assert.equal(logBatchBuffers.givenBack, given0);
+    const replayed = s.bus.recent().filter((e) => e.kind === 'log');
+    assert.ok(replayed.length > 0 && replayed.length <= 20_000);
+    const journal = (await s.searchEvents({ limit: replayed.length })).filter((e) => e.kind === 'log').reverse();
+    assert.equal(journal.length, replayed.length);
+    assert.deepEqual(replayed, journal);
+  });
+
+  it('batches written whole in C and batches parsed per record (an OSSEC line in them) share one id sequence: every id once, in order', async () => {
+    const s = await services();
+    const recv = await s.logs.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    // every 700th message is an OSSEC alert (left to TypeScript): its batch takes the per-record path
+    const py = `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(6000):\n  m = b"<132>Jul 10 10:11:23 ossec-server ossec: Alert Level: 5; Rule: 5716 - SSHD authentication failed.; Location: x; srcip: 192.168.1.50; n %d" % i if i % 700 == 0 else b"<13>Nov 22 10:00:00 h app: message %d from 10.1.2.3 port 22" % i\n  s.sendto(m, ("127.0.0.1", ${recv.port}))\n  if i % 500 == 0: time.sleep(0.02)\n`;
+    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    await until(() => s.logs.intake.stats.stored === 6000, 20_000);
+    assert.equal(s.logs.intake.stats.stored, 6000);
+    const journal = (await s.searchEvents({ limit: 100_000 })).filter((e) => e.kind === 'log');
+    assert.equal(journal.length, 6000);
+    // message i (the number after "message " or ", n ") got the id with sequence number i + 1: one sequence, in arrival order
+    const bySent = new Array<string>(6000);
+    for (const e of journal) {
+      if (e.kind !== 'log') continue;
+      const i = Number(/(?:message|; n) (\d+)/.exec(e.raw)?.[1]);
+      assert.equal(bySent[i], undefined, `message ${i} once`);
+      bySent[i] = e.id;
+      if (i % 700 === 0) assert.equal(e.format, 'ossec');
+    }
+    assert.deepEqual(
+      bySent.map((id) => Number(/(\d+)$/.exec(id)?.[1])),
+      Array.from({ length: 6000 }, (_, i) => i + 1),
+    );
+    assert.equal(new Set(bySent.map((id) => id.replace(/\d+$/, ''))).size, 1, 'one id prefix');
   });
 
   for (const withClass of [false, true]) {

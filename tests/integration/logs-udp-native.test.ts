@@ -248,6 +248,35 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
     assert.equal(h.recvBufferBytes, 2 * (mayForce ? want : rmemMax), mayForce ? 'forced past rmem_max' : 'capped at rmem_max');
   });
 
+  it('datagrams of every size reach the batch byte for byte', async () => {
+    if (!native.ok) return;
+    const addon = native.addon;
+    const sizes = [1, 2047, 2048, 2049, 4096, 20000, 65507];
+    const msgs = sizes.map((n, k) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + k * 13) % 251)));
+    const pending = new Int32Array(new SharedArrayBuffer(4));
+    const got: Buffer[] = [];
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    const opened = addon.open({ host: '127.0.0.1', port: 0, pending, limit: 1_000_000, recvBufferBytes: 4 << 20 }, (kind, data, used, count, ips) => {
+      if (kind === 1) return ended();
+      if (!data) return;
+      const rd = new UdpBatchReader({ data, used, count, ips });
+      while (rd.next()) got.push(Buffer.from(rd.bytes.subarray(rd.start, rd.end)));
+      Atomics.sub(pending, 0, count);
+    });
+    const sock = createSocket('udp4');
+    for (const m of msgs) await new Promise<void>((r) => sock.send(m, opened.port, '127.0.0.1', () => r()));
+    sock.close();
+    await new Promise((r) => setTimeout(r, 100));
+    addon.close(opened.handle);
+    await end;
+    assert.deepEqual(
+      got.map((b) => b.length),
+      sizes,
+    );
+    for (let k = 0; k < sizes.length; k++) assert.ok(got[k].equals(msgs[k]), `datagram of ${sizes[k]} bytes`);
+  });
+
   it('the receive thread runs the C parse fast path over each batch (fastParse): its results come with the batch and equal fastParseBatch\'s; without it none come', async () => {
     if (!native.ok) return;
     const addon = native.addon;

@@ -28,6 +28,7 @@
  */
 #include <node_api.h>
 
+#include "line_pack.h"
 #include "log_fast_path.h"
 #include "le_words.h"
 
@@ -141,6 +142,22 @@ typedef struct {
 
   /* the parse fast path, run on this thread over each batch before it is handed over (NULL: off) */
   lfp_ctx *lfp;
+  /* 1: the fast path runs in call_js (the parse thread) instead of on this thread */
+  int parse_at_handoff;
+
+  /*
+   * Whole batches in C (line_pack.h; open's `pack`): when every record of a batch has a fast-path
+   * result, call_js writes the batch's lines, facts and ends itself (on the parse thread) and
+   * calls back with kind 2. pack_state is the parse thread's Float64Array: [0] the last event id
+   * given (UdpBatchParser's counter, advanced here by the batch's count), [1] 1 while the parse
+   * thread takes whole batches. NULL: never.
+   */
+  double *pack_state;
+  napi_ref pack_ref;
+  napi_ref pack_take; /* pack.take(bytes) → ArrayBuffer of at least that many bytes (optional) */
+  uint8_t *pack_prefix;
+  uint8_t *pack_origin;
+  lpk_texts pack_texts;
 
   napi_threadsafe_function tsfn;
   napi_env env;
@@ -208,7 +225,7 @@ static void catch_up(receiver_t *r, slot_t *s) {
 
 /* Hands a filled slot to the JavaScript thread; the messages now count against the hand-off bound. */
 static void publish(receiver_t *r, slot_t *s) {
-  catch_up(r, s);
+  if (!r->parse_at_handoff) catch_up(r, s);
   __atomic_fetch_add(r->pending, (int32_t)s->count, __ATOMIC_SEQ_CST);
   intptr_t idx = (intptr_t)(s - r->slots) + 1;
   if (napi_call_threadsafe_function(r->tsfn, (void *)idx, napi_tsfn_nonblocking) != napi_ok) {
@@ -424,7 +441,7 @@ static void *receive_thread(void *arg) {
        * megabytes, and a batch waits FLUSH_MS anyway), so each recvmmsg takes many.
        */
       /* the socket is drained: now the fast path over what was just stored, still in the caches */
-      if (cur) catch_up(r, cur);
+      if (cur && !r->parse_at_handoff) catch_up(r, cur);
       if (got > 0 && got < VLEN) {
         struct timespec pause = {0, COALESCE_US * 1000};
         nanosleep(&pause, NULL);
@@ -512,6 +529,10 @@ static void free_resources(receiver_t *r) {
   r->scratch = NULL;
   lfp_free(r->lfp);
   r->lfp = NULL;
+  free(r->pack_prefix);
+  free(r->pack_origin);
+  r->pack_prefix = r->pack_origin = NULL;
+  r->pack_state = NULL;
 }
 
 static void free_receiver(receiver_t *r) {
@@ -537,6 +558,10 @@ static void tsfn_finalize(napi_env env, void *data, void *hint) {
   r->cleanup_hook = 0;
   if (r->pending_ref) napi_delete_reference(env, r->pending_ref);
   r->pending_ref = NULL;
+  if (r->pack_ref) napi_delete_reference(env, r->pack_ref);
+  r->pack_ref = NULL;
+  if (r->pack_take) napi_delete_reference(env, r->pack_take);
+  r->pack_take = NULL;
   free_resources(r);
   if (--r->refs == 0) free_receiver(r);
 }
@@ -567,13 +592,59 @@ static napi_value num(napi_env env, double v) {
   return out;
 }
 
+/*
+ * The slot as one packed batch (line_pack.h) in a new ArrayBuffer (*out, its lines' bytes in
+ * *lines), with the parse thread's id counter advanced by its count; 0 when the parse thread does
+ * not take whole batches now or a record has no fast-path result (the per-record path then).
+ */
+static int pack_slot(napi_env env, receiver_t *r, slot_t *s, napi_value *out, uint32_t *lines) {
+  double *st = r->pack_state;
+  if (st == NULL || r->lfp == NULL || st[1] != 1 || s->count == 0) return 0;
+  double last = st[0];
+  if (!(last >= 0 && last <= 9.0e15) || (double)(int64_t)last != last) return 0;
+  lpk_ip ips[MAX_IPS];
+  for (uint32_t i = 0; i < s->nips; i++) {
+    ips[i].text = s->ip_text[i];
+    ips[i].len = (uint32_t)strnlen(s->ip_text[i], IP_TEXT);
+  }
+  uint64_t first = (uint64_t)last + 1;
+  uint32_t n = 0, total = 0;
+  if (!lpk_size(s->data, s->used, s->count, s->pre, s->pre_end, ips, s->nips, &r->pack_texts, first, &n, &total)) return 0;
+  void *d = NULL;
+  /* a buffer the main thread gave back (pack.take: the parse thread's pool), else a new one */
+  if (r->pack_take) {
+    napi_value fn, global, arg, res;
+    bool is_ab = false;
+    size_t len = 0;
+    arg = num(env, total);
+    if (napi_get_reference_value(env, r->pack_take, &fn) == napi_ok && fn != NULL && napi_get_global(env, &global) == napi_ok && napi_call_function(env, global, fn, 1, &arg, &res) == napi_ok) {
+      if (napi_is_arraybuffer(env, res, &is_ab) == napi_ok && is_ab && napi_get_arraybuffer_info(env, res, &d, &len) == napi_ok && d != NULL && len >= total) *out = res;
+      else d = NULL;
+    } else {
+      napi_value e;
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &e);
+      d = NULL;
+    }
+  }
+  if (d == NULL && (napi_create_arraybuffer(env, total, &d, out) != napi_ok || d == NULL)) return 0;
+  lpk_write(s->data, s->count, s->pre, ips, &r->pack_texts, first, n, d);
+  st[0] = last + s->count;
+  *lines = n;
+  return 1;
+}
+
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   receiver_t *r = context;
   if (env == NULL || cb == NULL) {
-    /* the environment is closing: free the slot, the batch goes nowhere */
-    if (data != CALL_DROPS_ONLY && data != CALL_END) release_slot(r, &r->slots[(intptr_t)data - 1]);
+    /*
+     * The environment is closing: the batch goes nowhere. Node empties the queue this way only
+     * after tsfn_finalize ran (which joined the thread and freed the ring, and may have freed r):
+     * nothing here may touch r (releasing the slot crashed when a worker ended with batches queued).
+     */
     return;
   }
+  if (r->parse_at_handoff && data != CALL_DROPS_ONLY && data != CALL_END) catch_up(r, &r->slots[(intptr_t)data - 1]);
   napi_value argv[9];
   napi_value undef;
   napi_get_undefined(env, &undef);
@@ -584,6 +655,12 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   napi_create_array_with_length(env, 0, &argv[4]);
   if (data == CALL_END) {
     kind = 1;
+  } else if (data != CALL_DROPS_ONLY && pack_slot(env, r, &r->slots[(intptr_t)data - 1], &argv[1], &used)) {
+    /* the whole batch written in C: the parse thread forwards it as it is */
+    slot_t *s = &r->slots[(intptr_t)data - 1];
+    kind = 2;
+    count = s->count;
+    release_slot(r, s);
   } else if (data != CALL_DROPS_ONLY) {
     slot_t *s = &r->slots[(intptr_t)data - 1];
     void *ab_data = NULL;
@@ -676,12 +753,26 @@ static int get_prop_int(napi_env env, napi_value obj, const char *name, int64_t 
   return 1;
 }
 
+/* A typed array property of the given type: its data and length (elements); 0 when missing or of another type. */
+static int typed_prop(napi_env env, napi_value obj, const char *name, napi_typedarray_type want, napi_value *value, void **data, size_t *len) {
+  napi_value v;
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  *data = NULL;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta || napi_get_typedarray_info(env, v, &tt, len, data, NULL, NULL) != napi_ok || tt != want) return 0;
+  if (*len > 0 && *data == NULL) return 0;
+  if (value) *value = v;
+  return 1;
+}
+
 /*
  * open({ host, port, recvBufferBytes?, nice?, pending: Int32Array on a SharedArrayBuffer, limit,
- *        ringSlots?, batchBytes?, batchMessages?, flushMs?, fastParse? }, callback)
+ *        ringSlots?, batchBytes?, batchMessages?, flushMs?, fastParse?, pack? }, callback)
  *   → { handle, port, recvBufferBytes, nice }
  * callback(kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops, pre):
- *   kind 0: a batch (data may be undefined when only drops are reported), 1: the end (last call);
+ *   kind 0: a batch (data may be undefined when only drops are reported), 1: the end (last call),
+ *   2: a whole parsed batch written in C (line_pack.h: data holds the lines [0, used), the facts
+ *   and the ends; with `pack` only, while its state[1] is 1);
  *   pre: the parse fast path's results for the batch (log_fast_path.h), undefined with
  *   fastParse 0 (default 1) or when it could not be made.
  */
@@ -706,12 +797,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "host must be an IP address");
     return NULL;
   }
-  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast;
+  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast, at_handoff;
   if (!get_prop_int(env, argv[0], "port", -1, &port) || port < 0 || port > 65535 || !get_prop_int(env, argv[0], "recvBufferBytes", 0, &rcvbuf) || rcvbuf < 0 || rcvbuf > (1ll << 30) ||
       !get_prop_int(env, argv[0], "nice", INT32_MIN, &nice) || (nice != INT32_MIN && (nice < -20 || nice > 19)) || !get_prop_int(env, argv[0], "limit", -1, &limit) || limit < 1 || limit > INT32_MAX ||
       !get_prop_int(env, argv[0], "ringSlots", DEFAULT_RING_SLOTS, &ring) || ring < 2 || ring > 256 || !get_prop_int(env, argv[0], "batchBytes", DEFAULT_BATCH_BYTES, &bbytes) || bbytes < 65536 + RECORD_HEADER ||
       bbytes > (64 << 20) || !get_prop_int(env, argv[0], "batchMessages", DEFAULT_BATCH_MESSAGES, &bmsgs) || bmsgs < 1 || bmsgs > 1000000 || !get_prop_int(env, argv[0], "flushMs", DEFAULT_FLUSH_MS, &flush) || flush < 1 ||
-      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast)) {
+      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast) || !get_prop_int(env, argv[0], "parseAtHandoff", 0, &at_handoff)) {
     napi_throw_range_error(env, NULL, "bad receiver options (port, recvBufferBytes, nice, limit, ringSlots, batchBytes, batchMessages, flushMs, fastParse)");
     return NULL;
   }
@@ -724,6 +815,27 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       napi_get_typedarray_info(env, pendingv, &tat, &tlen, &tdata, NULL, NULL) != napi_ok || tat != napi_int32_array || tlen < 1 || tdata == NULL) {
     napi_throw_type_error(env, NULL, "pending must be an Int32Array (on a SharedArrayBuffer)");
     return NULL;
+  }
+
+  /* pack: { state: Float64Array (2 or more), prefix: Uint8Array, prefixChars, origin: Uint8Array, originChars, take? } (line_pack.h) */
+  napi_value packv = NULL, statev = NULL;
+  double *pack_state = NULL;
+  void *prefix = NULL, *origin = NULL;
+  size_t prefix_len = 0, origin_len = 0;
+  int64_t prefix_chars = 0, origin_chars = 0;
+  bool has_pack = false;
+  if (napi_has_named_property(env, argv[0], "pack", &has_pack) == napi_ok && has_pack && napi_get_named_property(env, argv[0], "pack", &packv) == napi_ok) {
+    napi_valuetype pt = napi_undefined;
+    napi_typeof(env, packv, &pt);
+    if (pt != napi_undefined) {
+      size_t slen = 0;
+      if (pt != napi_object || !typed_prop(env, packv, "state", napi_float64_array, &statev, (void **)&pack_state, &slen) || slen < 2 || !typed_prop(env, packv, "prefix", napi_uint8_array, NULL, &prefix, &prefix_len) ||
+          !typed_prop(env, packv, "origin", napi_uint8_array, NULL, &origin, &origin_len) || prefix_len > 4096 || origin_len > 4096 || !get_prop_int(env, packv, "prefixChars", -1, &prefix_chars) || prefix_chars < 0 ||
+          prefix_chars > (int64_t)prefix_len || !get_prop_int(env, packv, "originChars", -1, &origin_chars) || origin_chars < 0 || origin_chars > (int64_t)origin_len) {
+        napi_throw_type_error(env, NULL, "pack must be { state: Float64Array, prefix: Uint8Array, prefixChars, origin: Uint8Array, originChars }");
+        return NULL;
+      }
+    }
   }
 
   struct sockaddr_storage ss;
@@ -758,6 +870,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   r->batch_bytes = (uint32_t)bbytes;
   r->batch_messages = (uint32_t)bmsgs;
   r->flush_ms = (int)flush;
+  r->parse_at_handoff = at_handoff != 0;
   r->pending = tdata;
   r->limit = (int32_t)limit;
   r->nice_requested = (int)nice;
@@ -774,6 +887,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (fast) {
     r->lfp = lfp_new();
     if (!r->lfp) ok = 0;
+  }
+  if (ok && fast && pack_state) {
+    r->pack_prefix = malloc(prefix_len + 1);
+    r->pack_origin = malloc(origin_len + 1);
+    if (!r->pack_prefix || !r->pack_origin) ok = 0;
+    if (ok) {
+      memcpy(r->pack_prefix, prefix, prefix_len);
+      memcpy(r->pack_origin, origin, origin_len);
+      r->pack_texts = (lpk_texts){r->pack_prefix, (uint32_t)prefix_len, (uint32_t)prefix_chars, r->pack_origin, (uint32_t)origin_len, (uint32_t)origin_chars};
+      r->pack_state = pack_state;
+    }
   }
   for (uint32_t i = 0; ok && i < r->nslots; i++) {
     r->slots[i].data = malloc(r->batch_bytes);
@@ -832,6 +956,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   r->refs = 1;
   napi_create_reference(env, pendingv, 1, &r->pending_ref);
+  if (r->pack_state) {
+    napi_create_reference(env, statev, 1, &r->pack_ref);
+    napi_value takev;
+    napi_valuetype tt = napi_undefined;
+    if (napi_get_named_property(env, packv, "take", &takev) == napi_ok && napi_typeof(env, takev, &tt) == napi_ok && tt == napi_function) napi_create_reference(env, takev, 1, &r->pack_take);
+  }
   /* registered after the thread-safe function, so at teardown it runs first (reverse order) */
   if (napi_add_env_cleanup_hook(env, cleanup_hook, r) == napi_ok) r->cleanup_hook = 1;
   if (pthread_create(&r->thread, NULL, receive_thread, r) != 0) {
@@ -941,10 +1071,87 @@ static napi_value js_fast_parse_batch(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * fastPackBatch(data: ArrayBuffer, used, count, ips: string[], lastId, pack: { prefix, prefixChars,
+ * origin, originChars }) → { data: ArrayBuffer, used } | undefined: the whole parsed batch the
+ * receiver's call hands over with kind 2 (line_pack.h), ids from lastId + 1, computed on the
+ * calling thread with the same code (fast path, then packing); undefined when the batch would
+ * take the per-record path (a record not handled, a sender text that would need escaping).
+ */
+static napi_value js_fast_pack_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  size_t len = 0;
+  bool is_ab = false, is_arr = false;
+  uint32_t used = 0, count = 0, nips = 0;
+  double last = -1;
+  void *prefix = NULL, *origin = NULL;
+  size_t prefix_len = 0, origin_len = 0;
+  int64_t prefix_chars = -1, origin_chars = -1;
+  if (argc < 6 || napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &used) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &count) != napi_ok || used > len || count > 1000000 || napi_is_array(env, argv[3], &is_arr) != napi_ok || !is_arr || napi_get_array_length(env, argv[3], &nips) != napi_ok ||
+      napi_get_value_double(env, argv[4], &last) != napi_ok || !(last >= 0 && last <= 9.0e15) || (double)(int64_t)last != last || !typed_prop(env, argv[5], "prefix", napi_uint8_array, NULL, &prefix, &prefix_len) ||
+      !typed_prop(env, argv[5], "origin", napi_uint8_array, NULL, &origin, &origin_len) || !get_prop_int(env, argv[5], "prefixChars", -1, &prefix_chars) || prefix_chars < 0 ||
+      !get_prop_int(env, argv[5], "originChars", -1, &origin_chars) || origin_chars < 0) {
+    napi_throw_type_error(env, NULL, "fastPackBatch(data: ArrayBuffer, used, count, ips: string[], lastId, pack)");
+    return NULL;
+  }
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  if (nips > MAX_IPS) return undef;
+  char texts[MAX_IPS][IP_TEXT];
+  lpk_ip ips[MAX_IPS];
+  for (uint32_t i = 0; i < nips; i++) {
+    napi_value v;
+    size_t n = 0;
+    if (napi_get_element(env, argv[3], i, &v) != napi_ok || napi_get_value_string_latin1(env, v, texts[i], IP_TEXT, &n) != napi_ok || n >= IP_TEXT - 1) return undef;
+    for (size_t k = 0; k < n; k++) {
+      unsigned char c = (unsigned char)texts[i][k];
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return undef;
+    }
+    ips[i].text = texts[i];
+    ips[i].len = (uint32_t)n;
+  }
+  uint64_t cap = 4ull * count + 2ull * used + 4096;
+  if (cap > (1ull << 31)) return undef;
+  uint8_t *pre = malloc(cap);
+  lfp_ctx *c = lfp_new();
+  if (!pre || !c) {
+    free(pre);
+    lfp_free(c);
+    return throw_errno(env, "fastPackBatch", ENOMEM);
+  }
+  uint32_t pre_len = lfp_batch(c, data, used, count, pre, (uint32_t)cap);
+  lfp_free(c);
+  lpk_texts t = {prefix, (uint32_t)prefix_len, (uint32_t)prefix_chars, origin, (uint32_t)origin_len, (uint32_t)origin_chars};
+  uint32_t lines = 0, total = 0;
+  if (!lpk_size(data, used, count, pre, pre_len, ips, nips, &t, (uint64_t)last + 1, &lines, &total)) {
+    free(pre);
+    return undef;
+  }
+  napi_value ab, out;
+  void *d = NULL;
+  if (napi_create_arraybuffer(env, total, &d, &ab) != napi_ok || d == NULL) {
+    free(pre);
+    napi_throw_error(env, NULL, "fastPackBatch: could not allocate the result");
+    return NULL;
+  }
+  lpk_write(data, count, pre, ips, &t, (uint64_t)last + 1, lines, d);
+  free(pre);
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "data", ab);
+  napi_set_named_property(env, out, "used", num(env, lines));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value f0;
   napi_create_function(env, "fastParseBatch", NAPI_AUTO_LENGTH, js_fast_parse_batch, NULL, &f0);
   napi_set_named_property(env, exports, "fastParseBatch", f0);
+  napi_create_function(env, "fastPackBatch", NAPI_AUTO_LENGTH, js_fast_pack_batch, NULL, &f0);
+  napi_set_named_property(env, exports, "fastPackBatch", f0);
   napi_value f;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, js_open, NULL, &f);
   napi_set_named_property(env, exports, "open", f);

@@ -12,10 +12,11 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { extractLogFacts, LogFacts } from '../../../common/logs/log-facts.js';
-import { exactTime } from '../../../common/logs/log-journal-line.js';
+import { compactLineTexts, exactTime } from '../../../common/logs/log-journal-line.js';
 import { loadNativeUdpIntake } from '../../../node/logs/native-udp-intake.js';
 import { UdpBatchReader, type UdpBatch } from '../../../node/logs/udp-batch.js';
-import { UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
+import { packedBatch, UdpBatchParser } from '../../../node/logs/udp-batch-parser.js';
+import type { ParsedLogBatch } from '../../../node/logs/parsed-batch.js';
 import { benchMessage } from '../../bench/suites/logs.js';
 import { corpusSkipReason, corpusSyslogLines } from '../../helpers/corpus.js';
 import { batchOf, enc, generated, SAMPLES, text, withInsertedBytes } from '../../helpers/log-line-arbitraries.js';
@@ -34,14 +35,46 @@ function handled(b: UdpBatch, pre: ArrayBuffer): boolean[] {
   return Array.from(new Int32Array(pre, 0, b.count), (o) => o >= 0);
 }
 
-/** The parse thread's output for a batch: with the fast path's results, with the TypeScript extractor, with every message parsed in full; all the same. */
-function sameOutput(b: UdpBatch, pre: ArrayBuffer): void {
-  const native = new UdpBatchParser('t:log:', 'sensor"1');
-  const ts = new UdpBatchParser('t:log:', 'sensor"1');
-  const full = new UdpBatchParser('t:log:', 'sensor"1');
+/**
+ * The whole batch the receiver hands over when the fast path handled every record (line_pack.h,
+ * callback kind 2), ids after lastId; null when the batch takes the per-record path.
+ */
+function fastPacked(b: UdpBatch, lastId: number, idPrefix: string, sensor: string): ParsedLogBatch | null {
+  if (!load.ok) throw new Error(load.reason);
+  const t = compactLineTexts(idPrefix, sensor, 'udp');
+  const p = load.addon.fastPackBatch(b.data, b.used, b.count, b.ips, lastId, { prefix: t.prefix.bytes, prefixChars: t.prefix.chars, origin: t.origin.bytes, originChars: t.origin.chars });
+  return p === undefined ? null : packedBatch(p.data, p.used, b.count, 3);
+}
+
+let packedSeen = 0;
+
+/**
+ * The parse thread's output for a batch: with the fast path's results, with the TypeScript
+ * extractor, with every message parsed in full, and (when every record was handled) the whole
+ * batch written in C; all the same.
+ */
+function sameOutput(b: UdpBatch, pre: ArrayBuffer, lastId = 0, idPrefix = 't:log:', sensor = 'sensor"1'): void {
+  const parser = (): UdpBatchParser => {
+    const p = new UdpBatchParser(idPrefix, sensor);
+    p.state[0] = lastId;
+    return p;
+  };
+  const native = parser();
+  const ts = parser();
+  const full = parser();
   full.useFacts = false;
   const a = native.parse({ ...b, pre }, 3);
-  for (const r of [ts.parse(b, 3), full.parse(b, 3)]) {
+  const outs = [ts.parse(b, 3), full.parse(b, 3)];
+  const packed = fastPacked(b, lastId, idPrefix, sensor);
+  const all = new Int32Array(pre, 0, b.count).every((o) => o >= 0);
+  // packed exactly when every record was handled (sender texts here never need escaping)
+  assert.equal(packed !== null, all && b.count > 0, 'packed when every record has a result');
+  if (packed) {
+    outs.push(packed);
+    packedSeen++;
+  }
+  assert.equal(native.state[0], lastId + b.count);
+  for (const r of outs) {
     assert.equal(a.count, r.count);
     assert.equal(a.used, r.used);
     assert.equal(a.dropped, r.dropped);
@@ -140,6 +173,22 @@ describe('native parse fast path', { skip }, () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('writes whole batches in C with the parser\'s ids (any digit count), any id prefix and sensor (escaped, non-ASCII): the same bytes, ends and facts', () => {
+    const b = batchOf(
+      Array.from({ length: 300 }, (_, i) => enc.encode(benchMessage(i))),
+      T0,
+    );
+    const pre = fastPre(b);
+    const before = packedSeen;
+    for (const lastId of [0, 8, 99_999_999_9 - 100, 2 ** 40]) {
+      sameOutput(b, pre, lastId);
+      sameOutput(b, pre, lastId, 'h\u00e9te "x":log:', 's\u00e9nsor\\\u2028\u{1f600}');
+    }
+    assert.equal(packedSeen - before, 8, 'every one of these batches packed');
+    const one = batchOf([enc.encode(benchMessage(0))], 1);
+    sameOutput(one, fastPre(one), 41);
   });
 
   it('a batch without results, or the parser told to ignore them, is parsed by TypeScript alone with the same output', () => {
