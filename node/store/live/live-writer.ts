@@ -569,18 +569,19 @@ export class LiveWriter implements LiveStoreWriter {
     if (s.format === 'pcapng') s.parser.push(chunk);
     const at = s.submitted;
     s.submitted += chunk.length;
-    if (!this.dry && !s.failed && !s.writeFailed) {
+    if (this.dry) s.written = s.submitted; // a dry writer's chunk counts as written at once
+    else if (!s.failed && !s.writeFailed) {
       try {
         if (s.fd === null) s.fd = openSync(s.path, 'w', 0o644);
         let done = 0;
         while (done < chunk.length) done += writeSync(s.fd, chunk, done, chunk.length - done, at + done);
+        s.written = s.submitted;
       } catch (e) {
+        // s.written stays at the last whole chunk: fail() cuts the file back to it
         s.writeFailed = true;
         this.enqueue(() => this.fail(s, e as Error));
       }
     }
-    // a dry writer's chunk counts as written at once
-    if (!s.writeFailed) s.written = s.submitted;
     if (pooled && chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
   }
 
