@@ -6,17 +6,16 @@
  *   node --import tsx tests/bench/live-writer-cpu.ts [--packets N] [--capture FILE]
  *        [--store DIR] [--mode direct|threaded] [--rate PPS] [--segment-size BYTES] [--runs R]
  *        [--cpu-prof FILE.cpuprofile] [--heap-sample FILE.heapprofile] [--dist] [--dist-root DIR]
- *        [--marks] [--json] [--batch-bytes BYTES]
+ *        [--marks] [--json]
  *
  * The first N packets (default 1,000,000) of CAPTURE (default bench-data/bench-2g.pcap) are
- * loaded into packet batches of the writer's slot size first (2 MiB; `--batch-bytes 1048576` for
- * a build before session 10, whose slots were 1 MiB; packet-batch.ts: the layout the native
- * capture thread fills), so reading and framing the file are not measured. Then:
+ * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
+ * fills), so reading and framing the file are not measured. Then:
  * - `direct` (default): a LiveWriter on this thread gets the batches as writer-thread.ts hands
  *   them over (packetRunBorrowed per run, segment data written synchronously as there,
  *   the event loop turning every 4 batches), then close(): the writer's whole work, snapshots,
  *   flushes, the final index and retention included. GC pauses of this thread are observed.
- * - `threaded`: the same batches through ThreadedLiveWriter.packetBatch (one copy per
+ * - `threaded`: the same batches through ThreadedLiveWriter.packetBatch (one 1 MiB copy per
  *   batch into a buffer from takeBatchBuffer, as the native thread writes into it), i.e. the
  *   capture worker's path minus libpcap: adds the messaging and the thread hand-off.
  * - `index-only`: the floor: the same records handed straight to one CaptureIndexer (decode and
@@ -53,8 +52,7 @@ import { ThreadedLiveWriter } from '../../node/store/live/threaded-writer.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, forEachBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
 import { BENCH_DATA, REPO_ROOT } from './lib/env.js';
 
-/** The writer's batch slots (threaded-writer.ts); --batch-bytes for a build with other slots. */
-let BATCH_BYTES = 2 << 20;
+const BATCH_BYTES = 1 << 20;
 /** As writer-thread.ts. */
 const BATCHES_PER_TURN = 4;
 
@@ -122,7 +120,6 @@ function parseArgs(argv: string[]): Args {
       case '--dist-root': a.dist = true; a.distRoot = v(); break;
       case '--marks': a.marks = true; break;
       case '--heap-sample': a.heapSample = v(); break;
-      case '--batch-bytes': BATCH_BYTES = Number(v()); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }

@@ -30,26 +30,18 @@ import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun
 import { SlotReturnReader, createSlotReturns } from './slot-returns.js';
 import { FromWriterThreadSchema, type ToWriterThread, type WriterThreadInit } from './writer-thread-messages.js';
 
-/**
- * 2 MiB (was 1 MiB, session 10): every batch costs a hand-over on each thread it crosses (the
- * capture thread's threadsafe-function call, a wake-up and a message on this thread, a wake-up,
- * the message's check and a write on the writer thread); half as many batches took 7 % less CPU
- * per packet in the writer harness. A batch still fits the L2 cache with room to spare, and a
- * partly filled one still goes after 20 ms.
- */
-const BATCH_BYTES = 2 << 20;
+const BATCH_BYTES = 1 << 20;
 /** The default hand-off ring: batches with the writer thread, queued or being replayed. */
 const MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
 /**
  * Returned batch slots kept for reuse. The native capture thread holds 8 and the writer thread
- * up to a few: a pool smaller than what circulates meant a fresh zeroed buffer (and its GC) for
- * every batch beyond it. Slots beyond it are released. 16 slots of 2 MiB: the 32 MiB that
- * 32 slots of 1 MiB were.
+ * up to a few waiting for the disk: a pool smaller than what circulates meant a fresh zeroed
+ * 1 MiB buffer (and its GC) for every batch beyond it. Slots beyond it are released.
  */
-const POOL_BATCHES = 16;
+const POOL_BATCHES = 32;
 
 export interface ThreadedWriterOptions extends Omit<WriterThreadInit, 'storeDir' | 'wantFlows' | 'returns'> {
-  /** Size of the hand-off ring, bytes (default 128 MiB; at least two batches of 2 MiB). */
+  /** Size of the hand-off ring, bytes (default 128 MiB; at least two batches of 1 MiB). */
   handoffBytes?: number;
   /**
    * false: every written slot comes back by a `returned` message, seen when this thread's event
