@@ -12,7 +12,7 @@
  * loaded into 1 MiB packet batches first (packet-batch.ts: the layout the native capture thread
  * fills), so reading and framing the file are not measured. Then:
  * - `direct` (default): a LiveWriter on this thread gets the batches as writer-thread.ts hands
- *   them over (packetRunBorrowed per run, the same backpressure at 24 MiB waiting for the disk,
+ *   them over (packetRunBorrowed per run, segment data written synchronously as there,
  *   the event loop turning every 4 batches), then close(): the writer's whole work, snapshots,
  *   flushes, the final index and retention included. GC pauses of this thread are observed.
  * - `threaded`: the same batches through ThreadedLiveWriter.packetBatch (one 1 MiB copy per
@@ -54,7 +54,6 @@ import { BENCH_DATA, REPO_ROOT } from './lib/env.js';
 
 const BATCH_BYTES = 1 << 20;
 /** As writer-thread.ts. */
-const BACKPRESSURE_BYTES = 24 * 1024 * 1024;
 const BATCHES_PER_TURN = 4;
 
 interface Args {
@@ -235,7 +234,6 @@ async function runDirect(args: Args, batches: Batch[], linkType: number, snapLen
   let sent = 0;
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i];
-    while (w.writeBacklog > BACKPRESSURE_BYTES) await sleep(2);
     const writes: Promise<void>[] = [];
     forEachBatchRun(b.buf, b.len, (linkId, from, to) => {
       const r = w.packetRunBorrowed(linkId, b.buf.subarray(from, to), to - from);

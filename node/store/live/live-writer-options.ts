@@ -53,7 +53,11 @@ export interface LiveWriterStats {
   durablePackets: number;
   /** Bytes received but not yet written (a source may slow down when this grows). */
   queuedBytes: number;
-  /** Packets dropped because the disk could not keep up (the write queue was full). */
+  /**
+   * Packets dropped because the disk could not keep up (the write queue was full). Always 0 since
+   * segment data is written synchronously by the writer (session 10): a slow disk now holds up
+   * the writer's thread, and the capture side's hand-off bound drops (and counts) instead.
+   */
   droppedBacklog: number;
   /** Packets dropped while the disk was full or writing failed. */
   droppedDiskFull: number;

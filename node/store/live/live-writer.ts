@@ -5,13 +5,15 @@
  * replaced atomically) every flush interval. Segments rotate by size and time; a ring bounded by
  * bytes and age deletes the oldest ones, index first.
  *
- * packet() never blocks: records are copied into a memory buffer and written by one serialized
- * chain of asynchronous file operations. The index sees a buffer's records when the buffer is
- * handed to the write chain, and a snapshot taken then covers only bytes whose write is queued
- * before the snapshot's own write, so an index on disk never points past data on disk.
+ * Records (copied into a memory buffer, or borrowed runs of a capture batch) are written into the
+ * segment file synchronously when submitted: a `pwrite` into the page cache, which does not wait
+ * for the disk (a kill -9 loses nothing written). Everything that waits for the disk (data syncs,
+ * snapshot and final index files, retention) runs on one serialized chain of asynchronous
+ * operations. A snapshot covers the bytes submitted when it is taken, all written before it is
+ * queued, so an index on disk never points past data on disk.
  */
+import { close as closeFd, fdatasync, ftruncate, openSync, writeSync } from 'node:fs';
 import { appendFile, mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
@@ -51,12 +53,10 @@ const BUFFER_BYTES = 1 << 20;
 const DEFAULT_FLUSH_MS = 500;
 /**
  * Written buffers kept for reuse. A fresh 1 MiB ArrayBuffer per buffer is external memory V8
- * answers with frequent full GCs at line rate (the writer thread's largest cost after decoding):
- * up to 32 MiB is kept instead, enough for about half a second of writes at 50 MB/s in flight.
+ * answers with frequent full GCs at line rate. Buffers are written synchronously, so one comes
+ * back as soon as it is submitted and the pool rarely holds more than one; the bound stays.
  */
 const POOL_BUFFERS = 32;
-/** Bytes handed to the write chain but not yet written; beyond it packets are dropped (counted). */
-const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
 /** Free space needed before writing resumes after a disk-full stop. */
 const RESUME_FREE_BYTES = 4 * 1024 * 1024;
 /**
@@ -90,8 +90,15 @@ interface Segment {
   /** Encodes the segment's snapshots and its final index incrementally. */
   snapshots: LiveIndexEncoder;
   summaries: FlowSummaryTracker;
-  fh: FileHandle | null;
-  /** Bytes handed to the parser and the write chain (the next record's file offset). */
+  /**
+   * The segment file's descriptor, opened by its first write (the header). Data is written
+   * synchronously from this thread (see writeChunk); syncs, closing and truncation are
+   * asynchronous, off this thread.
+   */
+  fd: number | null;
+  /** A data write failed: later chunks of the segment are not written; fail() is queued. */
+  writeFailed: boolean;
+  /** Bytes handed to the parser and written (the next record's file offset). */
   submitted: number;
   /** Bytes confirmed written. */
   written: number;
@@ -111,7 +118,12 @@ interface Segment {
 }
 
 const EMPTY = new Uint8Array(0);
-const DRY_WRITTEN: Promise<void> = Promise.resolve();
+
+const settle = (resolve: () => void, reject: (e: Error) => void) => (e: NodeJS.ErrnoException | null): void => (e ? reject(e) : resolve());
+/** fdatasync, ftruncate and close of a descriptor on libuv's pool (they wait for the disk; writes do not). */
+const datasyncFd = (fd: number): Promise<void> => new Promise((res, rej) => fdatasync(fd, settle(res, rej)));
+const truncateFd = (fd: number, len: number): Promise<void> => new Promise((res, rej) => ftruncate(fd, len, settle(res, rej)));
+const closeFdAsync = (fd: number): Promise<void> => new Promise((res, rej) => closeFd(fd, settle(res, rej)));
 
 export class LiveWriter implements LiveStoreWriter {
   /** Stores this process writes: the lock file alone cannot refuse a second writer of the same pid. */
@@ -125,7 +137,6 @@ export class LiveWriter implements LiveStoreWriter {
   private chain: Promise<void> = Promise.resolve();
   /** Closed segments whose final index is being built (off the write chain), by id. */
   private readonly finalizing = new Map<string, Promise<void>>();
-  private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private stoppedError: Error | null = null;
@@ -136,9 +147,8 @@ export class LiveWriter implements LiveStoreWriter {
   private unknownLinkLogged = false;
   /** The record view handed to a pcap segment's indexer (reused: no object per packet). */
   private readonly rec = new PacketRecord();
-  /** borrowRuns' batch and the write of its last run handed to the chain (set during one call). */
+  /** borrowRuns' batch (set during one call). */
   private runSrc: Uint8Array = EMPTY;
-  private runWritten: Promise<void> | null = null;
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
   /** Bytes of each closed segment, for retention passes (closed segments never change). */
   private readonly closedSizes = new Map<string, number>();
@@ -286,10 +296,10 @@ export class LiveWriter implements LiveStoreWriter {
    * A batch from the capture thread (packet-batch.ts): pcap records of one link in src[0, len),
    * the same bytes a pcap segment holds. Equivalent to packet() for each record, but while the
    * segment is pcap of this link's type and no conditional filter applies, the runs of records
-   * are indexed and written from src itself (no copy, no re-encode per packet), so src must stay
-   * untouched until `written` settles (null: nothing of src is held, e.g. the per-packet path of
-   * conditional mode copied what it kept). Returns the packets and their original bytes. Throws
-   * on a record running past len (a bug).
+   * are indexed and written from src itself (no copy, no re-encode per packet). Segment data is
+   * written before this returns (see writeChunk), so nothing of src is held afterwards: `written`
+   * is always null (kept in the signature for callers that wait for a write when there is one).
+   * Returns the packets and their original bytes. Throws on a record running past len (a bug).
    */
   packetRunBorrowed(linkId: number, src: Uint8Array, len: number): { packets: number; bytes: number; written: Promise<void> | null } {
     const v = new DataView(src.buffer, src.byteOffset, len);
@@ -325,7 +335,6 @@ export class LiveWriter implements LiveStoreWriter {
     // flushed by a method, not a closure made per call: a fresh closure each batch made V8 drop
     // this loop's optimized code ("wrong call target") and recompile it
     this.runSrc = src;
-    this.runWritten = null;
     let runFrom = -1;
     let runTo = 0;
     for (let at = 0; at < len; ) {
@@ -342,12 +351,6 @@ export class LiveWriter implements LiveStoreWriter {
         runFrom = this.flushRun(runFrom, runTo);
         this.rotate();
         s = null;
-      }
-      if (this.queuedBytes > MAX_QUEUED_BYTES) {
-        runFrom = this.flushRun(runFrom, runTo);
-        this.st.droppedBacklog++;
-        at = end;
-        continue;
       }
       if (!s) {
         runFrom = this.flushRun(runFrom, runTo);
@@ -369,10 +372,8 @@ export class LiveWriter implements LiveStoreWriter {
       at = end;
     }
     runFrom = this.flushRun(runFrom, runTo);
-    const written = this.runWritten;
     this.runSrc = EMPTY;
-    this.runWritten = null;
-    return { packets, bytes, written };
+    return { packets, bytes, written: null };
   }
 
   /** Hands the run runSrc[from, to) (none when from < 0) to the write chain, after this.buf's bytes; returns -1 (no run pending). */
@@ -380,7 +381,7 @@ export class LiveWriter implements LiveStoreWriter {
     if (from < 0) return -1;
     // records this.buf holds (the per-packet path's) go first: file order
     this.submit();
-    this.runWritten = this.writeChunk(this.seg as Segment, this.runSrc.subarray(from, to), false);
+    this.writeChunk(this.seg as Segment, this.runSrc.subarray(from, to), false);
     return -1;
   }
 
@@ -423,15 +424,11 @@ export class LiveWriter implements LiveStoreWriter {
     LiveWriter.openStores.delete(resolve(this.storeDir));
   }
 
-  /** Bytes handed to the write chain and not yet written (the writer drops beyond 128 MiB). */
-  get writeBacklog(): number {
-    return this.queuedBytes;
-  }
-
   stats(): LiveWriterStats {
     this.st.openSegment = this.seg?.id ?? null;
     this.st.activeFlows = this.seg?.indexer.table.count ?? 0;
-    this.st.queuedBytes = this.queuedBytes + this.bufLen;
+    // segment data is written as it is submitted (writeChunk): only this.buf's records wait
+    this.st.queuedBytes = this.bufLen;
     if (this.cond) {
       this.st.notAlerted = this.cond.notAlerted;
       this.st.alertedFlows = this.cond.alertedFlows;
@@ -452,10 +449,6 @@ export class LiveWriter implements LiveStoreWriter {
     if (s && s.packets > 0 && s.submitted + this.bufLen + len > this.segmentBytes) {
       this.rotate();
       s = null;
-    }
-    if (this.queuedBytes > MAX_QUEUED_BYTES) {
-      this.st.droppedBacklog++;
-      return;
     }
     if (!s) s = this.startSegment();
     const need = s.format === 'pcapng' ? pcapngRecordLength(p.capLen) : pcapRecordLength(p.capLen);
@@ -501,7 +494,8 @@ export class LiveWriter implements LiveStoreWriter {
       parser: createCaptureParser(indexer),
       snapshots,
       summaries: new FlowSummaryTracker(id, indexer.table),
-      fh: null,
+      fd: null,
+      writeFailed: false,
       submitted: 0,
       written: 0,
       packets: 0,
@@ -521,7 +515,7 @@ export class LiveWriter implements LiveStoreWriter {
     // was written as a chunk of its own anyway (the batch path's first run submitted it), and
     // that submit() of a non-empty buffer, once per segment inside the batch loop, kept
     // deoptimizing the loop's compiled code (its buffer slicing had no type feedback there)
-    void this.writeChunk(s, header, false);
+    this.writeChunk(s, header, false);
     return s;
   }
 
@@ -556,49 +550,39 @@ export class LiveWriter implements LiveStoreWriter {
     if (!s || this.bufLen === 0) return;
     const chunk = this.buf.subarray(0, this.bufLen);
     this.newBuffer();
-    void this.writeChunk(s, chunk, true);
+    this.writeChunk(s, chunk, true);
   }
 
   /**
-   * Indexes `chunk` (whole records, or the segment header) and queues its write at the segment's
-   * next offset; resolves once written (or failed). `pooled`: the chunk is one of this writer's
-   * buffers, which goes back to the pool once written; a borrowed chunk (a capture batch) is
-   * the caller's again when the promise settles.
+   * Indexes `chunk` (whole records, or the segment header) and writes it at the segment's next
+   * offset, now, on this thread (`pwrite` into the page cache: it does not wait for the disk);
+   * the chunk is the caller's again when this returns, and a pooled one (this writer's buffer)
+   * goes back to the pool. Written synchronously rather than through the write chain: each
+   * asynchronous 1 MiB write cost a libuv round trip (a pool thread woken, a completion, a
+   * promise and the chain's closures) for the same copy into the page cache, and a data write
+   * never waits for anything the chain does (snapshots and final indexes only need their data
+   * written before them, which an earlier write is). A failed write stops the segment's writes
+   * here and queues fail() on the chain, as a failed asynchronous write did.
    */
-  private writeChunk(s: Segment, chunk: Uint8Array, pooled: boolean): Promise<void> {
+  private writeChunk(s: Segment, chunk: Uint8Array, pooled: boolean): void {
     // pcap: header and records were indexed when stored (startSegment, indexRecord)
     if (s.format === 'pcapng') s.parser.push(chunk);
     const at = s.submitted;
     s.submitted += chunk.length;
-    if (this.dry) return this.dryWritten(s, chunk, pooled);
-    this.queuedBytes += chunk.length;
-    return new Promise((written) => {
-      this.enqueue(async () => {
-        try {
-          if (s.failed) return;
-          if (!s.fh) s.fh = await open(s.path, 'w', 0o644);
-          let done = 0;
-          while (done < chunk.length) {
-            const { bytesWritten } = await s.fh.write(chunk, done, chunk.length - done, at + done);
-            done += bytesWritten;
-          }
-          s.written = at + chunk.length;
-        } catch (e) {
-          await this.fail(s, e as Error);
-        } finally {
-          this.queuedBytes -= chunk.length;
-          if (pooled && chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
-          written();
-        }
-      });
-    });
-  }
-
-  /** writeChunk of a dry writer: the chunk counts as written at once. */
-  private dryWritten(s: Segment, chunk: Uint8Array, pooled: boolean): Promise<void> {
-    s.written = s.submitted;
+    if (this.dry) s.written = s.submitted; // a dry writer's chunk counts as written at once
+    else if (!s.failed && !s.writeFailed) {
+      try {
+        if (s.fd === null) s.fd = openSync(s.path, 'w', 0o644);
+        let done = 0;
+        while (done < chunk.length) done += writeSync(s.fd, chunk, done, chunk.length - done, at + done);
+        s.written = s.submitted;
+      } catch (e) {
+        // s.written stays at the last whole chunk: fail() cuts the file back to it
+        s.writeFailed = true;
+        this.enqueue(() => this.fail(s, e as Error));
+      }
+    }
     if (pooled && chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
-    return DRY_WRITTEN;
   }
 
   private rotate(): void {
@@ -619,7 +603,7 @@ export class LiveWriter implements LiveStoreWriter {
     this.snapshot(s, []);
     if (this.dry) return this.dryClosed(s);
     this.enqueue(async () => {
-      if (s.failed || !s.fh) return; // never written: nothing on disk
+      if (s.failed || s.fd === null) return; // never written: nothing on disk
       const done = this.finalize(s, summaries).finally(() => this.finalizing.delete(s.id));
       this.finalizing.set(s.id, done);
     });
@@ -627,11 +611,12 @@ export class LiveWriter implements LiveStoreWriter {
 
   private async finalize(s: Segment, summaries: LiveFlowSummary[]): Promise<void> {
     try {
-      if (s.failed || !s.fh) return;
+      if (s.failed || s.fd === null) return;
       await s.syncing;
-      await s.fh.datasync();
-      await s.fh.close();
-      s.fh = null;
+      const fd = s.fd;
+      await datasyncFd(fd);
+      s.fd = null;
+      await closeFdAsync(fd);
       const fp = await captureFingerprint(s.path);
       await writeIndexFile(segmentIndexPath(this.storeDir, s.id), this.finalIndex(s, fp));
       await rm(segmentLiveIndexPath(this.storeDir, s.id), { force: true });
@@ -729,7 +714,7 @@ export class LiveWriter implements LiveStoreWriter {
     }
     this.enqueue(async () => {
       try {
-        if (s.failed || !s.fh) return;
+        if (s.failed || s.fd === null) return;
         await writeSnapshot(segmentLiveIndexPath(this.storeDir, s.id), snap);
         this.syncInBackground(s);
         if (packets > s.durablePackets) {
@@ -793,11 +778,12 @@ export class LiveWriter implements LiveStoreWriter {
     this.st.storedPackets -= lost;
     this.st.droppedDiskFull += lost;
     try {
-      if (s.fh) {
+      if (s.fd !== null) {
+        const fd = s.fd;
         await s.syncing;
-        await s.fh.truncate(s.written).catch(() => undefined);
-        await s.fh.close().catch(() => undefined);
-        s.fh = null;
+        await truncateFd(fd, s.written).catch(() => undefined);
+        s.fd = null;
+        await closeFdAsync(fd).catch(() => undefined);
       }
     } finally {
       this.needRepair.set(s.id, s.path);
@@ -834,10 +820,8 @@ export class LiveWriter implements LiveStoreWriter {
    * its snapshot (snapshots are used only while their writer runs).
    */
   private syncInBackground(s: Segment): void {
-    if (s.syncing || !s.fh) return;
-    const fh = s.fh;
-    s.syncing = fh
-      .datasync()
+    if (s.syncing || s.fd === null) return;
+    s.syncing = datasyncFd(s.fd)
       .catch((e: Error) => this.log(`live store: datasync of ${s.path} failed: ${e.message}`))
       .finally(() => {
         s.syncing = null;

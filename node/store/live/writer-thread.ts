@@ -20,12 +20,6 @@ import { ToWriterThreadSchema, WriterThreadInitSchema, type FromWriterThread, ty
 
 /** How often the capture thread gets fresh counters (its stats() is synchronous). */
 const STATS_MS = 200;
-/**
- * A batch waits while this much is handed to the segment writes and not yet written (the writer
- * drops past 128 MiB). Below the writer's pool of 32 written 1 MiB buffers, so a backlog is
- * served from the pool instead of fresh buffers; the hand-off ring (128 MiB) holds the rest.
- */
-const BACKPRESSURE_BYTES = 24 * 1024 * 1024;
 /** Batches replayed per turn of the event loop, so disk-write completions and timers get their turn. */
 const BATCHES_PER_TURN = 4;
 
@@ -105,11 +99,11 @@ async function main(): Promise<void> {
   let closing = false;
   // Messages are handled in order from a queue of our own rather than in the port's handler: the
   // port delivers every queued message in one go, and a backlog of batches replayed back to back
-  // left no turn of the event loop for the disk writes to complete, so the write queue grew past
-  // its bound and the writer dropped packets while the disk kept up. Here a batch waits while the
-  // write queue holds BACKPRESSURE_BYTES, and the loop turns every few batches. A batch not yet
+  // left no turn of the event loop for timers (snapshots, stats) and the chain's completions. Here
+  // the loop turns every few batches. Segment data is written synchronously as each batch is
+  // replayed (LiveWriter.writeChunk), so a slow disk holds this thread up; a batch not yet
   // replayed is not given back, so the capture side's hand-off bound (and behind it the kernel's
-  // ring, whose drops are counted exactly) absorbs a slow disk instead of the writer dropping.
+  // ring, whose drops are counted exactly) absorbs a slow disk.
   const queue: ToWriterThread[] = [];
   /** Batch slots (shared memory) by id. */
   const slots = new Map<number, Uint8Array>();
@@ -133,7 +127,6 @@ async function main(): Promise<void> {
     while (queue.length > 0) {
       const m = queue[0];
       if (m.kind === 'packets') {
-        if (writer.writeBacklog > BACKPRESSURE_BYTES) return schedule(2);
         if (batches === BATCHES_PER_TURN) return schedule(0);
         batches++;
       }

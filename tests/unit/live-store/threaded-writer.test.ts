@@ -169,11 +169,13 @@ describe('threaded live writer', () => {
 
   test('batches in buffers from takeBatchBuffer, more than the hand-off bound holds: a taker that ran out is told when a slot comes back, and every packet is stored in order', { timeout: 60_000 }, async () => {
     const dir = freshDir();
-    // three 1 MiB batches at most out at once, so the taker runs out many times over
-    const w = await openThreadedLiveWriter(dir, { handoffBytes: 3 << 20, segmentBytes: 4 << 20 });
+    // two 1 MiB batches at most out at once (the smallest bound), so the taker runs out many
+    // times over: the writer gives a slot back as soon as it has indexed and written the batch
+    // (synchronously), and with a larger bound a fast writer thread could keep ahead of the taker
+    const w = await openThreadedLiveWriter(dir, { handoffBytes: 2 << 20, segmentBytes: 4 << 20 });
     w.link(ETH);
-    // about 11 MB of packets: eleven batches; the filling loop below only copies, so it outruns the writer
-    const packets = [...liveTraffic({ seed: 100, count: 14_400 })];
+    // about 22 MB of packets: twenty-two batches; the filling loop below only copies, so it outruns the writer
+    const packets = [...liveTraffic({ seed: 100, count: 28_800 })];
     const sent: StoredPacket[] = packets.map(asStored);
     let waits = 0;
     let next = 0;
