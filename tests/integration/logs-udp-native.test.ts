@@ -79,6 +79,16 @@ function tsBytes(s: Stored): number {
   return s.events.reduce((n, e) => n + e.id.length + String(e.sender_port).length + e.received_ts.length + (e.event_ts === null ? e.ts.length : 0), 0);
 }
 
+/** Sends each datagram to the receiver (one at a time, from this process), then closes it and waits for its end call. */
+async function sendThenClose(addon: { close(handle: unknown): void }, opened: { port: number; handle: unknown }, msgs: readonly Buffer[], end: Promise<void>): Promise<void> {
+  const sock = createSocket('udp4');
+  for (const m of msgs) await new Promise<void>((r) => sock.send(m, opened.port, '127.0.0.1', () => r()));
+  sock.close();
+  await new Promise((r) => setTimeout(r, 100));
+  addon.close(opened.handle);
+  await end;
+}
+
 async function until(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -264,12 +274,7 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
       while (rd.next()) got.push(Buffer.from(rd.bytes.subarray(rd.start, rd.end)));
       Atomics.sub(pending, 0, count);
     });
-    const sock = createSocket('udp4');
-    for (const m of msgs) await new Promise<void>((r) => sock.send(m, opened.port, '127.0.0.1', () => r()));
-    sock.close();
-    await new Promise((r) => setTimeout(r, 100));
-    addon.close(opened.handle);
-    await end;
+    await sendThenClose(addon, opened, msgs, end);
     assert.deepEqual(
       got.map((b) => b.length),
       sizes,
@@ -294,12 +299,7 @@ describe('native UDP receiver vs the dgram socket thread', { skip: nativeSkip },
         if (data) batches.push({ data, used, count, pre });
         Atomics.sub(pending, 0, count);
       });
-      const sock = createSocket('udp4');
-      for (const m of msgs) await new Promise<void>((r) => sock.send(m, opened.port, '127.0.0.1', () => r()));
-      sock.close();
-      await new Promise((r) => setTimeout(r, 100));
-      addon.close(opened.handle);
-      await end;
+      await sendThenClose(addon, opened, msgs, end);
       assert.equal(
         batches.reduce((n, b) => n + b.count, 0),
         msgs.length,

@@ -1028,6 +1028,27 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * The fast path's pass over a whole batch into a fresh buffer the caller frees (the test entry
+ * points below): NULL with *too_large set when its results could exceed 2 GiB, NULL alone when
+ * memory ran out.
+ */
+static uint8_t *pre_pass(const uint8_t *data, uint32_t used, uint32_t count, uint32_t *len, int *too_large) {
+  uint64_t cap = 4ull * count + 2ull * used + 4096;
+  *too_large = cap > (1ull << 31);
+  if (*too_large) return NULL;
+  uint8_t *pre = malloc(cap);
+  lfp_ctx *c = lfp_new();
+  if (!pre || !c) {
+    free(pre);
+    lfp_free(c);
+    return NULL;
+  }
+  *len = lfp_batch(c, data, used, count, pre, (uint32_t)cap);
+  lfp_free(c);
+  return pre;
+}
+
+/*
  * fastParseBatch(data: ArrayBuffer, used, count) → ArrayBuffer: the fast path's results for a
  * batch in udp-batch.ts's layout, computed on the calling thread with the same code the receive
  * thread runs (the equivalence tests drive both paths through it).
@@ -1045,20 +1066,14 @@ static napi_value js_fast_parse_batch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "fastParseBatch(data: ArrayBuffer, used, count)");
     return NULL;
   }
-  uint64_t cap = 4ull * count + 2ull * used + 4096;
-  if (cap > (1ull << 31)) {
+  uint32_t n = 0;
+  int too_large = 0;
+  uint8_t *pre = pre_pass(data, used, count, &n, &too_large);
+  if (too_large) {
     napi_throw_range_error(env, NULL, "fastParseBatch: batch too large");
     return NULL;
   }
-  uint8_t *pre = malloc(cap);
-  lfp_ctx *c = lfp_new();
-  if (!pre || !c) {
-    free(pre);
-    lfp_free(c);
-    return throw_errno(env, "fastParseBatch", ENOMEM);
-  }
-  uint32_t n = lfp_batch(c, data, used, count, pre, (uint32_t)cap);
-  lfp_free(c);
+  if (!pre) return throw_errno(env, "fastParseBatch", ENOMEM);
   napi_value out;
   void *out_data = NULL;
   if (napi_create_arraybuffer(env, n, &out_data, &out) != napi_ok || (n > 0 && out_data == NULL)) {
@@ -1114,17 +1129,11 @@ static napi_value js_fast_pack_batch(napi_env env, napi_callback_info info) {
     ips[i].text = texts[i];
     ips[i].len = (uint32_t)n;
   }
-  uint64_t cap = 4ull * count + 2ull * used + 4096;
-  if (cap > (1ull << 31)) return undef;
-  uint8_t *pre = malloc(cap);
-  lfp_ctx *c = lfp_new();
-  if (!pre || !c) {
-    free(pre);
-    lfp_free(c);
-    return throw_errno(env, "fastPackBatch", ENOMEM);
-  }
-  uint32_t pre_len = lfp_batch(c, data, used, count, pre, (uint32_t)cap);
-  lfp_free(c);
+  uint32_t pre_len = 0;
+  int too_large = 0;
+  uint8_t *pre = pre_pass(data, used, count, &pre_len, &too_large);
+  if (too_large) return undef;
+  if (!pre) return throw_errno(env, "fastPackBatch", ENOMEM);
   lpk_texts t = {prefix, (uint32_t)prefix_len, (uint32_t)prefix_chars, origin, (uint32_t)origin_len, (uint32_t)origin_chars};
   uint32_t lines = 0, total = 0;
   if (!lpk_size(data, used, count, pre, pre_len, ips, nips, &t, (uint64_t)last + 1, &lines, &total)) {
