@@ -63,7 +63,11 @@ class SourceRefs {
   }
 }
 
-/** An event published lazily: built when first delivered or replayed, then kept (every subscriber gets the same object). */
+/**
+ * An event published lazily: built when first delivered or replayed, then kept (every subscriber
+ * gets the same object). It takes over one reference to its source that its maker holds (a whole
+ * batch's are taken at once: no count update per event) and drops it once built.
+ */
 class LazyItem implements BusItem {
   private built: TaplineEvent | null = null;
   private source: LazyEvents | null;
@@ -75,7 +79,6 @@ class LazyItem implements BusItem {
     private readonly refs: SourceRefs,
   ) {
     this.source = source;
-    refs.hold(source, 1);
   }
 
   get e(): TaplineEvent {
@@ -144,6 +147,8 @@ export class EventBus {
     // held while it is being published: released (at the end) only if nothing kept it
     this.sourceRefs.hold(source, 1);
     if (this.subs.size > 0) {
+      // one reference per item, taken for the whole batch
+      this.sourceRefs.hold(source, count);
       for (let i = 0; i < count; i++) this.add(new LazyItem(++this.seq, source, i, this.sourceRefs));
     } else if (this.replay > 0) {
       // nobody to deliver to: only the replay buffer keeps them, as source and index (held
@@ -203,7 +208,7 @@ export class EventBus {
       // the slot's reference to its source moves to the item
       item = new LazyItem(seq, this.ringSrc[slot] as LazyEvents, this.ringIdx[slot], this.sourceRefs);
       this.ringItem[slot] = item;
-      this.dropSlotSource(slot);
+      this.ringSrc[slot] = null;
     }
     return item;
   }

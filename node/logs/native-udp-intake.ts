@@ -37,8 +37,6 @@ export interface NativeUdpOpenOptions {
    * state is the calling thread's own (never transferred): [0] the last id given, [1] 1 while
    * whole batches are wanted.
    */
-  /** Run the fast path when the batch is handed to the parse thread (in its call) instead of on the receive thread after each drain. */
-  parseAtHandoff?: boolean;
   pack?: {
     state: Float64Array;
     prefix: Uint8Array;

@@ -150,7 +150,6 @@ function runNative(
         // TAPLINE_NATIVE_PARSE=0: the native receiver without the parse fast path (every message parsed in TypeScript)
         fastParse: process.env.TAPLINE_NATIVE_PARSE !== '0',
         ...(pack ? { pack } : {}),
-        ...(process.env.TAPLINE_NATIVE_PARSE_AT === 'handoff' ? { parseAtHandoff: true } : {}),
       },
       (kind, data, used, count, ips, droppedQueueFull, droppedRingFull, kernelDrops, pre) => {
         if (kind === 1) {

@@ -357,18 +357,21 @@ static void copy_file(job_t *j) {
   if (j->err[0]) unlink(j->target);
 }
 
+/* Frees a list of jobs and their paths. */
+static void free_jobs(job_t *j) {
+  while (j) {
+    job_t *n = j->next;
+    free(j->path);
+    free(j->target);
+    free(j);
+    j = n;
+  }
+}
+
 /* Hands a list of done jobs to the carver's event loop (freed there), in one call. */
 static void post(stage_t *s, job_t *done) {
   if (!done) return;
-  if (napi_call_threadsafe_function(s->tsfn, done, napi_tsfn_nonblocking) != napi_ok) {
-    while (done) {
-      job_t *n = done->next;
-      free(done->path);
-      free(done->target);
-      free(done);
-      done = n;
-    }
-  }
+  if (napi_call_threadsafe_function(s->tsfn, done, napi_tsfn_nonblocking) != napi_ok) free_jobs(done);
 }
 
 /* Takes jobs one at a time (another finisher takes the next while this one waits on an fsync). */
@@ -825,13 +828,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
     napi_get_undefined(env, &undef);
     napi_call_function(env, undef, cb, 1, &arr, NULL);
   }
-  while (batch) {
-    job_t *n = batch->next;
-    free(batch->path);
-        free(batch->target);
-    free(batch);
-    batch = n;
-  }
+  free_jobs(batch);
 }
 
 static void stop_threads(stage_t *s) {
@@ -889,9 +886,11 @@ static void finalize_stage(napi_env env, void *data, void *hint) {
   free(s);
 }
 
-static stage_t *stage_of(napi_env env, napi_value v) {
+/* The call's first n arguments into argv, and the stage its first names; NULL when fewer or not a stage. */
+static stage_t *stage_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
   void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n || napi_get_value_external(env, argv[0], &p) != napi_ok) return NULL;
   return p;
 }
 
@@ -988,10 +987,8 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
 
 /* spoolWake(handle, reader: 0 the writer, 1 the hasher): rings it (the carver calls it only while its sleeping flag is set). */
 napi_value spool_wake(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  stage_t *s = argc >= 2 ? stage_of(env, argv[0]) : NULL;
+  stage_t *s = stage_args(env, info, 2, argv);
   int32_t which = -1;
   if (!s || napi_get_value_int32(env, argv[1], &which) != napi_ok || (which != 0 && which != 1)) {
     napi_throw_type_error(env, NULL, "spoolWake(handle, reader: 0 | 1): bad arguments");
@@ -1015,10 +1012,8 @@ napi_value spool_wake(napi_env env, napi_callback_info info) {
  * pass (as Atomics.wait on that word would).
  */
 napi_value spool_wait_room(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  stage_t *s = argc >= 4 ? stage_of(env, argv[0]) : NULL;
+  stage_t *s = stage_args(env, info, 4, argv);
   int32_t word, seen, ms;
   if (!s || napi_get_value_int32(env, argv[1], &word) != napi_ok || napi_get_value_int32(env, argv[2], &seen) != napi_ok ||
       napi_get_value_int32(env, argv[3], &ms) != napi_ok || ms < 0 || (word != s->me_w && word != s->me_h)) {
@@ -1043,10 +1038,8 @@ napi_value spool_wait_room(napi_env env, napi_callback_info info) {
 
 /* spoolRef(handle, on): whether pending results keep the event loop alive (as Worker.ref/unref). */
 napi_value spool_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  stage_t *s = argc >= 2 ? stage_of(env, argv[0]) : NULL;
+  stage_t *s = stage_args(env, info, 2, argv);
   bool on = false;
   if (!s || napi_get_value_bool(env, argv[1], &on) != napi_ok) {
     napi_throw_type_error(env, NULL, "spoolRef(handle, on: boolean): bad arguments");

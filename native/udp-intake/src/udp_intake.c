@@ -142,8 +142,6 @@ typedef struct {
 
   /* the parse fast path, run on this thread over each batch before it is handed over (NULL: off) */
   lfp_ctx *lfp;
-  /* 1: the fast path runs in call_js (the parse thread) instead of on this thread */
-  int parse_at_handoff;
 
   /*
    * Whole batches in C (line_pack.h; open's `pack`): when every record of a batch has a fast-path
@@ -225,7 +223,7 @@ static void catch_up(receiver_t *r, slot_t *s) {
 
 /* Hands a filled slot to the JavaScript thread; the messages now count against the hand-off bound. */
 static void publish(receiver_t *r, slot_t *s) {
-  if (!r->parse_at_handoff) catch_up(r, s);
+  catch_up(r, s);
   __atomic_fetch_add(r->pending, (int32_t)s->count, __ATOMIC_SEQ_CST);
   intptr_t idx = (intptr_t)(s - r->slots) + 1;
   if (napi_call_threadsafe_function(r->tsfn, (void *)idx, napi_tsfn_nonblocking) != napi_ok) {
@@ -441,7 +439,7 @@ static void *receive_thread(void *arg) {
        * megabytes, and a batch waits FLUSH_MS anyway), so each recvmmsg takes many.
        */
       /* the socket is drained: now the fast path over what was just stored, still in the caches */
-      if (cur && !r->parse_at_handoff) catch_up(r, cur);
+      if (cur) catch_up(r, cur);
       if (got > 0 && got < VLEN) {
         struct timespec pause = {0, COALESCE_US * 1000};
         nanosleep(&pause, NULL);
@@ -644,7 +642,6 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
      */
     return;
   }
-  if (r->parse_at_handoff && data != CALL_DROPS_ONLY && data != CALL_END) catch_up(r, &r->slots[(intptr_t)data - 1]);
   napi_value argv[9];
   napi_value undef;
   napi_get_undefined(env, &undef);
@@ -797,12 +794,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "host must be an IP address");
     return NULL;
   }
-  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast, at_handoff;
+  int64_t port, rcvbuf, nice, limit, ring, bbytes, bmsgs, flush, fast;
   if (!get_prop_int(env, argv[0], "port", -1, &port) || port < 0 || port > 65535 || !get_prop_int(env, argv[0], "recvBufferBytes", 0, &rcvbuf) || rcvbuf < 0 || rcvbuf > (1ll << 30) ||
       !get_prop_int(env, argv[0], "nice", INT32_MIN, &nice) || (nice != INT32_MIN && (nice < -20 || nice > 19)) || !get_prop_int(env, argv[0], "limit", -1, &limit) || limit < 1 || limit > INT32_MAX ||
       !get_prop_int(env, argv[0], "ringSlots", DEFAULT_RING_SLOTS, &ring) || ring < 2 || ring > 256 || !get_prop_int(env, argv[0], "batchBytes", DEFAULT_BATCH_BYTES, &bbytes) || bbytes < 65536 + RECORD_HEADER ||
       bbytes > (64 << 20) || !get_prop_int(env, argv[0], "batchMessages", DEFAULT_BATCH_MESSAGES, &bmsgs) || bmsgs < 1 || bmsgs > 1000000 || !get_prop_int(env, argv[0], "flushMs", DEFAULT_FLUSH_MS, &flush) || flush < 1 ||
-      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast) || !get_prop_int(env, argv[0], "parseAtHandoff", 0, &at_handoff)) {
+      flush > 10000 || !get_prop_int(env, argv[0], "fastParse", 1, &fast)) {
     napi_throw_range_error(env, NULL, "bad receiver options (port, recvBufferBytes, nice, limit, ringSlots, batchBytes, batchMessages, flushMs, fastParse)");
     return NULL;
   }
@@ -870,7 +867,6 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   r->batch_bytes = (uint32_t)bbytes;
   r->batch_messages = (uint32_t)bmsgs;
   r->flush_ms = (int)flush;
-  r->parse_at_handoff = at_handoff != 0;
   r->pending = tdata;
   r->limit = (int32_t)limit;
   r->nice_requested = (int)nice;
@@ -1027,6 +1023,14 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The test entry points' first three arguments: a batch (ArrayBuffer), its used bytes and its record count. */
+static bool batch_args(napi_env env, napi_value *argv, void **data, uint32_t *used, uint32_t *count) {
+  bool is_ab = false;
+  size_t len = 0;
+  return napi_is_arraybuffer(env, argv[0], &is_ab) == napi_ok && is_ab && napi_get_arraybuffer_info(env, argv[0], data, &len) == napi_ok &&
+         napi_get_value_uint32(env, argv[1], used) == napi_ok && napi_get_value_uint32(env, argv[2], count) == napi_ok && *used <= len && *count <= 1000000;
+}
+
 /*
  * The fast path's pass over a whole batch into a fresh buffer the caller frees (the test entry
  * points below): NULL with *too_large set when its results could exceed 2 GiB, NULL alone when
@@ -1058,11 +1062,8 @@ static napi_value js_fast_parse_batch(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   void *data = NULL;
-  size_t len = 0;
-  bool is_ab = false;
   uint32_t used = 0, count = 0;
-  if (argc < 3 || napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &used) != napi_ok ||
-      napi_get_value_uint32(env, argv[2], &count) != napi_ok || used > len || count > 1000000) {
+  if (argc < 3 || !batch_args(env, argv, &data, &used, &count)) {
     napi_throw_type_error(env, NULL, "fastParseBatch(data: ArrayBuffer, used, count)");
     return NULL;
   }
@@ -1098,15 +1099,13 @@ static napi_value js_fast_pack_batch(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   void *data = NULL;
-  size_t len = 0;
-  bool is_ab = false, is_arr = false;
+  bool is_arr = false;
   uint32_t used = 0, count = 0, nips = 0;
   double last = -1;
   void *prefix = NULL, *origin = NULL;
   size_t prefix_len = 0, origin_len = 0;
   int64_t prefix_chars = -1, origin_chars = -1;
-  if (argc < 6 || napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &used) != napi_ok ||
-      napi_get_value_uint32(env, argv[2], &count) != napi_ok || used > len || count > 1000000 || napi_is_array(env, argv[3], &is_arr) != napi_ok || !is_arr || napi_get_array_length(env, argv[3], &nips) != napi_ok ||
+  if (argc < 6 || !batch_args(env, argv, &data, &used, &count) || napi_is_array(env, argv[3], &is_arr) != napi_ok || !is_arr || napi_get_array_length(env, argv[3], &nips) != napi_ok ||
       napi_get_value_double(env, argv[4], &last) != napi_ok || !(last >= 0 && last <= 9.0e15) || (double)(int64_t)last != last || !typed_prop(env, argv[5], "prefix", napi_uint8_array, NULL, &prefix, &prefix_len) ||
       !typed_prop(env, argv[5], "origin", napi_uint8_array, NULL, &origin, &origin_len) || !get_prop_int(env, argv[5], "prefixChars", -1, &prefix_chars) || prefix_chars < 0 ||
       !get_prop_int(env, argv[5], "originChars", -1, &origin_chars) || origin_chars < 0) {

@@ -235,6 +235,11 @@ export function failureText(r: RunResult, stderrTail = ''): string {
   return `${why}${tail ? `: ${tail}` : ''}`;
 }
 
+/** CPU seconds (user + system) of a measured command, or null when they were not measured. */
+export function cpuSeconds(r: RunResult | null): number | null {
+  return r && r.userS !== null && r.sysS !== null ? r.userS + r.sysS : null;
+}
+
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const n = s.length;

@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { envBool } from './env.js';
+import { median } from './measure.js';
 
 /** Variables removed from a timed Tapline command's environment (see above). */
 const START_UP_ONLY = ['NODE_EXTRA_CA_CERTS'] as const;
@@ -54,6 +55,5 @@ export function nodeStartMs(runs = 5): { inherited: number; timed: number } | nu
     a.push(once(process.env));
     b.push(once(env));
   }
-  const median = (xs: number[]): number => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   return { inherited: median(a), timed: median(b) };
 }

@@ -18,7 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { encodePcapGlobalHeader, writePcapRecordHeader } from '../../../common/capture/pcap-writer.js';
 import { ethernet, ipv4, tcp } from '../../helpers/packet-builders.js';
 import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envInt, envString, fileExists, machineInfo, toolVersion, which, writeResults } from '../lib/env.js';
-import { failureText, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
+import { cpuSeconds, failureText, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
 import { nodeStartMs, taplineEnv, taplineEnvNote } from '../lib/node-start.js';
 import { Rng } from '../lib/prng.js';
 import { fmt, fmtMiB, fmtMs, fmtRatio, meets, renderTable, say, section } from '../lib/report.js';
@@ -208,7 +208,6 @@ export const carveSuite: Suite = {
       load: number;
     }
     const ok = (r: RunResult | null): r is RunResult => r !== null && succeeded(r);
-    const cpu = (r: RunResult | null): number | null => (r && r.userS !== null && r.sysS !== null ? r.userS + r.sysS : null);
     const done: Round[] = [];
     let followMs: number | null = null;
     for (let r = 1; r <= rounds; r++) {
@@ -223,7 +222,7 @@ export const carveSuite: Suite = {
         say(`import: ${fmtMs(round.imp.wallMs)} (${fmt(mbPerSec(bytes, round.imp.wallMs), 0)} MB/s)${succeeded(round.imp) ? '' : ` FAILED: ${failureText(round.imp)}`}`);
         // per-thread CPU (lib/thread-cpu.cjs prints it at exit): the carve spreads over the spool stages
         round.carve = await runMeasured({ cmd: process.execPath, args: ['--require', THREAD_CPU, TAPLINE_CLI, 'carve', '--store', store, '-o', outDir, '--json'], env, cwd: REPO_ROOT, stdout: { file: join(logs, 'carve.ndjson') }, stderr: 'capture' });
-        say(`carve:  ${fmtMs(round.carve.wallMs)} (${fmt(mbPerSec(bytes, round.carve.wallMs), 0)} MB/s), CPU ${fmt(cpu(round.carve) ?? NaN, 2)} s, peak RSS ${fmtMiB(round.carve.peakRssKb)}${succeeded(round.carve) ? '' : ` FAILED: ${failureText(round.carve)}`}`);
+        say(`carve:  ${fmtMs(round.carve.wallMs)} (${fmt(mbPerSec(bytes, round.carve.wallMs), 0)} MB/s), CPU ${fmt(cpuSeconds(round.carve) ?? NaN, 2)} s, peak RSS ${fmtMiB(round.carve.peakRssKb)}${succeeded(round.carve) ? '' : ` FAILED: ${failureText(round.carve)}`}`);
         round.threads = threadSplit(round.carve.stderr, plan.native !== null);
         if (round.threads) say(`carve CPU by thread: ${round.threads.text}`);
       }
@@ -245,7 +244,7 @@ export const carveSuite: Suite = {
       }
       if (runTshark) {
         round.ts = await runMeasured({ cmd: tshark, args: ['-r', cap, '-q', '--export-objects', `http,${tsharkDir}`], stdout: 'ignore', stderr: { file: join(logs, 'carve-tshark.err') } });
-        say(`tshark --export-objects http: ${fmtMs(round.ts.wallMs)} (${fmt(mbPerSec(bytes, round.ts.wallMs), 0)} MB/s), CPU ${fmt(cpu(round.ts) ?? NaN, 2)} s, peak RSS ${fmtMiB(round.ts.peakRssKb)}${succeeded(round.ts) ? '' : ` FAILED: ${failureText(round.ts)}`}`);
+        say(`tshark --export-objects http: ${fmtMs(round.ts.wallMs)} (${fmt(mbPerSec(bytes, round.ts.wallMs), 0)} MB/s), CPU ${fmt(cpuSeconds(round.ts) ?? NaN, 2)} s, peak RSS ${fmtMiB(round.ts.peakRssKb)}${succeeded(round.ts) ? '' : ` FAILED: ${failureText(round.ts)}`}`);
       }
       if (ok(round.carve) && ok(round.ts)) {
         const ours = await dirHashes(outDir);
@@ -267,7 +266,7 @@ export const carveSuite: Suite = {
     const ts = mid?.ts ?? null;
     const carveRatio = mid ? ratioOf(mid) : null;
     const bothRatio = ok(carve) && ok(imp) && ok(ts) ? ts.wallMs / (carve.wallMs + imp.wallMs) : null;
-    const cpuRatio = ok(carve) && ok(ts) && cpu(carve) && cpu(ts) ? (cpu(ts) as number) / (cpu(carve) as number) : null;
+    const cpuRatio = ok(carve) && ok(ts) && cpuSeconds(carve) && cpuSeconds(ts) ? (cpuSeconds(ts) as number) / (cpuSeconds(carve) as number) : null;
     const allRatios = done.map((x) => ratioOf(x));
     const sameAll = done.map((x) => x.same);
     section('carve: summary');
@@ -298,8 +297,8 @@ export const carveSuite: Suite = {
       },
       {
         metric: 'carve CPU time (user + sys)',
-        value: cpu(carve) === null ? 'n/a' : `${fmt(cpu(carve), 2)} s`,
-        reference: cpu(ts) === null ? 'n/a' : `tshark ${fmt(cpu(ts), 2)} s`,
+        value: cpuSeconds(carve) === null ? 'n/a' : `${fmt(cpuSeconds(carve), 2)} s`,
+        reference: cpuSeconds(ts) === null ? 'n/a' : `tshark ${fmt(cpuSeconds(ts), 2)} s`,
         ratio: fmtRatio(cpuRatio),
         target: '(information)',
         meets: null,
@@ -324,13 +323,13 @@ export const carveSuite: Suite = {
       date: new Date().toISOString(),
       machine: machineInfo(),
       capture: { path: cap, bytes },
-      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, cpuS: cpu(carve), threads: mid?.threads?.split ?? null },
-      tsharkCpuS: cpu(ts),
+      tapline: { importMs: imp?.wallMs ?? null, carveMs: carve?.wallMs ?? null, followMs, carvePeakRssKb: carve?.peakRssKb ?? null, cpuS: cpuSeconds(carve), threads: mid?.threads?.split ?? null },
+      tsharkCpuS: cpuSeconds(ts),
       loadAverage: loadavg(),
       nodeStartMs: start,
       tshark: ts ? { ms: ts.wallMs, peakRssKb: ts.peakRssKb } : null,
       ratios: { carve: carveRatio, importAndCarve: bothRatio, cpu: cpuRatio },
-      rounds: done.map((x, i) => ({ carveMs: x.carve?.wallMs ?? null, carveCpuS: cpu(x.carve), tsharkMs: x.ts?.wallMs ?? null, tsharkCpuS: cpu(x.ts), ratio: allRatios[i], files: x.same, load: x.load })),
+      rounds: done.map((x, i) => ({ carveMs: x.carve?.wallMs ?? null, carveCpuS: cpuSeconds(x.carve), tsharkMs: x.ts?.wallMs ?? null, tsharkCpuS: cpuSeconds(x.ts), ratio: allRatios[i], files: x.same, load: x.load })),
       files: mid?.same ?? 'n/a',
       notMeasured,
     });

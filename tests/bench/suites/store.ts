@@ -19,7 +19,7 @@ import type { FlowRecord } from '../generate-capture.js';
 import { ensureCapture, readFlows, type BenchCapture } from '../lib/capture.js';
 import { ensureFlowHeavyCapture } from '../lib/flow-heavy-capture.js';
 import { BENCH_DATA, REPO_ROOT, TAPLINE_CLI, ensureDir, envBool, envInt, fileExists, machineInfo, memAvailable, toolVersion, which, writeResults } from '../lib/env.js';
-import { failureText, mean, median, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
+import { cpuSeconds, failureText, mean, median, runMeasured, succeeded, type RunResult } from '../lib/measure.js';
 import { nodeStartMs, taplineEnv, taplineEnvNote } from '../lib/node-start.js';
 import { decimalToUs, usToDecimal } from '../lib/net.js';
 import { NotPcapError, bpfForFlow, compareSlice, decodeFiveTuple, flowMatcher, readPcap, type FlowKey } from '../lib/pcap.js';
@@ -192,8 +192,7 @@ async function run(ctx: SuiteContext): Promise<void> {
     // stop after a failed import: the rest of the suite reports it
     if (cliPresent && i < importRuns && taplineResults.every(succeeded)) taplineResults.push(await runTapline());
   }
-  const cpuOf = (r: RunResult): number | null => (r.userS === null || r.sysS === null ? null : r.userS + r.sysS);
-  const medianCpu = (rs: RunResult[]): number | null => (rs.every((r) => cpuOf(r) !== null) && rs.length ? median(rs.map((r) => cpuOf(r) as number)) : null);
+  const medianCpu = (rs: RunResult[]): number | null => (rs.every((r) => cpuSeconds(r) !== null) && rs.length ? median(rs.map((r) => cpuSeconds(r) as number)) : null);
   if (tcpdumpResults.length) {
     const bad = tcpdumpResults.find((r) => !succeeded(r));
     const ms = median(tcpdumpResults.map((r) => r.wallMs));
