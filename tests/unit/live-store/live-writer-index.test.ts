@@ -8,7 +8,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
@@ -95,30 +95,76 @@ test('each pcap segment\'s final index equals the import of the segment file, pa
   assert.ok(flows > 60, `${flows} flows`);
 });
 
-test('a batch\'s records are in the segment file when packetRunBorrowed returns, before any flush or turn of the event loop', async () => {
-  const store = join(root, 's-sync');
-  const w = await LiveWriter.open(store, { segmentBytes: 1 << 20 });
-  w.link({ id: 0, linkType: 1, snapLen: 65535, name: 'eth-test' });
-  const all = packets().slice(0, 400);
-  const batch = new Uint8Array(256 * 1024);
-  const view = new DataView(batch.buffer);
-  const expected: number[] = [];
-  for (let i = 0; i < all.length; ) {
-    let len = startBatchRun(view, 0, 0);
-    while (i < all.length && len + batchRecordLength(all[i].capLen) <= batch.length && (i & 63) !== 63) len = appendBatchRecord(batch, view, len, all[i++]);
-    if ((i & 63) === 63) len = appendBatchRecord(batch, view, len, all[i++]);
-    endBatchRun(view, 0, len);
-    const records = batch.slice(BATCH_RUN_HEADER, len);
-    w.packetRunBorrowed(0, batch.subarray(BATCH_RUN_HEADER, len), len - BATCH_RUN_HEADER);
-    // no await since the call: what a kill -9 now would leave in the page cache
-    const segs = readdirSync(segmentsDir(store)).filter((f) => f.endsWith('.pcap'));
-    assert.equal(segs.length, 1);
-    const file = readFileSync(join(segmentsDir(store), segs[0]));
-    expected.push(...records);
-    assert.equal(file.length, 24 + expected.length, 'the header and every record handed over so far are written');
-    assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected), 'byte for byte, in order');
-    // the batch is overwritten at once by the next loop: nothing of it may still be pending
-    batch.fill(0xa5);
+/** Whether this filesystem takes O_DIRECT (tmpfs does not): the direct path falls back there. */
+function takesDirectIo(dir: string): boolean {
+  const p = join(dir, 'o-direct-probe');
+  try {
+    closeSync(openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT, 0o644));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(p, { force: true });
   }
-  await w.close();
-});
+}
+
+/** Whether this process holds `path` open with O_DIRECT (/proc/self/fdinfo flags, octal). */
+function openWithDirectIo(path: string): boolean {
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== path) continue;
+    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (flags && (parseInt(flags[1], 8) & constants.O_DIRECT) !== 0) return true;
+  }
+  return false;
+}
+
+for (const directIo of [false, true]) {
+  test(`a batch's records are in the segment file when packetRunBorrowed returns, before any flush or turn of the event loop (${directIo ? 'O_DIRECT: all but the partial last block' : 'page cache: every byte'}), and every byte after flush()`, async () => {
+    const store = join(root, `s-sync-${directIo}`);
+    const w = await LiveWriter.open(store, { segmentBytes: 1 << 20, directIo });
+    w.link({ id: 0, linkType: 1, snapLen: 65535, name: 'eth-test' });
+    const all = packets().slice(0, 400);
+    const batch = new Uint8Array(256 * 1024);
+    const view = new DataView(batch.buffer);
+    const expected: number[] = [];
+    let header: Uint8Array | null = null;
+    let segPath = '';
+    const direct = directIo && process.env.TAPLINE_NATIVE !== '0' && takesDirectIo(store);
+    for (let i = 0; i < all.length; ) {
+      let len = startBatchRun(view, 0, 0);
+      while (i < all.length && len + batchRecordLength(all[i].capLen) <= batch.length && (i & 63) !== 63) len = appendBatchRecord(batch, view, len, all[i++]);
+      if ((i & 63) === 63) len = appendBatchRecord(batch, view, len, all[i++]);
+      endBatchRun(view, 0, len);
+      const records = batch.slice(BATCH_RUN_HEADER, len);
+      w.packetRunBorrowed(0, batch.subarray(BATCH_RUN_HEADER, len), len - BATCH_RUN_HEADER);
+      // no await since the call: what a kill -9 now would leave in the page cache
+      const segs = readdirSync(segmentsDir(store)).filter((f) => f.endsWith('.pcap'));
+      assert.equal(segs.length, 1);
+      segPath = join(segmentsDir(store), segs[0]);
+      const file = readFileSync(segPath);
+      expected.push(...records);
+      const total = 24 + expected.length;
+      if (direct) {
+        assert.ok(openWithDirectIo(segPath), 'the segment is written with O_DIRECT');
+        assert.equal(file.length, total - (total % 4096), 'every whole block handed over is written, the partial last one is staged');
+      } else assert.equal(file.length, total, 'the header and every record handed over so far are written');
+      header ??= file.length >= 24 ? new Uint8Array(file.subarray(0, 24)) : null;
+      if (header) assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected.slice(0, file.length - 24)), 'byte for byte, in order');
+      // the batch is overwritten at once by the next loop: nothing of it may still be pending
+      batch.fill(0xa5);
+    }
+    await w.flush();
+    const file = readFileSync(segPath);
+    assert.equal(file.length, 24 + expected.length, 'after a flush the file holds every byte, no padding');
+    assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected));
+    await w.close();
+    assert.equal(openWithDirectIo(segPath), false, 'the O_DIRECT descriptor is closed with the segment');
+    assert.deepEqual(new Uint8Array(readFileSync(segPath).subarray(24)), Uint8Array.from(expected), 'and the closed segment still holds every byte');
+  });
+}
