@@ -9,21 +9,28 @@
  * the same way.
  *
  * How: each append (a run of a capture batch, up to 1 MiB) is copied into an aligned staging
- * buffer and its whole blocks are written at once, at block-aligned file offsets, through a
- * descriptor opened with O_DIRECT: a kill -9 loses at most the partial last block since the last
- * flush (the page cache survives a killed process, the staging does not). That block stays staged. flush() writes every whole block and then that partial tail
- * through the caller's ordinary descriptor (the page cache), so the file holds exactly the bytes
- * appended, never padding, and a reader (a slice of the live segment) sees every byte a snapshot
- * covers. The next direct write over that tail block rewrites it whole; the kernel writes back
- * and drops the cached page first, so the page cache never holds a stale copy.
- * A filesystem without O_DIRECT (tmpfs) refuses the open: the caller then writes as before.
- * A direct write refused with EINVAL (an alignment the device does not take) switches the handle
- * to ordinary writes for good, without losing what is staged.
+ * buffer; its whole blocks are queued at once for the segment's I/O thread, which writes them in
+ * order at block-aligned file offsets through a descriptor opened with O_DIRECT, while the next
+ * run fills another buffer (a direct write waits for the device; the writer's thread should not:
+ * on a slow disk that wait would add to its CPU time per packet instead of overlapping it). With
+ * NBUF buffers the filling side waits only when the disk is NBUF-1 buffers behind. A kill -9
+ * loses what is queued and the partial last block staged since the last flush (the page cache
+ * survives a killed process, the staging does not): a few MiB at most.
+ * flush() waits for the queued writes, then writes that partial tail through the caller's
+ * ordinary descriptor (the page cache), so the file holds exactly the bytes appended, never
+ * padding, and a reader (a slice of the live segment) sees every byte a snapshot covers. The next
+ * direct write over that tail block rewrites it whole; the kernel writes back and drops the
+ * cached page first, so the page cache never holds a stale copy.
+ * Where the filesystem refuses O_DIRECT the open fails and the caller writes as before. A direct
+ * write refused with EINVAL (an alignment the device does not take) switches the handle to
+ * ordinary writes for good, without losing what is staged. A write error (ENOSPC, EIO) stops the
+ * I/O thread's writes and is thrown by the next append or flush.
  */
 #include <node_api.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,59 +40,37 @@
 #include "segment_io.h"
 
 #define BLOCK 4096u
-/* staging: a batch run (at most 1 MiB) and a partial block fit with room to spare */
-#define STAGING (4u << 20)
+/* a staging buffer: a batch run (at most 1 MiB) plus a carried partial block, with room */
+#define BUF_CAP (2u << 20)
+/* buffers per segment: one filling, the others written by the I/O thread meanwhile */
+#define NBUF 3
 
 typedef struct {
-  int fd;             /* O_DIRECT descriptor; -1 once closed */
-  int buffered_only;  /* a direct write was refused: every write goes through buf_fd */
-  int buf_fd;         /* the caller's ordinary descriptor of the same file */
-  uint8_t *staging;   /* STAGING bytes, BLOCK-aligned */
-  uint64_t base;      /* file offset of staging[0] (a multiple of BLOCK) */
-  uint32_t len;       /* bytes staged */
+  uint8_t *data; /* BUF_CAP bytes, BLOCK-aligned */
+  uint32_t len;  /* bytes to write (whole blocks) once queued */
+  uint64_t off;  /* their file offset */
+  int busy;      /* queued or being written: the filling side waits for it */
+} io_buf;
+
+typedef struct {
+  int fd;            /* O_DIRECT descriptor; -1 once closed */
+  int buf_fd;        /* the caller's ordinary descriptor of the same file */
+  int buffered_only; /* a direct write was refused (EINVAL): the I/O thread writes through buf_fd */
+  io_buf b[NBUF];
+  int cur;       /* the buffer being filled */
+  uint64_t base; /* file offset of b[cur].data[0] (a multiple of BLOCK) */
+  uint32_t len;  /* bytes staged in b[cur] */
+  /* the I/O thread: writes queued buffers in order, so blocks reach the file in order */
+  pthread_t thread;
+  int thread_started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int queue[NBUF];
+  int qhead, qn;
+  int stop;
+  int err; /* the first write error (an errno), reported by the next call */
+  int open;
 } seg_io;
-
-static void seg_io_free(seg_io *h) {
-  if (h->fd >= 0) close(h->fd);
-  h->fd = -1;
-  free(h->staging);
-  h->staging = NULL;
-}
-
-static void finalize_seg_io(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  seg_io *h = data;
-  seg_io_free(h);
-  free(h);
-}
-
-static napi_value throw_errno(napi_env env, int err, const char *what) {
-  char msg[256];
-  const char *name = err == ENOSPC ? "ENOSPC" : err == EIO ? "EIO" : err == EDQUOT ? "EDQUOT" : err == EINVAL ? "EINVAL" : err == EBADF ? "EBADF" : "EIO";
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, name, msg);
-  return NULL;
-}
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-static seg_io *get_io(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
-    throw_type(env, "tapline_capture: not a segment writer handle");
-    return NULL;
-  }
-  seg_io *h = p;
-  if (h->staging == NULL) {
-    throw_type(env, "tapline_capture: the segment writer is closed");
-    return NULL;
-  }
-  return h;
-}
 
 /* pwrite all of [p, p+n) at off on fd; 0 or an errno */
 static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off) {
@@ -103,23 +88,136 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off) {
   return 0;
 }
 
-/* Writes the staged whole blocks and keeps the partial tail staged; 0 or an errno. */
-static int write_blocks(seg_io *h) {
+static void *io_thread(void *arg) {
+  seg_io *h = arg;
+  pthread_setname_np(pthread_self(), "tl-segment-io");
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    while (h->qn == 0 && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
+    if (h->qn == 0) break;
+    int i = h->queue[h->qhead];
+    h->qhead = (h->qhead + 1) % NBUF;
+    h->qn--;
+    int failed = h->err != 0;
+    pthread_mutex_unlock(&h->mu);
+    int err = 0;
+    if (!failed) {
+      io_buf *b = &h->b[i];
+      if (!h->buffered_only) {
+        err = write_all(h->fd, b->data, b->len, b->off);
+        if (err == EINVAL) h->buffered_only = 1; /* retried below through the page cache */
+      }
+      if (h->buffered_only) err = write_all(h->buf_fd, b->data, b->len, b->off);
+    }
+    pthread_mutex_lock(&h->mu);
+    if (err && !h->err) h->err = err;
+    h->b[i].busy = 0;
+    pthread_cond_broadcast(&h->cv);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+/* Queues b[cur]'s whole blocks for the I/O thread and carries the partial tail into the next buffer. */
+static void submit_blocks(seg_io *h) {
   uint32_t whole = h->len & ~(BLOCK - 1);
-  if (whole == 0) return 0;
-  if (!h->buffered_only) {
-    int err = write_all(h->fd, h->staging, whole, h->base);
-    if (err == EINVAL) h->buffered_only = 1; /* retried below through the page cache */
-    else if (err) return err;
-  }
-  if (h->buffered_only) {
-    int err = write_all(h->buf_fd, h->staging, whole, h->base);
-    if (err) return err;
-  }
-  memmove(h->staging, h->staging + whole, h->len - whole);
-  h->len -= whole;
+  if (whole == 0) return;
+  int next = (h->cur + 1) % NBUF;
+  pthread_mutex_lock(&h->mu);
+  while (h->b[next].busy) pthread_cond_wait(&h->cv, &h->mu);
+  pthread_mutex_unlock(&h->mu);
+  uint32_t tail = h->len - whole;
+  memcpy(h->b[next].data, h->b[h->cur].data + whole, tail);
+  pthread_mutex_lock(&h->mu);
+  io_buf *b = &h->b[h->cur];
+  b->len = whole;
+  b->off = h->base;
+  b->busy = 1;
+  h->queue[(h->qhead + h->qn) % NBUF] = h->cur;
+  h->qn++;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+  h->cur = next;
   h->base += whole;
-  return 0;
+  h->len = tail;
+}
+
+/* Waits until every queued buffer is written; the first error, or 0. */
+static int drain(seg_io *h) {
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    int busy = 0;
+    for (int i = 0; i < NBUF; i++) busy |= h->b[i].busy;
+    if (!busy) break;
+    pthread_cond_wait(&h->cv, &h->mu);
+  }
+  int err = h->err;
+  pthread_mutex_unlock(&h->mu);
+  return err;
+}
+
+static void seg_io_free(seg_io *h) {
+  if (!h->open) return;
+  h->open = 0;
+  if (h->thread_started) {
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    h->thread_started = 0;
+  }
+  if (h->fd >= 0) close(h->fd);
+  h->fd = -1;
+  for (int i = 0; i < NBUF; i++) {
+    free(h->b[i].data);
+    h->b[i].data = NULL;
+  }
+  pthread_cond_destroy(&h->cv);
+  pthread_mutex_destroy(&h->mu);
+}
+
+static void finalize_seg_io(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  seg_io *h = data;
+  seg_io_free(h);
+  free(h);
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *what) {
+  char msg[256];
+  const char *name = err == ENOSPC ? "ENOSPC" : err == EDQUOT ? "EDQUOT" : err == EINVAL ? "EINVAL" : err == ENOMEM ? "ENOMEM" : "EIO";
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_throw_error(env, name, msg);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static seg_io *get_io(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+    throw_type(env, "tapline_capture: not a segment writer handle");
+    return NULL;
+  }
+  seg_io *h = p;
+  if (!h->open) {
+    throw_type(env, "tapline_capture: the segment writer is closed");
+    return NULL;
+  }
+  return h;
+}
+
+/* The I/O thread's error, if any (it stopped writing then). */
+static int io_error(seg_io *h) {
+  pthread_mutex_lock(&h->mu);
+  int err = h->err;
+  pthread_mutex_unlock(&h->mu);
+  return err;
 }
 
 static int read_u8(napi_env env, napi_value v, uint8_t **data, size_t *len) {
@@ -147,15 +245,28 @@ static napi_value js_segment_open(napi_env env, napi_callback_info info) {
   int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "O_DIRECT open");
   seg_io *h = calloc(1, sizeof *h);
-  void *staging = NULL;
-  if (h == NULL || posix_memalign(&staging, BLOCK, STAGING) != 0) {
-    free(h);
+  if (h == NULL) {
     close(fd);
-    return throw_errno(env, ENOMEM, "segment staging buffer");
+    return throw_errno(env, ENOMEM, "segment writer");
   }
   h->fd = fd;
   h->buf_fd = buf_fd;
-  h->staging = staging;
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_cond_init(&h->cv, NULL);
+  h->open = 1;
+  int ok = 1;
+  for (int i = 0; i < NBUF && ok; i++) {
+    void *p = NULL;
+    ok = posix_memalign(&p, BLOCK, BUF_CAP) == 0;
+    h->b[i].data = p;
+  }
+  if (ok) ok = pthread_create(&h->thread, NULL, io_thread, h) == 0;
+  if (!ok) {
+    seg_io_free(h);
+    free(h);
+    return throw_errno(env, ENOMEM, "segment writer buffers or thread");
+  }
+  h->thread_started = 1;
   napi_value out;
   if (napi_create_external(env, h, finalize_seg_io, NULL, &out) != napi_ok) {
     seg_io_free(h);
@@ -165,7 +276,7 @@ static napi_value js_segment_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* segmentAppend(handle, bytes): appends at the file's logical end; whole blocks are in the file on return */
+/* segmentAppend(handle, bytes): appends at the file's logical end; its whole blocks are queued for the I/O thread */
 static napi_value js_segment_append(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -175,15 +286,16 @@ static napi_value js_segment_append(napi_env env, napi_callback_info info) {
   uint8_t *src = NULL;
   size_t n = 0;
   if (!read_u8(env, argv[1], &src, &n)) return throw_type(env, "tapline_capture: segmentAppend needs a Uint8Array");
+  int err = io_error(h);
+  if (err) return throw_errno(env, err, "segment write");
   while (n > 0) {
-    size_t room = STAGING - h->len;
+    size_t room = BUF_CAP - h->len;
     size_t take = n < room ? n : room;
-    memcpy(h->staging + h->len, src, take);
+    memcpy(h->b[h->cur].data + h->len, src, take);
     h->len += (uint32_t)take;
     src += take;
     n -= take;
-    int err = write_blocks(h);
-    if (err) return throw_errno(env, err, "segment write");
+    submit_blocks(h);
   }
   return NULL;
 }
@@ -195,16 +307,17 @@ static napi_value js_segment_flush(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throw_type(env, "tapline_capture: segmentFlush(handle)");
   seg_io *h = get_io(env, argv[0]);
   if (h == NULL) return NULL;
-  int err = write_blocks(h);
+  submit_blocks(h);
+  int err = drain(h);
   if (err) return throw_errno(env, err, "segment write");
   if (h->len > 0) {
-    err = write_all(h->buf_fd, h->staging, h->len, h->base);
+    err = write_all(h->buf_fd, h->b[h->cur].data, h->len, h->base);
     if (err) return throw_errno(env, err, "segment write");
   }
   return NULL;
 }
 
-/* segmentClose(handle): closes the O_DIRECT descriptor and frees the staging (flush first) */
+/* segmentClose(handle): waits for queued writes, ends the I/O thread, closes the O_DIRECT descriptor, frees the buffers (flush first) */
 static napi_value js_segment_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
