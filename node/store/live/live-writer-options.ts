@@ -90,6 +90,8 @@ export interface LiveWriterStats {
   error: string | null;
   /** Wall-clock ms of the last completed flush (0 before the first). */
   lastFlushAt: number;
+  /** How the open (or last) segment's data is written: O_DIRECT or through the page cache; null before the first. */
+  segmentWrites: 'direct' | 'page-cache' | null;
 }
 
 /** Stats of a writer that has not seen a packet yet. */
@@ -114,5 +116,6 @@ export function emptyLiveWriterStats(): LiveWriterStats {
     gaps: 0,
     error: null,
     lastFlushAt: 0,
+    segmentWrites: null,
   };
 }

@@ -605,9 +605,11 @@ export class LiveWriter implements LiveStoreWriter {
   /** Creates the segment's file; with the addon, opens it for O_DIRECT writes too. */
   private openSegmentFile(s: Segment): void {
     s.fd = openSync(s.path, 'w', 0o644);
+    this.st.segmentWrites = 'page-cache';
     if (!this.io || this.directRefused) return;
     try {
       s.direct = this.io.segmentOpen(s.path, s.fd);
+      this.st.segmentWrites = 'direct';
     } catch (e) {
       // e.g. tmpfs: no O_DIRECT; this writer stops asking
       this.directRefused = true;
@@ -623,7 +625,10 @@ export class LiveWriter implements LiveStoreWriter {
     if (!s.direct) return true;
     if (s.writeFailed || s.failed) return false;
     try {
-      (this.io as SegmentIo).segmentFlush(s.direct);
+      const io = this.io as SegmentIo;
+      io.segmentFlush(s.direct);
+      // a direct write the device refused (EINVAL) moved the handle to the page cache for good
+      if (!io.segmentDirect(s.direct)) this.st.segmentWrites = 'page-cache';
       s.written = s.submitted;
       return true;
     } catch (e) {

@@ -78,6 +78,7 @@ export const WriterThreadStatsSchema = z.object({
   gaps: count,
   error: z.string().nullable(),
   lastFlushAt: count,
+  segmentWrites: z.enum(['direct', 'page-cache']).nullable(),
 });
 
 export const FromWriterThreadSchema = z.discriminatedUnion('kind', [

@@ -8,7 +8,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCaptureParser } from '../../../common/capture/capture-parser.js';
@@ -20,6 +20,7 @@ import { nativeCrc32 } from '../../../node/store/index-file.js';
 import { LiveWriter } from '../../../node/store/live/live-writer.js';
 import { appendBatchRecord, batchRecordLength, endBatchRun, startBatchRun, BATCH_RUN_HEADER } from '../../../node/store/live/packet-batch.js';
 import { segmentIndexPath, segmentsDir } from '../../../node/store/live/segment-files.js';
+import { openWithDirectIo, takesDirectIo } from '../../helpers/direct-io.js';
 import { fixturePackets } from '../../helpers/fixture-capture.js';
 import { liveTraffic } from '../../helpers/live-traffic.js';
 import { decode, metaOf } from './index-compare.js';
@@ -95,35 +96,6 @@ test('each pcap segment\'s final index equals the import of the segment file, pa
   assert.ok(flows > 60, `${flows} flows`);
 });
 
-/** Whether this filesystem takes O_DIRECT (tmpfs does not): the direct path falls back there. */
-function takesDirectIo(dir: string): boolean {
-  const p = join(dir, 'o-direct-probe');
-  try {
-    closeSync(openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT, 0o644));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(p, { force: true });
-  }
-}
-
-/** Whether this process holds `path` open with O_DIRECT (/proc/self/fdinfo flags, octal). */
-function openWithDirectIo(path: string): boolean {
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (target !== path) continue;
-    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    if (flags && (parseInt(flags[1], 8) & constants.O_DIRECT) !== 0) return true;
-  }
-  return false;
-}
-
 for (const directIo of [false, true]) {
   test(`a batch's records are in the segment file when packetRunBorrowed returns, before any flush or turn of the event loop (${directIo ? 'O_DIRECT: whole blocks, as its I/O thread gets to them' : 'page cache: every byte'}), and every byte after flush()`, async () => {
     const store = join(root, `s-sync-${directIo}`);
@@ -160,6 +132,7 @@ for (const directIo of [false, true]) {
       batch.fill(0xa5);
     }
     await w.flush();
+    assert.equal(w.stats().segmentWrites, direct ? 'direct' : 'page-cache');
     const file = readFileSync(segPath);
     assert.equal(file.length, 24 + expected.length, 'after a flush the file holds every byte, no padding');
     assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected));
