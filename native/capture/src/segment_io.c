@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <emmintrin.h>
 
 #include "segment_io.h"
 
@@ -116,6 +117,40 @@ static void *io_thread(void *arg) {
   }
   pthread_mutex_unlock(&h->mu);
   return NULL;
+}
+
+/*
+ * Copies n bytes to dst with non-temporal stores: the staged bytes are read next by the device
+ * (or the hypervisor), not by this core, so they need not displace the writer's flow table and
+ * index from the cache. Harness, same build with and without (01:32-01:33, load 0.7-1.5): 0.71 /
+ * 0.72 / 0.98 / 0.88 / 0.87 / 0.83 µs a packet against memcpy's 0.96 / 0.96 / 0.89 / 1.09 / 0.84 /
+ * 0.85, and the page cache's 0.74 / 0.80 / 0.93 in the same minutes.
+ */
+static void stage_copy(uint8_t *dst, const uint8_t *src, size_t n) {
+  if (n < 256) {
+    memcpy(dst, src, n);
+    return;
+  }
+  size_t head = (16 - ((uintptr_t)dst & 15)) & 15;
+  memcpy(dst, src, head);
+  dst += head;
+  src += head;
+  n -= head;
+  size_t k = n / 64;
+  for (size_t i = 0; i < k; i++) {
+    __m128i a = _mm_loadu_si128((const __m128i *)src);
+    __m128i b = _mm_loadu_si128((const __m128i *)(src + 16));
+    __m128i c = _mm_loadu_si128((const __m128i *)(src + 32));
+    __m128i d = _mm_loadu_si128((const __m128i *)(src + 48));
+    _mm_stream_si128((__m128i *)dst, a);
+    _mm_stream_si128((__m128i *)(dst + 16), b);
+    _mm_stream_si128((__m128i *)(dst + 32), c);
+    _mm_stream_si128((__m128i *)(dst + 48), d);
+    src += 64;
+    dst += 64;
+  }
+  memcpy(dst, src, n - k * 64);
+  _mm_sfence();
 }
 
 /* Queues b[cur]'s whole blocks for the I/O thread and carries the partial tail into the next buffer. */
@@ -291,7 +326,7 @@ static napi_value js_segment_append(napi_env env, napi_callback_info info) {
   while (n > 0) {
     size_t room = BUF_CAP - h->len;
     size_t take = n < room ? n : room;
-    memcpy(h->b[h->cur].data + h->len, src, take);
+    stage_copy(h->b[h->cur].data + h->len, src, take);
     h->len += (uint32_t)take;
     src += take;
     n -= take;
