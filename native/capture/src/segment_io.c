@@ -335,12 +335,20 @@ static napi_value js_segment_append(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* segmentFlush(handle): every appended byte is in the file (the tail through the page cache) */
-static napi_value js_segment_flush(napi_env env, napi_callback_info info) {
+/* The open handle that is a call's only argument, or NULL with an exception pending. */
+static seg_io *handle_arg(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throw_type(env, "tapline_capture: segmentFlush(handle)");
-  seg_io *h = get_io(env, argv[0]);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    throw_type(env, usage);
+    return NULL;
+  }
+  return get_io(env, argv[0]);
+}
+
+/* segmentFlush(handle): every appended byte is in the file (the tail through the page cache) */
+static napi_value js_segment_flush(napi_env env, napi_callback_info info) {
+  seg_io *h = handle_arg(env, info, "tapline_capture: segmentFlush(handle)");
   if (h == NULL) return NULL;
   submit_blocks(h);
   int err = drain(h);
@@ -365,10 +373,7 @@ static napi_value js_segment_close(napi_env env, napi_callback_info info) {
 
 /* segmentDirect(handle) -> whether writes still go around the page cache */
 static napi_value js_segment_direct(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throw_type(env, "tapline_capture: segmentDirect(handle)");
-  seg_io *h = get_io(env, argv[0]);
+  seg_io *h = handle_arg(env, info, "tapline_capture: segmentDirect(handle)");
   if (h == NULL) return NULL;
   napi_value out;
   napi_get_boolean(env, !h->buffered_only, &out);
