@@ -114,6 +114,8 @@ export const CaptureStatsSchema = z.strictObject({
   reconnects: count,
   /** Set while the store writer cannot write (disk full...); it resumes by itself. */
   storeError: z.string().nullable(),
+  /** How the store writer writes segment data: O_DIRECT, or through the page cache (no addon, a filesystem without O_DIRECT). */
+  segmentWrites: z.enum(['direct', 'page-cache']).nullable().optional(),
 });
 export type CaptureStats = z.infer<typeof CaptureStatsSchema>;
 

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tapline_capture",
-      "sources": ["src/capture.c"],
+      "sources": ["src/capture.c", "src/segment_io.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
       "cflags!": ["-fno-exceptions"],

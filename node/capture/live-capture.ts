@@ -163,6 +163,7 @@ export class LiveCapture {
       activeFlows: w?.activeFlows ?? null,
       reconnects: s?.reconnects ?? 0,
       storeError: w?.error ?? null,
+      segmentWrites: w?.segmentWrites ?? null,
     };
   }
 

@@ -16,6 +16,11 @@ export function setPackagedNativeDir(dir: string): void {
   packagedDir = dir;
 }
 
+/** The folder set by setPackagedNativeDir (a worker thread is told it: module state is per thread). */
+export function packagedNativeDir(): string | null {
+  return packagedDir;
+}
+
 /** The addon file `<target>.node` of native/<name>, searched upward from this module (source or dist). */
 export function nativeAddonPath(name: string, target: string): string | null {
   if (packagedDir) {

@@ -26,6 +26,7 @@ import { CaptureController, CaptureRequestError } from '../../electron/services/
 import { CaptureService } from '../../electron/services/capture-service.js';
 import { ServiceError } from '../../electron/services/sensor-backend.js';
 import { Store } from '../../node/store/store.js';
+import { takesDirectIo } from '../helpers/direct-io.js';
 import { createNetnsPair, netnsSkipReason, type NetnsPair } from '../helpers/netns.js';
 import { segmentFiles, waitForExit, waitForOutput } from './capture-harness.js';
 
@@ -118,6 +119,7 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
       assert.equal(r.stats.packets, DATAGRAMS, JSON.stringify(r.stats));
       assert.equal(r.stats.kernelDrops, 0);
       assert.equal(r.stats.durablePackets, DATAGRAMS);
+      if (takesDirectIo(stores)) assert.equal(r.stats.segmentWrites, 'direct', 'the writer thread found the addon beside the executable (O_DIRECT segment writes)');
     } finally {
       await ctl.close();
     }

@@ -23,6 +23,8 @@
 #include <node_api.h>
 #include <pcap/pcap.h>
 
+#include "segment_io.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -909,6 +911,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (segment_io_define(env, exports) != 0) return NULL;
   return exports;
 }
 

@@ -25,6 +25,12 @@ export interface LiveWriterOptions {
   trigger?: AlertTrigger;
   /** How often received packets reach disk and the live index is made durable (default 500 ms, at most 1000). */
   flushIntervalMs?: number;
+  /**
+   * Write segment data with O_DIRECT where the addon and the filesystem allow (default true;
+   * segment-direct-io.ts): no page-cache writeback for the flush's data sync to pay. False:
+   * through the page cache.
+   */
+  directIo?: boolean;
   /** Flow summaries, in batches, once per flush interval. */
   onFlows?: (batch: LiveFlowSummary[]) => void;
   /** Errors that stop writing (disk full, I/O errors); writing resumes by itself when it can. */
@@ -84,6 +90,8 @@ export interface LiveWriterStats {
   error: string | null;
   /** Wall-clock ms of the last completed flush (0 before the first). */
   lastFlushAt: number;
+  /** How the open (or last) segment's data is written: O_DIRECT or through the page cache; null before the first. */
+  segmentWrites: 'direct' | 'page-cache' | null;
 }
 
 /** Stats of a writer that has not seen a packet yet. */
@@ -108,5 +116,6 @@ export function emptyLiveWriterStats(): LiveWriterStats {
     gaps: 0,
     error: null,
     lastFlushAt: 0,
+    segmentWrites: null,
   };
 }

@@ -33,6 +33,7 @@ import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
 import { LiveIndexEncoder } from './live-index-encoder.js';
 import { BATCH_RECORD_HEADER, batchRecordEnd } from './packet-batch.js';
+import { segmentDirectIo, type SegmentIo, type SegmentIoHandle } from './segment-direct-io.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterOptions, type LiveWriterStats } from './live-writer-options.js';
 import { enforceRetention } from './retention.js';
@@ -96,11 +97,17 @@ interface Segment {
    * asynchronous, off this thread.
    */
   fd: number | null;
+  /**
+   * The same file opened with O_DIRECT (segment-direct-io.ts), when the addon and the filesystem
+   * allow it: data is then staged and written around the page cache, and is in the file only
+   * once flushed (each snapshot, and when the segment closes).
+   */
+  direct: SegmentIoHandle | null;
   /** A data write failed: later chunks of the segment are not written; fail() is queued. */
   writeFailed: boolean;
   /** Bytes handed to the parser and written (the next record's file offset). */
   submitted: number;
-  /** Bytes confirmed written. */
+  /** Bytes confirmed in the file (with O_DIRECT: as of the last flush; always a chunk boundary). */
   written: number;
   /** Packets handed over; packets covered by the last durable index. */
   packets: number;
@@ -175,6 +182,10 @@ export class LiveWriter implements LiveStoreWriter {
    * written or deleted, and no flow summary is emitted.
    */
   private readonly dry: boolean;
+  /** The addon's O_DIRECT segment writer (segment-direct-io.ts), or null: through the page cache. */
+  private readonly io: SegmentIo | null;
+  /** The filesystem refused O_DIRECT once: later segments do not ask again. */
+  private directRefused = false;
 
   private constructor(
     readonly storeDir: string,
@@ -183,6 +194,7 @@ export class LiveWriter implements LiveStoreWriter {
   ) {
     this.dry = lock === null;
     this.log = opts.log ?? (() => undefined);
+    this.io = this.dry || opts.directIo === false ? null : segmentDirectIo().io;
     const maxBytes = opts.maxStoreBytes ?? 0;
     const maxAge = opts.maxAgeSeconds ?? 0;
     // A ring deletes whole segments: keep them at most a quarter of each bound, so the store
@@ -495,6 +507,7 @@ export class LiveWriter implements LiveStoreWriter {
       snapshots,
       summaries: new FlowSummaryTracker(id, indexer.table),
       fd: null,
+      direct: null,
       writeFailed: false,
       submitted: 0,
       written: 0,
@@ -572,10 +585,14 @@ export class LiveWriter implements LiveStoreWriter {
     if (this.dry) s.written = s.submitted; // a dry writer's chunk counts as written at once
     else if (!s.failed && !s.writeFailed) {
       try {
-        if (s.fd === null) s.fd = openSync(s.path, 'w', 0o644);
-        let done = 0;
-        while (done < chunk.length) done += writeSync(s.fd, chunk, done, chunk.length - done, at + done);
-        s.written = s.submitted;
+        if (s.fd === null) this.openSegmentFile(s);
+        if (s.direct) (this.io as SegmentIo).segmentAppend(s.direct, chunk);
+        else {
+          const fd = s.fd as number;
+          let done = 0;
+          while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, at + done);
+          s.written = s.submitted;
+        }
       } catch (e) {
         // s.written stays at the last whole chunk: fail() cuts the file back to it
         s.writeFailed = true;
@@ -583,6 +600,49 @@ export class LiveWriter implements LiveStoreWriter {
       }
     }
     if (pooled && chunk.buffer.byteLength === BUFFER_BYTES && this.pool.length < POOL_BUFFERS) this.pool.push(new Uint8Array(chunk.buffer as ArrayBuffer));
+  }
+
+  /** Creates the segment's file; with the addon, opens it for O_DIRECT writes too. */
+  private openSegmentFile(s: Segment): void {
+    s.fd = openSync(s.path, 'w', 0o644);
+    this.st.segmentWrites = 'page-cache';
+    if (!this.io || this.directRefused) return;
+    try {
+      s.direct = this.io.segmentOpen(s.path, s.fd);
+      this.st.segmentWrites = 'direct';
+    } catch (e) {
+      // e.g. tmpfs: no O_DIRECT; this writer stops asking
+      this.directRefused = true;
+      this.log(`live store: segment data through the page cache (${(e as Error).message})`);
+    }
+  }
+
+  /**
+   * Puts everything staged for s's O_DIRECT writes into the file (before a snapshot covers it or
+   * the segment closes). A failure stops the segment's writes as a failed write does; false then.
+   */
+  private flushDirect(s: Segment): boolean {
+    if (!s.direct) return true;
+    if (s.writeFailed || s.failed) return false;
+    try {
+      const io = this.io as SegmentIo;
+      io.segmentFlush(s.direct);
+      // a direct write the device refused (EINVAL) moved the handle to the page cache for good
+      if (!io.segmentDirect(s.direct)) this.st.segmentWrites = 'page-cache';
+      s.written = s.submitted;
+      return true;
+    } catch (e) {
+      s.writeFailed = true;
+      this.enqueue(() => this.fail(s, e as Error));
+      return false;
+    }
+  }
+
+  /** Releases s's O_DIRECT descriptor and staging (flushDirect first, unless failing). */
+  private closeDirect(s: Segment): void {
+    if (!s.direct) return;
+    (this.io as SegmentIo).segmentClose(s.direct);
+    s.direct = null;
   }
 
   private rotate(): void {
@@ -598,6 +658,8 @@ export class LiveWriter implements LiveStoreWriter {
   private closeSegment(): void {
     const s = this.seg as Segment;
     this.submit();
+    this.flushDirect(s);
+    this.closeDirect(s);
     this.seg = null;
     const summaries = this.opts.onFlows ? s.summaries.collect(s.newestSec, true) : [];
     this.snapshot(s, []);
@@ -701,6 +763,8 @@ export class LiveWriter implements LiveStoreWriter {
    */
   private snapshot(s: Segment, summaries: LiveFlowSummary[] | null): void {
     if (s.submitted === s.snapshotAt || s.snapshotQueued || s.failed) return;
+    // the snapshot may only cover bytes that are in the file
+    if (!this.flushDirect(s)) return;
     s.snapshotAt = s.submitted;
     s.snapshotQueued = true;
     // taken now: covers exactly the bytes queued before it
@@ -766,6 +830,7 @@ export class LiveWriter implements LiveStoreWriter {
   private async fail(s: Segment, e: Error): Promise<void> {
     if (s.failed) return;
     s.failed = true;
+    this.closeDirect(s);
     const code = (e as NodeJS.ErrnoException).code;
     const msg = code === 'ENOSPC' ? `disk full: live capture stopped writing to ${this.storeDir} (${e.message}); it resumes when space is freed` : `live store write failed: ${e.message}; writing stopped, retrying every second`;
     this.stoppedError = new Error(msg);

@@ -25,6 +25,7 @@ export const WriterThreadInitSchema = z.object({
   triggerRules: z.array(z.string().min(1)).optional(),
   ruleClassification: z.string().optional(),
   flushIntervalMs: z.number().positive().optional(),
+  directIo: z.boolean().optional(),
   /** Whether flow summaries are wanted (collecting them costs time). */
   wantFlows: z.boolean(),
   /**
@@ -37,6 +38,8 @@ export const WriterThreadInitSchema = z.object({
    * instead of a message per batch. Absent: every slot goes back by a `returned` message.
    */
   returns: z.instanceof(SharedArrayBuffer).optional(),
+  /** The packaged worker's addon folder (setPackagedNativeDir), for the segment writer's addon. */
+  nativeDir: z.string().min(1).optional(),
 });
 export type WriterThreadInit = z.infer<typeof WriterThreadInitSchema>;
 
@@ -75,6 +78,7 @@ export const WriterThreadStatsSchema = z.object({
   gaps: count,
   error: z.string().nullable(),
   lastFlushAt: count,
+  segmentWrites: z.enum(['direct', 'page-cache']).nullable(),
 });
 
 export const FromWriterThreadSchema = z.discriminatedUnion('kind', [

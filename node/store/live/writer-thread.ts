@@ -11,6 +11,7 @@ import { payloadContainsTrigger, type AlertTrigger } from '../../../common/captu
 import { RuleTrigger } from '../../../common/rules/rule-trigger.js';
 import { nodeBodyDecoder } from '../../rules/body-decoder.js';
 import { loadRuleFiles } from '../../rules/rule-files.js';
+import { setPackagedNativeDir } from '../../native/native-addon.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter, type SpareIndexer } from './live-writer.js';
 import { SlotReturnWriter } from './slot-returns.js';
@@ -56,6 +57,7 @@ async function conditionalTrigger(init: WriterThreadInit): Promise<AlertTrigger 
 
 async function main(): Promise<void> {
   const init = WriterThreadInitSchema.parse(workerData);
+  if (init.nativeDir) setPackagedNativeDir(init.nativeDir);
   let writer: LiveWriter;
   try {
     // before the store is opened and before the capture side hears `opened` (and starts its
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       preAlertPackets: init.preAlertPackets,
       trigger,
       flushIntervalMs: init.flushIntervalMs,
+      directIo: init.directIo,
       // counters first: whoever sees a flow summary has stats at least as new as it
       onFlows: init.wantFlows
         ? (batch) => {

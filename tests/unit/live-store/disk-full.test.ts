@@ -1,7 +1,9 @@
 /**
- * Disk full on a real filesystem: a small tmpfs this test mounts, fills and frees. Writing stops
- * cleanly with a visible error, what was stored stays queryable and sliceable, and writing
- * resumes when space returns. Needs root (mount); skipped with the reason otherwise.
+ * Disk full on a real filesystem: a small filesystem this test mounts, fills and frees, once a
+ * tmpfs with segment data written through the page cache (`directIo: false`) and once ext4 on a
+ * loop device with segment data written with O_DIRECT (segment-direct-io.ts). Writing stops cleanly with a visible error,
+ * what was stored stays queryable and sliceable, and writing resumes when space returns. Needs
+ * root (mount, a loop device); each is skipped with the reason otherwise.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,20 +15,39 @@ import { openLiveWriter } from '../../../node/store/live/index.js';
 import { Store } from '../../../node/store/store.js';
 import { asStored, liveTraffic, storedPackets, type StoredPacket } from '../../helpers/live-traffic.js';
 
-const mnt = join(tmpdir(), `tl-livestore-enospc-${process.pid}`);
-let mounted = false;
-let skip: string | false = false;
+interface Mount {
+  kind: 'tmpfs' | 'ext4';
+  dir: string;
+  mounted: boolean;
+  skip: string | false;
+}
+
+const mounts: Mount[] = (['tmpfs', 'ext4'] as const).map((kind) => ({ kind, dir: join(tmpdir(), `tl-livestore-enospc-${kind}-${process.pid}`), mounted: false, skip: false }));
+const image = join(tmpdir(), `tl-livestore-enospc-${process.pid}.img`);
+
+function run(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? null : `${cmd} ${args[0]}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
+}
 
 before(() => {
-  mkdirSync(mnt, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt], { encoding: 'utf8' });
-  if (r.status !== 0) skip = `cannot mount a tmpfs (needs root): ${(r.stderr || r.error?.message || '').trim()}`;
-  else mounted = true;
+  for (const m of mounts) {
+    mkdirSync(m.dir, { recursive: true });
+    const failed =
+      m.kind === 'tmpfs'
+        ? run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', m.dir])
+        : (run('truncate', ['-s', '24m', image]) ?? run('mkfs.ext4', ['-q', '-F', image]) ?? run('mount', ['-o', 'loop', image, m.dir]));
+    if (failed) m.skip = `cannot mount ${m.kind === 'tmpfs' ? 'a tmpfs' : 'ext4 on a loop device'} (needs root): ${failed}`;
+    else m.mounted = true;
+  }
 });
 
 after(() => {
-  if (mounted) spawnSync('umount', [mnt]);
-  rmSync(mnt, { recursive: true, force: true });
+  for (const m of mounts) {
+    if (m.mounted) spawnSync('umount', [m.dir]);
+    rmSync(m.dir, { recursive: true, force: true });
+  }
+  rmSync(image, { force: true });
 });
 
 /** Fills the filesystem with one file of zeros until it is full. */
@@ -35,11 +56,14 @@ function fill(path: string): void {
 }
 
 describe('disk full', () => {
-  test('stops writing with a visible error, keeps what was stored, resumes when space returns', async (t) => {
-    if (skip) return t.skip(skip);
+  for (const m of mounts) test(`stops writing with a visible error, keeps what was stored, resumes when space returns (${m.kind})`, async (t) => {
+    if (m.skip) return t.skip(m.skip);
+    const mnt = m.dir;
     const dir = join(mnt, 'store');
     const errors: Error[] = [];
-    const w = await openLiveWriter(dir, { segmentBytes: 4 * 1024 * 1024, onError: (e) => errors.push(e) });
+    const logs: string[] = [];
+    const directIo = m.kind === 'ext4';
+    const w = await openLiveWriter(dir, { segmentBytes: 4 * 1024 * 1024, directIo, onError: (e) => errors.push(e), log: (l) => logs.push(l) });
     w.link({ id: 0, linkType: 1, snapLen: 262144, name: 'eth-test' });
     const stream = [...liveTraffic({ seed: 31, count: 9000, flows: 30, maxPayload: 1400 })];
     const n1 = stream.slice(0, 1000);
@@ -78,6 +102,7 @@ describe('disk full', () => {
     for (const p of n3) w.packet(p);
     await w.close();
 
+    if (directIo) assert.ok(!logs.some((l) => l.includes('segment data through the page cache')), `ext4 takes O_DIRECT: ${logs.join(' | ')}`);
     reader = await Store.open(dir);
     try {
       const got = await storedPackets(reader);

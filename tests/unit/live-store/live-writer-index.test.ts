@@ -20,6 +20,7 @@ import { nativeCrc32 } from '../../../node/store/index-file.js';
 import { LiveWriter } from '../../../node/store/live/live-writer.js';
 import { appendBatchRecord, batchRecordLength, endBatchRun, startBatchRun, BATCH_RUN_HEADER } from '../../../node/store/live/packet-batch.js';
 import { segmentIndexPath, segmentsDir } from '../../../node/store/live/segment-files.js';
+import { openWithDirectIo, takesDirectIo } from '../../helpers/direct-io.js';
 import { fixturePackets } from '../../helpers/fixture-capture.js';
 import { liveTraffic } from '../../helpers/live-traffic.js';
 import { decode, metaOf } from './index-compare.js';
@@ -95,30 +96,48 @@ test('each pcap segment\'s final index equals the import of the segment file, pa
   assert.ok(flows > 60, `${flows} flows`);
 });
 
-test('a batch\'s records are in the segment file when packetRunBorrowed returns, before any flush or turn of the event loop', async () => {
-  const store = join(root, 's-sync');
-  const w = await LiveWriter.open(store, { segmentBytes: 1 << 20 });
-  w.link({ id: 0, linkType: 1, snapLen: 65535, name: 'eth-test' });
-  const all = packets().slice(0, 400);
-  const batch = new Uint8Array(256 * 1024);
-  const view = new DataView(batch.buffer);
-  const expected: number[] = [];
-  for (let i = 0; i < all.length; ) {
-    let len = startBatchRun(view, 0, 0);
-    while (i < all.length && len + batchRecordLength(all[i].capLen) <= batch.length && (i & 63) !== 63) len = appendBatchRecord(batch, view, len, all[i++]);
-    if ((i & 63) === 63) len = appendBatchRecord(batch, view, len, all[i++]);
-    endBatchRun(view, 0, len);
-    const records = batch.slice(BATCH_RUN_HEADER, len);
-    w.packetRunBorrowed(0, batch.subarray(BATCH_RUN_HEADER, len), len - BATCH_RUN_HEADER);
-    // no await since the call: what a kill -9 now would leave in the page cache
-    const segs = readdirSync(segmentsDir(store)).filter((f) => f.endsWith('.pcap'));
-    assert.equal(segs.length, 1);
-    const file = readFileSync(join(segmentsDir(store), segs[0]));
-    expected.push(...records);
-    assert.equal(file.length, 24 + expected.length, 'the header and every record handed over so far are written');
-    assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected), 'byte for byte, in order');
-    // the batch is overwritten at once by the next loop: nothing of it may still be pending
-    batch.fill(0xa5);
-  }
-  await w.close();
-});
+for (const directIo of [false, true]) {
+  test(`a batch's records are in the segment file when packetRunBorrowed returns, before any flush or turn of the event loop (${directIo ? 'O_DIRECT: whole blocks, as its I/O thread gets to them' : 'page cache: every byte'}), and every byte after flush()`, async () => {
+    const store = join(root, `s-sync-${directIo}`);
+    const w = await LiveWriter.open(store, { segmentBytes: 1 << 20, directIo });
+    w.link({ id: 0, linkType: 1, snapLen: 65535, name: 'eth-test' });
+    const all = packets().slice(0, 400);
+    const batch = new Uint8Array(256 * 1024);
+    const view = new DataView(batch.buffer);
+    const expected: number[] = [];
+    let header: Uint8Array | null = null;
+    let segPath = '';
+    const direct = directIo && process.env.TAPLINE_NATIVE !== '0' && takesDirectIo(store);
+    for (let i = 0; i < all.length; ) {
+      let len = startBatchRun(view, 0, 0);
+      while (i < all.length && len + batchRecordLength(all[i].capLen) <= batch.length && (i & 63) !== 63) len = appendBatchRecord(batch, view, len, all[i++]);
+      if ((i & 63) === 63) len = appendBatchRecord(batch, view, len, all[i++]);
+      endBatchRun(view, 0, len);
+      const records = batch.slice(BATCH_RUN_HEADER, len);
+      w.packetRunBorrowed(0, batch.subarray(BATCH_RUN_HEADER, len), len - BATCH_RUN_HEADER);
+      // no await since the call: what a kill -9 now would leave in the page cache
+      const segs = readdirSync(segmentsDir(store)).filter((f) => f.endsWith('.pcap'));
+      assert.equal(segs.length, 1);
+      segPath = join(segmentsDir(store), segs[0]);
+      const file = readFileSync(segPath);
+      expected.push(...records);
+      const total = 24 + expected.length;
+      if (direct) {
+        assert.ok(openWithDirectIo(segPath), 'the segment is written with O_DIRECT');
+        assert.ok(file.length % 4096 === 0 && file.length <= total - (total % 4096), `whole blocks only, the partial last one staged (${file.length} of ${total} bytes)`);
+      } else assert.equal(file.length, total, 'the header and every record handed over so far are written');
+      header ??= file.length >= 24 ? new Uint8Array(file.subarray(0, 24)) : null;
+      if (header) assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected.slice(0, file.length - 24)), 'byte for byte, in order');
+      // the batch is overwritten at once by the next loop: nothing of it may still be pending
+      batch.fill(0xa5);
+    }
+    await w.flush();
+    assert.equal(w.stats().segmentWrites, direct ? 'direct' : 'page-cache');
+    const file = readFileSync(segPath);
+    assert.equal(file.length, 24 + expected.length, 'after a flush the file holds every byte, no padding');
+    assert.deepEqual(new Uint8Array(file.subarray(24)), Uint8Array.from(expected));
+    await w.close();
+    assert.equal(openWithDirectIo(segPath), false, 'the O_DIRECT descriptor is closed with the segment');
+    assert.deepEqual(new Uint8Array(readFileSync(segPath).subarray(24)), Uint8Array.from(expected), 'and the closed segment still holds every byte');
+  });
+}
