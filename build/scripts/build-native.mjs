@@ -3,7 +3,7 @@
 // headers. The addons use Node-API only (no V8/NAN), so one build loads in Node and in Electron
 // alike. Incremental: an addon whose build/ folder is configured is only re-made (make decides
 // what changed), so `npm test` after a pull stays quick.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -41,8 +41,10 @@ function nodeDirArgs() {
 export function buildNative({ log = (l) => process.stderr.write(`${l}\n`) } = {}) {
   for (const name of nativeAddonNames()) {
     const cwd = join(root, 'native', name);
-    // Configure once (Makefile under build/); afterwards `build` is incremental.
-    if (!existsSync(join(cwd, 'build', 'Makefile'))) {
+    // Configure once (Makefile under build/), and again when binding.gyp changed (a source file
+    // added: make alone would not know it); afterwards `build` is incremental.
+    const makefile = join(cwd, 'build', 'Makefile');
+    if (!existsSync(makefile) || statSync(join(cwd, 'binding.gyp')).mtimeMs > statSync(makefile).mtimeMs) {
       log(`native: configuring ${name}`);
       nodeGyp(cwd, ['configure', '--loglevel=warn', ...nodeDirArgs()]);
     }
