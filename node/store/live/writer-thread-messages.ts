@@ -60,6 +60,7 @@ export const WriterThreadStatsSchema = z.object({
   receivedBytes: count,
   storedPackets: count,
   storedBytes: count,
+  nativeIndexedPackets: count,
   durablePackets: count,
   queuedBytes: count,
   droppedBacklog: count,

@@ -1,0 +1,72 @@
+/**
+ * The live writer's native indexing of packets of existing flows (native/flow-index): for a
+ * stretch of records of a pcap segment of an Ethernet link, what indexRecord → onPacket →
+ * decodeFastIpv4 + addFastIpv4 does per packet, done in C on the segment's FlowTable in one call,
+ * up to the first record it cannot take (a new flow, a restart, a packet for the general decoder,
+ * a new arena page, the segment's end), which the writer then indexes the usual way.
+ * TAPLINE_NATIVE_FLOWS=0 (or the addon missing, stale, TAPLINE_NATIVE=0) keeps every packet in
+ * TypeScript: the equivalence tests compare the two.
+ */
+import type { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
+import type { FlowTable } from '../../../common/flow/flow-table.js';
+import { FlowIndexIo, loadFlowIndexAddon, type FlowIndexAddon, type FlowIndexContext } from '../../native/flow-index-addon.js';
+
+/** What a stretch added, for the writer's own counters (valid until the next run). */
+export interface NativeStretch {
+  packets: number;
+  origBytes: number;
+  /** Largest raw tsSec (before the nanosecond carry), as borrowRuns' newestSec reads it. */
+  newestRawSec: number;
+}
+
+export class NativeStretchIndexer {
+  private readonly io = new Float64Array(FlowIndexIo.words);
+  private readonly ctx: FlowIndexContext;
+  private boundTable: FlowTable | null = null;
+  private boundLayout = -1;
+  readonly last: NativeStretch = { packets: 0, origBytes: 0, newestRawSec: 0 };
+
+  private constructor(private readonly addon: FlowIndexAddon) {
+    this.ctx = addon.createContext(this.io);
+  }
+
+  /** The native indexer, or null when the addon is not to be used (switched off, missing, stale). */
+  static create(): NativeStretchIndexer | null {
+    if (process.env.TAPLINE_NATIVE_FLOWS === '0') return null;
+    const load = loadFlowIndexAddon();
+    return load.ok ? new NativeStretchIndexer(load.addon) : null;
+  }
+
+  /** The batch the next runs read (held until the next setBatch). */
+  setBatch(batch: Uint8Array): void {
+    this.addon.setBatch(this.ctx, batch);
+  }
+
+  /**
+   * Indexes records of the batch from `at` (before `len`) into `indexer` (eligible, of an
+   * Ethernet pcap segment) while it can: the record at batch position x lies at file offset
+   * base + x, and one ending past `limit` (base + its end) is not taken. Returns where it
+   * stopped; what it added is in `last`.
+   */
+  run(indexer: CaptureIndexer, at: number, len: number, base: number, limit: number): number {
+    const table = indexer.table;
+    if (table !== this.boundTable || table.layoutVersion !== this.boundLayout) {
+      this.addon.bindTable(this.ctx, table.nativeColumns());
+      this.boundTable = table;
+      this.boundLayout = table.layoutVersion;
+    }
+    const io = this.io;
+    io[FlowIndexIo.base] = base;
+    io[FlowIndexIo.limit] = limit;
+    io[FlowIndexIo.nextBlock] = table.arena.nextFreeBlock;
+    const stop = this.addon.run(this.ctx, at, len);
+    const n = stop > at ? io[FlowIndexIo.packets] : 0;
+    this.last.packets = n;
+    if (n > 0) {
+      this.last.origBytes = io[FlowIndexIo.origBytes];
+      this.last.newestRawSec = io[FlowIndexIo.newestRawSec];
+      indexer.addedNatively(n, io[FlowIndexIo.origBytes], io[FlowIndexIo.firstSec], io[FlowIndexIo.firstNsec], io[FlowIndexIo.lastSec], io[FlowIndexIo.lastNsec], io[FlowIndexIo.nextBlock]);
+    }
+    return stop;
+  }
+}
