@@ -351,14 +351,14 @@ export class LiveWriter implements LiveStoreWriter {
         const runStart = runFrom >= 0 && runTo === at ? runFrom : at;
         const stop = nat.run(open.indexer, at, len, open.submitted + this.bufLen - runStart, this.segmentBytes);
         if (stop > at) {
-          const got = nat.last;
-          const n = got.packets;
+          const n = nat.takenPackets;
+          const orig = nat.takenOrigBytes;
           packets += n;
-          bytes += got.origBytes;
+          bytes += orig;
           this.st.receivedPackets += n;
-          this.st.receivedBytes += got.origBytes;
+          this.st.receivedBytes += orig;
           open.packets += n;
-          if (got.newestRawSec > open.newestSec) open.newestSec = got.newestRawSec;
+          if (nat.takenNewestRawSec > open.newestSec) open.newestSec = nat.takenNewestRawSec;
           this.st.storedPackets += n;
           this.st.storedBytes += stop - at;
           this.st.nativeIndexedPackets += n;

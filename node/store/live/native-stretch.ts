@@ -11,20 +11,11 @@ import type { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
 import type { FlowTable } from '../../../common/flow/flow-table.js';
 import { FlowIndexIo, loadFlowIndexAddon, type FlowIndexAddon, type FlowIndexContext } from '../../native/flow-index-addon.js';
 
-/** What a stretch added, for the writer's own counters (valid until the next run). */
-export interface NativeStretch {
-  packets: number;
-  origBytes: number;
-  /** Largest raw tsSec (before the nanosecond carry), as borrowRuns' newestSec reads it. */
-  newestRawSec: number;
-}
-
 export class NativeStretchIndexer {
   private readonly io = new Float64Array(FlowIndexIo.words);
   private readonly ctx: FlowIndexContext;
   private boundTable: FlowTable | null = null;
   private boundLayout = -1;
-  readonly last: NativeStretch = { packets: 0, origBytes: 0, newestRawSec: 0 };
 
   private constructor(private readonly addon: FlowIndexAddon) {
     this.ctx = addon.createContext(this.io);
@@ -46,7 +37,7 @@ export class NativeStretchIndexer {
    * Indexes records of the batch from `at` (before `len`) into `indexer` (eligible, of an
    * Ethernet pcap segment) while it can: the record at batch position x lies at file offset
    * base + x, and one ending past `limit` (base + its end) is not taken. Returns where it
-   * stopped; what it added is in `last`.
+   * stopped; what it added is in takenPackets, takenOrigBytes and takenNewestRawSec.
    */
   run(indexer: CaptureIndexer, at: number, len: number, base: number, limit: number): number {
     const table = indexer.table;
@@ -60,13 +51,31 @@ export class NativeStretchIndexer {
     io[FlowIndexIo.limit] = limit;
     io[FlowIndexIo.nextBlock] = table.arena.nextFreeBlock;
     const stop = this.addon.run(this.ctx, at, len);
-    const n = stop > at ? io[FlowIndexIo.packets] : 0;
-    this.last.packets = n;
-    if (n > 0) {
-      this.last.origBytes = io[FlowIndexIo.origBytes];
-      this.last.newestRawSec = io[FlowIndexIo.newestRawSec];
-      indexer.addedNatively(n, io[FlowIndexIo.origBytes], io[FlowIndexIo.firstSec], io[FlowIndexIo.firstNsec], io[FlowIndexIo.lastSec], io[FlowIndexIo.lastNsec], io[FlowIndexIo.nextBlock]);
+    if (stop > at) {
+      indexer.addedNatively(this.takenPackets, this.takenOrigBytes, io[FlowIndexIo.firstSec], io[FlowIndexIo.firstNsec] | 0, io[FlowIndexIo.lastSec], io[FlowIndexIo.lastNsec] | 0, io[FlowIndexIo.nextBlock] | 0);
     }
     return stop;
+  }
+
+  // What the last run that took records added, read from the in/out words themselves, and the
+  // counts as small integers (`| 0`, where they are), as the TypeScript path stores them: copied
+  // into an object's fields, or stored as doubles into fields that had held small integers, they
+  // changed those fields' representation, and the maps' deprecation aborted the writer loop's
+  // optimization in the warm-up and again in the capture.
+
+  /** Records the last run took (when it took any). */
+  get takenPackets(): number {
+    return this.io[FlowIndexIo.packets] | 0;
+  }
+
+  /** Their original bytes. */
+  get takenOrigBytes(): number {
+    const b = this.io[FlowIndexIo.origBytes];
+    return b === (b | 0) ? b | 0 : b;
+  }
+
+  /** Their largest raw tsSec (before the nanosecond carry), as borrowRuns' newestSec reads it. */
+  get takenNewestRawSec(): number {
+    return this.io[FlowIndexIo.newestRawSec];
   }
 }

@@ -97,9 +97,9 @@ function nativeIndex(file: Uint8Array, nat: NativeStretchIndexer | null, batchBy
       const stop = nat ? nat.run(ix, at, len, base, limit) : at;
       if (nat && stop > at) {
         assert.ok(base + stop <= limit, 'no record taken past the segment bound');
-        native += nat.last.packets;
+        native += nat.takenPackets;
         at = stop;
-        index += nat.last.packets;
+        index += nat.takenPackets;
         if (at >= len) break;
       }
       let tsSec = v.getUint32(from + at, true);
