@@ -187,8 +187,11 @@ export class CaptureIndexer implements CaptureSink {
     if (lastSec > this.lastSec || (lastSec === this.lastSec && lastNsec > this.lastNsec)) {
       this.lastSec = lastSec;
       this.lastNsec = lastNsec;
-      if (lastSec > this.latestSec) this.latestSec = lastSec;
     }
+    // onPacket's `if (s > latestSec)` as a max: latestSec >= lastSec always, so it is the same;
+    // a store that only the capture's first new second reaches deoptimized the writer's loop
+    // there (no type feedback from the warm-up) and cost a recompile of it mid-capture
+    this.latestSec = lastSec > this.latestSec ? lastSec : this.latestSec;
   }
 
   /**

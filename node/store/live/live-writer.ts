@@ -358,7 +358,10 @@ export class LiveWriter implements LiveStoreWriter {
           this.st.receivedPackets += n;
           this.st.receivedBytes += orig;
           open.packets += n;
-          if (nat.takenNewestRawSec > open.newestSec) open.newestSec = nat.takenNewestRawSec;
+          // a max rather than a store behind a branch: a store the warm-up never reached
+          // deoptimized this loop at the capture's first new second (no type feedback)
+          const newest = nat.takenNewestRawSec;
+          open.newestSec = newest > open.newestSec ? newest : open.newestSec;
           this.st.storedPackets += n;
           this.st.storedBytes += stop - at;
           this.st.nativeIndexedPackets += n;
