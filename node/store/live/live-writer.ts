@@ -201,7 +201,9 @@ export class LiveWriter implements LiveStoreWriter {
     // snapshots are incremental (live-index-encoder.ts), so flushing twice a second costs little
     // and halves the time a packet waits for the index (the lag target is 2 s)
     this.flushMs = Math.min(1000, Math.max(10, opts.flushIntervalMs ?? DEFAULT_FLUSH_MS));
-    this.native = opts.nativeFlows === false ? null : NativeStretchIndexer.create();
+    const native = opts.nativeFlows === false ? { indexer: null, reason: 'switched off (nativeFlows: false)' } : NativeStretchIndexer.load();
+    this.native = native.indexer;
+    if (native.reason !== null && !this.dry) this.log(`packets of existing flows are indexed in TypeScript: ${native.reason}`);
     const mode = opts.mode ?? 'full';
     if (mode === 'conditional' && !opts.trigger) this.log('conditional mode without a trigger: only flows alerted through alert(flowKey) are stored');
     this.cond = mode === 'conditional' ? new ConditionalFilter(opts.trigger ?? null, opts.preAlertPackets ?? 10, (p) => this.store(p)) : null;

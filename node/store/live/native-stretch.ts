@@ -23,9 +23,14 @@ export class NativeStretchIndexer {
 
   /** The native indexer, or null when the addon is not to be used (switched off, missing, stale). */
   static create(): NativeStretchIndexer | null {
-    if (process.env.TAPLINE_NATIVE_FLOWS === '0') return null;
+    return NativeStretchIndexer.load().indexer;
+  }
+
+  /** create() with the reason when there is none. */
+  static load(): { indexer: NativeStretchIndexer; reason: null } | { indexer: null; reason: string } {
+    if (process.env.TAPLINE_NATIVE_FLOWS === '0') return { indexer: null, reason: 'switched off (TAPLINE_NATIVE_FLOWS=0)' };
     const load = loadFlowIndexAddon();
-    return load.ok ? new NativeStretchIndexer(load.addon) : null;
+    return load.ok ? { indexer: new NativeStretchIndexer(load.addon), reason: null } : { indexer: null, reason: load.reason };
   }
 
   /** The batch the next runs read (held until the next setBatch). */
