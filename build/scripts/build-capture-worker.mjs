@@ -9,6 +9,8 @@
 //   tapline_capture.node     Tapline's capture addon (native/capture, Node-API: the libpcap loop in
 //                            a native thread), built first; loaded by absolute path (the SEA entry
 //                            calls setPackagedNativeDir with its own folder)
+//   tapline_flow_index.node  the live writer's native indexing of packets of existing flows
+//                            (native/flow-index); the writer thread loads it from beside its bundle
 //   package.json             {"type":"commonjs"}, so writer-thread.js loads as CommonJS anywhere
 //
 // Why an executable of its own: file capabilities (setcap cap_net_raw,cap_net_admin=eip) belong
@@ -105,6 +107,9 @@ export async function buildCaptureWorker({ outDir = join(root, 'dist/capture-wor
     const nativeCapture = join(root, 'native/capture/build/Release/tapline_capture.node');
     if (!existsSync(nativeCapture)) throw new Error(`${nativeCapture} missing after npm run build:native`);
     copyFileSync(nativeCapture, join(work, 'tapline_capture.node'));
+    const flowIndex = join(root, 'native/flow-index/build/Release/tapline_flow_index.node');
+    if (!existsSync(flowIndex)) throw new Error(`${flowIndex} missing after npm run build:native`);
+    copyFileSync(flowIndex, join(work, 'tapline_flow_index.node'));
 
     const blob = join(work, 'sea-prep.blob');
     const config = join(work, 'sea-config.json');
@@ -118,7 +123,7 @@ export async function buildCaptureWorker({ outDir = join(root, 'dist/capture-wor
     const { inject } = require('postject');
     await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
     for (const f of [mainJs, blob, config]) rmSync(f);
-    for (const f of ['writer-thread.js', 'pcap_binding.node', 'tapline_capture.node', 'package.json']) chmodSync(join(work, f), 0o644);
+    for (const f of ['writer-thread.js', 'pcap_binding.node', 'tapline_capture.node', 'tapline_flow_index.node', 'package.json']) chmodSync(join(work, f), 0o644);
     chmodSync(work, 0o755);
     log('checking that the executable starts and loads libpcap');
     smokeTest(exe);

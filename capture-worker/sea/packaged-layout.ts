@@ -19,11 +19,16 @@ export const PCAP_ADDON = 'pcap_binding.node';
  * embedded Node; loaded by absolute path through node/native/native-addon.ts (setPackagedNativeDir).
  */
 export const NATIVE_CAPTURE_ADDON = 'tapline_capture.node';
+/**
+ * The live writer's native indexing of packets of existing flows (native/flow-index), loaded by
+ * the writer thread from beside its bundle (node/native/native-addon.ts).
+ */
+export const FLOW_INDEX_ADDON = 'tapline_flow_index.node';
 /** {"type":"commonjs"}: writer-thread.js is CommonJS wherever the folder sits (a repo's package.json says "module"). */
 export const PACKAGE_JSON = 'package.json';
 
 /** Every file of the layout, the executable first. */
-export const LAYOUT_FILES = [WORKER_EXECUTABLE, WRITER_THREAD, PCAP_ADDON, NATIVE_CAPTURE_ADDON, PACKAGE_JSON] as const;
+export const LAYOUT_FILES = [WORKER_EXECUTABLE, WRITER_THREAD, PCAP_ADDON, NATIVE_CAPTURE_ADDON, FLOW_INDEX_ADDON, PACKAGE_JSON] as const;
 
 /** The folder of the running packaged worker. */
 export function packagedWorkerDir(execPath: string = process.execPath): string {

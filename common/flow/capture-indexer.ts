@@ -164,6 +164,37 @@ export class CaptureIndexer implements CaptureSink {
   }
 
   /**
+   * Whether packets may be indexed by a native indexer of existing flows (addedNatively): only
+   * with the fast path (it is the fast path) and without a part budget (which is checked per packet).
+   */
+  get nativeEligible(): boolean {
+    return this.fastPath && this.partBudget === 0;
+  }
+
+  /**
+   * Counts packets a native indexer added to this indexer's table (FlowTable.addedNatively):
+   * onPacket's counters for `packets` records of `bytes` original bytes whose earliest and latest
+   * timestamps were (firstSec, firstNsec) and (lastSec, lastNsec).
+   */
+  addedNatively(packets: number, bytes: number, firstSec: number, firstNsec: number, lastSec: number, lastNsec: number, nextFreeBlock: number): void {
+    this.table.addedNatively(packets, nextFreeBlock);
+    this.packets += packets;
+    this.bytes += bytes;
+    if (firstSec < this.firstSec || (firstSec === this.firstSec && firstNsec < this.firstNsec)) {
+      this.firstSec = firstSec;
+      this.firstNsec = firstNsec;
+    }
+    if (lastSec > this.lastSec || (lastSec === this.lastSec && lastNsec > this.lastNsec)) {
+      this.lastSec = lastSec;
+      this.lastNsec = lastNsec;
+    }
+    // onPacket's `if (s > latestSec)` as a max: latestSec >= lastSec always, so it is the same;
+    // a store that only the capture's first new second reaches deoptimized the writer's loop
+    // there (no type feedback from the warm-up) and cost a recompile of it mid-capture
+    this.latestSec = lastSec > this.latestSec ? lastSec : this.latestSec;
+  }
+
+  /**
    * Ends the current index part (number `part`) and starts the next with a fresh table that
    * continues the flows still open (FlowTable.nextPart, at most maxCarry of them): returns the
    * finished part, whose counters cover the records read while it was current.

@@ -50,6 +50,36 @@ const RESET_KEEP_PAGES = 64;
 /** How far back in time packets may go and still continue a flow carried to the next index part. */
 export const CARRY_SLACK_SEC = 60;
 
+/**
+ * What a native indexer of packets of existing flows works on (node/store/live/native-stretch.ts):
+ * the table's own columns, hash slots and offset arena pages, written in place. Valid until the
+ * table's layoutVersion changes.
+ */
+export interface FlowTableNativeColumns {
+  keys: Uint32Array;
+  slots: Int32Array;
+  slotMask: number;
+  firstSec: Float64Array;
+  firstNsec: Uint32Array;
+  lastSec: Float64Array;
+  lastNsec: Uint32Array;
+  pktsA: Float64Array;
+  pktsB: Float64Array;
+  bytesA: Float64Array;
+  bytesB: Float64Array;
+  tcpFlags: Uint16Array;
+  tcpState: Uint8Array;
+  offHead: Int32Array;
+  offTail: Int32Array;
+  offTailPos: Uint8Array;
+  offBytes: Uint32Array;
+  offLast: Float64Array;
+  offUnsorted: Uint8Array;
+  pages: Uint8Array[];
+  tcpIdleSec: number;
+  udpIdleSec: number;
+}
+
 export class FlowTable {
   count = 0;
   private capacity = 0;
@@ -109,6 +139,8 @@ export class FlowTable {
   private slotMask = 1023;
   private slotsUsed = 0;
 
+  /** Bumped when a column or the hash slots are replaced (see layoutVersion). */
+  private layout = 0;
   private readonly scratch = new Uint32Array(KW);
   private readonly tcpIdle: number;
   private readonly udpIdle: number;
@@ -481,6 +513,7 @@ export class FlowTable {
     const size = old.length * 2;
     this.slots = new Int32Array(size);
     this.slotMask = size - 1;
+    this.layout++;
     const k = new Uint32Array(KW);
     for (let i = 0; i < old.length; i++) {
       const v = old[i];
@@ -718,6 +751,53 @@ export class FlowTable {
     this.offBytes[f] += n;
   }
 
+  // ---- a native indexer of existing flows ----
+
+  /**
+   * Changes whenever the arrays nativeColumns returns are replaced or the offset arena gains or
+   * loses a page; a native view taken before is then stale.
+   */
+  get layoutVersion(): number {
+    return this.layout + this.arena.pagesVersion;
+  }
+
+  /** The arrays (and idle limits) a native indexer writes for packets of existing flows. */
+  nativeColumns(): FlowTableNativeColumns {
+    return {
+      keys: this.keys,
+      slots: this.slots,
+      slotMask: this.slotMask,
+      firstSec: this.firstSec,
+      firstNsec: this.firstNsec,
+      lastSec: this.lastSec,
+      lastNsec: this.lastNsec,
+      pktsA: this.pktsA,
+      pktsB: this.pktsB,
+      bytesA: this.bytesA,
+      bytesB: this.bytesB,
+      tcpFlags: this.tcpFlags,
+      tcpState: this.tcpState,
+      offHead: this.offHead,
+      offTail: this.offTail,
+      offTailPos: this.offTailPos,
+      offBytes: this.offBytes,
+      offLast: this.offLast,
+      offUnsorted: this.offUnsorted,
+      pages: this.arena.pages,
+      tcpIdleSec: this.tcpIdle,
+      udpIdleSec: this.udpIdle,
+    };
+  }
+
+  /**
+   * Counts `packets` a native indexer added to existing flows through nativeColumns (what
+   * addFastIpv4 did for each), which allocated the arena's blocks up to `nextFreeBlock`.
+   */
+  addedNatively(packets: number, nextFreeBlock: number): void {
+    this.packets += packets;
+    this.arena.adoptAllocated(nextFreeBlock);
+  }
+
   // ---- index parts ----
 
   /** Flows of earlier parts this table may continue (0 for a first part). */
@@ -913,6 +993,7 @@ export class FlowTable {
       unsorted: this.offUnsorted,
     };
     this.capacity = cap;
+    this.layout++;
   }
 }
 

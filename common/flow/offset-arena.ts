@@ -16,6 +16,8 @@ export class OffsetArena {
   readonly pages: Uint8Array[] = [];
   private readonly views: DataView[] = [];
   private nextBlock = 0;
+  /** Changes whenever `pages` gains or loses a page (what a native writer into the pages must see). */
+  pagesVersion = 0;
 
   /** Allocates an empty block and returns its number. */
   allocBlock(): number {
@@ -24,8 +26,23 @@ export class OffsetArena {
       const bytes = new Uint8Array(PAGE_BYTES);
       this.pages.push(bytes);
       this.views.push(new DataView(bytes.buffer));
+      this.pagesVersion++;
     }
     return b;
+  }
+
+  /** The number the next allocBlock returns. */
+  get nextFreeBlock(): number {
+    return this.nextBlock;
+  }
+
+  /**
+   * Takes over blocks a native writer allocated in the pages it has (nextFreeBlock up to
+   * `next`, every one in an existing page).
+   */
+  adoptAllocated(next: number): void {
+    if (!(next >= this.nextBlock && next <= this.pages.length << PAGE_SHIFT)) throw new RangeError(`offset arena: ${next} blocks cannot be adopted (${this.nextBlock} used, ${this.pages.length} pages)`);
+    this.nextBlock = next;
   }
 
   /**
@@ -38,6 +55,7 @@ export class OffsetArena {
     if (this.pages.length > keepPages) {
       this.pages.length = keepPages;
       this.views.length = keepPages;
+      this.pagesVersion++;
     }
   }
 

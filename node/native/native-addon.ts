@@ -21,13 +21,20 @@ export function packagedNativeDir(): string | null {
   return packagedDir;
 }
 
-/** The addon file `<target>.node` of native/<name>, searched upward from this module (source or dist). */
+/**
+ * The addon file `<target>.node`: in the packaged folder, beside this module's file, else in
+ * native/<name>/build/Release searched upward from this module (source or dist).
+ */
 export function nativeAddonPath(name: string, target: string): string | null {
   if (packagedDir) {
     const p = join(packagedDir, `${target}.node`);
     return existsSync(p) ? p : null;
   }
   let dir = dirname(fileURLToPath(import.meta.url));
+  // beside this module's file: a bundle's folder (the packaged capture worker's writer thread,
+  // a bundle of its own for which setPackagedNativeDir was never called)
+  const beside = join(dir, `${target}.node`);
+  if (existsSync(beside)) return beside;
   for (let i = 0; i < 6; i++) {
     const p = join(dir, 'native', name, 'build', 'Release', `${target}.node`);
     if (existsSync(p)) return p;

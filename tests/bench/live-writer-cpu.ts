@@ -210,18 +210,25 @@ function threadCpu(): Map<number, ThreadCpu> {
  * the helpers, split into user time (mostly V8's concurrent GC and compilers) and system time
  * (mostly libuv's pool writing the segments into the page cache).
  */
-function threadGroups(before: Map<number, ThreadCpu>, after: Map<number, ThreadCpu>, totalS: number, threaded: boolean): Record<string, number> {
+function threadGroups(before: Map<number, ThreadCpu>, after: Map<number, ThreadCpu>, totalS: number, threaded: boolean, userS = 0): Record<string, number> {
   const g: Record<string, number> = { main: 0, writer: 0, helpersUser: 0, helpersSys: 0 };
+  let mainUser = 0;
   for (const [tid, a] of after) {
     const b = before.get(tid);
     if (b === undefined) continue; // started during the run: counted in the rest
-    if (tid === process.pid) g.main += a.user - b.user + a.sys - b.sys;
-    else {
+    if (tid === process.pid) {
+      g.main += a.user - b.user + a.sys - b.sys;
+      mainUser += a.user - b.user;
+    } else {
       g.helpersUser += a.user - b.user;
       g.helpersSys += a.sys - b.sys;
     }
   }
-  if (threaded) g.writer = Math.max(0, totalS - g.main - g.helpersUser - g.helpersSys);
+  if (threaded) {
+    g.writer = Math.max(0, totalS - g.main - g.helpersUser - g.helpersSys);
+    // the writer's user time: the process's user time less this thread's and the helpers'
+    g.writerUser = Math.max(0, userS - mainUser - g.helpersUser);
+  }
   return g;
 }
 
@@ -299,6 +306,9 @@ async function runThreaded(args: Args, batches: Batch[], linkType: number, snapL
     await pace(args.rate, t0, sent);
   }
   await w.close();
+  // packets the writer indexed in C (a build before native-stretch.ts: none)
+  const native = (w.stats() as { nativeIndexedPackets?: number }).nativeIndexedPackets;
+  if (native !== undefined) process.stderr.write(`natively indexed: ${native} of ${sent} packets\n`);
 }
 
 /** ThreadedLiveWriter from dist/ (same interface as the source's). */
@@ -383,7 +393,7 @@ async function main(): Promise<void> {
     const cpuWhole = process.cpuUsage(cpuWhole0);
     await sleep(20); // pending gc entries
     // the writer thread was there at th0 and is gone at th1: its CPU is the rest of the process's
-    const groups = threadGroups(th0, th1, (cpu.user + cpu.system) / 1e6, args.mode === 'threaded');
+    const groups = threadGroups(th0, th1, (cpu.user + cpu.system) / 1e6, args.mode === 'threaded', cpu.user / 1e6);
     const us = (s: number): number => Math.round(((s * 1e6) / packets) * 100) / 100;
     const result = {
       mode: args.mode,

@@ -97,7 +97,7 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
 
   it('builds one executable with its writer thread, the pcap addon and package.json beside it; capabilities only on the copy', () => {
     const folder = join(dir, 'built');
-    for (const f of ['package.json', 'pcap_binding.node', 'tapline_capture.node', WORKER_EXECUTABLE, 'writer-thread.js']) assert.ok(existsSync(join(folder, f)), `${f} is in the folder`);
+    for (const f of ['package.json', 'pcap_binding.node', 'tapline_capture.node', 'tapline_flow_index.node', WORKER_EXECUTABLE, 'writer-thread.js']) assert.ok(existsSync(join(folder, f)), `${f} is in the folder`);
     assert.equal(statSync(plain).mode & 0o777, 0o755);
     assert.equal(execFileSync('getcap', [plain], { encoding: 'utf8' }).trim(), '', 'the build itself grants nothing');
     assert.match(execFileSync('getcap', [capped], { encoding: 'utf8' }), /cap_net_admin,cap_net_raw[=+]eip/);
@@ -108,6 +108,8 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
     const ctl = new CaptureController({ launch: asNobody(capped) });
     const stats: CaptureStats[] = [];
     ctl.on('stats', (s) => stats.push(s));
+    const stderr: string[] = [];
+    ctl.on('stderr', (l) => stderr.push(l));
     try {
       const list = await ctl.interfaces();
       assert.ok(list.interfaces.some((i) => i.name === pair.ifB), `the namespace's veth is listed: ${JSON.stringify(list.interfaces.map((i) => i.name))}`);
@@ -123,6 +125,8 @@ describe('packaged capture worker: file capabilities, no capabilities, pkexec fa
     } finally {
       await ctl.close();
     }
+    // the writer thread found the flow-index addon beside its bundle (it says so when it does not)
+    assert.ok(!stderr.some((l) => l.includes('indexed in TypeScript')), stderr.join('\n'));
     const segments = segmentFiles(store);
     assert.equal(segments.length, 1);
     assert.equal(statSync(join(store, 'segments', segments[0])).uid, NOBODY, 'written by nobody: the worker never ran as root');

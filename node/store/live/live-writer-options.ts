@@ -37,6 +37,11 @@ export interface LiveWriterOptions {
   onError?: (error: Error) => void;
   /** Notices (repaired segments, retention deletions, resumed writing), one line each. */
   log?: (line: string) => void;
+  /**
+   * Index packets of existing flows in C where the flow-index addon is built (native-stretch.ts;
+   * default true). False, like TAPLINE_NATIVE_FLOWS=0, keeps every packet in TypeScript.
+   */
+  nativeFlows?: boolean;
 }
 
 export interface LiveFlowSummary {
@@ -55,6 +60,8 @@ export interface LiveWriterStats {
   /** Packets and record bytes written to segments. */
   storedPackets: number;
   storedBytes: number;
+  /** Of the stored packets, those indexed in C (native-stretch.ts: packets of existing flows). */
+  nativeIndexedPackets: number;
   /** Packets whose bytes are on disk and covered by a durable index (sliceable). */
   durablePackets: number;
   /** Bytes received but not yet written (a source may slow down when this grows). */
@@ -101,6 +108,7 @@ export function emptyLiveWriterStats(): LiveWriterStats {
     receivedBytes: 0,
     storedPackets: 0,
     storedBytes: 0,
+    nativeIndexedPackets: 0,
     durablePackets: 0,
     queuedBytes: 0,
     droppedBacklog: 0,

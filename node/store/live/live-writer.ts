@@ -32,6 +32,7 @@ import { gapsPath } from './capture-gaps.js';
 import { ConditionalFilter } from './conditional-filter.js';
 import { FlowSummaryTracker } from './flow-summaries.js';
 import { LiveIndexEncoder } from './live-index-encoder.js';
+import { NativeStretchIndexer } from './native-stretch.js';
 import { BATCH_RECORD_HEADER, batchRecordEnd } from './packet-batch.js';
 import { segmentDirectIo, type SegmentIo, type SegmentIoHandle } from './segment-direct-io.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
@@ -154,6 +155,8 @@ export class LiveWriter implements LiveStoreWriter {
   private unknownLinkLogged = false;
   /** The record view handed to a pcap segment's indexer (reused: no object per packet). */
   private readonly rec = new PacketRecord();
+  /** Indexes stretches of packets of existing flows in C (null: every packet in TypeScript). */
+  private readonly native: NativeStretchIndexer | null;
   /** borrowRuns' batch (set during one call). */
   private runSrc: Uint8Array = EMPTY;
   private readonly st: LiveWriterStats = emptyLiveWriterStats();
@@ -210,6 +213,9 @@ export class LiveWriter implements LiveStoreWriter {
     // snapshots are incremental (live-index-encoder.ts), so flushing twice a second costs little
     // and halves the time a packet waits for the index (the lag target is 2 s)
     this.flushMs = Math.min(1000, Math.max(10, opts.flushIntervalMs ?? DEFAULT_FLUSH_MS));
+    const native = opts.nativeFlows === false ? { indexer: null, reason: 'switched off (nativeFlows: false)' } : NativeStretchIndexer.load();
+    this.native = native.indexer;
+    if (native.reason !== null && !this.dry) this.log(`packets of existing flows are indexed in TypeScript: ${native.reason}`);
     const mode = opts.mode ?? 'full';
     if (mode === 'conditional' && !opts.trigger) this.log('conditional mode without a trigger: only flows alerted through alert(flowKey) are stored');
     this.cond = mode === 'conditional' ? new ConditionalFilter(opts.trigger ?? null, opts.preAlertPackets ?? 10, (p) => this.store(p)) : null;
@@ -248,11 +254,11 @@ export class LiveWriter implements LiveStoreWriter {
    * before a capture. Options as open()'s; onFlows, onError and trigger are ignored (no flow of
    * it reaches anyone), and there is no flush timer: the caller calls flush() to take snapshots.
    */
-  static dry(opts: Pick<LiveWriterOptions, 'segmentBytes' | 'log'> & { summaries?: boolean } = {}): LiveWriter {
+  static dry(opts: Pick<LiveWriterOptions, 'segmentBytes' | 'log' | 'nativeFlows'> & { summaries?: boolean } = {}): LiveWriter {
     // summaries: flow summaries are collected at each snapshot as for a capture that wants them,
     // then dropped with the snapshot (a dry writer never emits)
     const onFlows = opts.summaries ? (): void => undefined : undefined;
-    return new LiveWriter('(warm-up: no store)', null, { segmentBytes: opts.segmentBytes, log: opts.log, mode: 'full', onFlows });
+    return new LiveWriter('(warm-up: no store)', null, { segmentBytes: opts.segmentBytes, log: opts.log, mode: 'full', onFlows, nativeFlows: opts.nativeFlows });
   }
 
   /**
@@ -349,7 +355,36 @@ export class LiveWriter implements LiveStoreWriter {
     this.runSrc = src;
     let runFrom = -1;
     let runTo = 0;
+    const nat = this.native;
+    if (nat !== null) nat.setBatch(src);
     for (let at = 0; at < len; ) {
+      const open = this.seg;
+      // packets of existing flows, as many as follow here, in C (native-stretch.ts); it stops at
+      // the first record the code below must take (new flow, general decoder, segment end)
+      if (nat !== null && open !== null && open.packets > 0 && open.linkType === 1 && open.indexer.nativeEligible) {
+        const runStart = runFrom >= 0 && runTo === at ? runFrom : at;
+        const stop = nat.run(open.indexer, at, len, open.submitted + this.bufLen - runStart, this.segmentBytes);
+        if (stop > at) {
+          const n = nat.takenPackets;
+          const orig = nat.takenOrigBytes;
+          packets += n;
+          bytes += orig;
+          this.st.receivedPackets += n;
+          this.st.receivedBytes += orig;
+          open.packets += n;
+          // a max rather than a store behind a branch: a store the warm-up never reached
+          // deoptimized this loop at the capture's first new second (no type feedback)
+          const newest = nat.takenNewestRawSec;
+          open.newestSec = newest > open.newestSec ? newest : open.newestSec;
+          this.st.storedPackets += n;
+          this.st.storedBytes += stop - at;
+          this.st.nativeIndexedPackets += n;
+          runFrom = runStart;
+          runTo = stop;
+          at = stop;
+          if (at >= len) break;
+        }
+      }
       const end = batchRecordEnd(v, at, len);
       const origLen = v.getUint32(at + 12, true);
       packets++;

@@ -63,6 +63,7 @@ export const WriterThreadStatsSchema = z.object({
   receivedBytes: count,
   storedPackets: count,
   storedBytes: count,
+  nativeIndexedPackets: count,
   durablePackets: count,
   queuedBytes: count,
   droppedBacklog: count,
