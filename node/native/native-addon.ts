@@ -16,11 +16,6 @@ export function setPackagedNativeDir(dir: string): void {
   packagedDir = dir;
 }
 
-/** The folder set by setPackagedNativeDir (a worker thread is told it: module state is per thread). */
-export function packagedNativeDir(): string | null {
-  return packagedDir;
-}
-
 /**
  * The addon file `<target>.node`: in the packaged folder, beside this module's file, else in
  * native/<name>/build/Release searched upward from this module (source or dist).

@@ -24,7 +24,6 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LiveGap, LiveLink, LivePacket } from '../../../common/capture/live-packet-sink.js';
-import { packagedNativeDir } from '../../native/native-addon.js';
 import type { LiveStoreWriter } from './live-writer-api.js';
 import { emptyLiveWriterStats, type LiveFlowSummary, type LiveWriterStats } from './live-writer-options.js';
 import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, startBatchRun } from './packet-batch.js';
@@ -126,7 +125,7 @@ export class ThreadedLiveWriter implements LiveStoreWriter {
     // room for every slot that can be out at once (in flight, lent, pooled), twice over; a full
     // ring only means a message per slot, as before
     const returns = createSlotReturns(Math.min(1 << 20, 2 * (Math.ceil(maxInFlight / BATCH_BYTES) + POOL_BATCHES + 16)));
-    const init: WriterThreadInit = { ...rest, storeDir, wantFlows: onFlows !== undefined, returns: slotReturnRing === false ? undefined : returns, nativeDir: packagedNativeDir() ?? undefined };
+    const init: WriterThreadInit = { ...rest, storeDir, wantFlows: onFlows !== undefined, returns: slotReturnRing === false ? undefined : returns };
     const { entry, eval: isEval } = threadEntry();
     ThreadedLiveWriter.openStores.add(key);
     const worker = new Worker(entry, { eval: isEval, workerData: init, name: 'tapline-live-writer' });

@@ -38,8 +38,6 @@ export const WriterThreadInitSchema = z.object({
    * instead of a message per batch. Absent: every slot goes back by a `returned` message.
    */
   returns: z.instanceof(SharedArrayBuffer).optional(),
-  /** The packaged worker's addon folder (setPackagedNativeDir), for the segment writer's addon. */
-  nativeDir: z.string().min(1).optional(),
 });
 export type WriterThreadInit = z.infer<typeof WriterThreadInitSchema>;
 

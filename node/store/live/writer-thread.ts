@@ -11,7 +11,6 @@ import { payloadContainsTrigger, type AlertTrigger } from '../../../common/captu
 import { RuleTrigger } from '../../../common/rules/rule-trigger.js';
 import { nodeBodyDecoder } from '../../rules/body-decoder.js';
 import { loadRuleFiles } from '../../rules/rule-files.js';
-import { setPackagedNativeDir } from '../../native/native-addon.js';
 import type { LiveWriterStats } from './live-writer-options.js';
 import { LiveWriter, type SpareIndexer } from './live-writer.js';
 import { SlotReturnWriter } from './slot-returns.js';
@@ -57,7 +56,6 @@ async function conditionalTrigger(init: WriterThreadInit): Promise<AlertTrigger 
 
 async function main(): Promise<void> {
   const init = WriterThreadInitSchema.parse(workerData);
-  if (init.nativeDir) setPackagedNativeDir(init.nativeDir);
   let writer: LiveWriter;
   try {
     // before the store is opened and before the capture side hears `opened` (and starts its
