@@ -37,22 +37,20 @@
  * thread only (open it in Chrome DevTools or speedscope; sampled wall time, so shares only).
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCaptureParser } from '../../common/capture/capture-parser.js';
 import { PacketRecord } from '../../common/capture/packet-record.js';
 import { CaptureIndexer } from '../../common/flow/capture-indexer.js';
 import { LiveWriter } from '../../node/store/live/live-writer.js';
 import { ThreadedLiveWriter } from '../../node/store/live/threaded-writer.js';
-import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, forEachBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
+import { forEachBatchRun } from '../../node/store/live/packet-batch.js';
 import { BENCH_DATA, REPO_ROOT } from './lib/env.js';
+import { loadBatches, type Batch } from './lib/packet-batches.js';
 
-const BATCH_BYTES = 1 << 20;
 /** As writer-thread.ts. */
 const BATCHES_PER_TURN = 4;
 
@@ -127,62 +125,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-interface Batch {
-  buf: Uint8Array;
-  len: number;
-  packets: number;
-  bytes: number;
-}
-
-/** The first `max` packets of a capture as 1 MiB batches of link 0, and the link type. */
-async function loadBatches(path: string, max: number): Promise<{ batches: Batch[]; linkType: number; snapLen: number }> {
-  const batches: Batch[] = [];
-  let cur: Batch = { buf: new Uint8Array(BATCH_BYTES), len: 0, packets: 0, bytes: 0 };
-  let view = new DataView(cur.buf.buffer);
-  let linkType = -1;
-  let snapLen = 262144;
-  let total = 0;
-  const parser = createCaptureParser({
-    onFileInfo: () => undefined,
-    onInterface: (i) => {
-      if (linkType < 0) {
-        linkType = i.linkType;
-        snapLen = i.snapLen;
-      }
-    },
-    onPacket: (r) => {
-      if (total >= max) return;
-      const need = batchRecordLength(r.capLen) + (cur.len === 0 ? BATCH_RUN_HEADER : 0);
-      if (cur.len + need > BATCH_BYTES) {
-        batches.push(cur);
-        cur = { buf: new Uint8Array(BATCH_BYTES), len: 0, packets: 0, bytes: 0 };
-        view = new DataView(cur.buf.buffer);
-      }
-      if (cur.len === 0) cur.len = startBatchRun(view, 0, 0);
-      cur.len = appendBatchRecordFrom(cur.buf, view, cur.len, r.tsSec, r.tsNsec, r.buffer.subarray(r.bufferOffset, r.bufferOffset + r.capLen), r.capLen, r.origLen);
-      endBatchRun(view, 0, cur.len);
-      cur.packets++;
-      cur.bytes += r.origLen;
-      total++;
-    },
-  });
-  const fh = await open(path, 'r');
-  try {
-    const chunk = new Uint8Array(4 << 20);
-    let pos = 0;
-    while (total < max) {
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
-      if (bytesRead === 0) break;
-      parser.push(chunk.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  if (cur.len > 0) batches.push(cur);
-  if (linkType < 0) throw new Error(`${path}: no interface`);
-  return { batches, linkType, snapLen };
-}
 
 interface ThreadCpu {
   user: number;

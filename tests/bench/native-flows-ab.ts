@@ -13,70 +13,17 @@
  * 500 ms flush at ~500 k packets a second), close.
  */
 import { readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCaptureParser } from '../../common/capture/capture-parser.js';
 import { LiveWriter } from '../../node/store/live/live-writer.js';
-import { BATCH_RUN_HEADER, appendBatchRecordFrom, batchRecordLength, endBatchRun, startBatchRun } from '../../node/store/live/packet-batch.js';
+import { BATCH_RUN_HEADER } from '../../node/store/live/packet-batch.js';
 import { BENCH_DATA } from './lib/env.js';
-
-const BATCH_BYTES = 1 << 20;
+import { loadBatches, type Batch } from './lib/packet-batches.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-interface Batch {
-  buf: Uint8Array;
-  len: number;
-}
-
-async function loadBatches(path: string, max: number): Promise<{ batches: Batch[]; linkType: number; snapLen: number }> {
-  const batches: Batch[] = [];
-  let cur: Batch = { buf: new Uint8Array(BATCH_BYTES), len: 0 };
-  let view = new DataView(cur.buf.buffer);
-  let linkType = -1;
-  let snapLen = 262144;
-  let total = 0;
-  const parser = createCaptureParser({
-    onFileInfo: () => undefined,
-    onInterface: (i) => {
-      if (linkType < 0) {
-        linkType = i.linkType;
-        snapLen = i.snapLen;
-      }
-    },
-    onPacket: (r) => {
-      if (total >= max) return;
-      const need = batchRecordLength(r.capLen) + (cur.len === 0 ? BATCH_RUN_HEADER : 0);
-      if (cur.len + need > BATCH_BYTES) {
-        batches.push(cur);
-        cur = { buf: new Uint8Array(BATCH_BYTES), len: 0 };
-        view = new DataView(cur.buf.buffer);
-      }
-      if (cur.len === 0) cur.len = startBatchRun(view, 0, 0);
-      cur.len = appendBatchRecordFrom(cur.buf, view, cur.len, r.tsSec, r.tsNsec, r.buffer.subarray(r.bufferOffset, r.bufferOffset + r.capLen), r.capLen, r.origLen);
-      endBatchRun(view, 0, cur.len);
-      total++;
-    },
-  });
-  const fh = await open(path, 'r');
-  try {
-    const chunk = new Uint8Array(4 << 20);
-    let pos = 0;
-    while (total < max) {
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
-      if (bytesRead === 0) break;
-      parser.push(chunk.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  if (cur.len > 0) batches.push(cur);
-  return { batches, linkType, snapLen };
-}
 
 /** This thread's user and system CPU seconds (/proc: process.cpuUsage would add V8's helper threads). */
 function threadCpu(): { user: number; sys: number } {

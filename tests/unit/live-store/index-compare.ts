@@ -4,11 +4,15 @@
  * checks (footer, CRC, section table, view), with each flow's packet offsets decoded.
  */
 import assert from 'node:assert/strict';
-import type { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCaptureParser } from '../../../common/capture/capture-parser.js';
+import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
 import { FOOTER_SIZE, HEADER_SIZE, SectionType, type IndexMeta } from '../../../common/index/index-format.js';
 import { IndexView, checkIndexHeader, decodeOffsets, parseIndexFooter, parseSectionTable } from '../../../common/index/index-reader.js';
-import type { EncodedIndex, IndexMetaInput } from '../../../common/index/index-writer.js';
+import { encodeIndex, type EncodedIndex, type IndexMetaInput } from '../../../common/index/index-writer.js';
 import { nativeCrc32 } from '../../../node/store/index-file.js';
+import { segmentIndexPath, segmentsDir } from '../../../node/store/live/segment-files.js';
 
 export interface Decoded {
   meta: IndexMeta;
@@ -74,5 +78,32 @@ export function metaOf(ix: CaptureIndexer, consumed: number): IndexMetaInput {
     damage: null,
     counts: { nonIpPackets: ix.nonIpPackets, undecodedPackets: ix.undecodedPackets, malformedPackets: ix.malformedPackets },
   };
+}
+
+/**
+ * Asserts that the live segment `file` of `store` has a final index equal, field by field, to
+ * what importing the segment file gives (records, offsets, postings, time order, counts); returns
+ * the segment's bytes and that import. `fastPath: false` imports with the general decoder only.
+ */
+export function assertSegmentIndexIsImport(store: string, file: string, opts: { fastPath?: boolean } = {}): { bytes: Buffer; imported: Decoded } {
+  const id = file.replace(/\.pcap$/, '');
+  const bytes = readFileSync(join(segmentsDir(store), file));
+  const ix = new CaptureIndexer(opts);
+  const parser = createCaptureParser(ix);
+  parser.push(bytes);
+  parser.end();
+  ix.finish();
+  const imported = decode(encodeIndex(ix.table, metaOf(ix, parser.consumed), nativeCrc32));
+  const idx = new Uint8Array(readFileSync(segmentIndexPath(store, id)));
+  const live = decode({ chunks: [idx], size: idx.length, meta: imported.meta });
+  for (const k of ['packets', 'bytes', 'indexedBytes', 'firstTs', 'lastTs', 'flowCount', 'counts'] as const) {
+    assert.deepEqual(live.meta[k], imported.meta[k], `${file}: meta ${k}`);
+  }
+  assert.deepEqual(live.records, imported.records, `${file}: flow records`);
+  assert.deepEqual(live.offsets, imported.offsets, `${file}: packet offsets`);
+  for (const t of [SectionType.IpPostings, SectionType.PortPostings, SectionType.ProtoPostings, SectionType.TimeOrder]) {
+    assert.deepEqual(live.sections.get(t), imported.sections.get(t), `${file}: section ${t}`);
+  }
+  return { bytes, imported };
 }
 

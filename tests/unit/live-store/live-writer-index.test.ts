@@ -11,19 +11,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import type { LivePacket } from '../../../common/capture/live-packet-sink.js';
-import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
-import { SectionType } from '../../../common/index/index-format.js';
-import { encodeIndex } from '../../../common/index/index-writer.js';
-import { nativeCrc32 } from '../../../node/store/index-file.js';
 import { LiveWriter } from '../../../node/store/live/live-writer.js';
 import { appendBatchRecord, batchRecordLength, endBatchRun, startBatchRun, BATCH_RUN_HEADER } from '../../../node/store/live/packet-batch.js';
-import { segmentIndexPath, segmentsDir } from '../../../node/store/live/segment-files.js';
+import { segmentsDir } from '../../../node/store/live/segment-files.js';
 import { openWithDirectIo, takesDirectIo } from '../../helpers/direct-io.js';
 import { fixturePackets } from '../../helpers/fixture-capture.js';
 import { liveTraffic } from '../../helpers/live-traffic.js';
-import { decode, metaOf } from './index-compare.js';
+import { assertSegmentIndexIsImport } from './index-compare.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tl-livestore-index-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -71,24 +66,7 @@ test('each pcap segment\'s final index equals the import of the segment file, pa
   let flows = 0;
   let stored = 0;
   for (const f of segs) {
-    const id = f.replace(/\.pcap$/, '');
-    const file = new Uint8Array(readFileSync(join(segmentsDir(store), f)));
-    const ix = new CaptureIndexer();
-    const parser = createCaptureParser(ix);
-    parser.push(file);
-    parser.end();
-    ix.finish();
-    const imported = decode(encodeIndex(ix.table, metaOf(ix, parser.consumed), nativeCrc32));
-    const idx = new Uint8Array(readFileSync(segmentIndexPath(store, id)));
-    const live = decode({ chunks: [idx], size: idx.length, meta: imported.meta });
-    for (const k of ['packets', 'bytes', 'indexedBytes', 'firstTs', 'lastTs', 'flowCount', 'counts'] as const) {
-      assert.deepEqual(live.meta[k], imported.meta[k], `${f}: meta ${k}`);
-    }
-    assert.deepEqual(live.records, imported.records, `${f}: flow records`);
-    assert.deepEqual(live.offsets, imported.offsets, `${f}: packet offsets`);
-    for (const t of [SectionType.IpPostings, SectionType.PortPostings, SectionType.ProtoPostings, SectionType.TimeOrder]) {
-      assert.deepEqual(live.sections.get(t), imported.sections.get(t), `${f}: section ${t}`);
-    }
+    const { imported } = assertSegmentIndexIsImport(store, f);
     flows += imported.records.length;
     stored += imported.meta.packets;
   }

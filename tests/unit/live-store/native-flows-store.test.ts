@@ -9,24 +9,19 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createCaptureParser } from '../../../common/capture/capture-parser.js';
 import type { LivePacket } from '../../../common/capture/live-packet-sink.js';
-import { CaptureIndexer } from '../../../common/flow/capture-indexer.js';
-import { SectionType } from '../../../common/index/index-format.js';
-import { encodeIndex } from '../../../common/index/index-writer.js';
 import { loadFlowIndexAddon } from '../../../node/native/flow-index-addon.js';
-import { nativeCrc32 } from '../../../node/store/index-file.js';
 import { LiveWriter } from '../../../node/store/live/live-writer.js';
 import { appendBatchRecord, batchRecordLength, endBatchRun, startBatchRun, BATCH_RUN_HEADER } from '../../../node/store/live/packet-batch.js';
-import { segmentIndexPath, segmentsDir } from '../../../node/store/live/segment-files.js';
+import { segmentsDir } from '../../../node/store/live/segment-files.js';
 import { fixturePackets } from '../../helpers/fixture-capture.js';
 import { conversationArb, frameArb } from '../../helpers/frame-arbitraries.js';
 import { liveTraffic } from '../../helpers/live-traffic.js';
-import { decode, metaOf } from './index-compare.js';
+import { assertSegmentIndexIsImport } from './index-compare.js';
 
 const load = loadFlowIndexAddon();
 const skip = load.ok ? undefined : `flow-index addon not loaded: ${load.reason}`;
@@ -67,24 +62,7 @@ function checkSegments(store: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const segs = readdirSync(segmentsDir(store)).filter((f) => f.endsWith('.pcap')).sort();
   for (const f of segs) {
-    const id = f.replace(/\.pcap$/, '');
-    const file = readFileSync(join(segmentsDir(store), f));
-    const ix = new CaptureIndexer({ fastPath: false });
-    const parser = createCaptureParser(ix);
-    parser.push(new Uint8Array(file));
-    parser.end();
-    ix.finish();
-    const imported = decode(encodeIndex(ix.table, metaOf(ix, parser.consumed), nativeCrc32));
-    const idx = new Uint8Array(readFileSync(segmentIndexPath(store, id)));
-    const live = decode({ chunks: [idx], size: idx.length, meta: imported.meta });
-    for (const k of ['packets', 'bytes', 'indexedBytes', 'firstTs', 'lastTs', 'flowCount', 'counts'] as const) {
-      assert.deepEqual(live.meta[k], imported.meta[k], `${f}: meta ${k}`);
-    }
-    assert.deepEqual(live.records, imported.records, `${f}: flow records`);
-    assert.deepEqual(live.offsets, imported.offsets, `${f}: packet offsets`);
-    for (const t of [SectionType.IpPostings, SectionType.PortPostings, SectionType.ProtoPostings, SectionType.TimeOrder]) {
-      assert.deepEqual(live.sections.get(t), imported.sections.get(t), `${f}: section ${t}`);
-    }
+    const { bytes: file } = assertSegmentIndexIsImport(store, f, { fastPath: false });
     out.set(f.slice(-12), file); // segment ids differ between stores: compare by order
   }
   return out;
