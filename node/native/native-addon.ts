@@ -40,17 +40,14 @@ export function nativeAddonPath(name: string, target: string): string | null {
   return null;
 }
 
+/** What loading each addon gave, once per process: its exports, or why there are none. */
 const cache = new Map<string, NativeAddonLoad<unknown>>();
 
-/**
- * Loads the addon once per process. `validate` checks the exports' shape, so a stale build with
- * another interface is refused with a reason instead of failing later.
- */
-export function loadNativeAddon<T>(name: string, target: string, validate: (m: unknown) => m is T): NativeAddonLoad<T> {
+function loadOnce(name: string, target: string): NativeAddonLoad<unknown> {
   const key = `${name}/${target}`;
   const hit = cache.get(key);
-  if (hit) return hit as NativeAddonLoad<T>;
-  let result: NativeAddonLoad<T>;
+  if (hit) return hit;
+  let result: NativeAddonLoad<unknown>;
   if (process.env.TAPLINE_NATIVE === '0') {
     result = { ok: false, reason: 'native addons switched off (TAPLINE_NATIVE=0)' };
   } else {
@@ -62,9 +59,7 @@ export function loadNativeAddon<T>(name: string, target: string, validate: (m: u
         const mod: { exports: unknown } = { exports: {} };
         // dlopen by absolute path: no search path is consulted.
         process.dlopen(mod, path);
-        result = validate(mod.exports)
-          ? { ok: true, addon: mod.exports, path }
-          : { ok: false, reason: `native addon ${path} has an unexpected interface (stale build?)` };
+        result = { ok: true, addon: mod.exports, path };
       } catch (e) {
         result = { ok: false, reason: `native addon ${path} failed to load: ${e instanceof Error ? e.message : String(e)}` };
       }
@@ -72,4 +67,15 @@ export function loadNativeAddon<T>(name: string, target: string, validate: (m: u
   }
   cache.set(key, result);
   return result;
+}
+
+/**
+ * Loads the addon once per process. `validate` checks the exports' shape on every call (callers
+ * of one addon may need different parts of it), so a stale build with another interface is
+ * refused with a reason instead of failing later.
+ */
+export function loadNativeAddon<T>(name: string, target: string, validate: (m: unknown) => m is T): NativeAddonLoad<T> {
+  const load = loadOnce(name, target);
+  if (!load.ok) return load;
+  return validate(load.addon) ? { ok: true, addon: load.addon, path: load.path } : { ok: false, reason: `native addon ${load.path} has an unexpected interface (stale build?)` };
 }

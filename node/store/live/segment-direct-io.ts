@@ -40,9 +40,6 @@ export function segmentDirectIo(): SegmentIoChoice {
   if (choice) return choice;
   if (process.env.TAPLINE_SEGMENT_DIRECT === '0') return (choice = { io: null, reason: 'switched off (TAPLINE_SEGMENT_DIRECT=0)' });
   const load = loadNativeAddon('capture', 'tapline_capture', isSegmentIo);
-  // the load is cached per process under another check too (the capture source's): check again
-  if (!load.ok) choice = { io: null, reason: load.reason };
-  else if (!isSegmentIo(load.addon)) choice = { io: null, reason: `native addon ${load.path} has no segment writer (stale build?)` };
-  else choice = { io: load.addon, reason: null };
+  choice = load.ok ? { io: load.addon, reason: null } : { io: null, reason: load.reason };
   return choice;
 }
