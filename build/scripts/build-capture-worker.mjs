@@ -7,8 +7,9 @@
 //                            bundled: a worker thread starts from a file
 //   pcap_binding.node        the npm pcap addon, built for this Node's ABI (the one embedded)
 //   tapline_capture.node     Tapline's capture addon (native/capture, Node-API: the libpcap loop in
-//                            a native thread), built first; loaded by absolute path (the SEA entry
-//                            calls setPackagedNativeDir with its own folder)
+//                            a native thread, and the live segments' O_DIRECT writes), built first;
+//                            loaded by absolute path (the SEA entry calls setPackagedNativeDir with
+//                            its own folder; the writer thread finds it beside its bundle)
 //   tapline_flow_index.node  the live writer's native indexing of packets of existing flows
 //                            (native/flow-index); the writer thread loads it from beside its bundle
 //   package.json             {"type":"commonjs"}, so writer-thread.js loads as CommonJS anywhere

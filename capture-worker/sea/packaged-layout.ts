@@ -15,8 +15,9 @@ export const WRITER_THREAD = 'writer-thread.js';
 /** The npm `pcap` addon, built for the embedded Node's ABI; loaded with process.dlopen. */
 export const PCAP_ADDON = 'pcap_binding.node';
 /**
- * Tapline's capture addon (native/capture: the libpcap loop in a native thread), built for the
- * embedded Node; loaded by absolute path through node/native/native-addon.ts (setPackagedNativeDir).
+ * Tapline's capture addon (native/capture: the libpcap loop in a native thread, and the live
+ * segments' O_DIRECT writes), built for the embedded Node; loaded by absolute path through
+ * node/native/native-addon.ts (setPackagedNativeDir; the writer thread finds it beside its bundle).
  */
 export const NATIVE_CAPTURE_ADDON = 'tapline_capture.node';
 /**

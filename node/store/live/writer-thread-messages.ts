@@ -26,6 +26,7 @@ export const WriterThreadInitSchema = z.object({
   ruleClassification: z.string().optional(),
   flushIntervalMs: z.number().positive().optional(),
   directIo: z.boolean().optional(),
+  nativeFlows: z.boolean().optional(),
   /** Whether flow summaries are wanted (collecting them costs time). */
   wantFlows: z.boolean(),
   /**

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       trigger,
       flushIntervalMs: init.flushIntervalMs,
       directIo: init.directIo,
+      nativeFlows: init.nativeFlows,
       // counters first: whoever sees a flow summary has stats at least as new as it
       onFlows: init.wantFlows
         ? (batch) => {

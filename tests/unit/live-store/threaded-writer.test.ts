@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadFlowIndexAddon } from '../../../node/native/flow-index-addon.js';
 import { openThreadedLiveWriter, type LiveFlowSummary } from '../../../node/store/live/index.js';
+import { segmentDirectIo } from '../../../node/store/live/segment-direct-io.js';
+import { takesDirectIo } from '../../helpers/direct-io.js';
 import { Store } from '../../../node/store/store.js';
 import { LiveFlowSummaryBatchSchema } from '../../../common/capture/live-flow-summary.js';
 import { asStored, liveTraffic, storedPackets, type StoredPacket } from '../../helpers/live-traffic.js';
@@ -45,6 +48,24 @@ describe('packet batch', () => {
 });
 
 describe('threaded live writer', () => {
+  test("the writer's options reach its thread: nativeFlows and directIo off keep every packet in TypeScript and the page cache", async () => {
+    const stats = async (opts: { nativeFlows?: boolean; directIo?: boolean }): Promise<{ native: number; writes: string | null; stored: number }> => {
+      const dir = freshDir();
+      const w = await openThreadedLiveWriter(dir, { segmentBytes: 200_000, ...opts });
+      w.link(ETH);
+      for (const p of liveTraffic({ seed: 5, count: 2000, flows: 8 })) w.packet(p);
+      await w.close();
+      const st = w.stats();
+      return { native: st.nativeIndexedPackets, writes: st.segmentWrites, stored: st.storedPackets };
+    };
+    const off = await stats({ nativeFlows: false, directIo: false });
+    assert.deepEqual(off, { native: 0, writes: 'page-cache', stored: 2000 });
+    const on = await stats({});
+    assert.equal(on.stored, 2000);
+    if (loadFlowIndexAddon().ok) assert.ok(on.native > 0, `${on.native} packets indexed in C by default`);
+    if (segmentDirectIo().io && takesDirectIo(root)) assert.equal(on.writes, 'direct');
+  });
+
   test('stores every packet byte-exact across rotations and reports flows and exact final stats', async () => {
     const dir = freshDir();
     const flows: LiveFlowSummary[] = [];
