@@ -106,7 +106,8 @@ static void *io_thread(void *arg) {
       io_buf *b = &h->b[i];
       if (!h->buffered_only) {
         err = write_all(h->fd, b->data, b->len, b->off);
-        if (err == EINVAL) h->buffered_only = 1; /* retried below through the page cache */
+        /* retried below through the page cache; read by segmentDirect on the JS thread */
+        if (err == EINVAL) __atomic_store_n(&h->buffered_only, 1, __ATOMIC_RELAXED);
       }
       if (h->buffered_only) err = write_all(h->buf_fd, b->data, b->len, b->off);
     }
@@ -376,7 +377,7 @@ static napi_value js_segment_direct(napi_env env, napi_callback_info info) {
   seg_io *h = handle_arg(env, info, "tapline_capture: segmentDirect(handle)");
   if (h == NULL) return NULL;
   napi_value out;
-  napi_get_boolean(env, !h->buffered_only, &out);
+  napi_get_boolean(env, !__atomic_load_n(&h->buffered_only, __ATOMIC_RELAXED), &out);
   return out;
 }
 
