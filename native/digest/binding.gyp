@@ -5,6 +5,7 @@
       "sources": [
         "src/digest_addon.c",
         "src/digest_lanes.c",
+        "src/direct_file.c",
         "src/spool_stage.c"
       ],
       "defines": [

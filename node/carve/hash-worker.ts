@@ -373,7 +373,8 @@ interface DigestAddon {
  */
 interface NativeSpoolStage {
   copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): void;
-  spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: (results: unknown) => void): object;
+  /** flags: SPOOL_DIRECT or 0 */
+  spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: (results: unknown) => void, flags?: number): object;
   spoolWake(handle: object, reader: number): void;
   spoolWaitRoom(handle: object, word: number, seen: number, ms: number): void;
   spoolRef(handle: object, on: boolean): void;
@@ -384,12 +385,21 @@ function hasNativeStage(m: DigestAddon): m is DigestAddon & NativeSpoolStage {
   return typeof a.copy === 'function' && typeof a.spoolStart === 'function' && typeof a.spoolWake === 'function' && typeof a.spoolWaitRoom === 'function' && typeof a.spoolRef === 'function';
 }
 
+/**
+ * spoolStart's flag: spool files written with O_DIRECT where the file system takes it, and copies
+ * of uncached files read the same way (native/digest/src/direct_file.c says why);
+ * TAPLINE_SPOOL_DIRECT=0 writes through the page cache.
+ */
+const SPOOL_DIRECT = 1;
+
 /** One result of the native stage: a file finished (with its digests unless it failed), dropped, or the stage's fatal error. */
 interface NativeResult {
   id: number;
   kind: 'finished' | 'dropped' | 'copied' | 'fatal';
   error: string | null;
   digests?: FileDigests;
+  /** finished: its bytes were written with O_DIRECT */
+  direct?: boolean;
 }
 
 function isNativeResults(m: unknown): m is NativeResult[] {
@@ -509,13 +519,14 @@ class SpoolRing {
     const plan = digestStages();
     if (process.env.TAPLINE_DEBUG) {
       const lanes = plan.lanes.length > 0 ? `${plan.lanes.join('+')} in ${plan.width} lanes` : 'no lanes';
-      const where = plan.native ? 'native spool threads' : 'spool workers';
+      const where = plan.native ? `native spool threads, spool files ${process.env.TAPLINE_SPOOL_DIRECT === '0' ? 'through the page cache' : 'with O_DIRECT where taken'}` : 'spool workers';
       process.stderr.write(`tapline: digests: ${lanes}; OpenSSL: ${plan.openssl.map((a) => a.join('+')).join(', ') || 'none'} (${plan.reason}); ${where}\n`);
     }
     if (plan.native) {
       // no isolate to boot, JIT or collect, and fsyncs without a libuv pool round trip each
       // a writer and a hasher thread, each with its own read position, as the worker stages
-      const handle = plan.native.spoolStart(this.ring, this.ctl, R_WRITER, R_DIGESTS[0], (m) => this.onNativeResults(m));
+      const flags = process.env.TAPLINE_SPOOL_DIRECT === '0' ? 0 : SPOOL_DIRECT;
+      const handle = plan.native.spoolStart(this.ring, this.ctl, R_WRITER, R_DIGESTS[0], (m) => this.onNativeResults(m), flags);
       this.native = { addon: plan.native, handle };
       this.workers = [];
       this.stages = [R_WRITER, R_DIGESTS[0]];

@@ -6,7 +6,9 @@
  * with its own read position (one thread doing both fell behind the carver whenever a create or
  * a batch took its core, and the carver waited for ring room); three finisher threads fsync and
  * close each finished file (an fsync waits ~1-2 ms for the disk: neither reader must) and hand
- * the results to JavaScript in batches through a thread-safe function.
+ * the results to JavaScript in batches through a thread-safe function. With the SPOOL_DIRECT flag
+ * the writer writes spool files with O_DIRECT and copies read uncached sources the same way
+ * (direct_file.c says why).
  *
  * Why: each worker isolate cost ~50-80 ms of CPU to boot, JIT and GC work on V8's helper threads,
  * and a libuv pool round trip (a wake-up of a pool thread and of the worker) for every fsync; the
@@ -37,6 +39,7 @@
 #include <sys/stat.h>
 
 #include "digest_lanes.h"
+#include "direct_file.h"
 #include "spool_stage.h"
 
 /* K_COPY (this stage only): an independent copy of a finished file (body: source NUL target). */
@@ -62,7 +65,7 @@ typedef struct {
 
 /* The writer's file. */
 typedef struct {
-  int fd;
+  dfile_t file;
   char err[ERR_LEN]; /* empty: no error */
 } wfile_t;
 
@@ -93,6 +96,7 @@ typedef struct job {
   int kind; /* K_FINISH, K_DROP, or 0: a fatal error of the stage */
   int fd;
   int sync;
+  int direct; /* K_FINISH: the file's bytes were written with O_DIRECT */
   char err[ERR_LEN];
   char *path;   /* K_DROP: the file to remove; K_COPY: the source */
   char *target; /* K_COPY: the new file (never replaces one) */
@@ -124,6 +128,8 @@ typedef struct {
   /* writer-only state */
   wfile_t *wfiles;
   slots_t wslots;
+  int direct; /* spool files written with O_DIRECT where the file system takes it (direct_file.c) */
+  dpool_t dpool;
 
   /* hasher-only state */
   sfile_t *files;
@@ -294,7 +300,7 @@ static int no_reflink = 0;
  * a reflink where the file system has them, else copy_file_range in the kernel, else
  * read/write; the target gets the source's permission bits. A failed copy leaves no target.
  */
-static void copy_file(job_t *j) {
+static void copy_file(job_t *j, uint8_t *direct_buf) {
   int in = open(j->path, O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     set_err(j->err, "open", errno);
@@ -316,6 +322,13 @@ static void copy_file(job_t *j) {
   if (!__atomic_load_n(&no_reflink, __ATOMIC_RELAXED)) {
     if (ioctl(out, FICLONE, in) == 0) done = 1;
     else __atomic_store_n(&no_reflink, 1, __ATOMIC_RELAXED);
+  }
+  /* a source written with O_DIRECT is not in the page cache: read back the same way, rather
+     than a page-cache page per 4 KiB for bytes read once */
+  if (!done && direct_buf != NULL) {
+    int r = dfile_copy_uncached(in, (uint64_t)sb.st_size, out, direct_buf);
+    if (r < 0) set_err(j->err, "copy", -r);
+    if (r != 0) done = 1;
   }
   off_t left = sb.st_size;
   int use_range = 1;
@@ -380,6 +393,9 @@ static void *finisher_main(void *arg) {
   /* named for per-thread accounts (/proc/<pid>/task/<tid>/comm, the carve bench) */
   pthread_setname_np(pthread_self(), "tl-spool-fin");
   job_t *done = NULL, *last = NULL;
+  /* this thread's buffer for copies read with O_DIRECT (made at its first copy) */
+  uint8_t *direct_buf = NULL;
+  int direct_buf_tried = 0;
   uint32_t ndone = 0;
   for (;;) {
     pthread_mutex_lock(&s->mu);
@@ -407,7 +423,11 @@ static void *finisher_main(void *arg) {
       if (j->fd >= 0) close(j->fd);
       if (j->path) unlink(j->path);
     } else if (j->kind == K_COPY && j->err[0] == 0) {
-      copy_file(j);
+      if (s->direct && !direct_buf_tried) {
+        direct_buf_tried = 1;
+        if (posix_memalign((void **)&direct_buf, DIRECT_BLOCK, DIRECT_COPY_BUF) != 0) direct_buf = NULL;
+      }
+      copy_file(j, direct_buf);
     }
     j->next = NULL;
     if (last) last->next = j;
@@ -420,6 +440,7 @@ static void *finisher_main(void *arg) {
     }
   }
   post(s, done);
+  free(direct_buf);
   return NULL;
 }
 
@@ -523,29 +544,22 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
       return 0;
     }
     wfile_t *f = &s->wfiles[slot];
-    f->fd = -1;
+    memset(&f->file, 0, sizeof f->file);
+    f->file.fd = -1;
     f->err[0] = 0;
     char *path = body_text(e->body, e->len);
     if (!path) snprintf(f->err, ERR_LEN, "open: bad path");
     else {
-      f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (f->fd < 0) set_err(f->err, "open", errno);
+      int err = dfile_create(&f->file, path, s->direct ? &s->dpool : NULL);
+      if (err) set_err(f->err, "open", err);
       free(path);
     }
   } else if (e->kind == K_DATA) {
     int64_t slot = map_get(&s->wslots.map, s->wslots.ids, fid, NULL);
     if (slot >= 0 && s->wfiles[slot].err[0] == 0) {
       wfile_t *f = &s->wfiles[slot];
-      uint32_t off = 0;
-      while (off < e->len) {
-        ssize_t n = write(f->fd, e->body + off, e->len - off);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          set_err(f->err, "write", errno);
-          break;
-        }
-        off += (uint32_t)n;
-      }
+      int err = dfile_write(&f->file, &s->dpool, e->body, e->len);
+      if (err) set_err(f->err, "write", err);
     }
   } else if (e->kind == K_FINISH || e->kind == K_DROP || e->kind == K_COPY) {
     job_t *j = calloc(1, sizeof(job_t));
@@ -572,7 +586,13 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
       if (e->kind == K_FINISH) snprintf(j->err, ERR_LEN, "unknown spool file");
     } else {
       wfile_t *f = &s->wfiles[slot];
-      j->fd = f->fd;
+      if (e->kind == K_FINISH && f->err[0] == 0 && f->file.fd >= 0) {
+        int err = dfile_finish(&f->file, &s->dpool);
+        if (err) set_err(f->err, "write", err);
+        j->direct = f->file.buf != NULL;
+      }
+      dfile_release(&f->file, &s->dpool);
+      j->fd = f->file.fd;
       memcpy(j->err, f->err, ERR_LEN);
       slot_free(&s->wslots, at, (uint32_t)slot);
     }
@@ -822,6 +842,8 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
         napi_create_object(env, &d);
         for (int a = 0; a < ALG_COUNT; a++) napi_set_named_property(env, d, NAMES[a], hex_of(env, j->digest[a], digest_length(a)));
         napi_set_named_property(env, o, "digests", d);
+        napi_get_boolean(env, j->direct != 0, &v);
+        napi_set_named_property(env, o, "direct", v);
       }
       napi_set_element(env, arr, i, o);
     }
@@ -867,6 +889,9 @@ static void finalize_stage(napi_env env, void *data, void *hint) {
   for (uint32_t i = 0; i < s->hslots.next; i++) free(s->files[i].segs);
   free(s->files);
   slots_release(&s->hslots);
+  /* files still open at teardown hold gather buffers */
+  for (uint32_t i = 0; i < s->wslots.next; i++) dfile_release(&s->wfiles[i].file, &s->dpool);
+  dpool_free(&s->dpool);
   free(s->wfiles);
   slots_release(&s->wslots);
   for (int a = 0; a < ALG_COUNT; a++) free(s->pools[a]);
@@ -902,11 +927,13 @@ static int position_word(int32_t me, size_t ctl_len) {
 /*
  * spoolStart(ring: Uint8Array over a SharedArrayBuffer (power-of-two length), ctl: Int32Array
  * over a SharedArrayBuffer, writer: the writer's read position in ctl, hasher: the hasher's,
- * onResults(results[])): the stage's handle. The thread-safe function starts unref'd (see spoolRef).
+ * onResults(results[]), flags?: bit 0 writes spool files with O_DIRECT where the file system
+ * takes it, and reads uncached sources of copies the same way): the stage's handle. The
+ * thread-safe function starts unref'd (see spoolRef).
  */
 napi_value spool_start(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   void *ring, *ctl;
   size_t ring_len, ctl_len;
@@ -914,14 +941,19 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
   napi_value ab1, ab2;
   size_t o1, o2;
   bool is1 = false, is2 = false, plain1 = false, plain2 = false;
-  int32_t me_w = -1, me_h = -1;
-  napi_valuetype cbt = napi_undefined;
+  int32_t me_w = -1, me_h = -1, flags = 0;
+  napi_valuetype cbt = napi_undefined, flagst = napi_undefined;
   if (argc >= 5) {
     napi_is_typedarray(env, argv[0], &is1);
     napi_is_typedarray(env, argv[1], &is2);
     napi_get_value_int32(env, argv[2], &me_w);
     napi_get_value_int32(env, argv[3], &me_h);
     napi_typeof(env, argv[4], &cbt);
+  }
+  if (argc >= 6) napi_typeof(env, argv[5], &flagst);
+  if (flagst != napi_undefined && (flagst != napi_number || napi_get_value_int32(env, argv[5], &flags) != napi_ok || (flags & ~1) != 0)) {
+    napi_throw_type_error(env, NULL, "spoolStart: flags must be 0 or 1");
+    return NULL;
   }
   if (!is1 || !is2 || cbt != napi_function || napi_get_typedarray_info(env, argv[0], &t1, &ring_len, &ring, &ab1, &o1) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &t2, &ctl_len, &ctl, &ab2, &o2) != napi_ok || t1 != napi_uint8_array || t2 != napi_int32_array ||
@@ -946,6 +978,7 @@ napi_value spool_start(napi_env env, napi_callback_info info) {
   s->ctl_len = ctl_len;
   s->me_w = me_w;
   s->me_h = me_h;
+  s->direct = (flags & 1) != 0;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->wake_w, NULL);
   pthread_cond_init(&s->wake_h, NULL);

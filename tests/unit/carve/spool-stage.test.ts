@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ import { prng } from '../../helpers/prng.js';
 interface StageAddon {
   width(alg: number): number;
   copy(dst: Uint8Array, at: number, src: Uint8Array, n: number): void;
-  spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: (r: unknown) => void): object;
+  spoolStart(ring: Uint8Array, ctl: Int32Array, writer: number, hasher: number, onResults: (r: unknown) => void, flags?: number): object;
   spoolWake(handle: object, reader: number): void;
   spoolWaitRoom(handle: object, word: number, seen: number, ms: number): void;
   spoolRef(handle: object, on: boolean): void;
@@ -33,6 +33,7 @@ interface Result {
   kind: string;
   error: string | null;
   digests?: { md5: string; sha1: string; sha256: string };
+  direct?: boolean;
 }
 
 /** A ring and its control words, with a writer that appends entries as the SpoolRing does. */
@@ -98,12 +99,12 @@ function tempDir(t: { after: (f: () => void) => void }): string {
   return dir;
 }
 
-/** A native stage on a fresh ring of `bytes`, holding the event loop until the test ends. */
-function startStage(t: { after: (f: () => void) => void }, bytes: number): { a: StageAddon; r: TestRing; h: object } {
+/** A native stage on a fresh ring of `bytes`, holding the event loop until the test ends; flags 1: O_DIRECT. */
+function startStage(t: { after: (f: () => void) => void }, bytes: number, flags = 0): { a: StageAddon; r: TestRing; h: object } {
   assert.ok(load.ok);
   const a = load.addon;
   const r = new TestRing(bytes);
-  const h = a.spoolStart(r.ring, r.ctl, W, H, r.onResults);
+  const h = a.spoolStart(r.ring, r.ctl, W, H, r.onResults, flags);
   a.spoolRef(h, true);
   t.after(() => a.spoolRef(h, false));
   return { a, r, h };
@@ -204,6 +205,188 @@ test('copies are independent files with the source bytes; an existing target, a 
   assert.match(byId.get(6)?.error ?? '', /^ENOENT: /);
 });
 
+/** Whether files in `dir` can be opened with O_DIRECT. */
+function directSupported(dir: string): boolean {
+  const probe = join(dir, '.direct-probe');
+  try {
+    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT, 0o600));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
+/** Bytes of each file in the page cache (util-linux fincore), or null without fincore. */
+function residentBytes(paths: string[]): number[] | null {
+  const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', ...paths], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return r.stdout.trim().split('\n').map(Number);
+}
+
+/**
+ * Opens file i + 1 at paths[i], feeds the bodies through the ring in interleaved pieces of random
+ * sizes (1 byte to 70 KB, as concurrent flows arrive), finishes each (synced) and waits for the
+ * results. The ring may be smaller than what goes through it: before each entry the feeder waits
+ * for room, as the SpoolRing does.
+ */
+async function spoolThrough(a: StageAddon, r: TestRing, h: object, paths: string[], bodies: Uint8Array[], seed: number): Promise<Map<number, Result>> {
+  const room = (n: number): void => {
+    for (let tries = 0; ((r.pos - (Atomics.load(r.ctl, H) >>> 0)) >>> 0) + HEADER * 3 + n > r.ring.length; tries++) {
+      assert.ok(tries < 1000, 'the stage made room');
+      r.entry(IDLE, 0, null);
+      r.publish(a, h);
+      a.spoolWaitRoom(h, H, Atomics.load(r.ctl, H), 100);
+    }
+  };
+  const before = r.results.length;
+  const rnd = prng(seed);
+  paths.forEach((p, i) => {
+    room(p.length * 3);
+    r.entry(OPEN, i + 1, text(p));
+  });
+  const at = bodies.map(() => 0);
+  for (let left = true; left; ) {
+    left = false;
+    bodies.forEach((b, i) => {
+      if (at[i] >= b.length) return;
+      const n = Math.min(b.length - at[i], 1 + Math.floor(rnd() * 70_000));
+      room(n);
+      r.entry(DATA, i + 1, b.subarray(at[i], at[i] + n));
+      at[i] += n;
+      if (at[i] < b.length) left = true;
+    });
+  }
+  bodies.forEach((_, i) => {
+    room(0);
+    r.entry(FINISH, i + 1, null, 1);
+  });
+  room(0);
+  r.entry(IDLE, 0, null);
+  r.publish(a, h);
+  await r.until(before + bodies.length);
+  return new Map(r.results.slice(before).map((x) => [x.id, x]));
+}
+
+const randomBytes = (rnd: () => number, n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
+
+test('with O_DIRECT, spool files hold exactly their bytes at every size around a block and a gather buffer, stay out of the page cache, and copies read them back exactly', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const direct = directSupported(dir);
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+  // a tmpfs that takes O_DIRECT (Linux 6.6+) keeps every file in memory anyway
+  const uncached = direct && fsType !== 'tmpfs' && fsType !== 'ramfs';
+  t.diagnostic(`${dir}: ${fsType}, O_DIRECT ${direct ? 'taken' : 'refused'}`);
+  const { a, r, h } = startStage(t, 1 << 20, 1);
+  const rnd = prng(11);
+  const sizes = [0, 1, 4095, 4096, 4097, 262_143, 262_144, 262_145, 1_048_589, 3 * 262_144 + 5000];
+  const bodies = sizes.map((n) => randomBytes(rnd, n));
+  const paths = sizes.map((_, i) => join(dir, `f${i}`));
+  const byId = await spoolThrough(a, r, h, paths, bodies, 12);
+  bodies.forEach((b, i) => {
+    const got = byId.get(i + 1);
+    assert.equal(got?.kind, 'finished', `file ${i}`);
+    assert.equal(got?.error, null, `file ${i}`);
+    assert.equal(got?.direct, direct, `file ${i} written ${direct ? 'with' : 'without'} O_DIRECT`);
+    assert.deepEqual(got?.digests, { md5: hex('md5', b), sha1: hex('sha1', b), sha256: hex('sha256', b) }, `file ${i} digests`);
+    assert.equal(statSync(paths[i]).size, b.length, `file ${i}: its size, no padding`);
+  });
+  const resident = residentBytes(paths);
+  if (resident === null) t.diagnostic('fincore (util-linux) not found: page-cache residency not checked');
+  else if (uncached) assert.deepEqual(resident, sizes.map(() => 0), 'written around the page cache');
+  // copies (as into OUTDIR): read back with O_DIRECT, written through the page cache
+  const copies = sizes.map((_, i) => join(dir, `c${i}`));
+  const firstCopy = 100;
+  paths.forEach((p, i) => r.entry(COPY, firstCopy + i, text(`${p}\0${copies[i]}`)));
+  r.publish(a, h);
+  await r.until(sizes.length * 2);
+  for (let i = 0; i < sizes.length; i++) {
+    const got = r.results.find((x) => x.id === firstCopy + i);
+    assert.equal(got?.kind, 'copied', `copy ${i}`);
+    assert.equal(got?.error, null, `copy ${i}`);
+  }
+  const after = residentBytes(paths);
+  if (after !== null && uncached) assert.deepEqual(after, sizes.map(() => 0), 'the copies read the sources around the page cache');
+  bodies.forEach((b, i) => {
+    assert.deepEqual(new Uint8Array(readFileSync(paths[i])), b, `file ${i} bytes`);
+    assert.deepEqual(new Uint8Array(readFileSync(copies[i])), b, `copy ${i} bytes`);
+  });
+  assert.equal(Atomics.load(r.ctl, DEAD), 0);
+});
+
+test('past the files a stage writes with O_DIRECT at once, the others go through the page cache, and every file holds its bytes', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const direct = directSupported(dir);
+  const { a, r, h } = startStage(t, 1 << 20, 1);
+  const rnd = prng(21);
+  // DIRECT_MAX_OPEN (direct_file.h) is 128: all 130 are open before any finishes
+  const bodies = Array.from({ length: 130 }, (_, i) => randomBytes(rnd, 3000 + i * 37));
+  const paths = bodies.map((_, i) => join(dir, `f${i}`));
+  const byId = await spoolThrough(a, r, h, paths, bodies, 22);
+  bodies.forEach((b, i) => {
+    const got = byId.get(i + 1);
+    assert.equal(got?.error, null, `file ${i}`);
+    assert.equal(got?.direct, direct && i < 128, `file ${i}`);
+    assert.deepEqual(new Uint8Array(readFileSync(paths[i])), b, `file ${i} bytes`);
+  });
+  // the buffers came back: the next files are written with O_DIRECT again
+  const more = [randomBytes(rnd, 9000)];
+  const again = await spoolThrough(a, r, h, [join(dir, 'again')], more, 23);
+  assert.equal(again.get(1)?.direct, direct);
+  assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'again'))), more[0]);
+});
+
+/** Mounts a file system of `kind` at a fresh directory for the test (root only); the reason when it cannot. */
+function mountFor(t: { after: (f: () => void) => void }, kind: 'ramfs' | 'ext4'): { dir: string } | { skip: string } {
+  const base = mkdtempSync(join(tmpdir(), `tapline-stage-${kind}-`));
+  const dir = join(base, 'mnt');
+  mkdirSync(dir);
+  const image = join(base, 'fs.img');
+  const run = (cmd: string, args: string[]): string | null => {
+    const x = spawnSync(cmd, args, { encoding: 'utf8' });
+    return x.status === 0 ? null : `${cmd}: ${(x.stderr || x.error?.message || `exit ${x.status}`).trim()}`;
+  };
+  const failed = kind === 'ramfs' ? run('mount', ['-t', 'ramfs', 'ramfs', dir]) : (run('truncate', ['-s', '8m', image]) ?? run('mkfs.ext4', ['-q', '-F', image]) ?? run('mount', ['-o', 'loop', image, dir]));
+  t.after(() => {
+    if (!failed) spawnSync('umount', [dir]);
+    rmSync(base, { recursive: true, force: true });
+  });
+  return failed ? { skip: `cannot mount ${kind} (needs root): ${failed}` } : { dir };
+}
+
+test('a file system that refuses O_DIRECT gets its spool files through the page cache, byte for byte', { skip }, async (t) => {
+  const m = mountFor(t, 'ramfs');
+  if ('skip' in m) return t.skip(m.skip);
+  assert.equal(directSupported(m.dir), false, 'ramfs refuses O_DIRECT');
+  const { a, r, h } = startStage(t, 1 << 20, 1);
+  const rnd = prng(31);
+  const bodies = [0, 4097, 300_001].map((n) => randomBytes(rnd, n));
+  const paths = bodies.map((_, i) => join(m.dir, `f${i}`));
+  const byId = await spoolThrough(a, r, h, paths, bodies, 32);
+  bodies.forEach((b, i) => {
+    assert.equal(byId.get(i + 1)?.error, null, `file ${i}`);
+    assert.equal(byId.get(i + 1)?.direct, false, `file ${i}`);
+    assert.deepEqual(new Uint8Array(readFileSync(paths[i])), b, `file ${i} bytes`);
+  });
+});
+
+test('a full disk fails the file being written with ENOSPC, and once space returns the next file is written with O_DIRECT again', { skip }, async (t) => {
+  const m = mountFor(t, 'ext4');
+  if ('skip' in m) return t.skip(m.skip);
+  const { a, r, h } = startStage(t, 1 << 20, 1);
+  const rnd = prng(41);
+  const big = randomBytes(rnd, 12 * 1024 * 1024);
+  const byId = await spoolThrough(a, r, h, [join(m.dir, 'big')], [big], 42);
+  assert.match(byId.get(1)?.error ?? '', /^ENOSPC: .*, write$/);
+  unlinkSync(join(m.dir, 'big'));
+  const small = [randomBytes(rnd, 100_000)];
+  const next = await spoolThrough(a, r, h, [join(m.dir, 'small')], small, 43);
+  assert.equal(next.get(1)?.error, null);
+  assert.equal(next.get(1)?.direct, true);
+  assert.deepEqual(new Uint8Array(readFileSync(join(m.dir, 'small'))), small[0]);
+});
+
 test('copyFileOffThread copies on either spool path and refuses to replace a file', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a'), 'abc');
@@ -290,7 +473,7 @@ test('waiting for room returns when the stage moves, and after its timeout when 
   assert.ok(((Atomics.load(r.ctl, W) - Atomics.load(r.ctl, H)) >>> 0) < 1 << 16, 'the hasher never passes the writer');
 });
 
-test('the native stage and the worker stages it replaces give the same files and digests (TAPLINE_SPOOL_STAGE=workers)', { skip }, () => {
+test('the native stage, with and without O_DIRECT, and the worker stages it replaces give the same files and digests (TAPLINE_SPOOL_STAGE=workers, TAPLINE_SPOOL_DIRECT=0)', { skip }, () => {
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   // without AVX-512 (or with TAPLINE_SPOOL_STAGE=workers around this test) the workers are the only path
   const nativeHere = digestStages().native !== null;
@@ -299,19 +482,23 @@ test('the native stage and the worker stages it replaces give the same files and
     ['spool-stage.test.ts', ['--test-name-pattern', 'copyFileOffThread']],
     ['digest-lanes.test.ts', ['--test-name-pattern', 'forty interleaved files']],
   ];
-  for (const stage of ['native', 'workers']) {
+  for (const [stage, direct] of [
+    ['native', '1'],
+    ['native', '0'],
+    ['workers', '1'],
+  ]) {
     for (const [file, args] of runs) {
       const check = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...args, join(import.meta.dirname, file)], {
         cwd: join(import.meta.dirname, '../../..'),
-        env: { ...env, TAPLINE_SPOOL_STAGE: stage, TAPLINE_DEBUG: '1' },
+        env: { ...env, TAPLINE_SPOOL_STAGE: stage, TAPLINE_SPOOL_DIRECT: direct, TAPLINE_DEBUG: '1' },
         encoding: 'utf8',
         timeout: 180_000,
       });
-      assert.equal(check.status, 0, `TAPLINE_SPOOL_STAGE=${stage} ${file}:\n${check.stdout}\n${check.stderr}`);
+      assert.equal(check.status, 0, `TAPLINE_SPOOL_STAGE=${stage} TAPLINE_SPOOL_DIRECT=${direct} ${file}:\n${check.stdout}\n${check.stderr}`);
       assert.match(check.stdout, /# fail 0\b/);
       assert.doesNotMatch(check.stdout, /# pass 0\b/);
       // the path taken is the one asked for (the debug line of the first spool)
-      const path = stage === 'native' && nativeHere ? /\); native spool threads/ : /\); spool workers/;
+      const path = stage === 'native' && nativeHere ? (direct === '1' ? /\); native spool threads, spool files with O_DIRECT/ : /\); native spool threads, spool files through the page cache/) : /\); spool workers/;
       assert.match(check.stderr + check.stdout, path, `${stage} ${file}`);
     }
   }

@@ -1,0 +1,50 @@
+#ifndef TAPLINE_DIRECT_FILE_H
+#define TAPLINE_DIRECT_FILE_H
+#include <stdint.h>
+
+/* Alignment of O_DIRECT offsets, lengths and memory: 4096 serves 512- and 4096-byte devices. */
+#define DIRECT_BLOCK 4096u
+/* Bytes a direct file gathers before it writes them (one write per this many bytes). */
+#define DIRECT_GATHER (256u * 1024u)
+/* Files written with O_DIRECT at once (each holds a gather buffer); more are written through the page cache. */
+#define DIRECT_MAX_OPEN 128u
+/* Bytes of the aligned buffer dfile_copy_uncached reads into. */
+#define DIRECT_COPY_BUF (1u << 20)
+
+/* Gather buffers of one writer thread: kept for the next file (fresh memory costs a page fault a page). */
+typedef struct {
+  uint8_t *free[DIRECT_MAX_OPEN];
+  uint32_t nfree, in_use;
+} dpool_t;
+
+/* A file written front to back, with O_DIRECT where its file system takes it (direct_file.c). */
+typedef struct {
+  int fd;
+  uint8_t *buf;     /* direct: the gather buffer (DIRECT_GATHER bytes, aligned); NULL: through the page cache */
+  uint32_t fill;    /* bytes gathered in buf */
+  uint64_t written; /* bytes written before buf's: a multiple of DIRECT_BLOCK while direct */
+} dfile_t;
+
+/*
+ * Creates `path` (O_EXCL, mode 0600), with O_DIRECT when `pool` is not NULL, has a buffer free
+ * and the file system takes the flag. 0 or an errno.
+ */
+int dfile_create(dfile_t *f, const char *path, dpool_t *pool);
+/* Appends len bytes. 0 or an errno. */
+int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len);
+/* Writes what is gathered (a padded last block, then the file cut to its size). 0 or an errno. */
+int dfile_finish(dfile_t *f, dpool_t *pool);
+/* Gives the gather buffer back to the pool (not the descriptor: the caller closes it). */
+void dfile_release(dfile_t *f, dpool_t *pool);
+/* Frees the pool's buffers. */
+void dpool_free(dpool_t *pool);
+
+/*
+ * Copies the open file `in` (of `size` bytes) to `out` when `in` is not in the page cache,
+ * reading it with O_DIRECT into `buf` (DIRECT_COPY_BUF bytes, aligned) and writing through the
+ * page cache. Returns 1 when copied, 0 when the caller should copy another way (the file is
+ * cached, empty, or O_DIRECT is refused: nothing written), -errno on a failure after which
+ * `out` may hold part of the file.
+ */
+int dfile_copy_uncached(int in, uint64_t size, int out, uint8_t *buf);
+#endif
