@@ -28,7 +28,7 @@ import type { CaptureEntry } from '../store/store-manifest.js';
 import type { FoundFlow, Store } from '../store/store.js';
 import { CARVE_REASSEMBLY, carveFlow, carvePayload, planCarve, type CarveFlowResult, type CarveOptions, type CarvePlanOptions } from './carve-flow.js';
 import { FileStore } from './file-store.js';
-import { startSpoolWorkers } from './hash-worker.js';
+import { spoolInputEnded, startSpoolWorkers } from './hash-worker.js';
 
 export interface CarvePassOptions extends CarvePlanOptions {
   /** Flows open (first packet seen, last not yet) at once; later-starting flows wait for another pass. Default 4096. */
@@ -208,6 +208,9 @@ async function passOverCapture(store: Store, entry: CaptureEntry, todo: Planned[
         if (stop.signal.aborted && stop.signal.reason === PASS_DONE) return null;
         throw e;
       });
+      // the last files of the pass need not wait for the spool's idle timer (once the flows'
+      // endings, promise callbacks, have queued them)
+      setImmediate(spoolInputEnded);
       if (r?.error && k < n) throw new Error(`${entry.path}: ${r.error.message} before every indexed packet was read`);
       if (k < n) throw new Error(`${entry.path}: found ${k} of ${n} indexed packets (the capture changed after it was indexed?)`);
     }

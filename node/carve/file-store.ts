@@ -131,7 +131,7 @@ export class FileStore {
     const spool = new OffThreadSpool(tmp);
     spool.write(new TextEncoder().encode(records.map((r) => `${JSON.stringify(r)}\n`).join('')));
     try {
-      await spool.finish(true);
+      await spool.finishUnhashed(true);
       renameSync(tmp, target);
     } catch (e) {
       await rm(tmp, { force: true });

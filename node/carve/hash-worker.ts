@@ -61,6 +61,8 @@ const DIGEST_BYTES: Record<DigestName, number> = { md5: 16, sha1: 20, sha256: 32
 const OPEN = 1;
 const DATA = 2;
 const FINISH = 3;
+/** A FINISH flag of the native stage (spool_stage.c F_NO_DIGESTS): finished without digests. */
+const FINISH_NO_DIGESTS = 2;
 const DROP = 4;
 const WRAP = 5;
 /** No body: the carver has gone idle (see SpoolRing.flushWhenIdle), so a lanes stage hashes what it holds. */
@@ -89,7 +91,7 @@ const DEAD = 8;
 const BELLS = 8;
 
 /** The ring protocol's entry kinds and control-word indexes, for tests that drive a stage entry by entry. */
-export const SPOOL_PROTOCOL = { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, R_HASHER: R_DIGESTS[0], PRODUCER_WAITS, DEAD } as const;
+export const SPOOL_PROTOCOL = { OPEN, DATA, FINISH, FINISH_NO_DIGESTS, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, R_HASHER: R_DIGESTS[0], PRODUCER_WAITS, DEAD } as const;
 
 export interface FileDigests {
   sha256: string;
@@ -481,6 +483,8 @@ interface Waiting {
   error: string | null;
   digests: Record<string, string>;
   resolve: (d: FileDigests) => void;
+  /** Finished without digests (finishUnhashed): resolved without them. */
+  resolveUnhashed?: () => void;
   reject: (e: Error) => void;
 }
 
@@ -605,6 +609,7 @@ class SpoolRing {
       if (!w) continue;
       this.waiting.delete(r.id);
       if (r.error !== null) w.reject(new Error(`${w.path}: ${r.error}`));
+      else if (w.resolveUnhashed) w.resolveUnhashed();
       else if (!r.digests) w.reject(new Error(`${w.path}: a digest is missing`));
       else w.resolve({ sha256: r.digests.sha256, md5: r.digests.md5, sha1: r.digests.sha1 });
     }
@@ -670,7 +675,7 @@ class SpoolRing {
    * the carving thread 0.6 ms on average at load 4-6 (517 of them: 0.32 s of a 2 s carve, the
    * largest item of its profile), as the woken thread took its core.
    */
-  private publish(wake = false): void {
+  private publish(wake: boolean | 'writer' = false): void {
     this.closeEntry();
     if (this.pos !== this.published) {
       this.published = this.pos;
@@ -679,7 +684,7 @@ class SpoolRing {
     for (let i = 0; i < this.stages.length; i++) {
       const st = this.stages[i];
       if (Atomics.load(this.ctl, st + SLEEPS) === 0) continue;
-      if (wake || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= this.wakeBytes[i]) {
+      if (wake === true || (wake === 'writer' && st === R_WRITER) || ((this.pos - (Atomics.load(this.ctl, st) >>> 0)) >>> 0) >= this.wakeBytes[i]) {
         if (this.native) this.native.addon.spoolWake(this.native.handle, i);
         else {
           Atomics.add(this.ctl, st + BELLS, 1);
@@ -826,6 +831,23 @@ class SpoolRing {
     });
   }
 
+  /**
+   * finish() for a file whose digests nobody needs (a flow's records): the native stage's writer
+   * hands it to the finishers at once instead of it waiting for the hasher's next batch (the
+   * flow's result waits for its records). The worker stages hash it anyway.
+   */
+  finishUnhashed(id: number, path: string, sync: boolean): Promise<void> {
+    if (!this.native) return this.finish(id, path, sync).then(() => undefined);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { path, pending: 1, error: null, digests: {}, resolve: () => undefined, resolveUnhashed: resolve, reject });
+      this.refWhenBusy();
+      this.control(FINISH, id, (sync ? 1 : 0) | FINISH_NO_DIGESTS, null);
+      // only the writer takes part: the hasher is not woken for it
+      this.publish('writer');
+    });
+  }
+
   /** Entries written so far (tells the idle check whether the carver wrote anything meanwhile). */
   private activity = 0;
   /** `activity` when the idle check was (re)armed; the check's one timer, re-armed with refresh(). */
@@ -870,6 +892,17 @@ class SpoolRing {
     this.publish(true);
   }
 
+  /**
+   * The carver has nothing more to write for now (its input ended): the stages get what is
+   * pending at once, rather than once the idle timer finds a quiet turn (the results of the
+   * last files kept it re-armed for tens of ms).
+   */
+  idleNow(): void {
+    if (this.failure) return;
+    this.control(IDLE, 0, 0, null);
+    this.publish(true);
+  }
+
   /** Whether copy() is available (the native stage makes copies; the worker stages do not). */
   get copies(): boolean {
     return this.native !== null;
@@ -883,8 +916,8 @@ class SpoolRing {
       this.copying.set(id, { resolve, reject, target });
       this.refWhenBusy();
       this.control(COPY, id, 0, encoder.encode(`${source}\0${target}`));
-      // the stage gets it now: a copy waits for no bytes
-      this.publish(true);
+      // the stage gets it now: a copy waits for no bytes (and goes from the writer to the finishers)
+      this.publish('writer');
     });
   }
 
@@ -913,6 +946,11 @@ let shared: SpoolRing | null = null;
  */
 export function startSpoolWorkers(): void {
   shared ??= new SpoolRing();
+}
+
+/** The carver's input ended: files still pending are written and hashed now (SpoolRing.idleNow). */
+export function spoolInputEnded(): void {
+  shared?.idleNow();
 }
 
 /**
@@ -955,6 +993,13 @@ export class OffThreadSpool {
     if (this.done) return Promise.reject(new Error('spool already finished'));
     this.done = true;
     return this.ring.finish(this.id, this.path, sync);
+  }
+
+  /** finish() without digests: resolves as soon as the file is written, synced when `sync`, and closed. */
+  finishUnhashed(sync: boolean): Promise<void> {
+    if (this.done) return Promise.reject(new Error('spool already finished'));
+    this.done = true;
+    return this.ring.finishUnhashed(this.id, this.path, sync);
   }
 
   /** Forgets the file: the writer closes and removes it after what is queued; resolves when it is gone. */

@@ -44,6 +44,9 @@
 
 /* K_COPY (this stage only): an independent copy of a finished file (body: source NUL target). */
 enum { K_OPEN = 1, K_DATA = 2, K_FINISH = 3, K_DROP = 4, K_WRAP = 5, K_IDLE = 6, K_COPY = 7 };
+/* FINISH flags: fsync the file; F_NO_DIGESTS (this stage only): finished without waiting for the
+   hasher's next batch (a flow's records: nobody needs their digests, the flow waits for them) */
+enum { F_SYNC = 1, F_NO_DIGESTS = 2 };
 enum { C_W_POS = 0, C_PRODUCER_WAITS = 4, C_SLEEPS = 4, C_DEAD = 8 };
 #define HEADER 16
 /* Bytes gathered before hashing, unless the carver is idle or waits for room (LANES_BATCH_BYTES). */
@@ -96,7 +99,8 @@ typedef struct job {
   int kind; /* K_FINISH, K_DROP, or 0: a fatal error of the stage */
   int fd;
   int sync;
-  int direct; /* K_FINISH: the file's bytes were written with O_DIRECT */
+  int direct;    /* K_FINISH: the file's bytes were written with O_DIRECT */
+  int digested;  /* K_FINISH: digest[] holds the file's digests */
   char err[ERR_LEN];
   char *path;   /* K_DROP: the file to remove; K_COPY: the source */
   char *target; /* K_COPY: the new file (never replaces one) */
@@ -570,7 +574,7 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
     j->id = fid;
     j->kind = (int)e->kind;
     j->fd = -1;
-    j->sync = (e->flags & 1) != 0;
+    j->sync = (e->flags & F_SYNC) != 0;
     if (e->kind == K_COPY) {
       const uint8_t *sep = memchr(e->body, 0, e->len);
       if (sep == NULL || (j->path = body_text(e->body, (uint32_t)(sep - e->body))) == NULL ||
@@ -598,6 +602,9 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
     }
     if (e->kind == K_DROP) {
       j->path = body_text(e->body, e->len);
+      push_job(s, j);
+    } else if (e->flags & F_NO_DIGESTS) {
+      /* the hasher passes it by (as a DROP): straight to the finishers */
       push_job(s, j);
     } else {
       /* the file's writeback starts now, while its digests wait for their batch: the
@@ -670,8 +677,10 @@ static int hash_entry(stage_t *s, const entry_t *e) {
       return 0;
     }
   } else if (e->kind == K_FINISH || e->kind == K_DROP) {
-    if (e->kind == K_DROP) {
-      /* a dropped file's pending bytes need no hashing */
+    /* a dropped file, or one finished without digests: its pending bytes need no hashing, and
+       the writer sent its job to the finishers (no job of the writer's to complete) */
+    int passed = e->kind == K_DROP || (e->flags & F_NO_DIGESTS) != 0;
+    if (passed) {
       int64_t slot = map_get(&s->hslots.map, s->hslots.ids, fid, NULL);
       if (slot >= 0) s->files[slot].nsegs = 0;
     }
@@ -686,7 +695,7 @@ static int hash_entry(stage_t *s, const entry_t *e) {
       s->capends = cap;
     }
     s->ends[s->nends].id = fid;
-    s->ends[s->nends].kind = (int)e->kind;
+    s->ends[s->nends].kind = passed ? K_DROP : K_FINISH;
     s->nends++;
   } else if (e->kind == K_IDLE) {
     s->idle = 1;
@@ -747,8 +756,10 @@ static int hash_pending(stage_t *s) {
         return 0;
       }
       if (slot < 0 && j->err[0] == 0) snprintf(j->err, ERR_LEN, "unknown spool file");
-      if (slot >= 0 && j->err[0] == 0)
+      if (slot >= 0 && j->err[0] == 0) {
         for (int a = 0; a < ALG_COUNT; a++) digest_slot_final(a, s->pools[a] + (size_t)slot * SLOT_BYTES, j->digest[a]);
+        j->digested = 1;
+      }
       push_job(s, j);
     }
     if (slot >= 0) slot_free(&s->hslots, at, (uint32_t)slot);
@@ -837,11 +848,13 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
         napi_get_null(env, &v);
         napi_set_named_property(env, o, "error", v);
       }
-      if (j->kind == K_FINISH && j->err[0] == 0) {
+      if (j->kind == K_FINISH && j->err[0] == 0 && j->digested) {
         napi_value d;
         napi_create_object(env, &d);
         for (int a = 0; a < ALG_COUNT; a++) napi_set_named_property(env, d, NAMES[a], hex_of(env, j->digest[a], digest_length(a)));
         napi_set_named_property(env, o, "digests", d);
+      }
+      if (j->kind == K_FINISH && j->err[0] == 0) {
         napi_get_boolean(env, j->direct != 0, &v);
         napi_set_named_property(env, o, "direct", v);
       }

@@ -26,7 +26,7 @@ interface StageAddon {
 const load = loadNativeAddon('digest', 'tapline_digest', (m): m is StageAddon => typeof (m as Record<string, unknown>).spoolStart === 'function');
 const skip = load.ok ? false : `digest addon not loaded: ${load.reason}`;
 
-const { OPEN, DATA, FINISH, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: W, R_HASHER: H, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
+const { OPEN, DATA, FINISH, FINISH_NO_DIGESTS, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: W, R_HASHER: H, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
 
 interface Result {
   id: number;
@@ -147,6 +147,32 @@ test('files written through the native stage hold their bytes and come back with
   assert.equal(byId.get(9)?.kind, 'dropped');
   assert.equal(existsSync(join(dir, 'gone')), false);
   assert.equal(Atomics.load(r.ctl, DEAD), 0);
+});
+
+test('a file finished without digests comes back without waiting for the hasher, which still hashes the files around it', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const { a, r, h } = startStage(t, 1 << 16);
+  const hashed = text('hashed bytes');
+  r.entry(OPEN, 1, text(join(dir, 'hashed')));
+  r.entry(OPEN, 2, text(join(dir, 'records')));
+  r.entry(DATA, 1, hashed);
+  r.entry(DATA, 2, text('{"a":1}\n'));
+  r.entry(FINISH, 1, null, 1);
+  r.entry(FINISH, 2, null, 1 | FINISH_NO_DIGESTS);
+  // no IDLE: the hasher waits for a batch to gather, so only the file without digests can come back
+  r.publish(a, h);
+  await r.until(1);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(
+    r.results.map((x) => [x.id, x.kind, x.error, x.digests]),
+    [[2, 'finished', null, undefined]],
+  );
+  assert.equal(readFileSync(join(dir, 'records'), 'utf8'), '{"a":1}\n');
+  r.entry(IDLE, 0, null);
+  r.publish(a, h);
+  await r.until(2);
+  assert.deepEqual(r.results[1].digests, { md5: hex('md5', hashed), sha1: hex('sha1', hashed), sha256: hex('sha256', hashed) });
+  assert.equal(Atomics.load(r.ctl, DEAD), 0, 'the writer and the hasher agree on the FINISH jobs');
 });
 
 test('a file that cannot be created fails at its finish with the errno, and the others go on', { skip }, async (t) => {
