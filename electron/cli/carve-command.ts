@@ -15,6 +15,7 @@ import { carveFlow, type CarveFlowResult } from '../../node/carve/carve-flow.js'
 import { carveFlowsInOnePass } from '../../node/carve/carve-pass.js';
 import { copyFileOffThread } from '../../node/carve/hash-worker.js';
 import { FileStore } from '../../node/carve/file-store.js';
+import type { CarveCopies } from '../../node/carve/finalize-file.js';
 import { startSpoolWorkers } from '../../node/carve/hash-worker.js';
 import { ftpControlFlows } from '../../node/carve/ftp-lookup.js';
 import { tftpRequestFlows } from '../../node/carve/tftp-lookup.js';
@@ -137,11 +138,28 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     const staged = new Array<Promise<string>[] | undefined>(flows.length);
     const temps = new Set<string>();
     let tmpSeq = 0;
-    const stage = (rec: CarvedFileRecord): Promise<string> => {
+    const tempPath = (): string => {
       const name = `.tapline-carve-${process.pid}-${tmpSeq++}.part`;
       taken.add(name.toLowerCase());
       const tmp = join(root, name);
       temps.add(tmp);
+      return tmp;
+    };
+    // files received are copied into OUTDIR as the spool stage writes them (no copy made
+    // afterwards from the store: a read and, on a VM, costly page-cache pages); other records
+    // (decoded, MIME parts, assembled ranges) and copies that could not be made are copied below
+    const premade = new Map<string, string>();
+    const copies: CarveCopies = { nextPath: tempPath, made: (id, path) => void premade.set(id, path) };
+    const copied = { alongside: 0, afterwards: 0 };
+    const stage = (rec: CarvedFileRecord): Promise<string> => {
+      const pre = premade.get(rec.id);
+      if (pre !== undefined) {
+        premade.delete(rec.id);
+        copied.alongside++;
+        return Promise.resolve(pre);
+      }
+      copied.afterwards++;
+      const tmp = tempPath();
       // whatever is already in OUTDIR is never overwritten; a reflink where the file system can
       // (an independent copy either way, never a shared inode)
       const p = copyFileOffThread(files.contentPath(rec.sha256), tmp).then(() => tmp);
@@ -193,18 +211,20 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     const perFlowIdx = flows.flatMap((_, i) => (onePass[i] ? [] : [i]));
     await Promise.all([
       passIdx.length > 0
-        ? carveFlowsInOnePass(s, passIdx.map((i) => flows[i]), { ftpControls, tftpRequests, onResult: (j, r) => deliver(passIdx[j], r) })
+        ? carveFlowsInOnePass(s, passIdx.map((i) => flows[i]), { ftpControls, tftpRequests, copies, onResult: (j, r) => deliver(passIdx[j], r) })
         : Promise.resolve(),
       // a few flows of a big capture: read by offset, a few at a time (their waits on file I/O overlap)
-      eachLimited(perFlowIdx, CARVE_CONCURRENCY, async (i) => deliver(i, await carveFlow(s, flows[i], { ftpControls, tftpRequests }))),
+      eachLimited(perFlowIdx, CARVE_CONCURRENCY, async (i) => deliver(i, await carveFlow(s, flows[i], { ftpControls, tftpRequests, copies }))),
     ]);
     try {
       await output;
     } finally {
-      // copies left unnamed by a failure (once the namings under way have ended)
+      // copies left unnamed by a failure, or made for files that became no record (once the
+      // namings under way have ended)
       await Promise.allSettled(naming);
       await Promise.all([...temps].map((t) => rm(t, { force: true }).catch(() => undefined)));
     }
+    if (process.env.TAPLINE_DEBUG) err(`OUTDIR copies: ${copied.alongside} written as received, ${copied.afterwards} copied afterwards`);
     err(`carved ${count} file${count === 1 ? '' : 's'} from ${flows.length} TCP/UDP flow${flows.length === 1 ? '' : 's'} into ${root}`);
     return 0;
   } finally {

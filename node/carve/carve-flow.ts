@@ -23,7 +23,7 @@ import { flowStreamInfo, followFlow } from '../store/flow-stream.js';
 import type { FoundFlow, Store } from '../store/store.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './content-decoder.js';
 import { FileStore } from './file-store.js';
-import type { FinalizeContext, PendingRecord } from './finalize-file.js';
+import type { CarveCopies, FinalizeContext, PendingRecord } from './finalize-file.js';
 import { assembleRanges } from './range-assembly.js';
 import { StoreCarveSink } from './store-sink.js';
 
@@ -43,6 +43,8 @@ export interface CarveOptions {
   mail?: boolean;
   /** Run only these carvers (a flow whose protocol is known from elsewhere: FTP data, TFTP). */
   carvers?: CarverSpec[];
+  /** Copies of the received files made as they are written (finalize-file.ts CarveCopies). */
+  copies?: CarveCopies;
 }
 
 export interface CarveFlowOptions extends CarveOptions {
@@ -208,7 +210,7 @@ class PayloadCarve {
     private readonly opts: CarveOptions,
   ) {
     let n = 0;
-    this.ctx = { store: files, flowId, limits: { ...DEFAULT_DECODE_LIMITS, ...opts.decodeLimits }, nextId: () => `${flowId}/${n++}` };
+    this.ctx = { store: files, flowId, limits: { ...DEFAULT_DECODE_LIMITS, ...opts.decodeLimits }, nextId: () => `${flowId}/${n++}`, copies: opts.copies };
     // every carver reads the flow until it sees the flow is not its protocol; each has its own sink (file ids are per carver)
     this.httpSink = new StoreCarveSink(this.ctx);
     this.http = new HttpCarver(this.httpSink, opts.carver);

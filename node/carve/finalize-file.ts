@@ -29,11 +29,24 @@ export interface PendingRecord {
   parentFileId: number | null;
 }
 
+/**
+ * Copies of carved files made while they are received (`tapline carve -o OUTDIR`): the carve asks
+ * `nextPath()` for the copy of each file it receives (written alongside by the native spool
+ * stage), and reports with `made` each copy that is the file of a record. Paths handed out but
+ * never reported (files dropped, copies that failed, the worker stages, which make none) are the
+ * owner's to remove; records without a copy are the owner's to copy.
+ */
+export interface CarveCopies {
+  nextPath(): string;
+  made(recordId: string, path: string): void;
+}
+
 export interface FinalizeContext {
   store: FileStore;
   flowId: string;
   limits: DecodeLimits;
   nextId: () => string;
+  copies?: CarveCopies;
 }
 
 type Coverage = Pick<CarvedFileRecord, 'firstTs' | 'lastTs' | 'firstPacket' | 'lastPacket' | 'incomplete' | 'missingBytes'>;
@@ -107,6 +120,7 @@ type ContentFields = 'id' | 'content' | 'sha256' | 'md5' | 'sha1' | 'size' | 'mi
 
 async function contentRecord(ctx: FinalizeContext, base: Omit<CarvedFileRecord, ContentFields>, file: PlacedFile, content: CarvedFileRecord['content'], encoding: CarvedFileRecord['encoding'], id = ctx.nextId()): Promise<CarvedFileRecord> {
   const t = await detectTypeOf(file.head, file.size);
+  if (file.copy && file.copy.error === null) ctx.copies?.made(id, file.copy.path);
   return { ...base, id, content, sha256: file.sha256, md5: file.md5, sha1: file.sha1, size: file.size, mime: t.mime, ext: t.ext, mimeSource: t.source, encoding };
 }
 

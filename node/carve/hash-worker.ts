@@ -63,6 +63,8 @@ const DATA = 2;
 const FINISH = 3;
 /** A FINISH flag of the native stage (spool_stage.c F_NO_DIGESTS): finished without digests. */
 const FINISH_NO_DIGESTS = 2;
+/** An OPEN flag of the native stage (spool_stage.c F_TEE): the body is the path, NUL, the path of a copy written alongside. */
+const OPEN_TEE = 1;
 const DROP = 4;
 const WRAP = 5;
 /** No body: the carver has gone idle (see SpoolRing.flushWhenIdle), so a lanes stage hashes what it holds. */
@@ -91,7 +93,13 @@ const DEAD = 8;
 const BELLS = 8;
 
 /** The ring protocol's entry kinds and control-word indexes, for tests that drive a stage entry by entry. */
-export const SPOOL_PROTOCOL = { OPEN, DATA, FINISH, FINISH_NO_DIGESTS, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, R_HASHER: R_DIGESTS[0], PRODUCER_WAITS, DEAD } as const;
+export const SPOOL_PROTOCOL = { OPEN, OPEN_TEE, DATA, FINISH, FINISH_NO_DIGESTS, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER, R_HASHER: R_DIGESTS[0], PRODUCER_WAITS, DEAD } as const;
+
+/** A copy written alongside a spool file (SpoolRing.open's `copyTo`): at `path` unless `error`. */
+export interface SpoolCopy {
+  path: string;
+  error: string | null;
+}
 
 export interface FileDigests {
   sha256: string;
@@ -402,6 +410,8 @@ interface NativeResult {
   digests?: FileDigests;
   /** finished: its bytes were written with O_DIRECT */
   direct?: boolean;
+  /** finished, with a copy asked for at open: null when made, else why not (the stage removed it) */
+  copyError?: string | null;
 }
 
 function isNativeResults(m: unknown): m is NativeResult[] {
@@ -482,7 +492,9 @@ interface Waiting {
   pending: number;
   error: string | null;
   digests: Record<string, string>;
-  resolve: (d: FileDigests) => void;
+  /** The copy asked for at open (native stage only). */
+  copyTo?: string;
+  resolve: (d: FileDigests & { copy?: SpoolCopy }) => void;
   /** Finished without digests (finishUnhashed): resolved without them. */
   resolveUnhashed?: () => void;
   reject: (e: Error) => void;
@@ -611,7 +623,10 @@ class SpoolRing {
       if (r.error !== null) w.reject(new Error(`${w.path}: ${r.error}`));
       else if (w.resolveUnhashed) w.resolveUnhashed();
       else if (!r.digests) w.reject(new Error(`${w.path}: a digest is missing`));
-      else w.resolve({ sha256: r.digests.sha256, md5: r.digests.md5, sha1: r.digests.sha1 });
+      else {
+        const copy = w.copyTo === undefined ? undefined : { path: w.copyTo, error: r.copyError === null ? null : (r.copyError ?? 'the spool stage made no copy') };
+        w.resolve({ sha256: r.digests.sha256, md5: r.digests.md5, sha1: r.digests.sha1, copy });
+      }
     }
     this.unrefWhenIdle();
   }
@@ -769,10 +784,15 @@ class SpoolRing {
     this.pos = (this.pos + HEADER + ((len + 15) & ~15)) >>> 0;
   }
 
-  open(path: string): number {
+  /**
+   * A new spool file at `path`. `copyTo`: the native stage also writes its bytes to that new file
+   * as they come (finish() says whether it was made); the worker stages ignore it.
+   */
+  open(path: string, copyTo?: string): number {
     this.check();
     const id = this.nextId++;
-    this.control(OPEN, id, 0, encoder.encode(path));
+    if (copyTo !== undefined && this.native) this.control(OPEN, id, OPEN_TEE, encoder.encode(`${path}\0${copyTo}`));
+    else this.control(OPEN, id, 0, encoder.encode(path));
     this.publishSoon();
     return id;
   }
@@ -820,10 +840,11 @@ class SpoolRing {
    */
   private readonly staged = new Uint8Array(STAGE_BYTES);
 
-  finish(id: number, path: string, sync: boolean): Promise<FileDigests> {
+  /** `copyTo`: the copy given to open(), reported in the result (native stage only). */
+  finish(id: number, path: string, sync: boolean, copyTo?: string): Promise<FileDigests & { copy?: SpoolCopy }> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { path, pending: this.replies, error: null, digests: {}, resolve, reject });
+      this.waiting.set(id, { path, pending: this.replies, error: null, digests: {}, copyTo: this.native ? copyTo : undefined, resolve, reject });
       this.refWhenBusy();
       this.control(FINISH, id, sync ? 1 : 0, null);
       this.publish();
@@ -975,10 +996,14 @@ export class OffThreadSpool {
   private readonly id: number;
   private done = false;
 
-  constructor(private readonly path: string) {
+  /** `copyTo`: a copy written alongside where the native stage runs (finish() reports it). */
+  constructor(
+    private readonly path: string,
+    private readonly copyTo?: string,
+  ) {
     shared ??= new SpoolRing();
     this.ring = shared;
-    this.id = this.ring.open(path);
+    this.id = this.ring.open(path, copyTo);
   }
 
   /** Copies `chunk` (only read during the call) into the ring. */
@@ -988,11 +1013,11 @@ export class OffThreadSpool {
     this.ring.write(this.id, chunk);
   }
 
-  /** Writes what is queued, fsyncs when `sync`, closes the descriptor; the digests. */
-  finish(sync: boolean): Promise<FileDigests> {
+  /** Writes what is queued, fsyncs when `sync`, closes the descriptor; the digests, and the copy when one was made or tried. */
+  finish(sync: boolean): Promise<FileDigests & { copy?: SpoolCopy }> {
     if (this.done) return Promise.reject(new Error('spool already finished'));
     this.done = true;
-    return this.ring.finish(this.id, this.path, sync);
+    return this.ring.finish(this.id, this.path, sync, this.copyTo);
   }
 
   /** finish() without digests: resolves as soon as the file is written, synced when `sync`, and closed. */

@@ -7,7 +7,7 @@
  */
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { OffThreadSpool } from './hash-worker.js';
+import { OffThreadSpool, type SpoolCopy } from './hash-worker.js';
 
 /** Leading bytes kept in memory for type detection (node/carve/detect-type.ts). */
 export const HEAD_BYTES = 64 * 1024;
@@ -20,6 +20,8 @@ export interface SpooledFile {
   sha1: string;
   /** The first min(size, HEAD_BYTES) bytes. */
   head: Uint8Array;
+  /** The copy asked for with SpoolOptions.copyTo, when the spool stage wrote or tried it. */
+  copy?: SpoolCopy;
 }
 
 /** Bytes gathered before hashing and writing (per open spool file written inline). */
@@ -32,6 +34,12 @@ export interface SpoolOptions {
    * synchronously (decoded output, assembled ranges, MIME parts) hash inline.
    */
   offThreadHash?: boolean;
+  /**
+   * Off-thread only: a new file the native spool stage also writes the bytes to as they come
+   * (`tapline carve -o`: no copy made afterwards). The outcome is SpooledFile.copy; without the
+   * native stage no copy is made and `copy` is absent.
+   */
+  copyTo?: string;
 }
 
 export class SpoolFile {
@@ -46,7 +54,7 @@ export class SpoolFile {
     readonly path: string,
     opts: SpoolOptions = {},
   ) {
-    this.offThread = opts.offThreadHash ? new OffThreadSpool(path) : null;
+    this.offThread = opts.offThreadHash ? new OffThreadSpool(path, opts.copyTo) : null;
     // off-thread: the writer worker creates the file (this.fd only says the spool is open)
     this.fd = this.offThread ? -1 : openSync(path, 'wx', 0o600);
     this.hashes = this.offThread ? null : [createHash('sha256'), createHash('md5'), createHash('sha1')];
@@ -125,8 +133,8 @@ export class SpoolFile {
     this.flush();
     this.buf = null;
     this.fd = null;
-    const d = await this.offThread.finish(true);
-    return { path: this.path, size: this.size, ...d, head: this.headBytes() };
+    const { copy, ...d } = await this.offThread.finish(true);
+    return { path: this.path, size: this.size, ...d, head: this.headBytes(), ...(copy ? { copy } : {}) };
   }
 
   /**

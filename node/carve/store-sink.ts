@@ -20,7 +20,8 @@ export class StoreCarveSink implements CarveFileSink {
   onFileStart(f: FileStart): void {
     if (this.failure) throw this.failure.error;
     // hashed on the worker thread while the carver goes on (finishAsync below collects the digests)
-    this.open.set(f.id, { start: f, spool: this.ctx.store.newSpool({ offThreadHash: true }) });
+    // with copies asked for (carve -o), each file's copy is written alongside
+    this.open.set(f.id, { start: f, spool: this.ctx.store.newSpool({ offThreadHash: true, copyTo: this.ctx.copies?.nextPath() }) });
   }
 
   onFileData(id: number, data: Uint8Array): void {

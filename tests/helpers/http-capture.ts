@@ -8,18 +8,24 @@ const FIN = 1;
 const PSH = 8;
 const ACK = 16;
 
-/** One HTTP GET on its own TCP connection (client port cport), response body `body` named `name`. */
-function httpFlow(cport: number, name: string, body: Buffer, type: string, t0: number): { ts: number; frame: Uint8Array }[] {
+/**
+ * One HTTP GET on its own TCP connection (client port cport), response body `body` named `name`;
+ * the response in one segment, or in segments of at most `segment` bytes (bodies past 64 KiB).
+ */
+function httpFlow(cport: number, name: string, body: Buffer, type: string, t0: number, segment?: number): { ts: number; frame: Uint8Array }[] {
   const req = Buffer.from(`GET /dl/${cport} HTTP/1.1\r\nHost: files.example\r\nUser-Agent: carve-test\r\n\r\n`, 'latin1');
   const resp = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Disposition: attachment; filename="${name}"\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
   const C = 1000;
   const S = 9000;
+  const step = segment ?? resp.length;
+  const respSegs: [boolean, number, number, Buffer?][] = [];
+  for (let at = 0; at < resp.length; at += step) respSegs.push([false, S + at, PSH | ACK, resp.subarray(at, Math.min(resp.length, at + step))]);
   const segs: [boolean, number, number, Buffer?][] = [
     [true, C - 1, SYN],
     [false, S - 1, SYN | ACK],
     [true, C, ACK],
     [true, C, PSH | ACK, req],
-    [false, S, PSH | ACK, resp],
+    ...respSegs,
     [false, S + resp.length, FIN | ACK],
     [true, C + req.length, FIN | ACK],
   ];
@@ -31,10 +37,10 @@ function httpFlow(cport: number, name: string, body: Buffer, type: string, t0: n
 }
 
 /** One flow per file, client ports 40000, 40001, …, one second apart. */
-export function writeHttpCapture(path: string, files: { name: string; body: Buffer; type?: string }[]): void {
+export function writeHttpCapture(path: string, files: { name: string; body: Buffer; type?: string }[], opts: { segment?: number } = {}): void {
   const parts: Uint8Array[] = [encodePcapGlobalHeader({ linkType: 1, snapLen: 65535, nanosecond: false })];
   files.forEach((f, i) => {
-    for (const p of httpFlow(40000 + i, f.name, f.body, f.type ?? 'text/plain', 1_700_000_000_000_000 + i * 1_000_000)) {
+    for (const p of httpFlow(40000 + i, f.name, f.body, f.type ?? 'text/plain', 1_700_000_000_000_000 + i * 1_000_000, opts.segment)) {
       const rec = new Uint8Array(16 + p.frame.length);
       writePcapRecordHeader(rec, 0, Math.floor(p.ts / 1e6), p.ts % 1e6, p.frame.length, p.frame.length);
       rec.set(p.frame, 16);

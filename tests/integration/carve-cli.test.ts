@@ -7,12 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { capturePath, corpusSkipReason, readOracle, repoRoot } from '../helpers/corpus.js';
 import { bundleProblem } from '../../electron/cli/carve-loader.js';
 import { writeHttpCapture } from '../helpers/http-capture.js';
+import { digestStages } from '../../node/carve/hash-worker.js';
 
 const CLI = join(repoRoot, 'dist/electron/cli/main.js');
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -82,6 +83,46 @@ test('tapline carve on a generated capture: names sanitized and deduplicated, ne
   assert.equal(none.stdout, '');
   // usage errors
   assert.equal(tapline('carve', '--store', store).code, 2);
+});
+
+test('tapline carve: files written into OUTDIR as they are received equal copies made afterwards (worker stages, no O_DIRECT), each its own inode, no temporary file left', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-carve-cli-copies-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // sizes around an O_DIRECT block and the spool's gather buffer, one repeated (stored once, copied twice)
+  const sizes = [1, 4095, 4096, 4097, 262_143, 262_145, 700_001, 4097];
+  const bodies = sizes.map((n, i) => ({ name: `f${i}.bin`, body: Buffer.from(Array.from({ length: n }, (_, k) => (k * 31 + i * (n === 4097 ? 0 : 7)) & 255)) }));
+  const pcap = join(dir, 'http.pcap');
+  writeHttpCapture(pcap, bodies, { segment: 1448 });
+  // the worker stages make no copies alongside (and without AVX-512 they are the only stages)
+  const native = digestStages().native !== null;
+  const runs = [
+    ['alongside', {}, native ? bodies.length : 0],
+    ['page cache', { TAPLINE_SPOOL_DIRECT: '0' }, native ? bodies.length : 0],
+    ['afterwards', { TAPLINE_SPOOL_STAGE: 'workers' }, 0],
+  ] as const;
+  const outs = runs.map(([what, env, alongside]) => {
+    const store = join(dir, `store-${what}`);
+    assert.equal(tapline('import', '--store', store, pcap).code, 0);
+    const out = join(dir, `out-${what}`);
+    const r = taplineEnv({ ...env, TAPLINE_DEBUG: '1' }, 'carve', '--store', store, '-o', out, '--json');
+    assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`OUTDIR copies: ${alongside} written as received, ${bodies.length - alongside} copied afterwards`), what);
+    const lines = parseLines(r.stdout);
+    assert.equal(lines.length, bodies.length, what);
+    for (const l of lines) {
+      assert.equal(sha(readFileSync(l.path)), l.sha256, `${what}: ${l.path}`);
+      const st = statSync(l.path);
+      assert.equal(st.nlink, 1, `${what}: ${l.path} has one name`);
+      const stored = statSync(join(store, 'files', 'content', l.sha256));
+      assert.notEqual(st.ino, stored.ino, `${what}: ${l.path} is not the store's file`);
+    }
+    const names = readdirSync(out).sort();
+    assert.deepEqual(names.filter((n) => n.startsWith('.tapline-carve-')), [], `${what}: no temporary file left`);
+    return Object.fromEntries(names.map((n) => [n, sha(readFileSync(join(out, n)))]));
+  });
+  assert.deepEqual(outs[0], outs[2]);
+  assert.deepEqual(outs[1], outs[2]);
+  assert.deepEqual(Object.keys(outs[2]).sort(), bodies.map((b) => b.name).sort());
 });
 
 interface Objects {

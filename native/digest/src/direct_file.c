@@ -17,6 +17,12 @@
  * entries). Where O_DIRECT is refused (tmpfs on older kernels, some FUSE file systems: the flag
  * or a first write fails with EINVAL), or more than DIRECT_MAX_OPEN files are open at once, a
  * file is written through the page cache as before.
+ *
+ * A copy (dfile_tee: `tapline carve -o OUTDIR`'s file) is written from the same gather buffer as
+ * the bytes come, with O_DIRECT too: made afterwards from the stored file it cost a read and, on
+ * this VM, 0.35-0.7 s of system time per 246 MB for the page-cache pages it filled; written
+ * alongside, a 256 MB carve took 1.16-1.39 s against 1.54-1.75 s (alternated). Not fsynced (a
+ * copy for the analyst, not the store's evidence), but on the disk when the file is finished.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,20 +74,61 @@ void dpool_free(dpool_t *pool) {
   while (pool->nfree > 0) free(pool->free[--pool->nfree]);
 }
 
+/* The file goes on through the page cache: its gather buffer back to the pool. */
+static void drop_buf(dfile_t *f, dpool_t *pool) {
+  if (f->buf) pool_put(pool, f->buf);
+  f->buf = NULL;
+  f->fill = 0;
+}
+
 int dfile_create(dfile_t *f, const char *path, dpool_t *pool) {
   memset(f, 0, sizeof *f);
+  f->tee = -1;
   f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (f->fd < 0) return errno;
   /* the flag is set on the open file: an open() with O_DIRECT on a file system without it
      fails after creating the file, and the O_EXCL retry would then find it there */
-  if (pool != NULL && (f->buf = pool_get(pool)) != NULL && set_direct(f->fd, 1) != 0) dfile_release(f, pool);
+  if (pool != NULL && (f->buf = pool_get(pool)) != NULL && set_direct(f->fd, 1) != 0) drop_buf(f, pool);
   return 0;
 }
 
+void dfile_tee(dfile_t *f, const char *path) {
+  f->tee = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (f->tee < 0) {
+    f->tee_err = errno;
+    return;
+  }
+  /* direct when the file is (its gather buffer holds whole blocks) and the copy's file system takes it */
+  f->tee_direct = f->buf != NULL && set_direct(f->tee, 1) == 0;
+}
+
+static void tee_fail(dfile_t *f, int e) {
+  if (f->tee_err == 0) f->tee_err = e;
+  close(f->tee);
+  f->tee = -1;
+}
+
+/*
+ * The copy's part of a write at `at`: n bytes (whole blocks, or the padded last block) while it
+ * is direct, else the `keep` bytes that are the file's. A refused direct write goes buffered.
+ */
+static void tee_put(dfile_t *f, const uint8_t *p, uint32_t n, uint32_t keep, uint64_t at) {
+  if (f->tee < 0) return;
+  int e = pwrite_all(f->tee, p, f->tee_direct ? n : keep, at);
+  if (e == EINVAL && f->tee_direct) {
+    e = set_direct(f->tee, 0);
+    f->tee_direct = 0;
+    if (e == 0) e = pwrite_all(f->tee, p, keep, at);
+  }
+  if (e) tee_fail(f, e);
+}
+
 void dfile_release(dfile_t *f, dpool_t *pool) {
-  if (f->buf) pool_put(pool, f->buf);
-  f->buf = NULL;
-  f->fill = 0;
+  if (f->tee >= 0) {
+    if (close(f->tee) != 0 && f->tee_err == 0) f->tee_err = errno;
+    f->tee = -1;
+  }
+  drop_buf(f, pool);
 }
 
 /*
@@ -90,13 +137,14 @@ void dfile_release(dfile_t *f, dpool_t *pool) {
  * larger blocks) gets this and the rest of the file through the page cache.
  */
 static int put(dfile_t *f, dpool_t *pool, uint32_t n, uint32_t keep) {
+  tee_put(f, f->buf, n, keep, f->written);
   int e = pwrite_all(f->fd, f->buf, n, f->written);
   if (e == EINVAL) {
     if (set_direct(f->fd, 0) != 0) return EINVAL;
     e = pwrite_all(f->fd, f->buf, keep, f->written);
     if (e == 0) {
       f->written += keep;
-      dfile_release(f, pool);
+      drop_buf(f, pool);
     }
     return e;
   }
@@ -119,19 +167,29 @@ int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len) {
     }
   }
   if (len == 0) return 0;
+  tee_put(f, p, len, len, f->written);
   int e = pwrite_all(f->fd, p, len, f->written);
   if (e == 0) f->written += len;
   return e;
 }
 
+/* The copy cut to the file's size (its last block was written padded, or not at all). */
+static void tee_finish(dfile_t *f) {
+  if (f->tee >= 0 && ftruncate(f->tee, (off_t)f->written) != 0) tee_fail(f, errno);
+}
+
 int dfile_finish(dfile_t *f, dpool_t *pool) {
-  if (!f->buf || f->fill == 0) return 0;
+  if (!f->buf || f->fill == 0) {
+    tee_finish(f);
+    return 0;
+  }
   uint32_t n = (f->fill + DIRECT_BLOCK - 1) & ~(DIRECT_BLOCK - 1);
   memset(f->buf + f->fill, 0, n - f->fill);
   uint32_t keep = f->fill;
   int e = put(f, pool, n, keep);
   f->fill = 0;
   if (e) return e;
+  tee_finish(f);
   /* the padding goes: the file holds exactly its bytes (a no-op when the write went buffered) */
   if (n != keep && ftruncate(f->fd, (off_t)f->written) != 0) return errno;
   return 0;

@@ -23,6 +23,9 @@ typedef struct {
   uint8_t *buf;     /* direct: the gather buffer (DIRECT_GATHER bytes, aligned); NULL: through the page cache */
   uint32_t fill;    /* bytes gathered in buf */
   uint64_t written; /* bytes written before buf's: a multiple of DIRECT_BLOCK while direct */
+  int tee;          /* a copy written with the same bytes as they come (dfile_tee), or -1 */
+  int tee_direct;   /* the copy is written with O_DIRECT */
+  int tee_err;      /* the copy's first failure (errno); it is then no longer written */
 } dfile_t;
 
 /*
@@ -30,11 +33,17 @@ typedef struct {
  * and the file system takes the flag. 0 or an errno.
  */
 int dfile_create(dfile_t *f, const char *path, dpool_t *pool);
+/*
+ * Writes a copy at `path` (O_EXCL, mode 0600) alongside, from the same buffer: the copy costs no
+ * second read and, direct, no page-cache page. Called after dfile_create, before any write. A
+ * failure of the copy (here or later: f->tee_err) never fails the file; the caller removes it.
+ */
+void dfile_tee(dfile_t *f, const char *path);
 /* Appends len bytes. 0 or an errno. */
 int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len);
 /* Writes what is gathered (a padded last block, then the file cut to its size). 0 or an errno. */
 int dfile_finish(dfile_t *f, dpool_t *pool);
-/* Gives the gather buffer back to the pool (not the descriptor: the caller closes it). */
+/* Gives the gather buffer back to the pool and closes the copy (not the file's descriptor: the caller closes it). */
 void dfile_release(dfile_t *f, dpool_t *pool);
 /* Frees the pool's buffers. */
 void dpool_free(dpool_t *pool);

@@ -47,6 +47,9 @@ enum { K_OPEN = 1, K_DATA = 2, K_FINISH = 3, K_DROP = 4, K_WRAP = 5, K_IDLE = 6,
 /* FINISH flags: fsync the file; F_NO_DIGESTS (this stage only): finished without waiting for the
    hasher's next batch (a flow's records: nobody needs their digests, the flow waits for them) */
 enum { F_SYNC = 1, F_NO_DIGESTS = 2 };
+/* OPEN flag (this stage only): the body is the path, a NUL, and the path of a copy written
+   alongside (direct_file.c dfile_tee: OUTDIR's file of `tapline carve -o`) */
+enum { F_TEE = 1 };
 enum { C_W_POS = 0, C_PRODUCER_WAITS = 4, C_SLEEPS = 4, C_DEAD = 8 };
 #define HEADER 16
 /* Bytes gathered before hashing, unless the carver is idle or waits for room (LANES_BATCH_BYTES). */
@@ -70,6 +73,8 @@ typedef struct {
 typedef struct {
   dfile_t file;
   char err[ERR_LEN]; /* empty: no error */
+  char *tee_path;    /* the copy asked for at OPEN, or NULL */
+  int tee_made;      /* the copy was created (so it is ours to remove) */
 } wfile_t;
 
 /* File id -> slot, open addressing (slot + 1; 0: empty), slot -> id through the owner's `ids`. */
@@ -101,6 +106,7 @@ typedef struct job {
   int sync;
   int direct;    /* K_FINISH: the file's bytes were written with O_DIRECT */
   int digested;  /* K_FINISH: digest[] holds the file's digests */
+  int tee;       /* K_FINISH: 0 no copy asked, 1 the copy is made, or -errno: it failed (and is gone) */
   char err[ERR_LEN];
   char *path;   /* K_DROP: the file to remove; K_COPY: the source */
   char *target; /* K_COPY: the new file (never replaces one) */
@@ -550,14 +556,31 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
     wfile_t *f = &s->wfiles[slot];
     memset(&f->file, 0, sizeof f->file);
     f->file.fd = -1;
+    f->file.tee = -1;
     f->err[0] = 0;
-    char *path = body_text(e->body, e->len);
-    if (!path) snprintf(f->err, ERR_LEN, "open: bad path");
+    f->tee_path = NULL;
+    f->tee_made = 0;
+    uint32_t plen = e->len;
+    const uint8_t *sep = (e->flags & F_TEE) ? memchr(e->body, 0, e->len) : NULL;
+    if (sep != NULL) plen = (uint32_t)(sep - e->body);
+    char *path = (e->flags & F_TEE) && sep == NULL ? NULL : body_text(e->body, plen);
+    if (path && sep) {
+      f->tee_path = body_text(sep + 1, e->len - plen - 1);
+      if (f->tee_path == NULL || f->tee_path[0] == 0) {
+        free(path);
+        path = NULL;
+      }
+    }
+    if (!path || !path[0]) snprintf(f->err, ERR_LEN, "open: bad path");
     else {
       int err = dfile_create(&f->file, path, s->direct ? &s->dpool : NULL);
       if (err) set_err(f->err, "open", err);
-      free(path);
+      else if (f->tee_path) {
+        dfile_tee(&f->file, f->tee_path);
+        f->tee_made = f->file.tee >= 0;
+      }
     }
+    free(path);
   } else if (e->kind == K_DATA) {
     int64_t slot = map_get(&s->wslots.map, s->wslots.ids, fid, NULL);
     if (slot >= 0 && s->wfiles[slot].err[0] == 0) {
@@ -596,6 +619,15 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
         j->direct = f->file.buf != NULL;
       }
       dfile_release(&f->file, &s->dpool);
+      if (f->tee_path) {
+        /* the copy stays only with a finished file; one that failed is removed (never a file
+           this stage did not create: O_EXCL refused to replace it) */
+        int ok = e->kind == K_FINISH && f->err[0] == 0 && f->file.tee_err == 0;
+        if (!ok && f->tee_made) unlink(f->tee_path);
+        if (e->kind == K_FINISH) j->tee = ok ? 1 : -(f->file.tee_err ? f->file.tee_err : ECANCELED);
+        free(f->tee_path);
+        f->tee_path = NULL;
+      }
       j->fd = f->file.fd;
       memcpy(j->err, f->err, ERR_LEN);
       slot_free(&s->wslots, at, (uint32_t)slot);
@@ -857,6 +889,13 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
       if (j->kind == K_FINISH && j->err[0] == 0) {
         napi_get_boolean(env, j->direct != 0, &v);
         napi_set_named_property(env, o, "direct", v);
+        /* the copy asked for at OPEN: made (null), or why not */
+        if (j->tee != 0) {
+          char why[ERR_LEN] = "";
+          if (j->tee < 0) set_err(why, "copy", -j->tee);
+          if (j->tee > 0) napi_get_null(env, &v);
+          napi_set_named_property(env, o, "copyError", j->tee > 0 ? v : str_of(env, why));
+        }
       }
       napi_set_element(env, arr, i, o);
     }
@@ -903,7 +942,11 @@ static void finalize_stage(napi_env env, void *data, void *hint) {
   free(s->files);
   slots_release(&s->hslots);
   /* files still open at teardown hold gather buffers */
-  for (uint32_t i = 0; i < s->wslots.next; i++) dfile_release(&s->wfiles[i].file, &s->dpool);
+  for (uint32_t i = 0; i < s->wslots.next; i++) {
+    dfile_release(&s->wfiles[i].file, &s->dpool);
+    free(s->wfiles[i].tee_path);
+    s->wfiles[i].tee_path = NULL;
+  }
   dpool_free(&s->dpool);
   free(s->wfiles);
   slots_release(&s->wslots);

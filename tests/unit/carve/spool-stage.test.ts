@@ -26,7 +26,7 @@ interface StageAddon {
 const load = loadNativeAddon('digest', 'tapline_digest', (m): m is StageAddon => typeof (m as Record<string, unknown>).spoolStart === 'function');
 const skip = load.ok ? false : `digest addon not loaded: ${load.reason}`;
 
-const { OPEN, DATA, FINISH, FINISH_NO_DIGESTS, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: W, R_HASHER: H, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
+const { OPEN, OPEN_TEE, DATA, FINISH, FINISH_NO_DIGESTS, DROP, WRAP, IDLE, COPY, HEADER, W_POS, R_WRITER: W, R_HASHER: H, PRODUCER_WAITS, DEAD } = SPOOL_PROTOCOL;
 
 interface Result {
   id: number;
@@ -34,6 +34,7 @@ interface Result {
   error: string | null;
   digests?: { md5: string; sha1: string; sha256: string };
   direct?: boolean;
+  copyError?: string | null;
 }
 
 /** A ring and its control words, with a writer that appends entries as the SpoolRing does. */
@@ -257,7 +258,7 @@ function residentBytes(paths: string[]): number[] | null {
  * results. The ring may be smaller than what goes through it: before each entry the feeder waits
  * for room, as the SpoolRing does.
  */
-async function spoolThrough(a: StageAddon, r: TestRing, h: object, paths: string[], bodies: Uint8Array[], seed: number): Promise<Map<number, Result>> {
+async function spoolThrough(a: StageAddon, r: TestRing, h: object, paths: string[], bodies: Uint8Array[], seed: number, copies?: string[]): Promise<Map<number, Result>> {
   const room = (n: number): void => {
     for (let tries = 0; ((r.pos - (Atomics.load(r.ctl, H) >>> 0)) >>> 0) + HEADER * 3 + n > r.ring.length; tries++) {
       assert.ok(tries < 1000, 'the stage made room');
@@ -269,8 +270,9 @@ async function spoolThrough(a: StageAddon, r: TestRing, h: object, paths: string
   const before = r.results.length;
   const rnd = prng(seed);
   paths.forEach((p, i) => {
-    room(p.length * 3);
-    r.entry(OPEN, i + 1, text(p));
+    room(p.length * 3 + (copies?.[i].length ?? 0) * 3);
+    if (copies) r.entry(OPEN, i + 1, text(`${p}\0${copies[i]}`), OPEN_TEE);
+    else r.entry(OPEN, i + 1, text(p));
   });
   const at = bodies.map(() => 0);
   for (let left = true; left; ) {
@@ -339,6 +341,65 @@ test('with O_DIRECT, spool files hold exactly their bytes at every size around a
     assert.deepEqual(new Uint8Array(readFileSync(copies[i])), b, `copy ${i} bytes`);
   });
   assert.equal(Atomics.load(r.ctl, DEAD), 0);
+});
+
+test('a copy written alongside holds the same bytes at every size; an existing target is left alone and reported; a dropped or failed file takes its copy with it; a malformed body is a bad path', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const direct = directSupported(dir);
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+  const uncached = direct && fsType !== 'tmpfs' && fsType !== 'ramfs';
+  for (const flags of [1, 0]) {
+    const { a, r, h } = startStage(t, 1 << 20, flags);
+    const rnd = prng(51 + flags);
+    const sizes = [0, 1, 4095, 4096, 4097, 262_145, 1_048_589];
+    const bodies = sizes.map((n) => randomBytes(rnd, n));
+    const paths = sizes.map((_, i) => join(dir, `f${flags}-${i}`));
+    const copies = sizes.map((_, i) => join(dir, `c${flags}-${i}`));
+    const byId = await spoolThrough(a, r, h, paths, bodies, 52, copies);
+    const resident = residentBytes(copies);
+    bodies.forEach((b, i) => {
+      const got = byId.get(i + 1);
+      assert.equal(got?.error, null, `file ${i}`);
+      assert.equal(got?.copyError, null, `copy ${i}`);
+      assert.equal(statSync(copies[i]).size, b.length, `copy ${i}: its size, no padding`);
+    });
+    // with O_DIRECT the copy is written around the page cache too
+    if (resident !== null && flags === 1 && uncached) assert.deepEqual(resident, sizes.map(() => 0));
+    bodies.forEach((b, i) => {
+      assert.deepEqual(new Uint8Array(readFileSync(copies[i])), b, `copy ${i} bytes (flags ${flags})`);
+      assert.deepEqual(new Uint8Array(readFileSync(paths[i])), b, `file ${i} bytes (flags ${flags})`);
+    });
+    // an existing target; a dropped file; a file that cannot be created; malformed bodies
+    writeFileSync(join(dir, `taken${flags}`), 'keep me');
+    const base = r.results.length;
+    r.entry(OPEN, 11, text(`${join(dir, `g${flags}`)}\0${join(dir, `taken${flags}`)}`), OPEN_TEE);
+    r.entry(OPEN, 12, text(`${join(dir, `d${flags}`)}\0${join(dir, `dc${flags}`)}`), OPEN_TEE);
+    r.entry(OPEN, 13, text(`${join(dir, 'no-dir', 'x')}\0${join(dir, `nc${flags}`)}`), OPEN_TEE);
+    r.entry(OPEN, 14, text(join(dir, `m${flags}`)), OPEN_TEE);
+    r.entry(OPEN, 15, text(`${join(dir, `e${flags}`)}\0`), OPEN_TEE);
+    for (const id of [11, 12, 13]) r.entry(DATA, id, text('abc'));
+    r.entry(FINISH, 11, null, 1);
+    r.entry(DROP, 12, text(join(dir, `d${flags}`)));
+    r.entry(FINISH, 13, null, 1);
+    r.entry(FINISH, 14, null, 1);
+    r.entry(FINISH, 15, null, 1);
+    r.entry(IDLE, 0, null);
+    r.publish(a, h);
+    await r.until(base + 5);
+    const more = new Map(r.results.slice(base).map((x) => [x.id, x]));
+    assert.equal(more.get(11)?.error, null, 'the file is fine without its copy');
+    assert.match(more.get(11)?.copyError ?? '', /^EEXIST: .*, copy$/);
+    assert.equal(readFileSync(join(dir, `taken${flags}`), 'utf8'), 'keep me', 'an existing file is never replaced');
+    assert.equal(readFileSync(join(dir, `g${flags}`), 'utf8'), 'abc');
+    assert.equal(more.get(12)?.kind, 'dropped');
+    assert.equal(existsSync(join(dir, `dc${flags}`)), false, "a dropped file's copy is removed");
+    assert.match(more.get(13)?.error ?? '', /^ENOENT: /);
+    assert.equal(existsSync(join(dir, `nc${flags}`)), false, 'no copy of a file that could not be created');
+    assert.match(more.get(14)?.error ?? '', /bad path/, 'the tee flag without a second path');
+    assert.match(more.get(15)?.error ?? '', /bad path/, 'an empty copy path');
+    assert.equal(existsSync(join(dir, `m${flags}`)), false);
+    assert.equal(existsSync(join(dir, `e${flags}`)), false);
+  }
 });
 
 test('past the files a stage writes with O_DIRECT at once, the others go through the page cache, and every file holds its bytes', { skip }, async (t) => {
@@ -411,6 +472,13 @@ test('a full disk fails the file being written with ENOSPC, and once space retur
   assert.equal(next.get(1)?.error, null);
   assert.equal(next.get(1)?.direct, true);
   assert.deepEqual(new Uint8Array(readFileSync(join(m.dir, 'small'))), small[0]);
+  // the copy's disk fills, not the file's: the file is stored, the copy reported and removed
+  const dir = tempDir(t);
+  const copied = await spoolThrough(a, r, h, [join(dir, 'kept')], [big], 44, [join(m.dir, 'copy')]);
+  assert.equal(copied.get(1)?.error, null);
+  assert.match(copied.get(1)?.copyError ?? '', /^ENOSPC: .*, copy$/);
+  assert.equal(existsSync(join(m.dir, 'copy')), false);
+  assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'kept'))), big);
 });
 
 test('copyFileOffThread copies on either spool path and refuses to replace a file', async (t) => {
