@@ -4,10 +4,14 @@
 
 /* Alignment of O_DIRECT offsets, lengths and memory: 4096 serves 512- and 4096-byte devices. */
 #define DIRECT_BLOCK 4096u
-/* Bytes a direct file gathers before it writes them (one write per this many bytes). */
-#define DIRECT_GATHER (256u * 1024u)
-/* Files written with O_DIRECT at once (each holds a gather buffer); more are written through the page cache. */
-#define DIRECT_MAX_OPEN 128u
+/*
+ * Bytes a direct file gathers before it writes them (one write per this many bytes): the device
+ * here took 246 MB in 1 MiB writes in 0.16 s, in 256 KiB writes in 0.23 s, and the writer waits
+ * for each (with a copy alongside, twice). 1 MiB carved 256 MB in 1.09-1.15 s against 1.24-1.41.
+ */
+#define DIRECT_GATHER (1024u * 1024u)
+/* Files written with O_DIRECT at once (each holds a gather buffer: 32 MiB at most); more are written through the page cache. */
+#define DIRECT_MAX_OPEN 32u
 /* Bytes of the aligned buffer dfile_copy_uncached reads into. */
 #define DIRECT_COPY_BUF (1u << 20)
 
