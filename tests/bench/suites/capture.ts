@@ -26,7 +26,14 @@
  * (`tcpreplay`, the default, or `afpacket`: tests/bench/native/pcap-sender.c, compiled into
  * bench-data, which preloads the trial's packets and sends them with sendmmsg on an AF_PACKET
  * socket, about 1.1-1.3 M pps of bench-2g's packets on one core with nobody listening, where
- * tcpreplay tops out near the captures' own rates; its default ladder then climbs to 1.2 M pps).
+ * tcpreplay tops out near the captures' own rates; its default ladder then climbs to 1.2 M pps),
+ * BENCH_CAPTURE_RPS=1 (pinned only: the receiving veth end's receive processing steered to the
+ * capture's core, rps_cpus. A veth delivers each packet to the packet sockets in the sender's
+ * softirq, on the sender's core: beside either capture the sender then reaches only 410-600 k
+ * pps, below both captures' limits, so every tool is drop-free at every rung and the ladder
+ * finds the rig's limit, not theirs. With RPS the capture's core also does the kernel's receive
+ * work for its packets, the sender is no longer the limit, and each tool drops somewhere: a
+ * single-core budget for kernel and capture together).
  *
  * Every trial also reads the receiving veth end's rx_packets before and after: `delivered` is
  * what reached the capture's interface (a drop between the two veth ends would show as a
@@ -51,6 +58,8 @@ type Sender = 'tcpreplay' | 'afpacket';
 const SENDER: Sender = process.env.BENCH_CAPTURE_SENDER === 'afpacket' ? 'afpacket' : 'tcpreplay';
 /** BENCH_CAPTURE_PIN=1: the sender and the capture each on a core of their own (taskset); the afpacket sender pins unless it is 0. */
 const PIN = process.env.BENCH_CAPTURE_PIN === '1' || (SENDER === 'afpacket' && process.env.BENCH_CAPTURE_PIN !== '0');
+/** BENCH_CAPTURE_RPS=1 (pinned only): receive processing on the capture's core (see above). */
+const RPS = PIN && process.env.BENCH_CAPTURE_RPS === '1';
 
 /** The AF_PACKET sender's binary, compiled into bench-data when missing or older than its source. */
 function afpacketSender(): string {
@@ -306,7 +315,7 @@ export const captureSuite: Suite = {
   description: 'live capture on a veth pair: highest zero-drop rate vs tcpdump -w, CPU per Gbit/s',
   async run(_ctx: SuiteContext): Promise<void> {
     const senderName = SENDER === 'afpacket' ? 'pcap-sender (AF_PACKET, sendmmsg)' : 'tcpreplay';
-    section(PIN ? `Live capture (${senderName} over a veth pair; the sender on CPU 0, the capture on CPU 1)` : `Live capture (${senderName} over a veth pair)`);
+    section(PIN ? `Live capture (${senderName} over a veth pair; the sender on CPU 0, the capture${RPS ? ' and its receive processing' : ''} on CPU 1)` : `Live capture (${senderName} over a veth pair)`);
     const skip = netnsSkipReason() ?? (SENDER === 'afpacket' || which('tcpreplay') ? null : 'tcpreplay is not installed') ?? (which('tcpdump') ? null : 'tcpdump is not installed');
     if (skip) {
       say(`skipped: ${skip}`);
@@ -333,6 +342,12 @@ export const captureSuite: Suite = {
     const failed: Record<Tool, boolean> = { tapline: false, 'tapline-js': false, 'tapline-ref': !REF_CLI, tcpdump: false };
     try {
       for (const dev of [[pair.nsA, pair.ifA], [pair.nsB, pair.ifB]] as const) pair.exec(dev[0], 'ip', ['link', 'set', dev[1], 'mtu', '9000']);
+      if (RPS) {
+        // CPU 1's bit: the receiving end's packets are processed there (the capture's core)
+        const rps = `/sys/class/net/${pair.ifB}/queues/rx-0/rps_cpus`;
+        pair.exec(pair.nsB, 'sh', ['-c', `echo 2 > ${rps}`]);
+        say(`receive processing on CPU 1: ${rps} = ${pair.exec(pair.nsB, 'cat', [rps]).trim()}`);
+      }
       say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial, at most ${maxPackets} packets`);
       for (const rate of rates) {
         // unset: as before, at most the source once over (no loop)
@@ -381,7 +396,7 @@ export const captureSuite: Suite = {
     if (tools.includes('tapline-js')) say(`tapline-js (pcap package path) / tcpdump zero-drop rate: ${fmtRatio(ratioJs)}`);
     const ratioRef = achieved(best['tapline-ref']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-ref'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-ref')) say(`tapline-ref (${REF_CLI ?? 'BENCH_TAPLINE_REF_CLI unset'}) / tcpdump zero-drop rate: ${fmtRatio(ratioRef)}`);
-    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), sender: SENDER, tcpreplay: SENDER === 'tcpreplay' ? toolVersion('tcpreplay', ['--version']) : null, tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
+    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), sender: SENDER, tcpreplay: SENDER === 'tcpreplay' ? toolVersion('tcpreplay', ['--version']) : null, tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN, rps: RPS, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
     say(`results: ${path}`);
   },
 };
