@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadNativeAddon } from '../../../node/native/native-addon.js';
 import { SPOOL_PROTOCOL, copyFileOffThread, digestStages } from '../../../node/carve/hash-worker.js';
 import { prng } from '../../helpers/prng.js';
+import { takesDirectIo } from '../../helpers/direct-io.js';
 
 interface StageAddon {
   width(alg: number): number;
@@ -232,19 +233,6 @@ test('copies are independent files with the source bytes; an existing target, a 
   assert.match(byId.get(6)?.error ?? '', /^ENOENT: /);
 });
 
-/** Whether files in `dir` can be opened with O_DIRECT. */
-function directSupported(dir: string): boolean {
-  const probe = join(dir, '.direct-probe');
-  try {
-    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT, 0o600));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { force: true });
-  }
-}
-
 /** Bytes of each file in the page cache (util-linux fincore), or null without fincore. */
 function residentBytes(paths: string[]): number[] | null {
   const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', ...paths], { encoding: 'utf8' });
@@ -301,7 +289,7 @@ const randomBytes = (rnd: () => number, n: number): Uint8Array => Uint8Array.fro
 
 test('with O_DIRECT, spool files hold exactly their bytes at every size around a block and a gather buffer, stay out of the page cache, and copies read them back exactly', { skip }, async (t) => {
   const dir = tempDir(t);
-  const direct = directSupported(dir);
+  const direct = takesDirectIo(dir);
   const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
   // a tmpfs that takes O_DIRECT (Linux 6.6+) keeps every file in memory anyway
   const uncached = direct && fsType !== 'tmpfs' && fsType !== 'ramfs';
@@ -345,7 +333,7 @@ test('with O_DIRECT, spool files hold exactly their bytes at every size around a
 
 test('a copy written alongside holds the same bytes at every size; an existing target is left alone and reported; a dropped or failed file takes its copy with it; a malformed body is a bad path', { skip }, async (t) => {
   const dir = tempDir(t);
-  const direct = directSupported(dir);
+  const direct = takesDirectIo(dir);
   const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
   const uncached = direct && fsType !== 'tmpfs' && fsType !== 'ramfs';
   for (const flags of [1, 0]) {
@@ -404,7 +392,7 @@ test('a copy written alongside holds the same bytes at every size; an existing t
 
 test('past the files a stage writes with O_DIRECT at once, the others go through the page cache, and every file holds its bytes', { skip }, async (t) => {
   const dir = tempDir(t);
-  const direct = directSupported(dir);
+  const direct = takesDirectIo(dir);
   const { a, r, h } = startStage(t, 1 << 20, 1);
   const rnd = prng(21);
   // DIRECT_MAX_OPEN (direct_file.h) is 32: all 34 are open before any finishes
@@ -445,7 +433,7 @@ function mountFor(t: { after: (f: () => void) => void }, kind: 'ramfs' | 'ext4')
 test('a file system that refuses O_DIRECT gets its spool files through the page cache, byte for byte', { skip }, async (t) => {
   const m = mountFor(t, 'ramfs');
   if ('skip' in m) return t.skip(m.skip);
-  assert.equal(directSupported(m.dir), false, 'ramfs refuses O_DIRECT');
+  assert.equal(takesDirectIo(m.dir), false, 'ramfs refuses O_DIRECT');
   const { a, r, h } = startStage(t, 1 << 20, 1);
   const rnd = prng(31);
   const bodies = [0, 4097, 300_001].map((n) => randomBytes(rnd, n));
