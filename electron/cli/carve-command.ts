@@ -139,7 +139,9 @@ export async function carve(storeDir: string, q: FlowQuery, limit: number, outDi
     const temps = new Set<string>();
     let tmpSeq = 0;
     const tempPath = (): string => {
-      const name = `.tapline-carve-${process.pid}-${tmpSeq++}.part`;
+      let name = `.tapline-carve-${process.pid}-${tmpSeq++}.part`;
+      // never a name OUTDIR already had: temporary names left over are removed at the end
+      while (taken.has(name.toLowerCase())) name = `.tapline-carve-${process.pid}-${tmpSeq++}.part`;
       taken.add(name.toLowerCase());
       const tmp = join(root, name);
       temps.add(tmp);
