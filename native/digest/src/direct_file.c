@@ -21,8 +21,9 @@
  * A copy (dfile_tee: `tapline carve -o OUTDIR`'s file) is written from the same gather buffer as
  * the bytes come, with O_DIRECT too: made afterwards from the stored file it cost a read and, on
  * this VM, 0.35-0.7 s of system time per 246 MB for the page-cache pages it filled; written
- * alongside, a 256 MB carve took 1.16-1.39 s against 1.54-1.75 s (alternated). Not fsynced (a
- * copy for the analyst, not the store's evidence), but on the disk when the file is finished.
+ * alongside, a 256 MB carve took 1.25-1.49 s against 1.40-1.82 s (alternated). Not fsynced (a
+ * copy for the analyst, not the store's evidence), but on the disk when the file is finished,
+ * so a carve into a slow disk waits for it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
