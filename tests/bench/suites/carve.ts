@@ -198,6 +198,13 @@ export const carveSuite: Suite = {
     const start = nodeStartMs();
     const startNote = start ? `timed without ${taplineEnvNote()}: node -e 0 takes ${fmtMs(start.inherited)} with it, ${fmtMs(start.timed)} without (medians of 5; BENCH_KEEP_NODE_ENV=1 keeps it)` : '';
     if (startNote) say(startNote);
+    // how much a fresh page costs on this machine now (on a VM that hands free memory back to
+    // its host, a page-cache page first touched faults on the host too; both tools write files,
+    // and figures swing with it): 64 MiB written through the page cache, then removed
+    const probe = join(work, 'fresh-pages.probe');
+    const dd = await runMeasured({ cmd: 'dd', args: ['if=/dev/zero', `of=${probe}`, 'bs=1M', 'count=64', 'status=none'], stdout: 'ignore', stderr: 'capture' });
+    rmSync(probe, { force: true });
+    if (succeeded(dd) && dd.sysS !== null) say(`fresh page-cache pages: 64 MiB written in ${fmtMs(dd.wallMs)}, ${fmt(dd.sysS, 2)} s of system time (about 0.01-0.02 s where pages are cheap; 0.1-0.15 s where each first touch faults on a host)`);
     const notMeasured: string[] = [];
     const haveCli = fileExists(TAPLINE_CLI);
     if (!haveCli) notMeasured.push(`tapline (CLI not built: ${TAPLINE_CLI})`);
