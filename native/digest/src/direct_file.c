@@ -11,10 +11,10 @@
  * carved took the writer 0.6-0.9 s of system time through the page cache, 0.1-0.15 s direct.
  *
  * O_DIRECT wants offsets, lengths and memory aligned: each file gathers its bytes in an aligned
- * buffer of DIRECT_GATHER bytes and writes whole blocks; its last block is written padded and
- * the file is then cut to its size, so it never holds padding. Small writes would each wait for
- * the device, hence the gathering (a file interleaved with others in the ring arrives in small
- * entries). Where O_DIRECT is refused (tmpfs on older kernels, some FUSE file systems: the flag
+ * buffer of DIRECT_GATHER bytes and writes each full buffer with O_DIRECT; its last, partial
+ * buffer goes through the page cache (dfile_finish says why), so a file is never padded. Small
+ * writes would each wait for the device, hence the gathering (a file interleaved with others in
+ * the ring arrives in small entries). Where O_DIRECT is refused (tmpfs on older kernels, some FUSE file systems: the flag
  * or a first write fails with EINVAL), or more than DIRECT_MAX_OPEN files are open at once, a
  * file is written through the page cache as before.
  *
@@ -109,17 +109,14 @@ static void tee_fail(dfile_t *f, int e) {
   f->tee = -1;
 }
 
-/*
- * The copy's part of a write at `at`: n bytes (whole blocks, or the padded last block) while it
- * is direct, else the `keep` bytes that are the file's. A refused direct write goes buffered.
- */
-static void tee_put(dfile_t *f, const uint8_t *p, uint32_t n, uint32_t keep, uint64_t at) {
+/* The copy's part of a write of n bytes at `at`. A refused direct write goes on buffered. */
+static void tee_put(dfile_t *f, const uint8_t *p, uint32_t n, uint64_t at) {
   if (f->tee < 0) return;
-  int e = pwrite_all(f->tee, p, f->tee_direct ? n : keep, at);
+  int e = pwrite_all(f->tee, p, n, at);
   if (e == EINVAL && f->tee_direct) {
     e = set_direct(f->tee, 0);
     f->tee_direct = 0;
-    if (e == 0) e = pwrite_all(f->tee, p, keep, at);
+    if (e == 0) e = pwrite_all(f->tee, p, n, at);
   }
   if (e) tee_fail(f, e);
 }
@@ -133,23 +130,23 @@ void dfile_release(dfile_t *f, dpool_t *pool) {
 }
 
 /*
- * Writes the first n bytes of the gather buffer at `written` (n whole blocks, or the padded
- * last block). A file system that took the flag but refuses the write (EINVAL: a device with
- * larger blocks) gets this and the rest of the file through the page cache.
+ * Writes the full gather buffer at `written`. A file system that took the flag but refuses the
+ * write (EINVAL: a device with larger blocks) gets this and the rest of the file through the
+ * page cache.
  */
-static int put(dfile_t *f, dpool_t *pool, uint32_t n, uint32_t keep) {
-  tee_put(f, f->buf, n, keep, f->written);
-  int e = pwrite_all(f->fd, f->buf, n, f->written);
+static int put(dfile_t *f, dpool_t *pool) {
+  tee_put(f, f->buf, DIRECT_GATHER, f->written);
+  int e = pwrite_all(f->fd, f->buf, DIRECT_GATHER, f->written);
   if (e == EINVAL) {
     if (set_direct(f->fd, 0) != 0) return EINVAL;
-    e = pwrite_all(f->fd, f->buf, keep, f->written);
+    e = pwrite_all(f->fd, f->buf, DIRECT_GATHER, f->written);
     if (e == 0) {
-      f->written += keep;
+      f->written += DIRECT_GATHER;
       drop_buf(f, pool);
     }
     return e;
   }
-  if (e == 0) f->written += keep;
+  if (e == 0) f->written += DIRECT_GATHER;
   return e;
 }
 
@@ -162,38 +159,49 @@ int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len) {
     p += n;
     len -= n;
     if (f->fill == DIRECT_GATHER) {
-      int e = put(f, pool, DIRECT_GATHER, DIRECT_GATHER);
+      int e = put(f, pool);
       if (e) return e;
       f->fill = 0;
     }
   }
   if (len == 0) return 0;
-  tee_put(f, p, len, len, f->written);
+  tee_put(f, p, len, f->written);
   int e = pwrite_all(f->fd, p, len, f->written);
   if (e == 0) f->written += len;
   return e;
 }
 
-/* The copy cut to the file's size (its last block was written padded, or not at all). */
+/* The copy cut to the file's size (a no-op unless a write of it failed midway and left more). */
 static void tee_finish(dfile_t *f) {
   if (f->tee >= 0 && ftruncate(f->tee, (off_t)f->written) != 0) tee_fail(f, errno);
 }
 
 int dfile_finish(dfile_t *f, dpool_t *pool) {
+  (void)pool; /* the gather buffer stays with the file until dfile_release */
   if (!f->buf || f->fill == 0) {
     tee_finish(f);
     return 0;
   }
-  uint32_t n = (f->fill + DIRECT_BLOCK - 1) & ~(DIRECT_BLOCK - 1);
-  memset(f->buf + f->fill, 0, n - f->fill);
+  /*
+   * The last, partial buffer goes through the page cache (most carved files are smaller than a
+   * gather buffer): a direct write of it would be one more device round trip for the file and
+   * one for its copy, taken one after another on this thread (1,000-1,500 a 256 MB carve, the
+   * CPUs idle meanwhile), where the page cache returns at once and the finishers' fsync, on
+   * threads of their own, waits for the device instead.
+   */
   uint32_t keep = f->fill;
-  int e = put(f, pool, n, keep);
   f->fill = 0;
-  if (e) return e;
-  tee_finish(f);
-  /* the padding goes: the file holds exactly its bytes (a no-op when the write went buffered) */
-  if (n != keep && ftruncate(f->fd, (off_t)f->written) != 0) return errno;
-  return 0;
+  if (f->tee >= 0 && f->tee_direct) {
+    int e = set_direct(f->tee, 0);
+    f->tee_direct = 0;
+    if (e) tee_fail(f, e);
+  }
+  tee_put(f, f->buf, keep, f->written);
+  int e = set_direct(f->fd, 0);
+  if (e == 0) e = pwrite_all(f->fd, f->buf, keep, f->written);
+  if (e == 0) f->written += keep;
+  if (e == 0) tee_finish(f);
+  return e;
 }
 
 /* Whether the file's first page is in the page cache (mincore of a one-page mapping: no I/O). */

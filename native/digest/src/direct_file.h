@@ -45,7 +45,7 @@ int dfile_create(dfile_t *f, const char *path, dpool_t *pool);
 void dfile_tee(dfile_t *f, const char *path);
 /* Appends len bytes. 0 or an errno. */
 int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len);
-/* Writes what is gathered (a padded last block, then the file cut to its size). 0 or an errno. */
+/* Writes what is gathered, through the page cache (a partial buffer). 0 or an errno. */
 int dfile_finish(dfile_t *f, dpool_t *pool);
 /* Gives the gather buffer back to the pool and closes the copy (not the file's descriptor: the caller closes it). */
 void dfile_release(dfile_t *f, dpool_t *pool);
