@@ -171,17 +171,10 @@ int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len) {
   return e;
 }
 
-/* The copy cut to the file's size (a no-op unless a write of it failed midway and left more). */
-static void tee_finish(dfile_t *f) {
-  if (f->tee >= 0 && ftruncate(f->tee, (off_t)f->written) != 0) tee_fail(f, errno);
-}
-
 int dfile_finish(dfile_t *f, dpool_t *pool) {
   (void)pool; /* the gather buffer stays with the file until dfile_release */
-  if (!f->buf || f->fill == 0) {
-    tee_finish(f);
-    return 0;
-  }
+  /* nothing padded, nothing to cut: the copy is written with exactly the file's bytes, or closed at its first failure */
+  if (!f->buf || f->fill == 0) return 0;
   /*
    * The last, partial buffer goes through the page cache (most carved files are smaller than a
    * gather buffer): a direct write of it would be one more device round trip for the file and
@@ -200,7 +193,6 @@ int dfile_finish(dfile_t *f, dpool_t *pool) {
   int e = set_direct(f->fd, 0);
   if (e == 0) e = pwrite_all(f->fd, f->buf, keep, f->written);
   if (e == 0) f->written += keep;
-  if (e == 0) tee_finish(f);
   return e;
 }
 
