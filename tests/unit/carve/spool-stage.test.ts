@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { loadNativeAddon } from '../../../node/native/native-addon.js';
 import { SPOOL_PROTOCOL, copyFileOffThread, digestStages } from '../../../node/carve/hash-worker.js';
 import { prng } from '../../helpers/prng.js';
 import { takesDirectIo } from '../../helpers/direct-io.js';
+import { mountScratch } from '../../helpers/scratch-mount.js';
 
 interface StageAddon {
   width(alg: number): number;
@@ -417,22 +418,11 @@ test('past the files a stage writes with O_DIRECT at once, the others go through
   assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'again'))), more[0]);
 });
 
-/** Mounts a file system of `kind` at a fresh directory for the test (root only); the reason when it cannot. */
+/** A scratch file system for the test (root only), removed after it; the reason when it cannot be mounted. */
 function mountFor(t: { after: (f: () => void) => void }, kind: 'ramfs' | 'ext4'): { dir: string } | { skip: string } {
-  const base = mkdtempSync(join(tmpdir(), `tapline-stage-${kind}-`));
-  const dir = join(base, 'mnt');
-  mkdirSync(dir);
-  const image = join(base, 'fs.img');
-  const run = (cmd: string, args: string[]): string | null => {
-    const x = spawnSync(cmd, args, { encoding: 'utf8' });
-    return x.status === 0 ? null : `${cmd}: ${(x.stderr || x.error?.message || `exit ${x.status}`).trim()}`;
-  };
-  const failed = kind === 'ramfs' ? run('mount', ['-t', 'ramfs', 'ramfs', dir]) : (run('truncate', ['-s', '8m', image]) ?? run('mkfs.ext4', ['-q', '-F', image]) ?? run('mount', ['-o', 'loop', image, dir]));
-  t.after(() => {
-    if (!failed) spawnSync('umount', [dir]);
-    rmSync(base, { recursive: true, force: true });
-  });
-  return failed ? { skip: `cannot mount ${kind} (needs root): ${failed}` } : { dir };
+  const m = mountScratch(kind, 8);
+  if ('remove' in m) t.after(m.remove);
+  return m;
 }
 
 test('a file system that refuses O_DIRECT gets its spool files through the page cache, byte for byte', { skip }, async (t) => {

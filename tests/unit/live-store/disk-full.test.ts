@@ -8,46 +8,32 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLiveWriter } from '../../../node/store/live/index.js';
 import { Store } from '../../../node/store/store.js';
+import { mountScratch } from '../../helpers/scratch-mount.js';
 import { asStored, liveTraffic, storedPackets, type StoredPacket } from '../../helpers/live-traffic.js';
 
 interface Mount {
   kind: 'tmpfs' | 'ext4';
   dir: string;
-  mounted: boolean;
+  remove: (() => void) | null;
   skip: string | false;
 }
 
-const mounts: Mount[] = (['tmpfs', 'ext4'] as const).map((kind) => ({ kind, dir: join(tmpdir(), `tl-livestore-enospc-${kind}-${process.pid}`), mounted: false, skip: false }));
-const image = join(tmpdir(), `tl-livestore-enospc-${process.pid}.img`);
-
-function run(cmd: string, args: string[]): string | null {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return r.status === 0 ? null : `${cmd} ${args[0]}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
-}
+const mounts: Mount[] = (['tmpfs', 'ext4'] as const).map((kind) => ({ kind, dir: '', remove: null, skip: false }));
 
 before(() => {
   for (const m of mounts) {
-    mkdirSync(m.dir, { recursive: true });
-    const failed =
-      m.kind === 'tmpfs'
-        ? run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', m.dir])
-        : (run('truncate', ['-s', '24m', image]) ?? run('mkfs.ext4', ['-q', '-F', image]) ?? run('mount', ['-o', 'loop', image, m.dir]));
-    if (failed) m.skip = `cannot mount ${m.kind === 'tmpfs' ? 'a tmpfs' : 'ext4 on a loop device'} (needs root): ${failed}`;
-    else m.mounted = true;
+    const s = mountScratch(m.kind, m.kind === 'tmpfs' ? 16 : 24);
+    if ('skip' in s) m.skip = s.skip;
+    else [m.dir, m.remove] = [s.dir, s.remove];
   }
 });
 
 after(() => {
-  for (const m of mounts) {
-    if (m.mounted) spawnSync('umount', [m.dir]);
-    rmSync(m.dir, { recursive: true, force: true });
-  }
-  rmSync(image, { force: true });
+  for (const m of mounts) m.remove?.();
 });
 
 /** Fills the filesystem with one file of zeros until it is full. */
