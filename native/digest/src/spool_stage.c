@@ -515,6 +515,19 @@ static char *body_text(const uint8_t *p, uint32_t len) {
   return t;
 }
 
+/* A body of two paths, `a` NUL `b` (COPY's source and target, OPEN's file and copy): 1 with both
+   set (non-empty, neither holding another NUL), else 0 with neither. */
+static int two_paths(const uint8_t *body, uint32_t len, char **a, char **b) {
+  const uint8_t *sep = memchr(body, 0, len);
+  *a = sep ? body_text(body, (uint32_t)(sep - body)) : NULL;
+  *b = *a ? body_text(sep + 1, len - (uint32_t)(sep - body) - 1) : NULL;
+  if (*a && *b && (*a)[0] && (*b)[0]) return 1;
+  free(*a);
+  free(*b);
+  *a = *b = NULL;
+  return 0;
+}
+
 typedef struct {
   uint32_t kind, id, len, flags;
   const uint8_t *body;
@@ -560,17 +573,9 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
     f->err[0] = 0;
     f->tee_path = NULL;
     f->tee_made = 0;
-    uint32_t plen = e->len;
-    const uint8_t *sep = (e->flags & F_TEE) ? memchr(e->body, 0, e->len) : NULL;
-    if (sep != NULL) plen = (uint32_t)(sep - e->body);
-    char *path = (e->flags & F_TEE) && sep == NULL ? NULL : body_text(e->body, plen);
-    if (path && sep) {
-      f->tee_path = body_text(sep + 1, e->len - plen - 1);
-      if (f->tee_path == NULL || f->tee_path[0] == 0) {
-        free(path);
-        path = NULL;
-      }
-    }
+    char *path = NULL;
+    if (e->flags & F_TEE) two_paths(e->body, e->len, &path, &f->tee_path);
+    else path = body_text(e->body, e->len);
     if (!path || !path[0]) snprintf(f->err, ERR_LEN, "open: bad path");
     else {
       int err = dfile_create(&f->file, path, s->direct ? &s->dpool : NULL);
@@ -599,10 +604,7 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
     j->fd = -1;
     j->sync = (e->flags & F_SYNC) != 0;
     if (e->kind == K_COPY) {
-      const uint8_t *sep = memchr(e->body, 0, e->len);
-      if (sep == NULL || (j->path = body_text(e->body, (uint32_t)(sep - e->body))) == NULL ||
-          (j->target = body_text(sep + 1, e->len - (uint32_t)(sep - e->body) - 1)) == NULL || j->path[0] == 0 || j->target[0] == 0)
-        snprintf(j->err, ERR_LEN, "copy: bad paths");
+      if (!two_paths(e->body, e->len, &j->path, &j->target)) snprintf(j->err, ERR_LEN, "copy: bad paths");
       /* no bytes to wait for: straight to the finishers */
       push_job(s, j);
       return 1;
