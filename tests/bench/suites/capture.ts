@@ -22,11 +22,17 @@
  * for the build at BENCH_TAPLINE_REF_CLI, in the same run), BENCH_CAPTURE_PIN=1 (tcpreplay on CPU 0,
  * the capture, every thread of it, on CPU 1: each tool then sees the same offered load, which
  * its own CPU use no longer slows, and has one core, which a multi-threaded capture cannot
- * spread over; off by default, on by default with the afpacket sender), BENCH_CAPTURE_SENDER
+ * spread over; off by default, on by default with the afpacket sender; `sender`: the sender alone
+ * on CPU 0 and the capture wherever the scheduler puts it, the two-core sensor's case with RPS
+ * below), BENCH_CAPTURE_SENDER
  * (`tcpreplay`, the default, or `afpacket`: tests/bench/native/pcap-sender.c, compiled into
  * bench-data, which preloads the trial's packets and sends them with sendmmsg on an AF_PACKET
  * socket, about 1.1-1.3 M pps of bench-2g's packets on one core with nobody listening, where
  * tcpreplay tops out near the captures' own rates; its default ladder then climbs to 1.2 M pps),
+ * BENCH_CAPTURE_ROUNDS (default 1: the ladder is climbed that many times; a tool's result is its
+ * median round, and the ratio is given for every round and for the medians: one trial a rung
+ * ends a tool's ladder at its first unlucky drop, so single ladders of two tools close to each
+ * other disagree from run to run),
  * BENCH_CAPTURE_RPS=1 (pinned only: the receiving veth end's receive processing steered to the
  * capture's core, rps_cpus. A veth delivers each packet to the packet sockets in the sender's
  * softirq, on the sender's core: beside either capture the sender then reaches only 410-600 k
@@ -57,7 +63,13 @@ const REF_CLI = process.env.BENCH_TAPLINE_REF_CLI;
 type Sender = 'tcpreplay' | 'afpacket';
 const SENDER: Sender = process.env.BENCH_CAPTURE_SENDER === 'afpacket' ? 'afpacket' : 'tcpreplay';
 /** BENCH_CAPTURE_PIN=1: the sender and the capture each on a core of their own (taskset); the afpacket sender pins unless it is 0. */
-const PIN = process.env.BENCH_CAPTURE_PIN === '1' || (SENDER === 'afpacket' && process.env.BENCH_CAPTURE_PIN !== '0');
+const PIN = process.env.BENCH_CAPTURE_PIN === '1' || process.env.BENCH_CAPTURE_PIN === 'sender' || (SENDER === 'afpacket' && process.env.BENCH_CAPTURE_PIN !== '0');
+/**
+ * BENCH_CAPTURE_PIN=sender: only the sender is pinned (CPU 0); each capture runs where the
+ * scheduler puts it, as on a sensor whose receive processing has a core of its own (with RPS on
+ * CPU 1) and whose other cores are free: a capture with threads may use the sender's leftovers.
+ */
+const CAPTURE_FREE = PIN && process.env.BENCH_CAPTURE_PIN === 'sender';
 /** BENCH_CAPTURE_RPS=1 (pinned only): receive processing on the capture's core (see above). */
 const RPS = PIN && process.env.BENCH_CAPTURE_RPS === '1';
 
@@ -103,9 +115,9 @@ function rxPackets(pair: NetnsPair): number {
   return Number(pair.exec(pair.nsB, 'cat', [`/sys/class/net/${pair.ifB}/statistics/rx_packets`]).trim());
 }
 
-/** The command run on one CPU when PIN is set. */
+/** The command run on one CPU when PIN is set (the capture's, CPU 1, unless CAPTURE_FREE). */
 function onCpu(cpu: number, cmd: string, args: string[]): [string, string[]] {
-  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+  return PIN && !(cpu === 1 && CAPTURE_FREE) ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
 }
 
 interface Trial {
@@ -315,7 +327,8 @@ export const captureSuite: Suite = {
   description: 'live capture on a veth pair: highest zero-drop rate vs tcpdump -w, CPU per Gbit/s',
   async run(_ctx: SuiteContext): Promise<void> {
     const senderName = SENDER === 'afpacket' ? 'pcap-sender (AF_PACKET, sendmmsg)' : 'tcpreplay';
-    section(PIN ? `Live capture (${senderName} over a veth pair; the sender on CPU 0, the capture${RPS ? ' and its receive processing' : ''} on CPU 1)` : `Live capture (${senderName} over a veth pair)`);
+    const where = CAPTURE_FREE ? `the sender on CPU 0, ${RPS ? 'receive processing on CPU 1, ' : ''}the capture on any CPU` : `the sender on CPU 0, the capture${RPS ? ' and its receive processing' : ''} on CPU 1`;
+    section(PIN ? `Live capture (${senderName} over a veth pair; ${where})` : `Live capture (${senderName} over a veth pair)`);
     const skip = netnsSkipReason() ?? (SENDER === 'afpacket' || which('tcpreplay') ? null : 'tcpreplay is not installed') ?? (which('tcpdump') ? null : 'tcpdump is not installed');
     if (skip) {
       say(`skipped: ${skip}`);
@@ -337,9 +350,12 @@ export const captureSuite: Suite = {
       .split(',')
       .map((s) => s.trim())
       .filter((s): s is Tool => (TOOLS as readonly string[]).includes(s));
+    const rounds = envInt('BENCH_CAPTURE_ROUNDS', 1);
+    if (rounds < 1) throw new Error('BENCH_CAPTURE_ROUNDS must be at least 1');
     const trials: Trial[] = [];
-    const best: Record<Tool, Trial | null> = { tapline: null, 'tapline-js': null, 'tapline-ref': null, tcpdump: null };
-    const failed: Record<Tool, boolean> = { tapline: false, 'tapline-js': false, 'tapline-ref': !REF_CLI, tcpdump: false };
+    /** Each round's highest zero-drop trial per tool. */
+    const bestOfRound: Record<Tool, Trial | null>[] = [];
+    const rateOf = (x: Trial): number => x.sent / Math.max(x.replaySeconds, 1e-9);
     try {
       for (const dev of [[pair.nsA, pair.ifA], [pair.nsB, pair.ifB]] as const) pair.exec(dev[0], 'ip', ['link', 'set', dev[1], 'mtu', '9000']);
       if (RPS) {
@@ -348,29 +364,45 @@ export const captureSuite: Suite = {
         pair.exec(pair.nsB, 'sh', ['-c', `echo 2 > ${rps}`]);
         say(`receive processing on CPU 1: ${rps} = ${pair.exec(pair.nsB, 'cat', [rps]).trim()}`);
       }
-      say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial, at most ${maxPackets} packets`);
-      for (const rate of rates) {
-        // unset: as before, at most the source once over (no loop)
-        const count = Math.min(maxPackets, rate === 0 ? maxPackets : rate * seconds, process.env.BENCH_CAPTURE_MAX_PACKETS ? Infinity : source.meta.stats.packets);
-        const loops = Math.ceil(count / source.meta.stats.packets);
-        const order: Tool[] = trials.length % (2 * tools.length) === 0 ? [...tools] : [...tools].reverse();
-        for (const tool of order) {
-          if (failed[tool]) continue;
-          const t = await trial(pair, tool, rate, count, loops, source.path, workDir, segment);
-          trials.push(t);
-          say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${(t.sent / Math.max(t.replaySeconds, 1e-9)).toFixed(0)} pps achieved), delivered ${t.delivered ?? '-'}, captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.threads ? ` (${t.threads})` : ''}${t.error ? `, error: ${t.error}` : ''}`);
-          // the highest rate achieved without a drop (the capture's own CPU use slows the sender,
-          // so a higher asked rate can come out lower)
-          const rateOf = (x: Trial): number => x.sent / Math.max(x.replaySeconds, 1e-9);
-          if (t.zeroDrop) {
-            if (best[tool] === null || rateOf(t) > rateOf(best[tool])) best[tool] = t;
-          } else failed[tool] = true;
+      say(`replay source ${source.path} (${formatBytes(source.bytes)}, ${source.meta.stats.packets} packets); ${seconds} s a trial, at most ${maxPackets} packets${rounds > 1 ? `; ${rounds} rounds` : ''}`);
+      for (let round = 0; round < rounds; round++) {
+        if (rounds > 1) say(`round ${round + 1} of ${rounds}`);
+        const best: Record<Tool, Trial | null> = { tapline: null, 'tapline-js': null, 'tapline-ref': null, tcpdump: null };
+        const failed: Record<Tool, boolean> = { tapline: false, 'tapline-js': false, 'tapline-ref': !REF_CLI, tcpdump: false };
+        bestOfRound.push(best);
+        for (const rate of rates) {
+          // unset: as before, at most the source once over (no loop)
+          const count = Math.min(maxPackets, rate === 0 ? maxPackets : rate * seconds, process.env.BENCH_CAPTURE_MAX_PACKETS ? Infinity : source.meta.stats.packets);
+          const loops = Math.ceil(count / source.meta.stats.packets);
+          const order: Tool[] = trials.length % (2 * tools.length) === 0 ? [...tools] : [...tools].reverse();
+          for (const tool of order) {
+            if (failed[tool]) continue;
+            const t = await trial(pair, tool, rate, count, loops, source.path, workDir, segment);
+            trials.push(t);
+            say(`${tool.padEnd(8)} ${String(t.ratePps).padStart(9)} pps: sent ${t.sent} (${rateOf(t).toFixed(0)} pps achieved), delivered ${t.delivered ?? '-'}, captured ${t.captured ?? '-'}, kernel drops ${t.kernelDrops ?? '-'}${t.storeDrops ? `, store/hand-off drops ${t.storeDrops}${t.handoffDrops !== null ? ` (hand-off ${t.handoffDrops})` : ''}` : ''}, CPU ${t.cpuSeconds ?? '-'} s${t.threads ? ` (${t.threads})` : ''}${t.error ? `, error: ${t.error}` : ''}`);
+            // the highest rate achieved without a drop (the capture's own CPU use slows the sender,
+            // so a higher asked rate can come out lower)
+            if (t.zeroDrop) {
+              if (best[tool] === null || rateOf(t) > rateOf(best[tool])) best[tool] = t;
+            } else failed[tool] = true;
+          }
+          if (tools.every((t) => failed[t])) break;
         }
-        if (tools.every((t) => failed[t])) break;
+        if (rounds > 1) {
+          const r = best.tapline && best.tcpdump ? rateOf(best.tapline) / rateOf(best.tcpdump) : null;
+          say(`round ${round + 1}: ${tools.map((t) => `${t} ${best[t] ? rateOf(best[t]).toFixed(0) : 'none'}`).join(', ')} pps; tapline / tcpdump ${fmtRatio(r)}`);
+        }
       }
     } finally {
       pair.remove();
     }
+    /** A tool's median round (by its highest zero-drop rate; a round without one counts as 0). */
+    const medianOf = (tool: Tool): Trial | null => {
+      const sorted = bestOfRound.map((b) => b[tool]).sort((a, b) => (a ? rateOf(a) : 0) - (b ? rateOf(b) : 0));
+      return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+    };
+    const best: Record<Tool, Trial | null> = { tapline: medianOf('tapline'), 'tapline-js': medianOf('tapline-js'), 'tapline-ref': medianOf('tapline-ref'), tcpdump: medianOf('tcpdump') };
+    const roundRatios = bestOfRound.map((b) => (b.tapline && b.tcpdump ? rateOf(b.tapline) / rateOf(b.tcpdump) : null));
     const achieved = (t: Trial | null): number | null => (t ? t.sent / Math.max(t.replaySeconds, 1e-9) : null);
     const gbps = (t: Trial | null): number | null => (t ? (t.sentBytes * 8) / Math.max(t.replaySeconds, 1e-9) / 1e9 : null);
     const cpuPerGbit = (t: Trial | null): number | null => (t && t.cpuSeconds !== null && t.sentBytes > 0 ? t.cpuSeconds / ((t.sentBytes * 8) / 1e9) : null);
@@ -391,12 +423,12 @@ export const captureSuite: Suite = {
       ),
     );
     const ratio = achieved(best.tapline) !== null && achieved(best.tcpdump) ? achieved(best.tapline)! / achieved(best.tcpdump)! : null;
-    say(`tapline / tcpdump zero-drop rate: ${fmtRatio(ratio)} (target >= 1.0 while also indexing)`);
+    say(`tapline / tcpdump zero-drop rate: ${fmtRatio(ratio)}${rounds > 1 ? ` (median rounds; each round: ${roundRatios.map((r) => fmtRatio(r)).join(' / ')})` : ''} (target >= 1.0 while also indexing)`);
     const ratioJs = achieved(best['tapline-js']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-js'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-js')) say(`tapline-js (pcap package path) / tcpdump zero-drop rate: ${fmtRatio(ratioJs)}`);
     const ratioRef = achieved(best['tapline-ref']) !== null && achieved(best.tcpdump) ? achieved(best['tapline-ref'])! / achieved(best.tcpdump)! : null;
     if (tools.includes('tapline-ref')) say(`tapline-ref (${REF_CLI ?? 'BENCH_TAPLINE_REF_CLI unset'}) / tcpdump zero-drop rate: ${fmtRatio(ratioRef)}`);
-    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), sender: SENDER, tcpreplay: SENDER === 'tcpreplay' ? toolVersion('tcpreplay', ['--version']) : null, tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN, rps: RPS, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
+    const path = writeResults('capture', { machine: machineInfo(), load: readFileSync('/proc/loadavg', 'utf8').trim(), sender: SENDER, tcpreplay: SENDER === 'tcpreplay' ? toolVersion('tcpreplay', ['--version']) : null, tcpdump: toolVersion('tcpdump', ['--version']), rates, seconds, maxPackets, segment, rounds, roundRatios, tools, trials, best, ratio, ratioJs, ratioRef, refCli: REF_CLI ?? null, pinned: PIN ? (CAPTURE_FREE ? 'sender' : 'both') : 'none', rps: RPS, cpuPerGbit: { tapline: cpuPerGbit(best.tapline), 'tapline-js': cpuPerGbit(best['tapline-js']), 'tapline-ref': cpuPerGbit(best['tapline-ref']), tcpdump: cpuPerGbit(best.tcpdump) } });
     say(`results: ${path}`);
   },
 };
