@@ -113,6 +113,29 @@ function startStage(t: { after: (f: () => void) => void }, bytes: number, flags 
   return { a, r, h };
 }
 
+test("the stage faults the ring's pages in on a thread of its own, changing no byte the carver wrote", { skip: skip || (process.platform === 'linux' ? false : 'resident memory read from /proc') }, async (t) => {
+  const rssBytes = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
+  assert.ok(load.ok);
+  const a = load.addon;
+  const bytes = 32 << 20;
+  const r = new TestRing(bytes);
+  // bytes the carver wrote before the stage started: the first page, one in the middle, the last
+  const rnd = prng(11);
+  const marks = [0, bytes / 2 + 123, bytes - 4096].map((at) => ({ at, body: Uint8Array.from({ length: 4096 - (at % 4096) }, () => Math.floor(rnd() * 256)) }));
+  for (const m of marks) r.ring.set(m.body, m.at);
+  const before = rssBytes();
+  const h = a.spoolStart(r.ring, r.ctl, W, H, r.onResults, 0);
+  a.spoolRef(h, true);
+  t.after(() => a.spoolRef(h, false));
+  let grown = 0;
+  for (let i = 0; i < 200 && grown < (bytes * 3) / 4; i++) {
+    await new Promise((res) => setTimeout(res, 10));
+    grown = rssBytes() - before;
+  }
+  assert.ok(grown >= (bytes * 3) / 4, `resident memory grew by ${grown} bytes, not most of the ${bytes}-byte ring`);
+  for (const m of marks) assert.deepEqual(r.ring.subarray(m.at, m.at + m.body.length), m.body, `the bytes at ${m.at} are as written`);
+});
+
 test('files written through the native stage hold their bytes and come back with one-shot digests; a dropped file is removed', { skip }, async (t) => {
   const dir = tempDir(t);
   const { a, r, h } = startStage(t, 1 << 16);
