@@ -8,6 +8,7 @@
         "src/direct_file.c",
         "src/spool_stage.c"
       ],
+      "include_dirs": ["../include"],
       "defines": [
         "NAPI_VERSION=8"
       ],

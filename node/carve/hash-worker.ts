@@ -909,8 +909,7 @@ class SpoolRing {
       return;
     }
     this.idleArmed = false;
-    this.control(IDLE, 0, 0, null);
-    this.publish(true);
+    this.idleNow();
   }
 
   /**

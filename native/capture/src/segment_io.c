@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <emmintrin.h>
 
+#include "pwrite_all.h"
 #include "segment_io.h"
 
 #define BLOCK 4096u
@@ -106,22 +107,6 @@ typedef struct {
   int open;
 } seg_io;
 
-/* pwrite all of [p, p+n) at off on fd; 0 or an errno */
-static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t w = pwrite(fd, p, n, (off_t)off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (w == 0) return EIO;
-    p += w;
-    n -= (size_t)w;
-    off += (uint64_t)w;
-  }
-  return 0;
-}
-
 static void *io_thread(void *arg) {
   seg_io *h = arg;
   pthread_setname_np(pthread_self(), "tl-segment-io");
@@ -138,11 +123,11 @@ static void *io_thread(void *arg) {
     if (!failed) {
       io_buf *b = &h->b[i];
       if (!h->buffered_only) {
-        err = write_all(h->fd, b->data, b->len, b->off);
+        err = pwrite_all(h->fd, b->data, b->len, b->off);
         /* retried below through the page cache; read by segmentDirect on the JS thread */
         if (err == EINVAL) __atomic_store_n(&h->buffered_only, 1, __ATOMIC_RELAXED);
       }
-      if (h->buffered_only) err = write_all(h->buf_fd, b->data, b->len, b->off);
+      if (h->buffered_only) err = pwrite_all(h->buf_fd, b->data, b->len, b->off);
     }
     pthread_mutex_lock(&h->mu);
     if (err && !h->err) h->err = err;
@@ -387,7 +372,7 @@ static napi_value js_segment_flush(napi_env env, napi_callback_info info) {
   int err = drain(h);
   if (err) return throw_errno(env, err, "segment write");
   if (h->len > 0) {
-    err = write_all(h->buf_fd, h->b[h->cur].data, h->len, h->base);
+    err = pwrite_all(h->buf_fd, h->b[h->cur].data, h->len, h->base);
     if (err) return throw_errno(env, err, "segment write");
   }
   return NULL;

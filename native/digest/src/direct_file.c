@@ -34,21 +34,7 @@
 #include <unistd.h>
 
 #include "direct_file.h"
-
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t k = pwrite(fd, p, n, (off_t)off);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (k == 0) return EIO;
-    p += k;
-    n -= (size_t)k;
-    off += (uint64_t)k;
-  }
-  return 0;
-}
+#include "pwrite_all.h"
 
 static int set_direct(int fd, int on) {
   int fl = fcntl(fd, F_GETFL);
@@ -171,8 +157,8 @@ int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len) {
   return e;
 }
 
-int dfile_finish(dfile_t *f, dpool_t *pool) {
-  (void)pool; /* the gather buffer stays with the file until dfile_release */
+int dfile_finish(dfile_t *f) {
+  /* the gather buffer stays with the file until dfile_release */
   /* nothing padded, nothing to cut: the copy is written with exactly the file's bytes, or closed at its first failure */
   if (!f->buf || f->fill == 0) return 0;
   /*

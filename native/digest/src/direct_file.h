@@ -46,7 +46,7 @@ void dfile_tee(dfile_t *f, const char *path);
 /* Appends len bytes. 0 or an errno. */
 int dfile_write(dfile_t *f, dpool_t *pool, const uint8_t *p, uint32_t len);
 /* Writes what is gathered, through the page cache (a partial buffer). 0 or an errno. */
-int dfile_finish(dfile_t *f, dpool_t *pool);
+int dfile_finish(dfile_t *f);
 /* Gives the gather buffer back to the pool and closes the copy (not the file's descriptor: the caller closes it). */
 void dfile_release(dfile_t *f, dpool_t *pool);
 /* Frees the pool's buffers. */

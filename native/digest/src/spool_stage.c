@@ -620,7 +620,7 @@ static int write_entry(stage_t *s, const entry_t *e, int *saw_idle) {
     } else {
       wfile_t *f = &s->wfiles[slot];
       if (e->kind == K_FINISH && f->err[0] == 0 && f->file.fd >= 0) {
-        int err = dfile_finish(&f->file, &s->dpool);
+        int err = dfile_finish(&f->file);
         if (err) set_err(f->err, "write", err);
         j->direct = f->file.buf != NULL;
       }
